@@ -1,0 +1,89 @@
+"""``pipedrive-gui``: no subcommand opens the desktop app; subcommands run the same core headless.
+
+Each area registers its subcommands from ``pipedrive_gui.commands.<area>`` (a ``register(sub)``
+function). A command returns an exit code or raises :class:`CliError`; any failure becomes one
+clear line on stderr and a non-zero exit, with a traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from pipedrive_gui import __version__
+from pipedrive_gui.paths import AppPaths
+
+# Modules under pipedrive_gui.commands that add subcommands. A missing module is skipped so a
+# partial build still starts.
+COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "receiver_cmds")
+
+
+class CliError(Exception):
+    """A failure the user can act on; ``str()`` is the one line printed."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    parser = argparse.ArgumentParser(
+        prog="pipedrive-gui",
+        description="Design how Segment events become Pipedrive records. "
+        "Without a command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="put every file the app writes under DIR")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="send Pipedrive calls to another server (the sandbox, a test server); "
+        "also PIPEDRIVE_BASE_URL",
+    )
+    parser.add_argument("project", nargs="?", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"pipedrive_gui.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"pipedrive_gui.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser, set(sub.choices or {})
+
+
+def _gui_args(argv: Sequence[str]) -> list[str]:
+    return list(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, commands = build_parser()
+    # No subcommand: the desktop app (its own options such as --self-test, a project path).
+    wants_cli = any(a in commands for a in argv) or any(a in ("-h", "--help", "--version") for a in argv)
+    if not wants_cli:
+        from pipedrive_gui.gui_entry import run_gui
+
+        return run_gui(_gui_args(argv))
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    args.paths = AppPaths.resolve(args.data_dir)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"pipedrive-gui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("pipedrive-gui: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence, no traceback unless asked
+        if args.debug:
+            raise
+        print(f"pipedrive-gui: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""pipedrive layer (see DESIGN.md §2)."""

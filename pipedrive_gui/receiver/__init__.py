@@ -1,0 +1,1 @@
+"""receiver layer (see DESIGN.md §2)."""
