@@ -17,7 +17,7 @@ from pipedrive_gui.paths import AppPaths
 
 # Modules under pipedrive_gui.commands that add subcommands. A missing module is skipped so a
 # partial build still starts.
-COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "receiver_cmds")
+COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "sandbox_cmds", "send_cmds", "receiver_cmds")
 
 
 class CliError(Exception):
