@@ -43,7 +43,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
         help="send Pipedrive calls to another server (the sandbox, a test server); "
         "also PIPEDRIVE_BASE_URL",
     )
-    parser.add_argument("project", nargs="?", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

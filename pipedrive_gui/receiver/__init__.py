@@ -1,1 +1,62 @@
-"""receiver layer (see DESIGN.md §2)."""
+"""receiver layer (see DESIGN.md §2): a local Segment-compatible intake, its journal and dispatcher.
+
+Public API (for the CLI and the GUI's receiver panel)::
+
+    receiver = Receiver(paths.data, ReceiverSettings(port=8787, write_key="k"), processor=processor)
+    await receiver.start(); receiver.url; receiver.stats(); await receiver.counts()
+    await receiver.query(JournalQuery(outcomes=("failed",), text="jane")); await receiver.detail(seq)
+    await receiver.replay([seq, ...], force=False); await receiver.export(path)
+    unsubscribe = receiver.on_change(callback); await receiver.stop()
+
+``processor`` comes from :func:`pipedrive_gui.receiver.setup.open_processor` (project mappings +
+upsert engine, dry run or live).
+"""
+
+from pipedrive_gui.receiver.dispatcher import (
+    Dispatcher,
+    EventProcessor,
+    MappingProcessor,
+    Processed,
+    RetryPolicy,
+)
+from pipedrive_gui.receiver.errors import IntakeError, JournalError, ReceiverError, ReceiverStartError
+from pipedrive_gui.receiver.journal import (
+    OUTCOMES,
+    EventDetail,
+    Journal,
+    JournalPage,
+    JournalQuery,
+    JournalRow,
+    Retention,
+)
+from pipedrive_gui.receiver.server import (
+    JOURNAL_FILE,
+    Receiver,
+    ReceiverChange,
+    ReceiverSettings,
+    ReceiverStats,
+)
+
+__all__ = [
+    "JOURNAL_FILE",
+    "OUTCOMES",
+    "Dispatcher",
+    "EventDetail",
+    "EventProcessor",
+    "IntakeError",
+    "Journal",
+    "JournalError",
+    "JournalPage",
+    "JournalQuery",
+    "JournalRow",
+    "MappingProcessor",
+    "Processed",
+    "Receiver",
+    "ReceiverChange",
+    "ReceiverError",
+    "ReceiverSettings",
+    "ReceiverStartError",
+    "ReceiverStats",
+    "Retention",
+    "RetryPolicy",
+]

@@ -1,0 +1,184 @@
+"""Receiver intake throughput: events/s accepted *and journaled* through ``/v1/batch``.
+
+Baseline in the same run: a bare aiohttp handler that only reads and parses the JSON body. The
+load comes from a separate process over loopback (aiohttp client, several connections, batches of
+``--batch`` events with unique messageIds). Reports events/s for both, the ratio and the server's
+RSS at start and end (memory must stay flat however many events go through).
+
+    .venv/bin/python benchmarks/bench_receiver.py            # 200,000 events per server
+    .venv/bin/python benchmarks/bench_receiver.py --full     # 1,000,000 events
+
+Targets: >= 10,000 events/s and >= 0.5x the bare handler; flat RSS over 1,000,000 events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipedrive_gui.receiver import Receiver, ReceiverSettings, Retention  # noqa: E402
+
+WRITE_KEY = "bench-key"
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- load generator (separate process) -------------------------------------------------------------
+
+EVENT_TEMPLATE = (
+    '{"type":"track","event":"Order Completed","userId":"user-%d","messageId":"%s-%d",'
+    '"timestamp":"2026-11-30T12:00:00.000Z","properties":{"order_id":"o-%d","revenue":42.5,'
+    '"currency":"EUR","products":[{"sku":"sku-1","price":21.25,"quantity":2}]},'
+    '"context":{"library":{"name":"bench","version":"1.0"},"ip":"127.0.0.1"}}'
+)
+
+
+def _loadgen(url: str, total: int, batch: int, concurrency: int, tag: str, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    import aiohttp
+
+    async def run() -> tuple[float, int, int]:
+        counter = iter(range(0, total, batch))
+        ok = failed = 0
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        headers = {"Content-Type": "application/json"}
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def worker() -> None:
+                nonlocal ok, failed
+                for start in counter:
+                    n = min(batch, total - start)
+                    events = ",".join(EVENT_TEMPLATE % (i % 5000, tag, i, i) for i in range(start, start + n))
+                    body = f'{{"writeKey":"{WRITE_KEY}","sentAt":"2026-11-30T12:00:01.000Z","batch":[{events}]}}'
+                    async with session.post(url, data=body.encode(), headers=headers) as resp:
+                        await resp.read()
+                        if resp.status == 200:
+                            ok += n
+                        else:
+                            failed += n
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return time.perf_counter() - t0, ok, failed
+
+    out.put(asyncio.run(run()))
+
+
+async def drive(url: str, total: int, batch: int, concurrency: int, tag: str) -> tuple[float, int, int]:
+    ctx = mp.get_context("spawn")
+    q: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+    proc = ctx.Process(target=_loadgen, args=(url, total, batch, concurrency, tag, q))
+    proc.start()
+    result = await asyncio.to_thread(q.get)
+    await asyncio.to_thread(proc.join)
+    return result  # type: ignore[no-any-return]
+
+
+# -- servers ---------------------------------------------------------------------------------------
+
+
+async def start_bare() -> tuple[web.AppRunner, str]:
+    async def handler(request: web.Request) -> web.Response:
+        json.loads(await request.read())
+        return web.Response(body=b'{"success":true}', content_type="application/json")
+
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app.router.add_post("/v1/batch", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/v1/batch"
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--full", action="store_true", help="1,000,000 events through the receiver")
+    ap.add_argument("--events", type=int, help="events through the receiver (default 200,000; 1,000,000 with --full)")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating bare/receiver rounds (default 5)")
+    ap.add_argument("--batch", type=int, default=100, help="events per /v1/batch request (default 100)")
+    ap.add_argument("--concurrency", type=int, default=8, help="client connections (default 8)")
+    ap.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"), help="SQLite durability level")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = ap.parse_args()
+    total = args.events or (1_000_000 if args.full else 200_000)
+    rounds = max(1, args.rounds)
+    per_round = total // rounds
+    total = per_round * rounds
+    bare_per_round = min(per_round, 40_000)  # the baseline's rate settles quickly
+
+    print(f"cpus={os.cpu_count()} python={sys.version.split()[0]} batch={args.batch} conns={args.concurrency} "
+          f"rounds={rounds}; bare and receiver alternate so machine noise hits both", flush=True)
+    settings = ReceiverSettings(
+        write_key=WRITE_KEY,
+        retention=Retention(max_age_days=None, max_rows=None, max_bytes=None),
+        synchronous=args.synchronous,
+    )
+    bare_t = bare_n = recv_t = recv_n = failed = 0.0
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-receiver-") as tmp:
+        bare_runner, bare_url = await start_bare()
+        receiver = Receiver(Path(tmp), settings)
+        await receiver.start()
+        try:
+            rss_start = rss_mb()
+            for r in range(rounds):
+                t, ok, bad = await drive(bare_url, bare_per_round, args.batch, args.concurrency, f"bare{r}")
+                bare_t += t
+                bare_n += ok
+                t2, ok2, bad2 = await drive(receiver.url + "/v1/batch", per_round, args.batch, args.concurrency, f"r{r}")
+                recv_t += t2
+                recv_n += ok2
+                failed += bad + bad2
+                rows.append((ok / t, ok2 / t2, rss_mb()))
+                print(f"  round {r + 1}: bare {ok / t:,.0f}/s  receiver {ok2 / t2:,.0f}/s  "
+                      f"ratio {(ok2 / t2) / (ok / t):.2f}  RSS {rows[-1][2]:.1f} MB", flush=True)
+            rss_end = rss_mb()
+            counts = await receiver.counts()
+            commits = receiver.journal.commits
+        finally:
+            await receiver.stop()
+            await bare_runner.cleanup()
+        db = receiver.journal.path
+        size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
+    bare_rate = bare_n / bare_t
+    recv_rate = recv_n / recv_t
+    ratio = recv_rate / bare_rate
+    journaled = sum(counts.values())
+    print(f"bare aiohttp handler (read + json.loads only): {bare_rate:,.0f} events/s over {bare_n:,.0f} events")
+    print(f"receiver (accepted + journaled, synchronous={args.synchronous}): {recv_rate:,.0f} events/s over "
+          f"{recv_n:,.0f} events; {journaled:,} in the journal, {commits:,} commits "
+          f"({recv_n / max(1, commits):,.0f} events/commit), journal {size / 1024 / 1024:,.0f} MB")
+    print(f"ratio receiver/bare: {ratio:.2f}x   server RSS start {rss_start:.1f} MB -> end {rss_end:.1f} MB")
+    ok_all = recv_rate >= 10_000 and ratio >= 0.5 and failed == 0 and journaled == total and rss_end - rss_start < 50
+    print("targets (>=10,000/s, >=0.5x bare, all journaled, RSS growth < 50 MB):", "MET" if ok_all else "NOT MET")
+    if args.json:
+        print(json.dumps({"bare_events_per_s": bare_rate, "receiver_events_per_s": recv_rate, "ratio": ratio,
+                          "journaled": journaled, "rss_start_mb": rss_start, "rss_end_mb": rss_end, "rounds": rows}))
+    return 0 if ok_all else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

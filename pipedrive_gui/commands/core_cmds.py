@@ -1,0 +1,287 @@
+"""Headless core commands: eval (conformance protocol), preview, export, import, samples."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipedrive_gui.cli import CliError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="answer conformance questions (JSON Lines on stdin, answers on stdout)",
+        description="Reads the segment-oracle's input lines (kinds transform, validate_mapping, fql, "
+        "payload) on stdin and writes one answer line per input line, in the oracle's encoding.",
+    )
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "preview",
+        help="show what every mapping of a project does with an event",
+        description="For each mapping: does its trigger fire on EVENT (and why not), and the payload "
+        "Segment would compute, or the problems per field.",
+    )
+    p.add_argument("project", metavar="PROJECT", help="a *.pipedrive-map.json file")
+    p.add_argument("event", metavar="EVENT", help="an event JSON file, - for stdin, or a bundled sample name")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser(
+        "export",
+        help="export a project's mappings for Segment",
+        description="segment: Public API subscription objects (JSON); terraform: "
+        "segment_destination_subscription resources; checklist: steps for Segment's web app.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--format", choices=("segment", "terraform", "checklist"), default="segment")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--destination-ref",
+        default="var.pipedrive_destination_id",
+        metavar="REF",
+        help="terraform: destination_id value, a Terraform expression or a Segment destination id "
+        "(default: %(default)s)",
+    )
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "import",
+        help="make a project from Segment subscriptions (export, API response or presets)",
+    )
+    p.add_argument("file", metavar="FILE", help="Segment JSON file, or - for stdin")
+    p.add_argument("-o", "--output", metavar="PROJECT", required=True, help="the project file to write")
+    p.add_argument("--name", help="project name (default: from the output file name)")
+    p.add_argument("--force", action="store_true", help="overwrite PROJECT if it exists")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("samples", help="list the bundled sample events")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=cmd_samples)
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pipedrive_gui.core.oracle_io import answer_line
+
+    # Line by line with a flush per answer, so a caller can talk to it interactively like the oracle.
+    # The protocol is UTF-8 whatever the locale, and only "\n" ends a line.
+    stdin: Any = sys.stdin
+    if hasattr(stdin, "buffer"):
+        stdin = io.TextIOWrapper(stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
+    out = sys.stdout
+    if isinstance(out, io.TextIOWrapper):
+        out.reconfigure(encoding="utf-8")
+    for line in stdin:
+        out.write(answer_line(line.rstrip("\r\n")) + "\n")
+        out.flush()
+    return 0
+
+
+def _load_project(path: str) -> Any:
+    from pipedrive_gui.core.project import ProjectFileError, load_project
+
+    try:
+        return load_project(path)
+    except ProjectFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _read_json_input(source: str, what: str) -> Any:
+    if source == "-":
+        text = sys.stdin.read()
+        shown = "stdin"
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise CliError(f"{what} file not found: {source}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"Could not read {what} file {source}: {exc}") from None
+        shown = source
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(
+            f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def _read_event(source: str) -> dict[str, Any]:
+    if source != "-" and not Path(source).exists():
+        from pipedrive_gui.core.samples import SampleNotFoundError, load_sample
+
+        try:
+            return load_sample(source)
+        except SampleNotFoundError as exc:
+            raise CliError(f"{source} is neither an event file nor a bundled sample. {exc.message}") from None
+    event = _read_json_input(source, "event")
+    if isinstance(event, dict) and isinstance(event.get("event"), dict) and "type" not in event:
+        event = event["event"]  # a bundled-sample-style file {"title", "event"}
+    if not isinstance(event, dict):
+        raise CliError("The event must be a JSON object (a Segment event with a type, traits/properties...)")
+    return event
+
+
+def preview_project(project: Any, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The preview of every mapping on ``event`` as plain data (also the --json output)."""
+    from pipedrive_gui.core.payload import build_payload
+    from pipedrive_gui.core.triggers import parse_fql
+
+    results = []
+    for m in project.mappings:
+        item: dict[str, Any] = {
+            "id": m.id,
+            "name": m.name,
+            "action": m.action,
+            "enabled": m.enabled,
+            "fires": False,
+            "reasons": [],
+        }
+        try:
+            trigger = parse_fql(m.trigger)
+        except ValueError as exc:
+            item["reasons"] = [f"the trigger is not valid FQL: {getattr(exc, 'message', exc)}"]
+            item["trigger_error"] = True
+            results.append(item)
+            continue
+        reasons = list(trigger.explain(event))
+        item["fires"] = not reasons and bool(trigger.matches(event))
+        if not item["fires"]:
+            item["reasons"] = reasons or ["the trigger does not match this event"]
+        # The payload is shown even when the trigger does not fire: it is what the user is designing.
+        try:
+            result = build_payload(m.action, m.settings, event)
+        except Exception as exc:  # noqa: BLE001 - one broken mapping must not hide the others
+            item.update(ok=False, payload=None, problems=[], error=str(exc))
+        else:
+            item.update(
+                ok=bool(result.ok),
+                payload=result.payload if result.ok else None,
+                problems=[{"field": p.field, "label": p.label, "message": p.message} for p in result.problems],
+                error=result.error,
+            )
+        results.append(item)
+    return results
+
+
+def _payload_json(payload: Any) -> str:
+    from pipedrive_gui.core.jsvalues import js_to_json
+
+    text = js_to_json(payload)
+    if text is None:
+        return "(nothing)"
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    project = _load_project(args.project)
+    event = _read_event(args.event)
+    results = preview_project(project, event)
+    if args.json:
+        from pipedrive_gui.core.jsvalues import js_to_json
+
+        # js_to_json keeps JavaScript's member order; re-indent for people reading it.
+        print(json.dumps(json.loads(js_to_json(results) or "[]"), indent=2, ensure_ascii=False))
+        return 0
+    if not results:
+        print("The project has no mappings.")
+    for r in results:
+        state = "FIRES" if r["fires"] else "does not fire"
+        disabled = " (disabled)" if not r["enabled"] else ""
+        print(f"{r['name']} [{r['action']}]{disabled}: {state}")
+        for reason in r["reasons"]:
+            print(f"    - {reason}")
+        if r.get("trigger_error") or not r["fires"]:
+            continue  # the payload of a mapping that does not fire is in --json output
+        if r["ok"]:
+            print("    payload:")
+            for line in _payload_json(r["payload"]).splitlines():
+                print(f"      {line}")
+        else:
+            print("    payload problems:")
+            for p in r["problems"]:
+                print(f"      - {p['label'] or p['field']}: {p['message']}")
+            if r["error"] and not r["problems"]:
+                print(f"      - {r['error']}")
+    if results:
+        firing = sum(1 for r in results if r["fires"] and r["enabled"])
+        print(f"{firing} of {len(results)} mapping(s) would send this event to Pipedrive.")
+    return 0
+
+
+def _write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    from pipedrive_gui.core.project import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise CliError(f"Could not write {output}: {exc.strerror or exc}") from None
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipedrive_gui.core import segment_io
+
+    project = _load_project(args.project)
+    try:
+        if args.format == "segment":
+            text = json.dumps(segment_io.export_segment(project), indent=2, ensure_ascii=False) + "\n"
+        elif args.format == "terraform":
+            text = segment_io.export_terraform(project, args.destination_ref)
+        else:
+            text = segment_io.export_checklist(project)
+    except segment_io.SegmentImportError as exc:
+        raise CliError(exc.message) from None
+    _write_output(text, args.output)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pipedrive_gui.core.project import Project, ProjectFileError, save_project
+    from pipedrive_gui.core.segment_io import SegmentImportError, import_segment
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise CliError(f"{out} already exists; use --force to replace it, or choose another -o file")
+    data = _read_json_input(args.file, "Segment")
+    try:
+        mappings = import_segment(data)
+    except SegmentImportError as exc:
+        raise CliError(exc.message) from None
+    name = args.name or out.name.removesuffix(".json").removesuffix(".pipedrive-map")
+    project = Project(name=name, mappings=mappings)
+    try:
+        save_project(project, out)
+    except ProjectFileError as exc:
+        raise CliError(str(exc)) from None
+    print(f"imported {len(mappings)} mapping(s) into {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    from pipedrive_gui.core.samples import list_samples
+
+    samples = list_samples()
+    if args.json:
+        rows = [
+            {"name": s.name, "title": s.title, "type": s.event_type, "description": s.description} for s in samples
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    width = max((len(s.name) for s in samples), default=0)
+    for s in samples:
+        print(f"{s.name.ljust(width)}  {s.title}")
+        if s.description:
+            print(f"{' ' * width}  {s.description}")
+    return 0

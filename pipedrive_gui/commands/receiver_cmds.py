@@ -1,0 +1,304 @@
+"""Receiver commands: ``receive``, ``journal``, ``replay``, ``journal-export``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipedrive_gui.cli import CliError
+
+DEFAULT_PORT = 8787
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "receive",
+        help="run a local Segment-compatible receiver that dispatches events through a project's mappings",
+        description="Accept events the way Segment's tracking API does (POST /v1/batch, /v1/track, ...), "
+        "journal them and run them through the project's mappings: a dry run by default, --live to write "
+        "to Pipedrive.",
+    )
+    p.add_argument("project", help="the project file (*.pipedrive-map.json)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}; 0 = any)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this computer only)")
+    p.add_argument("--allow-remote", action="store_true", help="allow listening on an address other machines can reach")
+    p.add_argument("--write-key", metavar="K", help="require this write key (default: accept any)")
+    p.add_argument("--live", action="store_true", help="create/update records in Pipedrive (default: dry run)")
+    p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
+    p.set_defaults(func=cmd_receive)
+
+    j = sub.add_parser("journal", help="list the events the receiver got and what happened to them")
+    j.add_argument("--json", action="store_true", help="one JSON object per line")
+    j.add_argument("--failed", action="store_true", help="only failed events")
+    j.add_argument("--outcome", action="append", help="only events with this outcome (repeatable)")
+    j.add_argument("--type", action="append", dest="types", help="only events of this type (repeatable)")
+    j.add_argument("--search", default="", help="only events containing this text")
+    j.add_argument("--limit", type=int, default=50, help="how many (newest first; default 50)")
+    j.set_defaults(func=cmd_journal)
+
+    r = sub.add_parser("replay", help="run journaled events through the mappings again (e.g. after fixing one)")
+    r.add_argument("ids", nargs="*", metavar="ID", help="event numbers (seq) or messageIds")
+    r.add_argument("--failed", action="store_true", help="replay every failed event")
+    r.add_argument("--force", action="store_true", help="send again even what was already delivered live")
+    r.add_argument("--project", help="dispatch now with this project (when no receiver is running)")
+    r.add_argument("--live", action="store_true", help="with --project: write to Pipedrive (default: dry run)")
+    r.set_defaults(func=cmd_replay)
+
+    e = sub.add_parser("journal-export", help="write the journal as JSON Lines")
+    e.add_argument("-o", "--output", required=True, metavar="FILE", help="the .jsonl file to write")
+    e.add_argument("--failed", action="store_true", help="only failed events")
+    e.set_defaults(func=cmd_journal_export)
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+
+def _journal_path(args: argparse.Namespace) -> Path:
+    from pipedrive_gui.receiver import JOURNAL_FILE
+
+    return Path(args.paths.data) / JOURNAL_FILE
+
+
+def _load_project(path: str) -> Any:
+    from pipedrive_gui.core.project import ProjectFileError, load_project
+
+    try:
+        return load_project(path)
+    except ProjectFileError as exc:
+        raise CliError(str(exc)) from exc
+    except FileNotFoundError as exc:
+        raise CliError(f"No project file at {path}.") from exc
+
+
+def _target(args: argparse.Namespace, project: Any) -> Any:
+    """The Pipedrive connection: --base-url / PIPEDRIVE_* / the keyring; None when there is none."""
+    from pipedrive_gui.credentials import CredentialStore
+    from pipedrive_gui.receiver.setup import PipedriveTarget
+
+    store = CredentialStore()
+    try:
+        creds = store.load()
+    except Exception:  # noqa: BLE001 - no usable keyring: the environment may still have a token
+        creds = store.env_override()
+    if creds is None:
+        return None
+    base_url = args.base_url or getattr(creds, "base_url", None) or os.environ.get("PIPEDRIVE_BASE_URL")
+    if not base_url:
+        domain = getattr(creds, "domain", "") or getattr(project.destination, "domain", "")
+        if not domain:
+            return None
+        base_url = f"https://{domain}.pipedrive.com"
+    return PipedriveTarget(base_url=base_url, token=creds.token)
+
+
+def client_snippets(url: str, write_key: str | None) -> str:
+    key = write_key or "any-write-key"
+    host_port = url.split("://", 1)[1]
+    return f"""\
+analytics-python:
+    import segment.analytics as analytics
+    analytics.write_key = "{key}"
+    analytics.host = "{url}"
+    analytics.identify("user-1", {{"email": "jane@example.com", "name": "Jane Doe"}})
+    analytics.flush()
+
+analytics-node:
+    const {{ Analytics }} = require('@segment/analytics-node')
+    const analytics = new Analytics({{ writeKey: '{key}', host: '{url}', flushAt: 1 }})
+    analytics.identify({{ userId: 'user-1', traits: {{ email: 'jane@example.com' }} }})
+
+analytics.js (browser):
+    analytics.load("{key}", {{ integrations: {{ "Segment.io": {{ apiHost: "{host_port}/v1", protocol: "http" }} }} }})
+
+curl:
+    curl -X POST {url}/v1/identify -u '{key}:' -H 'Content-Type: application/json' \\
+      -d '{{"userId": "user-1", "traits": {{"email": "jane@example.com"}}}}'
+"""
+
+
+# -- receive -------------------------------------------------------------------------------------------
+
+
+def cmd_receive(args: argparse.Namespace) -> int:
+    project = _load_project(args.project)
+    args.paths.ensure()
+    return asyncio.run(_receive(args, project))
+
+
+async def _receive(args: argparse.Namespace, project: Any) -> int:
+    from pipedrive_gui.receiver import Receiver, ReceiverError, ReceiverSettings
+    from pipedrive_gui.receiver.setup import open_processor
+
+    settings = ReceiverSettings(
+        host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote
+    )
+    handle = None
+    if not args.no_dispatch:
+        try:
+            handle = await open_processor(project, mode="send" if args.live else "dry_run", target=_target(args, project))
+        except ReceiverError as exc:
+            raise CliError(exc.message) from exc
+    receiver = Receiver(args.paths.data, settings, processor=handle.processor if handle else None)
+    try:
+        await receiver.start()
+    except ReceiverError as exc:
+        if handle:
+            await handle.close()
+        raise CliError(exc.message) from exc
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
+            pass
+    for warning in receiver.warnings:
+        print(warning, file=sys.stderr)
+    print(f"Listening on {receiver.url}  (journal: {receiver.journal.path})")
+    print(f"Mappings: {handle.description if handle else 'not dispatched (--no-dispatch)'}")
+    print(f"Write key: {args.write_key or 'any (set one with --write-key)'}")
+    print("\nSend events from a client:\n")
+    print(client_snippets(receiver.url, args.write_key))
+    print("Press Ctrl-C to stop.", flush=True)
+    last: tuple[int, ...] = ()
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), 2.0)
+            except asyncio.TimeoutError:
+                pass
+            s = receiver.stats()
+            now = (s.accepted, s.dispatched, s.rejected_total, s.duplicates)
+            if now != last:
+                last = now
+                print(
+                    f"received {s.accepted}, dispatched {s.dispatched}, duplicates {s.duplicates}, "
+                    f"rejected {s.rejected_total}",
+                    flush=True,
+                )
+    finally:
+        await receiver.stop()
+        if handle:
+            await handle.close()
+    print("Stopped; unfinished events resume on the next start.", flush=True)
+    return 0
+
+
+# -- journal -------------------------------------------------------------------------------------------
+
+
+def _open_journal(args: argparse.Namespace) -> Any:
+    from pipedrive_gui.receiver import Journal, JournalError
+
+    path = _journal_path(args)
+    if not path.exists():
+        raise CliError(f"No journal yet at {path}: start a receiver with `pipedrive-gui receive PROJECT`.")
+    journal = Journal(path)
+    try:
+        journal.open_sync()
+    except JournalError as exc:
+        raise CliError(exc.message) from exc
+    return journal
+
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    from pipedrive_gui.receiver import JournalQuery
+
+    outcomes = tuple(args.outcome or ()) + (("failed",) if args.failed else ())
+    journal = _open_journal(args)
+    try:
+        page = journal.query_sync(
+            JournalQuery(outcomes=outcomes, types=tuple(args.types or ()), text=args.search, limit=max(1, args.limit))
+        )
+    finally:
+        journal.close_sync()
+    if args.json:
+        for row in page.rows:
+            print(json.dumps(row.to_dict(), ensure_ascii=False))
+        return 0
+    if not page.rows:
+        print("No events match.")
+        return 0
+    print(f"{'#':>6}  {'received':24}  {'type':8}  {'event / name':22}  {'user':18}  {'outcome':9}  summary")
+    for row in page.rows:
+        user = row.user_id or row.anonymous_id or ""
+        print(
+            f"{row.seq:>6}  {row.received_at:24}  {row.type[:8]:8}  {(row.name or '')[:22]:22}  "
+            f"{user[:18]:18}  {row.outcome:9}  {(row.summary or '')[:80]}"
+        )
+    print(f"\n{len(page.rows)} of {page.total} shown (newest first).")
+    return 0
+
+
+# -- replay --------------------------------------------------------------------------------------------
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    if not args.ids and not args.failed:
+        raise CliError("Say which events to replay: their numbers or messageIds, or --failed.")
+    project = _load_project(args.project) if args.project else None
+    _open_journal(args).close_sync()  # a clear message when there is no journal
+    return asyncio.run(_replay(args, project))
+
+
+async def _replay(args: argparse.Namespace, project: Any) -> int:
+    from pipedrive_gui.receiver import Dispatcher, Journal, ReceiverError
+    from pipedrive_gui.receiver.lock import JournalLock
+    from pipedrive_gui.receiver.setup import open_processor
+
+    ids: list[int | str] = [int(i) if i.isdigit() else i for i in args.ids]
+    path = _journal_path(args)
+    lock = JournalLock(path)
+    have_lock = lock.acquire()
+    try:
+        async with Journal(path) as journal:
+            marked = await journal.mark_for_replay(ids, failed=args.failed, force=args.force)
+            if not marked:
+                print("Nothing to replay (unknown ids, events still queued, or events Segment would drop).")
+                return 0
+            print(f"Queued {len(marked)} event(s) for replay{' (forced)' if args.force else ''}.")
+            if not have_lock:
+                print("The running receiver dispatches them now.")
+                return 0
+            if project is None:
+                print("They are dispatched when a receiver runs (`pipedrive-gui receive PROJECT`), "
+                      "or replay with --project to dispatch now.")
+                return 0
+            try:
+                handle = await open_processor(project, mode="send" if args.live else "dry_run",
+                                              target=_target(args, project))
+            except ReceiverError as exc:
+                raise CliError(exc.message) from exc
+            async with handle:
+                await Dispatcher(journal, handle.processor).run_until_idle()
+            for seq in marked:
+                detail = await journal.detail(seq)
+                if detail is not None:
+                    print(f"#{seq} {detail.row.message_id}: {detail.row.outcome} — {detail.row.summary or ''}")
+            return 0
+    finally:
+        lock.release()
+
+
+# -- export --------------------------------------------------------------------------------------------
+
+
+def cmd_journal_export(args: argparse.Namespace) -> int:
+    from pipedrive_gui.receiver import JournalQuery
+
+    journal = _open_journal(args)
+    try:
+        q = JournalQuery(outcomes=("failed",)) if args.failed else None
+        n = journal.export_jsonl_sync(args.output, q)
+    except OSError as exc:
+        raise CliError(f"Could not write {args.output}: {exc.strerror or exc}.") from exc
+    finally:
+        journal.close_sync()
+    print(f"Wrote {n} event(s) to {args.output}.")
+    return 0

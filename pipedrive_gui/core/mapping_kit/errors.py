@@ -1,0 +1,37 @@
+"""Typed errors of the mapping kit; ``str(error)`` is Segment's own message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MappingKitError(ValueError):
+    """A mapping could not be evaluated; the text is what Segment reports."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    """One problem found by the validator.
+
+    ``path`` is the JSON-pointer-like location (``/field/@path``), ``message`` the
+    description (``should be a string but it is a number``); ``text`` is Segment's line.
+    """
+
+    path: str
+    message: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.path} {self.message}."
+
+
+class MappingValidationError(MappingKitError):
+    """The mapping is malformed; ``problems`` lists every problem, in Segment's order."""
+
+    def __init__(self, problems: list[MappingProblem]) -> None:
+        super().__init__("\n".join(p.text for p in problems))
+        self.problems = problems

@@ -1,0 +1,382 @@
+"""Journal → triggers → payload → upsert engine, one event at a time, oldest first.
+
+For every event the dispatcher records which mappings fired, the payload each built, the calls the
+upsert engine planned or made and the outcome. Passing failures (rate limits, 5xx, network) are
+retried with exponential backoff, then parked as ``failed`` with the reason; mapping problems fail
+at once (retrying cannot fix them; fix the mapping and replay).
+
+No duplicates: a mapping that already created/updated a record for a messageId in live mode is not
+sent again on a retry or replay (it is reported as ``already_delivered``) unless the replay is
+forced. An event whose result was not yet committed when the process died is dispatched again on
+restart; the upsert engine's lookup by match field then finds the record it made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pipedrive_gui.receiver.journal import (
+    DELIVERED,
+    FAILED,
+    PLANNED,
+    RETRYING,
+    SKIPPED,
+    DueEvent,
+    Journal,
+)
+
+log = logging.getLogger(__name__)
+
+MODES = ("dry_run", "send")
+SUCCESS = ("update", "create")
+RETRIABLE_ERRORS = ("RateLimitedError", "ServerError", "TimeoutError_", "NetworkError")
+_SECRET_KEYS = ("token", "authorization", "api_key", "apikey", "password")
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What happened to one event."""
+
+    outcome: str  # skipped | planned | delivered | failed
+    deliveries: list[dict[str, Any]]
+    summary: str
+    retry_reason: str | None = None  # set when the failure may pass (rate limit, 5xx, network)
+
+
+class EventProcessor(Protocol):
+    async def process(self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool) -> Processed: ...
+
+
+class MappingLike(Protocol):
+    id: str
+    name: str
+    action: str
+    trigger: str
+    enabled: bool
+    settings: dict[str, Any]
+
+
+class EngineLike(Protocol):
+    async def run(self, action_slug: str, payload: dict[str, Any], mode: str) -> Any: ...
+
+
+@dataclass
+class _Compiled:
+    mapping: Any
+    trigger: Any  # None when ``error`` is set
+    action: Any
+    error: str | None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of an engine record (dataclasses, objects), without anything secret."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {
+            str(k): _plain(v) for k, v in value.items() if not any(s in str(k).lower() for s in _SECRET_KEYS)
+        }
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _call_status(call: Any) -> int | None:
+    for name in ("status", "status_code"):
+        value = call.get(name) if isinstance(call, dict) else getattr(call, name, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _retriable_calls(calls: Sequence[Any]) -> bool:
+    statuses = [s for s in (_call_status(c) for c in calls) if s is not None]
+    return bool(statuses) and (statuses[-1] == 429 or statuses[-1] >= 500)
+
+
+def _is_retriable_exception(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & set(RETRIABLE_ERRORS):
+        return True
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and (status == 429 or status >= 500):
+        return True
+    return isinstance(exc, (OSError, asyncio.TimeoutError)) or "TransportError" in names
+
+
+class MappingProcessor:
+    """Runs a project's enabled mappings on an event through the upsert engine.
+
+    ``engine`` may be None (no Pipedrive connection): payloads are still built and shown, without
+    lookups. ``mode`` is ``"dry_run"`` (lookups only, nothing written) or ``"send"`` (live).
+    """
+
+    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = "dry_run") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.engine = engine
+        self.mode = mode
+        self._compiled: list[_Compiled] = []
+        self.set_mappings(mappings)
+
+    def set_mappings(self, mappings: Sequence[Any]) -> None:
+        """Use new mappings from now on (e.g. after the user fixed one; then replay)."""
+        from pipedrive_gui.core.payload import compile_action
+        from pipedrive_gui.core.triggers import parse_fql
+
+        compiled: list[_Compiled] = []
+        for mapping in mappings:
+            if not getattr(mapping, "enabled", True):
+                continue
+            trigger = action = None
+            error = None
+            try:
+                trigger = parse_fql(mapping.trigger)
+            except Exception as exc:  # noqa: BLE001 - any parse failure is the mapping's problem
+                error = f"The trigger is not valid FQL: {getattr(exc, 'message', exc)}"
+            if error is None:
+                try:
+                    action = compile_action(mapping.action, mapping.settings)
+                except Exception as exc:  # noqa: BLE001
+                    error = f"The mapping is not valid: {exc}"
+            compiled.append(_Compiled(mapping, trigger, action, error))
+        self._compiled = compiled
+
+    async def process(self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool) -> Processed:
+        done_before = {
+            d.get("mapping_id"): d
+            for d in previous
+            if d.get("delivered_live") or (d.get("mode") == "send" and d.get("outcome") in SUCCESS)
+        }
+        deliveries: list[dict[str, Any]] = []
+        retry_reason: str | None = None
+        for c in self._compiled:
+            m = c.mapping
+            base = {"mapping_id": m.id, "mapping": m.name, "action": m.action}
+            if c.error is not None:
+                deliveries.append({**base, "fired": True, "outcome": "fail", "message": c.error})
+                continue
+            try:
+                fired = bool(c.trigger.matches(event))
+            except Exception as exc:  # noqa: BLE001
+                deliveries.append(
+                    {**base, "fired": True, "outcome": "fail", "message": f"The trigger could not be evaluated: {exc}"}
+                )
+                continue
+            if not fired:
+                deliveries.append({**base, "fired": False})
+                continue
+            before = done_before.get(m.id)
+            if before is not None and not force and self.mode == "send":
+                deliveries.append(
+                    {
+                        **base,
+                        "fired": True,
+                        "mode": self.mode,
+                        "outcome": "already_delivered",
+                        "delivered_live": True,
+                        "record_id": before.get("record_id"),
+                        "record_name": before.get("record_name"),
+                        "message": "Already delivered for this messageId; not sent again (replay with --force to send).",
+                    }
+                )
+                continue
+            delivery = await self._deliver(c, event, base)
+            if before is not None:
+                delivery["delivered_live"] = True  # keep the memory of the earlier live delivery
+            if delivery.get("retriable") and retry_reason is None:
+                retry_reason = str(delivery.get("message") or "temporary failure")
+            deliveries.append(delivery)
+        return self._summarize(deliveries, retry_reason)
+
+    async def _deliver(self, c: _Compiled, event: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+        result = c.action.run(event)
+        if not result.ok:
+            problems = [
+                {"field": p.field, "label": getattr(p, "label", p.field), "message": p.message}
+                for p in (result.problems or [])
+            ]
+            return {
+                **base,
+                "fired": True,
+                "outcome": "invalid",
+                "message": result.error or "The mapped payload is not valid.",
+                "problems": problems,
+            }
+        delivery: dict[str, Any] = {**base, "fired": True, "payload": _plain(result.payload), "mode": self.mode}
+        if self.engine is None:
+            delivery.update(outcome="planned", message="Payload built; connect to Pipedrive to look up records.")
+            return delivery
+        try:
+            up = await self.engine.run(c.mapping.action, result.payload, self.mode)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded, retried where it may pass
+            delivery.update(
+                outcome="fail",
+                message=str(getattr(exc, "user_message", None) or exc) or type(exc).__name__,
+                retriable=_is_retriable_exception(exc),
+            )
+            return delivery
+        calls = list(getattr(up, "calls", []) or [])
+        outcome = str(getattr(up, "outcome", "fail"))
+        delivery.update(
+            outcome=outcome,
+            record_id=getattr(up, "record_id", None),
+            record_name=getattr(up, "record_name", None),
+            message=getattr(up, "message", None),
+            link=getattr(up, "link", None),
+            calls=_plain(calls),
+        )
+        if self.mode == "send" and outcome in SUCCESS:
+            delivery["delivered_live"] = True
+        if outcome == "fail":
+            delivery["retriable"] = _retriable_calls(calls)
+        return delivery
+
+    def _summarize(self, deliveries: list[dict[str, Any]], retry_reason: str | None) -> Processed:
+        fired = [d for d in deliveries if d.get("fired")]
+        if not fired:
+            return Processed(SKIPPED, deliveries, "No enabled mapping's trigger matched this event.")
+        parts = [f"{d['mapping']}: {d.get('message') or d.get('outcome')}" for d in fired]
+        summary = "; ".join(parts)
+        if any(d.get("outcome") in ("fail", "invalid") for d in fired):
+            return Processed(FAILED, deliveries, summary, retry_reason)
+        final = DELIVERED if self.mode == "send" else PLANNED
+        return Processed(final, deliveries, summary)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_delay: float = 2.0
+    max_delay: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        raw = min(self.max_delay, self.base_delay * (2 ** max(0, attempt - 1)))
+        return float(raw * (0.8 + 0.4 * random.random()))  # jitter so parked retries do not stampede
+
+
+class Dispatcher:
+    """Processes due journal events in the background until stopped."""
+
+    POLL_SECONDS = 2.0  # picks up replays marked by another process (the CLI) on the same journal
+
+    def __init__(
+        self,
+        journal: Journal,
+        processor: EventProcessor,
+        *,
+        retry: RetryPolicy | None = None,
+        on_change: Callable[[int], None] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.processor = processor
+        self.retry = retry or RetryPolicy()
+        self.on_change = on_change
+        self.processed = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._idle = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="receiver-dispatcher")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish the event in hand (up to ``grace`` seconds), then stop; the rest stays queued."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except asyncio.TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                handled = await self.run_due()
+            except Exception:  # noqa: BLE001 - keep dispatching; the journal error is logged
+                log.exception("dispatcher: could not process journal events")
+                handled = 0
+            if handled:
+                continue
+            self._idle.set()
+            timeout = self.POLL_SECONDS
+            nxt = await self.journal.next_retry_time()
+            if nxt is not None:
+                timeout = max(0.0, min(timeout, nxt - time.time()))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._idle.clear()
+
+    async def run_due(self, limit: int = 100) -> int:
+        """Process every event that is due now (one page); returns how many were handled."""
+        due = await self.journal.due(limit=limit)
+        for item in due:
+            if self._stopping:
+                break
+            await self._handle(item)
+        return len(due)
+
+    async def run_until_idle(self) -> int:
+        """Process until no event is due now (retries scheduled later stay queued)."""
+        total = 0
+        while True:
+            n = await self.run_due()
+            if n == 0:
+                return total
+            total += n
+
+    async def _handle(self, item: DueEvent) -> None:
+        attempt = item.attempts + 1
+        try:
+            processed = await self.processor.process(item.event, item.previous, item.force)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue; park the event
+            log.exception("dispatcher: processing event %s failed", item.message_id)
+            processed = Processed(FAILED, item.previous, f"Internal error while processing: {exc}")
+        outcome = processed.outcome
+        summary = processed.summary
+        next_attempt = 0.0
+        if outcome == FAILED and processed.retry_reason:
+            if attempt < self.retry.max_attempts:
+                delay = self.retry.delay(attempt)
+                outcome = RETRYING
+                next_attempt = time.time() + delay
+                summary = f"Try {attempt} of {self.retry.max_attempts} failed ({processed.retry_reason}); retrying in {delay:.0f} s."
+            else:
+                summary = f"Gave up after {attempt} tries: {summary}"
+        await self.journal.record(
+            item.seq,
+            outcome,
+            summary=summary,
+            deliveries=processed.deliveries,
+            attempts=attempt,
+            next_attempt=next_attempt,
+        )
+        self.processed += 1
+        if self.on_change is not None:
+            self.on_change(item.seq)

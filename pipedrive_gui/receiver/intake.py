@@ -1,0 +1,270 @@
+"""What Segment's tracking API does to a request before anything is stored.
+
+Pure functions (no I/O): body decoding (gzip), write-key extraction, Segment's size and count
+limits, batch unpacking with batch-level ``context``/``integrations`` merged into each event, and
+the stamps Segment adds (``receivedAt``, ``messageId``, ``timestamp``). Events that Segment accepts
+with a 200 but drops later are kept and carry a ``flag`` saying why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+import zlib
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, NamedTuple
+
+from pipedrive_gui.receiver.errors import IntakeError
+
+# Segment's published limits (HTTP tracking API docs).
+MAX_EVENT_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+MAX_BATCH_EVENTS = 2500
+
+EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+
+# Path segment after /v1/ -> event type, or "batch". analytics.js uses the first letter.
+ENDPOINTS: dict[str, str] = {
+    **{t: t for t in EVENT_TYPES},
+    **{t[0]: t for t in EVENT_TYPES},
+    "batch": "batch",
+    "import": "batch",
+    "b": "batch",
+}
+
+# Flags: Segment answers 200 for these but never delivers them to a destination.
+FLAG_REASONS: dict[str, str] = {
+    "no_user_anon_id": "Segment drops events that have neither userId nor anonymousId.",
+    "missing_event": "Segment drops track calls without an event name.",
+    "invalid_type": "Segment drops batch items whose type is not identify, track, page, screen, group or alias.",
+}
+
+
+class AcceptedEvent(NamedTuple):
+    """One event as it goes into the journal (a tuple: built once per event on the hot path)."""
+
+    message_id: str
+    type: str
+    flag: str | None  # why Segment would drop it, or None
+    body: str  # the normalized event as compact JSON
+
+
+def now_iso() -> str:
+    return format_time(datetime.now(timezone.utc))
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``, as Segment writes its stamps."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: object) -> datetime | None:
+    """Parse an ISO 8601 string (``Z`` or offset, any fraction digits); None when it is not one."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python 3.10's fromisoformat wants exactly 3 or 6 fraction digits.
+    dot = text.find(".")
+    if dot != -1:
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        frac = (text[dot + 1 : end] + "000000")[:6]
+        text = text[: dot + 1] + frac + text[end:]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """Undo ``Content-Encoding: gzip``; refuse truncated/corrupt streams.
+
+    Inflates at most ``limit + 1`` bytes (a small bomb cannot fill memory); a longer result is
+    returned cut there so :func:`check_size` refuses it with Segment's code.
+    """
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise IntakeError(400, "unsupported_encoding", f"Content-Encoding {encoding!r} is not supported; send gzip or no encoding.")
+    wbits = 31 if encoding != "deflate" else 15
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise IntakeError(400, "invalid_gzip", f"The request body is not valid gzip ({exc}).") from exc
+    if len(out) > limit:
+        return out  # over the limit: the caller's size check answers with Segment's error
+    if not inflater.eof:
+        raise IntakeError(400, "invalid_gzip", "The gzip request body is truncated; the client must resend it whole.")
+    return out
+
+
+def write_key_from(headers: Mapping[str, str], body: Mapping[str, Any] | None) -> str | None:
+    """The write key: HTTP Basic user name (``base64(key:)``) or ``writeKey`` in the body.
+
+    A ``Bearer`` token (Segment's OAuth) is not a write key; the body must then carry ``writeKey``.
+    """
+    auth = headers.get("Authorization") or headers.get("authorization") or ""
+    scheme, _, value = auth.strip().partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        user = decoded.split(":", 1)[0]
+        if user:
+            return user
+    if body is not None:
+        key = body.get("writeKey")
+        if isinstance(key, str) and key:
+            return key
+    return None
+
+
+def parse_json_object(data: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IntakeError(400, "invalid_json", f"The request body is not valid JSON ({exc}).") from exc
+    if not isinstance(value, dict):
+        raise IntakeError(400, "invalid_json", "The request body must be a JSON object.")
+    return value
+
+
+def check_size(kind: str, size: int) -> None:
+    """Segment's per-request limits, checked before parsing."""
+    if kind == "batch":
+        if size > MAX_BATCH_BYTES:
+            raise IntakeError(400, "batch_too_large", f"A batch request may be at most 500 KB; this one is {size // 1024} KB.")
+    elif size > MAX_EVENT_BYTES:
+        raise IntakeError(400, "event_too_large", f"An event may be at most 32 KB; this one is {size // 1024} KB.")
+
+
+def _merge_missing(target: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Fill keys the event lacks from the batch-level object; the event's own values win."""
+    for key, value in defaults.items():
+        mine = target.get(key)
+        if key not in target:
+            target[key] = value
+        elif isinstance(mine, dict) and isinstance(value, Mapping):
+            merged = dict(mine)
+            _merge_missing(merged, value)
+            target[key] = merged
+
+
+def _flag(event: Mapping[str, Any], kind: str) -> str | None:
+    if kind not in EVENT_TYPES:
+        return "invalid_type"
+    if not event.get("userId") and not event.get("anonymousId"):
+        if event.get("userId") != 0 and event.get("anonymousId") != 0:
+            return "no_user_anon_id"
+    if kind == "track":
+        name = event.get("event")
+        if not isinstance(name, str) or not name.strip():
+            return "missing_event"
+    return None
+
+
+_std_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_encode: Callable[[dict[str, Any]], str] = _std_encode
+
+try:  # optional speed-up: encoding each stored event is the costliest step of intake
+    import orjson
+
+    def _orjson_encode(event: dict[str, Any]) -> str:
+        try:
+            return orjson.dumps(event).decode("utf-8")
+        except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+            return _std_encode(event)
+
+    _encode = _orjson_encode
+except ImportError:  # pragma: no cover - the stdlib encoder is used
+    pass
+
+
+def normalize(
+    item: dict[str, Any],
+    kind: str,
+    received: datetime,
+    received_at: str,
+    batch: Mapping[str, Any] | None = None,
+) -> AcceptedEvent:
+    """Stamp one event like Segment (in place: ``item`` must be the caller's own parsed copy).
+
+    ``kind`` is the endpoint's type, or the item's own for a batch. This runs once per event on
+    the intake path, so it avoids copies and work that most events do not need.
+    """
+    event = item
+    if "writeKey" in event:
+        del event["writeKey"]  # a credential, not data: never stored
+    if batch is not None:
+        for key in ("context", "integrations"):
+            shared = batch.get(key)
+            if isinstance(shared, Mapping):
+                own = event.get(key)
+                if isinstance(own, dict):
+                    _merge_missing(own, shared)
+                elif own is None:
+                    event[key] = dict(shared)
+        if "sentAt" not in event and "sentAt" in batch:
+            event["sentAt"] = batch["sentAt"]
+    event["type"] = kind
+    message_id = event.get("messageId")
+    if message_id.__class__ is not str or not message_id:
+        message_id = f"pdg-{uuid.uuid4()}" if message_id in (None, "") else str(message_id)
+        event["messageId"] = message_id
+    event["receivedAt"] = received_at
+    if "timestamp" not in event:
+        event["timestamp"] = _timestamp(event, received) or received_at
+    return AcceptedEvent(message_id, kind, _flag(event, kind), _encode(event))
+
+
+def _timestamp(event: Mapping[str, Any], received: datetime) -> str | None:
+    """Segment's skew correction: ``receivedAt - (sentAt - originalTimestamp)``."""
+    original = parse_time(event.get("originalTimestamp"))
+    if original is None:
+        return None
+    sent = parse_time(event.get("sentAt"))
+    if sent is None:
+        return format_time(original)
+    skew: timedelta = sent - original
+    return format_time(received - skew)
+
+
+def events_from_request(kind: str, body: dict[str, Any], received: datetime | None = None) -> list[AcceptedEvent]:
+    """Unpack a parsed request body into journal-ready events, enforcing per-event/batch limits."""
+    received = received or datetime.now(timezone.utc)
+    received_at = format_time(received)
+    if kind != "batch":
+        accepted = normalize(body, kind, received, received_at)
+        if len(accepted.body.encode("utf-8")) > MAX_EVENT_BYTES:
+            raise IntakeError(400, "event_too_large", "An event may be at most 32 KB.")
+        return [accepted]
+    items = body.get("batch")
+    if not isinstance(items, list):
+        raise IntakeError(400, "invalid_batch", 'A batch request needs a "batch" array of events.')
+    if len(items) > MAX_BATCH_EVENTS:
+        raise IntakeError(400, "too_many_events", f"A batch may hold at most 2,500 events; this one has {len(items):,}.")
+    out: list[AcceptedEvent] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise IntakeError(400, "invalid_batch", f"Batch item {index} is not a JSON object.")
+        item_type = item.get("type")
+        item_kind = item_type if isinstance(item_type, str) and item_type in EVENT_TYPES else str(item_type or "")
+        accepted = normalize(item, item_kind, received, received_at, body)
+        # Bytes only matter near the limit; a str of n characters has at least n UTF-8 bytes.
+        if len(accepted.body) * 4 > MAX_EVENT_BYTES and len(accepted.body.encode("utf-8")) > MAX_EVENT_BYTES:
+            raise IntakeError(400, "event_too_large", f"Batch item {index} is over 32 KB; each event may be at most 32 KB.")
+        out.append(accepted)
+    return out

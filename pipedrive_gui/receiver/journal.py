@@ -1,0 +1,641 @@
+"""The durable journal of received events: SQLite in WAL mode, one writer thread, group commits.
+
+Why a writer thread: SQLite allows one writer at a time and a commit waits for fsync. All writes
+(intake appends, dispatch results, replays, pruning) go to one thread through a queue; it takes
+everything queued, runs it in one transaction (a savepoint per request, so one bad request cannot
+spoil the others) and commits once. Under load many HTTP requests share one fsync; the event loop
+never blocks. A request's future resolves only after COMMIT returned, so a 200 is sent only for
+events that are on disk; with ``synchronous=FULL`` that survives ``kill -9`` and power loss.
+
+Reads (queries, the dispatcher's next events) use a separate connection in a worker thread; WAL
+lets them run while the writer commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pipedrive_gui.receiver.errors import JournalError
+from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedEvent
+
+T = TypeVar("T")
+
+# Event outcomes, as the journal, the CLI and the GUI show them.
+PENDING = "pending"  # accepted, not dispatched yet
+RETRYING = "retrying"  # a try failed for a passing reason (rate limit, 5xx, network); will retry
+DROPPED = "dropped"  # Segment would answer 200 and drop it (see ``flag``)
+SKIPPED = "skipped"  # no enabled mapping's trigger matched
+PLANNED = "planned"  # dry run: every mapping that fired was planned
+DELIVERED = "delivered"  # live: every mapping that fired was carried out in Pipedrive
+FAILED = "failed"  # a mapping that fired failed; parked with the reason
+OUTCOMES = (PENDING, RETRYING, DROPPED, SKIPPED, PLANNED, DELIVERED, FAILED)
+OPEN_OUTCOMES = (PENDING, RETRYING)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    received_ts REAL NOT NULL,
+    flag TEXT,
+    outcome TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    dispatches INTEGER NOT NULL DEFAULT 0,
+    force INTEGER NOT NULL DEFAULT 0,
+    summary TEXT,
+    body TEXT NOT NULL,
+    result TEXT,
+    updated_at REAL
+);
+CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Few columns on purpose: each bound parameter and index costs intake throughput. Names, user ids
+# and receivedAt are read from the stored event (JSON1) when a page is shown.
+_INSERT = (
+    "INSERT OR IGNORE INTO events (message_id, type, received_ts, flag, outcome, summary, body)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+_ROW_COLUMNS = (
+    "seq, message_id, type, json_extract(body, CASE type WHEN 'track' THEN '$.event' ELSE '$.name' END),"
+    " json_extract(body, '$.userId'), json_extract(body, '$.anonymousId'), json_extract(body, '$.receivedAt'),"
+    " flag, outcome, attempts, dispatches, summary, next_attempt"
+)
+_ROW_WIDTH = 13
+
+
+def _opt_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _row(r: Sequence[Any]) -> JournalRow:
+    return JournalRow(
+        r[0], r[1], r[2], _opt_text(r[3]), _opt_text(r[4]), _opt_text(r[5]), str(r[6] or ""), *r[7:13]
+    )
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much history the journal keeps. Unfinished events are never pruned."""
+
+    max_age_days: float | None = 30.0
+    max_rows: int | None = 200_000
+    max_bytes: int | None = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    seq: int
+    message_id: str
+    type: str
+    name: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    received_at: str
+    flag: str | None
+    outcome: str
+    attempts: int
+    dispatches: int
+    summary: str | None
+    next_attempt: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "messageId": self.message_id,
+            "type": self.type,
+            "name": self.name,
+            "userId": self.user_id,
+            "anonymousId": self.anonymous_id,
+            "receivedAt": self.received_at,
+            "flag": self.flag,
+            "outcome": self.outcome,
+            "attempts": self.attempts,
+            "dispatches": self.dispatches,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    row: JournalRow
+    event: dict[str, Any]
+    deliveries: list[dict[str, Any]]
+    force: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.row.to_dict(), "event": self.event, "deliveries": self.deliveries}
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    """A page of the journal, newest first. ``before`` is the ``seq`` cursor from the last page."""
+
+    outcomes: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    text: str = ""
+    before: int | None = None
+    limit: int = 100
+    offset: int = 0
+    oldest_first: bool = False
+    count_total: bool = True
+
+
+@dataclass(frozen=True)
+class JournalPage:
+    rows: list[JournalRow]
+    total: int | None
+    next_before: int | None
+
+
+@dataclass(frozen=True)
+class DueEvent:
+    """An event the dispatcher should process now."""
+
+    seq: int
+    message_id: str
+    event: dict[str, Any]
+    previous: list[dict[str, Any]]
+    attempts: int
+    force: bool
+
+
+@dataclass
+class _Job:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any] | None
+    loop: asyncio.AbstractEventLoop | None
+    done: threading.Event | None = None
+    result: Any = None
+    error: BaseException | None = None
+
+
+def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class _Writer(threading.Thread):
+    """The only thread that writes; takes everything queued and commits it as one transaction."""
+
+    MAX_GROUP = 512
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(name="receiver-journal-writer", daemon=True)
+        self._conn = conn
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.commits = 0
+
+    def run(self) -> None:
+        stop = False
+        while not stop:
+            first = self.jobs.get()
+            if first is None:
+                break
+            group = [first]
+            while len(group) < self.MAX_GROUP:
+                try:
+                    nxt = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                group.append(nxt)
+            self._run_group(group)
+        self._conn.close()
+
+    def _run_group(self, group: list[_Job]) -> None:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in group:
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(conn)
+                except BaseException as exc:  # noqa: BLE001 - reported to the job's caller
+                    job.error = exc
+                    conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            err = JournalError(f"Could not write the receiver journal: {exc}. Check free disk space and permissions.")
+            for job in group:
+                job.error = err
+        for job in group:
+            if job.loop is not None:
+                try:
+                    job.loop.call_soon_threadsafe(_settle, job)
+                except RuntimeError:  # the loop closed while we wrote; nobody waits any more
+                    pass
+            elif job.done is not None:
+                job.done.set()
+
+
+def _settle(job: _Job) -> None:
+    fut = job.future
+    if fut is None or fut.done():
+        return
+    if job.error is not None:
+        fut.set_exception(job.error)
+    else:
+        fut.set_result(job.result)
+
+
+class Journal:
+    """The receiver's event store. ``await open()`` before use, ``await close()`` after."""
+
+    def __init__(self, path: Path | str, *, retention: Retention | None = None, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self.retention = retention or Retention()
+        self._synchronous = synchronous
+        self._writer: _Writer | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
+        self._since_prune = 0
+        self._last_prune = 0.0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def open_sync(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = _connect(self.path, self._synchronous)
+            fresh = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0] == 0
+            if fresh:
+                # Only takes effect before the first table exists; lets pruning give pages back.
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            conn.executescript(SCHEMA)
+            self._reader = _connect(self.path, self._synchronous)
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"Could not open the receiver journal {self.path}: {exc}. "
+                "Check the folder's permissions, or move the damaged file away to start a new journal."
+            ) from exc
+        self._writer = _Writer(conn)
+        self._writer.start()
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self.open_sync)
+
+    def close_sync(self) -> None:
+        if self._writer is not None:
+            self._writer.jobs.put(None)
+            self._writer.join()
+            self._writer = None
+        if self._reader is not None:
+            with self._read_lock:
+                self._reader.close()
+            self._reader = None
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.close_sync)
+
+    async def __aenter__(self) -> Journal:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def commits(self) -> int:
+        return self._writer.commits if self._writer else 0
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _require_writer(self) -> _Writer:
+        if self._writer is None:
+            raise JournalError("The receiver journal is not open.")
+        return self._writer
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in the writer's next transaction; returns after it is committed."""
+        writer = self._require_writer()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        writer.jobs.put(_Job(fn, fut, loop))
+        return await fut
+
+    def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        writer = self._require_writer()
+        job = _Job(fn, None, None, threading.Event())
+        writer.jobs.put(job)
+        assert job.done is not None
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[no-any-return]
+
+    def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._reader is None:
+            raise JournalError("The receiver journal is not open.")
+        with self._read_lock:
+            try:
+                return fn(self._reader)
+            except sqlite3.Error as exc:
+                raise JournalError(f"Could not read the receiver journal: {exc}.") from exc
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(self.read_sync, fn)
+
+    # -- intake ------------------------------------------------------------------------------------
+
+    async def append(self, events: Sequence[AcceptedEvent]) -> AppendResult:
+        """Store accepted events (duplicates by messageId are ignored); returns once committed."""
+        now = time.time()
+        rows = [
+            (e.message_id, e.type, now, None, PENDING, None, e.body)
+            if e.flag is None
+            else (e.message_id, e.type, now, e.flag, DROPPED, FLAG_REASONS.get(e.flag, e.flag), e.body)
+            for e in events
+        ]
+
+        def insert(conn: sqlite3.Connection) -> AppendResult:
+            before = conn.total_changes
+            conn.executemany(_INSERT, rows)
+            accepted = conn.total_changes - before
+            self._maybe_prune(conn, accepted)
+            return AppendResult(accepted, len(rows) - accepted)
+
+        return await self.write(insert)
+
+    # -- dispatcher --------------------------------------------------------------------------------
+
+    async def due(self, limit: int = 100, now: float | None = None, after: int = 0) -> list[DueEvent]:
+        """Open events whose (next) attempt is due, oldest first."""
+        moment = time.time() if now is None else now
+
+        def fetch(conn: sqlite3.Connection) -> list[DueEvent]:
+            # Two walks of the (outcome, seq) index, merged: a backlog of pending events never sorts.
+            cols = "SELECT seq, message_id, body, result, attempts, force FROM events"
+            rows = conn.execute(
+                f"{cols} WHERE outcome = 'pending' AND seq > ? ORDER BY seq LIMIT ?", (after, limit)
+            ).fetchall()
+            rows += conn.execute(
+                f"{cols} WHERE outcome = 'retrying' AND seq > ? AND next_attempt <= ? ORDER BY seq LIMIT ?",
+                (after, moment, limit),
+            ).fetchall()
+            rows.sort(key=lambda r: r[0])
+            return [
+                DueEvent(seq, mid, json.loads(body), _deliveries(result), attempts, bool(force))
+                for seq, mid, body, result, attempts, force in rows[:limit]
+            ]
+
+        return await self.read(fetch)
+
+    async def next_retry_time(self) -> float | None:
+        def fetch(conn: sqlite3.Connection) -> float | None:
+            if conn.execute("SELECT 1 FROM events WHERE outcome = 'pending' LIMIT 1").fetchone():
+                return 0.0
+            row = conn.execute("SELECT min(next_attempt) FROM events WHERE outcome = 'retrying'").fetchone()
+            return None if row is None or row[0] is None else float(row[0])
+
+        return await self.read(fetch)
+
+    async def record(
+        self,
+        seq: int,
+        outcome: str,
+        *,
+        summary: str,
+        deliveries: list[dict[str, Any]],
+        attempts: int,
+        next_attempt: float = 0.0,
+    ) -> None:
+        """Store the dispatcher's result for one event (final, or ``retrying`` with a due time)."""
+        result = json.dumps(deliveries, separators=(",", ":"), ensure_ascii=False, default=str)
+        finished = outcome not in OPEN_OUTCOMES
+
+        def update(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE events SET outcome = ?, summary = ?, result = ?, attempts = ?, next_attempt = ?,"
+                " dispatches = dispatches + ?, force = CASE WHEN ? THEN 0 ELSE force END, updated_at = ?"
+                " WHERE seq = ?",
+                (outcome, summary, result, attempts, next_attempt, int(finished), finished, time.time(), seq),
+            )
+
+        await self.write(update)
+
+    async def mark_for_replay(
+        self, ids: Iterable[int | str] = (), *, failed: bool = False, force: bool = False
+    ) -> list[int]:
+        """Put chosen events (by seq or messageId), or every failed one, back in the queue."""
+        seqs = [i for i in ids if isinstance(i, int)]
+        message_ids = [i for i in ids if isinstance(i, str)]
+
+        def mark(conn: sqlite3.Connection) -> list[int]:
+            chosen: set[int] = set()
+            for chunk in _chunks(seqs, 500):
+                q = ",".join("?" * len(chunk))
+                chosen.update(r[0] for r in conn.execute(f"SELECT seq FROM events WHERE seq IN ({q})", chunk))
+            for names in _chunks(message_ids, 500):
+                q = ",".join("?" * len(names))
+                chosen.update(
+                    r[0] for r in conn.execute(f"SELECT seq FROM events WHERE message_id IN ({q})", names)
+                )
+            if failed:
+                chosen.update(r[0] for r in conn.execute("SELECT seq FROM events WHERE outcome = 'failed'"))
+            # Events Segment would drop stay dropped: replaying them would deliver what Segment never does.
+            marked: list[int] = []
+            for chunk in _chunks(sorted(chosen), 500):
+                q = ",".join("?" * len(chunk))
+                cur = conn.execute(
+                    f"UPDATE events SET outcome = 'pending', next_attempt = 0, attempts = 0, force = ?"
+                    f" WHERE seq IN ({q}) AND outcome NOT IN ('dropped', 'pending', 'retrying') RETURNING seq",
+                    (int(force), *chunk),
+                )
+                marked.extend(r[0] for r in cur.fetchall())
+            return sorted(marked)
+
+        return await self.write(mark)
+
+    # -- queries -----------------------------------------------------------------------------------
+
+    async def query(self, q: JournalQuery) -> JournalPage:
+        return await self.read(lambda conn: _query(conn, q))
+
+    def query_sync(self, q: JournalQuery) -> JournalPage:
+        return self.read_sync(lambda conn: _query(conn, q))
+
+    async def detail(self, key: int | str) -> EventDetail | None:
+        """One event with its full body and delivery records, by seq or messageId."""
+
+        def fetch(conn: sqlite3.Connection) -> EventDetail | None:
+            column = "seq" if isinstance(key, int) else "message_id"
+            row = conn.execute(
+                f"SELECT {_ROW_COLUMNS}, body, result, force FROM events WHERE {column} = ?", (key,)
+            ).fetchone()
+            if row is None:
+                return None
+            return EventDetail(_row(row), json.loads(row[_ROW_WIDTH]), _deliveries(row[14]), bool(row[15]))
+
+        return await self.read(fetch)
+
+    async def counts(self) -> dict[str, int]:
+        """How many events have each outcome."""
+
+        def fetch(conn: sqlite3.Connection) -> dict[str, int]:
+            found = dict(conn.execute("SELECT outcome, count(*) FROM events GROUP BY outcome").fetchall())
+            return {o: int(found.get(o, 0)) for o in OUTCOMES}
+
+        return await self.read(fetch)
+
+    async def export_jsonl(self, path: Path | str, q: JournalQuery | None = None) -> int:
+        """Write events (all, or those matching ``q``'s filters) as JSON Lines, oldest first."""
+        return await asyncio.to_thread(self.export_jsonl_sync, path, q)
+
+    def export_jsonl_sync(self, path: Path | str, q: JournalQuery | None = None) -> int:
+        where, params = _filters(q or JournalQuery())
+        target = Path(path)
+        tmp = target.with_name(target.name + ".part")
+        count = 0
+        with self._read_lock:
+            if self._reader is None:
+                raise JournalError("The receiver journal is not open.")
+            cur = self._reader.execute(
+                f"SELECT {_ROW_COLUMNS}, body, result FROM events {where} ORDER BY seq", params
+            )
+            with tmp.open("w", encoding="utf-8") as out:
+                for row in cur:
+                    record = _row(row).to_dict()
+                    record["event"] = json.loads(row[13])
+                    record["deliveries"] = _deliveries(row[14])
+                    out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    count += 1
+        tmp.replace(target)
+        return count
+
+    # -- retention ---------------------------------------------------------------------------------
+
+    def _maybe_prune(self, conn: sqlite3.Connection, added: int) -> None:
+        self._since_prune += added
+        now = time.monotonic()
+        if self._since_prune < 5000 and now - self._last_prune < 30.0:
+            return
+        self._since_prune = 0
+        self._last_prune = now
+        _prune(conn, self.retention)
+
+    async def prune(self) -> int:
+        """Apply the retention limits now; returns how many events were removed."""
+        return await self.write(lambda conn: _prune(conn, self.retention))
+
+
+def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
+    finished = "outcome NOT IN ('pending', 'retrying')"
+    removed = 0
+    if retention.max_age_days is not None:
+        cutoff = time.time() - retention.max_age_days * 86400
+        removed += conn.execute(f"DELETE FROM events WHERE received_ts < ? AND {finished}", (cutoff,)).rowcount
+    if retention.max_rows is not None:
+        row = conn.execute(
+            "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", (retention.max_rows,)
+        ).fetchone()
+        if row is not None:
+            removed += conn.execute(f"DELETE FROM events WHERE seq <= ? AND {finished}", (row[0],)).rowcount
+    if retention.max_bytes is not None:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        for _ in range(100):
+            used = page_size * (
+                conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+            )
+            if used <= retention.max_bytes:
+                break
+            # Estimate how many of the oldest rows hold the excess (seq span ~ row count), a little more.
+            lo, hi = conn.execute("SELECT min(seq), max(seq) FROM events").fetchone()
+            rows = max(1, (hi or 0) - (lo or 0) + 1)
+            excess = int((used - retention.max_bytes) / (used / rows) * 1.05) + 1
+            cur = conn.execute(
+                f"DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE {finished} ORDER BY seq LIMIT ?)",
+                (excess,),
+            )
+            if cur.rowcount == 0:
+                break
+            removed += cur.rowcount
+    if removed:
+        conn.execute("PRAGMA incremental_vacuum")
+    return removed
+
+
+def _deliveries(result: str | None) -> list[dict[str, Any]]:
+    if not result:
+        return []
+    value = json.loads(result)
+    return value if isinstance(value, list) else []
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _filters(q: JournalQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if q.outcomes:
+        clauses.append(f"outcome IN ({','.join('?' * len(q.outcomes))})")
+        params.extend(q.outcomes)
+    if q.types:
+        clauses.append(f"type IN ({','.join('?' * len(q.types))})")
+        params.extend(q.types)
+    if q.text:
+        needle = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append("(message_id LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+        params.extend([needle] * 3)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    return where, params
+
+
+def _query(conn: sqlite3.Connection, q: JournalQuery) -> JournalPage:
+    where, params = _filters(q)
+    total = None
+    if q.count_total:
+        total = int(conn.execute(f"SELECT count(*) FROM events {where}", params).fetchone()[0])
+    page_where = where
+    page_params = list(params)
+    if q.before is not None:
+        op = ">" if q.oldest_first else "<"
+        page_where = (where + " AND " if where else "WHERE ") + f"seq {op} ?"
+        page_params.append(q.before)
+    order = "ASC" if q.oldest_first else "DESC"
+    limit = max(1, min(q.limit, 10_000))
+    rows = [
+        _row(r)
+        for r in conn.execute(
+            f"SELECT {_ROW_COLUMNS} FROM events {page_where} ORDER BY seq {order} LIMIT ? OFFSET ?",
+            (*page_params, limit + 1, max(0, q.offset)),
+        )
+    ]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JournalPage(rows=rows, total=total, next_before=rows[-1].seq if more and rows else None)
+

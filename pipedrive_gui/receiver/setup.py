@@ -1,0 +1,78 @@
+"""Builds the dispatcher's processor: a project's mappings + the upsert engine on a Pipedrive connection.
+
+Shared by ``pipedrive-gui receive``/``replay`` and the GUI's receiver panel. Without a connection
+(no token) the processor still builds and records payloads, without lookups.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipedrive_gui.receiver.dispatcher import MappingProcessor
+from pipedrive_gui.receiver.errors import ReceiverError
+
+
+@dataclass(frozen=True)
+class PipedriveTarget:
+    """Where to send: a base URL (company domain, sandbox) and its token (never shown)."""
+
+    base_url: str
+    token: str = field(repr=False)
+
+
+class ProcessorHandle:
+    """Owns the Pipedrive client behind a processor; ``await close()`` (or ``async with``) when done."""
+
+    def __init__(self, processor: MappingProcessor, description: str, client: Any = None) -> None:
+        self.processor = processor
+        self.description = description
+        self._client = client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def __aenter__(self) -> ProcessorHandle:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def open_processor(project: Any, *, mode: str = "dry_run", target: PipedriveTarget | None = None) -> ProcessorHandle:
+    """Connect (when ``target`` is given), fetch the field catalog and build the engine and processor."""
+    mode_text = "live" if mode == "send" else "dry run"
+    if target is None:
+        if mode == "send":
+            raise ReceiverError(
+                "Live mode needs a Pipedrive connection: log in first, or set PIPEDRIVE_API_TOKEN "
+                "(and PIPEDRIVE_DOMAIN or --base-url)."
+            )
+        processor = MappingProcessor(project.mappings, None, mode)
+        return ProcessorHandle(processor, "dry run without a Pipedrive connection (payloads only, no lookups)")
+
+    from pipedrive_gui.pipedrive.client import PipedriveClient
+    from pipedrive_gui.pipedrive.engine import UpsertEngine
+    from pipedrive_gui.pipedrive.errors import PipedriveError
+    from pipedrive_gui.pipedrive.fields import fetch_catalog
+
+    try:
+        client = PipedriveClient(target.base_url, target.token)
+    except ValueError as exc:
+        raise ReceiverError(f"Cannot connect to Pipedrive: {exc}") from exc
+    try:
+        domain = getattr(getattr(project, "destination", None), "domain", "") or ""
+        catalog = await fetch_catalog(client, domain=domain)
+        engine = UpsertEngine(client, catalog, project.destination)
+        processor = MappingProcessor(project.mappings, engine, mode)
+    except PipedriveError as exc:
+        await client.aclose()
+        raise ReceiverError(f"Could not read the Pipedrive field catalog: {exc.user_message}") from exc
+    except BaseException:
+        await client.aclose()
+        raise
+    return ProcessorHandle(processor, f"{mode_text} against {client.base_url}", client)

@@ -1,0 +1,270 @@
+"""The sandbox web application: one middleware does what Pipedrive's edge does, then the handlers.
+
+Per request, in order: record it (without credentials) → injected faults (they act like the
+gateway, so they come before auth) → auth (``x-api-token``; any non-empty token but ``bad-token``)
+→ burst window and daily token budget → handler. Every API answer carries the rate-limit headers;
+every error is a Pipedrive-style JSON body. ``/__sandbox/...`` is the control plane (faults,
+recorded requests, reset); it needs no token and is neither recorded nor faulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from pipedrive_gui.sandbox.errors import ERROR_INFO, SandboxHTTPError, api_error, unauthorized, v1_error
+from pipedrive_gui.sandbox.faults import FaultRule, FaultSettings, FaultSpecError, parse_fault_spec
+from pipedrive_gui.sandbox.handlers import BODY_KEY, FAULTS_KEY, STATE_KEY, add_routes
+from pipedrive_gui.sandbox.ratelimit import RateLimiter, token_cost
+from pipedrive_gui.sandbox.state import SECRET_HEADERS, SECRET_PARAMS, RecordedRequest, SandboxState
+from pipedrive_gui.sandbox.store import new_store
+
+log = logging.getLogger("pipedrive_gui.sandbox")
+
+SEED_KEY: web.AppKey[Any] = web.AppKey("sandbox_seed", object)
+CLOCK_KEY: web.AppKey[Any] = web.AppKey("sandbox_clock", object)
+BAD_TOKEN = "bad-token"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ABUSE_PAGE = """<!DOCTYPE html>
+<html><head><title>Attention Required! | Cloudflare</title></head>
+<body><h1>Sorry, you have been blocked</h1>
+<p>You are unable to access pipedrive.com (offline sandbox: simulated abuse block).</p></body></html>
+"""
+
+
+class DroppedConnection(Exception):
+    """Raised after the sandbox closed the client's connection on purpose."""
+
+
+def _version(path: str) -> int:
+    return 2 if path.startswith("/api/v2/") else 1
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+def _record(request: web.Request, raw: bytes) -> tuple[RecordedRequest, Any, bool]:
+    body: Any = None
+    bad_json = False
+    if raw:
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            bad_json = True
+            body = raw.decode("utf-8", "replace")
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS}
+    query = {k: ("<redacted>" if k in SECRET_PARAMS else v) for k, v in request.query.items()}
+    rec = RecordedRequest(
+        method=request.method,
+        path=request.path,
+        query=query,
+        json=body,
+        headers=headers,
+        had_token=bool(request.headers.get("x-api-token")),
+    )
+    return rec, body, bad_json
+
+
+def _retry_after(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+async def _apply_faults(request: web.Request, faults: FaultSettings, rec: RecordedRequest) -> web.Response | None:
+    for rule in faults.pick(request.method, request.path):
+        rec.fault = rule.kind
+        if rule.kind == "slow":
+            await asyncio.sleep(rule.delay_ms / 1000)
+            continue
+        if rule.kind == "drop":
+            # Abort the TCP connection before any byte of an answer; the client sees a dropped
+            # connection. The Response returned afterwards is never written.
+            if request.transport is not None:
+                request.transport.abort()
+            raise DroppedConnection()
+        if rule.kind == "rate_limit":
+            headers = {"x-ratelimit-limit": str(faults.burst_limit), "x-ratelimit-remaining": "0",
+                       "x-ratelimit-reset": "2"}
+            if rule.retry_after is not None:
+                headers["Retry-After"] = _retry_after(rule.retry_after)
+            if rule.daily:
+                headers["x-daily-ratelimit-token-limit"] = str(faults.daily_budget)
+                headers["x-daily-ratelimit-token-remaining"] = "0"
+            # The 429 body shape is UNCONFIRMED (reference §14 #4); v1's generic error shape is used.
+            return _json_response(429, {"success": False, "error": "Too many requests", "errorCode": 429,
+                                        "error_info": ERROR_INFO}, headers)
+        if rule.kind == "server_error":
+            message = {503: "Service Unavailable", 502: "Bad Gateway", 504: "Gateway Timeout"}.get(
+                rule.status, "Internal Server Error")
+            return _json_response(rule.status, {"success": False, "error": message, "code": "ERR_UNKNOWN"})
+        if rule.kind == "abuse_block":
+            return web.Response(status=403, text=ABUSE_PAGE, content_type="text/html")
+    return None
+
+
+def _authorised(request: web.Request) -> bool:
+    # Header only: the query-string api_token is not accepted, so a client that would put the
+    # token into URLs fails loudly here (reference §1.2 recommends the header).
+    token = request.headers.get("x-api-token", "").strip()
+    return bool(token) and token != BAD_TOKEN
+
+
+async def _dispatch(request: web.Request, handler: Handler, body: Any, bad_json: bool) -> web.StreamResponse:
+    version = _version(request.path)
+    if request.method in ("POST", "PATCH", "PUT"):
+        if bad_json:
+            raise api_error(version, 400, "Request body is not valid JSON", "ERR_BAD_REQUEST")
+        ctype = request.content_type
+        if body is not None and ctype != "application/json":
+            # v2 takes JSON only (reference §1.1); the sandbox asks the same of v1 writes.
+            raise api_error(version, 400, f"Send the body as JSON (Content-Type: application/json), not {ctype}",
+                            "ERR_BAD_REQUEST")
+    request[BODY_KEY] = body
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        hint = ""
+        if version == 1 and request.path.split("/")[3:4] and request.path.split("/")[3] in (
+            "persons", "organizations", "deals", "activities", "itemSearch", "products", "pipelines", "stages"
+        ):
+            hint = " (this v1 endpoint is deprecated and out of support; use /api/v2)"
+        raise api_error(version, 404, f"Unknown method {request.method} {request.path}{hint}", "ERR_NOT_FOUND") from None
+    except web.HTTPMethodNotAllowed:
+        raise api_error(version, 405, f"Method {request.method} not allowed on {request.path}",
+                        "ERR_METHOD_NOT_ALLOWED") from None
+
+
+@web.middleware
+async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/__sandbox/"):
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    faults = request.app[FAULTS_KEY]
+    rec, body, bad_json = _record(request, await request.read())
+    state.requests.append(rec)
+    try:
+        faulted = await _apply_faults(request, faults, rec)
+    except DroppedConnection:
+        log.info("%s %s -> dropped connection (fault)", request.method, request.path)
+        return web.Response(status=204)
+    if faulted is not None:
+        rec.status = faulted.status
+        log.info("%s %s -> %s (fault %s)", request.method, request.path, faulted.status, rec.fault)
+        return faulted
+    extra_headers: dict[str, str] = {}
+    try:
+        if not _authorised(request):
+            raise unauthorized()
+        burst_headers, over = state.limiter.observe(request.path, faults.burst_limit, faults.search_burst_limit)
+        extra_headers.update(burst_headers)
+        if over and faults.enforce_burst:
+            # Burst 429: headers only (reference §13.7).
+            raise SandboxHTTPError(429, {"success": False, "error": "Too many requests", "errorCode": 429,
+                                         "error_info": ERROR_INFO})
+        daily_headers, exhausted = state.limiter.spend(token_cost(request.method, request.path), faults.daily_budget)
+        extra_headers.update(daily_headers)
+        if exhausted:
+            extra_headers["x-daily-ratelimit-token-remaining"] = "0"
+            raise SandboxHTTPError(429, {"success": False, "error": "Daily API token budget used up",
+                                         "errorCode": 429, "error_info": ERROR_INFO})
+        response = await _dispatch(request, handler, body, bad_json)
+    except SandboxHTTPError as exc:
+        response = _json_response(exc.status, exc.body, exc.headers)
+    except Exception:  # a sandbox bug: answer like Pipedrive's 500 and keep serving
+        log.exception("sandbox handler failed for %s %s", request.method, request.path)
+        response = _json_response(500, {"success": False, "error": "Internal Server Error", "code": "ERR_UNKNOWN"})
+    for key, value in extra_headers.items():
+        response.headers[key] = value
+    rec.status = response.status
+    log.info("%s %s -> %s", request.method, request.path, response.status)
+    return response
+
+
+# -- control plane ----------------------------------------------------------------------------------
+
+async def _health(request: web.Request) -> web.Response:
+    return _json_response(200, {"ok": True})
+
+
+async def _get_faults(request: web.Request) -> web.Response:
+    return _json_response(200, request.app[FAULTS_KEY].to_json())
+
+
+async def _post_faults(request: web.Request) -> web.Response:
+    faults = request.app[FAULTS_KEY]
+    try:
+        faults.update_from_json(await request.json())
+    except (FaultSpecError, ValueError) as exc:
+        return _json_response(400, {"success": False, "error": str(exc)})
+    return _json_response(200, faults.to_json())
+
+
+async def _delete_faults(request: web.Request) -> web.Response:
+    request.app[FAULTS_KEY].clear()
+    return _json_response(200, request.app[FAULTS_KEY].to_json())
+
+
+async def _get_requests(request: web.Request) -> web.Response:
+    reqs = request.app[STATE_KEY].requests
+    return _json_response(200, [
+        {"method": r.method, "path": r.path, "query": r.query, "json": r.json, "headers": r.headers,
+         "status": r.status, "fault": r.fault}
+        for r in reqs
+    ])
+
+
+async def _delete_requests(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].clear_requests()
+    return _json_response(200, [])
+
+
+async def _reset(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    state.store = new_store(request.app[SEED_KEY], request.app[CLOCK_KEY])
+    state.clear_requests()
+    state.limiter = RateLimiter()
+    return _json_response(200, {"ok": True})
+
+
+def _faults_from(faults: FaultSettings | Iterable[FaultRule | str] | None) -> FaultSettings:
+    if isinstance(faults, FaultSettings):
+        return faults
+    settings = FaultSettings()
+    for item in faults or ():
+        settings.rules.append(parse_fault_spec(item) if isinstance(item, str) else item)
+    return settings
+
+
+def create_app(
+    seed: bool | dict[str, Any] = True,
+    faults: FaultSettings | Iterable[FaultRule | str] | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> web.Application:
+    """A fresh sandbox: its own copy of the seed (``True`` = bundled data, ``False`` = account facts
+    without records, or a seed dict), its own faults and request log."""
+    app = web.Application(middlewares=[pipedrive_edge], client_max_size=4 * 1024 * 1024)
+    app[SEED_KEY] = seed
+    app[CLOCK_KEY] = clock
+    app[STATE_KEY] = SandboxState(new_store(seed, clock))
+    app[FAULTS_KEY] = _faults_from(faults)
+    add_routes(app)
+    app.router.add_get("/__sandbox/health", _health)
+    app.router.add_get("/__sandbox/faults", _get_faults)
+    app.router.add_post("/__sandbox/faults", _post_faults)
+    app.router.add_delete("/__sandbox/faults", _delete_faults)
+    app.router.add_get("/__sandbox/requests", _get_requests)
+    app.router.add_delete("/__sandbox/requests", _delete_requests)
+    app.router.add_post("/__sandbox/reset", _reset)
+    return app
+
+
+__all__ = ["create_app", "v1_error"]

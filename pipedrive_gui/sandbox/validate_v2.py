@@ -1,0 +1,449 @@
+"""Strict validation of v2 write bodies (persons, organizations, deals, activities).
+
+Rules come from reference §2.3, §7.1–§7.4 and §8: exact JSON types, RFC 3339 timestamps, integer
+``visible_to``, custom values typed per field type, referential checks on ids. Where the reference
+is unsure the sandbox takes its stated best guess and is strict, so a client that passes here sends
+what today's Pipedrive accepts:
+- unknown top-level keys are rejected (v2 rejects unknown/deleted custom field keys, §8; treating
+  other unknown keys the same catches v1 spellings such as ``email`` or ``user_id``);
+- deal ``add_time`` is rejected (removed from the v2 schema, §7.3; UNCONFIRMED whether ignored);
+- activity ``person_id`` is rejected (read-only in v2, set the person via ``participants``, §7.4);
+- PATCH replaces ``emails``/``phones`` and merges ``custom_fields`` (UNCONFIRMED #8, expected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipedrive_gui.sandbox import checks
+from pipedrive_gui.sandbox.catalog import FieldDef
+from pipedrive_gui.sandbox.errors import SandboxHTTPError, v2_error, validation_failed
+from pipedrive_gui.sandbox.store import SandboxStore
+
+VISIBLE_TO = (1, 3, 5, 7)
+ADDRESS_PARTS = ("value", "country", "admin_area_level_1", "admin_area_level_2", "locality", "sublocality",
+                 "route", "street_number", "subpremise", "postal_code")
+# Helpful hints for keys that were right in v1 (or Segment's payload) but are wrong in v2.
+HINTS = {
+    "email": "use emails: [{value, primary, label}]",
+    "phone": "use phones: [{value, primary, label}]",
+    "label": "use label_ids (integer array)",
+    "user_id": "use owner_id",
+    "active_flag": "use is_deleted / DELETE",
+    "deleted": "use DELETE",
+    "organization_id": "use org_id",
+}
+CONTACT_SYNC_ONLY = frozenset({"notes", "im", "birthday", "job_title", "postal_address"})
+REF_MESSAGES = {
+    "user": "User not found or not accessible.",
+    "person": "Person not found or not accessible.",
+    "organization": "Organization not found or not accessible.",
+    "deal": "Deal not found or not accessible.",
+    "lead": "Lead not found or not accessible.",
+    "stage": "Stage not found.",
+    "pipeline": "Pipeline not found.",
+    "project": "Project not found or not accessible.",
+}
+
+
+@dataclass
+class Ctx:
+    store: SandboxStore
+    entity: str
+    creating: bool
+    version: int = 2
+    problems: list[str] = field(default_factory=list)
+
+    def bad(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+
+Check = Callable[[Any, str, Ctx], Any]
+
+
+def exists(store: SandboxStore, ref: str, value: Any) -> bool:
+    if ref == "user":
+        return value in store.users
+    if ref == "stage":
+        return value in store.stages
+    if ref == "pipeline":
+        return value in store.pipelines
+    if ref == "project":
+        return False  # the sandbox account has no Projects add-on
+    return store.exists(ref, value)
+
+
+def ref(kind: str, *, nullable: bool = False) -> Check:
+    def check(value: Any, path: str, ctx: Ctx) -> Any:
+        if value is None and nullable:
+            return None
+        if kind == "lead":
+            problem = checks.want_uuid(value)
+        else:
+            problem = checks.want_int(value)
+        if problem:
+            ctx.bad(path, problem)
+        elif not exists(ctx.store, kind, value):
+            ctx.bad(path, REF_MESSAGES[kind])
+        return value
+
+    return check
+
+
+def simple(fn: Callable[[Any], str | None], *, nullable: bool = False) -> Check:
+    def check(value: Any, path: str, ctx: Ctx) -> Any:
+        if value is None and nullable:
+            return None
+        problem = fn(value)
+        if problem:
+            ctx.bad(path, problem)
+        return value
+
+    return check
+
+
+def text(*, nullable: bool = False, nonempty: bool = False) -> Check:
+    return simple(lambda v: checks.want_str(v, nonempty=nonempty), nullable=nullable)
+
+
+def one_of(values: tuple[Any, ...], *, nullable: bool = False) -> Check:
+    def check(value: Any, path: str, ctx: Ctx) -> Any:
+        if value is None and nullable:
+            return None
+        if isinstance(value, bool) or value not in values or type(value) is not type(values[0]):
+            ctx.bad(path, f"must be one of {', '.join(repr(v) for v in values)}, got {checks.type_name(value)} {value!r}")
+        return value
+
+    return check
+
+
+def visible_to(value: Any, path: str, ctx: Ctx) -> Any:
+    if not checks.is_int(value):
+        ctx.bad(path, f"must be an integer (1, 3, 5 or 7), got {checks.type_name(value)} {value!r}")
+    elif value not in VISIBLE_TO:
+        ctx.bad(path, f"must be 1, 3, 5 or 7, got {value}")
+    return value
+
+
+def label_ids(value: Any, path: str, ctx: Ctx) -> Any:
+    if not isinstance(value, list):
+        ctx.bad(path, f"must be an array of integers, got {checks.type_name(value)}")
+        return value
+    f = ctx.store.catalog.get(ctx.entity, "label_ids")
+    allowed = f.option_ids if f else frozenset()
+    for i, item in enumerate(value):
+        if not checks.is_int(item):
+            ctx.bad(f"{path}[{i}]", checks.want_int(item) or "")
+        elif allowed and item not in allowed:
+            ctx.bad(f"{path}[{i}]", f"label {item} does not exist")
+    return value
+
+
+def contacts(value: Any, path: str, ctx: Ctx) -> Any:
+    """emails / phones: ``[{value, primary, label}]``; only ``value`` required (reference §7.1)."""
+    if not isinstance(value, list):
+        ctx.bad(path, f"must be an array of objects {{value, primary, label}}, got {checks.type_name(value)}")
+        return value
+    out = []
+    primaries = 0
+    for i, item in enumerate(value):
+        p = f"{path}[{i}]"
+        if not isinstance(item, dict):
+            ctx.bad(p, f"must be an object {{value, primary, label}}, got {checks.type_name(item)} {item!r}")
+            continue
+        for key in item:
+            if key not in ("value", "primary", "label"):
+                ctx.bad(f"{p}.{key}", "is not an allowed property")
+        if "value" not in item:
+            ctx.bad(f"{p}.value", "is required")
+        elif problem := checks.want_str(item["value"], nonempty=True):
+            ctx.bad(f"{p}.value", problem)
+        if "primary" in item and (problem := checks.want_bool(item["primary"])):
+            ctx.bad(f"{p}.primary", problem)
+        if "label" in item and (problem := checks.want_str(item["label"])):
+            ctx.bad(f"{p}.label", problem)
+        primary = item.get("primary") is True
+        primaries += primary
+        out.append({"value": item.get("value"), "primary": primary, "label": item.get("label", "work")})
+    if primaries > 1:
+        ctx.bad(path, "only one item may be primary")
+    if out and primaries == 0:
+        out[0]["primary"] = True
+    return out
+
+
+def address(*, nullable: bool = True) -> Check:
+    def check(value: Any, path: str, ctx: Ctx) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, dict):
+            ctx.bad(path, f"must be an object with at least 'value', got {checks.type_name(value)} {value!r}")
+            return value
+        for key, part in value.items():
+            if key not in ADDRESS_PARTS:
+                ctx.bad(f"{path}.{key}", "is not an allowed property")
+            elif part is not None and (problem := checks.want_str(part)):
+                ctx.bad(f"{path}.{key}", problem)
+        if not isinstance(value.get("value"), str):
+            ctx.bad(f"{path}.value", "is required (string)")
+        # Parts left out become null (reference §7.2).
+        return {k: value.get(k) for k in ADDRESS_PARTS}
+
+    return check
+
+
+def participants(value: Any, path: str, ctx: Ctx) -> Any:
+    if not isinstance(value, list):
+        ctx.bad(path, f"must be an array of objects {{person_id, primary}}, got {checks.type_name(value)}")
+        return value
+    primaries = 0
+    for i, item in enumerate(value):
+        p = f"{path}[{i}]"
+        if not isinstance(item, dict):
+            ctx.bad(p, f"must be an object {{person_id, primary}}, got {checks.type_name(item)}")
+            continue
+        for key in item:
+            if key not in ("person_id", "primary"):
+                ctx.bad(f"{p}.{key}", "is not an allowed property")
+        ref("person")(item.get("person_id"), f"{p}.person_id", ctx)
+        if "primary" in item and (problem := checks.want_bool(item["primary"])):
+            ctx.bad(f"{p}.primary", problem)
+        primaries += item.get("primary") is True
+    if primaries > 1:
+        ctx.bad(path, "only one participant may be primary")
+    return [{"person_id": item.get("person_id"), "primary": item.get("primary") is True} for item in value
+            if isinstance(item, dict)]
+
+
+def attendees(value: Any, path: str, ctx: Ctx) -> Any:
+    if not isinstance(value, list):
+        ctx.bad(path, f"must be an array of objects, got {checks.type_name(value)}")
+        return value
+    kinds: dict[str, Check] = {
+        "email": text(), "name": text(nullable=True), "status": text(nullable=True),
+        "is_organizer": simple(checks.want_bool), "person_id": ref("person", nullable=True),
+        "user_id": ref("user", nullable=True),
+    }
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            ctx.bad(f"{path}[{i}]", f"must be an object, got {checks.type_name(item)}")
+            continue
+        for key, v in item.items():
+            if key not in kinds:
+                ctx.bad(f"{path}[{i}].{key}", "is not an allowed property")
+            else:
+                kinds[key](v, f"{path}[{i}].{key}", ctx)
+    return value
+
+
+# -- custom fields ----------------------------------------------------------------------------
+
+def _object(value: Any, path: str, ctx: Ctx, required: dict[str, Check], optional: dict[str, Check]) -> Any:
+    if not isinstance(value, dict):
+        keys = ", ".join(required)
+        ctx.bad(path, f"must be an object {{{keys}}}, got {checks.type_name(value)} {value!r}")
+        return value
+    for key, v in value.items():
+        if key in required:
+            required[key](v, f"{path}.{key}", ctx)
+        elif key in optional:
+            optional[key](v, f"{path}.{key}", ctx)
+        else:
+            ctx.bad(f"{path}.{key}", "is not an allowed property")
+    for key in required:
+        if key not in value:
+            ctx.bad(f"{path}.{key}", "is required")
+    return value
+
+
+def check_custom_value(f: FieldDef, value: Any, path: str, ctx: Ctx) -> Any:
+    """One v2 custom field value, typed per field type (reference §8). ``null`` clears any field."""
+    if value is None:
+        return None
+    t = f.field_type
+    if t in ("varchar", "varchar_auto", "text", "phone"):
+        # phone as a string is the reference's best guess (UNCONFIRMED #11).
+        return text()(value, path, ctx)
+    if t == "double":
+        return simple(checks.want_number)(value, path, ctx)
+    if t == "monetary":
+        return _object(value, path, ctx, {"value": simple(checks.want_number), "currency": simple(checks.want_currency)}, {})
+    if t == "date":
+        return simple(checks.want_date)(value, path, ctx)
+    if t == "daterange":
+        d = simple(checks.want_date)
+        return _object(value, path, ctx, {"value": d, "until": d}, {})
+    if t in ("time", "timerange"):
+        clock = simple(checks.want_clock)
+        req = {"value": clock, "until": clock} if t == "timerange" else {"value": clock}
+        return _object(value, path, ctx, req, {"timezone_name": text(), "timezone_id": simple(checks.want_int)})
+    if t == "enum":
+        if not checks.is_int(value):
+            ctx.bad(path, f"must be an option id (integer), got {checks.type_name(value)} {value!r}")
+        elif value not in f.option_ids:
+            ctx.bad(path, f"option {value} does not exist in field '{f.name}' (options: {sorted(f.option_ids)})")
+        return value
+    if t == "set":
+        if not isinstance(value, list) or not value:
+            # [] is rejected per [3P]; clear a set with null (reference §8).
+            ctx.bad(path, f"must be a non-empty array of option ids (clear with null), got {value!r}")
+            return value
+        for i, item in enumerate(value):
+            if not checks.is_int(item):
+                ctx.bad(f"{path}[{i}]", f"must be an option id (integer), got {checks.type_name(item)} {item!r}")
+            elif item not in f.option_ids:
+                ctx.bad(f"{path}[{i}]", f"option {item} does not exist in field '{f.name}'")
+        return value
+    if t == "user":
+        return ref("user")(value, path, ctx)
+    if t == "org":
+        return ref("organization")(value, path, ctx)
+    if t == "people":
+        return ref("person")(value, path, ctx)
+    if t == "address":
+        return address()(value, path, ctx)
+    ctx.bad(path, f"fields of type {t} cannot be written by the sandbox")
+    return value
+
+
+def custom_fields(value: Any, path: str, ctx: Ctx) -> Any:
+    if not isinstance(value, dict):
+        ctx.bad(path, f"must be an object keyed by field_code, got {checks.type_name(value)}")
+        return value
+    known = ctx.store.catalog.custom(ctx.entity)
+    out = {}
+    for key, v in value.items():
+        f = known.get(key)
+        if f is None:
+            ctx.bad(f"{path}.{key}", f"unknown custom field for {ctx.entity} (see GET /api/v2/{ctx.entity}Fields)")
+            continue
+        out[key] = check_custom_value(f, v, f"{path}.{key}", ctx)
+    return out
+
+
+# -- entity specs -----------------------------------------------------------------------------
+
+def _spec(entity: str, creating: bool) -> dict[str, Check]:
+    ts = simple(checks.want_rfc3339)
+    if entity == "person":
+        spec: dict[str, Check] = {
+            "name": text(nonempty=True), "first_name": text(nullable=True), "last_name": text(nullable=True),
+            "owner_id": ref("user"), "org_id": ref("organization", nullable=True), "emails": contacts,
+            "phones": contacts, "visible_to": visible_to, "label_ids": label_ids,
+            "marketing_status": one_of(("no_consent", "unsubscribed", "subscribed", "archived")),
+            "custom_fields": custom_fields,
+        }
+        if creating:
+            spec["add_time"] = ts
+        return spec
+    if entity == "organization":
+        spec = {
+            "name": text(nonempty=True), "owner_id": ref("user"), "visible_to": visible_to, "label_ids": label_ids,
+            "address": address(), "custom_fields": custom_fields, "website": text(nullable=True),
+            "linkedin": text(nullable=True), "industry": simple(checks.want_int, nullable=True),
+            "annual_revenue": simple(checks.want_number, nullable=True),
+            "employee_count": simple(checks.want_int, nullable=True),
+        }
+        if creating:
+            spec["add_time"] = ts
+        return spec
+    if entity == "deal":
+        return {
+            "title": text(nonempty=True), "value": simple(checks.want_number), "currency": simple(checks.want_currency),
+            "person_id": ref("person", nullable=True), "org_id": ref("organization", nullable=True),
+            "owner_id": ref("user"), "pipeline_id": ref("pipeline"), "stage_id": ref("stage"),
+            "status": one_of(("open", "won", "lost")), "probability": simple(checks.want_number, nullable=True),
+            "lost_reason": text(nullable=True), "visible_to": visible_to,
+            "expected_close_date": simple(checks.want_date, nullable=True), "close_time": ts, "won_time": ts,
+            "lost_time": ts, "label_ids": label_ids, "is_archived": simple(checks.want_bool),
+            "archive_time": ts, "custom_fields": custom_fields,
+        }
+    return {
+        "subject": text(nonempty=True), "type": activity_type, "owner_id": ref("user"),
+        "deal_id": ref("deal", nullable=True), "org_id": ref("organization", nullable=True),
+        "project_id": ref("project", nullable=True), "lead_id": ref("lead", nullable=True),
+        "participants": participants, "due_date": simple(checks.want_date, nullable=True),
+        "due_time": simple(checks.want_clock, nullable=True), "duration": simple(checks.want_clock, nullable=True),
+        "busy": simple(checks.want_bool), "done": simple(checks.want_bool), "location": address(),
+        "attendees": attendees, "public_description": text(nullable=True), "note": text(nullable=True),
+        "priority": priority, "outcome": simple(checks.want_int, nullable=True),
+    }
+
+
+def activity_type(value: Any, path: str, ctx: Ctx) -> Any:
+    types = ctx.store.active_type_keys()
+    if not isinstance(value, str):
+        ctx.bad(path, f"must be an activity type key_string, got {checks.type_name(value)} {value!r}")
+    elif value not in types:
+        ctx.bad(path, f"activity type '{value}' does not exist (see GET /api/v1/activityTypes: {', '.join(types)})")
+    return value
+
+
+def priority(value: Any, path: str, ctx: Ctx) -> Any:
+    f = ctx.store.catalog.get("activity", "priority")
+    if value is None:
+        return None
+    if not checks.is_int(value):
+        ctx.bad(path, checks.want_int(value) or "")
+    elif f is not None and value not in f.option_ids:
+        ctx.bad(path, f"priority {value} does not exist")
+    return value
+
+
+def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: bool) -> dict[str, Any]:
+    """Checked and normalised changes, or raise a 400 (403 for Contact-Sync-only person fields)."""
+    ctx = Ctx(store, entity, creating)
+    if not isinstance(body, dict):
+        raise validation_failed(2, [f"body: must be a JSON object, got {checks.type_name(body)}"])
+    if entity == "person" and (gated := CONTACT_SYNC_ONLY & body.keys()):
+        # [3P] says these person fields answer 403 unless Contact Sync is enabled (reference §7.1).
+        raise v2_error(403, f"Fields {', '.join(sorted(gated))} need the Contact Sync feature, which this "
+                            "account does not have.", "ERR_FORBIDDEN")
+    spec = _spec(entity, creating)
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        check = spec.get(key)
+        if check is None:
+            out_hint = _unknown_hint(entity, key, creating)
+            ctx.bad(key, out_hint)
+            continue
+        out[key] = check(value, key, ctx)
+    if creating:
+        if entity == "person" and "name" not in body and not (body.get("first_name") or body.get("last_name")):
+            ctx.bad("name", "is required")
+        if entity == "organization" and "name" not in body:
+            ctx.bad("name", "is required")
+        if entity == "deal" and "title" not in body:
+            ctx.bad("title", "is required")
+    if entity == "deal" and not ctx.problems and "stage_id" in out and "pipeline_id" in out:
+        if store.stages[out["stage_id"]]["pipeline_id"] != out["pipeline_id"]:
+            ctx.bad("stage_id", f"stage {out['stage_id']} is not in pipeline {out['pipeline_id']}")
+    if ctx.problems:
+        raise validation_failed(2, ctx.problems)
+    return out
+
+
+def _unknown_hint(entity: str, key: str, creating: bool) -> str:
+    if key == "add_time" and entity == "deal":
+        return "is not supported on deals in API v2 (leave it out)"
+    if key == "add_time":
+        return "can only be set when creating"
+    if key == "person_id" and entity == "activity":
+        return "is read-only in API v2; set the person with participants: [{person_id, primary: true}]"
+    if key == "status" and entity == "deal":
+        return "must be open, won or lost"
+    if key == "id":
+        return "is read-only"
+    hint = HINTS.get(key)
+    return f"is not an allowed property ({hint})" if hint else "is not an allowed property"
+
+
+def ensure_json_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise validation_failed(2, [f"body: must be a JSON object, got {checks.type_name(body)}"])
+    return body
+
+
+__all__ = ["SandboxHTTPError", "validate_v2_body", "check_custom_value", "Ctx", "exists", "REF_MESSAGES"]

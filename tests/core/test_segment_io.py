@@ -1,0 +1,213 @@
+"""Segment Public API / Terraform export, import of every Segment shape, and the UI checklist."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipedrive_gui.core.actions import ACTIONS, PRESETS
+from pipedrive_gui.core.project import Mapping, Project, load_project
+from pipedrive_gui.core.segment_io import (
+    SegmentImportError,
+    export_checklist,
+    export_segment,
+    export_terraform,
+    import_segment,
+    terraform_resource_names,
+)
+from pipedrive_gui.resources import resource_path
+
+PERSON_ID = "66wGU3cfJrrdBk8CqekrJc"
+
+
+def _demo() -> Project:
+    return load_project(resource_path("demo", "demo.pipedrive-map.json"))
+
+
+def _person_project() -> Project:
+    return Project(
+        name="P",
+        mappings=[
+            Mapping(
+                id="m1",
+                name="Upsert Person by email",
+                action="createUpdatePerson",
+                trigger='type = "identify" and traits.email != null',
+                enabled=False,
+                settings={
+                    "match_field": "email",
+                    "match_value": {"@path": "$.traits.email"},
+                    "custom_fields": {"dcf558aac1ae4e8c4f849ba5e668430d8df9be12": {"@path": "$.traits.plan"}},
+                },
+            )
+        ],
+    )
+
+
+def test_export_matches_the_public_api_shape() -> None:
+    assert export_segment(_person_project()) == [
+        {
+            "name": "Upsert Person by email",
+            "actionId": PERSON_ID,
+            "trigger": 'type = "identify" and traits.email != null',
+            "enabled": False,
+            "settings": {
+                "match_field": "email",
+                "match_value": {"@path": "$.traits.email"},
+                "custom_fields": {"dcf558aac1ae4e8c4f849ba5e668430d8df9be12": {"@path": "$.traits.plan"}},
+            },
+        }
+    ]
+
+
+def test_every_action_exports_its_catalog_id() -> None:
+    exported = export_segment(_demo())
+    assert {e["actionId"] for e in exported} == {a.action_id for a in ACTIONS.values()}
+
+
+def test_export_never_contains_destination_secrets() -> None:
+    text = json.dumps(export_segment(_demo())) + export_terraform(_demo(), "var.d") + export_checklist(_demo())
+    assert "apiToken" not in text
+
+
+def test_round_trip_export_import_export_is_identical() -> None:
+    first = export_segment(_demo())
+    again = export_segment(Project(mappings=import_segment(copy.deepcopy(first))))
+    assert json.dumps(again) == json.dumps(first)  # same values, same key order
+
+
+def test_import_single_subscription_keeps_everything() -> None:
+    [m] = import_segment(export_segment(_person_project())[0])
+    assert (m.name, m.action, m.trigger, m.enabled) == (
+        "Upsert Person by email",
+        "createUpdatePerson",
+        'type = "identify" and traits.email != null',
+        False,
+    )
+    assert m.settings["match_value"] == {"@path": "$.traits.email"}
+
+
+def _read_shape(**extra: Any) -> dict[str, Any]:
+    sub = export_segment(_person_project())[0]
+    return {"id": "sub123", "actionSlug": "createUpdatePerson", "destinationId": "dest1", **sub, **extra}
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda s: {"data": {"subscriptions": [s], "pagination": {"current": "MA==", "totalEntries": 1}}},
+        lambda s: {"data": {"destinationSubscription": s}},
+        lambda s: {"data": {"subscription": s}},
+        lambda s: {"subscription": s},
+        lambda s: [s],
+    ],
+    ids=["list-response", "create-response", "get-response", "unwrapped-get", "list"],
+)
+def test_import_public_api_responses(wrap: Any) -> None:
+    [m] = import_segment(wrap(_read_shape()))
+    assert m.id == "sub123"
+    assert m.action == "createUpdatePerson"
+    assert m.name == "Upsert Person by email"
+
+
+def test_import_catalog_presets_use_fields() -> None:
+    presets = [
+        {"actionId": ACTIONS[p.action_slug].action_id, "name": p.name, "fields": p.settings, "trigger": p.trigger}
+        for p in PRESETS
+    ]
+    mappings = import_segment({"data": {"destinationMetadata": {"id": "5f7dd8191ad74f868ab1fc48", "presets": presets}}})
+    assert [m.action for m in mappings] == [p.action_slug for p in PRESETS]
+    assert mappings[0].settings == PRESETS[0].settings
+    assert all(m.enabled is False for m in mappings)
+    assert len({m.id for m in mappings}) == len(mappings)
+
+
+def test_unknown_action_id_is_named() -> None:
+    with pytest.raises(SegmentImportError) as info:
+        import_segment([_read_shape(), {"name": "Klaviyo", "actionId": "zzzUnknown123", "trigger": "", "settings": {}}])
+    message = str(info.value)
+    assert '"zzzUnknown123"' in message
+    assert "subscription 2" in message and "Klaviyo" in message
+
+
+def test_unknown_id_with_known_slug_is_accepted() -> None:
+    [m] = import_segment({"actionId": "renamedInCatalog", "actionSlug": "createUpdateDeal", "trigger": "", "name": "D"})
+    assert m.action == "createUpdateDeal"
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ("hello", "Nothing to import"),
+        ({"foo": 1}, "Nothing to import"),
+        ([3], "not a JSON object"),
+        ([{"name": "x", "trigger": ""}], 'no "actionId"'),
+        ([{"actionId": PERSON_ID, "name": "x"}], '"trigger"'),
+        ([{"actionId": PERSON_ID, "trigger": "", "settings": [1]}], '"settings"'),
+        ([{"actionId": PERSON_ID, "trigger": "", "enabled": "yes"}], '"enabled"'),
+    ],
+)
+def test_bad_input_is_explained(data: Any, fragment: str) -> None:
+    with pytest.raises(SegmentImportError, match=re.escape(fragment)):
+        import_segment(data)
+
+
+def test_terraform_blocks() -> None:
+    text = export_terraform(_person_project(), "segment_destination.pipedrive.id")
+    assert 'resource "segment_destination_subscription" "upsert_person_by_email" {' in text
+    assert "destination_id = segment_destination.pipedrive.id" in text
+    assert f'action_id      = "{PERSON_ID}"' in text
+    assert 'trigger        = "type = \\"identify\\" and traits.email != null"' in text
+    assert "enabled        = false" in text
+    assert "settings       = jsonencode({" in text
+    assert '"match_value" = {\n      "@path" = "$.traits.email"\n    }' in text
+
+
+def test_terraform_literal_destination_id_is_quoted() -> None:
+    assert 'destination_id = "abc123XYZ"' in export_terraform(_person_project(), "abc123XYZ")
+
+
+def test_terraform_escapes_template_sequences() -> None:
+    p = _person_project()
+    p.mappings[0].settings = {"name": "${var.x} %{if} \\ \"q\"\nline\t\u0001"}
+    text = export_terraform(p, "var.d")
+    assert r'"name" = "$${var.x} %%{if} \\ \"q\"\nline\t\u0001"' in text
+
+
+def test_terraform_resource_names_are_stable_and_unique() -> None:
+    names = ["People", "people!", "1st mapping", "", "Déjà vu"]
+    assert terraform_resource_names(names) == ["people", "people_2", "m_1st_mapping", "mapping", "deja_vu"]
+    assert terraform_resource_names(names) == terraform_resource_names(names)
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not installed")
+def test_terraform_output_is_valid_hcl(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(export_terraform(_demo(), "var.destination_id"), encoding="utf-8")
+    (tmp_path / "vars.tf").write_text('variable "destination_id" {}\n', encoding="utf-8")
+    result = subprocess.run(["terraform", "fmt", "-check=false", "-write=false", str(tmp_path)], capture_output=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_checklist_lists_every_mapping_with_labels() -> None:
+    text = export_checklist(_demo())
+    demo = _demo()
+    for m in demo.mappings:
+        assert m.name in text
+        assert m.trigger in text
+        assert ACTIONS[m.action].title in text
+    assert "Person match value (person_match_value): event variable userId" in text
+    assert "External ID field for a Person: 52d19da55d7099e586a31be618830bcd5c239d54" in text
+    assert "API Token" in text and "not in this export" in text
+
+
+def test_checklist_names_custom_fields_when_labels_are_known() -> None:
+    text = export_checklist(_demo(), {"52d19da55d7099e586a31be618830bcd5c239d54": "Segment user ID"})
+    assert "Match field (match_field): Segment user ID (key 52d19da55d7099e586a31be618830bcd5c239d54)" in text
+    assert "External ID field for a Person: 52d19da55d7099e586a31be618830bcd5c239d54 (Segment user ID)" in text
