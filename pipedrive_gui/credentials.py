@@ -31,6 +31,9 @@ ENV_TOKEN = "PIPEDRIVE_API_TOKEN"
 ENV_DOMAIN = "PIPEDRIVE_DOMAIN"
 ENV_BASE_URL = "PIPEDRIVE_BASE_URL"
 
+#: Seconds the async wrappers wait for the keyring (an unlock prompt is answered by a person).
+KEYRING_TIMEOUT = 120.0
+
 SOURCE_KEYRING = "keyring"
 SOURCE_SESSION = "session"
 SOURCE_ENV = "environment"
@@ -363,25 +366,35 @@ class CredentialStore:
 
     # -- async wrappers (the GUI never blocks on the keyring) -------------------------------------
 
-    async def _in_executor(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _in_executor(self, fn: Callable[[], T], timeout: float | None) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(fn, *args))
+        future = loop.run_in_executor(None, fn)
+        if timeout is None:
+            return await future
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise KeyringUnavailableError(
+                f"The keyring ({self.backend_name}) did not answer within {timeout:g} seconds.",
+                "It may be waiting for you to unlock it in a password prompt; unlock it and try again.",
+                self.backend_name,
+            ) from None
 
-    async def astatus(self, *, refresh: bool = False) -> KeyringStatus:
-        return await self._in_executor(functools.partial(self.status, refresh=refresh))
+    async def astatus(self, *, refresh: bool = False, timeout: float | None = KEYRING_TIMEOUT) -> KeyringStatus:
+        return await self._in_executor(functools.partial(self.status, refresh=refresh), timeout)
 
-    async def aload(self) -> Credentials | None:
-        return await self._in_executor(self.load)
+    async def aload(self, *, timeout: float | None = KEYRING_TIMEOUT) -> Credentials | None:
+        return await self._in_executor(self.load, timeout)
 
-    async def asave(self, domain: str, token: str) -> Credentials:
-        return await self._in_executor(self.save, domain, token)
+    async def asave(self, domain: str, token: str, *, timeout: float | None = KEYRING_TIMEOUT) -> Credentials:
+        return await self._in_executor(functools.partial(self.save, domain, token), timeout)
 
-    async def adelete(self, domain: str | None = None) -> bool:
-        return await self._in_executor(self.delete, domain)
+    async def adelete(self, domain: str | None = None, *,
+                      timeout: float | None = KEYRING_TIMEOUT) -> bool:
+        return await self._in_executor(functools.partial(self.delete, domain), timeout)
 
-    async def abackend_name(self) -> str:
-        return await self._in_executor(lambda: self.backend_name)
-
+    async def abackend_name(self, *, timeout: float | None = KEYRING_TIMEOUT) -> str:
+        return await self._in_executor(lambda: self.backend_name, timeout)
 
 def _is_not_found(exc: BaseException) -> bool:
     try:

@@ -244,3 +244,19 @@ async def test_async_wrappers_do_not_block_the_loop() -> None:
     assert not task.done()
     release.set()
     assert await task is None
+
+
+async def test_async_wrapper_times_out_on_a_stuck_keyring() -> None:
+    release = threading.Event()
+
+    class Stuck(DictBackend):
+        def get_password(self, service: str, username: str) -> str | None:
+            release.wait(5)  # e.g. an unlock prompt nobody answers
+            return None
+
+    store = store_with(Stuck())
+    try:
+        with pytest.raises(KeyringUnavailableError, match="did not answer within 0.05 seconds"):
+            await store.aload(timeout=0.05)
+    finally:
+        release.set()

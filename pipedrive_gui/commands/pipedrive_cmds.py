@@ -205,6 +205,8 @@ def cmd_login(args: argparse.Namespace) -> int:
     if domain and account != domain:
         print(f"Pipedrive reports the company domain as “{account}”; saved under that name.")
     print(f"The API token is stored in {store.backend_name}.")
+    if store.env_override() is not None:
+        print("Note: PIPEDRIVE_API_TOKEN is set in the environment; it takes precedence over the stored token.")
     return 0
 
 

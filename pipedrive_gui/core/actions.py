@@ -126,7 +126,11 @@ class ActionDef:
 
 @dataclass(frozen=True)
 class Preset:
-    """A ready-made mapping: Segment's automatic ones are created with the destination."""
+    """A ready-made mapping: Segment's automatic ones are created with the destination.
+
+    ``settings`` is the action's default mapping; it is shared, so copy it (or call
+    ``default_settings``) before editing.
+    """
 
     name: str
     action_slug: str

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -141,6 +141,21 @@ class CurrentUser:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class _TokenHeader(httpx.Auth):
+    """Adds ``x-api-token`` to each request, so the token is not among the client's default
+    headers (which get printed when someone inspects the client)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["x-api-token"] = self._token
+        yield request
+
+    def __repr__(self) -> str:
+        return "_TokenHeader(***)"
+
+
 class PipedriveClient:
     """One company's API, one token. Use as ``async with PipedriveClient(...) as client``."""
 
@@ -175,8 +190,8 @@ class PipedriveClient:
         self._semaphore: asyncio.Semaphore | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
+            auth=_TokenHeader(token),
             headers={
-                "x-api-token": token,
                 "accept": "application/json",
                 "user-agent": f"pipedrive-gui/{__version__}",
             },
@@ -275,8 +290,9 @@ class PipedriveClient:
             if error.daily:
                 return None
             wait = error.retry_after if error.retry_after is not None else backoff_delay(attempt, rng=self._rng)
-            # Every request of this client holds off, whether or not this one is retried.
-            self.pacer.pause(wait)
+            # Every request of this client holds off, whether or not this one is retried (capped:
+            # a longer wait is reported to the user rather than silently sat out).
+            self.pacer.pause(min(wait, MAX_RETRY_WAIT))
             if not safe or attempt + 1 >= self.max_attempts or wait > MAX_RETRY_WAIT:
                 return None
             return 0.0  # the pacer's pause does the waiting

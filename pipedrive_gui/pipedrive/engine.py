@@ -48,6 +48,8 @@ from pipedrive_gui.pipedrive.planner import LookupRequest, LookupResult, Plan, P
 MODES = ("plan", "dry_run", "send")
 #: Create attempts when a POST's fate is unknown and the re-check says it did not happen.
 MAX_CREATE_ATTEMPTS = 3
+#: Tries for an update (PATCH/PUT/DELETE), which is safe to repeat.
+MAX_WRITE_ATTEMPTS = 4
 EXCERPT_CHARS = 300
 _WEB_PATHS = {"person": "person", "organization": "organization", "deal": "deal"}
 
@@ -125,7 +127,7 @@ class UpsertEngine:
 
     def __init__(self, client: Any, catalog: Any = None, defaults: Any = None, *,
                  cache: LookupCache | None = None, web_base: str | None = None,
-                 default_currency: str | None = None,
+                 default_currency: str | None = None, recheck_delay: float = 2.0,
                  sleep: Sleep = asyncio.sleep, rng: Callable[[], float] = random.random) -> None:
         self.client = client
         #: The company's default currency (users/me), used for bare monetary amounts.
@@ -134,6 +136,8 @@ class UpsertEngine:
         self.defaults = defaults
         self.cache = cache if cache is not None else LookupCache()
         self.web_base = web_base if web_base is not None else _web_base(client, defaults)
+        #: After a create timed out, how long to let a slow server finish before looking again.
+        self.recheck_delay = recheck_delay
         self._sleep = sleep
         self._rng = rng
         self._locks: dict[CacheKey, asyncio.Lock] = {}
@@ -203,6 +207,8 @@ class UpsertEngine:
                 if mode == "send" and req.role == "target" and spec.id_key is not None:
                     continue  # Activity/Lead/Note: the write itself tells whether the id exists
                 results[req.key] = await self._lookup(req, calls)
+            if mode == "dry_run":
+                await self._name_targets(requests, results, calls)
             p = self._plan(action_slug, payload, results)
             if mode == "dry_run" or p.outcome == "fail":
                 return self._finish(p, calls, mode)
@@ -292,6 +298,19 @@ class UpsertEngine:
                     f"Leave {label} empty to create a new {p.entity}.")
         return exc.user_message
 
+    async def _name_targets(self, requests: list[LookupRequest], results: dict[CacheKey, LookupResult],
+                            calls: list[CallRecord]) -> None:
+        """Dry run: a field search answers only ids, so fetch the record to say which one it is."""
+        for req in requests:
+            res = results.get(req.key)
+            if req.role != "target" or res is None or not res.found or res.name or req.match_field == "id":
+                continue
+            by_id = LookupRequest("target", req.entity, "id", str(res.record_id), "ID")
+            named = await self._lookup(by_id, calls, fresh=True)
+            calls[-1].purpose = f"read {req.entity} #{res.record_id} to show its name"
+            if named.found:
+                results[req.key] = LookupResult(True, res.record_id, named.name, res.source, res.note)
+
     # -- lookups --------------------------------------------------------------------------------
 
     def _lock_for(self, req: LookupRequest) -> asyncio.Lock:
@@ -335,11 +354,32 @@ class UpsertEngine:
     # -- writes ---------------------------------------------------------------------------------
 
     async def _update(self, write: PlannedCall, calls: list[CallRecord]) -> Any:
-        """PATCH/PUT/DELETE are idempotent: the client retries them on 429/5xx/timeouts."""
-        rec = CallRecord.planned(write)
-        calls.append(rec)
-        envelope = await self._send_call(rec, safe_to_retry=True)
-        return envelope.get("data")
+        """PATCH/PUT/DELETE set values, so sending one again is harmless and is how no update is lost.
+
+        The engine retries them itself (not the client) so that after a timeout it can first let a
+        slow copy of the same request land: otherwise that late copy could overwrite a newer update.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            rec = CallRecord.planned(write)
+            if attempt > 1:
+                rec.purpose += f" (attempt {attempt})"
+            calls.append(rec)
+            try:
+                envelope = await self._send_call(rec, safe_to_retry=False)
+                return envelope.get("data")
+            except RateLimitedError as exc:
+                if exc.daily or attempt >= MAX_WRITE_ATTEMPTS:
+                    raise
+                await self._sleep(0)  # the client's pacer holds requests for the wait asked for
+            except (ServerError, TimeoutError_, NetworkError) as exc:
+                if attempt >= MAX_WRITE_ATTEMPTS or (isinstance(exc, ServerError) and exc.status == 501):
+                    raise
+                wait = backoff_delay(attempt - 1, rng=self._rng)
+                if isinstance(exc, TimeoutError_):
+                    wait = max(wait, self.recheck_delay)
+                await self._sleep(wait)
 
     async def _create(self, write: PlannedCall, p: Plan, calls: list[CallRecord]) -> Any:
         """POST once; if its fate is unknown, re-check before any second try."""
@@ -377,7 +417,12 @@ class UpsertEngine:
                            "Checked several times without success; check Pipedrive before sending again.")
                     ) from exc
                 assert p.target is not None
-                await self._sleep(backoff_delay(attempt - 1, rng=self._rng))
+                # A request that timed out may still be running on Pipedrive's side: give it time
+                # to land before asking whether it did.
+                wait = backoff_delay(attempt - 1, rng=self._rng)
+                if isinstance(exc, TimeoutError_):
+                    wait = max(wait, self.recheck_delay)
+                await self._sleep(wait)
                 # Did the create happen after all? Ask Pipedrive, not the cache.
                 found = await self._lookup(p.target, calls, fresh=True)
                 calls[-1].purpose += " (did the create happen?)"

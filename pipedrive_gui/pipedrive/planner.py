@@ -175,7 +175,7 @@ class Plan:
     def describe(self, mode: str) -> str:
         """One sentence for the user: what will / would / did happen."""
         if self.outcome == "fail":
-            return f"{'Would fail' if mode == 'dry_run' else 'Cannot send'}: {self.reason}"
+            return f"{'Would fail' if mode == 'dry_run' else 'Failed'}: {self.reason}"
         verb = "delete" if self.deletes else self.outcome
         if self.outcome == "planned":
             return self.reason or "Planned."

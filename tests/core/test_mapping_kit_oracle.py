@@ -26,37 +26,138 @@ CASE_COUNT = 300
 # Keys that are safe in JS (no prototype members such as "constructor" or "__proto__").
 KEYS = ["a", "b", "name", "email", "plan", "x", "0", "1", "10", "2", "é", "ключ", "sp ace", "dot.key", "Z"]
 STRINGS = [
-    "", " ", "abc", "ABC", "Hello World", "zoë", "ÅNGSTRÖM", "straße", "İstanbul", "👍🏽", "Thé 🍵",
-    "0", "12", "-3.5", "true", "null", "{{a}}", '{"k":[1,2]}', "[1,2]", "a.b.c", "line\nbreak",
-    "tab\there", "<b>&'\"", "$&$$", "ΟΔΟΣ", "x" * 12,
+    "",
+    " ",
+    "abc",
+    "ABC",
+    "Hello World",
+    "zoë",
+    "ÅNGSTRÖM",
+    "straße",
+    "İstanbul",
+    "👍🏽",
+    "Thé 🍵",
+    "0",
+    "12",
+    "-3.5",
+    "true",
+    "null",
+    "{{a}}",
+    '{"k":[1,2]}',
+    "[1,2]",
+    "a.b.c",
+    "line\nbreak",
+    "tab\there",
+    "<b>&'\"",
+    "$&$$",
+    "ΟΔΟΣ",
+    "x" * 12,
 ]
-NUMBERS: list[Any] = [0, 1, -1, 3, 42, 0.5, 99.5, -12.25, 0.1, 1e21, 1.5e-7, 123456789012, 2**53 + 2, -0.0, 5.0]
+NUMBERS: list[Any] = [
+    0,
+    1,
+    -1,
+    3,
+    42,
+    0.5,
+    99.5,
+    -12.25,
+    0.1,
+    1e21,
+    1.5e-7,
+    123456789012,
+    2**53 + 2,
+    -0.0,
+    5.0,
+]
 PATHS = [
-    "$.a", "$.b", "$.properties", "$.properties.a", "$.properties.b.x", "$.traits.name", "$.traits.plan",
-    "$.properties.0", "$.properties.list", "$.properties.list.0", "$.properties.list[1]", "$.properties.list.length",
-    "$.event", "$.event.length", "$.event.0", "$.userId", "$.missing", "$.missing.deep", "$.properties['sp ace']",
-    "$.traits", "$.context.n", "$.context.s", "properties.a", "$.", "", "$.properties.nested.a",
+    "$.a",
+    "$.b",
+    "$.properties",
+    "$.properties.a",
+    "$.properties.b.x",
+    "$.traits.name",
+    "$.traits.plan",
+    "$.properties.0",
+    "$.properties.list",
+    "$.properties.list.0",
+    "$.properties.list[1]",
+    "$.properties.list.length",
+    "$.event",
+    "$.event.length",
+    "$.event.0",
+    "$.userId",
+    "$.missing",
+    "$.missing.deep",
+    "$.properties['sp ace']",
+    "$.traits",
+    "$.context.n",
+    "$.context.s",
+    "properties.a",
+    "$.",
+    "",
+    "$.properties.nested.a",
 ]
 PATTERNS = ["a", "A", "o", "ö", ".", "$", " ", "é", "ss", "🍵", "l", "x"]
 LIQUID = [
-    "{{ event }}", "{{ traits.name | upcase }}", "{{ traits.name | downcase }}", "{{ properties.a | default: 'n/a' }}",
-    "{{ properties.list | size }}", "{{ properties.list | join: '-' }}", "{{ properties.list | first }}",
-    "{{ properties.list | last }}", "{{ properties.n | plus: 1 }}", "{{ properties.n | times: 2 }}",
-    "{{ properties.n | divided_by: 4 }}", "{{ properties.n | minus: 0.5 }}", "{{ properties.n | round }}",
-    "{{ properties.n | abs }}", "{{ properties.n | modulo: 3 }}", "{{ traits.name | append: '!' }}",
-    "{{ traits.name | capitalize }}", "{{ traits.name | truncate: 5 }}", "{{ traits.name | replace: 'a', 'b' }}",
-    "{{ traits.name | split: ' ' | join: '+' }}", "{{ properties | json }}", "{{ properties.list | json }}",
-    "{{ traits.name | escape }}", "{{ traits.name | url_encode }}", "{{ traits.name | strip }}",
-    "{% if traits.name %}yes{% else %}no{% endif %}", "{% if properties.n > 10 %}big{% else %}small{% endif %}",
-    "{% assign v = traits.plan | upcase %}{{ v }}-{{ v | size }}", "{{ properties.b }}", "{{ properties }}",
-    "{{ missing.thing }}", "{{ properties.n }}", "{{ properties.list }}", "{% for x in y %}{% endfor %}",
-    "{{ traits.name | sort }}", "{{ traits.name | nope }}", "{% unless traits.plan == 'pro' %}free{% endunless %}",
-    "{{ traits.name | slice: 1, 3 }}", "{{ properties.n | at_least: 50 }}", "{{ properties.n | ceil }}",
-    "{{ properties.list | compact | size }}", "{{ 'a,b,,' | split: ',' | size }}", "{% capture c %}{{ event }}!{% endcapture %}{{ c }}",
+    "{{ event }}",
+    "{{ traits.name | upcase }}",
+    "{{ traits.name | downcase }}",
+    "{{ properties.a | default: 'n/a' }}",
+    "{{ properties.list | size }}",
+    "{{ properties.list | join: '-' }}",
+    "{{ properties.list | first }}",
+    "{{ properties.list | last }}",
+    "{{ properties.n | plus: 1 }}",
+    "{{ properties.n | times: 2 }}",
+    "{{ properties.n | divided_by: 4 }}",
+    "{{ properties.n | minus: 0.5 }}",
+    "{{ properties.n | round }}",
+    "{{ properties.n | abs }}",
+    "{{ properties.n | modulo: 3 }}",
+    "{{ traits.name | append: '!' }}",
+    "{{ traits.name | capitalize }}",
+    "{{ traits.name | truncate: 5 }}",
+    "{{ traits.name | replace: 'a', 'b' }}",
+    "{{ traits.name | split: ' ' | join: '+' }}",
+    "{{ properties | json }}",
+    "{{ properties.list | json }}",
+    "{{ traits.name | escape }}",
+    "{{ traits.name | url_encode }}",
+    "{{ traits.name | strip }}",
+    "{% if traits.name %}yes{% else %}no{% endif %}",
+    "{% if properties.n > 10 %}big{% else %}small{% endif %}",
+    "{% assign v = traits.plan | upcase %}{{ v }}-{{ v | size }}",
+    "{{ properties.b }}",
+    "{{ properties }}",
+    "{{ missing.thing }}",
+    "{{ properties.n }}",
+    "{{ properties.list }}",
+    "{% for x in y %}{% endfor %}",
+    "{{ traits.name | sort }}",
+    "{{ traits.name | nope }}",
+    "{% unless traits.plan == 'pro' %}free{% endunless %}",
+    "{{ traits.name | slice: 1, 3 }}",
+    "{{ properties.n | at_least: 50 }}",
+    "{{ properties.n | ceil }}",
+    "{{ properties.list | compact | size }}",
+    "{{ 'a,b,,' | split: ',' | size }}",
+    "{% capture c %}{{ event }}!{% endcapture %}{{ c }}",
 ]
 DIRECTIVES = [
-    "@path", "@template", "@literal", "@if", "@case", "@replace", "@arrayPath", "@merge", "@transform",
-    "@flatten", "@json", "@liquid", "@excludeWhenNull",
+    "@path",
+    "@template",
+    "@literal",
+    "@if",
+    "@case",
+    "@replace",
+    "@arrayPath",
+    "@merge",
+    "@transform",
+    "@flatten",
+    "@json",
+    "@liquid",
+    "@excludeWhenNull",
 ]
 
 
@@ -137,18 +238,36 @@ def random_directive(rng: random.Random, depth: int) -> dict[str, Any]:  # noqa:
     elif name in ("@literal", "@excludeWhenNull"):
         value = sub()
     elif name == "@if":
-        _maybe(rng, opts, rng.choice(["exists", "blank"]), {"@path": rng.choice(PATHS)} if rng.random() < 0.8 else sub(), 0.9)
+        _maybe(
+            rng,
+            opts,
+            rng.choice(["exists", "blank"]),
+            {"@path": rng.choice(PATHS)} if rng.random() < 0.8 else sub(),
+            0.9,
+        )
         _maybe(rng, opts, "then", sub())
         _maybe(rng, opts, "else", sub())
         value = opts
     elif name == "@case":
         _maybe(rng, opts, "operator", rng.choice(["lower", "upper", "lower", "upper", "title"]), 0.95)
-        _maybe(rng, opts, "value", {"@path": rng.choice(PATHS)} if rng.random() < 0.8 else rng.choice(STRINGS), 0.9)
+        _maybe(
+            rng,
+            opts,
+            "value",
+            {"@path": rng.choice(PATHS)} if rng.random() < 0.8 else rng.choice(STRINGS),
+            0.9,
+        )
         value = opts
     elif name == "@replace":
         _maybe(rng, opts, "pattern", rng.choice(PATTERNS), 0.95)
         _maybe(rng, opts, "replacement", rng.choice(["", "_", "$&", "X", "$$", "ü"]))
-        _maybe(rng, opts, "value", {"@path": rng.choice(PATHS)} if rng.random() < 0.8 else rng.choice(STRINGS), 0.95)
+        _maybe(
+            rng,
+            opts,
+            "value",
+            {"@path": rng.choice(PATHS)} if rng.random() < 0.8 else rng.choice(STRINGS),
+            0.95,
+        )
         _maybe(rng, opts, "ignorecase", rng.choice([True, False]), 0.5)
         _maybe(rng, opts, "global", rng.choice([True, False]), 0.5)
         if rng.random() < 0.2:
@@ -157,23 +276,43 @@ def random_directive(rng: random.Random, depth: int) -> dict[str, Any]:  # noqa:
         value = opts
     elif name == "@arrayPath":
         shape = {rng.choice(KEYS): {"@path": rng.choice(["$.", "$.a", "$.length", "$.0", "$.x"])}, "k": sub()}
-        value = [rng.choice(["$.properties.list", "$.properties", "$.properties.nested", "$.event", "$.missing"]), shape]
+        value = [
+            rng.choice(["$.properties.list", "$.properties", "$.properties.nested", "$.event", "$.missing"]),
+            shape,
+        ]
         if rng.random() < 0.2:
             value = value[:1]
     elif name == "@merge":
-        objects = [rng.choice([{"@path": rng.choice(["$.properties", "$.traits", "$.context", "$.properties.nested"])}, {rng.choice(KEYS): sub()}]) for _ in range(rng.randint(1, 3))]
+        objects = [
+            rng.choice(
+                [
+                    {"@path": rng.choice(["$.properties", "$.traits", "$.context", "$.properties.nested"])},
+                    {rng.choice(KEYS): sub()},
+                ]
+            )
+            for _ in range(rng.randint(1, 3))
+        ]
         opts = {"direction": rng.choice(["left", "right"]), "objects": objects}
         value = opts
     elif name == "@transform":
         apply = {rng.choice(KEYS): sub() for _ in range(rng.randint(1, 3))}
-        value = {"apply": apply, "mapping": {rng.choice(KEYS): {"@path": "$." + rng.choice(KEYS)}, "whole": {"@path": "$."}}}
+        value = {
+            "apply": apply,
+            "mapping": {rng.choice(KEYS): {"@path": "$." + rng.choice(KEYS)}, "whole": {"@path": "$."}},
+        }
     elif name == "@flatten":
-        value = {"value": rng.choice([{"@path": rng.choice(["$.properties", "$.traits", "$.properties.list", "$."])}, sub()]),
-                 "separator": rng.choice([".", "_", "->", "é"])}
+        value = {
+            "value": rng.choice(
+                [{"@path": rng.choice(["$.properties", "$.traits", "$.properties.list", "$."])}, sub()]
+            ),
+            "separator": rng.choice([".", "_", "->", "é"]),
+        }
         _maybe(rng, value, "omitArrays", rng.choice([True, False]), 0.4)
     elif name == "@json":
-        value = {"mode": rng.choice(["encode", "decode", "encode"]),
-                 "value": rng.choice([{"@path": rng.choice(PATHS)}, sub(), rng.choice(STRINGS)])}
+        value = {
+            "mode": rng.choice(["encode", "decode", "encode"]),
+            "value": rng.choice([{"@path": rng.choice(PATHS)}, sub(), rng.choice(STRINGS)]),
+        }
     elif name == "@liquid":
         value = rng.choice(LIQUID)
     else:  # pragma: no cover
@@ -242,7 +381,9 @@ def answer(case: dict[str, Any]) -> dict[str, Any]:
 
 def ask_oracle(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     lines = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases)
-    done = subprocess.run(["bash", str(ORACLE)], input=lines, capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        ["bash", str(ORACLE)], input=lines, capture_output=True, text=True, timeout=120, check=True
+    )
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 

@@ -115,6 +115,40 @@ DATE_STRINGS = [
 ]
 
 
+# Hand-picked corners of ajv's coercion as Segment configures it (one-element arrays, nulls inside
+# arrays, choices given as numbers, non-finite numbers, root mappings that are not objects).
+EDGE_CASES: list[tuple[str, Any]] = [
+    ("createUpdatePerson", {"match_value": "m", "email": [[1, 2]]}),
+    ("createUpdatePerson", {"match_value": "m", "email": [{}], "phone": [["x"]]}),
+    ("createUpdatePerson", {"match_value": "m", "email": {"a": 1}}),
+    ("createUpdatePerson", {"match_value": "m", "email": [None, "", 5, True, [None]]}),
+    ("createUpdatePerson", {"match_value": "m", "visible_to": [7]}),
+    ("createUpdatePerson", {"match_value": "m", "visible_to": [{}]}),
+    ("createUpdatePerson", {"match_value": "m", "visible_to": [None]}),
+    ("createUpdatePerson", {"match_value": [None]}),
+    ("createUpdatePerson", {"match_value": []}),
+    ("createUpdatePerson", {"@path": "$.traits"}),
+    ("createUpdatePerson", {"@path": "$.nothing"}),
+    ("createUpdatePerson", {"match_value": "m", "custom_fields": [{"a": 1}]}),
+    ("createUpdatePerson", {"match_value": "m", "custom_fields": {"a": None, "b": "", "c": {"@path": "$.zz"}}}),
+    ("createUpdatePerson", {"match_value": "m", "add_time": [["2024-01-01"]]}),
+    ("createUpdatePerson", {"match_value": "m", "add_time": ["2024-01-01"]}),
+    ("createUpdatePerson", {"match_value": "m", "add_time": [True]}),
+    ("createUpdatePerson", {"match_value": "m", "add_time": [9007199254740994]}),
+    ("createUpdatePerson", {"1": "x", "match_value": "m", "0": "y"}),
+    ("createUpdateActivity", {"activity_id": ["12"], "done": ["true"], "due_date": [1]}),
+    ("createUpdateActivity", {"activity_id": "Infinity", "done": [0]}),
+    ("createUpdateActivity", {"activity_id": " ", "done": "", "subject": " "}),
+    ("createUpdateActivity", {"activity_id": "0x10"}),
+    ("createUpdateActivity", {"activity_id": [1.5]}),
+    ("createUpdateDeal", {"title": "t", "stage_id": "-0", "probability": [[1]]}),
+    ("createUpdateDeal", {"title": "t", "status": ["won"], "value": [1, 2]}),
+    ("createUpdateLead", {"title": "t", "amount": "1e400"}),
+    ("createUpdateNote", "not a mapping"),
+    ("createUpdateNote", {"content": {"@path": 5}}),
+]
+
+
 def _cases() -> list[dict[str, Any]]:
     rng = random.Random(20261130)
     cases = []
@@ -128,6 +162,9 @@ def _cases() -> list[dict[str, Any]]:
         mapping = {k: v for k, v in mapping.items() if ACTIONS[slug].field(k) is not None}
         cases.append({"kind": "payload", "action": slug, "mapping": mapping,
                       "event": {"type": "identify", "traits": {"when": text}}})
+    for slug, mapping in EDGE_CASES:
+        event = {"type": "identify", "traits": {"match_value": "m", "name": 5}}
+        cases.append({"kind": "payload", "action": slug, "mapping": mapping, "event": event})
     return cases
 
 

@@ -33,7 +33,8 @@ async def client(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 def custom_fields() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(resource_path("sandbox", "custom_fields.json").read_text("utf-8"))
-    return data["fields"]
+    fields: dict[str, Any] = data["fields"]
+    return fields
 
 
 def key_of(custom_fields: dict[str, Any], entity: str, label: str) -> str:

@@ -26,7 +26,7 @@ from pipedrive_gui.core.jsvalues import (
 
 from .errors import MappingKitError, MappingValidationError
 from .liquid import evaluate_liquid
-from .paths import get_parsed, parse_path, strip_root
+from .paths import compile_getter, get_parsed, parse_path, strip_root
 from .replace import perform_replace
 from .template import compile_template, render
 from .validate import find_problems
@@ -212,8 +212,7 @@ def _array_path(opts: Any) -> Fn:
     shape = opts[1] if len(opts) > 1 else UNDEFINED
     root_fn: Fn
     if isinstance(path, str):
-        keys = parse_path(strip_root(path))
-        root_fn = lambda payload: get_parsed(payload, keys)  # noqa: E731
+        root_fn = compile_getter(parse_path(strip_root(path)))
     else:
         root_fn = compile_node(path)
     if not (isinstance(shape, dict) and shape):
@@ -245,8 +244,7 @@ def _string_directive(name: str, opts: Any, use: Callable[[str, Any], Any]) -> F
 
 def _path(opts: Any) -> Fn:
     if isinstance(opts, str):
-        keys = parse_path(strip_root(opts))
-        return lambda payload: get_parsed(payload, keys)
+        return compile_getter(parse_path(strip_root(opts)))
     return _string_directive("@path", opts, lambda text, p: get_parsed(p, parse_path(strip_root(text))))
 
 
@@ -263,7 +261,9 @@ def _literal(opts: Any) -> Fn:
 def _flatten_into(out: dict[str, Any], value: Any, prefix: str, separator: str, omit_arrays: bool) -> None:
     if isinstance(value, dict):
         for key in js_keys(value):
-            _flatten_into(out, value[key], f"{prefix}{separator}{key}" if prefix else key, separator, omit_arrays)
+            _flatten_into(
+                out, value[key], f"{prefix}{separator}{key}" if prefix else key, separator, omit_arrays
+            )
     elif isinstance(value, list) and not omit_arrays:
         for index, item in enumerate(value):
             key = str(index)
@@ -501,6 +501,31 @@ def finalize(value: Any) -> Any:
     return value
 
 
+def _compile_final(node: Any) -> Fn:
+    """``removeUndefined(resolve(node))`` as one closure.
+
+    For the usual mapping, an object of fields, the members are already in JS order
+    and are resolved and cleaned in one pass instead of building a dict twice.
+    """
+    if isinstance(node, dict) and not is_directive(node) and not _is_static(node):
+        pairs = [(k, compile_node(node[k])) for k in js_keys(node) if k != _PROTO]
+
+        def run(payload: Any) -> Any:
+            out: dict[str, Any] = {}
+            for key, fn in pairs:
+                value = fn(payload)
+                if value is UNDEFINED:
+                    continue
+                if isinstance(value, (dict, list)):
+                    value = finalize(value)
+                out[key] = value
+            return out
+
+        return run
+    fn = compile_node(node)
+    return lambda payload: finalize(fn(payload))
+
+
 class CompiledMapping:
     """A mapping prepared once; :meth:`evaluate` is ``transform(mapping, data)``."""
 
@@ -518,7 +543,7 @@ class CompiledMapping:
             if problems:
                 self._error = (MappingValidationError, problems)
                 return
-            self._fn = compile_node(processed)
+            self._fn = _compile_final(processed)
         except MappingKitError as exc:
             self._error = (MappingKitError, exc.message)
         except RecursionError:
@@ -541,7 +566,7 @@ class CompiledMapping:
             cls, arg = self._error
             raise cls(arg)
         try:
-            return finalize(self._fn(data))
+            return self._fn(data)
         except RecursionError:
             raise MappingKitError("Maximum call stack size exceeded") from None
 

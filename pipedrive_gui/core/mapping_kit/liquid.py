@@ -145,10 +145,14 @@ def _translate(source: str, exc: Exception) -> MappingKitError:
                 start = _tag_start(source, index)
                 return MappingKitError(f'tag "{name}" not found, {_position(source, start)}')
             if message.startswith("expected '}}'") and source.startswith("{{", index):
-                return MappingKitError(f"output {_snapshot(source, index)} not closed, {_position(source, index)}")
+                return MappingKitError(
+                    f"output {_snapshot(source, index)} not closed, {_position(source, index)}"
+                )
             if message.startswith("expected '%}'"):
                 start = _tag_start(source, index)
-                return MappingKitError(f"tag {_snapshot(source, start)} not closed, {_position(source, start)}")
+                return MappingKitError(
+                    f"tag {_snapshot(source, start)} not closed, {_position(source, start)}"
+                )
         return MappingKitError(message)
     return MappingKitError(str(exc))
 

@@ -161,7 +161,11 @@ def _round(value: Any, digits: Any = 0) -> Any:
     amp = 10 ** to_number(digits)
     scaled = abs(v * amp)
     rounded = math.copysign(1, v) * _js_round(scaled) / amp if v else 0
-    return int(rounded) if isinstance(rounded, float) and rounded.is_integer() and abs(rounded) < 2**53 else rounded
+    return (
+        int(rounded)
+        if isinstance(rounded, float) and rounded.is_integer() and abs(rounded) < 2**53
+        else rounded
+    )
 
 
 def _divided_by(dividend: Any, divisor: Any, integer_arithmetic: Any = False) -> Any:
@@ -213,7 +217,9 @@ def _to_array(value: Any) -> list[Any]:
 def _join(value: Any, separator: Any = None) -> str:
     separator = value_of(separator)
     sep = " " if separator is None else stringify(separator)
-    return sep.join("" if v is None or v is UNDEFINED else js_to_string(value_of(v)) for v in _to_array(value))
+    return sep.join(
+        "" if v is None or v is UNDEFINED else js_to_string(value_of(v)) for v in _to_array(value)
+    )
 
 
 def _default(value: Any, default: Any = None, *args: Any, **kwargs: Any) -> Any:
@@ -427,9 +433,11 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "remove": lambda v, a=None: stringify(v).replace(stringify(a), "") if stringify(a) else stringify(v),
         "remove_first": lambda v, a=None: stringify(v).replace(stringify(a), "", 1),
         "remove_last": lambda v, a=None: _replace_last(v, a, ""),
-        "replace": lambda v, a=None, b=None: stringify(b).join(stringify(v).split(stringify(a)))
-        if stringify(a)
-        else stringify(b).join(utf16_units(stringify(v))),
+        "replace": lambda v, a=None, b=None: (
+            stringify(b).join(stringify(v).split(stringify(a)))
+            if stringify(a)
+            else stringify(b).join(utf16_units(stringify(v)))
+        ),
         "replace_first": _replace_first,
         "replace_last": _replace_last,
         "split": _split,
@@ -446,9 +454,7 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "strip_html": _strip_html,
         "url_encode": _url_encode,
         "url_decode": _url_decode,
-        "cgi_escape": lambda v: re.sub(
-            r"[!'()*]", lambda m: f"%{ord(m.group()):X}", _url_encode(v)
-        ),
+        "cgi_escape": lambda v: re.sub(r"[!'()*]", lambda m: f"%{ord(m.group()):X}", _url_encode(v)),
         "uri_escape": lambda v: quote(stringify(v), safe="-_.!~*'();/?:@&=+$,#[]"),
         "base64_encode": _base64_encode,
         "base64_decode": _base64_decode,

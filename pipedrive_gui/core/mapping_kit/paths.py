@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Final
 
@@ -30,10 +31,50 @@ def get_parsed(obj: Any, keys: tuple[str, ...] | None) -> Any:
         if type(cur) is dict:
             cur = cur.get(key, UNDEFINED)
             continue
-        if not truthy(cur):
+        if cur is UNDEFINED or cur is None or not truthy(cur):
             return cur
         cur = get_property(cur, key)
     return cur
+
+
+def compile_getter(keys: tuple[str, ...] | None) -> Callable[[Any], Any]:
+    """A fast reader for a fixed path: plain dict hops inline, anything else the slow way."""
+    if keys is None:
+        return lambda obj: obj
+    if len(keys) == 1:
+        (k0,) = keys
+
+        def get1(obj: Any) -> Any:
+            if type(obj) is dict:
+                return obj.get(k0, UNDEFINED)
+            return get_parsed(obj, keys)
+
+        return get1
+    if len(keys) == 2:
+        k0, k1 = keys
+
+        def get2(obj: Any) -> Any:
+            if type(obj) is dict:
+                mid = obj.get(k0, UNDEFINED)
+                if type(mid) is dict:
+                    return mid.get(k1, UNDEFINED)
+            return get_parsed(obj, keys)
+
+        return get2
+    if len(keys) == 3:
+        k0, k1, k2 = keys
+
+        def get3(obj: Any) -> Any:
+            if type(obj) is dict:
+                mid = obj.get(k0, UNDEFINED)
+                if type(mid) is dict:
+                    mid = mid.get(k1, UNDEFINED)
+                    if type(mid) is dict:
+                        return mid.get(k2, UNDEFINED)
+            return get_parsed(obj, keys)
+
+        return get3
+    return lambda obj: get_parsed(obj, keys)
 
 
 def get(obj: Any, path: str) -> Any:

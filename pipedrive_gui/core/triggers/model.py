@@ -243,6 +243,8 @@ def _round_trip_problem(condition: Condition) -> str | None:
     value = condition.value
     if isinstance(value, str) and '"' in value:
         return 'a value cannot contain a double quote (") because Segment does not escape it'
+    if condition.operator.endswith("ends_with") and isinstance(value, str) and (value == "" or value.endswith("*")):
+        return 'an "ends with" value that is empty or ends with "*" is read back by Segment as "starts with"'
     if condition.kind in PATH_KINDS:
         for segment in condition.name.split("."):
             if segment == "":

@@ -1,0 +1,217 @@
+"""Which Pipedrive the app talks to: a real account (token in the keyring) or the offline sandbox.
+
+Holds the client, the field catalog and the upsert engine for that account, and says in words what
+is connected for the status bar. Everything that touches the network or the keyring is a coroutine
+run by the TaskRunner; the GUI never waits on it.
+
+Signals:
+    changed(): the account (or sandbox) changed, or was disconnected.
+    catalog_changed(): the field catalog was fetched, refreshed or dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QObject, Signal
+
+from pipedrive_gui.credentials import CredentialStore, Credentials
+from pipedrive_gui.paths import AppPaths
+from pipedrive_gui.pipedrive.client import CurrentUser, PipedriveClient, normalize_domain
+from pipedrive_gui.pipedrive.engine import UpsertEngine
+from pipedrive_gui.pipedrive.fields import FieldCatalog, fetch_catalog, load_cached, save_cache
+
+log = logging.getLogger(__name__)
+
+SandboxFactory = Callable[[], Awaitable[Any]]
+
+
+async def _start_sandbox() -> Any:
+    from pipedrive_gui.sandbox import start_sandbox
+
+    return await start_sandbox("127.0.0.1", 0)
+
+
+def make_client(domain: str, token: str, base_url: str | None) -> PipedriveClient:
+    """A client for ``domain`` (or for ``base_url`` when a test server/sandbox is given)."""
+    if base_url:
+        return PipedriveClient(base_url, token)
+    return PipedriveClient.for_domain(domain, token)
+
+
+def catalog_key(domain: str, base_url: str | None) -> str:
+    """Field caches of a sandbox/test server never mix with the real company's."""
+    if not base_url:
+        return domain
+    return f"{domain or 'unknown'}@{urlsplit(base_url).netloc or 'server'}"
+
+
+class Connection(QObject):
+    changed = Signal()
+    catalog_changed = Signal()
+
+    def __init__(self, paths: AppPaths, store: CredentialStore, *, base_url: str | None = None,
+                 sandbox_factory: SandboxFactory = _start_sandbox, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.store = store
+        self.base_url_override = base_url
+        self._sandbox_factory = sandbox_factory
+        self.sandbox: Any = None
+        self.client: PipedriveClient | None = None
+        self.user: CurrentUser | None = None
+        self.domain = ""
+        self.catalog: FieldCatalog | None = None
+        self.fetching = False
+        self.keyring_backend = "checking…"
+
+    # -- what the status bar shows ----------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.sandbox is not None
+
+    @property
+    def account_text(self) -> str:
+        if self.client is None:
+            return "Not connected to Pipedrive"
+        who = ""
+        if self.user is not None:
+            who = f" as {self.user.name}" + (f" ({self.user.company_name})" if self.user.company_name else "")
+        if self.is_sandbox:
+            return f"Offline sandbox{who}"
+        host = f"{self.domain}.pipedrive.com" if self.domain and not self.base_url_override \
+            else urlsplit(self.client.base_url).netloc
+        return f"{host}{who}"
+
+    @property
+    def catalog_text(self) -> str:
+        if self.fetching:
+            return "Fetching Pipedrive fields…"
+        if self.catalog is None:
+            return "Pipedrive fields: not loaded"
+        return f"Pipedrive fields {self.catalog.age_text()}"
+
+    # -- connecting -------------------------------------------------------------------------------
+
+    async def test(self, domain: str, token: str) -> CurrentUser:
+        """Check a domain + token without keeping anything (the connection dialog's button)."""
+        client = make_client(normalize_domain(domain) if domain else "", token, self.base_url_override)
+        try:
+            return await client.get_me()
+        finally:
+            await client.aclose()
+
+    async def connect_sandbox(self) -> CurrentUser:
+        await self.disconnect()
+        self.sandbox = await self._sandbox_factory()
+        return await self._use(make_client("sandbox", self.sandbox.token, self.sandbox.base_url), "sandbox")
+
+    async def connect(self, domain: str, token: str, *, save: bool = True) -> CurrentUser:
+        """Test, then (``save``) store the token in the keyring and make it the current account."""
+        domain = normalize_domain(domain) if domain else ""
+        client = make_client(domain, token, self.base_url_override)
+        try:
+            user = await client.get_me()
+        except BaseException:
+            await client.aclose()
+            raise
+        if save:
+            await self.store.asave(domain or user.company_domain, token)
+        await self.disconnect()
+        return await self._use(client, domain or user.company_domain, user)
+
+    async def connect_saved(self) -> bool:
+        """Use the credentials in the keyring / environment; False when there are none."""
+        creds: Credentials | None = await self.store.aload()
+        if creds is None:
+            return False
+        base_url = self.base_url_override or creds.base_url
+        saved_override, self.base_url_override = self.base_url_override, base_url
+        try:
+            await self.disconnect()
+            await self._use(make_client(creds.domain, creds.token, base_url), creds.domain)
+        except BaseException:
+            self.base_url_override = saved_override
+            raise
+        return True
+
+    async def _use(self, client: PipedriveClient, domain: str, user: CurrentUser | None = None) -> CurrentUser:
+        try:
+            if user is None:
+                user = await client.get_me()
+        except BaseException:
+            await client.aclose()
+            await self._stop_sandbox()
+            raise
+        self.client, self.user, self.domain = client, user, domain or user.company_domain
+        self.catalog = load_cached(self.paths.cache, self._catalog_key())
+        self.changed.emit()
+        self.catalog_changed.emit()
+        if self.catalog is None:
+            await self.refresh_catalog()
+        return user
+
+    def _catalog_key(self) -> str:
+        if self.is_sandbox:
+            return "sandbox@offline"  # a fresh sandbox has the same seeded fields every time
+        return catalog_key(self.domain, self.base_url_override)
+
+    async def refresh_catalog(self) -> FieldCatalog | None:
+        if self.client is None:
+            return None
+        self.fetching = True
+        self.catalog_changed.emit()
+        try:
+            catalog = await fetch_catalog(self.client, domain=self._catalog_key())
+            self.paths.ensure()
+            save_cache(self.paths.cache, catalog)
+            self.catalog = catalog
+        finally:
+            self.fetching = False
+            self.catalog_changed.emit()
+        return catalog
+
+    async def disconnect(self) -> None:
+        client, self.client, self.user = self.client, None, None
+        if client is not None:
+            await client.aclose()
+        await self._stop_sandbox()
+        if client is not None:
+            self.catalog = None
+            self.changed.emit()
+            self.catalog_changed.emit()
+
+    async def log_out(self) -> None:
+        """Disconnect and forget the saved token of this account."""
+        domain = None if self.is_sandbox else self.domain
+        await self.disconnect()
+        if domain:
+            await self.store.adelete(domain)
+
+    async def _stop_sandbox(self) -> None:
+        sandbox, self.sandbox = self.sandbox, None
+        if sandbox is not None:
+            await sandbox.stop()
+
+    async def load_keyring_backend(self) -> str:
+        try:
+            self.keyring_backend = await self.store.abackend_name()
+        except Exception as exc:  # noqa: BLE001 - only a label
+            log.info("keyring backend unknown: %s", exc)
+            self.keyring_backend = "unknown"
+        self.changed.emit()
+        return self.keyring_backend
+
+    # -- engine -----------------------------------------------------------------------------------
+
+    def engine(self, defaults: Any) -> UpsertEngine:
+        """An engine for this account (plan mode works without a connection)."""
+        return UpsertEngine(self.client, self.catalog, defaults)

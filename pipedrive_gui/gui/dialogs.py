@@ -1,0 +1,106 @@
+"""The ONE place that creates message and file dialogs.
+
+Every dialog is opened non-modally (``open()``) and reports through a callback, so nothing in the
+app ever blocks in a nested ``exec()`` and tests replace these functions (monkeypatch this module)
+instead of patching QMessageBox everywhere. Callers import the module, not the functions, so a
+monkeypatched function is the one they call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+#: Answers of :func:`ask`.
+YES, NO, CANCEL = "yes", "no", "cancel"
+SAVE, DISCARD = "save", "discard"
+
+_BUTTONS = {
+    YES: QMessageBox.StandardButton.Yes,
+    NO: QMessageBox.StandardButton.No,
+    CANCEL: QMessageBox.StandardButton.Cancel,
+    SAVE: QMessageBox.StandardButton.Save,
+    DISCARD: QMessageBox.StandardButton.Discard,
+}
+
+
+def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
+         details: str | None) -> QMessageBox:
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, parent)
+    box.setObjectName("messageBox")
+    if details:
+        box.setInformativeText(details)
+    box.setAttribute(box.WidgetAttribute.WA_DeleteOnClose)
+    return box
+
+
+def ask(parent: QWidget | None, title: str, text: str, answers: Sequence[str],
+        callback: Callable[[str], None], *, details: str | None = None,
+        labels: dict[str, str] | None = None) -> QMessageBox:
+    """Ask a question; ``callback(answer)`` gets one of ``answers`` (closing the box = the last)."""
+    box = _box(parent, QMessageBox.Icon.Question, title, text, details)
+    by_button = {}
+    for answer in answers:
+        button = box.addButton(_BUTTONS[answer])
+        if labels and answer in labels:
+            button.setText(labels[answer])
+        by_button[button] = answer
+    box.setDefaultButton(next(iter(by_button)))
+    fallback = answers[-1]
+
+    def done(_: int) -> None:
+        clicked = box.clickedButton()
+        callback(by_button.get(clicked, fallback))
+
+    box.finished.connect(done)
+    box.open()
+    return box
+
+
+def show_error(parent: QWidget | None, title: str, text: str, details: str | None = None) -> QMessageBox:
+    """A non-modal error box: what happened and what to do (``details`` for the technical part)."""
+    box = _box(parent, QMessageBox.Icon.Warning, title, text, details)
+    box.addButton(QMessageBox.StandardButton.Ok)
+    box.open()
+    return box
+
+
+def show_info(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    box = _box(parent, QMessageBox.Icon.Information, title, text, None)
+    box.addButton(QMessageBox.StandardButton.Ok)
+    box.open()
+    return box
+
+
+def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: str,
+                 accept: QFileDialog.AcceptMode, callback: Callable[[str | None], None],
+                 default_suffix: str | None = None) -> QFileDialog:
+    dialog = QFileDialog(parent, caption, directory, filters)
+    dialog.setAcceptMode(accept)
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile if accept == QFileDialog.AcceptMode.AcceptOpen
+                       else QFileDialog.FileMode.AnyFile)
+    if default_suffix:
+        dialog.setDefaultSuffix(default_suffix)
+    dialog.setAttribute(dialog.WidgetAttribute.WA_DeleteOnClose)
+
+    def done(result: int) -> None:
+        files = dialog.selectedFiles()
+        callback(files[0] if result and files else None)
+
+    dialog.finished.connect(done)
+    dialog.open()
+    return dialog
+
+
+def open_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], None],
+              directory: str = "") -> QFileDialog:
+    """Choose an existing file; ``callback(path)`` or ``callback(None)`` when cancelled."""
+    return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptOpen, callback)
+
+
+def save_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], None],
+              directory: str = "", default_suffix: str | None = None) -> QFileDialog:
+    """Choose where to save; ``callback(path)`` or ``callback(None)`` when cancelled."""
+    return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptSave, callback,
+                        default_suffix)

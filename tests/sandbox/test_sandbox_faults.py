@@ -1,0 +1,148 @@
+"""Fault injection: 429 + Retry-After, 5xx, slow, dropped connections, abuse block, burst and daily limits."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from pipedrive_gui.sandbox import (
+    FaultSettings,
+    FaultSpecError,
+    RunningSandbox,
+    parse_fault_spec,
+    start_sandbox,
+)
+
+
+async def test_rate_limit_for_next_n_requests_with_retry_after(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.rate_limit(count=2, retry_after=3)
+    statuses = []
+    for _ in range(3):
+        r = await client.get("/api/v1/users/me")
+        statuses.append(r.status_code)
+        if r.status_code == 429:
+            assert r.headers["Retry-After"] == "3" and r.headers["x-ratelimit-remaining"] == "0"
+            assert r.json()["success"] is False
+    assert statuses == [429, 429, 200]
+    assert [rq.fault for rq in sandbox.state.requests] == ["rate_limit", "rate_limit", None]
+
+
+async def test_daily_budget_429_and_without_retry_after(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.rate_limit(count=1, retry_after=None, daily=True)
+    r = await client.get("/api/v1/users/me")
+    assert r.status_code == 429 and "Retry-After" not in r.headers
+    assert r.headers["x-daily-ratelimit-token-remaining"] == "0"
+
+
+async def test_real_daily_budget_runs_out(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.daily_budget = 25  # two v2 lists (10 each) fit, the third does not
+    assert (await client.get("/api/v2/persons")).status_code == 200
+    assert (await client.get("/api/v2/deals")).headers["x-daily-ratelimit-token-remaining"] == "5"
+    r = await client.get("/api/v2/organizations")
+    assert r.status_code == 429 and r.headers["x-daily-ratelimit-token-remaining"] == "0"
+    assert (await client.get("/api/v2/persons/101")).status_code == 200  # a single GET (1 token) still fits
+
+
+async def test_burst_limit_enforced_only_when_asked(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.search_burst_limit = 3
+    params = {"term": "user-1001", "entity_type": "person", "field": "52d19da55d7099e586a31be618830bcd5c239d54"}
+    codes = [(await client.get("/api/v2/itemSearch/field", params=params)).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 200]
+    sandbox.faults.enforce_burst = True
+    sandbox.faults.burst_limit = 2
+    codes = [(await client.get("/api/v1/users/me")).status_code for _ in range(4)]
+    assert codes[-1] == 429 and codes.count(429) >= 1
+    r = await client.get("/api/v1/users/me")
+    assert r.status_code == 429 and "Retry-After" not in r.headers and r.headers["x-ratelimit-remaining"] == "0"
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_server_errors_then_recovery(sandbox: RunningSandbox, client: httpx.AsyncClient, status: int) -> None:
+    sandbox.faults.server_error(count=1, status=status, path="/api/v2/persons*")
+    assert (await client.get("/api/v1/users/me")).status_code == 200  # other paths untouched
+    r = await client.post("/api/v2/persons", json={"name": "Retry Me"})
+    assert r.status_code == status and r.json() == {"success": False, "error": r.json()["error"], "code": "ERR_UNKNOWN"}
+    assert not sandbox.state.find("person", name="Retry Me")  # the failed write did not happen
+    assert (await client.post("/api/v2/persons", json={"name": "Retry Me"})).status_code == 200
+
+
+async def test_method_filter_and_fraction(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.server_error(count=None, method="PATCH")
+    assert (await client.get("/api/v2/persons/101")).status_code == 200
+    assert (await client.patch("/api/v2/persons/101", json={"name": "X"})).status_code == 500
+    sandbox.faults.clear()
+    sandbox.faults.reseed(7)
+    sandbox.faults.rate_limit(count=None, rate=0.5)
+    codes = [(await client.get("/api/v2/persons/101")).status_code for _ in range(40)]
+    assert 5 <= codes.count(429) <= 35 and codes.count(200) >= 5
+
+
+async def test_slow_responses(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.slow(300, count=1)
+    start = time.perf_counter()
+    r = await client.get("/api/v1/users/me")
+    assert r.status_code == 200 and time.perf_counter() - start >= 0.28
+    with pytest.raises(httpx.ReadTimeout):
+        sandbox.faults.slow(1000, count=1)
+        await client.get("/api/v1/users/me", timeout=0.2)
+
+
+async def test_dropped_connection_then_recovery(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.drop(count=1, path="/api/v2/*")
+    with pytest.raises(httpx.RemoteProtocolError):
+        await client.post("/api/v2/persons", json={"name": "Dropped"})
+    assert not sandbox.state.find("person", name="Dropped")
+    assert sandbox.state.requests[-1].fault == "drop"
+    assert (await client.get("/api/v2/persons/101")).status_code == 200
+
+
+async def test_abuse_block_is_html_403(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.add("abuse_block", count=1)
+    r = await client.get("/api/v1/users/me")
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+
+
+async def test_faults_over_http_control_endpoint(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    r = await client.post("/__sandbox/faults", json={"rules": [{"kind": "503", "count": 1}, {"kind": "429", "count": 1,
+                                                                                              "retry_after": 2}]})
+    assert r.status_code == 200 and len(r.json()["rules"]) == 2
+    assert (await client.get("/api/v1/users/me")).status_code == 503
+    r = await client.get("/api/v1/users/me")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2"
+    assert (await client.get("/api/v1/users/me")).status_code == 200
+    assert (await client.get("/__sandbox/faults")).json()["rules"][0]["fired"] == 1
+    bad = await client.post("/__sandbox/faults", json={"rules": [{"kind": "explode"}]})
+    assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
+    await client.post("/__sandbox/faults", json={"search_lag_s": 5})
+    assert sandbox.faults.search_lag_s == 5
+    assert (await client.delete("/__sandbox/faults")).json()["rules"] == []
+
+
+def test_fault_spec_parsing() -> None:
+    rule = parse_fault_spec("429:count=3,retry-after=2,path=/api/v2/*")
+    assert (rule.kind, rule.count, rule.retry_after, rule.path) == ("rate_limit", 3, 2.0, "/api/v2/*")
+    assert parse_fault_spec("503:rate=0.2").status == 503
+    assert parse_fault_spec("slow:delay_ms=800").delay_ms == 800
+    assert parse_fault_spec("rate_limit:daily=true,retry_after=none").retry_after is None
+    for bad in ("bogus", "slow", "429:count=x", "429:colour=red", "server_error:status=404", "drop:rate=2"):
+        with pytest.raises(FaultSpecError):
+            parse_fault_spec(bad)
+
+
+async def test_faults_given_at_start() -> None:
+    sb = await start_sandbox(faults=["500:count=1"])
+    try:
+        async with httpx.AsyncClient(base_url=sb.base_url, headers={"x-api-token": sb.token}) as c:
+            assert (await c.get("/api/v1/users/me")).status_code == 500
+            assert (await c.get("/api/v1/users/me")).status_code == 200
+    finally:
+        await sb.stop()
+    settings = FaultSettings()
+    settings.rate_limit(count=1)
+    sb = await start_sandbox(faults=settings)
+    try:
+        assert sb.faults is settings
+    finally:
+        await sb.stop()
