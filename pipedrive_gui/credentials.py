@@ -142,7 +142,11 @@ class CredentialStore:
         self._backend_factory = backend_factory
         self._session_only = session_only
         self._env = os.environ if env is None else env
+        # Serialises keyring operations (they run in worker threads); never taken on the event loop
+        # thread by the async wrappers.
         self._lock = threading.RLock()
+        self._init_lock = threading.Lock()
+        self._last_name: str | None = None
         self._status: KeyringStatus | None = None
         self._provider: str | None = None
 
@@ -150,10 +154,11 @@ class CredentialStore:
 
     @property
     def backend(self) -> Any:
-        with self._lock:
-            if self._backend is None:
-                self._backend = self._backend_factory()
-            return self._backend
+        if self._backend is None:
+            with self._init_lock:
+                if self._backend is None:
+                    self._backend = self._backend_factory()
+        return self._backend
 
     @property
     def session_only(self) -> bool:
@@ -161,7 +166,7 @@ class CredentialStore:
 
     def use_session_only(self) -> None:
         """Keep credentials in memory only (no usable keyring, or the user prefers it)."""
-        with self._lock:
+        with self._init_lock:
             self._backend = MemoryKeyring()
             self._session_only = True
             self._status = None
@@ -171,7 +176,8 @@ class CredentialStore:
         """Human wording, e.g. "Secret Service (GNOME Keyring)", "macOS Keychain"."""
         if self._session_only:
             return "this session only (kept in memory, not saved)"
-        return self._describe(self.backend)
+        self._last_name = self._describe(self.backend)
+        return self._last_name
 
     def _describe(self, backend: Any) -> str:
         cls = type(backend)
@@ -236,8 +242,8 @@ class CredentialStore:
             if _is_locked(exc):
                 return KeyringStatus(
                     False, self.backend_name,
-                    f"The keyring ({self.backend_name}) is locked and could not be unlocked "
-                    "(no password prompt could be shown, or it was cancelled).",
+                    f"The keyring ({self.backend_name}) is locked or not yet set up, and the password "
+                    f"prompt to open it could not be shown or was cancelled ({_reason(exc)}).",
                     "Unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`) "
                     f"and try again; or use the token for this session only, or set {ENV_TOKEN}.",
                 )
@@ -374,10 +380,12 @@ class CredentialStore:
         try:
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
+            # Only the name computed earlier: asking the backend again could block this thread.
+            name = self._last_name or "the system keyring"
             raise KeyringUnavailableError(
-                f"The keyring ({self.backend_name}) did not answer within {timeout:g} seconds.",
+                f"The keyring ({name}) did not answer within {timeout:g} seconds.",
                 "It may be waiting for you to unlock it in a password prompt; unlock it and try again.",
-                self.backend_name,
+                name,
             ) from None
 
     async def astatus(self, *, refresh: bool = False, timeout: float | None = KEYRING_TIMEOUT) -> KeyringStatus:
@@ -405,11 +413,14 @@ def _is_not_found(exc: BaseException) -> bool:
 
 
 def _is_locked(exc: BaseException) -> bool:
+    """Locked, or a first-use collection that needs a password prompt nobody could answer."""
     try:
-        from keyring.errors import KeyringLocked
+        from keyring.errors import InitError, KeyringLocked
     except ImportError:  # pragma: no cover
         return False
-    return isinstance(exc, KeyringLocked) or "locked" in type(exc).__name__.lower()
+    text = str(exc).lower()
+    return (isinstance(exc, KeyringLocked | InitError) or "locked" in type(exc).__name__.lower()
+            or "prompt" in text)
 
 
 def _reason(exc: BaseException) -> str:

@@ -316,3 +316,75 @@ def test_against_the_sandbox(data_dir: Path, keyring_backend: MemoryKeyring,
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+def test_interactive_login_asks_domain_and_hides_token(server: str, data_dir: Path,
+                                                       keyring_backend: MemoryKeyring,
+                                                       capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    prompts: list[str] = []
+    monkeypatch.setattr(sys, "stdin", Terminal(""))
+    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or "acme-test.pipedrive.com")
+    monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or TOKEN)
+    # No --base-url: the domain decides the server; send it to the loopback server instead.
+    monkeypatch.setattr("pipedrive_gui.pipedrive.client.domain_base_url", lambda domain: server)
+    code = cli.main(["--data-dir", str(data_dir), "login"])
+    out = capsys.readouterr()
+    assert code == 0, out
+    assert "company domain" in prompts[0] and "Personal preferences > API" in prompts[1]
+    assert keyring_backend.get_password(SERVICE, "acme-test") == TOKEN
+    assert TOKEN not in out.out + out.err
+
+
+def test_login_to_a_non_pipedrive_server_says_check_the_domain(
+        data_dir: Path, keyring_backend: MemoryKeyring, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    FakePipedrive.seen_urls = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), NotPipedrive)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "--base-url",
+                                              f"http://127.0.0.1:{httpd.server_address[1]}", "login",
+                                              "--domain", "acme", "--token-stdin"], TOKEN + "\n")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert code == 4 and "Check the company domain" in out and TOKEN not in out
+    assert keyring_backend._items == {}
+
+
+class NotPipedrive(FakePipedrive):
+    def do_GET(self) -> None:  # noqa: N802
+        self.send(404, {"error": "nothing here"})
+
+
+@pytest.mark.keyring
+def test_locked_secret_service_is_reported(tmp_path: Path) -> None:
+    """A D-Bus session whose keyring is never unlocked (no prompt can be shown): login refuses
+    clearly and writes nothing."""
+    missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (packages dbus, gnome-keyring)")
+    home, runtime, data = tmp_path / "home", tmp_path / "run", tmp_path / "appdata"
+    for d in (home, runtime, data):
+        d.mkdir()
+    runtime.chmod(0o700)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PIPEDRIVE_", "DBUS_", "XDG_", "PYTHON_KEYRING"))
+           and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / "share"))
+    proc = subprocess.run(
+        ["dbus-run-session", "--", sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data),
+         "login", "--domain", "acme", "--token-stdin"],
+        input=TOKEN + "\n", env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    app_lines = [line for line in proc.stderr.splitlines() if line.startswith("pipedrive-gui:")]
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert app_lines and "is locked or not yet set up" in app_lines[0]
+    assert "gnome-keyring-daemon --unlock" in app_lines[0] and "PIPEDRIVE_API_TOKEN" in app_lines[0]
+    assert TOKEN not in proc.stdout + proc.stderr
+    assert not [p for p in data.rglob("*") if p.is_file()]

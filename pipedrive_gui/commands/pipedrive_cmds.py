@@ -123,10 +123,12 @@ def cache_key(domain: str, base_url: str | None) -> str:
 
 def run_async(coro: Any) -> Any:
     """asyncio.run, turning Pipedrive failures into one clear CLI line."""
-    from pipedrive_gui.pipedrive.errors import PipedriveError
+    from pipedrive_gui.pipedrive.errors import AuthError, PipedriveError
 
     try:
         return asyncio.run(coro)
+    except AuthError as exc:
+        raise CliError(f"{exc.user_message} Then run `pipedrive-gui login`.", EXIT_PIPEDRIVE) from None
     except PipedriveError as exc:
         raise CliError(exc.user_message, EXIT_PIPEDRIVE) from None
 
@@ -184,8 +186,18 @@ def cmd_login(args: argparse.Namespace) -> int:
     client = make_client(args, probe)
 
     async def check() -> CurrentUser:
+        from pipedrive_gui.pipedrive.errors import NotFoundError, UnexpectedResponseError
+
         async with client:
-            return await client.get_me()
+            try:
+                return await client.get_me()
+            except (NotFoundError, UnexpectedResponseError) as exc:
+                raise CliError(
+                    f"{client.host} does not answer like a Pipedrive company account. Check the company "
+                    "domain: the part before .pipedrive.com in your browser's address bar. "
+                    f"(Details: {exc.user_message})",
+                    EXIT_PIPEDRIVE,
+                ) from None
 
     me = run_async(check())
     reported = me.company_domain.strip().lower()

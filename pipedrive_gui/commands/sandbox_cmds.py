@@ -90,7 +90,27 @@ async def _serve(args: argparse.Namespace, faults: Any) -> None:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         lines.insert(1, "Warning: listening beyond this computer; the sandbox accepts any token.")
     print("\n".join(lines), flush=True)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        print("Sandbox stopped.", flush=True)
     finally:
         await sandbox.stop()
+
+
+def _stop_on_signals(stop: Any) -> None:
+    """Ctrl-C and SIGTERM end the sandbox cleanly (where the loop supports signal handlers;
+    elsewhere Ctrl-C arrives as KeyboardInterrupt)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass

@@ -280,13 +280,39 @@ def _quote(text: str) -> str:
     return quoted
 
 
-def js_to_json(value: Any) -> str | None:
-    """``JSON.stringify(value)``; ``None`` when the result would be JS ``undefined``."""
+def js_to_json(value: Any, indent: str = "") -> str | None:
+    """``JSON.stringify(value, null, indent)``; ``None`` when JS would give ``undefined``."""
     if value is UNDEFINED:
         return None
     parts: list[str] = []
-    _stringify(value, parts)
+    if indent:
+        _stringify_pretty(value, parts, indent, "\n")
+    else:
+        _stringify(value, parts)
     return "".join(parts)
+
+
+def _stringify_pretty(value: Any, out: list[str], indent: str, newline: str) -> None:
+    inner = newline + indent
+    if isinstance(value, list) and value:
+        out.append("[")
+        for i, item in enumerate(value):
+            out.append(("," if i else "") + inner)
+            _stringify_pretty(item, out, indent, inner)
+        out.append(newline + "]")
+    elif isinstance(value, dict) and any(value[k] is not UNDEFINED for k in value):
+        out.append("{")
+        first = True
+        for key in js_keys(value):
+            item = value[key]
+            if item is UNDEFINED:
+                continue
+            out.append(("" if first else ",") + inner + _quote(key) + ": ")
+            first = False
+            _stringify_pretty(item, out, indent, inner)
+        out.append(newline + "}")
+    else:
+        _stringify(value, out)
 
 
 def _stringify(value: Any, out: list[str]) -> None:

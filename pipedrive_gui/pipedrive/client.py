@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
@@ -141,15 +142,32 @@ class CurrentUser:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class _Secret:
+    """Holds the token; ``repr``/``str`` show ``***`` so debug dumps of objects stay clean."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+
 class _TokenHeader(httpx.Auth):
     """Adds ``x-api-token`` to each request, so the token is not among the client's default
     headers (which get printed when someone inspects the client)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: _Secret) -> None:
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["x-api-token"] = self._token
+        request.headers["x-api-token"] = self._token.reveal()
         yield request
 
     def __repr__(self) -> str:
@@ -180,7 +198,7 @@ class PipedriveClient:
             raise ValueError("The Pipedrive API token contains spaces or unusual characters; paste it again.")
         self.base_url = check_base_url(base_url)
         self.host = urlsplit(self.base_url).netloc
-        self._token = token
+        self._token = _Secret(token)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.pacer = pacer or Pacer()
         self.max_attempts = max(1, max_attempts)
@@ -190,7 +208,7 @@ class PipedriveClient:
         self._semaphore: asyncio.Semaphore | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            auth=_TokenHeader(token),
+            auth=_TokenHeader(self._token),
             headers={
                 "accept": "application/json",
                 "user-agent": f"pipedrive-gui/{__version__}",
@@ -259,9 +277,11 @@ class PipedriveClient:
                 async with self._semaphore:
                     response = await self._http.request(method, path, params=clean_params, json=json)
             except httpx.TimeoutException as exc:
+                maybe_done = "" if safe_to_retry else (
+                    " The change may have been saved anyway: check Pipedrive before sending it again.")
                 error = TimeoutError_(
                     f"Pipedrive ({self.host}) did not answer in time ({_timeout_text(self.timeout)}). "
-                    "Check your connection and try again.",
+                    f"Check your connection and try again.{maybe_done}",
                     method=method, path=path,
                 )
                 error.__cause__ = exc
@@ -374,6 +394,9 @@ class PipedriveClient:
         if status == 429:
             retry_after = retry_after_seconds(response.headers)
             daily = response.headers.get("x-daily-ratelimit-token-remaining", "").strip() == "0"
+            if retry_after is not None and retry_after >= 1:
+                text = (f"Pipedrive's rate limit was reached (too many requests in a short time). "
+                        f"Pipedrive asks to wait {math.ceil(retry_after)} s before trying again.")
             if daily:
                 text = (
                     "Your Pipedrive company has used up today's API budget (shared by every user and "
@@ -391,7 +414,8 @@ class PipedriveClient:
         return PipedriveError(text, **common)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        token = self._token.reveal()
+        return text.replace(token, "***") if token else text
 
     # -- pagination -----------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ MODES = ("plan", "dry_run", "send")
 #: Create attempts when a POST's fate is unknown and the re-check says it did not happen.
 MAX_CREATE_ATTEMPTS = 3
 #: Tries for an update (PATCH/PUT/DELETE), which is safe to repeat.
-MAX_WRITE_ATTEMPTS = 4
+MAX_WRITE_ATTEMPTS = 5
 EXCERPT_CHARS = 300
 _WEB_PATHS = {"person": "person", "organization": "organization", "deal": "deal"}
 
@@ -128,6 +128,7 @@ class UpsertEngine:
     def __init__(self, client: Any, catalog: Any = None, defaults: Any = None, *,
                  cache: LookupCache | None = None, web_base: str | None = None,
                  default_currency: str | None = None, recheck_delay: float = 2.0,
+                 backoff_base: float = 0.5,
                  sleep: Sleep = asyncio.sleep, rng: Callable[[], float] = random.random) -> None:
         self.client = client
         #: The company's default currency (users/me), used for bare monetary amounts.
@@ -138,6 +139,7 @@ class UpsertEngine:
         self.web_base = web_base if web_base is not None else _web_base(client, defaults)
         #: After a create timed out, how long to let a slow server finish before looking again.
         self.recheck_delay = recheck_delay
+        self.backoff_base = backoff_base
         self._sleep = sleep
         self._rng = rng
         self._locks: dict[CacheKey, asyncio.Lock] = {}
@@ -376,7 +378,7 @@ class UpsertEngine:
             except (ServerError, TimeoutError_, NetworkError) as exc:
                 if attempt >= MAX_WRITE_ATTEMPTS or (isinstance(exc, ServerError) and exc.status == 501):
                     raise
-                wait = backoff_delay(attempt - 1, rng=self._rng)
+                wait = self._backoff(attempt - 1)
                 if isinstance(exc, TimeoutError_):
                     wait = max(wait, self.recheck_delay)
                 await self._sleep(wait)
@@ -406,7 +408,7 @@ class UpsertEngine:
                 if _never_sent(exc):
                     if attempt >= MAX_CREATE_ATTEMPTS:
                         raise
-                    await self._sleep(backoff_delay(attempt - 1, rng=self._rng))
+                    await self._sleep(self._backoff(attempt - 1))
                     continue
                 if not checkable or attempt >= MAX_CREATE_ATTEMPTS:
                     what = planner.ACTIONS[p.action].entity
@@ -419,7 +421,7 @@ class UpsertEngine:
                 assert p.target is not None
                 # A request that timed out may still be running on Pipedrive's side: give it time
                 # to land before asking whether it did.
-                wait = backoff_delay(attempt - 1, rng=self._rng)
+                wait = self._backoff(attempt - 1)
                 if isinstance(exc, TimeoutError_):
                     wait = max(wait, self.recheck_delay)
                 await self._sleep(wait)
@@ -429,6 +431,9 @@ class UpsertEngine:
                 if found.found:
                     return {"id": found.record_id, "name": found.name}
                 # Still absent: the create did not happen, so sending it again makes no duplicate.
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff_delay(attempt, base=self.backoff_base, rng=self._rng)
 
     async def _send_call(self, rec: CallRecord, *, safe_to_retry: bool) -> dict[str, Any]:
         started = time.perf_counter()

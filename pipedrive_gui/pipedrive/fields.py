@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -357,10 +357,27 @@ async def fetch_catalog(client: FieldSource, *, domain: str = "",
         catalog.fields_by_entity[entity] = fields
         if problem:
             catalog.problems[entity] = problem
+    _inherit_deal_custom_fields(catalog)
     catalog.activity_types, problem = types_task.result()
     if problem:
         catalog.problems["activity_types"] = problem
     return catalog
+
+
+def _inherit_deal_custom_fields(catalog: FieldCatalog) -> None:
+    """Leads use the deals' custom fields (reference §4.1): add any that leadFields did not list."""
+    leads, deals = catalog.fields_by_entity.get("lead"), catalog.fields_by_entity.get("deal")
+    if leads is None or not deals:
+        return
+    have = {f.key for f in leads}
+    extra = []
+    for f in deals:
+        if f.is_custom and f.key not in have:
+            searchable, reason, via = _searchability("lead", f.key, f.label, f.field_type, True)
+            extra.append(replace(f, entity="lead", searchable=searchable, not_searchable_reason=reason,
+                                 match_via=via))
+    if extra:
+        catalog.fields_by_entity["lead"] = (*leads, *extra)
 
 
 # -- cache --------------------------------------------------------------------------------------------

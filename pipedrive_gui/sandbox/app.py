@@ -4,7 +4,8 @@ Per request, in order: record it (without credentials) → injected faults (they
 gateway, so they come before auth) → auth (``x-api-token``; any non-empty token but ``bad-token``)
 → burst window and daily token budget → handler. Every API answer carries the rate-limit headers;
 every error is a Pipedrive-style JSON body. ``/__sandbox/...`` is the control plane (faults,
-recorded requests, reset); it needs no token and is neither recorded nor faulted.
+recorded requests, reset) and ``/``, ``/person/{id}``... are read-only web pages (so record links
+work); neither needs a token, nor is recorded or faulted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pipedrive_gui.sandbox.handlers import BODY_KEY, FAULTS_KEY, STATE_KEY, add_
 from pipedrive_gui.sandbox.ratelimit import RateLimiter, token_cost
 from pipedrive_gui.sandbox.state import SECRET_HEADERS, SECRET_PARAMS, RecordedRequest, SandboxState
 from pipedrive_gui.sandbox.store import new_store
+from pipedrive_gui.sandbox.web_pages import WEB_ROUTE_PREFIX, add_web_routes
 
 log = logging.getLogger("pipedrive_gui.sandbox")
 
@@ -83,6 +85,9 @@ async def _apply_faults(request: web.Request, faults: FaultSettings, rec: Record
         rec.fault = rule.kind
         if rule.kind == "slow":
             await asyncio.sleep(rule.delay_ms / 1000)
+            continue
+        if rule.kind == "drop" and rule.after:
+            rec.fault = "drop_after"  # handled once the request has been carried out
             continue
         if rule.kind == "drop":
             # Abort the TCP connection before any byte of an answer; the client sees a dropped
@@ -144,7 +149,8 @@ async def _dispatch(request: web.Request, handler: Handler, body: Any, bad_json:
 
 @web.middleware
 async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/__sandbox/"):
+    route_name = request.match_info.route.name or ""
+    if request.path.startswith("/__sandbox/") or route_name.startswith(WEB_ROUTE_PREFIX):
         return await handler(request)
     state = request.app[STATE_KEY]
     faults = request.app[FAULTS_KEY]
@@ -184,6 +190,12 @@ async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamRe
     for key, value in extra_headers.items():
         response.headers[key] = value
     rec.status = response.status
+    if rec.fault == "drop_after":
+        # The request took effect; its answer never reaches the client.
+        log.info("%s %s -> %s, then dropped connection (fault)", request.method, request.path, response.status)
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=204)
     log.info("%s %s -> %s", request.method, request.path, response.status)
     return response
 
@@ -257,6 +269,7 @@ def create_app(
     app[STATE_KEY] = SandboxState(new_store(seed, clock))
     app[FAULTS_KEY] = _faults_from(faults)
     add_routes(app)
+    add_web_routes(app)
     app.router.add_get("/__sandbox/health", _health)
     app.router.add_get("/__sandbox/faults", _get_faults)
     app.router.add_post("/__sandbox/faults", _post_faults)

@@ -35,6 +35,9 @@ class FaultRule:
     retry_after: float | None = 1.0
     delay_ms: int = 0
     daily: bool = False
+    # drop only: close the connection after the request was carried out (the write happened, the
+    # answer is lost), instead of before it.
+    after: bool = False
     fired: int = 0
 
     def __post_init__(self) -> None:
@@ -107,8 +110,9 @@ class FaultSettings:
         return self.add("slow", delay_ms=delay_ms, count=count, path=path, rate=rate, method=method)
 
     def drop(self, count: int | None = 1, *, path: str = "*", rate: float | None = None,
-             method: str | None = None) -> FaultRule:
-        return self.add("drop", count=count, path=path, rate=rate, method=method)
+             method: str | None = None, after: bool = False) -> FaultRule:
+        """Dropped connection; ``after=True``: the request is carried out, then its answer is lost."""
+        return self.add("drop", count=count, path=path, rate=rate, method=method, after=after)
 
     def clear(self) -> None:
         self.rules.clear()
@@ -143,48 +147,73 @@ class FaultSettings:
         }
 
     def update_from_json(self, data: Any) -> None:
-        """Apply ``POST /__sandbox/faults``: ``{"rules": [...], "replace": true, "search_lag_s": ...}``."""
+        """Apply ``POST /__sandbox/faults``: ``{"rules": [...], "replace": true, "search_lag_s": ...}``.
+
+        Only the keys present change; all values are checked before anything changes."""
         if not isinstance(data, dict):
             raise FaultSpecError("body must be a JSON object")
         rules = data.get("rules", [])
         if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
             raise FaultSpecError("rules must be an array of objects")
-        new_rules = []
-        for raw in rules:
-            raw = dict(raw)
-            kind = str(raw.pop("kind", ""))
-            raw.pop("fired", None)
-            try:
-                rule = FaultRule(kind=_ALIASES.get(kind, kind), **raw)
-            except TypeError as exc:
-                raise FaultSpecError(f"bad fault rule: {exc}") from None
-            if kind in ("500", "502", "503", "504") and "status" not in raw:
-                rule.status = int(kind)
-            new_rules.append(rule)
-        settings: tuple[tuple[str, type], ...] = (
-            ("search_lag_s", float), ("enforce_burst", bool), ("burst_limit", int),
-            ("search_burst_limit", int), ("daily_budget", int),
-        )
-        for key, typ in settings:
+        new_rules = [_rule_from_json(raw) for raw in rules]
+        changes: dict[str, Any] = {}
+        for key, typ in _SETTING_TYPES.items():
             if key in data:
-                if not isinstance(data[key], int | float) or (typ is bool and not isinstance(data[key], bool)):
-                    raise FaultSpecError(f"{key} has the wrong type")
-                setattr(self, key, typ(data[key]))
+                value = data[key]
+                if not _is_type(value, typ) or (typ is not bool and value < 0):
+                    raise FaultSpecError(f"{key} must be a {'boolean' if typ is bool else 'non-negative number'}")
+                changes[key] = typ(value)
+        if "seed" in data and not _is_type(data["seed"], int):
+            raise FaultSpecError("seed must be an integer")
+        for key, value in changes.items():
+            setattr(self, key, value)
         if "seed" in data:
-            self.reseed(int(data["seed"]))
-        if data.get("replace", True):
-            self.rules = new_rules
-        else:
-            self.rules.extend(new_rules)
+            self.reseed(data["seed"])
+        if "rules" in data:
+            # Rules given: they replace the current ones unless "replace": false.
+            if data.get("replace", True):
+                self.rules = new_rules
+            else:
+                self.rules.extend(new_rules)
+
+
+_SETTING_TYPES: dict[str, type] = {"search_lag_s": float, "enforce_burst": bool, "burst_limit": int,
+                                   "search_burst_limit": int, "daily_budget": int}
+_NULLABLE = frozenset({"method", "count", "rate", "retry_after"})
+
+
+def _is_type(value: Any, typ: type) -> bool:
+    if typ is bool:
+        return isinstance(value, bool)
+    if typ is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if typ is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, typ)
+
+
+def _rule_from_json(raw: dict[str, Any]) -> FaultRule:
+    options = {k: v for k, v in raw.items() if k not in ("kind", "fired")}
+    kind = str(raw.get("kind", ""))
+    for key, value in options.items():
+        typ = _FIELD_TYPES.get(key)
+        if typ is None:
+            raise FaultSpecError(f"unknown fault option {key!r}; options: {', '.join(_FIELD_TYPES)}")
+        if not (value is None and key in _NULLABLE) and not _is_type(value, typ):
+            raise FaultSpecError(f"fault option {key!r} must be of type {typ.__name__}")
+    if kind in ("500", "502", "503", "504") and "status" not in options:
+        options["status"] = int(kind)
+    return FaultRule(kind=_ALIASES.get(kind, kind), **options)
 
 
 _FIELD_TYPES: dict[str, type] = {"path": str, "method": str, "count": int, "rate": float, "status": int,
-                                 "retry_after": float, "delay_ms": int, "daily": bool}
+                                 "retry_after": float, "delay_ms": int, "daily": bool, "after": bool}
 
 
 def parse_fault_spec(text: str) -> FaultRule:
     """``kind[:key=value,...]``, e.g. ``429:count=3,retry_after=2``, ``503:rate=0.2``,
-    ``slow:delay_ms=800,path=/api/v2/*``, ``drop:count=1``, ``rate_limit:daily=true``."""
+    ``slow:delay_ms=800,path=/api/v2/*``, ``drop:count=1``, ``drop:after=true,method=POST``,
+    ``rate_limit:daily=true``."""
     kind, _, rest = text.strip().partition(":")
     kind = kind.strip().lower()
     options: dict[str, Any] = {}

@@ -140,6 +140,26 @@ def _v2_record(request: web.Request, entity: str) -> dict[str, Any]:
     return rec
 
 
+def _custom_selector(request: web.Request, entity: str) -> list[str] | None:
+    """``custom_fields=k1,k2``: only these custom fields in the answer (≤ 15 keys, reference §2.3)."""
+    raw = request.query.get("custom_fields")
+    if raw is None:
+        return None
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if len(keys) > 15:
+        raise validation_failed(2, [f"custom_fields: at most 15 keys, got {len(keys)}"])
+    unknown = [k for k in keys if k not in _state(request).store.catalog.custom(entity)]
+    if unknown:
+        raise validation_failed(2, [f"custom_fields: unknown {entity} custom field {unknown[0]!r}"])
+    return keys
+
+
+def _shaped(record: dict[str, Any], keys: list[str] | None) -> dict[str, Any]:
+    if keys is None:
+        return record
+    return {**record, "custom_fields": {k: record["custom_fields"].get(k) for k in keys}}
+
+
 async def list_v2(request: web.Request) -> web.Response:
     entity = _v2_entity(request)
     records = _state(request).store.live(entity)
@@ -153,12 +173,14 @@ async def list_v2(request: web.Request) -> web.Response:
     if "ids" in request.query:
         wanted = {_int_id(x.strip(), 2) for x in request.query["ids"].split(",") if x.strip()}
         records = [r for r in records if r["id"] in wanted]
+    keys = _custom_selector(request, entity)
     chunk, extra = page_v2(records, request.query)
-    return ok(chunk, extra)
+    return ok([_shaped(r, keys) for r in chunk], extra)
 
 
 async def get_v2(request: web.Request) -> web.Response:
-    return ok(_v2_record(request, _v2_entity(request)))
+    entity = _v2_entity(request)
+    return ok(_shaped(_v2_record(request, entity), _custom_selector(request, entity)))
 
 
 async def create_v2_handler(request: web.Request) -> web.Response:

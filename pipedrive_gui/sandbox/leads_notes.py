@@ -159,7 +159,8 @@ def validate_note(store: SandboxStore, body: Any, *, creating: bool) -> dict[str
                 # Pipedrive sanitises note HTML server-side; the sandbox drops <script> blocks.
                 value = _SCRIPT.sub("", value)
         elif key in refs:
-            _ref(ctx, key, refs[key], value, nullable=not creating and key != "user_id")
+            # A null link is no link; at least one real link is checked below for creates.
+            _ref(ctx, key, refs[key], value, nullable=key != "user_id")
         elif key == "add_time":
             if problem := checks.want_v1_time(value):
                 ctx.bad(key, problem)

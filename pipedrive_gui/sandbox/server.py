@@ -26,6 +26,7 @@ class RunningSandbox:
         self.host = host
         self.port = port
         self.token = token
+        self._stopped = False
         shown = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown}:{port}"
 
@@ -37,7 +38,15 @@ class RunningSandbox:
     def state(self) -> SandboxState:
         return self.app[STATE_KEY]
 
+    @property
+    def running(self) -> bool:
+        return not self._stopped
+
     async def stop(self) -> None:
+        """Close the port and drop open connections; safe to call more than once."""
+        if self._stopped:
+            return
+        self._stopped = True
         await self._runner.cleanup()
 
     async def __aenter__(self) -> RunningSandbox:

@@ -213,8 +213,11 @@ def participants(value: Any, path: str, ctx: Ctx) -> Any:
         primaries += item.get("primary") is True
     if primaries > 1:
         ctx.bad(path, "only one participant may be primary")
-    return [{"person_id": item.get("person_id"), "primary": item.get("primary") is True} for item in value
-            if isinstance(item, dict)]
+    out = [{"person_id": item.get("person_id"), "primary": item.get("primary") is True} for item in value
+           if isinstance(item, dict)]
+    if out and primaries == 0:
+        out[0]["primary"] = True  # like emails: the first one leads when none is marked
+    return out
 
 
 def attendees(value: Any, path: str, ctx: Ctx) -> Any:
@@ -438,12 +441,6 @@ def _unknown_hint(entity: str, key: str, creating: bool) -> str:
         return "is read-only"
     hint = HINTS.get(key)
     return f"is not an allowed property ({hint})" if hint else "is not an allowed property"
-
-
-def ensure_json_object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise validation_failed(2, [f"body: must be a JSON object, got {checks.type_name(body)}"])
-    return body
 
 
 __all__ = ["SandboxHTTPError", "validate_v2_body", "check_custom_value", "Ctx", "exists", "REF_MESSAGES"]

@@ -53,6 +53,8 @@ def update_v2(store: SandboxStore, entity: str, record: dict[str, Any], changes:
     rec["update_time"] = now
     if entity == "person" and "name" in changes and not ({"first_name", "last_name"} & changes.keys()):
         rec["first_name"], rec["last_name"] = _split_name(rec["name"])
+    elif entity == "person" and "name" not in changes and ({"first_name", "last_name"} & changes.keys()):
+        rec["name"] = " ".join(p for p in (rec.get("first_name"), rec.get("last_name")) if p) or rec["name"]
     if entity == "deal":
         if "stage_id" in changes or "pipeline_id" in changes:
             _place_in_pipeline(store, rec)

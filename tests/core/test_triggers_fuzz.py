@@ -26,7 +26,7 @@ _PIECES = [
 
 _fql_text = st.one_of(
     st.text(max_size=40),
-    st.text(alphabet='abnoultrdey.()=!<>"\' ,[]\\-+0123456789_*\t\n😀\r#', max_size=40),
+    st.text(alphabet="abnoultrdey.()=!<>\"' ,[]\\-+0123456789_*\t\n😀\r#", max_size=40),
     st.lists(st.sampled_from(_PIECES), max_size=14).map(lambda parts: " ".join(parts)),
     st.lists(st.sampled_from(_PIECES), max_size=14).map("".join),
 )
@@ -41,8 +41,12 @@ _json_scalar = st.one_of(
 )
 _json = st.recursive(
     _json_scalar,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["a", "b", "c", "x", "page", "url", "0", "length", "[", "a b"]), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["a", "b", "c", "x", "page", "url", "0", "length", "[", "a b"]), inner, max_size=4
+        )
+    ),
     max_leaves=12,
 )
 _event = st.one_of(
@@ -76,7 +80,10 @@ def _check(text: str, event: Any) -> None:
     model = model_from_fql(text)
     if model is not None:
         # The builder's rewrite means the same to Segment as the original text.
-        assert parse(fql_from_model(model)).root.children == parse(text).root.children or len(model.conditions) == 1
+        assert (
+            parse(fql_from_model(model)).root.children == parse(text).root.children
+            or len(model.conditions) == 1
+        )
 
 
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])

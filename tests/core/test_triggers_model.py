@@ -14,6 +14,7 @@ from pipedrive_gui.core.triggers import (
     FqlEvaluationError,
     FqlSyntaxError,
     TriggerModel,
+    describe_condition,
     fql_from_model,
     model_from_fql,
     model_problems,
@@ -86,6 +87,8 @@ def test_model_reads_like_the_builder() -> None:
         'type = "track" and event = "a" or event = "b"',  # mixed and/or: Segment uses "or" for all
         'type = "track" foo',  # Segment ignores "foo"
         "type < 5",  # the builder offers only is / is not for the event type
+        "event = null",  # Segment compares with the text "null"; the builder would hide that
+        "type =",  # Segment takes the end of the text as the value
         'type = "track',  # syntax error
         "",
     ],
@@ -136,18 +139,23 @@ def test_model_problems_name_what_segment_cannot_read_back() -> None:
 _NAME_PART = st.text(alphabet="abcxyz_$ éü", min_size=1, max_size=6).filter(
     lambda s: s not in ("and", "or", "null") and not s[0].isdigit()
 )
-_TEXT_VALUE = st.text(alphabet=st.characters(blacklist_characters='"', blacklist_categories=("Cs",)), max_size=8)
+_TEXT_VALUE = st.text(alphabet=st.characters(exclude_characters='"', exclude_categories=["Cs"]), max_size=8)
 
 
 @st.composite
 def _conditions(draw: st.DrawFn) -> Condition:
     kind = draw(st.sampled_from(sorted(ALLOWED_OPERATORS)))
     operator = draw(st.sampled_from(ALLOWED_OPERATORS[kind]))
-    name = ".".join(draw(st.lists(_NAME_PART, min_size=1, max_size=3))) if kind.startswith("event-") and kind != "event-type" else ""
+    name = (
+        ".".join(draw(st.lists(_NAME_PART, min_size=1, max_size=3)))
+        if kind.startswith("event-") and kind != "event-type"
+        else ""
+    )
+    value: str | float | None
     if operator in ("exists", "not_exists", "is_true", "is_false"):
         value = None
     elif operator in ("number_equals", "number_not_equals", "<", "<=", ">", ">="):
-        value = draw(st.integers(-10**6, 10**6).map(float) | st.sampled_from([0.5, -2.25, 1e-3, 123.456]))
+        value = draw(st.integers(-(10**6), 10**6).map(float) | st.sampled_from([0.5, -2.25, 1e-3, 123.456]))
     elif kind == "event-type":
         value = draw(st.sampled_from(["track", "identify", "page", "screen", "group", "alias"]))
     else:
@@ -182,7 +190,9 @@ def test_explain_names_the_failing_conditions_in_plain_english() -> None:
 
 
 def test_explain_says_when_the_type_is_the_problem() -> None:
-    trigger = parse_fql('properties.total > 100 and contains(properties.plan, "pro") and properties.vip = true')
+    trigger = parse_fql(
+        'properties.total > 100 and contains(properties.plan, "pro") and properties.vip = true'
+    )
     reasons = trigger.explain({"properties": {"total": "150", "plan": "basic", "vip": "yes"}})
     assert reasons == [
         'properties.total is the text "150", not a number more than 100',
@@ -240,3 +250,13 @@ def test_empty_and_meaningless_text() -> None:
     assert caught.value.position is None
     with pytest.raises(FqlSyntaxError, match="no condition"):
         parse_fql('"just a value"')
+
+
+def test_conditions_have_one_line_summaries() -> None:
+    model = model_from_fql('event = "Order Completed" and properties.total >= 10.5 and traits.email != null')
+    assert model is not None
+    assert [describe_condition(c) for c in model.conditions] == [
+        'Event name is "Order Completed"',
+        "Event property total ≥ 10.5",
+        "User trait email exists",
+    ]

@@ -24,10 +24,10 @@ def test_paths_use_javascript_property_access() -> None:
     event = {"properties": {"tags": ["a", "b"], "city": "Zürich", "zero": 0, "emoji": "😀"}}
     assert fql_matches("properties.tags.length = 2", event)
     assert fql_matches('properties.tags.1 = "b"', event) is False  # "1" lexes as a number: no path
-    assert fql_matches('properties.city.length >= 6', event)
+    assert fql_matches("properties.city.length >= 6", event)
     assert fql_matches("properties.zero.anything = 0", event)  # the walk stops at the falsy 0
     assert fql_matches("properties.emoji.length = 2", event)  # UTF-16 code units
-    assert fql_matches('properties.tags\\[0\\] != null', {"properties": {"tags": ["x"]}}) is False
+    assert fql_matches('properties.tags\\[0\\] = "x"', {"properties": {"tags": ["x"]}})  # escaped [ ] index
     assert fql_matches("properties.missing.deep = null", event)
 
 
@@ -97,3 +97,12 @@ def test_text_converts_to_numbers_like_javascript(text: str, number: float) -> N
 def test_big_integers_compare_as_doubles() -> None:
     assert fql_matches("properties.n = 9007199254740992", {"properties": {"n": 2**53 + 1}})
     assert fql_matches("properties.n > 1000000000000000000000", {"properties": {"n": 10**400}})
+
+
+def test_the_shared_undefined_value_counts_as_missing() -> None:
+    from pipedrive_gui.core.jsvalues import UNDEFINED
+
+    trigger = parse_fql("properties.plan = null")
+    assert trigger.matches(UNDEFINED) is False
+    assert trigger.matches({"properties": {"plan": UNDEFINED}})
+    assert parse_fql("properties.a.b != null").matches({"properties": {"a": [UNDEFINED]}}) is False

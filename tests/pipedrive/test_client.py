@@ -79,6 +79,7 @@ async def test_token_goes_in_header_only() -> None:
     assert "api_token" not in str(request.url)
     assert "authorization" not in request.headers
     assert TOKEN not in repr(client)
+    assert TOKEN not in repr(client._http.headers) and TOKEN not in repr(vars(client))
 
 
 async def test_for_domain_uses_company_host() -> None:
@@ -446,3 +447,27 @@ async def test_params_and_body_encoding() -> None:
     assert seen[1].headers["content-type"] == "application/json"
     with pytest.raises(ValueError):
         await client.request("GET", "https://evil.example/api/v2/persons")
+
+
+async def test_write_timeout_warns_it_may_have_happened() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.WriteTimeout("timed out", request=request)
+
+    async with make_client(slow) as client:
+        with pytest.raises(TimeoutError_, match="may have been saved anyway"):
+            await client.request("POST", "/api/v1/notes", json={"content": "x"})
+
+
+async def test_long_retry_after_is_reported_not_waited() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(429, json={"success": False}, headers={"retry-after": "600"})
+
+    async with make_client(handler) as client:
+        with pytest.raises(RateLimitedError, match="wait 600 s") as info:
+            await client.get_me()
+        assert client.rate_budget.paused_for <= 60  # later calls are not held for ten minutes
+    assert calls == 1 and info.value.retry_after == 600

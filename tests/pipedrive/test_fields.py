@@ -234,3 +234,24 @@ async def test_get_catalog_uses_cache_until_refresh(tmp_path: Path) -> None:
         m = len(fake.calls)
         fresh = await get_catalog(client, tmp_path, "acme", max_age=timedelta(hours=1))
     assert len(fake.calls) > m and fresh.age() < timedelta(minutes=1)
+
+
+async def test_leads_inherit_deal_custom_fields() -> None:
+    class Source:
+        async def list_fields(self, entity: str) -> list[dict[str, Any]]:
+            if entity == "lead":
+                return [v2("title", "Title", "varchar", False)]
+            if entity == "deal":
+                return [v2("title", "Title", "varchar", False), v2(DEAL_SOURCE, "Deal source", "varchar", True),
+                        v2(PLAN, "Tier", "enum", True, [{"id": 1, "label": "Gold"}])]
+            return []
+
+        async def list_activity_types(self) -> list[dict[str, Any]]:
+            return []
+
+    catalog = await fetch_catalog(Source(), domain="acme")
+    lead_source = catalog.by_key("lead", DEAL_SOURCE)
+    assert lead_source is not None and lead_source.entity == "lead" and lead_source.match_via == "item_search"
+    tier = catalog.by_label("lead", "Tier")
+    assert tier is not None and not tier.searchable and tier.options[0].label == "Gold"
+    assert catalog.by_key("lead", "title") is not None and len(catalog.fields("lead")) == 4  # + id

@@ -380,16 +380,17 @@ async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, 
     """30 events over 6 people; 429s, 5xx, dropped connections and timeouts on writes and lookups."""
     faults = sandbox.faults
     faults.reseed(7)
-    faults.rate_limit(count=2, retry_after=0, path="/api/v2/persons*", method="POST")
+    faults.rate_limit(count=1, retry_after=0, path="/api/v2/persons*", method="POST")
     faults.rate_limit(count=1, retry_after=0, path="/api/v2/itemSearch/*")
-    faults.server_error(rate=0.15, path="/api/v2/persons*")
+    faults.server_error(rate=0.1, path="/api/v2/persons*")
     faults.server_error(count=2, status=503, path="/api/v2/itemSearch/*")
     faults.drop(count=2, path="/api/v2/persons*", method="PATCH")
     # Slow enough that the client gives up, yet the write still lands afterwards.
-    faults.slow(600, rate=0.15, path="/api/v2/persons*")
-    async with PipedriveClient(sandbox.base_url, sandbox.token, timeout=0.3,
+    faults.slow(400, rate=0.1, path="/api/v2/persons*")
+    async with PipedriveClient(sandbox.base_url, sandbox.token, timeout=0.2,
                                pacer=Pacer(burst_limit=10_000, search_limit=10_000)) as client:
-        engine = UpsertEngine(client, catalog, DEFAULTS, default_currency="EUR", recheck_delay=0.8)
+        engine = UpsertEngine(client, catalog, DEFAULTS, default_currency="EUR", recheck_delay=0.5,
+                              backoff_base=0.05)
         last_name: dict[str, str] = {}
         for i in range(30):
             user = f"user-f{i % 6}"
@@ -414,6 +415,7 @@ async def test_lite_burst_limits_are_respected(sandbox, catalog):
     sandbox.faults.enforce_burst = True
     sandbox.faults.burst_limit = 20
     sandbox.faults.search_burst_limit = 10
+    sandbox.state.clear_requests()
     async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Pacer.for_plan("lite")) as client:
         engine = UpsertEngine(client, catalog, DEFAULTS, default_currency="EUR")
         for i in range(12):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
 from tests.sandbox.conftest import key_of
@@ -159,6 +160,11 @@ async def test_instances_are_isolated() -> None:
     finally:
         await a.stop()
         await b.stop()
+    await a.stop()  # stopping twice is harmless
+    assert not a.running
+    async with httpx.AsyncClient() as c:
+        with pytest.raises(httpx.ConnectError):
+            await c.get(f"{a.base_url}/api/v1/users/me")
     # A restart is a fresh copy of the seed.
     c2 = await start_sandbox()
     try:
@@ -176,3 +182,19 @@ async def test_control_plane_reset_and_request_log(sandbox: RunningSandbox, clie
     assert not sandbox.state.find("organization", name="Temp Org") and sandbox.state.requests == []
     async with httpx.AsyncClient() as anonymous:  # the control plane needs no token
         assert (await anonymous.get(f"{sandbox.base_url}/__sandbox/health")).json() == {"ok": True}
+
+
+async def test_record_links_open_readable_pages_without_a_token(sandbox: RunningSandbox) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as browser:
+        page = await browser.get("/person/101")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        text = page.text
+        assert "Ada Lovelace" in text and "Acme Analytics" in text and "user-1001" in text
+        assert "Pro" in text and "Analytics, CRM" in text  # option ids shown as their labels
+        assert "&lt;p&gt;Ada prefers email" in text  # note HTML is escaped, never run
+        assert "Linus website enquiry" in (await browser.get("/leads/inbox/4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11")).text
+        assert "Acme annual licence" in (await browser.get("/deal/301")).text
+        assert "Intro call with Ada" in (await browser.get("/activities/list")).text
+        assert "Sandbox Co" in (await browser.get("/")).text
+        assert (await browser.get("/deal/999")).status_code == 404
+    assert sandbox.state.requests == []  # pages are not API calls

@@ -8,9 +8,11 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 
-def test_sandbox_command_serves_until_interrupted(tmp_path: object) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_sandbox_command_serves_until_interrupted(stop_signal: signal.Signals) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipedrive_gui", "sandbox", "--port", "0", "--fault", "503:count=1"],
         stdout=subprocess.PIPE,
@@ -28,7 +30,7 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: object) -> None:
         with httpx.Client(base_url=url, headers={"x-api-token": "my-secret-token"}) as c:
             assert c.get("/api/v1/users/me").status_code == 503
             assert c.get("/api/v1/users/me").json()["data"]["company_domain"] == "sandbox"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
         assert "Sandbox stopped." in out

@@ -83,6 +83,14 @@ async def test_person_create_then_get_patch_delete(client: httpx.AsyncClient) ->
     assert r.status_code == 404 and r.json() == {"success": False, "error": "Person not found", "code": "ERR_NOT_FOUND"}
 
 
+async def test_custom_fields_selector_on_gets(client: httpx.AsyncClient) -> None:
+    one = (await client.get("/api/v2/persons/101", params={"custom_fields": f"{UID},{PLAN}"})).json()["data"]
+    assert one["custom_fields"] == {UID: "user-1001", PLAN: 102} and one["name"] == "Ada Lovelace"
+    many = (await client.get("/api/v2/persons", params={"custom_fields": UID, "limit": 2})).json()["data"]
+    assert [p["custom_fields"] for p in many] == [{UID: "user-1001"}, {UID: "user-1002"}]
+    assert (await client.get("/api/v2/persons/101", params={"custom_fields": "nope"})).status_code == 400
+
+
 async def test_unknown_ids_are_404_and_non_numeric_ids_400(client: httpx.AsyncClient) -> None:
     for coll in ("persons", "organizations", "deals", "activities"):
         assert (await client.get(f"/api/v2/{coll}/999999")).status_code == 404

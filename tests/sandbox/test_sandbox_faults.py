@@ -98,6 +98,15 @@ async def test_dropped_connection_then_recovery(sandbox: RunningSandbox, client:
     assert (await client.get("/api/v2/persons/101")).status_code == 200
 
 
+async def test_drop_after_the_write_happened(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    sandbox.faults.drop(count=1, method="POST", after=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        await client.post("/api/v2/persons", json={"name": "Landed Anyway"})
+    assert len(sandbox.state.find("person", name="Landed Anyway")) == 1  # the answer was lost, not the write
+    assert (sandbox.state.requests[-1].fault, sandbox.state.requests[-1].status) == ("drop_after", 200)
+    assert parse_fault_spec("drop:after=true,method=POST").after is True
+
+
 async def test_abuse_block_is_html_403(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
     sandbox.faults.add("abuse_block", count=1)
     r = await client.get("/api/v1/users/me")
@@ -115,8 +124,12 @@ async def test_faults_over_http_control_endpoint(sandbox: RunningSandbox, client
     assert (await client.get("/__sandbox/faults")).json()["rules"][0]["fired"] == 1
     bad = await client.post("/__sandbox/faults", json={"rules": [{"kind": "explode"}]})
     assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
+    for bad_body in ({"rules": [{"kind": "slow", "delay_ms": "5"}]}, {"rules": [{"kind": "drop", "path": 5}]},
+                     {"search_lag_s": "x"}, {"enforce_burst": 1}, {"rules": [{"kind": "drop", "colour": 1}]}):
+        assert (await client.post("/__sandbox/faults", json=bad_body)).status_code == 400, bad_body
+    assert sandbox.faults.search_lag_s == 0 and sandbox.faults.enforce_burst is False
     await client.post("/__sandbox/faults", json={"search_lag_s": 5})
-    assert sandbox.faults.search_lag_s == 5
+    assert sandbox.faults.search_lag_s == 5 and len(sandbox.faults.rules) == 2  # rules kept
     assert (await client.delete("/__sandbox/faults")).json()["rules"] == []
 
 

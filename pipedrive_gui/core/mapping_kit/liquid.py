@@ -8,6 +8,7 @@ renders values the JavaScript way; errors carry liquidjs' wording with
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any, Final, TextIO
 
@@ -24,6 +25,7 @@ from pipedrive_gui.core.jsvalues import join_utf16, utf16_len
 
 from .errors import MappingKitError
 from .liquid_filters import FilterFailure, build_filters, stringify
+from .liquid_js import JsRenderContext, install_js_comparisons
 
 MAX_TEMPLATE_LENGTH: Final = 1000
 DISABLED_TAGS: Final = ("case", "for", "include", "layout", "render", "tablerow")
@@ -96,8 +98,14 @@ def _disabled_tag(tag_name: str) -> type[Tag]:
     return Disabled
 
 
+class _JsTemplate(BoundTemplate):
+    context_class = JsRenderContext
+
+
 class SegmentLiquidEnvironment(Environment):
     """liquidjs as Segment configures it: lenient filters, some tags/filters disabled."""
+
+    template_class = _JsTemplate
 
     def setup_tags_and_filters(self, *, extra: bool = False) -> None:
         super().setup_tags_and_filters(extra=extra)
@@ -112,57 +120,98 @@ class SegmentLiquidEnvironment(Environment):
         self.filters.update(build_filters())
 
 
+install_js_comparisons()
 _ENV: Final = SegmentLiquidEnvironment(strict_filters=False)
 
-
-def _position(source: str, index: int) -> str:
-    line = source.count("\n", 0, index) + 1
-    column = index - (source.rfind("\n", 0, index) + 1) + 1
-    return f"line:{line}, col:{column}"
-
-
-def _snapshot(source: str, index: int) -> str:
-    rest = source[index:]
-    if len(rest) > 32:
-        rest = rest[:29] + "..."
-    return json.dumps(rest, ensure_ascii=False)
+# liquidjs reads ``a.0`` as index 0; python-liquid only understands ``a[0]``.
+_MARKUP_RE: Final = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_QUOTED_RE: Final = re.compile(r"""('[^']*'|"[^"]*")""")
+_DOT_INDEX_RE: Final = re.compile(r"(?<=[A-Za-z_\]\-?])\.(\d+)(?![\w])")
 
 
-def _translate(source: str, exc: Exception) -> MappingKitError:
+class _Source:
+    """A template as written and as handed to python-liquid (``a.0`` → ``a[0]``).
+
+    Error positions are reported against the text as written, like liquidjs does.
+    """
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.inserted: list[int] = []  # indexes in ``text`` of characters we added
+        self.text = self._rewrite(original) if "." in original else original
+
+    def _rewrite(self, source: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for markup in _MARKUP_RE.finditer(source):
+            out.append(source[pos : markup.start()])
+            for i, piece in enumerate(_QUOTED_RE.split(markup.group())):
+                if i % 2:
+                    out.append(piece)
+                    continue
+                last = 0
+                for m in _DOT_INDEX_RE.finditer(piece):
+                    out.append(piece[last : m.start()])
+                    out.append("[" + m.group(1))
+                    self.inserted.append(sum(len(p) for p in out))
+                    out.append("]")
+                    last = m.end()
+                out.append(piece[last:])
+            pos = markup.end()
+        out.append(source[pos:])
+        return "".join(out)
+
+    def original_index(self, index: int) -> int:
+        return index - sum(1 for p in self.inserted if p < index)
+
+    def position(self, index: int) -> str:
+        """liquidjs' ``line:L, col:C`` (1-based, columns in UTF-16 units)."""
+        at = self.original_index(index)
+        text = self.original
+        line_start = text.rfind("\n", 0, at) + 1
+        line = text.count("\n", 0, at) + 1
+        return f"line:{line}, col:{utf16_len(text[line_start:at]) + 1}"
+
+    def snapshot(self, index: int) -> str:
+        rest = self.original[self.original_index(index) :]
+        if len(rest) > 32:
+            rest = rest[:29] + "..."
+        return json.dumps(rest, ensure_ascii=False)
+
+
+def _translate(source: _Source, exc: Exception) -> MappingKitError:
     """liquidjs' wording for a python-liquid error, where the two can be matched."""
     if isinstance(exc, LiquidError) and isinstance(exc.__cause__, _Failure):
         exc = exc.__cause__  # python-liquid wraps foreign errors raised while parsing
     if isinstance(exc, _Failure):
-        where = f", {_position(source, exc.index)}" if exc.index is not None else ""
+        where = f", {source.position(exc.index)}" if exc.index is not None else ""
         return MappingKitError(exc.message + where)
     if isinstance(exc, LiquidError):
         message = str(exc.message)
         token = exc.token
+        text = source.text
         if token is not None and token.start_index >= 0:
             index = token.start_index
             if message.startswith("unexpected tag '"):
                 name = message[len("unexpected tag '") : -1]
-                start = _tag_start(source, index)
-                return MappingKitError(f'tag "{name}" not found, {_position(source, start)}')
-            if message.startswith("expected '}}'") and source.startswith("{{", index):
-                return MappingKitError(
-                    f"output {_snapshot(source, index)} not closed, {_position(source, index)}"
-                )
+                start = _tag_start(text, index)
+                return MappingKitError(f'tag "{name}" not found, {source.position(start)}')
+            if message.startswith("expected '}}'") and text.startswith("{{", index):
+                return MappingKitError(f"output {source.snapshot(index)} not closed, {source.position(index)}")
             if message.startswith("expected '%}'"):
-                start = _tag_start(source, index)
-                return MappingKitError(
-                    f"tag {_snapshot(source, start)} not closed, {_position(source, start)}"
-                )
+                start = _tag_start(text, index)
+                return MappingKitError(f"tag {source.snapshot(start)} not closed, {source.position(start)}")
         return MappingKitError(message)
     return MappingKitError(str(exc))
 
 
 @lru_cache(maxsize=512)
-def _parse(source: str) -> BoundTemplate | MappingKitError:
+def _parse(template: str) -> tuple[_Source, BoundTemplate | MappingKitError]:
+    source = _Source(template)
     try:
-        return _ENV.from_string(source)
+        return source, _ENV.from_string(source.text)
     except (LiquidError, _Failure) as exc:
-        return _translate(source, exc)
+        return source, _translate(source, exc)
 
 
 def evaluate_liquid(template: Any, payload: Any) -> str:
@@ -173,13 +222,13 @@ def evaluate_liquid(template: Any, payload: Any) -> str:
         return ""
     if utf16_len(template) > MAX_TEMPLATE_LENGTH:
         raise MappingKitError("liquid template values are limited to 1000 characters")
-    parsed = _parse(template)
+    source, parsed = _parse(template)
     if isinstance(parsed, MappingKitError):
         raise MappingKitError(parsed.message)
     scope = payload if isinstance(payload, dict) else {}
     try:
         return join_utf16(parsed.render(scope))
     except (LiquidError, _Failure) as exc:
-        raise _translate(template, exc) from None
+        raise _translate(source, exc) from None
     except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
         raise MappingKitError(f"{type(exc).__name__}: {exc}") from None

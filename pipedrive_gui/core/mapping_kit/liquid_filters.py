@@ -1,8 +1,9 @@
-"""Liquid filters with liquidjs semantics (JS numbers, JS strings, JS ``join``...).
+"""Liquid filters with liquidjs semantics (JS numbers, strings, arrays and defaults).
 
-python-liquid follows Ruby/Shopify Liquid, Segment runs liquidjs; where the two differ
-(``divided_by: 2`` on 3 is 1.5, ``url_encode`` keeps ``!*'()``, ``json`` is
-``JSON.stringify``) these implementations follow liquidjs.
+python-liquid follows Ruby/Shopify Liquid while Segment runs liquidjs; where they
+differ (``divided_by: 2`` on 3 is 1.5, ``url_encode`` keeps ``!*'()``, ``json`` is
+``JSON.stringify``, a missing argument is ``undefined``), these follow liquidjs.
+Arguments arrive positionally; a missing one is JS ``undefined``.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from __future__ import annotations
 import base64
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import quote, unquote
 
 from liquid import Undefined
 
 from pipedrive_gui.core.jsvalues import (
     UNDEFINED,
+    join_utf16,
+    get_property,
     js_to_json,
     js_to_string,
     js_trim,
+    truthy,
     utf16_len,
     utf16_units,
 )
@@ -47,10 +51,32 @@ DISABLED_FILTERS: Final = (
     "where_exp",
     "type",
 )
+MEMORY_LIMIT: Final = 100_000_000  # Segment's liquidjs memoryLimit
+_JS_SPACE: Final = r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_SPACES_RE: Final = re.compile(_JS_SPACE + "+")
+_NUMBER_RE: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+class NilDrop:
+    """liquidjs' ``NullDrop``: what the ``nil`` literal evaluates to (nil when used)."""
+
+    __slots__ = ()
+
+    def __liquid__(self) -> None:
+        return None
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "nil"
+
+
+NIL: Final = NilDrop()
 
 
 class FilterFailure(Exception):
-    """A filter refused to run; the caller adds the template position."""
+    """A filter refused to run; the tag or output that called it adds the position."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -58,8 +84,16 @@ class FilterFailure(Exception):
 
 
 def value_of(value: Any) -> Any:
-    """python-liquid's undefined becomes nil (liquidjs passes ``undefined``)."""
-    return None if isinstance(value, Undefined) else value
+    """python-liquid's undefined is JS ``undefined``; ``__liquid__`` objects unwrap."""
+    if isinstance(value, Undefined):
+        return UNDEFINED
+    if hasattr(value, "__liquid__"):
+        return value.__liquid__()
+    return value
+
+
+def _arg(args: tuple[Any, ...], index: int) -> Any:
+    return value_of(args[index]) if index < len(args) else UNDEFINED
 
 
 def stringify(value: Any) -> str:
@@ -69,16 +103,14 @@ def stringify(value: Any) -> str:
         return value
     if value is None or value is UNDEFINED:
         return ""
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return "".join(stringify(v) for v in value)
     if isinstance(value, range):
         return "".join(str(v) for v in value)
-    if isinstance(value, (bool, int, float, dict)):
-        return js_to_string(value)
-    return str(value)
+    return js_to_string(value)
 
 
-def _js_number(value: Any) -> float | int:
+def js_number(value: Any) -> float | int:
     """JS ``Number(value)``."""
     value = value_of(value)
     if isinstance(value, bool):
@@ -87,28 +119,30 @@ def _js_number(value: Any) -> float | int:
         return value
     if value is None:
         return 0
+    if value is UNDEFINED:
+        return math.nan
     if isinstance(value, (list, dict, str)):
         text = js_trim(js_to_string(value))
         if text == "":
             return 0
-        try:
-            if text.lower().startswith(("0x", "0o", "0b")) and text[2:].isalnum():
+        if text in ("Infinity", "+Infinity", "-Infinity"):
+            return -math.inf if text[0] == "-" else math.inf
+        prefix = text[:2].lower()
+        if prefix in ("0x", "0o", "0b"):
+            try:
                 return int(text, 0)
-            if text in ("Infinity", "+Infinity"):
-                return math.inf
-            if text == "-Infinity":
-                return -math.inf
-            if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+            except ValueError:
                 return math.nan
-            return float(text) if any(c in text for c in ".eE") else int(text)
-        except ValueError:
-            return math.nan
+        if _NUMBER_RE.fullmatch(text):
+            number = float(text)
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
+        return math.nan
     return math.nan
 
 
 def to_number(value: Any) -> float | int:
     """liquidjs ``toNumber``: ``+value || 0``."""
-    number = _js_number(value)
+    number = js_number(value)
     if number != number or number == 0:
         return 0
     return number
@@ -117,213 +151,258 @@ def to_number(value: Any) -> float | int:
 def _num(value: float | int) -> float | int:
     if isinstance(value, int) and abs(value) > 2**53:
         return float(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
     return value
 
 
-def _div(a: float | int, b: float | int) -> float | int:
-    if b == 0:
-        if a == 0 or a != a:
-            return math.nan
-        return math.copysign(math.inf, a) * math.copysign(1, b)
-    result = a / b
-    return int(result) if isinstance(a, int) and isinstance(b, int) and result.is_integer() else result
+def _to_int(value: Any) -> int | float:
+    """ToIntegerOrInfinity."""
+    number = js_number(value)
+    if number != number:
+        return 0
+    if math.isinf(number):
+        return number
+    return int(number)
 
 
-def _js_round(value: float) -> float | int:
-    """``Math.round``: halves go up."""
-    if not math.isfinite(value):
-        return value
-    return math.floor(value + 0.5)
+def _js_slice_bounds(length: int, start: Any, end: Any = UNDEFINED) -> tuple[int, int]:
+    """Bounds as ``Array.prototype.slice`` / ``String.prototype.slice`` compute them."""
+
+    def clamp(raw: Any, default: int) -> int:
+        if raw is UNDEFINED:
+            return default
+        n = _to_int(raw)
+        if n < 0:
+            return int(max(length + n, 0))
+        return int(min(n, length))
+
+    return clamp(start, 0), clamp(end, length)
 
 
-def _math(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _js_add(a: Any, b: Any) -> Any:
+    """JS ``a + b`` for primitives."""
+    if isinstance(a, str) or isinstance(b, str):
+        return js_to_string(a) + js_to_string(b)
+    return js_number(a) + js_number(b)
+
+
+# --- math --------------------------------------------------------------------------
+
+
+def _numbers(args: tuple[Any, ...]) -> list[float | int]:
+    return [to_number(a) for a in args]
+
+
+def _safe(fn: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         try:
-            return _num(fn(*(to_number(a) for a in args)))
-        except (OverflowError, ValueError):
+            return _num(fn(*args))
+        except OverflowError:
+            return math.inf
+        except (ValueError, ZeroDivisionError):
             return math.nan
 
     return run
 
 
-def _js_mod(a: float | int, b: float | int) -> float | int:
-    if b == 0 or not math.isfinite(a):
+def _div(a: float, b: float) -> float:
+    if b == 0:
+        if a == 0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1, b)
+    return a / b
+
+
+def _binary(op: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    def run(value: Any, *args: Any) -> Any:
+        nums = _numbers((value, *args))
+        right = nums[1] if len(nums) > 1 else math.nan
+        return op(nums[0], right)
+
+    return _safe(run)
+
+
+def _js_mod(a: float, b: float) -> float:
+    if b == 0 or math.isinf(a) or a != a or b != b:
         return math.nan
-    if not math.isfinite(b):
+    if math.isinf(b):
         return a
-    if isinstance(a, int) and isinstance(b, int):
-        return int(math.fmod(a, b))
     return math.fmod(a, b)
 
 
-def _round(value: Any, digits: Any = 0) -> Any:
-    v = to_number(value)
-    amp = 10 ** to_number(digits)
-    scaled = abs(v * amp)
-    rounded = math.copysign(1, v) * _js_round(scaled) / amp if v else 0
-    return (
-        int(rounded)
-        if isinstance(rounded, float) and rounded.is_integer() and abs(rounded) < 2**53
-        else rounded
-    )
-
-
-def _divided_by(dividend: Any, divisor: Any, integer_arithmetic: Any = False) -> Any:
-    a, b = to_number(dividend), to_number(divisor)
-    result = _div(a, b)
-    if value_of(integer_arithmetic) not in (None, False) and math.isfinite(result):
+def _divided_by(value: Any, *args: Any) -> Any:
+    nums = _numbers((value, *args))
+    result = _div(nums[0], nums[1] if len(nums) > 1 else math.nan)
+    if len(nums) > 2 and nums[2] and math.isfinite(result):
         return math.floor(result)
-    return _num(result)
+    return result
 
 
-def _first(value: Any) -> Any:
-    value = value_of(value)
-    if isinstance(value, list):
-        return value[0] if value else UNDEFINED
-    if isinstance(value, str):
-        units = utf16_units(value)
-        return units[0] if units else UNDEFINED
-    return ""
+def _round(value: Any, *args: Any) -> Any:
+    v = float(to_number(value))
+    digits = to_number(args[0]) if args else 0
+    try:
+        amp = 10.0**digits
+    except OverflowError:
+        amp = math.inf
+    scaled = abs(v * amp)
+    rounded = math.floor(scaled + 0.5) if math.isfinite(scaled) else scaled
+    sign = 0.0 if v == 0 else math.copysign(1.0, v)
+    return _div(sign * rounded, amp)
 
 
-def _last(value: Any) -> Any:
-    value = value_of(value)
-    if isinstance(value, list):
-        return value[-1] if value else UNDEFINED
-    if isinstance(value, str):
-        units = utf16_units(value)
-        return units[-1] if units else UNDEFINED
-    return ""
+def _unary(fn: Callable[[float], Any]) -> Callable[..., Any]:
+    def run(value: Any, *_args: Any) -> Any:
+        v = to_number(value)
+        return fn(v) if math.isfinite(v) else v
+
+    return _safe(run)
 
 
-def _size(value: Any) -> Any:
-    value = value_of(value)
-    if isinstance(value, str):
-        return utf16_len(value)
-    if isinstance(value, list):
-        return len(value)
-    return 0
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    def run(value: Any, *args: Any) -> Any:
+        nums = _numbers((value, *args))
+        return pick(nums)
+
+    return _safe(run)
 
 
-def _to_array(value: Any) -> list[Any]:
-    value = value_of(value)
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    return [value]
+# --- strings -----------------------------------------------------------------------
 
 
-def _join(value: Any, separator: Any = None) -> str:
-    separator = value_of(separator)
-    sep = " " if separator is None else stringify(separator)
-    return sep.join(
-        "" if v is None or v is UNDEFINED else js_to_string(value_of(v)) for v in _to_array(value)
-    )
+def _append(value: Any, *args: Any) -> str:
+    if len(args) != 1:
+        raise FilterFailure("append expect 2 arguments")
+    return stringify(value) + stringify(args[0])
 
 
-def _default(value: Any, default: Any = None, *args: Any, **kwargs: Any) -> Any:
-    value = value_of(value)
-    if isinstance(value, (list, str)):
-        return value if value else default
-    if value is False and kwargs.get("allow_false"):
-        return False
-    return default if value is None or value is False else value
+def _prepend(value: Any, *args: Any) -> str:
+    if len(args) != 1:
+        raise FilterFailure("prepend expect 2 arguments")
+    return stringify(args[0]) + stringify(value)
 
 
-def _json(value: Any, space: Any = 0) -> Any:
-    text = js_to_json(_plain(value))
-    return UNDEFINED if text is None else text
+def _strip_with(text: str, chars: Any, left: bool, right: bool) -> str:
+    if not truthy(chars) or chars is UNDEFINED:
+        if left and right:
+            return js_trim(text)
+        pattern = "^" + _JS_SPACE + "+" if left else _JS_SPACE + "+$"
+        return re.sub(pattern, "", text)
+    charset = set(utf16_units(stringify(chars)))
+    units = utf16_units(text)
+    start, end = 0, len(units)
+    if left:
+        while start < end and units[start] in charset:
+            start += 1
+    if right:
+        while end > start and units[end - 1] in charset:
+            end -= 1
+    return join_utf16("".join(units[start:end]))
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Undefined):
-        return UNDEFINED
-    return value
+def _capitalize(value: Any, *_args: Any) -> str:
+    units = utf16_units(stringify(value))
+    if not units:
+        return ""
+    return join_utf16(units[0].upper() + "".join(units[1:]).lower())
 
 
-def _split(value: Any, separator: Any = None) -> list[str]:
+def _replace(value: Any, *args: Any) -> str:
+    text, old, new = stringify(value), stringify(_arg(args, 0)), stringify(_arg(args, 1))
+    if old == "":
+        return join_utf16(new.join(utf16_units(text)))
+    return text.replace(old, new)
+
+
+def _replace_last(value: Any, *args: Any) -> str:
+    text, old, new = stringify(value), stringify(_arg(args, 0)), stringify(_arg(args, 1))
+    index = text.rfind(old)
+    if index == -1:
+        return text
+    return text[:index] + new + text[index + len(old) :]
+
+
+def _split(value: Any, *args: Any) -> list[str]:
     text = stringify(value)
-    sep = stringify(separator) if value_of(separator) is not None else "undefined"
-    parts = utf16_units(text) if sep == "" else text.split(sep)
+    separator = stringify(_arg(args, 0))
+    parts = utf16_units(text) if separator == "" else text.split(separator)
     while parts and parts[-1] == "":
         parts.pop()
     return parts
 
 
-def _strip_chars(text: str, chars: Any, left: bool, right: bool) -> str:
-    if chars is None or chars == "" or chars is False:
-        if left and right:
-            return js_trim(text)
-        return text.lstrip(_WS) if left else text.rstrip(_WS)
-    charset = stringify(chars)
-    if left:
-        text = text.lstrip(charset)
-    if right:
-        text = text.rstrip(charset)
-    return text
-
-
-_WS: Final = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-
-
-def _capitalize(value: Any) -> str:
-    text = stringify(value)
-    return text[:1].upper() + text[1:].lower()
-
-
-def _replace_first(value: Any, old: Any, new: Any = None) -> str:
-    return stringify(value).replace(stringify(old), stringify(new), 1)
-
-
-def _replace_last(value: Any, old: Any, new: Any = None) -> str:
-    text, pattern, repl = stringify(value), stringify(old), stringify(new)
-    index = text.rfind(pattern)
-    if index == -1:
-        return text
-    return text[:index] + repl + text[index + len(pattern) :]
-
-
-def _truncate(value: Any, length: Any = 50, ellipsis: Any = "...") -> Any:
-    text = stringify(value)
-    end = stringify(ellipsis)
-    limit = to_number(length)
-    if utf16_len(text) <= limit:
-        return value
+def _truncate(value: Any, *args: Any) -> Any:
+    raw = value_of(value)
+    text = stringify(raw)
+    limit = _arg(args, 0)
+    limit = 50 if limit is UNDEFINED else limit
+    end = _arg(args, 1)
+    end_text = "..." if end is UNDEFINED else stringify(end)
+    length = utf16_len(text)
+    if js_less_or_equal_number(length, limit):
+        return raw
+    cut = js_number(limit) - utf16_len(end_text)
     units = utf16_units(text)
-    cut = int(limit) - utf16_len(end)
-    return "".join(units[: max(cut, 0)]) + end
+    stop = 0 if cut != cut else int(max(0, min(cut, len(units))))
+    return join_utf16("".join(units[:stop])) + end_text
 
 
-def _truncatewords(value: Any, words: Any = 15, ellipsis: Any = "...") -> str:
+def js_less_or_equal_number(number: int, other: Any) -> bool:
+    """``number <= other`` with JS coercion of ``other``."""
+    if isinstance(other, (list, dict)):
+        other = js_to_string(other)
+    right = js_number(other)
+    return not (right != right) and number <= right
+
+
+def _truncatewords(value: Any, *args: Any) -> str:
     text = stringify(value)
-    count = int(to_number(words))
-    parts = re.split(r"\s+", text)
-    if count <= 0:
-        count = 1
-    out = " ".join(parts[:count])
-    if len(parts) >= count:
-        out += stringify(ellipsis)
+    words: Any = _arg(args, 0)
+    words = 15 if words is UNDEFINED else words
+    end = _arg(args, 1)
+    end_text = "..." if end is UNDEFINED else stringify(end)
+    parts = _SPACES_RE.split(text)
+    if _le_zero(words):
+        words = 1
+    _, stop = _js_slice_bounds(len(parts), 0, words)
+    out = " ".join(parts[:stop])
+    right = js_number(words if not isinstance(words, (list, dict)) else js_to_string(words))
+    if right == right and len(parts) >= right:
+        out += end_text
     return out
 
 
-def _slice(value: Any, begin: Any, length: Any = 1) -> Any:
-    value = value_of(value)
-    if value is None:
+def _le_zero(value: Any) -> bool:
+    if isinstance(value, (list, dict)):
+        value = js_to_string(value)
+    number = js_number(value)
+    return number == number and number <= 0
+
+
+def _slice(value: Any, *args: Any) -> Any:
+    raw = value_of(value)
+    if raw is None or raw is UNDEFINED:
         return []
-    start, count = int(to_number(begin)), int(to_number(length))
-    seq: Any = value if isinstance(value, list) else utf16_units(stringify(value))
-    if start < 0:
-        start = max(len(seq) + start, 0)
-    part = seq[start : start + count]
-    return part if isinstance(value, list) else "".join(part)
+    begin = _arg(args, 0)
+    length = _arg(args, 1)
+    length = 1 if length is UNDEFINED else length
+    if isinstance(length, (int, float)) and not isinstance(length, bool) and length > MEMORY_LIMIT:
+        raise FilterFailure("memory alloc limit exceeded")
+    seq: list[Any] = raw if isinstance(raw, list) else utf16_units(stringify(raw))
+    if isinstance(begin, (int, float)) and not isinstance(begin, bool) and begin < 0:
+        begin = len(seq) + begin
+    end = _js_add(begin, length)
+    start, stop = _js_slice_bounds(len(seq), begin, end)
+    part = seq[start:stop]
+    return part if isinstance(raw, list) else join_utf16("".join(part))
 
 
 _ESCAPES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
 _UNESCAPES: Final = {v: k for k, v in _ESCAPES.items()}
 
 
-def _escape(value: Any) -> str:
+def _escape(value: Any, *_args: Any) -> str:
     return re.sub(r"[&<>\"']", lambda m: _ESCAPES[m.group()], stringify(value))
 
 
@@ -331,74 +410,234 @@ def _unescape(value: Any) -> str:
     return re.sub(r"&(amp|lt|gt|#34|#39);", lambda m: _UNESCAPES[m.group()], stringify(value))
 
 
-def _url_encode(value: Any) -> str:
-    return quote(stringify(value), safe="-_.!~*'()").replace("%20", "+")
+def _percent_encode(text: str, keep: str) -> str:
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii() and (ch.isalnum() or ch in keep):
+            out.append(ch)
+            continue
+        try:
+            data = ch.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FilterFailure("URI malformed") from None
+        out.extend(f"%{b:02X}" for b in data)
+    return "".join(out)
 
 
-def _url_decode(value: Any) -> str:
-    return unquote(stringify(value), errors="strict").replace("+", " ")
+def _encode_uri_component(text: str) -> str:
+    return _percent_encode(text, "-_.!~*'()")
 
 
-def _strip_html(value: Any) -> str:
-    return re.sub(
-        r"<script[\s\S]*?</script>|<style[\s\S]*?</style>|<.*?>|<!--[\s\S]*?-->", "", stringify(value)
-    )
+def _decode_uri_component(text: str) -> str:
+    out = bytearray()
+    result: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "%":
+            hex_part = text[i + 1 : i + 3]
+            if len(hex_part) != 2 or not all(c in "0123456789abcdefABCDEF" for c in hex_part):
+                raise FilterFailure("URI malformed")
+            out.append(int(hex_part, 16))
+            i += 3
+            continue
+        if out:
+            result.append(_utf8(out))
+            out = bytearray()
+        result.append(ch)
+        i += 1
+    if out:
+        result.append(_utf8(out))
+    return "".join(result)
 
 
-def _where(value: Any, prop: Any, *expected: Any) -> list[Any]:
-    keys = stringify(prop).split(".")
-    out = []
-    for item in _to_array(value):
-        current = item
-        for key in keys:
-            current = current.get(key) if isinstance(current, dict) else None
-        if expected:
-            want = value_of(expected[0])
-            keep = _strict_equal(current, want)
+def _utf8(data: bytearray) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FilterFailure("URI malformed") from None
+
+
+def _slugify(value: Any, *args: Any) -> str:
+    text = stringify(value)
+    mode = _arg(args, 0)
+    mode = "default" if mode is UNDEFINED else mode
+    cased = truthy(_arg(args, 1))
+    if mode in ("default", "latin", "ascii", "pretty", "raw"):
+        if mode == "raw":
+            text = _SPACES_RE.sub("-", text)
+        elif mode == "ascii":
+            text = re.sub(r"[^A-Za-z0-9]+", "-", text)
         else:
-            keep = current is not None and current is not False
+            keep = "._~!$&'()+,;=@" if mode == "pretty" else ""
+            chars = [
+                ch if unicodedata.category(ch)[0] in "ML" or unicodedata.category(ch) == "Nd" or ch in keep else "-"
+                for ch in text
+            ]
+            text = re.sub("-+", "-", "".join(chars))
+        text = re.sub(r"^-|-$", "", text)
+    return text if cased else text.lower()
+
+
+# --- arrays ------------------------------------------------------------------------
+
+
+def _to_array(value: Any) -> list[Any]:
+    value = value_of(value)
+    if value is None or value is UNDEFINED:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _join(value: Any, *args: Any) -> str:
+    separator = _arg(args, 0)
+    sep = " " if separator is None or separator is UNDEFINED else stringify(separator)
+    return sep.join("" if v is None or v is UNDEFINED else js_to_string(value_of(v)) for v in _to_array(value))
+
+
+def _first(value: Any, *_args: Any) -> Any:
+    value = value_of(value)
+    if isinstance(value, list):
+        return value[0] if value else UNDEFINED
+    if isinstance(value, str):
+        units = utf16_units(value)
+        return units[0] if units else ""
+    if isinstance(value, dict) and isinstance(value.get("length"), (int, float)):
+        return value.get("0", UNDEFINED)
+    return ""
+
+
+def _last(value: Any, *_args: Any) -> Any:
+    value = value_of(value)
+    if isinstance(value, list):
+        return value[-1] if value else UNDEFINED
+    if isinstance(value, str):
+        units = utf16_units(value)
+        return units[-1] if units else ""
+    if isinstance(value, dict) and isinstance(value.get("length"), (int, float)):
+        return value.get(js_to_string(value["length"] - 1), UNDEFINED)
+    return ""
+
+
+def _size(value: Any, *_args: Any) -> Any:
+    value = value_of(value)
+    if isinstance(value, str):
+        return utf16_len(value)
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, dict):
+        length = value.get("length", UNDEFINED)
+        return length if truthy(length) else 0
+    return 0
+
+
+def _path_value(item: Any, path: str) -> Any:
+    current = value_of(item)
+    for key in path.split("."):
+        if current is None or current is UNDEFINED:
+            return current
+        if isinstance(current, (dict, list, str)):
+            current = get_property(current, key)
+        else:
+            return UNDEFINED
+    return current
+
+
+_PROPERTY_RE: Final = re.compile(r"[\w-]+(?:\.[\w-]+)*")
+
+
+def _where(value: Any, *args: Any) -> list[Any]:
+    from .liquid_js import js_equals
+
+    items = _to_array(value)
+    prop = stringify(_arg(args, 0))
+    nil_expected = len(args) > 1 and isinstance(args[1], NilDrop)
+    expected = _arg(args, 1)
+    out = []
+    # liquidjs reads the property as a variable path, ignoring what follows it.
+    path = _PROPERTY_RE.match(prop)
+    for item in items:
+        current = _path_value(item, path.group()) if path else UNDEFINED
+        if nil_expected:
+            keep = current is None or current is UNDEFINED
+        elif expected is UNDEFINED:
+            keep = current is not None and current is not False and current is not UNDEFINED
+        else:
+            keep = js_equals(current, expected)
         if keep:
             out.append(item)
     return out
 
 
-def _strict_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    return type(a) is type(b) and a == b and not isinstance(a, (list, dict))
-
-
-def _compact(value: Any) -> list[Any]:
-    return [v for v in _to_array(value) if value_of(v) is not None]
-
-
-def _sum(value: Any, prop: Any = None) -> Any:
+def _sum(value: Any, *args: Any) -> Any:
+    prop = _arg(args, 0)
     total: float | int = 0
     for item in _to_array(value):
-        if value_of(prop) is not None:
-            item = item.get(stringify(prop)) if isinstance(item, dict) else None
-        number = _js_number(item)
+        current = _path_value(item, stringify(prop)) if truthy(prop) else value_of(item)
+        number = js_number(current)
         total += 0 if number != number else number
     return _num(total)
 
 
-def _base64_encode(value: Any) -> str:
-    return base64.b64encode(stringify(value).encode("utf-8", "surrogatepass")).decode("ascii")
+def _compact(value: Any, *_args: Any) -> list[Any]:
+    return [v for v in _to_array(value) if value_of(v) not in (None, UNDEFINED)]
 
 
-def _base64_decode(value: Any) -> str:
-    return base64.b64decode(stringify(value)).decode("utf-8", "replace")
+# --- misc --------------------------------------------------------------------------
 
 
-def _to_integer(value: Any) -> Any:
-    return _js_number(value)
+def _default(value: Any, *args: Any, **kwargs: Any) -> Any:
+    value = value_of(value)
+    default = _arg(args, 0)
+    if isinstance(value, (list, str)):
+        return value if value else default
+    if value is False and truthy(value_of(kwargs.get("allow_false", False))):
+        return False
+    return default if value is None or value is False or value is UNDEFINED else value
 
 
-def _number_of_words(value: Any, mode: Any = None) -> int:
-    text = js_trim(stringify(value))
-    return len(re.split(r"\s+", text)) if text else 0
+def _json(value: Any, *args: Any) -> Any:
+    space = _arg(args, 0)
+    text = js_to_json(_plain(value), indent=_indent(space))
+    return UNDEFINED if text is None else text
+
+
+def _indent(space: Any) -> str:
+    if isinstance(space, bool) or space is None or space is UNDEFINED:
+        return ""
+    if isinstance(space, (int, float)):
+        return " " * int(max(0, min(10, space))) if space == space else ""
+    if isinstance(space, str):
+        return space[:10]
+    return ""
+
+
+def _plain(value: Any) -> Any:
+    """Filter input as a JSON-like value (undefined members dropped by the encoder)."""
+    if isinstance(value, NilDrop):
+        return {}  # JSON.stringify of a NullDrop instance
+    value = value_of(value)
+    if isinstance(value, range):
+        return list(value)
+    return value
+
+
+def _base64_encode(value: Any, *_args: Any) -> str:
+    return base64.b64encode(stringify(value).encode("utf-8", "replace")).decode("ascii")
+
+
+def _base64_decode(value: Any, *_args: Any) -> str:
+    text = re.sub(r"[^A-Za-z0-9+/\-_]", "", stringify(value).split("=")[0])
+    text = text.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    if len(text) % 4 == 1:
+        text = text[:-1]
+    try:
+        return base64.b64decode(text).decode("utf-8", "replace")
+    except ValueError:
+        return ""
 
 
 def _disabled(name: str) -> Callable[..., Any]:
@@ -408,54 +647,69 @@ def _disabled(name: str) -> Callable[..., Any]:
     return run
 
 
+def _string_filter(fn: Callable[[str], str]) -> Callable[..., str]:
+    def run(value: Any, *_args: Any) -> str:
+        return fn(stringify(value))
+
+    return run
+
+
 def build_filters() -> dict[str, Callable[..., Any]]:
     """Every filter liquidjs offers Segment (disabled ones raise), by name."""
     filters: dict[str, Callable[..., Any]] = {
-        "abs": _math(abs),
-        "at_least": _math(max),
-        "at_most": _math(min),
-        "ceil": _math(lambda v: math.ceil(v) if math.isfinite(v) else v),
-        "floor": _math(lambda v: math.floor(v) if math.isfinite(v) else v),
-        "divided_by": _divided_by,
-        "minus": _math(lambda a, b=0: a - b),
-        "plus": _math(lambda a, b=0: a + b),
-        "times": _math(lambda a, b=0: a * b),
-        "modulo": _math(_js_mod),
-        "round": _round,
-        "append": lambda v, a=None: stringify(v) + stringify(a),
-        "prepend": lambda v, a=None: stringify(a) + stringify(v),
-        "lstrip": lambda v, c=None: _strip_chars(stringify(v), value_of(c), True, False),
-        "rstrip": lambda v, c=None: _strip_chars(stringify(v), value_of(c), False, True),
-        "strip": lambda v, c=None: _strip_chars(stringify(v), value_of(c), True, True),
-        "downcase": lambda v: stringify(v).lower(),
-        "upcase": lambda v: stringify(v).upper(),
+        "abs": _safe(lambda v, *a: abs(to_number(v))),
+        "at_least": _extreme(max),
+        "at_most": _extreme(min),
+        "ceil": _unary(math.ceil),
+        "floor": _unary(math.floor),
+        "divided_by": _safe(_divided_by),
+        "minus": _binary(lambda a, b: a - b),
+        "plus": _binary(lambda a, b: a + b),
+        "times": _binary(lambda a, b: a * b),
+        "modulo": _binary(_js_mod),
+        "round": _safe(_round),
+        "append": _append,
+        "prepend": _prepend,
+        "lstrip": lambda v, *a: _strip_with(stringify(v), _arg(a, 0), True, False),
+        "rstrip": lambda v, *a: _strip_with(stringify(v), _arg(a, 0), False, True),
+        "strip": lambda v, *a: _strip_with(stringify(v), _arg(a, 0), True, True),
+        "downcase": _string_filter(str.lower),
+        "upcase": _string_filter(str.upper),
         "capitalize": _capitalize,
-        "remove": lambda v, a=None: stringify(v).replace(stringify(a), "") if stringify(a) else stringify(v),
-        "remove_first": lambda v, a=None: stringify(v).replace(stringify(a), "", 1),
-        "remove_last": lambda v, a=None: _replace_last(v, a, ""),
-        "replace": lambda v, a=None, b=None: (
-            stringify(b).join(stringify(v).split(stringify(a)))
-            if stringify(a)
-            else stringify(b).join(utf16_units(stringify(v)))
-        ),
-        "replace_first": _replace_first,
+        "remove": lambda v, *a: stringify(v).replace(stringify(_arg(a, 0)), "")
+        if stringify(_arg(a, 0))
+        else stringify(v),
+        "remove_first": lambda v, *a: stringify(v).replace(stringify(_arg(a, 0)), "", 1),
+        "remove_last": lambda v, *a: _replace_last(v, _arg(a, 0), ""),
+        "replace": _replace,
+        "replace_first": lambda v, *a: stringify(v).replace(stringify(_arg(a, 0)), stringify(_arg(a, 1)), 1),
         "replace_last": _replace_last,
         "split": _split,
-        "strip_newlines": lambda v: re.sub(r"\r?\n", "", stringify(v)),
+        "strip_newlines": _string_filter(lambda s: re.sub(r"\r?\n", "", s)),
         "truncate": _truncate,
         "truncatewords": _truncatewords,
-        "normalize_whitespace": lambda v: re.sub(r"\s+", " ", stringify(v)),
-        "number_of_words": _number_of_words,
+        "normalize_whitespace": _string_filter(lambda s: _SPACES_RE.sub(" ", s)),
+        "number_of_words": lambda v, *a: len(_SPACES_RE.split(js_trim(stringify(v))))
+        if js_trim(stringify(v))
+        else 0,
         "slice": _slice,
         "escape": _escape,
         "xml_escape": _escape,
-        "escape_once": lambda v: _escape(_unescape(v)),
-        "unescape": _unescape,
-        "strip_html": _strip_html,
-        "url_encode": _url_encode,
-        "url_decode": _url_decode,
-        "cgi_escape": lambda v: re.sub(r"[!'()*]", lambda m: f"%{ord(m.group()):X}", _url_encode(v)),
-        "uri_escape": lambda v: quote(stringify(v), safe="-_.!~*'();/?:@&=+$,#[]"),
+        "escape_once": lambda v, *a: _escape(_unescape(v)),
+        "strip_html": _string_filter(
+            lambda s: re.sub(r"<script[\s\S]*?</script>|<style[\s\S]*?</style>|<.*?>|<!--[\s\S]*?-->", "", s)
+        ),
+        "url_encode": _string_filter(lambda s: _encode_uri_component(s).replace("%20", "+")),
+        "url_decode": _string_filter(lambda s: _decode_uri_component(s).replace("+", " ")),
+        "cgi_escape": _string_filter(
+            lambda s: re.sub(r"[!'()*]", lambda m: f"%{ord(m.group()):X}", _encode_uri_component(s)).replace(
+                "%20", "+"
+            )
+        ),
+        "uri_escape": _string_filter(
+            lambda s: _percent_encode(s, "-_.!~*'();/?:@&=+$,#").replace("%5B", "[").replace("%5D", "]")
+        ),
+        "slugify": _slugify,
         "base64_encode": _base64_encode,
         "base64_decode": _base64_decode,
         "join": _join,
@@ -464,18 +718,21 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "size": _size,
         "sum": _sum,
         "compact": _compact,
-        "push": lambda v, a=None: [*_to_array(v), value_of(a)],
-        "unshift": lambda v, a=None: [value_of(a), *_to_array(v)],
-        "pop": lambda v: _to_array(v)[:-1],
-        "shift": lambda v: _to_array(v)[1:],
+        "push": lambda v, *a: [*_to_array(v), _arg(a, 0)],
+        "unshift": lambda v, *a: [_arg(a, 0), *_to_array(v)],
+        "pop": lambda v, *a: _to_array(v)[:-1],
+        "shift": lambda v, *a: _to_array(v)[1:],
         "where": _where,
         "default": _default,
         "json": _json,
         "jsonify": _json,
         "inspect": _json,
-        "to_integer": _to_integer,
-        "raw": lambda v: v,
+        "to_integer": lambda v, *a: js_number(v),
+        "raw": lambda v, *a: v,
     }
     for name in DISABLED_FILTERS:
         filters[name] = _disabled(name)
     return filters
+
+
+__all__ = ["DISABLED_FILTERS", "FilterFailure", "build_filters", "js_number", "stringify"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from .errors import FqlEvaluationError
 from .evaluate import compile_node, field_reader, value_test
-from .jsops import UNDEF, is_number, number_to_string
+from .jsops import INHERITED, UNDEF, is_number, number_to_string
 from .nodes import Condition, Group, Node
 
 _MAX_SHOWN = 60
@@ -36,6 +36,8 @@ def describe_value(value: Any) -> str:
         return "a list" if value else "an empty list"
     if isinstance(value, dict):
         return "an object" if value else "an empty object"
+    if value is INHERITED:
+        return "a built-in JavaScript member (the name is inherited, not part of the event)"
     return "a value Segment cannot compare"
 
 

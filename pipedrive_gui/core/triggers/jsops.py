@@ -184,6 +184,37 @@ def to_number(value: str | float | bool) -> float:
     return value
 
 
+class _Inherited:
+    """An inherited JS member (a built-in method such as `constructor` or `toString`, or a
+    prototype object): present and truthy, but never text, a number or a boolean."""
+
+    def __repr__(self) -> str:
+        return "<built-in>"
+
+
+INHERITED: Final = _Inherited()
+
+# Inherited member names per JSON value kind, as in Node 20 (`length` is answered separately).
+_OBJECT_MEMBERS = frozenset(
+    "__defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__ __proto__ constructor "
+    "hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString toString valueOf".split()
+)
+_ARRAY_MEMBERS = _OBJECT_MEMBERS | frozenset(
+    "at concat copyWithin entries every fill filter find findIndex findLast findLastIndex flat flatMap "
+    "forEach includes indexOf join keys lastIndexOf map pop push reduce reduceRight reverse shift slice "
+    "some sort splice toReversed toSorted toSpliced unshift values with".split()
+)
+_STRING_MEMBERS = _OBJECT_MEMBERS | frozenset(
+    "anchor at big blink bold charAt charCodeAt codePointAt concat endsWith fixed fontcolor fontsize "
+    "includes indexOf isWellFormed italics lastIndexOf link localeCompare match matchAll normalize padEnd "
+    "padStart repeat replace replaceAll search slice small split startsWith strike sub substr substring sup "
+    "toLocaleLowerCase toLocaleUpperCase toLowerCase toUpperCase toWellFormed trim trimEnd trimLeft "
+    "trimRight trimStart".split()
+)
+_NUMBER_MEMBERS = _OBJECT_MEMBERS | frozenset("toExponential toFixed toPrecision".split())
+# Members of built-in functions other than name/length/caller/arguments (those are not modelled).
+_FUNCTION_MEMBERS = _OBJECT_MEMBERS | frozenset("apply bind call".split())
+
 _INDEX = re.compile(r"0|[1-9][0-9]*", re.ASCII)
 
 
@@ -191,11 +222,13 @@ def get_member(container: Any, key: str) -> Any:
     """JS `container[key]` for a truthy JSON value and a property name in UTF-16 form.
 
     Arrays and strings answer `length` and canonical indexes (strings by UTF-16 code unit); objects
-    answer their own members. Anything else reads as undefined (inherited members such as
-    `constructor` are not modelled).
+    answer their own members. Inherited members (`constructor`, `toString`, an array's `map`, ...)
+    read as the opaque INHERITED marker; anything else is undefined.
     """
     if isinstance(container, dict):
         value = container.get(from_u16(key), UNDEF)
+        if value is UNDEF and key in _OBJECT_MEMBERS:
+            return INHERITED
         return UNDEF if value is SHARED_UNDEFINED else value
     if isinstance(container, list):
         if key == "length":
@@ -203,12 +236,18 @@ def get_member(container: Any, key: str) -> Any:
         if _INDEX.fullmatch(key) and int(key) < len(container):
             value = container[int(key)]
             return UNDEF if value is SHARED_UNDEFINED else value
-        return UNDEF
+        return INHERITED if key in _ARRAY_MEMBERS else UNDEF
     if isinstance(container, str):
         units = to_u16(container)
         if key == "length":
             return len(units)
         if _INDEX.fullmatch(key) and int(key) < len(units):
             return units[int(key)]
-        return UNDEF
+        return INHERITED if key in _STRING_MEMBERS else UNDEF
+    if isinstance(container, bool):
+        return INHERITED if key in _OBJECT_MEMBERS or key == "valueOf" else UNDEF
+    if isinstance(container, (int, float)):
+        return INHERITED if key in _NUMBER_MEMBERS else UNDEF
+    if container is INHERITED:
+        return INHERITED if key in _FUNCTION_MEMBERS else UNDEF
     return UNDEF

@@ -22,7 +22,6 @@ from .nodes import (
     VALUELESS_OPERATORS,
     Condition,
     Group,
-    Node,
     Value,
 )
 from .parser import parse
@@ -176,10 +175,6 @@ def _fits_builder(condition: Condition) -> bool:
     return isinstance(value, str)
 
 
-def _same_tree(a: Node | None, b: Node | None) -> bool:
-    return a == b
-
-
 def model_from_fql(text: str) -> TriggerModel | None:
     """The builder model for `text`, or None when the builder cannot show it faithfully (syntax
     error, text Segment partly ignores, nested groups, conditions the builder does not offer, or
@@ -204,7 +199,7 @@ def model_from_fql(text: str) -> TriggerModel | None:
         reparsed = parse(fql_from_model(model)).root
     except FqlSyntaxError:
         return None
-    return model if _same_tree(_normal(reparsed), _normal(root)) else None
+    return model if _normal(reparsed) == _normal(root) else None
 
 
 def _normal(group: Group) -> Group:
@@ -243,7 +238,11 @@ def _round_trip_problem(condition: Condition) -> str | None:
     value = condition.value
     if isinstance(value, str) and '"' in value:
         return 'a value cannot contain a double quote (") because Segment does not escape it'
-    if condition.operator.endswith("ends_with") and isinstance(value, str) and (value == "" or value.endswith("*")):
+    if (
+        condition.operator.endswith("ends_with")
+        and isinstance(value, str)
+        and (value == "" or value.endswith("*"))
+    ):
         return 'an "ends with" value that is empty or ends with "*" is read back by Segment as "starts with"'
     if condition.kind in PATH_KINDS:
         for segment in condition.name.split("."):
@@ -254,6 +253,19 @@ def _round_trip_problem(condition: Condition) -> str | None:
             if segment in ("and", "or", "null"):
                 return f'the part "{segment}" of the field name is a reserved word in Segment\'s FQL'
     return "Segment would read the written FQL back as a different condition"
+
+
+def describe_condition(condition: Condition) -> str:
+    """A one-line summary for lists: `Event name is "Order Completed"`, `User trait email exists`."""
+    label = KIND_LABELS.get(condition.kind, condition.kind)
+    if condition.kind in PATH_KINDS:
+        label = f"{label} {condition.name}"
+    operator = OPERATOR_LABELS.get(condition.operator, condition.operator)
+    if condition.operator in VALUELESS_OPERATORS:
+        return f"{label} {operator}"
+    value = event_value_text(condition.value)
+    shown = f'"{value}"' if isinstance(condition.value, str) else value
+    return f"{label} {operator} {shown}"
 
 
 def event_value_text(value: Value) -> str:
@@ -272,6 +284,7 @@ __all__ = [
     "OPERATOR_LABELS",
     "TriggerModel",
     "condition_fql",
+    "describe_condition",
     "event_value_text",
     "fql_from_model",
     "generate_fql",

@@ -50,6 +50,7 @@ _INHERITED_NAMES = frozenset(
 )
 _PATH_PREFIX = {PROPERTY: "properties", TRAIT: "traits", CONTEXT: "context"}
 _FUNCTIONS = ("contains", "match")
+_NOT_VALUES = frozenset({"eos", "conditional", "parenleft", "parenright", "comma", "operator", "dot"})
 
 _READING_TYPE = SEGMENT_LEX_ERROR  # "Cannot read properties of undefined (reading 'type')"
 
@@ -94,6 +95,7 @@ class _Walk:
         nodes: list[Node | None] = []
         joiner = "and"
         joiners_seen: set[str] = set()
+        quiet = False  # one warning per run of ignored tokens, not one per token
         token = tokens.popleft() if tokens else None
         while token is not None and token.kind != "eos":
             handled = False
@@ -119,6 +121,8 @@ class _Walk:
                         self.warn(
                             token, f'"{from_u16(token.value)}" is not a field Segment can test; it is ignored'
                         )
+                        handled = False
+                        quiet = True
                     else:
                         nodes.append(self._condition(kind, token, operator, value))
                 elif token.value in _FUNCTIONS:
@@ -164,8 +168,9 @@ class _Walk:
                 handled = True
                 joiner = token.value
                 joiners_seen.add(token.value)
-            if not handled:
+            if not handled and not quiet:
                 self.warn(token, self._ignored(token))
+            quiet = not handled
             token = tokens.popleft() if tokens else None
         if len(joiners_seen) > 1:
             self.warnings.append(
@@ -184,7 +189,7 @@ class _Walk:
                 f'"{from_u16(token.value)}" is not a field Segment can test (use type, event, name, userId, '
                 "properties.…, traits.… or context.…); it is ignored"
             )
-        return f"{from_u16(token.value)} is not part of a condition; Segment ignores it"
+        return f'"{from_u16(token.value)}" is not part of a condition; Segment ignores it'
 
     def _condition(self, kind: str, field_token: Token, operator: Token, value_token: Token) -> Condition:
         op = operator.value
@@ -193,7 +198,19 @@ class _Walk:
             self.warn(
                 operator, f'"{from_u16(op)}" is not an operator Segment knows, so this condition never holds'
             )
+        elif value_token.kind in _NOT_VALUES:
+            shown = "the end of the text" if value_token.kind == "eos" else f'"{from_u16(raw)}"'
+            self.warn(
+                value_token,
+                f'"{from_u16(field_token.value)} {from_u16(op)}" has no value; Segment takes {shown} as the value',
+            )
         if kind in (EVENT, EVENT_TYPE):
+            if raw == "null" and op in ("=", "!="):
+                member = "type" if kind == EVENT_TYPE else "event"
+                self.warn(
+                    value_token,
+                    f'Segment compares {member} with the text "null" here; it cannot test whether {member} is missing',
+                )
             return Condition(kind, op, from_u16(_as_text(_token_value(value_token))))
         special: str | None = None
         if op == "!=" and raw == "null":

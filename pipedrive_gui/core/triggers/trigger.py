@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from .errors import FqlSyntaxError
 from .evaluate import compile_node
 from .explain import node_reasons
 from .jsops import UNDEF, is_undef
@@ -45,6 +46,10 @@ class Trigger:
 def parse_fql(text: str) -> Trigger:
     """Parse and compile FQL as Segment does; raises FqlSyntaxError (with `.position`) where
     Segment rejects the text."""
+    if not isinstance(text, str):
+        raise FqlSyntaxError(
+            f"A trigger must be text, not {type(text).__name__}.", None, segment_error="fql must be a string"
+        )
     result = parse(text)
     return Trigger(text, result.root, result.warnings)
 

@@ -1,0 +1,184 @@
+"""“Connect your Pipedrive”: company domain + API token, a *Test connection* button that shows the
+user and company, saving the token to the keyring; or “Try with the offline sandbox”.
+
+Non-modal; reports through the ``connected`` signal. Nothing typed is lost on an error.
+
+Signals:
+    connected(): the app is now connected (real account or sandbox).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pipedrive_gui.credentials import KeyringUnavailableError
+from pipedrive_gui.gui.connection import Connection
+from pipedrive_gui.gui.tasks import TaskRunner
+from pipedrive_gui.pipedrive.errors import PipedriveError
+
+TOKEN_HELP = (
+    "Your personal API token is in Pipedrive under <b>Settings &gt; Personal preferences &gt; API</b> "
+    "(click your profile picture at the top right, then Personal preferences, then the API tab). "
+    "It is stored only in your computer's keyring, never in project files or exports."
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """What happened and what to do, for any failure of a connection attempt."""
+    if isinstance(exc, PipedriveError):
+        return exc.user_message
+    if isinstance(exc, KeyringUnavailableError):
+        return exc.user_message
+    if isinstance(exc, ValueError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return (f"Could not reach the server ({exc}). Check the company domain and your internet "
+                "connection, then try again.")
+    return f"Connecting failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
+
+
+class ConnectionDialog(QDialog):
+    connected = Signal()
+
+    def __init__(self, connection: Connection, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.connection, self.runner = connection, runner
+        self.setWindowTitle("Connect your Pipedrive")
+        self.setObjectName("connectionDialog")
+        intro = QLabel("Pipedrive Mapper previews your mappings on its own; connect your Pipedrive company "
+                       "to pick your own fields, check what would happen and send tests. Or try everything "
+                       "with the offline sandbox (a pretend Pipedrive on this computer).")
+        intro.setWordWrap(True)
+        self.domain = QLineEdit(connection.domain if not connection.is_sandbox else "")
+        self.domain.setObjectName("domainEdit")
+        self.domain.setPlaceholderText("acme")
+        self.domain.setAccessibleName("Company domain")
+        domain_row = QHBoxLayout()
+        domain_row.addWidget(QLabel("https://"))
+        domain_row.addWidget(self.domain, 1)
+        domain_row.addWidget(QLabel(".pipedrive.com"))
+        self.token = QLineEdit()
+        self.token.setObjectName("tokenEdit")
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setAccessibleName("API token")
+        self.show_token = QCheckBox("Show")
+        self.show_token.toggled.connect(lambda on: self.token.setEchoMode(
+            QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.token, 1)
+        token_row.addWidget(self.show_token)
+        help_label = QLabel(TOKEN_HELP)
+        help_label.setWordWrap(True)
+        help_label.setTextFormat(Qt.TextFormat.RichText)
+        domain_help = QLabel("The company domain is the first part of your Pipedrive address "
+                             "(Settings &gt; Company settings &gt; Company domain).")
+        domain_help.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Company domain", domain_row)
+        form.addRow("", domain_help)
+        form.addRow("API token", token_row)
+        form.addRow("", help_label)
+        self.keyring_label = QLabel(f"The token will be saved in: {connection.keyring_backend}")
+        self.keyring_label.setWordWrap(True)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(self.fontMetrics().height())
+        self.progress.hide()
+        self.result = QLabel()
+        self.result.setObjectName("connectionResult")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setObjectName("testButton")
+        self.test_button.clicked.connect(self.test)
+        self.connect_button = QPushButton("Save and connect")
+        self.connect_button.setObjectName("connectButton")
+        self.connect_button.setDefault(True)
+        self.connect_button.clicked.connect(self.save_and_connect)
+        self.sandbox_button = QPushButton("Try with the offline sandbox")
+        self.sandbox_button.setObjectName("sandboxButton")
+        self.sandbox_button.clicked.connect(self.use_sandbox)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sandbox_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.test_button)
+        buttons.addWidget(self.connect_button)
+        buttons.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.keyring_label)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.result)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        self.resize(620, 420)
+        self.domain.textEdited.connect(lambda _: self._update())
+        self.token.textEdited.connect(lambda _: self._update())
+        self._update()
+
+    def _inputs_ok(self) -> bool:
+        return bool(self.token.text().strip()) and bool(self.domain.text().strip()
+                                                        or self.connection.base_url_override)
+
+    def _update(self) -> None:
+        busy = self.runner.running("connect")
+        self.test_button.setEnabled(self._inputs_ok() and not busy)
+        self.connect_button.setEnabled(self._inputs_ok() and not busy)
+        self.sandbox_button.setEnabled(not busy)
+        self.progress.setVisible(busy)
+
+    def _spawn(self, coro: object, waiting: str, on_done: object) -> None:
+        self.result.setText(waiting)
+        self.runner.spawn(coro, name="connect", latest_wins=True,  # type: ignore[arg-type]
+                          on_done=on_done, on_error=self._failed)  # type: ignore[arg-type]
+        self._update()
+
+    def test(self) -> None:
+        if not self._inputs_ok():
+            return
+        self._spawn(self.connection.test(self.domain.text().strip(), self.token.text().strip()),
+                    "Testing the connection…", self._tested)
+
+    def _tested(self, user: object) -> None:
+        self._update()
+        self.result.setText(f"✔ Connected as {getattr(user, 'name', '')} ({getattr(user, 'email', '')}) "
+                            f"in {getattr(user, 'company_name', '')}. Click “Save and connect” to use it.")
+
+    def save_and_connect(self) -> None:
+        if not self._inputs_ok():
+            self.result.setText("Enter your company domain and API token first.")
+            return
+        self._spawn(self.connection.connect(self.domain.text().strip(), self.token.text().strip()),
+                    "Connecting and saving the token to the keyring…", self._done)
+
+    def use_sandbox(self) -> None:
+        self._spawn(self.connection.connect_sandbox(), "Starting the offline sandbox…", self._done)
+
+    def _done(self, user: object) -> None:
+        self._update()
+        self.result.setText(f"✔ Connected as {getattr(user, 'name', '')}.")
+        self.connected.emit()
+        self.accept()
+
+    def _failed(self, _name: str, exc: BaseException) -> None:
+        self._update()
+        self.result.setText(f"⚠ {describe_error(exc)}")

@@ -1,0 +1,167 @@
+"""The sample event: a library (the bundled samples + the project's saved ones) and a JSON editor
+with highlighting, line/column errors and a pretty-print button.
+
+A broken edit never loses text: the editor keeps it, says where the problem is, and
+``current_event()`` keeps answering with the last valid event until it is fixed.
+
+Signals:
+    event_changed(): the text changed (valid or not); the preview debounces on it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pipedrive_gui.core import samples
+from pipedrive_gui.core.project import SampleEvent
+from pipedrive_gui.gui.document import Document
+from pipedrive_gui.gui.json_highlighter import JsonHighlighter
+
+
+class EventEditor(QWidget):
+    event_changed = Signal()
+
+    def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.library = QComboBox()
+        self.library.setObjectName("sampleLibrary")
+        self.library.setAccessibleName("Sample events")
+        self.library.activated.connect(self._chosen)
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("eventText")
+        self.text.setAccessibleName("Sample event (JSON)")
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.highlighter = JsonHighlighter(self.text.document(), self.text.palette())
+        self.text.textChanged.connect(self._text_changed)
+        self.pretty = QPushButton("Pretty-print")
+        self.pretty.setToolTip("Re-indent the JSON (only when it is valid)")
+        self.pretty.clicked.connect(self.pretty_print)
+        self.save = QPushButton("Save to project")
+        self.save.setToolTip("Keep this event in the project's sample library")
+        self.save.clicked.connect(self.save_to_project)
+        self.status = QLabel()
+        self.status.setObjectName("eventStatus")
+        self.status.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<b>Sample event</b>"))
+        top.addWidget(self.library, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.pretty)
+        buttons.addWidget(self.save)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+
+        self._event: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.error_position: tuple[int, int] | None = None
+        self._bundled = samples.list_samples()
+        doc.samples_changed.connect(self.refresh_library)
+        self.refresh_library()
+
+    # -- library ----------------------------------------------------------------------------------
+
+    def refresh_library(self) -> None:
+        current = self.library.currentData()
+        self.library.clear()
+        for i, s in enumerate(self.doc.project.samples):
+            self.library.addItem(f"{s.name}  (this project)", ("project", i))
+        for info in self._bundled:
+            self.library.addItem(f"{info.title}  (built-in)", ("bundled", info.name))
+        if current is not None and self.library.findData(current) >= 0:
+            self.library.setCurrentIndex(self.library.findData(current))
+
+    def _chosen(self, index: int) -> None:
+        kind, key = self.library.itemData(index)
+        if kind == "project":
+            if 0 <= key < len(self.doc.project.samples):
+                self.set_event(self.doc.project.samples[key].event)
+        else:
+            self.set_event(samples.load_sample(key))
+
+    def choose(self, label_part: str) -> bool:
+        """Select the first library entry whose label contains ``label_part``."""
+        for i in range(self.library.count()):
+            if label_part in self.library.itemText(i):
+                self.library.setCurrentIndex(i)
+                self._chosen(i)
+                return True
+        return False
+
+    def save_to_project(self) -> None:
+        event = self._event
+        if event is None or self.error:
+            self.status.setText("Fix the JSON first: only a valid event can be saved to the project.")
+            return
+        data = self.library.currentData()
+        items = list(self.doc.project.samples)
+        if data and data[0] == "project" and 0 <= data[1] < len(items):
+            items[data[1]] = SampleEvent(items[data[1]].name, event)
+            text = f"Update sample “{items[data[1]].name}”"
+            index = data[1]
+        else:
+            title = self.library.currentText().replace("  (built-in)", "") or "Sample"
+            names = {s.name for s in items}
+            name, n = title, 2
+            while name in names:
+                name, n = f"{title} {n}", n + 1
+            items.append(SampleEvent(name, event))
+            text, index = f"Save sample “{name}”", len(items) - 1
+        self.doc.set_samples(items, text)
+        self.library.setCurrentIndex(self.library.findData(("project", index)))
+
+    # -- the text ---------------------------------------------------------------------------------
+
+    def set_event(self, event: Any) -> None:
+        self.text.setPlainText(json.dumps(event, indent=2, ensure_ascii=False))
+
+    def set_text(self, text: str) -> None:
+        self.text.setPlainText(text)
+
+    def current_event(self) -> dict[str, Any] | None:
+        """The last valid event (None before any)."""
+        return self._event
+
+    def pretty_print(self) -> None:
+        if self._event is not None and not self.error:
+            self.set_event(self._event)
+
+    def _text_changed(self) -> None:
+        source = self.text.toPlainText()
+        try:
+            value = json.loads(source)
+        except json.JSONDecodeError as exc:
+            self.error = (f"The sample event is not valid JSON: {exc.msg} at line {exc.lineno}, column "
+                          f"{exc.colno}. Your text is kept; the preview uses the last valid event.")
+            self.error_position = (exc.lineno, exc.colno)
+        else:
+            if isinstance(value, dict):
+                self._event, self.error, self.error_position = value, None, None
+            else:
+                self.error = "A Segment event is a JSON object ({ … }), not a " + type(value).__name__ + "."
+                self.error_position = (1, 1)
+        self.highlighter.set_error(*(self.error_position or (None, None)))
+        self.status.setText(self.error or "")
+        self.status.setVisible(bool(self.error))
+        self.pretty.setEnabled(not self.error)
+        self.event_changed.emit()

@@ -1,0 +1,456 @@
+"""The main window: mappings on the left, the selected mapping in the middle, the sample event and
+the live preview on the right; menus for files, Pipedrive and editing; layout remembered.
+
+Composition only: the services (document, connection, task runner, settings, autosave) are built
+by ``app.py`` and passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QWidget
+
+from pipedrive_gui import APP_NAME
+from pipedrive_gui.core import samples
+from pipedrive_gui.core.project import (
+    FILE_SUFFIX,
+    Project,
+    ProjectFileError,
+    atomic_write_text,
+    load_project,
+    save_project,
+)
+from pipedrive_gui.core.segment_io import export_checklist, export_segment, export_terraform, import_segment
+from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui.autosave import Autosaver, Recovery, discard_recovery
+from pipedrive_gui.gui.connection import Connection
+from pipedrive_gui.gui.connection_dialog import ConnectionDialog, describe_error
+from pipedrive_gui.gui.document import Document
+from pipedrive_gui.gui.event_editor import EventEditor
+from pipedrive_gui.gui.field_editor import EditorContext
+from pipedrive_gui.gui.mapping_editor import MappingEditor
+from pipedrive_gui.gui.mapping_list import MappingListPanel
+from pipedrive_gui.gui.path_picker import open_path_picker
+from pipedrive_gui.gui.preview_panel import PreviewPanel
+from pipedrive_gui.gui.status_bar import StatusBar
+from pipedrive_gui.gui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, doc: Document, connection: Connection, runner: TaskRunner, settings: QSettings,
+                 autosaver: Autosaver | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc, self.connection, self.runner, self.settings = doc, connection, runner, settings
+        self.autosaver = autosaver
+        self.setObjectName("mainWindow")
+        self._close_confirmed = False
+        self.connection_dialog: ConnectionDialog | None = None
+        runner.set_error_handler(self._task_failed)
+
+        self.mapping_list = MappingListPanel(doc)
+        self.event_editor = EventEditor(doc)
+        self.mapping_editor = MappingEditor(doc, self._editor_context)
+        self.preview = PreviewPanel(doc, connection, runner, self._event_for_preview)
+
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.setObjectName("rightSplit")
+        self.right.addWidget(self.event_editor)
+        self.right.addWidget(self.preview)
+        self.right.setStretchFactor(1, 2)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.setObjectName("mainSplit")
+        self.split.addWidget(self.mapping_list)
+        self.split.addWidget(self.mapping_editor)
+        self.split.addWidget(self.right)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 3)
+        self.split.setStretchFactor(2, 3)
+        self.split.setChildrenCollapsible(False)
+        self.setCentralWidget(self.split)
+        self.status = StatusBar(connection, runner, self)
+        self.setStatusBar(self.status)
+        self.status.refresh_button.clicked.connect(self.refresh_fields)
+
+        self.mapping_list.current_changed.connect(self._mapping_selected)
+        doc.changed.connect(self.preview.schedule)
+        doc.path_changed.connect(self._update_title)
+        doc.dirty_changed.connect(lambda _: self._update_title())
+        self.event_editor.event_changed.connect(self.preview.schedule)
+        connection.catalog_changed.connect(self._catalog_changed)
+        connection.changed.connect(self._connection_changed)
+
+        self._build_menus()
+        self._update_title()
+        self.resize(1360, 840)
+        self.restore_layout()
+
+    # -- wiring helpers ---------------------------------------------------------------------------
+
+    def _editor_context(self, slug: str) -> EditorContext:
+        return EditorContext(slug, self.event_editor.current_event, lambda: self.connection.catalog,
+                             self._pick_path)
+
+    def _pick_path(self, anchor: QWidget, event: Any, callback: Callable[[str], None]) -> None:
+        open_path_picker(anchor, event, callback)
+
+    def _event_for_preview(self) -> tuple[dict[str, Any] | None, str | None]:
+        return self.event_editor.current_event(), self.event_editor.error
+
+    def _mapping_selected(self, mapping_id: str) -> None:
+        self.mapping_editor.show_mapping(mapping_id)
+        self.preview.set_mapping(mapping_id)
+        self._choose_sample_for(mapping_id)
+
+    def _choose_sample_for(self, mapping_id: str) -> None:
+        """Select a sample the mapping fires on, so the preview shows something meaningful."""
+        m = self.doc.mapping(mapping_id)
+        current = self.event_editor.current_event()
+        if m is None:
+            return
+        computer = self.preview.computer
+        if current is not None and computer.trigger_state(m, current)[0]:
+            return
+        candidates: list[tuple[str, Any]] = [(s.name, s.event) for s in self.doc.project.samples]
+        for idx, (_name, event) in enumerate(candidates):
+            if computer.trigger_state(m, event)[0]:
+                self.event_editor.library.setCurrentIndex(self.event_editor.library.findData(("project", idx)))
+                self.event_editor.set_event(event)
+                return
+
+    def _catalog_changed(self) -> None:
+        self.mapping_editor.refresh_choices()
+        self.preview.schedule()
+
+    def _connection_changed(self) -> None:
+        self.preview.schedule()
+        self._update_actions()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.doc.title}{' •' if self.doc.dirty else ''} — {APP_NAME}")
+        self.setWindowModified(self.doc.dirty)
+
+    # -- menus ------------------------------------------------------------------------------------
+
+    def _action(self, menu: QMenu, text: str, slot: Callable[[], Any], shortcut: Any = None,
+                tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+        act.triggered.connect(lambda _=False: slot())
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        f = bar.addMenu("&File")
+        self._action(f, "&New project", self.new_project, QKeySequence.StandardKey.New)
+        self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = f.addMenu("Open &recent")
+        self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._action(f, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        f.addSeparator()
+        self._action(f, "&Import Segment JSON…", self.import_segment_dialog,
+                     tip="Add mappings from a Segment export (Public API subscriptions)")
+        self._action(f, "&Export Segment JSON…", lambda: self.export_dialog("segment"),
+                     tip="Subscriptions Segment accepts (no API token in it)")
+        self._action(f, "Export &Terraform…", lambda: self.export_dialog("terraform"))
+        self._action(f, "Export &checklist…", lambda: self.export_dialog("checklist"),
+                     tip="A readable list of every mapping, to set up or review in Segment")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        e = bar.addMenu("&Edit")
+        self.undo_action = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        e.addAction(self.undo_action)
+        e.addAction(self.redo_action)
+        e.addSeparator()
+        self._action(e, "New mapping from preset “Create or Update a Person”",
+                     lambda: self.mapping_list.new_from_preset("Create or Update a Person"))
+        self._action(e, "&Duplicate mapping", self.mapping_list.duplicate, "Ctrl+D")
+        self._action(e, "Re&name mapping", self.mapping_list.rename, "F2")
+        self._action(e, "De&lete mapping", self.mapping_list.delete, "Ctrl+Delete")
+        self._action(e, "Move mapping &up", lambda: self.mapping_list.move(-1), "Ctrl+Shift+Up")
+        self._action(e, "Move mapping do&wn", lambda: self.mapping_list.move(1), "Ctrl+Shift+Down")
+        self._action(e, "&Pretty-print sample event", self.event_editor.pretty_print, "Ctrl+Shift+F")
+
+        p = bar.addMenu("&Pipedrive")
+        self._action(p, "&Connect…", self.show_connection_dialog, tip="Connect your Pipedrive or the sandbox")
+        self._action(p, "Use the offline &sandbox", self.use_sandbox)
+        self.refresh_action = self._action(p, "&Refresh fields", self.refresh_fields, QKeySequence.StandardKey.Refresh)
+        self.logout_action = self._action(p, "&Log out (forget the token)", self.log_out)
+        p.addSeparator()
+        self.check_action = self._action(p, "Check in &Pipedrive", self.preview.check, "Ctrl+Return",
+                                         tip="Read-only: would update / would create / would fail")
+        self.check_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self._action(p, "Send &test…", self.preview.ask_send, "Ctrl+Shift+Return")
+
+        h = bar.addMenu("&Help")
+        self._action(h, "Where is my API token?", lambda: dialogs.show_info(
+            self, "Your Pipedrive API token",
+            "In Pipedrive: Settings > Personal preferences > API. Copy the token and paste it in "
+            "Pipedrive > Connect…. It is kept in your computer's keyring only."))
+        self._update_recent()
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        self.refresh_action.setEnabled(self.connection.connected)
+        self.logout_action.setEnabled(self.connection.connected)
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        for name, splitter in (("main", self.split), ("right", self.right), ("preview", self.preview.split)):
+            value = self.settings.value(f"window/split_{name}")
+            if value is not None:
+                splitter.restoreState(value)
+            elif name == "main":
+                splitter.setSizes([260, 560, 540])
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/split_main", self.split.saveState())
+        self.settings.setValue("window/split_right", self.right.saveState())
+        self.settings.setValue("window/split_preview", self.preview.split.saveState())
+        self.settings.sync()
+
+    # -- project files ----------------------------------------------------------------------------
+
+    def load(self, project: Project, path: Path | None, *, dirty: bool = False) -> None:
+        self.doc.replace_project(project, path, dirty=dirty)
+        if project.samples:
+            self.event_editor.library.setCurrentIndex(0)
+            self.event_editor.set_event(project.samples[0].event)
+        elif self.event_editor.current_event() is None:
+            self.event_editor.set_event(samples.load_sample(samples.sample_names()[0]))
+        if project.mappings:
+            self.mapping_list.select(project.mappings[0].id)
+        if path is not None:
+            self._add_recent(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        try:
+            project = load_project(path)
+        except ProjectFileError as exc:
+            where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
+            dialogs.show_error(self, "Could not open the project",
+                               f"{exc.message}{where}", "Your current project is unchanged.")
+            return False
+        self.load(project, Path(path))
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
+        return True
+
+    def maybe_discard(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once unsaved changes are saved or the user agrees to lose them."""
+        if not self.doc.dirty:
+            then()
+            return
+
+        def answered(answer: str) -> None:
+            if answer == dialogs.SAVE:
+                self.save(after=then)
+            elif answer == dialogs.DISCARD:
+                discard_recovery(self.connection.paths.data)
+                then()
+
+        dialogs.ask(self, "Unsaved changes",
+                    f"“{self.doc.title}” has changes that are not saved. Save them first?",
+                    [dialogs.SAVE, dialogs.DISCARD, dialogs.CANCEL], answered)
+
+    def new_project(self) -> None:
+        self.maybe_discard(lambda: self.load(Project(), None))
+
+    def open_dialog(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self.open_path(path)
+
+        self.maybe_discard(lambda: dialogs.open_file(self, "Open project", PROJECT_FILTER, chosen))
+
+    def save(self, after: Callable[[], None] | None = None) -> None:
+        if self.doc.path is None:
+            self.save_as(after)
+            return
+        self._write(self.doc.path, after)
+
+    def save_as(self, after: Callable[[], None] | None = None) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                if not path.endswith(".json"):
+                    path += FILE_SUFFIX
+                self._write(Path(path), after)
+
+        suggested = str(self.doc.path or Path.home() / f"{self.doc.project.name}{FILE_SUFFIX}")
+        dialogs.save_file(self, "Save project as", PROJECT_FILTER, chosen, suggested, "json")
+
+    def _write(self, path: Path, after: Callable[[], None] | None) -> None:
+        try:
+            save_project(self.doc.project, path)
+        except (ProjectFileError, OSError) as exc:
+            dialogs.show_error(self, "Could not save the project",
+                               f"{getattr(exc, 'message', exc)}",
+                               "Nothing was lost: the project is still open. Choose another folder with "
+                               "File > Save as… .")
+            return
+        self.doc.mark_saved(path)
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Saved {path.name}", 5000)
+        if after is not None:
+            after()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        items = [str(path)] + [p for p in self._recent() if p != str(path)]
+        self.settings.setValue("recent_files", items[:MAX_RECENT])
+        self._update_recent()
+
+    def _update_recent(self) -> None:
+        self.recent_menu.clear()
+        items = self._recent()
+        for p in items:
+            act = self.recent_menu.addAction(Path(p).name)
+            act.setStatusTip(p)
+            act.triggered.connect(lambda _=False, p=p: self.maybe_discard(lambda: self.open_path(p)))
+        self.recent_menu.setEnabled(bool(items))
+
+    # -- import / export --------------------------------------------------------------------------
+
+    def import_segment_dialog(self) -> None:
+        dialogs.open_file(self, "Import Segment JSON", "JSON files (*.json);;All files (*)",
+                          lambda p: self.import_segment_file(p) if p else None)
+
+    def import_segment_file(self, path: str) -> bool:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            mappings = import_segment(data)
+        except (OSError, ValueError) as exc:
+            dialogs.show_error(self, "Could not import", f"{getattr(exc, 'message', exc)}",
+                               "Choose a file exported from Segment (destination subscriptions as JSON).")
+            return False
+        self.doc.add_mappings(mappings, f"Import {len(mappings)} mapping(s) from Segment")
+        self.statusBar().showMessage(f"Imported {len(mappings)} mapping(s)", 5000)
+        return True
+
+    def export_text(self, kind: str) -> str:
+        if kind == "segment":
+            return json.dumps(export_segment(self.doc.project), indent=2, ensure_ascii=False) + "\n"
+        if kind == "terraform":
+            return export_terraform(self.doc.project, "segment_destination.pipedrive")
+        labels: dict[str, str] = {}
+        catalog = self.connection.catalog
+        if catalog is not None:
+            for fields in catalog.fields_by_entity.values():
+                for f in fields:
+                    if f.is_custom:
+                        labels[f.key] = f.label
+        return export_checklist(self.doc.project, labels)
+
+    def export_dialog(self, kind: str) -> None:
+        suffix = {"segment": ".segment.json", "terraform": ".tf", "checklist": ".checklist.md"}[kind]
+        filters = {"segment": "JSON files (*.json)", "terraform": "Terraform files (*.tf)",
+                   "checklist": "Markdown (*.md);;Text (*.txt)"}[kind]
+        base = (self.doc.path.name.removesuffix(FILE_SUFFIX) if self.doc.path else "mappings") + suffix
+        dialogs.save_file(self, "Export", filters, lambda p: self.export_to(kind, p) if p else None,
+                          str(Path.home() / base))
+
+    def export_to(self, kind: str, path: str) -> bool:
+        try:
+            atomic_write_text(path, self.export_text(kind))
+        except (OSError, ValueError) as exc:
+            dialogs.show_error(self, "Could not export", str(exc), "Choose another file or folder.")
+            return False
+        self.statusBar().showMessage(f"Exported to {Path(path).name}", 5000)
+        return True
+
+    # -- Pipedrive --------------------------------------------------------------------------------
+
+    def show_connection_dialog(self) -> ConnectionDialog:
+        if self.connection_dialog is None:
+            self.connection_dialog = ConnectionDialog(self.connection, self.runner, self)
+        self.connection_dialog.show()
+        self.connection_dialog.raise_()
+        return self.connection_dialog
+
+    def use_sandbox(self) -> None:
+        self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True)
+
+    def refresh_fields(self) -> None:
+        if self.connection.connected:
+            self.runner.spawn(self.connection.refresh_catalog(), name="fields", latest_wins=True)
+
+    def log_out(self) -> None:
+        def answered(answer: str) -> None:
+            if answer == dialogs.YES:
+                self.runner.spawn(self.connection.log_out(), name="connect", latest_wins=True,
+                                  on_done=lambda _: self.show_connection_dialog())
+
+        dialogs.ask(self, "Log out", f"Disconnect from {self.connection.account_text} and forget its API "
+                    "token on this computer?", [dialogs.YES, dialogs.CANCEL], answered)
+
+    def _task_failed(self, name: str, exc: BaseException) -> None:
+        what = {"fields": "Could not fetch your Pipedrive fields", "connect": "Could not connect",
+                "startup": "Could not connect to Pipedrive"}.get(name, "Something went wrong")
+        message = describe_error(exc)
+        log.warning("%s: %s", what, message)
+        self.status.showMessage(f"{what}: {message}", 15000)
+        dialogs.show_error(self, what, message,
+                           "Your work is unchanged. Check the connection under Pipedrive > Connect….")
+
+    # -- recovery and closing ---------------------------------------------------------------------
+
+    def offer_recovery(self, recovery: Recovery) -> None:
+        def answered(answer: str) -> None:
+            if answer == dialogs.YES:
+                self.load(recovery.project, recovery.original, dirty=True)
+                self.statusBar().showMessage("Recovered unsaved work; save it to keep it.", 10000)
+            else:
+                discard_recovery(self.connection.paths.data)
+
+        where = f"“{recovery.original.name}”" if recovery.original else "an unsaved project"
+        dialogs.ask(self, "Recover unsaved work?",
+                    f"Pipedrive Mapper did not close properly last time. Unsaved changes to {where} "
+                    f"were kept (autosaved {recovery.saved_at}). Restore them?",
+                    [dialogs.YES, dialogs.NO], answered,
+                    labels={dialogs.YES: "Restore", dialogs.NO: "Discard"})
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.doc.dirty and not self._close_confirmed:
+            event.ignore()
+
+            def go() -> None:
+                self._close_confirmed = True
+                self.close()
+
+            self.maybe_discard(go)
+            return
+        self.save_layout()
+        if self.autosaver is not None:
+            self.autosaver.stop(clean_exit=True)
+        event.accept()

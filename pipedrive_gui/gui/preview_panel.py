@@ -1,0 +1,344 @@
+"""The live preview of the selected mapping on the sample event, and the buttons that try it on
+Pipedrive: *Check in Pipedrive* (read-only lookups: would update / would create / would fail) and
+*Send test* (asks first, then writes; each call with its status and a link to the record).
+
+Recomputed ~120 ms after the last edit; a refresh still running when another edit arrives is
+cancelled (TaskRunner "latest wins").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFontDatabase
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui.connection import Connection
+from pipedrive_gui.gui.document import Document
+from pipedrive_gui.gui.json_highlighter import JsonHighlighter
+from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult
+from pipedrive_gui.gui.tasks import TaskRunner
+from pipedrive_gui.pipedrive.errors import PipedriveError
+
+Index = QModelIndex | QPersistentModelIndex
+DEBOUNCE_MS = 120
+_OUTCOME_WORDS = {"update": "Would update", "create": "Would create", "fail": "Would fail", "planned": "Planned"}
+
+
+def _status_text(call: Any) -> str:
+    if getattr(call, "from_cache", False):
+        return "known (no call needed)"
+    if getattr(call, "sent", False):
+        status = call.status
+        text = str(status) if status else "no answer"
+        if call.error:
+            text += f" — {call.error}"
+        return text
+    return "not sent"
+
+
+class CallsModel(QAbstractTableModel):
+    """The Pipedrive calls of a plan / dry run / send: what, which request, and its status."""
+
+    PURPOSE, REQUEST, STATUS = 0, 1, 2
+    HEADERS = ("What", "Pipedrive request", "Status")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.calls: list[Any] = []
+
+    def set_calls(self, calls: list[Any]) -> None:
+        self.beginResetModel()
+        self.calls = list(calls)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.calls)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else 3
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.calls):
+            return None
+        call = self.calls[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if index.column() == self.PURPOSE:
+                cond = f" ({call.condition})" if call.condition else ""
+                return f"{call.purpose}{cond}"
+            if index.column() == self.REQUEST:
+                return f"{call.method} {call.path}"
+            if role == Qt.ItemDataRole.ToolTipRole and call.response_excerpt:
+                return call.response_excerpt
+            return _status_text(call)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 3:
+            return self.HEADERS[section]
+        return None
+
+
+class PreviewPanel(QWidget):
+    """Signals:
+        refreshed(): a preview was rendered (tests and benchmarks wait on it).
+        pipedrive_done(str): a check/send finished with this outcome ("update", "create", "fail", "error").
+    """
+
+    refreshed = Signal()
+    pipedrive_done = Signal(str)
+
+    def __init__(self, doc: Document, connection: Connection, runner: TaskRunner,
+                 event_source: Callable[[], tuple[dict[str, Any] | None, str | None]],
+                 parent: QWidget | None = None, open_url: Callable[[str], Any] | None = None) -> None:
+        super().__init__(parent)
+        self.doc, self.connection, self.runner = doc, connection, runner
+        self.event_source = event_source
+        self.open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
+        self.computer = PreviewComputer()
+        self.mapping_id = ""
+        self.result: PreviewResult | None = None
+        self.last_run: Any = None
+
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self._start_refresh)
+
+        self.trigger_indicator = QLabel()
+        self.trigger_indicator.setObjectName("triggerIndicator")
+        self.trigger_indicator.setWordWrap(True)
+        self.payload_view = QPlainTextEdit()
+        self.payload_view.setObjectName("payloadView")
+        self.payload_view.setReadOnly(True)
+        self.payload_view.setAccessibleName("Payload Segment would send")
+        self.payload_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.highlighter = JsonHighlighter(self.payload_view.document(), self.payload_view.palette())
+        self.problems = QLabel()
+        self.problems.setObjectName("payloadProblems")
+        self.problems.setWordWrap(True)
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.plan_text = QLabel()
+        self.plan_text.setObjectName("planText")
+        self.plan_text.setWordWrap(True)
+        self.calls = CallsModel(self)
+        self.calls_view = QTableView()
+        self.calls_view.setObjectName("callsView")
+        self.calls_view.setModel(self.calls)
+        self.calls_view.verticalHeader().hide()
+        self.calls_view.setWordWrap(True)
+        self.calls_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.calls_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.calls_view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+
+        self.check_button = QPushButton("Check in Pipedrive")
+        self.check_button.setObjectName("checkButton")
+        self.check_button.setToolTip("Look the records up in Pipedrive (read-only) and say what would happen "
+                                     "(Ctrl+Enter)")
+        self.check_button.clicked.connect(self.check)
+        self.send_button = QPushButton("Send test…")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip("Really create or update the record in Pipedrive (asks first)")
+        self.send_button.clicked.connect(self.ask_send)
+        self.outcome = QLabel()
+        self.outcome.setObjectName("outcomeLabel")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextFormat(Qt.TextFormat.RichText)
+        self.outcome.setOpenExternalLinks(False)
+        self.outcome.linkActivated.connect(self.open_url)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+
+        payload_box = QGroupBox("Payload (exactly what Segment computes)")
+        pl = QVBoxLayout(payload_box)
+        pl.addWidget(self.payload_view, 1)
+        pl.addWidget(self.problems)
+        calls_box = QGroupBox("Pipedrive calls")
+        cl = QVBoxLayout(calls_box)
+        cl.addWidget(self.plan_text)
+        cl.addWidget(self.calls_view, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_button)
+        buttons.addWidget(self.send_button)
+        buttons.addStretch(1)
+        cl.addLayout(buttons)
+        cl.addWidget(self.outcome)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("previewSplit")
+        split.addWidget(payload_box)
+        split.addWidget(calls_box)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        head = QLabel("<b>Preview</b>")
+        layout.addWidget(head)
+        layout.addWidget(self.trigger_indicator)
+        layout.addWidget(split, 1)
+        self.split = split
+        self._update_buttons()
+        connection.changed.connect(self._update_buttons)
+
+    # -- refreshing -------------------------------------------------------------------------------
+
+    def set_mapping(self, mapping_id: str) -> None:
+        if mapping_id != self.mapping_id:
+            self.mapping_id = mapping_id
+            self.last_run = None
+            self.outcome.clear()
+        self.schedule(immediate=True)
+
+    def schedule(self, immediate: bool = False) -> None:
+        """Restart the debounce timer (``immediate``: refresh on the next loop turn)."""
+        self.timer.start(0 if immediate else DEBOUNCE_MS)
+
+    def _start_refresh(self) -> None:
+        self.runner.spawn(self.refresh(), name="preview", latest_wins=True)
+
+    async def refresh(self) -> PreviewResult | None:
+        mapping = self.doc.mapping(self.mapping_id)
+        event, event_error = self.event_source()
+        if mapping is None:
+            self.result = None
+            self._render_empty("Select a mapping to see what it sends to Pipedrive.")
+            return None
+        engine = self.connection.engine(self.doc.project.destination)
+        result = await self.computer.compute(mapping, event, engine)
+        self.result = result
+        self.render(result, event_error)
+        return result
+
+    def _render_empty(self, text: str) -> None:
+        self.trigger_indicator.setText(text)
+        self.payload_view.setPlainText("")
+        self.problems.setText("")
+        self.plan_text.setText("")
+        self.calls.set_calls([])
+        self._update_buttons()
+        self.refreshed.emit()
+
+    def render(self, r: PreviewResult, event_error: str | None = None) -> None:
+        if r.error:
+            self._render_empty(r.error)
+            return
+        indicator = r.trigger_text
+        if event_error:
+            indicator = f"{event_error}\n{indicator}"
+        self.trigger_indicator.setText(indicator)
+        p = r.payload
+        if p is not None and p.ok:
+            if self.payload_view.toPlainText() != r.payload_json:
+                self.payload_view.setPlainText(r.payload_json)
+            self.problems.setText("")
+        else:
+            self.payload_view.setPlainText("")
+            lines = []
+            if p is not None and p.problems:
+                lines = [f"• {q.label or q.field or 'Payload'}: {q.message}" for q in p.problems]
+            elif p is not None and p.error:
+                lines = [f"• {p.error}"]
+            self.problems.setText("Segment would reject this payload, so nothing would reach Pipedrive:\n"
+                                  + "\n".join(lines) + "\nFix the fields above or the sample event.")
+        if self.last_run is None:
+            plan = r.plan
+            if plan is not None:
+                self.plan_text.setText(plan.message)
+                self.calls.set_calls(plan.calls)
+            else:
+                self.plan_text.setText("")
+                self.calls.set_calls([])
+        self._update_buttons()
+        self.refreshed.emit()
+
+    def _update_buttons(self) -> None:
+        ok = bool(self.result and self.result.payload and self.result.payload.ok)
+        busy = self.runner.running("pipedrive")
+        can = ok and self.connection.connected and not busy
+        self.check_button.setEnabled(can)
+        self.send_button.setEnabled(can)
+        if not self.connection.connected:
+            tip = "Connect to Pipedrive (or the offline sandbox) first: Pipedrive > Connect…"
+        elif not ok:
+            tip = "Fix the payload problems first: Segment would not send this payload."
+        else:
+            tip = ""
+        for b in (self.check_button, self.send_button):
+            b.setStatusTip(tip)
+        if tip and not self.last_run:
+            self.outcome.setText(tip)
+
+    # -- Pipedrive --------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        self._run("dry_run")
+
+    def ask_send(self) -> None:
+        if not self.check_button.isEnabled():
+            self._update_buttons()
+            return
+        mapping = self.doc.mapping(self.mapping_id)
+        where = self.connection.account_text
+        dialogs.ask(self, "Send test to Pipedrive?",
+                    f"This really creates or updates a record in {where}, using the mapping "
+                    f"“{mapping.name if mapping else ''}” and the sample event. Continue?",
+                    [dialogs.YES, dialogs.CANCEL],
+                    lambda answer: self._run("send") if answer == dialogs.YES else None,
+                    labels={dialogs.YES: "Send test"})
+
+    def _run(self, mode: str) -> None:
+        r = self.result
+        if r is None or r.payload is None or not r.payload.ok or not self.connection.connected:
+            self._update_buttons()
+            return
+        mapping = self.doc.mapping(self.mapping_id)
+        if mapping is None:
+            return
+        payload = r.payload.payload or {}
+        engine = self.connection.engine(self.doc.project.destination)
+        self.outcome.setText("Checking in Pipedrive…" if mode == "dry_run" else "Sending to Pipedrive…")
+
+        async def go() -> Any:
+            return await engine.run(mapping.action, payload, mode)
+
+        self.runner.spawn(go(), name="pipedrive", latest_wins=True,
+                          on_done=self._show_run, on_error=self._run_failed)
+        self._update_buttons()
+
+    def _show_run(self, result: Any) -> None:
+        self.last_run = result
+        self.plan_text.setText("Result of the check:" if result.mode == "dry_run" else "Result of the test send:")
+        self.calls.set_calls(result.calls)
+        text = result.message
+        if result.outcome == "fail":
+            text = f"{text}<br>Fix the field values or the sample event, then check again."
+        if result.link:
+            text += f' — <a href="{result.link}">Open in Pipedrive</a>'
+        self.outcome.setText(text)
+        self._update_buttons()
+        self.pipedrive_done.emit(result.outcome)
+
+    def _run_failed(self, _name: str, exc: BaseException) -> None:
+        if isinstance(exc, PipedriveError):
+            text = exc.user_message
+        elif isinstance(exc, OSError):
+            text = (f"Could not reach Pipedrive ({exc}). Check your internet connection (or restart the "
+                    "sandbox) and try again.")
+        else:
+            text = f"The check failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
+        self.outcome.setText(f"⚠ {text}")
+        self._update_buttons()
+        self.pipedrive_done.emit("error")

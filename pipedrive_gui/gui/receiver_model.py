@@ -1,0 +1,491 @@
+"""The receiver's event table: a virtual model over the journal that never loads all rows.
+
+Why virtual: a receiver left running collects hundreds of thousands of events. ``rowCount()`` is
+the journal's count for the current filter, and ``data()`` answers from a bounded cache of rows;
+a row that is not cached returns a placeholder at once and asks for its page (100 rows) in the
+background. When the page arrives, the rows repaint. Only rows the view actually shows get loaded,
+so scrolling to the end loads the last page, not everything before it.
+
+Why an anchor: the table is newest first and new events arrive at the top. Row positions are
+counted among events with ``seq <= anchor`` (the newest seq at the last refresh); events that
+arrived since are inserted above as rows 0..n-1 on the next refresh, and cached rows shift down by
+n, so scrolling and the selection stay put while a stream comes in.
+
+Reads go through the journal's public API (``query``, ``counts``, ``detail``, ``read``); the only
+raw SQL here is read-only (which mappings fired, ``PRAGMA data_version`` to notice changes).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import QApplication, QStyle
+
+from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
+
+Index = QModelIndex | QPersistentModelIndex
+#: ``TaskRunner.spawn``-compatible: ``spawn(coro, name=..., on_done=..., on_error=...)``.
+Spawn = Callable[..., Any]
+
+# What the outcome filter offers -> the journal outcomes it stands for ("" = every outcome).
+OUTCOME_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "all": ("All outcomes", ()),
+    "fired": ("Fired (planned or delivered)", ("planned", "delivered")),
+    "failed": ("Failed", ("failed",)),
+    "flagged": ("Flagged (Segment would drop)", ("dropped",)),
+    "skipped": ("Skipped (no mapping matched)", ("skipped",)),
+    "waiting": ("Waiting (queued or retrying)", ("pending", "retrying")),
+}
+
+EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+
+OUTCOME_TEXT = {
+    "pending": "Waiting",
+    "retrying": "Retrying",
+    "dropped": "Flagged",
+    "skipped": "Skipped",
+    "planned": "Planned (dry run)",
+    "delivered": "Delivered",
+    "failed": "Failed",
+}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    outcome: str = "all"  # a key of OUTCOME_FILTERS
+    type: str = ""  # "" = every type
+    text: str = ""
+
+    def query(self, **kw: Any) -> JournalQuery:
+        outcomes = OUTCOME_FILTERS.get(self.outcome, OUTCOME_FILTERS["all"])[1]
+        types = (self.type,) if self.type else ()
+        return JournalQuery(outcomes=outcomes, types=types, text=self.text.strip(), **kw)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One table row, formatted once when its page loads."""
+
+    seq: int
+    message_id: str
+    time: str
+    received_at: str
+    type: str
+    name: str
+    user: str
+    fired: str
+    outcome: str
+    flag: str | None
+    summary: str
+
+    @property
+    def outcome_text(self) -> str:
+        return OUTCOME_TEXT.get(self.outcome, self.outcome.capitalize())
+
+
+def format_time(iso: str, today: str | None = None) -> str:
+    """Local time of a Segment timestamp: ``14:03:07`` today, ``2026-11-29 14:03`` before."""
+    if not iso:
+        return ""
+    text = iso[:-1] + "+00:00" if iso.endswith(("Z", "z")) else iso
+    try:
+        moment = datetime.fromisoformat(text).astimezone()
+    except ValueError:
+        return iso
+    day = moment.strftime("%Y-%m-%d")
+    if day == (today or datetime.now().astimezone().strftime("%Y-%m-%d")):
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _fired_names(result: str | None) -> str:
+    if not result:
+        return ""
+    try:
+        deliveries = json.loads(result)
+    except ValueError:
+        return ""
+    if not isinstance(deliveries, list):
+        return ""
+    names = [str(d.get("mapping") or d.get("mapping_id") or "?")
+             for d in deliveries if isinstance(d, dict) and d.get("fired")]
+    return ", ".join(names)
+
+
+class JournalSource:
+    """The reads the table needs, on top of a journal's public API."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    async def snapshot(self, flt: EventFilter) -> tuple[int, int | None]:
+        """How many events match, and the newest matching seq."""
+        page = await self.journal.query(flt.query(limit=1, count_total=True))
+        return int(page.total or 0), (page.rows[0].seq if page.rows else None)
+
+    async def count_upto(self, flt: EventFilter, anchor: int) -> int:
+        page = await self.journal.query(flt.query(limit=1, before=anchor + 1, count_total=True))
+        return int(page.total or 0)
+
+    async def page(self, flt: EventFilter, anchor: int, offset: int, limit: int) -> list[EventRow]:
+        page = await self.journal.query(
+            flt.query(limit=limit, offset=offset, before=anchor + 1, count_total=False))
+        seqs = [r.seq for r in page.rows]
+        fired = await self.journal.read(lambda conn: _fired_for(conn, seqs)) if seqs else {}
+        today = datetime.now().astimezone().strftime("%Y-%m-%d")
+        return [_event_row(r, fired.get(r.seq, ""), today) for r in page.rows]
+
+
+def _fired_for(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, str]:
+    marks = ",".join("?" * len(seqs))
+    rows = conn.execute(f"SELECT seq, result FROM events WHERE seq IN ({marks})", seqs).fetchall()
+    return {int(seq): _fired_names(result) for seq, result in rows}
+
+
+def _event_row(r: JournalRow, fired: str, today: str) -> EventRow:
+    user = r.user_id or (f"anonymous {r.anonymous_id}" if r.anonymous_id else "")
+    return EventRow(r.seq, r.message_id, format_time(r.received_at, today), r.received_at, r.type,
+                    r.name or "", user, fired, r.outcome, r.flag, r.summary or "")
+
+
+class JournalWatcher:
+    """Notices journal commits by any connection or process: ``PRAGMA data_version`` on a private
+    read-only connection, which costs microseconds, so a timer can ask often without a busy loop."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        try:
+            if self._conn is None:
+                if not self.path.exists():
+                    return False
+                self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                             check_same_thread=False, timeout=0.05)
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            self.close()
+            return False
+        was, self._version = self._version, version
+        return was is not None and was != version
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
+COLUMNS = ("Time", "Type", "Event", "User", "Mappings fired", "Outcome")
+TIME, TYPE, EVENT, USER, FIRED, OUTCOME = range(len(COLUMNS))
+PLACEHOLDER = "…"
+
+
+class EventTableModel(QAbstractTableModel):
+    """Rows are journal events, newest first; see the module docstring for how it stays small.
+
+    Signals:
+        loaded(): a page arrived (tests and the panel's "loading" hint listen).
+        refreshed(): a refresh after a journal change finished.
+        failed(str): a read failed; the text says what happened.
+    """
+
+    SeqRole = Qt.ItemDataRole.UserRole + 1
+    OutcomeRole = Qt.ItemDataRole.UserRole + 2
+    RowRole = Qt.ItemDataRole.UserRole + 3
+
+    PAGE = 100
+    MAX_ROWS = 3000  # cached rows kept (about 30 pages); older pages are dropped first
+
+    loaded = Signal()
+    refreshed = Signal()
+    failed = Signal(str)
+
+    def __init__(self, spawn: Spawn, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._spawn = spawn
+        self._source: JournalSource | None = None
+        self._filter = EventFilter()
+        self._total = 0
+        self._anchor: int | None = None
+        self._rows: OrderedDict[int, tuple[int, EventRow]] = OrderedDict()  # row -> (epoch, row)
+        self._epoch = 0  # bumped when cached rows may be stale (an outcome changed)
+        self._generation = 0  # bumped on a new source/filter: late answers are dropped
+        self._shift = 0  # rows inserted at the top since the generation began
+        self._inflight: dict[int, int] = {}  # page -> epoch asked for
+        self._refreshing = False
+        self._refresh_again = False
+        self._task_no = 0
+        self.pages_loaded = 0  # for tests and the benchmark: how many page reads ran
+
+    # -- what the panel sets -----------------------------------------------------------------------
+
+    @property
+    def filter(self) -> EventFilter:
+        return self._filter
+
+    def set_source(self, source: JournalSource | None) -> None:
+        self._source = source
+        self.reload()
+
+    def set_filter(self, flt: EventFilter) -> None:
+        if flt != self._filter:
+            self._filter = flt
+            self.reload()
+
+    def reload(self) -> None:
+        """Start over (new source or filter): empty now, the count arrives shortly."""
+        self.beginResetModel()
+        self._generation += 1
+        self._total = 0
+        self._anchor = None
+        self._rows.clear()
+        self._inflight.clear()
+        self._shift = 0
+        self.endResetModel()
+        self._refreshing = False
+        self._refresh_again = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        """The journal changed: count again, add new rows at the top, repaint stale rows."""
+        if self._source is None:
+            return
+        if self._refreshing:
+            self._refresh_again = True  # one refresh at a time; coalesce a burst of changes
+            return
+        self._refreshing = True
+        gen, flt, anchor, source = self._generation, self._filter, self._anchor, self._source
+
+        async def count() -> tuple[int, int | None, int | None]:
+            total, top = await source.snapshot(flt)
+            older = await source.count_upto(flt, anchor) if anchor is not None else None
+            return total, top, older
+
+        self._spawn(count(), name=self._task_name("count"),
+                    on_done=lambda r: self._counted(gen, anchor, *r),
+                    on_error=lambda _n, exc: self._read_failed(gen, exc, refresh=True))
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def row_data(self, row: int) -> EventRow | None:
+        """The cached row (possibly stale), or None while its page loads. Asks for it if needed."""
+        entry = self._rows.get(row)
+        if entry is None or entry[0] != self._epoch:
+            self._request(row // self.PAGE)
+        return entry[1] if entry is not None else None
+
+    def seq_at(self, row: int) -> int | None:
+        entry = self._rows.get(row)
+        return entry[1].seq if entry is not None else None
+
+    def row_of_seq(self, seq: int) -> int | None:
+        """The row showing ``seq``, if it is cached."""
+        for row, (_epoch, r) in self._rows.items():
+            if r.seq == seq:
+                return row
+        return None
+
+    @property
+    def cached_rows(self) -> int:
+        return len(self._rows)
+
+    @property
+    def busy(self) -> bool:
+        return self._refreshing or bool(self._inflight)
+
+    # -- Qt model API ------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._total
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self._total:
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                        Qt.ItemDataRole.DecorationRole, self.SeqRole, self.OutcomeRole, self.RowRole):
+            return None
+        r = self.row_data(index.row())
+        col = index.column()
+        if r is None:
+            return PLACEHOLDER if role == Qt.ItemDataRole.DisplayRole and col == TIME else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(r, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == OUTCOME:
+                return r.summary or r.outcome_text
+            if col == TIME:
+                return f"Received {r.received_at}\nmessageId {r.message_id}"
+            return self._display(r, col) or None
+        if role == Qt.ItemDataRole.DecorationRole:
+            return _outcome_icon(r.outcome) if col == OUTCOME else None
+        if role == self.SeqRole:
+            return r.seq
+        if role == self.OutcomeRole:
+            return r.outcome
+        return r  # RowRole
+
+    @staticmethod
+    def _display(r: EventRow, col: int) -> str:
+        if col == TIME:
+            return r.time
+        if col == TYPE:
+            return r.type
+        if col == EVENT:
+            return r.name
+        if col == USER:
+            return r.user
+        if col == FIRED:
+            return r.fired
+        return r.outcome_text
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _task_name(self, what: str) -> str:
+        self._task_no += 1
+        return f"receiver-table-{what}-{self._task_no}"
+
+    def _request(self, page: int) -> None:
+        source, anchor = self._source, self._anchor
+        if source is None or anchor is None or self._inflight.get(page) == self._epoch:
+            return
+        self._inflight[page] = self._epoch
+        gen, epoch, shift, flt = self._generation, self._epoch, self._shift, self._filter
+        self._spawn(source.page(flt, anchor, page * self.PAGE, self.PAGE), name=self._task_name("page"),
+                    on_done=lambda rows: self._page_loaded(gen, epoch, shift, page, rows),
+                    on_error=lambda _n, exc: self._read_failed(gen, exc, page=page))
+
+    def _page_loaded(self, gen: int, epoch: int, shift: int, page: int, rows: list[EventRow]) -> None:
+        if gen != self._generation:
+            return
+        if self._inflight.get(page) == epoch:
+            del self._inflight[page]
+        self.pages_loaded += 1
+        # Rows inserted at the top while this page was read push it down.
+        first = page * self.PAGE + (self._shift - shift)
+        stored = 0
+        for i, r in enumerate(rows):
+            row = first + i
+            if row >= self._total:
+                break
+            self._rows[row] = (epoch, r)
+            self._rows.move_to_end(row)
+            stored += 1
+        while len(self._rows) > self.MAX_ROWS:
+            self._rows.popitem(last=False)
+        if stored:
+            self.dataChanged.emit(self.index(first, 0), self.index(first + stored - 1, len(COLUMNS) - 1))
+        self.loaded.emit()
+
+    def _counted(self, gen: int, anchor: int | None, total: int, top: int | None, older: int | None) -> None:
+        if gen != self._generation:
+            return
+        if anchor is None or older is None:
+            # First count of this generation.
+            if total:
+                self.beginInsertRows(QModelIndex(), 0, total - 1)
+                self._total, self._anchor = total, top
+                self.endInsertRows()
+            else:
+                self._anchor = top
+        else:
+            if older != self._total:
+                # Events below the anchor changed membership (an outcome filter and a dispatch,
+                # or pruning): positions moved, so cached rows cannot be trusted.
+                self._rows.clear()
+                if older < self._total:
+                    self.beginRemoveRows(QModelIndex(), older, self._total - 1)
+                    self._total = older
+                    self.endRemoveRows()
+                else:
+                    self.beginInsertRows(QModelIndex(), self._total, older - 1)
+                    self._total = older
+                    self.endInsertRows()
+            new = max(0, total - older)
+            if new:
+                self.beginInsertRows(QModelIndex(), 0, new - 1)
+                self._rows = OrderedDict((row + new, v) for row, v in self._rows.items())
+                self._total += new
+                self._shift += new
+                self._anchor = top
+                self.endInsertRows()
+            # Outcomes of shown rows may have changed: repaint them; stale rows reload as seen.
+            self._epoch += 1
+            if self._total:
+                self.dataChanged.emit(self.index(0, 0), self.index(self._total - 1, len(COLUMNS) - 1))
+        self._refresh_done()
+
+    def _refresh_done(self) -> None:
+        self._refreshing = False
+        self.refreshed.emit()
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh()
+
+    def _read_failed(self, gen: int, exc: BaseException, *, page: int | None = None,
+                     refresh: bool = False) -> None:
+        if gen != self._generation:
+            return
+        if page is not None:
+            self._inflight.pop(page, None)
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.failed.emit(f"Could not read the receiver journal: {message}")
+        if refresh:
+            self._refresh_again = False
+            self._refresh_done()
+
+
+_ICONS = {
+    "failed": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "dropped": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "retrying": QStyle.StandardPixmap.SP_BrowserReload,
+    "delivered": QStyle.StandardPixmap.SP_DialogApplyButton,
+    "planned": QStyle.StandardPixmap.SP_FileDialogInfoView,
+}
+
+
+def _outcome_icon(outcome: str) -> Any:
+    """A shape as well as a word, so outcomes read without relying on colour."""
+    pixmap = _ICONS.get(outcome)
+    app = QApplication.instance()
+    if pixmap is None or not isinstance(app, QApplication):
+        return None
+    return app.style().standardIcon(pixmap)
+
+
+__all__ = [
+    "COLUMNS",
+    "EVENT_TYPES",
+    "OUTCOME_FILTERS",
+    "OUTCOME_TEXT",
+    "EventFilter",
+    "EventRow",
+    "EventTableModel",
+    "JournalSource",
+    "JournalWatcher",
+    "format_time",
+]
