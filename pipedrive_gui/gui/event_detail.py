@@ -159,6 +159,8 @@ class EventDetailView(QWidget):
         """Select the first delivery of ``mapping_name`` (tests, and jumping from the table)."""
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
+            if item is None:
+                continue
             d = item.data(0, Qt.ItemDataRole.UserRole)
             if isinstance(d, dict) and d.get("mapping") == mapping_name:
                 self.tree.setCurrentItem(item)

@@ -123,6 +123,7 @@ class ReceiverPanel(QWidget):
         self.journal_path = Path(paths.data) / JOURNAL_FILE
         self.journal: Journal | None = None  # our own reader of the journal file
         self.detail: EventDetail | None = None
+        self.counts: dict[str, int] = {}
 
         self.model = EventTableModel(runner.spawn, self)
         self.model.failed.connect(self._say)

@@ -144,6 +144,82 @@ LIQUID = [
     "{{ 'a,b,,' | split: ',' | size }}",
     "{% capture c %}{{ event }}!{% endcapture %}{{ c }}",
 ]
+# A small grammar for @liquid templates: outputs with filter chains, if/else, assign.
+LIQUID_VARS = [
+    "event", "type", "userId", "traits.name", "traits.plan", "properties.n", "properties.list",
+    "properties.list[0]", "properties.list.first", "properties.list.last", "properties.list.size",
+    "properties", "properties.nested.a", "properties.nested.b", "missing", "context.n", "context.s",
+    "properties.a", "properties.0", "traits.name.size", "event.size", "properties['sp ace']",
+]  # fmt: skip
+LIQUID_LITERALS = [
+    "1",
+    "2",
+    "0",
+    "-3",
+    "2.5",
+    "'a'",
+    "'b,c'",
+    "''",
+    "'ß'",
+    "nil",
+    "true",
+    "false",
+    "'x y'",
+    "10",
+]
+LIQUID_FILTERS = [
+    ("abs", 0), ("at_least", 1), ("at_most", 1), ("ceil", 0), ("floor", 0), ("divided_by", 1), ("minus", 1),
+    ("plus", 1), ("times", 1), ("modulo", 1), ("round", 0), ("round", 1), ("append", 1), ("prepend", 1),
+    ("lstrip", 0), ("rstrip", 0), ("strip", 0), ("downcase", 0), ("upcase", 0), ("capitalize", 0),
+    ("remove", 1), ("remove_first", 1), ("remove_last", 1), ("replace", 2), ("replace_first", 2),
+    ("replace_last", 2), ("split", 1), ("strip_newlines", 0), ("truncate", 1), ("truncate", 2),
+    ("truncatewords", 1), ("slice", 1), ("slice", 2), ("escape", 0), ("escape_once", 0), ("strip_html", 0),
+    ("url_encode", 0), ("url_decode", 0), ("join", 0), ("join", 1), ("first", 0), ("last", 0), ("size", 0),
+    ("sum", 0), ("compact", 0), ("default", 1), ("json", 0), ("base64_encode", 0), ("push", 1), ("pop", 0),
+    ("shift", 0), ("unshift", 1), ("where", 1), ("where", 2), ("to_integer", 0), ("cgi_escape", 0),
+    ("uri_escape", 0), ("normalize_whitespace", 0), ("number_of_words", 0), ("sort", 0), ("nope", 0),
+]  # fmt: skip
+LIQUID_OPERATORS = ["==", "!=", ">", "<", ">=", "<=", "contains"]
+
+
+def _liquid_operand(rng: random.Random) -> str:
+    return rng.choice(LIQUID_VARS) if rng.random() < 0.6 else rng.choice(LIQUID_LITERALS)
+
+
+def _liquid_output(rng: random.Random) -> str:
+    text = _liquid_operand(rng)
+    for _ in range(rng.randint(0, 3)):
+        name, arity = rng.choice(LIQUID_FILTERS)
+        if name == "round":  # Math.pow(10, x) for fractional x may differ from Python in the last bit
+            args = [rng.choice(["0", "1", "2", "-1"]) for _ in range(arity)]
+        else:
+            args = [
+                _liquid_operand(rng) if rng.random() < 0.3 else rng.choice(LIQUID_LITERALS)
+                for _ in range(arity)
+            ]
+        text += f" | {name}" + (": " + ", ".join(args) if args else "")
+    return "{{ " + text + " }}"
+
+
+def random_liquid(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 3)):
+        roll = rng.random()
+        if roll < 0.6:
+            parts.append(_liquid_output(rng))
+        elif roll < 0.8:
+            condition = f"{_liquid_operand(rng)} {rng.choice(LIQUID_OPERATORS)} {_liquid_operand(rng)}"
+            if rng.random() < 0.2:
+                condition += f" {rng.choice(['and', 'or'])} {_liquid_operand(rng)}"
+            parts.append("{% if " + condition + " %}" + _liquid_output(rng) + "{% else %}E{% endif %}")
+        elif roll < 0.9:
+            name = rng.choice(LIQUID_FILTERS)[0]
+            parts.append("{% assign v = " + _liquid_operand(rng) + " | " + name + " %}[{{ v }}]")
+        else:
+            parts.append(rng.choice(["|", " ", "é"]))
+    return "".join(parts)
+
+
 DIRECTIVES = [
     "@path",
     "@template",
@@ -314,7 +390,7 @@ def random_directive(rng: random.Random, depth: int) -> dict[str, Any]:  # noqa:
             "value": rng.choice([{"@path": rng.choice(PATHS)}, sub(), rng.choice(STRINGS)]),
         }
     elif name == "@liquid":
-        value = rng.choice(LIQUID)
+        value = rng.choice(LIQUID) if rng.random() < 0.4 else random_liquid(rng)
     else:  # pragma: no cover
         raise AssertionError(name)
     return _mangle(rng, name, value)
@@ -411,3 +487,27 @@ def test_random_case_agrees_with_segment(index: int, oracle_answers: list[dict[s
         assert dumps_result(got) == dumps_result(theirs), context
     else:
         assert got["error"] == expected["error"], context
+
+
+def sweep(seed: int, count: int) -> int:
+    """Ask the oracle about ``count`` fresh cases; print disagreements, return their number."""
+    cases = random_cases(seed, count)
+    bad = 0
+    for case, expected in zip(cases, ask_oracle(cases), strict=True):
+        got = answer(case)
+        if expected["ok"]:
+            theirs = encode_result(expected["output"]) if "output" in expected else expected
+            same = got["ok"] and dumps_result(got) == dumps_result(theirs)
+        else:
+            same = not got["ok"] and got["error"] == expected["error"]
+        if not same:
+            bad += 1
+            print(json.dumps(case), "\n  ours:   ", json.dumps(got), "\n  segment:", json.dumps(expected))
+    print(f"{bad} disagreement(s) in {count} cases (seed {seed})")
+    return bad
+
+
+if __name__ == "__main__":  # python -m tests.core.test_mapping_kit_oracle SEED COUNT
+    import sys
+
+    raise SystemExit(1 if sweep(int(sys.argv[1]), int(sys.argv[2])) else 0)
