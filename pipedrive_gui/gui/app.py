@@ -108,7 +108,8 @@ async def _wait_ready(window: Any, services: Services, timeout: float) -> None:
     while loop.time() < deadline:
         await services.runner.wait_idle()
         if services.connection.connected and services.connection.catalog is not None \
-                and window.preview.result is not None and not services.runner.busy:
+                and window.preview.result is not None and not services.runner.busy \
+                and not window.preview.timer.isActive():
             return
         await asyncio.sleep(0.05)
     raise TimeoutError("the window did not become ready in time")
@@ -122,7 +123,7 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
     elif state == "connection":
         dialog = window.show_connection_dialog()
         dialog.domain.setText("acme")
-        dialog.result.setText("✔ Connected as Jane Admin (jane@acme.example) in Acme Robotics. "
+        dialog.result_label.setText("✔ Connected as Jane Admin (jane@acme.example) in Acme Robotics. "
                               "Click “Save and connect” to use it.")
         await asyncio.sleep(0.2)
         return dialog
@@ -185,7 +186,7 @@ async def _main(app: Any, args: argparse.Namespace) -> int:
         code = 0
     services.runner.cancel_all()
     await services.runner.wait_idle()
-    await services.connection.disconnect()
+    await services.connection.close_connection()
     services.autosaver.stop(clean_exit=True)
     window.close()
     return code
@@ -198,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
     from pipedrive_gui import APP_ID, APP_NAME, __version__
 
     logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_ID)

@@ -16,7 +16,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from pipedrive_gui.core.project import Project, ProjectFileError, atomic_write_text, dumps_project, load_project
+from pipedrive_gui.core.project import (
+    Project,
+    ProjectFileError,
+    atomic_write_text,
+    dumps_project,
+    load_project,
+)
 from pipedrive_gui.gui.document import Document
 
 log = logging.getLogger(__name__)

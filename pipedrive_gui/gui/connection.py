@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Signal
 
-from pipedrive_gui.credentials import CredentialStore, Credentials
+from pipedrive_gui.credentials import Credentials, CredentialStore
 from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.pipedrive.client import CurrentUser, PipedriveClient, normalize_domain
 from pipedrive_gui.pipedrive.engine import UpsertEngine
@@ -110,11 +110,11 @@ class Connection(QObject):
             await client.aclose()
 
     async def connect_sandbox(self) -> CurrentUser:
-        await self.disconnect()
+        await self.close_connection()
         self.sandbox = await self._sandbox_factory()
         return await self._use(make_client("sandbox", self.sandbox.token, self.sandbox.base_url), "sandbox")
 
-    async def connect(self, domain: str, token: str, *, save: bool = True) -> CurrentUser:
+    async def connect_account(self, domain: str, token: str, *, save: bool = True) -> CurrentUser:
         """Test, then (``save``) store the token in the keyring and make it the current account."""
         domain = normalize_domain(domain) if domain else ""
         client = make_client(domain, token, self.base_url_override)
@@ -125,7 +125,7 @@ class Connection(QObject):
             raise
         if save:
             await self.store.asave(domain or user.company_domain, token)
-        await self.disconnect()
+        await self.close_connection()
         return await self._use(client, domain or user.company_domain, user)
 
     async def connect_saved(self) -> bool:
@@ -136,7 +136,7 @@ class Connection(QObject):
         base_url = self.base_url_override or creds.base_url
         saved_override, self.base_url_override = self.base_url_override, base_url
         try:
-            await self.disconnect()
+            await self.close_connection()
             await self._use(make_client(creds.domain, creds.token, base_url), creds.domain)
         except BaseException:
             self.base_url_override = saved_override
@@ -179,7 +179,7 @@ class Connection(QObject):
             self.catalog_changed.emit()
         return catalog
 
-    async def disconnect(self) -> None:
+    async def close_connection(self) -> None:
         client, self.client, self.user = self.client, None, None
         if client is not None:
             await client.aclose()
@@ -192,7 +192,7 @@ class Connection(QObject):
     async def log_out(self) -> None:
         """Disconnect and forget the saved token of this account."""
         domain = None if self.is_sandbox else self.domain
-        await self.disconnect()
+        await self.close_connection()
         if domain:
             await self.store.adelete(domain)
 

@@ -98,10 +98,10 @@ class ConnectionDialog(QDialog):
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(self.fontMetrics().height())
         self.progress.hide()
-        self.result = QLabel()
-        self.result.setObjectName("connectionResult")
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label = QLabel()
+        self.result_label.setObjectName("connectionResult")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.test_button = QPushButton("Test connection")
         self.test_button.setObjectName("testButton")
@@ -127,7 +127,7 @@ class ConnectionDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.keyring_label)
         layout.addWidget(self.progress)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result_label)
         layout.addStretch(1)
         layout.addLayout(buttons)
         self.resize(620, 420)
@@ -147,7 +147,7 @@ class ConnectionDialog(QDialog):
         self.progress.setVisible(busy)
 
     def _spawn(self, coro: object, waiting: str, on_done: object) -> None:
-        self.result.setText(waiting)
+        self.result_label.setText(waiting)
         self.runner.spawn(coro, name="connect", latest_wins=True,  # type: ignore[arg-type]
                           on_done=on_done, on_error=self._failed)  # type: ignore[arg-type]
         self._update()
@@ -160,14 +160,14 @@ class ConnectionDialog(QDialog):
 
     def _tested(self, user: object) -> None:
         self._update()
-        self.result.setText(f"✔ Connected as {getattr(user, 'name', '')} ({getattr(user, 'email', '')}) "
+        self.result_label.setText(f"✔ Connected as {getattr(user, 'name', '')} ({getattr(user, 'email', '')}) "
                             f"in {getattr(user, 'company_name', '')}. Click “Save and connect” to use it.")
 
     def save_and_connect(self) -> None:
         if not self._inputs_ok():
-            self.result.setText("Enter your company domain and API token first.")
+            self.result_label.setText("Enter your company domain and API token first.")
             return
-        self._spawn(self.connection.connect(self.domain.text().strip(), self.token.text().strip()),
+        self._spawn(self.connection.connect_account(self.domain.text().strip(), self.token.text().strip()),
                     "Connecting and saving the token to the keyring…", self._done)
 
     def use_sandbox(self) -> None:
@@ -175,10 +175,10 @@ class ConnectionDialog(QDialog):
 
     def _done(self, user: object) -> None:
         self._update()
-        self.result.setText(f"✔ Connected as {getattr(user, 'name', '')}.")
+        self.result_label.setText(f"✔ Connected as {getattr(user, 'name', '')}.")
         self.connected.emit()
         self.accept()
 
     def _failed(self, _name: str, exc: BaseException) -> None:
         self._update()
-        self.result.setText(f"⚠ {describe_error(exc)}")
+        self.result_label.setText(f"⚠ {describe_error(exc)}")

@@ -9,8 +9,10 @@ monkeypatched function is the one they call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox, QPushButton, QWidget
 
 #: Answers of :func:`ask`.
 YES, NO, CANCEL = "yes", "no", "cancel"
@@ -31,27 +33,30 @@ def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
     box.setObjectName("messageBox")
     if details:
         box.setInformativeText(details)
-    box.setAttribute(box.WidgetAttribute.WA_DeleteOnClose)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return box
 
 
 def ask(parent: QWidget | None, title: str, text: str, answers: Sequence[str],
-        callback: Callable[[str], None], *, details: str | None = None,
+        callback: Callable[[str], Any], *, details: str | None = None,
         labels: dict[str, str] | None = None) -> QMessageBox:
     """Ask a question; ``callback(answer)`` gets one of ``answers`` (closing the box = the last)."""
     box = _box(parent, QMessageBox.Icon.Question, title, text, details)
-    by_button = {}
+    by_button: dict[QAbstractButton, str] = {}
+    first: QPushButton | None = None
     for answer in answers:
         button = box.addButton(_BUTTONS[answer])
         if labels and answer in labels:
             button.setText(labels[answer])
         by_button[button] = answer
-    box.setDefaultButton(next(iter(by_button)))
+        first = first or button
+    if first is not None:
+        box.setDefaultButton(first)
     fallback = answers[-1]
 
     def done(_: int) -> None:
         clicked = box.clickedButton()
-        callback(by_button.get(clicked, fallback))
+        callback(by_button.get(clicked, fallback) if clicked is not None else fallback)
 
     box.finished.connect(done)
     box.open()
@@ -74,7 +79,7 @@ def show_info(parent: QWidget | None, title: str, text: str) -> QMessageBox:
 
 
 def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: str,
-                 accept: QFileDialog.AcceptMode, callback: Callable[[str | None], None],
+                 accept: QFileDialog.AcceptMode, callback: Callable[[str | None], Any],
                  default_suffix: str | None = None) -> QFileDialog:
     dialog = QFileDialog(parent, caption, directory, filters)
     dialog.setAcceptMode(accept)
@@ -82,7 +87,7 @@ def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: 
                        else QFileDialog.FileMode.AnyFile)
     if default_suffix:
         dialog.setDefaultSuffix(default_suffix)
-    dialog.setAttribute(dialog.WidgetAttribute.WA_DeleteOnClose)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def done(result: int) -> None:
         files = dialog.selectedFiles()
@@ -93,13 +98,13 @@ def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: 
     return dialog
 
 
-def open_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], None],
+def open_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], Any],
               directory: str = "") -> QFileDialog:
     """Choose an existing file; ``callback(path)`` or ``callback(None)`` when cancelled."""
     return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptOpen, callback)
 
 
-def save_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], None],
+def save_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], Any],
               directory: str = "", default_suffix: str | None = None) -> QFileDialog:
     """Choose where to save; ``callback(path)`` or ``callback(None)`` when cancelled."""
     return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptSave, callback,

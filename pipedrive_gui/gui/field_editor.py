@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, QSize, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -104,6 +104,9 @@ def classify(field: FieldDef, value: Any) -> str:
 def _no_wheel(combo: QComboBox) -> QComboBox:
     # A combo inside a scrolling form must not change value when the user scrolls past it.
     combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    # Size by a short minimum, not by the longest entry, so the form fits narrow windows.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(10)
     combo.wheelEvent = lambda event: event.ignore()  # type: ignore[method-assign]
     return combo
 
@@ -127,8 +130,6 @@ class StaticEditor(QWidget):
         if field.choices or field.dynamic:
             self.combo = _no_wheel(QComboBox())
             self.combo.setAccessibleName(field.label)
-            self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            self.combo.setMinimumContentsLength(18)
             self.combo.currentIndexChanged.connect(lambda _: self.edited.emit())
             layout.addWidget(self.combo, 1)
             self.refresh_choices(UNSET)
@@ -450,8 +451,6 @@ class CustomFieldsEditor(QWidget):
         line.setContentsMargins(0, 0, 0, 0)
         combo = _no_wheel(QComboBox())
         combo.setAccessibleName("Custom field")
-        combo.setMinimumContentsLength(14)
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self._fill(combo, key)
         pseudo = FieldDef(key or "custom", "Custom field value", "", "string")
         editor = FieldValueEditor(pseudo, self.ctx, allow_custom=False)
@@ -500,6 +499,18 @@ class CustomFieldsEditor(QWidget):
         return out
 
 
+class _CurrentPageStack(QStackedWidget):
+    """A stack as tall as the page it shows (QStackedWidget alone takes its tallest page's size)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        w = self.currentWidget()
+        return w.sizeHint() if w is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        w = self.currentWidget()
+        return w.minimumSizeHint() if w is not None else super().minimumSizeHint()
+
+
 class FieldValueEditor(QWidget):
     """Mode chooser + the editor for that mode, for one field."""
 
@@ -516,7 +527,8 @@ class FieldValueEditor(QWidget):
             modes = [MODE_UNSET, MODE_CUSTOM, MODE_PATH, MODE_ADVANCED]
         for m in modes:
             self.mode.addItem(MODE_LABELS[m], m)
-        self.stack = QStackedWidget()
+        self.stack = _CurrentPageStack()
+        self.stack.currentChanged.connect(lambda _: self.stack.updateGeometry())
         self.editors: dict[str, Any] = {MODE_UNSET: QLabel("Not sent to Pipedrive")}
         self.editors[MODE_PATH] = PathEditor(field, ctx)
         if MODE_STATIC in modes:
@@ -532,7 +544,7 @@ class FieldValueEditor(QWidget):
         self.mode.currentIndexChanged.connect(self._mode_changed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.mode)
+        layout.addWidget(self.mode, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.stack, 1)
         self._value: Any = UNSET
 

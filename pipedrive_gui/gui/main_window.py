@@ -185,8 +185,8 @@ class MainWindow(QMainWindow):
         self._action(e, "&Duplicate mapping", self.mapping_list.duplicate, "Ctrl+D")
         self._action(e, "Re&name mapping", self.mapping_list.rename, "F2")
         self._action(e, "De&lete mapping", self.mapping_list.delete, "Ctrl+Delete")
-        self._action(e, "Move mapping &up", lambda: self.mapping_list.move(-1), "Ctrl+Shift+Up")
-        self._action(e, "Move mapping do&wn", lambda: self.mapping_list.move(1), "Ctrl+Shift+Down")
+        self._action(e, "Move mapping &up", lambda: self.mapping_list.move_selected(-1), "Ctrl+Shift+Up")
+        self._action(e, "Move mapping do&wn", lambda: self.mapping_list.move_selected(1), "Ctrl+Shift+Down")
         self._action(e, "&Pretty-print sample event", self.event_editor.pretty_print, "Ctrl+Shift+F")
 
         p = bar.addMenu("&Pipedrive")
@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
         return True
 
-    def maybe_discard(self, then: Callable[[], None]) -> None:
+    def maybe_discard(self, then: Callable[[], Any]) -> None:
         """Run ``then`` once unsaved changes are saved or the user agrees to lose them."""
         if not self.doc.dirty:
             then()
@@ -289,13 +289,13 @@ class MainWindow(QMainWindow):
 
         self.maybe_discard(lambda: dialogs.open_file(self, "Open project", PROJECT_FILTER, chosen))
 
-    def save(self, after: Callable[[], None] | None = None) -> None:
+    def save(self, after: Callable[[], Any] | None = None) -> None:
         if self.doc.path is None:
             self.save_as(after)
             return
         self._write(self.doc.path, after)
 
-    def save_as(self, after: Callable[[], None] | None = None) -> None:
+    def save_as(self, after: Callable[[], Any] | None = None) -> None:
         def chosen(path: str | None) -> None:
             if path:
                 if not path.endswith(".json"):
@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         suggested = str(self.doc.path or Path.home() / f"{self.doc.project.name}{FILE_SUFFIX}")
         dialogs.save_file(self, "Save project as", PROJECT_FILTER, chosen, suggested, "json")
 
-    def _write(self, path: Path, after: Callable[[], None] | None) -> None:
+    def _write(self, path: Path, after: Callable[[], Any] | None) -> None:
         try:
             save_project(self.doc.project, path)
         except (ProjectFileError, OSError) as exc:
@@ -321,7 +321,7 @@ class MainWindow(QMainWindow):
             after()
 
     def _recent(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
+        value: Any = self.settings.value("recent_files", [])
         if isinstance(value, str):
             value = [value]
         return [str(v) for v in (value or [])]
@@ -409,7 +409,7 @@ class MainWindow(QMainWindow):
         def answered(answer: str) -> None:
             if answer == dialogs.YES:
                 self.runner.spawn(self.connection.log_out(), name="connect", latest_wins=True,
-                                  on_done=lambda _: self.show_connection_dialog())
+                                  on_done=lambda _: (self.show_connection_dialog(), None)[1])
 
         dialogs.ask(self, "Log out", f"Disconnect from {self.connection.account_text} and forget its API "
                     "token on this computer?", [dialogs.YES, dialogs.CANCEL], answered)

@@ -49,6 +49,8 @@ class MappingEditor(QScrollArea):
         self.name.setAccessibleName("Mapping name")
         self.name.textEdited.connect(self._name_edited)
         self.action = QComboBox()
+        self.action.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.action.setMinimumContentsLength(12)
         self.action.setAccessibleName("Action")
         for a in ACTIONS.values():
             self.action.addItem(a.title, a.slug)
@@ -119,8 +121,9 @@ class MappingEditor(QScrollArea):
             editor.deleteLater()
         while self.fields_grid.count():
             item = self.fields_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.field_editors = {}
         action = ACTIONS.get(slug)
         if action is None:

@@ -129,8 +129,8 @@ class MappingListPanel(QWidget):
         self.duplicate_button = button("Duplicate", "Make a copy of the selected mapping", self.duplicate)
         self.rename_button = button("Rename", "Rename the selected mapping (F2)", self.rename)
         self.delete_button = button("Delete", "Delete the selected mapping (can be undone)", self.delete)
-        self.up_button = button("Move up", "Move the selected mapping up", lambda: self.move(-1))
-        self.down_button = button("Move down", "Move the selected mapping down", lambda: self.move(1))
+        self.up_button = button("Move up", "Move the selected mapping up", lambda: self.move_selected(-1))
+        self.down_button = button("Move down", "Move the selected mapping down", lambda: self.move_selected(1))
 
         row1 = QHBoxLayout()
         row1.addWidget(title)
@@ -234,7 +234,7 @@ class MappingListPanel(QWidget):
     def delete(self) -> None:
         self.doc.remove_mapping(self._selected)
 
-    def move(self, delta: int) -> None:
+    def move_selected(self, delta: int) -> None:
         self.doc.move_mapping(self._selected, delta)
 
 

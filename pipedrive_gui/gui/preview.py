@@ -49,7 +49,9 @@ class PreviewComputer:
 
     def action(self, mapping: Mapping) -> CompiledAction:
         key = (mapping.action, json.dumps(mapping.settings, sort_keys=True, default=str))
-        return self._cached(self._actions, key, lambda: compile_action(mapping.action, mapping.settings))
+        action: CompiledAction = self._cached(self._actions, key,
+                                              lambda: compile_action(mapping.action, mapping.settings))
+        return action
 
     def trigger(self, text: str) -> Trigger | FqlSyntaxError:
         def make() -> Trigger | FqlSyntaxError:
@@ -58,7 +60,8 @@ class PreviewComputer:
             except FqlSyntaxError as exc:
                 return exc
 
-        return self._cached(self._triggers, text, make)
+        trigger: Trigger | FqlSyntaxError = self._cached(self._triggers, text, make)
+        return trigger
 
     def trigger_state(self, mapping: Mapping, event: dict[str, Any]) -> tuple[bool, str, list[str]]:
         if not mapping.enabled:

@@ -219,7 +219,7 @@ class PreviewPanel(QWidget):
         engine = self.connection.engine(self.doc.project.destination)
         result = await self.computer.compute(mapping, event, engine)
         self.result = result
-        self.render(result, event_error)
+        self.show_result(result, event_error)
         return result
 
     def _render_empty(self, text: str) -> None:
@@ -231,7 +231,7 @@ class PreviewPanel(QWidget):
         self._update_buttons()
         self.refreshed.emit()
 
-    def render(self, r: PreviewResult, event_error: str | None = None) -> None:
+    def show_result(self, r: PreviewResult, event_error: str | None = None) -> None:
         if r.error:
             self._render_empty(r.error)
             return
@@ -278,7 +278,7 @@ class PreviewPanel(QWidget):
             tip = ""
         for b in (self.check_button, self.send_button):
             b.setStatusTip(tip)
-        if tip and not self.last_run:
+        if not self.last_run and not busy:
             self.outcome.setText(tip)
 
     # -- Pipedrive --------------------------------------------------------------------------------

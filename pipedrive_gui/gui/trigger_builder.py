@@ -47,19 +47,25 @@ _NAME_HINTS = {
 }
 
 
+def _compact(combo: QComboBox, chars: int = 8) -> QComboBox:
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    return combo
+
+
 class ConditionRow:
     """The widgets of one condition (kept in the builder's grid)."""
 
     def __init__(self, builder: TriggerBuilder, condition: Condition) -> None:
-        self.kind = QComboBox()
+        self.kind = _compact(QComboBox(), 10)
         for kind, label in KIND_LABELS.items():
             self.kind.addItem(label, kind)
         self.kind.setAccessibleName("Condition field")
         self.name = QLineEdit()
         self.name.setAccessibleName("Field name")
-        self.operator = QComboBox()
+        self.operator = _compact(QComboBox(), 6)
         self.operator.setAccessibleName("Operator")
-        self.value = QComboBox()
+        self.value = _compact(QComboBox(), 8)
         self.value.setEditable(True)
         self.value.setAccessibleName("Value")
         self.value.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -145,7 +151,7 @@ class TriggerBuilder(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.match = QComboBox()
+        self.match = _compact(QComboBox(), 12)
         self.match.addItem("all of these conditions are true", MATCH_ALL)
         self.match.addItem("any of these conditions is true", MATCH_ANY)
         self.match.setAccessibleName("Match")

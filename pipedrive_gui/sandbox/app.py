@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pipedrive_gui.sandbox.errors import ERROR_INFO, SandboxHTTPError, api_error, unauthorized, v1_error
+from pipedrive_gui.sandbox.errors import ERROR_INFO, SandboxHTTPError, api_error, unauthorized
 from pipedrive_gui.sandbox.faults import FaultRule, FaultSettings, FaultSpecError, parse_fault_spec
 from pipedrive_gui.sandbox.handlers import BODY_KEY, FAULTS_KEY, STATE_KEY, add_routes
 from pipedrive_gui.sandbox.ratelimit import RateLimiter, token_cost
@@ -238,11 +238,16 @@ async def _delete_requests(request: web.Request) -> web.Response:
     return _json_response(200, [])
 
 
-async def _reset(request: web.Request) -> web.Response:
-    state = request.app[STATE_KEY]
-    state.store = new_store(request.app[SEED_KEY], request.app[CLOCK_KEY])
+def reset_app(app: web.Application) -> None:
+    """Back to a fresh copy of the seed: records, request log and token budget (faults stay)."""
+    state = app[STATE_KEY]
+    state.store = new_store(app[SEED_KEY], app[CLOCK_KEY])
     state.clear_requests()
     state.limiter = RateLimiter()
+
+
+async def _reset(request: web.Request) -> web.Response:
+    reset_app(request.app)
     return _json_response(200, {"ok": True})
 
 
@@ -280,4 +285,4 @@ def create_app(
     return app
 
 
-__all__ = ["create_app", "v1_error"]
+__all__ = ["create_app", "reset_app"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pipedrive_gui.sandbox.app import create_app
+from pipedrive_gui.sandbox.app import create_app, reset_app
 from pipedrive_gui.sandbox.faults import FaultRule, FaultSettings
 from pipedrive_gui.sandbox.handlers import FAULTS_KEY, STATE_KEY
 from pipedrive_gui.sandbox.state import SandboxState
@@ -37,6 +37,10 @@ class RunningSandbox:
     @property
     def state(self) -> SandboxState:
         return self.app[STATE_KEY]
+
+    def reset(self) -> None:
+        """Back to a fresh copy of the seed (records, request log, token budget); faults stay."""
+        reset_app(self.app)
 
     @property
     def running(self) -> bool:

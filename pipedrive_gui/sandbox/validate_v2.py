@@ -19,7 +19,7 @@ from typing import Any
 
 from pipedrive_gui.sandbox import checks
 from pipedrive_gui.sandbox.catalog import FieldDef
-from pipedrive_gui.sandbox.errors import SandboxHTTPError, v2_error, validation_failed
+from pipedrive_gui.sandbox.errors import v2_error, validation_failed
 from pipedrive_gui.sandbox.store import SandboxStore
 
 VISIBLE_TO = (1, 3, 5, 7)
@@ -443,4 +443,4 @@ def _unknown_hint(entity: str, key: str, creating: bool) -> str:
     return f"is not an allowed property ({hint})" if hint else "is not an allowed property"
 
 
-__all__ = ["SandboxHTTPError", "validate_v2_body", "check_custom_value", "Ctx", "exists", "REF_MESSAGES"]
+__all__ = ["validate_v2_body", "check_custom_value", "Ctx", "exists", "REF_MESSAGES"]

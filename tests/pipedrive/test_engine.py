@@ -12,6 +12,7 @@ import pytest
 from pipedrive_gui.core.project import DestinationDefaults
 from pipedrive_gui.pipedrive.client import PipedriveClient
 from pipedrive_gui.pipedrive.engine import UpsertEngine
+from pipedrive_gui.pipedrive.lookup_cache import LookupCache
 from pipedrive_gui.pipedrive.pacing import Pacer
 from tests.pipedrive.test_planner import CATALOG, PLAN, SEG_GROUP, SEG_USER
 
@@ -246,3 +247,40 @@ async def test_unknown_mode_and_action():
         await engine.run("createUpdatePerson", PERSON, "later")
     result = await engine.run("createUpdateWidget", {}, "plan")
     assert result.outcome == "fail" and "not one of the Pipedrive actions" in result.message
+
+
+# -- the lookup cache ----------------------------------------------------------------------------
+
+def test_cache_normalises_like_the_search_and_expires():
+    now = [0.0]
+    cache = LookupCache(ttl=60, clock=lambda: now[0])
+    cache.remember("person", "email", "Ann@Example.com", 5, "Ann")
+    cache.remember("person", SEG_USER, "User-1", 6)
+    assert cache.get("person", "email", "ann@example.COM").record_id == 5  # email search ignores case
+    assert cache.get("person", SEG_USER, "user-1") is None  # itemSearch/field does not
+    assert cache.get("person", "id", "5").record_id == 5  # knowing the id answers a lookup by id
+    now[0] = 61
+    assert cache.get("person", "email", "ann@example.com") is None
+    assert cache.stats.hits == 2 and cache.stats.misses == 2
+
+
+def test_cache_forget_id_drops_every_key_of_a_record():
+    cache = LookupCache()
+    cache.remember("person", "email", "a@x.com", 5)
+    cache.remember("person", SEG_USER, "u-5", 5)
+    cache.remember("organization", SEG_GROUP, "g", 5)
+    cache.forget_id("person", 5)
+    assert cache.get("person", "email", "a@x.com") is None and cache.get("person", SEG_USER, "u-5") is None
+    assert cache.get("organization", SEG_GROUP, "g").record_id == 5
+
+
+async def test_bare_amount_for_money_field_takes_company_currency(fake_and_engine):
+    fake, engine = fake_and_engine
+    payload = dict(PERSON, custom_fields={"Lifetime value": "99.5"})
+    engine.default_currency = "EUR"
+    result = await engine.run("createUpdatePerson", payload, "send")
+    assert fake.records["persons"][result.record_id]["custom_fields"]["1924676a305ba82f358ceb58630f9b5c4ef91f3e"] == {
+        "value": 99.5, "currency": "EUR"}
+    engine.default_currency = None
+    result = await engine.run("createUpdatePerson", payload, "dry_run")
+    assert result.message.startswith("Would fail: Lifetime value: '99.5' is not a money amount with a currency")

@@ -6,7 +6,11 @@ API reference (§6, §7): keys allowed for that endpoint, JSON types, formats.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
+import sys
 import uuid
 from typing import Any
 
@@ -17,6 +21,7 @@ from pipedrive_gui.pipedrive.client import PipedriveClient
 from pipedrive_gui.pipedrive.engine import UpsertEngine
 from pipedrive_gui.pipedrive.fields import fetch_catalog
 from pipedrive_gui.pipedrive.pacing import Pacer
+from pipedrive_gui.resources import resource_path
 from pipedrive_gui.sandbox import start_sandbox
 from tests.pipedrive.test_planner import INTERESTS, LTV, PLAN, SCORE, SEG_DEAL, SEG_GROUP, SEG_USER
 
@@ -423,3 +428,55 @@ async def test_lite_burst_limits_are_respected(sandbox, catalog):
             assert result.outcome in ("create", "update"), result.message
     assert not [r for r in sandbox.state.requests if r.status == 429]
     assert len(sandbox.state.requests) == 12 + 4  # 4 first-time searches, then cached ids
+
+
+# -- the CLI -------------------------------------------------------------------------------------
+
+async def _cli(sandbox, tmp_path, *args: str) -> tuple[int, str, str]:
+    env = dict(os.environ, PIPEDRIVE_API_TOKEN=sandbox.token, PIPEDRIVE_DOMAIN="sandbox")
+    env.pop("PIPEDRIVE_BASE_URL", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--base-url", sandbox.base_url,
+        "send", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_cli_send_runs_every_triggered_mapping(sandbox, tmp_path):
+    demo = str(resource_path("demo", "demo.pipedrive-map.json"))
+    code, out, err = await _cli(sandbox, tmp_path, "--dry-run", demo, "Acme Robotics (group)")
+    assert code == 0, err
+    assert "Would create organization 'Acme Robotics'" in out
+    assert not sandbox.state.requests_to("POST", "*")
+    code, out, err = await _cli(sandbox, tmp_path, "--json", demo, "Acme Robotics (group)")
+    assert code == 0, err
+    (result,) = json.loads(out)["results"]
+    assert result["outcome"] == "create" and result["link"].startswith(f"{sandbox.base_url}/organization/")
+    assert sandbox.token not in out + err
+    code, out, err = await _cli(sandbox, tmp_path, "--json", demo, "Pricing page view (page)")
+    assert code == 0 and json.loads(out)["results"] == []
+    event = tmp_path / "bad.json"
+    event.write_text(json.dumps({"type": "identify", "userId": "user-77", "traits": {"name": "Q", "plan": "Gold"}}))
+    code, out, err = await _cli(sandbox, tmp_path, demo, str(event))
+    assert code == 1
+    assert "Plan: 'Gold' is not one of Free, Pro, Enterprise" in out
+
+
+async def test_stale_cached_association_is_checked_again(sandbox, engine, client):
+    person_id, org_id = await _person_and_org(engine)
+    await client.request("DELETE", f"/api/v2/persons/{person_id}")  # merged away in Pipedrive meanwhile
+    result = await engine.run("createUpdateDeal", DEAL_EVENT, "send")
+    assert result.outcome == "create", result.message
+    deal = sandbox.state.get("deal", result.record_id)
+    assert deal["org_id"] == org_id and deal.get("person_id") is None
+    assert [r.status for r in sandbox.state.requests_to("POST", "/api/v2/deals")] == [400, 200]
+    assert any("No person where Segment user ID = user-8001 was found" in w for w in result.warnings)
+
+
+async def test_search_index_lag_does_not_duplicate_our_own_creates(sandbox, engine):
+    sandbox.faults.search_lag_s = 30  # search does not see new records for 30 s
+    for name in ("Lag One", "Lag Two", "Lag Three"):
+        result = await engine.run("createUpdatePerson", {"match_value": "user-lag", "name": name}, "send")
+        assert result.outcome in ("create", "update")
+    assert len(sandbox.state.find("person", **{SEG_USER: "user-lag"})) == 1
+    assert sandbox.state.find("person", **{SEG_USER: "user-lag"})[0]["name"] == "Lag Three"

@@ -180,6 +180,9 @@ async def test_control_plane_reset_and_request_log(sandbox: RunningSandbox, clie
     assert [e["path"] for e in log] == ["/api/v2/organizations"] and all("x-api-token" not in e["headers"] for e in log)
     assert (await client.post("/__sandbox/reset")).json() == {"ok": True}
     assert not sandbox.state.find("organization", name="Temp Org") and sandbox.state.requests == []
+    await client.post("/api/v2/organizations", json={"name": "Temp Org"})
+    sandbox.reset()
+    assert not sandbox.state.find("organization", name="Temp Org") and sandbox.state.requests == []
     async with httpx.AsyncClient() as anonymous:  # the control plane needs no token
         assert (await anonymous.get(f"{sandbox.base_url}/__sandbox/health")).json() == {"ok": True}
 

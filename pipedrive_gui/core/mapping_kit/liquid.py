@@ -197,7 +197,9 @@ def _translate(source: _Source, exc: Exception) -> MappingKitError:
                 start = _tag_start(text, index)
                 return MappingKitError(f'tag "{name}" not found, {source.position(start)}')
             if message.startswith("expected '}}'") and text.startswith("{{", index):
-                return MappingKitError(f"output {source.snapshot(index)} not closed, {source.position(index)}")
+                return MappingKitError(
+                    f"output {source.snapshot(index)} not closed, {source.position(index)}"
+                )
             if message.startswith("expected '%}'"):
                 start = _tag_start(text, index)
                 return MappingKitError(f"tag {source.snapshot(start)} not closed, {source.position(start)}")

@@ -19,8 +19,8 @@ from liquid import Undefined
 
 from pipedrive_gui.core.jsvalues import (
     UNDEFINED,
-    join_utf16,
     get_property,
+    join_utf16,
     js_to_json,
     js_to_string,
     js_trim,
@@ -471,7 +471,9 @@ def _slugify(value: Any, *args: Any) -> str:
         else:
             keep = "._~!$&'()+,;=@" if mode == "pretty" else ""
             chars = [
-                ch if unicodedata.category(ch)[0] in "ML" or unicodedata.category(ch) == "Nd" or ch in keep else "-"
+                ch
+                if unicodedata.category(ch)[0] in "ML" or unicodedata.category(ch) == "Nd" or ch in keep
+                else "-"
                 for ch in text
             ]
             text = re.sub("-+", "-", "".join(chars))
@@ -494,7 +496,9 @@ def _to_array(value: Any) -> list[Any]:
 def _join(value: Any, *args: Any) -> str:
     separator = _arg(args, 0)
     sep = " " if separator is None or separator is UNDEFINED else stringify(separator)
-    return sep.join("" if v is None or v is UNDEFINED else js_to_string(value_of(v)) for v in _to_array(value))
+    return sep.join(
+        "" if v is None or v is UNDEFINED else js_to_string(value_of(v)) for v in _to_array(value)
+    )
 
 
 def _first(value: Any, *_args: Any) -> Any:
@@ -676,9 +680,9 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "downcase": _string_filter(str.lower),
         "upcase": _string_filter(str.upper),
         "capitalize": _capitalize,
-        "remove": lambda v, *a: stringify(v).replace(stringify(_arg(a, 0)), "")
-        if stringify(_arg(a, 0))
-        else stringify(v),
+        "remove": lambda v, *a: (
+            stringify(v).replace(stringify(_arg(a, 0)), "") if stringify(_arg(a, 0)) else stringify(v)
+        ),
         "remove_first": lambda v, *a: stringify(v).replace(stringify(_arg(a, 0)), "", 1),
         "remove_last": lambda v, *a: _replace_last(v, _arg(a, 0), ""),
         "replace": _replace,
@@ -689,9 +693,9 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "truncate": _truncate,
         "truncatewords": _truncatewords,
         "normalize_whitespace": _string_filter(lambda s: _SPACES_RE.sub(" ", s)),
-        "number_of_words": lambda v, *a: len(_SPACES_RE.split(js_trim(stringify(v))))
-        if js_trim(stringify(v))
-        else 0,
+        "number_of_words": lambda v, *a: (
+            len(_SPACES_RE.split(js_trim(stringify(v)))) if js_trim(stringify(v)) else 0
+        ),
         "slice": _slice,
         "escape": _escape,
         "xml_escape": _escape,

@@ -159,7 +159,7 @@ def js_contains(left: Any, right: Any) -> bool:
 _ORIGINAL_EQ = _logical._eq
 
 
-def _lt(_token: Any, left: Any, right: Any) -> bool:
+def _lt(token: Any, left: Any, right: Any) -> bool:
     return js_less_than(left, right)
 
 
@@ -167,7 +167,7 @@ def _le(left: Any, right: Any) -> bool:
     return js_less_or_equal(left, right)
 
 
-def _contains(_token: Any, left: Any, right: Any) -> bool:
+def _contains(token: Any, left: Any, right: Any) -> bool:
     return js_contains(left, right)
 
 

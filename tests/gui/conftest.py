@@ -1,0 +1,153 @@
+"""GUI test fixtures: an offscreen QApplication with a qasync loop, the app's services with an
+in-memory keyring and a temp data dir, a sandbox, and a recorder that replaces gui/dialogs.py so no
+dialog ever blocks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6")
+qasync = pytest.importorskip("qasync")
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Any:
+    lp = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(lp)
+    yield lp
+    try:
+        pending = [t for t in asyncio.all_tasks(lp) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            lp.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    finally:
+        lp.close()
+        asyncio.set_event_loop(None)
+
+
+class Runner:
+    """Drive the qasync loop from a synchronous test."""
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+
+    def __call__(self, coro: Coroutine[Any, Any, Any], timeout: float = 15.0) -> Any:
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    def until(self, condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> None:
+        async def poll() -> None:
+            while not condition():
+                await asyncio.sleep(0.02)
+
+        try:
+            self(poll(), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"timed out waiting for {what or condition}") from None
+
+    def sleep(self, seconds: float) -> None:
+        self(asyncio.sleep(seconds), seconds + 5)
+
+
+@pytest.fixture
+def run(loop: Any) -> Runner:
+    return Runner(loop)
+
+
+@dataclass
+class DialogRecorder:
+    """Every dialog the app asked for; ``answers`` says what the 'user' clicks / chooses."""
+
+    asked: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    infos: list[tuple[str, str]] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    files: list[str | None] = field(default_factory=list)
+
+    def ask(self, parent: Any, title: str, text: str, answers: Any, callback: Any, **kw: Any) -> None:
+        self.asked.append((title, text))
+        callback(self.answers.pop(0) if self.answers else answers[-1])
+
+    def show_error(self, parent: Any, title: str, text: str, details: str | None = None) -> None:
+        self.errors.append((title, text + ("\n" + details if details else "")))
+
+    def show_info(self, parent: Any, title: str, text: str) -> None:
+        self.infos.append((title, text))
+
+    def open_file(self, parent: Any, caption: str, filters: str, callback: Any, directory: str = "") -> None:
+        callback(self.files.pop(0) if self.files else None)
+
+    def save_file(self, parent: Any, caption: str, filters: str, callback: Any, directory: str = "",
+                  default_suffix: str | None = None) -> None:
+        callback(self.files.pop(0) if self.files else None)
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
+    from pipedrive_gui.gui import dialogs as module
+
+    rec = DialogRecorder()
+    for name in ("ask", "show_error", "show_info", "open_file", "save_file"):
+        monkeypatch.setattr(module, name, getattr(rec, name))
+    return rec
+
+
+@pytest.fixture
+def memory_store() -> Any:
+    from pipedrive_gui.credentials import CredentialStore, MemoryKeyring
+
+    return CredentialStore(backend=MemoryKeyring(), env={})
+
+
+@pytest.fixture
+def gui_args(data_dir: Any) -> argparse.Namespace:
+    return argparse.Namespace(project=None, data_dir=str(data_dir), debug=False, base_url=None, demo=False,
+                              self_test=False, screenshot=None)
+
+
+@pytest.fixture
+def services(loop: Any, gui_args: argparse.Namespace, memory_store: Any) -> Any:
+    from pipedrive_gui.gui.app import build_services
+
+    s = build_services(gui_args, store=memory_store)
+    yield s
+    s.runner.cancel_all()
+    loop.run_until_complete(s.runner.wait_idle())
+    loop.run_until_complete(s.connection.close_connection())
+    s.autosaver.stop(clean_exit=False)
+
+
+@pytest.fixture
+def window(qtbot: Any, services: Any, dialogs: DialogRecorder) -> Any:
+    from pipedrive_gui.gui.app import build_window
+
+    w = build_window(services)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w._close_confirmed = True
+    if w.connection_dialog is not None:
+        w.connection_dialog.close()
+
+
+@pytest.fixture
+def demo_window(window: Any, services: Any, run: Runner) -> Any:
+    """The demo project connected to a fresh in-process sandbox, with its first preview shown."""
+    from pipedrive_gui.gui.app import demo_project
+
+    window.load(demo_project(), None)
+    run(services.connection.connect_sandbox())
+    settle(run, window)
+    return window
+
+
+def settle(run: Runner, window: Any) -> None:
+    """Wait for the debounced preview and every background task to finish."""
+    run.until(lambda: not window.preview.timer.isActive() and not window.runner.busy, what="idle")
+    run(window.runner.wait_idle())
