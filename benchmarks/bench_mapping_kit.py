@@ -70,6 +70,34 @@ def default_mappings() -> list[dict[str, Any]]:
     return [found[slug] for slug in SLUGS if slug in found]
 
 
+# Mappings a user might write on top of the defaults: every directive family once.
+RICH_MAPPINGS: list[dict[str, Any]] = [
+    {
+        "name": {"@template": "{{traits.first_name}} {{traits.last_name}}"},
+        "email": {"@case": {"operator": "lower", "value": {"@path": "$.traits.email"}}},
+        "phone": {"@replace": {"pattern": " ", "replacement": "", "value": {"@path": "$.traits.phone"}}},
+        "plan": {
+            "@if": {"exists": {"@path": "$.traits.plan"}, "then": {"@path": "$.traits.plan"}, "else": "free"}
+        },
+        "custom": {
+            "@merge": {"direction": "right", "objects": [{"@path": "$.traits"}, {"source": "segment"}]}
+        },
+    },
+    {
+        "title": {"@liquid": "{{ properties.title | default: event | upcase }}"},
+        "items": {
+            "@arrayPath": [
+                "$.properties.products",
+                {"sku": {"@path": "$.sku"}, "qty": {"@path": "$.quantity"}},
+            ]
+        },
+        "flat": {"@flatten": {"value": {"@path": "$.context"}, "separator": "."}},
+        "raw": {"@json": {"mode": "encode", "value": {"@path": "$.properties"}}},
+        "clean": {"@excludeWhenNull": {"@path": "$.traits"}},
+    },
+]
+
+
 def sample_events(corpus: bool = False) -> list[dict[str, Any]]:
     events_dir = ROOT / "resources" / "events"
     files = sorted(events_dir.glob("*.json")) if events_dir.is_dir() else []
@@ -150,10 +178,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="timed run per implementation")
     parser.add_argument("--corpus", action="store_true", help="also use resources/events/corpus.jsonl")
+    parser.add_argument(
+        "--rich", action="store_true", help="user-style mappings using every directive family"
+    )
     args = parser.parse_args()
-    mappings = default_mappings()
+    mappings = RICH_MAPPINGS if args.rich else default_mappings()
     events = sample_events(args.corpus)
-    print(f"{len(mappings)} default mappings x {len(events)} events, {args.seconds:.1f} s each side")
+    kind = "rich" if args.rich else "default"
+    print(f"{len(mappings)} {kind} mappings x {len(events)} events, {args.seconds:.1f} s each side")
     ours, ours_evals = bench_python(mappings, events, args.seconds)
     print(f"python compiled : {ours:12,.0f} events/s ({ours_evals:,.0f} mapping evaluations/s)")
     node = bench_node(mappings, events, args.seconds)

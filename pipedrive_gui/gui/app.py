@@ -83,13 +83,14 @@ async def start(window: Any, services: Services, args: argparse.Namespace, *, of
         window.load(demo_project(), None)
         runner.spawn(connection.connect_sandbox(), name="startup")
         return
+    # Look for unsaved work before anything is loaded (loading must not hide it).
+    recovery = find_recovery(services.paths.data) if offer_recovery and not headless else None
     if args.project:
         window.open_path(args.project)
     else:
         from pipedrive_gui.core.project import Project
 
         window.load(Project(), None)
-    recovery = find_recovery(services.paths.data) if offer_recovery and not headless else None
     if recovery is not None:
         window.offer_recovery(recovery)
 

@@ -71,11 +71,10 @@ class Autosaver(QObject):
         self.timer.timeout.connect(self.save_now)
         self.timer.start()
         self.last_error: str | None = None
-        doc.dirty_changed.connect(self._dirty_changed)
+        doc.saved.connect(self._saved)
 
-    def _dirty_changed(self, dirty: bool) -> None:
-        if not dirty:
-            discard_recovery(self.data_dir)
+    def _saved(self) -> None:
+        discard_recovery(self.data_dir)
 
     def save_now(self) -> bool:
         """Write the recovery copy if there is anything unsaved; True when written."""

@@ -11,6 +11,7 @@ Signals:
     samples_changed(): the project's saved sample events changed.
     path_changed(): the file the project is saved to changed.
     dirty_changed(bool): unsaved changes appeared / were saved.
+    saved(): the project was written to its file.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Document(QObject):
     samples_changed = Signal()
     path_changed = Signal()
     dirty_changed = Signal(bool)
+    saved = Signal()
 
     def __init__(self, project: Project | None = None, path: Path | None = None,
                  parent: QObject | None = None) -> None:
@@ -41,8 +43,11 @@ class Document(QObject):
         self.project = project or Project()
         self.path = path
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._force_dirty = False
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
 
     # -- state ------------------------------------------------------------------------------------
 
@@ -73,6 +78,7 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.path_changed.emit()
         self.dirty_changed.emit(False)
+        self.saved.emit()
 
     def mapping(self, mapping_id: str) -> Mapping | None:
         for m in self.project.mappings:

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QSize, Qt, Signal
-from PySide6.QtGui import QStandardItemModel
+from PySide6.QtCore import QDateTime, QSize, Qt, QTimeZone, Signal
+from PySide6.QtGui import QStandardItemModel, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -101,13 +101,21 @@ def classify(field: FieldDef, value: Any) -> str:
     return MODE_STATIC
 
 
+class _FormCombo(QComboBox):
+    """A combo inside a scrolling form: the wheel scrolls the form unless the combo has focus."""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
 def _no_wheel(combo: QComboBox) -> QComboBox:
-    # A combo inside a scrolling form must not change value when the user scrolls past it.
     combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     # Size by a short minimum, not by the longest entry, so the form fits narrow windows.
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(10)
-    combo.wheelEvent = lambda event: event.ignore()  # type: ignore[method-assign]
     return combo
 
 
@@ -128,7 +136,7 @@ class StaticEditor(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         if field.choices or field.dynamic:
-            self.combo = _no_wheel(QComboBox())
+            self.combo = _no_wheel(_FormCombo())
             self.combo.setAccessibleName(field.label)
             self.combo.currentIndexChanged.connect(lambda _: self.edited.emit())
             layout.addWidget(self.combo, 1)
@@ -141,7 +149,7 @@ class StaticEditor(QWidget):
             self.date = QDateTimeEdit()
             self.date.setCalendarPopup(True)
             self.date.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
-            self.date.setTimeSpec(Qt.TimeSpec.UTC)
+            self.date.setTimeZone(QTimeZone(QTimeZone.Initialization.UTC))
             self.date.dateTimeChanged.connect(lambda _: self.edited.emit())
             layout.addWidget(self.date, 1)
         else:
@@ -449,7 +457,7 @@ class CustomFieldsEditor(QWidget):
         holder = QWidget()
         line = QHBoxLayout(holder)
         line.setContentsMargins(0, 0, 0, 0)
-        combo = _no_wheel(QComboBox())
+        combo = _no_wheel(_FormCombo())
         combo.setAccessibleName("Custom field")
         self._fill(combo, key)
         pseudo = FieldDef(key or "custom", "Custom field value", "", "string")
@@ -520,7 +528,7 @@ class FieldValueEditor(QWidget):
         super().__init__()
         self.field = field
         self.ctx = ctx
-        self.mode = _no_wheel(QComboBox())
+        self.mode = _no_wheel(_FormCombo())
         self.mode.setAccessibleName(f"{field.label}: where the value comes from")
         modes = [MODE_UNSET, MODE_PATH, MODE_STATIC, MODE_TEMPLATE, MODE_ADVANCED]
         if allow_custom and field.key == "custom_fields" and field.type == "object":

@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self.doc.title}{' •' if self.doc.dirty else ''} — {APP_NAME}")
+        self.setWindowTitle(f"{self.doc.title}[*] — {APP_NAME}")
         self.setWindowModified(self.doc.dirty)
 
     # -- menus ------------------------------------------------------------------------------------

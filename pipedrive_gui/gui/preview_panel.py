@@ -161,7 +161,7 @@ class PreviewPanel(QWidget):
         self.outcome.setWordWrap(True)
         self.outcome.setTextFormat(Qt.TextFormat.RichText)
         self.outcome.setOpenExternalLinks(False)
-        self.outcome.linkActivated.connect(self.open_url)
+        self.outcome.linkActivated.connect(lambda url: self.open_url(url))
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
 
         payload_box = QGroupBox("Payload (exactly what Segment computes)")
@@ -324,7 +324,11 @@ class PreviewPanel(QWidget):
         self.calls.set_calls(result.calls)
         text = result.message
         if result.outcome == "fail":
-            text = f"{text}<br>Fix the field values or the sample event, then check again."
+            # A failure before any call is about the values; after one, the engine's message says
+            # what Pipedrive answered and what to do.
+            hint = "" if any(c.sent for c in result.calls) else \
+                "<br>Fix the field values or the sample event, then check again."
+            text = f"⚠ {text}{hint}"
         if result.link:
             text += f' — <a href="{result.link}">Open in Pipedrive</a>'
         self.outcome.setText(text)

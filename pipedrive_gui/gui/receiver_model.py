@@ -11,8 +11,9 @@ counted among events with ``seq <= anchor`` (the newest seq at the last refresh)
 arrived since are inserted above as rows 0..n-1 on the next refresh, and cached rows shift down by
 n, so scrolling and the selection stay put while a stream comes in.
 
-Reads go through the journal's public API (``query``, ``counts``, ``detail``, ``read``); the only
-raw SQL here is read-only (which mappings fired, ``PRAGMA data_version`` to notice changes).
+Pages come from the journal's public ``query``; the rest is read-only SQL run through its
+``read()`` (counts below the anchor, which mappings fired) and ``PRAGMA data_version`` on a private
+read-only connection to notice changes.
 """
 
 from __future__ import annotations
@@ -128,12 +129,18 @@ class JournalSource:
 
     async def snapshot(self, flt: EventFilter) -> tuple[int, int | None]:
         """How many events match, and the newest matching seq."""
-        page = await self.journal.query(flt.query(limit=1, count_total=True))
-        return int(page.total or 0), (page.rows[0].seq if page.rows else None)
+        where, params = filter_sql(flt)
+        sql = f"SELECT count(*), max(seq) FROM events {where}"
+        total, top = await self.journal.read(lambda conn: conn.execute(sql, params).fetchone())
+        return int(total or 0), (int(top) if top is not None else None)
 
     async def count_upto(self, flt: EventFilter, anchor: int) -> int:
-        page = await self.journal.query(flt.query(limit=1, before=anchor + 1, count_total=True))
-        return int(page.total or 0)
+        """How many matching events have ``seq <= anchor`` (the rows below the table's anchor)."""
+        where, params = filter_sql(flt)
+        where = (where + " AND " if where else "WHERE ") + "seq <= ?"
+        sql = f"SELECT count(*) FROM events {where}"
+        total = await self.journal.read(lambda conn: conn.execute(sql, [*params, anchor]).fetchone()[0])
+        return int(total or 0)
 
     async def page(self, flt: EventFilter, anchor: int, offset: int, limit: int) -> list[EventRow]:
         page = await self.journal.query(
@@ -142,6 +149,28 @@ class JournalSource:
         fired = await self.journal.read(lambda conn: _fired_for(conn, seqs)) if seqs else {}
         today = datetime.now().astimezone().strftime("%Y-%m-%d")
         return [_event_row(r, fired.get(r.seq, ""), today) for r in page.rows]
+
+
+def filter_sql(flt: EventFilter) -> tuple[str, list[Any]]:
+    """The WHERE clause of ``flt`` for counting (read-only SQL on the journal's ``events`` table).
+
+    The journal's own count ignores the ``before`` cursor, and the table must count the rows
+    below its anchor, so counts are ours; they mean exactly what ``Journal.query`` filters (a test
+    compares the two)."""
+    q = flt.query()
+    clauses: list[str] = []
+    params: list[Any] = []
+    if q.outcomes:
+        clauses.append(f"outcome IN ({','.join('?' * len(q.outcomes))})")
+        params.extend(q.outcomes)
+    if q.types:
+        clauses.append(f"type IN ({','.join('?' * len(q.types))})")
+        params.extend(q.types)
+    if q.text:
+        needle = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append("(message_id LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+        params.extend([needle] * 3)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def _fired_for(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, str]:

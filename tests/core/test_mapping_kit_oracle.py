@@ -98,6 +98,15 @@ PATHS = [
     "",
     "$.properties.nested.a",
 ]
+TIMESTAMPS: list[Any] = [
+    "2024-03-05T09:15:30.123Z",
+    "2024-12-31T23:59:59+02:00",
+    "2024-02-29",
+    "March 5, 2024",
+    1709630130,
+    "not a date",
+    None,
+]
 PATTERNS = ["a", "A", "o", "ö", ".", "$", " ", "é", "ss", "🍵", "l", "x"]
 LIQUID = [
     "{{ event }}",
@@ -143,6 +152,11 @@ LIQUID = [
     "{{ properties.list | compact | size }}",
     "{{ 'a,b,,' | split: ',' | size }}",
     "{% capture c %}{{ event }}!{% endcapture %}{{ c }}",
+    "{{ timestamp | date: '%Y-%m-%d' }}",
+    "{{ timestamp | date: '%d/%m/%Y %H:%M %Z' }}",
+    "{{ timestamp | date }}",
+    "{{ timestamp | date_to_xmlschema }}",
+    "{{ timestamp | date: '%s|%j|%U|%a %-d %b', 'Europe/Paris' }}",
 ]
 # A small grammar for @liquid templates: outputs with filter chains, if/else, assign.
 LIQUID_VARS = [
@@ -270,6 +284,8 @@ def random_event(rng: random.Random) -> dict[str, Any]:
     }
     if rng.random() < 0.7:
         event["userId"] = rng.choice(["u-1", "", None, 7])
+    if rng.random() < 0.5:
+        event["timestamp"] = rng.choice(TIMESTAMPS)
     for key in rng.sample(KEYS, rng.randint(0, 3)):
         event[key] = random_value(rng, 1)
     return event

@@ -132,8 +132,6 @@ def window(qtbot: Any, services: Any, dialogs: DialogRecorder) -> Any:
     w.show()
     yield w
     w._close_confirmed = True
-    if w.connection_dialog is not None:
-        w.connection_dialog.close()
 
 
 @pytest.fixture

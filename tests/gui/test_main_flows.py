@@ -9,10 +9,6 @@ from typing import Any
 from pipedrive_gui.gui.field_editor import MODE_ADVANCED, MODE_CUSTOM, MODE_PATH, CustomFieldsEditor
 from tests.gui.conftest import settle
 
-SANDBOX_CUSTOM = json.loads((Path(__file__).resolve().parents[2] / "resources/sandbox/custom_fields.json")
-                            .read_text(encoding="utf-8"))
-
-
 def _select(window: Any, name_part: str) -> Any:
     m = next(m for m in window.doc.project.mappings if name_part in m.name)
     window.mapping_list.select(m.id)
@@ -78,7 +74,6 @@ def test_new_mapping_from_preset_and_custom_match_field_by_label(demo_window: An
     editor = w.mapping_editor.field_editors["match_field"]
     editor.set_mode("static")
     combo = editor.editor().combo
-    person_custom = [f for f in SANDBOX_CUSTOM if f.get("entity", "person") == "person"] or SANDBOX_CUSTOM
     catalog = w.connection.catalog
     target = next(f for f in catalog.fields("person") if f.is_custom and f.searchable)
     index = next(i for i in range(combo.count()) if combo.itemText(i).startswith(target.label))
@@ -86,7 +81,6 @@ def test_new_mapping_from_preset_and_custom_match_field_by_label(demo_window: An
     settle(run, w)
     stored = w.doc.mapping(m.id).settings["match_field"]
     assert stored == target.key and len(stored) == 40
-    assert person_custom  # the sandbox seeds custom fields
     # Non-searchable fields are listed but disabled, with the reason.
     model = combo.model()
     disabled = [i for i in range(combo.count()) if not model.item(i).isEnabled()]
@@ -210,10 +204,14 @@ def test_mapping_list_rename_duplicate_delete_move_undo(demo_window: Any, run: A
     assert doc.mapping(copy_id).enabled is False
     w.mapping_list.delete()
     assert doc.mapping(copy_id) is None
-    for _ in range(5):
+    for _ in range(3):  # delete, disable, move
         doc.undo_stack.undo()
     assert [m.id for m in doc.project.mappings][:2] == [first.id, copy_id]
-    assert doc.mapping(copy_id).enabled and doc.mapping(copy_id).name.endswith("(copy)")
+    assert doc.mapping(copy_id).enabled and doc.mapping(copy_id).name == "Renamed copy"
+    doc.undo_stack.undo()
+    assert doc.mapping(copy_id).name.endswith("(copy)")
+    doc.undo_stack.undo()
+    assert doc.mapping(copy_id) is None
     for _ in range(5):
         doc.undo_stack.redo()
     assert doc.mapping(copy_id) is None

@@ -480,3 +480,16 @@ async def test_search_index_lag_does_not_duplicate_our_own_creates(sandbox, engi
         assert result.outcome in ("create", "update")
     assert len(sandbox.state.find("person", **{SEG_USER: "user-lag"})) == 1
     assert sandbox.state.find("person", **{SEG_USER: "user-lag"})[0]["name"] == "Lag Three"
+
+
+async def test_cli_plan_needs_no_network_or_credentials(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
+    demo = str(resource_path("demo", "demo.pipedrive-map.json"))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "send", "--plan", demo,
+        "Deal won (Deal Upserted)", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    text = out.decode()
+    assert "Will look up person where" in text and "PATCH /api/v2/deals/{id}" in text
+    assert "POST /api/v2/deals" in text and "[not sent]" in text

@@ -29,6 +29,8 @@ from pipedrive_gui.core.jsvalues import (
     utf16_units,
 )
 
+from .liquid_dates import DEFAULT_FORMAT, parse_date, strftime
+
 DISABLED_FILTERS: Final = (
     "array_to_sentence_string",
     "concat",
@@ -644,6 +646,39 @@ def _base64_decode(value: Any, *_args: Any) -> str:
         return ""
 
 
+def _date(value: Any, *args: Any) -> Any:
+    raw = value_of(value)
+    when = parse_date(raw, _arg(args, 1))
+    if when is None:
+        return raw
+    fmt = _arg(args, 0)
+    return strftime(when, DEFAULT_FORMAT if fmt is None or fmt is UNDEFINED else stringify(fmt))
+
+
+def _date_as(fmt: str) -> Callable[..., Any]:
+    def run(value: Any, *_args: Any) -> Any:
+        raw = value_of(value)
+        when = parse_date(raw)
+        return raw if when is None else strftime(when, fmt)
+
+    return run
+
+
+def _date_to_string(month: str) -> Callable[..., Any]:
+    def run(value: Any, *args: Any) -> Any:
+        raw = value_of(value)
+        when = parse_date(raw)
+        if when is None:
+            return raw
+        if _arg(args, 0) == "ordinal":
+            day = when.shown.day
+            us = _arg(args, 1) == "US"
+            return strftime(when, f"{month} {day}%q, %Y" if us else f"{day}%q {month} %Y")
+        return strftime(when, f"%d {month} %Y")
+
+    return run
+
+
 def _disabled(name: str) -> Callable[..., Any]:
     def run(*_args: Any, **_kwargs: Any) -> Any:
         raise FilterFailure(f'filter "{name}" is disabled')
@@ -733,6 +768,11 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "inspect": _json,
         "to_integer": lambda v, *a: js_number(v),
         "raw": lambda v, *a: v,
+        "date": _date,
+        "date_to_xmlschema": _date_as("%Y-%m-%dT%H:%M:%S%:z"),
+        "date_to_rfc822": _date_as("%a, %d %b %Y %H:%M:%S %z"),
+        "date_to_string": _date_to_string("%b"),
+        "date_to_long_string": _date_to_string("%B"),
     }
     for name in DISABLED_FILTERS:
         filters[name] = _disabled(name)

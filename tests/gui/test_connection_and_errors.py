@@ -1,0 +1,158 @@
+"""Connecting (and failing to), and bad input that must show the right message and lose nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.gui.conftest import settle
+
+
+@pytest.fixture
+def sandbox(run: Any) -> Any:
+    from pipedrive_gui.sandbox import start_sandbox
+
+    sb = run(start_sandbox("127.0.0.1", 0))
+    yield sb
+    run(sb.stop())
+
+
+@pytest.fixture
+def remote_window(window: Any, services: Any, sandbox: Any) -> Any:
+    """A window whose 'real Pipedrive' is a sandbox server at a loopback base URL."""
+    services.connection.base_url_override = sandbox.base_url
+    return window
+
+
+def test_connect_dialog_tests_saves_and_switches(remote_window: Any, run: Any, services: Any,
+                                                 memory_store: Any, dialogs: Any) -> None:
+    w = remote_window
+    assert "Not connected" in w.status.account.text()
+    dlg = w.show_connection_dialog()
+    from PySide6.QtWidgets import QLabel
+
+    assert any("Personal preferences &gt; API" in lbl.text() for lbl in dlg.findChildren(QLabel))
+    dlg.domain.setText("acme")
+    dlg.token.setText("my-real-token")
+    dlg._update()
+    dlg.test_button.click()
+    run.until(lambda: "Connected as" in dlg.result_label.text() or "⚠" in dlg.result_label.text())
+    assert "✔ Connected as" in dlg.result_label.text()
+    assert "Sandbox Co" in dlg.result_label.text()  # the company
+    assert memory_store.load() is None  # testing stores nothing
+    dlg.connect_button.click()
+    run.until(lambda: services.connection.connected and services.connection.catalog is not None)
+    settle(run, w)
+    creds = memory_store.load()
+    assert creds.domain == "acme" and creds.token == "my-real-token"
+    assert "127.0.0.1" in w.status.account.text() and "Sandy" in w.status.account.text()
+    assert "fetched" in w.status.catalog.text()
+    # Log out forgets the token and offers to connect again.
+    dialogs.answers.append("yes")
+    w.log_out()
+    run.until(lambda: not services.connection.connected)
+    settle(run, w)
+    assert memory_store.load() is None
+    assert "Not connected" in w.status.account.text()
+    # Switch to the sandbox.
+    w.show_connection_dialog().sandbox_button.click()
+    run.until(lambda: services.connection.is_sandbox and services.connection.catalog is not None)
+    assert "Offline sandbox" in w.status.account.text()
+
+
+def test_wrong_token_says_so_and_keeps_what_was_typed(remote_window: Any, run: Any, services: Any) -> None:
+    dlg = remote_window.show_connection_dialog()
+    dlg.domain.setText("acme")
+    dlg.token.setText("bad-token")
+    dlg._update()
+    dlg.connect_button.click()
+    run.until(lambda: "⚠" in dlg.result_label.text())
+    text = dlg.result_label.text().lower()
+    assert "token" in text
+    assert "bad-token" not in dlg.result_label.text()  # never echo the secret
+    assert dlg.token.text() == "bad-token" and dlg.domain.text() == "acme"
+    assert not services.connection.connected
+    assert dlg.isVisible()
+
+
+def test_sandbox_down_shows_what_to_do(remote_window: Any, run: Any, sandbox: Any, services: Any) -> None:
+    run(sandbox.stop())
+    dlg = remote_window.show_connection_dialog()
+    dlg.domain.setText("acme")
+    dlg.token.setText("some-token")
+    dlg._update()
+    dlg.test_button.click()
+    run.until(lambda: "⚠" in dlg.result_label.text(), timeout=30)
+    assert "try again" in dlg.result_label.text().lower() or "check" in dlg.result_label.text().lower()
+    assert dlg.token.text() == "some-token"
+
+
+def test_check_when_sandbox_went_away(demo_window: Any, run: Any, services: Any) -> None:
+    w = demo_window
+    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateOrganization")
+    w.mapping_list.select(m.id)
+    settle(run, w)
+    run(services.connection.sandbox.stop())
+    w.preview.check()
+    settle(run, w)
+    assert "⚠" in w.preview.outcome.text() and "Could not reach" in w.preview.outcome.text()
+    assert w.preview.check_button.isEnabled()  # the user can try again
+
+
+def test_broken_event_json_keeps_text_and_last_preview(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    settle(run, w)
+    good = w.preview.payload_view.toPlainText()
+    broken = w.event_editor.text.toPlainText().replace('"type"', '"type" "', 1)
+    w.event_editor.set_text(broken)
+    settle(run, w)
+    assert w.event_editor.text.toPlainText() == broken
+    assert "line 2" in w.event_editor.status.text() and "column" in w.event_editor.status.text()
+    assert "not valid JSON" in w.preview.trigger_indicator.text()
+    assert w.preview.payload_view.toPlainText() == good  # the last valid event is still previewed
+    assert not w.event_editor.pretty.isEnabled()
+
+
+def test_bad_fql_is_kept_and_explained(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    m = w.doc.project.mappings[1]
+    w.mapping_list.select(m.id)
+    settle(run, w)
+    tb = w.mapping_editor.trigger
+    bad = 'type = "group" and (event = '
+    tb.fql.setText(bad)
+    tb._fql_typed(bad)
+    settle(run, w)
+    assert w.doc.mapping(m.id).trigger == bad
+    assert "not valid FQL" in tb.note.text() and tb.note.isVisible()
+    assert "not valid FQL" in w.preview.trigger_indicator.text()
+    # Non-representable but valid FQL stays text with a note.
+    nested = 'type = "group" and (traits.plan = "pro" or traits.plan = "enterprise")'
+    tb.fql.setText(nested)
+    tb._fql_typed(nested)
+    settle(run, w)
+    assert w.doc.mapping(m.id).trigger == nested
+    assert not tb.representable and "cannot show" in tb.note.text()
+
+
+def test_missing_required_field_is_reported_per_field(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateOrganization")
+    w.mapping_list.select(m.id)
+    settle(run, w)
+    editor = w.mapping_editor.field_editors["match_value"]
+    editor.set_mode("unset")
+    settle(run, w)
+    assert "Match value" in w.preview.problems.text()
+    assert not w.preview.check_button.isEnabled()
+
+
+def test_open_broken_project_file_keeps_current(demo_window: Any, tmp_path: Any, dialogs: Any) -> None:
+    w = demo_window
+    bad = tmp_path / "broken.pipedrive-map.json"
+    bad.write_text('{"format": "pipedrive-map", "version": 1, "mappings": [', encoding="utf-8")
+    n = len(w.doc.project.mappings)
+    assert not w.open_path(bad)
+    assert dialogs.errors and "Could not open" in dialogs.errors[-1][0]
+    assert len(w.doc.project.mappings) == n
