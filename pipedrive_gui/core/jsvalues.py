@@ -273,23 +273,95 @@ def get_property(obj: Any, key: str) -> Any:
 _encode_basestring: Callable[[str], str] = json.encoder.encode_basestring
 
 
-def _quote(text: str) -> str:
-    quoted = _encode_basestring(text)
-    if _SURROGATE_RE.search(quoted):
-        quoted = _SURROGATE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
-    return quoted
+def _finish(text: str) -> str:
+    """Escape lone surrogates as JSON.stringify does (pairs stay characters).
+
+    Surrogates can only occur inside JSON strings, so one pass over the whole text
+    is enough.
+    """
+    if text.isascii() or not _SURROGATE_RE.search(text):
+        return text
+    return _LONE_SURROGATE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", join_utf16(text))
+
+
+_LONE_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
+
+
+_C_ENCODE: Final = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
+).encode
+
+
+_UNSAFE: Final = object()
+_DIGITS: Final = frozenset("0123456789")
+
+
+def _for_c_encoder(value: Any) -> Any:
+    """``value`` ready for Python's C JSON encoder, or ``_UNSAFE`` when it would differ.
+
+    The C encoder matches JSON.stringify except for undefined, integral floats (``5.0``),
+    exponent forms (``1e+16``, ``1e-05``), integers beyond 2**53 and index-like keys
+    (JS enumerates those first). Integral floats are swapped for ints (copying only
+    the containers on their path); anything else sends the caller to the slow path.
+    """
+    kind = type(value)
+    if kind is dict:
+        copy: dict[str, Any] | None = None
+        for key, item in value.items():
+            if key[:1] in _DIGITS and is_index_key(key):
+                return _UNSAFE
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool or item is None:
+                continue
+            if item_kind is int and -_SAFE_INT <= item <= _SAFE_INT:
+                continue
+            new = _for_c_encoder(item)
+            if new is _UNSAFE:
+                return _UNSAFE
+            if new is not item:
+                if copy is None:
+                    copy = dict(value)
+                copy[key] = new
+        return value if copy is None else copy
+    if kind is list:
+        items: list[Any] | None = None
+        for index, item in enumerate(value):
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool or item is None:
+                continue
+            if item_kind is int and -_SAFE_INT <= item <= _SAFE_INT:
+                continue
+            new = _for_c_encoder(item)
+            if new is _UNSAFE:
+                return _UNSAFE
+            if new is not item:
+                if items is None:
+                    items = list(value)
+                items[index] = new
+        return value if items is None else items
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        return value if -_SAFE_INT <= value <= _SAFE_INT else _UNSAFE
+    if kind is float and 1e-4 <= abs(value) < 1e16:
+        return int(value) if value.is_integer() else value
+    return _UNSAFE
 
 
 def js_to_json(value: Any, indent: str = "") -> str | None:
     """``JSON.stringify(value, null, indent)``; ``None`` when JS would give ``undefined``."""
     if value is UNDEFINED:
         return None
+    if not indent:
+        prepared = _for_c_encoder(value)
+        if prepared is not _UNSAFE:
+            return _finish(_C_ENCODE(prepared))  # fast path: the C encoder
     parts: list[str] = []
     if indent:
         _stringify_pretty(value, parts, indent, "\n")
     else:
         _stringify(value, parts)
-    return "".join(parts)
+    return _finish("".join(parts))
 
 
 def _stringify_pretty(value: Any, out: list[str], indent: str, newline: str) -> None:
@@ -307,7 +379,7 @@ def _stringify_pretty(value: Any, out: list[str], indent: str, newline: str) -> 
             item = value[key]
             if item is UNDEFINED:
                 continue
-            out.append(("" if first else ",") + inner + _quote(key) + ": ")
+            out.append(("" if first else ",") + inner + _encode_basestring(key) + ": ")
             first = False
             _stringify_pretty(item, out, indent, inner)
         out.append(newline + "}")
@@ -315,42 +387,58 @@ def _stringify_pretty(value: Any, out: list[str], indent: str, newline: str) -> 
         _stringify(value, out)
 
 
-def _stringify(value: Any, out: list[str]) -> None:
+def _scalar_json(value: Any) -> str:
+    """JSON text of a non-container value (type checks ordered by frequency)."""
+    kind = type(value)
+    if kind is str:
+        return _encode_basestring(value)
+    if kind is int:
+        return str(value) if -_SAFE_INT <= value <= _SAFE_INT else number_to_string(value)
+    if kind is float:
+        if value.is_integer() and -1e16 < value < 1e16:
+            return str(int(value))
+        return number_to_string(value) if math.isfinite(value) else "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None or value is UNDEFINED:
+        return "null"
     if isinstance(value, str):
-        out.append(_quote(value))
-    elif value is None or value is UNDEFINED:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(number_to_string(value))
-    elif isinstance(value, float):
-        out.append(number_to_string(value) if math.isfinite(value) else "null")
-    elif isinstance(value, list):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _stringify(item, out)
-        out.append("]")
-    elif isinstance(value, dict):
+        return _encode_basestring(str(value))
+    if isinstance(value, (int, float)):
+        return number_to_string(value) if math.isfinite(value) else "null"
+    raise TypeError(f"not a JSON-like value: {type(value).__name__}")
+
+
+def _stringify(value: Any, out: list[str]) -> None:
+    if isinstance(value, dict):
         out.append("{")
-        first = True
+        sep = ""
         for key in js_keys(value):
             item = value[key]
             if item is UNDEFINED:
                 continue
-            if not first:
-                out.append(",")
-            first = False
-            out.append(_quote(key))
-            out.append(":")
-            _stringify(item, out)
+            out.append(sep + _encode_basestring(key) + ":")
+            sep = ","
+            if isinstance(item, (dict, list)):
+                _stringify(item, out)
+            else:
+                out.append(_scalar_json(item))
         out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        sep = ""
+        for item in value:
+            out.append(sep)
+            sep = ","
+            if isinstance(item, (dict, list)):
+                _stringify(item, out)
+            else:
+                out.append(_scalar_json(item))
+        out.append("]")
     else:
-        raise TypeError(f"not a JSON-like value: {type(value).__name__}")
+        out.append(_scalar_json(value))
 
 
 def _reject_constant(name: str) -> Any:

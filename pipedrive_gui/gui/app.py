@@ -24,6 +24,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 SELF_TEST_TIMEOUT_S = 30.0
 STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
+#: benchmarks/bench_startup.py sets this to learn when the main window first painted.
+FIRST_PAINT_ENV = "PIPEDRIVE_GUI_REPORT_FIRST_PAINT"
 
 
 @dataclass
@@ -119,11 +121,17 @@ async def _wait_ready(window: Any, services: Services, timeout: float) -> None:
 async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
     """Bring the window into a documented state; returns the widget to grab."""
     if state == "dry-run":
+        deal = next((m for m in window.doc.project.mappings if m.action == "createUpdateDeal"), None)
+        if deal is not None:
+            window.mapping_list.select(deal.id)
+            await _wait_ready(window, services, 10)
         window.preview.check()
         await services.runner.wait_idle()
     elif state == "connection":
         dialog = window.show_connection_dialog()
         dialog.domain.setText("acme")
+        dialog.token.setText("0" * 40)  # shown masked; not a real token
+        dialog._update()
         dialog.result_label.setText("✔ Connected as Jane Admin (jane@acme.example) in Acme Robotics. "
                               "Click “Save and connect” to use it.")
         await asyncio.sleep(0.2)
@@ -166,9 +174,27 @@ async def _headless(window: Any, services: Services, args: argparse.Namespace) -
         return 1
 
 
+def _report_first_paint(window: Any) -> Any:
+    """Print PAINTED on stdout at the main window's first paint (start-up benchmark)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Watcher(QObject):
+        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                print("PAINTED", flush=True)
+                obj.removeEventFilter(self)
+            return False
+
+    watcher = Watcher(window)
+    window.installEventFilter(watcher)
+    return watcher
+
+
 async def _main(app: Any, args: argparse.Namespace) -> int:
     services = build_services(args)
     window = build_window(services)
+    if os.environ.get(FIRST_PAINT_ENV):
+        _report_first_paint(window)
     window.show()
     await start(window, services, args)
     if args.self_test or args.screenshot:

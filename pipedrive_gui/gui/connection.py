@@ -124,7 +124,11 @@ class Connection(QObject):
             await client.aclose()
             raise
         if save:
-            await self.store.asave(domain or user.company_domain, token)
+            try:
+                await self.store.asave(domain or user.company_domain, token)
+            except BaseException:
+                await client.aclose()
+                raise
         await self.close_connection()
         return await self._use(client, domain or user.company_domain, user)
 

@@ -83,7 +83,8 @@ class ConnectionDialog(QDialog):
         help_label.setWordWrap(True)
         help_label.setTextFormat(Qt.TextFormat.RichText)
         domain_help = QLabel("The company domain is the first part of your Pipedrive address "
-                             "(Settings &gt; Company settings &gt; Company domain).")
+                             "(Settings > Company settings > Company domain).")
+        domain_help.setTextFormat(Qt.TextFormat.PlainText)
         domain_help.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Company domain", domain_row)
@@ -92,6 +93,9 @@ class ConnectionDialog(QDialog):
         form.addRow("", help_label)
         self.keyring_label = QLabel(f"The token will be saved in: {connection.keyring_backend}")
         self.keyring_label.setWordWrap(True)
+        self.session_only = QCheckBox("Keep the token for this session only (do not save it in the keyring)")
+        self.session_only.setObjectName("sessionOnly")
+        self.session_only.setToolTip("Use this when no keyring is available: you will be asked again next time")
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -126,6 +130,7 @@ class ConnectionDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.keyring_label)
+        layout.addWidget(self.session_only)
         layout.addWidget(self.progress)
         layout.addWidget(self.result_label)
         layout.addStretch(1)
@@ -167,8 +172,10 @@ class ConnectionDialog(QDialog):
         if not self._inputs_ok():
             self.result_label.setText("Enter your company domain and API token first.")
             return
-        self._spawn(self.connection.connect_account(self.domain.text().strip(), self.token.text().strip()),
-                    "Connecting and saving the token to the keyring…", self._done)
+        save = not self.session_only.isChecked()
+        self._spawn(self.connection.connect_account(self.domain.text().strip(), self.token.text().strip(),
+                                                    save=save),
+                    "Connecting and saving the token to the keyring…" if save else "Connecting…", self._done)
 
     def use_sandbox(self) -> None:
         self._spawn(self.connection.connect_sandbox(), "Starting the offline sandbox…", self._done)
@@ -182,3 +189,6 @@ class ConnectionDialog(QDialog):
     def _failed(self, _name: str, exc: BaseException) -> None:
         self._update()
         self.result_label.setText(f"⚠ {describe_error(exc)}")
+        if isinstance(exc, KeyringUnavailableError):
+            # Offer the way out the message mentions, ready to click.
+            self.session_only.setChecked(True)

@@ -128,26 +128,20 @@ class EventDetailView(QWidget):
         event_item = QTreeWidgetItem(["Event as received (JSON)"])
         event_item.setData(0, Qt.ItemDataRole.UserRole, detail.event)
         self.tree.addTopLevelItem(event_item)
-        for d in detail.deliveries:
-            item = QTreeWidgetItem([delivery_title(d)])
-            item.setToolTip(0, str(d.get("message") or delivery_title(d)))
-            item.setData(0, Qt.ItemDataRole.UserRole, d)
+        fired = [d for d in detail.deliveries if d.get("fired")]
+        quiet = [d for d in detail.deliveries if not d.get("fired")]
+        for d in fired:
+            item = self._delivery_item(d)
             self.tree.addTopLevelItem(item)
-            if "payload" in d:
-                child = QTreeWidgetItem(["Mapped payload"])
-                child.setData(0, Qt.ItemDataRole.UserRole, d["payload"])
-                item.addChild(child)
-            for problem in d.get("problems") or []:
-                child = QTreeWidgetItem([f"{problem.get('label') or problem.get('field')}: {problem.get('message')}"])
-                child.setData(0, Qt.ItemDataRole.UserRole, problem)
-                item.addChild(child)
-            for call in d.get("calls") or []:
-                if isinstance(call, dict):
-                    child = QTreeWidgetItem([call_title(call)])
-                    child.setToolTip(0, str(call.get("error") or call.get("purpose") or ""))
-                    child.setData(0, Qt.ItemDataRole.UserRole, call)
-                    item.addChild(child)
-            item.setExpanded(bool(d.get("fired")))
+            item.setExpanded(True)  # only works once the item is in the tree
+        if quiet:
+            # Mappings whose trigger did not match are usually most of them: one folded group.
+            group = QTreeWidgetItem([f"Trigger did not match ({len(quiet)} mapping{'s' if len(quiet) != 1 else ''})"])
+            group.setData(0, Qt.ItemDataRole.UserRole, [d.get("mapping") for d in quiet])
+            for d in quiet:
+                group.addChild(self._delivery_item(d))
+            self.tree.addTopLevelItem(group)
+            group.setExpanded(not fired)
         if not detail.deliveries:
             note = QTreeWidgetItem(["Not processed yet" if row.outcome in ("pending", "retrying")
                                     else "No mapping ran on this event"])
@@ -155,12 +149,47 @@ class EventDetailView(QWidget):
             self.tree.addTopLevelItem(note)
         self.tree.setCurrentItem(event_item)
 
+    @staticmethod
+    def _delivery_item(d: dict[str, Any]) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([delivery_title(d)])
+        item.setToolTip(0, str(d.get("message") or delivery_title(d)))
+        item.setData(0, Qt.ItemDataRole.UserRole, d)
+        if "payload" in d:
+            child = QTreeWidgetItem(["Mapped payload"])
+            child.setData(0, Qt.ItemDataRole.UserRole, d["payload"])
+            item.addChild(child)
+        for problem in d.get("problems") or []:
+            child = QTreeWidgetItem([f"{problem.get('label') or problem.get('field')}: {problem.get('message')}"])
+            child.setData(0, Qt.ItemDataRole.UserRole, problem)
+            item.addChild(child)
+        for call in d.get("calls") or []:
+            if isinstance(call, dict):
+                child = QTreeWidgetItem([call_title(call)])
+                child.setToolTip(0, str(call.get("error") or call.get("purpose") or ""))
+                child.setData(0, Qt.ItemDataRole.UserRole, call)
+                item.addChild(child)
+        return item
+
+    def items(self) -> list[QTreeWidgetItem]:
+        """Every item, depth first (tests, and finding a delivery)."""
+        found: list[QTreeWidgetItem] = []
+
+        def walk(item: QTreeWidgetItem) -> None:
+            found.append(item)
+            for i in range(item.childCount()):
+                child = item.child(i)
+                if child is not None:
+                    walk(child)
+
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            if top is not None:
+                walk(top)
+        return found
+
     def select_delivery(self, mapping_name: str) -> bool:
         """Select the first delivery of ``mapping_name`` (tests, and jumping from the table)."""
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            if item is None:
-                continue
+        for item in self.items():
             d = item.data(0, Qt.ItemDataRole.UserRole)
             if isinstance(d, dict) and d.get("mapping") == mapping_name:
                 self.tree.setCurrentItem(item)

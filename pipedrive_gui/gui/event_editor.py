@@ -88,8 +88,8 @@ class EventEditor(QWidget):
             self.library.addItem(f"{s.name}  (this project)", ("project", i))
         for info in self._bundled:
             self.library.addItem(f"{info.title}  (built-in)", ("bundled", info.name))
-        if current is not None and self.library.findData(current) >= 0:
-            self.library.setCurrentIndex(self.library.findData(current))
+        if current is not None:
+            self.select_entry(*current)
 
     def _chosen(self, index: int) -> None:
         kind, key = self.library.itemData(index)
@@ -98,6 +98,13 @@ class EventEditor(QWidget):
                 self.set_event(self.doc.project.samples[key].event)
         else:
             self.set_event(samples.load_sample(key))
+
+    def select_entry(self, kind: str, key: object) -> None:
+        """Show which library entry the editor holds (without reloading its event)."""
+        for i in range(self.library.count()):
+            if self.library.itemData(i) == (kind, key):
+                self.library.setCurrentIndex(i)
+                return
 
     def choose(self, label_part: str) -> bool:
         """Select the first library entry whose label contains ``label_part``."""
@@ -128,7 +135,7 @@ class EventEditor(QWidget):
             items.append(SampleEvent(name, event))
             text, index = f"Save sample “{name}”", len(items) - 1
         self.doc.set_samples(items, text)
-        self.library.setCurrentIndex(self.library.findData(("project", index)))
+        self.select_entry("project", index)
 
     # -- the text ---------------------------------------------------------------------------------
 

@@ -6,7 +6,9 @@ and dark themes, and is re-picked when the palette changes.
 
 from __future__ import annotations
 
+import ctypes
 import re
+import sys
 
 from PySide6.QtGui import QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
@@ -20,8 +22,41 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# PySide6 6.12's QSyntaxHighlighter.setFormat(int, int, QTextCharFormat) drops one reference to
+# None per call; after some thousands of highlighted tokens CPython frees None and aborts
+# ("none_dealloc"). We measure the leak once and give the references back after each call. Should
+# a fixed PySide6 no longer drop it, the measured loss is 0 and nothing is done.
+_none_refs_lost_per_call: int | None = None
+
+
+def _measure_none_leak() -> int:
+    lost: list[int] = []
+
+    class Probe(QSyntaxHighlighter):
+        def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt's name
+            fmt = QTextCharFormat()
+            before = sys.getrefcount(None)
+            self.setFormat(0, 1, fmt)
+            lost.append(before - sys.getrefcount(None))
+
+    doc = QTextDocument("x")
+    probe = Probe(doc)
+    probe.rehighlight()
+    probe.setDocument(None)
+    return max(0, min(lost)) if lost else 0
+
+
+def _give_back_none(n: int) -> None:
+    for _ in range(n):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+
+
 class JsonHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument, palette: QPalette) -> None:
+        global _none_refs_lost_per_call
+        if _none_refs_lost_per_call is None:
+            _none_refs_lost_per_call = _measure_none_leak()
+        self._lost = _none_refs_lost_per_call
         super().__init__(document)
         self._formats: dict[str, QTextCharFormat] = {}
         self._error: tuple[int, int] | None = None  # (block number, column) both 0-based
@@ -55,11 +90,16 @@ class JsonHighlighter(QSyntaxHighlighter):
             self._error = new
             self.rehighlight()
 
+    def _set(self, start: int, count: int, fmt: QTextCharFormat) -> None:
+        self.setFormat(start, count, fmt)
+        if self._lost:
+            _give_back_none(self._lost)
+
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt's name
         for name, pattern in RULES:
             fmt = self._formats[name]
             for m in pattern.finditer(text):
-                self.setFormat(m.start(), m.end() - m.start(), fmt)
+                self._set(m.start(), m.end() - m.start(), fmt)
         if self._error and self._error[0] == self.currentBlock().blockNumber():
             column = min(self._error[1], max(0, len(text) - 1))
             colour = self._formats["directive"].foreground().color()
@@ -68,4 +108,4 @@ class JsonHighlighter(QSyntaxHighlighter):
                 f = QTextCharFormat(self.format(i))
                 f.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
                 f.setUnderlineColor(colour)
-                self.setFormat(i, 1, f)
+                self._set(i, 1, f)

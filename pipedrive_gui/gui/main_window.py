@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         candidates: list[tuple[str, Any]] = [(s.name, s.event) for s in self.doc.project.samples]
         for idx, (_name, event) in enumerate(candidates):
             if computer.trigger_state(m, event)[0]:
-                self.event_editor.library.setCurrentIndex(self.event_editor.library.findData(("project", idx)))
+                self.event_editor.select_entry("project", idx)
                 self.event_editor.set_event(event)
                 return
 
@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
             if value is not None:
                 splitter.restoreState(value)
             elif name == "main":
-                splitter.setSizes([260, 560, 540])
+                splitter.setSizes([220, 640, 500])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -145,6 +145,7 @@ class MappingEditor(QScrollArea):
             self.field_editors[field.key] = editor
         note = QLabel("* required by Segment. Hover over a field's name for its description.")
         note.setEnabled(False)
+        note.setWordWrap(True)
         self.fields_grid.addWidget(note, len(action.fields), 0, 1, 2)
 
     def refresh_choices(self) -> None:

@@ -70,7 +70,7 @@ class PreviewComputer:
             return False, "This mapping has no trigger yet, so it never runs. Add a condition.", []
         trigger = self.trigger(mapping.trigger)
         if isinstance(trigger, FqlSyntaxError):
-            return False, f"The trigger is not valid FQL ({trigger.message}), so it never runs.", []
+            return False, f"The trigger is not valid FQL ({trigger.message.rstrip('.')}), so it never runs.", []
         try:
             reasons = list(trigger.explain(event))
             fires = not reasons and bool(trigger.matches(event))

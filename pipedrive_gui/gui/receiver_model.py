@@ -497,13 +497,19 @@ _ICONS = {
 }
 
 
+_icon_cache: dict[str, Any] = {}
+
+
 def _outcome_icon(outcome: str) -> Any:
     """A shape as well as a word, so outcomes read without relying on colour."""
+    if outcome in _icon_cache:
+        return _icon_cache[outcome]
     pixmap = _ICONS.get(outcome)
     app = QApplication.instance()
     if pixmap is None or not isinstance(app, QApplication):
         return None
-    return app.style().standardIcon(pixmap)
+    icon = _icon_cache[outcome] = app.style().standardIcon(pixmap)
+    return icon
 
 
 __all__ = [

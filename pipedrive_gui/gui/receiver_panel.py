@@ -116,6 +116,11 @@ class ReceiverPanel(QWidget):
         self._settings = settings or ReceiverSettings(port=int(config.get("port", DEFAULT_PORT)))
         self._write_key = self._settings.write_key or str(config.get("write_key") or "") or _new_key()
         self._persist = settings is None
+        if self._persist and not config.get("write_key"):
+            self._pending_save = True  # keep the new key, so pasted snippets work after a restart
+        else:
+            self._pending_save = False
+        self._closed = False
         self._mode = DRY_RUN
         self.receiver: Receiver | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -136,6 +141,8 @@ class ReceiverPanel(QWidget):
         self._build()
         self._update_address()
         self._update_state()
+        if self._pending_save:
+            self._save_config()
         self._open_journal()
 
     # -- public API ----------------------------------------------------------------------------
@@ -220,7 +227,9 @@ class ReceiverPanel(QWidget):
 
     async def shutdown(self) -> None:
         """Stop the receiver and close the journal (the app's quit path awaits this)."""
+        self._closed = True
         self._poll.stop()
+        self._runner.cancel("receiver-start")
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -335,6 +344,7 @@ class ReceiverPanel(QWidget):
         self._search_timer.setInterval(250)  # wait for a pause in typing before searching
         self._search_timer.timeout.connect(self._apply_filter)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._apply_filter)
         self.outcome_combo.currentIndexChanged.connect(self._apply_filter)
         self.type_combo.currentIndexChanged.connect(self._apply_filter)
         self.counts_label = QLabel()
@@ -370,6 +380,7 @@ class ReceiverPanel(QWidget):
         self.sample_button = _button("Use as sample event", "Add this event to the project's sample events",
                                      self.use_as_sample)
         self.sample_button.setObjectName("receiverUseAsSample")
+        self.sample_button.setEnabled(False)
         self.replay_button = QToolButton()
         self.replay_button.setObjectName("receiverReplay")
         self.replay_button.setText("Replay selected")
@@ -379,8 +390,11 @@ class ReceiverPanel(QWidget):
         menu = QMenu(self.replay_button)
         self.replay_force_action = menu.addAction("Replay selected and send again even if already delivered",
                                                   lambda: self.replay_selected(force=True))
-        self.retry_failed_action = menu.addAction("Retry all failed events", self.retry_failed)
         self.replay_button.setMenu(menu)
+        self.replay_button.setEnabled(False)
+        self.retry_button = _button("Retry all failed", "Run every failed event through the current mappings "
+                                    "again", self.retry_failed)
+        self.retry_button.setObjectName("receiverRetryFailed")
         self.export_button = _button("Export…", "Save the events the table shows as JSON Lines", self.export)
         self.export_button.setObjectName("receiverExport")
         self.message_label = QLabel()
@@ -389,6 +403,7 @@ class ReceiverPanel(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.sample_button)
         actions.addWidget(self.replay_button)
+        actions.addWidget(self.retry_button)
         actions.addWidget(self.export_button)
         actions.addWidget(self.message_label, 1)
 
@@ -444,11 +459,14 @@ class ReceiverPanel(QWidget):
         return receiver
 
     def _started(self, receiver: Receiver) -> None:
+        if self._closed:  # the app quit while the receiver was starting
+            self._runner.spawn(receiver.stop(), name="receiver-stop")
+            return
         self.receiver = receiver
         self._unsubscribe = receiver.on_change(self._receiver_changed)
         self._set_busy(False)
         self._update_address()
-        self._say(f"Listening on {receiver.url}. Point a Segment library at it with the write key below.")
+        self._say(f"Listening on {receiver.url}. Point a Segment library at it with the write key above.")
         self.started.emit(receiver.url)
         self._refresh()
 
@@ -497,10 +515,14 @@ class ReceiverPanel(QWidget):
             st = self.receiver.stats()
             rejected = f", {st.rejected_total} refused" if st.rejected_total else ""
             mode = "live" if self._mode == LIVE else "dry run"
-            self.state_label.setText(f"Running ({mode}) — {st.requests} requests, {st.accepted} events"
-                                     f"{rejected}")
+            self.state_label.setText(f"Running ({mode}) — {_plural(st.requests, 'request')}, "
+                                     f"{_plural(st.accepted, 'event')}{rejected}")
+            reasons = [f"{_REFUSALS.get(code, code)}: {n}" for code, n in sorted(st.rejected.items())]
+            self.state_label.setToolTip("Refused requests:\n" + "\n".join(reasons) if reasons else
+                                        "Requests and events received since the receiver started")
         else:
             self.state_label.setText("Stopped")
+            self.state_label.setToolTip("")
 
     # -- mode ------------------------------------------------------------------------------------
 
@@ -688,7 +710,8 @@ class ReceiverPanel(QWidget):
             chosen = current.text(0) if same and current is not None else None
             self.detail_view.show_detail(detail)
             if chosen:
-                for item in self.detail_view.tree.findItems(chosen, Qt.MatchFlag.MatchExactly):
+                for item in self.detail_view.tree.findItems(
+                        chosen, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive):
                     self.detail_view.tree.setCurrentItem(item)
         self.sample_button.setEnabled(self.detail is not None)
 
@@ -747,6 +770,24 @@ class ReceiverPanel(QWidget):
             log.warning("%s: %s", title, text, exc_info=exc)
         self._say(f"{title}: {text}")
         dialogs.show_error(self, title, str(text))
+
+
+_REFUSALS = {
+    "invalid_write_key": "Wrong write key (copy it from this panel)",
+    "invalid_json": "Not valid JSON",
+    "event_too_large": "Event over Segment's 32 KB limit",
+    "batch_too_large": "Batch over Segment's 500 KB limit",
+    "too_many_events": "Batch over Segment's 2,500 events",
+    "invalid_batch": "Batch without a \"batch\" array",
+    "invalid_gzip": "Broken gzip body",
+    "unsupported_encoding": "Unsupported Content-Encoding",
+    "not_found": "Unknown endpoint (post to /v1/batch, /v1/track, …)",
+    "method_not_allowed": "Not a POST",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _new_key() -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -54,7 +53,7 @@ def _compact(combo: QComboBox, chars: int = 8) -> QComboBox:
 
 
 class ConditionRow:
-    """The widgets of one condition (kept in the builder's grid)."""
+    """The widgets of one condition, on one line of the builder."""
 
     def __init__(self, builder: TriggerBuilder, condition: Condition) -> None:
         self.kind = _compact(QComboBox(), 10)
@@ -70,8 +69,10 @@ class ConditionRow:
         self.value.setAccessibleName("Value")
         self.value.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.remove = QToolButton()
-        self.remove.setText("Remove")
+        self.remove.setText("✕")
+        self.remove.setAccessibleName("Remove condition")
         self.remove.setToolTip("Remove this condition")
+        self.holder: QWidget | None = None
         self._builder = builder
         self.load(condition)
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -156,9 +157,7 @@ class TriggerBuilder(QWidget):
         self.match.addItem("any of these conditions is true", MATCH_ANY)
         self.match.setAccessibleName("Match")
         self.match.currentIndexChanged.connect(lambda _: self._rows_edited())
-        self.grid = QGridLayout()
-        self.grid.setColumnStretch(1, 1)
-        self.grid.setColumnStretch(3, 1)
+        self.grid = QVBoxLayout()  # one QHBoxLayout line per condition
         self.rows: list[ConditionRow] = []
         self.add_button = QPushButton("Add condition")
         self.add_button.clicked.connect(self.add_condition)
@@ -222,7 +221,7 @@ class TriggerBuilder(QWidget):
             except FqlSyntaxError as exc:
                 self.error = exc
                 where = f" (at character {exc.position + 1})" if exc.position is not None else ""
-                self._set_note(f"This trigger is not valid FQL{where}: {exc.message}. It is kept as you "
+                self._set_note(f"This trigger is not valid FQL{where}: {exc.message.rstrip('.')}. It is kept as you "
                                "typed it; fix it here or build it with the conditions above.", error=True)
                 return
             model = model_from_fql(text)
@@ -258,22 +257,22 @@ class TriggerBuilder(QWidget):
 
     def _add_row(self, condition: Condition) -> ConditionRow:
         row = ConditionRow(self, condition)
-        r = len(self.rows)
-        for col, w in enumerate(row.widgets()):
-            self.grid.addWidget(w, r, col)
+        row.holder = QWidget()
+        line = QHBoxLayout(row.holder)
+        line.setContentsMargins(0, 0, 0, 0)
+        for w, stretch in zip(row.widgets(), (0, 2, 0, 3, 0), strict=True):
+            line.addWidget(w, stretch)
+        self.grid.addWidget(row.holder)
         row.remove.clicked.connect(lambda: self._remove_clicked(row))
         self.rows.append(row)
         return row
 
     def _drop_row(self, row: ConditionRow) -> None:
         self.rows.remove(row)
-        for w in row.widgets():
-            self.grid.removeWidget(w)
-            w.deleteLater()
-        # Re-pack the grid so no empty line is left where the row was.
-        for r, other in enumerate(self.rows):
-            for col, w in enumerate(other.widgets()):
-                self.grid.addWidget(w, r, col)
+        if row.holder is not None:
+            self.grid.removeWidget(row.holder)
+            row.holder.setParent(None)
+            row.holder.deleteLater()
 
     # -- user edits -------------------------------------------------------------------------------
 

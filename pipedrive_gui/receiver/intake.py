@@ -14,6 +14,7 @@ import json
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -134,7 +135,7 @@ def write_key_from(headers: Mapping[str, str], body: Mapping[str, Any] | None) -
 
 def parse_json_object(data: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(data)
+        value = _decode(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise IntakeError(400, "invalid_json", f"The request body is not valid JSON ({exc}).") from exc
     if not isinstance(value, dict):
@@ -151,24 +152,26 @@ def check_size(kind: str, size: int) -> None:
         raise IntakeError(400, "event_too_large", f"An event may be at most 32 KB; this one is {size // 1024} KB.")
 
 
-def _merge_missing(target: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+def _merge_missing(target: dict[str, Any], defaults: dict[str, Any]) -> None:
     """Fill keys the event lacks from the batch-level object; the event's own values win."""
     for key, value in defaults.items():
-        mine = target.get(key)
         if key not in target:
             target[key] = value
-        elif isinstance(mine, dict) and isinstance(value, Mapping):
-            merged = dict(mine)
-            _merge_missing(merged, value)
-            target[key] = merged
+        else:
+            mine = target[key]
+            if isinstance(mine, dict) and isinstance(value, dict):
+                merged = dict(mine)
+                _merge_missing(merged, value)
+                target[key] = merged
 
 
-def _flag(event: Mapping[str, Any], kind: str) -> str | None:
+def _flag(event: dict[str, Any], kind: str) -> str | None:
     if kind not in EVENT_TYPES:
         return "invalid_type"
-    if not event.get("userId") and not event.get("anonymousId"):
-        if event.get("userId") != 0 and event.get("anonymousId") != 0:
-            return "no_user_anon_id"
+    user_id = event.get("userId")
+    anonymous_id = event.get("anonymousId")
+    if not user_id and not anonymous_id and user_id != 0 and anonymous_id != 0:
+        return "no_user_anon_id"
     if kind == "track":
         name = event.get("event")
         if not isinstance(name, str) or not name.strip():
@@ -178,8 +181,9 @@ def _flag(event: Mapping[str, Any], kind: str) -> str | None:
 
 _std_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _encode: Callable[[dict[str, Any]], str] = _std_encode
+_decode: Callable[[bytes], Any] = json.loads
 
-try:  # optional speed-up: encoding each stored event is the costliest step of intake
+try:  # optional speed-up: parsing and encoding events are the costliest steps of intake
     import orjson
 
     def _orjson_encode(event: dict[str, Any]) -> str:
@@ -188,9 +192,42 @@ try:  # optional speed-up: encoding each stored event is the costliest step of i
         except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
             return _std_encode(event)
 
+    def _orjson_decode(data: bytes) -> Any:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # orjson is stricter than JSON.parse in a few corners (integers beyond 64 bits);
+            # the standard parser decides (and raises the error shown to the client).
+            return json.loads(data)
+
     _encode = _orjson_encode
-except ImportError:  # pragma: no cover - the stdlib encoder is used
+    _decode = _orjson_decode
+except ImportError:  # pragma: no cover - the standard library is used
     pass
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """Batch-level values merged into each event of a batch (looked up once per request)."""
+
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
+    sent_at: Any = None
+    has_sent_at: bool = False
+
+    @classmethod
+    def of(cls, batch: dict[str, Any]) -> _Shared:
+        ctx = batch.get("context")
+        integ = batch.get("integrations")
+        return cls(
+            ctx if isinstance(ctx, dict) else None,
+            integ if isinstance(integ, dict) else None,
+            batch.get("sentAt"),
+            "sentAt" in batch,
+        )
+
+
+_NO_SHARED = _Shared()
 
 
 def normalize(
@@ -198,7 +235,7 @@ def normalize(
     kind: str,
     received: datetime,
     received_at: str,
-    batch: Mapping[str, Any] | None = None,
+    shared: _Shared = _NO_SHARED,
 ) -> AcceptedEvent:
     """Stamp one event like Segment (in place: ``item`` must be the caller's own parsed copy).
 
@@ -208,17 +245,20 @@ def normalize(
     event = item
     if "writeKey" in event:
         del event["writeKey"]  # a credential, not data: never stored
-    if batch is not None:
-        for key in ("context", "integrations"):
-            shared = batch.get(key)
-            if isinstance(shared, Mapping):
-                own = event.get(key)
-                if isinstance(own, dict):
-                    _merge_missing(own, shared)
-                elif own is None:
-                    event[key] = dict(shared)
-        if "sentAt" not in event and "sentAt" in batch:
-            event["sentAt"] = batch["sentAt"]
+    if shared.context is not None:
+        own = event.get("context")
+        if isinstance(own, dict):
+            _merge_missing(own, shared.context)
+        elif own is None:
+            event["context"] = dict(shared.context)
+    if shared.integrations is not None:
+        own = event.get("integrations")
+        if isinstance(own, dict):
+            _merge_missing(own, shared.integrations)
+        elif own is None:
+            event["integrations"] = dict(shared.integrations)
+    if shared.has_sent_at and "sentAt" not in event:
+        event["sentAt"] = shared.sent_at
     event["type"] = kind
     message_id = event.get("messageId")
     if message_id.__class__ is not str or not message_id:
@@ -257,12 +297,13 @@ def events_from_request(kind: str, body: dict[str, Any], received: datetime | No
     if len(items) > MAX_BATCH_EVENTS:
         raise IntakeError(400, "too_many_events", f"A batch may hold at most 2,500 events; this one has {len(items):,}.")
     out: list[AcceptedEvent] = []
+    shared = _Shared.of(body)
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise IntakeError(400, "invalid_batch", f"Batch item {index} is not a JSON object.")
         item_type = item.get("type")
         item_kind = item_type if isinstance(item_type, str) and item_type in EVENT_TYPES else str(item_type or "")
-        accepted = normalize(item, item_kind, received, received_at, body)
+        accepted = normalize(item, item_kind, received, received_at, shared)
         # Bytes only matter near the limit; a str of n characters has at least n UTF-8 bytes.
         if len(accepted.body) * 4 > MAX_EVENT_BYTES and len(accepted.body.encode("utf-8")) > MAX_EVENT_BYTES:
             raise IntakeError(400, "event_too_large", f"Batch item {index} is over 32 KB; each event may be at most 32 KB.")

@@ -68,6 +68,13 @@ _INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
+# messageId and type are always strings in a normalized event (intake stamps them).
+_BULK_INSERT = (
+    "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
+    " SELECT json_extract(value, '$.messageId'), json_extract(value, '$.type'), ?, 'pending', value"
+    " FROM json_each(?)"
+)
+
 _ROW_COLUMNS = (
     "seq, message_id, type, json_extract(body, CASE type WHEN 'track' THEN '$.event' ELSE '$.name' END),"
     " json_extract(body, '$.userId'), json_extract(body, '$.anonymousId'), json_extract(body, '$.receivedAt'),"
@@ -372,6 +379,20 @@ class Journal:
     async def append(self, events: Sequence[AcceptedEvent]) -> AppendResult:
         """Store accepted events (duplicates by messageId are ignored); returns once committed."""
         now = time.time()
+        if all(e.flag is None for e in events):
+            # The common case in one statement: SQLite walks the JSON array itself, so the writer
+            # thread holds the GIL for one bind instead of one per row (the event loop keeps running).
+            array = "[" + ",".join(e.body for e in events) + "]"
+
+            def insert(conn: sqlite3.Connection) -> AppendResult:
+                before = conn.total_changes
+                conn.execute(_BULK_INSERT, (now, array))
+                accepted = conn.total_changes - before
+                self._maybe_prune(conn, accepted)
+                return AppendResult(accepted, len(events) - accepted)
+
+            return await self.write(insert)
+
         rows = [
             (e.message_id, e.type, now, None, PENDING, None, e.body)
             if e.flag is None
@@ -379,14 +400,14 @@ class Journal:
             for e in events
         ]
 
-        def insert(conn: sqlite3.Connection) -> AppendResult:
+        def insert_rows(conn: sqlite3.Connection) -> AppendResult:
             before = conn.total_changes
             conn.executemany(_INSERT, rows)
             accepted = conn.total_changes - before
             self._maybe_prune(conn, accepted)
             return AppendResult(accepted, len(rows) - accepted)
 
-        return await self.write(insert)
+        return await self.write(insert_rows)
 
     # -- dispatcher --------------------------------------------------------------------------------
 

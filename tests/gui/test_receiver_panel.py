@@ -193,9 +193,10 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             assert delivery["payload"]["email"] == ["quintus@example.com"] or \
                 delivery["payload"]["email"] == "quintus@example.com"
             assert any(c.get("method") == "GET" for c in delivery["calls"])  # the lookup it made
-            titles = [view.tree.topLevelItem(i).text(0) for i in range(view.tree.topLevelItemCount())]  # type: ignore[union-attr]
+            titles = [item.text(0) for item in view.items()]
             assert "People from Identify (matched by Segment user ID): would create" in titles
-            assert any("trigger did not match" in t for t in titles)
+            assert "Trigger did not match (5 mappings)" in titles
+            assert "Deals from “Deal Upserted” events: trigger did not match" in titles
 
             panel.sample_button.click()
             assert rec.samples and rec.samples[0]["traits"]["name"] == "Quintus Receiverpanel"
@@ -214,6 +215,12 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             assert sandbox.state.find("person", name="Quintus Receiverpanel")
             await until(lambda: panel.detail is not None and panel.detail.row.outcome == "delivered",
                         "the detail to follow the replay")
+            assert view.select_delivery("People from Identify (matched by Segment user ID)")
+            live = json.loads(view.json.toPlainText())
+            assert live["outcome"] == "create" and live["mode"] == "send" and live["record_id"]
+            writes = [c for c in live["calls"] if c["method"] == "POST" and c["sent"]]
+            assert writes and writes[0]["status"] in (200, 201)  # the call and Pipedrive's answer
+            assert f"created #{live['record_id']}" in view.tree.currentItem().text(0)  # type: ignore[union-attr]
 
             # Filters.
             panel.set_filter(EventFilter(outcome="flagged"))

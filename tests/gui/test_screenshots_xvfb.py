@@ -1,0 +1,62 @@
+"""The real app under a real X server (Xvfb): start it as a subprocess with --screenshot for the
+main states and keep the pictures in docs/screenshots/ (looked at by a person, see the report)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "docs" / "screenshots"
+STATES = {
+    "demo-overview": ("overview", {}),
+    "preview-dry-run": ("dry-run", {}),
+    "connection-dialog": ("connection", {}),
+    "error-state": ("error", {}),
+    "demo-overview-200pct": ("overview", {"QT_SCALE_FACTOR": "2"}),
+}
+
+pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "2800x1800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as f:
+            number = f.readline().strip()
+        if not number:
+            pytest.skip("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("name", list(STATES))
+def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
+    state, extra = STATES[name]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    target = SHOTS / f"{name}.png"
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PIPEDRIVE_GUI_SCREENSHOT_STATE=state,
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", **extra)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--screenshot", str(target)],
+        env=env, capture_output=True, text=True, timeout=90, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "OK" in proc.stdout
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(target))
+    assert not image.isNull() and image.width() >= 500 and image.height() >= 300
