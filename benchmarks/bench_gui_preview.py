@@ -65,11 +65,24 @@ async def bench(window: Any, services: Any, rounds: int) -> dict[str, list[float
                 settings[key] = {"@path": settings[key]["@path"]} if i % 2 else {"@path": "$.context.locale"}
             else:
                 settings["_bench"] = i  # unknown keys are dropped by Segment; still a new mapping
+            panel.computer = type(panel.computer)()  # no cache hit: every refresh compiles anew
             t0 = time.perf_counter()
             doc.edit_mapping(replace(current, settings=settings), "bench")
             await panel.refresh()
             times.append((time.perf_counter() - t0) * 1000)
         results[m.name] = times
+        # Typing in the 32 KB event: one character into a string value, then the refresh.
+        edits = []
+        text_edit = window.event_editor.text
+        for i in range(rounds // 3):
+            cursor = text_edit.textCursor()
+            pos = text_edit.toPlainText().index('"Robot arm model') + 2
+            cursor.setPosition(pos)
+            t0 = time.perf_counter()
+            cursor.insertText("x" if i % 2 == 0 else "y")  # parse + highlight happen here
+            await panel.refresh()
+            edits.append((time.perf_counter() - t0) * 1000)
+        results[m.name + " [event typing]"] = edits
         assert len(json.dumps(event)) >= TARGET_BYTES
     return results
 
@@ -113,10 +126,10 @@ def main() -> int:
     print(f"preview refresh after an edit, {TARGET_BYTES // 1024} KB event, {ns.rounds} edits per mapping (ms)")
     for name, times in results.items():
         everything += times
-        print(f"  {name[:48]:48s} p50 {statistics.median(times):6.2f}  p95 {pct(times, 95):6.2f}  "
+        print(f"  {name[:60]:60s} p50 {statistics.median(times):6.2f}  p95 {pct(times, 95):6.2f}  "
               f"max {max(times):6.2f}")
     p95 = pct(everything, 95)
-    print(f"  {'ALL':48s} p50 {statistics.median(everything):6.2f}  p95 {p95:6.2f}  max {max(everything):6.2f}")
+    print(f"  {'ALL':60s} p50 {statistics.median(everything):6.2f}  p95 {p95:6.2f}  max {max(everything):6.2f}")
     print(f"bar: p95 < 50 ms -> {'PASS' if p95 < 50 else 'FAIL'}")
     return 0 if p95 < 50 else 1
 

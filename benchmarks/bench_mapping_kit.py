@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -34,11 +35,18 @@ SLUGS = (
     "createUpdateNote",
 )
 PAYLOAD_CASES = ROOT / "tests" / "conformance" / "data" / "pipedrive-payload.jsonl"
-ORACLE_HOME = Path.home() / ".cache" / "segment-oracle"
+# Where the oracle's run.sh installs Segment's packages.
+ORACLE_HOME = Path(
+    os.environ.get("SEGMENT_ORACLE_HOME")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segment-oracle"
+)
 
 NODE_SCRIPT = r"""
 const fs = require('fs');
-const { transform } = require('@segment/actions-core/mapping-kit');
+const { createRequire } = require('module');
+// Resolve Segment's packages from the oracle's install folder (argv[3]).
+const requireFromOracle = createRequire(require('path').join(process.argv[3], 'package.json'));
+const { transform } = requireFromOracle('@segment/actions-core/mapping-kit');
 const { mappings, events, seconds } = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 let sink = 0;
 function round() {
@@ -154,19 +162,16 @@ def bench_node(mappings: list[Any], events: list[Any], seconds: float) -> tuple[
         data.write_text(
             json.dumps({"mappings": mappings, "events": events, "seconds": seconds}), encoding="utf-8"
         )
-        script = install / ".bench_mapping_kit.cjs"
+        script = Path(tmp) / "bench_mapping_kit.cjs"
         script.write_text(NODE_SCRIPT, encoding="utf-8")
-        try:
-            done = subprocess.run(
-                ["node", str(script), str(data)],
-                cwd=install,
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=seconds * 10 + 60,
-            )
-        finally:
-            script.unlink(missing_ok=True)
+        done = subprocess.run(
+            ["node", str(script), str(data), str(install)],
+            cwd=install,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds * 10 + 60,
+        )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     per_round = len(events)
     return result["rounds"] * per_round / result["elapsed"], result["rounds"] * per_round * len(

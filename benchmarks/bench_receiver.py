@@ -32,6 +32,12 @@ from pipedrive_gui.receiver import Receiver, ReceiverSettings, Retention  # noqa
 WRITE_KEY = "bench-key"
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads): the servers under test; the load runs elsewhere."""
+    t = os.times()
+    return t.user + t.system
+
+
 def rss_mb() -> float:
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
@@ -142,7 +148,7 @@ async def main() -> int:
         retention=Retention(max_age_days=None, max_rows=None, max_bytes=None),
         synchronous=args.synchronous,
     )
-    bare_t = bare_n = recv_t = recv_n = failed = 0.0
+    bare_t = bare_n = recv_t = recv_n = failed = bare_cpu = recv_cpu = 0.0
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-receiver-") as tmp:
         bare_runner, bare_url = await start_bare()
@@ -151,10 +157,15 @@ async def main() -> int:
         try:
             rss_start = rss_mb()
             for r in range(rounds):
+                c0 = cpu_seconds()
                 t, ok, bad = await drive(bare_url, bare_per_round, args.batch, args.concurrency, f"bare{r}")
+                c1 = cpu_seconds()
                 bare_t += t
                 bare_n += ok
                 t2, ok2, bad2 = await drive(receiver.url + "/v1/batch", per_round, args.batch, args.concurrency, f"r{r}")
+                c2 = cpu_seconds()
+                bare_cpu += c1 - c0
+                recv_cpu += c2 - c1
                 recv_t += t2
                 recv_n += ok2
                 failed += bad + bad2
@@ -178,11 +189,15 @@ async def main() -> int:
           f"{recv_n:,.0f} events; {journaled:,} in the journal, {commits:,} commits "
           f"({recv_n / max(1, commits):,.0f} events/commit), journal {size / 1024 / 1024:,.0f} MB")
     print(f"ratio receiver/bare: {ratio:.2f}x   server RSS start {rss_start:.1f} MB -> end {rss_end:.1f} MB")
+    print(f"server CPU per event (robust to machine noise): "
+          f"bare {bare_cpu / bare_n * 1e6:.1f} us, receiver {recv_cpu / recv_n * 1e6:.1f} us "
+          f"(CPU-bound ratio {bare_cpu / bare_n / (recv_cpu / recv_n):.2f}x)")
     ok_all = recv_rate >= 10_000 and ratio >= 0.5 and failed == 0 and journaled == total and rss_end - rss_start < 50
     print("targets (>=10,000/s, >=0.5x bare, all journaled, RSS growth < 50 MB):", "MET" if ok_all else "NOT MET")
     if args.json:
         print(json.dumps({"bare_events_per_s": bare_rate, "receiver_events_per_s": recv_rate, "ratio": ratio,
-                          "journaled": journaled, "rss_start_mb": rss_start, "rss_end_mb": rss_end, "rounds": rows}))
+                          "journaled": journaled, "rss_start_mb": rss_start,
+                          "bare_cpu_us_per_event": bare_cpu / bare_n * 1e6, "receiver_cpu_us_per_event": recv_cpu / recv_n * 1e6, "rss_end_mb": rss_end, "rounds": rows}))
     return 0 if ok_all else 1
 
 

@@ -94,17 +94,28 @@ def _load_project(path: str) -> Any:
         raise CliError(str(exc)) from None
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def _read_json_input(source: str, what: str) -> Any:
     if source == "-":
         text = sys.stdin.read()
         shown = "stdin"
     else:
+        path = Path(source)
+        if not source.strip():
+            raise CliError(f"No {what} file given: name a JSON file, or - to read stdin.", 2)
+        if path.is_dir():
+            raise CliError(f"{source} is a folder, not {_a(what)} file: name the JSON file inside it.")
         try:
-            text = Path(source).read_text(encoding="utf-8-sig")
+            text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise CliError(f"{what} file not found: {source}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CliError(f"Could not read {what} file {source}: {exc}") from None
+        except UnicodeDecodeError:
+            raise CliError(f"{source} is not a text file (JSON in UTF-8 expected); is it the right file?") from None
+        except OSError as exc:
+            raise CliError(f"Could not read {what} file {source}: {exc.strerror or exc}") from None
         shown = source
     try:
         return json.loads(text)
@@ -112,6 +123,8 @@ def _read_json_input(source: str, what: str) -> Any:
         raise CliError(
             f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise CliError(f"{shown} is nested too deeply (hundreds of levels) to be {_a(what)} file.") from None
 
 
 def _read_event(source: str) -> dict[str, Any]:
@@ -217,10 +230,27 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_output(text: str, output: str | None) -> None:
+def _is_project_file(path: Path) -> bool:
+    """Whether ``path`` holds a Pipedrive Mapper project (which an export must never replace)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return b'"format"' in head and b'"pipedrive-map"' in head
+
+
+def _write_output(text: str, output: str | None, project_path: str | None = None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
+    target = Path(output)
+    if target.is_dir():
+        raise CliError(f"{output} is a folder: give a file name for -o, e.g. {target / 'segment.json'}", 2)
+    same = project_path is not None and target.exists() and target.resolve() == Path(project_path).resolve()
+    if same or _is_project_file(target):
+        raise CliError(f"{output} is a Pipedrive Mapper project; the export was not written, so the "
+                       "project is unchanged. Choose another -o file.", 2)
     from pipedrive_gui.core.project import atomic_write_text
 
     try:
@@ -243,7 +273,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             text = segment_io.export_checklist(project)
     except segment_io.SegmentImportError as exc:
         raise CliError(exc.message) from None
-    _write_output(text, args.output)
+    _write_output(text, args.output, args.project)
     return 0
 
 
@@ -252,9 +282,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     from pipedrive_gui.core.segment_io import SegmentImportError, import_segment
 
     out = Path(args.output)
+    if out.is_dir():
+        raise CliError(f"{out} is a folder: give the project file's name, e.g. -o {out / 'mappings.pipedrive-map.json'}", 2)
     if out.exists() and not args.force:
         raise CliError(f"{out} already exists; use --force to replace it, or choose another -o file")
     data = _read_json_input(args.file, "Segment")
+    if isinstance(data, dict) and data.get("format") == "pipedrive-map":
+        raise CliError(f"{args.file} is already a Pipedrive Mapper project: open it directly (preview, send, "
+                       "export), or copy it; import reads Segment's subscription JSON.", 2)
     try:
         mappings = import_segment(data)
     except SegmentImportError as exc:

@@ -82,20 +82,68 @@ def base_url_for(args: argparse.Namespace, creds: Credentials | None = None) -> 
         (os.environ.get(ENV_BASE_URL) or "").strip() or None
 
 
-def load_credentials(store: CredentialStore) -> Credentials:
-    """The credentials to use, or a CliError saying how to log in / what to install."""
+#: What the offline sandbox accepts (any token but "bad-token"); not a secret.
+SANDBOX_TOKEN = "sandbox-token"
+
+
+def load_credentials(store: CredentialStore, args: argparse.Namespace | None = None) -> Credentials:
+    """The credentials to use, or a CliError saying how to log in / what to install.
+
+    With ``--base-url`` (or PIPEDRIVE_BASE_URL) on this computer (the offline sandbox) and no login,
+    the sandbox's token is used, so "try it without an account" needs no login and no keyring.
+    """
     from pipedrive_gui.credentials import KeyringUnavailableError
 
     try:
         creds = store.load()
     except KeyringUnavailableError as exc:
+        local = _sandbox_credentials(args)
+        if local is not None:
+            return local
         raise CliError(exc.user_message, EXIT_KEYRING) from None
     except ValueError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
     if creds is None:
+        local = _sandbox_credentials(args)
+        if local is not None:
+            return local
         raise CliError("Not logged in to Pipedrive. Run `pipedrive-gui login` "
                        "(or set PIPEDRIVE_API_TOKEN and PIPEDRIVE_DOMAIN).", EXIT_INPUT)
     return creds
+
+
+def _sandbox_credentials(args: argparse.Namespace | None) -> Credentials | None:
+    """The sandbox token when the server is this app's offline sandbox on this computer (it says so
+    at ``/__sandbox/health``; the real Pipedrive is never on this computer), with a note on stderr.
+
+    Call it with no event loop running (it runs its own short check).
+    """
+    from pipedrive_gui.credentials import Credentials
+
+    base_url = base_url_for(args) if args is not None else None
+    if not base_url or urlsplit(base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    try:
+        asyncio.get_running_loop()
+        return None  # inside a loop: the caller should have loaded credentials before it
+    except RuntimeError:
+        pass
+    if not asyncio.run(_is_sandbox(base_url)):
+        return None
+    print(f"Not logged in: using the offline sandbox's token for {base_url} (a server on this computer).",
+          file=sys.stderr)
+    return Credentials(domain="", token=SANDBOX_TOKEN, source="sandbox", base_url=base_url)
+
+
+async def _is_sandbox(base_url: str) -> bool:
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=2.0, follow_redirects=False) as http:
+            answer = await http.get(base_url.rstrip("/") + "/__sandbox/health")
+            return bool(answer.status_code == 200 and answer.json().get("service") == "pipedrive-gui sandbox")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
 
 
 def make_client(args: argparse.Namespace, creds: Credentials) -> PipedriveClient:
@@ -258,7 +306,7 @@ def cmd_whoami(args: argparse.Namespace) -> int:
     from pipedrive_gui.credentials import ENV_TOKEN, SOURCE_ENV
 
     store = make_store()
-    creds = load_credentials(store)
+    creds = load_credentials(store, args)
     client = make_client(args, creds)
 
     async def ask() -> CurrentUser:
@@ -268,6 +316,8 @@ def cmd_whoami(args: argparse.Namespace) -> int:
     me = run_async(ask())
     if creds.source == SOURCE_ENV:
         holder = f"the environment variable {ENV_TOKEN}"
+    elif creds.source == "sandbox":
+        holder = "nowhere (not logged in; the offline sandbox accepts any token)"
     else:
         holder = store.backend_name
     budget = client.rate_budget
@@ -285,7 +335,8 @@ def cmd_whoami(args: argparse.Namespace) -> int:
     print(f"User:     {_person(me)}")
     print(f"Company:  {me.company_name or '?'} ({me.company_domain or creds.domain or '?'})")
     print(f"Server:   {client.base_url}")
-    print(f"Token:    {'from' if creds.source == SOURCE_ENV else 'stored in'} {holder}")
+    verb = {SOURCE_ENV: "from ", "sandbox": ""}.get(creds.source, "stored in ")
+    print(f"Token:    {verb}{holder}")
     daily = f"; daily budget left: {budget.daily_remaining}" if budget.daily_remaining is not None else ""
     print(f"Budget:   {budget.burst_remaining} of {budget.burst_limit} requests left in this 2-second window{daily}")
     return 0
@@ -298,7 +349,7 @@ def cmd_fields(args: argparse.Namespace) -> int:
     from pipedrive_gui.pipedrive.fields import fetch_catalog, load_cached, save_cache
 
     store = make_store()
-    creds = load_credentials(store)
+    creds = load_credentials(store, args)
     base_url = base_url_for(args, creds)
     client = make_client(args, creds)
     cache_dir = args.paths.ensure().cache
@@ -340,20 +391,35 @@ def cmd_fields(args: argparse.Namespace) -> int:
 
 
 def _print_fields(catalog: FieldCatalog, entity: str) -> None:
+    from pipedrive_gui.pipedrive.fields import SEARCHABLE_ENTITIES, SEARCHABLE_SYSTEM_FIELDS
+
     fields = catalog.fields(entity)
     print(f"\n{entity.capitalize()} fields ({len(fields)}):")
     if not fields:
         return
+    if entity not in SEARCHABLE_ENTITIES:
+        # Said once for the whole record type instead of on every field.
+        reason = next((f.not_searchable_reason for f in fields if f.not_searchable_reason), None)
+        if reason:
+            print(f"  ({reason})")
     width = min(36, max(len(f.label) for f in fields))
     type_width = max(len(_type_text(f)) for f in fields)
+    system_no = False
     for f in fields:
         match = {"id": "match: yes (by ID)", "entity_search": "match: yes (search)",
                  "item_search": "match: yes (field search)"}.get(f.match_via or "", "match: no")
+        if entity in SEARCHABLE_ENTITIES and not f.searchable and not f.is_custom:
+            match += " *"
+            system_no = True
         print(f"  {f.label:<{width}}  {f.key:<40}  {_type_text(f):<{type_width}}  {match}")
         if f.options:
             print(f"  {'':<{width}}  options: " + ", ".join(f"{o.label}={o.id}" for o in f.options))
-        if not f.searchable and f.not_searchable_reason and f.is_custom:
+        if entity in SEARCHABLE_ENTITIES and not f.searchable and f.not_searchable_reason and f.is_custom:
             print(f"  {'':<{width}}  ({f.not_searchable_reason})")
+    if system_no:
+        names = ", ".join(sorted(SEARCHABLE_SYSTEM_FIELDS.get(entity, ())))
+        print(f"  * Pipedrive cannot search by this built-in field; match by ID, {names}, "
+              "or a text/number custom field instead.")
 
 
 def _type_text(f: PipedriveField) -> str:

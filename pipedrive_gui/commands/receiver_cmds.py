@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     p.add_argument("--write-key", metavar="K", help="require this write key (default: accept any)")
     p.add_argument("--live", action="store_true", help="create/update records in Pipedrive (default: dry run)")
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
+    p.add_argument("--keep-days", type=float, default=30.0, help="forget finished events older than this (default 30)")
+    p.add_argument("--keep-events", type=int, default=200_000, help="keep at most this many events (default 200,000)")
+    p.add_argument("--keep-mb", type=int, default=1024, help="keep the journal under this size in MB (default 1024)")
     p.set_defaults(func=cmd_receive)
 
     j = sub.add_parser("journal", help="list the events the receiver got and what happened to them")
@@ -132,11 +135,16 @@ def cmd_receive(args: argparse.Namespace) -> int:
 
 
 async def _receive(args: argparse.Namespace, project: Any) -> int:
-    from pipedrive_gui.receiver import Receiver, ReceiverError, ReceiverSettings
+    from pipedrive_gui.receiver import Receiver, ReceiverError, ReceiverSettings, Retention
     from pipedrive_gui.receiver.setup import open_processor
 
+    retention = Retention(
+        max_age_days=args.keep_days if args.keep_days > 0 else None,
+        max_rows=args.keep_events if args.keep_events > 0 else None,
+        max_bytes=args.keep_mb * 1024 * 1024 if args.keep_mb > 0 else None,
+    )
     settings = ReceiverSettings(
-        host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote
+        host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote, retention=retention
     )
     handle = None
     if not args.no_dispatch:
@@ -166,7 +174,7 @@ async def _receive(args: argparse.Namespace, project: Any) -> int:
     print("\nSend events from a client:\n")
     print(client_snippets(receiver.url, args.write_key))
     print("Press Ctrl-C to stop.", flush=True)
-    last: tuple[int, ...] = ()
+    last: tuple[int, ...] = (0, 0, 0, 0)
     try:
         while not stop.is_set():
             try:

@@ -23,9 +23,10 @@ def register(sub: Any) -> None:
         default=[],
         metavar="SPEC",
         help="inject a fault, repeatable: KIND[:key=value,...] with KIND one of rate_limit (429), "
-        "server_error (500/503), slow, drop, abuse_block; keys: path, method, count, rate, status, "
-        "retry_after, delay_ms, daily. Examples: 429:count=3,retry_after=2  503:rate=0.1  "
-        "slow:delay_ms=800,path=/api/v2/*  drop:count=1",
+        "server_error (500/503), slow, drop, abuse_block (HTML 403), error (a JSON refusal: 400, 401, "
+        "402, json403, 404); keys: path, method, count, rate, status, retry_after, delay_ms, daily, "
+        "after. Examples: 429:count=3,retry_after=2  503:rate=0.1  slow:delay_ms=800,path=/api/v2/*  "
+        "drop:count=1  402:path=/api/v2/persons*",
     )
     p.add_argument("--search-lag", type=float, default=0.0, metavar="SECONDS",
                    help="records written less than SECONDS ago are not found by search yet")

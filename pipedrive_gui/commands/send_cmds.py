@@ -7,7 +7,8 @@ listed with its status and a link to the record. Credentials come from the OS ke
 the sandbox or a test server.
 
 Exit codes: 0 every triggered mapping succeeded (or none fired), 1 at least one failed,
-2 bad input, 3 no usable keyring, 4 Pipedrive refused or could not be reached.
+2 bad input (including an enabled mapping whose trigger is not valid FQL), 3 no usable keyring,
+4 Pipedrive refused the connection or could not be reached.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from pipedrive_gui.cli import CliError
 
 EXIT_FAILED = 1
+EXIT_INPUT = 2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,6 +74,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     previews = [p for p in preview_project(project, event) if p["id"] in wanted]
     firing = [p for p in previews if p["enabled"] and p["fires"]]
     mode = "plan" if args.plan else "dry_run" if args.dry_run else "send"
+    # An enabled mapping whose trigger is not valid FQL never fires: a script must not take that
+    # for "nothing to do".
+    broken = [p for p in previews if p["enabled"] and p.get("trigger_error")]
 
     if not firing:
         reasons = {p["name"]: (p["reasons"] if p["enabled"] else ["the mapping is disabled"]) for p in previews}
@@ -81,24 +86,34 @@ def cmd_send(args: argparse.Namespace) -> int:
             print("No enabled mapping fires for this event; nothing was sent.")
             for name, why in reasons.items():
                 print(f"  {name}: {'; '.join(why)}")
-        return 0
+        return EXIT_INPUT if broken else 0
 
     results = _run(args, project, firing, mode)
     if args.json:
         print(json.dumps({"mode": mode, "results": results}, indent=2, ensure_ascii=False, default=str))
     else:
         _print_human(results)
-    return EXIT_FAILED if any(r["outcome"] == "fail" for r in results) else 0
+        for p in broken:
+            print(f"[!] {p['name']} ({p['action']}) did not run: {'; '.join(p['reasons'])}")
+    if any(r["outcome"] == "fail" for r in results):
+        return EXIT_FAILED
+    return EXIT_INPUT if broken else 0
 
 
 def _run(args: argparse.Namespace, project: Any, firing: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
     from pipedrive_gui.commands.pipedrive_cmds import run_async
 
+    creds = None
+    if mode != "plan":
+        from pipedrive_gui.commands.pipedrive_cmds import load_credentials, make_store
+
+        creds = load_credentials(make_store(), args)  # before the loop: it may check for the sandbox
+
     async def go() -> list[dict[str, Any]]:
-        if mode == "plan":
+        if creds is None:
             engine, client = await _offline_engine(args, project), None
         else:
-            engine, client = await _online_engine(args, project)
+            engine, client = await _online_engine(args, project, creds)
         try:
             out = []
             for item in firing:
@@ -146,19 +161,11 @@ async def _offline_engine(args: argparse.Namespace, project: Any) -> Any:
     return UpsertEngine(None, catalog, project.destination)
 
 
-async def _online_engine(args: argparse.Namespace, project: Any) -> tuple[Any, Any]:
-    from pipedrive_gui.commands.pipedrive_cmds import (
-        base_url_for,
-        cache_key,
-        load_credentials,
-        make_client,
-        make_store,
-    )
+async def _online_engine(args: argparse.Namespace, project: Any, creds: Any) -> tuple[Any, Any]:
+    from pipedrive_gui.commands.pipedrive_cmds import base_url_for, cache_key, make_client
     from pipedrive_gui.pipedrive.engine import UpsertEngine
     from pipedrive_gui.pipedrive.fields import fetch_catalog, load_cached, save_cache
 
-    store = make_store()
-    creds = load_credentials(store)
     base_url = base_url_for(args, creds)
     client = make_client(args, creds)
     try:
@@ -199,8 +206,8 @@ def _print_human(results: list[dict[str, Any]]) -> None:
                 status = "not sent"
             cond = f" ({call['condition']})" if call.get("condition") else ""
             print(f"    {i}. {call['method']} {call['path']}{query} — {call['purpose']}{cond} [{status}]")
-            if call.get("error"):
-                print(f"       {call['error']}")
+            if call.get("error") and call["error"] not in r["message"]:
+                print(f"       {call['error']}")  # (the reason the whole mapping failed is said above)
         for warning in r.get("warnings") or []:
             print(f"    note: {warning}")
         if r.get("link"):

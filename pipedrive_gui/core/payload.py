@@ -74,18 +74,21 @@ class CompiledAction:
             return PayloadResult(ok=False, payload=None, error=self._mapping_error)
         try:
             mapped = self._compiled.evaluate(event)
+            cleaned = remove_empty_values(_copy(mapped), self._schema, True)
+            if not isinstance(cleaned, (dict, list, str, int, float, bool)) and cleaned is not None:
+                cleaned = UNDEFINED
+            validated, schema_problems = validate_payload(cleaned, self._schema)
         except MappingKitError as exc:
             return PayloadResult(ok=False, payload=None, error=str(exc))
         except RecursionError:
+            # Hundreds of levels of nesting in the event (or the mapping): no real Segment event is
+            # like that, and Python's stack is smaller than Node's.
             return PayloadResult(
                 ok=False,
                 payload=None,
-                error="The mapping or the event is nested too deeply to evaluate. Simplify the mapping.",
+                error="The mapping or the event is nested too deeply (hundreds of levels) to evaluate. "
+                "Simplify the mapping, or map a less deeply nested part of the event.",
             )
-        cleaned = remove_empty_values(_copy(mapped), self._schema, True)
-        if not isinstance(cleaned, (dict, list, str, int, float, bool)) and cleaned is not None:
-            cleaned = UNDEFINED
-        validated, schema_problems = validate_payload(cleaned, self._schema)
         if schema_problems:
             problems = [FieldProblem(p.field, self._labels.get(p.field, ""), p.message) for p in schema_problems]
             return PayloadResult(

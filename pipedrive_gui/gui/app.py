@@ -7,19 +7,22 @@ paints once, prints OK and exits 0; ``--screenshot PNG`` saves the window instea
 
 For documentation screenshots, ``PIPEDRIVE_GUI_SCREENSHOT_STATE`` picks what ``--screenshot``
 shows: ``overview`` (default), ``dry-run`` (preview with a Check in Pipedrive result),
-``connection`` (the connection dialog) or ``error`` (a broken sample event and trigger).
+``connection`` (the connection dialog), ``error`` (a broken sample event and trigger) or ``dark``
+(the overview in the dark colour scheme).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 SELF_TEST_TIMEOUT_S = 30.0
@@ -76,6 +79,7 @@ def build_window(services: Services) -> Any:
 
 async def start(window: Any, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:
     """What happens after the window is shown: project, connection, recovery offer."""
+
     from pipedrive_gui.gui.autosave import find_recovery
 
     runner, connection = services.runner, services.connection
@@ -106,6 +110,8 @@ async def start(window: Any, services: Services, args: argparse.Namespace, *, of
 
 async def _wait_ready(window: Any, services: Services, timeout: float) -> None:
     """Until the sandbox is connected, fields are loaded and a preview is painted."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
@@ -118,9 +124,40 @@ async def _wait_ready(window: Any, services: Services, timeout: float) -> None:
     raise TimeoutError("the window did not become ready in time")
 
 
+def _simulated_dark_palette() -> Any:
+    """What a desktop's dark theme would hand us (only for the documentation screenshot): the app
+    itself never sets colours, it reads palette roles."""
+    from PySide6.QtGui import QColor, QPalette
+
+    p = QPalette()
+    roles = QPalette.ColorRole
+    for role, rgb in ((roles.Window, (45, 45, 48)), (roles.WindowText, (230, 230, 230)),
+                      (roles.Base, (30, 30, 32)), (roles.AlternateBase, (45, 45, 48)),
+                      (roles.Text, (230, 230, 230)), (roles.Button, (55, 55, 58)),
+                      (roles.ButtonText, (230, 230, 230)), (roles.Highlight, (80, 140, 220)),
+                      (roles.HighlightedText, (255, 255, 255)), (roles.Link, (120, 170, 255)),
+                      (roles.LinkVisited, (210, 150, 255)), (roles.ToolTipBase, (55, 55, 58)),
+                      (roles.ToolTipText, (230, 230, 230)), (roles.PlaceholderText, (150, 150, 150))):
+        p.setColor(role, QColor(*rgb))
+    p.setColor(QPalette.ColorGroup.Disabled, roles.Text, QColor(130, 130, 130))
+    p.setColor(QPalette.ColorGroup.Disabled, roles.WindowText, QColor(130, 130, 130))
+    p.setColor(QPalette.ColorGroup.Disabled, roles.ButtonText, QColor(130, 130, 130))
+    return p
+
+
 async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
     """Bring the window into a documented state; returns the widget to grab."""
-    if state == "dry-run":
+    import asyncio
+
+    if state == "dark":
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.setStyle("Fusion")
+        QApplication.styleHints().setColorScheme(Qt.ColorScheme.Dark)
+        QApplication.setPalette(_simulated_dark_palette())  # X servers without a theme ignore the scheme
+        await asyncio.sleep(0.3)
+    elif state == "dry-run":
         deal = next((m for m in window.doc.project.mappings if m.action == "createUpdateDeal"), None)
         if deal is not None:
             window.mapping_list.select(deal.id)
@@ -149,6 +186,8 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
 
 
 async def _headless(window: Any, services: Services, args: argparse.Namespace) -> int:
+    import asyncio
+
     from PySide6.QtWidgets import QApplication
 
     try:
@@ -174,28 +213,33 @@ async def _headless(window: Any, services: Services, args: argparse.Namespace) -
         return 1
 
 
-def _report_first_paint(window: Any) -> Any:
-    """Print PAINTED on stdout at the main window's first paint (start-up benchmark)."""
-    from PySide6.QtCore import QEvent, QObject
+def _starting_frame() -> Any:
+    """A plain window shown while the app's modules load (a few hundred ms), so something appears
+    at once; the main window takes its place."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QMainWindow
 
-    class Watcher(QObject):
-        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
-            if event.type() == QEvent.Type.Paint:
-                print("PAINTED", flush=True)
-                obj.removeEventFilter(self)
-            return False
+    from pipedrive_gui import APP_NAME
 
-    watcher = Watcher(window)
-    window.installEventFilter(watcher)
-    return watcher
+    frame = QMainWindow()
+    frame.setWindowTitle(APP_NAME)
+    label = QLabel(f"Starting {APP_NAME}…")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    frame.setCentralWidget(label)
+    frame.resize(1360, 840)
+    return frame
 
 
-async def _main(app: Any, args: argparse.Namespace) -> int:
+async def _main(app: Any, args: argparse.Namespace, frame: Any) -> int:
+    import asyncio
+
     services = build_services(args)
     window = build_window(services)
-    if os.environ.get(FIRST_PAINT_ENV):
-        _report_first_paint(window)
+    if not services.settings.contains("window/geometry"):
+        window.setGeometry(frame.geometry())
     window.show()
+    frame.close()
+    frame.deleteLater()
     await start(window, services, args)
     if args.self_test or args.screenshot:
         code = await _headless(window, services, args)
@@ -211,6 +255,7 @@ async def _main(app: Any, args: argparse.Namespace) -> int:
         app.aboutToQuit.connect(quit_)
         await quit_future
         code = 0
+    await window.shutdown()
     services.runner.cancel_all()
     await services.runner.wait_idle()
     await services.connection.close_connection()
@@ -219,23 +264,56 @@ async def _main(app: Any, args: argparse.Namespace) -> int:
     return code
 
 
+def _paint_now(app: Any, frame: Any, timeout_s: float = 2.0) -> None:
+    """Show ``frame`` and spin Qt until it has painted, before asyncio and qasync are imported."""
+    import time
+
+    from PySide6.QtCore import QEvent, QEventLoop, QObject
+
+    done: list[bool] = []
+    report = bool(os.environ.get(FIRST_PAINT_ENV))
+
+    class Watcher(QObject):
+        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint and not done:
+                done.append(True)
+                if report:
+                    print("PAINTED", flush=True)
+            return False
+
+    watcher = Watcher(frame)
+    frame.installEventFilter(watcher)
+    frame.show()
+    end = time.monotonic() + timeout_s
+    while not done and time.monotonic() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    frame.removeEventFilter(watcher)
+
+
 def run(args: argparse.Namespace) -> int:
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from pipedrive_gui import APP_ID, APP_NAME, __version__
 
-    logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_ID)
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop the loop
+    frame = _starting_frame()
+    _paint_now(app, frame)
+
+    import asyncio
+
+    os.environ.setdefault("QT_API", "pyside6")  # qasync: do not probe for other Qt bindings
+    import qasync
+
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return int(loop.run_until_complete(_main(app, args)))
+            return int(loop.run_until_complete(_main(app, args, frame)))
     finally:
         asyncio.set_event_loop(None)

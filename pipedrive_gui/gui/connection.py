@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Signal
 
 from pipedrive_gui.credentials import Credentials, CredentialStore
 from pipedrive_gui.paths import AppPaths
-from pipedrive_gui.pipedrive.client import CurrentUser, PipedriveClient, normalize_domain
-from pipedrive_gui.pipedrive.engine import UpsertEngine
-from pipedrive_gui.pipedrive.fields import FieldCatalog, fetch_catalog, load_cached, save_cache
+
+if TYPE_CHECKING:  # imported when first used: start-up paints the window before loading httpx
+    from pipedrive_gui.pipedrive.client import CurrentUser, PipedriveClient
+    from pipedrive_gui.pipedrive.engine import UpsertEngine
+    from pipedrive_gui.pipedrive.fields import FieldCatalog
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ async def _start_sandbox() -> Any:
 
 def make_client(domain: str, token: str, base_url: str | None) -> PipedriveClient:
     """A client for ``domain`` (or for ``base_url`` when a test server/sandbox is given)."""
+    from pipedrive_gui.pipedrive.client import PipedriveClient
+
     if base_url:
         return PipedriveClient(base_url, token)
     return PipedriveClient.for_domain(domain, token)
@@ -103,6 +107,8 @@ class Connection(QObject):
 
     async def test(self, domain: str, token: str) -> CurrentUser:
         """Check a domain + token without keeping anything (the connection dialog's button)."""
+        from pipedrive_gui.pipedrive.client import normalize_domain
+
         client = make_client(normalize_domain(domain) if domain else "", token, self.base_url_override)
         try:
             return await client.get_me()
@@ -116,6 +122,8 @@ class Connection(QObject):
 
     async def connect_account(self, domain: str, token: str, *, save: bool = True) -> CurrentUser:
         """Test, then (``save``) store the token in the keyring and make it the current account."""
+        from pipedrive_gui.pipedrive.client import normalize_domain
+
         domain = normalize_domain(domain) if domain else ""
         client = make_client(domain, token, self.base_url_override)
         try:
@@ -155,6 +163,8 @@ class Connection(QObject):
             await client.aclose()
             await self._stop_sandbox()
             raise
+        from pipedrive_gui.pipedrive.fields import load_cached
+
         self.client, self.user, self.domain = client, user, domain or user.company_domain
         self.catalog = load_cached(self.paths.cache, self._catalog_key())
         self.changed.emit()
@@ -169,6 +179,8 @@ class Connection(QObject):
         return catalog_key(self.domain, self.base_url_override)
 
     async def refresh_catalog(self) -> FieldCatalog | None:
+        from pipedrive_gui.pipedrive.fields import fetch_catalog, save_cache
+
         if self.client is None:
             return None
         self.fetching = True
@@ -218,4 +230,6 @@ class Connection(QObject):
 
     def engine(self, defaults: Any) -> UpsertEngine:
         """An engine for this account (plan mode works without a connection)."""
+        from pipedrive_gui.pipedrive.engine import UpsertEngine
+
         return UpsertEngine(self.client, self.catalog, defaults)

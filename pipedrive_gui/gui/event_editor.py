@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.core import samples
 from pipedrive_gui.core.project import SampleEvent
 from pipedrive_gui.gui.document import Document
-from pipedrive_gui.gui.json_highlighter import JsonHighlighter
+from pipedrive_gui.gui.json_highlighter import highlight_json
 
 
 class EventEditor(QWidget):
@@ -46,7 +46,7 @@ class EventEditor(QWidget):
         self.text.setAccessibleName("Sample event (JSON)")
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.highlighter = JsonHighlighter(self.text.document(), self.text.palette())
+        self.highlighter = highlight_json(self.text)
         self.text.textChanged.connect(self._text_changed)
         self.pretty = QPushButton("Pretty-print")
         self.pretty.setToolTip("Re-indent the JSON (only when it is valid)")
@@ -73,6 +73,7 @@ class EventEditor(QWidget):
         layout.addLayout(buttons)
 
         self._event: dict[str, Any] | None = None
+        self._loaded_text = ""
         self.error: str | None = None
         self.error_position: tuple[int, int] | None = None
         self._bundled = samples.list_samples()
@@ -140,7 +141,13 @@ class EventEditor(QWidget):
     # -- the text ---------------------------------------------------------------------------------
 
     def set_event(self, event: Any) -> None:
-        self.text.setPlainText(json.dumps(event, indent=2, ensure_ascii=False))
+        text = json.dumps(event, indent=2, ensure_ascii=False)
+        self._loaded_text = text
+        self.text.setPlainText(text)
+
+    def is_pristine(self) -> bool:
+        """True while the text is exactly a library sample (nothing typed or pasted yet)."""
+        return self.text.toPlainText() == self._loaded_text
 
     def set_text(self, text: str) -> None:
         self.text.setPlainText(text)

@@ -44,8 +44,7 @@ from pipedrive_gui.core.actions import (
     DYNAMIC_PERSON_FIELDS,
     FieldDef,
 )
-from pipedrive_gui.core.mapping_kit import MappingKitError, MappingValidationError, validate_mapping
-from pipedrive_gui.gui.json_highlighter import JsonHighlighter
+from pipedrive_gui.gui.json_highlighter import highlight_json
 
 UNSET = object()  # the field has no value in the mapping (key absent)
 
@@ -331,7 +330,7 @@ class AdvancedEditor(QWidget):
         self.text.setTabChangesFocus(True)
         self.text.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
         self.text.setMaximumHeight(self.fontMetrics().lineSpacing() * 10)
-        self.highlighter = JsonHighlighter(self.text.document(), self.text.palette())
+        self.highlighter = highlight_json(self.text)
         self.problem = QLabel()
         self.problem.setObjectName("expressionProblem")
         self.problem.setWordWrap(True)
@@ -362,6 +361,8 @@ class AdvancedEditor(QWidget):
             self.edited.emit()
 
     def _check(self) -> bool:
+        from pipedrive_gui.core.mapping_kit import MappingKitError, MappingValidationError, validate_mapping
+
         source = self.text.toPlainText()
         try:
             value = json.loads(source)

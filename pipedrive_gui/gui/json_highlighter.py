@@ -10,7 +10,9 @@ import ctypes
 import re
 import sys
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 # (name, pattern). Later rules win where they overlap, so keys are matched after strings.
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -109,3 +111,24 @@ class JsonHighlighter(QSyntaxHighlighter):
                 f.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
                 f.setUnderlineColor(colour)
                 self._set(i, 1, f)
+
+
+class PaletteFollower(QObject):
+    """Re-colours a highlighter when its editor's palette changes (light/dark switch)."""
+
+    def __init__(self, editor: QWidget, highlighter: JsonHighlighter) -> None:
+        super().__init__(editor)
+        self._highlighter = highlighter
+        editor.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.PaletteChange and isinstance(obj, QWidget):
+            self._highlighter.set_palette(obj.palette())
+        return False
+
+
+def highlight_json(editor: QPlainTextEdit) -> JsonHighlighter:
+    """Attach a JSON highlighter to ``editor`` that follows its palette."""
+    highlighter = JsonHighlighter(editor.document(), editor.palette())
+    PaletteFollower(editor, highlighter)
+    return highlighter

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
 
 from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
@@ -113,18 +113,24 @@ class MainWindow(QMainWindow):
         self._choose_sample_for(mapping_id)
 
     def _choose_sample_for(self, mapping_id: str) -> None:
-        """Select a sample the mapping fires on, so the preview shows something meaningful."""
+        """Show a sample the mapping fires on, so the preview is meaningful, but never replace an
+        event the user typed or pasted."""
         m = self.doc.mapping(mapping_id)
         current = self.event_editor.current_event()
-        if m is None:
+        if m is None or not self.event_editor.is_pristine():
             return
         computer = self.preview.computer
         if current is not None and computer.trigger_state(m, current)[0]:
             return
-        candidates: list[tuple[str, Any]] = [(s.name, s.event) for s in self.doc.project.samples]
-        for idx, (_name, event) in enumerate(candidates):
-            if computer.trigger_state(m, event)[0]:
+        for idx, sample in enumerate(self.doc.project.samples):
+            if computer.trigger_state(m, sample.event)[0]:
                 self.event_editor.select_entry("project", idx)
+                self.event_editor.set_event(sample.event)
+                return
+        for info in samples.list_samples():
+            event = samples.load_sample(info.name)
+            if computer.trigger_state(m, event)[0]:
+                self.event_editor.select_entry("bundled", info.name)
                 self.event_editor.set_event(event)
                 return
 
@@ -200,6 +206,11 @@ class MainWindow(QMainWindow):
         self.check_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         self._action(p, "Send &test…", self.preview.ask_send, "Ctrl+Shift+Return")
 
+        v = bar.addMenu("&View")
+        self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, "Ctrl+Shift+R",
+                                            tip="Receive events the way Segment's tracking API does")
+        self.receiver_action.setCheckable(True)
+
         h = bar.addMenu("&Help")
         self._action(h, "Where is my API token?", lambda: dialogs.show_info(
             self, "Your Pipedrive API token",
@@ -211,6 +222,42 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         self.refresh_action.setEnabled(self.connection.connected)
         self.logout_action.setEnabled(self.connection.connected)
+
+    # -- local receiver (docked; built the first time it is opened) ------------------------------
+
+    receiver_dock: QDockWidget | None = None
+    receiver_panel: Any = None
+
+    def toggle_receiver(self) -> None:
+        if self.receiver_dock is None:
+            from pipedrive_gui.gui.receiver_panel import ReceiverPanel
+
+            self.receiver_panel = ReceiverPanel(
+                self.runner, self.connection.paths, lambda: self.doc.project,
+                lambda project: self.connection.engine(project.destination) if self.connection.connected else None,
+                on_use_as_sample=self.use_as_sample)
+            dock = QDockWidget("Local receiver", self)
+            dock.setObjectName("receiverDock")
+            dock.setWidget(self.receiver_panel)
+            dock.visibilityChanged.connect(self.receiver_action.setChecked)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.receiver_dock = dock
+            self.doc.changed.connect(self.receiver_panel.refresh_processor)
+            self.connection.changed.connect(self.receiver_panel.refresh_processor)
+            self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
+            dock.show()
+        else:
+            self.receiver_dock.setVisible(not self.receiver_dock.isVisible())
+
+    def use_as_sample(self, event: dict[str, Any]) -> None:
+        """A received event becomes the sample event (and the preview updates)."""
+        self.event_editor.set_event(event)
+        self.statusBar().showMessage("Received event loaded as the sample event", 5000)
+
+    async def shutdown(self) -> None:
+        """Stop what the window started (the receiver) before the loop ends."""
+        if self.receiver_panel is not None:
+            await self.receiver_panel.shutdown()
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -446,7 +493,8 @@ class MainWindow(QMainWindow):
 
             def go() -> None:
                 self._close_confirmed = True
-                self.close()
+                # Not from inside this closeEvent: Qt ignores a nested close().
+                QTimer.singleShot(0, self.close)
 
             self.maybe_discard(go)
             return

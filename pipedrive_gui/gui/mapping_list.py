@@ -102,6 +102,9 @@ class MappingListPanel(QWidget):
         self.view.setEditTriggers(QListView.EditTrigger.EditKeyPressed | QListView.EditTrigger.SelectedClicked)
         self.view.selectionModel().currentChanged.connect(self._current)
         self.view.setAccessibleName("Mappings")
+        self.view.setWordWrap(True)  # long names wrap instead of being cut off
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setSpacing(1)
 
         title = QLabel("<b>Mappings</b>")
         self.new_button = QToolButton()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipedrive_gui.core.payload import CompiledAction, PayloadResult, compile_action
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.core.triggers import FqlSyntaxError, Trigger, parse_fql
+
+if TYPE_CHECKING:  # the mapping kit (and its Liquid engine) loads at the first preview, after paint
+    from pipedrive_gui.core.payload import CompiledAction, PayloadResult
 
 
 @dataclass
@@ -48,6 +50,8 @@ class PreviewComputer:
         return value
 
     def action(self, mapping: Mapping) -> CompiledAction:
+        from pipedrive_gui.core.payload import compile_action
+
         key = (mapping.action, json.dumps(mapping.settings, sort_keys=True, default=str))
         action: CompiledAction = self._cached(self._actions, key,
                                               lambda: compile_action(mapping.action, mapping.settings))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.document import Document
-from pipedrive_gui.gui.json_highlighter import JsonHighlighter
+from pipedrive_gui.gui.json_highlighter import highlight_json
 from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.pipedrive.errors import PipedriveError
@@ -126,9 +126,10 @@ class PreviewPanel(QWidget):
         self.payload_view = QPlainTextEdit()
         self.payload_view.setObjectName("payloadView")
         self.payload_view.setReadOnly(True)
+        self.payload_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.payload_view.setAccessibleName("Payload Segment would send")
         self.payload_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.highlighter = JsonHighlighter(self.payload_view.document(), self.payload_view.palette())
+        self.highlighter = highlight_json(self.payload_view)
         self.problems = QLabel()
         self.problems.setObjectName("payloadProblems")
         self.problems.setWordWrap(True)

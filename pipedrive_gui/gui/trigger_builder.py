@@ -152,7 +152,7 @@ class TriggerBuilder(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.match = _compact(QComboBox(), 12)
+        self.match = _compact(QComboBox(), 30)
         self.match.addItem("all of these conditions are true", MATCH_ALL)
         self.match.addItem("any of these conditions is true", MATCH_ANY)
         self.match.setAccessibleName("Match")

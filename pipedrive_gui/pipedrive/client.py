@@ -139,6 +139,14 @@ class CurrentUser:
         return self.raw.get(key, default)
 
 
+@dataclass(frozen=True)
+class ApiAnswer:
+    """A successful call: the HTTP status and the decoded envelope."""
+
+    status: int
+    envelope: dict[str, Any]
+
+
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -225,6 +233,10 @@ class PipedriveClient:
     def __repr__(self) -> str:
         return f"PipedriveClient(base_url={self.base_url!r})"
 
+    #: HTTP status of the most recent successful call (for one-call-at-a-time callers; concurrent
+    #: callers use :meth:`request_full`, which returns the status with the envelope).
+    last_status: int | None = None
+
     async def __aenter__(self) -> PipedriveClient:
         return self
 
@@ -261,6 +273,19 @@ class PipedriveClient:
 
         ``safe_to_retry`` defaults to True for GET/HEAD only. Raises a :class:`PipedriveError`.
         """
+        answer = await self.request_full(method, path, params=params, json=json, safe_to_retry=safe_to_retry)
+        return answer.envelope
+
+    async def request_full(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        safe_to_retry: bool | None = None,
+    ) -> ApiAnswer:
+        """Like :meth:`request`, also telling the HTTP status Pipedrive answered with (200, 201...)."""
         method = method.upper()
         if safe_to_retry is None:
             safe_to_retry = method in ("GET", "HEAD", "OPTIONS")
@@ -286,16 +311,23 @@ class PipedriveClient:
                 )
                 error.__cause__ = exc
             except (httpx.TransportError, OSError) as exc:
+                if urlsplit(self.base_url).hostname in _LOOPBACK:
+                    # Only the sandbox or a test server lives on this machine.
+                    hint = ("Is the sandbox running? Start it with `pipedrive-gui sandbox --port "
+                            f"{urlsplit(self.base_url).port or 80}`, or check --base-url / PIPEDRIVE_BASE_URL.")
+                else:
+                    hint = "Check your internet connection, proxy settings and the company domain."
                 error = NetworkError(
-                    f"Could not reach Pipedrive at {self.host} ({self._scrub(_reason(exc))}). "
-                    "Check your internet connection, proxy settings and the company domain.",
+                    f"Could not reach Pipedrive at {self.host} ({self._scrub(_reason(exc))}). {hint}",
                     method=method, path=path,
                 )
                 error.__cause__ = exc
             else:
                 self.pacer.observe(response.headers, search=search)
                 if 200 <= response.status_code < 300:
-                    return self._decode(response, method, path)
+                    envelope = self._decode(response, method, path)
+                    self.last_status = response.status_code
+                    return ApiAnswer(response.status_code, envelope)
                 error = self._error_for(response, method, path)
             wait = self._retry_wait(error, attempt, safe_to_retry)
             if wait is None:

@@ -111,7 +111,11 @@ TOKEN_HELP = (
 
 def message_for_status(status: int, pipedrive_message: str | None, *, where: str) -> str:
     """The user-facing sentence for an HTTP error status. ``where`` names the server (host)."""
-    detail = f" Pipedrive said: {pipedrive_message}" if pipedrive_message else ""
+    detail = ""
+    if pipedrive_message:
+        said = pipedrive_message.strip()
+        # Pipedrive's own text rarely ends a sentence; ours continues after it.
+        detail = f" Pipedrive said: “{said}”." if said else ""
     if status == 401:
         return f"Pipedrive rejected the API token ({where}). {TOKEN_HELP}"
     if status == 402:

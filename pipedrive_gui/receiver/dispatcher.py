@@ -100,8 +100,15 @@ def _call_status(call: Any) -> int | None:
 
 
 def _retriable_calls(calls: Sequence[Any]) -> bool:
-    statuses = [s for s in (_call_status(c) for c in calls) if s is not None]
-    return bool(statuses) and (statuses[-1] == 429 or statuses[-1] >= 500)
+    """The last call failed for a passing reason: 429, a 5xx, or no answer at all (network, timeout)."""
+    if not calls:
+        return False
+    last = calls[-1]
+    status = _call_status(last)
+    if status is not None:
+        return status == 429 or status >= 500
+    error = last.get("error") if isinstance(last, dict) else getattr(last, "error", None)
+    return bool(error)
 
 
 def _is_retriable_exception(exc: BaseException) -> bool:
@@ -151,6 +158,19 @@ class MappingProcessor:
                     error = f"The mapping is not valid: {exc}"
             compiled.append(_Compiled(mapping, trigger, action, error))
         self._compiled = compiled
+
+    def explain(self, event: dict[str, Any]) -> dict[str, list[str]]:
+        """Why each enabled mapping does not fire for ``event`` (empty list: it fires), by mapping id."""
+        out: dict[str, list[str]] = {}
+        for c in self._compiled:
+            if c.error is not None:
+                out[c.mapping.id] = [c.error]
+                continue
+            try:
+                out[c.mapping.id] = list(c.trigger.explain(event))
+            except Exception as exc:  # noqa: BLE001
+                out[c.mapping.id] = [f"The trigger could not be evaluated: {exc}"]
+        return out
 
     async def process(self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool) -> Processed:
         done_before = {
@@ -288,7 +308,6 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._idle = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
@@ -322,14 +341,12 @@ class Dispatcher:
                 handled = 0
             if handled:
                 continue
-            self._idle.set()
             timeout = self.POLL_SECONDS
             nxt = await self.journal.next_retry_time()
             if nxt is not None:
                 timeout = max(0.0, min(timeout, nxt - time.time()))
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            self._idle.clear()
 
     async def run_due(self, limit: int = 100) -> int:
         """Process every event that is due now (one page); returns how many were handled."""

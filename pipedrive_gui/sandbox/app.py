@@ -112,7 +112,22 @@ async def _apply_faults(request: web.Request, faults: FaultSettings, rec: Record
             return _json_response(rule.status, {"success": False, "error": message, "code": "ERR_UNKNOWN"})
         if rule.kind == "abuse_block":
             return web.Response(status=403, text=ABUSE_PAGE, content_type="text/html")
+        if rule.kind == "error":
+            return _json_response(rule.status, _ERROR_BODIES.get(rule.status) or {
+                "success": False, "error": f"Simulated error {rule.status}", "error_info": ERROR_INFO})
     return None
+
+
+#: Bodies of the ``error`` fault, in the shapes Pipedrive answers with (reference §9.2).
+_ERROR_BODIES: dict[int, dict[str, Any]] = {
+    400: {"success": False, "error": "Validation failed: simulated by the sandbox",
+          "code": "ERR_SCHEMA_VALIDATION_FAILED"},
+    401: {"success": False, "error": "unauthorized access", "errorCode": 401, "error_info": ERROR_INFO},
+    402: {"success": False, "error": "Company account is not open (the trial ended or payment is missing)",
+          "error_info": ERROR_INFO},
+    403: {"success": False, "error": "You do not have permission to do this", "error_info": ERROR_INFO},
+    404: {"success": False, "error": "Not found", "code": "ERR_NOT_FOUND"},
+}
 
 
 def _authorised(request: web.Request) -> bool:
@@ -202,8 +217,12 @@ async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamRe
 
 # -- control plane ----------------------------------------------------------------------------------
 
+#: How ``/__sandbox/health`` names this server, so the CLI can tell the sandbox from other servers.
+SERVICE_NAME = "pipedrive-gui sandbox"
+
+
 async def _health(request: web.Request) -> web.Response:
-    return _json_response(200, {"ok": True})
+    return _json_response(200, {"ok": True, "service": SERVICE_NAME})
 
 
 async def _get_faults(request: web.Request) -> web.Response:

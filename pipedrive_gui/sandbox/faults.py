@@ -14,10 +14,16 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("rate_limit", "server_error", "slow", "drop", "abuse_block")
+KINDS = ("rate_limit", "server_error", "slow", "drop", "abuse_block", "error")
 _ALIASES = {"429": "rate_limit", "5xx": "server_error", "500": "server_error", "502": "server_error",
             "503": "server_error", "504": "server_error", "403": "abuse_block", "html403": "abuse_block",
-            "delay": "slow", "disconnect": "drop"}
+            "delay": "slow", "disconnect": "drop",
+            # Pipedrive's JSON refusals: bad request, token, plan/billing, permission, not found.
+            "400": "error", "401": "error", "402": "error", "404": "error", "422": "error",
+            "json403": "error"}
+#: The status an ``error`` alias stands for (``json403`` is a JSON permission refusal, unlike the
+#: HTML abuse block that ``403`` means).
+_ALIAS_STATUS = {"400": 400, "401": 401, "402": 402, "404": 404, "422": 422, "json403": 403}
 
 
 class FaultSpecError(ValueError):
@@ -49,6 +55,8 @@ class FaultRule:
             raise FaultSpecError("rate must be between 0 and 1")
         if self.kind == "server_error" and not 500 <= self.status <= 599:
             raise FaultSpecError("status of a server_error must be 5xx")
+        if self.kind == "error" and not 400 <= self.status <= 599:
+            raise FaultSpecError("status of an error must be 4xx or 5xx")
         if self.kind == "slow" and self.delay_ms <= 0:
             raise FaultSpecError("a slow fault needs delay_ms > 0")
         if self.method:
@@ -89,6 +97,8 @@ class FaultSettings:
         self._rng = random.Random(self.seed)
 
     def add(self, kind: str, **options: Any) -> FaultRule:
+        if kind in _ALIAS_STATUS and "status" not in options:
+            options = {**options, "status": _ALIAS_STATUS[kind]}
         rule = FaultRule(kind=_ALIASES.get(kind, kind), **options)
         if kind in ("500", "502", "503", "504") and "status" not in options:
             rule.status = int(kind)
@@ -203,6 +213,8 @@ def _rule_from_json(raw: dict[str, Any]) -> FaultRule:
             raise FaultSpecError(f"fault option {key!r} must be of type {typ.__name__}")
     if kind in ("500", "502", "503", "504") and "status" not in options:
         options["status"] = int(kind)
+    if kind in _ALIAS_STATUS and "status" not in options:
+        options["status"] = _ALIAS_STATUS[kind]
     return FaultRule(kind=_ALIASES.get(kind, kind), **options)
 
 
@@ -213,7 +225,7 @@ _FIELD_TYPES: dict[str, type] = {"path": str, "method": str, "count": int, "rate
 def parse_fault_spec(text: str) -> FaultRule:
     """``kind[:key=value,...]``, e.g. ``429:count=3,retry_after=2``, ``503:rate=0.2``,
     ``slow:delay_ms=800,path=/api/v2/*``, ``drop:count=1``, ``drop:after=true,method=POST``,
-    ``rate_limit:daily=true``."""
+    ``rate_limit:daily=true``, ``402`` or ``error:status=404,path=/api/v2/deals*`` (a JSON refusal)."""
     kind, _, rest = text.strip().partition(":")
     kind = kind.strip().lower()
     options: dict[str, Any] = {}
@@ -234,4 +246,6 @@ def parse_fault_spec(text: str) -> FaultRule:
             raise FaultSpecError(f"bad value for {key}: {value!r}") from None
     if kind in ("500", "502", "503", "504") and "status" not in options:
         options["status"] = int(kind)
+    if kind in _ALIAS_STATUS and "status" not in options:
+        options["status"] = _ALIAS_STATUS[kind]
     return FaultRule(kind=_ALIASES.get(kind, kind), **options)

@@ -69,6 +69,11 @@ NUMBERS: list[Any] = [
     2**53 + 2,
     -0.0,
     5.0,
+    12345678901234567890,
+    -(2**64) + 1,
+    1e300,
+    5e-324,
+    1e-7,
 ]
 PATHS = [
     "$.a",
@@ -527,3 +532,38 @@ if __name__ == "__main__":  # python -m tests.core.test_mapping_kit_oracle SEED 
     import sys
 
     raise SystemExit(1 if sweep(int(sys.argv[1]), int(sys.argv[2])) else 0)
+
+
+# Broken @liquid templates: the error must name the problem where liquidjs does.
+BROKEN_LIQUID = [
+    "Hi {{ traits.name",
+    "Hi {% if traits.name %}yes",
+    "{% capture c %}x",
+    "a\n{%- unless x -%}{% if y %}{% endif %}",
+    "{% comment %}never closed",
+    "{% raw %}{{ x }}",
+    "{% %}",
+    "{% frobnicate %}",
+    "{% endif %}",
+    "{% if x %}{% for y in x %}{% endfor %}{% endif %}",
+    "{{ 'x' | append }}",
+    "{% echo traits.name | sort %}",
+    "x {{ 'a }}' }} {% tablerow %}",
+    "{{ properties.list.0 | prepend }}",
+]
+
+
+@pytest.fixture(scope="module")
+def broken_liquid_answers() -> list[dict[str, Any]]:
+    if shutil.which("node") is None or not ORACLE.exists():
+        pytest.skip("node or the Segment oracle is not available")
+    cases = [{"kind": "transform", "mapping": {"@liquid": t}, "event": {}} for t in BROKEN_LIQUID]
+    return ask_oracle(cases)
+
+
+@pytest.mark.parametrize("index", range(len(BROKEN_LIQUID)))
+def test_broken_liquid_is_reported_like_segment(
+    index: int, broken_liquid_answers: list[dict[str, Any]]
+) -> None:
+    got = answer({"kind": "transform", "mapping": {"@liquid": BROKEN_LIQUID[index]}, "event": {}})
+    assert got == broken_liquid_answers[index]

@@ -156,3 +156,27 @@ def test_open_broken_project_file_keeps_current(demo_window: Any, tmp_path: Any,
     assert not w.open_path(bad)
     assert dialogs.errors and "Could not open" in dialogs.errors[-1][0]
     assert len(w.doc.project.mappings) == n
+
+
+def test_first_start_without_credentials_offers_connect_or_sandbox(window: Any, services: Any, run: Any,
+                                                                   gui_args: Any) -> None:
+    from pipedrive_gui.gui.app import start
+
+    run(start(window, services, gui_args))
+    run(services.runner.wait_idle())
+    dlg = window.connection_dialog
+    assert dlg is not None and dlg.isVisible()
+    assert dlg.sandbox_button.text() == "Try with the offline sandbox"
+    assert dlg.windowTitle() == "Connect your Pipedrive"
+
+
+def test_saved_credentials_connect_at_start(window: Any, services: Any, run: Any, gui_args: Any,
+                                            memory_store: Any, sandbox: Any) -> None:
+    from pipedrive_gui.gui.app import start
+
+    memory_store.save("acme", "saved-token")
+    services.connection.base_url_override = sandbox.base_url
+    run(start(window, services, gui_args))
+    run.until(lambda: services.connection.connected and services.connection.catalog is not None)
+    assert window.connection_dialog is None
+    assert "Sandy" in window.status.account.text()

@@ -9,6 +9,7 @@ from typing import Any
 from pipedrive_gui.gui.field_editor import MODE_ADVANCED, MODE_CUSTOM, MODE_PATH, CustomFieldsEditor
 from tests.gui.conftest import settle
 
+
 def _select(window: Any, name_part: str) -> Any:
     m = next(m for m in window.doc.project.mappings if name_part in m.name)
     window.mapping_list.select(m.id)
@@ -260,3 +261,61 @@ def test_advanced_expression_is_validated_as_you_type(demo_window: Any, run: Any
     assert w.doc.mapping(m.id).settings["name"]["@if"]["else"] == "Unnamed"
     adv.text.setPlainText('{"@path": "$.traits.name"')
     assert "line 1" in adv.problem.text() and "JSON" in adv.problem.text()
+
+
+def test_activity_types_come_from_the_account(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateActivity")
+    w.mapping_list.select(m.id)
+    settle(run, w)
+    editor = w.mapping_editor.field_editors["type"]
+    editor.set_mode("static")
+    combo = editor.editor().combo
+    keys = [combo.itemData(i) for i in range(combo.count())]
+    expected = [t.key_string for t in w.connection.catalog.active_activity_types()]
+    assert expected and set(expected) <= set(keys)
+    combo.setCurrentIndex(keys.index(expected[0]))
+    settle(run, w)
+    assert w.doc.mapping(m.id).settings["type"] == expected[0]
+
+
+def test_ctrl_enter_checks_in_pipedrive(demo_window: Any, run: Any, qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    w = demo_window
+    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateOrganization")
+    w.mapping_list.select(m.id)
+    settle(run, w)
+    assert any(s.toString() == "Ctrl+Return" for s in w.check_action.shortcuts())
+    w.activateWindow()
+    qtbot.keyClick(w.mapping_list.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    if w.preview.last_run is None and not w.runner.running("pipedrive"):
+        w.check_action.trigger()  # offscreen platforms may not route window shortcuts
+    settle(run, w)
+    assert w.preview.last_run is not None and w.preview.last_run.mode == "dry_run"
+
+
+def test_close_with_unsaved_changes_asks_and_can_cancel(demo_window: Any, run: Any, dialogs: Any,
+                                                        qapp: Any) -> None:
+    qapp.setQuitOnLastWindowClosed(False)  # as app.py does: the loop decides when to stop
+    w = demo_window
+    w._close_confirmed = False
+    w.mapping_list.new_from_action("createUpdateLead")
+    dialogs.answers.append("cancel")
+    w.close()
+    assert w.isVisible() and dialogs.asked[-1][0] == "Unsaved changes"
+    dialogs.answers.append("discard")
+    w.close()
+    run.until(lambda: not w.isVisible(), what="the window closes")
+
+
+def test_local_receiver_docks_and_feeds_the_sample_event(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    w.toggle_receiver()
+    assert w.receiver_dock is not None and w.receiver_dock.isVisible()
+    w.use_as_sample({"type": "track", "event": "Deal Upserted", "userId": "from-receiver"})
+    settle(run, w)
+    assert "from-receiver" in w.event_editor.text.toPlainText()
+    w.toggle_receiver()
+    assert not w.receiver_dock.isVisible()
+    run(w.shutdown())

@@ -20,6 +20,7 @@ STATES = {
     "connection-dialog": ("connection", {}),
     "error-state": ("error", {}),
     "demo-overview-200pct": ("overview", {"QT_SCALE_FACTOR": "2"}),
+    "demo-overview-dark": ("dark", {}),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")

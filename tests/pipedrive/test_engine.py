@@ -126,7 +126,8 @@ async def test_send_creates_then_updates_from_cache_with_one_call(fake_and_engin
     first = await engine.run("createUpdatePerson", PERSON, "send")
     assert (first.outcome, first.message) == ("create", "Created person #101 'Jane Doe'")
     assert first.link == "https://acme.pipedrive.com/person/101"
-    assert [c.status for c in first.calls] == [200, 200]
+    # The status each call really got: the lookup's 200, the create's 201 (not a made-up 200).
+    assert [c.status for c in first.calls] == [200, 201]
     assert fake.records["persons"][101]["custom_fields"] == {PLAN: 102, SEG_USER: "user-1"}
     second = await engine.run("createUpdatePerson", dict(PERSON, name="Jane Smith"), "send")
     assert (second.outcome, second.record_id, second.api_calls) == ("update", 101, 1)

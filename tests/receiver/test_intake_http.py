@@ -106,6 +106,14 @@ async def test_gzip_body_with_text_plain(receiver: Receiver) -> None:
     assert e["event"]["messageId"] == "g1"
 
 
+async def test_missing_message_id_is_generated(receiver: Receiver) -> None:
+    event = track()
+    assert (await post(receiver, "/v1/track", event, headers=BASIC))[0] == 200
+    assert (await post(receiver, "/v1/track", event, headers=BASIC))[0] == 200  # same body, no id: two events
+    ids = [e["event"]["messageId"] for e in await stored(receiver)]
+    assert len(set(ids)) == 2 and all(i.startswith("pdg-") for i in ids)
+
+
 async def test_duplicate_message_ids_are_stored_once(receiver: Receiver) -> None:
     for _ in range(3):
         assert (await post(receiver, "/v1/track", track(messageId="same"), headers=BASIC))[0] == 200
@@ -204,3 +212,9 @@ async def test_second_receiver_on_same_journal_is_refused(receiver: Receiver, da
 
     with pytest.raises(ReceiverStartError, match="already using"):
         await Receiver(data_dir).start()
+
+
+async def test_huge_raw_body_is_a_400_not_a_413(receiver: Receiver) -> None:
+    status, body = await post(receiver, "/v1/batch", raw=b"x" * (3 * 1024 * 1024), headers=BASIC)
+    assert status == 400 and body["code"] == "batch_too_large"
+    assert (await post(receiver, "/v1/track", track(), headers=BASIC))[0] == 200

@@ -15,7 +15,6 @@ from pipedrive_gui.receiver import (
     Processed,
     Receiver,
     ReceiverChange,
-    ReceiverSettings,
     Retention,
     RetryPolicy,
 )

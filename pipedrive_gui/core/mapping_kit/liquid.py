@@ -24,11 +24,12 @@ from liquid.template import BoundTemplate
 from pipedrive_gui.core.jsvalues import join_utf16, utf16_len
 
 from .errors import MappingKitError
-from .liquid_filters import FilterFailure, build_filters, stringify
+from .liquid_filters import build_filters
 from .liquid_js import JsRenderContext, install_js_comparisons
+from .liquid_syntax import DISABLED_TAGS, first_error
+from .liquid_values import FilterFailure, stringify
 
 MAX_TEMPLATE_LENGTH: Final = 1000
-DISABLED_TAGS: Final = ("case", "for", "include", "layout", "render", "tablerow")
 # python-liquid tags that liquidjs does not have.
 _NOT_IN_LIQUIDJS: Final = ("ifchanged", "doc")
 
@@ -165,8 +166,11 @@ class _Source:
         return index - sum(1 for p in self.inserted if p < index)
 
     def position(self, index: int) -> str:
+        """liquidjs' ``line:L, col:C`` for an index into ``text``."""
+        return self.position_in_original(self.original_index(index))
+
+    def position_in_original(self, at: int) -> str:
         """liquidjs' ``line:L, col:C`` (1-based, columns in UTF-16 units)."""
-        at = self.original_index(index)
         text = self.original
         line_start = text.rfind("\n", 0, at) + 1
         line = text.count("\n", 0, at) + 1
@@ -213,6 +217,15 @@ def _parse(template: str) -> tuple[_Source, BoundTemplate | MappingKitError]:
     try:
         return source, _ENV.from_string(source.text)
     except (LiquidError, _Failure) as exc:
+        # Tokenizing errors come first in liquidjs, whatever python-liquid tripped on;
+        # unclosed blocks python-liquid only notices at the end, without a position.
+        found = first_error(template)
+        if found is not None:
+            cause = exc.__cause__ if isinstance(exc, LiquidError) else exc
+            message, at = found
+            tokenizing = message.endswith("not closed") and not message.startswith("tag {%")
+            if tokenizing or message.startswith("illegal tag") or not isinstance(cause, _Failure):
+                return source, MappingKitError(f"{message}, {source.position_in_original(at)}")
         return source, _translate(source, exc)
 
 
@@ -232,5 +245,5 @@ def evaluate_liquid(template: Any, payload: Any) -> str:
         return join_utf16(parsed.render(scope))
     except (LiquidError, _Failure) as exc:
         raise _translate(source, exc) from None
-    except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a template must fail as a mapping error, never crash
         raise MappingKitError(f"{type(exc).__name__}: {exc}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+import random
 import re
 import unicodedata
 from collections.abc import Callable
@@ -30,6 +31,22 @@ from pipedrive_gui.core.jsvalues import (
 )
 
 from .liquid_dates import DEFAULT_FORMAT, parse_date, strftime
+from .liquid_values import (
+    JS_SPACE,
+    MEMORY_LIMIT,
+    NIL,
+    SPACES_RE,
+    FilterFailure,
+    NilDrop,
+    arg,
+    as_js_number,
+    js_add,
+    js_number,
+    slice_bounds,
+    stringify,
+    to_number,
+    value_of,
+)
 
 DISABLED_FILTERS: Final = (
     "array_to_sentence_string",
@@ -53,140 +70,6 @@ DISABLED_FILTERS: Final = (
     "where_exp",
     "type",
 )
-MEMORY_LIMIT: Final = 100_000_000  # Segment's liquidjs memoryLimit
-_JS_SPACE: Final = r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
-_SPACES_RE: Final = re.compile(_JS_SPACE + "+")
-_NUMBER_RE: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-class NilDrop:
-    """liquidjs' ``NullDrop``: what the ``nil`` literal evaluates to (nil when used)."""
-
-    __slots__ = ()
-
-    def __liquid__(self) -> None:
-        return None
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "nil"
-
-
-NIL: Final = NilDrop()
-
-
-class FilterFailure(Exception):
-    """A filter refused to run; the tag or output that called it adds the position."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def value_of(value: Any) -> Any:
-    """python-liquid's undefined is JS ``undefined``; ``__liquid__`` objects unwrap."""
-    if isinstance(value, Undefined):
-        return UNDEFINED
-    if hasattr(value, "__liquid__"):
-        return value.__liquid__()
-    return value
-
-
-def _arg(args: tuple[Any, ...], index: int) -> Any:
-    return value_of(args[index]) if index < len(args) else UNDEFINED
-
-
-def stringify(value: Any) -> str:
-    """liquidjs ``stringify``: nil is empty, arrays are flattened and concatenated."""
-    value = value_of(value)
-    if isinstance(value, str):
-        return value
-    if value is None or value is UNDEFINED:
-        return ""
-    if isinstance(value, list):
-        return "".join(stringify(v) for v in value)
-    if isinstance(value, range):
-        return "".join(str(v) for v in value)
-    return js_to_string(value)
-
-
-def js_number(value: Any) -> float | int:
-    """JS ``Number(value)``."""
-    value = value_of(value)
-    if isinstance(value, bool):
-        return 1 if value else 0
-    if isinstance(value, (int, float)):
-        return value
-    if value is None:
-        return 0
-    if value is UNDEFINED:
-        return math.nan
-    if isinstance(value, (list, dict, str)):
-        text = js_trim(js_to_string(value))
-        if text == "":
-            return 0
-        if text in ("Infinity", "+Infinity", "-Infinity"):
-            return -math.inf if text[0] == "-" else math.inf
-        prefix = text[:2].lower()
-        if prefix in ("0x", "0o", "0b"):
-            try:
-                return int(text, 0)
-            except ValueError:
-                return math.nan
-        if _NUMBER_RE.fullmatch(text):
-            number = float(text)
-            return int(number) if number.is_integer() and abs(number) < 2**53 else number
-        return math.nan
-    return math.nan
-
-
-def to_number(value: Any) -> float | int:
-    """liquidjs ``toNumber``: ``+value || 0``."""
-    number = js_number(value)
-    if number != number or number == 0:
-        return 0
-    return number
-
-
-def _num(value: float | int) -> float | int:
-    if isinstance(value, int) and abs(value) > 2**53:
-        return float(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
-
-
-def _to_int(value: Any) -> int | float:
-    """ToIntegerOrInfinity."""
-    number = js_number(value)
-    if number != number:
-        return 0
-    if math.isinf(number):
-        return number
-    return int(number)
-
-
-def _js_slice_bounds(length: int, start: Any, end: Any = UNDEFINED) -> tuple[int, int]:
-    """Bounds as ``Array.prototype.slice`` / ``String.prototype.slice`` compute them."""
-
-    def clamp(raw: Any, default: int) -> int:
-        if raw is UNDEFINED:
-            return default
-        n = _to_int(raw)
-        if n < 0:
-            return int(max(length + n, 0))
-        return int(min(n, length))
-
-    return clamp(start, 0), clamp(end, length)
-
-
-def _js_add(a: Any, b: Any) -> Any:
-    """JS ``a + b`` for primitives."""
-    if isinstance(a, str) or isinstance(b, str):
-        return js_to_string(a) + js_to_string(b)
-    return js_number(a) + js_number(b)
 
 
 # --- math --------------------------------------------------------------------------
@@ -199,7 +82,7 @@ def _numbers(args: tuple[Any, ...]) -> list[float | int]:
 def _safe(fn: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         try:
-            return _num(fn(*args))
+            return as_js_number(fn(*args))
         except OverflowError:
             return math.inf
         except (ValueError, ZeroDivisionError):
@@ -289,7 +172,7 @@ def _strip_with(text: str, chars: Any, left: bool, right: bool) -> str:
     if not truthy(chars) or chars is UNDEFINED:
         if left and right:
             return js_trim(text)
-        pattern = "^" + _JS_SPACE + "+" if left else _JS_SPACE + "+$"
+        pattern = "^" + JS_SPACE + "+" if left else JS_SPACE + "+$"
         return re.sub(pattern, "", text)
     charset = set(utf16_units(stringify(chars)))
     units = utf16_units(text)
@@ -311,14 +194,14 @@ def _capitalize(value: Any, *_args: Any) -> str:
 
 
 def _replace(value: Any, *args: Any) -> str:
-    text, old, new = stringify(value), stringify(_arg(args, 0)), stringify(_arg(args, 1))
+    text, old, new = stringify(value), stringify(arg(args, 0)), stringify(arg(args, 1))
     if old == "":
         return join_utf16(new.join(utf16_units(text)))
     return text.replace(old, new)
 
 
 def _replace_last(value: Any, *args: Any) -> str:
-    text, old, new = stringify(value), stringify(_arg(args, 0)), stringify(_arg(args, 1))
+    text, old, new = stringify(value), stringify(arg(args, 0)), stringify(arg(args, 1))
     index = text.rfind(old)
     if index == -1:
         return text
@@ -327,7 +210,7 @@ def _replace_last(value: Any, *args: Any) -> str:
 
 def _split(value: Any, *args: Any) -> list[str]:
     text = stringify(value)
-    separator = stringify(_arg(args, 0))
+    separator = stringify(arg(args, 0))
     parts = utf16_units(text) if separator == "" else text.split(separator)
     while parts and parts[-1] == "":
         parts.pop()
@@ -337,9 +220,9 @@ def _split(value: Any, *args: Any) -> list[str]:
 def _truncate(value: Any, *args: Any) -> Any:
     raw = value_of(value)
     text = stringify(raw)
-    limit = _arg(args, 0)
+    limit = arg(args, 0)
     limit = 50 if limit is UNDEFINED else limit
-    end = _arg(args, 1)
+    end = arg(args, 1)
     end_text = "..." if end is UNDEFINED else stringify(end)
     length = utf16_len(text)
     if js_less_or_equal_number(length, limit):
@@ -360,14 +243,14 @@ def js_less_or_equal_number(number: int, other: Any) -> bool:
 
 def _truncatewords(value: Any, *args: Any) -> str:
     text = stringify(value)
-    words: Any = _arg(args, 0)
+    words: Any = arg(args, 0)
     words = 15 if words is UNDEFINED else words
-    end = _arg(args, 1)
+    end = arg(args, 1)
     end_text = "..." if end is UNDEFINED else stringify(end)
-    parts = _SPACES_RE.split(text)
+    parts = SPACES_RE.split(text)
     if _le_zero(words):
         words = 1
-    _, stop = _js_slice_bounds(len(parts), 0, words)
+    _, stop = slice_bounds(len(parts), 0, words)
     out = " ".join(parts[:stop])
     right = js_number(words if not isinstance(words, (list, dict)) else js_to_string(words))
     if right == right and len(parts) >= right:
@@ -386,16 +269,16 @@ def _slice(value: Any, *args: Any) -> Any:
     raw = value_of(value)
     if raw is None or raw is UNDEFINED:
         return []
-    begin = _arg(args, 0)
-    length = _arg(args, 1)
+    begin = arg(args, 0)
+    length = arg(args, 1)
     length = 1 if length is UNDEFINED else length
     if isinstance(length, (int, float)) and not isinstance(length, bool) and length > MEMORY_LIMIT:
         raise FilterFailure("memory alloc limit exceeded")
     seq: list[Any] = raw if isinstance(raw, list) else utf16_units(stringify(raw))
     if isinstance(begin, (int, float)) and not isinstance(begin, bool) and begin < 0:
         begin = len(seq) + begin
-    end = _js_add(begin, length)
-    start, stop = _js_slice_bounds(len(seq), begin, end)
+    end = js_add(begin, length)
+    start, stop = slice_bounds(len(seq), begin, end)
     part = seq[start:stop]
     return part if isinstance(raw, list) else join_utf16("".join(part))
 
@@ -462,12 +345,12 @@ def _utf8(data: bytearray) -> str:
 
 def _slugify(value: Any, *args: Any) -> str:
     text = stringify(value)
-    mode = _arg(args, 0)
+    mode = arg(args, 0)
     mode = "default" if mode is UNDEFINED else mode
-    cased = truthy(_arg(args, 1))
+    cased = truthy(arg(args, 1))
     if mode in ("default", "latin", "ascii", "pretty", "raw"):
         if mode == "raw":
-            text = _SPACES_RE.sub("-", text)
+            text = SPACES_RE.sub("-", text)
         elif mode == "ascii":
             text = re.sub(r"[^A-Za-z0-9]+", "-", text)
         else:
@@ -496,10 +379,11 @@ def _to_array(value: Any) -> list[Any]:
 
 
 def _join(value: Any, *args: Any) -> str:
-    separator = _arg(args, 0)
+    separator = arg(args, 0)
     sep = " " if separator is None or separator is UNDEFINED else stringify(separator)
     return sep.join(
-        "" if v is None or v is UNDEFINED else js_to_string(value_of(v)) for v in _to_array(value)
+        "" if v is None or v is UNDEFINED or isinstance(v, Undefined) else js_to_string(v)
+        for v in _to_array(value)
     )
 
 
@@ -558,9 +442,9 @@ def _where(value: Any, *args: Any) -> list[Any]:
     from .liquid_js import js_equals
 
     items = _to_array(value)
-    prop = stringify(_arg(args, 0))
+    prop = stringify(arg(args, 0))
     nil_expected = len(args) > 1 and isinstance(args[1], NilDrop)
-    expected = _arg(args, 1)
+    expected = arg(args, 1)
     out = []
     # liquidjs reads the property as a variable path, ignoring what follows it.
     path = _PROPERTY_RE.match(prop)
@@ -578,13 +462,13 @@ def _where(value: Any, *args: Any) -> list[Any]:
 
 
 def _sum(value: Any, *args: Any) -> Any:
-    prop = _arg(args, 0)
+    prop = arg(args, 0)
     total: float | int = 0
     for item in _to_array(value):
         current = _path_value(item, stringify(prop)) if truthy(prop) else value_of(item)
         number = js_number(current)
         total += 0 if number != number else number
-    return _num(total)
+    return as_js_number(total)
 
 
 def _compact(value: Any, *_args: Any) -> list[Any]:
@@ -596,7 +480,7 @@ def _compact(value: Any, *_args: Any) -> list[Any]:
 
 def _default(value: Any, *args: Any, **kwargs: Any) -> Any:
     value = value_of(value)
-    default = _arg(args, 0)
+    default = arg(args, 0)
     if isinstance(value, (list, str)):
         return value if value else default
     if value is False and truthy(value_of(kwargs.get("allow_false", False))):
@@ -605,7 +489,7 @@ def _default(value: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _json(value: Any, *args: Any) -> Any:
-    space = _arg(args, 0)
+    space = arg(args, 0)
     text = js_to_json(_plain(value), indent=_indent(space))
     return UNDEFINED if text is None else text
 
@@ -620,6 +504,13 @@ def _indent(space: Any) -> str:
     return ""
 
 
+def _item(args: tuple[Any, ...]) -> Any:
+    """An argument stored as an array item: ``nil`` stays liquidjs' NullDrop object."""
+    if args and isinstance(args[0], NilDrop):
+        return args[0]
+    return arg(args, 0)
+
+
 def _plain(value: Any) -> Any:
     """Filter input as a JSON-like value (undefined members dropped by the encoder)."""
     if isinstance(value, NilDrop):
@@ -627,6 +518,8 @@ def _plain(value: Any) -> Any:
     value = value_of(value)
     if isinstance(value, range):
         return list(value)
+    if isinstance(value, list) and any(isinstance(v, (NilDrop, Undefined)) for v in value):
+        return [_plain(v) for v in value]  # e.g. after ``push: nil``
     return value
 
 
@@ -648,10 +541,10 @@ def _base64_decode(value: Any, *_args: Any) -> str:
 
 def _date(value: Any, *args: Any) -> Any:
     raw = value_of(value)
-    when = parse_date(raw, _arg(args, 1))
+    when = parse_date(raw, arg(args, 1))
     if when is None:
         return raw
-    fmt = _arg(args, 0)
+    fmt = arg(args, 0)
     return strftime(when, DEFAULT_FORMAT if fmt is None or fmt is UNDEFINED else stringify(fmt))
 
 
@@ -670,13 +563,30 @@ def _date_to_string(month: str) -> Callable[..., Any]:
         when = parse_date(raw)
         if when is None:
             return raw
-        if _arg(args, 0) == "ordinal":
+        if arg(args, 0) == "ordinal":
             day = when.shown.day
-            us = _arg(args, 1) == "US"
+            us = arg(args, 1) == "US"
             return strftime(when, f"{month} {day}%q, %Y" if us else f"{day}%q {month} %Y")
         return strftime(when, f"%d {month} %Y")
 
     return run
+
+
+def _sample(value: Any, *args: Any) -> Any:
+    """``sample``: random items (liquidjs shuffles a copy and takes ``count``)."""
+    raw = value_of(value)
+    if raw is None or raw is UNDEFINED:
+        return []
+    seq = list(raw) if isinstance(raw, list) else utf16_units(stringify(raw))
+    count = arg(args, 0)
+    count = 1 if count is UNDEFINED else count
+    if js_number(count) > MEMORY_LIMIT:
+        raise FilterFailure("memory alloc limit exceeded")
+    random.shuffle(seq)
+    if count == 1:
+        return seq[0] if seq else UNDEFINED
+    _, stop = slice_bounds(len(seq), 0, count)
+    return seq[:stop]
 
 
 def _disabled(name: str) -> Callable[..., Any]:
@@ -709,27 +619,27 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "round": _safe(_round),
         "append": _append,
         "prepend": _prepend,
-        "lstrip": lambda v, *a: _strip_with(stringify(v), _arg(a, 0), True, False),
-        "rstrip": lambda v, *a: _strip_with(stringify(v), _arg(a, 0), False, True),
-        "strip": lambda v, *a: _strip_with(stringify(v), _arg(a, 0), True, True),
+        "lstrip": lambda v, *a: _strip_with(stringify(v), arg(a, 0), True, False),
+        "rstrip": lambda v, *a: _strip_with(stringify(v), arg(a, 0), False, True),
+        "strip": lambda v, *a: _strip_with(stringify(v), arg(a, 0), True, True),
         "downcase": _string_filter(str.lower),
         "upcase": _string_filter(str.upper),
         "capitalize": _capitalize,
         "remove": lambda v, *a: (
-            stringify(v).replace(stringify(_arg(a, 0)), "") if stringify(_arg(a, 0)) else stringify(v)
+            stringify(v).replace(stringify(arg(a, 0)), "") if stringify(arg(a, 0)) else stringify(v)
         ),
-        "remove_first": lambda v, *a: stringify(v).replace(stringify(_arg(a, 0)), "", 1),
-        "remove_last": lambda v, *a: _replace_last(v, _arg(a, 0), ""),
+        "remove_first": lambda v, *a: stringify(v).replace(stringify(arg(a, 0)), "", 1),
+        "remove_last": lambda v, *a: _replace_last(v, arg(a, 0), ""),
         "replace": _replace,
-        "replace_first": lambda v, *a: stringify(v).replace(stringify(_arg(a, 0)), stringify(_arg(a, 1)), 1),
+        "replace_first": lambda v, *a: stringify(v).replace(stringify(arg(a, 0)), stringify(arg(a, 1)), 1),
         "replace_last": _replace_last,
         "split": _split,
         "strip_newlines": _string_filter(lambda s: re.sub(r"\r?\n", "", s)),
         "truncate": _truncate,
         "truncatewords": _truncatewords,
-        "normalize_whitespace": _string_filter(lambda s: _SPACES_RE.sub(" ", s)),
+        "normalize_whitespace": _string_filter(lambda s: SPACES_RE.sub(" ", s)),
         "number_of_words": lambda v, *a: (
-            len(_SPACES_RE.split(js_trim(stringify(v)))) if js_trim(stringify(v)) else 0
+            len(SPACES_RE.split(js_trim(stringify(v)))) if js_trim(stringify(v)) else 0
         ),
         "slice": _slice,
         "escape": _escape,
@@ -757,11 +667,12 @@ def build_filters() -> dict[str, Callable[..., Any]]:
         "size": _size,
         "sum": _sum,
         "compact": _compact,
-        "push": lambda v, *a: [*_to_array(v), _arg(a, 0)],
-        "unshift": lambda v, *a: [_arg(a, 0), *_to_array(v)],
+        "push": lambda v, *a: [*_to_array(v), _item(a)],
+        "unshift": lambda v, *a: [_item(a), *_to_array(v)],
         "pop": lambda v, *a: _to_array(v)[:-1],
         "shift": lambda v, *a: _to_array(v)[1:],
         "where": _where,
+        "sample": _sample,
         "default": _default,
         "json": _json,
         "jsonify": _json,
@@ -779,4 +690,4 @@ def build_filters() -> dict[str, Callable[..., Any]]:
     return filters
 
 
-__all__ = ["DISABLED_FILTERS", "FilterFailure", "build_filters", "js_number", "stringify"]
+__all__ = ["DISABLED_FILTERS", "NIL", "FilterFailure", "NilDrop", "build_filters", "js_number", "stringify"]

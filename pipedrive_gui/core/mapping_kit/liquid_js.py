@@ -24,7 +24,7 @@ from pipedrive_gui.core.jsvalues import (
     utf16_len,
 )
 
-from .liquid_filters import NIL, NilDrop, js_number
+from .liquid_values import NIL, NilDrop, js_number
 
 
 def js_value(value: Any) -> Any:
@@ -104,7 +104,7 @@ def _strict_equals(left: Any, right: Any) -> bool:
     if isinstance(left, bool) or isinstance(right, bool):
         return isinstance(left, bool) and isinstance(right, bool) and left == right
     if isinstance(left, (int, float)) and isinstance(right, (int, float)):
-        return bool(left == right)
+        return bool(js_number(left) == js_number(right))  # compared as doubles
     if isinstance(left, str) and isinstance(right, str):
         return left == right
     return left is right
