@@ -16,6 +16,7 @@ output can be diffed line by line with the oracle's.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -88,6 +89,10 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def _message(exc: BaseException) -> str:
+    # FQL errors carry a friendly message for people and Segment's own wording for this protocol.
+    segment_text = getattr(exc, "segment_error", None)
+    if isinstance(segment_text, str) and segment_text:
+        return segment_text
     text = getattr(exc, "message", None)
     if isinstance(text, str) and text:
         return text
@@ -121,9 +126,19 @@ def _answer(line: str) -> str:
     return answer
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _line_safe(text: str) -> str:
     # Some line splitters break on these; the oracle writes them as escapes too.
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\u0085", "\\u0085")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\u0085", "\\u0085")
+    if _SURROGATE.search(text):
+        # JS strings are UTF-16: a pair stored as two code points is one character, and a lone
+        # surrogate (e.g. half an emoji cut by a slice) is written as JSON.stringify does, \udXXX,
+        # because UTF-8 output cannot carry it.
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def answer_lines(lines: Iterable[str]) -> Iterator[str]:

@@ -19,7 +19,7 @@ import pytest
 from pipedrive_gui.core.jsvalues import dumps_result, encode_error, encode_result
 from pipedrive_gui.core.mapping_kit import MappingKitError, transform, validate_mapping
 
-ORACLE = Path("/work/shared/tools/segment-oracle/run.sh")
+ORACLE = Path(__file__).resolve().parents[3] / "shared" / "tools" / "segment-oracle" / "run.sh"
 SEED = 20261130
 CASE_COUNT = 300
 
