@@ -383,13 +383,14 @@ class Journal:
             # The common case in one statement: SQLite walks the JSON array itself, so the writer
             # thread holds the GIL for one bind instead of one per row (the event loop keeps running).
             array = "[" + ",".join(e.body for e in events) + "]"
+            count = len(events)
 
             def insert(conn: sqlite3.Connection) -> AppendResult:
                 before = conn.total_changes
                 conn.execute(_BULK_INSERT, (now, array))
                 accepted = conn.total_changes - before
                 self._maybe_prune(conn, accepted)
-                return AppendResult(accepted, len(events) - accepted)
+                return AppendResult(accepted, count - accepted)
 
             return await self.write(insert)
 
