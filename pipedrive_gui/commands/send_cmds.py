@@ -211,4 +211,14 @@ def _print_human(results: list[dict[str, Any]]) -> None:
         for warning in r.get("warnings") or []:
             print(f"    note: {warning}")
         if r.get("link"):
-            print(f"    open: {r['link']}")
+            print(f"    open: {r['link']}{_where_shown(r)}")
+
+
+def _where_shown(r: dict[str, Any]) -> str:
+    """Activities and notes have no page of their own: say which record's page lists them."""
+    if r.get("entity") not in ("activity", "note"):
+        return ""
+    parts = str(r["link"]).rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] in ("deal", "person", "organization") and parts[-1].isdigit():
+        return f" (the {r['entity']} is listed on {parts[-2]} #{parts[-1]})"
+    return ""

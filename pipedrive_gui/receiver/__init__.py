@@ -9,7 +9,12 @@ Public API (for the CLI and the GUI's receiver panel)::
     unsubscribe = receiver.on_change(callback); await receiver.stop()
 
 ``processor`` comes from :func:`pipedrive_gui.receiver.setup.open_processor` (project mappings +
-upsert engine, dry run or live).
+upsert engine, dry run or live); ``receiver.set_processor(...)`` swaps it (new mappings, dry run ⇄
+live) while running, and ``MappingProcessor.explain(event)`` says why mappings did not fire.
+
+Durability: an event is answered 200 only after its SQLite commit (``synchronous=FULL`` by default:
+survives ``kill -9`` and power loss). Unfinished events resume on the next start; one process
+dispatches a journal at a time (file lock).
 """
 
 from pipedrive_gui.receiver.dispatcher import (

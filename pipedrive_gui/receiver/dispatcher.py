@@ -220,7 +220,10 @@ class MappingProcessor:
         return self._summarize(deliveries, retry_reason)
 
     async def _deliver(self, c: _Compiled, event: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-        result = c.action.run(event)
+        try:
+            result = c.action.run(event)
+        except Exception as exc:  # noqa: BLE001 - a mapping that cannot run is that mapping's failure
+            return {**base, "fired": True, "outcome": "invalid", "message": f"The mapping could not run: {exc}"}
         if not result.ok:
             problems = [
                 {"field": p.field, "label": getattr(p, "label", p.field), "message": p.message}

@@ -573,17 +573,35 @@ class Journal:
 
 
 def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
+    """Delete the oldest finished events beyond the limits. Works from the old end of the rowid
+    order so each pass touches only what it deletes (no full-table scans while intake waits)."""
     finished = "outcome NOT IN ('pending', 'retrying')"
     removed = 0
     if retention.max_age_days is not None:
         cutoff = time.time() - retention.max_age_days * 86400
-        removed += conn.execute(f"DELETE FROM events WHERE received_ts < ? AND {finished}", (cutoff,)).rowcount
+        after = 0
+        for _ in range(50):  # at most 250,000 rows per pass; the next pass continues
+            row = conn.execute(
+                "SELECT max(seq), count(*) FROM (SELECT seq, received_ts FROM events WHERE seq > ? ORDER BY seq"
+                " LIMIT 5000) WHERE received_ts < ?",
+                (after, cutoff),
+            ).fetchone()
+            if not row or row[0] is None:
+                break
+            removed += conn.execute(
+                f"DELETE FROM events WHERE seq > ? AND seq <= ? AND {finished}", (after, row[0])
+            ).rowcount
+            if row[1] < 5000:
+                break
+            after = row[0]
     if retention.max_rows is not None:
-        row = conn.execute(
-            "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", (retention.max_rows,)
-        ).fetchone()
-        if row is not None:
-            removed += conn.execute(f"DELETE FROM events WHERE seq <= ? AND {finished}", (row[0],)).rowcount
+        # seq numbers are dense (rows leave only from the old end), so the newest max_rows events
+        # are those above max(seq) - max_rows.
+        top = conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
+        if top > retention.max_rows:
+            removed += conn.execute(
+                f"DELETE FROM events WHERE seq <= ? AND {finished}", (top - retention.max_rows,)
+            ).rowcount
     if retention.max_bytes is not None:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         for _ in range(100):

@@ -194,3 +194,14 @@ async def test_retention_by_size(tmp_path: Path) -> None:
         page = await journal.query(JournalQuery(limit=1000))
         assert page.total is not None and 0 < page.total < 250
         assert page.rows[0].message_id == "s4-49"  # the newest survive
+
+
+async def test_retention_by_age(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3", retention=Retention(max_age_days=0.0, max_rows=None, max_bytes=None))
+    async with journal:
+        await journal.append(events_from_request("batch", {"batch": [ev(f"a{i:02d}") for i in range(12)]}))
+        for item in (await journal.due(limit=100))[:8]:
+            await journal.record(item.seq, "skipped", summary="ok", deliveries=[], attempts=1)
+        assert await journal.prune() == 8  # everything finished is "older than 0 days"
+        page = await journal.query(JournalQuery(limit=100))
+        assert page.total == 4 and {row.outcome for row in page.rows} == {"pending"}
