@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
+
+#: The documented states ``--screenshot`` can show (see ``gui/app.py``).
+SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver")
+SCREENSHOT_STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
 
 
 def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -19,7 +24,21 @@ def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
         help="start, paint the main window once, print OK and quit (packaging smoke test)",
     )
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the main window and quit")
-    return parser.parse_args(list(argv))
+    parser.add_argument(
+        "--screenshot-state", metavar="NAME", choices=SCREENSHOT_STATES, default=None,
+        help="what --screenshot shows: " + ", ".join(SCREENSHOT_STATES) + " (default: overview, or "
+             f"${SCREENSHOT_STATE_ENV})",
+    )
+    args = parser.parse_args(list(argv))
+    if args.screenshot_state is None:
+        # The environment variable predates the option; it still works (the option wins).
+        env = os.environ.get(SCREENSHOT_STATE_ENV, "overview")
+        if env not in SCREENSHOT_STATES:
+            parser.error(f"{SCREENSHOT_STATE_ENV}={env!r} is not one of: {', '.join(SCREENSHOT_STATES)}")
+        args.screenshot_state = env
+    elif not args.screenshot:
+        parser.error("--screenshot-state needs --screenshot PNG (where to save the picture)")
+    return args
 
 
 def run_gui(argv: Sequence[str]) -> int:

@@ -77,7 +77,7 @@ def test_bad_event_files(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                    "must be a JSON object")
     (files / "folder").mkdir()
     one_clear_line(cli(monkeypatch, files, "preview", "demo.pipedrive-map.json", "folder"),
-                   "folder is a folder, not an event file")
+                   "folder is a folder, not an event file", code=2)
     (files / "photo.json").write_bytes(b"\xff\xd8\xff\xe0 not json")
     one_clear_line(cli(monkeypatch, files, "preview", "demo.pipedrive-map.json", "photo.json"),
                    "not a text file")
@@ -194,7 +194,8 @@ def test_import_mistakes(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli(monkeypatch, files, "export", "demo.pipedrive-map.json", "-o", str(segment)).code == 0
     existing = files / "mine.pipedrive-map.json"
     existing.write_text("my work", "utf-8")
-    one_clear_line(cli(monkeypatch, files, "import", str(segment), "-o", str(existing)), "already exists", "--force")
+    one_clear_line(cli(monkeypatch, files, "import", str(segment), "-o", str(existing)), "already exists", "--force",
+                   code=2)
     assert existing.read_text("utf-8") == "my work"
     one_clear_line(cli(monkeypatch, files, "import", "demo.pipedrive-map.json", "-o", "x.pipedrive-map.json"),
                    "already a Pipedrive Mapper project", code=2)
@@ -360,3 +361,42 @@ def test_no_keyring_without_dbus_in_a_real_process(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 3 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "PIPEDRIVE_API_TOKEN" in proc.stderr
+
+
+def test_sandbox_port_already_in_use(files: Path, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = sandbox.base_url.rsplit(":", 1)[1]
+    one_clear_line(cli(monkeypatch, files, "sandbox", "--port", port, "--quiet"),
+                   f"Port {port} on 127.0.0.1 is already in use", "--port 0", code=1)
+    one_clear_line(cli(monkeypatch, files, "sandbox", "--fault", "teleport"), "unknown fault kind 'teleport'", code=2)
+
+
+def test_keyring_advice_fits_the_command_line(no_keyring: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    line = one_clear_line(cli(monkeypatch, no_keyring, "whoami"), code=3)
+    assert "this session only" not in line  # a desktop-app choice; the CLI has the variables instead
+    assert line.endswith("set PIPEDRIVE_API_TOKEN and PIPEDRIVE_DOMAIN.")
+
+
+def test_data_dir_that_cannot_be_a_folder(online: Path, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    (online / "plainfile").write_text("x", "utf-8")
+    for argv in (["fields"], ["send", "demo.pipedrive-map.json", "new-person.json"]):
+        r = run_cli(monkeypatch, ["--data-dir", str(online / "plainfile"), "--base-url", sandbox.base_url, *argv])
+        one_clear_line(r, "Cannot create the app's folder", "--data-dir", code=2)
+    assert (online / "plainfile").read_text("utf-8") == "x"
+
+
+def test_lost_answers_to_creates(online: Path, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The create happened but its answer was lost: a person (findable by its match value) is found
+    again rather than created twice; an activity (no match value to look for) is not re-sent blindly."""
+    sandbox.faults("drop:after=true,method=POST,path=/api/v2/persons,count=1")
+    r = send(monkeypatch, online, sandbox, "--json")
+    (result,) = json.loads(r.out)["results"]
+    assert r.code == 0 and result["outcome"] == "create", r.out
+    assert people_named(sandbox, "Robin Test") == 1
+    assert [c["method"] for c in result["calls"]] == ["GET", "POST", "GET"]  # looked, wrote, checked
+
+    before = int(sandbox.call(lambda sb: len(sb.state.records("activity"))))
+    sandbox.faults("drop:after=true,method=POST,path=/api/v2/activities,count=1")
+    r = send(monkeypatch, online, sandbox, event="track-activity-upserted")
+    assert r.code == 1 and "Pipedrive did not confirm whether the activity was created" in r.out
+    assert "check Pipedrive before sending this event again" in r.out
+    assert int(sandbox.call(lambda sb: len(sb.state.records("activity")))) == before + 1  # exactly once

@@ -85,7 +85,7 @@ def test_import_round_trip_and_overwrite_protection(tmp_path: Path, capsys: pyte
 
     before = project.read_bytes()
     code, _, err = _run(capsys, "import", "-o", str(project), str(exported))
-    assert code == 1 and "already exists" in err and "--force" in err
+    assert code == 2 and "already exists" in err and "--force" in err
     assert project.read_bytes() == before
     assert _run(capsys, "import", "--force", "--name", "Again", "-o", str(project), str(exported))[0] == 0
     assert load_project(project).name == "Again"

@@ -1,9 +1,10 @@
 """The ``--json`` outputs scripts rely on: their shape is pinned here (adding keys is fine; renaming
 or removing one breaks scripts and must fail a test), and every exit code a script branches on.
 
-Exit codes, all commands: 0 done; 1 a mapping failed / a file could not be read or written;
-2 bad input (arguments, an unknown mapping, a trigger that is not valid FQL); 3 no usable keyring;
-4 Pipedrive refused the connection or could not be reached.
+Exit codes, all commands (pinned in ``test_cli_bad_input.py``): 0 done; 1 a mapping failed, or a
+file could not be read, parsed or written; 2 a wrong command line (unknown option or mapping, a
+folder where a file is expected, an output that would replace a file) or a trigger that is not
+valid FQL; 3 no usable keyring; 4 Pipedrive refused the connection or could not be reached.
 """
 
 from __future__ import annotations

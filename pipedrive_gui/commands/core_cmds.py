@@ -107,7 +107,7 @@ def _read_json_input(source: str, what: str) -> Any:
         if not source.strip():
             raise CliError(f"No {what} file given: name a JSON file, or - to read stdin.", 2)
         if path.is_dir():
-            raise CliError(f"{source} is a folder, not {_a(what)} file: name the JSON file inside it.")
+            raise CliError(f"{source} is a folder, not {_a(what)} file: name the JSON file inside it.", 2)
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
@@ -185,6 +185,15 @@ def preview_project(project: Any, event: dict[str, Any]) -> list[dict[str, Any]]
     return results
 
 
+def problem_text(problem: dict[str, Any]) -> str:
+    """"Title must be a string…" as is; "Field: message" when the message does not name its field."""
+    name = problem.get("label") or problem.get("field") or ""
+    message = str(problem.get("message") or "")
+    if not name or message.startswith(name) or message.startswith("/"):
+        return message
+    return f"{name}: {message}"
+
+
 def _payload_json(payload: Any) -> str:
     from pipedrive_gui.core.jsvalues import js_to_json
 
@@ -221,12 +230,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
         else:
             print("    payload problems:")
             for p in r["problems"]:
-                print(f"      - {p['label'] or p['field']}: {p['message']}")
+                print(f"      - {problem_text(p)}")
             if r["error"] and not r["problems"]:
                 print(f"      - {r['error']}")
     if results:
         firing = sum(1 for r in results if r["fires"] and r["enabled"])
         print(f"{firing} of {len(results)} mapping(s) would send this event to Pipedrive.")
+        if firing:
+            import shlex
+
+            shown = "EVENT" if args.event == "-" else shlex.quote(args.event)
+            # A hint, not a result: stderr, so scripts reading stdout see only the preview.
+            print(f"Next: `pipedrive-gui send {shlex.quote(args.project)} {shown} --dry-run` shows which "
+                  "Pipedrive records it would update or create, without changing anything.", file=sys.stderr)
     return 0
 
 
@@ -285,7 +301,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise CliError(f"{out} is a folder: give the project file's name, e.g. -o {out / 'mappings.pipedrive-map.json'}", 2)
     if out.exists() and not args.force:
-        raise CliError(f"{out} already exists; use --force to replace it, or choose another -o file")
+        raise CliError(f"{out} already exists; use --force to replace it, or choose another -o file", 2)
     data = _read_json_input(args.file, "Segment")
     if isinstance(data, dict) and data.get("format") == "pipedrive-map":
         raise CliError(f"{args.file} is already a Pipedrive Mapper project: open it directly (preview, send, "

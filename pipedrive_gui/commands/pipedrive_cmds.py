@@ -66,6 +66,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 # -- shared plumbing ------------------------------------------------------------------------------
 
 
+def ensure_paths(args: argparse.Namespace) -> Any:
+    """The app's folders, created; a CliError naming the folder when that is impossible."""
+    try:
+        return args.paths.ensure()
+    except OSError as exc:
+        where = exc.filename or args.paths.data
+        raise CliError(f"Cannot create the app's folder {where} ({exc.strerror or exc}). Choose a folder you "
+                       "can write to with --data-dir (or PIPEDRIVE_GUI_DATA_DIR).", EXIT_INPUT) from None
+
+
 def make_store() -> CredentialStore:
     from pipedrive_gui.credentials import CredentialStore
 
@@ -80,6 +90,12 @@ def base_url_for(args: argparse.Namespace, creds: Credentials | None = None) -> 
 
     return getattr(args, "base_url", None) or (creds.base_url if creds else None) or \
         (os.environ.get(ENV_BASE_URL) or "").strip() or None
+
+
+def keyring_text(message: str) -> str:
+    """The keyring message for the command line, where "this session only" (a choice the desktop
+    app offers) does not exist: the environment variables are the way round a missing keyring."""
+    return message.replace("use the token for this session only, or set", "set")
 
 
 #: What the offline sandbox accepts (any token but "bad-token"); not a secret.
@@ -100,7 +116,7 @@ def load_credentials(store: CredentialStore, args: argparse.Namespace | None = N
         local = _sandbox_credentials(args)
         if local is not None:
             return local
-        raise CliError(exc.user_message, EXIT_KEYRING) from None
+        raise CliError(keyring_text(exc.user_message), EXIT_KEYRING) from None
     except ValueError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
     if creds is None:
@@ -222,7 +238,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     store = make_store()
     status = store.status()
     if not status.usable:  # say so before asking for a secret that could not be kept
-        raise CliError(status.error().user_message, EXIT_KEYRING)
+        raise CliError(keyring_text(status.error().user_message), EXIT_KEYRING)
     base_url = base_url_for(args)
     domain = _read_domain(args, base_url)
     try:
@@ -260,11 +276,12 @@ def cmd_login(args: argparse.Namespace) -> int:
     try:
         store.save(account, token)
     except KeyringUnavailableError as exc:
-        raise CliError(exc.user_message, EXIT_KEYRING) from None
+        raise CliError(keyring_text(exc.user_message), EXIT_KEYRING) from None
     print(f"Logged in as {_person(me)} at {me.company_name or account} ({_where(client)}).")
     if domain and account != domain:
         print(f"Pipedrive reports the company domain as “{account}”; saved under that name.")
     print(f"The API token is stored in {store.backend_name}.")
+    print("Next: `pipedrive-gui fields` lists your Pipedrive fields and which can be match fields.")
     if store.env_override() is not None:
         print("Note: PIPEDRIVE_API_TOKEN is set in the environment; it takes precedence over the stored token.")
     return 0
@@ -287,7 +304,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
         target = args.domain or store.current_domain()
         removed = store.delete(args.domain)
     except KeyringUnavailableError as exc:
-        raise CliError(exc.user_message, EXIT_KEYRING) from None
+        raise CliError(keyring_text(exc.user_message), EXIT_KEYRING) from None
     except ValueError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
     if removed:
@@ -352,7 +369,7 @@ def cmd_fields(args: argparse.Namespace) -> int:
     creds = load_credentials(store, args)
     base_url = base_url_for(args, creds)
     client = make_client(args, creds)
-    cache_dir = args.paths.ensure().cache
+    cache_dir = ensure_paths(args).cache
 
     async def get() -> FieldCatalog:
         async with client:

@@ -75,6 +75,14 @@ async def _serve(args: argparse.Namespace, faults: Any) -> None:
     try:
         sandbox = await start_sandbox(args.host, args.port, seed=not args.empty, faults=faults)
     except OSError as exc:
+        import errno
+
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(
+                f"Port {args.port} on {args.host} is already in use, perhaps by a sandbox started earlier "
+                f"(check with `pipedrive-gui --base-url http://{args.host}:{args.port} whoami`). "
+                "Pick another --port, or --port 0 for any free one."
+            ) from None
         raise CliError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
             "pick another --port, or --port 0 for any free one"

@@ -6,9 +6,10 @@ listed with its status and a link to the record. Credentials come from the OS ke
 ``PIPEDRIVE_API_TOKEN`` / ``PIPEDRIVE_DOMAIN``; ``--base-url`` (or ``PIPEDRIVE_BASE_URL``) points at
 the sandbox or a test server.
 
-Exit codes: 0 every triggered mapping succeeded (or none fired), 1 at least one failed,
-2 bad input (including an enabled mapping whose trigger is not valid FQL), 3 no usable keyring,
-4 Pipedrive refused the connection or could not be reached.
+Exit codes: 0 every triggered mapping succeeded (or none fired), 1 at least one failed or a file
+could not be used, 2 a wrong command line (an unknown mapping, a folder for a file...) or an
+enabled mapping whose trigger is not valid FQL, 3 no usable keyring, 4 Pipedrive refused the
+connection or could not be reached.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="send one event through the project's mappings to Pipedrive (or --dry-run / --plan)",
         description="Runs every enabled mapping whose trigger fires for EVENT: builds the payload as "
         "Segment would, finds the matching Pipedrive records and creates or updates them.",
+        epilog="Exit codes: 0 done (or no mapping fires); 1 a mapping failed or a file could not be used; "
+        "2 a wrong command line or a trigger that is not valid FQL; 3 no usable keyring; "
+        "4 Pipedrive refused the connection or could not be reached.",
     )
     p.add_argument("project", metavar="PROJECT", help="the project file (*.pipedrive-map.json)")
     p.add_argument("event", metavar="EVENT",
@@ -93,6 +97,12 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(json.dumps({"mode": mode, "results": results}, indent=2, ensure_ascii=False, default=str))
     else:
         _print_human(results)
+        if mode == "dry_run":
+            again = " Run the same command without --dry-run to send." if any(
+                r["outcome"] != "fail" for r in results) else ""
+            print(f"Dry run: only lookups were made; nothing was changed in Pipedrive.{again}")
+        elif mode == "plan":
+            print("Plan only: no call was made. --dry-run looks the records up (read-only).")
         for p in broken:
             print(f"[!] {p['name']} ({p['action']}) did not run: {'; '.join(p['reasons'])}")
     if any(r["outcome"] == "fail" for r in results):
@@ -136,9 +146,11 @@ def _run(args: argparse.Namespace, project: Any, firing: list[dict[str, Any]], m
 
 
 def _payload_problems(item: dict[str, Any]) -> str:
+    from pipedrive_gui.commands.core_cmds import problem_text
+
     problems = item.get("problems") or []
     if problems:
-        return "; ".join(f"{p['label'] or p['field']}: {p['message']}" for p in problems)
+        return "; ".join(problem_text(p).rstrip(".") for p in problems) + "."
     return str(item.get("error") or "unknown problem")
 
 
@@ -154,15 +166,34 @@ async def _offline_engine(args: argparse.Namespace, project: Any) -> Any:
 
         creds = make_store().env_override()
         domain = (creds.domain if creds and creds.domain else "") or domain
+        base_url = base_url_for(args, creds)
         if domain:
-            catalog = load_cached(args.paths.cache, cache_key(domain, base_url_for(args, creds)))
+            catalog = load_cached(args.paths.cache, cache_key(domain, base_url))
+        elif base_url:
+            # The company behind a test server/sandbox is only known after a call; plan mode makes
+            # none, so use the one catalog cached for that server, if there is exactly one.
+            catalog = _only_catalog_for(args.paths.cache, base_url)
     except Exception:  # noqa: BLE001 - the plan works without a catalog (values unchecked)
         catalog = None
     return UpsertEngine(None, catalog, project.destination)
 
 
+def _only_catalog_for(cache_dir: Any, base_url: str) -> Any:
+    from pathlib import Path
+
+    from pipedrive_gui.commands.pipedrive_cmds import cache_key
+    from pipedrive_gui.pipedrive.fields import cache_path, load_cached
+
+    suffix = cache_path(cache_dir, cache_key("x", base_url)).name[1:]  # "_127.0.0.1_8765.json"
+    found = [p for p in (Path(cache_dir) / "fields").glob(f"*{suffix}") if not p.name.startswith(".")]
+    if len(found) != 1:
+        return None
+    catalog = load_cached(cache_dir, cache_key(found[0].name[: -len(suffix)], base_url))
+    return catalog
+
+
 async def _online_engine(args: argparse.Namespace, project: Any, creds: Any) -> tuple[Any, Any]:
-    from pipedrive_gui.commands.pipedrive_cmds import base_url_for, cache_key, make_client
+    from pipedrive_gui.commands.pipedrive_cmds import base_url_for, cache_key, ensure_paths, make_client
     from pipedrive_gui.pipedrive.engine import UpsertEngine
     from pipedrive_gui.pipedrive.fields import fetch_catalog, load_cached, save_cache
 
@@ -172,7 +203,7 @@ async def _online_engine(args: argparse.Namespace, project: Any, creds: Any) -> 
         me = await client.get_me()
         domain = creds.domain or me.company_domain
         key = cache_key(domain, base_url)
-        cache_dir = args.paths.ensure().cache
+        cache_dir = ensure_paths(args).cache
         catalog = load_cached(cache_dir, key)
         if catalog is None:
             catalog = await fetch_catalog(client, domain=key)

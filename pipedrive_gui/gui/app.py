@@ -5,10 +5,11 @@ by the TaskRunner and the window never waits on them. ``--demo`` opens the bundl
 an offline sandbox started in this process; ``--self-test`` starts, loads the demo on the sandbox,
 paints once, prints OK and exits 0; ``--screenshot PNG`` saves the window instead.
 
-For documentation screenshots, ``PIPEDRIVE_GUI_SCREENSHOT_STATE`` picks what ``--screenshot``
-shows: ``overview`` (default), ``dry-run`` (preview with a Check in Pipedrive result),
-``connection`` (the connection dialog), ``error`` (a broken sample event and trigger) or ``dark``
-(the overview in the dark colour scheme).
+For documentation screenshots, ``--screenshot-state NAME`` (or the older
+``PIPEDRIVE_GUI_SCREENSHOT_STATE``) picks what ``--screenshot`` shows: ``overview`` (default),
+``dry-run`` (preview with a Check in Pipedrive result), ``connection`` (the connection dialog),
+``error`` (a broken sample event and trigger), ``dark`` (the overview in the dark colour scheme) or
+``receiver`` (the local receiver panel after a few events arrived).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SELF_TEST_TIMEOUT_S = 30.0
-STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
 #: benchmarks/bench_startup.py sets this to learn when the main window first painted.
 FIRST_PAINT_ENV = "PIPEDRIVE_GUI_REPORT_FIRST_PAINT"
 
@@ -42,7 +42,7 @@ class Services:
     autosaver: Any
 
 
-def build_services(args: argparse.Namespace, *, store: Any = None, autosave_interval_s: float = 30.0) -> Services:
+def build_services(args: argparse.Namespace, *, store: Any = None, autosave_interval_s: float | None = None) -> Services:
     from PySide6.QtCore import QSettings
 
     from pipedrive_gui.credentials import CredentialStore
@@ -59,7 +59,8 @@ def build_services(args: argparse.Namespace, *, store: Any = None, autosave_inte
     runner = TaskRunner()
     connection = Connection(paths, store, base_url=getattr(args, "base_url", None))
     doc = Document()
-    autosaver = Autosaver(doc, paths.data, autosave_interval_s)
+    autosaver = Autosaver(doc, paths.data) if autosave_interval_s is None \
+        else Autosaver(doc, paths.data, autosave_interval_s)
     return Services(paths, settings, store, runner, connection, doc, autosaver)
 
 
@@ -85,12 +86,14 @@ async def start(window: Any, services: Services, args: argparse.Namespace, *, of
     runner, connection = services.runner, services.connection
     runner.spawn(connection.load_keyring_backend(), name="keyring")
     headless = bool(args.self_test or args.screenshot)
-    if args.demo or (headless and not args.project):
-        window.load(demo_project(), None)
-        runner.spawn(connection.connect_sandbox(), name="startup")
-        return
     # Look for unsaved work before anything is loaded (loading must not hide it).
     recovery = find_recovery(services.paths.data) if offer_recovery and not headless else None
+    if args.demo or (headless and not args.project):
+        window.load(demo_project(), None)
+        if recovery is not None:
+            window.offer_recovery(recovery)
+        runner.spawn(connection.connect_sandbox(), name="startup")
+        return
     if args.project:
         window.open_path(args.project)
     else:
@@ -182,7 +185,48 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
             window.mapping_editor.trigger._fql_typed(window.mapping_editor.trigger.fql.text())
         await asyncio.sleep(0.3)
         await services.runner.wait_idle()
+    elif state == "receiver":
+        await _receiver_with_events(window, services)
     return window
+
+
+async def _receiver_with_events(window: Any, services: Services) -> None:
+    """Open the receiver panel, start it on a free port and send it a few events over HTTP."""
+    import asyncio
+
+    import httpx
+
+    from PySide6.QtCore import Qt
+
+    window.resize(max(window.width(), 1500), max(window.height(), 1150))
+    window.toggle_receiver()
+    window.resizeDocks([window.receiver_dock], [640], Qt.Orientation.Vertical)
+    panel = window.receiver_panel
+    panel.port_spin.setValue(0)  # any free port: never collides with a receiver the user runs
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while not panel.running:
+        if loop.time() > deadline:
+            raise TimeoutError("the receiver did not start")
+        if not panel._busy:
+            panel.start()
+        await asyncio.sleep(0.05)
+    from pipedrive_gui.core import samples
+
+    events = [samples.load_sample(name) for name in samples.sample_names()[:6]]
+    events.append({"type": "track", "event": "Newsletter Opened", "userId": "user-1001",
+                   "properties": {"issue": 42}})
+    async with httpx.AsyncClient() as client:
+        for event in events:
+            await client.post(f"{panel.receiver.url}/v1/{event.get('type', 'track')}", json=event,
+                              auth=(panel.write_key, ""))
+    while panel.model.rowCount() < len(events) or panel.model.busy:
+        if loop.time() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    panel.select_row(0)
+    await asyncio.sleep(0.5)
+    await services.runner.wait_idle()
 
 
 async def _headless(window: Any, services: Services, args: argparse.Namespace) -> int:
@@ -194,7 +238,7 @@ async def _headless(window: Any, services: Services, args: argparse.Namespace) -
         await _wait_ready(window, services, SELF_TEST_TIMEOUT_S)
         target = window
         if args.screenshot:
-            target = await _screenshot_state(window, services, os.environ.get(STATE_ENV, "overview"))
+            target = await _screenshot_state(window, services, getattr(args, "screenshot_state", None) or "overview")
         await asyncio.sleep(0.1)
         QApplication.processEvents()
         image = target.grab()

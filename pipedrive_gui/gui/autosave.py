@@ -1,9 +1,13 @@
 """Autosave and crash recovery.
 
-Every ``interval`` seconds while the project has unsaved changes, a copy goes to
-``<data>/autosave/recovery.pipedrive-map.json`` (plus a small note of which file it belongs to).
-Saving, or closing without a crash, removes it; finding it at the next start means the app did not
-close properly, and the window offers to restore it.
+A few seconds after an edit leaves the project with unsaved changes, a copy goes to
+``<data>/autosave/recovery.pipedrive-map.json`` (plus a small note of which file it belongs to), so
+a crash or a killed process loses at most those seconds. Saving, or closing without a crash, removes
+it; finding it at the next start means the app did not close properly, and the window offers to
+restore it. A failed autosave is reported through ``status_changed`` so the window can say so.
+
+Signals (Autosaver):
+    status_changed(str): "" after a successful autosave, else what went wrong and what to do.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from pipedrive_gui.core.project import (
     Project,
@@ -26,7 +30,8 @@ from pipedrive_gui.core.project import (
 from pipedrive_gui.gui.document import Document
 
 log = logging.getLogger(__name__)
-DEFAULT_INTERVAL_S = 30
+#: Seconds between an edit and its autosave (edits meanwhile ride along in the same write).
+DEFAULT_INTERVAL_S = 3.0
 
 
 @dataclass
@@ -62,23 +67,48 @@ def discard_recovery(data_dir: Path) -> None:
 
 
 class Autosaver(QObject):
+    status_changed = Signal(str)
+
     def __init__(self, doc: Document, data_dir: Path, interval_s: float = DEFAULT_INTERVAL_S,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc, self.data_dir = doc, data_dir
         self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
         self.timer.setInterval(int(interval_s * 1000))
         self.timer.timeout.connect(self.save_now)
-        self.timer.start()
         self.last_error: str | None = None
+        self._stopped = False
+        self._wrote = False
+        #: A crash copy was found and the user has not answered the offer yet: keep it on exit.
+        self.recovery_pending = False
         doc.saved.connect(self._saved)
+        doc.changed.connect(self._changed)
+
+    def _changed(self) -> None:
+        # Not restarted by every keystroke: a long typing spree is still saved every few seconds.
+        if not self._stopped and not self.timer.isActive():
+            self.timer.start()
 
     def _saved(self) -> None:
-        discard_recovery(self.data_dir)
+        self.timer.stop()
+        if not self.recovery_pending:
+            discard_recovery(self.data_dir)
+        self._report(None)
+
+    def _report(self, error: str | None) -> None:
+        if error != self.last_error:
+            self.last_error = error
+            self.status_changed.emit(error or "")
 
     def save_now(self) -> bool:
         """Write the recovery copy if there is anything unsaved; True when written."""
         if not self.doc.dirty:
+            # Undone back to the saved state: this session's older copy would offer stale work. (A
+            # copy left by a crash is kept until the user answers the recovery offer.)
+            if self._wrote:
+                discard_recovery(self.data_dir)
+                self._wrote = False
             return False
         folder = autosave_dir(self.data_dir)
         try:
@@ -88,13 +118,18 @@ class Autosaver(QObject):
                     "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             atomic_write_text(folder / "recovery.json", json.dumps(meta))
         except OSError as exc:
-            self.last_error = f"Autosave failed ({exc}); save the project yourself to be safe."
-            log.warning("%s", self.last_error)
+            reason = exc.strerror or str(exc)
+            where = exc.filename or folder
+            log.warning("autosave to %s failed: %s", where, reason)
+            self._report(f"Autosave failed: could not write {where} ({reason}). Your changes are only in "
+                         "this window: save the project yourself (File > Save, Ctrl+S) to keep them.")
             return False
-        self.last_error = None
+        self._wrote = True
+        self._report(None)
         return True
 
     def stop(self, *, clean_exit: bool) -> None:
+        self._stopped = True
         self.timer.stop()
-        if clean_exit:
+        if clean_exit and not self.recovery_pending:
             discard_recovery(self.data_dir)

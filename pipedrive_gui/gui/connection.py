@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Signal
 
-from pipedrive_gui.credentials import Credentials, CredentialStore
+from pipedrive_gui.credentials import Credentials, CredentialStore, KeyringStatus
 from pipedrive_gui.paths import AppPaths
 
 if TYPE_CHECKING:  # imported when first used: start-up paints the window before loading httpx
@@ -71,6 +71,7 @@ class Connection(QObject):
         self.catalog: FieldCatalog | None = None
         self.fetching = False
         self.keyring_backend = "checking…"
+        self.keyring_status: KeyringStatus | None = None
 
     # -- what the status bar shows ----------------------------------------------------------------
 
@@ -218,11 +219,17 @@ class Connection(QObject):
             await sandbox.stop()
 
     async def load_keyring_backend(self) -> str:
+        """Which keyring keeps the token, and whether it can (``keyring_status``; None = unknown)."""
         try:
-            self.keyring_backend = await self.store.abackend_name()
-        except Exception as exc:  # noqa: BLE001 - only a label
+            self.keyring_status = await self.store.astatus()
+            self.keyring_backend = self.keyring_status.backend_name
+        except Exception as exc:  # noqa: BLE001 - only a label; saving reports its own error
             log.info("keyring backend unknown: %s", exc)
-            self.keyring_backend = "unknown"
+            self.keyring_status = None
+            try:
+                self.keyring_backend = await self.store.abackend_name()
+            except Exception:  # noqa: BLE001
+                self.keyring_backend = "unknown"
         self.changed.emit()
         return self.keyring_backend
 

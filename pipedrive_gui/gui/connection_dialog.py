@@ -91,7 +91,8 @@ class ConnectionDialog(QDialog):
         form.addRow("", domain_help)
         form.addRow("API token", token_row)
         form.addRow("", help_label)
-        self.keyring_label = QLabel(f"The token will be saved in: {connection.keyring_backend}")
+        self.keyring_label = QLabel()
+        self.keyring_label.setObjectName("keyringNote")
         self.keyring_label.setWordWrap(True)
         self.session_only = QCheckBox("Keep the token for this session only (do not save it in the keyring)")
         self.session_only.setObjectName("sessionOnly")
@@ -138,7 +139,19 @@ class ConnectionDialog(QDialog):
         self.resize(620, 420)
         self.domain.textEdited.connect(lambda _: self._update())
         self.token.textEdited.connect(lambda _: self._update())
+        connection.changed.connect(self._keyring_known)  # the keyring check may finish after we open
+        self._keyring_known()
         self._update()
+
+    def _keyring_known(self) -> None:
+        status = self.connection.keyring_status
+        if status is not None and not status.usable:
+            self.keyring_label.setText(f"⚠ {status.problem or 'No keyring can keep the token.'} The token "
+                                       "can be used for this session only (ticked below); you will be "
+                                       "asked for it again next time.")
+            self.session_only.setChecked(True)
+        else:
+            self.keyring_label.setText(f"The token will be saved in: {self.connection.keyring_backend}")
 
     def _inputs_ok(self) -> bool:
         return bool(self.token.text().strip()) and bool(self.domain.text().strip()

@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 
 from pipedrive_gui.core import samples
 from pipedrive_gui.core.project import SampleEvent
+from pipedrive_gui.gui import shortcuts
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.json_highlighter import highlight_json
+from pipedrive_gui.gui.shortcuts import with_key
 
 
 class EventEditor(QWidget):
@@ -46,10 +48,11 @@ class EventEditor(QWidget):
         self.text.setAccessibleName("Sample event (JSON)")
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setTabChangesFocus(True)  # JSON is indented with spaces; Tab moves on, as in a form
         self.highlighter = highlight_json(self.text)
         self.text.textChanged.connect(self._text_changed)
         self.pretty = QPushButton("Pretty-print")
-        self.pretty.setToolTip("Re-indent the JSON (only when it is valid)")
+        self.pretty.setToolTip(with_key("Re-indent the JSON (only when it is valid)", shortcuts.PRETTY_PRINT))
         self.pretty.clicked.connect(self.pretty_print)
         self.save = QPushButton("Save to project")
         self.save.setToolTip("Keep this event in the project's sample library")

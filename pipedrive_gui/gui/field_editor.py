@@ -100,6 +100,12 @@ def classify(field: FieldDef, value: Any) -> str:
     return MODE_STATIC
 
 
+def _catalog_problem(catalog: Any, key: str, what: str) -> str:
+    """Why a list from the account is empty, shown next to the drop-down that needs it."""
+    problem = (getattr(catalog, "problems", None) or {}).get(key)
+    return f"⚠ Could not load {what}: {problem}" if problem else ""
+
+
 class _FormCombo(QComboBox):
     """A combo inside a scrolling form: the wheel scrolls the form unless the combo has focus."""
 
@@ -126,8 +132,11 @@ class StaticEditor(QWidget):
     def __init__(self, field: FieldDef, ctx: EditorContext) -> None:
         super().__init__()
         self.field, self.ctx = field, ctx
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        layout = QHBoxLayout()
+        outer.addLayout(layout)
         self.combo: QComboBox | None = None
         self.check: QCheckBox | None = None
         self.date: QDateTimeEdit | None = None
@@ -158,7 +167,7 @@ class StaticEditor(QWidget):
                 self.line.setPlaceholderText("a number, e.g. 42")
             self.line.textEdited.connect(lambda _: self.edited.emit())
             layout.addWidget(self.line, 1)
-        layout.addWidget(self.note)
+        outer.addWidget(self.note)  # under the value, so a long reason does not squeeze it
         self.note.hide()
 
     def refresh_choices(self, current: Any = None) -> None:
@@ -180,6 +189,8 @@ class StaticEditor(QWidget):
                 combo.addItem(f"{t.name} ({t.key_string})", t.key_string)
             if catalog is None:
                 note = "Connect to Pipedrive to list your activity types."
+            else:
+                note = _catalog_problem(catalog, "activity_types", "your activity types")
         elif self.field.dynamic in DYNAMIC_ENTITY:
             entity = DYNAMIC_ENTITY[self.field.dynamic]
             catalog = self.ctx.catalog()
@@ -187,6 +198,7 @@ class StaticEditor(QWidget):
             if catalog is None:
                 note = "Connect to Pipedrive to list your fields."
             else:
+                note = _catalog_problem(catalog, entity, f"your {entity} fields")
                 fields = sorted(catalog.fields(entity), key=lambda f: (not f.searchable, f.label.casefold()))
                 for f in fields:
                     custom = ", custom" if f.is_custom else ""
@@ -447,7 +459,8 @@ class CustomFieldsEditor(QWidget):
         combo.setCurrentIndex(combo.findData(key) if key else -1)
         combo.blockSignals(False)
         catalog = self.ctx.catalog()
-        self.note.setText("" if catalog is not None else "Connect to Pipedrive to choose custom fields by name.")
+        self.note.setText(_catalog_problem(catalog, self.entity, f"your {self.entity} fields") if catalog is not None
+                          else "Connect to Pipedrive to choose custom fields by name.")
 
     def refresh_choices(self) -> None:
         for combo, editor, _, _ in self.rows:

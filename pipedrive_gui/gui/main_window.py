@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from pipedrive_gui.core.project import (
     save_project,
 )
 from pipedrive_gui.core.segment_io import export_checklist, export_segment, export_terraform, import_segment
-from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.autosave import Autosaver, Recovery, discard_recovery
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.connection_dialog import ConnectionDialog, describe_error
@@ -43,6 +44,17 @@ from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+
+
+def _local_time(iso: str) -> str:
+    """'2026-11-30T17:20:05+00:00' -> '30 Nov 2026 at 18:20' in the user's time zone."""
+    try:
+        stamp = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso or "at an unknown time"
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone()
+    return stamp.strftime("%d %b %Y at %H:%M").lstrip("0")
 PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
 
@@ -58,16 +70,19 @@ class MainWindow(QMainWindow):
         self.connection_dialog: ConnectionDialog | None = None
         runner.set_error_handler(self._task_failed)
 
+        # Created in the order they are on screen, left to right: that is the Tab order.
         self.mapping_list = MappingListPanel(doc)
-        self.event_editor = EventEditor(doc)
         self.mapping_editor = MappingEditor(doc, self._editor_context)
+        self.event_editor = EventEditor(doc)
         self.preview = PreviewPanel(doc, connection, runner, self._event_for_preview)
 
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.setObjectName("rightSplit")
         self.right.addWidget(self.event_editor)
         self.right.addWidget(self.preview)
-        self.right.setStretchFactor(1, 2)
+        # The payload is what people come for: the preview gets most of the height.
+        self.right.setStretchFactor(0, 2)
+        self.right.setStretchFactor(1, 3)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setObjectName("mainSplit")
         self.split.addWidget(self.mapping_list)
@@ -81,6 +96,9 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(connection, runner, self)
         self.setStatusBar(self.status)
         self.status.refresh_button.clicked.connect(self.refresh_fields)
+        self.status.explain.connect(lambda title, text: dialogs.show_info(self, title, text))
+        if autosaver is not None:
+            autosaver.status_changed.connect(self._autosave_status)
 
         self.mapping_list.current_changed.connect(self._mapping_selected)
         doc.changed.connect(self.preview.schedule)
@@ -134,6 +152,11 @@ class MainWindow(QMainWindow):
                 self.event_editor.set_event(event)
                 return
 
+    def _autosave_status(self, error: str) -> None:
+        self.status.set_autosave_error(error)
+        if error:
+            self.status.showMessage(error, 15000)
+
     def _catalog_changed(self) -> None:
         self.mapping_editor.refresh_choices()
         self.preview.schedule()
@@ -186,28 +209,32 @@ class MainWindow(QMainWindow):
         e.addAction(self.undo_action)
         e.addAction(self.redo_action)
         e.addSeparator()
-        self._action(e, "New mapping from preset “Create or Update a Person”",
-                     lambda: self.mapping_list.new_from_preset("Create or Update a Person"))
-        self._action(e, "&Duplicate mapping", self.mapping_list.duplicate, "Ctrl+D")
-        self._action(e, "Re&name mapping", self.mapping_list.rename, "F2")
-        self._action(e, "De&lete mapping", self.mapping_list.delete, "Ctrl+Delete")
-        self._action(e, "Move mapping &up", lambda: self.mapping_list.move_selected(-1), "Ctrl+Shift+Up")
-        self._action(e, "Move mapping do&wn", lambda: self.mapping_list.move_selected(1), "Ctrl+Shift+Down")
-        self._action(e, "&Pretty-print sample event", self.event_editor.pretty_print, "Ctrl+Shift+F")
+        new_menu = self.mapping_list.new_menu
+        new_menu.setTitle("&New mapping")
+        e.addMenu(new_menu)
+        self._action(e, "New mapping (choose preset or action)…", self.mapping_list.show_new_menu,
+                     shortcuts.NEW_MAPPING)
+        self._action(e, "&Duplicate mapping", self.mapping_list.duplicate, shortcuts.DUPLICATE)
+        self._action(e, "Re&name mapping", self.mapping_list.rename, shortcuts.RENAME)
+        self._action(e, "De&lete mapping", self.mapping_list.delete, shortcuts.DELETE)
+        self._action(e, "Move mapping &up", lambda: self.mapping_list.move_selected(-1), shortcuts.MOVE_UP)
+        self._action(e, "Move mapping do&wn", lambda: self.mapping_list.move_selected(1), shortcuts.MOVE_DOWN)
+        self._action(e, "&Pretty-print sample event", self.event_editor.pretty_print, shortcuts.PRETTY_PRINT)
 
         p = bar.addMenu("&Pipedrive")
-        self._action(p, "&Connect…", self.show_connection_dialog, tip="Connect your Pipedrive or the sandbox")
+        self._action(p, "&Connect…", self.show_connection_dialog, shortcuts.CONNECT,
+                     tip="Connect your Pipedrive or the sandbox")
         self._action(p, "Use the offline &sandbox", self.use_sandbox)
         self.refresh_action = self._action(p, "&Refresh fields", self.refresh_fields, QKeySequence.StandardKey.Refresh)
         self.logout_action = self._action(p, "&Log out (forget the token)", self.log_out)
         p.addSeparator()
-        self.check_action = self._action(p, "Check in &Pipedrive", self.preview.check, "Ctrl+Return",
+        self.check_action = self._action(p, "Check in &Pipedrive", self.preview.check, shortcuts.CHECK,
                                          tip="Read-only: would update / would create / would fail")
-        self.check_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        self._action(p, "Send &test…", self.preview.ask_send, "Ctrl+Shift+Return")
+        self.check_action.setShortcuts([QKeySequence(shortcuts.CHECK), QKeySequence(shortcuts.CHECK_ALT)])
+        self._action(p, "Send &test…", self.preview.ask_send, shortcuts.SEND)
 
         v = bar.addMenu("&View")
-        self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, "Ctrl+Shift+R",
+        self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, shortcuts.RECEIVER,
                                             tip="Receive events the way Segment's tracking API does")
         self.receiver_action.setCheckable(True)
 
@@ -272,8 +299,9 @@ class MainWindow(QMainWindow):
             value = self.settings.value(f"window/split_{name}")
             if value is not None:
                 splitter.restoreState(value)
-            elif name == "main":
-                splitter.setSizes([220, 640, 500])
+            else:
+                # First start: proportions (QSplitter scales them to the window).
+                splitter.setSizes({"main": [230, 600, 530], "right": [270, 550], "preview": [300, 250]}[name])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -473,18 +501,26 @@ class MainWindow(QMainWindow):
     # -- recovery and closing ---------------------------------------------------------------------
 
     def offer_recovery(self, recovery: Recovery) -> None:
+        if self.autosaver is not None:
+            self.autosaver.recovery_pending = True
+
         def answered(answer: str) -> None:
+            if self.autosaver is not None:
+                self.autosaver.recovery_pending = False
             if answer == dialogs.YES:
                 self.load(recovery.project, recovery.original, dirty=True)
                 self.statusBar().showMessage("Recovered unsaved work; save it to keep it.", 10000)
             else:
                 discard_recovery(self.connection.paths.data)
 
-        where = f"“{recovery.original.name}”" if recovery.original else "an unsaved project"
+        where = f"“{recovery.original.name}”" if recovery.original else \
+            f"“{recovery.project.name}” (not saved to a file yet)"
         dialogs.ask(self, "Recover unsaved work?",
                     f"Pipedrive Mapper did not close properly last time. Unsaved changes to {where} "
-                    f"were kept (autosaved {recovery.saved_at}). Restore them?",
+                    f"were kept (autosaved {_local_time(recovery.saved_at)}). Restore them?",
                     [dialogs.YES, dialogs.NO], answered,
+                    details="Restore opens them in this window (save them to keep them); Discard deletes "
+                            "the autosaved copy.",
                     labels={dialogs.YES: "Restore", dialogs.NO: "Discard"})
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 
 from pipedrive_gui.core.actions import ACTIONS, PRESETS, default_settings
 from pipedrive_gui.core.project import Mapping, new_mapping_id
+from pipedrive_gui.gui import shortcuts
 from pipedrive_gui.gui.document import Document
+from pipedrive_gui.gui.shortcuts import with_key
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -129,11 +131,18 @@ class MappingListPanel(QWidget):
             b.clicked.connect(slot)
             return b
 
-        self.duplicate_button = button("Duplicate", "Make a copy of the selected mapping", self.duplicate)
-        self.rename_button = button("Rename", "Rename the selected mapping (F2)", self.rename)
-        self.delete_button = button("Delete", "Delete the selected mapping (can be undone)", self.delete)
-        self.up_button = button("Move up", "Move the selected mapping up", lambda: self.move_selected(-1))
-        self.down_button = button("Move down", "Move the selected mapping down", lambda: self.move_selected(1))
+        self.new_button.setToolTip(with_key("Add a mapping, starting from a preset or from an action",
+                                            shortcuts.NEW_MAPPING))
+        self.duplicate_button = button("Duplicate", with_key("Make a copy of the selected mapping",
+                                                             shortcuts.DUPLICATE), self.duplicate)
+        self.rename_button = button("Rename", with_key("Rename the selected mapping", shortcuts.RENAME),
+                                    self.rename)
+        self.delete_button = button("Delete", with_key("Delete the selected mapping (Edit > Undo brings it back)",
+                                                       shortcuts.DELETE), self.delete)
+        self.up_button = button("Move up", with_key("Move the selected mapping up", shortcuts.MOVE_UP),
+                                lambda: self.move_selected(-1))
+        self.down_button = button("Move down", with_key("Move the selected mapping down", shortcuts.MOVE_DOWN),
+                                  lambda: self.move_selected(1))
 
         row1 = QHBoxLayout()
         row1.addWidget(title)
@@ -153,6 +162,7 @@ class MappingListPanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(row2)
         layout.addLayout(row3)
+        QWidget.setTabOrder(self.new_button, self.view)  # the button is above the list
         self._selected = ""
         doc.mappings_reset.connect(self._restore_selection)
         self._update_buttons()
@@ -223,6 +233,11 @@ class MappingListPanel(QWidget):
         self.doc.add_mapping(m, text=f"New mapping “{action.title}”")
         self.select(m.id)
         return m
+
+    def show_new_menu(self) -> None:
+        """Open the "New mapping" menu under its button (the keyboard way to add a mapping)."""
+        # popup(), not QToolButton.showMenu(): that one runs a nested event loop until it closes.
+        self.new_menu.popup(self.new_button.mapToGlobal(self.new_button.rect().bottomLeft()))
 
     def duplicate(self) -> None:
         m = self.doc.duplicate_mapping(self._selected)

@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.json_highlighter import highlight_json
 from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult
+from pipedrive_gui.gui.shortcuts import with_key
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.pipedrive.errors import PipedriveError
 
@@ -128,6 +129,7 @@ class PreviewPanel(QWidget):
         self.payload_view.setReadOnly(True)
         self.payload_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.payload_view.setAccessibleName("Payload Segment would send")
+        self.payload_view.setTabChangesFocus(True)
         self.payload_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.highlighter = highlight_json(self.payload_view)
         self.problems = QLabel()
@@ -150,12 +152,13 @@ class PreviewPanel(QWidget):
 
         self.check_button = QPushButton("Check in Pipedrive")
         self.check_button.setObjectName("checkButton")
-        self.check_button.setToolTip("Look the records up in Pipedrive (read-only) and say what would happen "
-                                     "(Ctrl+Enter)")
+        self.check_button.setToolTip(with_key("Look the records up in Pipedrive (read-only) and say what "
+                                              "would happen", shortcuts.CHECK))
         self.check_button.clicked.connect(self.check)
         self.send_button = QPushButton("Send test…")
         self.send_button.setObjectName("sendButton")
-        self.send_button.setToolTip("Really create or update the record in Pipedrive (asks first)")
+        self.send_button.setToolTip(with_key("Really create or update the record in Pipedrive (asks first)",
+                                             shortcuts.SEND))
         self.send_button.clicked.connect(self.ask_send)
         self.outcome = QLabel()
         self.outcome.setObjectName("outcomeLabel")

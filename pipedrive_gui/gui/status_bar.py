@@ -1,12 +1,20 @@
-"""The status bar: which account (or sandbox) is connected, where the token is kept, how old the
-field catalog is (with a refresh button), and a progress indicator whenever something runs."""
+"""The status bar: which account (or sandbox) is connected, where the token is kept (and what it
+means when no keyring can keep it), how old the field catalog is (with a refresh button), a
+progress indicator whenever something runs, and a warning that stays visible while something needs
+the user: Pipedrive fields that could not be loaded, or an autosave that failed.
+
+Signals (StatusBar):
+    explain(str, str): the user asked what a warning means (title, text); the window shows it.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from pipedrive_gui.gui.connection import Connection
+from pipedrive_gui.gui.shortcuts import with_key
 from pipedrive_gui.gui.tasks import TaskRunner
 
 _TASK_WORDS = {
@@ -18,7 +26,27 @@ _TASK_WORDS = {
 }
 
 
+#: What the catalog's problem keys mean to a user.
+_CATALOG_PARTS = {
+    "person": "person fields", "organization": "organization fields", "deal": "deal fields",
+    "activity": "activity fields", "lead": "lead fields", "note": "note fields",
+    "activity_types": "activity types",
+}
+_NO_KEYRING_MEANS = (
+    "Without a keyring the app cannot remember your Pipedrive API token between sessions (it never "
+    "writes the token to a file). You can still connect: in Pipedrive > Connect… tick “Keep the token "
+    "for this session only”, and you will be asked for it again next time. The offline sandbox needs "
+    "no token at all."
+)
+
+
+def catalog_problem_parts(problems: dict[str, str]) -> list[str]:
+    return [_CATALOG_PARTS.get(k, k) for k in problems]
+
+
 class StatusBar(QStatusBar):
+    explain = Signal(str, str)
+
     def __init__(self, connection: Connection, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("statusBar")
@@ -27,12 +55,22 @@ class StatusBar(QStatusBar):
         self.account.setObjectName("accountLabel")
         self.keyring = QLabel()
         self.keyring.setObjectName("keyringLabel")
+        self.keyring.setTextFormat(Qt.TextFormat.RichText)
+        self.keyring.linkActivated.connect(lambda _: self.explain.emit(*self.keyring_explanation()))
+        # Problems that need the user stay here (not in a tooltip) until they are solved.
+        self.alert = QLabel()
+        self.alert.setObjectName("statusAlert")
+        self.alert.setTextFormat(Qt.TextFormat.RichText)
+        self.alert.linkActivated.connect(self._alert_link)
+        self.alert.hide()
+        self.autosave_error = ""
         self.catalog = QLabel()
         self.catalog.setObjectName("catalogLabel")
         self.refresh_button = QToolButton()
         self.refresh_button.setText("Refresh fields")
         self.refresh_button.setObjectName("refreshFieldsButton")
-        self.refresh_button.setToolTip("Fetch your Pipedrive fields and activity types again")
+        self.refresh_button.setToolTip(with_key("Fetch your Pipedrive fields and activity types again",
+                                                QKeySequence.StandardKey.Refresh))
         self.progress = QProgressBar()
         self.progress.setObjectName("busyIndicator")
         self.progress.setRange(0, 0)
@@ -43,6 +81,7 @@ class StatusBar(QStatusBar):
         self.busy_text = QLabel()
         self.addWidget(self.busy_text)
         self.addWidget(self.progress)
+        self.addPermanentWidget(self.alert)
         self.addPermanentWidget(self.account)
         self.addPermanentWidget(self.keyring)
         self.addPermanentWidget(self.catalog)
@@ -68,13 +107,70 @@ class StatusBar(QStatusBar):
         self.account.setText(c.account_text)
         self.account.setToolTip("The Pipedrive account this window checks and sends to "
                                 "(Pipedrive > Connect… to switch)")
-        self.keyring.setText(f"Token kept in: {c.keyring_backend}" if not c.is_sandbox else
-                             f"Keyring: {c.keyring_backend}")
+        self._update_keyring()
         self.catalog.setText(c.catalog_text)
-        problems = getattr(c.catalog, "problems", None) or {}
-        self.catalog.setToolTip("\n".join(f"{k}: {v}" for k, v in problems.items()) or
-                                "Your fields and activity types, as last fetched from Pipedrive")
+        self.catalog.setToolTip("Your fields and activity types, as last fetched from Pipedrive. "
+                                "Refresh after adding or renaming fields in Pipedrive.")
         self.refresh_button.setEnabled(c.connected and not c.fetching)
+        self._update_alert()
+
+    def _update_keyring(self) -> None:
+        c = self.connection
+        status = getattr(c, "keyring_status", None)
+        if status is not None and not status.usable:
+            # Only alarming when a real account's token is at stake; the sandbox needs none.
+            self.keyring.setText('Keyring: none — <a href="why">what does this mean?</a>' if c.is_sandbox else
+                                 '⚠ No keyring: your token is not saved — <a href="why">what does this mean?</a>')
+            self.keyring.setToolTip(f"{status.problem or ''}\n\n{_NO_KEYRING_MEANS}".strip())
+            return
+        if c.is_sandbox:
+            self.keyring.setText(f"Keyring: {c.keyring_backend}")
+            self.keyring.setToolTip("Where a real account's API token would be kept. The sandbox needs no token.")
+        else:
+            self.keyring.setText(f"Token kept in: {c.keyring_backend}")
+            self.keyring.setToolTip("Your Pipedrive API token is kept here only, never in project files "
+                                    "or exports. Pipedrive > Log out forgets it.")
+
+    def keyring_explanation(self) -> tuple[str, str]:
+        status = getattr(self.connection, "keyring_status", None)
+        problem = (status.problem or "") if status is not None else ""
+        remedy = (status.remedy or "") if status is not None else ""
+        text = f"{problem}\n\n{_NO_KEYRING_MEANS}\n\nTo save the token: {remedy}".strip()
+        return "No keyring for your API token", text
+
+    def set_autosave_error(self, message: str) -> None:
+        self.autosave_error = message
+        self._update_alert()
+
+    def _catalog_problems(self) -> dict[str, str]:
+        return dict(getattr(self.connection.catalog, "problems", None) or {})
+
+    def _update_alert(self) -> None:
+        parts = []
+        tips = []
+        if self.autosave_error:
+            parts.append('⚠ Autosave failed — <a href="autosave">details</a>')
+            tips.append(self.autosave_error)
+        problems = self._catalog_problems()
+        if problems and not self.connection.fetching:
+            parts.append(f"⚠ Not loaded from Pipedrive: {', '.join(catalog_problem_parts(problems))} — "
+                         '<a href="catalog">why?</a>')
+            tips.extend(f"{_CATALOG_PARTS.get(k, k)}: {v}" for k, v in problems.items())
+        self.alert.setText("  ".join(parts))
+        self.alert.setToolTip("\n".join(tips))
+        self.alert.setVisible(bool(parts))
+
+    def _alert_link(self, which: str) -> None:
+        if which == "autosave":
+            self.explain.emit("Autosave failed", self.autosave_error)
+            return
+        problems = self._catalog_problems()
+        lines = [f"• {_CATALOG_PARTS.get(k, k).capitalize()}: {v}" for k, v in problems.items()]
+        self.explain.emit(
+            "Some Pipedrive data could not be loaded",
+            "Pipedrive did not give the app these lists, so their drop-downs stay empty (mappings that "
+            "already use them keep their values):\n" + "\n".join(lines) +
+            "\n\nAsk a Pipedrive admin for access if needed, then click “Refresh fields”.")
 
     def _task_started(self, name: str) -> None:
         self._current = name

@@ -95,9 +95,12 @@ def check_base_url(base_url: str) -> str:
     """Accept https, or plain http only on this machine (the sandbox): the token must not travel
     unencrypted over a network."""
     url = base_url.strip().rstrip("/")
+    # People paste the API's address ("…/api/v2"); the client adds /api/v… itself.
+    url = re.sub(r"/api(?:/v[12])?$", "", url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{base_url!r} is not a web address (expected https://…).")
+        raise ValueError(f"{base_url!r} is not a web address (expected https://acme.pipedrive.com, "
+                         "or http://127.0.0.1:PORT for the sandbox).")
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
         raise ValueError(
             f"Refusing to send the API token unencrypted to {parts.hostname}: use https://, "

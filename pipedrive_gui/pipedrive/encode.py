@@ -46,6 +46,19 @@ class EncodeError(ValueError):
         return str(self)
 
 
+class EncodeProblems(EncodeError):
+    """Several values Pipedrive would reject; ``str()`` lists them all, ``.problems`` one by one."""
+
+    def __init__(self, problems: list[EncodeError]) -> None:
+        first = problems[0]
+        super().__init__(first.label, first.message)
+        self.problems = list(problems)
+        self.args = ("; ".join(str(p) for p in self.problems),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def attr(obj: Any, name: str, default: Any = None) -> Any:
     """Read ``name`` from an object or a dict (catalog entries come in either form)."""
     if isinstance(obj, dict):
@@ -391,42 +404,54 @@ def custom_fields(entity: str, values: dict[str, Any], catalog: Any, *,
     root: dict[str, Any] = {}
     custom: dict[str, Any] = {}
     warnings: list[str] = []
+    problems: list[EncodeError] = []
     for key, value in values.items():
-        field = find_field(catalog, entity, key)
-        if field is None and key in _V1_ROOT_RENAMES:
-            field = find_field(catalog, entity, _V1_ROOT_RENAMES[key])
-        if field is None:
-            if catalog is not None:
-                raise EncodeError(f"Custom fields → {key}",
-                                  f"Pipedrive has no {entity} field with this key or name; pick one "
-                                  f"from the field list (refresh it if the field was added recently)")
-            # No catalog (offline preview): keep the value as given and say it is unchecked.
-            if _HEX_KEY.match(key):
-                custom[key] = value
-            else:
-                root[_V1_ROOT_RENAMES.get(key, key)] = value
-            warnings.append(f"Custom field {key} was not checked against Pipedrive's field list")
-            continue
-        fkey = str(attr(field, "key") or key)
-        label = str(attr(field, "label") or fkey)
-        is_custom = attr(field, "is_custom")
-        if is_custom is None:
-            is_custom = bool(_HEX_KEY.match(fkey))
-        if is_custom:
-            custom[fkey] = custom_value(field, value, label, default_currency=default_currency)
-            continue
-        name = _V1_ROOT_RENAMES.get(fkey, fkey)
-        if name in ("emails", "phones"):
-            root[name] = contacts(value, label)
-        elif name == "label_ids":
-            root[name] = option_ids(field, value, label)
-        elif name == "visible_to":
-            root[name] = visible_to(value, label)
-        elif name in _ROOT_INT_KEYS:
-            root[name] = to_int(value, label)
-        else:
-            root[name] = custom_value(field, value, label, default_currency=default_currency)
+        try:
+            _custom_field(entity, key, value, catalog, default_currency, root, custom, warnings)
+        except EncodeError as exc:
+            problems.append(exc)  # the others are still checked: the user sees every problem at once
+    if problems:
+        raise problems[0] if len(problems) == 1 else EncodeProblems(problems)
     return root, custom, warnings
+
+
+def _custom_field(entity: str, key: str, value: Any, catalog: Any, default_currency: str | None,
+                  root: dict[str, Any], custom: dict[str, Any], warnings: list[str]) -> None:
+    """One entry of Segment's custom_fields object into ``root`` / ``custom``; raises EncodeError."""
+    field = find_field(catalog, entity, key)
+    if field is None and key in _V1_ROOT_RENAMES:
+        field = find_field(catalog, entity, _V1_ROOT_RENAMES[key])
+    if field is None:
+        if catalog is not None:
+            raise EncodeError(f"Custom fields → {key}",
+                              f"Pipedrive has no {entity} field with this key or name; pick one "
+                              f"from the field list (refresh it if the field was added recently)")
+        # No catalog (offline preview): keep the value as given and say it is unchecked.
+        if _HEX_KEY.match(key):
+            custom[key] = value
+        else:
+            root[_V1_ROOT_RENAMES.get(key, key)] = value
+        warnings.append(f"Custom field {key} was not checked against Pipedrive's field list")
+        return
+    fkey = str(attr(field, "key") or key)
+    label = str(attr(field, "label") or fkey)
+    is_custom = attr(field, "is_custom")
+    if is_custom is None:
+        is_custom = bool(_HEX_KEY.match(fkey))
+    if is_custom:
+        custom[fkey] = custom_value(field, value, label, default_currency=default_currency)
+        return
+    name = _V1_ROOT_RENAMES.get(fkey, fkey)
+    if name in ("emails", "phones"):
+        root[name] = contacts(value, label)
+    elif name == "label_ids":
+        root[name] = option_ids(field, value, label)
+    elif name == "visible_to":
+        root[name] = visible_to(value, label)
+    elif name in _ROOT_INT_KEYS:
+        root[name] = to_int(value, label)
+    else:
+        root[name] = custom_value(field, value, label, default_currency=default_currency)
 
 
 def activity_type(catalog: Any, value: Any, label: str = "Type") -> str:

@@ -22,13 +22,13 @@ then :func:`plan` with the results.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from pipedrive_gui.pipedrive import encode
-from pipedrive_gui.pipedrive.encode import EncodeError
+from pipedrive_gui.pipedrive.encode import EncodeError, EncodeProblems
 from pipedrive_gui.pipedrive.lookup_cache import CacheKey, cache_key
 
 ENTITY_PATHS = {
@@ -344,8 +344,15 @@ def _custom(entity: str, payload: Mapping[str, Any], ctx: _Ctx) -> tuple[dict[st
     values = payload.get("custom_fields")
     if not isinstance(values, Mapping) or not values:
         return {}, {}
-    root, custom, notes = encode.custom_fields(entity, dict(values), ctx.catalog,
-                                               default_currency=ctx.default_currency)
+    try:
+        root, custom, notes = encode.custom_fields(entity, dict(values), ctx.catalog,
+                                                   default_currency=ctx.default_currency)
+    except EncodeProblems as exc:
+        ctx.problems.extend(exc.problems)
+        return {}, {}
+    except EncodeError as exc:
+        ctx.problems.append(exc)
+        return {}, {}
     ctx.warnings.extend(notes)
     return root, custom
 
@@ -358,6 +365,30 @@ class _Ctx:
     warnings: list[str]
     #: Currency for a bare money amount (the company's default currency), when known.
     default_currency: str | None = None
+    #: Values Pipedrive would reject, collected so the user sees all of them at once.
+    problems: list[EncodeError] = field(default_factory=list)
+
+
+_SKIPPED = object()
+
+
+def _attempt(ctx: _Ctx, fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except EncodeError as exc:
+        ctx.problems.append(exc)
+        return _SKIPPED
+
+
+def _put(ctx: _Ctx, body: dict[str, Any], key: str, fn: Callable[..., Any], *args: Any) -> None:
+    """``body[key] = fn(*args)``, or note the problem and carry on with the other fields."""
+    value = _attempt(ctx, fn, *args)
+    if value is not _SKIPPED:
+        body[key] = value
+
+
+def _currency(value: Any, label: str) -> str:
+    return encode.to_text(value, label).strip().upper()
 
 
 def _apply_custom(body: dict[str, Any], root: dict[str, Any], custom: dict[str, Any]) -> None:
@@ -399,17 +430,17 @@ def _write_match_value(entity: str, req: LookupRequest, body: dict[str, Any], ct
 def _person_body(p: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if _present(p.get("name")):
-        body["name"] = encode.to_text(p["name"], "Person Name")
+        _put(ctx, body, "name", encode.to_text, p["name"], "Person Name")
     if _present(p.get("email")):
-        emails = encode.contacts(p["email"], "Email Address")
-        if emails:
+        emails = _attempt(ctx, encode.contacts, p["email"], "Email Address")
+        if emails and emails is not _SKIPPED:
             body["emails"] = emails
     if _present(p.get("phone")):
-        phones = encode.contacts(p["phone"], "Phone Number")
-        if phones:
+        phones = _attempt(ctx, encode.contacts, p["phone"], "Phone Number")
+        if phones and phones is not _SKIPPED:
             body["phones"] = phones
     if _present(p.get("visible_to")):
-        body["visible_to"] = encode.visible_to(p["visible_to"])
+        _put(ctx, body, "visible_to", encode.visible_to, p["visible_to"])
     _apply_custom(body, *_custom("person", p, ctx))
     return body
 
@@ -417,9 +448,9 @@ def _person_body(p: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
 def _org_body(p: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if _present(p.get("name")):
-        body["name"] = encode.to_text(p["name"], "Organization Name")
+        _put(ctx, body, "name", encode.to_text, p["name"], "Organization Name")
     if _present(p.get("visible_to")):
-        body["visible_to"] = encode.visible_to(p["visible_to"])
+        _put(ctx, body, "visible_to", encode.visible_to, p["visible_to"])
     _apply_custom(body, *_custom("organization", p, ctx))
     return body
 
@@ -430,26 +461,28 @@ _DEAL_STATUSES = ("open", "won", "lost", "deleted")
 def _deal_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if _present(p.get("title")):
-        body["title"] = encode.to_text(p["title"], "Title")
+        _put(ctx, body, "title", encode.to_text, p["title"], "Title")
     if _present(p.get("value")):
-        body["value"] = encode.to_number(p["value"], "Value")
+        _put(ctx, body, "value", encode.to_number, p["value"], "Value")
     if _present(p.get("currency")):
-        body["currency"] = encode.to_text(p["currency"], "Currency").strip().upper()
+        _put(ctx, body, "currency", _currency, p["currency"], "Currency")
     if _present(p.get("stage_id")):
-        body["stage_id"] = encode.to_int(p["stage_id"], "Stage ID")
+        _put(ctx, body, "stage_id", encode.to_int, p["stage_id"], "Stage ID")
     if _present(p.get("status")):
         status = str(p["status"]).strip().lower()
         if status not in _DEAL_STATUSES:
-            raise EncodeError("Status", f"{encode.show(p['status'])} is not one of Open, Won, Lost, Deleted")
-        body["status"] = status
+            ctx.problems.append(EncodeError(
+                "Status", f"{encode.show(p['status'])} is not one of Open, Won, Lost, Deleted"))
+        else:
+            body["status"] = status
     if _present(p.get("expected_close_date")):
-        body["expected_close_date"] = encode.to_date(p["expected_close_date"], "Expected Close Date")
+        _put(ctx, body, "expected_close_date", encode.to_date, p["expected_close_date"], "Expected Close Date")
     if _present(p.get("probability")):
-        body["probability"] = encode.to_number(p["probability"], "Success Probability")
+        _put(ctx, body, "probability", encode.to_number, p["probability"], "Success Probability")
     if _present(p.get("lost_reason")):
-        body["lost_reason"] = encode.to_text(p["lost_reason"], "Lost Reason")
+        _put(ctx, body, "lost_reason", encode.to_text, p["lost_reason"], "Lost Reason")
     if _present(p.get("visible_to")):
-        body["visible_to"] = encode.visible_to(p["visible_to"])
+        _put(ctx, body, "visible_to", encode.visible_to, p["visible_to"])
     if assoc.get("person") is not None:
         body["person_id"] = assoc["person"]
     if assoc.get("organization") is not None:
@@ -464,21 +497,21 @@ def _deal_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dic
 def _activity_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if _present(p.get("subject")):
-        body["subject"] = encode.to_text(p["subject"], "Activity Subject")
+        _put(ctx, body, "subject", encode.to_text, p["subject"], "Activity Subject")
     if _present(p.get("type")):
-        body["type"] = encode.activity_type(ctx.catalog, p["type"])
+        _put(ctx, body, "type", encode.activity_type, ctx.catalog, p["type"])
     if _present(p.get("description")):
-        body["public_description"] = encode.to_text(p["description"], "Description")
+        _put(ctx, body, "public_description", encode.to_text, p["description"], "Description")
     if _present(p.get("note")):
-        body["note"] = encode.to_text(p["note"], "Note")
+        _put(ctx, body, "note", encode.to_text, p["note"], "Note")
     if _present(p.get("due_date")):
-        body["due_date"] = encode.to_date(p["due_date"], "Due Date")
+        _put(ctx, body, "due_date", encode.to_date, p["due_date"], "Due Date")
     if _present(p.get("due_time")):
-        body["due_time"] = encode.to_hhmm(p["due_time"], "Due Time")
+        _put(ctx, body, "due_time", encode.to_hhmm, p["due_time"], "Due Time")
     if _present(p.get("duration")):
-        body["duration"] = encode.to_hhmm(p["duration"], "Duration")
+        _put(ctx, body, "duration", encode.to_hhmm, p["duration"], "Duration")
     if p.get("done") is not None:
-        body["done"] = encode.to_bool(p["done"], "Done")
+        _put(ctx, body, "done", encode.to_bool, p["done"], "Done")
     if assoc.get("person") is not None:
         # v2 sets an activity's person through its participants; person_id is read-only there.
         body["participants"] = [{"person_id": assoc["person"], "primary": True}]
@@ -492,30 +525,32 @@ def _activity_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) ->
 def _lead_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if _present(p.get("title")):
-        body["title"] = encode.to_text(p["title"], "Title")
+        _put(ctx, body, "title", encode.to_text, p["title"], "Title")
     if _present(p.get("expected_close_date")):
-        body["expected_close_date"] = encode.to_date(p["expected_close_date"], "Expected Close Date")
+        _put(ctx, body, "expected_close_date", encode.to_date, p["expected_close_date"], "Expected Close Date")
     if _present(p.get("visible_to")):
-        body["visible_to"] = str(encode.visible_to(p["visible_to"]))  # v1 leads: string enum
+        _put(ctx, body, "visible_to", lambda v: str(encode.visible_to(v)), p["visible_to"])  # v1 leads: string enum
     if assoc.get("person") is not None:
         body["person_id"] = assoc["person"]
     if assoc.get("organization") is not None:
         body["organization_id"] = assoc["organization"]
     amount, currency = p.get("amount"), p.get("currency")
     if amount and currency:  # Segment sends a value only when both are truthy
-        body["value"] = {"amount": encode.to_number(amount, "Amount"),
-                         "currency": encode.to_text(currency, "Currency").strip().upper()}
+        money = {"amount": _attempt(ctx, encode.to_number, amount, "Amount"),
+                 "currency": _attempt(ctx, _currency, currency, "Currency")}
+        if _SKIPPED not in money.values():
+            body["value"] = money
     elif _present(amount) or _present(currency):
         ctx.warnings.append("The lead's value was not sent: it needs both Amount and Currency")
     return body
 
 
-def _note_body(p: Mapping[str, Any], assoc: Mapping[str, Any]) -> dict[str, Any]:
+def _note_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if _present(p.get("content")):
-        body["content"] = encode.to_text(p["content"], "Note Content")
+        _put(ctx, body, "content", encode.to_text, p["content"], "Note Content")
     if _present(p.get("lead_id")):
-        body["lead_id"] = encode.to_text(p["lead_id"], "Lead ID")
+        _put(ctx, body, "lead_id", encode.to_text, p["lead_id"], "Lead ID")
     if assoc.get("person") is not None:
         body["person_id"] = assoc["person"]
     if assoc.get("organization") is not None:
@@ -526,6 +561,14 @@ def _note_body(p: Mapping[str, Any], assoc: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _body(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
+    """The write's body; every value Pipedrive would reject is reported at once (EncodeProblems)."""
+    body = _body_of(action_slug, p, assoc, ctx)
+    if ctx.problems:
+        raise EncodeProblems(ctx.problems)
+    return body
+
+
+def _body_of(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
     if action_slug == "createUpdatePerson":
         return _person_body(p, ctx)
     if action_slug == "createUpdateOrganization":
@@ -536,7 +579,7 @@ def _body(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx:
         return _activity_body(p, assoc, ctx)
     if action_slug == "createUpdateLead":
         return _lead_body(p, assoc, ctx)
-    return _note_body(p, assoc)
+    return _note_body(p, assoc, ctx)
 
 
 def _name_of(body: Mapping[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ neither recorded, faulted nor rate-limited.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +25,10 @@ _REF_FIELDS = {"org_id": "organization", "organization_id": "organization", "per
 _STYLE = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}"
           "table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.3em .8em;text-align:left;"
           "vertical-align:top}th{font-weight:600}.note{color:#666}")
+
+
+def _text_of(markup: str) -> str:
+    return html.unescape(" ".join(re.sub(r"<[^>]*>", " ", markup).split()))
 
 
 def _page(title: str, body: str) -> web.Response:
@@ -114,8 +119,10 @@ async def record_page(request: web.Request) -> web.Response:
             f"<li>{html.escape(a['type'])}: {html.escape(a['subject'] or '')} {html.escape(a.get('due_date') or '')}"
             f"{' (done)' if a.get('done') else ''}</li>" for a in acts) + "</ul>"
     if notes:
-        # Note content is HTML in Pipedrive; shown as text here so nothing in it runs.
-        body += "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n['content'])}</li>" for n in notes) + "</ul>"
+        # Note content is HTML in Pipedrive; shown as its text here (tags dropped, the rest escaped)
+        # so it reads like Pipedrive shows it and nothing in it runs.
+        body += "<h2>Notes</h2><ul>" + "".join(
+            f"<li>{html.escape(_text_of(str(n['content'])))}</li>" for n in notes) + "</ul>"
     return _page(title, body)
 
 

@@ -21,6 +21,7 @@ STATES = {
     "error-state": ("error", {}),
     "demo-overview-200pct": ("overview", {"QT_SCALE_FACTOR": "2"}),
     "demo-overview-dark": ("dark", {}),
+    "receiver-panel": ("receiver", {}),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
@@ -50,10 +51,12 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     target = SHOTS / f"{name}.png"
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
-    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PIPEDRIVE_GUI_SCREENSHOT_STATE=state,
+    env.pop("PIPEDRIVE_GUI_SCREENSHOT_STATE", None)
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb",
                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", **extra)
     proc = subprocess.run(
-        [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--screenshot", str(target)],
+        [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--screenshot", str(target),
+         "--screenshot-state", state],
         env=env, capture_output=True, text=True, timeout=90, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "OK" in proc.stdout

@@ -471,3 +471,42 @@ async def test_long_retry_after_is_reported_not_waited() -> None:
             await client.get_me()
         assert client.rate_budget.paused_for <= 60  # later calls are not held for ten minutes
     assert calls == 1 and info.value.retry_after == 600
+
+
+async def test_successful_calls_tell_their_http_status() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(201, json={"success": True, "data": {"id": 7}})
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return ok({"id": 1})
+
+    async with make_client(handler) as client:
+        created = await client.request_full("POST", "/api/v1/leads", json={"title": "T"})
+        assert (created.status, created.envelope["data"]) == (201, {"id": 7})
+        assert client.last_status == 201
+        assert (await client.request_full("GET", "/api/v2/persons/1")).status == 200
+        gone = await client.request_full("DELETE", "/api/v2/deals/1")
+        assert (gone.status, gone.envelope["data"]) == (204, None)
+        assert (await client.request("GET", "/api/v2/persons/1"))["data"] == {"id": 1}
+        assert client.last_status == 200
+
+
+def test_base_url_may_be_pasted_with_the_api_path() -> None:
+    assert check_base_url("https://acme.pipedrive.com/api/v2/") == "https://acme.pipedrive.com"
+    assert check_base_url("http://127.0.0.1:8765/api") == "http://127.0.0.1:8765"
+    with pytest.raises(ValueError, match="http://127.0.0.1:PORT for the sandbox"):
+        check_base_url("localhost:8765")
+
+
+async def test_unreachable_local_server_suggests_starting_the_sandbox() -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("All connection attempts failed", request=request)
+
+    fake = FakeTime()
+    client = PipedriveClient("http://127.0.0.1:8765", TOKEN, transport=httpx.MockTransport(refused),
+                             pacer=Pacer(clock=fake.clock, sleep=fake.sleep), sleep=fake.sleep)
+    async with client:
+        with pytest.raises(NetworkError) as exc:
+            await client.get_me()
+    assert "Is the sandbox running? Start it with `pipedrive-gui sandbox --port 8765`" in exc.value.user_message

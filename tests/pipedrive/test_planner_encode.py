@@ -140,3 +140,22 @@ def test_activity_type_by_key_or_name_only_active():
     with pytest.raises(EncodeError, match="Type: 'old_webinar' is not one of"):
         encode.activity_type(CATALOG, "old_webinar")
     assert encode.activity_type(None, "anything") == "anything"
+
+
+def test_every_rejected_value_is_reported_at_once():
+    """A non-developer fixes a mapping in one go: all the values Pipedrive would refuse, not the first."""
+    from pipedrive_gui.pipedrive.planner import plan
+
+    p = plan("createUpdatePerson", {"match_value": "u-1", "name": "Ada", "email": ["not-an-email"],
+                                    "custom_fields": {PLAN: "Platinum", SCORE: "high", LTV: "lots"}},
+             None, {}, CATALOG)
+    assert p.outcome == "fail"
+    assert "'Platinum' is not one of" in p.reason and "'high' is not a number" in p.reason
+    assert p.reason.count(";") >= 2
+    deal = plan("createUpdateDeal", {"title": "T", "value": "12abc", "stage_id": "x", "status": "weird",
+                                     "expected_close_date": "soon"}, None, {}, CATALOG)
+    assert deal.outcome == "fail"
+    for label in ("Value", "Stage ID", "Status", "Expected Close Date"):
+        assert f"{label}: " in deal.reason
+    one = plan("createUpdateDeal", {"title": "T", "stage_id": "x"}, None, {}, CATALOG)
+    assert one.reason.startswith("Stage ID: ") and ";" not in one.reason

@@ -194,7 +194,7 @@ async def test_record_links_open_readable_pages_without_a_token(sandbox: Running
         text = page.text
         assert "Ada Lovelace" in text and "Acme Analytics" in text and "user-1001" in text
         assert "Pro" in text and "Analytics, CRM" in text  # option ids shown as their labels
-        assert "&lt;p&gt;Ada prefers email" in text  # note HTML is escaped, never run
+        assert "<li>Ada prefers email over calls.</li>" in text  # note HTML shown as its text, never run
         assert "Linus website enquiry" in (await browser.get("/leads/inbox/4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11")).text
         assert "Acme annual licence" in (await browser.get("/deal/301")).text
         assert "Intro call with Ada" in (await browser.get("/activities/list")).text

@@ -159,3 +159,20 @@ async def test_faults_given_at_start() -> None:
         assert sb.faults is settings
     finally:
         await sb.stop()
+
+
+async def test_pipedrive_json_refusals_on_demand(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    """``error`` faults: the 4xx answers Pipedrive gives (bad data, token, billing, permission, not
+    found), as JSON envelopes, for chosen paths and methods only."""
+    for spec, status in (("400", 400), ("401", 401), ("402", 402), ("json403", 403), ("404", 404),
+                         ("error:status=422", 422)):
+        sandbox.faults.rules[:] = [parse_fault_spec(spec + ("," if ":" in spec else ":") + "method=POST,count=1")]
+        assert (await client.get("/api/v1/users/me")).status_code == 200  # GETs untouched
+        r = await client.post("/api/v2/persons", json={"name": "Refused"})
+        body = r.json()
+        assert r.status_code == status and body["success"] is False and body["error"], spec
+    assert not sandbox.state.find("person", name="Refused")
+    r = await client.post("/__sandbox/faults", json={"rules": [{"kind": "402", "count": 1}]})
+    assert r.json()["rules"][0]["status"] == 402 and (await client.get("/api/v1/users/me")).status_code == 402
+    with pytest.raises(FaultSpecError, match="4xx or 5xx"):
+        parse_fault_spec("error:status=302")
