@@ -113,14 +113,14 @@ def load_credentials(store: CredentialStore, args: argparse.Namespace | None = N
     try:
         creds = store.load()
     except KeyringUnavailableError as exc:
-        local = _sandbox_credentials(args)
+        local = sandbox_credentials(args)
         if local is not None:
             return local
         raise CliError(keyring_text(exc.user_message), EXIT_KEYRING) from None
     except ValueError as exc:
         raise CliError(str(exc), EXIT_INPUT) from None
     if creds is None:
-        local = _sandbox_credentials(args)
+        local = sandbox_credentials(args)
         if local is not None:
             return local
         raise CliError("Not logged in to Pipedrive. Run `pipedrive-gui login` "
@@ -128,7 +128,7 @@ def load_credentials(store: CredentialStore, args: argparse.Namespace | None = N
     return creds
 
 
-def _sandbox_credentials(args: argparse.Namespace | None) -> Credentials | None:
+def sandbox_credentials(args: argparse.Namespace | None) -> Credentials | None:
     """The sandbox token when the server is this app's offline sandbox on this computer (it says so
     at ``/__sandbox/health``; the real Pipedrive is never on this computer), with a note on stderr.
 

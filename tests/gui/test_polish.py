@@ -151,6 +151,10 @@ def test_pipedrive_data_that_could_not_load_is_shown_where_it_is_needed(
         editor = window.mapping_editor.field_editors["type"]
         editor.set_mode("static")
         note = editor.editor("static").note
+        p = note
+        while p is not None:
+            print("DBG", type(p).__name__, p.objectName(), p.isHidden())
+            p = p.parentWidget()
         assert note.isVisibleTo(window) and "Could not load your activity types" in note.text()
     finally:
         services.runner.cancel_all()

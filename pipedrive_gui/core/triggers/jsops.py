@@ -8,48 +8,20 @@ indexes and `slice` count surrogate halves), `Number(...)`/`String(...)` follow 
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from decimal import Decimal
 from typing import Any, Final
 
+from pipedrive_gui.core.jsvalues import UNDEFINED
 
-class _Undefined:
-    """JavaScript `undefined`: what a missing member reads as. Falsy, distinct from None (null)."""
-
-    _instance: _Undefined | None = None
-
-    def __new__(cls) -> _Undefined:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "undefined"
-
-
-UNDEF: Final = _Undefined()
-
-
-def _shared_undefined() -> object:
-    # The mapping kit owns the project-wide `undefined` sentinel; recognise it in events when present
-    # without making this package depend on that module being importable.
-    try:
-        module = importlib.import_module("pipedrive_gui.core.jsvalues")
-    except ImportError:
-        return UNDEF
-    return getattr(module, "UNDEFINED", UNDEF)
-
-
-SHARED_UNDEFINED: Final[object] = _shared_undefined()
+# One `undefined` for the whole core: the mapping kit's sentinel (what a missing member reads as;
+# falsy, distinct from None = null), so values pass between triggers and mappings unchanged.
+UNDEF: Final = UNDEFINED
 
 
 def is_undef(value: object) -> bool:
-    return value is UNDEF or value is SHARED_UNDEFINED
+    return value is UNDEFINED
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -229,13 +201,13 @@ def get_member(container: Any, key: str) -> Any:
         value = container.get(from_u16(key), UNDEF)
         if value is UNDEF and key in _OBJECT_MEMBERS:
             return INHERITED
-        return UNDEF if value is SHARED_UNDEFINED else value
+        return value
     if isinstance(container, list):
         if key == "length":
             return len(container)
         if _INDEX.fullmatch(key) and int(key) < len(container):
             value = container[int(key)]
-            return UNDEF if value is SHARED_UNDEFINED else value
+            return value
         return INHERITED if key in _ARRAY_MEMBERS else UNDEF
     if isinstance(container, str):
         units = to_u16(container)
