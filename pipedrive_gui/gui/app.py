@@ -224,7 +224,10 @@ async def _receiver_with_events(window: Any, services: Services) -> None:
         if loop.time() > deadline:
             break
         await asyncio.sleep(0.05)
-    panel.select_row(0)
+    # Show the detail of an event that ran a mapping (the most telling one).
+    planned = next((r for r in range(panel.model.rowCount())
+                    if getattr(panel.model.row_data(r), "outcome", "") == "planned"), 0)
+    panel.select_row(planned)
     await asyncio.sleep(0.5)
     await services.runner.wait_idle()
 

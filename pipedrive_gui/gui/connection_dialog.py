@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -57,9 +57,14 @@ class ConnectionDialog(QDialog):
         self.connection, self.runner = connection, runner
         self.setWindowTitle("Connect your Pipedrive")
         self.setObjectName("connectionDialog")
-        intro = QLabel("Pipedrive Mapper previews your mappings on its own; connect your Pipedrive company "
-                       "to pick your own fields, check what would happen and send tests. Or try everything "
-                       "with the offline sandbox (a pretend Pipedrive on this computer).")
+        heading = QLabel("Connect your Pipedrive")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        heading.setFont(font)
+        intro = QLabel("Pipedrive Mapper previews your mappings on its own. Connect your Pipedrive company "
+                       "to pick your own fields, check what would happen and send tests, or try everything "
+                       "with the offline sandbox first.")
         intro.setWordWrap(True)
         self.domain = QLineEdit(connection.domain if not connection.is_sandbox else "")
         self.domain.setObjectName("domainEdit")
@@ -86,11 +91,25 @@ class ConnectionDialog(QDialog):
                              "(Settings > Company settings > Company domain).")
         domain_help.setTextFormat(Qt.TextFormat.PlainText)
         domain_help.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Company domain", domain_row)
-        form.addRow("", domain_help)
-        form.addRow("API token", token_row)
-        form.addRow("", help_label)
+        # Each help text goes under its field. (Word-wrapped labels in a QFormLayout/QGridLayout row
+        # get the height of a narrower layout, leaving big gaps; boxes measure them right.)
+        domain_label = QLabel("&Company domain")
+        domain_label.setBuddy(self.domain)
+        token_label = QLabel("API &token")
+        token_label.setBuddy(self.token)
+        width = max(domain_label.sizeHint().width(), token_label.sizeHint().width())
+        form = QVBoxLayout()
+        for label, row, help_text in ((domain_label, domain_row, domain_help), (token_label, token_row, help_label)):
+            label.setFixedWidth(width)
+            line = QHBoxLayout()
+            line.addWidget(label)
+            line.addLayout(row, 1)
+            form.addLayout(line)
+            under = QHBoxLayout()
+            under.addSpacing(width + line.spacing())
+            under.addWidget(help_text, 1)
+            form.addLayout(under)
+            form.addSpacing(6)
         self.keyring_label = QLabel()
         self.keyring_label.setObjectName("keyringNote")
         self.keyring_label.setWordWrap(True)
@@ -120,23 +139,39 @@ class ConnectionDialog(QDialog):
         self.sandbox_button.clicked.connect(self.use_sandbox)
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.sandbox_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.test_button)
-        buttons.addWidget(self.connect_button)
-        buttons.addWidget(self.close_button)
+        account_box = QGroupBox("Your Pipedrive company")
+        account = QVBoxLayout(account_box)
+        account.addLayout(form)
+        account.addWidget(self.keyring_label)
+        account.addWidget(self.session_only)
+        account_buttons = QHBoxLayout()
+        account_buttons.addStretch(1)
+        account_buttons.addWidget(self.test_button)
+        account_buttons.addWidget(self.connect_button)
+        account.addLayout(account_buttons)
+
+        sandbox_box = QGroupBox("No account at hand?")
+        sandbox = QHBoxLayout(sandbox_box)
+        sandbox_text = QLabel("The offline sandbox is a pretend Pipedrive on this computer, with sample "
+                              "fields and records. Nothing you send leaves your computer.")
+        sandbox_text.setWordWrap(True)
+        sandbox.addWidget(sandbox_text, 1)
+        sandbox.addWidget(self.sandbox_button, 0, Qt.AlignmentFlag.AlignVCenter)
+
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(heading)
         layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.keyring_label)
-        layout.addWidget(self.session_only)
+        layout.addWidget(account_box)
+        layout.addWidget(sandbox_box)
         layout.addWidget(self.progress)
         layout.addWidget(self.result_label)
         layout.addStretch(1)
-        layout.addLayout(buttons)
-        self.resize(620, 420)
+        layout.addLayout(bottom)
+        self.resize(660, 480)
         self.domain.textEdited.connect(lambda _: self._update())
         self.token.textEdited.connect(lambda _: self._update())
         connection.changed.connect(self._keyring_known)  # the keyring check may finish after we open

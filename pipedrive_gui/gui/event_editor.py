@@ -168,14 +168,14 @@ class EventEditor(QWidget):
         try:
             value = json.loads(source)
         except json.JSONDecodeError as exc:
-            self.error = (f"The sample event is not valid JSON: {exc.msg} at line {exc.lineno}, column "
+            self.error = (f"⚠ The sample event is not valid JSON: {exc.msg} at line {exc.lineno}, column "
                           f"{exc.colno}. Your text is kept; the preview uses the last valid event.")
             self.error_position = (exc.lineno, exc.colno)
         else:
             if isinstance(value, dict):
                 self._event, self.error, self.error_position = value, None, None
             else:
-                self.error = "A Segment event is a JSON object ({ … }), not a " + type(value).__name__ + "."
+                self.error = "⚠ A Segment event is a JSON object ({ … }), not a " + type(value).__name__ + "."
                 self.error_position = (1, 1)
         self.highlighter.set_error(*(self.error_position or (None, None)))
         self.status.setText(self.error or "")

@@ -135,6 +135,10 @@ class MappingEditor(QScrollArea):
                              f"Type: {field.type}{', several values' if field.multiple else ''}")
             label.setAccessibleDescription(field.description)
             label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            # Long names ("Organization match value") wrap instead of widening the form past the
+            # column, which would need sideways scrolling.
+            label.setWordWrap(True)
+            label.setMaximumWidth(label.fontMetrics().horizontalAdvance("Organization match") + 8)
             editor = FieldValueEditor(field, ctx)
             editor.setToolTip(field.description)
             editor.setObjectName(f"field_{field.key}")

@@ -9,8 +9,8 @@ Signals (StatusBar):
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from pipedrive_gui.gui.connection import Connection
@@ -119,8 +119,9 @@ class StatusBar(QStatusBar):
         status = getattr(c, "keyring_status", None)
         if status is not None and not status.usable:
             # Only alarming when a real account's token is at stake; the sandbox needs none.
-            self.keyring.setText('Keyring: none — <a href="why">what does this mean?</a>' if c.is_sandbox else
-                                 '⚠ No keyring: your token is not saved — <a href="why">what does this mean?</a>')
+            link = self._link("why", "what does this mean?")
+            self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else
+                                 f"⚠ No keyring: your token is not saved — {link}")
             self.keyring.setToolTip(f"{status.problem or ''}\n\n{_NO_KEYRING_MEANS}".strip())
             return
         if c.is_sandbox:
@@ -130,6 +131,17 @@ class StatusBar(QStatusBar):
             self.keyring.setText(f"Token kept in: {c.keyring_backend}")
             self.keyring.setToolTip("Your Pipedrive API token is kept here only, never in project files "
                                     "or exports. Pipedrive > Log out forgets it.")
+
+    def _link(self, href: str, text: str) -> str:
+        # Coloured from the current palette: a QLabel keeps the link colour of the palette it was
+        # laid out with, which is unreadable after a switch to a dark theme (see changeEvent).
+        colour = self.palette().color(QPalette.ColorRole.Link).name()
+        return f'<a href="{href}" style="color: {colour}">{text}</a>'
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.update_labels()
 
     def keyring_explanation(self) -> tuple[str, str]:
         status = getattr(self.connection, "keyring_status", None)
@@ -149,12 +161,12 @@ class StatusBar(QStatusBar):
         parts = []
         tips = []
         if self.autosave_error:
-            parts.append('⚠ Autosave failed — <a href="autosave">details</a>')
+            parts.append(f"⚠ Autosave failed — {self._link('autosave', 'details')}")
             tips.append(self.autosave_error)
         problems = self._catalog_problems()
         if problems and not self.connection.fetching:
             parts.append(f"⚠ Not loaded from Pipedrive: {', '.join(catalog_problem_parts(problems))} — "
-                         '<a href="catalog">why?</a>')
+                         f"{self._link('catalog', 'why?')}")
             tips.extend(f"{_CATALOG_PARTS.get(k, k)}: {v}" for k, v in problems.items())
         self.alert.setText("  ".join(parts))
         self.alert.setToolTip("\n".join(tips))

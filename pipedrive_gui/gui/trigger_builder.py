@@ -220,9 +220,12 @@ class TriggerBuilder(QWidget):
                 parse_fql(text)
             except FqlSyntaxError as exc:
                 self.error = exc
-                where = f" (at character {exc.position + 1})" if exc.position is not None else ""
-                self._set_note(f"This trigger is not valid FQL{where}: {exc.message.rstrip('.')}. It is kept as you "
-                               "typed it; fix it here or build it with the conditions above.", error=True)
+                where = f" (at character {exc.position + 1})" \
+                    if exc.position is not None and "at character" not in exc.message else ""
+                self._set_note(f"⚠ This trigger is not valid FQL{where}: {exc.message.rstrip('.')}. It is kept as "
+                               "you typed it; fix it here or build it with the conditions above.", error=True)
+                if exc.position is not None and not self.fql.hasFocus():
+                    self.fql.setCursorPosition(exc.position)  # Tab into the box lands on the problem
                 return
             model = model_from_fql(text)
         if model is None:

@@ -7,6 +7,16 @@ spoil the others) and commits once. Under load many HTTP requests share one fsyn
 never blocks. A request's future resolves only after COMMIT returned, so a 200 is sent only for
 events that are on disk; with ``synchronous=FULL`` that survives ``kill -9`` and power loss.
 
+Why an inbox: a request's accepted events are committed as ONE row (``inbox``: the request's
+normalized events as a JSON array) before the 200; putting a row per event into ``events`` with its
+indexes costs several times more and would sit on every client's wait. The writer splits inbox rows
+into ``events`` rows whenever its queue is empty (one row per transaction, so an arriving request
+waits at most for one split), and before any other write or read: nobody outside this module ever
+sees an unsplit event, and an inbox row left by a crash is split when the journal opens next. A
+split commit needs no fsync of its own: its inbox row is already on disk, the split is repeatable
+(``INSERT OR IGNORE`` by messageId, then the inbox row is deleted in the same transaction) and the
+next FULL commit makes it durable too (WAL is one ordered log).
+
 Reads (queries, the dispatcher's next events) use a separate connection in a worker thread; WAL
 lets them run while the writer commits.
 """
@@ -14,7 +24,9 @@ lets them run while the writer commits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -28,6 +40,7 @@ from pipedrive_gui.receiver.errors import JournalError
 from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedEvent
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Event outcomes, as the journal, the CLI and the GUI show them.
 PENDING = "pending"  # accepted, not dispatched yet
@@ -58,6 +71,13 @@ CREATE TABLE IF NOT EXISTS events (
     updated_at REAL
 );
 CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq);
+-- Accepted requests not yet split into events rows (see the module docstring).
+CREATE TABLE IF NOT EXISTS inbox (
+    id INTEGER PRIMARY KEY,
+    received_ts REAL NOT NULL,
+    count INTEGER NOT NULL,
+    events TEXT NOT NULL  -- JSON array of normalized events, none flagged
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -68,11 +88,14 @@ _INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-# messageId and type are always strings in a normalized event (intake stamps them).
-_BULK_INSERT = (
+_INBOX_INSERT = "INSERT INTO inbox (received_ts, count, events) VALUES (?, ?, ?)"
+
+# messageId and type are always strings in a normalized event (intake stamps them). SQLite walks
+# the JSON array itself: the writer thread holds the GIL for one call instead of one per row.
+_SPLIT = (
     "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
-    " SELECT json_extract(value, '$.messageId'), json_extract(value, '$.type'), ?, 'pending', value"
-    " FROM json_each(?)"
+    " SELECT json_extract(j.value, '$.messageId'), json_extract(j.value, '$.type'), inbox.received_ts,"
+    " 'pending', j.value FROM inbox, json_each(inbox.events) AS j WHERE inbox.id = ?"
 )
 
 _ROW_COLUMNS = (
@@ -189,12 +212,13 @@ class DueEvent:
 
 @dataclass
 class _Job:
-    fn: Callable[[sqlite3.Connection], Any]
+    fn: Callable[[sqlite3.Connection], Any] | None  # None: ``inbox`` holds one accepted request
     future: asyncio.Future[Any] | None
     loop: asyncio.AbstractEventLoop | None
     done: threading.Event | None = None
     result: Any = None
     error: BaseException | None = None
+    inbox: tuple[float, int, str] = (0.0, 0, "[]")  # (received_ts, count, JSON array of events)
 
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
@@ -205,21 +229,52 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
+SplitHook = Callable[[sqlite3.Connection, int, int], None]
+
+
+def _split_row(conn: sqlite3.Connection, row_id: int, count: int, hook: SplitHook) -> None:
+    """Turn one inbox row into events rows (inside the caller's transaction)."""
+    before = conn.total_changes
+    conn.execute(_SPLIT, (row_id,))
+    added = conn.total_changes - before
+    conn.execute("DELETE FROM inbox WHERE id = ?", (row_id,))
+    hook(conn, added, count - added)
+
+
+def _split_all(conn: sqlite3.Connection, hook: SplitHook) -> None:
+    for row_id, count in conn.execute("SELECT id, count FROM inbox ORDER BY id").fetchall():
+        _split_row(conn, row_id, count, hook)
+
+
 class _Writer(threading.Thread):
-    """The only thread that writes; takes everything queued and commits it as one transaction."""
+    """The only thread that writes; takes everything queued and commits it as one transaction.
+
+    Between groups, when nothing is queued, it splits inbox rows into events rows, one per
+    transaction on ``split_conn`` (a connection that does not fsync; see the module docstring).
+    """
 
     MAX_GROUP = 512
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, split_conn: sqlite3.Connection, hook: SplitHook) -> None:
         super().__init__(name="receiver-journal-writer", daemon=True)
         self._conn = conn
+        self._split_conn = split_conn
+        self._hook = hook
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.commits = 0
+        self.backlog = False  # inbox rows may be waiting to be split
 
     def run(self) -> None:
         stop = False
         while not stop:
-            first = self.jobs.get()
+            if self.backlog:
+                try:
+                    first = self.jobs.get_nowait()
+                except queue.Empty:
+                    self._split_one()
+                    continue
+            else:
+                first = self.jobs.get()
             if first is None:
                 break
             group = [first]
@@ -233,22 +288,63 @@ class _Writer(threading.Thread):
                     break
                 group.append(nxt)
             self._run_group(group)
+        try:  # leave a whole file for readers that do not know the inbox (the next open would split it too)
+            self._conn.execute("BEGIN IMMEDIATE")
+            _split_all(self._conn, self._hook)
+            self._conn.execute("COMMIT")
+        except sqlite3.Error:
+            log.warning("receiver journal: could not split the inbox on close; it is split on the next open")
+        self._split_conn.close()
         self._conn.close()
+
+    def _split_one(self) -> None:
+        conn = self._split_conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT id, count FROM inbox ORDER BY id LIMIT 1").fetchone()
+            if row is not None:
+                _split_row(conn, row[0], row[1], self._hook)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            log.warning("receiver journal: could not split accepted events yet (%s); retrying on the next write", exc)
+            row = None
+        if row is None:
+            self.backlog = False
 
     def _run_group(self, group: list[_Job]) -> None:
         conn = self._conn
+        inbox = False
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job in group:
-                conn.execute("SAVEPOINT job")
-                try:
-                    job.result = job.fn(conn)
-                except BaseException as exc:  # noqa: BLE001 - reported to the job's caller
-                    job.error = exc
-                    conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
+            if all(job.fn is None for job in group):
+                # The intake hot path: one statement for every queued request, no savepoints
+                # (an insert into a table without constraints fails only when the whole write does).
+                conn.executemany(_INBOX_INSERT, [job.inbox for job in group])
+                for job in group:
+                    job.result = AppendResult(job.inbox[1], 0)
+                inbox = True
+            else:
+                for job in group:
+                    if job.fn is None:
+                        conn.execute(_INBOX_INSERT, job.inbox)
+                        job.result = AppendResult(job.inbox[1], 0)
+                        inbox = True
+                        continue
+                    # Every other write sees every accepted event as an events row.
+                    _split_all(conn, self._hook)
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        job.result = job.fn(conn)
+                    except BaseException as exc:  # noqa: BLE001 - reported to the job's caller
+                        job.error = exc
+                        conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
             conn.execute("COMMIT")
             self.commits += 1
+            if inbox:
+                self.backlog = True
         except sqlite3.Error as exc:
             try:
                 conn.execute("ROLLBACK")
@@ -277,6 +373,10 @@ def _settle(job: _Job) -> None:
         fut.set_result(job.result)
 
 
+def _noop(conn: sqlite3.Connection) -> None:
+    return None
+
+
 class Journal:
     """The receiver's event store. ``await open()`` before use, ``await close()`` after."""
 
@@ -289,6 +389,9 @@ class Journal:
         self._read_lock = threading.Lock()
         self._since_prune = 0
         self._last_prune = 0.0
+        #: Accepted events that turned out to be duplicates (by messageId) since open; they are
+        #: found when the inbox is split, after their request was answered.
+        self.duplicates = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -301,13 +404,19 @@ class Journal:
                 # Only takes effect before the first table exists; lets pruning give pages back.
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.executescript(SCHEMA)
+            # Requests acknowledged before a crash and not split yet become events rows first.
+            conn.execute("BEGIN IMMEDIATE")
+            _split_all(conn, self._on_split)
+            conn.execute("COMMIT")
+            split_conn = _connect(self.path, "OFF" if self._synchronous.upper() == "OFF" else "NORMAL")
             self._reader = _connect(self.path, self._synchronous)
         except sqlite3.Error as exc:
             raise JournalError(
                 f"Could not open the receiver journal {self.path}: {exc}. "
                 "Check the folder's permissions, or move the damaged file away to start a new journal."
             ) from exc
-        self._writer = _Writer(conn)
+        self.duplicates = 0
+        self._writer = _Writer(conn, split_conn, self._on_split)
         self._writer.start()
 
     async def open(self) -> None:
@@ -362,7 +471,21 @@ class Journal:
             raise job.error
         return job.result  # type: ignore[no-any-return]
 
+    def _settle_inbox(self) -> None:
+        """Have every accepted request split into events rows before a read (see the docstring)."""
+        reader = self._reader
+        if reader is None:
+            raise JournalError("The receiver journal is not open.")
+        with self._read_lock:
+            try:
+                waiting = reader.execute("SELECT EXISTS (SELECT 1 FROM inbox)").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise JournalError(f"Could not read the receiver journal: {exc}.") from exc
+        if waiting:
+            self.write_sync(_noop)  # every write splits the inbox before it runs
+
     def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        self._settle_inbox()
         if self._reader is None:
             raise JournalError("The receiver journal is not open.")
         with self._read_lock:
@@ -377,22 +500,20 @@ class Journal:
     # -- intake ------------------------------------------------------------------------------------
 
     async def append(self, events: Sequence[AcceptedEvent]) -> AppendResult:
-        """Store accepted events (duplicates by messageId are ignored); returns once committed."""
+        """Store accepted events; returns once committed.
+
+        Duplicates by messageId are ignored; for a request of unflagged events (the common case)
+        they are found after this returns (counted in :attr:`duplicates`), so the result says
+        ``duplicates=0``. Every later read or write sees the events.
+        """
         now = time.time()
         if all(e.flag is None for e in events):
-            # The common case in one statement: SQLite walks the JSON array itself, so the writer
-            # thread holds the GIL for one bind instead of one per row (the event loop keeps running).
-            array = "[" + ",".join(e.body for e in events) + "]"
-            count = len(events)
-
-            def insert(conn: sqlite3.Connection) -> AppendResult:
-                before = conn.total_changes
-                conn.execute(_BULK_INSERT, (now, array))
-                accepted = conn.total_changes - before
-                self._maybe_prune(conn, accepted)
-                return AppendResult(accepted, count - accepted)
-
-            return await self.write(insert)
+            writer = self._require_writer()
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[AppendResult] = loop.create_future()
+            array = "[" + ",".join([e.body for e in events]) + "]"
+            writer.jobs.put(_Job(None, fut, loop, inbox=(now, len(events), array)))
+            return await fut
 
         rows = [
             (e.message_id, e.type, now, None, PENDING, None, e.body)
@@ -406,9 +527,14 @@ class Journal:
             conn.executemany(_INSERT, rows)
             accepted = conn.total_changes - before
             self._maybe_prune(conn, accepted)
+            self.duplicates += len(rows) - accepted
             return AppendResult(accepted, len(rows) - accepted)
 
         return await self.write(insert_rows)
+
+    def _on_split(self, conn: sqlite3.Connection, added: int, duplicates: int) -> None:
+        self.duplicates += duplicates
+        self._maybe_prune(conn, added)
 
     # -- dispatcher --------------------------------------------------------------------------------
 
@@ -537,6 +663,7 @@ class Journal:
 
     def export_jsonl_sync(self, path: Path | str, q: JournalQuery | None = None) -> int:
         where, params = _filters(q or JournalQuery())
+        self._settle_inbox()
         target = Path(path)
         tmp = target.with_name(target.name + ".part")
         count = 0

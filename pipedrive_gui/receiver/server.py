@@ -220,7 +220,16 @@ class Receiver:
 
     def stats(self) -> ReceiverStats:
         s = self._stats
-        return replace(s, rejected=dict(s.rejected), dispatched=self.dispatcher.processed if self.dispatcher else 0)
+        # Duplicates (by messageId) are found when the journal splits a request into events rows,
+        # just after its 200; ``s.accepted`` counts every event that got a 200.
+        dups = self.journal.duplicates
+        return replace(
+            s,
+            accepted=s.accepted - dups,
+            duplicates=dups,
+            rejected=dict(s.rejected),
+            dispatched=self.dispatcher.processed if self.dispatcher else 0,
+        )
 
     async def counts(self) -> dict[str, int]:
         return await self.journal.counts()
@@ -342,8 +351,7 @@ class Receiver:
             log.error("receiver: %s", err)
             return self._reject(IntakeError(503, "journal_unavailable", err.message), request)
         st = self._stats
-        st.accepted += result.accepted
-        st.duplicates += result.duplicates
+        st.accepted += result.accepted + result.duplicates
         st.dropped += dropped
         if result.accepted:
             if self.dispatcher is not None:

@@ -151,10 +151,9 @@ def test_pipedrive_data_that_could_not_load_is_shown_where_it_is_needed(
         editor = window.mapping_editor.field_editors["type"]
         editor.set_mode("static")
         note = editor.editor("static").note
-        p = note
-        while p is not None:
-            print("DBG", type(p).__name__, p.objectName(), p.isHidden())
-            p = p.parentWidget()
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.processEvents()  # rebuilt rows are shown on the next turn of the event loop
         assert note.isVisibleTo(window) and "Could not load your activity types" in note.text()
     finally:
         services.runner.cancel_all()
@@ -243,3 +242,19 @@ def test_payload_gets_more_room_than_the_calls_on_first_start(demo_window: Any) 
     assert preview > event
     lines = w.preview.payload_view.height() / w.preview.payload_view.fontMetrics().lineSpacing()
     assert lines >= 12
+
+
+def test_status_links_stay_readable_after_switching_to_a_dark_palette(window: Any, services: Any,
+                                                                     run: Any) -> None:
+    import keyring.backends.null
+    from PySide6.QtGui import QColor, QPalette
+
+    from pipedrive_gui.credentials import CredentialStore
+
+    services.connection.store = CredentialStore(backend=keyring.backends.null.Keyring(), env={})
+    run(services.connection.load_keyring_backend())
+    dark = QPalette(window.status.palette())
+    dark.setColor(QPalette.ColorRole.Window, QColor(45, 45, 48))
+    dark.setColor(QPalette.ColorRole.Link, QColor(120, 170, 255))
+    window.status.setPalette(dark)
+    assert "#78aaff" in window.status.keyring.text()  # the dark palette's link colour, not the old blue
