@@ -195,7 +195,6 @@ async def _receiver_with_events(window: Any, services: Services) -> None:
     import asyncio
 
     import httpx
-
     from PySide6.QtCore import Qt
 
     window.resize(max(window.width(), 1500), max(window.height(), 1150))
