@@ -5,6 +5,11 @@ load comes from a separate process over loopback (aiohttp client, several connec
 ``--batch`` events with unique messageIds). Reports events/s for both, the ratio and the server's
 RSS at start and end (memory must stay flat however many events go through).
 
+"Journaled" means committed (fsync) before the 200: the journal commits each request whole and
+splits it into per-event rows right after (see ``journal.py``). After each receiver round the
+benchmark waits for that split and reports a "settled" rate that includes it, and the server CPU
+per event (all threads, split included), which machine noise disturbs far less than rates.
+
     .venv/bin/python benchmarks/bench_receiver.py            # 200,000 events per server
     .venv/bin/python benchmarks/bench_receiver.py --full     # 1,000,000 events
 

@@ -18,7 +18,6 @@ import argparse
 import logging
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,15 +30,16 @@ SELF_TEST_TIMEOUT_S = 30.0
 FIRST_PAINT_ENV = "PIPEDRIVE_GUI_REPORT_FIRST_PAINT"
 
 
-@dataclass
 class Services:
-    paths: Any
-    settings: Any
-    store: Any
-    runner: Any
-    connection: Any
-    doc: Any
-    autosaver: Any
+    """What the window and start-up share. A plain class, not a dataclass: importing dataclasses
+    (and inspect with it) costs ~6 ms before the first paint."""
+
+    __slots__ = ("paths", "settings", "store", "runner", "connection", "doc", "autosaver")
+
+    def __init__(self, paths: Any, settings: Any, store: Any, runner: Any, connection: Any, doc: Any,
+                 autosaver: Any) -> None:
+        self.paths, self.settings, self.store, self.runner = paths, settings, store, runner
+        self.connection, self.doc, self.autosaver = connection, doc, autosaver
 
 
 def build_services(args: argparse.Namespace, *, store: Any = None, autosave_interval_s: float | None = None) -> Services:
@@ -104,8 +104,12 @@ async def start(window: Any, services: Services, args: argparse.Namespace, *, of
         window.offer_recovery(recovery)
 
     async def connect_saved() -> None:
-        if not await connection.connect_saved():
-            window.show_connection_dialog()
+        if await connection.connect_saved():
+            return
+        if window.chose_sandbox_before():
+            await connection.connect_sandbox()  # what the user picked last time; no need to ask again
+            return
+        window.show_connection_dialog()
 
     runner.spawn(connect_saved(), name="startup",
                  on_error=lambda name, exc: (window._task_failed(name, exc), window.show_connection_dialog()))

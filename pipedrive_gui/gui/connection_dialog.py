@@ -171,7 +171,7 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.result_label)
         layout.addStretch(1)
         layout.addLayout(bottom)
-        self.resize(660, 480)
+        self.resize(660, 540)
         self.domain.textEdited.connect(lambda _: self._update())
         self.token.textEdited.connect(lambda _: self._update())
         connection.changed.connect(self._keyring_known)  # the keyring check may finish after we open

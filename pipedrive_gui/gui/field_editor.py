@@ -210,7 +210,10 @@ class StaticEditor(QWidget):
                         if isinstance(model, QStandardItemModel):
                             item = model.item(i)
                             item.setEnabled(False)
-                            item.setText(f"{item.text()} — not searchable")
+                            # The reason in the text too: a disabled entry cannot always show its tooltip.
+                            why = f"Pipedrive cannot search {f.type_label} fields" if f.is_custom \
+                                else "Pipedrive cannot search this built-in field"
+                            item.setText(f"{item.text()} — not searchable: {why}")
                     else:
                         combo.setItemData(i, f"Key: {f.key}", Qt.ItemDataRole.ToolTipRole)
         if value is not UNSET and value is not None and combo.findData(value) < 0:

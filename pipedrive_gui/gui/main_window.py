@@ -268,6 +268,7 @@ class MainWindow(QMainWindow):
             dock.setWidget(self.receiver_panel)
             dock.visibilityChanged.connect(self.receiver_action.setChecked)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.restoreDockWidget(dock)  # its place and size from the last session, if any
             self.receiver_dock = dock
             self.doc.changed.connect(self.receiver_panel.refresh_processor)
             self.connection.changed.connect(self.receiver_panel.refresh_processor)
@@ -275,6 +276,10 @@ class MainWindow(QMainWindow):
             dock.show()
         else:
             self.receiver_dock.setVisible(not self.receiver_dock.isVisible())
+
+    def _reopen_receiver(self) -> None:
+        if self.receiver_dock is None:
+            self.toggle_receiver()
 
     def use_as_sample(self, event: dict[str, Any]) -> None:
         """A received event becomes the sample event (and the preview updates)."""
@@ -295,6 +300,9 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        if self.settings.value("window/receiver_open") in (True, "true"):
+            # Built on the next turn of the loop: the panel opens its journal in the background.
+            QTimer.singleShot(0, self._reopen_receiver)
         for name, splitter in (("main", self.split), ("right", self.right), ("preview", self.preview.split)):
             value = self.settings.value(f"window/split_{name}")
             if value is not None:
@@ -309,6 +317,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/split_main", self.split.saveState())
         self.settings.setValue("window/split_right", self.right.saveState())
         self.settings.setValue("window/split_preview", self.preview.split.saveState())
+        self.settings.setValue("window/receiver_open",
+                               self.receiver_dock is not None and self.receiver_dock.isVisible())
         self.settings.sync()
 
     # -- project files ----------------------------------------------------------------------------
@@ -469,12 +479,27 @@ class MainWindow(QMainWindow):
     def show_connection_dialog(self) -> ConnectionDialog:
         if self.connection_dialog is None:
             self.connection_dialog = ConnectionDialog(self.connection, self.runner, self)
+            self.connection_dialog.connected.connect(self.remember_connection)
         self.connection_dialog.show()
         self.connection_dialog.raise_()
         return self.connection_dialog
 
     def use_sandbox(self) -> None:
-        self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True)
+        self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
+                          on_done=lambda _user: self.remember_connection())
+
+    #: QSettings key: "sandbox" when the user chose the sandbox (next start uses it without asking).
+    LAST_CONNECTION = "connection/last"
+
+    def remember_connection(self) -> None:
+        """The user chose where to connect; a real account is remembered by its keyring entry."""
+        if self.connection.is_sandbox:
+            self.settings.setValue(self.LAST_CONNECTION, "sandbox")
+        else:
+            self.settings.remove(self.LAST_CONNECTION)
+
+    def chose_sandbox_before(self) -> bool:
+        return bool(self.settings.value(self.LAST_CONNECTION) == "sandbox")
 
     def refresh_fields(self) -> None:
         if self.connection.connected:
@@ -483,6 +508,7 @@ class MainWindow(QMainWindow):
     def log_out(self) -> None:
         def answered(answer: str) -> None:
             if answer == dialogs.YES:
+                self.settings.remove(self.LAST_CONNECTION)
                 self.runner.spawn(self.connection.log_out(), name="connect", latest_wins=True,
                                   on_done=lambda _: (self.show_connection_dialog(), None)[1])
 

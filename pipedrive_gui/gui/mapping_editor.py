@@ -129,6 +129,7 @@ class MappingEditor(QScrollArea):
         if action is None:
             return
         ctx: EditorContext = self.ctx_factory(slug)
+        natural = 0  # the label column: as wide as the longest label, up to the cap
         for row, field in enumerate(action.fields):
             label = QLabel(f"{field.label}{' *' if field.required else ''}")
             label.setToolTip(f"{field.description}\n\n{'Required. ' if field.required else ''}"
@@ -137,8 +138,10 @@ class MappingEditor(QScrollArea):
             label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             # Long names ("Organization match value") wrap instead of widening the form past the
             # column, which would need sideways scrolling.
+            cap = label.fontMetrics().horizontalAdvance("Organization match") + 8
+            natural = max(natural, min(cap, label.sizeHint().width()))
             label.setWordWrap(True)
-            label.setMaximumWidth(label.fontMetrics().horizontalAdvance("Organization match") + 8)
+            label.setMaximumWidth(cap)
             editor = FieldValueEditor(field, ctx)
             editor.setToolTip(field.description)
             editor.setObjectName(f"field_{field.key}")
@@ -147,6 +150,7 @@ class MappingEditor(QScrollArea):
             self.fields_grid.addWidget(label, row, 0)
             self.fields_grid.addWidget(editor, row, 1)
             self.field_editors[field.key] = editor
+        self.fields_grid.setColumnMinimumWidth(0, natural)
         note = QLabel("* required by Segment. Hover over a field's name for its description.")
         note.setEnabled(False)
         note.setWordWrap(True)

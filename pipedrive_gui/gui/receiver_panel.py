@@ -20,6 +20,7 @@ also sees a ``pipedrive-gui receive`` running in another process).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -121,6 +122,7 @@ class ReceiverPanel(QWidget):
         else:
             self._pending_save = False
         self._closed = False
+        self._journal_opening: asyncio.Task[Any] | None = None
         self._mode = DRY_RUN
         self.receiver: Receiver | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -452,6 +454,11 @@ class ReceiverPanel(QWidget):
             self.receiver.set_processor(processor)
 
     async def _start(self) -> Receiver:
+        # Two first opens of a new journal file at once can fail with "database is locked" (both
+        # create the schema); the table's reader goes first, the receiver after it.
+        opening = self._journal_opening
+        if opening is not None and not opening.done():
+            await asyncio.wait([opening])
         processor = await self._make_processor(self._mode)
         settings = replace(self._settings, port=self.port_spin.value(), write_key=self._write_key)
         receiver = Receiver(self._paths.data, settings, processor=processor)
@@ -630,8 +637,9 @@ class ReceiverPanel(QWidget):
             self._poll.start()
             self._refresh_counts()
 
-        self._runner.spawn(journal.open(), name="receiver-journal-open", on_done=opened,
-                           on_error=lambda _n, exc: self._error("Could not open the receiver journal", exc))
+        self._journal_opening = self._runner.spawn(
+            journal.open(), name="receiver-journal-open", on_done=opened,
+            on_error=lambda _n, exc: self._error("Could not open the receiver journal", exc))
 
     def _receiver_changed(self, _change: ReceiverChange) -> None:
         self._refresh()

@@ -9,6 +9,14 @@ No duplicates: a mapping that already created/updated a record for a messageId i
 sent again on a retry or replay (it is reported as ``already_delivered``) unless the replay is
 forced. An event whose result was not yet committed when the process died is dispatched again on
 restart; the upsert engine's lookup by match field then finds the record it made.
+
+Writes cut off by a crash: before a live write the dispatcher commits a "write in flight" note
+(journal ``inflight``). If the process dies before the result is recorded, the next try knows the
+record may already exist. A mapping whose payload lets the engine find the record again (a match
+value, or the record's ID) is simply sent again: the lookup finds it. One that cannot be found
+again (an activity or note without an ID, a person without a match value, ...) would be created a
+second time, so it is parked as ``failed`` with outcome ``needs_review`` and a reason saying so;
+the user checks Pipedrive and replays with force to send it anyway.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,6 +47,13 @@ MODES = ("dry_run", "send")
 SUCCESS = ("update", "create")
 RETRIABLE_ERRORS = ("RateLimitedError", "ServerError", "TimeoutError_", "NetworkError")
 _SECRET_KEYS = ("token", "authorization", "api_key", "apikey", "password")
+NEEDS_REVIEW = "needs_review"
+FAILING = ("fail", "invalid", NEEDS_REVIEW)
+#: Marks a mapping in ``previous`` whose live write was cut off (see the module docstring).
+IN_FLIGHT_KEY = "write_in_flight"
+
+#: ``before_write(mapping_id)``: commits the "write in flight" note; awaited before a live write.
+BeforeWrite = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,14 @@ class Processed:
 
 
 class EventProcessor(Protocol):
-    async def process(self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool) -> Processed: ...
+    async def process(
+        self,
+        event: dict[str, Any],
+        previous: list[dict[str, Any]],
+        force: bool,
+        *,
+        before_write: BeforeWrite | None = None,
+    ) -> Processed: ...
 
 
 class MappingLike(Protocol):
@@ -109,6 +131,17 @@ def _retriable_calls(calls: Sequence[Any]) -> bool:
         return status == 429 or status >= 500
     error = last.get("error") if isinstance(last, dict) else getattr(last, "error", None)
     return bool(error)
+
+
+def _findable_again(action: str, payload: dict[str, Any]) -> bool:
+    """Whether the engine would look the target record up (match value or ID) before writing,
+    so sending again updates what an interrupted write may have created instead of duplicating it."""
+    try:
+        from pipedrive_gui.pipedrive.planner import lookups_for
+
+        return any(getattr(req, "role", None) == "target" for req in lookups_for(action, payload))
+    except Exception:  # noqa: BLE001 - when unsure, treat it as not findable (the safe side)
+        return False
 
 
 def _is_retriable_exception(exc: BaseException) -> bool:
@@ -172,12 +205,21 @@ class MappingProcessor:
                 out[c.mapping.id] = [f"The trigger could not be evaluated: {exc}"]
         return out
 
-    async def process(self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool) -> Processed:
+    async def process(
+        self,
+        event: dict[str, Any],
+        previous: list[dict[str, Any]],
+        force: bool,
+        *,
+        before_write: BeforeWrite | None = None,
+    ) -> Processed:
         done_before = {
             d.get("mapping_id"): d
             for d in previous
             if d.get("delivered_live") or (d.get("mode") == "send" and d.get("outcome") in SUCCESS)
         }
+        # Cut-off live writes: noted by the dispatcher, or parked earlier and not forced since.
+        in_doubt = {d.get("mapping_id") for d in previous if d.get(IN_FLIGHT_KEY) or d.get("in_doubt")}
         deliveries: list[dict[str, Any]] = []
         retry_reason: str | None = None
         for c in self._compiled:
@@ -211,7 +253,8 @@ class MappingProcessor:
                     }
                 )
                 continue
-            delivery = await self._deliver(c, event, base)
+            doubt = m.id in in_doubt and not force and self.mode == "send"
+            delivery = await self._deliver(c, event, base, before_write, doubt)
             if before is not None:
                 delivery["delivered_live"] = True  # keep the memory of the earlier live delivery
             if delivery.get("retriable") and retry_reason is None:
@@ -219,7 +262,14 @@ class MappingProcessor:
             deliveries.append(delivery)
         return self._summarize(deliveries, retry_reason)
 
-    async def _deliver(self, c: _Compiled, event: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    async def _deliver(
+        self,
+        c: _Compiled,
+        event: dict[str, Any],
+        base: dict[str, Any],
+        before_write: BeforeWrite | None = None,
+        in_doubt: bool = False,
+    ) -> dict[str, Any]:
         try:
             result = c.action.run(event)
         except Exception as exc:  # noqa: BLE001 - a mapping that cannot run is that mapping's failure
@@ -240,6 +290,20 @@ class MappingProcessor:
         if self.engine is None:
             delivery.update(outcome="planned", message="Payload built; connect to Pipedrive to look up records.")
             return delivery
+        if in_doubt and not _findable_again(c.mapping.action, result.payload):
+            what = c.mapping.action.replace("createUpdate", "").lower() or "record"
+            delivery.update(
+                outcome=NEEDS_REVIEW,
+                in_doubt=True,
+                message=(
+                    f"Needs review: the receiver stopped while this {what} was being written to Pipedrive, and "
+                    f"this mapping gives no ID or match value to look it up, so it may already exist. Check "
+                    "Pipedrive; replay with force to send it again."
+                ),
+            )
+            return delivery
+        if self.mode == "send" and before_write is not None:
+            await before_write(c.mapping.id)
         try:
             up = await self.engine.run(c.mapping.action, result.payload, self.mode)
         except asyncio.CancelledError:
@@ -273,7 +337,7 @@ class MappingProcessor:
             return Processed(SKIPPED, deliveries, "No enabled mapping's trigger matched this event.")
         parts = [f"{d['mapping']}: {d.get('message') or d.get('outcome')}" for d in fired]
         summary = "; ".join(parts)
-        if any(d.get("outcome") in ("fail", "invalid") for d in fired):
+        if any(d.get("outcome") in FAILING for d in fired):
             return Processed(FAILED, deliveries, summary, retry_reason)
         final = DELIVERED if self.mode == "send" else PLANNED
         return Processed(final, deliveries, summary)
@@ -371,13 +435,20 @@ class Dispatcher:
 
     async def _handle(self, item: DueEvent) -> None:
         attempt = item.attempts + 1
+        previous = item.previous + [{"mapping_id": m, IN_FLIGHT_KEY: True} for m in item.in_flight]
+        seq = item.seq
+
+        async def before_write(mapping_id: str) -> None:
+            await self.journal.mark_in_flight(seq, mapping_id)
+
         try:
-            processed = await self.processor.process(item.event, item.previous, item.force)
+            processed = await self.processor.process(item.event, previous, item.force, before_write=before_write)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue; park the event
             log.exception("dispatcher: processing event %s failed", item.message_id)
-            processed = Processed(FAILED, item.previous, f"Internal error while processing: {exc}")
+            # Keeps the notes of cut-off writes, so a replay still treats them with care.
+            processed = Processed(FAILED, previous, f"Internal error while processing: {exc}")
         outcome = processed.outcome
         summary = processed.summary
         next_attempt = 0.0

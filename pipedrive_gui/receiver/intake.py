@@ -50,7 +50,7 @@ class AcceptedEvent(NamedTuple):
     message_id: str
     type: str
     flag: str | None  # why Segment would drop it, or None
-    body: str  # the normalized event as compact JSON
+    body: bytes | str  # the normalized event as compact JSON (intake makes UTF-8 bytes)
 
 
 def now_iso() -> str:
@@ -165,32 +165,42 @@ def _merge_missing(target: dict[str, Any], defaults: dict[str, Any]) -> None:
                 target[key] = merged
 
 
+_TYPE_SET = frozenset(EVENT_TYPES)
+
+
 def _flag(event: dict[str, Any], kind: str) -> str | None:
-    if kind not in EVENT_TYPES:
+    if kind not in _TYPE_SET:
         return "invalid_type"
     user_id = event.get("userId")
-    anonymous_id = event.get("anonymousId")
-    if not user_id and not anonymous_id and user_id != 0 and anonymous_id != 0:
-        return "no_user_anon_id"
+    if user_id.__class__ is not str or not user_id:  # (a non-empty string id, the usual case, is enough)
+        anonymous_id = event.get("anonymousId")
+        if not user_id and not anonymous_id and user_id != 0 and anonymous_id != 0:
+            return "no_user_anon_id"
     if kind == "track":
         name = event.get("event")
-        if not isinstance(name, str) or not name.strip():
+        if name.__class__ is not str or not name or name.isspace():
             return "missing_event"
     return None
 
 
-_std_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_encode: Callable[[dict[str, Any]], str] = _std_encode
+_std_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _std_encode(value: Any) -> bytes:
+    return _std_encoder(value).encode("utf-8")
+
+
+_encode: Callable[[Any], bytes] = _std_encode
 _decode: Callable[[bytes], Any] = json.loads
 
 try:  # optional speed-up: parsing and encoding events are the costliest steps of intake
     import orjson
 
-    def _orjson_encode(event: dict[str, Any]) -> str:
+    def _orjson_encode(value: Any) -> bytes:
         try:
-            return orjson.dumps(event).decode("utf-8")
+            return orjson.dumps(value)
         except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
-            return _std_encode(event)
+            return _std_encode(value)
 
     def _orjson_decode(data: bytes) -> Any:
         try:
@@ -204,6 +214,11 @@ try:  # optional speed-up: parsing and encoding events are the costliest steps o
     _decode = _orjson_decode
 except ImportError:  # pragma: no cover - the standard library is used
     pass
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON (non-ASCII kept as is), as events are stored."""
+    return _encode(value)
 
 
 @dataclass(frozen=True)
@@ -288,7 +303,7 @@ def events_from_request(kind: str, body: dict[str, Any], received: datetime | No
     received_at = format_time(received)
     if kind != "batch":
         accepted = normalize(body, kind, received, received_at)
-        if len(accepted.body.encode("utf-8")) > MAX_EVENT_BYTES:
+        if len(accepted.body) > MAX_EVENT_BYTES:
             raise IntakeError(400, "event_too_large", "An event may be at most 32 KB.")
         return [accepted]
     items = body.get("batch")
@@ -302,10 +317,9 @@ def events_from_request(kind: str, body: dict[str, Any], received: datetime | No
         if not isinstance(item, dict):
             raise IntakeError(400, "invalid_batch", f"Batch item {index} is not a JSON object.")
         item_type = item.get("type")
-        item_kind = item_type if isinstance(item_type, str) and item_type in EVENT_TYPES else str(item_type or "")
+        item_kind = item_type if item_type.__class__ is str and item_type in _TYPE_SET else str(item_type or "")
         accepted = normalize(item, item_kind, received, received_at, shared)
-        # Bytes only matter near the limit; a str of n characters has at least n UTF-8 bytes.
-        if len(accepted.body) * 4 > MAX_EVENT_BYTES and len(accepted.body.encode("utf-8")) > MAX_EVENT_BYTES:
+        if len(accepted.body) > MAX_EVENT_BYTES:
             raise IntakeError(400, "event_too_large", f"Batch item {index} is over 32 KB; each event may be at most 32 KB.")
         out.append(accepted)
     return out

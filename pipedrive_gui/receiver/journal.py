@@ -7,15 +7,16 @@ spoil the others) and commits once. Under load many HTTP requests share one fsyn
 never blocks. A request's future resolves only after COMMIT returned, so a 200 is sent only for
 events that are on disk; with ``synchronous=FULL`` that survives ``kill -9`` and power loss.
 
-Why an inbox: a request's accepted events are committed as ONE row (``inbox``: the request's
-normalized events as a JSON array) before the 200; putting a row per event into ``events`` with its
-indexes costs several times more and would sit on every client's wait. The writer splits inbox rows
-into ``events`` rows whenever its queue is empty (one row per transaction, so an arriving request
-waits at most for one split), and before any other write or read: nobody outside this module ever
-sees an unsplit event, and an inbox row left by a crash is split when the journal opens next. A
-split commit needs no fsync of its own: its inbox row is already on disk, the split is repeatable
-(``INSERT OR IGNORE`` by messageId, then the inbox row is deleted in the same transaction) and the
-next FULL commit makes it durable too (WAL is one ordered log).
+Why an inbox: a request's accepted events are committed as ONE row (``inbox``: the normalized
+events' JSON back to back, and a small index of offsets, messageIds and types) before the 200;
+putting a row per event into ``events`` with its indexes costs several times more and would sit on
+every client's wait. The writer splits inbox rows into ``events`` rows whenever its queue is empty
+(a few rows per transaction, so an arriving request waits at most for those), and before any other
+write or read: nobody outside this module ever sees an unsplit event (the GUI's SQL on ``events``
+included, as long as it goes through :meth:`Journal.read`), and an inbox row left by a crash is
+split when the journal opens next. A split commit needs no fsync of its own: its inbox row is
+already on disk, the split is repeatable (``INSERT OR IGNORE`` by messageId, the inbox row deleted
+in the same transaction) and the next FULL commit makes it durable too (WAL is one ordered log).
 
 Reads (queries, the dispatcher's next events) use a separate connection in a worker thread; WAL
 lets them run while the writer commits.
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipedrive_gui.receiver.errors import JournalError
-from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedEvent
+from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedEvent, encode_json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -76,7 +77,16 @@ CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY,
     received_ts REAL NOT NULL,
     count INTEGER NOT NULL,
-    events TEXT NOT NULL  -- JSON array of normalized events, none flagged
+    idx TEXT NOT NULL,  -- JSON array: [offset (1-based), length, messageId, type] of each event
+    bodies BLOB NOT NULL  -- the normalized events' UTF-8 JSON, back to back (none flagged)
+);
+-- Live writes started and not yet recorded: (event, mapping) pairs the dispatcher was sending to
+-- Pipedrive. A row left here means the process stopped mid-write; record() deletes them.
+CREATE TABLE IF NOT EXISTS inflight (
+    seq INTEGER NOT NULL,
+    mapping_id TEXT NOT NULL,
+    started REAL NOT NULL,
+    PRIMARY KEY (seq, mapping_id)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -88,14 +98,17 @@ _INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-_INBOX_INSERT = "INSERT INTO inbox (received_ts, count, events) VALUES (?, ?, ?)"
+_INBOX_INSERT = "INSERT INTO inbox (received_ts, count, idx, bodies) VALUES (?, ?, ?, ?)"
 
-# messageId and type are always strings in a normalized event (intake stamps them). SQLite walks
-# the JSON array itself: the writer thread holds the GIL for one call instead of one per row.
+# SQLite walks the small index itself: the writer thread holds the GIL for one call instead of one
+# per row, and no event body is parsed again (cutting it out of the blob by offset is cheap).
+# The row's values are bound as parameters: read as a column, the blob would be loaded again for
+# every event cut out of it.
 _SPLIT = (
     "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
-    " SELECT json_extract(j.value, '$.messageId'), json_extract(j.value, '$.type'), inbox.received_ts,"
-    " 'pending', j.value FROM inbox, json_each(inbox.events) AS j WHERE inbox.id = ?"
+    " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), :ts, 'pending',"
+    " CAST(substr(:bodies, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')) AS TEXT)"
+    " FROM json_each(:idx) AS j"
 )
 
 _ROW_COLUMNS = (
@@ -104,6 +117,24 @@ _ROW_COLUMNS = (
     " flag, outcome, attempts, dispatches, summary, next_attempt"
 )
 _ROW_WIDTH = 13
+
+
+def inbox_row(events: Sequence[AcceptedEvent], received_ts: float) -> tuple[float, int, str, bytes]:
+    """One accepted request as an inbox row (values for ``_INBOX_INSERT``)."""
+    parts: list[bytes] = []
+    index: list[tuple[int, int, str, str]] = []
+    offset = 1
+    for e in events:
+        body = e.body if isinstance(e.body, bytes) else e.body.encode("utf-8")
+        parts.append(body)
+        index.append((offset, len(body), e.message_id, e.type))
+        offset += len(body)
+    return received_ts, len(events), encode_json(index).decode("utf-8"), b"".join(parts)
+
+
+def _text(body: bytes | str) -> str:
+    """Bodies are stored as TEXT (a BLOB would not be JSON to SQLite's json functions)."""
+    return body.decode("utf-8") if isinstance(body, bytes) else body
 
 
 def _opt_text(value: Any) -> str | None:
@@ -208,6 +239,9 @@ class DueEvent:
     previous: list[dict[str, Any]]
     attempts: int
     force: bool
+    #: Mappings whose live write was started on an earlier try and never recorded (the process
+    #: stopped mid-write): the record may or may not exist in Pipedrive.
+    in_flight: tuple[str, ...] = ()
 
 
 @dataclass
@@ -218,7 +252,7 @@ class _Job:
     done: threading.Event | None = None
     result: Any = None
     error: BaseException | None = None
-    inbox: tuple[float, int, str] = (0.0, 0, "[]")  # (received_ts, count, JSON array of events)
+    inbox: tuple[float, int, str, bytes] = (0.0, 0, "[]", b"")  # an inbox row: received_ts, count, idx, bodies
 
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
@@ -232,24 +266,33 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
 SplitHook = Callable[[sqlite3.Connection, int, int], None]
 
 
-def _split_row(conn: sqlite3.Connection, row_id: int, count: int, hook: SplitHook) -> None:
-    """Turn one inbox row into events rows (inside the caller's transaction)."""
-    before = conn.total_changes
-    conn.execute(_SPLIT, (row_id,))
-    added = conn.total_changes - before
-    conn.execute("DELETE FROM inbox WHERE id = ?", (row_id,))
-    hook(conn, added, count - added)
+def _split(conn: sqlite3.Connection, hook: SplitHook, limit: int) -> int:
+    """Turn the oldest ``limit`` inbox rows into events rows (inside the caller's transaction).
+
+    Few statements per row on purpose: each one hands the GIL back and forth with the event loop.
+    """
+    rows = conn.execute(
+        "SELECT id, count, received_ts, idx, bodies FROM inbox ORDER BY id LIMIT ?", (limit,)
+    ).fetchall()
+    for _row_id, count, received_ts, idx, bodies in rows:
+        before = conn.total_changes
+        conn.execute(_SPLIT, {"ts": received_ts, "idx": idx, "bodies": bodies})
+        added = conn.total_changes - before
+        hook(conn, added, count - added)
+    if rows:
+        conn.execute("DELETE FROM inbox WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
+    return len(rows)
 
 
 def _split_all(conn: sqlite3.Connection, hook: SplitHook) -> None:
-    for row_id, count in conn.execute("SELECT id, count FROM inbox ORDER BY id").fetchall():
-        _split_row(conn, row_id, count, hook)
+    while _split(conn, hook, 64) == 64:
+        pass
 
 
 class _Writer(threading.Thread):
     """The only thread that writes; takes everything queued and commits it as one transaction.
 
-    Between groups, when nothing is queued, it splits inbox rows into events rows, one per
+    Between groups, when nothing is queued, it splits inbox rows into events rows, a few per
     transaction on ``split_conn`` (a connection that does not fsync; see the module docstring).
     """
 
@@ -298,19 +341,18 @@ class _Writer(threading.Thread):
         self._conn.close()
 
     def _split_one(self) -> None:
+        """Split a few inbox rows (a few hundred events: an arriving request waits at most that)."""
         conn = self._split_conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT id, count FROM inbox ORDER BY id LIMIT 1").fetchone()
-            if row is not None:
-                _split_row(conn, row[0], row[1], self._hook)
+            done = _split(conn, self._hook, 4)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             log.warning("receiver journal: could not split accepted events yet (%s); retrying on the next write", exc)
-            row = None
-        if row is None:
+            done = 0
+        if done < 4:
             self.backlog = False
 
     def _run_group(self, group: list[_Job]) -> None:
@@ -506,19 +548,20 @@ class Journal:
         they are found after this returns (counted in :attr:`duplicates`), so the result says
         ``duplicates=0``. Every later read or write sees the events.
         """
+        if not events:
+            return AppendResult(0, 0)
         now = time.time()
         if all(e.flag is None for e in events):
             writer = self._require_writer()
             loop = asyncio.get_running_loop()
             fut: asyncio.Future[AppendResult] = loop.create_future()
-            array = "[" + ",".join([e.body for e in events]) + "]"
-            writer.jobs.put(_Job(None, fut, loop, inbox=(now, len(events), array)))
+            writer.jobs.put(_Job(None, fut, loop, inbox=inbox_row(events, now)))
             return await fut
 
         rows = [
-            (e.message_id, e.type, now, None, PENDING, None, e.body)
+            (e.message_id, e.type, now, None, PENDING, None, _text(e.body))
             if e.flag is None
-            else (e.message_id, e.type, now, e.flag, DROPPED, FLAG_REASONS.get(e.flag, e.flag), e.body)
+            else (e.message_id, e.type, now, e.flag, DROPPED, FLAG_REASONS.get(e.flag, e.flag), _text(e.body))
             for e in events
         ]
 
@@ -553,9 +596,20 @@ class Journal:
                 (after, moment, limit),
             ).fetchall()
             rows.sort(key=lambda r: r[0])
+            rows = rows[:limit]
+            in_flight: dict[int, list[str]] = {}
+            if rows:
+                marks = ",".join("?" * len(rows))
+                for seq, mapping_id in conn.execute(
+                    f"SELECT seq, mapping_id FROM inflight WHERE seq IN ({marks}) ORDER BY seq, started",
+                    [r[0] for r in rows],
+                ):
+                    in_flight.setdefault(seq, []).append(mapping_id)
             return [
-                DueEvent(seq, mid, json.loads(body), _deliveries(result), attempts, bool(force))
-                for seq, mid, body, result, attempts, force in rows[:limit]
+                DueEvent(
+                    seq, mid, json.loads(body), _deliveries(result), attempts, bool(force), tuple(in_flight.get(seq, ()))
+                )
+                for seq, mid, body, result, attempts, force in rows
             ]
 
         return await self.read(fetch)
@@ -584,6 +638,7 @@ class Journal:
         finished = outcome not in OPEN_OUTCOMES
 
         def update(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM inflight WHERE seq = ?", (seq,))
             conn.execute(
                 "UPDATE events SET outcome = ?, summary = ?, result = ?, attempts = ?, next_attempt = ?,"
                 " dispatches = dispatches + ?, force = CASE WHEN ? THEN 0 ELSE force END, updated_at = ?"
@@ -592,6 +647,21 @@ class Journal:
             )
 
         await self.write(update)
+
+    async def mark_in_flight(self, seq: int, mapping_id: str) -> None:
+        """Note, durably, that a live write for this event and mapping is about to be sent.
+
+        Returns after the commit, so a process that dies while the request is out leaves the
+        note behind; :meth:`record` removes it with the result.
+        """
+
+        def mark(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO inflight (seq, mapping_id, started) VALUES (?, ?, ?)",
+                (seq, mapping_id, time.time()),
+            )
+
+        await self.write(mark)
 
     async def mark_for_replay(
         self, ids: Iterable[int | str] = (), *, failed: bool = False, force: bool = False

@@ -14,6 +14,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 qasync = pytest.importorskip("qasync")
+# Importing the gui package applies its PySide6 work-arounds (see gui/pyside_workarounds.py) before
+# any test emits a signal.
+pytest.importorskip("pipedrive_gui.gui")
 
 
 @pytest.fixture

@@ -258,3 +258,55 @@ def test_status_links_stay_readable_after_switching_to_a_dark_palette(window: An
     dark.setColor(QPalette.ColorRole.Link, QColor(120, 170, 255))
     window.status.setPalette(dark)
     assert "#78aaff" in window.status.keyring.text()  # the dark palette's link colour, not the old blue
+
+
+def test_choosing_the_sandbox_is_remembered_for_the_next_start(window: Any, services: Any, run: Any,
+                                                               gui_args: Any) -> None:
+    from pipedrive_gui.gui.app import start
+
+    run(start(window, services, gui_args))
+    run(services.runner.wait_idle())
+    dlg = window.connection_dialog
+    assert dlg is not None and dlg.isVisible()  # first start: connect or sandbox?
+    dlg.sandbox_button.click()
+    run.until(lambda: services.connection.is_sandbox and not dlg.isVisible(), what="the sandbox")
+    run(services.runner.wait_idle())
+    run(services.connection.close_connection())
+    dlg.close()
+    window.connection_dialog = None
+
+    run(start(window, services, gui_args))  # next start: straight to the sandbox, no question
+    run.until(lambda: services.connection.is_sandbox, what="the sandbox again")
+    assert window.connection_dialog is None
+    run(services.runner.wait_idle())
+
+
+def test_match_field_choices_show_why_a_field_cannot_be_used(demo_window: Any) -> None:
+    editor = demo_window.mapping_editor.field_editors["match_field"]
+    editor.set_mode("static")
+    combo = editor.editor("static").combo
+    model = combo.model()
+    texts = {combo.itemText(i): model.item(i).isEnabled() for i in range(combo.count())}
+    signup = next(t for t in texts if t.startswith("Signup date"))
+    assert not texts[signup] and "not searchable: Pipedrive cannot search Date fields" in signup
+    first = next(t for t in texts if t.startswith("First name"))
+    assert not texts[first] and "built-in field" in first
+    assert texts["Segment user ID (Text, custom)"]
+
+
+def test_an_open_receiver_panel_is_open_again_next_time(window: Any, services: Any, qtbot: Any,
+                                                        run: Any) -> None:
+    from pipedrive_gui.gui.app import build_window
+
+    window.toggle_receiver()
+    assert window.receiver_dock.isVisible()
+    window.save_layout()
+    again = build_window(services)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.receiver_dock is not None and again.receiver_dock.isVisible())
+    assert again.receiver_action.isChecked()
+    for w in (window, again):
+        run(w.shutdown())
+        w._close_confirmed = True
+    run(services.runner.wait_idle())

@@ -133,7 +133,9 @@ def test_100k_events_stay_smooth_and_are_never_all_loaded(aloop: Any,  # noqa: F
                 model.data(model.index(row, 2))
                 model.rowCount()
             per_call = (time.perf_counter() - t0) / len(rows)
-            assert per_call < 0.002, f"data() took {per_call * 1000:.2f} ms"
+            # A blocking read of the journal would take tens of ms; the margin is for busy machines
+            # (the whole suite runs beside other work), not for a slower implementation.
+            assert per_call < 0.005, f"data() took {per_call * 1000:.2f} ms"
             await until(lambda: not model.busy, "the random pages", timeout=20)
 
             # Each page of a random row arrives quickly (including deep offsets).
@@ -144,7 +146,7 @@ def test_100k_events_stay_smooth_and_are_never_all_loaded(aloop: Any,  # noqa: F
                 latencies.append(time.perf_counter() - t0)
                 r = model.row_data(row)
                 assert r is not None and r.message_id == f"msg-{total - 1 - row:06d}"
-            assert statistics.median(latencies) < 0.15, latencies
+            assert statistics.median(latencies) < 0.3, latencies
             assert model.cached_rows <= EventTableModel.MAX_ROWS
 
             # Scrolling to the end loads the last page, not everything before it.

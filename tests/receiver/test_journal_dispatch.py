@@ -29,7 +29,9 @@ class ScriptedProcessor:
         self.script = script or {}
         self.calls: list[tuple[str, bool, int]] = []
 
-    async def process(self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool) -> Processed:
+    async def process(
+        self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool, **_: Any
+    ) -> Processed:
         name = event.get("event") or event["type"]
         self.calls.append((event["messageId"], force, len(previous)))
         answers = self.script.get(name)
