@@ -104,4 +104,9 @@ class TaskRunner(QObject):
     async def wait_idle(self) -> None:
         """Wait until every task has finished (tests and orderly shutdown)."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            pending = [t for t in self._tasks if not t.done()]
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            # Finished tasks leave the set from their done-callbacks, which the loop runs on its
+            # next turn; yield to it (awaiting only finished futures may not, and would spin).
+            await asyncio.sleep(0)
