@@ -103,7 +103,10 @@ def test_deep_but_parseable_event_is_a_payload_problem_not_a_crash(files: Path,
     r = cli(monkeypatch, files, "preview", "demo.pipedrive-map.json", "deep.json", "--json")
     assert r.code == 0 and "Traceback" not in r.err
     person = json.loads(r.out)[0]
-    assert person["ok"] is False and "nested too deeply" in person["error"]
+    # Where the interpreter's stack runs out differs by Python version (3.12+ goes deeper): either
+    # the depth itself or the object where a name belongs is reported, as a payload problem.
+    assert person["ok"] is False
+    assert "nested too deeply" in person["error"] or "Person Name must be a string" in person["error"]
 
 
 def test_huge_event_is_handled(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
