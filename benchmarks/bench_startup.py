@@ -41,14 +41,14 @@ app.exec()
 """
 
 
-def time_to_paint(cmd: list[str], env: dict[str, str]) -> float:
+def time_to_paint(cmd: list[str], env: dict[str, str], marker: str = "PAINTED") -> float:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
                             cwd=REPO)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
-            if line.strip() == "PAINTED":
+            if line.strip() == marker:
                 return time.perf_counter() - t0
         raise RuntimeError(f"{cmd[:3]} exited without painting")
     finally:
@@ -81,12 +81,17 @@ def main() -> int:
         for _ in range(ns.runs):
             bare.append(time_to_paint([sys.executable, "-c", BARE], env))
             ours.append(time_to_paint(app_cmd, env))
+        # The first paint is the "Starting…" frame shown before the app's modules load; the full
+        # main window (demo project, mapping editor) replaces it. Both are reported.
+        main_window = [time_to_paint(app_cmd, env, "MAIN_PAINTED") for _ in range(ns.runs)]
         ready = [time_to_ready([sys.executable, "-m", "pipedrive_gui", "--self-test", "--data-dir", tmp], env)
                  for _ in range(3)]
     b, o = statistics.median(bare), statistics.median(ours)
     print(f"start-up to first painted window, median of {ns.runs} ({env['QT_QPA_PLATFORM']}):")
     print(f"  bare PySide6 window   {b * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in bare)})")
     print(f"  Pipedrive Mapper demo {o * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in ours)})")
+    print(f"  (for information) until the full main window painted: "
+          f"{statistics.median(main_window) * 1000:.0f} ms ({statistics.median(main_window) / b:.2f} x bare)")
     print(f"  (for information) until the demo is fully ready (--self-test: sandbox, fields, preview): "
           f"{statistics.median(ready) * 1000:.0f} ms")
     ratio = o / b

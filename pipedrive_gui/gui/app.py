@@ -287,6 +287,8 @@ async def _main(app: Any, args: argparse.Namespace, frame: Any) -> int:
     window = build_window(services)
     if not services.settings.contains("window/geometry"):
         window.setGeometry(frame.geometry())
+    if os.environ.get(FIRST_PAINT_ENV):
+        _report_paint(window, "MAIN_PAINTED")
     window.show()
     frame.close()
     frame.deleteLater()
@@ -312,6 +314,20 @@ async def _main(app: Any, args: argparse.Namespace, frame: Any) -> int:
     services.autosaver.stop(clean_exit=True)
     window.close()
     return code
+
+
+def _report_paint(widget: Any, line: str) -> None:
+    """Print ``line`` at ``widget``'s first paint (for benchmarks/bench_startup.py)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Watcher(QObject):
+        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                print(line, flush=True)
+                obj.removeEventFilter(self)
+            return False
+
+    widget.installEventFilter(Watcher(widget))
 
 
 def _paint_now(app: Any, frame: Any, timeout_s: float = 2.0) -> None:

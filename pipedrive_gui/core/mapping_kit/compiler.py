@@ -25,7 +25,6 @@ from pipedrive_gui.core.jsvalues import (
 )
 
 from .errors import MappingKitError, MappingValidationError
-from .liquid import evaluate_liquid
 from .paths import compile_getter, get_parsed, parse_path, strip_root
 from .replace import perform_replace
 from .template import compile_template, render
@@ -413,6 +412,10 @@ def _exclude_when_null(opts: Any) -> Fn:
 
 
 def _liquid(opts: Any) -> Fn:
+    # The Liquid engine costs ~100 ms to import; load it with the first @liquid mapping, not at
+    # start-up (most mappings never use it).
+    from .liquid import evaluate_liquid
+
     return lambda payload: evaluate_liquid(opts, payload)
 
 
