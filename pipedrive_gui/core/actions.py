@@ -213,28 +213,140 @@ VISIBILITY_CHOICES: tuple[Choice, ...] = (
     Choice("Entire company", "7"),
 )
 
+# The fields below that several actions share (match field/value, visibility, creation time, custom
+# fields) are built by these factories so each wording is stated once; the text is Segment's.
+
+
+def _path(path: str) -> dict[str, str]:
+    return {"@path": path}
+
+
+def _traits_or_properties(name: str) -> dict[str, Any]:
+    """Segment's default for lead fields: the trait when it exists, else the property."""
+    return {
+        "@if": {
+            "exists": _path(f"$.traits.{name}"),
+            "then": _path(f"$.traits.{name}"),
+            "else": _path(f"$.properties.{name}"),
+        }
+    }
+
+
+_ENTITY_DYNAMIC = {
+    "person": DYNAMIC_PERSON_FIELDS,
+    "organization": DYNAMIC_ORGANIZATION_FIELDS,
+    "deal": DYNAMIC_DEAL_FIELDS,
+}
+
+# The note's wording on its three links (Segment repeats it on each).
+_NOTE_LINK_RULE = " One of Lead, Person, Organization or Deal must be linked!"
+
+
+def _match_field(entity: str, *, prefixed: bool = True) -> FieldDef:
+    """``<entity>_match_field`` (or plain ``match_field`` on the entity's own action)."""
+    return FieldDef(
+        key=f"{entity}_match_field" if prefixed else "match_field",
+        label=f"{entity.capitalize()} match field" if prefixed else "Match field",
+        description=f"If present, used instead of field in settings to find existing {entity} in Pipedrive.",
+        type="string",
+        dynamic=_ENTITY_DYNAMIC[entity],
+    )
+
+
+def _match_value(
+    entity: str, default: Any, *, prefixed: bool = True, required: bool = False, note: str = ""
+) -> FieldDef:
+    """``<entity>_match_value`` (or plain ``match_value``); ``note`` is appended to the description."""
+    return FieldDef(
+        key=f"{entity}_match_value" if prefixed else "match_value",
+        label=f"{entity.capitalize()} match value" if prefixed else "Match value",
+        description=f"Value to find existing {entity} by{note}",
+        type="string",
+        required=required,
+        default=default,
+    )
+
+
+def _linked_records(*, note: str | None = None, with_deal: bool = True) -> tuple[FieldDef, ...]:
+    """The person/organization (and deal) match pairs by which a deal, lead, activity or note is linked.
+
+    ``note`` replaces the default remarks (a note's links share one remark)."""
+    person_note = ". Required unless organization_match_value present" if note is None else note
+    org_note = ". Required unless person_match_value present" if note is None else note
+    fields: tuple[FieldDef, ...] = (
+        _match_field("person"),
+        _match_value("person", _path("$.userId"), note=person_note),
+        _match_field("organization"),
+        _match_value("organization", _path("$.context.groupId"), note=org_note),
+    )
+    if with_deal:
+        fields += (_match_field("deal"), _match_value("deal", _path("$.properties.deal_id"), note=note or ""))
+    return fields
+
+
+def _visible_to(subject: str) -> FieldDef:
+    return FieldDef(
+        key="visible_to",
+        label="Visible To",
+        description=f"Visibility of the {subject}. If omitted, visibility will be set to the default visibility setting of this item type for the authorized user. 'Owner's visibility group and sub-groups' and 'Entire company' options only available with Professional or Enterprise plans",
+        type="string",
+        choices=VISIBILITY_CHOICES,
+    )
+
+
+def _add_time(entity: str) -> FieldDef:
+    return FieldDef(
+        key="add_time",
+        label="Created At",
+        description=f"If the {entity} is created, use this timestamp as the creation timestamp. Format: YYY-MM-DD HH:MM:SS",
+        type="datetime",
+    )
+
+
+def _custom_fields() -> FieldDef:
+    return FieldDef(
+        key="custom_fields",
+        label="Custom fields",
+        description="New values for custom fields.",
+        type="object",
+    )
+
+
+def _property_field(key: str, label: str, description: str, type: str = "string", **extra: Any) -> FieldDef:
+    """A field whose default is the event property of the same name (``$.properties.<key>``)."""
+    return FieldDef(
+        key=key,
+        label=label,
+        description=description,
+        type=type,
+        default=_path(f"$.properties.{key}"),
+        **extra,
+    )
+
+
+def _trait_or_property_field(
+    key: str, label: str, description: str, type: str = "string", **extra: Any
+) -> FieldDef:
+    """A lead field: its default is the trait of the same name, else the property."""
+    return FieldDef(
+        key=key,
+        label=label,
+        description=description,
+        type=type,
+        default=_traits_or_properties(key),
+        **extra,
+    )
+
+
 _PERSON_FIELDS: tuple[FieldDef, ...] = (
-    FieldDef(
-        key="match_field",
-        label="Match field",
-        description="If present, used instead of field in settings to find existing person in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_PERSON_FIELDS,
-    ),
-    FieldDef(
-        key="match_value",
-        label="Match value",
-        description="Value to find existing person by",
-        type="string",
-        required=True,
-        default={"@path": "$.userId"},
-    ),
+    _match_field("person", prefixed=False),
+    _match_value("person", _path("$.userId"), prefixed=False, required=True),
     FieldDef(
         key="name",
         label="Person Name",
         description="Name of the person",
         type="string",
-        default={"@path": "$.traits.name"},
+        default=_path("$.traits.name"),
     ),
     FieldDef(
         key="email",
@@ -242,7 +354,7 @@ _PERSON_FIELDS: tuple[FieldDef, ...] = (
         description="Email addresses for this person.",
         type="string",
         multiple=True,
-        default={"@path": "$.traits.email"},
+        default=_path("$.traits.email"),
     ),
     FieldDef(
         key="phone",
@@ -250,144 +362,51 @@ _PERSON_FIELDS: tuple[FieldDef, ...] = (
         description="Phone numbers for the person.",
         type="string",
         multiple=True,
-        default={"@path": "$.traits.phone"},
+        default=_path("$.traits.phone"),
     ),
-    FieldDef(
-        key="visible_to",
-        label="Visible To",
-        description="Visibility of the Person. If omitted, visibility will be set to the default visibility setting of this item type for the authorized user. 'Owner's visibility group and sub-groups' and 'Entire company' options only available with Professional or Enterprise plans",
-        type="string",
-        choices=VISIBILITY_CHOICES,
-    ),
-    FieldDef(
-        key="add_time",
-        label="Created At",
-        description="If the person is created, use this timestamp as the creation timestamp. Format: YYY-MM-DD HH:MM:SS",
-        type="datetime",
-    ),
-    FieldDef(
-        key="custom_fields",
-        label="Custom fields",
-        description="New values for custom fields.",
-        type="object",
-    ),
+    _visible_to("Person"),
+    _add_time("person"),
+    _custom_fields(),
 )
 
 _ORGANIZATION_FIELDS: tuple[FieldDef, ...] = (
-    FieldDef(
-        key="match_field",
-        label="Match field",
-        description="If present, used instead of field in settings to find existing organization in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_ORGANIZATION_FIELDS,
-    ),
-    FieldDef(
-        key="match_value",
-        label="Match value",
-        description="Value to find existing organization by",
-        type="string",
-        required=True,
-        default={"@path": "$.groupId"},
-    ),
+    _match_field("organization", prefixed=False),
+    _match_value("organization", _path("$.groupId"), prefixed=False, required=True),
     FieldDef(
         key="name",
         label="Organization Name",
         description="Name of the organization",
         type="string",
-        default={"@path": "$.traits.name"},
+        default=_path("$.traits.name"),
     ),
-    FieldDef(
-        key="visible_to",
-        label="Visible To",
-        description="Visibility of the Organization. If omitted, visibility will be set to the default visibility setting of this item type for the authorized user. 'Owner's visibility group and sub-groups' and 'Entire company' options only available with Professional or Enterprise plans",
-        type="string",
-        choices=VISIBILITY_CHOICES,
-    ),
-    FieldDef(
-        key="add_time",
-        label="Created At",
-        description="If the organization is created, use this timestamp as the creation timestamp. Format: YYY-MM-DD HH:MM:SS",
-        type="datetime",
-    ),
-    FieldDef(
-        key="custom_fields",
-        label="Custom fields",
-        description="New values for custom fields.",
-        type="object",
-    ),
+    _visible_to("Organization"),
+    _add_time("organization"),
+    _custom_fields(),
 )
 
 _DEAL_FIELDS: tuple[FieldDef, ...] = (
-    FieldDef(
-        key="deal_match_field",
-        label="Deal match field",
-        description="If present, used instead of field in settings to find existing deal in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_DEAL_FIELDS,
-    ),
-    FieldDef(
-        key="deal_match_value",
-        label="Deal match value",
-        description="Value to find existing deal by",
-        type="string",
-        default={"@path": "$.properties.deal_id"},
-    ),
-    FieldDef(
-        key="person_match_field",
-        label="Person match field",
-        description="If present, used instead of field in settings to find existing person in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_PERSON_FIELDS,
-    ),
-    FieldDef(
-        key="person_match_value",
-        label="Person match value",
-        description="Value to find existing person by. Required unless organization_match_value present",
-        type="string",
-        default={"@path": "$.userId"},
-    ),
-    FieldDef(
-        key="organization_match_field",
-        label="Organization match field",
-        description="If present, used instead of field in settings to find existing organization in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_ORGANIZATION_FIELDS,
-    ),
-    FieldDef(
-        key="organization_match_value",
-        label="Organization match value",
-        description="Value to find existing organization by. Required unless person_match_value present",
-        type="string",
-        default={"@path": "$.context.groupId"},
-    ),
+    _match_field("deal"),
+    _match_value("deal", _path("$.properties.deal_id")),
+    *_linked_records(with_deal=False),
     FieldDef(
         key="title",
         label="Title",
         description="Deal title  (required for new Leads)",
         type="string",
         required=True,
-        default={"@path": "$.properties.title"},
+        default=_path("$.properties.title"),
     ),
-    FieldDef(
-        key="value",
-        label="Value",
-        description="Value of the deal. If omitted, value will be set to 0.",
-        type="string",
-        default={"@path": "$.properties.value"},
+    _property_field("value", "Value", "Value of the deal. If omitted, value will be set to 0."),
+    _property_field(
+        "currency",
+        "Currency",
+        "Currency of the deal. Accepts a 3-character currency code. If omitted, currency will be set to the default currency of the authorized user.",
     ),
-    FieldDef(
-        key="currency",
-        label="Currency",
-        description="Currency of the deal. Accepts a 3-character currency code. If omitted, currency will be set to the default currency of the authorized user.",
-        type="string",
-        default={"@path": "$.properties.currency"},
-    ),
-    FieldDef(
-        key="stage_id",
-        label="Stage ID",
-        description="The ID of a stage this Deal will be placed in a pipeline (note that you can't supply the ID of the pipeline as this will be assigned automatically based on stage_id). If omitted, the deal will be placed in the first stage of the default pipeline.",
-        type="number",
-        default={"@path": "$.properties.stage_id"},
+    _property_field(
+        "stage_id",
+        "Stage ID",
+        "The ID of a stage this Deal will be placed in a pipeline (note that you can't supply the ID of the pipeline as this will be assigned automatically based on stage_id). If omitted, the deal will be placed in the first stage of the default pipeline.",
+        "number",
     ),
     FieldDef(
         key="status",
@@ -401,325 +420,105 @@ _DEAL_FIELDS: tuple[FieldDef, ...] = (
             Choice("Deleted", "deleted"),
         ),
     ),
-    FieldDef(
-        key="expected_close_date",
-        label="Expected Close Date",
-        description="The expected close date of the Deal. In ISO 8601 format: YYYY-MM-DD.",
-        type="string",
-        default={"@path": "$.properties.expected_close_date"},
+    _property_field(
+        "expected_close_date",
+        "Expected Close Date",
+        "The expected close date of the Deal. In ISO 8601 format: YYYY-MM-DD.",
     ),
     FieldDef(
         key="probability",
         label="Success Probability",
         description="Deal success probability percentage. Used/shown only when deal_probability for the pipeline of the deal is enabled.",
         type="number",
-        default={"@path": "$.properties.success_probability"},
+        default=_path("$.properties.success_probability"),
     ),
-    FieldDef(
-        key="lost_reason",
-        label="Lost Reason",
-        description="Optional message about why the deal was lost (to be used when status=lost)",
-        type="string",
-        default={"@path": "$.properties.lost_reason"},
+    _property_field(
+        "lost_reason",
+        "Lost Reason",
+        "Optional message about why the deal was lost (to be used when status=lost)",
     ),
-    FieldDef(
-        key="visible_to",
-        label="Visible To",
-        description="Visibility of the deal. If omitted, visibility will be set to the default visibility setting of this item type for the authorized user. 'Owner's visibility group and sub-groups' and 'Entire company' options only available with Professional or Enterprise plans",
-        type="string",
-        choices=VISIBILITY_CHOICES,
-    ),
-    FieldDef(
-        key="add_time",
-        label="Created At",
-        description="If the deal is created, use this timestamp as the creation timestamp. Format: YYY-MM-DD HH:MM:SS",
-        type="datetime",
-    ),
-    FieldDef(
-        key="custom_fields",
-        label="Custom fields",
-        description="New values for custom fields.",
-        type="object",
-    ),
+    _visible_to("deal"),
+    _add_time("deal"),
+    _custom_fields(),
 )
 
 _LEAD_FIELDS: tuple[FieldDef, ...] = (
-    FieldDef(
-        key="lead_id",
-        label="Lead ID",
-        description="ID of Lead in Pipedrive to Update. If left empty, a new one will be created",
-        type="string",
-        default={
-            "@if": {
-                "exists": {"@path": "$.traits.lead_id"},
-                "then": {"@path": "$.traits.lead_id"},
-                "else": {"@path": "$.properties.lead_id"},
-            }
-        },
+    _trait_or_property_field(
+        "lead_id",
+        "Lead ID",
+        "ID of Lead in Pipedrive to Update. If left empty, a new one will be created",
     ),
-    FieldDef(
-        key="person_match_field",
-        label="Person match field",
-        description="If present, used instead of field in settings to find existing person in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_PERSON_FIELDS,
-    ),
-    FieldDef(
-        key="person_match_value",
-        label="Person match value",
-        description="Value to find existing person by. Required unless organization_match_value present",
-        type="string",
-        default={"@path": "$.userId"},
-    ),
-    FieldDef(
-        key="organization_match_field",
-        label="Organization match field",
-        description="If present, used instead of field in settings to find existing organization in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_ORGANIZATION_FIELDS,
-    ),
-    FieldDef(
-        key="organization_match_value",
-        label="Organization match value",
-        description="Value to find existing organization by. Required unless person_match_value present",
-        type="string",
-        default={"@path": "$.context.groupId"},
-    ),
-    FieldDef(
-        key="title",
-        label="Title",
-        description="The name of the Lead",
-        type="string",
+    *_linked_records(with_deal=False),
+    _trait_or_property_field(
+        "title",
+        "Title",
+        "The name of the Lead",
         required=True,
-        default={
-            "@if": {
-                "exists": {"@path": "$.traits.title"},
-                "then": {"@path": "$.traits.title"},
-                "else": {"@path": "$.properties.title"},
-            }
-        },
     ),
-    FieldDef(
-        key="amount",
-        label="Amount",
-        description="Potential value of the lead",
-        type="number",
-        default={
-            "@if": {
-                "exists": {"@path": "$.traits.amount"},
-                "then": {"@path": "$.traits.amount"},
-                "else": {"@path": "$.properties.amount"},
-            }
-        },
+    _trait_or_property_field(
+        "amount",
+        "Amount",
+        "Potential value of the lead",
+        "number",
     ),
-    FieldDef(
-        key="currency",
-        label="Currency",
-        description="Three-letter code of the currency, e.g. USD",
-        type="string",
-        default={
-            "@if": {
-                "exists": {"@path": "$.traits.currency"},
-                "then": {"@path": "$.traits.currency"},
-                "else": {"@path": "$.properties.currency"},
-            }
-        },
+    _trait_or_property_field(
+        "currency",
+        "Currency",
+        "Three-letter code of the currency, e.g. USD",
     ),
-    FieldDef(
-        key="expected_close_date",
-        label="Expected Close Date",
-        description="The date of when the Deal which will be created from the Lead is expected to be closed. In ISO 8601 format: YYYY-MM-DD.",
-        type="string",
-        default={
-            "@if": {
-                "exists": {"@path": "$.traits.expected_close_date"},
-                "then": {"@path": "$.traits.expected_close_date"},
-                "else": {"@path": "$.properties.expected_close_date"},
-            }
-        },
+    _trait_or_property_field(
+        "expected_close_date",
+        "Expected Close Date",
+        "The date of when the Deal which will be created from the Lead is expected to be closed. In ISO 8601 format: YYYY-MM-DD.",
     ),
-    FieldDef(
-        key="visible_to",
-        label="Visible To",
-        description="Visibility of the Lead. If omitted, visibility will be set to the default visibility setting of this item type for the authorized user. 'Owner's visibility group and sub-groups' and 'Entire company' options only available with Professional or Enterprise plans",
-        type="string",
-        choices=VISIBILITY_CHOICES,
-    ),
+    _visible_to("Lead"),
 )
 
 _ACTIVITY_FIELDS: tuple[FieldDef, ...] = (
-    FieldDef(
-        key="activity_id",
-        label="Activity ID",
-        description="ID of Activity in Pipedrive to Update. If left empty, a new one will be created",
-        type="integer",
-        default={"@path": "$.properties.activity_id"},
+    _property_field(
+        "activity_id",
+        "Activity ID",
+        "ID of Activity in Pipedrive to Update. If left empty, a new one will be created",
+        "integer",
     ),
-    FieldDef(
-        key="person_match_field",
-        label="Person match field",
-        description="If present, used instead of field in settings to find existing person in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_PERSON_FIELDS,
+    *_linked_records(note=""),
+    _property_field(
+        "subject",
+        "Activity Subject",
+        "Subject of the Activity. When value for subject is not set, it will be given a default value `Call`.",
     ),
-    FieldDef(
-        key="person_match_value",
-        label="Person match value",
-        description="Value to find existing person by",
-        type="string",
-        default={"@path": "$.userId"},
-    ),
-    FieldDef(
-        key="organization_match_field",
-        label="Organization match field",
-        description="If present, used instead of field in settings to find existing organization in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_ORGANIZATION_FIELDS,
-    ),
-    FieldDef(
-        key="organization_match_value",
-        label="Organization match value",
-        description="Value to find existing organization by",
-        type="string",
-        default={"@path": "$.context.groupId"},
-    ),
-    FieldDef(
-        key="deal_match_field",
-        label="Deal match field",
-        description="If present, used instead of field in settings to find existing deal in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_DEAL_FIELDS,
-    ),
-    FieldDef(
-        key="deal_match_value",
-        label="Deal match value",
-        description="Value to find existing deal by",
-        type="string",
-        default={"@path": "$.properties.deal_id"},
-    ),
-    FieldDef(
-        key="subject",
-        label="Activity Subject",
-        description="Subject of the Activity. When value for subject is not set, it will be given a default value `Call`.",
-        type="string",
-        default={"@path": "$.properties.subject"},
-    ),
-    FieldDef(
-        key="type",
-        label="Type",
-        description="Type of the Activity. This is in correlation with the key_string parameter of ActivityTypes. When value for type is not set, it will be given a default value `Call`",
-        type="string",
-        default={"@path": "$.properties.type"},
+    _property_field(
+        "type",
+        "Type",
+        "Type of the Activity. This is in correlation with the key_string parameter of ActivityTypes. When value for type is not set, it will be given a default value `Call`",
         dynamic=DYNAMIC_ACTIVITY_TYPES,
     ),
-    FieldDef(
-        key="description",
-        label="Description",
-        description="Additional details about the Activity that is synced to your external calendar. Unlike the note added to the Activity, the description is publicly visible to any guests added to the Activity.",
-        type="string",
-        default={"@path": "$.properties.description"},
+    _property_field(
+        "description",
+        "Description",
+        "Additional details about the Activity that is synced to your external calendar. Unlike the note added to the Activity, the description is publicly visible to any guests added to the Activity.",
     ),
-    FieldDef(
-        key="note",
-        label="Note",
-        description="Note of the Activity (Accepts plain text and HTML)",
-        type="string",
-        default={"@path": "$.properties.note"},
-    ),
-    FieldDef(
-        key="due_date",
-        label="Due Date",
-        description="Due date of the Activity. Format: YYYY-MM-DD",
-        type="string",
-        default={"@path": "$.properties.due_date"},
-    ),
-    FieldDef(
-        key="due_time",
-        label="Due Time",
-        description="Due time of the Activity. Format: HH:MM",
-        type="string",
-        default={"@path": "$.properties.due_time"},
-    ),
-    FieldDef(
-        key="duration",
-        label="Duration",
-        description="Duration of the Activity. Format: HH:MM",
-        type="string",
-        default={"@path": "$.properties.duration"},
-    ),
-    FieldDef(
-        key="done",
-        label="Done",
-        description="Whether the Activity is done or not.",
-        type="boolean",
-        default={"@path": "$.properties.done"},
-    ),
+    _property_field("note", "Note", "Note of the Activity (Accepts plain text and HTML)"),
+    _property_field("due_date", "Due Date", "Due date of the Activity. Format: YYYY-MM-DD"),
+    _property_field("due_time", "Due Time", "Due time of the Activity. Format: HH:MM"),
+    _property_field("duration", "Duration", "Duration of the Activity. Format: HH:MM"),
+    _property_field("done", "Done", "Whether the Activity is done or not.", "boolean"),
 )
 
 _NOTE_FIELDS: tuple[FieldDef, ...] = (
-    FieldDef(
-        key="note_id",
-        label="Note ID",
-        description="ID of Note in Pipedrive to Update. If left empty, a new one will be created",
-        type="integer",
-        default={"@path": "$.properties.note_id"},
+    _property_field(
+        "note_id",
+        "Note ID",
+        "ID of Note in Pipedrive to Update. If left empty, a new one will be created",
+        "integer",
     ),
-    FieldDef(
-        key="lead_id",
-        label="Lead ID",
-        description="ID of Lead in Pipedrive to link to. One of Lead, Person, Organization or Deal must be linked!",
-        type="string",
-        default={"@path": "$.properties.lead_id"},
-    ),
-    FieldDef(
-        key="person_match_field",
-        label="Person match field",
-        description="If present, used instead of field in settings to find existing person in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_PERSON_FIELDS,
-    ),
-    FieldDef(
-        key="person_match_value",
-        label="Person match value",
-        description="Value to find existing person by. One of Lead, Person, Organization or Deal must be linked!",
-        type="string",
-        default={"@path": "$.userId"},
-    ),
-    FieldDef(
-        key="organization_match_field",
-        label="Organization match field",
-        description="If present, used instead of field in settings to find existing organization in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_ORGANIZATION_FIELDS,
-    ),
-    FieldDef(
-        key="organization_match_value",
-        label="Organization match value",
-        description="Value to find existing organization by. One of Lead, Person, Organization or Deal must be linked!",
-        type="string",
-        default={"@path": "$.context.groupId"},
-    ),
-    FieldDef(
-        key="deal_match_field",
-        label="Deal match field",
-        description="If present, used instead of field in settings to find existing deal in Pipedrive.",
-        type="string",
-        dynamic=DYNAMIC_DEAL_FIELDS,
-    ),
-    FieldDef(
-        key="deal_match_value",
-        label="Deal match value",
-        description="Value to find existing deal by. One of Lead, Person, Organization or Deal must be linked!",
-        type="string",
-        default={"@path": "$.properties.deal_id"},
-    ),
-    FieldDef(
-        key="content",
-        label="Note Content",
-        description="Content of the note in text or HTML format. Subject to sanitization on the back-end.",
-        type="string",
+    _property_field("lead_id", "Lead ID", "ID of Lead in Pipedrive to link to." + _NOTE_LINK_RULE),
+    *_linked_records(note="." + _NOTE_LINK_RULE),
+    _property_field(
+        "content",
+        "Note Content",
+        "Content of the note in text or HTML format. Subject to sanitization on the back-end.",
         required=True,
-        default={"@path": "$.properties.content"},
     ),
 )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 
@@ -70,16 +70,9 @@ def real_type_of(value: object) -> str:
 
 
 def type_of(value: object) -> str:
-    """The JS ``typeof`` operator."""
-    if value is UNDEFINED:
-        return "undefined"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object"
+    """The JS ``typeof`` operator (``null`` and arrays are objects to it)."""
+    kind = real_type_of(value)
+    return "object" if kind == "null" or kind == "array" else kind
 
 
 def truthy(value: object) -> bool:
@@ -305,10 +298,12 @@ def _for_c_encoder(value: Any) -> Any:
     the containers on their path); anything else sends the caller to the slow path.
     """
     kind = type(value)
-    if kind is dict:
-        copy: dict[str, Any] | None = None
-        for key, item in value.items():
-            if key[:1] in _DIGITS and is_index_key(key):
+    if kind is dict or kind is list:
+        is_dict = kind is dict
+        changed: Any = None  # a copy of the container, made at the first item that changes
+        pairs: Iterable[tuple[Any, Any]] = value.items() if is_dict else enumerate(value)
+        for key, item in pairs:
+            if is_dict and key[:1] in _DIGITS and is_index_key(key):
                 return _UNSAFE
             item_kind = type(item)
             if item_kind is str or item_kind is bool or item is None:
@@ -319,26 +314,10 @@ def _for_c_encoder(value: Any) -> Any:
             if new is _UNSAFE:
                 return _UNSAFE
             if new is not item:
-                if copy is None:
-                    copy = dict(value)
-                copy[key] = new
-        return value if copy is None else copy
-    if kind is list:
-        items: list[Any] | None = None
-        for index, item in enumerate(value):
-            item_kind = type(item)
-            if item_kind is str or item_kind is bool or item is None:
-                continue
-            if item_kind is int and -_SAFE_INT <= item <= _SAFE_INT:
-                continue
-            new = _for_c_encoder(item)
-            if new is _UNSAFE:
-                return _UNSAFE
-            if new is not item:
-                if items is None:
-                    items = list(value)
-                items[index] = new
-        return value if items is None else items
+                if changed is None:
+                    changed = kind(value)
+                changed[key] = new
+        return value if changed is None else changed
     if kind is str or kind is bool or value is None:
         return value
     if kind is int:

@@ -364,13 +364,8 @@ class UpsertEngine:
         attempt = 0
         while True:
             attempt += 1
-            rec = CallRecord.planned(write)
-            if attempt > 1:
-                rec.purpose += f" (attempt {attempt})"
-            calls.append(rec)
             try:
-                envelope = await self._send_call(rec, safe_to_retry=False)
-                return envelope.get("data")
+                return await self._send_write(write, attempt, calls)
             except RateLimitedError as exc:
                 if exc.daily or attempt >= MAX_WRITE_ATTEMPTS:
                     raise
@@ -378,10 +373,7 @@ class UpsertEngine:
             except (ServerError, TimeoutError_, NetworkError) as exc:
                 if attempt >= MAX_WRITE_ATTEMPTS or (isinstance(exc, ServerError) and exc.status == 501):
                     raise
-                wait = self._backoff(attempt - 1)
-                if isinstance(exc, TimeoutError_):
-                    wait = max(wait, self.recheck_delay)
-                await self._sleep(wait)
+                await self._sleep(self._retry_wait(attempt, exc))
 
     async def _create(self, write: PlannedCall, p: Plan, calls: list[CallRecord]) -> Any:
         """POST once; if its fate is unknown, re-check before any second try."""
@@ -390,13 +382,8 @@ class UpsertEngine:
         attempt = 0
         while True:
             attempt += 1
-            rec = CallRecord.planned(write)
-            if attempt > 1:
-                rec.purpose += f" (attempt {attempt})"
-            calls.append(rec)
             try:
-                envelope = await self._send_call(rec, safe_to_retry=False)
-                return envelope.get("data")
+                return await self._send_write(write, attempt, calls)
             except RateLimitedError as exc:
                 # A 429 is answered before anything is written: waiting and re-sending is safe.
                 # The client's pacer already holds every request for the wait Pipedrive asked for.
@@ -421,10 +408,7 @@ class UpsertEngine:
                 assert p.target is not None
                 # A request that timed out may still be running on Pipedrive's side: give it time
                 # to land before asking whether it did.
-                wait = self._backoff(attempt - 1)
-                if isinstance(exc, TimeoutError_):
-                    wait = max(wait, self.recheck_delay)
-                await self._sleep(wait)
+                await self._sleep(self._retry_wait(attempt, exc))
                 # Did the create happen after all? Ask Pipedrive, not the cache.
                 found = await self._lookup(p.target, calls, fresh=True)
                 calls[-1].purpose += " (did the create happen?)"
@@ -434,6 +418,23 @@ class UpsertEngine:
 
     def _backoff(self, attempt: int) -> float:
         return backoff_delay(attempt, base=self.backoff_base, rng=self._rng)
+
+    def _retry_wait(self, attempt: int, exc: Exception) -> float:
+        """The pause before re-sending a write; after a timeout at least ``recheck_delay``, so a slow
+        copy of the request can land first."""
+        wait = self._backoff(attempt - 1)
+        if isinstance(exc, TimeoutError_):
+            wait = max(wait, self.recheck_delay)
+        return wait
+
+    async def _send_write(self, write: PlannedCall, attempt: int, calls: list[CallRecord]) -> Any:
+        """Send one attempt of a write (recorded in ``calls``) and return the envelope's data."""
+        rec = CallRecord.planned(write)
+        if attempt > 1:
+            rec.purpose += f" (attempt {attempt})"
+        calls.append(rec)
+        envelope = await self._send_call(rec, safe_to_retry=False)
+        return envelope.get("data")
 
     async def _send_call(self, rec: CallRecord, *, safe_to_retry: bool) -> dict[str, Any]:
         started = time.perf_counter()

@@ -13,7 +13,7 @@ The rules are Segment's ("Actions Pipedrive"):
 They are carried out with today's API (reference §12): lookups by ``id`` are ``GET``s, by person
 email the persons search, by any other field ``itemSearch/field`` with ``match=exact``; writes go
 to v2 (persons, organizations, deals, activities) or v1 (leads, notes) with values encoded by
-``encode``.
+``encode`` (the bodies are built in ``bodies``).
 
 Use :func:`lookups_for` to learn which lookups a payload needs, resolve them (or not: plan mode),
 then :func:`plan` with the results.
@@ -22,13 +22,14 @@ then :func:`plan` with the results.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from pipedrive_gui.pipedrive import encode
-from pipedrive_gui.pipedrive.encode import EncodeError, EncodeProblems
+from pipedrive_gui.pipedrive.bodies import BodyContext, build_body, present, write_match_value
+from pipedrive_gui.pipedrive.encode import EncodeError
 from pipedrive_gui.pipedrive.lookup_cache import CacheKey, cache_key
 
 ENTITY_PATHS = {
@@ -190,11 +191,6 @@ class PlanningError(ValueError):
 
 # -- helpers -------------------------------------------------------------------------------------
 
-def _present(value: Any) -> bool:
-    """Segment passes undefined/null/"" as "not given" to Pipedrive (``|| undefined``)."""
-    return value is not None and value != "" and value != []
-
-
 def default_match_field(defaults: Any, entity: str) -> str | None:
     if defaults is None:
         return None
@@ -214,9 +210,9 @@ def field_label(catalog: Any, entity: str, key: str) -> str:
 
 def _match_request(role: str, entity: str, field_key: Any, value: Any, defaults: Any,
                    catalog: Any) -> LookupRequest | None:
-    chosen = field_key if _present(field_key) else default_match_field(defaults, entity)
+    chosen = field_key if present(field_key) else default_match_field(defaults, entity)
     chosen = str(chosen or "id")
-    if not _present(value):
+    if not present(value):
         return None  # Segment's getId returns null for an empty term: nothing to find
     text = value if isinstance(value, str) else encode.to_text(value, f"{entity} match value")
     return LookupRequest(role, entity, chosen, text, field_label(catalog, entity, chosen))
@@ -237,7 +233,7 @@ def lookups_for(action_slug: str, payload: Mapping[str, Any], defaults: Any = No
                              payload.get(f"{spec.match_prefix}match_value"), defaults, catalog)
         if req is not None:
             requests.append(req)
-    elif spec.id_key and _present(payload.get(spec.id_key)):
+    elif spec.id_key and present(payload.get(spec.id_key)):
         requests.append(LookupRequest("target", spec.entity, "id", str(payload[spec.id_key]), "ID"))
     return requests
 
@@ -326,7 +322,7 @@ def parse_lookup(req: LookupRequest, envelope: Any) -> LookupResult:
     return LookupResult(True, first["id"], _record_name(first), note=note)
 
 
-# -- bodies --------------------------------------------------------------------------------------
+# -- linked records in bodies (the bodies themselves: bodies.py) ------------------------------
 
 class _Ref(str):
     """A placeholder shown in plan mode where a looked-up id will go."""
@@ -340,259 +336,17 @@ def _assoc_value(req: LookupRequest | None, result: LookupResult | None) -> int 
     return result.record_id if result.found else None
 
 
-def _custom(entity: str, payload: Mapping[str, Any], ctx: _Ctx) -> tuple[dict[str, Any], dict[str, Any]]:
-    values = payload.get("custom_fields")
-    if not isinstance(values, Mapping) or not values:
-        return {}, {}
-    try:
-        root, custom, notes = encode.custom_fields(entity, dict(values), ctx.catalog,
-                                                   default_currency=ctx.default_currency)
-    except EncodeProblems as exc:
-        ctx.problems.extend(exc.problems)
-        return {}, {}
-    except EncodeError as exc:
-        ctx.problems.append(exc)
-        return {}, {}
-    ctx.warnings.extend(notes)
-    return root, custom
-
-
-@dataclass
-class _Ctx:
-    """What body builders need besides the payload."""
-
-    catalog: Any
-    warnings: list[str]
-    #: Currency for a bare money amount (the company's default currency), when known.
-    default_currency: str | None = None
-    #: Values Pipedrive would reject, collected so the user sees all of them at once.
-    problems: list[EncodeError] = field(default_factory=list)
-
-
-_SKIPPED = object()
-
-
-def _attempt(ctx: _Ctx, fn: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except EncodeError as exc:
-        ctx.problems.append(exc)
-        return _SKIPPED
-
-
-def _put(ctx: _Ctx, body: dict[str, Any], key: str, fn: Callable[..., Any], *args: Any) -> None:
-    """``body[key] = fn(*args)``, or note the problem and carry on with the other fields."""
-    value = _attempt(ctx, fn, *args)
-    if value is not _SKIPPED:
-        body[key] = value
-
-
-def _currency(value: Any, label: str) -> str:
-    return encode.to_text(value, label).strip().upper()
-
-
-def _apply_custom(body: dict[str, Any], root: dict[str, Any], custom: dict[str, Any]) -> None:
-    # Segment merges custom_fields last, so they win over the action's own fields.
-    for key, value in root.items():
-        if key in ("emails", "phones") and isinstance(body.get(key), list):
-            body[key] = _merge_contacts(body[key], value)
-        else:
-            body[key] = value
-    if custom:
-        body.setdefault("custom_fields", {}).update(custom)
-
-
-def _merge_contacts(existing: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    merged = list(existing)
-    known = {str(c.get("value", "")).casefold() for c in merged}
-    for item in extra:
-        if str(item.get("value", "")).casefold() not in known:
-            merged.append(dict(item, primary=not merged))
-    return merged
-
-
-def _write_match_value(entity: str, req: LookupRequest, body: dict[str, Any], ctx: _Ctx) -> None:
-    """On create, store the match value so the next event finds this record."""
-    if req.match_field == "id":
-        return
-    if req.match_field in ("email", "phone"):
-        key = req.match_field + "s"
-        body[key] = _merge_contacts(body.get(key, []), encode.contacts(req.value, req.field_label))
-        return
-    if req.match_field in ("name", "title"):
-        body[req.match_field] = req.value
-        return
-    root, custom, _ = encode.custom_fields(entity, {req.match_field: req.value}, ctx.catalog,
-                                           default_currency=ctx.default_currency)
-    _apply_custom(body, root, custom)
-
-
-def _person_body(p: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if _present(p.get("name")):
-        _put(ctx, body, "name", encode.to_text, p["name"], "Person Name")
-    if _present(p.get("email")):
-        emails = _attempt(ctx, encode.contacts, p["email"], "Email Address")
-        if emails and emails is not _SKIPPED:
-            body["emails"] = emails
-    if _present(p.get("phone")):
-        phones = _attempt(ctx, encode.contacts, p["phone"], "Phone Number")
-        if phones and phones is not _SKIPPED:
-            body["phones"] = phones
-    if _present(p.get("visible_to")):
-        _put(ctx, body, "visible_to", encode.visible_to, p["visible_to"])
-    _apply_custom(body, *_custom("person", p, ctx))
-    return body
-
-
-def _org_body(p: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if _present(p.get("name")):
-        _put(ctx, body, "name", encode.to_text, p["name"], "Organization Name")
-    if _present(p.get("visible_to")):
-        _put(ctx, body, "visible_to", encode.visible_to, p["visible_to"])
-    _apply_custom(body, *_custom("organization", p, ctx))
-    return body
-
-
-_DEAL_STATUSES = ("open", "won", "lost", "deleted")
-
-
-def _deal_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if _present(p.get("title")):
-        _put(ctx, body, "title", encode.to_text, p["title"], "Title")
-    if _present(p.get("value")):
-        _put(ctx, body, "value", encode.to_number, p["value"], "Value")
-    if _present(p.get("currency")):
-        _put(ctx, body, "currency", _currency, p["currency"], "Currency")
-    if _present(p.get("stage_id")):
-        _put(ctx, body, "stage_id", encode.to_int, p["stage_id"], "Stage ID")
-    if _present(p.get("status")):
-        status = str(p["status"]).strip().lower()
-        if status not in _DEAL_STATUSES:
-            ctx.problems.append(EncodeError(
-                "Status", f"{encode.show(p['status'])} is not one of Open, Won, Lost, Deleted"))
-        else:
-            body["status"] = status
-    if _present(p.get("expected_close_date")):
-        _put(ctx, body, "expected_close_date", encode.to_date, p["expected_close_date"], "Expected Close Date")
-    if _present(p.get("probability")):
-        _put(ctx, body, "probability", encode.to_number, p["probability"], "Success Probability")
-    if _present(p.get("lost_reason")):
-        _put(ctx, body, "lost_reason", encode.to_text, p["lost_reason"], "Lost Reason")
-    if _present(p.get("visible_to")):
-        _put(ctx, body, "visible_to", encode.visible_to, p["visible_to"])
-    if assoc.get("person") is not None:
-        body["person_id"] = assoc["person"]
-    if assoc.get("organization") is not None:
-        body["org_id"] = assoc["organization"]
-    if _present(p.get("add_time")):
-        ctx.warnings.append("Created At was not sent: Pipedrive's API v2 does not let a deal's creation "
-                        "time be set")
-    _apply_custom(body, *_custom("deal", p, ctx))
-    return body
-
-
-def _activity_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if _present(p.get("subject")):
-        _put(ctx, body, "subject", encode.to_text, p["subject"], "Activity Subject")
-    if _present(p.get("type")):
-        _put(ctx, body, "type", encode.activity_type, ctx.catalog, p["type"])
-    if _present(p.get("description")):
-        _put(ctx, body, "public_description", encode.to_text, p["description"], "Description")
-    if _present(p.get("note")):
-        _put(ctx, body, "note", encode.to_text, p["note"], "Note")
-    if _present(p.get("due_date")):
-        _put(ctx, body, "due_date", encode.to_date, p["due_date"], "Due Date")
-    if _present(p.get("due_time")):
-        _put(ctx, body, "due_time", encode.to_hhmm, p["due_time"], "Due Time")
-    if _present(p.get("duration")):
-        _put(ctx, body, "duration", encode.to_hhmm, p["duration"], "Duration")
-    if p.get("done") is not None:
-        _put(ctx, body, "done", encode.to_bool, p["done"], "Done")
-    if assoc.get("person") is not None:
-        # v2 sets an activity's person through its participants; person_id is read-only there.
-        body["participants"] = [{"person_id": assoc["person"], "primary": True}]
-    if assoc.get("organization") is not None:
-        body["org_id"] = assoc["organization"]
-    if assoc.get("deal") is not None:
-        body["deal_id"] = assoc["deal"]
-    return body
-
-
-def _lead_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if _present(p.get("title")):
-        _put(ctx, body, "title", encode.to_text, p["title"], "Title")
-    if _present(p.get("expected_close_date")):
-        _put(ctx, body, "expected_close_date", encode.to_date, p["expected_close_date"], "Expected Close Date")
-    if _present(p.get("visible_to")):
-        _put(ctx, body, "visible_to", lambda v: str(encode.visible_to(v)), p["visible_to"])  # v1 leads: string enum
-    if assoc.get("person") is not None:
-        body["person_id"] = assoc["person"]
-    if assoc.get("organization") is not None:
-        body["organization_id"] = assoc["organization"]
-    amount, currency = p.get("amount"), p.get("currency")
-    if amount and currency:  # Segment sends a value only when both are truthy
-        money = {"amount": _attempt(ctx, encode.to_number, amount, "Amount"),
-                 "currency": _attempt(ctx, _currency, currency, "Currency")}
-        if _SKIPPED not in money.values():
-            body["value"] = money
-    elif _present(amount) or _present(currency):
-        ctx.warnings.append("The lead's value was not sent: it needs both Amount and Currency")
-    return body
-
-
-def _note_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if _present(p.get("content")):
-        _put(ctx, body, "content", encode.to_text, p["content"], "Note Content")
-    if _present(p.get("lead_id")):
-        _put(ctx, body, "lead_id", encode.to_text, p["lead_id"], "Lead ID")
-    if assoc.get("person") is not None:
-        body["person_id"] = assoc["person"]
-    if assoc.get("organization") is not None:
-        body["org_id"] = assoc["organization"]
-    if assoc.get("deal") is not None:
-        body["deal_id"] = assoc["deal"]
-    return body
-
-
-def _body(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    """The write's body; every value Pipedrive would reject is reported at once (EncodeProblems)."""
-    body = _body_of(action_slug, p, assoc, ctx)
-    if ctx.problems:
-        raise EncodeProblems(ctx.problems)
-    return body
-
-
-def _body_of(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    if action_slug == "createUpdatePerson":
-        return _person_body(p, ctx)
-    if action_slug == "createUpdateOrganization":
-        return _org_body(p, ctx)
-    if action_slug == "createUpdateDeal":
-        return _deal_body(p, assoc, ctx)
-    if action_slug == "createUpdateActivity":
-        return _activity_body(p, assoc, ctx)
-    if action_slug == "createUpdateLead":
-        return _lead_body(p, assoc, ctx)
-    return _note_body(p, assoc, ctx)
-
-
 def _name_of(body: Mapping[str, Any]) -> str | None:
     return _record_name(body)
 
 
 def _create_extras(action_slug: str, p: Mapping[str, Any], target: LookupRequest | None,
-                   body: dict[str, Any], ctx: _Ctx) -> None:
+                   body: dict[str, Any], ctx: BodyContext) -> None:
     spec = ACTIONS[action_slug]
-    if action_slug in ("createUpdatePerson", "createUpdateOrganization") and _present(p.get("add_time")):
+    if action_slug in ("createUpdatePerson", "createUpdateOrganization") and present(p.get("add_time")):
         body["add_time"] = encode.to_rfc3339(p["add_time"], "Created At")
     if target is not None and spec.match_prefix is not None:
-        _write_match_value(spec.entity, target, body, ctx)
+        write_match_value(spec.entity, target, body, ctx)
 
 
 def _create_problem(action_slug: str, body: Mapping[str, Any], assoc_reqs: Mapping[str, LookupRequest],
@@ -678,8 +432,8 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
         if res is not None and res.found and res.record_id is not None:
             result.associations[role] = res.record_id
     try:
-        ctx = _Ctx(catalog, result.warnings, default_currency)
-        body = _body(action_slug, payload, assoc, ctx)
+        ctx = BodyContext(catalog, result.warnings, default_currency)
+        body = build_body(action_slug, payload, assoc, ctx)
         create_body = dict(body)
         if "custom_fields" in body:
             create_body["custom_fields"] = dict(body["custom_fields"])
@@ -710,7 +464,7 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
 
     deleting = spec.entity == "deal" and body.get("status") == "deleted"
     result.deletes = deleting
-    has_id = spec.id_key is not None and _present(payload.get(spec.id_key))
+    has_id = spec.id_key is not None and present(payload.get(spec.id_key))
 
     if spec.id_key is not None and has_id:
         # Activity / Lead / Note: the id decides; there is no search.

@@ -11,6 +11,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from pipedrive_gui.core.jsvalues import real_type_of
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Whole seconds only: the reference's advice ("send whole seconds with Z", §2.3) is the sandbox's rule.
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
@@ -20,18 +22,8 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+# The JSON type of a decoded request value, named as JavaScript does ("null", "array", "number"...).
+type_name = real_type_of
 
 
 def is_int(value: Any) -> bool:

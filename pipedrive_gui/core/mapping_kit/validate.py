@@ -105,10 +105,15 @@ def _string_length(minimum: int, maximum: int) -> Validator:
     return run
 
 
-def _string(value: Any, stack: Stack) -> None:
+def _expect_type(expected: str, value: Any, stack: Stack) -> None:
+    """Fail unless ``value`` is of the JSON type ``expected`` (a directive is not)."""
     kind = _type_or_directive(value)
-    if kind != "string":
-        raise _fail(f"should be a string but it is {_a(kind)}", stack)
+    if kind != expected:
+        raise _fail(f"should be {_a(expected)} but it is {_a(kind)}", stack)
+
+
+def _string(value: Any, stack: Stack) -> None:
+    _expect_type("string", value, stack)
 
 
 def _allowed_strings(*allowed: str) -> Validator:
@@ -122,15 +127,11 @@ def _allowed_strings(*allowed: str) -> Validator:
 
 
 def _boolean(value: Any, stack: Stack) -> None:
-    kind = _type_or_directive(value)
-    if kind != "boolean":
-        raise _fail(f"should be a boolean but it is {_a(kind)}", stack)
+    _expect_type("boolean", value, stack)
 
 
 def _validate_object(value: Any, stack: Stack) -> None:
-    kind = _type_or_directive(value)
-    if kind != "object":
-        raise _fail(f"should be an object but it is {_a(kind)}", stack)
+    _expect_type("object", value, stack)
     problems: list[MappingProblem] = []
     for key in js_keys(value):
         try:
