@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -481,13 +482,14 @@ class CustomFieldsEditor(QWidget):
         combo.setAccessibleName("Custom field")
         self._fill(combo, key)
         pseudo = FieldDef(key or "custom", "Custom field value", "", "string")
-        editor = FieldValueEditor(pseudo, self.ctx, allow_custom=False)
+        editor = FieldValueEditor(pseudo, self.ctx, allow_custom=False, mode_outside=True)
         editor.set_value({"@path": ""} if value is UNSET else value)
         remove = QToolButton()
         remove.setText("✕")
         remove.setAccessibleName("Remove custom field")
         remove.setToolTip("Stop setting this custom field")
         line.addWidget(combo, 1)
+        line.addWidget(editor.mode)
         line.addWidget(remove)
         lines.addLayout(line)
         lines.addWidget(editor)
@@ -546,7 +548,10 @@ class FieldValueEditor(QWidget):
 
     edited = Signal()
 
-    def __init__(self, field: FieldDef, ctx: EditorContext, *, allow_custom: bool = True) -> None:
+    def __init__(self, field: FieldDef, ctx: EditorContext, *, allow_custom: bool = True,
+                 mode_outside: bool = False) -> None:
+        """``mode_outside``: the caller places ``self.mode`` itself (custom-field rows put it on the
+        line of the field's name, so the value editor below gets the full width)."""
         super().__init__()
         self.field = field
         self.ctx = ctx
@@ -557,6 +562,11 @@ class FieldValueEditor(QWidget):
             modes = [MODE_UNSET, MODE_CUSTOM, MODE_PATH, MODE_ADVANCED]
         for m in modes:
             self.mode.addItem(MODE_LABELS[m], m)
+        # The mode names are short and fixed: always show the longest one whole (also in the
+        # narrow custom-field rows), rather than "Advanced (mapp…".
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.mode.setMinimumWidth(self.mode.sizeHint().width())
+        self.mode.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.stack = _CurrentPageStack()
         self.stack.currentChanged.connect(lambda _: self.stack.updateGeometry())
         self.editors: dict[str, Any] = {MODE_UNSET: QLabel("Not sent to Pipedrive")}
@@ -572,9 +582,12 @@ class FieldValueEditor(QWidget):
             if m != MODE_UNSET:
                 self.editors[m].edited.connect(self.edited.emit)
         self.mode.currentIndexChanged.connect(self._mode_changed)
-        layout = QHBoxLayout(self)
+        # The custom-fields object nests a value editor per field: give those rows the whole width
+        # under the mode drop-down instead of the space beside it (no sideways scrolling).
+        layout = QVBoxLayout(self) if MODE_CUSTOM in modes else QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.mode, 0, Qt.AlignmentFlag.AlignTop)
+        if not mode_outside:
+            layout.addWidget(self.mode, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.stack, 1)
         self._value: Any = UNSET
 

@@ -42,6 +42,7 @@ from pipedrive_gui.gui.path_picker import open_path_picker
 from pipedrive_gui.gui.preview_panel import PreviewPanel
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
+from pipedrive_gui.gui.undo_actions import UndoRedoActions
 
 log = logging.getLogger(__name__)
 
@@ -202,10 +203,10 @@ class MainWindow(QMainWindow):
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         e = bar.addMenu("&Edit")
-        self.undo_action = self.doc.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        # Undo/Redo act where the user is: typing in the sample-event box, else the project's steps.
+        self.undo_redo = UndoRedoActions(self, self.doc.undo_stack, {self.event_editor.text: "the sample event"})
+        self.undo_action = self.undo_redo.undo_action
+        self.redo_action = self.undo_redo.redo_action
         e.addAction(self.undo_action)
         e.addAction(self.redo_action)
         e.addSeparator()
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(value)
             else:
                 # First start: proportions (QSplitter scales them to the window).
-                splitter.setSizes({"main": [230, 600, 530], "right": [270, 550], "preview": [300, 250]}[name])
+                splitter.setSizes({"main": [230, 600, 530], "right": [250, 570], "preview": [335, 235]}[name])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

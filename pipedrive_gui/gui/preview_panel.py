@@ -11,8 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFontDatabase
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QHelpEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -22,12 +32,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.connection import Connection
+from pipedrive_gui.gui.custom_key_legend import KEY_RE, field_label, legend_html
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.json_highlighter import highlight_json
 from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult
@@ -132,6 +144,15 @@ class PreviewPanel(QWidget):
         self.payload_view.setTabChangesFocus(True)
         self.payload_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.highlighter = highlight_json(self.payload_view)
+        # Custom fields appear by their hash key only (that is what Segment sends); name them
+        # beside the payload, never inside it, so the copied text stays exact.
+        self.payload_view.viewport().installEventFilter(self)
+        self.key_legend = QLabel()
+        self.key_legend.setObjectName("customKeyLegend")
+        self.key_legend.setWordWrap(True)
+        self.key_legend.setTextFormat(Qt.TextFormat.RichText)
+        self.key_legend.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_legend.hide()
         self.problems = QLabel()
         self.problems.setObjectName("payloadProblems")
         self.problems.setWordWrap(True)
@@ -171,6 +192,7 @@ class PreviewPanel(QWidget):
         payload_box = QGroupBox("Payload (exactly what Segment computes)")
         pl = QVBoxLayout(payload_box)
         pl.addWidget(self.payload_view, 1)
+        pl.addWidget(self.key_legend)
         pl.addWidget(self.problems)
         calls_box = QGroupBox("Pipedrive calls")
         cl = QVBoxLayout(calls_box)
@@ -196,6 +218,7 @@ class PreviewPanel(QWidget):
         self.split = split
         self._update_buttons()
         connection.changed.connect(self._update_buttons)
+        connection.catalog_changed.connect(self._update_legend)
 
     # -- refreshing -------------------------------------------------------------------------------
 
@@ -229,7 +252,8 @@ class PreviewPanel(QWidget):
     def _render_empty(self, text: str) -> None:
         self.trigger_indicator.setText(text)
         self.payload_view.setPlainText("")
-        self.problems.setText("")
+        self._update_legend()
+        self._set_problems("")
         self.plan_text.setText("")
         self.calls.set_calls([])
         self._update_buttons()
@@ -247,15 +271,17 @@ class PreviewPanel(QWidget):
         if p is not None and p.ok:
             if self.payload_view.toPlainText() != r.payload_json:
                 self.payload_view.setPlainText(r.payload_json)
-            self.problems.setText("")
+            self._update_legend()
+            self._set_problems("")
         else:
             self.payload_view.setPlainText("")
+            self._update_legend()
             lines = []
             if p is not None and p.problems:
                 lines = [f"• {q.label or q.field or 'Payload'}: {q.message}" for q in p.problems]
             elif p is not None and p.error:
                 lines = [f"• {p.error}"]
-            self.problems.setText("Segment would reject this payload, so nothing would reach Pipedrive:\n"
+            self._set_problems("Segment would reject this payload, so nothing would reach Pipedrive:\n"
                                   + "\n".join(lines) + "\nFix the fields above or the sample event.")
         if self.last_run is None:
             plan = r.plan
@@ -267,6 +293,45 @@ class PreviewPanel(QWidget):
                 self.calls.set_calls([])
         self._update_buttons()
         self.refreshed.emit()
+
+    def _set_problems(self, text: str) -> None:
+        # Hidden when empty so the payload gets the room (an empty label still takes a line).
+        self.problems.setText(text)
+        self.problems.setVisible(bool(text))
+
+    def _action_slug(self) -> str:
+        mapping = self.doc.mapping(self.mapping_id)
+        return mapping.action if mapping is not None else ""
+
+    def _update_legend(self) -> None:
+        text = legend_html(self.payload_view.toPlainText(), self.connection.catalog, self._action_slug())
+        self.key_legend.setText(text)
+        self.key_legend.setVisible(bool(text))
+
+    def key_tooltip_at(self, pos: Any) -> str:
+        """The custom field's name for a hash key under ``pos`` (viewport coordinates), or ""."""
+        cursor = self.payload_view.cursorForPosition(pos)
+        line, column = cursor.block().text(), cursor.positionInBlock()
+        for m in KEY_RE.finditer(line):
+            if m.start() <= column <= m.end():
+                label = field_label(self.connection.catalog, m.group(0), self._action_slug())
+                if label:
+                    return f"Pipedrive custom field “{label}”"
+                if self.connection.catalog is None:
+                    return "A Pipedrive custom field key: connect to Pipedrive to see its name"
+                return "Not a field in this Pipedrive account"
+        return ""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            tip = self.key_tooltip_at(event.pos())
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self.payload_view)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().eventFilter(watched, event)
 
     def _update_buttons(self) -> None:
         ok = bool(self.result and self.result.payload and self.result.payload.ok)
