@@ -78,13 +78,14 @@ def build_window(services: Services) -> Any:
                       services.autosaver)
 
 
-async def _after_first_paint(coro: Any) -> Any:
+async def _after_first_paint(make_coro: Any) -> Any:
     """Run ``coro`` once Qt has had a turn to paint the loaded window: starting the sandbox imports
     aiohttp (a few hundred ms) that would otherwise hold the first paint of the main window."""
     import asyncio
 
     await asyncio.sleep(0.03)
-    return await coro
+    # The coroutine is made only now, so a start cancelled during the pause leaves none unawaited.
+    return await make_coro()
 
 
 async def start(window: Any, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:
@@ -101,7 +102,7 @@ async def start(window: Any, services: Services, args: argparse.Namespace, *, of
         window.load(demo_project(), None)
         if recovery is not None:
             window.offer_recovery(recovery)
-        runner.spawn(_after_first_paint(connection.connect_sandbox()), name="startup")
+        runner.spawn(_after_first_paint(connection.connect_sandbox), name="startup")
         return
     if args.project:
         window.open_path(args.project)
