@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench package clean
+.PHONY: run test lint typecheck pytest node-deps bench package clean
+
+# Node packages the tests compare against (Segment's oracle, @segment/analytics-node), installed from
+# the npm registry before the tests run so that no test reaches beyond loopback. Best effort: without
+# node/npm those tests skip and say why.
+NODE_TEST_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pipedrive-gui-tests/analytics-node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +28,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+node-deps:
+	-@if command -v node >/dev/null && command -v npm >/dev/null; then \
+	  bash ../shared/tools/segment-oracle/run.sh < /dev/null >/dev/null 2>&1 || echo "segment oracle not installed: its tests will skip"; \
+	  [ -d "$(NODE_TEST_CACHE)/node_modules/@segment/analytics-node" ] || \
+	    npm install --silent --no-audit --no-fund --prefix "$(NODE_TEST_CACHE)" @segment/analytics-node@3 >/dev/null 2>&1 || \
+	    echo "@segment/analytics-node not installed: its test will skip"; \
+	else echo "node/npm missing: the tests that compare with Segment's JavaScript will skip"; fi
+
+pytest: $(STAMP) node-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
