@@ -68,10 +68,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     return parser, set(sub.choices or {})
 
 
-def _gui_args(argv: Sequence[str]) -> list[str]:
-    return list(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # No subcommand: the desktop app (its own options such as --self-test, a project path).
@@ -79,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not wants_cli:
         from pipedrive_gui.gui_entry import run_gui
 
-        return run_gui(_gui_args(argv))
+        return run_gui(argv)
     parser, _commands = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -31,6 +31,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QApplication, QStyle
 
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
+from pipedrive_gui.receiver.journal import filter_sql as journal_filter_sql
 
 Index = QModelIndex | QPersistentModelIndex
 #: ``TaskRunner.spawn``-compatible: ``spawn(coro, name=..., on_done=..., on_error=...)``.
@@ -155,22 +156,9 @@ def filter_sql(flt: EventFilter) -> tuple[str, list[Any]]:
     """The WHERE clause of ``flt`` for counting (read-only SQL on the journal's ``events`` table).
 
     The journal's own count ignores the ``before`` cursor, and the table must count the rows
-    below its anchor, so counts are ours; they mean exactly what ``Journal.query`` filters (a test
-    compares the two)."""
-    q = flt.query()
-    clauses: list[str] = []
-    params: list[Any] = []
-    if q.outcomes:
-        clauses.append(f"outcome IN ({','.join('?' * len(q.outcomes))})")
-        params.extend(q.outcomes)
-    if q.types:
-        clauses.append(f"type IN ({','.join('?' * len(q.types))})")
-        params.extend(q.types)
-    if q.text:
-        needle = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append("(message_id LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
-        params.extend([needle] * 3)
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+    below its anchor, so counts are ours; the clause is the journal's own, so they mean exactly
+    what ``Journal.query`` filters (a test compares the two)."""
+    return journal_filter_sql(flt.query())
 
 
 def _fired_for(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, str]:

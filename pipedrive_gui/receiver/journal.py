@@ -732,7 +732,7 @@ class Journal:
         return await asyncio.to_thread(self.export_jsonl_sync, path, q)
 
     def export_jsonl_sync(self, path: Path | str, q: JournalQuery | None = None) -> int:
-        where, params = _filters(q or JournalQuery())
+        where, params = filter_sql(q or JournalQuery())
         self._settle_inbox()
         target = Path(path)
         tmp = target.with_name(target.name + ".part")
@@ -835,7 +835,9 @@ def _chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
         yield list(items[start : start + size])
 
 
-def _filters(q: JournalQuery) -> tuple[str, list[Any]]:
+def filter_sql(q: JournalQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) selecting the ``events`` rows ``q`` asks for; also used
+    by readers that count rows themselves (the GUI's journal table)."""
     clauses: list[str] = []
     params: list[Any] = []
     if q.outcomes:
@@ -853,7 +855,7 @@ def _filters(q: JournalQuery) -> tuple[str, list[Any]]:
 
 
 def _query(conn: sqlite3.Connection, q: JournalQuery) -> JournalPage:
-    where, params = _filters(q)
+    where, params = filter_sql(q)
     total = None
     if q.count_total:
         total = int(conn.execute(f"SELECT count(*) FROM events {where}", params).fetchone()[0])
