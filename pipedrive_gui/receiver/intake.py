@@ -245,19 +245,19 @@ class _Shared:
 _NO_SHARED = _Shared()
 
 
-def normalize(
-    item: dict[str, Any],
+def stamp(
+    event: dict[str, Any],
     kind: str,
     received: datetime,
     received_at: str,
     shared: _Shared = _NO_SHARED,
-) -> AcceptedEvent:
-    """Stamp one event like Segment (in place: ``item`` must be the caller's own parsed copy).
+) -> tuple[str, str | None]:
+    """Stamp one event like Segment, in place (``event`` must be the caller's own parsed copy).
 
-    ``kind`` is the endpoint's type, or the item's own for a batch. This runs once per event on
-    the intake path, so it avoids copies and work that most events do not need.
+    Returns its messageId and flag. ``kind`` is the endpoint's type, or the item's own for a batch.
+    This runs once per event on the intake path, so it avoids copies and work that most events do
+    not need.
     """
-    event = item
     if "writeKey" in event:
         del event["writeKey"]  # a credential, not data: never stored
     if shared.context is not None:
@@ -282,7 +282,19 @@ def normalize(
     event["receivedAt"] = received_at
     if "timestamp" not in event:
         event["timestamp"] = _timestamp(event, received) or received_at
-    return AcceptedEvent(message_id, kind, _flag(event, kind), _encode(event))
+    return message_id, _flag(event, kind)
+
+
+def normalize(
+    item: dict[str, Any],
+    kind: str,
+    received: datetime,
+    received_at: str,
+    shared: _Shared = _NO_SHARED,
+) -> AcceptedEvent:
+    """:func:`stamp` one event and encode it for the journal."""
+    message_id, flag = stamp(item, kind, received, received_at, shared)
+    return AcceptedEvent(message_id, kind, flag, _encode(item))
 
 
 def _timestamp(event: Mapping[str, Any], received: datetime) -> str | None:
@@ -297,8 +309,28 @@ def _timestamp(event: Mapping[str, Any], received: datetime) -> str | None:
     return format_time(received - skew)
 
 
+class AcceptedBatch(NamedTuple):
+    """A request's events, none of them flagged, as ONE JSON array (how the hot path stores them:
+    a single encode per request instead of one per event; the journal cuts it into rows later)."""
+
+    size: int  # how many events
+    events: bytes  # UTF-8 JSON array of the normalized events
+    ids: bytes  # UTF-8 JSON array of [messageId, type], one per event (SQLite need not parse events for them)
+
+
 def events_from_request(kind: str, body: dict[str, Any], received: datetime | None = None) -> list[AcceptedEvent]:
-    """Unpack a parsed request body into journal-ready events, enforcing per-event/batch limits."""
+    """Unpack a parsed request body into journal-ready events, one each (see :func:`accept_request`)."""
+    accepted = accept_request(kind, body, received, one_each=True)
+    assert isinstance(accepted, list)
+    return accepted
+
+
+def accept_request(
+    kind: str, body: dict[str, Any], received: datetime | None = None, *, one_each: bool = False
+) -> AcceptedBatch | list[AcceptedEvent]:
+    """What the intake stores for one request: an :class:`AcceptedBatch` when no event is flagged
+    (the usual case), else (or with ``one_each``) one :class:`AcceptedEvent` each. Raises
+    :class:`IntakeError` for Segment's 400s (not a batch, too many events, an event over 32 KB)."""
     received = received or datetime.now(timezone.utc)
     received_at = format_time(received)
     if kind != "batch":
@@ -311,15 +343,36 @@ def events_from_request(kind: str, body: dict[str, Any], received: datetime | No
         raise IntakeError(400, "invalid_batch", 'A batch request needs a "batch" array of events.')
     if len(items) > MAX_BATCH_EVENTS:
         raise IntakeError(400, "too_many_events", f"A batch may hold at most 2,500 events; this one has {len(items):,}.")
-    out: list[AcceptedEvent] = []
     shared = _Shared.of(body)
+    flagged = one_each
+    ids: list[tuple[str, str]] = []
+    flags: list[str | None] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise IntakeError(400, "invalid_batch", f"Batch item {index} is not a JSON object.")
         item_type = item.get("type")
         item_kind = item_type if item_type.__class__ is str and item_type in _TYPE_SET else str(item_type or "")
-        accepted = normalize(item, item_kind, received, received_at, shared)
-        if len(accepted.body) > MAX_EVENT_BYTES:
-            raise IntakeError(400, "event_too_large", f"Batch item {index} is over 32 KB; each event may be at most 32 KB.")
-        out.append(accepted)
-    return out
+        message_id, flag = stamp(item, item_kind, received, received_at, shared)
+        if flag is not None:
+            flagged = True
+        ids.append((message_id, item_kind))
+        flags.append(flag)
+    if flagged:
+        events = [
+            AcceptedEvent(message_id, kind_, flag, _encode(item))
+            for (message_id, kind_), flag, item in zip(ids, flags, items, strict=True)
+        ]
+        for index, event in enumerate(events):
+            if len(event.body) > MAX_EVENT_BYTES:
+                raise IntakeError(400, "event_too_large", _too_large(index))
+        return events
+    encoded = _encode(items)
+    if len(encoded) > MAX_EVENT_BYTES:  # only then can one event be over the limit
+        for index, item in enumerate(items):
+            if len(_encode(item)) > MAX_EVENT_BYTES:
+                raise IntakeError(400, "event_too_large", _too_large(index))
+    return AcceptedBatch(len(items), encoded, _encode(ids))
+
+
+def _too_large(index: int) -> str:
+    return f"Batch item {index} is over 32 KB; each event may be at most 32 KB."

@@ -7,16 +7,16 @@ spoil the others) and commits once. Under load many HTTP requests share one fsyn
 never blocks. A request's future resolves only after COMMIT returned, so a 200 is sent only for
 events that are on disk; with ``synchronous=FULL`` that survives ``kill -9`` and power loss.
 
-Why an inbox: a request's accepted events are committed as ONE row (``inbox``: the normalized
-events' JSON back to back, and a small index of offsets, messageIds and types) before the 200;
-putting a row per event into ``events`` with its indexes costs several times more and would sit on
-every client's wait. The writer splits inbox rows into ``events`` rows whenever its queue is empty
-(a few rows per transaction, so an arriving request waits at most for those), and before any other
-write or read: nobody outside this module ever sees an unsplit event (the GUI's SQL on ``events``
-included, as long as it goes through :meth:`Journal.read`), and an inbox row left by a crash is
-split when the journal opens next. A split commit needs no fsync of its own: its inbox row is
-already on disk, the split is repeatable (``INSERT OR IGNORE`` by messageId, the inbox row deleted
-in the same transaction) and the next FULL commit makes it durable too (WAL is one ordered log).
+Why an intake table: a request's accepted events are committed as ONE row (``intake``: the
+normalized events as one JSON array, encoded once per request) before the 200; putting a row per
+event into ``events`` with its indexes costs several times more and would sit on every client's
+wait. The writer splits intake rows into ``events`` rows whenever its queue is empty (a few rows
+per transaction, so an arriving request waits at most for those), and before any other write or
+read: nobody outside this module ever sees an unsplit event (the GUI's SQL on ``events`` included,
+as long as it goes through :meth:`Journal.read`), and an intake row left by a crash is split when
+the journal opens next. A split commit needs no fsync of its own: its intake row is already on
+disk, the split is repeatable (``INSERT OR IGNORE`` by messageId, the intake row deleted in the
+same transaction) and the next FULL commit makes it durable too (WAL is one ordered log).
 
 Reads (queries, the dispatcher's next events) use a separate connection in a worker thread; WAL
 lets them run while the writer commits.
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipedrive_gui.receiver.errors import JournalError
-from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedEvent, encode_json
+from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedBatch, AcceptedEvent
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -73,12 +73,12 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq);
 -- Accepted requests not yet split into events rows (see the module docstring).
-CREATE TABLE IF NOT EXISTS inbox (
+CREATE TABLE IF NOT EXISTS intake (
     id INTEGER PRIMARY KEY,
     received_ts REAL NOT NULL,
     count INTEGER NOT NULL,
-    idx TEXT NOT NULL,  -- JSON array: [offset (1-based), length, messageId, type] of each event
-    bodies BLOB NOT NULL  -- the normalized events' UTF-8 JSON, back to back (none flagged)
+    events TEXT NOT NULL,  -- JSON array of the request's normalized events (none flagged)
+    idx TEXT NOT NULL  -- JSON array of [messageId, type], one per event
 );
 -- Live writes started and not yet recorded: (event, mapping) pairs the dispatcher was sending to
 -- Pipedrive. A row left here means the process stopped mid-write; record() deletes them.
@@ -98,17 +98,26 @@ _INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-_INBOX_INSERT = "INSERT INTO inbox (received_ts, count, idx, bodies) VALUES (?, ?, ?, ?)"
+_INTAKE_INSERT = "INSERT INTO intake (received_ts, count, events, idx) VALUES (?, ?, ?, ?)"
 
-# SQLite walks the small index itself: the writer thread holds the GIL for one call instead of one
-# per row, and no event body is parsed again (cutting it out of the blob by offset is cheap).
-# The row's values are bound as parameters: read as a column, the blob would be loaded again for
-# every event cut out of it.
+# SQLite walks the array itself (in C, with the GIL released): the writer thread holds the GIL for
+# one call per request instead of one per row. Each element comes back as compact JSON text, the
+# same bytes the intake's encoder wrote for it. messageId and type come from the small index (SQLite
+# keeps a bound JSON argument parsed across rows; reading them out of each event would parse it
+# again). Both arrays are bound as parameters: read as columns, they would be loaded for every row.
 _SPLIT = (
     "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
-    " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), :ts, 'pending',"
-    " CAST(substr(:bodies, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')) AS TEXT)"
-    " FROM json_each(:idx) AS j"
+    " SELECT json_extract(:idx, '$[' || j.key || '][0]'), json_extract(:idx, '$[' || j.key || '][1]'),"
+    " :ts, 'pending', j.value FROM json_each(:events) AS j"
+)
+
+# Journals written by earlier versions may hold requests in the old layout (bodies back to back in
+# a blob, with an index of [offset, length, messageId, type]); they are split when the journal opens.
+_LEGACY_SPLIT = (
+    "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
+    " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), i.received_ts, 'pending',"
+    " CAST(substr(i.bodies, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')) AS TEXT)"
+    " FROM inbox AS i, json_each(i.idx) AS j ORDER BY i.id, j.key"
 )
 
 _ROW_COLUMNS = (
@@ -119,17 +128,15 @@ _ROW_COLUMNS = (
 _ROW_WIDTH = 13
 
 
-def inbox_row(events: Sequence[AcceptedEvent], received_ts: float) -> tuple[float, int, str, bytes]:
-    """One accepted request as an inbox row (values for ``_INBOX_INSERT``)."""
-    parts: list[bytes] = []
-    index: list[tuple[int, int, str, str]] = []
-    offset = 1
-    for e in events:
-        body = e.body if isinstance(e.body, bytes) else e.body.encode("utf-8")
-        parts.append(body)
-        index.append((offset, len(body), e.message_id, e.type))
-        offset += len(body)
-    return received_ts, len(events), encode_json(index).decode("utf-8"), b"".join(parts)
+def intake_row(
+    accepted: AcceptedBatch | Sequence[AcceptedEvent], received_ts: float
+) -> tuple[float, int, str, str]:
+    """One accepted request (no event flagged) as an intake row (values for ``_INTAKE_INSERT``)."""
+    if isinstance(accepted, AcceptedBatch):
+        return received_ts, accepted.size, accepted.events.decode("utf-8"), accepted.ids.decode("utf-8")
+    array = b"[" + b",".join(e.body if isinstance(e.body, bytes) else e.body.encode("utf-8") for e in accepted) + b"]"
+    index = json.dumps([[e.message_id, e.type] for e in accepted], ensure_ascii=False, separators=(",", ":"))
+    return received_ts, len(accepted), array.decode("utf-8"), index
 
 
 def _text(body: bytes | str) -> str:
@@ -246,13 +253,13 @@ class DueEvent:
 
 @dataclass
 class _Job:
-    fn: Callable[[sqlite3.Connection], Any] | None  # None: ``inbox`` holds one accepted request
+    fn: Callable[[sqlite3.Connection], Any] | None  # None: ``row`` is one accepted request
     future: asyncio.Future[Any] | None
     loop: asyncio.AbstractEventLoop | None
     done: threading.Event | None = None
     result: Any = None
     error: BaseException | None = None
-    inbox: tuple[float, int, str, bytes] = (0.0, 0, "[]", b"")  # an inbox row: received_ts, count, idx, bodies
+    row: tuple[float, int, str, str] = (0.0, 0, "[]", "[]")  # an intake row: received_ts, count, events, idx
 
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
@@ -267,21 +274,32 @@ SplitHook = Callable[[sqlite3.Connection, int, int], None]
 
 
 def _split(conn: sqlite3.Connection, hook: SplitHook, limit: int) -> int:
-    """Turn the oldest ``limit`` inbox rows into events rows (inside the caller's transaction).
+    """Turn the oldest ``limit`` intake rows into events rows (inside the caller's transaction).
 
     Few statements per row on purpose: each one hands the GIL back and forth with the event loop.
     """
     rows = conn.execute(
-        "SELECT id, count, received_ts, idx, bodies FROM inbox ORDER BY id LIMIT ?", (limit,)
+        "SELECT id, count, received_ts, events, idx FROM intake ORDER BY id LIMIT ?", (limit,)
     ).fetchall()
-    for _row_id, count, received_ts, idx, bodies in rows:
+    for _row_id, count, received_ts, events, idx in rows:
         before = conn.total_changes
-        conn.execute(_SPLIT, {"ts": received_ts, "idx": idx, "bodies": bodies})
+        conn.execute(_SPLIT, {"ts": received_ts, "events": events, "idx": idx})
         added = conn.total_changes - before
         hook(conn, added, count - added)
     if rows:
-        conn.execute("DELETE FROM inbox WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
+        conn.execute("DELETE FROM intake WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
     return len(rows)
+
+
+def _split_legacy(conn: sqlite3.Connection, hook: SplitHook) -> None:
+    """Split what an earlier version left in its ``inbox`` table, then drop the table."""
+    if conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone()[0]:
+        waiting = int(conn.execute("SELECT coalesce(sum(count), 0) FROM inbox").fetchone()[0])
+        before = conn.total_changes
+        conn.execute(_LEGACY_SPLIT)
+        added = conn.total_changes - before
+        hook(conn, added, waiting - added)
+        conn.execute("DROP TABLE inbox")
 
 
 def _split_all(conn: sqlite3.Connection, hook: SplitHook) -> None:
@@ -292,7 +310,7 @@ def _split_all(conn: sqlite3.Connection, hook: SplitHook) -> None:
 class _Writer(threading.Thread):
     """The only thread that writes; takes everything queued and commits it as one transaction.
 
-    Between groups, when nothing is queued, it splits inbox rows into events rows, a few per
+    Between groups, when nothing is queued, it splits intake rows into events rows, a few per
     transaction on ``split_conn`` (a connection that does not fsync; see the module docstring).
     """
 
@@ -305,7 +323,7 @@ class _Writer(threading.Thread):
         self._hook = hook
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.commits = 0
-        self.backlog = False  # inbox rows may be waiting to be split
+        self.backlog = False  # intake rows may be waiting to be split
 
     def run(self) -> None:
         stop = False
@@ -331,17 +349,17 @@ class _Writer(threading.Thread):
                     break
                 group.append(nxt)
             self._run_group(group)
-        try:  # leave a whole file for readers that do not know the inbox (the next open would split it too)
+        try:  # leave a whole file for readers that do not know the intake table (the next open would split it too)
             self._conn.execute("BEGIN IMMEDIATE")
             _split_all(self._conn, self._hook)
             self._conn.execute("COMMIT")
         except sqlite3.Error:
-            log.warning("receiver journal: could not split the inbox on close; it is split on the next open")
+            log.warning("receiver journal: could not split accepted requests on close; they are split on the next open")
         self._split_conn.close()
         self._conn.close()
 
     def _split_one(self) -> None:
-        """Split a few inbox rows (a few hundred events: an arriving request waits at most that)."""
+        """Split a few intake rows (a few hundred events: an arriving request waits at most that)."""
         conn = self._split_conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -357,22 +375,22 @@ class _Writer(threading.Thread):
 
     def _run_group(self, group: list[_Job]) -> None:
         conn = self._conn
-        inbox = False
+        intake = False
         try:
             conn.execute("BEGIN IMMEDIATE")
             if all(job.fn is None for job in group):
                 # The intake hot path: one statement for every queued request, no savepoints
                 # (an insert into a table without constraints fails only when the whole write does).
-                conn.executemany(_INBOX_INSERT, [job.inbox for job in group])
+                conn.executemany(_INTAKE_INSERT, [job.row for job in group])
                 for job in group:
-                    job.result = AppendResult(job.inbox[1], 0)
-                inbox = True
+                    job.result = AppendResult(job.row[1], 0)
+                intake = True
             else:
                 for job in group:
                     if job.fn is None:
-                        conn.execute(_INBOX_INSERT, job.inbox)
-                        job.result = AppendResult(job.inbox[1], 0)
-                        inbox = True
+                        conn.execute(_INTAKE_INSERT, job.row)
+                        job.result = AppendResult(job.row[1], 0)
+                        intake = True
                         continue
                     # Every other write sees every accepted event as an events row.
                     _split_all(conn, self._hook)
@@ -385,7 +403,7 @@ class _Writer(threading.Thread):
                     conn.execute("RELEASE job")
             conn.execute("COMMIT")
             self.commits += 1
-            if inbox:
+            if intake:
                 self.backlog = True
         except sqlite3.Error as exc:
             try:
@@ -395,24 +413,30 @@ class _Writer(threading.Thread):
             err = JournalError(f"Could not write the receiver journal: {exc}. Check free disk space and permissions.")
             for job in group:
                 job.error = err
+        # One wake-up per event loop for the whole group (each call_soon_threadsafe is a syscall
+        # and a trip through the loop's selector).
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         for job in group:
             if job.loop is not None:
-                try:
-                    job.loop.call_soon_threadsafe(_settle, job)
-                except RuntimeError:  # the loop closed while we wrote; nobody waits any more
-                    pass
+                by_loop.setdefault(job.loop, []).append(job)
             elif job.done is not None:
                 job.done.set()
+        for loop, jobs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle, jobs)
+            except RuntimeError:  # the loop closed while we wrote; nobody waits any more
+                pass
 
 
-def _settle(job: _Job) -> None:
-    fut = job.future
-    if fut is None or fut.done():
-        return
-    if job.error is not None:
-        fut.set_exception(job.error)
-    else:
-        fut.set_result(job.result)
+def _settle(jobs: list[_Job]) -> None:
+    for job in jobs:
+        fut = job.future
+        if fut is None or fut.done():
+            continue
+        if job.error is not None:
+            fut.set_exception(job.error)
+        else:
+            fut.set_result(job.result)
 
 
 def _noop(conn: sqlite3.Connection) -> None:
@@ -438,6 +462,7 @@ class Journal:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def open_sync(self) -> None:
+        self.duplicates = 0  # counted from here: the split of what a crash left may find some
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = _connect(self.path, self._synchronous)
@@ -448,6 +473,7 @@ class Journal:
             conn.executescript(SCHEMA)
             # Requests acknowledged before a crash and not split yet become events rows first.
             conn.execute("BEGIN IMMEDIATE")
+            _split_legacy(conn, self._on_split)
             _split_all(conn, self._on_split)
             conn.execute("COMMIT")
             split_conn = _connect(self.path, "OFF" if self._synchronous.upper() == "OFF" else "NORMAL")
@@ -457,7 +483,6 @@ class Journal:
                 f"Could not open the receiver journal {self.path}: {exc}. "
                 "Check the folder's permissions, or move the damaged file away to start a new journal."
             ) from exc
-        self.duplicates = 0
         self._writer = _Writer(conn, split_conn, self._on_split)
         self._writer.start()
 
@@ -520,11 +545,11 @@ class Journal:
             raise JournalError("The receiver journal is not open.")
         with self._read_lock:
             try:
-                waiting = reader.execute("SELECT EXISTS (SELECT 1 FROM inbox)").fetchone()[0]
+                waiting = reader.execute("SELECT EXISTS (SELECT 1 FROM intake)").fetchone()[0]
             except sqlite3.Error as exc:
                 raise JournalError(f"Could not read the receiver journal: {exc}.") from exc
         if waiting:
-            self.write_sync(_noop)  # every write splits the inbox before it runs
+            self.write_sync(_noop)  # every write splits the intake table before it runs
 
     def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         self._settle_inbox()
@@ -541,21 +566,21 @@ class Journal:
 
     # -- intake ------------------------------------------------------------------------------------
 
-    async def append(self, events: Sequence[AcceptedEvent]) -> AppendResult:
-        """Store accepted events; returns once committed.
+    async def append(self, events: AcceptedBatch | Sequence[AcceptedEvent]) -> AppendResult:
+        """Store accepted events (a request's :class:`AcceptedBatch` or a list); returns once committed.
 
         Duplicates by messageId are ignored; for a request of unflagged events (the common case)
         they are found after this returns (counted in :attr:`duplicates`), so the result says
         ``duplicates=0``. Every later read or write sees the events.
         """
-        if not events:
-            return AppendResult(0, 0)
         now = time.time()
-        if all(e.flag is None for e in events):
+        if isinstance(events, AcceptedBatch) or all(e.flag is None for e in events):
+            if not (events.size if isinstance(events, AcceptedBatch) else events):
+                return AppendResult(0, 0)
             writer = self._require_writer()
             loop = asyncio.get_running_loop()
             fut: asyncio.Future[AppendResult] = loop.create_future()
-            writer.jobs.put(_Job(None, fut, loop, inbox=inbox_row(events, now)))
+            writer.jobs.put(_Job(None, fut, loop, row=intake_row(events, now)))
             return await fut
 
         rows = [

@@ -24,9 +24,10 @@ from pipedrive_gui.receiver.intake import (
     ENDPOINTS,
     MAX_BATCH_BYTES,
     MAX_EVENT_BYTES,
+    AcceptedBatch,
+    accept_request,
     check_size,
     decode_body,
-    events_from_request,
     parse_json_object,
     write_key_from,
 )
@@ -338,11 +339,11 @@ class Receiver:
             body = parse_json_object(data)
             if key is not None and write_key_from(request.headers, body) != key:
                 raise _bad_key()
-            events = events_from_request(kind, body)
+            events = accept_request(kind, body)
             # Drop the parsed request before waiting for the commit: thousands of live dicts per
             # request in flight would survive young GC generations and make every collection slower.
             del body, data, raw
-            dropped = sum(1 for e in events if e.flag is not None)
+            dropped = 0 if isinstance(events, AcceptedBatch) else sum(1 for e in events if e.flag is not None)
             result = await self.journal.append(events)
             del events
         except IntakeError as err:
