@@ -26,6 +26,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from aiohttp import web
@@ -69,8 +70,10 @@ def rss_mb() -> float:
 
 # -- load generator (separate process) -------------------------------------------------------------
 
+# messageIds are random UUIDs, as analytics-python, analytics-node and analytics.js make them
+# (sequential ids would flatter any index on them).
 EVENT_TEMPLATE = (
-    '{"type":"track","event":"Order Completed","userId":"user-%d","messageId":"%s-%d",'
+    '{"type":"track","event":"Order Completed","userId":"user-%d","messageId":"%s-%s",'
     '"timestamp":"2026-11-30T12:00:00.000Z","properties":{"order_id":"o-%d","revenue":42.5,'
     '"currency":"EUR","products":[{"sku":"sku-1","price":21.25,"quantity":2}]},'
     '"context":{"library":{"name":"bench","version":"1.0"},"ip":"127.0.0.1"}}'
@@ -85,7 +88,7 @@ def _loadgen(url: str, total: int, batch: int, concurrency: int, tag: str, out: 
     bodies = []
     for start in range(0, total, batch):
         n = min(batch, total - start)
-        events = ",".join(EVENT_TEMPLATE % (i % 5000, tag, i, i) for i in range(start, start + n))
+        events = ",".join(EVENT_TEMPLATE % (i % 5000, tag, uuid.uuid4(), i) for i in range(start, start + n))
         body = f'{{"writeKey":"{WRITE_KEY}","sentAt":"2026-11-30T12:00:01.000Z","batch":[{events}]}}'
         bodies.append((n, body.encode()))
 

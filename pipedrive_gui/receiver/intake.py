@@ -191,7 +191,7 @@ def _std_encode(value: Any) -> bytes:
 
 
 _encode: Callable[[Any], bytes] = _std_encode
-_decode: Callable[[bytes], Any] = json.loads
+_decode: Callable[[bytes | str], Any] = json.loads
 
 try:  # optional speed-up: parsing and encoding events are the costliest steps of intake
     import orjson
@@ -202,7 +202,7 @@ try:  # optional speed-up: parsing and encoding events are the costliest steps o
         except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
             return _std_encode(value)
 
-    def _orjson_decode(data: bytes) -> Any:
+    def _orjson_decode(data: bytes | str) -> Any:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -214,6 +214,11 @@ try:  # optional speed-up: parsing and encoding events are the costliest steps o
     _decode = _orjson_decode
 except ImportError:  # pragma: no cover - the standard library is used
     pass
+
+
+def decode_json(data: bytes | str) -> Any:
+    """Parse JSON with the intake's parser (raises ValueError on bad JSON)."""
+    return _decode(data)
 
 
 def encode_json(value: Any) -> bytes:

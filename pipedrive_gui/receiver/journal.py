@@ -37,8 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pipedrive_gui.receiver.dedupe import WINDOW, RecentIds
 from pipedrive_gui.receiver.errors import JournalError
-from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedBatch, AcceptedEvent
+from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedBatch, AcceptedEvent, decode_json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ OPEN_OUTCOMES = (PENDING, RETRYING)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,  -- no AUTOINCREMENT: its bookkeeping costs ~10% of intake throughput
-    message_id TEXT NOT NULL UNIQUE,
+    message_id TEXT NOT NULL,  -- not UNIQUE: duplicates are caught by the dedupe window (dedupe.py)
     type TEXT NOT NULL,
     received_ts REAL NOT NULL,
     flag TEXT,
@@ -110,6 +111,8 @@ _SPLIT = (
     " SELECT json_extract(:idx, '$[' || j.key || '][0]'), json_extract(:idx, '$[' || j.key || '][1]'),"
     " :ts, 'pending', j.value FROM json_each(:events) AS j"
 )
+# The same, leaving out the events at the positions in :skip (duplicates by messageId).
+_SPLIT_SKIPPING = _SPLIT + " WHERE j.key NOT IN (SELECT value FROM json_each(:skip))"
 
 # Journals written by earlier versions may hold requests in the old layout (bodies back to back in
 # a blob, with an index of [offset, length, messageId, type]); they are split when the journal opens.
@@ -273,38 +276,62 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
 SplitHook = Callable[[sqlite3.Connection, int, int], None]
 
 
-def _split(conn: sqlite3.Connection, hook: SplitHook, limit: int) -> int:
-    """Turn the oldest ``limit`` intake rows into events rows (inside the caller's transaction).
+def recent_ids(conn: sqlite3.Connection, capacity: int = WINDOW) -> RecentIds:
+    """The dedupe window as the stored events define it: their latest ``capacity`` messageIds."""
+    rows = conn.execute("SELECT message_id FROM events ORDER BY seq DESC LIMIT ?", (capacity,)).fetchall()
+    return RecentIds(capacity, (r[0] for r in reversed(rows)))
 
-    Few statements per row on purpose: each one hands the GIL back and forth with the event loop.
+
+class _Splitter:
+    """Turns intake rows into events rows, leaving out messageIds seen lately (see dedupe.py).
+
+    The window in memory must match what is committed: after a failed transaction call
+    :meth:`resync` (ids it admitted may have been rolled back).
     """
-    rows = conn.execute(
-        "SELECT id, count, received_ts, events, idx FROM intake ORDER BY id LIMIT ?", (limit,)
-    ).fetchall()
-    for _row_id, count, received_ts, events, idx in rows:
-        before = conn.total_changes
-        conn.execute(_SPLIT, {"ts": received_ts, "events": events, "idx": idx})
-        added = conn.total_changes - before
-        hook(conn, added, count - added)
-    if rows:
-        conn.execute("DELETE FROM intake WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
-    return len(rows)
 
+    def __init__(self, hook: SplitHook) -> None:
+        self.hook = hook
+        self.recent = RecentIds()
 
-def _split_legacy(conn: sqlite3.Connection, hook: SplitHook) -> None:
-    """Split what an earlier version left in its ``inbox`` table, then drop the table."""
-    if conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone()[0]:
-        waiting = int(conn.execute("SELECT coalesce(sum(count), 0) FROM inbox").fetchone()[0])
-        before = conn.total_changes
-        conn.execute(_LEGACY_SPLIT)
-        added = conn.total_changes - before
-        hook(conn, added, waiting - added)
-        conn.execute("DROP TABLE inbox")
+    def resync(self, conn: sqlite3.Connection) -> None:
+        self.recent = recent_ids(conn, self.recent.capacity)
 
+    def split(self, conn: sqlite3.Connection, limit: int) -> int:
+        """Split the oldest ``limit`` intake rows (inside the caller's transaction); returns how many.
 
-def _split_all(conn: sqlite3.Connection, hook: SplitHook) -> None:
-    while _split(conn, hook, 64) == 64:
-        pass
+        Few statements per row on purpose: each one hands the GIL back and forth with the event loop.
+        """
+        rows = conn.execute(
+            "SELECT id, count, received_ts, events, idx FROM intake ORDER BY id LIMIT ?", (limit,)
+        ).fetchall()
+        for _row_id, count, received_ts, events, idx in rows:
+            params = {"ts": received_ts, "events": events, "idx": idx}
+            skip = self.recent.admit(pair[0] for pair in decode_json(idx))
+            before = conn.total_changes
+            if skip:
+                conn.execute(_SPLIT_SKIPPING, {**params, "skip": json.dumps(skip)})
+            else:
+                conn.execute(_SPLIT, params)
+            added = conn.total_changes - before
+            self.hook(conn, added, count - added)
+        if rows:
+            conn.execute("DELETE FROM intake WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
+        return len(rows)
+
+    def split_all(self, conn: sqlite3.Connection) -> None:
+        while self.split(conn, 64) == 64:
+            pass
+
+    def split_legacy(self, conn: sqlite3.Connection) -> None:
+        """Split what an earlier version left in its ``inbox`` table, then drop the table. (Those
+        journals keep a UNIQUE index on message_id, so ``OR IGNORE`` leaves duplicates out.)"""
+        if conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone()[0]:
+            waiting = int(conn.execute("SELECT coalesce(sum(count), 0) FROM inbox").fetchone()[0])
+            before = conn.total_changes
+            conn.execute(_LEGACY_SPLIT)
+            added = conn.total_changes - before
+            self.hook(conn, added, waiting - added)
+            conn.execute("DROP TABLE inbox")
 
 
 class _Writer(threading.Thread):
@@ -316,11 +343,11 @@ class _Writer(threading.Thread):
 
     MAX_GROUP = 512
 
-    def __init__(self, conn: sqlite3.Connection, split_conn: sqlite3.Connection, hook: SplitHook) -> None:
+    def __init__(self, conn: sqlite3.Connection, split_conn: sqlite3.Connection, splitter: _Splitter) -> None:
         super().__init__(name="receiver-journal-writer", daemon=True)
         self._conn = conn
         self._split_conn = split_conn
-        self._hook = hook
+        self.splitter = splitter
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.commits = 0
         self.backlog = False  # intake rows may be waiting to be split
@@ -351,7 +378,7 @@ class _Writer(threading.Thread):
             self._run_group(group)
         try:  # leave a whole file for readers that do not know the intake table (the next open would split it too)
             self._conn.execute("BEGIN IMMEDIATE")
-            _split_all(self._conn, self._hook)
+            self.splitter.split_all(self._conn)
             self._conn.execute("COMMIT")
         except sqlite3.Error:
             log.warning("receiver journal: could not split accepted requests on close; they are split on the next open")
@@ -363,19 +390,27 @@ class _Writer(threading.Thread):
         conn = self._split_conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-            done = _split(conn, self._hook, 4)
+            done = self.splitter.split(conn, 4)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
+            self._resync()
             log.warning("receiver journal: could not split accepted events yet (%s); retrying on the next write", exc)
             done = 0
         if done < 4:
             self.backlog = False
 
+    def _resync(self) -> None:
+        """After a rollback: the dedupe window may hold ids whose rows were not committed."""
+        try:
+            self.splitter.resync(self._conn)
+        except sqlite3.Error as exc:  # the next failure tries again; the journal reports it then
+            log.warning("receiver journal: could not reload recent messageIds (%s)", exc)
+
     def _run_group(self, group: list[_Job]) -> None:
         conn = self._conn
-        intake = False
+        intake = resync = False
         try:
             conn.execute("BEGIN IMMEDIATE")
             if all(job.fn is None for job in group):
@@ -393,13 +428,14 @@ class _Writer(threading.Thread):
                         intake = True
                         continue
                     # Every other write sees every accepted event as an events row.
-                    _split_all(conn, self._hook)
+                    self.splitter.split_all(conn)
                     conn.execute("SAVEPOINT job")
                     try:
                         job.result = job.fn(conn)
                     except BaseException as exc:  # noqa: BLE001 - reported to the job's caller
                         job.error = exc
                         conn.execute("ROLLBACK TO job")
+                        resync = True
                     conn.execute("RELEASE job")
             conn.execute("COMMIT")
             self.commits += 1
@@ -413,6 +449,9 @@ class _Writer(threading.Thread):
             err = JournalError(f"Could not write the receiver journal: {exc}. Check free disk space and permissions.")
             for job in group:
                 job.error = err
+            resync = True
+        if resync:
+            self._resync()
         # One wake-up per event loop for the whole group (each call_soon_threadsafe is a syscall
         # and a trip through the loop's selector).
         by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
@@ -472,9 +511,11 @@ class Journal:
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.executescript(SCHEMA)
             # Requests acknowledged before a crash and not split yet become events rows first.
+            splitter = _Splitter(self._on_split)
             conn.execute("BEGIN IMMEDIATE")
-            _split_legacy(conn, self._on_split)
-            _split_all(conn, self._on_split)
+            splitter.split_legacy(conn)
+            splitter.resync(conn)
+            splitter.split_all(conn)
             conn.execute("COMMIT")
             split_conn = _connect(self.path, "OFF" if self._synchronous.upper() == "OFF" else "NORMAL")
             self._reader = _connect(self.path, self._synchronous)
@@ -483,7 +524,7 @@ class Journal:
                 f"Could not open the receiver journal {self.path}: {exc}. "
                 "Check the folder's permissions, or move the damaged file away to start a new journal."
             ) from exc
-        self._writer = _Writer(conn, split_conn, self._on_split)
+        self._writer = _Writer(conn, split_conn, splitter)
         self._writer.start()
 
     async def open(self) -> None:
@@ -591,8 +632,11 @@ class Journal:
         ]
 
         def insert_rows(conn: sqlite3.Connection) -> AppendResult:
+            # (A failure rolls this back and the writer reloads the dedupe window.)
+            skip = set(self._require_writer().splitter.recent.admit(r[0] for r in rows))
+            fresh = [r for i, r in enumerate(rows) if i not in skip] if skip else rows
             before = conn.total_changes
-            conn.executemany(_INSERT, rows)
+            conn.executemany(_INSERT, fresh)
             accepted = conn.total_changes - before
             self._maybe_prune(conn, accepted)
             self.duplicates += len(rows) - accepted
