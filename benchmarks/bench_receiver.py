@@ -50,7 +50,7 @@ def unsplit(db: Path) -> int:
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:
-        return int(conn.execute("SELECT coalesce(sum(count), 0) FROM intake").fetchone()[0])
+        return int(conn.execute("SELECT coalesce(sum(count), 0) FROM inbox").fetchone()[0])
     finally:
         conn.close()
 

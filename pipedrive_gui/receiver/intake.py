@@ -315,12 +315,12 @@ def _timestamp(event: Mapping[str, Any], received: datetime) -> str | None:
 
 
 class AcceptedBatch(NamedTuple):
-    """A request's events, none of them flagged, as ONE JSON array (how the hot path stores them:
-    a single encode per request instead of one per event; the journal cuts it into rows later)."""
+    """A request's events, none of them flagged, as the journal stores them before the 200: the
+    encoded events back to back and a small JSON index (the journal cuts rows out of it later)."""
 
     size: int  # how many events
-    events: bytes  # UTF-8 JSON array of the normalized events
-    ids: bytes  # UTF-8 JSON array of [messageId, type], one per event (SQLite need not parse events for them)
+    idx: bytes  # UTF-8 JSON array of [offset (1-based), length, messageId, type], one per event
+    bodies: bytes  # the events' UTF-8 JSON, back to back
 
 
 def events_from_request(kind: str, body: dict[str, Any], received: datetime | None = None) -> list[AcceptedEvent]:
@@ -350,34 +350,32 @@ def accept_request(
         raise IntakeError(400, "too_many_events", f"A batch may hold at most 2,500 events; this one has {len(items):,}.")
     shared = _Shared.of(body)
     flagged = one_each
-    ids: list[tuple[str, str]] = []
+    bodies: list[bytes] = []
+    index: list[tuple[int, int, str, str]] = []
     flags: list[str | None] = []
-    for index, item in enumerate(items):
+    offset = 1
+    encode = _encode
+    for position, item in enumerate(items):
         if not isinstance(item, dict):
-            raise IntakeError(400, "invalid_batch", f"Batch item {index} is not a JSON object.")
+            raise IntakeError(400, "invalid_batch", f"Batch item {position} is not a JSON object.")
         item_type = item.get("type")
         item_kind = item_type if item_type.__class__ is str and item_type in _TYPE_SET else str(item_type or "")
         message_id, flag = stamp(item, item_kind, received, received_at, shared)
+        encoded = encode(item)
+        size = len(encoded)
+        if size > MAX_EVENT_BYTES:
+            raise IntakeError(
+                400, "event_too_large", f"Batch item {position} is over 32 KB; each event may be at most 32 KB."
+            )
         if flag is not None:
             flagged = True
-        ids.append((message_id, item_kind))
+        bodies.append(encoded)
+        index.append((offset, size, message_id, item_kind))
         flags.append(flag)
+        offset += size
     if flagged:
-        events = [
-            AcceptedEvent(message_id, kind_, flag, _encode(item))
-            for (message_id, kind_), flag, item in zip(ids, flags, items, strict=True)
+        return [
+            AcceptedEvent(message_id, kind_, flag, body)
+            for (_o, _n, message_id, kind_), flag, body in zip(index, flags, bodies, strict=True)
         ]
-        for index, event in enumerate(events):
-            if len(event.body) > MAX_EVENT_BYTES:
-                raise IntakeError(400, "event_too_large", _too_large(index))
-        return events
-    encoded = _encode(items)
-    if len(encoded) > MAX_EVENT_BYTES:  # only then can one event be over the limit
-        for index, item in enumerate(items):
-            if len(_encode(item)) > MAX_EVENT_BYTES:
-                raise IntakeError(400, "event_too_large", _too_large(index))
-    return AcceptedBatch(len(items), encoded, _encode(ids))
-
-
-def _too_large(index: int) -> str:
-    return f"Batch item {index} is over 32 KB; each event may be at most 32 KB."
+    return AcceptedBatch(len(items), encode(index), b"".join(bodies))

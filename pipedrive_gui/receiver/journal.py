@@ -7,16 +7,16 @@ spoil the others) and commits once. Under load many HTTP requests share one fsyn
 never blocks. A request's future resolves only after COMMIT returned, so a 200 is sent only for
 events that are on disk; with ``synchronous=FULL`` that survives ``kill -9`` and power loss.
 
-Why an intake table: a request's accepted events are committed as ONE row (``intake``: the
-normalized events as one JSON array, encoded once per request) before the 200; putting a row per
-event into ``events`` with its indexes costs several times more and would sit on every client's
-wait. The writer splits intake rows into ``events`` rows whenever its queue is empty (a few rows
-per transaction, so an arriving request waits at most for those), and before any other write or
-read: nobody outside this module ever sees an unsplit event (the GUI's SQL on ``events`` included,
-as long as it goes through :meth:`Journal.read`), and an intake row left by a crash is split when
-the journal opens next. A split commit needs no fsync of its own: its intake row is already on
-disk, the split is repeatable (``INSERT OR IGNORE`` by messageId, the intake row deleted in the
-same transaction) and the next FULL commit makes it durable too (WAL is one ordered log).
+Why an inbox: a request's accepted events are committed as ONE row (``inbox``: the normalized
+events' JSON back to back, and a small index of offsets, messageIds and types) before the 200;
+putting a row per event into ``events`` with its indexes costs several times more and would sit on
+every client's wait. The writer splits inbox rows into ``events`` rows whenever its queue is empty
+(a few rows per transaction, so an arriving request waits at most for those), and before any other
+write or read: nobody outside this module ever sees an unsplit event (the GUI's SQL on ``events``
+included, as long as it goes through :meth:`Journal.read`), and an inbox row left by a crash is
+split when the journal opens next. A split commit needs no fsync of its own: its inbox row is
+already on disk, the split is repeatable (the inbox row is deleted in the same transaction) and
+the next FULL commit makes it durable too (WAL is one ordered log).
 
 Reads (queries, the dispatcher's next events) use a separate connection in a worker thread; WAL
 lets them run while the writer commits.
@@ -74,12 +74,12 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq);
 -- Accepted requests not yet split into events rows (see the module docstring).
-CREATE TABLE IF NOT EXISTS intake (
+CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY,
     received_ts REAL NOT NULL,
     count INTEGER NOT NULL,
-    events TEXT NOT NULL,  -- JSON array of the request's normalized events (none flagged)
-    idx TEXT NOT NULL  -- JSON array of [messageId, type], one per event
+    idx TEXT NOT NULL,  -- JSON array: [offset (1-based), length, messageId, type] of each event
+    bodies BLOB NOT NULL  -- the normalized events' UTF-8 JSON, back to back (none flagged)
 );
 -- Live writes started and not yet recorded: (event, mapping) pairs the dispatcher was sending to
 -- Pipedrive. A row left here means the process stopped mid-write; record() deletes them.
@@ -99,29 +99,20 @@ _INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-_INTAKE_INSERT = "INSERT INTO intake (received_ts, count, events, idx) VALUES (?, ?, ?, ?)"
+_INBOX_INSERT = "INSERT INTO inbox (received_ts, count, idx, bodies) VALUES (?, ?, ?, ?)"
 
-# SQLite walks the array itself (in C, with the GIL released): the writer thread holds the GIL for
-# one call per request instead of one per row. Each element comes back as compact JSON text, the
-# same bytes the intake's encoder wrote for it. messageId and type come from the small index (SQLite
-# keeps a bound JSON argument parsed across rows; reading them out of each event would parse it
-# again). Both arrays are bound as parameters: read as columns, they would be loaded for every row.
+# SQLite walks the small index itself (in C, with the GIL released): the writer thread holds the
+# GIL for one call per request instead of one per row, and no event body is parsed again (cutting
+# it out of the blob by offset is cheap). The row's values are bound as parameters: read as a
+# column, the blob would be loaded again for every event cut out of it.
 _SPLIT = (
     "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
-    " SELECT json_extract(:idx, '$[' || j.key || '][0]'), json_extract(:idx, '$[' || j.key || '][1]'),"
-    " :ts, 'pending', j.value FROM json_each(:events) AS j"
+    " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), :ts, 'pending',"
+    " CAST(substr(:bodies, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')) AS TEXT)"
+    " FROM json_each(:idx) AS j"
 )
 # The same, leaving out the events at the positions in :skip (duplicates by messageId).
 _SPLIT_SKIPPING = _SPLIT + " WHERE j.key NOT IN (SELECT value FROM json_each(:skip))"
-
-# Journals written by earlier versions may hold requests in the old layout (bodies back to back in
-# a blob, with an index of [offset, length, messageId, type]); they are split when the journal opens.
-_LEGACY_SPLIT = (
-    "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
-    " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), i.received_ts, 'pending',"
-    " CAST(substr(i.bodies, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')) AS TEXT)"
-    " FROM inbox AS i, json_each(i.idx) AS j ORDER BY i.id, j.key"
-)
 
 _ROW_COLUMNS = (
     "seq, message_id, type, json_extract(body, CASE type WHEN 'track' THEN '$.event' ELSE '$.name' END),"
@@ -131,15 +122,19 @@ _ROW_COLUMNS = (
 _ROW_WIDTH = 13
 
 
-def intake_row(
-    accepted: AcceptedBatch | Sequence[AcceptedEvent], received_ts: float
-) -> tuple[float, int, str, str]:
-    """One accepted request (no event flagged) as an intake row (values for ``_INTAKE_INSERT``)."""
+def inbox_row(accepted: AcceptedBatch | Sequence[AcceptedEvent], received_ts: float) -> tuple[float, int, str, bytes]:
+    """One accepted request (no event flagged) as an inbox row (values for ``_INBOX_INSERT``)."""
     if isinstance(accepted, AcceptedBatch):
-        return received_ts, accepted.size, accepted.events.decode("utf-8"), accepted.ids.decode("utf-8")
-    array = b"[" + b",".join(e.body if isinstance(e.body, bytes) else e.body.encode("utf-8") for e in accepted) + b"]"
-    index = json.dumps([[e.message_id, e.type] for e in accepted], ensure_ascii=False, separators=(",", ":"))
-    return received_ts, len(accepted), array.decode("utf-8"), index
+        return received_ts, accepted.size, accepted.idx.decode("utf-8"), accepted.bodies
+    parts: list[bytes] = []
+    index: list[tuple[int, int, str, str]] = []
+    offset = 1
+    for e in accepted:
+        body = e.body if isinstance(e.body, bytes) else e.body.encode("utf-8")
+        parts.append(body)
+        index.append((offset, len(body), e.message_id, e.type))
+        offset += len(body)
+    return received_ts, len(accepted), json.dumps(index, ensure_ascii=False, separators=(",", ":")), b"".join(parts)
 
 
 def _text(body: bytes | str) -> str:
@@ -262,7 +257,7 @@ class _Job:
     done: threading.Event | None = None
     result: Any = None
     error: BaseException | None = None
-    row: tuple[float, int, str, str] = (0.0, 0, "[]", "[]")  # an intake row: received_ts, count, events, idx
+    row: tuple[float, int, str, bytes] = (0.0, 0, "[]", b"")  # an inbox row: received_ts, count, idx, bodies
 
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
@@ -283,7 +278,7 @@ def recent_ids(conn: sqlite3.Connection, capacity: int = WINDOW) -> RecentIds:
 
 
 class _Splitter:
-    """Turns intake rows into events rows, leaving out messageIds seen lately (see dedupe.py).
+    """Turns inbox rows into events rows, leaving out messageIds seen lately (see dedupe.py).
 
     The window in memory must match what is committed: after a failed transaction call
     :meth:`resync` (ids it admitted may have been rolled back).
@@ -297,16 +292,16 @@ class _Splitter:
         self.recent = recent_ids(conn, self.recent.capacity)
 
     def split(self, conn: sqlite3.Connection, limit: int) -> int:
-        """Split the oldest ``limit`` intake rows (inside the caller's transaction); returns how many.
+        """Split the oldest ``limit`` inbox rows (inside the caller's transaction); returns how many.
 
         Few statements per row on purpose: each one hands the GIL back and forth with the event loop.
         """
         rows = conn.execute(
-            "SELECT id, count, received_ts, events, idx FROM intake ORDER BY id LIMIT ?", (limit,)
+            "SELECT id, count, received_ts, idx, bodies FROM inbox ORDER BY id LIMIT ?", (limit,)
         ).fetchall()
-        for _row_id, count, received_ts, events, idx in rows:
-            params = {"ts": received_ts, "events": events, "idx": idx}
-            skip = self.recent.admit(pair[0] for pair in decode_json(idx))
+        for _row_id, count, received_ts, idx, bodies in rows:
+            params = {"ts": received_ts, "idx": idx, "bodies": bodies}
+            skip = self.recent.admit(entry[2] for entry in decode_json(idx))
             before = conn.total_changes
             if skip:
                 conn.execute(_SPLIT_SKIPPING, {**params, "skip": json.dumps(skip)})
@@ -315,29 +310,18 @@ class _Splitter:
             added = conn.total_changes - before
             self.hook(conn, added, count - added)
         if rows:
-            conn.execute("DELETE FROM intake WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
+            conn.execute("DELETE FROM inbox WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
         return len(rows)
 
     def split_all(self, conn: sqlite3.Connection) -> None:
         while self.split(conn, 64) == 64:
             pass
 
-    def split_legacy(self, conn: sqlite3.Connection) -> None:
-        """Split what an earlier version left in its ``inbox`` table, then drop the table. (Those
-        journals keep a UNIQUE index on message_id, so ``OR IGNORE`` leaves duplicates out.)"""
-        if conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone()[0]:
-            waiting = int(conn.execute("SELECT coalesce(sum(count), 0) FROM inbox").fetchone()[0])
-            before = conn.total_changes
-            conn.execute(_LEGACY_SPLIT)
-            added = conn.total_changes - before
-            self.hook(conn, added, waiting - added)
-            conn.execute("DROP TABLE inbox")
-
 
 class _Writer(threading.Thread):
     """The only thread that writes; takes everything queued and commits it as one transaction.
 
-    Between groups, when nothing is queued, it splits intake rows into events rows, a few per
+    Between groups, when nothing is queued, it splits inbox rows into events rows, a few per
     transaction on ``split_conn`` (a connection that does not fsync; see the module docstring).
     """
 
@@ -350,7 +334,7 @@ class _Writer(threading.Thread):
         self.splitter = splitter
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.commits = 0
-        self.backlog = False  # intake rows may be waiting to be split
+        self.backlog = False  # inbox rows may be waiting to be split
 
     def run(self) -> None:
         stop = False
@@ -376,7 +360,7 @@ class _Writer(threading.Thread):
                     break
                 group.append(nxt)
             self._run_group(group)
-        try:  # leave a whole file for readers that do not know the intake table (the next open would split it too)
+        try:  # leave a whole file for readers that do not know the inbox (the next open would split it too)
             self._conn.execute("BEGIN IMMEDIATE")
             self.splitter.split_all(self._conn)
             self._conn.execute("COMMIT")
@@ -386,7 +370,7 @@ class _Writer(threading.Thread):
         self._conn.close()
 
     def _split_one(self) -> None:
-        """Split a few intake rows (a few hundred events: an arriving request waits at most that)."""
+        """Split a few inbox rows (a few hundred events: an arriving request waits at most that)."""
         conn = self._split_conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -416,14 +400,14 @@ class _Writer(threading.Thread):
             if all(job.fn is None for job in group):
                 # The intake hot path: one statement for every queued request, no savepoints
                 # (an insert into a table without constraints fails only when the whole write does).
-                conn.executemany(_INTAKE_INSERT, [job.row for job in group])
+                conn.executemany(_INBOX_INSERT, [job.row for job in group])
                 for job in group:
                     job.result = AppendResult(job.row[1], 0)
                 intake = True
             else:
                 for job in group:
                     if job.fn is None:
-                        conn.execute(_INTAKE_INSERT, job.row)
+                        conn.execute(_INBOX_INSERT, job.row)
                         job.result = AppendResult(job.row[1], 0)
                         intake = True
                         continue
@@ -513,7 +497,6 @@ class Journal:
             # Requests acknowledged before a crash and not split yet become events rows first.
             splitter = _Splitter(self._on_split)
             conn.execute("BEGIN IMMEDIATE")
-            splitter.split_legacy(conn)
             splitter.resync(conn)
             splitter.split_all(conn)
             conn.execute("COMMIT")
@@ -586,11 +569,11 @@ class Journal:
             raise JournalError("The receiver journal is not open.")
         with self._read_lock:
             try:
-                waiting = reader.execute("SELECT EXISTS (SELECT 1 FROM intake)").fetchone()[0]
+                waiting = reader.execute("SELECT EXISTS (SELECT 1 FROM inbox)").fetchone()[0]
             except sqlite3.Error as exc:
                 raise JournalError(f"Could not read the receiver journal: {exc}.") from exc
         if waiting:
-            self.write_sync(_noop)  # every write splits the intake table before it runs
+            self.write_sync(_noop)  # every write splits the inbox before it runs
 
     def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         self._settle_inbox()
@@ -621,7 +604,7 @@ class Journal:
             writer = self._require_writer()
             loop = asyncio.get_running_loop()
             fut: asyncio.Future[AppendResult] = loop.create_future()
-            writer.jobs.put(_Job(None, fut, loop, row=intake_row(events, now)))
+            writer.jobs.put(_Job(None, fut, loop, row=inbox_row(events, now)))
             return await fut
 
         rows = [

@@ -74,7 +74,7 @@ def journal_rows(data_dir: Path) -> list[tuple[str, str, int, int]]:
     try:
         rows = conn.execute("SELECT message_id, outcome, dispatches, attempts FROM events").fetchall()
         rows += conn.execute(
-            "SELECT json_extract(j.value, '$[0]'), 'pending', 0, 0 FROM intake, json_each(intake.idx) AS j"
+            "SELECT json_extract(j.value, '$[2]'), 'pending', 0, 0 FROM inbox, json_each(inbox.idx) AS j"
         ).fetchall()
         return rows
     finally:

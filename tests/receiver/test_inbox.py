@@ -1,4 +1,4 @@
-"""Accepted requests are committed whole (the intake table) and become per-event rows right after;
+"""Accepted requests are committed whole (the inbox) and become per-event rows right after;
 nothing outside the journal ever sees the difference, and a crash in between loses nothing."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipedrive_gui.receiver import Journal, JournalQuery
 from pipedrive_gui.receiver.intake import AcceptedBatch, accept_request, encode_json, events_from_request
-from pipedrive_gui.receiver.journal import _INTAKE_INSERT, intake_row
+from pipedrive_gui.receiver.journal import _INBOX_INSERT, inbox_row
 
 
 def batch(*ids: str) -> AcceptedBatch:
@@ -26,11 +26,11 @@ async def test_requests_left_unsplit_by_a_crash_become_events_on_open(tmp_path: 
     path = tmp_path / "j.sqlite3"
     async with Journal(path) as journal:
         await journal.append(batch("a1"))
-    # What a crash right after the 200 leaves: committed intake rows, not split yet.
+    # What a crash right after the 200 leaves: committed inbox rows, not split yet.
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute(_INTAKE_INSERT, intake_row(batch("b1", "b2"), time.time()))
-        conn.execute(_INTAKE_INSERT, intake_row(batch("b2", "a1", "c1"), time.time()))  # duplicates by messageId
+        conn.execute(_INBOX_INSERT, inbox_row(batch("b1", "b2"), time.time()))
+        conn.execute(_INBOX_INSERT, inbox_row(batch("b2", "a1", "c1"), time.time()))  # duplicates by messageId
     conn.close()
 
     async with Journal(path) as journal:
@@ -39,39 +39,13 @@ async def test_requests_left_unsplit_by_a_crash_become_events_on_open(tmp_path: 
         assert {r.outcome for r in page.rows} == {"pending"}
         detail = await journal.detail("b2")
         assert detail is not None and detail.event["event"] == "Bought ✓"
-        assert await journal.read(lambda c: c.execute("SELECT count(*) FROM intake").fetchone()[0]) == 0
+        assert await journal.read(lambda c: c.execute("SELECT count(*) FROM inbox").fetchone()[0]) == 0
         assert journal.duplicates == 2
 
 
-async def test_requests_left_by_an_earlier_version_are_split_on_open(tmp_path: Path) -> None:
-    """Earlier builds kept unsplit requests in an ``inbox`` table (bodies back to back + an index)."""
-    path = tmp_path / "j.sqlite3"
-    async with Journal(path) as journal:
-        await journal.append(batch("a1"))
-    events = events_from_request("batch", {"batch": [{"type": "identify", "userId": "u", "messageId": m} for m in ("o1", "o2")]})
-    bodies = b"".join(e.body for e in events)  # type: ignore[misc]
-    index = [[1, len(events[0].body), "o1", "identify"], [1 + len(events[0].body), len(events[1].body), "o2", "identify"]]
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.execute(
-            "CREATE TABLE inbox (id INTEGER PRIMARY KEY, received_ts REAL NOT NULL, count INTEGER NOT NULL,"
-            " idx TEXT NOT NULL, bodies BLOB NOT NULL)"
-        )
-        conn.execute("INSERT INTO inbox (received_ts, count, idx, bodies) VALUES (?, 2, ?, ?)", (time.time(), json.dumps(index), bodies))
-    conn.close()
-
-    async with Journal(path) as journal:
-        page = await journal.query(JournalQuery(oldest_first=True))
-        assert [(r.message_id, r.type) for r in page.rows] == [("a1", "track"), ("o1", "identify"), ("o2", "identify")]
-        detail = await journal.detail("o2")
-        assert detail is not None and detail.event["userId"] == "u" and detail.event["messageId"] == "o2"
-        tables = await journal.read(lambda c: [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")])
-        assert "inbox" not in tables
-
-
 async def test_each_stored_event_is_exactly_its_own_encoding(tmp_path: Path) -> None:
-    """The split cuts the request's JSON array into events; every event row must hold the bytes the
-    intake's encoder writes for that event alone (non-ASCII, escapes, big and small numbers, nesting)."""
+    """The split cuts each event out of the request's bodies by offset: every event row must hold
+    exactly the bytes the intake's encoder wrote for it (multi-byte characters, escapes, numbers)."""
     items = [
         {"type": "identify", "userId": "Zoë \u2603 \U0001f600", "messageId": "u1", "traits": {"n": 1e300, "i": -0, "f": 0.1}},
         {"type": "track", "event": 'quote " backslash \\ tab \t nul \u0000 line\u2028', "anonymousId": "a", "messageId": "u2"},
