@@ -10,12 +10,12 @@ events that are on disk; with ``synchronous=FULL`` that survives ``kill -9`` and
 Why an inbox: a request's accepted events are committed as ONE row (``inbox``: the normalized
 events' JSON back to back, and a small index of offsets, messageIds and types) before the 200;
 putting a row per event into ``events`` with its indexes costs several times more and would sit on
-every client's wait. The writer splits inbox rows into ``events`` rows whenever its queue is empty
-(a few rows per transaction, so an arriving request waits at most for those), and before any other
-write or read: nobody outside this module ever sees an unsplit event (the GUI's SQL on ``events``
-included, as long as it goes through :meth:`Journal.read`), and an inbox row left by a crash is
-split when the journal opens next. A split commit needs no fsync of its own: its inbox row is
-already on disk, the split is repeatable (the inbox row is deleted in the same transaction) and
+every client's wait. The writer splits inbox rows into ``events`` rows once requests pause for a
+moment (a few rows per transaction, so an arriving request waits at most for those), and before
+any other write or read: nobody outside this module ever sees an unsplit event (the GUI's SQL on
+``events`` included, as long as it goes through :meth:`Journal.read`), and an inbox row left by a
+crash is split when the journal opens next. A split commit needs no fsync of its own: its inbox row
+is already on disk, the split is repeatable (the inbox row is deleted in the same transaction) and
 the next FULL commit makes it durable too (WAL is one ordered log).
 
 Reads (queries, the dispatcher's next events) use a separate connection in a worker thread; WAL
@@ -321,11 +321,15 @@ class _Splitter:
 class _Writer(threading.Thread):
     """The only thread that writes; takes everything queued and commits it as one transaction.
 
-    Between groups, when nothing is queued, it splits inbox rows into events rows, a few per
+    When no request has come for a moment, it splits inbox rows into events rows, a few per
     transaction on ``split_conn`` (a connection that does not fsync; see the module docstring).
     """
 
     MAX_GROUP = 512
+    #: Splitting waits until requests stop coming for this long: while they come, the CPU goes to
+    #: answering them (the split would compete with the event loop for it). Reads and other writes
+    #: do not wait: they split whatever is left first.
+    SPLIT_WHEN_IDLE = 0.05
 
     def __init__(self, conn: sqlite3.Connection, split_conn: sqlite3.Connection, splitter: _Splitter) -> None:
         super().__init__(name="receiver-journal-writer", daemon=True)
@@ -338,15 +342,19 @@ class _Writer(threading.Thread):
 
     def run(self) -> None:
         stop = False
+        idle = False  # no job for SPLIT_WHEN_IDLE seconds: split until the next job comes
         while not stop:
             if self.backlog:
                 try:
-                    first = self.jobs.get_nowait()
+                    first = self.jobs.get_nowait() if idle else self.jobs.get(timeout=self.SPLIT_WHEN_IDLE)
                 except queue.Empty:
-                    self._split_one()
+                    if idle:
+                        self._split_one()
+                    idle = True
                     continue
             else:
                 first = self.jobs.get()
+            idle = False
             if first is None:
                 break
             group = [first]
