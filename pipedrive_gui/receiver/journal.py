@@ -260,12 +260,22 @@ class _Job:
     row: tuple[float, int, str, bytes] = (0.0, 0, "[]", b"")  # an inbox row: received_ts, count, idx, bodies
 
 
-def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
+def _connect(path: Path, synchronous: str, *, autocheckpoint: bool = True) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA journal_size_limit={_CHECKPOINT_BYTES}")  # the WAL shrinks back after a burst
+    if not autocheckpoint:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
     return conn
+
+
+# The intake's connection does not checkpoint on its own: a checkpoint (copying the WAL into the
+# database file, then fsync) inside a commit would hold up every request waiting for that commit.
+# The split connection checkpoints as usual once requests pause; under load without a pause the
+# writer checkpoints after this much WAL, once the waiting requests have their answers.
+_CHECKPOINT_BYTES = 64 * 1024 * 1024
 
 
 SplitHook = Callable[[sqlite3.Connection, int, int], None]
@@ -338,6 +348,7 @@ class _Writer(threading.Thread):
         self.splitter = splitter
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.commits = 0
+        self._wal_bytes = 0  # written since the writer's last checkpoint (roughly)
         self.backlog = False  # inbox rows may be waiting to be split
 
     def run(self) -> None:
@@ -431,6 +442,7 @@ class _Writer(threading.Thread):
                     conn.execute("RELEASE job")
             conn.execute("COMMIT")
             self.commits += 1
+            self._wal_bytes += sum(len(job.row[2]) + len(job.row[3]) if job.fn is None else 4096 for job in group)
             if intake:
                 self.backlog = True
         except sqlite3.Error as exc:
@@ -457,6 +469,12 @@ class _Writer(threading.Thread):
                 loop.call_soon_threadsafe(_settle, jobs)
             except RuntimeError:  # the loop closed while we wrote; nobody waits any more
                 pass
+        if self._wal_bytes > _CHECKPOINT_BYTES:
+            self._wal_bytes = 0
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:  # the next one tries again; the WAL only grows meanwhile
+                log.warning("receiver journal: checkpoint failed (%s)", exc)
 
 
 def _settle(jobs: list[_Job]) -> None:
@@ -496,7 +514,7 @@ class Journal:
         self.duplicates = 0  # counted from here: the split of what a crash left may find some
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = _connect(self.path, self._synchronous)
+            conn = _connect(self.path, self._synchronous, autocheckpoint=False)
             fresh = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0] == 0
             if fresh:
                 # Only takes effect before the first table exists; lets pruning give pages back.
