@@ -55,7 +55,7 @@ FAILED = "failed"  # a mapping that fired failed; parked with the reason
 OUTCOMES = (PENDING, RETRYING, DROPPED, SKIPPED, PLANNED, DELIVERED, FAILED)
 OPEN_OUTCOMES = (PENDING, RETRYING)
 
-SCHEMA = """
+_EVENTS_TABLE = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,  -- no AUTOINCREMENT: its bookkeeping costs ~10% of intake throughput
     message_id TEXT NOT NULL,  -- not UNIQUE: duplicates are caught by the dedupe window (dedupe.py)
@@ -72,7 +72,13 @@ CREATE TABLE IF NOT EXISTS events (
     result TEXT,
     updated_at REAL
 );
-CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq);
+"""
+_EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq);"
+_EVENTS_COLUMNS = (
+    "seq, message_id, type, received_ts, flag, outcome, attempts, next_attempt, dispatches, force,"
+    " summary, body, result, updated_at"
+)
+SCHEMA = _EVENTS_TABLE + _EVENTS_INDEX + """
 -- Accepted requests not yet split into events rows (see the module docstring).
 CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY,
@@ -279,6 +285,19 @@ _CHECKPOINT_BYTES = 64 * 1024 * 1024
 
 
 SplitHook = Callable[[sqlite3.Connection, int, int], None]
+
+
+def _drop_unique_message_id(conn: sqlite3.Connection) -> None:
+    """Journals made by earlier versions have a UNIQUE index on ``message_id``, which makes intake
+    slow down as they grow (see dedupe.py); rebuild such a table without it, keeping every row."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
+    if row is None or "UNIQUE" not in row[0].upper():
+        return
+    conn.execute(_EVENTS_TABLE.replace("IF NOT EXISTS events", "events_rebuilt"))
+    conn.execute(f"INSERT INTO events_rebuilt ({_EVENTS_COLUMNS}) SELECT {_EVENTS_COLUMNS} FROM events")
+    conn.execute("DROP TABLE events")
+    conn.execute("ALTER TABLE events_rebuilt RENAME TO events")
+    conn.execute(_EVENTS_INDEX)
 
 
 def recent_ids(conn: sqlite3.Connection, capacity: int = WINDOW) -> RecentIds:
@@ -525,6 +544,7 @@ class Journal:
             conn.execute("BEGIN IMMEDIATE")
             splitter.resync(conn)
             splitter.split_all(conn)
+            _drop_unique_message_id(conn)
             conn.execute("COMMIT")
             split_conn = _connect(self.path, "OFF" if self._synchronous.upper() == "OFF" else "NORMAL")
             self._reader = _connect(self.path, self._synchronous)

@@ -72,3 +72,30 @@ async def test_a_closed_journal_refuses_writes_clearly(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     with pytest.raises(JournalError, match="not open"):
         await journal.append(batch("x"))
+
+
+async def test_a_journal_from_an_earlier_version_loses_its_unique_index_and_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+            " received_ts REAL NOT NULL, flag TEXT, outcome TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+            " next_attempt REAL NOT NULL DEFAULT 0, dispatches INTEGER NOT NULL DEFAULT 0,"
+            " force INTEGER NOT NULL DEFAULT 0, summary TEXT, body TEXT NOT NULL, result TEXT, updated_at REAL)"
+        )
+        conn.execute(
+            "INSERT INTO events (seq, message_id, type, received_ts, outcome, summary, body)"
+            " VALUES (7, 'old-1', 'identify', 1.0, 'planned', 'Person would be updated', '{\"userId\":\"u\"}')"
+        )
+    conn.close()
+    async with Journal(path) as journal:
+        await journal.append(batch("old-1", "new-1"))  # old-1 is a duplicate: it is in the window
+        page = await journal.query(JournalQuery(oldest_first=True))
+        assert [(r.seq, r.message_id, r.outcome) for r in page.rows] == [
+            (7, "old-1", "planned"),
+            (8, "new-1", "pending"),
+        ]
+        assert page.rows[0].summary == "Person would be updated"
+        sql = await journal.read(lambda c: c.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()[0])
+        assert "UNIQUE" not in sql.upper()
