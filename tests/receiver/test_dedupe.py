@@ -4,6 +4,7 @@ within its window of recent ids, across restarts and after failed writes."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,8 @@ async def test_a_journal_from_an_earlier_version_loses_its_unique_index_and_keep
         )
         conn.execute(
             "INSERT INTO events (seq, message_id, type, received_ts, outcome, summary, body)"
-            " VALUES (7, 'old-1', 'identify', 1.0, 'planned', 'Person would be updated', '{\"userId\":\"u\"}')"
+            " VALUES (7, 'old-1', 'identify', ?, 'planned', 'Person would be updated', '{\"userId\":\"u\"}')",
+            (time.time(),),
         )
     conn.close()
     async with Journal(path) as journal:
