@@ -58,7 +58,7 @@ OPEN_OUTCOMES = (PENDING, RETRYING)
 _EVENTS_TABLE = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,  -- no AUTOINCREMENT: its bookkeeping costs ~10% of intake throughput
-    message_id TEXT NOT NULL,  -- not UNIQUE: duplicates are caught by the dedupe window (dedupe.py)
+    message_id TEXT NOT NULL,  -- duplicates are caught by the dedupe window instead (dedupe.py)
     type TEXT NOT NULL,
     received_ts REAL NOT NULL,
     flag TEXT,
@@ -290,8 +290,8 @@ SplitHook = Callable[[sqlite3.Connection, int, int], None]
 def _drop_unique_message_id(conn: sqlite3.Connection) -> None:
     """Journals made by earlier versions have a UNIQUE index on ``message_id``, which makes intake
     slow down as they grow (see dedupe.py); rebuild such a table without it, keeping every row."""
-    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
-    if row is None or "UNIQUE" not in row[0].upper():
+    constraint = "SELECT count(*) FROM pragma_index_list('events') WHERE origin = 'u'"  # from a UNIQUE clause
+    if not conn.execute(constraint).fetchone()[0]:
         return
     conn.execute(_EVENTS_TABLE.replace("IF NOT EXISTS events", "events_rebuilt"))
     conn.execute(f"INSERT INTO events_rebuilt ({_EVENTS_COLUMNS}) SELECT {_EVENTS_COLUMNS} FROM events")
