@@ -283,6 +283,8 @@ class PathEditor(QWidget):
         self.line.setAccessibleName(f"{field.label}: path in the event")
         self.line.setPlaceholderText("$.traits.email")
         self.line.textEdited.connect(lambda _: self.edited.emit())
+        # A long path does not fit a narrow box: the tooltip always shows it whole.
+        self.line.textChanged.connect(self.line.setToolTip)
         self.pick = QPushButton("Pick…")
         self.pick.setToolTip("Choose a field of the sample event (shows each field's value)")
         self.pick.clicked.connect(self._pick)

@@ -115,3 +115,24 @@ def test_edit_undo_says_what_it_undoes_and_save_to_project_is_one_step(demo_wind
     w.undo_redo.update()
     assert "Duplicate" in undo.text()
     assert undo.text().replace("&", "") == "Undo " + w.doc.undo_stack.undoText()
+
+
+def test_a_long_event_path_can_be_read_whole_in_its_tooltip(demo_window: Any, run: Any) -> None:
+    from pipedrive_gui.gui.field_editor import MODE_PATH, PathEditor
+
+    w = demo_window
+    _first_mapping(w, "createUpdateDeal")
+    settle(run, w)
+    paths = [
+        e.editor(MODE_PATH)
+        for e in w.mapping_editor.field_editors.values()
+        if e.current_mode() == MODE_PATH and isinstance(e.editor(MODE_PATH), PathEditor)
+    ]
+    assert paths
+    for editor in paths:
+        assert editor.line.toolTip() == editor.line.text()
+    editor = paths[0]
+    long_path = "$.properties.deal.pipeline_stage.expected_close_date_in_the_customers_timezone"
+    editor.line.setText(long_path)
+    assert editor.line.toolTip() == long_path
+    assert editor.line.fontMetrics().horizontalAdvance(long_path) > editor.line.width()  # it does not fit
