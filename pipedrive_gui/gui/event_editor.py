@@ -80,6 +80,8 @@ class EventEditor(QWidget):
         self.error: str | None = None
         self.error_position: tuple[int, int] | None = None
         self._bundled = samples.list_samples()
+        # The last new sample: the entry it was saved from and the one it became.
+        self._saved: tuple[Any, tuple[str, int]] | None = None
         doc.samples_changed.connect(self.refresh_library)
         self.refresh_library()
 
@@ -92,6 +94,15 @@ class EventEditor(QWidget):
             self.library.addItem(f"{s.name}  (this project)", ("project", i))
         for info in self._bundled:
             self.library.addItem(f"{info.title}  (built-in)", ("bundled", info.name))
+        saved = self._saved
+        if saved is not None and current in (saved[0], saved[1]):
+            # Undo/redo of the last "Save sample": name the entry that now holds this event.
+            kind, index = saved[1]
+            project = self.doc.project.samples
+            if isinstance(index, int) and index < len(project) and project[index].event == self._event:
+                current = saved[1]
+            elif current == saved[1]:
+                current = saved[0]
         if current is not None:
             self.select_entry(*current)
 
@@ -103,12 +114,13 @@ class EventEditor(QWidget):
         else:
             self.set_event(samples.load_sample(key))
 
-    def select_entry(self, kind: str, key: object) -> None:
+    def select_entry(self, kind: str, key: object) -> bool:
         """Show which library entry the editor holds (without reloading its event)."""
         for i in range(self.library.count()):
             if self.library.itemData(i) == (kind, key):
                 self.library.setCurrentIndex(i)
-                return
+                return True
+        return False
 
     def choose(self, label_part: str) -> bool:
         """Select the first library entry whose label contains ``label_part``."""
@@ -138,6 +150,7 @@ class EventEditor(QWidget):
                 name, n = f"{title} {n}", n + 1
             items.append(SampleEvent(name, event))
             text, index = f"Save sample “{name}”", len(items) - 1
+            self._saved = (data, ("project", index))
         self.doc.set_samples(items, text)
         self.select_entry("project", index)
 

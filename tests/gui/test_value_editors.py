@@ -91,11 +91,16 @@ def test_save_sample_to_project_is_undoable(demo_window: Any, run: Any) -> None:
     w = demo_window
     n = len(w.doc.project.samples)
     assert w.event_editor.choose("(built-in)")
+    built_in = w.event_editor.library.currentText()
     w.event_editor.save_to_project()
     assert len(w.doc.project.samples) == n + 1
     assert "(this project)" in w.event_editor.library.currentText()
     w.doc.undo_stack.undo()
     assert len(w.doc.project.samples) == n
+    # The drop-down names the entry the event in the editor came from, not some other sample.
+    assert w.event_editor.library.currentText() == built_in
+    w.doc.undo_stack.redo()
+    assert "(this project)" in w.event_editor.library.currentText()
 
 
 def test_pretty_print(demo_window: Any) -> None:
