@@ -20,42 +20,38 @@ pytest.importorskip("pipedrive_gui.gui")
 
 
 class HarnessLoop(qasync.QEventLoop):  # type: ignore[misc,name-defined]
-    """A qasync loop that, like every asyncio loop, runs callbacks only while it runs.
+    """A qasync loop whose callbacks always see it as the running loop.
 
     Tests drive the loop in pieces (``run(...)``, then ``run.until(...)``), so it is stopped
     between them. qasync schedules each callback (a task step, a future's done-callback) as a Qt
     timer, and Qt fires due timers in *any* event processing - qasync's own last
-    ``processEvents()`` in ``run_until_complete`` after it has cleared the running loop, pytest-qt's
-    between test phases, a test's ``processEvents()``. A task step run there has no running loop:
-    ``asyncio.get_running_loop()`` raises and httpx (via anyio/sniffio) fails with "Not currently
-    running on any asynchronous event loop" - the start-up connect failing when the keyring thread
-    finished just as ``run(start(...))`` returned. Such callbacks are kept here and run, in order,
-    when the loop runs again. (The app runs its loop once, for its whole life, and never hits this.)
+    ``processEvents()`` in ``run_until_complete``, after it has cleared the running loop;
+    pytest-qt's between test phases; a test's ``processEvents()``. A task step run there had no
+    running loop, so ``asyncio.get_running_loop()`` raised and httpx (via anyio/sniffio) failed
+    with "Not currently running on any asynchronous event loop": the start-up connect failed when
+    the keyring thread finished just as ``run(start(...))`` returned. Here such a callback runs
+    when Qt fires it, as before, but with this loop as the running loop. (Holding it until the
+    next run instead would replay stale callbacks, such as an earlier run's ``stop``, into it.)
+    The app runs its loop once, for its whole life, so it never hits this.
     """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._held: list[asyncio.Handle] = []
-        super().__init__(*args, **kwargs)
 
     def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
         # qasync's one entry point for call_soon/call_later/call_at and thread/socket wake-ups.
         # The caller keeps ``handle`` (to cancel it); the Qt timer gets a guard around it.
-        super()._add_callback(asyncio.Handle(self._run_while_running, (handle,), self), delay)
+        super()._add_callback(asyncio.Handle(self._run_as_running_loop, (handle,), self), delay)
         return handle
 
-    def _run_while_running(self, handle: asyncio.Handle) -> None:
+    def _run_as_running_loop(self, handle: asyncio.Handle) -> None:
         if handle.cancelled():
             return
-        if not self.is_running():
-            self._held.append(handle)
+        if asyncio.events._get_running_loop() is not None:
+            handle._run()
             return
-        handle._run()
-
-    def run_forever(self) -> Any:
-        held, self._held = self._held, []
-        for handle in held:
-            self._add_callback(handle)
-        return super().run_forever()
+        asyncio.events._set_running_loop(self)
+        try:
+            handle._run()
+        finally:
+            asyncio.events._set_running_loop(None)
 
 
 @pytest.fixture
