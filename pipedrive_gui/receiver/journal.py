@@ -324,6 +324,7 @@ class _Splitter:
     def __init__(self, hook: SplitHook) -> None:
         self.hook = hook
         self.recent = RecentIds()
+        self.written = 0  # bytes of events rows written so far (roughly): what the WAL grew by
 
     def resync(self, conn: sqlite3.Connection) -> None:
         self.recent = recent_ids(conn, self.recent.capacity)
@@ -345,6 +346,7 @@ class _Splitter:
             else:
                 conn.execute(_SPLIT, params)
             added = conn.total_changes - before
+            self.written += len(bodies) + 64 * added  # the row's JSON plus its columns and index entry
             self.hook(conn, added, count - added)
         if rows:
             conn.execute("DELETE FROM inbox WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
@@ -441,6 +443,7 @@ class _Writer(threading.Thread):
     def _run_group(self, group: list[_Job]) -> None:
         conn = self._conn
         intake = resync = False
+        split_before = self.splitter.written
         try:
             if all(job.fn is None for job in group):
                 # The intake hot path: ONE statement, its own transaction (autocommit), for every
@@ -497,6 +500,9 @@ class _Writer(threading.Thread):
                 loop.call_soon_threadsafe(_settle, jobs)
             except RuntimeError:  # the loop closed while we wrote; nobody waits any more
                 pass
+        # A read or write that had to split first wrote events rows on this connection, which
+        # checkpoints only here: count them, or a WAL of several hundred MB slows every commit.
+        self._wal_bytes += self.splitter.written - split_before
         if self._wal_bytes > _CHECKPOINT_BYTES:
             self._wal_bytes = 0
             try:

@@ -73,3 +73,29 @@ async def test_reads_and_writes_right_after_append_see_every_event(tmp_path: Pat
             assert seen == (n + 1) * 50
         assert (await journal.counts())["pending"] == 1000
         assert journal.duplicates == 20
+
+
+async def test_a_read_that_splits_a_backlog_checkpoints_what_it_wrote(tmp_path: Path, monkeypatch) -> None:
+    """Requests waiting to be split when a read comes are split on the intake's connection, which
+    only checkpoints when the writer says so: the rows that split wrote must count, or the WAL
+    grows by the whole backlog each time and every later commit slows down."""
+    from pipedrive_gui.receiver import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "_CHECKPOINT_BYTES", 512 * 1024)
+    monkeypatch.setattr(journal_module._Writer, "SPLIT_WHEN_IDLE", 3600.0)  # only the read splits
+    path = tmp_path / "j.sqlite3"
+    padding = "x" * 4000
+    async with Journal(path) as journal:
+        for r in range(10):  # ~400 KB of requests: under the checkpoint threshold on their own
+            accepted = accept_request(
+                "batch",
+                {"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"{r}-{i}",
+                            "properties": {"pad": padding}} for i in range(10)]},
+            )
+            await journal.append(accepted)
+        db_before = path.stat().st_size
+        assert (await journal.counts())["pending"] == 100  # splits the 10 requests into 100 rows
+        await journal.write(lambda conn: None)  # the writer checkpoints after answering: wait for it
+        # The split's rows (another ~400 KB) pushed the WAL over the threshold: checkpointed into
+        # the database file.
+        assert path.stat().st_size - db_before > 100 * 1024
