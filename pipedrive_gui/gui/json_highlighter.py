@@ -6,9 +6,7 @@ and dark themes, and is re-picked when the palette changes.
 
 from __future__ import annotations
 
-import ctypes
 import re
-import sys
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
@@ -24,41 +22,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-# PySide6 6.12's QSyntaxHighlighter.setFormat(int, int, QTextCharFormat) drops one reference to
-# None per call; after some thousands of highlighted tokens CPython frees None and aborts
-# ("none_dealloc"). We measure the leak once and give the references back after each call. Should
-# a fixed PySide6 no longer drop it, the measured loss is 0 and nothing is done.
-_none_refs_lost_per_call: int | None = None
-
-
-def _measure_none_leak() -> int:
-    lost: list[int] = []
-
-    class Probe(QSyntaxHighlighter):
-        def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt's name
-            fmt = QTextCharFormat()
-            before = sys.getrefcount(None)
-            self.setFormat(0, 1, fmt)
-            lost.append(before - sys.getrefcount(None))
-
-    doc = QTextDocument("x")
-    probe = Probe(doc)
-    probe.rehighlight()
-    probe.setDocument(None)
-    return max(0, min(lost)) if lost else 0
-
-
-def _give_back_none(n: int) -> None:
-    for _ in range(n):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
-
-
 class JsonHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument, palette: QPalette) -> None:
-        global _none_refs_lost_per_call
-        if _none_refs_lost_per_call is None:
-            _none_refs_lost_per_call = _measure_none_leak()
-        self._lost = _none_refs_lost_per_call
         super().__init__(document)
         self._formats: dict[str, QTextCharFormat] = {}
         self._error: tuple[int, int] | None = None  # (block number, column) both 0-based
@@ -93,9 +58,8 @@ class JsonHighlighter(QSyntaxHighlighter):
             self.rehighlight()
 
     def _set(self, start: int, count: int, fmt: QTextCharFormat) -> None:
+        # (PySide6 6.12 drops a reference to None per call; see gui/pyside_workarounds.py.)
         self.setFormat(start, count, fmt)
-        if self._lost:
-            _give_back_none(self._lost)
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt's name
         for name, pattern in RULES:

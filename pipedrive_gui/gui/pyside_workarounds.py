@@ -1,12 +1,18 @@
 """Work-arounds for bugs of the installed PySide6, applied once when the gui package is imported.
 
-PySide6 6.12.0 drops one reference to ``True`` on every ``Signal.emit()`` made from Python (the
-bool it returns is released once too often). From Python 3.12 on, ``True`` is immortal and nothing
-happens; on Python 3.10/3.11 its reference count runs down with every emit, and after a few
-thousand signals (a few minutes of typing with the live preview, or the local receiver running)
-the interpreter aborts with "Fatal Python error: bool_dealloc". The app cannot pin another PySide6
-build, so it measures the leak at start-up and, only when present, gives ``True`` and ``False`` a
-reserve of references large enough never to run out - which is what Python 3.12 does for them.
+PySide6 6.12.0 releases some results once too often:
+
+- ``True`` on every ``Signal.emit()`` made from Python;
+- ``None`` on every call of a Qt method that returns nothing (``setText``, ``update``,
+  ``processEvents``... - almost every call the GUI makes).
+
+From Python 3.12 on, ``True``, ``False`` and ``None`` are immortal and nothing happens. On Python
+3.10/3.11 their reference counts run down with every such call, and the interpreter aborts with
+"Fatal Python error: bool_dealloc" / "none_dealloc": a bare script after ~5,000 ``setText`` calls,
+the app after a few minutes of typing with the live preview or with the local receiver running.
+The app cannot pin another PySide6 build, so it measures each leak at start-up and, only where
+present, gives the object a reserve of references large enough never to run out - which is what
+Python 3.12 does for them.
 """
 
 from __future__ import annotations
@@ -39,6 +45,20 @@ def emit_leaks_true() -> bool:
     return lost >= _PROBE_EMITS // 2
 
 
+def void_call_leaks_none() -> bool:
+    """Does calling a Qt method that returns nothing drop a reference to ``None``?"""
+    if sys.version_info >= (3, 12):
+        return False  # None is immortal
+    probe = _Probe()
+    before = sys.getrefcount(None)
+    for _ in range(_PROBE_EMITS):
+        probe.setObjectName("probe")
+    lost = before - sys.getrefcount(None)
+    if lost > 0:
+        _add_references(None, lost)
+    return lost >= _PROBE_EMITS // 2
+
+
 def _add_references(obj: object, count: int) -> None:
     # CPython keeps ob_refcnt (a Py_ssize_t) at the start of every object, whose address id() is.
     cell = ctypes.c_ssize_t.from_address(id(obj))
@@ -49,13 +69,19 @@ _applied = False
 
 
 def apply() -> bool:
-    """Apply the work-arounds this PySide6 needs (idempotent); True when the bool reserve was added."""
+    """Apply the work-arounds this PySide6 needs (idempotent); True when a reserve was added."""
     global _applied
     if _applied:
         return False
     _applied = True
-    if sys.implementation.name != "cpython" or not emit_leaks_true():
+    if sys.implementation.name != "cpython":
         return False
-    _add_references(True, RESERVE)
-    _add_references(False, RESERVE)
-    return True
+    added = False
+    if emit_leaks_true():
+        _add_references(True, RESERVE)
+        _add_references(False, RESERVE)
+        added = True
+    if void_call_leaks_none():
+        _add_references(None, RESERVE)
+        added = True
+    return added
