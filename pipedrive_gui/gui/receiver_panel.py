@@ -56,6 +56,7 @@ from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.event_detail import EventDetailView
 from pipedrive_gui.gui.receiver_model import (
     EVENT_TYPES,
+    FIRED,
     OUTCOME_FILTERS,
     EventFilter,
     EventTableModel,
@@ -373,9 +374,12 @@ class ReceiverPanel(QWidget):
         vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        hh.setStretchLastSection(True)
-        for col, width in enumerate((90, 70, 170, 150, 220)):
+        # The mapping names are the long column: it takes the spare width, so names are not cut
+        # to "People from Identify (matched by…" while the outcome column sits half empty.
+        hh.setStretchLastSection(False)
+        for col, width in enumerate((90, 70, 170, 150, 220, 240)):
             hh.resizeSection(col, width)
+        hh.setSectionResizeMode(FIRED, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
 
