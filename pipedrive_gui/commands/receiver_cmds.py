@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -80,7 +81,12 @@ def _load_project(path: str) -> Any:
 
 
 def _target(args: argparse.Namespace, project: Any) -> Any:
-    """The Pipedrive connection: --base-url / PIPEDRIVE_* / the keyring; None when there is none."""
+    """The Pipedrive connection: --base-url / PIPEDRIVE_* / the keyring; None when there is none.
+
+    Not logged in but pointed (--base-url) at the offline sandbox on this computer: its token, as
+    ``send`` does. Call it before the command's event loop starts (the sandbox check runs its own).
+    """
+    from pipedrive_gui.commands.pipedrive_cmds import sandbox_credentials
     from pipedrive_gui.credentials import CredentialStore
     from pipedrive_gui.receiver.setup import PipedriveTarget
 
@@ -89,6 +95,8 @@ def _target(args: argparse.Namespace, project: Any) -> Any:
         creds = store.load()
     except Exception:  # noqa: BLE001 - no usable keyring: the environment may still have a token
         creds = store.env_override()
+    if creds is None:
+        creds = sandbox_credentials(args)
     if creds is None:
         return None
     base_url = args.base_url or getattr(creds, "base_url", None) or os.environ.get("PIPEDRIVE_BASE_URL")
@@ -131,10 +139,11 @@ curl:
 def cmd_receive(args: argparse.Namespace) -> int:
     project = _load_project(args.project)
     args.paths.ensure()
-    return asyncio.run(_receive(args, project))
+    target = None if args.no_dispatch else _target(args, project)
+    return asyncio.run(_receive(args, project, target))
 
 
-async def _receive(args: argparse.Namespace, project: Any) -> int:
+async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     from pipedrive_gui.receiver import Receiver, ReceiverError, ReceiverSettings, Retention
     from pipedrive_gui.receiver.setup import open_processor
 
@@ -149,7 +158,7 @@ async def _receive(args: argparse.Namespace, project: Any) -> int:
     handle = None
     if not args.no_dispatch:
         try:
-            handle = await open_processor(project, mode="send" if args.live else "dry_run", target=_target(args, project))
+            handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target)
         except ReceiverError as exc:
             raise CliError(exc.message) from exc
     receiver = Receiver(args.paths.data, settings, processor=handle.processor if handle else None)
@@ -234,11 +243,17 @@ def cmd_journal(args: argparse.Namespace) -> int:
         print("No events match.")
         return 0
     print(f"{'#':>6}  {'received':24}  {'type':8}  {'event / name':22}  {'user':18}  {'outcome':9}  summary")
+    # The summary says why an event failed: in a terminal it gets the rest of the line; piped into
+    # a file or grep it is printed whole.
+    room = shutil.get_terminal_size().columns - 100 if sys.stdout.isatty() else None
     for row in page.rows:
         user = row.user_id or row.anonymous_id or ""
+        summary = row.summary or ""
+        if room is not None and len(summary) > max(room, 30):
+            summary = summary[: max(room, 30) - 1] + "…"
         print(
             f"{row.seq:>6}  {row.received_at:24}  {row.type[:8]:8}  {(row.name or '')[:22]:22}  "
-            f"{user[:18]:18}  {row.outcome:9}  {(row.summary or '')[:80]}"
+            f"{user[:18]:18}  {row.outcome:9}  {summary}"
         )
     print(f"\n{len(page.rows)} of {page.total} shown (newest first).")
     return 0
@@ -252,10 +267,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise CliError("Say which events to replay: their numbers or messageIds, or --failed.")
     project = _load_project(args.project) if args.project else None
     _open_journal(args).close_sync()  # a clear message when there is no journal
-    return asyncio.run(_replay(args, project))
+    target = _target(args, project) if project is not None else None
+    return asyncio.run(_replay(args, project, target))
 
 
-async def _replay(args: argparse.Namespace, project: Any) -> int:
+async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
     from pipedrive_gui.receiver import Dispatcher, Journal, ReceiverError
     from pipedrive_gui.receiver.lock import JournalLock
     from pipedrive_gui.receiver.setup import open_processor
@@ -279,8 +295,7 @@ async def _replay(args: argparse.Namespace, project: Any) -> int:
                       "or replay with --project to dispatch now.")
                 return 0
             try:
-                handle = await open_processor(project, mode="send" if args.live else "dry_run",
-                                              target=_target(args, project))
+                handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target)
             except ReceiverError as exc:
                 raise CliError(exc.message) from exc
             async with handle:

@@ -94,6 +94,26 @@ def test_replay_failed_with_project_dispatches_now(journaled: Path, tmp_path: Pa
     assert row["outcome"] == "planned" and row["dispatches"] == 2
 
 
+def test_replay_against_the_local_sandbox_without_login_looks_records_up(
+        journaled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like ``send``: not logged in, but --base-url is the offline sandbox on this computer, so the
+    dispatch uses it (lookups, "would create") instead of building payloads only."""
+    from tests.cli_support import clean_env, threaded_sandbox
+
+    clean_env(monkeypatch)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    project = tmp_path / "p.pipedrive-map.json"
+    save_project(PROJECT, project)
+    with threaded_sandbox() as sb:
+        code, out, err = run(capsys, "--data-dir", str(journaled), "--base-url", sb.base_url,
+                             "replay", "m-identify", "m-failed", "--project", str(project))
+    assert code == 0, err
+    assert "using the offline sandbox's token" in err
+    # Looked up in the sandbox: Jane is not there (would be created); the nameless person could not be.
+    assert "m-identify: planned" in out and "Would create person 'Jane'" in out, out
+    assert "m-failed: failed" in out and "needs a name" in out, out
+
+
 def test_replay_needs_ids_or_failed(journaled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--data-dir", str(journaled), "replay")
     assert code == 1 and "--failed" in err
