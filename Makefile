@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy tests/gui
 
 node-deps:
 	-@if command -v node >/dev/null && command -v npm >/dev/null; then \

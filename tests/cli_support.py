@@ -3,6 +3,10 @@
 ``ThreadedSandbox`` runs the offline sandbox on its own event loop in a background thread, so a
 test can call :func:`pipedrive_gui.cli.main` in-process (which runs ``asyncio.run`` itself) against
 real loopback HTTP. ``run_cli`` captures the exit code, stdout and stderr of one command.
+
+Two pytest fixtures for such modules: ``sandbox`` (one ``ThreadedSandbox`` per test module) and
+``argv`` (the global options of a command against it, with a token in the environment). A test
+module uses them by importing their functions, ``sandbox_fixture`` and ``argv_fixture``.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,7 +61,13 @@ class ThreadedSandbox:
         self.call(apply)
 
     def reset(self) -> None:
-        self.call(lambda sb: (sb.faults.clear(), sb.reset()))
+        """No faults, and the seeded records only."""
+
+        def clear(sb: RunningSandbox) -> None:
+            sb.faults.clear()
+            sb.reset()
+
+        self.call(clear)
 
     def close(self) -> None:
         self._wait(self.sandbox.stop())
@@ -93,7 +105,40 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -
     return CliRun(code, out.getvalue(), err.getvalue())
 
 
+def session_env(home: Path, runtime: Path, **extra: str) -> dict[str, str]:
+    """The environment of a fresh login session, for the CLI run in subprocesses (under
+    ``dbus-run-session`` when a test wants a private Secret Service): HOME and the XDG folders under
+    ``home``, ``runtime`` as the private XDG_RUNTIME_DIR (created, mode 700), nothing from the
+    machine's PIPEDRIVE_*, DBUS_*, XDG_* or PYTHON_KEYRING* settings; PY is this Python, plus ``extra``."""
+    home.mkdir(exist_ok=True)
+    runtime.mkdir(exist_ok=True)
+    runtime.chmod(0o700)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PIPEDRIVE_", "DBUS_", "XDG_", "PYTHON_KEYRING"))}
+    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / "share"),
+               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
+               PY=sys.executable, **extra)
+    return env
+
+
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No PIPEDRIVE_* settings from the machine running the tests."""
     for name in ("PIPEDRIVE_API_TOKEN", "PIPEDRIVE_DOMAIN", "PIPEDRIVE_BASE_URL", "PIPEDRIVE_GUI_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module", name="sandbox")
+def sandbox_fixture() -> Iterator[ThreadedSandbox]:
+    """One sandbox for the whole test module; ``argv`` resets it before each test."""
+    with threaded_sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture(name="argv")
+def argv_fixture(sandbox: ThreadedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``--data-dir`` (empty) and ``--base-url`` (the reset sandbox) for one test, logged in through
+    PIPEDRIVE_API_TOKEN and with no other PIPEDRIVE_* setting from the machine."""
+    clean_env(monkeypatch)
+    sandbox.reset()
+    monkeypatch.setenv("PIPEDRIVE_API_TOKEN", "cli-test-token")
+    return ["--data-dir", str(tmp_path), "--base-url", sandbox.base_url]

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,8 @@ from pipedrive_gui.commands import pipedrive_cmds
 from pipedrive_gui.credentials import CredentialStore
 from pipedrive_gui.pipedrive.client import PipedriveClient
 from pipedrive_gui.resources import resource_path
-from tests.cli_support import CliRun, ThreadedSandbox, clean_env, run_cli, threaded_sandbox
+from tests.cli_support import CliRun, ThreadedSandbox, clean_env, run_cli
+from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
 
 DEMO = resource_path("demo", "demo.pipedrive-map.json")
 NEW_PERSON = {"type": "identify", "userId": "user-bad-input-1", "traits": {"name": "Robin Test"}}
@@ -225,12 +225,6 @@ def test_eval_answers_garbage_lines_without_stopping(files: Path, monkeypatch: p
 # -- Pipedrive and the network ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ThreadedSandbox]:
-    with threaded_sandbox() as sb:
-        yield sb
-
-
 @pytest.fixture
 def online(files: Path, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch) -> Path:
     sandbox.reset()
@@ -337,7 +331,7 @@ def test_sandbox_not_running(online: Path, monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.fixture
 def no_keyring(online: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PIPEDRIVE_API_TOKEN")
-    monkeypatch.setattr(pipedrive_cmds, "make_store", lambda: CredentialStore(fail.Keyring()))
+    monkeypatch.setattr(pipedrive_cmds, "make_store", lambda: CredentialStore(fail.Keyring()))  # type: ignore[no-untyped-call]
     return online
 
 

@@ -10,13 +10,14 @@ valid FQL; 3 no usable keyring; 4 Pipedrive refused the connection or could not 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipedrive_gui.resources import resource_path
-from tests.cli_support import ThreadedSandbox, clean_env, run_cli, threaded_sandbox
+from tests.cli_support import ThreadedSandbox, run_cli
+from tests.cli_support import argv_fixture as argv_fixture  # registers the pytest fixture "argv"
+from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
 
 DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
 
@@ -27,20 +28,6 @@ CALL_KEYS = {"method", "path", "query", "body", "purpose", "kind", "condition", 
              "response_excerpt", "error", "tokens", "elapsed_ms"}
 FIELD_KEYS = {"entity", "key", "label", "field_type", "options", "is_custom", "searchable",
               "not_searchable_reason", "match_via"}
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ThreadedSandbox]:
-    with threaded_sandbox() as sb:
-        yield sb
-
-
-@pytest.fixture
-def argv(sandbox: ThreadedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    clean_env(monkeypatch)
-    sandbox.reset()
-    monkeypatch.setenv("PIPEDRIVE_API_TOKEN", "json-test-token")
-    return ["--data-dir", str(tmp_path), "--base-url", sandbox.base_url]
 
 
 def test_preview_json(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,13 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipedrive_gui.resources import resource_path
-from tests.cli_support import ThreadedSandbox, clean_env, run_cli, threaded_sandbox
+from tests.cli_support import ThreadedSandbox, run_cli
+from tests.cli_support import argv_fixture as argv_fixture  # registers the pytest fixture "argv"
+from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
@@ -39,20 +40,6 @@ def test_try_it_without_an_account(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Would update person #101 'Ada Lovelace' (name becomes 'Maria Gonzalez')" in proc.stdout
     assert "using the offline sandbox's token" in proc.stderr and "Traceback" not in proc.stderr
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ThreadedSandbox]:
-    with threaded_sandbox() as sb:
-        yield sb
-
-
-@pytest.fixture
-def argv(sandbox: ThreadedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    clean_env(monkeypatch)
-    sandbox.reset()
-    monkeypatch.setenv("PIPEDRIVE_API_TOKEN", "walkthrough-token")
-    return ["--data-dir", str(tmp_path), "--base-url", sandbox.base_url]
 
 
 def test_plan_names_custom_fields_once_the_fields_were_fetched(argv: list[str],

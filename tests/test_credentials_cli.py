@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import pytest
 from pipedrive_gui import cli
 from pipedrive_gui.commands import pipedrive_cmds
 from pipedrive_gui.credentials import CURRENT_ACCOUNT, SERVICE, CredentialStore, MemoryKeyring
+from tests.cli_support import session_env
 
 TOKEN = "pdleak-7e3a91c4b2d8f6051a9e"
 EXTERNAL_ID = "52d19da55d7099e586a31be618830bcd5c239d54"
@@ -192,7 +192,7 @@ def test_login_without_keyring_says_what_to_install(data_dir: Path, capsys: pyte
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from keyring.backends import fail
 
-    monkeypatch.setattr(pipedrive_cmds, "make_store", lambda: CredentialStore(fail.Keyring()))
+    monkeypatch.setattr(pipedrive_cmds, "make_store", lambda: CredentialStore(fail.Keyring()))  # type: ignore[no-untyped-call]
     code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "login", "--domain", "acme",
                                           "--token-stdin"], TOKEN + "\n")
     assert code == 3
@@ -239,20 +239,13 @@ def test_real_secret_service(server: str, tmp_path: Path) -> None:
                if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (packages dbus, gnome-keyring, libsecret-tools)")
-    home = tmp_path / "home"
-    runtime = tmp_path / "run"
     out = tmp_path / "out"
     data = tmp_path / "appdata"
-    for d in (home, runtime, out, data):
+    for d in (out, data):
         d.mkdir()
-    runtime.chmod(0o700)
     script = tmp_path / "session.sh"
     script.write_text(SESSION_SCRIPT)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIPEDRIVE_", "DBUS_", "XDG_", "PYTHON_KEYRING"))}
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / "share"),
-               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               PY=sys.executable, DATA=str(data), BASE=server, TOKEN_UNDER_TEST=TOKEN)
+    env = session_env(tmp_path / "home", tmp_path / "run", DATA=str(data), BASE=server, TOKEN_UNDER_TEST=TOKEN)
     proc = subprocess.run(["dbus-run-session", "--", "bash", str(script), str(out)], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert (out / "finished").exists(), proc.stderr[-2000:]
@@ -327,9 +320,17 @@ def test_interactive_login_asks_domain_and_hides_token(server: str, data_dir: Pa
             return True
 
     prompts: list[str] = []
+
+    def answer(reply: str) -> Callable[[str], str]:
+        def prompt_for(prompt: str) -> str:
+            prompts.append(prompt)
+            return reply
+
+        return prompt_for
+
     monkeypatch.setattr(sys, "stdin", Terminal(""))
-    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or "acme-test.pipedrive.com")
-    monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or TOKEN)
+    monkeypatch.setattr("builtins.input", answer("acme-test.pipedrive.com"))
+    monkeypatch.setattr("getpass.getpass", answer(TOKEN))
     # No --base-url: the domain decides the server; send it to the loopback server instead.
     monkeypatch.setattr("pipedrive_gui.pipedrive.client.domain_base_url", lambda domain: server)
     code = cli.main(["--data-dir", str(data_dir), "login"])
@@ -370,14 +371,11 @@ def test_locked_secret_service_is_reported(tmp_path: Path) -> None:
     missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (packages dbus, gnome-keyring)")
-    home, runtime, data = tmp_path / "home", tmp_path / "run", tmp_path / "appdata"
-    for d in (home, runtime, data):
-        d.mkdir()
-    runtime.chmod(0o700)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIPEDRIVE_", "DBUS_", "XDG_", "PYTHON_KEYRING"))
-           and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / "share"))
+    data = tmp_path / "appdata"
+    data.mkdir()
+    env = session_env(tmp_path / "home", tmp_path / "run")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):  # no display: no unlock prompt can be shown
+        env.pop(name, None)
     proc = subprocess.run(
         ["dbus-run-session", "--", sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data),
          "login", "--domain", "acme", "--token-stdin"],

@@ -11,17 +11,18 @@ the sandbox's console log (run with --debug) and the sandbox's record of request
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipedrive_gui.resources import resource_path
+from tests.cli_support import session_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,7 +80,7 @@ def _has_real_keyring() -> bool:
 
 
 @pytest.fixture
-def sandbox_process(tmp_path: Path):  # type: ignore[no-untyped-def]
+def sandbox_process(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``pipedrive-gui --debug sandbox --port 0`` in its own process, its console captured."""
     log = (tmp_path / "sandbox.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "pipedrive_gui", "--debug", "--data-dir",
@@ -102,23 +103,18 @@ def sandbox_process(tmp_path: Path):  # type: ignore[no-untyped-def]
         (tmp_path / "sandbox.out").write_text(first + (rest or ""))
 
 
-def test_token_appears_nowhere(tmp_path: Path, sandbox_process) -> None:  # type: ignore[no-untyped-def]
+def test_token_appears_nowhere(tmp_path: Path, sandbox_process: tuple[str, subprocess.Popen[str]]) -> None:
     base, _proc = sandbox_process
     token = "tok3nUnderTest" + secrets.token_hex(12)
-    home, runtime, out, data, exports = (tmp_path / n for n in ("home", "run", "out", "data", "exports"))
-    for d in (home, runtime, out, data, exports):
+    home, out, data, exports = (tmp_path / n for n in ("home", "out", "data", "exports"))
+    for d in (out, data, exports):
         d.mkdir()
-    runtime.chmod(0o700)
     use_keyring = _has_real_keyring()
     script = tmp_path / "session.sh"
     script.write_text(SESSION)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIPEDRIVE_", "DBUS_", "XDG_", "PYTHON_KEYRING"))}
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / "share"),
-               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               PY=sys.executable, DATA=str(data), BASE=base, TOKEN_UNDER_TEST=token, OUT=str(out),
-               EXPORTS=str(exports), DEMO=str(resource_path("demo", "demo.pipedrive-map.json")),
-               USE_KEYRING="1" if use_keyring else "0")
+    env = session_env(home, tmp_path / "run", DATA=str(data), BASE=base, TOKEN_UNDER_TEST=token,
+                      OUT=str(out), EXPORTS=str(exports), DEMO=str(resource_path("demo", "demo.pipedrive-map.json")),
+                      USE_KEYRING="1" if use_keyring else "0")
     command = ["bash", str(script)]
     if use_keyring:
         command = ["dbus-run-session", "--", *command]

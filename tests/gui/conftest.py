@@ -8,9 +8,12 @@ import argparse
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from pipedrive_gui.core.project import Mapping
 
 pytest.importorskip("PySide6")
 qasync = pytest.importorskip("qasync")
@@ -181,6 +184,14 @@ def demo_window(window: Any, services: Any, run: Runner) -> Any:
     run(services.connection.connect_sandbox())
     settle(run, window)
     return window
+
+
+def select_mapping(window: Any, action: str) -> Mapping:
+    """Select the project's first mapping of ``action`` in the mapping list, as a click on it would,
+    and return it (the editor and preview follow; ``settle`` waits for them)."""
+    m: Mapping = next(m for m in window.doc.project.mappings if m.action == action)
+    window.mapping_list.select(m.id)
+    return m
 
 
 def settle(run: Runner, window: Any) -> None:

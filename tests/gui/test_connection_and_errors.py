@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.gui.conftest import settle
+from tests.gui.conftest import select_mapping, settle
 
 
 @pytest.fixture
@@ -91,8 +91,7 @@ def test_sandbox_down_shows_what_to_do(remote_window: Any, run: Any, sandbox: An
 
 def test_check_when_sandbox_went_away(demo_window: Any, run: Any, services: Any) -> None:
     w = demo_window
-    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateOrganization")
-    w.mapping_list.select(m.id)
+    select_mapping(w, "createUpdateOrganization")
     settle(run, w)
     run(services.connection.sandbox.stop())
     w.preview.check()
@@ -139,8 +138,7 @@ def test_bad_fql_is_kept_and_explained(demo_window: Any, run: Any) -> None:
 
 def test_missing_required_field_is_reported_per_field(demo_window: Any, run: Any) -> None:
     w = demo_window
-    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateOrganization")
-    w.mapping_list.select(m.id)
+    select_mapping(w, "createUpdateOrganization")
     settle(run, w)
     editor = w.mapping_editor.field_editors["match_value"]
     editor.set_mode("unset")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedrive_gui.gui.field_editor import MODE_ADVANCED, MODE_CUSTOM, MODE_PATH, CustomFieldsEditor
-from tests.gui.conftest import settle
+from tests.gui.conftest import select_mapping, settle
 
 
 def _select(window: Any, name_part: str) -> Any:
@@ -265,8 +265,7 @@ def test_advanced_expression_is_validated_as_you_type(demo_window: Any, run: Any
 
 def test_activity_types_come_from_the_account(demo_window: Any, run: Any) -> None:
     w = demo_window
-    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateActivity")
-    w.mapping_list.select(m.id)
+    m = select_mapping(w, "createUpdateActivity")
     settle(run, w)
     editor = w.mapping_editor.field_editors["type"]
     editor.set_mode("static")
@@ -283,8 +282,7 @@ def test_ctrl_enter_checks_in_pipedrive(demo_window: Any, run: Any, qtbot: Any) 
     from PySide6.QtCore import Qt
 
     w = demo_window
-    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateOrganization")
-    w.mapping_list.select(m.id)
+    select_mapping(w, "createUpdateOrganization")
     settle(run, w)
     assert any(s.toString() == "Ctrl+Return" for s in w.check_action.shortcuts())
     w.activateWindow()

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedrive_gui.core.project import Mapping, Project, SampleEvent
-from tests.gui.conftest import settle
+from tests.gui.conftest import select_mapping, settle
 
 
 def test_mapping_list_model(qtmodeltester: Any, qapp: Any) -> None:
@@ -122,8 +122,7 @@ def test_window_does_not_block_while_fields_fetch_and_test_sends(demo_window: An
     from PySide6.QtCore import QTimer
 
     w = demo_window
-    m = next(m for m in w.doc.project.mappings if m.action == "createUpdateOrganization")
-    w.mapping_list.select(m.id)
+    select_mapping(w, "createUpdateOrganization")
     settle(run, w)
     services.connection.sandbox.faults.slow(400)
     gaps: list[float] = []

@@ -119,7 +119,8 @@ def test_demo_start_offers_the_work_a_crash_left(window: Any, services: Any, run
     run(services.runner.wait_idle())
 
 
-def test_closing_before_answering_keeps_the_crash_copy(window: Any, services: Any) -> None:
+def test_closing_before_answering_keeps_the_crash_copy(
+        window: Any, services: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipedrive_gui.core.project import Project
     from pipedrive_gui.gui.autosave import find_recovery
 
@@ -132,12 +133,8 @@ def test_closing_before_answering_keeps_the_crash_copy(window: Any, services: An
     import pipedrive_gui.gui.dialogs as dialogs_module
 
     pending: list[Any] = []
-    original = dialogs_module.ask
-    dialogs_module.ask = lambda *a, **kw: pending.append(a)  # the user does not answer
-    try:
-        window.offer_recovery(recovery)
-    finally:
-        dialogs_module.ask = original
+    monkeypatch.setattr(dialogs_module, "ask", lambda *a, **kw: pending.append(a))  # the user does not answer
+    window.offer_recovery(recovery)
     services.autosaver.stop(clean_exit=True)
     assert find_recovery(services.paths.data) is not None
 
@@ -184,7 +181,7 @@ def test_no_keyring_says_what_it_means_and_what_to_do(qtbot: Any, services: Any,
     from pipedrive_gui.credentials import CredentialStore
     from pipedrive_gui.gui.app import build_window
 
-    services.connection.store = CredentialStore(backend=keyring.backends.null.Keyring(), env={})
+    services.connection.store = CredentialStore(backend=keyring.backends.null.Keyring(), env={})  # type: ignore[no-untyped-call]
     services.store = services.connection.store
     w = build_window(services)
     qtbot.addWidget(w)
@@ -208,7 +205,7 @@ def test_tooltips_name_the_shortcuts_the_menus_bind(window: Any) -> None:
     actions = {a.text().replace("&", ""): a for a in window.findChildren(type(window.undo_action))}
 
     def key_of(text: str) -> str:
-        return actions[text].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        return str(actions[text].shortcut().toString(QKeySequence.SequenceFormat.NativeText))
 
     lst, preview = window.mapping_list, window.preview
     pairs = [(lst.duplicate_button, "Duplicate mapping"), (lst.rename_button, "Rename mapping"),
@@ -266,7 +263,7 @@ def test_status_links_stay_readable_after_switching_to_a_dark_palette(window: An
 
     from pipedrive_gui.credentials import CredentialStore
 
-    services.connection.store = CredentialStore(backend=keyring.backends.null.Keyring(), env={})
+    services.connection.store = CredentialStore(backend=keyring.backends.null.Keyring(), env={})  # type: ignore[no-untyped-call]
     run(services.connection.load_keyring_backend())
     dark = QPalette(window.status.palette())
     dark.setColor(QPalette.ColorRole.Window, QColor(45, 45, 48))

@@ -8,13 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.gui.conftest import settle
-
-
-def _first_mapping(w: Any, action: str) -> Any:
-    m = next(m for m in w.doc.project.mappings if m.action == action)
-    w.mapping_list.select(m.id)
-    return m
+from tests.gui.conftest import select_mapping, settle
 
 
 def test_value_mode_combo_shows_its_longest_entry_even_in_a_custom_field_row(demo_window: Any, run: Any) -> None:
@@ -26,7 +20,7 @@ def test_value_mode_combo_shows_its_longest_entry_even_in_a_custom_field_row(dem
     )
 
     w = demo_window
-    _first_mapping(w, "createUpdatePerson")
+    select_mapping(w, "createUpdatePerson")
     settle(run, w)
     w.resize(1000, 700)  # a narrow window squeezes the custom-field rows the most
     run.sleep(0.05)
@@ -50,7 +44,7 @@ def test_value_mode_combo_shows_its_longest_entry_even_in_a_custom_field_row(dem
 
 def test_custom_field_keys_in_the_payload_are_named_beside_it(demo_window: Any, run: Any) -> None:
     w = demo_window
-    _first_mapping(w, "createUpdatePerson")
+    select_mapping(w, "createUpdatePerson")
     settle(run, w)
     p = w.preview
     payload_text = p.payload_view.toPlainText()
@@ -121,7 +115,7 @@ def test_a_long_event_path_can_be_read_whole_in_its_tooltip(demo_window: Any, ru
     from pipedrive_gui.gui.field_editor import MODE_PATH, PathEditor
 
     w = demo_window
-    _first_mapping(w, "createUpdateDeal")
+    select_mapping(w, "createUpdateDeal")
     settle(run, w)
     paths = [
         e.editor(MODE_PATH)

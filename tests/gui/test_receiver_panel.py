@@ -156,7 +156,8 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             await until(lambda: panel.running, "the receiver to start")
             assert not panel.progress.isVisible()
             assert panel.start_button.text() == "Stop receiver"
-            url = panel.receiver.url  # type: ignore[union-attr]
+            assert panel.receiver is not None
+            url = panel.receiver.url
             assert url.startswith("http://127.0.0.1:")
             assert panel.address.text() == url
             assert panel.key_edit.text() == WRITE_KEY
@@ -179,7 +180,8 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             assert "refused" in panel.state_label.text()  # the wrong-key request is reported
 
             # Newest first: the batch's last event is row 0; the identify is row 2.
-            identify_row = next(r for r in range(3) if panel.model.row_data(r).type == "identify")  # type: ignore[union-attr]
+            rows = [panel.model.row_data(r) for r in range(3)]
+            identify_row = next(i for i, row in enumerate(rows) if row is not None and row.type == "identify")
             assert panel.model.data(panel.model.index(identify_row, 4)) == \
                 "People from Identify (matched by Segment user ID)"
             assert panel.model.data(panel.model.index(identify_row, 5)) == "Planned (dry run)"
@@ -220,7 +222,8 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             assert live["outcome"] == "create" and live["mode"] == "send" and live["record_id"]
             writes = [c for c in live["calls"] if c["method"] == "POST" and c["sent"]]
             assert writes and writes[0]["status"] in (200, 201)  # the call and Pipedrive's answer
-            assert f"created #{live['record_id']}" in view.tree.currentItem().text(0)  # type: ignore[union-attr]
+            current = view.tree.currentItem()
+            assert current is not None and f"created #{live['record_id']}" in current.text(0)
 
             # Filters.
             panel.set_filter(EventFilter(outcome="flagged"))
@@ -315,7 +318,9 @@ def test_replay_while_stopped_runs_on_next_start_with_fixed_mappings(aloop: Any,
             await until(lambda: panel.model.rowCount() == 1 and outcomes(panel), "the failed filter")
             panel.select_row(0)
             await until(lambda: panel.detail is not None, "the detail")
-            assert "match_value" in panel.detail.row.summary  # type: ignore[union-attr]
+            detail = panel.detail
+            assert detail is not None and detail.row.summary is not None
+            assert "match_value" in detail.row.summary
             panel.stop()
             await until(lambda: not panel.running and panel.start_button.isEnabled(), "the stop")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import statistics
@@ -16,6 +17,7 @@ qasync = pytest.importorskip("qasync")
 
 from pipedrive_gui.gui.receiver_model import (  # noqa: E402
     EventFilter,
+    EventRow,
     EventTableModel,
     JournalSource,
     JournalWatcher,
@@ -88,7 +90,7 @@ def test_model_passes_qt_model_tester_while_events_arrive(aloop: Any,  # noqa: F
             await fill(path, 5, start=40)  # new events arrive while the table shows
             model.refresh()
             await until(lambda: model.rowCount() == 45, "the new rows")
-            await until(lambda: model.row_data(0) is not None and model.row_data(0).seq == 45, "the new top row")  # type: ignore[union-attr]
+            await until(lambda: (top := model.row_data(0)) is not None and top.seq == 45, "the new top row")
             qtmodeltester.check(model)
 
             model.set_filter(EventFilter(outcome="failed"))
@@ -142,18 +144,17 @@ def test_100k_events_stay_smooth_and_are_never_all_loaded(aloop: Any,  # noqa: F
             latencies = []
             for row in rng.sample(range(total), 25):
                 t0 = time.perf_counter()
-                await until(lambda row=row: model.row_data(row) is not None, f"row {row}")
+                loaded: EventRow = await until(functools.partial(model.row_data, row), f"row {row}")
                 latencies.append(time.perf_counter() - t0)
-                r = model.row_data(row)
-                assert r is not None and r.message_id == f"msg-{total - 1 - row:06d}"
+                assert loaded.message_id == f"msg-{total - 1 - row:06d}"
             assert statistics.median(latencies) < 0.3, latencies
             assert model.cached_rows <= EventTableModel.MAX_ROWS
 
             # Scrolling to the end loads the last page, not everything before it.
             before = model.pages_loaded
             panel.table.scrollToBottom()
-            await until(lambda: model.row_data(total - 1) is not None, "the oldest row")
-            assert model.row_data(total - 1).message_id == "msg-000000"  # type: ignore[union-attr]
+            oldest: EventRow = await until(lambda: model.row_data(total - 1), "the oldest row")
+            assert oldest.message_id == "msg-000000"
             assert model.pages_loaded - before <= 3
             assert model.cached_rows <= EventTableModel.MAX_ROWS < total
 
@@ -161,7 +162,7 @@ def test_100k_events_stay_smooth_and_are_never_all_loaded(aloop: Any,  # noqa: F
             await fill(path, 1, start=total)
             await until(lambda: model.rowCount() == total + 1, "the new event", timeout=5)
             model.data(model.index(0, 0))
-            await until(lambda: model.row_data(0) is not None and model.row_data(0).message_id == f"msg-{total:06d}",  # type: ignore[union-attr]
+            await until(lambda: (top := model.row_data(0)) is not None and top.message_id == f"msg-{total:06d}",
                         "the new row on top")
             print(f"\n100k journal: fill {fill_s:.2f} s, data() {per_call * 1e6:.0f} µs, "
                   f"page median {statistics.median(latencies) * 1000:.1f} ms, pages loaded {model.pages_loaded}")

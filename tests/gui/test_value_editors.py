@@ -5,13 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipedrive_gui.gui.field_editor import MODE_STATIC, MODE_TEMPLATE, MODE_UNSET, classify
-from tests.gui.conftest import settle
-
-
-def _mapping(window: Any, action: str) -> Any:
-    m = next(m for m in window.doc.project.mappings if m.action == action)
-    window.mapping_list.select(m.id)
-    return m
+from tests.gui.conftest import select_mapping, settle
 
 
 def test_classify_picks_the_right_editor() -> None:
@@ -19,18 +13,20 @@ def test_classify_picks_the_right_editor() -> None:
     from pipedrive_gui.gui.field_editor import UNSET
 
     f = get_action("createUpdatePerson").field("name")
+    assert f is not None
     assert classify(f, UNSET) == "unset"
     assert classify(f, {"@path": "$.traits.name"}) == "path"
     assert classify(f, {"@template": "{{traits.name}}"}) == "template"
     assert classify(f, "Jane") == "static"
     assert classify(f, {"@if": {}}) == "advanced"
     cf = get_action("createUpdatePerson").field("custom_fields")
+    assert cf is not None
     assert classify(cf, {"abc": {"@path": "$.x"}}) == "custom"
 
 
 def test_static_values_by_type(demo_window: Any, run: Any) -> None:
     w = demo_window
-    m = _mapping(w, "createUpdateDeal")
+    m = select_mapping(w, "createUpdateDeal")
     settle(run, w)
     eds = w.mapping_editor.field_editors
     # number
@@ -59,7 +55,7 @@ def test_static_values_by_type(demo_window: Any, run: Any) -> None:
     assert payload["status"] == "won" and payload["probability"] == 75
     assert payload["title"].startswith("Deal ")
     # boolean (Activity "Done")
-    m2 = _mapping(w, "createUpdateActivity")
+    m2 = select_mapping(w, "createUpdateActivity")
     settle(run, w)
     done = w.mapping_editor.field_editors["done"]
     done.set_mode(MODE_STATIC)
@@ -74,7 +70,7 @@ def test_static_values_by_type(demo_window: Any, run: Any) -> None:
 
 def test_typing_merges_into_one_undo_step(demo_window: Any, run: Any) -> None:
     w = demo_window
-    m = _mapping(w, "createUpdateOrganization")
+    m = select_mapping(w, "createUpdateOrganization")
     settle(run, w)
     line = w.mapping_editor.field_editors["name"].editor().line
     before = w.doc.undo_stack.count()
