@@ -9,7 +9,12 @@ For documentation screenshots, ``--screenshot-state NAME`` (or the older
 ``PIPEDRIVE_GUI_SCREENSHOT_STATE``) picks what ``--screenshot`` shows: ``overview`` (default),
 ``dry-run`` (preview with a Check in Pipedrive result), ``connection`` (the connection dialog),
 ``error`` (a broken sample event and trigger), ``dark`` (the overview in the dark colour scheme) or
-``receiver`` (the local receiver panel after a few events arrived).
+``receiver`` (the local receiver panel after a few events arrived); see ``headless.py``.
+
+Start-up order (its time is measured, benchmarks/bench_startup.py): a plain "Starting…" frame is
+painted first; then the services and the main window are built, the project loaded and the window
+painted, all before asyncio and qasync are imported; only then does the event loop start, and with
+it the background work (first preview, keyring check, connection, receiver panel if it was open).
 """
 
 from __future__ import annotations
@@ -18,14 +23,12 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import asyncio
 
 log = logging.getLogger(__name__)
-SELF_TEST_TIMEOUT_S = 30.0
 #: benchmarks/bench_startup.py sets this to learn when the main window first painted.
 FIRST_PAINT_ENV = "PIPEDRIVE_GUI_REPORT_FIRST_PAINT"
 
@@ -34,18 +37,28 @@ class Services:
     """What the window and start-up share. A plain class, not a dataclass: importing dataclasses
     (and inspect with it) costs ~6 ms before the first paint."""
 
-    __slots__ = ("paths", "settings", "store", "runner", "connection", "doc", "autosaver")
+    __slots__ = ("paths", "settings", "runner", "connection", "doc", "autosaver")
 
-    def __init__(self, paths: Any, settings: Any, store: Any, runner: Any, connection: Any, doc: Any,
+    def __init__(self, paths: Any, settings: Any, runner: Any, connection: Any, doc: Any,
                  autosaver: Any) -> None:
-        self.paths, self.settings, self.store, self.runner = paths, settings, store, runner
+        self.paths, self.settings, self.runner = paths, settings, runner
         self.connection, self.doc, self.autosaver = connection, doc, autosaver
+
+    @property
+    def store(self) -> Any:
+        """The credential store (the connection's; the system keyring is opened at first use)."""
+        return self.connection.store
+
+    @store.setter
+    def store(self, store: Any) -> None:
+        self.connection.store = store
 
 
 def build_services(args: argparse.Namespace, *, store: Any = None, autosave_interval_s: float | None = None) -> Services:
+    """``store``: where tokens are kept; None = the system keyring. Nothing here imports asyncio,
+    the keyring or httpx: the window is built and painted before the event loop starts."""
     from PySide6.QtCore import QSettings
 
-    from pipedrive_gui.credentials import CredentialStore
     from pipedrive_gui.gui.autosave import Autosaver
     from pipedrive_gui.gui.connection import Connection
     from pipedrive_gui.gui.document import Document
@@ -55,13 +68,12 @@ def build_services(args: argparse.Namespace, *, store: Any = None, autosave_inte
     paths = AppPaths.resolve(getattr(args, "data_dir", None)).ensure()
     # Window layout and recent files only; under --data-dir like everything else the app writes.
     settings = QSettings(str(paths.config / "window.ini"), QSettings.Format.IniFormat)
-    store = store if store is not None else CredentialStore()
     runner = TaskRunner()
     connection = Connection(paths, store, base_url=getattr(args, "base_url", None))
     doc = Document()
     autosaver = Autosaver(doc, paths.data) if autosave_interval_s is None \
         else Autosaver(doc, paths.data, autosave_interval_s)
-    return Services(paths, settings, store, runner, connection, doc, autosaver)
+    return Services(paths, settings, runner, connection, doc, autosaver)
 
 
 def demo_project() -> Any:
@@ -71,16 +83,18 @@ def demo_project() -> Any:
     return load_project(resource_path("demo", "demo.pipedrive-map.json"))
 
 
-def build_window(services: Services) -> Any:
+def build_window(services: Services, *, reopen_receiver: bool = True) -> Any:
+    """``reopen_receiver=False``: the caller reopens the receiver panel (if it was open last
+    time) with ``window.restore_receiver()`` once the event loop runs."""
     from pipedrive_gui.gui.main_window import MainWindow
 
     return MainWindow(services.doc, services.connection, services.runner, services.settings,
-                      services.autosaver)
+                      services.autosaver, reopen_receiver=reopen_receiver)
 
 
 async def _after_first_paint(make_coro: Any) -> Any:
-    """Run ``coro`` once Qt has had a turn to paint the loaded window: starting the sandbox imports
-    aiohttp (a few hundred ms) that would otherwise hold the first paint of the main window."""
+    """Run ``coro`` once Qt has had a turn to show the first preview: starting the sandbox imports
+    aiohttp (a few hundred ms) that would otherwise hold it."""
     import asyncio
 
     await asyncio.sleep(0.03)
@@ -88,23 +102,18 @@ async def _after_first_paint(make_coro: Any) -> Any:
     return await make_coro()
 
 
-async def start(window: Any, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:
-    """What happens after the window is shown: project, connection, recovery offer."""
-
+def open_startup_project(window: Any, services: Services, args: argparse.Namespace, *,
+                         offer_recovery: bool = True) -> None:
+    """The project the window starts with (the demo, a file or a new one), and the offer to
+    restore unsaved work. Needs no event loop: the app does this before painting the window."""
     from pipedrive_gui.gui.autosave import find_recovery
 
-    runner, connection = services.runner, services.connection
-    runner.spawn(connection.load_keyring_backend(), name="keyring")
     headless = bool(args.self_test or args.screenshot)
     # Look for unsaved work before anything is loaded (loading must not hide it).
     recovery = find_recovery(services.paths.data) if offer_recovery and not headless else None
     if args.demo or (headless and not args.project):
         window.load(demo_project(), None)
-        if recovery is not None:
-            window.offer_recovery(recovery)
-        runner.spawn(_after_first_paint(connection.connect_sandbox), name="startup")
-        return
-    if args.project:
+    elif args.project:
         window.open_path(args.project)
     else:
         from pipedrive_gui.core.project import Project
@@ -112,6 +121,17 @@ async def start(window: Any, services: Services, args: argparse.Namespace, *, of
         window.load(Project(), None)
     if recovery is not None:
         window.offer_recovery(recovery)
+
+
+def connect_at_start(window: Any, services: Services, args: argparse.Namespace) -> None:
+    """Start the background work of a new session: keyring check, then the sandbox (``--demo``,
+    headless) or the saved account (else the connection dialog). Needs the running event loop."""
+    runner, connection = services.runner, services.connection
+    runner.spawn(connection.load_keyring_backend(), name="keyring")
+    headless = bool(args.self_test or args.screenshot)
+    if args.demo or (headless and not args.project):
+        runner.spawn(_after_first_paint(connection.connect_sandbox), name="startup")
+        return
 
     async def connect_saved() -> None:
         if await connection.connect_saved():
@@ -125,152 +145,10 @@ async def start(window: Any, services: Services, args: argparse.Namespace, *, of
                  on_error=lambda name, exc: (window._task_failed(name, exc), window.show_connection_dialog()))
 
 
-async def _wait_ready(window: Any, services: Services, timeout: float) -> None:
-    """Until the sandbox is connected, fields are loaded and a preview is painted."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        await services.runner.wait_idle()
-        if services.connection.connected and services.connection.catalog is not None \
-                and window.preview.result is not None and not services.runner.busy \
-                and not window.preview.timer.isActive():
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the window did not become ready in time")
-
-
-def _simulated_dark_palette() -> Any:
-    """What a desktop's dark theme would hand us (only for the documentation screenshot): the app
-    itself never sets colours, it reads palette roles."""
-    from PySide6.QtGui import QColor, QPalette
-
-    p = QPalette()
-    roles = QPalette.ColorRole
-    for role, rgb in ((roles.Window, (45, 45, 48)), (roles.WindowText, (230, 230, 230)),
-                      (roles.Base, (30, 30, 32)), (roles.AlternateBase, (45, 45, 48)),
-                      (roles.Text, (230, 230, 230)), (roles.Button, (55, 55, 58)),
-                      (roles.ButtonText, (230, 230, 230)), (roles.Highlight, (80, 140, 220)),
-                      (roles.HighlightedText, (255, 255, 255)), (roles.Link, (120, 170, 255)),
-                      (roles.LinkVisited, (210, 150, 255)), (roles.ToolTipBase, (55, 55, 58)),
-                      (roles.ToolTipText, (230, 230, 230)), (roles.PlaceholderText, (150, 150, 150))):
-        p.setColor(role, QColor(*rgb))
-    p.setColor(QPalette.ColorGroup.Disabled, roles.Text, QColor(130, 130, 130))
-    p.setColor(QPalette.ColorGroup.Disabled, roles.WindowText, QColor(130, 130, 130))
-    p.setColor(QPalette.ColorGroup.Disabled, roles.ButtonText, QColor(130, 130, 130))
-    return p
-
-
-async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
-    """Bring the window into a documented state; returns the widget to grab."""
-    import asyncio
-
-    if state == "dark":
-        from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QApplication
-
-        QApplication.setStyle("Fusion")
-        QApplication.styleHints().setColorScheme(Qt.ColorScheme.Dark)
-        QApplication.setPalette(_simulated_dark_palette())  # X servers without a theme ignore the scheme
-        await asyncio.sleep(0.3)
-    elif state == "dry-run":
-        deal = next((m for m in window.doc.project.mappings if m.action == "createUpdateDeal"), None)
-        if deal is not None:
-            window.mapping_list.select(deal.id)
-            await _wait_ready(window, services, 10)
-        window.preview.check()
-        await services.runner.wait_idle()
-    elif state == "connection":
-        dialog = window.show_connection_dialog()
-        dialog.domain.setText("acme")
-        dialog.token.setText("0" * 40)  # shown masked; not a real token
-        dialog._update()
-        dialog.result_label.setText("✔ Connected as Jane Admin (jane@acme.example) in Acme Robotics. "
-                              "Click “Save and connect” to use it.")
-        await asyncio.sleep(0.2)
-        return dialog
-    elif state == "error":
-        text = window.event_editor.text.toPlainText()
-        window.event_editor.set_text(text.replace('"type"', '"type" "', 1))
-        m = window.doc.mapping(window.mapping_list.current_id())
-        if m is not None:
-            window.mapping_editor.trigger.fql.setText('type = "track" and (event = ')
-            window.mapping_editor.trigger._fql_typed(window.mapping_editor.trigger.fql.text())
-        await asyncio.sleep(0.3)
-        await services.runner.wait_idle()
-    elif state == "receiver":
-        await _receiver_with_events(window, services)
-    return window
-
-
-async def _receiver_with_events(window: Any, services: Services) -> None:
-    """Open the receiver panel, start it on a free port and send it a few events over HTTP."""
-    import asyncio
-
-    import httpx
-    from PySide6.QtCore import Qt
-
-    window.resize(max(window.width(), 1500), max(window.height(), 1150))
-    window.toggle_receiver()
-    window.resizeDocks([window.receiver_dock], [640], Qt.Orientation.Vertical)
-    panel = window.receiver_panel
-    panel.port_spin.setValue(0)  # any free port: never collides with a receiver the user runs
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while not panel.running:
-        if loop.time() > deadline:
-            raise TimeoutError("the receiver did not start")
-        if not panel._busy:
-            panel.start()
-        await asyncio.sleep(0.05)
-    from pipedrive_gui.core import samples
-
-    events = [samples.load_sample(name) for name in samples.sample_names()[:6]]
-    events.append({"type": "track", "event": "Newsletter Opened", "userId": "user-1001",
-                   "properties": {"issue": 42}})
-    async with httpx.AsyncClient() as client:
-        for event in events:
-            await client.post(f"{panel.receiver.url}/v1/{event.get('type', 'track')}", json=event,
-                              auth=(panel.write_key, ""))
-    while panel.model.rowCount() < len(events) or panel.model.busy:
-        if loop.time() > deadline:
-            break
-        await asyncio.sleep(0.05)
-    # Show the detail of an event that ran a mapping (the most telling one).
-    planned = next((r for r in range(panel.model.rowCount())
-                    if getattr(panel.model.row_data(r), "outcome", "") == "planned"), 0)
-    panel.select_row(planned)
-    await asyncio.sleep(0.5)
-    await services.runner.wait_idle()
-
-
-async def _headless(window: Any, services: Services, args: argparse.Namespace) -> int:
-    import asyncio
-
-    from PySide6.QtWidgets import QApplication
-
-    try:
-        await _wait_ready(window, services, SELF_TEST_TIMEOUT_S)
-        target = window
-        if args.screenshot:
-            target = await _screenshot_state(window, services, getattr(args, "screenshot_state", None) or "overview")
-        await asyncio.sleep(0.1)
-        QApplication.processEvents()
-        image = target.grab()
-        if image.isNull() or image.width() == 0:
-            print("FAILED: the window did not paint", file=sys.stderr)
-            return 1
-        if args.screenshot:
-            Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
-            if not image.save(args.screenshot):
-                print(f"FAILED: could not write {args.screenshot}", file=sys.stderr)
-                return 1
-        print("OK")
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the smoke test reports any failure as one line
-        print(f"FAILED: {exc}", file=sys.stderr)
-        return 1
+async def start(window: Any, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:
+    """What happens after the window is shown: project, connection, recovery offer."""
+    open_startup_project(window, services, args, offer_recovery=offer_recovery)
+    connect_at_start(window, services, args)
 
 
 def _starting_frame() -> Any:
@@ -290,21 +168,18 @@ def _starting_frame() -> Any:
     return frame
 
 
-async def _main(app: Any, args: argparse.Namespace, frame: Any) -> int:
+async def _main(app: Any, args: argparse.Namespace, window: Any, services: Services, first_preview: bool) -> int:
+    """The session, once the event loop runs: the window is already built, loaded and painted."""
     import asyncio
 
-    services = build_services(args)
-    window = build_window(services)
-    if not services.settings.contains("window/geometry"):
-        window.setGeometry(frame.geometry())
-    if os.environ.get(FIRST_PAINT_ENV):
-        _report_paint(window, "MAIN_PAINTED")
-    window.show()
-    frame.close()
-    frame.deleteLater()
-    await start(window, services, args)
+    if first_preview:
+        window.preview.schedule(immediate=True)
+    window.restore_receiver()
+    connect_at_start(window, services, args)
     if args.self_test or args.screenshot:
-        code = await _headless(window, services, args)
+        from pipedrive_gui.gui.headless import run_headless
+
+        code = await run_headless(window, services, args)
         window._close_confirmed = True
     else:
         quit_future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -326,25 +201,10 @@ async def _main(app: Any, args: argparse.Namespace, frame: Any) -> int:
     return code
 
 
-def _report_paint(widget: Any, line: str) -> None:
-    """Print ``line`` at ``widget``'s first paint (for benchmarks/bench_startup.py)."""
+def _watch_first_paint(window: Any, marker: str) -> list[bool]:
+    """A list that gets an item at ``window``'s first paint (when ``marker`` is printed if
+    FIRST_PAINT_ENV is set, for benchmarks/bench_startup.py)."""
     from PySide6.QtCore import QEvent, QObject
-
-    class Watcher(QObject):
-        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
-            if event.type() == QEvent.Type.Paint:
-                print(line, flush=True)
-                obj.removeEventFilter(self)
-            return False
-
-    widget.installEventFilter(Watcher(widget))
-
-
-def _paint_now(app: Any, frame: Any, timeout_s: float = 2.0) -> None:
-    """Show ``frame`` and spin Qt until it has painted, before asyncio and qasync are imported."""
-    import time
-
-    from PySide6.QtCore import QEvent, QEventLoop, QObject
 
     done: list[bool] = []
     report = bool(os.environ.get(FIRST_PAINT_ENV))
@@ -354,16 +214,25 @@ def _paint_now(app: Any, frame: Any, timeout_s: float = 2.0) -> None:
             if event.type() == QEvent.Type.Paint and not done:
                 done.append(True)
                 if report:
-                    print("PAINTED", flush=True)
+                    print(marker, flush=True)
+                obj.removeEventFilter(self)
             return False
 
-    watcher = Watcher(frame)
-    frame.installEventFilter(watcher)
-    frame.show()
+    window.installEventFilter(Watcher(window))
+    return done
+
+
+def _spin_until_painted(app: Any, painted: list[bool], timeout_s: float) -> None:
+    """Let Qt work until ``painted`` (see _watch_first_paint), before asyncio and qasync are
+    imported. Clicks and keys stay queued until the event loop runs: what they do may start
+    background tasks, which need it."""
+    import time
+
+    from PySide6.QtCore import QEventLoop
+
     end = time.monotonic() + timeout_s
-    while not done and time.monotonic() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-    frame.removeEventFilter(watcher)
+    while not painted and time.monotonic() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 20)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -378,18 +247,39 @@ def run(args: argparse.Namespace) -> int:
     app.setOrganizationName(APP_ID)
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop the loop
     frame = _starting_frame()
-    _paint_now(app, frame)
+    painted = _watch_first_paint(frame, "PAINTED")
+    frame.show()
+    _spin_until_painted(app, painted, 2.0)
+
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING)
+    # The main window is built, loaded and painted before the event loop exists, so what it needs
+    # first (asyncio, qasync, ~25 ms) loads after that paint. Its background work starts with the
+    # loop: the first preview (a task), the connection, the receiver panel if it was open.
+    services = build_services(args)
+    window = build_window(services, reopen_receiver=False)  # in _main, once the loop runs
+    if not services.settings.contains("window/geometry"):
+        window.setGeometry(frame.geometry())
+    painted = _watch_first_paint(window, "MAIN_PAINTED")
+    window.show()
+    frame.close()
+    frame.deleteLater()
+    open_startup_project(window, services, args)
+    # The first preview is computed by a background task, so it waits for the loop: the window
+    # paints with the preview still empty and the payload follows (before: the paint waited).
+    first_preview = window.preview.timer.isActive()
+    window.preview.timer.stop()
+    # Not waiting long: if the window system has not exposed it by then, the loop paints it.
+    _spin_until_painted(app, painted, 1.0)
 
     import asyncio
 
     os.environ.setdefault("QT_API", "pyside6")  # qasync: do not probe for other Qt bindings
     import qasync
 
-    logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return int(loop.run_until_complete(_main(app, args, frame)))
+            return int(loop.run_until_complete(_main(app, args, window, services, first_preview)))
     finally:
         asyncio.set_event_loop(None)

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Signal
 
-from pipedrive_gui.credentials import Credentials, CredentialStore, KeyringStatus
 from pipedrive_gui.paths import AppPaths
 
 if TYPE_CHECKING:  # imported when first used: start-up paints the window before loading httpx
+    # ... and before the keyring and asyncio (the credential store is made at its first use).
+    from pipedrive_gui.credentials import Credentials, CredentialStore, KeyringStatus
     from pipedrive_gui.pipedrive.client import CurrentUser, PipedriveClient
     from pipedrive_gui.pipedrive.engine import UpsertEngine
     from pipedrive_gui.pipedrive.fields import FieldCatalog
@@ -57,11 +58,12 @@ class Connection(QObject):
     changed = Signal()
     catalog_changed = Signal()
 
-    def __init__(self, paths: AppPaths, store: CredentialStore, *, base_url: str | None = None,
+    def __init__(self, paths: AppPaths, store: CredentialStore | None = None, *, base_url: str | None = None,
                  sandbox_factory: SandboxFactory = _start_sandbox, parent: QObject | None = None) -> None:
+        """``store``: where tokens are kept; None = the system keyring, opened at first use."""
         super().__init__(parent)
         self.paths = paths
-        self.store = store
+        self._store = store
         self.base_url_override = base_url
         self._sandbox_factory = sandbox_factory
         self.sandbox: Any = None
@@ -72,6 +74,19 @@ class Connection(QObject):
         self.fetching = False
         self.keyring_backend = "checking…"
         self.keyring_status: KeyringStatus | None = None
+
+    @property
+    def store(self) -> CredentialStore:
+        if self._store is None:
+            # Made here, not at start-up: every use is in a coroutine that runs after the first paint.
+            from pipedrive_gui.credentials import CredentialStore
+
+            self._store = CredentialStore()
+        return self._store
+
+    @store.setter
+    def store(self, store: CredentialStore) -> None:
+        self._store = store
 
     # -- what the status bar shows ----------------------------------------------------------------
 

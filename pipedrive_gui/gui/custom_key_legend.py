@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pipedrive_gui.pipedrive.fields import ENTITIES
-
 KEY_RE = re.compile(r"\b[0-9a-f]{40}\b")
 #: Which entity's fields an action's custom keys most likely belong to (searched first).
 ACTION_ENTITY = {
@@ -34,6 +32,9 @@ def field_label(catalog: Any, key: str, action_slug: str = "") -> str | None:
     """The label of the custom field with this key ("Segment user ID"), or None if unknown."""
     if catalog is None:
         return None
+    # Only with a catalog, i.e. once connected: the fields module (and asyncio) loads after paint.
+    from pipedrive_gui.pipedrive.fields import ENTITIES
+
     first = ACTION_ENTITY.get(action_slug)
     order = ([first] if first else []) + [e for e in ENTITIES if e != first]
     for entity in order:

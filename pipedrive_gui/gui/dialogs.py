@@ -9,26 +9,35 @@ monkeypatched function is the one they call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox, QPushButton, QWidget
+if TYPE_CHECKING:
+    # The dialog classes are imported when a dialog opens: importing them makes PySide build
+    # their enums (~2 ms), which would delay the main window's first paint.
+    from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox, QPushButton, QWidget
 
 #: Answers of :func:`ask`.
 YES, NO, CANCEL = "yes", "no", "cancel"
 SAVE, DISCARD = "save", "discard"
 
-_BUTTONS = {
-    YES: QMessageBox.StandardButton.Yes,
-    NO: QMessageBox.StandardButton.No,
-    CANCEL: QMessageBox.StandardButton.Cancel,
-    SAVE: QMessageBox.StandardButton.Save,
-    DISCARD: QMessageBox.StandardButton.Discard,
-}
+
+def _button(answer: str) -> QMessageBox.StandardButton:
+    from PySide6.QtWidgets import QMessageBox
+
+    return {
+        YES: QMessageBox.StandardButton.Yes,
+        NO: QMessageBox.StandardButton.No,
+        CANCEL: QMessageBox.StandardButton.Cancel,
+        SAVE: QMessageBox.StandardButton.Save,
+        DISCARD: QMessageBox.StandardButton.Discard,
+    }[answer]
 
 
 def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
          details: str | None) -> QMessageBox:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName("messageBox")
     if details:
@@ -41,11 +50,13 @@ def ask(parent: QWidget | None, title: str, text: str, answers: Sequence[str],
         callback: Callable[[str], Any], *, details: str | None = None,
         labels: dict[str, str] | None = None) -> QMessageBox:
     """Ask a question; ``callback(answer)`` gets one of ``answers`` (closing the box = the last)."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = _box(parent, QMessageBox.Icon.Question, title, text, details)
     by_button: dict[QAbstractButton, str] = {}
     first: QPushButton | None = None
     for answer in answers:
-        button = box.addButton(_BUTTONS[answer])
+        button = box.addButton(_button(answer))
         if labels and answer in labels:
             button.setText(labels[answer])
         by_button[button] = answer
@@ -65,6 +76,8 @@ def ask(parent: QWidget | None, title: str, text: str, answers: Sequence[str],
 
 def show_error(parent: QWidget | None, title: str, text: str, details: str | None = None) -> QMessageBox:
     """A non-modal error box: what happened and what to do (``details`` for the technical part)."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = _box(parent, QMessageBox.Icon.Warning, title, text, details)
     box.addButton(QMessageBox.StandardButton.Ok)
     box.open()
@@ -72,6 +85,8 @@ def show_error(parent: QWidget | None, title: str, text: str, details: str | Non
 
 
 def show_info(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    from PySide6.QtWidgets import QMessageBox
+
     box = _box(parent, QMessageBox.Icon.Information, title, text, None)
     box.addButton(QMessageBox.StandardButton.Ok)
     box.open()
@@ -81,6 +96,9 @@ def show_info(parent: QWidget | None, title: str, text: str) -> QMessageBox:
 def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: str,
                  accept: QFileDialog.AcceptMode, callback: Callable[[str | None], Any],
                  default_suffix: str | None = None) -> QFileDialog:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
     dialog = QFileDialog(parent, caption, directory, filters)
     dialog.setAcceptMode(accept)
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile if accept == QFileDialog.AcceptMode.AcceptOpen
@@ -101,11 +119,15 @@ def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: 
 def open_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], Any],
               directory: str = "") -> QFileDialog:
     """Choose an existing file; ``callback(path)`` or ``callback(None)`` when cancelled."""
+    from PySide6.QtWidgets import QFileDialog
+
     return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptOpen, callback)
 
 
 def save_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], Any],
               directory: str = "", default_suffix: str | None = None) -> QFileDialog:
     """Choose where to save; ``callback(path)`` or ``callback(None)`` when cancelled."""
+    from PySide6.QtWidgets import QFileDialog
+
     return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptSave, callback,
                         default_suffix)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -28,21 +28,24 @@ from pipedrive_gui.core.project import (
     load_project,
     save_project,
 )
-from pipedrive_gui.core.segment_io import export_checklist, export_segment, export_terraform, import_segment
 from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.autosave import Autosaver, Recovery, discard_recovery
 from pipedrive_gui.gui.connection import Connection
-from pipedrive_gui.gui.connection_dialog import ConnectionDialog, describe_error
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.event_editor import EventEditor
 from pipedrive_gui.gui.field_editor import EditorContext
 from pipedrive_gui.gui.mapping_editor import MappingEditor
 from pipedrive_gui.gui.mapping_list import MappingListPanel
-from pipedrive_gui.gui.path_picker import open_path_picker
 from pipedrive_gui.gui.preview_panel import PreviewPanel
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.gui.undo_actions import UndoRedoActions
+
+if TYPE_CHECKING:
+    # What only a menu command or a dialog needs is imported when first used: every module
+    # loaded before the window's first paint delays it (most are compiled at each start when
+    # no bytecode cache is written).
+    from pipedrive_gui.gui.connection_dialog import ConnectionDialog
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,12 @@ MAX_RECENT = 8
 
 class MainWindow(QMainWindow):
     def __init__(self, doc: Document, connection: Connection, runner: TaskRunner, settings: QSettings,
-                 autosaver: Autosaver | None = None, parent: QWidget | None = None) -> None:
+                 autosaver: Autosaver | None = None, parent: QWidget | None = None, *,
+                 reopen_receiver: bool = True) -> None:
+        """``reopen_receiver``: reopen the receiver panel on the next turn of the event loop if it
+        was open last time. The app passes False because it builds and paints this window before
+        the loop exists (the panel starts background tasks as it is built); it calls
+        restore_receiver() once the loop runs."""
         super().__init__(parent)
         self.doc, self.connection, self.runner, self.settings = doc, connection, runner, settings
         self.autosaver = autosaver
@@ -113,6 +121,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.resize(1360, 840)
         self.restore_layout()
+        if reopen_receiver and self._receiver_was_open:
+            QTimer.singleShot(0, self.restore_receiver)
 
     # -- wiring helpers ---------------------------------------------------------------------------
 
@@ -121,6 +131,8 @@ class MainWindow(QMainWindow):
                              self._pick_path)
 
     def _pick_path(self, anchor: QWidget, event: Any, callback: Callable[[str], None]) -> None:
+        from pipedrive_gui.gui.path_picker import open_path_picker
+
         open_path_picker(anchor, event, callback)
 
     def _event_for_preview(self) -> tuple[dict[str, Any] | None, str | None]:
@@ -255,6 +267,7 @@ class MainWindow(QMainWindow):
 
     receiver_dock: QDockWidget | None = None
     receiver_panel: Any = None
+    _receiver_was_open = False
 
     def toggle_receiver(self) -> None:
         if self.receiver_dock is None:
@@ -278,8 +291,10 @@ class MainWindow(QMainWindow):
         else:
             self.receiver_dock.setVisible(not self.receiver_dock.isVisible())
 
-    def _reopen_receiver(self) -> None:
-        if self.receiver_dock is None:
+    def restore_receiver(self) -> None:
+        """Reopen the receiver panel if it was open when the app was last closed (once the event
+        loop runs: the panel opens its journal in the background)."""
+        if self._receiver_was_open and self.receiver_dock is None:
             self.toggle_receiver()
 
     def use_as_sample(self, event: dict[str, Any]) -> None:
@@ -301,9 +316,8 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
-        if self.settings.value("window/receiver_open") in (True, "true"):
-            # Built on the next turn of the loop: the panel opens its journal in the background.
-            QTimer.singleShot(0, self._reopen_receiver)
+        # Reopened by restore_receiver(), not here: see __init__.
+        self._receiver_was_open = self.settings.value("window/receiver_open") in (True, "true")
         for name, splitter in (("main", self.split), ("right", self.right), ("preview", self.preview.split)):
             value = self.settings.value(f"window/split_{name}")
             if value is not None:
@@ -433,6 +447,8 @@ class MainWindow(QMainWindow):
                           lambda p: self.import_segment_file(p) if p else None)
 
     def import_segment_file(self, path: str) -> bool:
+        from pipedrive_gui.core.segment_io import import_segment
+
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             mappings = import_segment(data)
@@ -445,6 +461,8 @@ class MainWindow(QMainWindow):
         return True
 
     def export_text(self, kind: str) -> str:
+        from pipedrive_gui.core.segment_io import export_checklist, export_segment, export_terraform
+
         if kind == "segment":
             return json.dumps(export_segment(self.doc.project), indent=2, ensure_ascii=False) + "\n"
         if kind == "terraform":
@@ -478,6 +496,8 @@ class MainWindow(QMainWindow):
     # -- Pipedrive --------------------------------------------------------------------------------
 
     def show_connection_dialog(self) -> ConnectionDialog:
+        from pipedrive_gui.gui.connection_dialog import ConnectionDialog
+
         if self.connection_dialog is None:
             self.connection_dialog = ConnectionDialog(self.connection, self.runner, self)
             self.connection_dialog.connected.connect(self.remember_connection)
@@ -517,6 +537,8 @@ class MainWindow(QMainWindow):
                     "token on this computer?", [dialogs.YES, dialogs.CANCEL], answered)
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
+        from pipedrive_gui.gui.connection_dialog import describe_error
+
         what = {"fields": "Could not fetch your Pipedrive fields", "connect": "Could not connect",
                 "startup": "Could not connect to Pipedrive"}.get(name, "Something went wrong")
         message = describe_error(exc)

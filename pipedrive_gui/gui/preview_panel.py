@@ -45,7 +45,6 @@ from pipedrive_gui.gui.json_highlighter import highlight_json
 from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult
 from pipedrive_gui.gui.shortcuts import with_key
 from pipedrive_gui.gui.tasks import TaskRunner
-from pipedrive_gui.pipedrive.errors import PipedriveError
 
 Index = QModelIndex | QPersistentModelIndex
 DEBOUNCE_MS = 120
@@ -145,8 +144,9 @@ class PreviewPanel(QWidget):
         self.payload_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.highlighter = highlight_json(self.payload_view)
         # Custom fields appear by their hash key only (that is what Segment sends); name them
-        # beside the payload, never inside it, so the copied text stays exact.
-        self.payload_view.viewport().installEventFilter(self)
+        # beside the payload, never inside it, so the copied text stays exact. The key tooltips'
+        # event filter goes on when the first preview is rendered (see _watch_key_tooltips).
+        self._watching_keys = False
         self.key_legend = QLabel()
         self.key_legend.setObjectName("customKeyLegend")
         self.key_legend.setWordWrap(True)
@@ -249,7 +249,16 @@ class PreviewPanel(QWidget):
         self.show_result(result, event_error)
         return result
 
+    def _watch_key_tooltips(self) -> None:
+        """Name custom-field keys in a tooltip (the viewport gets the ToolTip events). Not done in
+        __init__: there is no key to name before a preview, and PySide's first viewport() call
+        costs ~9 ms (it resolves the type of a widget Qt made) that would delay the first paint."""
+        if not self._watching_keys:
+            self._watching_keys = True
+            self.payload_view.viewport().installEventFilter(self)
+
     def _render_empty(self, text: str) -> None:
+        self._watch_key_tooltips()
         self.trigger_indicator.setText(text)
         self.payload_view.setPlainText("")
         self._update_legend()
@@ -260,6 +269,7 @@ class PreviewPanel(QWidget):
         self.refreshed.emit()
 
     def show_result(self, r: PreviewResult, event_error: str | None = None) -> None:
+        self._watch_key_tooltips()
         if r.error:
             self._render_empty(r.error)
             return
@@ -405,6 +415,9 @@ class PreviewPanel(QWidget):
         self.pipedrive_done.emit(result.outcome)
 
     def _run_failed(self, _name: str, exc: BaseException) -> None:
+        # Imported here: the errors (and the pipedrive package) are not needed for the first paint.
+        from pipedrive_gui.pipedrive.errors import PipedriveError
+
         if isinstance(exc, PipedriveError):
             text = exc.user_message
         elif isinstance(exc, OSError):

@@ -9,12 +9,16 @@ bar can show progress for any wait.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    # asyncio (with ssl, socket, subprocess: ~20 ms) loads after the main window's first paint:
+    # the window is built and shown before the event loop exists, and tasks start with the loop.
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ class TaskRunner(QObject):
         if latest_wins:
             self.cancel(name)
         was_busy = self.busy
+        import asyncio
+
         task = asyncio.get_event_loop().create_task(coro, name=name)
         self._tasks.add(task)
         self._named[name] = task
@@ -103,6 +109,8 @@ class TaskRunner(QObject):
 
     async def wait_idle(self) -> None:
         """Wait until every task has finished (tests and orderly shutdown)."""
+        import asyncio
+
         while self._tasks:
             pending = [t for t in self._tasks if not t.done()]
             if pending:

@@ -1,0 +1,165 @@
+"""``--self-test`` and ``--screenshot``: wait until the demo is ready, then report OK or save a
+picture of the window in one of the documented states (see ``app.py``).
+
+Apart from ``app.py`` because only these runs need it (start-up compiles less).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipedrive_gui.gui.app import Services
+
+SELF_TEST_TIMEOUT_S = 30.0
+
+
+async def wait_ready(window: Any, services: Services, timeout: float) -> None:
+    """Until the sandbox is connected, fields are loaded and a preview is painted."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        await services.runner.wait_idle()
+        if services.connection.connected and services.connection.catalog is not None \
+                and window.preview.result is not None and not services.runner.busy \
+                and not window.preview.timer.isActive():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the window did not become ready in time")
+
+
+def _simulated_dark_palette() -> Any:
+    """What a desktop's dark theme would hand us (only for the documentation screenshot): the app
+    itself never sets colours, it reads palette roles."""
+    from PySide6.QtGui import QColor, QPalette
+
+    p = QPalette()
+    roles = QPalette.ColorRole
+    for role, rgb in ((roles.Window, (45, 45, 48)), (roles.WindowText, (230, 230, 230)),
+                      (roles.Base, (30, 30, 32)), (roles.AlternateBase, (45, 45, 48)),
+                      (roles.Text, (230, 230, 230)), (roles.Button, (55, 55, 58)),
+                      (roles.ButtonText, (230, 230, 230)), (roles.Highlight, (80, 140, 220)),
+                      (roles.HighlightedText, (255, 255, 255)), (roles.Link, (120, 170, 255)),
+                      (roles.LinkVisited, (210, 150, 255)), (roles.ToolTipBase, (55, 55, 58)),
+                      (roles.ToolTipText, (230, 230, 230)), (roles.PlaceholderText, (150, 150, 150))):
+        p.setColor(role, QColor(*rgb))
+    p.setColor(QPalette.ColorGroup.Disabled, roles.Text, QColor(130, 130, 130))
+    p.setColor(QPalette.ColorGroup.Disabled, roles.WindowText, QColor(130, 130, 130))
+    p.setColor(QPalette.ColorGroup.Disabled, roles.ButtonText, QColor(130, 130, 130))
+    return p
+
+
+async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
+    """Bring the window into a documented state; returns the widget to grab."""
+    import asyncio
+
+    if state == "dark":
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.setStyle("Fusion")
+        QApplication.styleHints().setColorScheme(Qt.ColorScheme.Dark)
+        QApplication.setPalette(_simulated_dark_palette())  # X servers without a theme ignore the scheme
+        await asyncio.sleep(0.3)
+    elif state == "dry-run":
+        deal = next((m for m in window.doc.project.mappings if m.action == "createUpdateDeal"), None)
+        if deal is not None:
+            window.mapping_list.select(deal.id)
+            await wait_ready(window, services, 10)
+        window.preview.check()
+        await services.runner.wait_idle()
+    elif state == "connection":
+        dialog = window.show_connection_dialog()
+        dialog.domain.setText("acme")
+        dialog.token.setText("0" * 40)  # shown masked; not a real token
+        dialog._update()
+        dialog.result_label.setText("✔ Connected as Jane Admin (jane@acme.example) in Acme Robotics. "
+                              "Click “Save and connect” to use it.")
+        await asyncio.sleep(0.2)
+        return dialog
+    elif state == "error":
+        text = window.event_editor.text.toPlainText()
+        window.event_editor.set_text(text.replace('"type"', '"type" "', 1))
+        m = window.doc.mapping(window.mapping_list.current_id())
+        if m is not None:
+            window.mapping_editor.trigger.fql.setText('type = "track" and (event = ')
+            window.mapping_editor.trigger._fql_typed(window.mapping_editor.trigger.fql.text())
+        await asyncio.sleep(0.3)
+        await services.runner.wait_idle()
+    elif state == "receiver":
+        await _receiver_with_events(window, services)
+    return window
+
+
+async def _receiver_with_events(window: Any, services: Services) -> None:
+    """Open the receiver panel, start it on a free port and send it a few events over HTTP."""
+    import asyncio
+
+    import httpx
+    from PySide6.QtCore import Qt
+
+    window.resize(max(window.width(), 1500), max(window.height(), 1150))
+    window.toggle_receiver()
+    window.resizeDocks([window.receiver_dock], [640], Qt.Orientation.Vertical)
+    panel = window.receiver_panel
+    panel.port_spin.setValue(0)  # any free port: never collides with a receiver the user runs
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while not panel.running:
+        if loop.time() > deadline:
+            raise TimeoutError("the receiver did not start")
+        if not panel._busy:
+            panel.start()
+        await asyncio.sleep(0.05)
+    from pipedrive_gui.core import samples
+
+    events = [samples.load_sample(name) for name in samples.sample_names()[:6]]
+    events.append({"type": "track", "event": "Newsletter Opened", "userId": "user-1001",
+                   "properties": {"issue": 42}})
+    async with httpx.AsyncClient() as client:
+        for event in events:
+            await client.post(f"{panel.receiver.url}/v1/{event.get('type', 'track')}", json=event,
+                              auth=(panel.write_key, ""))
+    while panel.model.rowCount() < len(events) or panel.model.busy:
+        if loop.time() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    # Show the detail of an event that ran a mapping (the most telling one).
+    planned = next((r for r in range(panel.model.rowCount())
+                    if getattr(panel.model.row_data(r), "outcome", "") == "planned"), 0)
+    panel.select_row(planned)
+    await asyncio.sleep(0.5)
+    await services.runner.wait_idle()
+
+
+async def run_headless(window: Any, services: Services, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from PySide6.QtWidgets import QApplication
+
+    try:
+        await wait_ready(window, services, SELF_TEST_TIMEOUT_S)
+        target = window
+        if args.screenshot:
+            target = await _screenshot_state(window, services, getattr(args, "screenshot_state", None) or "overview")
+        await asyncio.sleep(0.1)
+        QApplication.processEvents()
+        image = target.grab()
+        if image.isNull() or image.width() == 0:
+            print("FAILED: the window did not paint", file=sys.stderr)
+            return 1
+        if args.screenshot:
+            Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
+            if not image.save(args.screenshot):
+                print(f"FAILED: could not write {args.screenshot}", file=sys.stderr)
+                return 1
+        print("OK")
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the smoke test reports any failure as one line
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
