@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-#: References added to True/False when the leak is present (2**40 emits is ~35 years at 1000/s).
+#: References added to True/False/None when a leak is present (2**40 calls is ~35 years at 1000/s).
 RESERVE = 1 << 40
-_PROBE_EMITS = 16
+_PROBE_EMITS = 16  # calls per probe
 
 
 class _Probe(QObject):
@@ -33,29 +34,26 @@ class _Probe(QObject):
 
 def emit_leaks_true() -> bool:
     """Does ``Signal.emit()`` from Python drop a reference to ``True`` (and never give it back)?"""
-    if sys.version_info >= (3, 12):
-        return False  # bools are immortal: a stray decref cannot hurt
     probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(_PROBE_EMITS):
-        probe.ping.emit()
-    lost = before - sys.getrefcount(True)
-    if lost > 0:  # give the probe's own losses back at once
-        _add_references(True, lost)
-    return lost >= _PROBE_EMITS // 2
+    return _drops_references(True, probe.ping.emit)
 
 
 def void_call_leaks_none() -> bool:
     """Does calling a Qt method that returns nothing drop a reference to ``None``?"""
-    if sys.version_info >= (3, 12):
-        return False  # None is immortal
     probe = _Probe()
-    before = sys.getrefcount(None)
+    return _drops_references(None, lambda: probe.setObjectName("probe"))
+
+
+def _drops_references(obj: object, call: Callable[[], object]) -> bool:
+    """Does ``call()`` release ``obj`` once too often? The probe's own losses are given back."""
+    if sys.version_info >= (3, 12):
+        return False  # True, False and None are immortal: a stray decref cannot hurt
+    before = sys.getrefcount(obj)
     for _ in range(_PROBE_EMITS):
-        probe.setObjectName("probe")
-    lost = before - sys.getrefcount(None)
+        call()
+    lost = before - sys.getrefcount(obj)
     if lost > 0:
-        _add_references(None, lost)
+        _add_references(obj, lost)
     return lost >= _PROBE_EMITS // 2
 
 
