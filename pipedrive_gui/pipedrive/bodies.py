@@ -157,7 +157,7 @@ def _org_body(p: Mapping[str, Any], ctx: BodyContext) -> dict[str, Any]:
 #: official SDK: "Can only be set if deal status is lost" / "… is won or lost" / "… is won").
 _STATUS_ONLY: dict[str, tuple[str, tuple[str, ...]]] = {
     "lost_reason": ("Lost Reason", ("lost",)),
-    "close_time": ("Close time", ("won", "lost")),
+    "close_time": ("Deal closed on", ("won", "lost")),
     "won_time": ("Won time", ("won",)),
     "lost_time": ("Lost time", ("lost",)),
 }
@@ -180,6 +180,8 @@ def _drop_status_only(body: dict[str, Any], ctx: BodyContext) -> None:
         if status in allowed:
             continue
         del body[key]
+        if key != "lost_reason":  # the others come from Custom fields: say it as the user chose it
+            label = str(encode.attr(encode.find_field(ctx.catalog, "deal", key), "label") or label)
         needs = " or ".join(s.capitalize() for s in allowed)
         if status is None:
             why = ("this event does not set the deal's Status (a new deal starts as Open); map Status "

@@ -501,7 +501,13 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
                              f"{_ID_LABEL[spec.entity]} empty to create a new {spec.entity}.")
             return result
         name = target_result.name if target_result is not None else None
-        result.calls = [c for c in result.calls if c.lookup is None or c.lookup.role != "target"]
+        if spec.entity == "activity" and "person" in assoc_reqs:
+            # The engine reads the activity first: its participants go back with the person.
+            for c in result.calls:
+                if c.lookup is not None and c.lookup.role == "target":
+                    c.purpose = f"read activity #{record_id} (its participants are kept)"
+        else:
+            result.calls = [c for c in result.calls if c.lookup is None or c.lookup.role != "target"]
         result.calls.append(update_call(record_id, name))
         pending = [r for r in unresolved if r.role != "target"]
         result.outcome = "update" if not pending else "planned"

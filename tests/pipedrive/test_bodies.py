@@ -77,7 +77,7 @@ def test_close_time_chosen_in_custom_fields_only_with_won_or_lost():
     body, warnings = create_body("createUpdateDeal", dict(DEAL, status="open", custom_fields=closed),
                                  person=PERSON_FOUND)
     assert not {"close_time", "won_time", "lost_time"} & set(body)
-    assert any(w.startswith("Close time was not sent: Pipedrive accepts it only when the deal's status "
+    assert any(w.startswith("Deal closed on was not sent: Pipedrive accepts it only when the deal's status "
                             "is Won or Lost") for w in warnings)
 
 
@@ -151,6 +151,16 @@ def test_activity_update_keeps_the_participants_it_has():
     assert "participants" not in body  # already the primary person: nothing to change
     body, _ = update_body("createUpdateActivity", ACTIVITY, target=current)
     assert "participants" not in body  # no person mapped: the list is left alone
+
+
+def test_plan_of_an_activity_update_shows_the_read_of_its_participants():
+    p = planner.plan("createUpdateActivity", ACTIVITY, DEFAULTS, None, CATALOG)
+    read, patch = p.calls[-2:]
+    assert (read.method, read.path, read.purpose) == ("GET", "/api/v2/activities/401",
+                                                      "read activity #401 (its participants are kept)")
+    assert patch.body["participants"] == "<activity #401's participants, with the person as primary>"
+    no_person = planner.plan("createUpdateActivity", {"activity_id": 401, "done": True}, DEFAULTS, None, CATALOG)
+    assert [c.method for c in no_person.calls] == ["PATCH"]
 
 
 def test_activity_update_without_a_readable_list_does_not_touch_participants():
