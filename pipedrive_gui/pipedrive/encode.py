@@ -574,8 +574,8 @@ def builtin_value(entity: str, name: str, field: Any, value: Any, label: str) ->
         encoded = visible_to(value, label)
     elif kind == "labels":
         encoded = option_ids(field, value, label)
-    elif kind == "option":
-        encoded = option_id(field, value, label)
+    elif kind == "option":  # an option id; a field listed without options takes the id as given
+        encoded = option_id(field, value, label) if _option_pairs(field) else to_int(value, label)
     elif kind == "contacts":
         encoded = contacts(value, label)
     elif kind == "date":

@@ -246,3 +246,21 @@ async def test_sent_activity_update_keeps_a_participant_the_user_added(engine):
         {"person_id": pat, "primary": False}, {"person_id": kim, "primary": True}]
     assert sandbox.state.get("activity", created.record_id)["person_id"] == kim
     assert_requests_follow_reference(sandbox)
+
+
+async def test_sent_deal_carries_built_ins_top_level_and_no_lost_reason_when_won(engine):
+    sandbox = engine.sandbox
+    assert (await engine.run("createUpdatePerson", {"match_value": "user-6101", "name": "Lou"}, "send")).outcome == "create"
+    sandbox.state.clear_requests()
+    event = {"deal_match_value": "D-6101", "title": "Won deal", "status": "won", "lost_reason": "Price",
+             "person_match_value": "user-6101",
+             "custom_fields": {"Value": "500 EUR", "Deal closed on": "2025-01-01T10:00:00.123Z"}}
+    sent = await engine.run("createUpdateDeal", event, "send")
+    assert sent.outcome == "create", sent.message
+    (post,) = sandbox.state.requests_to("POST", "/api/v2/deals")
+    assert {k: post.json[k] for k in ("status", "value", "currency", "close_time")} == {
+        "status": "won", "value": 500, "currency": "EUR", "close_time": "2025-01-01T10:00:00Z"}
+    assert "lost_reason" not in post.json and set(post.json["custom_fields"]) == {DEFAULTS.deal_field}
+    assert any(w.startswith("Lost Reason was not sent") for w in sent.warnings)
+    deal = sandbox.state.get("deal", sent.record_id)
+    assert (deal["value"], deal["currency"], deal["lost_reason"]) == (500, "EUR", None)
