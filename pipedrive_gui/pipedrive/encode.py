@@ -75,7 +75,7 @@ def show(value: Any) -> str:
         return f"'{value}'"
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
-    except ValueError:  # a circular structure (not from JSON): still no Python repr
+    except (TypeError, ValueError):  # not from JSON (circular, odd keys): still no Python repr
         return f"<{type(value).__name__}>"
 
 
@@ -353,11 +353,7 @@ def custom_value(field: Any, value: Any, label: str | None = None, *,
         start, until = _range(value, label)
         return {"value": to_hhmmss(start, label), "until": to_hhmmss(until, label)}
     if ftype == "address":
-        if isinstance(value, dict):
-            if not value.get("value"):
-                raise EncodeError(label, 'an address needs at least a "value" (the full address)')
-            return dict(value)
-        return {"value": to_text(value, label)}
+        return _address(value, label)
     if ftype == "visible_to":
         return visible_to(value, label)
     return value
@@ -499,7 +495,8 @@ CREATE_ONLY: dict[str, frozenset[str]] = {"person": frozenset({"add_time"}),
 DEAL_STATUSES = ("open", "won", "lost", "deleted")
 _MARKETING_STATUSES = ("no_consent", "unsubscribed", "subscribed", "archived")
 
-# Built-ins in Pipedrive's field list that no write model has, and what to do instead.
+# Built-ins in Pipedrive's field list that no write model has (is_deleted: the deal models have it,
+# but a deal is deleted with DELETE, as Status "Deleted" does), and what to do instead.
 _NOT_WRITABLE = {
     "id": "a record's ID cannot be set; to update one particular record, use ID as the match field",
     "first_name": "Pipedrive's API v2 takes a person's whole name only: use Person Name",
