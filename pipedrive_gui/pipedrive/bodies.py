@@ -34,6 +34,9 @@ class BodyContext:
     default_currency: str | None = None
     #: Values Pipedrive would reject, collected so the user sees all of them at once.
     problems: list[EncodeError] = field(default_factory=list)
+    #: Top-level keys only the create model has (a person's add_time chosen in Custom fields):
+    #: the planner adds them to the create body only.
+    create_only: dict[str, Any] = field(default_factory=dict)
 
 
 def _custom(entity: str, payload: Mapping[str, Any], ctx: BodyContext) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -84,9 +87,13 @@ def _currency(value: Any, label: str) -> str:
     return encode.to_text(value, label).strip().upper()
 
 
-def _apply_custom(body: dict[str, Any], root: dict[str, Any], custom: dict[str, Any]) -> None:
+def _apply_custom(body: dict[str, Any], root: dict[str, Any], custom: dict[str, Any],
+                  ctx: BodyContext | None = None, entity: str = "") -> None:
     # Segment merges custom_fields last, so they win over the action's own fields.
     for key, value in root.items():
+        if ctx is not None and key in encode.CREATE_ONLY.get(entity, ()):
+            ctx.create_only[key] = value
+            continue
         if key in ("emails", "phones") and isinstance(body.get(key), list):
             body[key] = _merge_contacts(body[key], value)
         else:
@@ -134,7 +141,7 @@ def _person_body(p: Mapping[str, Any], ctx: BodyContext) -> dict[str, Any]:
     _contacts(ctx, body, p, "email", "Email Address")
     _contacts(ctx, body, p, "phone", "Phone Number")
     _copy(ctx, body, p, "visible_to", encode.visible_to)
-    _apply_custom(body, *_custom("person", p, ctx))
+    _apply_custom(body, *_custom("person", p, ctx), ctx, "person")
     return body
 
 
@@ -142,11 +149,47 @@ def _org_body(p: Mapping[str, Any], ctx: BodyContext) -> dict[str, Any]:
     body: dict[str, Any] = {}
     _copy(ctx, body, p, "name", encode.to_text, "Organization Name")
     _copy(ctx, body, p, "visible_to", encode.visible_to)
-    _apply_custom(body, *_custom("organization", p, ctx))
+    _apply_custom(body, *_custom("organization", p, ctx), ctx, "organization")
     return body
 
 
-_DEAL_STATUSES = ("open", "won", "lost", "deleted")
+#: Deal keys Pipedrive accepts only with some statuses (AddDealRequest / UpdateDealRequest in the
+#: official SDK: "Can only be set if deal status is lost" / "… is won or lost" / "… is won").
+_STATUS_ONLY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "lost_reason": ("Lost Reason", ("lost",)),
+    "close_time": ("Deal closed on", ("won", "lost")),
+    "won_time": ("Won time", ("won",)),
+    "lost_time": ("Lost time", ("lost",)),
+}
+
+
+def _drop_status_only(body: dict[str, Any], ctx: BodyContext) -> None:
+    """Leave out what the deal's status does not allow, and say so.
+
+    The status that counts is the one this body sets. When it sets none, the key is left out too:
+    a new deal starts as Open, and an existing deal's status is unknown without reading it first;
+    sending the key anyway would make Pipedrive refuse the whole update (every other field with it)
+    whenever the deal is not in that status. Mapping Status in the same event sends both.
+    """
+    status = body.get("status")
+    if status == "deleted":
+        return  # the deal is deleted, nothing else is sent
+    for key, (label, allowed) in _STATUS_ONLY.items():
+        if key not in body or body[key] is None:
+            continue
+        if status in allowed:
+            continue
+        del body[key]
+        if key != "lost_reason":  # the others come from Custom fields: say it as the user chose it
+            label = str(encode.attr(encode.find_field(ctx.catalog, "deal", key), "label") or label)
+        needs = " or ".join(s.capitalize() for s in allowed)
+        if status is None:
+            why = ("this event does not set the deal's Status (a new deal starts as Open); map Status "
+                   f"to {needs} to send {label} with it")
+        else:
+            why = f"this event sets the Status to {status.capitalize()}"
+        ctx.warnings.append(f"{label} was not sent: Pipedrive accepts it only when the deal's status is "
+                            f"{needs}, and {why}.")
 
 
 def _link(body: dict[str, Any], assoc: Mapping[str, Any], **keys: str) -> None:
@@ -163,13 +206,7 @@ def _deal_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext)
     _copy(ctx, body, p, "value", encode.to_number, "Value")
     _copy(ctx, body, p, "currency", _currency, "Currency")
     _copy(ctx, body, p, "stage_id", encode.to_int, "Stage ID")
-    if present(p.get("status")):
-        status = str(p["status"]).strip().lower()
-        if status not in _DEAL_STATUSES:
-            ctx.problems.append(EncodeError(
-                "Status", f"{encode.show(p['status'])} is not one of Open, Won, Lost, Deleted"))
-        else:
-            body["status"] = status
+    _copy(ctx, body, p, "status", encode.deal_status, "Status")
     _copy(ctx, body, p, "expected_close_date", encode.to_date, "Expected Close Date")
     _copy(ctx, body, p, "probability", encode.to_number, "Success Probability")
     _copy(ctx, body, p, "lost_reason", encode.to_text, "Lost Reason")
@@ -178,7 +215,8 @@ def _deal_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext)
     if present(p.get("add_time")):
         ctx.warnings.append("Created At was not sent: Pipedrive's API v2 does not let a deal's creation "
                         "time be set")
-    _apply_custom(body, *_custom("deal", p, ctx))
+    _apply_custom(body, *_custom("deal", p, ctx), ctx, "deal")
+    _drop_status_only(body, ctx)
     return body
 
 
@@ -194,11 +232,39 @@ def _activity_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyCont
     _copy(ctx, body, p, "duration", encode.to_hhmm, "Duration")
     if p.get("done") is not None:
         _put(ctx, body, "done", encode.to_bool, p["done"], "Done")
-    if assoc.get("person") is not None:
-        # v2 sets an activity's person through its participants; person_id is read-only there.
-        body["participants"] = [{"person_id": assoc["person"], "primary": True}]
+    # The person is not put here: it goes in ``participants``, which differs between a create and
+    # an update (see activity_participants; the planner adds it).
     _link(body, assoc, organization="org_id", deal="deal_id")
     return body
+
+
+# An activity's person is its primary participant. The official SDK's request model
+# (AddActivityRequest, used for POST and PATCH, npm ``pipedrive`` 33.7.0) does list a writable
+# ``person_id``, but Pipedrive's API v2 migration guide says person_id "is now read-only" and is set
+# through the participants, and the live API answers 400 ERR_BAD_REQUEST "'person_id' is a read-only
+# field. Add a primary participant to set 'person_id' instead." (reported 2026-06 in n8n-io/n8n
+# issue #31684, fixed there by sending participants). So person_id is never sent; the person goes in
+# ``participants`` ([{person_id, primary}], in the model and accepted live).
+# ``participants`` replaces the activity's whole list, so an update sends the current list (read
+# with the activity) with the mapped person made primary, never just the one person.
+
+def activity_participants(person_id: Any, current: Any = None, *, create: bool = False,
+                          ) -> list[dict[str, Any]] | None:
+    """The ``participants`` to send so that ``person_id`` is the activity's (primary) person.
+
+    ``create``: the new activity's list, just that person. Otherwise ``current`` is the activity's
+    list as Pipedrive has it (``[(person_id, primary), ...]``): the others are kept, as non-primary
+    participants; None when the person already is the primary participant (nothing to change).
+    """
+    if create:
+        return [{"person_id": person_id, "primary": True}]
+    pairs = [(pid, bool(primary)) for pid, primary in current or ()]
+    if (person_id, True) in pairs and sum(1 for _, primary in pairs if primary) == 1:
+        return None
+    kept = [{"person_id": pid, "primary": pid == person_id} for pid, _ in pairs]
+    if all(pid != person_id for pid, _ in pairs):
+        kept.append({"person_id": person_id, "primary": True})
+    return kept
 
 
 def _v1_visible_to(value: Any) -> str:

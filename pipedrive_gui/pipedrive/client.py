@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pipedrive_gui import __version__
+from pipedrive_gui.pipedrive.encode import show
 from pipedrive_gui.pipedrive.errors import (
     AuthError,
     NetworkError,
@@ -81,7 +82,7 @@ def normalize_domain(text: str) -> str:
         value = value[: -len(".pipedrive.com")]
     if not _DOMAIN_RE.match(value):
         raise ValueError(
-            f"{text.strip()!r} is not a Pipedrive company domain. Enter the part before "
+            f"{show(text.strip())} is not a Pipedrive company domain. Enter the part before "
             "“.pipedrive.com” in your browser's address bar, e.g. “acme” for acme.pipedrive.com."
         )
     return value
@@ -99,7 +100,7 @@ def check_base_url(base_url: str) -> str:
     url = re.sub(r"/api(?:/v[12])?$", "", url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{base_url!r} is not a web address (expected https://acme.pipedrive.com, "
+        raise ValueError(f"{show(base_url)} is not a web address (expected https://acme.pipedrive.com, "
                          "or http://127.0.0.1:PORT for the sandbox).")
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
         raise ValueError(
@@ -107,7 +108,8 @@ def check_base_url(base_url: str) -> str:
             "or http:// only for a server on this machine (127.0.0.1)."
         )
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"{base_url!r}: a base URL may not contain a query, fragment or login.")
+        # Not echoed: a login in the address may carry a password.
+        raise ValueError("A base URL may not contain a query, fragment or login.")
     return url
 
 

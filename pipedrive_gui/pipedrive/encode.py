@@ -13,6 +13,7 @@ dicts with ``id`` and ``label``.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -67,14 +68,15 @@ def attr(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def show(value: Any) -> str:
-    """A value as a user would recognise it in a message."""
+    """A value as a user would recognise it in a message: text in quotes, anything else as the
+    JSON it is in the event (``{"plan": "pro"}``, ``[1, 2]``, ``true``, ``null``), never as Python
+    would print it (``{'plan': 'pro'}``, ``True``, ``None``)."""
     if isinstance(value, str):
         return f"'{value}'"
-    if value is True or value is False:
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return repr(value) if not isinstance(value, (int, float)) else str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):  # not from JSON (circular, odd keys): still no Python repr
+        return f"<{type(value).__name__}>"
 
 
 # -- scalars -------------------------------------------------------------------------------------
@@ -351,11 +353,7 @@ def custom_value(field: Any, value: Any, label: str | None = None, *,
         start, until = _range(value, label)
         return {"value": to_hhmmss(start, label), "until": to_hhmmss(until, label)}
     if ftype == "address":
-        if isinstance(value, dict):
-            if not value.get("value"):
-                raise EncodeError(label, 'an address needs at least a "value" (the full address)')
-            return dict(value)
-        return {"value": to_text(value, label)}
+        return _address(value, label)
     if ftype == "visible_to":
         return visible_to(value, label)
     return value
@@ -442,7 +440,9 @@ def _custom_field(entity: str, key: str, value: Any, catalog: Any, default_curre
         custom[fkey] = custom_value(field, value, label, default_currency=default_currency)
         return
     name = _V1_ROOT_RENAMES.get(fkey, fkey)
-    if name in ("emails", "phones"):
+    if entity in BUILTIN_WRITES:
+        root.update(builtin_value(entity, name, field, value, label))
+    elif name in ("emails", "phones"):
         root[name] = contacts(value, label)
     elif name == "label_ids":
         root[name] = option_ids(field, value, label)
@@ -452,6 +452,144 @@ def _custom_field(entity: str, key: str, value: Any, catalog: Any, default_curre
         root[name] = to_int(value, label)
     else:
         root[name] = custom_value(field, value, label, default_currency=default_currency)
+
+
+# -- built-in fields chosen under "Custom fields" --------------------------------------------------
+#
+# Pipedrive's field list has built-in fields (``value``, ``add_time``, ``label_ids`` …) next to the
+# custom ones (40-hex keys, ``is_custom_field``/``edit_flag`` true), and a user may pick either by
+# its label. A built-in goes at the top level of the v2 body under its own key, typed as the
+# official request models type it (npm ``pipedrive`` 33.7.0, ``dist/versions/v2/models``:
+# AddPersonRequest / UpdatePersonRequest, AddOrganizationRequest / UpdateOrganizationRequest,
+# AddDealRequest / UpdateDealRequest). The field list types some of them like custom fields (a deal's
+# Value is "monetary", add_time a "date"), but those encodings ({"value", "currency"}, YYYY-MM-DD)
+# are not what these keys take: a deal's value is a number with the currency in its own key, and
+# timestamps are RFC 3339. Keys that are in no request model are refused with the reason.
+
+#: Top-level keys of each entity's v2 write models, with how the value is encoded.
+BUILTIN_WRITES: dict[str, dict[str, str]] = {
+    "person": {
+        "name": "text", "owner_id": "int", "org_id": "int", "add_time": "timestamp",
+        "emails": "contacts", "phones": "contacts", "visible_to": "visible_to", "label_ids": "labels",
+        "postal_address": "address", "notes": "text", "im": "contacts", "birthday": "date",
+        "job_title": "text", "marketing_status": "marketing_status",
+    },
+    "organization": {
+        "name": "text", "owner_id": "int", "add_time": "timestamp", "visible_to": "visible_to",
+        "label_ids": "labels", "address": "address", "website": "text", "linkedin": "text",
+        "industry": "option", "annual_revenue": "number", "employee_count": "int",
+    },
+    "deal": {
+        "title": "text", "owner_id": "int", "person_id": "int", "org_id": "int", "pipeline_id": "int",
+        "stage_id": "int", "value": "deal_value", "currency": "currency", "is_archived": "bool",
+        "archive_time": "v1_datetime", "status": "deal_status", "probability": "number",
+        "lost_reason": "text", "visible_to": "visible_to", "close_time": "timestamp",
+        "won_time": "timestamp", "lost_time": "timestamp", "expected_close_date": "date",
+        "label_ids": "labels",
+    },
+}
+#: Keys the create model has and the update model lacks: sent only when the record is created.
+CREATE_ONLY: dict[str, frozenset[str]] = {"person": frozenset({"add_time"}),
+                                          "organization": frozenset({"add_time"})}
+
+DEAL_STATUSES = ("open", "won", "lost", "deleted")
+_MARKETING_STATUSES = ("no_consent", "unsubscribed", "subscribed", "archived")
+
+# Built-ins in Pipedrive's field list that no write model has (is_deleted: the deal models have it,
+# but a deal is deleted with DELETE, as Status "Deleted" does), and what to do instead.
+_NOT_WRITABLE = {
+    "id": "a record's ID cannot be set; to update one particular record, use ID as the match field",
+    "first_name": "Pipedrive's API v2 takes a person's whole name only: use Person Name",
+    "last_name": "Pipedrive's API v2 takes a person's whole name only: use Person Name",
+    "is_deleted": "to delete a deal, set the action's Status to Deleted",
+}
+
+
+def deal_status(value: Any, label: str = "Status") -> str:
+    """open / won / lost / deleted (``deleted`` becomes a DELETE, not a body value)."""
+    status = value.strip().lower() if isinstance(value, str) else None
+    if status not in DEAL_STATUSES:
+        raise EncodeError(label, f"{show(value)} is not one of Open, Won, Lost, Deleted")
+    return status
+
+
+def deal_value(value: Any, label: str = "Value") -> dict[str, Any]:
+    """A deal's value: a number under ``value``; an amount with a currency ("500 EUR",
+    ``{"value": 500, "currency": "EUR"}``) also sets the deal's ``currency``."""
+    try:
+        return {"value": to_number(value, label)}
+    except EncodeError:
+        pass
+    try:
+        amount = money(value, label)
+    except EncodeError:
+        raise EncodeError(label, f"{show(value)} is not a number (nor an amount with a currency, "
+                                 'e.g. 500 or "500 EUR")') from None
+    return {"value": amount["value"], "currency": amount["currency"]}
+
+
+def _address(value: Any, label: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        if not value.get("value"):
+            raise EncodeError(label, 'an address needs at least a "value" (the full address)')
+        return dict(value)
+    return {"value": to_text(value, label)}
+
+
+def _marketing_status(value: Any, label: str) -> str:
+    text = value.strip().lower().replace(" ", "_") if isinstance(value, str) else None
+    if text not in _MARKETING_STATUSES:
+        raise EncodeError(label, f"{show(value)} is not one of {', '.join(_MARKETING_STATUSES)}")
+    return text
+
+
+def builtin_value(entity: str, name: str, field: Any, value: Any, label: str) -> dict[str, Any]:
+    """The top-level body keys for built-in field ``name`` (v2 key) of ``entity``; raises
+    EncodeError for a value of the wrong kind or a field no write accepts."""
+    kind = BUILTIN_WRITES.get(entity, {}).get(name)
+    if kind is None:
+        if name == "add_time" and entity == "deal":
+            why = "Pipedrive's API v2 does not let a deal's creation time be set"
+        else:
+            why = _NOT_WRITABLE.get(name) or (f"Pipedrive fills in this {entity} field itself; its API "
+                                              "does not accept it in a write")
+        raise EncodeError(f"Custom fields → {label}", f"{why}. Remove it from Custom fields.")
+    if value is None:
+        return {name: None}
+    encoded: Any
+    if kind == "text":
+        encoded = to_text(value, label)
+    elif kind == "int":
+        encoded = to_int(value, label)
+    elif kind == "number":
+        encoded = to_number(value, label)
+    elif kind == "deal_value":
+        return deal_value(value, label)
+    elif kind == "currency":
+        encoded = to_text(value, label).strip().upper()
+    elif kind == "visible_to":
+        encoded = visible_to(value, label)
+    elif kind == "labels":
+        encoded = option_ids(field, value, label)
+    elif kind == "option":  # an option id; a field listed without options takes the id as given
+        encoded = option_id(field, value, label) if _option_pairs(field) else to_int(value, label)
+    elif kind == "contacts":
+        encoded = contacts(value, label)
+    elif kind == "date":
+        encoded = to_date(value, label)
+    elif kind == "timestamp":
+        encoded = to_rfc3339(value, label)
+    elif kind == "v1_datetime":
+        encoded = to_v1_datetime(value, label)  # the model: "Format: YYYY-MM-DD HH:MM:SS"
+    elif kind == "bool":
+        encoded = to_bool(value, label)
+    elif kind == "deal_status":
+        encoded = deal_status(value, label)
+    elif kind == "address":
+        encoded = _address(value, label)
+    else:  # marketing_status
+        encoded = _marketing_status(value, label)
+    return {name: encoded}
 
 
 def activity_type(catalog: Any, value: Any, label: str = "Type") -> str:

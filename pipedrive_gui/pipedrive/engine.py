@@ -205,8 +205,11 @@ class UpsertEngine:
         calls: list[CallRecord] = []
         results: dict[CacheKey, LookupResult] = {}
         try:
+            # An activity update that links a person sends the activity's whole participant list
+            # (it replaces the list), so the activity is read first; see bodies.activity_participants.
+            reads_target = spec.entity == "activity" and any(r.role == "person" for r in requests)
             for req in requests:
-                if mode == "send" and req.role == "target" and spec.id_key is not None:
+                if mode == "send" and req.role == "target" and spec.id_key is not None and not reads_target:
                     continue  # Activity/Lead/Note: the write itself tells whether the id exists
                 results[req.key] = await self._lookup(req, calls)
             if mode == "dry_run":

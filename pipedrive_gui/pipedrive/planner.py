@@ -28,7 +28,13 @@ from typing import Any
 from urllib.parse import quote
 
 from pipedrive_gui.pipedrive import encode
-from pipedrive_gui.pipedrive.bodies import BodyContext, build_body, present, write_match_value
+from pipedrive_gui.pipedrive.bodies import (
+    BodyContext,
+    activity_participants,
+    build_body,
+    present,
+    write_match_value,
+)
 from pipedrive_gui.pipedrive.encode import EncodeError
 from pipedrive_gui.pipedrive.lookup_cache import CacheKey, cache_key
 
@@ -117,6 +123,9 @@ class LookupResult:
     #: "cache", "lookup", "created", "skipped" (no call possible, e.g. non-numeric id)
     source: str = "lookup"
     note: str | None = None
+    #: An activity's participants as Pipedrive has them, ``((person_id, primary), ...)``, when the
+    #: activity was read (GET by id); None when unknown. An update sends them back (bodies.py).
+    participants: tuple[tuple[Any, bool], ...] | None = None
 
     @classmethod
     def not_found(cls, note: str | None = None, source: str = "lookup") -> LookupResult:
@@ -269,9 +278,21 @@ def lookup_call(req: LookupRequest) -> PlannedCall | None:
 def unmatchable_result(req: LookupRequest) -> LookupResult:
     """The answer for a request that needs no call (``lookup_call`` returned None)."""
     return LookupResult.not_found(
-        note=f"{req.entity.capitalize()} match field is ID, but {req.value!r} is not a Pipedrive ID "
+        note=f"{req.entity.capitalize()} match field is ID, but {encode.show(req.value)} is not a Pipedrive ID "
              f"number, so no existing {req.entity} can match",
         source="skipped")
+
+
+def _participants(data: Mapping[str, Any]) -> tuple[tuple[Any, bool], ...] | None:
+    """``participants`` of a v2 activity (``[{person_id, primary}]``; ``primary_flag`` read too)."""
+    if "participants" not in data:
+        return None
+    out = []
+    for item in data.get("participants") or ():
+        if isinstance(item, Mapping) and item.get("person_id") is not None:
+            primary = item.get("primary", item.get("primary_flag"))
+            out.append((item["person_id"], primary is True))
+    return tuple(out)
 
 
 def _record_name(data: Mapping[str, Any]) -> str | None:
@@ -296,7 +317,8 @@ def parse_lookup(req: LookupRequest, envelope: Any) -> LookupResult:
         if not isinstance(data, Mapping) or data.get("id") is None or data.get("is_deleted") is True \
                 or data.get("active_flag") is False:
             return LookupResult.not_found()
-        return LookupResult(True, data["id"], _record_name(data))
+        return LookupResult(True, data["id"], _record_name(data),
+                            participants=_participants(data) if req.entity == "activity" else None)
     entries: list[Any]
     if isinstance(data, Mapping):
         entries = list(data.get("items") or [])
@@ -341,10 +363,13 @@ def _name_of(body: Mapping[str, Any]) -> str | None:
 
 
 def _create_extras(action_slug: str, p: Mapping[str, Any], target: LookupRequest | None,
-                   body: dict[str, Any], ctx: BodyContext) -> None:
+                   body: dict[str, Any], ctx: BodyContext, assoc: Mapping[str, Any]) -> None:
     spec = ACTIONS[action_slug]
     if action_slug in ("createUpdatePerson", "createUpdateOrganization") and present(p.get("add_time")):
         body["add_time"] = encode.to_rfc3339(p["add_time"], "Created At")
+    body.update(ctx.create_only)  # built-ins chosen in Custom fields that only a create takes
+    if action_slug == "createUpdateActivity" and assoc.get("person") is not None:
+        body["participants"] = activity_participants(assoc["person"], create=True)
     if target is not None and spec.match_prefix is not None:
         write_match_value(spec.entity, target, body, ctx)
 
@@ -437,7 +462,7 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
         create_body = dict(body)
         if "custom_fields" in body:
             create_body["custom_fields"] = dict(body["custom_fields"])
-        _create_extras(action_slug, payload, target, create_body, ctx)
+        _create_extras(action_slug, payload, target, create_body, ctx, assoc)
     except EncodeError as exc:
         result.outcome, result.reason = "fail", str(exc)
         result.calls = [c for c in result.calls if c.kind == "lookup"]
@@ -445,6 +470,7 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
 
     base = ENTITY_PATHS[spec.entity]
     target_result = results.get(target.key) if target is not None else None
+    update_body = _update_body(action_slug, body, assoc, target, target_result, result.warnings)
 
     def update_call(record_id: Any, name: str | None, condition: str | None = None) -> PlannedCall:
         shown = f"#{record_id}" if not isinstance(record_id, _Ref) else "found above"
@@ -453,7 +479,7 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
             return PlannedCall("DELETE", f"{base}/{record_id}", None, None,
                                f"delete deal {shown}{label} (Status is Deleted)", "write", condition)
         method = "PATCH" if spec.entity != "note" else spec.update_method
-        return PlannedCall(method, f"{base}/{record_id}", None, _clean(body),
+        return PlannedCall(method, f"{base}/{record_id}", None, _clean(update_body),
                            f"update {spec.entity} {shown}{label}", "write", condition)
 
     def create_call(condition: str | None = None) -> PlannedCall:
@@ -475,7 +501,13 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
                              f"{_ID_LABEL[spec.entity]} empty to create a new {spec.entity}.")
             return result
         name = target_result.name if target_result is not None else None
-        result.calls = [c for c in result.calls if c.lookup is None or c.lookup.role != "target"]
+        if spec.entity == "activity" and "person" in assoc_reqs:
+            # The engine reads the activity first: its participants go back with the person.
+            for c in result.calls:
+                if c.lookup is not None and c.lookup.role == "target":
+                    c.purpose = f"read activity #{record_id} (its participants are kept)"
+        else:
+            result.calls = [c for c in result.calls if c.lookup is None or c.lookup.role != "target"]
         result.calls.append(update_call(record_id, name))
         pending = [r for r in unresolved if r.role != "target"]
         result.outcome = "update" if not pending else "planned"
@@ -523,6 +555,26 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
     else:
         result.outcome = "create"
     return result
+
+
+def _update_body(action_slug: str, body: dict[str, Any], assoc: Mapping[str, Any],
+                 target: LookupRequest | None, target_result: LookupResult | None,
+                 warnings: list[str]) -> dict[str, Any]:
+    """The body of an update: an activity's person goes in with the participants it already has."""
+    person = assoc.get("person")
+    if action_slug != "createUpdateActivity" or person is None or target is None:
+        return body
+    out = dict(body)
+    if target_result is None:  # plan mode: the activity is read first
+        out["participants"] = _Ref(f"<activity #{target.value}'s participants, with the person as primary>")
+    elif target_result.participants is None:
+        warnings.append(f"The activity was not linked to person #{person}: its current participants "
+                        "could not be read, and sending only this person would remove the others.")
+    else:
+        merged = activity_participants(person, target_result.participants)
+        if merged is not None:
+            out["participants"] = merged
+    return out
 
 
 def _a(noun: str) -> str:

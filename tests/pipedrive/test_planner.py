@@ -233,7 +233,8 @@ def test_activity_with_id_updates_without_search():
     payload = dict(ACTIVITY, activity_id=401)
     p = planner.plan("createUpdateActivity", payload, CUSTOM_DEFAULTS, None, CATALOG)
     assert [c.method + " " + c.path for c in p.calls] == [
-        "GET /api/v2/itemSearch/field", "GET /api/v2/itemSearch/field", "PATCH /api/v2/activities/401"]
+        "GET /api/v2/itemSearch/field", "GET /api/v2/itemSearch/field", "GET /api/v2/activities/401",
+        "PATCH /api/v2/activities/401"]  # the read: its participants are sent back (test_bodies.py)
     p = replan("createUpdateActivity", payload, target=LookupResult.not_found())
     assert p.outcome == "fail" and "no activity with ID 401" in p.reason
 
