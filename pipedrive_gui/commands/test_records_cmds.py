@@ -82,6 +82,7 @@ def cmd_test_records(args: argparse.Namespace) -> int:
     ledger = _open_ledger(args)
     creds = load_credentials(make_store(), args)  # as `send` does (keyring, environment, sandbox)
     client = make_client(args, creds)
+    closed = False
     try:
         account = ledger_account(client)
         where = "the offline sandbox" if creds.source == "sandbox" else account
@@ -97,10 +98,10 @@ def cmd_test_records(args: argparse.Namespace) -> int:
         if not args.json:
             _print_list(args, listing.records, where)
         _confirm(args, listing.records, where)
+        closed = True  # _delete closes it
         outcomes = run_async(_delete(client, ledger, listing.records, args.json))
-        client = None  # closed by _delete
     finally:
-        if client is not None:
+        if not closed:
             run_async(client.aclose())
     _print_outcomes(args, outcomes)
     _print_notes(args, listing.notes())
