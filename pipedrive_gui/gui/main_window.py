@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         self.check_action.setShortcuts([QKeySequence(shortcuts.CHECK), QKeySequence(shortcuts.CHECK_ALT)])
         self._action(p, "Send &test…", self.preview.ask_send, shortcuts.SEND)
         self.test_records_action = self._action(
-            p, "Test &records…", self.show_test_records,
+            p, "Test rec&ords…", self.show_test_records,
             tip="The records your tests created in Pipedrive; delete them again")
 
         v = bar.addMenu("&View")
