@@ -126,6 +126,8 @@ class TestRecordsModel(QAbstractTableModel):
                 return f"Open {r.link}" if r.link else "Notes show on the record they belong to in Pipedrive."
             if col == self.NAME:
                 return r.entry.name or None
+            if col == self.RECORD:
+                return f"{ENTITY_TEXT.get(r.entity, r.entity)} {r.record_id}"
             if col == self.CREATED:
                 return iso_time(r.entry.created_at)
         if col == self.LINK and r.link:
@@ -139,7 +141,10 @@ class TestRecordsModel(QAbstractTableModel):
 
     def _text(self, r: TestRecord, col: int) -> str:
         if col == self.RECORD:
-            return f"{ENTITY_TEXT.get(r.entity, r.entity)} #{r.record_id}"
+            rid = r.record_id
+            if len(rid) > 12:  # a lead's UUID: the start tells them apart, the tooltip has it all
+                rid = rid[:8] + "…"
+            return f"{ENTITY_TEXT.get(r.entity, r.entity)} #{rid}"
         if col == self.NAME:
             return r.entry.name or "—"
         if col == self.CREATED:
