@@ -43,8 +43,8 @@ NO_PERMISSION = "no_permission"  # 403 (or a plan/account refusal)
 FAILED = "failed"  # network, timeout, 5xx, rate limit, token...
 REFUSED = "refused"  # not a test record of this account (any more): never sent
 
-#: Records that hang off others go first: deleting a deal in Pipedrive also deletes its notes and
-#: activities, which would then answer "already gone".
+#: Records that hang off others go first: deleting a deal or person in Pipedrive can take the
+#: notes and activities attached to it along, which would then only answer "already gone".
 DELETE_ORDER = ("note", "activity", "lead", "deal", "person", "organization")
 
 #: Shown in the view and the confirmation, and printed by the CLI.
