@@ -131,18 +131,30 @@ class TestRecordList:
     def notes(self) -> list[str]:
         """What the list does not show, in words."""
         out = []
-        n = self.other_count
+        real = {a: k for a, k in self.other_accounts.items() if not is_local_account(a)}
+        local = sum(k for a, k in self.other_accounts.items() if is_local_account(a))
+        n = sum(real.values())
         if n:
-            which = ", ".join(f"{a}: {k}" for a, k in sorted(self.other_accounts.items()))
+            which = ", ".join(f"{a}: {k}" for a, k in sorted(real.items()))
             out.append(f"{n} more test record{'s belong' if n != 1 else ' belongs'} to "
-                       f"{'other accounts' if len(self.other_accounts) != 1 else 'another account'} ({which}) "
+                       f"{'other accounts' if len(real) != 1 else 'another account'} ({which}) "
                        f"and {'are' if n != 1 else 'is'} not shown; connect to "
-                       f"{'those accounts' if len(self.other_accounts) != 1 else 'it'} to delete "
+                       f"{'those accounts' if len(real) != 1 else 'it'} to delete "
                        f"{'them' if n != 1 else 'it'}.")
+        if local:
+            out.append(f"{local} more test record{'s were' if local != 1 else ' was'} made in other sandbox or "
+                       "test-server sessions on this computer and "
+                       f"{'are' if local != 1 else 'is'} not shown (a sandbox forgets its records when it stops).")
         if self.unconfirmed:
             out.append(f"{self.unconfirmed} test create{'s' if self.unconfirmed != 1 else ''} had no answer from "
                        "Pipedrive, so whether the record exists is unknown: check Pipedrive.")
         return out
+
+
+def is_local_account(account: str) -> bool:
+    """A sandbox or test server on this computer (``127.0.0.1:8765``), not a Pipedrive company."""
+    host = account.rsplit(":", 1)[0] if account.count(":") == 1 else account
+    return host.strip("[]") in ("127.0.0.1", "localhost", "::1") or host.startswith("[::1]")
 
 
 def is_deletable(entry: LedgerEntry, account: str) -> bool:

@@ -138,3 +138,25 @@ def test_lists_only_the_connected_accounts_records_and_needs_a_connection(
     settle(run, w)
     assert dialog.model.rowCount() == 0 and not dialog.delete_button.isEnabled()
     assert "Connect to Pipedrive" in dialog.intro.text()
+
+
+def test_ticking_and_the_delete_key(demo_window: Any, run: Runner, services: Any, dialogs: DialogRecorder,
+                                    qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    w = demo_window
+    deal = send_test(w, run, services, dialogs, "createUpdateDeal")
+    dialog = open_view(w, run)
+    dialog.table.setFocus()
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)
+    assert not dialogs.asked[1:]  # nothing ticked: no question (the first was Send test's)
+    index = dialog.model.index(0, TestRecordsModel.RECORD)
+    assert dialog.model.setData(index, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert dialog.model.data(index, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert "1 ticked" in dialog.counts.text() and dialog.delete_button.text() == "&Delete 1 test record…"
+    dialogs.answers.append("cancel")
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)
+    assert dialogs.asked[-1][1].startswith("Delete this record in the offline sandbox?")
+    assert f"deal #{deal.record_id}" in dialogs.asked[-1][1]
+    dialog.select_none_button.click()
+    assert not dialog.delete_button.isEnabled()

@@ -76,6 +76,7 @@ async def test_lists_only_this_accounts_test_records_created_by_the_app(client: 
     deal = await create(client, ledger, "deal")
     await create(client, ledger, "organization", test=False)  # made by the receiver, not a test
     ledger.record("other.pipedrive.com", "deal", 5, "Elsewhere", mapping="M", source="cli_send", test=True)
+    ledger.record("127.0.0.1:1", "deal", 6, "An earlier sandbox", mapping="M", source="send_test", test=True)
     ledger.record(account, "deal", 77, "Deleted earlier", mapping="M", source="send_test", test=True)
     ledger.mark_gone(account, "deal", 77, "deleted")
     pending = ledger.claim(MatchKey(account, "person", "email", "lost@example.com"), mapping="M",
@@ -85,9 +86,10 @@ async def test_lists_only_this_accounts_test_records_created_by_the_app(client: 
     engine = UpsertEngine(client)
     listing = tr.list_test_records(ledger, account, engine.link_for)
     assert [(r.entity, r.record_id) for r in listing.records] == [("deal", deal), ("person", pid)]
-    assert listing.other_accounts == {"other.pipedrive.com": 1} and listing.unconfirmed == 1
+    assert listing.other_accounts == {"other.pipedrive.com": 1, "127.0.0.1:1": 1} and listing.unconfirmed == 1
     notes = " ".join(listing.notes())
-    assert "1 more test record belongs to another account (other.pipedrive.com: 1)" in notes
+    assert "1 more test record belongs to another account (other.pipedrive.com: 1) and is not shown" in notes
+    assert "1 more test record was made in other sandbox or test-server sessions on this computer" in notes
     assert "check Pipedrive" in notes
     person = listing.records[1].to_json()
     assert person["entity"] == "person" and person["id"] == pid and person["mapping"] == "Identify → Person"
@@ -95,7 +97,7 @@ async def test_lists_only_this_accounts_test_records_created_by_the_app(client: 
     assert person["link"] == f"{client.base_url}/person/{pid}"  # the engine's link_for
     assert person["created_at"].endswith("+00:00") and "T" in person["created_at"]
     assert [r.entity for r in tr.list_test_records(ledger, account, entity="deal").records] == ["deal"]
-    assert len(tr.list_all_accounts(ledger)) == 3
+    assert len(tr.list_all_accounts(ledger)) == 4
 
 
 async def test_deletes_every_record_type_with_the_right_call_and_takes_it_off_the_list(
@@ -194,6 +196,11 @@ async def test_an_unreachable_pipedrive_is_reported_per_record(tmp_path: Path, l
         [outcome] = await tr.delete_test_records(c, ledger, tr.list_test_records(ledger, c.host).records)
     assert outcome.status == tr.FAILED and "Could not reach Pipedrive" in outcome.reason
     assert [r.record_id for r in tr.list_test_records(ledger, c.host).records] == [rid]
+
+
+def test_local_accounts_are_sandboxes_and_test_servers() -> None:
+    assert all(map(tr.is_local_account, ("127.0.0.1:8765", "localhost:1", "[::1]:8765", "localhost")))
+    assert not any(map(tr.is_local_account, ("acme.pipedrive.com", "127.0.0.1.example.com:80")))
 
 
 def test_the_confirmation_says_exactly_what_is_deleted_and_that_updates_stay(ledger: Ledger) -> None:
