@@ -253,7 +253,7 @@ class TestRecordsDialog(QDialog):
         self.resize(1080, 460)
 
         self.model.checked_changed.connect(self._update)
-        connection.changed.connect(self.refresh)
+        connection.changed.connect(lambda: self.refresh() if self.isVisible() else None)  # shown: refreshes
         # A Send test (the preview's "pipedrive" task) may have added a record.
         runner.task_finished.connect(lambda name: self.refresh() if name == "pipedrive" and self.isVisible()
                                      else None)
