@@ -253,11 +253,18 @@ class TestRecordsDialog(QDialog):
         self.resize(1080, 460)
 
         self.model.checked_changed.connect(self._update)
-        connection.changed.connect(lambda: self.refresh() if self.isVisible() else None)  # shown: refreshes
-        # A Send test (the preview's "pipedrive" task) may have added a record.
-        runner.task_finished.connect(lambda name: self.refresh() if name == "pipedrive" and self.isVisible()
-                                     else None)
+        # Bound methods, not lambdas: Qt disconnects them when this window is destroyed.
+        connection.changed.connect(self._connection_changed)
+        runner.task_finished.connect(self._task_finished)
         self._update()
+
+    def _connection_changed(self) -> None:
+        if self.isVisible():  # (showing it reloads anyway)
+            self.refresh()
+
+    def _task_finished(self, name: str) -> None:
+        if name == "pipedrive" and self.isVisible():  # a Send test may have added a record
+            self.refresh()
 
     # -- what is shown ----------------------------------------------------------------------------
 
