@@ -93,6 +93,8 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
         await services.runner.wait_idle()
     elif state == "receiver":
         await _receiver_with_events(window, services)
+    elif state == "records":
+        return await _test_records_after_sends(window, services)
     return window
 
 
@@ -135,6 +137,43 @@ async def _receiver_with_events(window: Any, services: Services) -> None:
     panel.select_row(planned)
     await asyncio.sleep(0.5)
     await services.runner.wait_idle()
+
+
+async def _test_records_after_sends(window: Any, services: Services) -> Any:
+    """Send a few of the demo's mappings to the sandbox (what Send test does), then open the Test
+    records window with two of them ticked."""
+    import asyncio
+
+    from pipedrive_gui.pipedrive.ledger import Ledger
+    from pipedrive_gui.pipedrive.test_records import ledger_account
+
+    ledger = Ledger.in_data_dir(services.connection.paths.data)
+    for action in ("createUpdateOrganization", "createUpdateDeal", "createUpdateActivity", "createUpdateNote",
+                   "createUpdateLead"):
+        mapping = next((m for m in window.doc.project.mappings if m.action == action), None)
+        if mapping is None:
+            continue
+        window.mapping_list.select(mapping.id)
+        await wait_ready(window, services, 10)
+        result = window.preview.result
+        if result is None or result.payload is None or not result.payload.ok:
+            continue
+        engine = services.connection.engine(window.doc.project.destination)
+        sent = await engine.run(mapping.action, result.payload.payload or {}, "send")
+        if sent.outcome == "create" and sent.entity:
+            # Until the engine records its creates in the ledger (then this finds the row and adds none).
+            account = ledger_account(services.connection.client)
+            known = {(e.entity, e.record_id) for e in ledger.entries(account=account, include_gone=True)}
+            if (sent.entity, str(sent.record_id)) not in known:
+                ledger.record(account, sent.entity, sent.record_id, sent.record_name, mapping=mapping.name,
+                              source="send_test", test=True)
+    dialog = window.show_test_records()
+    dialog.resize(1180, 400)
+    await services.runner.wait_idle()
+    for row in range(min(2, dialog.model.rowCount())):
+        dialog.model.set_checked(row, True)
+    await asyncio.sleep(0.3)
+    return dialog
 
 
 async def run_headless(window: Any, services: Services, args: argparse.Namespace) -> int:

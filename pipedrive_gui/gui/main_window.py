@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     # loaded before the window's first paint delays it (most are compiled at each start when
     # no bytecode cache is written).
     from pipedrive_gui.gui.connection_dialog import ConnectionDialog
+    from pipedrive_gui.gui.test_records_view import TestRecordsDialog
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self._close_confirmed = False
         self.connection_dialog: ConnectionDialog | None = None
+        self.test_records_dialog: TestRecordsDialog | None = None
         runner.set_error_handler(self._task_failed)
 
         # Created in the order they are on screen, left to right: that is the Tab order.
@@ -245,6 +247,9 @@ class MainWindow(QMainWindow):
                                          tip="Read-only: would update / would create / would fail")
         self.check_action.setShortcuts([QKeySequence(shortcuts.CHECK), QKeySequence(shortcuts.CHECK_ALT)])
         self._action(p, "Send &test…", self.preview.ask_send, shortcuts.SEND)
+        self.test_records_action = self._action(
+            p, "Test rec&ords…", self.show_test_records,
+            tip="The records your tests created in Pipedrive; delete them again")
 
         v = bar.addMenu("&View")
         self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, shortcuts.RECEIVER,
@@ -504,6 +509,18 @@ class MainWindow(QMainWindow):
         self.connection_dialog.show()
         self.connection_dialog.raise_()
         return self.connection_dialog
+
+    def show_test_records(self) -> TestRecordsDialog:
+        from pipedrive_gui.gui.test_records_view import TestRecordsDialog
+
+        if self.test_records_dialog is None:
+            self.test_records_dialog = TestRecordsDialog(
+                self.connection, self.runner,
+                lambda: self.connection.engine(self.doc.project.destination).link_for
+                if self.connection.connected else None, self)
+        self.test_records_dialog.show()
+        self.test_records_dialog.raise_()
+        return self.test_records_dialog
 
     def use_sandbox(self) -> None:
         self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,

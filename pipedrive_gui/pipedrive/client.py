@@ -65,6 +65,16 @@ FIELD_FALLBACKS = {
     "activity": "/api/v1/activityFields",
     "lead": "/api/v2/dealFields",  # leads use deals' custom fields
 }
+#: Where each record type is deleted: API v2 where it exists, v1 for leads and notes (reference §12).
+DELETE_ENDPOINTS = {
+    "person": "/api/v2/persons",
+    "organization": "/api/v2/organizations",
+    "deal": "/api/v2/deals",
+    "activity": "/api/v2/activities",
+    "lead": "/api/v1/leads",
+    "note": "/api/v1/notes",
+}
+_LEAD_ID_RE = re.compile(r"^[0-9a-fA-F-]{1,64}$")
 _DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -541,6 +551,22 @@ class PipedriveClient:
         else:
             items = await self.get_all(endpoint)
         return [item for item in items if isinstance(item, dict)]
+
+    async def delete_record(self, entity: str, record_id: Any) -> dict[str, Any]:
+        """Delete one record: ``DELETE /api/v2/{persons,organizations,deals,activities}/{id}`` or
+        ``DELETE /api/v1/{leads,notes}/{id}``. Raises ``NotFoundError`` when it is already gone.
+
+        Retried like a read: deleting twice leaves the same result (the second answer may be a 404).
+        """
+        try:
+            endpoint = DELETE_ENDPOINTS[entity]
+        except KeyError:
+            raise ValueError(f"unknown entity {entity!r}; expected one of {sorted(DELETE_ENDPOINTS)}") from None
+        text = str(record_id).strip()
+        valid = _LEAD_ID_RE.match(text) if entity == "lead" else text.isascii() and text.isdigit()
+        if not valid:
+            raise ValueError(f"{record_id!r} is not a Pipedrive {entity} id")
+        return await self.request("DELETE", f"{endpoint}/{text}", safe_to_retry=True)
 
     async def list_activity_types(self) -> list[dict[str, Any]]:
         """``GET /api/v1/activityTypes`` (no v2 endpoint, no pagination)."""

@@ -2,8 +2,8 @@
 
 v2: persons, organizations, deals, activities (list/get/create/patch/delete), their ``*Fields``,
 ``persons|organizations|deals|leads/search`` and ``itemSearch/field``. v1: ``users/me``,
-``activityTypes``, ``*Fields`` (incl. leadFields, noteFields), leads, notes. The deprecated v1
-entity endpoints (``/api/v1/persons`` ...) are not served: they are out of support (§11).
+``activityTypes``, ``*Fields`` (incl. leadFields, noteFields), leads and notes (list/get/create/update/
+delete). The deprecated v1 entity endpoints (``/api/v1/persons`` ...) are not served: they are out of support (§11).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from pipedrive_gui.sandbox.faults import FaultSettings
 from pipedrive_gui.sandbox.leads_notes import (
     create_lead,
     create_note,
+    delete_lead,
+    delete_note,
     render_note,
     update_lead,
     update_note,
@@ -260,6 +262,13 @@ async def patch_lead(request: web.Request) -> web.Response:
     return ok(update_lead(store, current, changes))
 
 
+async def delete_lead_handler(request: web.Request) -> web.Response:
+    # The official SDK's answer model (v1 LeadsApi.deleteLead -> GetLeadIdResponse): {"id": "<uuid>"}.
+    current = _lead(request)
+    delete_lead(_state(request).store, current)
+    return ok({"id": current["id"]})
+
+
 # -- v1 notes -------------------------------------------------------------------------------------
 
 def _note(request: web.Request) -> dict[str, Any]:
@@ -300,6 +309,13 @@ async def put_note(request: web.Request) -> web.Response:
     return ok(render_note(store, update_note(store, current, changes)))
 
 
+async def delete_note_handler(request: web.Request) -> web.Response:
+    # The official SDK's answer model (v1 NotesApi.deleteNote -> DeleteNoteResponse): data is a boolean.
+    current = _note(request)
+    delete_note(_state(request).store, current)
+    return ok(True)
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/v1/users/me", users_me)
@@ -318,10 +334,12 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/v1/leads", post_lead)
     r.add_get("/api/v1/leads/{id}", get_lead)
     r.add_patch("/api/v1/leads/{id}", patch_lead)
+    r.add_delete("/api/v1/leads/{id}", delete_lead_handler)
     r.add_get("/api/v1/notes", list_notes)
     r.add_post("/api/v1/notes", post_note)
     r.add_get("/api/v1/notes/{id}", get_note)
     r.add_put("/api/v1/notes/{id}", put_note)
+    r.add_delete("/api/v1/notes/{id}", delete_note_handler)
 
 
 __all__ = ["add_routes", "STATE_KEY", "BODY_KEY", "FAULTS_KEY", "PLURAL"]

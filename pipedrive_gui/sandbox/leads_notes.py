@@ -144,6 +144,11 @@ def update_lead(store: SandboxStore, current: dict[str, Any], changes: dict[str,
     return store.put("lead", store.complete_lead(rec))
 
 
+def delete_lead(store: SandboxStore, current: dict[str, Any]) -> None:
+    """``DELETE /v1/leads/{id}``: gone for later reads (404), like a v2 delete."""
+    store.put("lead", {**current, "is_deleted": True, "update_time": lead_time(store.now())})
+
+
 def validate_note(store: SandboxStore, body: Any, *, creating: bool) -> dict[str, Any]:
     ctx = Ctx(store, "note", creating, version=1)
     if not isinstance(body, dict):
@@ -193,6 +198,11 @@ def create_note(store: SandboxStore, changes: dict[str, Any]) -> dict[str, Any]:
 def update_note(store: SandboxStore, current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     rec = {**current, **changes, "update_time": v1_time(store.now())}
     return store.put("note", store.complete_note(rec))
+
+
+def delete_note(store: SandboxStore, current: dict[str, Any]) -> None:
+    """``DELETE /v1/notes/{id}``: gone for later reads (404)."""
+    store.put("note", {**current, "is_deleted": True, "update_time": v1_time(store.now())})
 
 
 def render_note(store: SandboxStore, note: dict[str, Any]) -> dict[str, Any]:

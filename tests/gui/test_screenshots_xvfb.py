@@ -22,6 +22,7 @@ STATES = {
     "demo-overview-200pct": ("overview", {"QT_SCALE_FACTOR": "2"}),
     "demo-overview-dark": ("dark", {}),
     "receiver-panel": ("receiver", {}),
+    "test-records": ("records", {}),  # (a state named "test-records" would start the CLI command)
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
