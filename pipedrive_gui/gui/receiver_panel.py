@@ -63,7 +63,6 @@ from pipedrive_gui.gui.receiver_model import (
     JournalSource,
     JournalWatcher,
 )
-from pipedrive_gui.gui.snippets import all_snippets
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.receiver import (
@@ -76,6 +75,7 @@ from pipedrive_gui.receiver import (
     ReceiverError,
     ReceiverSettings,
 )
+from pipedrive_gui.receiver.snippets import all_snippets
 
 log = logging.getLogger(__name__)
 

@@ -162,7 +162,7 @@ class Receiver:
                 )
             warning = (
                 f"WARNING: the receiver listens on {s.host}; other machines on the network can send events"
-                + ("." if s.write_key else " and no write key is required (set one with --write-key).")
+                + ("." if s.write_key else " and no write key is required.")
             )
             self.warnings.append(warning)
             log.warning(warning)

@@ -28,10 +28,10 @@ from pipedrive_gui.core.project import Mapping, Project, load_project  # noqa: E
 from pipedrive_gui.gui import dialogs  # noqa: E402
 from pipedrive_gui.gui.receiver_model import EventFilter  # noqa: E402
 from pipedrive_gui.gui.receiver_panel import LIVE, ReceiverPanel  # noqa: E402
-from pipedrive_gui.gui.snippets import all_snippets  # noqa: E402
 from pipedrive_gui.gui.tasks import TaskRunner  # noqa: E402
 from pipedrive_gui.paths import AppPaths  # noqa: E402
 from pipedrive_gui.receiver import ReceiverSettings  # noqa: E402
+from pipedrive_gui.receiver.snippets import all_snippets  # noqa: E402
 from pipedrive_gui.resources import resource_path  # noqa: E402
 
 WRITE_KEY = "panel-test-key"
