@@ -100,6 +100,10 @@ def normalize_origin(text: str) -> str:
     example = "an address like http://localhost:3000 or https://www.example.com (no path)"
     if raw == "null":
         raise ValueError("“null” (sandboxed pages, files) cannot be allowed; serve the page over http(s)")
+    if raw == "*":
+        raise ValueError("“*” (any web page) cannot be allowed: name each page's address")
+    if raw and "://" not in raw and "/" not in raw:
+        raise ValueError(f"“{raw}” needs the scheme the page is served with: http://{raw} or https://{raw}")
     try:
         parts = urlsplit(raw)
         port = parts.port
