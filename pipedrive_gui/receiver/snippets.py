@@ -112,7 +112,7 @@ analytics.identify("user-1001", {{
   email: "maria.gonzalez@acme-robotics.example",
   plan: "Pro",
 }});
-analytics.group("org-42", {{ name: "Acme Robotics", industry: "Manufacturing" }});
+analytics.group("grp-acme-001", {{ name: "Acme Robotics", industry: "Software", employees: 240 }});
 analytics.page();
 analytics.track("Deal Upserted", {{
   deal_id: "D-2025-0042",
