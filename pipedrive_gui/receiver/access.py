@@ -164,6 +164,7 @@ class HostPolicy:
         else:
             self.names.add(bound)
         self.ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+        self._seen: set[str] = set()
         for name in self.names:
             try:
                 self.ips.add(ipaddress.ip_address(name))
@@ -173,6 +174,14 @@ class HostPolicy:
     def allows(self, host_header: str | None) -> bool:
         if host_header is None:
             return True  # HTTP/1.0 programs; every browser sends Host, so no rebinding without it
+        if host_header in self._seen:
+            return True  # the few Host values clients really send: checked once
+        ok = self._check(host_header)
+        if ok and len(self._seen) < 64:
+            self._seen.add(host_header)
+        return ok
+
+    def _check(self, host_header: str) -> bool:
         try:
             parts = urlsplit("//" + host_header.strip())
             port = parts.port
