@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 # the npm registry before the tests run so that no test reaches beyond loopback. Best effort: without
 # node/npm those tests skip and say why.
 NODE_TEST_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pipedrive-gui-tests/analytics-node
+# analytics.js in headless Chromium (tests/browser): @segment/analytics-next, esbuild and playwright-core
+# at the versions pinned in tests/browser/package-lock.json; reinstalled when the lock file changes.
+BROWSER_TEST_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pipedrive-gui-tests/browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +38,13 @@ node-deps:
 	  [ -d "$(NODE_TEST_CACHE)/node_modules/@segment/analytics-node" ] || \
 	    npm install --silent --no-audit --no-fund --prefix "$(NODE_TEST_CACHE)" @segment/analytics-node@3 >/dev/null 2>&1 || \
 	    echo "@segment/analytics-node not installed: its test will skip"; \
+	  if ! cmp -s tests/browser/package-lock.json "$(BROWSER_TEST_CACHE)/package-lock.json" || \
+	     [ ! -d "$(BROWSER_TEST_CACHE)/node_modules/playwright-core" ]; then \
+	    mkdir -p "$(BROWSER_TEST_CACHE)" && \
+	    cp tests/browser/package.json tests/browser/package-lock.json "$(BROWSER_TEST_CACHE)/" && \
+	    npm ci --silent --no-audit --no-fund --prefix "$(BROWSER_TEST_CACHE)" >/dev/null 2>&1 || \
+	    echo "analytics.js browser test packages not installed: tests/browser will skip"; \
+	  fi; \
 	else echo "node/npm missing: the tests that compare with Segment's JavaScript will skip"; fi
 
 pytest: $(STAMP) node-deps

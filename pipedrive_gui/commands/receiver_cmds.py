@@ -29,7 +29,15 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}; 0 = any)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this computer only)")
     p.add_argument("--allow-remote", action="store_true", help="allow listening on an address other machines can reach")
-    p.add_argument("--write-key", metavar="K", help="require this write key (default: accept any)")
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--write-key", metavar="K",
+                      help="require this write key (default: the receiver's own, made once and kept in the "
+                      "config folder; the GUI's receiver panel uses the same)")
+    keys.add_argument("--no-write-key", action="store_true",
+                      help="accept events without a write key (any program on this computer can send)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let web pages from ORIGIN (e.g. http://localhost:3000) send events with analytics.js; "
+                   "repeatable (default: no web page may send)")
     p.add_argument("--live", action="store_true", help="create/update records in Pipedrive (default: dry run)")
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
     p.add_argument("--keep-days", type=float, default=30.0, help="forget finished events older than this (default 30)")
@@ -109,36 +117,53 @@ def _target(args: argparse.Namespace, project: Any) -> Any:
 
 
 def client_snippets(url: str, write_key: str | None) -> str:
-    key = write_key or "any-write-key"
-    host_port = url.split("://", 1)[1]
-    return f"""\
-analytics-python:
-    import segment.analytics as analytics
-    analytics.write_key = "{key}"
-    analytics.host = "{url}"
-    analytics.identify("user-1", {{"email": "jane@example.com", "name": "Jane Doe"}})
-    analytics.flush()
+    """The receiver panel's snippets (receiver/snippets.py) as text for the terminal."""
+    import textwrap
 
-analytics-node:
-    const {{ Analytics }} = require('@segment/analytics-node')
-    const analytics = new Analytics({{ writeKey: '{key}', host: '{url}', flushAt: 1 }})
-    analytics.identify({{ userId: 'user-1', traits: {{ email: 'jane@example.com' }} }})
+    from pipedrive_gui.receiver.snippets import all_snippets
 
-analytics.js (browser):
-    analytics.load("{key}", {{ integrations: {{ "Segment.io": {{ apiHost: "{host_port}/v1", protocol: "http" }} }} }})
+    blocks = []
+    for snippet in all_snippets(url, write_key or "any-write-key"):
+        install = f"  ({snippet.install})" if snippet.install else ""
+        blocks.append(f"{snippet.title}{install}:\n{textwrap.indent(snippet.code, '    ')}")
+    return "\n".join(blocks)
 
-curl:
-    curl -X POST {url}/v1/identify -u '{key}:' -H 'Content-Type: application/json' \\
-      -d '{{"userId": "user-1", "traits": {{"email": "jane@example.com"}}}}'
-"""
+
+def _write_key(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The key the receiver requires and where it comes from (for the start-up text)."""
+    from pipedrive_gui.receiver.access import config_path, stored_write_key
+
+    if args.no_write_key:
+        return None, "none: any program on this computer can send events (--no-write-key)"
+    if args.write_key:
+        return args.write_key, "given with --write-key"
+    path = config_path(args.paths.config)
+    try:
+        key, made = stored_write_key(args.paths.config)
+    except OSError as exc:
+        raise CliError(f"Could not save the receiver's write key in {path}: {exc.strerror or exc}. "
+                       "Give one with --write-key.") from exc
+    return key, ("made now and saved in " if made else "from ") + f"{path} (the receiver panel uses the same key)"
 
 
 # -- receive -------------------------------------------------------------------------------------------
 
 
 def cmd_receive(args: argparse.Namespace) -> int:
+    from pipedrive_gui.receiver.access import normalize_origins
+
     project = _load_project(args.project)
+    try:
+        args.allow_origin = list(normalize_origins(args.allow_origin))
+    except ValueError as exc:
+        raise CliError(f"--allow-origin: {exc}.") from exc
     args.paths.ensure()
+    args.write_key, args.key_source = _write_key(args)
+    if args.write_key is None:
+        print("WARNING: --no-write-key: the receiver accepts events from any program on this computer"
+              + (" and writes them to Pipedrive (--live)" if args.live else "")
+              + (", and from the web pages allowed with --allow-origin" if args.allow_origin else "")
+              + ". Leave the option out to require the receiver's write key.", file=sys.stderr)
     target = None if args.no_dispatch else _target(args, project)
     return asyncio.run(_receive(args, project, target))
 
@@ -153,7 +178,8 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
         max_bytes=args.keep_mb * 1024 * 1024 if args.keep_mb > 0 else None,
     )
     settings = ReceiverSettings(
-        host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote, retention=retention
+        host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote, retention=retention,
+        allowed_origins=tuple(args.allow_origin),
     )
     handle = None
     if not args.no_dispatch:
@@ -179,7 +205,9 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
         print(warning, file=sys.stderr)
     print(f"Listening on {receiver.url}  (journal: {receiver.journal.path})")
     print(f"Mappings: {handle.description if handle else 'not dispatched (--no-dispatch)'}")
-    print(f"Write key: {args.write_key or 'any (set one with --write-key)'}")
+    print(f"Write key: {args.write_key or 'none'}  ({args.key_source})")
+    print("Web pages allowed to send (analytics.js): "
+          + (", ".join(args.allow_origin) if args.allow_origin else "none (allow one with --allow-origin ORIGIN)"))
     print("\nSend events from a client:\n")
     print(client_snippets(receiver.url, args.write_key))
     print("Press Ctrl-C to stop.", flush=True)

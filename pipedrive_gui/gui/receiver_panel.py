@@ -24,7 +24,6 @@ import asyncio
 import inspect
 import json
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -63,7 +62,6 @@ from pipedrive_gui.gui.receiver_model import (
     JournalSource,
     JournalWatcher,
 )
-from pipedrive_gui.gui.snippets import all_snippets
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.receiver import (
@@ -76,12 +74,22 @@ from pipedrive_gui.receiver import (
     ReceiverError,
     ReceiverSettings,
 )
+from pipedrive_gui.receiver.access import (
+    load_config,
+    new_write_key,
+    normalize_origins,
+    save_config,
+    split_origins,
+)
+from pipedrive_gui.receiver.snippets import all_snippets
 
 log = logging.getLogger(__name__)
 
 DRY_RUN, LIVE = "dry_run", "send"
 DEFAULT_PORT = 8787
-CONFIG_FILE = "receiver.json"  # port and write key, so pasted snippets keep working after a restart
+# receiver.json in the config folder (receiver/access.py) keeps the port, the write key (so pasted
+# snippets keep working after a restart; `pipedrive-gui receive` uses the same key) and the web pages
+# allowed to send.
 POLL_MS = 1000
 
 #: ``engine_factory(project)`` -> an upsert engine for that project's destination defaults, or None
@@ -116,7 +124,13 @@ class ReceiverPanel(QWidget):
         self._on_use_as_sample = on_use_as_sample
         config = self._load_config()
         self._settings = settings or ReceiverSettings(port=int(config.get("port", DEFAULT_PORT)))
-        self._write_key = self._settings.write_key or str(config.get("write_key") or "") or _new_key()
+        self._write_key = self._settings.write_key or str(config.get("write_key") or "") or new_write_key()
+        stored_origins = config.get("allowed_origins") if settings is None else settings.allowed_origins
+        try:
+            origins = normalize_origins(o for o in (stored_origins or ()) if isinstance(o, str))
+        except ValueError:
+            origins = ()
+        self._allowed_origins: tuple[str, ...] = origins
         self._persist = settings is None
         if self._persist and not config.get("write_key"):
             self._pending_save = True  # keep the new key, so pasted snippets work after a restart
@@ -161,6 +175,28 @@ class ReceiverPanel(QWidget):
     @property
     def write_key(self) -> str:
         return self._write_key
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return self._allowed_origins
+
+    def set_allowed_origins(self, text: str) -> bool:
+        """Web pages (origins, separated by commas or spaces) that may send; False (and says why) if malformed."""
+        try:
+            origins = normalize_origins(split_origins(text))
+        except ValueError as exc:
+            self._say(f"Allowed web pages: {exc}. The receiver keeps allowing "
+                      f"{', '.join(self._allowed_origins) or 'no web page'}.")
+            return False
+        self.origins_edit.setText(", ".join(origins))
+        if origins == self._allowed_origins:
+            return True
+        self._allowed_origins = origins
+        if self.receiver is not None:
+            self.receiver.set_allowed_origins(origins)
+        self._save_config()
+        self._say("Web pages allowed to send: " + (", ".join(origins) if origins else "none") + ".")
+        return True
 
     @property
     def url(self) -> str:
@@ -299,6 +335,18 @@ class ReceiverPanel(QWidget):
         addr.addWidget(self.key_edit, 1)
         addr.addWidget(self.copy_key)
         addr.addWidget(self.new_key)
+        self.origins_edit = QLineEdit(", ".join(self._allowed_origins))
+        self.origins_edit.setObjectName("receiverAllowedOrigins")
+        self.origins_edit.setAccessibleName("Allowed web pages")
+        self.origins_edit.setPlaceholderText("none: no web page may send (e.g. http://localhost:3000, "
+                                             "https://www.example.com)")
+        self.origins_edit.setToolTip(
+            "Addresses of the web pages whose analytics.js may send events here, separated by commas.\n"
+            "Pages from any other address are refused, so a site you visit cannot write to Pipedrive.")
+        self.origins_edit.editingFinished.connect(lambda: self.set_allowed_origins(self.origins_edit.text()))
+        origins_row = QHBoxLayout()
+        origins_row.addWidget(QLabel("Allowed web pages:"))
+        origins_row.addWidget(self.origins_edit, 1)
 
         self.snippet_tabs = QTabWidget()
         self.snippet_tabs.setObjectName("receiverSnippets")
@@ -435,6 +483,7 @@ class ReceiverPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(addr)
+        layout.addLayout(origins_row)
         layout.addWidget(split, 1)
 
         copy_shortcut = QKeySequence(QKeySequence.StandardKey.Copy)
@@ -464,7 +513,8 @@ class ReceiverPanel(QWidget):
         if opening is not None and not opening.done():
             await asyncio.wait([opening])
         processor = await self._make_processor(self._mode)
-        settings = replace(self._settings, port=self.port_spin.value(), write_key=self._write_key)
+        settings = replace(self._settings, port=self.port_spin.value(), write_key=self._write_key,
+                           allowed_origins=self._allowed_origins)
         receiver = Receiver(self._paths.data, settings, processor=processor)
         await receiver.start()
         return receiver
@@ -602,7 +652,7 @@ class ReceiverPanel(QWidget):
         self._save_config()
 
     def _make_new_key(self) -> None:
-        self._write_key = _new_key()
+        self._write_key = new_write_key()
         self._update_address()
         self._save_config()
         self._say("New write key made; update your code with it.")
@@ -612,19 +662,14 @@ class ReceiverPanel(QWidget):
         self._say(f"Copied the {what}.")
 
     def _load_config(self) -> dict[str, Any]:
-        try:
-            value = json.loads((self._paths.config / CONFIG_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return value if isinstance(value, dict) else {}
+        return load_config(self._paths.config)
 
     def _save_config(self) -> None:
         if not self._persist:
             return
         try:
-            self._paths.config.mkdir(parents=True, exist_ok=True)
-            (self._paths.config / CONFIG_FILE).write_text(
-                json.dumps({"port": self.port_spin.value(), "write_key": self._write_key}), encoding="utf-8")
+            save_config(self._paths.config, port=self.port_spin.value(), write_key=self._write_key,
+                        allowed_origins=list(self._allowed_origins))
         except OSError as exc:
             self._say(f"Could not save the receiver settings ({exc}); they apply until you quit.")
 
@@ -795,15 +840,13 @@ _REFUSALS = {
     "unsupported_encoding": "Unsupported Content-Encoding",
     "not_found": "Unknown endpoint (post to /v1/batch, /v1/track, …)",
     "method_not_allowed": "Not a POST",
+    "origin_not_allowed": "A web page not under “Allowed web pages”",
+    "host_not_allowed": "A host name this receiver does not serve (DNS rebinding?)",
 }
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
-def _new_key() -> str:
-    return "local-" + secrets.token_urlsafe(12)
 
 
 def _readonly_line(name: str, accessible: str) -> QLineEdit:

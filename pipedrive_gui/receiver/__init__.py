@@ -12,6 +12,12 @@ Public API (for the CLI and the GUI's receiver panel)::
 upsert engine, dry run or live); ``receiver.set_processor(...)`` swaps it (new mappings, dry run ⇄
 live) while running, and ``MappingProcessor.explain(event)`` says why mappings did not fire.
 
+Access (``access.py``): the CLI and the GUI always set a write key (kept in ``receiver.json`` in
+the config folder); requests carrying an ``Origin`` (web pages) are refused unless
+``ReceiverSettings.allowed_origins`` names it, CORS never allows credentials, and a ``Host`` that
+is not an address the receiver serves is refused (DNS rebinding). The client snippets the panel
+shows and ``receive`` prints live in ``snippets.py``.
+
 Durability: an event is answered 200 only after its SQLite commit (``synchronous=FULL`` by default:
 survives ``kill -9`` and power loss). Unfinished events resume on the next start; one process
 dispatches a journal at a time (file lock).

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from pipedrive_gui.receiver.access import HostPolicy, OriginPolicy
 from pipedrive_gui.receiver.dispatcher import Dispatcher, EventProcessor, RetryPolicy
 from pipedrive_gui.receiver.errors import IntakeError, JournalError, ReceiverStartError
 from pipedrive_gui.receiver.intake import (
@@ -61,8 +63,11 @@ def is_loopback(host: str) -> bool:
 class ReceiverSettings:
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port
-    write_key: str | None = None  # None accepts any write key (and none)
+    write_key: str | None = None  # None accepts any write key (and none); the CLI and GUI always set one
     allow_remote: bool = False  # must be True to listen beyond loopback
+    # Web pages (exact origins, e.g. "http://localhost:3000") whose browser requests are accepted;
+    # a request with any other Origin header is refused (see receiver/access.py).
+    allowed_origins: tuple[str, ...] = ()
     retention: Retention = field(default_factory=Retention)
     synchronous: str = "FULL"  # SQLite durability; FULL survives power loss, NORMAL only process crashes
 
@@ -124,6 +129,8 @@ class Receiver:
         self._notify_handle: asyncio.TimerHandle | None = None
         self.port: int | None = None
         self.warnings: list[str] = []
+        self._origins = OriginPolicy()
+        self._hosts: HostPolicy | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -143,6 +150,10 @@ class Receiver:
 
     async def start(self) -> None:
         s = self.settings
+        try:
+            self._origins = OriginPolicy(s.allowed_origins)
+        except ValueError as exc:
+            raise ReceiverStartError(f"Cannot allow that web page: {exc}.") from exc
         if not is_loopback(s.host):
             if not s.allow_remote:
                 raise ReceiverStartError(
@@ -151,7 +162,7 @@ class Receiver:
                 )
             warning = (
                 f"WARNING: the receiver listens on {s.host}; other machines on the network can send events"
-                + ("." if s.write_key else " and no write key is required (set one with --write-key).")
+                + ("." if s.write_key else " and no write key is required.")
             )
             self.warnings.append(warning)
             log.warning(warning)
@@ -178,6 +189,7 @@ class Receiver:
             server = getattr(site, "_server", None)
             sockets = getattr(server, "sockets", None) or []
             self.port = sockets[0].getsockname()[1] if sockets else s.port
+            self._hosts = HostPolicy(s.host, self.port)
             self._stats = ReceiverStats(started_at=time.time())
             if self._processor is not None:
                 self.dispatcher = Dispatcher(
@@ -209,6 +221,14 @@ class Receiver:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return tuple(sorted(self._origins.origins))
+
+    def set_allowed_origins(self, origins: Iterable[str]) -> None:
+        """Accept browser requests from these origins from now on (ValueError for a malformed one)."""
+        self._origins = OriginPolicy(origins)
 
     def set_processor(self, processor: EventProcessor) -> None:
         """Use another processor from the next event on (new mappings, dry run ⇄ live)."""
@@ -291,7 +311,7 @@ class Receiver:
     # -- HTTP --------------------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_RAW)
+        app = web.Application(client_max_size=_MAX_RAW, middlewares=[self._guard])
         app.router.add_route("*", "/v1/{kind}", self._handle)
         app.router.add_route("*", "/v1/{kind}/", self._handle)
         app.router.add_get("/health", self._health)
@@ -302,8 +322,31 @@ class Receiver:
 
     def _reject(self, err: IntakeError, request: web.Request, headers: dict[str, str] | None = None) -> web.Response:
         self._stats.rejected[err.code] = self._stats.rejected.get(err.code, 0) + 1
-        resp = web.json_response(err.body(), status=err.status, headers=headers)
-        _cors(request, resp)
+        return web.json_response(err.body(), status=err.status, headers=headers)
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+        """Host and Origin checks before any handler; CORS headers for allowed origins after it."""
+        host = request.headers.get("Host")
+        if self._hosts is not None and not self._hosts.allows(host):
+            return self._reject(IntakeError(
+                403, "host_not_allowed",
+                f"This receiver does not answer to the host name {host!r}; send to {self.url}."), request)
+        origin = request.headers.get("Origin")
+        if origin is not None and not self._origins.allows(origin):
+            return self._reject(IntakeError(
+                403, "origin_not_allowed",
+                f"Web pages from {origin} may not send events to this receiver. To allow them, start it with "
+                f"--allow-origin {origin} (or add the address under “Allowed web pages” in the receiver panel)."),
+                request, {"Vary": "Origin"})
+        resp: web.StreamResponse = await handler(request)
+        resp.headers["Vary"] = "Origin"
+        if origin is not None:
+            # No Access-Control-Allow-Credentials: the receiver never uses cookies.
+            resp.headers["Access-Control-Allow-Origin"] = origin
+            if request.method == "OPTIONS" and \
+                    request.headers.get("Access-Control-Request-Private-Network", "").lower() == "true":
+                resp.headers["Access-Control-Allow-Private-Network"] = "true"
         return resp
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -358,26 +401,16 @@ class Receiver:
             if self.dispatcher is not None:
                 self.dispatcher.wake()
             self._appended(result.accepted)
-        resp = web.Response(body=_OK, content_type="application/json")
-        _cors(request, resp)
-        return resp
+        return web.Response(body=_OK, content_type="application/json")
 
 
 def _bad_key() -> IntakeError:
     return IntakeError(401, "invalid_write_key", "The write key is not this receiver's; copy it from the receiver.")
 
 
-def _cors(request: web.Request, resp: web.StreamResponse) -> None:
-    origin = request.headers.get("Origin")
-    resp.headers["Access-Control-Allow-Origin"] = origin or "*"
-    if origin:
-        resp.headers["Access-Control-Allow-Credentials"] = "true"
-        resp.headers["Vary"] = "Origin"
-
-
 def _preflight(request: web.Request) -> web.Response:
+    """A CORS preflight from an allowed origin (the guard refused the others already)."""
     resp = web.Response(status=204)
-    _cors(request, resp)
     resp.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
     resp.headers["Access-Control-Allow-Headers"] = request.headers.get(
         "Access-Control-Request-Headers", "Content-Type, Authorization, Content-Encoding"

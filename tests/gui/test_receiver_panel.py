@@ -28,10 +28,10 @@ from pipedrive_gui.core.project import Mapping, Project, load_project  # noqa: E
 from pipedrive_gui.gui import dialogs  # noqa: E402
 from pipedrive_gui.gui.receiver_model import EventFilter  # noqa: E402
 from pipedrive_gui.gui.receiver_panel import LIVE, ReceiverPanel  # noqa: E402
-from pipedrive_gui.gui.snippets import all_snippets  # noqa: E402
 from pipedrive_gui.gui.tasks import TaskRunner  # noqa: E402
 from pipedrive_gui.paths import AppPaths  # noqa: E402
 from pipedrive_gui.receiver import ReceiverSettings  # noqa: E402
+from pipedrive_gui.receiver.snippets import all_snippets  # noqa: E402
 from pipedrive_gui.resources import resource_path  # noqa: E402
 
 WRITE_KEY = "panel-test-key"
@@ -377,3 +377,65 @@ def test_snippets_carry_the_address_and_key() -> None:
     assert '"protocol": "http"' in snippets["analytics.js"].code
     assert "'http://127.0.0.1:9911/v1/track'" in snippets["curl"].code
     assert "-u 'k'\"'\"'ey\"1:'" in snippets["curl"].code
+
+
+def test_allowed_web_pages_field_decides_which_pages_may_send(aloop: Any, data_dir: Path, rec: Recorder) -> None:
+    async def scenario() -> None:
+        panel, runner = make_panel(data_dir, rec, demo_project())
+        try:
+            assert panel.origins_edit.text() == "" and not panel.allowed_origins
+            panel.start()
+            await until(lambda: panel.running, "the receiver to start")
+            assert panel.receiver is not None
+            url = panel.receiver.url
+            body = {"type": "identify", "userId": "u-web", "traits": {"email": "web@example.com"},
+                    "writeKey": WRITE_KEY}
+
+            async def from_page(origin: str) -> httpx.Response:
+                async with httpx.AsyncClient() as client:
+                    return await client.post(f"{url}/v1/i", content=json.dumps(body),
+                                             headers={"Origin": origin, "Content-Type": "text/plain"})
+
+            assert (await from_page("http://localhost:3000")).status_code == 403  # none allowed by default
+            panel.origins_edit.setText("http://localhost:3000/, https://Shop.Example")
+            panel.origins_edit.editingFinished.emit()
+            assert panel.origins_edit.text() == "http://localhost:3000, https://shop.example"
+            assert "http://localhost:3000, https://shop.example" in panel.message_label.text()
+            ok = await from_page("http://localhost:3000")  # applies to the running receiver at once
+            assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+            assert "access-control-allow-credentials" not in ok.headers
+            assert (await from_page("https://evil.example")).status_code == 403
+            panel.origins_edit.setText("localhost:4000")  # no scheme: not an origin
+            panel.origins_edit.editingFinished.emit()
+            assert "http://localhost:4000" in panel.message_label.text()
+            assert panel.allowed_origins == ("http://localhost:3000", "https://shop.example")
+            await until(lambda: outcomes(panel).get("identify"), "the allowed page's event")
+            assert panel.model.rowCount() == 1
+            panel._update_state()
+            assert "Allowed web pages" in panel.state_label.toolTip()
+        finally:
+            await panel.shutdown()
+            await runner.wait_idle()
+
+    run(aloop, scenario())
+
+
+def test_allowed_web_pages_are_stored_with_the_other_receiver_settings(aloop: Any, data_dir: Path,
+                                                                      rec: Recorder) -> None:
+    paths = AppPaths.resolve(data_dir)
+
+    async def scenario() -> None:
+        runner = TaskRunner(on_error=lambda name, exc: rec.task_errors.append(exc))
+        first = ReceiverPanel(runner, paths, demo_project, lambda p: None, rec.samples.append)
+        key = first.write_key
+        first.origins_edit.setText("http://localhost:5173")
+        first.origins_edit.editingFinished.emit()
+        await first.shutdown()
+        stored = json.loads((paths.config / "receiver.json").read_text())
+        assert stored["allowed_origins"] == ["http://localhost:5173"] and stored["write_key"] == key
+        second = ReceiverPanel(runner, paths, demo_project, lambda p: None, rec.samples.append)
+        assert second.origins_edit.text() == "http://localhost:5173" and second.write_key == key
+        await second.shutdown()
+        await runner.wait_idle()
+
+    run(aloop, scenario())

@@ -128,11 +128,15 @@ def test_receive_refuses_remote_host_without_option(data_dir: Path, tmp_path: Pa
     assert code == 1 and "--allow-remote" in err
 
 
-def test_client_snippets_point_at_the_receiver() -> None:
+def test_client_snippets_are_the_receiver_panels() -> None:
+    import textwrap
+
     from pipedrive_gui.commands.receiver_cmds import client_snippets
+    from pipedrive_gui.receiver.snippets import all_snippets
 
     text = client_snippets("http://127.0.0.1:8787", "k1")
+    for snippet in all_snippets("http://127.0.0.1:8787", "k1"):
+        assert textwrap.indent(snippet.code, "    ") in text, snippet.key
     assert 'analytics.host = "http://127.0.0.1:8787"' in text  # analytics-python
-    assert "host: 'http://127.0.0.1:8787'" in text  # analytics-node
-    assert 'apiHost: "127.0.0.1:8787/v1", protocol: "http"' in text  # analytics.js
-    assert "curl -X POST http://127.0.0.1:8787/v1/identify -u 'k1:'" in text
+    assert '"apiHost": "127.0.0.1:8787/v1"' in text  # analytics.js
+    assert "-u 'k1:'" in text  # curl

@@ -1,8 +1,9 @@
 """Copy-paste code that sends events to the local receiver, filled with its address and write key.
 
-Qt-free on purpose: the texts are plain data the receiver panel shows and the tests execute. Each
-snippet sends one ``identify`` and one ``track`` event that the demo project's mappings fire on, so
-a user who pastes it sees rows appear in the receiver at once.
+Qt-free on purpose: the texts are plain data the receiver panel shows, ``pipedrive-gui receive``
+prints and the tests execute (the analytics.js one is bundled and run in Chromium by
+tests/browser). Each snippet sends at least one ``identify`` and one ``track`` event that the demo
+project's mappings fire on, so a user who pastes it sees rows appear in the receiver at once.
 """
 
 from __future__ import annotations
@@ -81,25 +82,38 @@ analytics.closeAndFlush();
 
 def browser_snippet(url: str, write_key: str) -> Snippet:
     parts = urlsplit(url)
-    api_host = f"{parts.netloc}/v1"
-    protocol = parts.scheme or "http"
-    # Passing the settings in (cdnSettings) skips the download from Segment's CDN, which does not
-    # know this local write key; "Segment.io" is the part of analytics.js that posts the events.
-    segmentio = {"apiKey": write_key, "apiHost": api_host, "protocol": protocol}
-    segmentio_js = json.dumps(segmentio)
+    receiver = json.dumps({"apiHost": f"{parts.netloc}/v1", "protocol": parts.scheme or "http"})
+    # The settings are given inline (cdnSettings): nothing is downloaded from Segment's CDN, which
+    # does not know this local write key. "Segment.io" is the part of analytics.js that posts the
+    # events (writeKey in the body, text/plain: no preflight); naming the receiver in the load
+    # options too keeps analytics.js's own usage metrics off api.segment.io, and sampleRate 0 turns
+    # them off.
     code = f"""\
 import {{ AnalyticsBrowser }} from "@segment/analytics-next";
 
-export const analytics = AnalyticsBrowser.load({{
-  writeKey: {_quote(write_key)},
-  cdnSettings: {{ integrations: {{ "Segment.io": {segmentio_js} }} }},
-}});
+// The receiver refuses web pages it does not know: allow the address of the page this runs on
+// (e.g. http://localhost:3000) under "Allowed web pages" in the receiver panel, or start
+// `pipedrive-gui receive` with --allow-origin http://localhost:3000.
+const receiver = {receiver};
+
+export const analytics = AnalyticsBrowser.load(
+  {{
+    writeKey: {_quote(write_key)},
+    cdnSettings: {{
+      integrations: {{ "Segment.io": {{ apiKey: {_quote(write_key)}, ...receiver }} }},
+      metrics: {{ sampleRate: 0 }},
+    }},
+  }},
+  {{ integrations: {{ "Segment.io": receiver }} }},
+);
 
 analytics.identify("user-1001", {{
   name: "Maria Gonzalez",
   email: "maria.gonzalez@acme-robotics.example",
   plan: "Pro",
 }});
+analytics.group("grp-acme-001", {{ name: "Acme Robotics", industry: "Software", employees: 240 }});
+analytics.page();
 analytics.track("Deal Upserted", {{
   deal_id: "D-2025-0042",
   title: "Acme Robotics - 50 seats",
