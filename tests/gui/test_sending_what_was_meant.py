@@ -84,3 +84,134 @@ def test_send_test_sends_what_is_on_screen_not_a_preview_still_pending(demo_wind
     settle(run, w)
     bodies = [r.json for r in _writes(w) if isinstance(r.json, dict)]
     assert any(b.get("name") == "Typed Just Now Ltd" for b in bodies), bodies
+
+
+# -- a result that no longer matches the screen ---------------------------------------------------
+
+
+def _checked_person(window: Any, run: Any) -> Any:
+    """The People mapping checked in Pipedrive (would update a person), result fresh."""
+    m = select_mapping(window, "createUpdatePerson")
+    settle(run, window)
+    window.event_editor.set_event(load_sample("identify-person"))
+    settle(run, window)
+    window.preview.check_button.click()
+    settle(run, window)
+    assert window.preview.last_run.outcome == "update"
+    assert "Would update person" in window.preview.outcome.text()
+    assert not window.preview.stale and "Changed since" not in window.preview.outcome.text()
+    assert window.preview.calls_view.isEnabled()
+    return m
+
+
+def _assert_outdated(window: Any, what: str = "check") -> None:
+    preview = window.preview
+    assert preview.stale
+    text = preview.outcome.text()
+    assert f"Changed since this {what}" in text and "check again" in text
+    assert "Would update person" in text  # still readable, greyed
+    assert not preview.calls_view.isEnabled()  # the calls table is greyed too
+    assert "(outdated)" in preview.plan_text.text()
+
+
+def test_a_field_edit_outdates_the_check(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    m = _checked_person(w, run)
+    editor = w.mapping_editor.field_editors["name"]
+    editor.editor().line.setText("$.traits.email")
+    editor.editor().edited.emit()
+    settle(run, w)
+    assert w.doc.mapping(m.id).settings["name"] == {"@path": "$.traits.email"}
+    _assert_outdated(w)
+
+
+def test_an_undo_outdates_the_check_and_a_redo_does_not_make_it_fresh(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    m = select_mapping(w, "createUpdatePerson")
+    settle(run, w)
+    editor = w.mapping_editor.field_editors["phone"]
+    editor.set_mode("unset")
+    settle(run, w)
+    assert "phone" not in w.doc.mapping(m.id).settings
+    _checked_person(w, run)
+    w.doc.undo_stack.undo()  # the phone mapping comes back
+    settle(run, w)
+    _assert_outdated(w)
+    w.doc.undo_stack.redo()
+    settle(run, w)
+    _assert_outdated(w)
+
+
+def test_a_rename_does_not_outdate_the_check(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    m = _checked_person(w, run)
+    w.mapping_list.select(m.id)
+    w.doc.rename_mapping(m.id, "People, renamed")
+    settle(run, w)
+    assert not w.preview.stale
+
+
+def test_a_sample_edit_outdates_the_check(demo_window: Any, run: Any) -> None:
+    import json
+
+    w = demo_window
+    _checked_person(w, run)
+    event = dict(w.event_editor.current_event())
+    event["traits"] = dict(event["traits"], name="Someone Else")
+    w.event_editor.set_text(json.dumps(event))
+    settle(run, w)
+    _assert_outdated(w)
+
+
+def test_a_reconnect_outdates_the_check(demo_window: Any, run: Any, services: Any) -> None:
+    w = demo_window
+    _checked_person(w, run)
+    run(services.connection.connect_sandbox())  # a fresh sandbox: its records are the seeded ones again
+    settle(run, w)
+    _assert_outdated(w)
+
+
+def test_a_test_send_is_outdated_by_an_edit_too(demo_window: Any, run: Any, dialogs: Any) -> None:
+    w = demo_window
+    m = select_mapping(w, "createUpdatePerson")
+    settle(run, w)
+    w.event_editor.set_event(load_sample("identify-person"))
+    settle(run, w)
+    dialogs.answers.append("yes")
+    w.preview.send_button.click()
+    settle(run, w)
+    assert w.preview.last_run.mode == "send" and not w.preview.stale
+    w.doc.set_enabled(m.id, False)
+    settle(run, w)
+    assert w.preview.stale and "Changed since this test send" in w.preview.outcome.text()
+
+
+def test_switching_mapping_clears_the_result_and_a_late_result_says_whose_it_is(demo_window: Any,
+                                                                                 run: Any) -> None:
+    w = demo_window
+    _checked_person(w, run)
+    select_mapping(w, "createUpdateOrganization")
+    settle(run, w)
+    assert w.preview.last_run is None and "Would update person" not in w.preview.outcome.text()
+    # A check still running when the user switches mapping lands outdated, naming its mapping.
+    person = select_mapping(w, "createUpdatePerson")
+    settle(run, w)
+    w.preview.check_button.click()
+    select_mapping(w, "createUpdateOrganization")
+    settle(run, w)
+    assert w.preview.stale
+    assert f"was for the mapping “{person.name}”" in w.preview.outcome.text()
+
+
+def test_check_again_link_runs_a_fresh_check(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    _checked_person(w, run)
+    editor = w.mapping_editor.field_editors["name"]
+    editor.editor().line.setText("$.traits.email")
+    editor.editor().edited.emit()
+    settle(run, w)
+    assert w.preview.stale
+    w.preview.outcome.linkActivated.emit("#check")
+    settle(run, w)
+    assert not w.preview.stale and w.preview.calls_view.isEnabled()
+    assert "Changed since" not in w.preview.outcome.text()
