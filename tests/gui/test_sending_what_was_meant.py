@@ -215,3 +215,60 @@ def test_check_again_link_runs_a_fresh_check(demo_window: Any, run: Any) -> None
     settle(run, w)
     assert not w.preview.stale and w.preview.calls_view.isEnabled()
     assert "Changed since" not in w.preview.outcome.text()
+
+
+# -- a new custom-field row sends nothing ------------------------------------------------------------
+
+
+def test_a_new_custom_field_row_sends_nothing_until_a_value_is_picked(demo_window: Any, run: Any) -> None:
+    from pipedrive_gui.gui.field_editor import MODE_PATH
+
+    w = demo_window
+    m = select_mapping(w, "createUpdatePerson")
+    w.event_editor.set_event(load_sample("identify-person"))
+    settle(run, w)
+    custom = w.mapping_editor.field_editors["custom_fields"].editor()
+    before = dict(w.doc.mapping(m.id).settings["custom_fields"])
+    custom.add_button.click()
+    settle(run, w)
+    combo, row, _, _ = custom.rows[-1]
+    key = combo.currentData()
+    assert key and row.current_mode() == MODE_PATH and row.editor().line.text() == ""
+    # Nothing stored, nothing in the payload, nothing exported: not the whole event as the value.
+    assert w.doc.mapping(m.id).settings["custom_fields"] == before
+    payload = w.preview.result.payload.payload
+    assert key not in payload.get("custom_fields", {})
+    assert "anonymousId" not in w.preview.payload_view.toPlainText()
+    assert key not in w.export_text("segment")
+    # Still nothing when another empty kind of value is chosen for the row.
+    for mode in ("template", "static"):
+        row.set_mode(mode)
+        settle(run, w)
+        assert key not in w.doc.mapping(m.id).settings["custom_fields"], mode
+    # A picked value is stored and sent.
+    row.set_mode(MODE_PATH)
+    row.editor()._picked("$.traits.email")
+    settle(run, w)
+    assert w.doc.mapping(m.id).settings["custom_fields"][key] == {"@path": "$.traits.email"}
+    assert key in w.preview.result.payload.payload["custom_fields"]
+
+
+def test_a_field_switched_to_from_the_event_sends_nothing_until_a_path_is_typed(demo_window: Any,
+                                                                               run: Any) -> None:
+    """The same mistake at the top level: an empty path reads the whole event (for the Custom fields
+    object, the entire event became the record's custom fields)."""
+    from pipedrive_gui.gui.field_editor import MODE_PATH
+
+    w = demo_window
+    m = select_mapping(w, "createUpdatePerson")
+    settle(run, w)
+    editor = w.mapping_editor.field_editors["custom_fields"]
+    editor.set_mode(MODE_PATH)
+    settle(run, w)
+    assert "custom_fields" not in w.doc.mapping(m.id).settings
+    assert "custom_fields" not in (w.preview.result.payload.payload or {})
+    phone = w.mapping_editor.field_editors["phone"]
+    phone.editor().line.setText("")
+    phone.editor().edited.emit()
+    settle(run, w)
+    assert "phone" not in w.doc.mapping(m.id).settings
