@@ -5,6 +5,7 @@ an existing project never duplicates its mappings silently."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,44 @@ def test_send_runs_only_the_mappings_whose_trigger_fires(argv: list[str], sandbo
     assert r.code == 0, r.err
     assert [x["mapping_id"] for x in json.loads(r.out)["results"]] == ["deal"]
     assert {path.split("/")[3] for _, path in _writes(sandbox)} <= {"deals", "persons", "organizations"}
+
+
+def test_import_into_an_existing_project_asks_for_a_merge_and_never_duplicates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipedrive_gui.core.project import load_project, save_project
+
+    project = tmp_path / "p.pipedrive-map.json"
+    save_project(load_project(DEMO), project)
+    exported = tmp_path / "subs.json"
+    assert run_cli(monkeypatch, ["export", "-o", str(exported), str(project)]).code == 0
+    before = project.read_bytes()
+    # Without a choice: refused, and the options are named.
+    r = run_cli(monkeypatch, ["import", "-o", str(project), str(exported)])
+    assert r.code == 2 and "--merge update" in r.err and project.read_bytes() == before
+    # Its own export back: nothing to change.
+    r = run_cli(monkeypatch, ["import", "--merge", "update", "-o", str(project), str(exported)])
+    assert r.code == 0 and "6 already up to date" in r.err and project.read_bytes() == before
+    # A changed export: the matching mapping is updated in place, a new one added; samples stay.
+    subs = json.loads(exported.read_text("utf-8"))
+    subs[2]["trigger"] = 'type = "track" and event = "Order Completed"'
+    subs.append(dict(subs[0], name="People again"))
+    exported.write_text(json.dumps(subs), "utf-8")
+    r = run_cli(monkeypatch, ["import", "--merge", "update", "-o", str(project), str(exported)])
+    assert r.code == 0 and "1 updated, 1 added, 5 already up to date" in r.err
+    merged = load_project(project)
+    assert [m.id for m in merged.mappings][:6] == [m.id for m in load_project(DEMO).mappings]
+    assert merged.mappings[2].trigger.endswith('"Order Completed"') and merged.mappings[6].name == "People again"
+    assert len(merged.samples) == len(load_project(DEMO).samples)
+    # Copies are marked; replace keeps only the file's mappings.
+    assert run_cli(monkeypatch, ["import", "--merge", "copy", "-o", str(project), str(exported)]).code == 0
+    assert sum(m.name.endswith("(copy)") for m in load_project(project).mappings) == 7
+    r = run_cli(monkeypatch, ["import", "--merge", "replace", "-o", str(project), str(exported)])
+    assert r.code == 0 and "7 added, 14 removed" in r.err
+    assert len(load_project(project).mappings) == 7
+    # --merge with a new file is a plain import; --merge and --force do not go together.
+    fresh = tmp_path / "new.pipedrive-map.json"
+    assert run_cli(monkeypatch, ["import", "--merge", "update", "-o", str(fresh), str(exported)]).code == 0
+    assert len(load_project(fresh).mappings) == 7
+    with pytest.raises(SystemExit) as exc:
+        run_cli(monkeypatch, ["import", "--merge", "copy", "--force", "-o", str(fresh), str(exported)])
+    assert exc.value.code == 2

@@ -272,3 +272,94 @@ def test_a_field_switched_to_from_the_event_sends_nothing_until_a_path_is_typed(
     phone.editor().edited.emit()
     settle(run, w)
     assert "phone" not in w.doc.mapping(m.id).settings
+
+
+# -- Import into a project that has mappings -------------------------------------------------------
+
+
+def _export(window: Any, tmp_path: Any, edit: Any = None) -> str:
+    import json
+
+    data = json.loads(window.export_text("segment"))
+    if edit is not None:
+        edit(data)
+    path = tmp_path / "export.segment.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_importing_the_projects_own_export_asks_and_does_not_duplicate(demo_window: Any, run: Any,
+                                                                      tmp_path: Any, dialogs: Any) -> None:
+    w = demo_window
+    before = list(w.doc.project.mappings)
+    steps = w.doc.undo_stack.count()
+    dialogs.files.append(_export(w, tmp_path))
+    dialogs.answers.append("update")
+    w.import_segment_dialog()
+    title, text = dialogs.asked[-1]
+    assert title == "Import into this project" and f"this project already has {len(before)}" in text
+    assert f"{len(before)} of them have the same name and action" in text
+    assert w.doc.project.mappings == before and w.doc.undo_stack.count() == steps
+    assert f"{len(before)} already up to date" in dialogs.infos[-1][1]
+    assert f"{len(before)} already up to date" in w.statusBar().currentMessage()
+    # Closing the question (or Cancel) imports nothing.
+    dialogs.files.append(_export(w, tmp_path))
+    w.import_segment_dialog()
+    assert w.doc.project.mappings == before
+
+
+def test_import_update_says_what_it_did_and_is_one_undo_step(demo_window: Any, run: Any, tmp_path: Any,
+                                                             dialogs: Any) -> None:
+    w = demo_window
+    before = [(m.id, m.name, m.trigger) for m in w.doc.project.mappings]
+
+    def edit(data: list[dict[str, Any]]) -> None:
+        for sub in data[:3]:
+            sub["trigger"] += ' and properties.source = "shop"'
+        data.append(dict(data[0], name="Order Completed"))
+
+    dialogs.files.append(_export(w, tmp_path, edit))
+    dialogs.answers.append("update")
+    steps = w.doc.undo_stack.count()
+    w.import_segment_dialog()
+    settle(run, w)
+    after = w.doc.project.mappings
+    assert [m.id for m in after[:len(before)]] == [b[0] for b in before]  # updated in place, ids kept
+    assert all(m.trigger.endswith('properties.source = "shop"') for m in after[:3])
+    assert [m.name for m in after[len(before):]] == ["Order Completed"]
+    summary = f"3 updated, 1 added, {len(before) - 3} already up to date"
+    assert dialogs.infos[-1][1].startswith(summary[0].upper() + summary[1:])
+    assert summary in w.statusBar().currentMessage()
+    assert w.doc.undo_stack.count() == steps + 1
+    w.doc.undo_stack.undo()
+    assert [(m.id, m.name, m.trigger) for m in w.doc.project.mappings] == before
+
+
+def test_import_replace_all(demo_window: Any, run: Any, tmp_path: Any, dialogs: Any) -> None:
+    w = demo_window
+    n = len(w.doc.project.mappings)
+    def keep_one(data: list[dict[str, Any]]) -> None:
+        del data[1:]
+
+    dialogs.files.append(_export(w, tmp_path, keep_one))
+    dialogs.answers.append("replace")
+    w.import_segment_dialog()
+    settle(run, w)
+    assert len(w.doc.project.mappings) == 1
+    assert f"1 added, {n} removed" in dialogs.infos[-1][1]
+    w.doc.undo_stack.undo()
+    assert len(w.doc.project.mappings) == n
+
+
+def test_import_into_an_empty_project_just_adds(window: Any, run: Any, tmp_path: Any, dialogs: Any) -> None:
+    from pipedrive_gui.core.project import Project
+    from pipedrive_gui.gui.app import demo_project
+
+    window.load(demo_project(), None)
+    path = _export(window, tmp_path)
+    n = len(window.doc.project.mappings)
+    window.load(Project(), None)
+    dialogs.files.append(path)
+    window.import_segment_dialog()
+    assert not dialogs.asked and len(window.doc.project.mappings) == n
+    assert f"{n} added" in window.statusBar().currentMessage()
