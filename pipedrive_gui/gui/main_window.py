@@ -468,9 +468,12 @@ class MainWindow(QMainWindow):
             return True
         preview = merge_mappings(existing, mappings, "update")
         matching = len(preview.updated) + len(preview.unchanged)
-        same = (f"{matching} of them {'has' if matching == 1 else 'have'} the same name and action as a "
-                "mapping in this project." if matching else "None of them has the same name and action as a "
-                "mapping in this project.")
+        def count(n: int) -> str:
+            return f"{n} mapping{'' if n == 1 else 's'}"
+
+        same = (f"{matching} of the imported mappings {'has' if matching == 1 else 'have'} the same name and "
+                "action as one in this project." if matching else
+                "None of the imported mappings has the same name and action as one in this project.")
 
         def answered(answer: str) -> None:
             for mode in MERGE_MODES:
@@ -478,7 +481,7 @@ class MainWindow(QMainWindow):
                     self._apply_import(merge_mappings(self.doc.project.mappings, mappings, mode), source)
 
         dialogs.ask(self, "Import into this project",
-                    f"“{source}” has {len(mappings)} mapping(s); this project already has {len(existing)}. "
+                    f"“{source}” has {count(len(mappings))}; this project already has {count(len(existing))}. "
                     f"{same} How should they be brought in?",
                     ["update", "copy", "replace", dialogs.CANCEL], answered,
                     labels={"update": "Update matching, add the rest", "copy": "Add as copies",

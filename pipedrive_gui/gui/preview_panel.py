@@ -373,12 +373,14 @@ class PreviewPanel(QWidget):
             tip = ""
         for b in (self.check_button, self.send_button):
             b.setStatusTip(tip)
-        if ok and not fires:
+        if ok and not fires and self.result is not None:
             # Segment would never send this event with this mapping: say so before anyone presses it.
-            self.send_button.setText("Send test (trigger does not fire)…")
+            mapping = self.doc.mapping(self.mapping_id)
+            off = mapping is not None and not mapping.enabled
+            self.send_button.setText("Send test (mapping disabled)…" if off else "Send test (trigger does not fire)…")
             self.send_button.setToolTip(with_key(
-                "The trigger does not fire for this sample event, so Segment would not send it. "
-                "You can still send it as a test (asks first)", shortcuts.SEND))
+                f"{self.result.trigger_text.removeprefix('✘ ')} Segment would not send this event with this "
+                "mapping; you can still send it as a test (asks first)", shortcuts.SEND))
         else:
             self.send_button.setText("Send test…")
             self.send_button.setToolTip(with_key("Really create or update the record in Pipedrive (asks first)",
@@ -410,7 +412,7 @@ class PreviewPanel(QWidget):
             self._update_buttons()
             return
         inputs, mapping, event = now
-        fires, trigger_text, _ = self.computer.trigger_state(mapping, event)
+        fires, trigger_text, reasons = self.computer.trigger_state(mapping, event)
         where = self.connection.account_text
         if fires:
             dialogs.ask(self, "Send test to Pipedrive?",
@@ -420,11 +422,16 @@ class PreviewPanel(QWidget):
                         lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
                         labels={dialogs.YES: "Send test"})
             return
-        why = trigger_text.removeprefix("✘ ")
-        dialogs.ask(self, "Send test although the trigger does not fire?",
-                    f"The trigger of the mapping “{mapping.name}” does not fire for this sample event, so "
-                    f"Segment would not send it to Pipedrive.\n\n{why}\n\nSending it anyway really creates or "
-                    f"updates a record in {where}. Send anyway?",
+        if reasons:
+            title = "Send test although the trigger does not fire?"
+            why = (f"The trigger of the mapping “{mapping.name}” does not fire for this sample event "
+                   f"({'; '.join(reasons)}), so Segment would not send it to Pipedrive.")
+        else:  # disabled, no trigger, or a trigger that is not valid FQL
+            title = "Send test although Segment would not run this mapping?"
+            why = (f"{trigger_text.removeprefix('✘ ')}\n\nSo Segment would not send this event to Pipedrive "
+                   f"with the mapping “{mapping.name}”.")
+        dialogs.ask(self, title,
+                    f"{why}\n\nSending it anyway really creates or updates a record in {where}. Send anyway?",
                     [dialogs.YES, dialogs.CANCEL],
                     lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
                     labels={dialogs.YES: "Send anyway"}, default=dialogs.CANCEL,
@@ -450,7 +457,10 @@ class PreviewPanel(QWidget):
         if not payload.ok:
             self._update_buttons()
             return
-        fires = self.computer.trigger_state(mapping, event)[0]
+        fires, _, reasons = self.computer.trigger_state(mapping, event)
+        # (The trigger indicator above says the details.)
+        why_not = "" if fires else "the mapping is disabled" if not mapping.enabled \
+            else "the trigger does not fire for this sample event" if reasons else "the trigger never runs"
         body = payload.payload or {}
         engine = self.connection.engine(self.doc.project.destination)
         self.outcome.setText("Checking in Pipedrive…" if mode == "dry_run" else "Sending to Pipedrive…")
@@ -459,12 +469,13 @@ class PreviewPanel(QWidget):
             return await engine.run(mapping.action, body, mode)
 
         self.runner.spawn(go(), name="pipedrive", latest_wins=True,
-                          on_done=lambda result: self._show_run(result, inputs, fires, mapping.name),
+                          on_done=lambda result: self._show_run(result, inputs, why_not, mapping.name),
                           on_error=self._run_failed)
         self._update_buttons()
 
-    def _show_run(self, result: Any, inputs: RunInputs | None = None, fires: bool = True,
+    def _show_run(self, result: Any, inputs: RunInputs | None = None, why_not: str = "",
                   mapping_name: str = "") -> None:
+        """``why_not``: why Segment would not send this event with this mapping ("" when it would)."""
         self.last_run = result
         self.run_inputs, self.run_mapping_name, self.stale = inputs, mapping_name, False
         self.calls_view.setEnabled(True)
@@ -479,10 +490,9 @@ class PreviewPanel(QWidget):
             text = f"⚠ {text}{hint}"
         if result.link:
             text += f' — <a href="{result.link}">Open in Pipedrive</a>'
-        if not fires:
-            text += ("<br>⚠ Sent although the trigger does not fire for this sample event: Segment would not "
-                     "send it." if result.mode == "send" else
-                     "<br>Note: the trigger does not fire for this sample event, so Segment would not send it.")
+        if why_not:
+            text += (f"<br>⚠ Sent although {why_not}: Segment would not send it." if result.mode == "send"
+                     else f"<br>Note: {why_not}, so Segment would not send it.")
         self.outcome_html = text
         self.outcome.setText(text)
         self._update_buttons()

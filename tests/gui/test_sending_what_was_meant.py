@@ -297,8 +297,8 @@ def test_importing_the_projects_own_export_asks_and_does_not_duplicate(demo_wind
     dialogs.answers.append("update")
     w.import_segment_dialog()
     title, text = dialogs.asked[-1]
-    assert title == "Import into this project" and f"this project already has {len(before)}" in text
-    assert f"{len(before)} of them have the same name and action" in text
+    assert title == "Import into this project" and f"this project already has {len(before)} mappings" in text
+    assert f"{len(before)} of the imported mappings have the same name and action" in text
     assert w.doc.project.mappings == before and w.doc.undo_stack.count() == steps
     assert f"{len(before)} already up to date" in dialogs.infos[-1][1]
     assert f"{len(before)} already up to date" in w.statusBar().currentMessage()
@@ -363,3 +363,18 @@ def test_import_into_an_empty_project_just_adds(window: Any, run: Any, tmp_path:
     window.import_segment_dialog()
     assert not dialogs.asked and len(window.doc.project.mappings) == n
     assert f"{n} added" in window.statusBar().currentMessage()
+
+
+def test_send_test_of_a_disabled_mapping_says_so(demo_window: Any, run: Any, dialogs: Any) -> None:
+    w = demo_window
+    m = select_mapping(w, "createUpdateOrganization")
+    settle(run, w)
+    w.doc.set_enabled(m.id, False)
+    settle(run, w)
+    assert w.preview.send_button.text() == "Send test (mapping disabled)…"
+    dialogs.answers.append("yes")
+    w.preview.send_button.click()
+    settle(run, w)
+    title, text = dialogs.asked[-1]
+    assert "Segment would not run this mapping" in title and "disabled" in text
+    assert "Sent although the mapping is disabled" in w.preview.outcome.text()
