@@ -122,8 +122,11 @@ class Document(QObject):
         m = self.mapping(mapping_id)
         if m is None:
             return None
-        copy_ = Mapping(new_mapping_id(), f"{m.name} (copy)", m.action, m.trigger, m.enabled,
-                        copy.deepcopy(m.settings))
+        from pipedrive_gui.core.merge import copy_name
+
+        # "Name (copy)", then "Name (copy 2)"...: two mappings never look the same in the list.
+        copy_ = Mapping(new_mapping_id(), copy_name(m.name, (x.name for x in self.project.mappings)),
+                        m.action, m.trigger, m.enabled, copy.deepcopy(m.settings))
         self.add_mapping(copy_, self.index_of(mapping_id) + 1, f"Duplicate mapping “{m.name}”")
         return copy_
 

@@ -378,3 +378,12 @@ def test_send_test_of_a_disabled_mapping_says_so(demo_window: Any, run: Any, dia
     title, text = dialogs.asked[-1]
     assert "Segment would not run this mapping" in title and "disabled" in text
     assert "Sent although the mapping is disabled" in w.preview.outcome.text()
+
+
+def test_duplicating_twice_gives_distinct_copy_names(demo_window: Any) -> None:
+    w = demo_window
+    m = w.doc.project.mappings[0]
+    first = w.doc.duplicate_mapping(m.id)
+    second = w.doc.duplicate_mapping(m.id)
+    assert first is not None and second is not None
+    assert (first.name, second.name) == (f"{m.name} (copy)", f"{m.name} (copy 2)")
