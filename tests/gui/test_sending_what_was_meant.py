@@ -387,3 +387,20 @@ def test_duplicating_twice_gives_distinct_copy_names(demo_window: Any) -> None:
     second = w.doc.duplicate_mapping(m.id)
     assert first is not None and second is not None
     assert (first.name, second.name) == (f"{m.name} (copy)", f"{m.name} (copy 2)")
+
+
+def test_no_check_or_send_while_the_sample_event_is_not_valid_json(demo_window: Any, run: Any,
+                                                                  dialogs: Any) -> None:
+    """The preview keeps using the last valid event; a send must not act on text no longer shown."""
+    w = demo_window
+    select_mapping(w, "createUpdateOrganization")
+    settle(run, w)
+    assert w.preview.send_button.isEnabled()
+    w.event_editor.set_text(w.event_editor.text.toPlainText() + " oops")
+    settle(run, w)
+    assert not w.preview.send_button.isEnabled() and not w.preview.check_button.isEnabled()
+    assert "sample event" in w.preview.send_button.statusTip()
+    w.preview.ask_send()
+    w.preview.check()
+    settle(run, w)
+    assert not dialogs.asked and w.preview.last_run is None
