@@ -1,6 +1,9 @@
 """The live preview of the selected mapping on the sample event, and the buttons that try it on
 Pipedrive: *Check in Pipedrive* (read-only lookups: would update / would create / would fail) and
-*Send test* (asks first, then writes; each call with its status and a link to the record).
+*Send test* (asks first, then writes; each call with its status and a link to the record). Both act
+on what is on screen when pressed; a mapping whose trigger does not fire for the sample event needs
+an explicit "Send anyway"; a result stays readable but greyed, "Changed since this check — check
+again", once the mapping, the sample event or the connection changes.
 
 Recomputed ~120 ms after the last edit; a refresh still running when another edit arrives is
 cancelled (TaskRunner "latest wins").
