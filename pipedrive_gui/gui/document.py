@@ -153,9 +153,6 @@ class Document(QObject):
     def set_samples(self, samples: list[SampleEvent], text: str) -> None:
         self.undo_stack.push(_SetSamples(self, list(self.project.samples), list(samples), text))
 
-    def add_mappings(self, mappings: list[Mapping], text: str) -> None:
-        self.set_mappings(list(self.project.mappings) + list(mappings), text)
-
     # -- used by the commands ---------------------------------------------------------------------
 
     def _put_mapping(self, mapping: Mapping) -> None:
