@@ -57,7 +57,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", metavar="FILE", help="Segment JSON file, or - for stdin")
     p.add_argument("-o", "--output", metavar="PROJECT", required=True, help="the project file to write")
     p.add_argument("--name", help="project name (default: from the output file name)")
-    p.add_argument("--force", action="store_true", help="overwrite PROJECT if it exists")
+    existing = p.add_mutually_exclusive_group()
+    existing.add_argument("--merge", choices=("update", "copy", "replace"),
+                          help="PROJECT exists: bring the mappings into it (its samples and settings stay). "
+                          "update: a mapping with the same name and action is updated, the others added; "
+                          "copy: all added, taken names get \"(copy)\"; replace: its mappings are replaced")
+    existing.add_argument("--force", action="store_true", help="overwrite PROJECT if it exists (the whole file)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("samples", help="list the bundled sample events")
@@ -294,14 +299,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from pipedrive_gui.core.merge import merge_mappings
     from pipedrive_gui.core.project import Project, ProjectFileError, save_project
     from pipedrive_gui.core.segment_io import SegmentImportError, import_segment
 
     out = Path(args.output)
     if out.is_dir():
         raise CliError(f"{out} is a folder: give the project file's name, e.g. -o {out / 'mappings.pipedrive-map.json'}", 2)
-    if out.exists() and not args.force:
-        raise CliError(f"{out} already exists; use --force to replace it, or choose another -o file", 2)
+    merging = bool(args.merge) and out.exists()
+    if out.exists() and not args.force and not merging:
+        raise CliError(f"{out} already exists; bring the mappings into it with --merge update (same name and "
+                       "action: updated; others: added), --merge copy or --merge replace, or use --force to "
+                       "replace the whole file, or choose another -o file", 2)
     data = _read_json_input(args.file, "Segment")
     if isinstance(data, dict) and data.get("format") == "pipedrive-map":
         raise CliError(f"{args.file} is already a Pipedrive Mapper project: open it directly (preview, send, "
@@ -310,13 +319,25 @@ def cmd_import(args: argparse.Namespace) -> int:
         mappings = import_segment(data)
     except SegmentImportError as exc:
         raise CliError(exc.message) from None
-    name = args.name or out.name.removesuffix(".json").removesuffix(".pipedrive-map")
-    project = Project(name=name, mappings=mappings)
+    if merging:
+        project = _load_project(str(out))
+        result = merge_mappings(project.mappings, mappings, args.merge)
+        if args.name:
+            project.name = args.name
+        if not result.changed and not args.name:
+            print(f"{out}: {result.summary()}; the file was left unchanged", file=sys.stderr)
+            return 0
+        project.mappings = result.mappings
+        what = f"{result.summary()} in {out}"
+    else:
+        name = args.name or out.name.removesuffix(".json").removesuffix(".pipedrive-map")
+        project = Project(name=name, mappings=mappings)
+        what = f"imported {len(mappings)} mapping(s) into {out}"
     try:
         save_project(project, out)
     except ProjectFileError as exc:
         raise CliError(str(exc)) from None
-    print(f"imported {len(mappings)} mapping(s) into {out}", file=sys.stderr)
+    print(what, file=sys.stderr)
     return 0
 
 

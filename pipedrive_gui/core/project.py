@@ -118,6 +118,42 @@ def new_mapping_id() -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Values the editor holds before the user chose anything.
+
+
+def is_empty_path(value: Any) -> bool:
+    """``{"@path": ""}``: what a "From the event" editor holds before a path is typed. Segment reads
+    an empty path as the WHOLE event, so it must never be stored as a field's value."""
+    return isinstance(value, dict) and set(value) == {"@path"} and isinstance(value["@path"], str) \
+        and not value["@path"].strip()
+
+
+def is_unfinished_custom_value(value: Any) -> bool:
+    """A custom-field row with nothing chosen: an empty path, template or fixed text. Inside the
+    ``custom_fields`` object Segment removes none of them (an empty text would clear the field in
+    Pipedrive), so such a row contributes nothing: no key at all."""
+    if is_empty_path(value):
+        return True
+    if isinstance(value, dict) and set(value) == {"@template"} and value["@template"] == "":
+        return True
+    return value == "" and isinstance(value, str)
+
+
+def without_unfinished(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` without what an editor held before the user chose a value (see
+    :func:`is_empty_path`, :func:`is_unfinished_custom_value`); earlier versions of the app stored
+    them, so a new custom-field row sent the entire event as that field's value."""
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        if is_empty_path(value):
+            continue
+        if key == "custom_fields" and isinstance(value, dict) and not any(k.startswith("@") for k in value):
+            value = {k: v for k, v in value.items() if not is_unfinished_custom_value(v)}
+        out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # Migrations: each takes a document of version N and returns one of version N + 1.
 
 
@@ -292,7 +328,7 @@ def _mapping_from_dict(obj: Any, where: str, seen_ids: set[str]) -> Mapping:
         action=action,
         trigger=_str(obj, "trigger", where, default=""),
         enabled=enabled,
-        settings=settings,
+        settings=without_unfinished(settings),
     )
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 #: Answers of :func:`ask`.
 YES, NO, CANCEL = "yes", "no", "cancel"
 SAVE, DISCARD = "save", "discard"
+_STANDARD = (YES, NO, CANCEL, SAVE, DISCARD)
 
 
 def _button(answer: str) -> QMessageBox.StandardButton:
@@ -48,21 +49,29 @@ def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
 
 def ask(parent: QWidget | None, title: str, text: str, answers: Sequence[str],
         callback: Callable[[str], Any], *, details: str | None = None,
-        labels: dict[str, str] | None = None) -> QMessageBox:
-    """Ask a question; ``callback(answer)`` gets one of ``answers`` (closing the box = the last)."""
+        labels: dict[str, str] | None = None, default: str | None = None) -> QMessageBox:
+    """Ask a question; ``callback(answer)`` gets one of ``answers`` (closing the box = the last).
+
+    ``default``: the answer Enter chooses (the first one unless given; give the safe one when the
+    first answer does something the user should not do by reflex). An answer that is not one of
+    the standard ones above gets a button with its ``labels`` text."""
     from PySide6.QtWidgets import QMessageBox
 
     box = _box(parent, QMessageBox.Icon.Question, title, text, details)
     by_button: dict[QAbstractButton, str] = {}
-    first: QPushButton | None = None
+    chosen: QPushButton | None = None
     for answer in answers:
-        button = box.addButton(_button(answer))
-        if labels and answer in labels:
-            button.setText(labels[answer])
+        if answer in _STANDARD:
+            button = box.addButton(_button(answer))
+            if labels and answer in labels:
+                button.setText(labels[answer])
+        else:
+            button = box.addButton((labels or {}).get(answer, answer), QMessageBox.ButtonRole.AcceptRole)
         by_button[button] = answer
-        first = first or button
-    if first is not None:
-        box.setDefaultButton(first)
+        if chosen is None and (default is None or answer == default):
+            chosen = button
+    if chosen is not None:
+        box.setDefaultButton(chosen)
     fallback = answers[-1]
 
     def done(_: int) -> None:

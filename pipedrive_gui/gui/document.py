@@ -122,8 +122,11 @@ class Document(QObject):
         m = self.mapping(mapping_id)
         if m is None:
             return None
-        copy_ = Mapping(new_mapping_id(), f"{m.name} (copy)", m.action, m.trigger, m.enabled,
-                        copy.deepcopy(m.settings))
+        from pipedrive_gui.core.merge import copy_name
+
+        # "Name (copy)", then "Name (copy 2)"...: two mappings never look the same in the list.
+        copy_ = Mapping(new_mapping_id(), copy_name(m.name, (x.name for x in self.project.mappings)),
+                        m.action, m.trigger, m.enabled, copy.deepcopy(m.settings))
         self.add_mapping(copy_, self.index_of(mapping_id) + 1, f"Duplicate mapping “{m.name}”")
         return copy_
 
@@ -149,9 +152,6 @@ class Document(QObject):
 
     def set_samples(self, samples: list[SampleEvent], text: str) -> None:
         self.undo_stack.push(_SetSamples(self, list(self.project.samples), list(samples), text))
-
-    def add_mappings(self, mappings: list[Mapping], text: str) -> None:
-        self.set_mappings(list(self.project.mappings) + list(mappings), text)
 
     # -- used by the commands ---------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from pipedrive_gui.core.actions import (
     DYNAMIC_PERSON_FIELDS,
     FieldDef,
 )
+from pipedrive_gui.core.project import is_empty_path, is_unfinished_custom_value
 from pipedrive_gui.gui.json_highlighter import highlight_json
 
 UNSET = object()  # the field has no value in the mapping (key absent)
@@ -524,11 +525,13 @@ class CustomFieldsEditor(QWidget):
                 self._add_row(key, v)
 
     def value(self) -> Any:
+        """The rows with a field and a value; a row still being filled in contributes nothing (it
+        stays on screen until the user picks a value or removes it)."""
         out: dict[str, Any] = {}
         for combo, editor, _, _ in self.rows:
             key = combo.currentData()
             v = editor.value()
-            if key and v is not UNSET:
+            if key and v is not UNSET and not is_unfinished_custom_value(v):
                 out[str(key)] = v
         return out
 
@@ -632,11 +635,13 @@ class FieldValueEditor(QWidget):
         self.edited.emit()
 
     def value(self) -> Any:
+        """The value to store; UNSET (nothing sent) for "Not set" and for an empty path, which
+        Segment would read as the whole event."""
         mode = self.current_mode()
         if mode == MODE_UNSET:
             return UNSET
         self._value = self.editors[mode].value()
-        return self._value
+        return UNSET if is_empty_path(self._value) else self._value
 
     def refresh_choices(self) -> None:
         static = self.editors.get(MODE_STATIC)

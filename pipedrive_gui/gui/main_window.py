@@ -207,7 +207,8 @@ class MainWindow(QMainWindow):
         self._action(f, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
         self._action(f, "&Import Segment JSON…", self.import_segment_dialog,
-                     tip="Add mappings from a Segment export (Public API subscriptions)")
+                     tip="Bring in mappings from a Segment export (Public API subscriptions); asks how "
+                         "when this project already has mappings")
         self._action(f, "&Export Segment JSON…", lambda: self.export_dialog("segment"),
                      tip="Subscriptions Segment accepts (no API token in it)")
         self._action(f, "Export &Terraform…", lambda: self.export_dialog("terraform"))
@@ -452,6 +453,10 @@ class MainWindow(QMainWindow):
                           lambda p: self.import_segment_file(p) if p else None)
 
     def import_segment_file(self, path: str) -> bool:
+        """Read a Segment export; into a project that has mappings, ask how (replace all, update the
+        matching ones and add the rest, or add as copies) instead of duplicating them. False when
+        the file could not be used."""
+        from pipedrive_gui.core.merge import MERGE_MODES, merge_mappings
         from pipedrive_gui.core.segment_io import import_segment
 
         try:
@@ -461,9 +466,50 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, "Could not import", f"{getattr(exc, 'message', exc)}",
                                "Choose a file exported from Segment (destination subscriptions as JSON).")
             return False
-        self.doc.add_mappings(mappings, f"Import {len(mappings)} mapping(s) from Segment")
-        self.statusBar().showMessage(f"Imported {len(mappings)} mapping(s)", 5000)
+        source = Path(path).name
+        existing = list(self.doc.project.mappings)
+        if not existing:
+            self._apply_import(merge_mappings(existing, mappings, "copy"), source, tell=False)
+            return True
+        preview = merge_mappings(existing, mappings, "update")
+        matching = len(preview.updated) + len(preview.unchanged)
+        def count(n: int) -> str:
+            return f"{n} mapping{'' if n == 1 else 's'}"
+
+        same = (f"{matching} of the imported mappings {'has' if matching == 1 else 'have'} the same name and "
+                "action as one in this project." if matching else
+                "None of the imported mappings has the same name and action as one in this project.")
+
+        def answered(answer: str) -> None:
+            for mode in MERGE_MODES:
+                if answer == mode:
+                    self._apply_import(merge_mappings(self.doc.project.mappings, mappings, mode), source)
+
+        dialogs.ask(self, "Import into this project",
+                    f"“{source}” has {count(len(mappings))}; this project already has {count(len(existing))}. "
+                    f"{same} How should they be brought in?",
+                    ["update", "copy", "replace", dialogs.CANCEL], answered,
+                    labels={"update": "Update matching, add the rest", "copy": "Add as copies",
+                            "replace": "Replace all"},
+                    default="update" if matching else "copy",
+                    details="Update matching: a mapping with the same name and action gets the imported "
+                            "trigger and fields; the others are added.\nAdd as copies: all are added; taken "
+                            "names get “(copy)”. Segment and the receiver run every copy.\nReplace all: "
+                            "this project's mappings are removed first.\nEach choice is one step of Edit > "
+                            "Undo.")
         return True
+
+    def _apply_import(self, result: Any, source: str, *, tell: bool = True) -> None:
+        """Make the merge one undo step and say what it did."""
+        summary = result.summary()
+        if result.changed:
+            self.doc.set_mappings(result.mappings, f"Import from {source}: {summary}")
+        self.statusBar().showMessage(f"Imported from {source}: {summary}", 15000)
+        if tell:
+            details = result.details()
+            dialogs.show_info(self, "Import done", f"{summary[:1].upper()}{summary[1:]}."
+                              + (f"\n\n{details}" if details else "")
+                              + ("\n\nEdit > Undo takes the import back." if result.changed else ""))
 
     def export_text(self, kind: str) -> str:
         from pipedrive_gui.core.segment_io import export_checklist, export_segment, export_terraform

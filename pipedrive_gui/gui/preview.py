@@ -31,6 +31,33 @@ class PreviewResult:
     error: str | None = None  # the preview could not be computed at all (no event, unknown action)
 
 
+@dataclass(frozen=True)
+class RunInputs:
+    """What a *Check in Pipedrive* or *Send test* was computed from. When the inputs on screen are no
+    longer equal to these, its result is outdated (a field edit, an undo, another sample event,
+    another mapping, a reconnect: a new connection is a new client object)."""
+
+    mapping_id: str
+    action: str
+    trigger: str
+    enabled: bool
+    settings_json: str
+    event_json: str
+    destination_json: str
+    account: Any = field(compare=False)
+
+    @classmethod
+    def capture(cls, mapping: Mapping, event: Any, destination: Any, account: Any) -> RunInputs:
+        def dump(value: Any) -> str:
+            return json.dumps(value, sort_keys=True, default=str)
+
+        return cls(mapping.id, mapping.action, mapping.trigger, mapping.enabled, dump(mapping.settings),
+                   dump(event), dump(getattr(destination, "__dict__", destination)), account)
+
+    def same_as(self, other: RunInputs | None) -> bool:
+        return other is not None and self == other and self.account is other.account
+
+
 class PreviewComputer:
     """Caches compiled actions and parsed triggers across refreshes."""
 

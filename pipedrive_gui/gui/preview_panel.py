@@ -1,6 +1,9 @@
 """The live preview of the selected mapping on the sample event, and the buttons that try it on
 Pipedrive: *Check in Pipedrive* (read-only lookups: would update / would create / would fail) and
-*Send test* (asks first, then writes; each call with its status and a link to the record).
+*Send test* (asks first, then writes; each call with its status and a link to the record). Both act
+on what is on screen when pressed; a mapping whose trigger does not fire for the sample event needs
+an explicit "Send anyway"; a result stays readable but greyed, "Changed since this check — check
+again", once the mapping, the sample event or the connection changes.
 
 Recomputed ~120 ms after the last edit; a refresh still running when another edit arrives is
 cancelled (TaskRunner "latest wins").
@@ -22,7 +25,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QHelpEvent
+from PySide6.QtGui import QDesktopServices, QFontDatabase, QHelpEvent, QPalette
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -37,12 +40,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.custom_key_legend import KEY_RE, field_label, legend_html
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.json_highlighter import highlight_json
-from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult
+from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult, RunInputs
 from pipedrive_gui.gui.shortcuts import with_key
 from pipedrive_gui.gui.tasks import TaskRunner
 
@@ -126,6 +130,11 @@ class PreviewPanel(QWidget):
         self.mapping_id = ""
         self.result: PreviewResult | None = None
         self.last_run: Any = None
+        # What the shown check/send result was computed from, and whether that changed since.
+        self.run_inputs: RunInputs | None = None
+        self.run_mapping_name = ""
+        self.stale = False
+        self.outcome_html = ""
 
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -186,7 +195,7 @@ class PreviewPanel(QWidget):
         self.outcome.setWordWrap(True)
         self.outcome.setTextFormat(Qt.TextFormat.RichText)
         self.outcome.setOpenExternalLinks(False)
-        self.outcome.linkActivated.connect(lambda url: self.open_url(url))
+        self.outcome.linkActivated.connect(self._link_activated)
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
 
         payload_box = QGroupBox("Payload (exactly what Segment computes)")
@@ -218,6 +227,7 @@ class PreviewPanel(QWidget):
         self.split = split
         self._update_buttons()
         connection.changed.connect(self._update_buttons)
+        connection.changed.connect(self.mark_if_stale)  # a reconnect outdates a check's result
         connection.catalog_changed.connect(self._update_legend)
 
     # -- refreshing -------------------------------------------------------------------------------
@@ -226,11 +236,16 @@ class PreviewPanel(QWidget):
         if mapping_id != self.mapping_id:
             self.mapping_id = mapping_id
             self.last_run = None
+            self.run_inputs, self.stale = None, False
             self.outcome.clear()
+            self.outcome.setToolTip("")
+            self.calls_view.setEnabled(True)
         self.schedule(immediate=True)
 
     def schedule(self, immediate: bool = False) -> None:
-        """Restart the debounce timer (``immediate``: refresh on the next loop turn)."""
+        """Restart the debounce timer (``immediate``: refresh on the next loop turn). Called on every
+        change of what the preview shows, so a check/send result is marked outdated right away."""
+        self.mark_if_stale()
         self.timer.start(0 if immediate else DEBOUNCE_MS)
 
     def _start_refresh(self) -> None:
@@ -345,61 +360,129 @@ class PreviewPanel(QWidget):
 
     def _update_buttons(self) -> None:
         ok = bool(self.result and self.result.payload and self.result.payload.ok)
+        fires = bool(self.result and self.result.fires)
+        _, event_error = self.event_source()
         busy = self.runner.running("pipedrive")
-        can = ok and self.connection.connected and not busy
+        can = ok and self.connection.connected and not busy and not event_error
         self.check_button.setEnabled(can)
         self.send_button.setEnabled(can)
         if not self.connection.connected:
             tip = "Connect to Pipedrive (or the offline sandbox) first: Pipedrive > Connect…"
+        elif event_error:
+            tip = "Fix the sample event first: it is not valid JSON, so it is not what would be sent."
         elif not ok:
             tip = "Fix the payload problems first: Segment would not send this payload."
         else:
             tip = ""
         for b in (self.check_button, self.send_button):
             b.setStatusTip(tip)
+        if ok and not fires and self.result is not None:
+            # Segment would never send this event with this mapping: say so before anyone presses it.
+            mapping = self.doc.mapping(self.mapping_id)
+            off = mapping is not None and not mapping.enabled
+            self.send_button.setText("Send test (mapping disabled)…" if off else "Send test (trigger does not fire)…")
+            self.send_button.setToolTip(with_key(
+                f"{self.result.trigger_text.removeprefix('✘ ')} Segment would not send this event with this "
+                "mapping; you can still send it as a test (asks first)", shortcuts.SEND))
+        else:
+            self.send_button.setText("Send test…")
+            self.send_button.setToolTip(with_key("Really create or update the record in Pipedrive (asks first)",
+                                                 shortcuts.SEND))
         if not self.last_run and not busy:
             self.outcome.setText(tip)
 
     # -- Pipedrive --------------------------------------------------------------------------------
 
+    def _inputs(self) -> tuple[RunInputs, Mapping, dict[str, Any]] | None:
+        """What is on screen now: the mapping, the sample event, the destination and connection."""
+        mapping = self.doc.mapping(self.mapping_id)
+        event, _ = self.event_source()
+        if mapping is None or event is None:
+            return None
+        return (RunInputs.capture(mapping, event, self.doc.project.destination, self.connection.client),
+                mapping, event)
+
     def check(self) -> None:
         self._run("dry_run")
 
     def ask_send(self) -> None:
-        if not self.check_button.isEnabled():
+        """Confirm, then send. Works on what is on screen now (also when the preview has not caught
+        up with the last keystroke yet); a mapping whose trigger does not fire for the sample event
+        needs an explicit "Send anyway"."""
+        now = self._inputs()
+        _, event_error = self.event_source()
+        if now is None or event_error or not self.connection.connected or self.runner.running("pipedrive"):
             self._update_buttons()
             return
-        mapping = self.doc.mapping(self.mapping_id)
+        inputs, mapping, event = now
+        fires, trigger_text, reasons = self.computer.trigger_state(mapping, event)
         where = self.connection.account_text
-        dialogs.ask(self, "Send test to Pipedrive?",
-                    f"This really creates or updates a record in {where}, using the mapping "
-                    f"“{mapping.name if mapping else ''}” and the sample event. Continue?",
+        if fires:
+            dialogs.ask(self, "Send test to Pipedrive?",
+                        f"This really creates or updates a record in {where}, using the mapping "
+                        f"“{mapping.name}” and the sample event. Continue?",
+                        [dialogs.YES, dialogs.CANCEL],
+                        lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
+                        labels={dialogs.YES: "Send test"})
+            return
+        if reasons:
+            title = "Send test although the trigger does not fire?"
+            why = (f"The trigger of the mapping “{mapping.name}” does not fire for this sample event "
+                   f"({'; '.join(reasons)}), so Segment would not send it to Pipedrive.")
+        else:  # disabled, no trigger, or a trigger that is not valid FQL
+            title = "Send test although Segment would not run this mapping?"
+            why = (f"{trigger_text.removeprefix('✘ ')}\n\nSo Segment would not send this event to Pipedrive "
+                   f"with the mapping “{mapping.name}”.")
+        dialogs.ask(self, title,
+                    f"{why}\n\nSending it anyway really creates or updates a record in {where}. Send anyway?",
                     [dialogs.YES, dialogs.CANCEL],
-                    lambda answer: self._run("send") if answer == dialogs.YES else None,
-                    labels={dialogs.YES: "Send test"})
+                    lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
+                    labels={dialogs.YES: "Send anyway"}, default=dialogs.CANCEL,
+                    details="To test what Segment would really do, choose a sample event the trigger "
+                            "fires on, or change the trigger.")
 
-    def _run(self, mode: str) -> None:
-        r = self.result
-        if r is None or r.payload is None or not r.payload.ok or not self.connection.connected:
+    def _run(self, mode: str, confirmed: RunInputs | None = None) -> None:
+        """Check (``dry_run``) or send what is on screen now. A send needs ``confirmed``: the inputs
+        the user agreed to; when they changed while the question was open, nothing is sent."""
+        now = self._inputs()
+        _, event_error = self.event_source()
+        if now is None or event_error or not self.connection.connected:
             self._update_buttons()
             return
-        mapping = self.doc.mapping(self.mapping_id)
-        if mapping is None:
+        inputs, mapping, event = now
+        if mode == "send" and not inputs.same_as(confirmed):
+            self.outcome.setText("⚠ Nothing was sent: the mapping, the sample event or the connection "
+                                 "changed while you were deciding. Look at the preview, then press Send test "
+                                 "again.")
             return
-        payload = r.payload.payload or {}
+        # Computed now, not taken from the last preview: that one may be a keystroke behind.
+        payload = self.computer.payload(mapping, event)
+        if not payload.ok:
+            self._update_buttons()
+            return
+        fires, _, reasons = self.computer.trigger_state(mapping, event)
+        # (The trigger indicator above says the details.)
+        why_not = "" if fires else "the mapping is disabled" if not mapping.enabled \
+            else "the trigger does not fire for this sample event" if reasons else "the trigger never runs"
+        body = payload.payload or {}
         engine = self.connection.engine(self.doc.project.destination)
         self.outcome.setText("Checking in Pipedrive…" if mode == "dry_run" else "Sending to Pipedrive…")
 
         async def go() -> Any:
-            return await engine.run(mapping.action, payload, mode)
+            return await engine.run(mapping.action, body, mode)
 
         self.runner.spawn(go(), name="pipedrive", latest_wins=True,
-                          on_done=self._show_run, on_error=self._run_failed)
+                          on_done=lambda result: self._show_run(result, inputs, why_not, mapping.name),
+                          on_error=self._run_failed)
         self._update_buttons()
 
-    def _show_run(self, result: Any) -> None:
+    def _show_run(self, result: Any, inputs: RunInputs | None = None, why_not: str = "",
+                  mapping_name: str = "") -> None:
+        """``why_not``: why Segment would not send this event with this mapping ("" when it would)."""
         self.last_run = result
-        self.plan_text.setText("Result of the check:" if result.mode == "dry_run" else "Result of the test send:")
+        self.run_inputs, self.run_mapping_name, self.stale = inputs, mapping_name, False
+        self.calls_view.setEnabled(True)
+        self.plan_text.setText(self._plan_heading())
         self.calls.set_calls(result.calls)
         text = result.message
         if result.outcome == "fail":
@@ -410,9 +493,48 @@ class PreviewPanel(QWidget):
             text = f"⚠ {text}{hint}"
         if result.link:
             text += f' — <a href="{result.link}">Open in Pipedrive</a>'
+        if why_not:
+            text += (f"<br>⚠ Sent although {why_not}: Segment would not send it." if result.mode == "send"
+                     else f"<br>Note: {why_not}, so Segment would not send it.")
+        self.outcome_html = text
         self.outcome.setText(text)
         self._update_buttons()
+        self.mark_if_stale()
         self.pipedrive_done.emit(result.outcome)
+
+    def _plan_heading(self) -> str:
+        heading = "Result of the check" if getattr(self.last_run, "mode", "") == "dry_run" \
+            else "Result of the test send"
+        return f"{heading} (outdated):" if self.stale else f"{heading}:"
+
+    def mark_if_stale(self) -> None:
+        """Grey out the shown check/send result once what is on screen no longer matches what it
+        was computed from (it stays outdated until the next check, even if an undo brings the same
+        values back: Pipedrive may have changed meanwhile)."""
+        if self.last_run is None or self.stale or self.run_inputs is None:
+            return
+        now = self._inputs()
+        if now is not None and now[0].same_as(self.run_inputs):
+            return
+        self.stale = True
+        what = "check" if getattr(self.last_run, "mode", "") == "dry_run" else "test send"
+        if self.run_inputs.mapping_id != self.mapping_id:
+            head = (f"This {what} was for the mapping “{self.run_mapping_name}”, not the one shown — "
+                    '<a href="#check">check again</a>.')
+        else:
+            head = f'Changed since this {what} — <a href="#check">check again</a>.'
+        grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text).name()
+        self.outcome.setText(f"<b>⟳ {head}</b><br><span style=\"color:{grey}\">{self.outcome_html}</span>")
+        self.outcome.setToolTip("The mapping, the sample event or the Pipedrive connection changed after this "
+                                "result was computed, so it may no longer be what would happen.")
+        self.calls_view.setEnabled(False)
+        self.plan_text.setText(self._plan_heading())
+
+    def _link_activated(self, url: str) -> None:
+        if url == "#check":
+            self.check()
+        else:
+            self.open_url(url)
 
     def _run_failed(self, _name: str, exc: BaseException) -> None:
         # Imported here: the errors (and the pipedrive package) are not needed for the first paint.

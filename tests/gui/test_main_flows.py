@@ -154,11 +154,13 @@ def test_export_segment_terraform_and_checklist_without_secret(demo_window: Any,
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert len(data) == len(w.doc.project.mappings)
     assert all("actionId" in d and "trigger" in d for d in data)
-    # Import the export back: the mappings are added (undoably).
+    # Import the export back as copies: the mappings are added (undoably), marked as copies.
     dialogs.files.append(str(tmp_path / "out.json"))
+    dialogs.answers.append("copy")
     n = len(w.doc.project.mappings)
     w.import_segment_dialog()
     assert len(w.doc.project.mappings) == 2 * n
+    assert all(m.name.endswith("(copy)") for m in w.doc.project.mappings[n:])
     w.doc.undo_stack.undo()
     assert len(w.doc.project.mappings) == n
 
