@@ -98,7 +98,13 @@ class SdkModels:
         schema = self.resolve(schema)
         where = path or "body"
         if "anyOf" in schema:
-            for option in schema["anyOf"]:
+            options = [o for o in schema["anyOf"] if o.get("type") != "null"]
+            if value is None and len(options) < len(schema["anyOf"]):
+                return
+            if len(options) == 1:  # "X | null" with a value: X's own, precise problems
+                self._check(options[0], value, path, problems, closed=closed, unknown=unknown, require=require)
+                return
+            for option in options:
                 trial: list[str] = []
                 self._check(option, value, path, trial, closed=closed, unknown=unknown, require=require)
                 if not trial:
@@ -109,16 +115,17 @@ class SdkModels:
             if not _same(value, schema["const"]):
                 problems.append(f"{where}: must be {json.dumps(schema['const'])}, got {_short(value)}")
             return
+        if "enum" in schema:
+            if not any(_same(value, e) for e in schema["enum"]):
+                shown = ", ".join(json.dumps(e) for e in schema["enum"] if e is not None)
+                problems.append(f"{where}: must be one of {shown}, got {checks.type_name(value)} {_short(value)}")
+            return
         types = schema.get("type")
         allowed = [types] if isinstance(types, str) else list(types or [])
         if allowed and not any(_is(value, t) for t in allowed):
             problems.append(f"{where}: must be {_wanted(allowed)}, got {checks.type_name(value)} {_short(value)}")
             return
         if value is None:
-            return
-        if "enum" in schema and not any(_same(value, e) for e in schema["enum"]):
-            shown = ", ".join(json.dumps(e) for e in schema["enum"] if e is not None)
-            problems.append(f"{where}: must be one of {shown}, got {checks.type_name(value)} {_short(value)}")
             return
         fmt = schema.get("x-format")
         if fmt in _FORMATS and (problem := _FORMATS[fmt](value)):
