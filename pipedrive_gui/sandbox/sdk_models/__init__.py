@@ -83,30 +83,38 @@ class SdkModels:
 
     def check(self, model: str, value: Any, *, closed: bool = False, unknown: UnknownHint = _default_unknown,
               require: bool = True) -> list[str]:
-        """Problems (``"path: message"``) of ``value`` against ``model``; [] when it fits.
+        """Problems (``"path: message"``) of a request body against ``model``; [] when it fits.
 
         ``closed`` refuses keys even where a model allows extra ones (a test's strict reading);
-        ``unknown(path)`` words the refusal of a key; ``require=False`` skips required keys (the
-        caller words those itself).
+        ``unknown(path)`` words the refusal of a key; ``require=False`` skips required keys.
         """
         problems: list[str] = []
-        self._check({"$ref": model}, value, "", problems, closed=closed, unknown=unknown, require=require)
+        self._check({"$ref": model}, value, "", problems, _Mode(closed, unknown, require, answer=False))
         return problems
 
-    def _check(self, schema: Mapping[str, Any], value: Any, path: str, problems: list[str], *, closed: bool,
-               unknown: UnknownHint, require: bool) -> None:
+    def check_answer(self, model: str, value: Any) -> list[str]:
+        """Problems of an answer against a response model, read as OpenAPI reads responses: extra
+        keys are fine and any value may be null (the SDK's response models leave ``| null`` out
+        where the wire has it, e.g. ``next_cursor`` on the last page); types and shapes count."""
+        problems: list[str] = []
+        self._check({"$ref": model}, value, "", problems, _Mode(False, _default_unknown, False, answer=True))
+        return problems
+
+    def _check(self, schema: Mapping[str, Any], value: Any, path: str, problems: list[str], mode: _Mode) -> None:
         schema = self.resolve(schema)
         where = path or "body"
+        if mode.answer and value is None:
+            return
         if "anyOf" in schema:
             options = [o for o in schema["anyOf"] if o.get("type") != "null"]
             if value is None and len(options) < len(schema["anyOf"]):
                 return
             if len(options) == 1:  # "X | null" with a value: X's own, precise problems
-                self._check(options[0], value, path, problems, closed=closed, unknown=unknown, require=require)
+                self._check(options[0], value, path, problems, mode)
                 return
             for option in options:
                 trial: list[str] = []
-                self._check(option, value, path, trial, closed=closed, unknown=unknown, require=require)
+                self._check(option, value, path, trial, mode)
                 if not trial:
                     return
             problems.append(f"{where}: {checks.type_name(value)} {_short(value)} fits none of the allowed shapes")
@@ -133,21 +141,28 @@ class SdkModels:
             return
         if isinstance(value, list) and "items" in schema:
             for i, item in enumerate(value):
-                self._check(schema["items"], item, f"{path}[{i}]", problems, closed=closed, unknown=unknown,
-                            require=require)
+                self._check(schema["items"], item, f"{path}[{i}]", problems, mode)
         if isinstance(value, dict) and "properties" in schema:
             props = schema["properties"]
-            extra_ok = bool(schema.get("additionalProperties")) and not closed
+            extra_ok = mode.answer or (bool(schema.get("additionalProperties")) and not mode.closed)
             for key, item in value.items():
                 sub = f"{path}.{key}" if path else key
                 if key in props:
-                    self._check(props[key], item, sub, problems, closed=closed, unknown=unknown, require=require)
+                    self._check(props[key], item, sub, problems, mode)
                 elif not extra_ok:
-                    problems.append(f"{sub}: {unknown(sub)}")
-            if require:
+                    problems.append(f"{sub}: {mode.unknown(sub)}")
+            if mode.require:
                 for key in schema.get("required", []):
                     if key not in value:
                         problems.append(f"{f'{path}.{key}' if path else key}: is required")
+
+
+@dataclass(frozen=True)
+class _Mode:
+    closed: bool
+    unknown: UnknownHint
+    require: bool
+    answer: bool
 
 
 def _is(value: Any, json_type: str) -> bool:
