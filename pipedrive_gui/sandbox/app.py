@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -74,6 +75,12 @@ def _record(request: web.Request, raw: bytes) -> tuple[RecordedRequest, Any, boo
         had_token=bool(request.headers.get("x-api-token")),
     )
     return rec, body, bad_json
+
+
+def _seconds_to_midnight(now: datetime) -> int:
+    now = now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, math.ceil((midnight - now).total_seconds()))
 
 
 def _retry_after(value: float) -> str:
@@ -187,13 +194,16 @@ async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamRe
         burst_headers, over = state.limiter.observe(request.path, faults.burst_limit, faults.search_burst_limit)
         extra_headers.update(burst_headers)
         if over and faults.enforce_burst:
-            # Burst 429: headers only (reference §13.7).
+            # Burst 429: the rate-limit headers, and Retry-After = the rest of the window.
+            extra_headers["Retry-After"] = burst_headers["x-ratelimit-reset"]
             raise SandboxHTTPError(429, {"success": False, "error": "Too many requests", "errorCode": 429,
                                          "error_info": ERROR_INFO})
         daily_headers, exhausted = state.limiter.spend(token_cost(request.method, request.path), faults.daily_budget)
         extra_headers.update(daily_headers)
         if exhausted:
             extra_headers["x-daily-ratelimit-token-remaining"] = "0"
+            # The budget resets at midnight server time (zone unpublished; the sandbox uses UTC).
+            extra_headers["Retry-After"] = str(_seconds_to_midnight(state.store.now()))
             raise SandboxHTTPError(429, {"success": False, "error": "Daily API token budget used up",
                                          "errorCode": 429, "error_info": ERROR_INFO})
         response = await _dispatch(request, handler, body, bad_json)
