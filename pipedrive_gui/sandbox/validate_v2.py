@@ -30,7 +30,8 @@ from pipedrive_gui.sandbox.store import SandboxStore
 
 VISIBLE_TO = (1, 3, 5, 7)
 #: The parts of an address (organization ``address``, activity ``location``, address custom fields):
-#: the SDK's address model; parts left out become null (reference §7.2).
+#: the SDK's address model (the catalog lists the same as the field's subfields); parts left out
+#: become null (reference §7.2).
 ADDRESS_PARTS = tuple(sdk_models().properties("v2.OrganizationItemAddress"))
 PLURAL = {"person": "persons", "organization": "organizations", "deal": "deals", "activity": "activities"}
 # Helpful hints for keys that were right in v1 (or Segment's payload) but are wrong in v2.
