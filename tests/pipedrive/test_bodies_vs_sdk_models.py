@@ -26,6 +26,7 @@ from pipedrive_gui.pipedrive.fields import fetch_catalog
 from pipedrive_gui.pipedrive.pacing import Pacer
 from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
 from pipedrive_gui.sandbox.sdk_models import sdk_models
+from pipedrive_gui.sandbox.validate_v2 import STATUS_ONLY
 from tests.pipedrive.test_planner import SEG_DEAL, SEG_GROUP, SEG_USER
 
 DEFAULTS = DestinationDefaults(person_field=SEG_USER, organization_field=SEG_GROUP, deal_field=SEG_DEAL)
@@ -168,4 +169,9 @@ async def test_a_won_deal_goes_out_without_the_events_lost_reason(sandbox: Runni
         result = await engine.run("createUpdateDeal", dict(DEAL, status=status, lost_reason="Price"), "send")
         outcomes[name] = f"{result.outcome}: {result.message}"
     problems, _, _ = body_problems(sandbox)
+    for req in sandbox.state.requests:
+        if req.method in WRITES and req.path.startswith("/api/v2/deals") and isinstance(req.json, dict):
+            status = req.json.get("status", "open")
+            problems += [f"{req.call}: {key} sent with status {status}" for key, allowed in STATUS_ONLY.items()
+                         if key in req.json and status not in allowed]
     assert not problems and not any(o.startswith("fail") for o in outcomes.values()), report(problems, outcomes)
