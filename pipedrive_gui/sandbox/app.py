@@ -24,6 +24,7 @@ from pipedrive_gui.sandbox.errors import ERROR_INFO, SandboxHTTPError, api_error
 from pipedrive_gui.sandbox.faults import FaultRule, FaultSettings, FaultSpecError, parse_fault_spec
 from pipedrive_gui.sandbox.handlers import BODY_KEY, FAULTS_KEY, STATE_KEY, add_routes
 from pipedrive_gui.sandbox.ratelimit import RateLimiter, token_cost
+from pipedrive_gui.sandbox.sdk_models import sdk_models
 from pipedrive_gui.sandbox.state import SECRET_HEADERS, SECRET_PARAMS, RecordedRequest, SandboxState
 from pipedrive_gui.sandbox.store import new_store
 from pipedrive_gui.sandbox.web_pages import WEB_ROUTE_PREFIX, add_web_routes
@@ -232,7 +233,8 @@ SERVICE_NAME = "pipedrive-gui sandbox"
 
 
 async def _health(request: web.Request) -> web.Response:
-    return _json_response(200, {"ok": True, "service": SERVICE_NAME})
+    # Which SDK's request models the sandbox checks bodies against (resources/sandbox/pipedrive-sdk-models.json).
+    return _json_response(200, {"ok": True, "service": SERVICE_NAME, "request_models": sdk_models().version})
 
 
 async def _get_faults(request: web.Request) -> web.Response:

@@ -191,7 +191,8 @@ async def test_control_plane_reset_and_request_log(sandbox: RunningSandbox, clie
     sandbox.reset()
     assert not sandbox.state.find("organization", name="Temp Org") and sandbox.state.requests == []
     async with httpx.AsyncClient() as anonymous:  # the control plane needs no token
-        assert (await anonymous.get(f"{sandbox.base_url}/__sandbox/health")).json() == {"ok": True, "service": "pipedrive-gui sandbox"}
+        assert (await anonymous.get(f"{sandbox.base_url}/__sandbox/health")).json() == {
+            "ok": True, "service": "pipedrive-gui sandbox", "request_models": sdk_models().version}
 
 
 async def test_record_links_open_readable_pages_without_a_token(sandbox: RunningSandbox) -> None:
