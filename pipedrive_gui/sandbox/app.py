@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from pipedrive_gui.sandbox.errors import ERROR_INFO, SandboxHTTPError, api_error
 from pipedrive_gui.sandbox.faults import FaultRule, FaultSettings, FaultSpecError, parse_fault_spec
 from pipedrive_gui.sandbox.handlers import BODY_KEY, FAULTS_KEY, STATE_KEY, add_routes
 from pipedrive_gui.sandbox.ratelimit import RateLimiter, token_cost
+from pipedrive_gui.sandbox.sdk_models import sdk_models
 from pipedrive_gui.sandbox.state import SECRET_HEADERS, SECRET_PARAMS, RecordedRequest, SandboxState
 from pipedrive_gui.sandbox.store import new_store
 from pipedrive_gui.sandbox.web_pages import WEB_ROUTE_PREFIX, add_web_routes
@@ -74,6 +76,12 @@ def _record(request: web.Request, raw: bytes) -> tuple[RecordedRequest, Any, boo
         had_token=bool(request.headers.get("x-api-token")),
     )
     return rec, body, bad_json
+
+
+def _seconds_to_midnight(now: datetime) -> int:
+    now = now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, math.ceil((midnight - now).total_seconds()))
 
 
 def _retry_after(value: float) -> str:
@@ -187,13 +195,16 @@ async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamRe
         burst_headers, over = state.limiter.observe(request.path, faults.burst_limit, faults.search_burst_limit)
         extra_headers.update(burst_headers)
         if over and faults.enforce_burst:
-            # Burst 429: headers only (reference §13.7).
+            # Burst 429: the rate-limit headers, and Retry-After = the rest of the window.
+            extra_headers["Retry-After"] = burst_headers["x-ratelimit-reset"]
             raise SandboxHTTPError(429, {"success": False, "error": "Too many requests", "errorCode": 429,
                                          "error_info": ERROR_INFO})
         daily_headers, exhausted = state.limiter.spend(token_cost(request.method, request.path), faults.daily_budget)
         extra_headers.update(daily_headers)
         if exhausted:
             extra_headers["x-daily-ratelimit-token-remaining"] = "0"
+            # The budget resets at midnight server time (zone unpublished; the sandbox uses UTC).
+            extra_headers["Retry-After"] = str(_seconds_to_midnight(state.store.now()))
             raise SandboxHTTPError(429, {"success": False, "error": "Daily API token budget used up",
                                          "errorCode": 429, "error_info": ERROR_INFO})
         response = await _dispatch(request, handler, body, bad_json)
@@ -222,7 +233,8 @@ SERVICE_NAME = "pipedrive-gui sandbox"
 
 
 async def _health(request: web.Request) -> web.Response:
-    return _json_response(200, {"ok": True, "service": SERVICE_NAME})
+    # Which SDK's request models the sandbox checks bodies against (resources/sandbox/pipedrive-sdk-models.json).
+    return _json_response(200, {"ok": True, "service": SERVICE_NAME, "request_models": sdk_models().version})
 
 
 async def _get_faults(request: web.Request) -> web.Response:

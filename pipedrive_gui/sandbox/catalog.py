@@ -29,6 +29,15 @@ SYSTEM_SEARCHABLE = {
     "note": frozenset(),
 }
 
+#: The parts of an address field (a v2 address value's keys: the SDK's ``OrganizationItemAddress``),
+#: listed as the field's subfields; the whole address is ``value``.
+ADDRESS_SUBFIELDS = (
+    ("value", "Full address"), ("country", "Country"), ("admin_area_level_1", "State/county"),
+    ("admin_area_level_2", "Region"), ("locality", "City/town/village/locality"),
+    ("sublocality", "District/sublocality"), ("route", "Street/road name"),
+    ("street_number", "House number"), ("subpremise", "Apartment/suite no"), ("postal_code", "ZIP/Postal code"),
+)
+
 # Fixed times so field JSON is stable between runs (v1 fields carry add/update times).
 _FIELD_TIME_V1 = "2025-06-01 09:00:00"
 _FIELD_TIME_V2 = "2025-06-01T09:00:00Z"
@@ -71,6 +80,9 @@ class FieldDef:
                 {"field_code": "value", "field_name": "Value", "field_type": "double"},
                 {"field_code": "currency", "field_name": "Currency", "field_type": "varchar"},
             ]
+        elif self.field_type == "address":
+            subfields = [{"field_code": code, "field_name": name, "field_type": "varchar"}
+                         for code, name in ADDRESS_SUBFIELDS]
         out: dict[str, Any] = {
             "field_code": self.code,
             "field_name": self.name,
@@ -128,6 +140,12 @@ class FieldDef:
                 }
             )
             row["subfields"] = [{"key": f"{key}_currency", "name": f"Currency of {self.name}", "field_type": "varchar"}]
+        if self.is_custom and self.field_type == "address":
+            # v1 lists each part of a custom address as its own row, keyed <key>_<part>.
+            parts = [(f"{key}_{code}", f"{name} of {self.name}") for code, name in ADDRESS_SUBFIELDS[1:]]
+            rows += [{**row, "id": None, "key": k, "name": n, "field_type": "varchar", "options": None,
+                      "searchable_flag": False, "is_subfield": True} for k, n in parts]
+            row["subfields"] = [{"key": k, "name": n, "field_type": "varchar"} for k, n in parts]
         return rows
 
 

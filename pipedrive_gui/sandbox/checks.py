@@ -14,8 +14,9 @@ from typing import Any
 from pipedrive_gui.core.jsvalues import real_type_of
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Whole seconds only: the reference's advice ("send whole seconds with Z", §2.3) is the sandbox's rule.
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
+# RFC 3339 date-time (section 5.6), fractional seconds included: Pipedrive's v2 timestamps are
+# RFC 3339, which allows them. ("Send whole seconds with Z", reference §2.3, is advice to clients.)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _V1_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -67,7 +68,9 @@ def want_date(value: Any) -> str | None:
 def want_rfc3339(value: Any) -> str | None:
     if isinstance(value, str) and _RFC3339.match(value):
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            whole, _, rest = value.upper().partition(".")
+            zone = rest.lstrip("0123456789") if rest else ""
+            datetime.fromisoformat((whole + zone if rest else whole).replace("Z", "+00:00"))
             return None
         except ValueError:
             pass

@@ -197,7 +197,7 @@ async def patch_v2(request: web.Request) -> web.Response:
     entity = _v2_entity(request)
     store = _state(request).store
     rec = _v2_record(request, entity)
-    changes = validate_v2_body(store, entity, _body(request), creating=False)
+    changes = validate_v2_body(store, entity, _body(request), creating=False, current=rec)
     return ok(update_v2(store, entity, rec, changes))
 
 

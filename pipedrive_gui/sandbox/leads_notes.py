@@ -1,9 +1,13 @@
 """v1 leads and notes: validation and writes (reference §7.5, §7.6, §8).
 
+Bodies are checked first against the official SDK's request models (``sdk_models``:
+``AddLeadRequest``/``UpdateLeadRequest``, ``AddNoteRequest``/``NoteRequest``), then by the
+sandbox's own rules (ids that exist, dates, a lead or note needs a link).
 Leads carry deal custom fields at the record root in v1 format (monetary as ``k`` + ``k_currency``,
-enum as the option id). Non-text lead custom shapes are UNCONFIRMED; the sandbox accepts the v1
-shapes of §8 (enum id as string or integer, set as ``"1,2"`` or an id array). Unknown keys are
-rejected, as for v2, so a client that sends v2 spellings (``org_id`` on a lead) hears about it.
+enum as the option id): the lead models do not list them, the operation's description does, so
+those keys (and only those) are allowed besides the model's. Non-text lead custom shapes are
+UNCONFIRMED; the sandbox accepts the v1 shapes of §8 (enum id as string or integer, set as ``"1,2"``
+or an id array). ``AddNoteRequest`` allows extra keys (the model says so); the sandbox ignores them.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from typing import Any
 from pipedrive_gui.sandbox import checks
 from pipedrive_gui.sandbox.catalog import FieldDef
 from pipedrive_gui.sandbox.errors import validation_failed
+from pipedrive_gui.sandbox.sdk_models import sdk_models
 from pipedrive_gui.sandbox.store import SandboxStore, lead_time, v1_time
 from pipedrive_gui.sandbox.validate_v2 import REF_MESSAGES, Ctx, exists
 
-LEAD_VISIBLE_TO = ("1", "3", "5", "7")
 NOTE_PIN_FLAGS = tuple(f"pinned_to_{t}_flag" for t in ("lead", "deal", "organization", "person", "project", "task"))
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 
@@ -57,70 +61,61 @@ def _lead_custom(ctx: Ctx, f: FieldDef, key: str, value: Any) -> None:
         ctx.bad(key, problem)
 
 
+def _top_key(problem: str) -> str:
+    return problem.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+
+
+_LEAD_HINTS = {"org_id": "leads use organization_id",
+               "custom_fields": "lead custom fields go at the root, v1 format"}
+
+
+def _lead_unknown(path: str) -> str:
+    hint = _LEAD_HINTS.get(path)
+    return f"is not an allowed property ({hint})" if hint else "is not an allowed property"
+
+
 def validate_lead(store: SandboxStore, body: Any, *, creating: bool, current: dict[str, Any] | None = None) -> dict[str, Any]:
     ctx = Ctx(store, "lead", creating, version=1)
     if not isinstance(body, dict):
         raise validation_failed(1, [f"body: must be a JSON object, got {checks.type_name(body)}"])
     custom = store.catalog.custom("lead")
     currency_keys = {f"{k}_currency": k for k, f in custom.items() if f.field_type == "monetary"}
+    model = sdk_models().body_model("POST", "/api/v1/leads") if creating else \
+        sdk_models().body_model("PATCH", "/api/v1/leads/{id}")
+    standard = {k: v for k, v in body.items() if k not in custom and k not in currency_keys}
+    structural = sdk_models().check(model, standard, unknown=_lead_unknown)
+    ctx.problems.extend(structural)
+    flagged = {_top_key(p) for p in structural}
     for key, value in body.items():
+        if key in flagged:
+            continue
         if key == "title":
-            if problem := checks.want_str(value, nonempty=True):
+            if value is not None and (problem := checks.want_str(value, nonempty=True)):
                 ctx.bad(key, problem)
         elif key in ("person_id", "organization_id"):
             _ref(ctx, key, "person" if key == "person_id" else "organization", value, nullable=not creating)
         elif key == "owner_id":
             _ref(ctx, key, "user", value, nullable=False)
         elif key == "value":
-            if value is not None:
-                if not isinstance(value, dict):
-                    ctx.bad(key, f"must be an object {{amount, currency}} or null, got {checks.type_name(value)} {value!r}")
-                else:
-                    for k in value:
-                        if k not in ("amount", "currency"):
-                            ctx.bad(f"value.{k}", "is not an allowed property")
-                    if "amount" not in value or (p := checks.want_number(value["amount"])):
-                        ctx.bad("value.amount", "is required" if "amount" not in value else p or "")
-                    if "currency" not in value or (p := checks.want_currency(value["currency"])):
-                        ctx.bad("value.currency", "is required" if "currency" not in value else p or "")
+            if value is not None and (p := checks.want_currency(value["currency"])):
+                ctx.bad("value.currency", p)
         elif key == "expected_close_date":
             if value is not None and (problem := checks.want_date(value)):
                 ctx.bad(key, problem)
-        elif key == "visible_to":
-            # The v1 lead schema types visible_to as a string enum (reference §7.5).
-            if value not in LEAD_VISIBLE_TO or not isinstance(value, str):
-                ctx.bad(key, f'must be a string "1", "3", "5" or "7", got {checks.type_name(value)} {value!r}')
         elif key == "label_ids":
-            if not isinstance(value, list) or any(not isinstance(v, str) or v not in store.lead_label_ids for v in value):
+            if any(v not in store.lead_label_ids for v in value):
                 ctx.bad(key, f"must be an array of existing lead label ids (UUID strings), got {value!r}")
-        elif key in ("was_seen", "is_archived"):
-            if problem := checks.want_bool(value):
-                ctx.bad(key, problem)
-        elif key in ("origin_id", "channel_id"):
-            if value is not None and (problem := checks.want_str(value)):
-                ctx.bad(key, problem)
-        elif key == "channel":
-            if value is not None and (problem := checks.want_int(value)):
-                ctx.bad(key, problem)
         elif key in custom:
             _lead_custom(ctx, custom[key], key, value)
         elif key in currency_keys:
             if value is not None and (problem := checks.want_currency(value)):
                 ctx.bad(key, problem)
-        elif key == "org_id":
-            ctx.bad(key, "is not an allowed property (leads use organization_id)")
-        elif key == "custom_fields":
-            ctx.bad(key, "is not an allowed property (lead custom fields go at the root, v1 format)")
-        else:
-            ctx.bad(key, "is not an allowed property")
     for cur_key, base in currency_keys.items():
         has_value = body.get(base) is not None
         has_currency = body.get(cur_key) is not None or (current is not None and current.get(cur_key) is not None)
         if has_value and not has_currency:
             ctx.bad(cur_key, f"is required when {base} ({custom[base].name}) is set")
     if creating:
-        if "title" not in body:
-            ctx.bad("title", "is required")
         if body.get("person_id") is None and body.get("organization_id") is None:
             ctx.bad("person_id", "a lead needs a person_id or an organization_id")
     elif current is not None:
@@ -153,10 +148,18 @@ def validate_note(store: SandboxStore, body: Any, *, creating: bool) -> dict[str
     ctx = Ctx(store, "note", creating, version=1)
     if not isinstance(body, dict):
         raise validation_failed(1, [f"body: must be a JSON object, got {checks.type_name(body)}"])
+    model = sdk_models().body_model("POST", "/api/v1/notes") if creating else \
+        sdk_models().body_model("PUT", "/api/v1/notes/{id}")
+    known = sdk_models().properties(model)
+    structural = sdk_models().check(model, body)
+    ctx.problems.extend(structural)
+    flagged = {_top_key(p) for p in structural}
     out: dict[str, Any] = {}
     refs = {"deal_id": "deal", "person_id": "person", "org_id": "organization", "lead_id": "lead",
             "project_id": "project", "task_id": "project", "user_id": "user"}
     for key, value in body.items():
+        if key in flagged or key not in known:
+            continue  # refused above, or an extra key the create model allows and the sandbox ignores
         if key == "content":
             if problem := checks.want_str(value, nonempty=True):
                 ctx.bad(key, problem)
@@ -164,24 +167,12 @@ def validate_note(store: SandboxStore, body: Any, *, creating: bool) -> dict[str
                 # Pipedrive sanitises note HTML server-side; the sandbox drops <script> blocks.
                 value = _SCRIPT.sub("", value)
         elif key in refs:
-            # A null link is no link; at least one real link is checked below for creates.
-            _ref(ctx, key, refs[key], value, nullable=key != "user_id")
-        elif key == "add_time":
-            if problem := checks.want_v1_time(value):
-                ctx.bad(key, problem)
+            _ref(ctx, key, refs[key], value, nullable=False)
         elif key in NOTE_PIN_FLAGS:
-            # v1 schema: numeric 0/1 (reference §7.6); booleans accepted too.
-            if value not in (0, 1) or not (checks.is_int(value) or isinstance(value, bool)):
-                ctx.bad(key, f"must be 0 or 1, got {value!r}")
+            # The model types pin flags as the numbers 0/1; answers carry booleans (reference §7.6).
             value = bool(value)
-        elif key == "organization_id":
-            ctx.bad(key, "is not an allowed property (notes use org_id)")
-        else:
-            ctx.bad(key, "is not an allowed property")
         out[key] = value
-    if creating:
-        if "content" not in body:
-            ctx.bad("content", "is required")
+    if creating and not ctx.problems:
         if not any(body.get(k) is not None for k in ("deal_id", "person_id", "org_id", "lead_id", "project_id", "task_id")):
             ctx.bad("deal_id", "a note needs one of lead_id, deal_id, person_id, org_id, project_id or task_id")
     if ctx.problems:

@@ -1,8 +1,11 @@
 """Search: ``GET /api/v2/itemSearch/field`` and the entity searches ``/api/v2/{entity}/search``.
 
 itemSearch/field is case-sensitive in every match mode; entity search ``exact_match`` is a full,
-case-insensitive match (reference §6.1, §6.2, §13.4-5). The itemSearch/field element shape is
-``{id, <field>: value}`` (reference §13.4; the SDK's ``{result_score, item}`` shape is UNCONFIRMED).
+case-insensitive match (reference §6.1, §6.2, §13.4-5). Answers have the shapes of the official
+SDK's response models (``sdk_models``): itemSearch/field ``data`` is a list of ``ItemSearchItem``
+``{result_score, item}``, as entity search ``data.items`` is; the SDK types ``item`` as a free object
+and the sandbox puts ``id``, ``type``, the record's name or title and the matched value in it (the API
+reference's example shows ``{id, name}``, reference §6.1).
 System keys as ``field``: UNCONFIRMED (§14 #2); the sandbox accepts the searchable system text
 fields (name, email, phone, title, address) and refuses ``id`` with a hint to GET by id.
 """
@@ -99,7 +102,10 @@ def item_search_field(store: SandboxStore, query: Mapping[str, str], lag_s: floa
                 or (match == "beginning" and text.startswith(term))
                 or (match == "middle" and term in text)
             ):
-                hits.append({"id": record["id"], field: text})
+                title = "title" if entity in ("deal", "lead") else "name"
+                item = {"id": record["id"], "type": entity, title: store.display_name(entity, record), field: text}
+                score = 1.0 if text == term else round(len(term) / max(len(text), 1), 3)
+                hits.append({"result_score": score, "item": item})
                 break
     return page_v2(hits, query)
 

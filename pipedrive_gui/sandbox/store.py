@@ -195,7 +195,7 @@ class SandboxStore:
                     "public_description", "note", "priority"]
             defaults = {"busy": False, "done": False, "participants": [], "attendees": []}
             primary = [p for p in rec.get("participants") or [] if p.get("primary")]
-            # person_id is read-only in v2: it mirrors the primary participant (reference §7.4).
+            # person_id mirrors the primary participant (a written person_id became one, writes.py).
             rec["person_id"] = primary[0]["person_id"] if primary else None
         out = {k: rec.get(k, defaults.get(k)) for k in keys}
         out["custom_fields"] = rec.get("custom_fields", {})

@@ -1,13 +1,18 @@
 """Strict validation of v2 write bodies (persons, organizations, deals, activities).
 
-Rules come from reference §2.3, §7.1–§7.4 and §8: exact JSON types, RFC 3339 timestamps, integer
-``visible_to``, custom values typed per field type, referential checks on ids. Where the reference
-is unsure the sandbox takes its stated best guess and is strict, so a client that passes here sends
-what today's Pipedrive accepts:
-- unknown top-level keys are rejected (v2 rejects unknown/deleted custom field keys, §8; treating
-  other unknown keys the same catches v1 spellings such as ``email`` or ``user_id``);
-- deal ``add_time`` is rejected (removed from the v2 schema, §7.3; UNCONFIRMED whether ignored);
-- activity ``person_id`` is rejected (read-only in v2, set the person via ``participants``, §7.4);
+Two layers, in this order:
+1. the official SDK's request model of the call (``sdk_models``, generated from the npm package
+   ``pipedrive``; version in ``resources/sandbox/pipedrive-sdk-models.json``): keys the model does
+   not have are refused (so are v1 spellings such as ``email`` or ``user_id``, and person
+   ``first_name``/``last_name``), values must have the model's JSON type, ``| null`` decides
+   whether null is allowed, enum values exactly;
+2. the sandbox's rules for keys the model has (reference §2.3, §7.1–§7.4, §8): ids that exist,
+   RFC 3339 timestamps, integer ``visible_to`` 1/3/5/7, custom values typed per field type, deal
+   ``lost_reason`` only with status lost and close/won/lost times only with the matching status
+   (as the model's notes say). Every key a rule names must be in the model (a test checks).
+Where the reference is unsure the sandbox takes its stated best guess:
+- activity ``person_id`` (in the model) makes that person the primary participant (UNCONFIRMED #9);
+- deal ``add_time`` is not in the v2 model and is refused (§7.3);
 - PATCH replaces ``emails``/``phones`` and merges ``custom_fields`` (UNCONFIRMED #8, expected).
 """
 
@@ -20,11 +25,15 @@ from typing import Any
 from pipedrive_gui.sandbox import checks
 from pipedrive_gui.sandbox.catalog import FieldDef
 from pipedrive_gui.sandbox.errors import v2_error, validation_failed
+from pipedrive_gui.sandbox.sdk_models import sdk_models
 from pipedrive_gui.sandbox.store import SandboxStore
 
 VISIBLE_TO = (1, 3, 5, 7)
-ADDRESS_PARTS = ("value", "country", "admin_area_level_1", "admin_area_level_2", "locality", "sublocality",
-                 "route", "street_number", "subpremise", "postal_code")
+#: The parts of an address (organization ``address``, activity ``location``, address custom fields):
+#: the SDK's address model (the catalog lists the same as the field's subfields); parts left out
+#: become null (reference §7.2).
+ADDRESS_PARTS = tuple(sdk_models().properties("v2.OrganizationItemAddress"))
+PLURAL = {"person": "persons", "organization": "organizations", "deal": "deals", "activity": "activities"}
 # Helpful hints for keys that were right in v1 (or Segment's payload) but are wrong in v2.
 HINTS = {
     "email": "use emails: [{value, primary, label}]",
@@ -328,14 +337,19 @@ def custom_fields(value: Any, path: str, ctx: Ctx) -> Any:
 
 # -- entity specs -----------------------------------------------------------------------------
 
+def write_model(entity: str, creating: bool) -> str:
+    """The SDK request model of ``POST /api/v2/{entities}`` or ``PATCH /api/v2/{entities}/{id}``."""
+    path = f"/api/v2/{PLURAL[entity]}"
+    return sdk_models().body_model("POST", path) if creating else sdk_models().body_model("PATCH", path + "/{id}")
+
+
 def _spec(entity: str, creating: bool) -> dict[str, Check]:
+    """The sandbox's own rules per key; keys the SDK model has but no rule names are type-checked only."""
     ts = simple(checks.want_rfc3339)
     if entity == "person":
         spec: dict[str, Check] = {
-            "name": text(nonempty=True), "first_name": text(nullable=True), "last_name": text(nullable=True),
-            "owner_id": ref("user"), "org_id": ref("organization", nullable=True), "emails": contacts,
-            "phones": contacts, "visible_to": visible_to, "label_ids": label_ids,
-            "marketing_status": one_of(("no_consent", "unsubscribed", "subscribed", "archived")),
+            "name": text(nonempty=True), "owner_id": ref("user"), "org_id": ref("organization", nullable=True),
+            "emails": contacts, "phones": contacts, "visible_to": visible_to, "label_ids": label_ids,
             "custom_fields": custom_fields,
         }
         if creating:
@@ -344,9 +358,8 @@ def _spec(entity: str, creating: bool) -> dict[str, Check]:
     if entity == "organization":
         spec = {
             "name": text(nonempty=True), "owner_id": ref("user"), "visible_to": visible_to, "label_ids": label_ids,
-            "address": address(), "custom_fields": custom_fields, "website": text(nullable=True),
-            "linkedin": text(nullable=True), "industry": simple(checks.want_int, nullable=True),
-            "annual_revenue": simple(checks.want_number, nullable=True),
+            "address": address(), "custom_fields": custom_fields,
+            "industry": simple(checks.want_int, nullable=True),
             "employee_count": simple(checks.want_int, nullable=True),
         }
         if creating:
@@ -354,23 +367,20 @@ def _spec(entity: str, creating: bool) -> dict[str, Check]:
         return spec
     if entity == "deal":
         return {
-            "title": text(nonempty=True), "value": simple(checks.want_number), "currency": simple(checks.want_currency),
+            "title": text(nonempty=True), "currency": simple(checks.want_currency),
             "person_id": ref("person", nullable=True), "org_id": ref("organization", nullable=True),
             "owner_id": ref("user"), "pipeline_id": ref("pipeline"), "stage_id": ref("stage"),
-            "status": one_of(("open", "won", "lost")), "probability": simple(checks.want_number, nullable=True),
-            "lost_reason": text(nullable=True), "visible_to": visible_to,
+            "status": one_of(("open", "won", "lost")), "visible_to": visible_to,
             "expected_close_date": simple(checks.want_date, nullable=True), "close_time": ts, "won_time": ts,
-            "lost_time": ts, "label_ids": label_ids, "is_archived": simple(checks.want_bool),
-            "archive_time": ts, "custom_fields": custom_fields,
+            "lost_time": ts, "label_ids": label_ids, "custom_fields": custom_fields,
         }
     return {
         "subject": text(nonempty=True), "type": activity_type, "owner_id": ref("user"),
         "deal_id": ref("deal", nullable=True), "org_id": ref("organization", nullable=True),
         "project_id": ref("project", nullable=True), "lead_id": ref("lead", nullable=True),
-        "participants": participants, "due_date": simple(checks.want_date, nullable=True),
-        "due_time": simple(checks.want_clock, nullable=True), "duration": simple(checks.want_clock, nullable=True),
-        "busy": simple(checks.want_bool), "done": simple(checks.want_bool), "location": address(),
-        "attendees": attendees, "public_description": text(nullable=True), "note": text(nullable=True),
+        "person_id": ref("person"), "participants": participants,
+        "due_date": simple(checks.want_date, nullable=True), "due_time": simple(checks.want_clock, nullable=True),
+        "duration": simple(checks.want_clock, nullable=True), "location": address(), "attendees": attendees,
         "priority": priority, "outcome": simple(checks.want_int, nullable=True),
     }
 
@@ -395,8 +405,19 @@ def priority(value: Any, path: str, ctx: Ctx) -> Any:
     return value
 
 
-def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: bool) -> dict[str, Any]:
-    """Checked and normalised changes, or raise a 400 (403 for Contact-Sync-only person fields)."""
+def _top_key(problem: str) -> str:
+    return problem.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+
+
+#: Deal keys the SDK model allows only with one status ("Can only be set if deal status is ...").
+STATUS_ONLY = {"lost_reason": ("lost",), "lost_time": ("lost",), "won_time": ("won",), "close_time": ("won", "lost")}
+
+
+def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: bool,
+                     current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Checked and normalised changes, or raise a 400 (403 for Contact-Sync-only person fields).
+
+    ``current`` is the record a PATCH changes (deal rules that depend on its status)."""
     ctx = Ctx(store, entity, creating)
     if not isinstance(body, dict):
         raise validation_failed(2, [f"body: must be a JSON object, got {checks.type_name(body)}"])
@@ -404,22 +425,26 @@ def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: b
         # [3P] says these person fields answer 403 unless Contact Sync is enabled (reference §7.1).
         raise v2_error(403, f"Fields {', '.join(sorted(gated))} need the Contact Sync feature, which this "
                             "account does not have.", "ERR_FORBIDDEN")
+    structural = sdk_models().check(write_model(entity, creating), body,
+                                    unknown=lambda path: _unknown_hint(entity, path, creating))
+    ctx.problems.extend(structural)
+    flagged = {_top_key(p) for p in structural}
     spec = _spec(entity, creating)
     out: dict[str, Any] = {}
     for key, value in body.items():
-        check = spec.get(key)
-        if check is None:
-            out_hint = _unknown_hint(entity, key, creating)
-            ctx.bad(key, out_hint)
+        if key in flagged:
             continue
-        out[key] = check(value, key, ctx)
-    if creating:
-        if entity == "person" and "name" not in body and not (body.get("first_name") or body.get("last_name")):
-            ctx.bad("name", "is required")
-        if entity == "organization" and "name" not in body:
-            ctx.bad("name", "is required")
-        if entity == "deal" and "title" not in body:
-            ctx.bad("title", "is required")
+        check = spec.get(key)
+        out[key] = check(value, key, ctx) if check is not None else value
+    if creating and entity == "person" and "name" not in body:
+        # Optional in the SDK model, required by Pipedrive's docs (reference §7.1).
+        ctx.bad("name", "is required")
+    if entity == "deal" and not ctx.problems:
+        status = body.get("status", (current or {}).get("status", "open"))
+        for key, statuses in STATUS_ONLY.items():
+            if body.get(key) is not None and status not in statuses:
+                ctx.bad(key, f"can only be set when the deal's status is {' or '.join(statuses)} "
+                             f"(this deal's status is {status})")
     if entity == "deal" and not ctx.problems and "stage_id" in out and "pipeline_id" in out:
         if store.stages[out["stage_id"]]["pipeline_id"] != out["pipeline_id"]:
             ctx.bad("stage_id", f"stage {out['stage_id']} is not in pipeline {out['pipeline_id']}")
@@ -433,14 +458,12 @@ def _unknown_hint(entity: str, key: str, creating: bool) -> str:
         return "is not supported on deals in API v2 (leave it out)"
     if key == "add_time":
         return "can only be set when creating"
-    if key == "person_id" and entity == "activity":
-        return "is read-only in API v2; set the person with participants: [{person_id, primary: true}]"
-    if key == "status" and entity == "deal":
-        return "must be open, won or lost"
+    if key in ("first_name", "last_name") and entity == "person":
+        return "is not an allowed property (API v2 persons take the whole name in name)"
     if key == "id":
         return "is read-only"
     hint = HINTS.get(key)
     return f"is not an allowed property ({hint})" if hint else "is not an allowed property"
 
 
-__all__ = ["validate_v2_body", "check_custom_value", "Ctx", "exists", "REF_MESSAGES"]
+__all__ = ["validate_v2_body", "check_custom_value", "write_model", "Ctx", "exists", "REF_MESSAGES"]

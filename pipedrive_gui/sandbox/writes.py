@@ -21,10 +21,8 @@ def create_v2(store: SandboxStore, entity: str, changes: dict[str, Any]) -> dict
     rec["custom_fields"] = custom
     rec.setdefault("owner_id", store.me_id)
     if entity == "person":
-        if "name" not in rec:
-            rec["name"] = " ".join(p for p in (rec.get("first_name"), rec.get("last_name")) if p)
-        if "first_name" not in rec and "last_name" not in rec:
-            rec["first_name"], rec["last_name"] = _split_name(rec["name"])
+        # v2 persons are written by name only; first/last name are derived for the answer.
+        rec["first_name"], rec["last_name"] = _split_name(rec["name"])
         rec.setdefault("marketing_status", "no_consent")
     elif entity == "deal":
         rec["creator_user_id"] = store.me_id
@@ -33,6 +31,7 @@ def create_v2(store: SandboxStore, entity: str, changes: dict[str, Any]) -> dict
         rec["stage_change_time"] = now
         _status_times(rec, now)
     elif entity == "activity":
+        _person_as_participant(rec, changes)
         types = store.active_type_keys()
         rec.setdefault("type", next(iter(types)) if types else "task")
         rec.setdefault("subject", types.get(rec["type"], {}).get("name", rec["type"]))
@@ -51,10 +50,8 @@ def update_v2(store: SandboxStore, entity: str, record: dict[str, Any], changes:
     rec.update(changes)
     rec["custom_fields"] = custom
     rec["update_time"] = now
-    if entity == "person" and "name" in changes and not ({"first_name", "last_name"} & changes.keys()):
+    if entity == "person" and "name" in changes:
         rec["first_name"], rec["last_name"] = _split_name(rec["name"])
-    elif entity == "person" and "name" not in changes and ({"first_name", "last_name"} & changes.keys()):
-        rec["name"] = " ".join(p for p in (rec.get("first_name"), rec.get("last_name")) if p) or rec["name"]
     if entity == "deal":
         if "stage_id" in changes or "pipeline_id" in changes:
             _place_in_pipeline(store, rec)
@@ -62,6 +59,8 @@ def update_v2(store: SandboxStore, entity: str, record: dict[str, Any], changes:
             rec["stage_change_time"] = now
         if rec.get("status") != old_status:
             _status_times(rec, now)
+    if entity == "activity":
+        _person_as_participant(rec, changes)
     if entity == "activity" and rec.get("done") != old_done:
         rec["marked_as_done_time"] = now if rec.get("done") else None
     return store.put(entity, store.complete_v2(entity, rec))
@@ -74,6 +73,16 @@ def delete_v2(store: SandboxStore, entity: str, record: dict[str, Any]) -> None:
     rec["is_deleted"] = True
     rec["update_time"] = rfc3339(store.now())
     store.put(entity, rec)
+
+
+def _person_as_participant(rec: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Activity ``person_id`` (in the SDK model) makes that person the primary participant, unless
+    the same body sets ``participants`` (then those decide). What Pipedrive does is UNCONFIRMED (#9)."""
+    person_id = changes.get("person_id")
+    if person_id is None or "participants" in changes:
+        return
+    others = [dict(p, primary=False) for p in rec.get("participants") or [] if p.get("person_id") != person_id]
+    rec["participants"] = [{"person_id": person_id, "primary": True}, *others]
 
 
 def _place_in_pipeline(store: SandboxStore, rec: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
+from pipedrive_gui.sandbox.sdk_models import sdk_models
 from tests.sandbox.conftest import key_of
 
 SECRET = "my-very-secret-token-123"
@@ -76,6 +77,12 @@ async def test_v2_fields_carry_the_seeded_custom_fields(client: httpx.AsyncClien
     monetary = key_of(custom_fields, "person", "Lifetime value")
     single = (await client.get(f"/api/v2/personFields/{monetary}")).json()["data"]
     assert [s["field_code"] for s in single["subfields"]] == ["value", "currency"]
+    # Address fields list their parts as subfields: the keys of the SDK's address model.
+    parts = list(sdk_models().properties("v2.OrganizationItemAddress"))
+    address = (await client.get("/api/v2/organizationFields/address")).json()["data"]
+    assert [s["field_code"] for s in address["subfields"]] == parts
+    location = (await client.get("/api/v2/activityFields/location")).json()["data"]
+    assert [s["field_code"] for s in location["subfields"]] == parts
     assert (await client.get("/api/v2/personFields/nope")).status_code == 404
     assert (await client.get("/api/v2/activityFields")).status_code == 200
     assert (await client.get("/api/v2/leadFields")).status_code == 404  # v1 only
@@ -184,7 +191,8 @@ async def test_control_plane_reset_and_request_log(sandbox: RunningSandbox, clie
     sandbox.reset()
     assert not sandbox.state.find("organization", name="Temp Org") and sandbox.state.requests == []
     async with httpx.AsyncClient() as anonymous:  # the control plane needs no token
-        assert (await anonymous.get(f"{sandbox.base_url}/__sandbox/health")).json() == {"ok": True, "service": "pipedrive-gui sandbox"}
+        assert (await anonymous.get(f"{sandbox.base_url}/__sandbox/health")).json() == {
+            "ok": True, "service": "pipedrive-gui sandbox", "request_models": sdk_models().version}
 
 
 async def test_record_links_open_readable_pages_without_a_token(sandbox: RunningSandbox) -> None:

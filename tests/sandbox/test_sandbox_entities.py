@@ -123,7 +123,11 @@ BAD_PERSON_BODIES = [
     ({"name": "A", "custom_fields": {UID: 1001}}, "must be a string"),
     ({"name": "A", "custom_fields": {"label": "x"}}, "unknown custom field"),
     ({"name": "A", "add_time": "2026-11-30 09:15:00"}, "RFC 3339"),
-    ({"name": "A", "add_time": "2026-11-30T09:15:00.123Z"}, "RFC 3339"),
+    ({"name": "A", "add_time": "2026-11-30T09:15"}, "RFC 3339"),
+    # Not in the SDK's AddPersonRequest: v2 persons take the whole name in `name`.
+    ({"name": "A", "first_name": "Ada"}, "first_name: is not an allowed property"),
+    ({"name": "A", "last_name": "Lovelace"}, "last_name: is not an allowed property"),
+    ({"name": "A", "marketing_status": "opted_in"}, "marketing_status: must be one of"),
     ({"name": "A", "label_ids": [99]}, "label 99"),
     ({"name": 5}, "name: must be a string"),
     ({"visible_to": 3}, "name: is required"),
@@ -139,6 +143,14 @@ async def test_person_strictness(client: httpx.AsyncClient, sandbox: RunningSand
     assert err["success"] is False and err["code"] == "ERR_SCHEMA_VALIDATION_FAILED"
     assert err["error"].startswith("Validation failed: ") and needle in err["error"], err["error"]
     assert len(sandbox.state.records("person")) == before  # nothing half-written
+
+
+@pytest.mark.parametrize("stamp", ["2026-11-30T09:15:00.123Z", "2026-11-30T09:15:00.5+02:00", "2026-11-30T09:15:00Z"])
+async def test_rfc3339_timestamps_with_fractional_seconds_are_accepted(client: httpx.AsyncClient, stamp: str) -> None:
+    r = await client.post("/api/v2/persons", json={"name": "A", "add_time": stamp})
+    assert r.status_code == 200, r.text
+    r = await client.post("/api/v2/organizations", json={"name": "O", "add_time": stamp})
+    assert r.status_code == 200, r.text
 
 
 async def test_patch_rejects_post_only_and_contact_sync_fields(client: httpx.AsyncClient) -> None:
@@ -208,7 +220,9 @@ async def test_activity_rules(client: httpx.AsyncClient) -> None:
         ({"type": "webinar"}, "activity type 'webinar' does not exist"),
         ({"type": "old_webinar"}, "does not exist"),  # inactive types are not usable
         ({"done": 1}, "done: must be a boolean"),
-        ({"person_id": 101}, "read-only"),
+        ({"person_id": "101"}, "person_id: must be a number"),
+        ({"person_id": 999}, "person_id: Person not found"),
+        ({"outcom": 1}, "outcom: is not an allowed property"),
         ({"participants": [{"person_id": 999, "primary": True}]}, "Person not found"),
         ({"due_time": "10am"}, "due_time"),
         ({"lead_id": 5}, "lead_id"),
@@ -218,6 +232,42 @@ async def test_activity_rules(client: httpx.AsyncClient) -> None:
         assert r.status_code == 400 and needle in r.json()["error"], (body, r.text)
     r = await client.patch(f"/api/v2/activities/{act['id']}", json={"done": False})
     assert r.json()["data"]["marked_as_done_time"] is None
+
+
+async def test_activity_person_id_is_accepted_and_sets_the_primary_participant(client: httpx.AsyncClient) -> None:
+    # The SDK's AddActivityRequest (used for POST and PATCH) has person_id.
+    r = await client.post("/api/v2/activities", json={"subject": "Call", "type": "call", "person_id": 101})
+    assert r.status_code == 200, r.text
+    act = r.json()["data"]
+    assert act["person_id"] == 101 and act["participants"] == [{"person_id": 101, "primary": True}]
+    r = await client.patch(f"/api/v2/activities/{act['id']}", json={"person_id": 102})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["person_id"] == 102
+    assert r.json()["data"]["participants"] == [{"person_id": 102, "primary": True},
+                                                {"person_id": 101, "primary": False}]
+    # A PATCH without person_id/participants leaves the participants alone.
+    r = await client.patch(f"/api/v2/activities/{act['id']}", json={"subject": "Call back"})
+    assert [p["person_id"] for p in r.json()["data"]["participants"]] == [102, 101]
+
+
+async def test_deal_status_only_keys(client: httpx.AsyncClient) -> None:
+    """lost_reason only with status lost, close_time with won/lost (notes of the SDK's AddDealRequest)."""
+    for body, needle in [
+        ({"title": "D", "status": "won", "lost_reason": "Price"}, "lost_reason: can only be set when"),
+        ({"title": "D", "lost_reason": "Price"}, "status is open"),
+        ({"title": "D", "status": "open", "close_time": "2026-11-30T09:15:00Z"}, "close_time: can only be set"),
+        ({"title": "D", "status": "lost", "won_time": "2026-11-30T09:15:00Z"}, "won_time: can only be set"),
+    ]:
+        r = await client.post("/api/v2/deals", json=body)
+        assert r.status_code == 400 and needle in r.json()["error"], (body, r.text)
+    lost = await client.post("/api/v2/deals", json={"title": "D", "status": "lost", "lost_reason": "Price",
+                                                    "close_time": "2026-11-30T09:15:00Z"})
+    assert lost.status_code == 200, lost.text
+    deal_id = lost.json()["data"]["id"]
+    # A PATCH is judged by the deal's status when the body does not change it.
+    assert (await client.patch(f"/api/v2/deals/{deal_id}", json={"lost_reason": "Timing"})).status_code == 200
+    r = await client.patch("/api/v2/deals/301", json={"lost_reason": "Timing"})
+    assert r.status_code == 400 and "lost_reason" in r.json()["error"]
 
 
 async def test_leads_v1(client: httpx.AsyncClient) -> None:
@@ -238,7 +288,7 @@ async def test_leads_v1(client: httpx.AsyncClient) -> None:
         ({"title": "L", "person_id": 101, "value": 100}, "value"),
         ({"title": "L", "person_id": 101, "value": {"amount": 100}}, "value.currency"),
         ({"title": "L", "person_id": 101, DEAL_SRC: "999"}, "does not exist"),
-        ({"title": "L", "person_id": "101"}, "person_id: must be an integer"),
+        ({"title": "L", "person_id": "101"}, "person_id: must be a number"),
     ]:
         r = await client.post("/api/v1/leads", json=body)
         assert r.status_code == 400 and needle in r.json()["error"], (body, r.text)
@@ -265,7 +315,9 @@ async def test_notes_v1(client: httpx.AsyncClient) -> None:
         ({"person_id": 101}, "content: is required"),
         ({"content": "x", "deal_id": 101}, "Deal not found"),
         ({"content": "x", "lead_id": 7}, "lead_id"),
-        ({"content": "x", "person_id": 101, "pinned_to_person_flag": "yes"}, "0 or 1"),
+        ({"content": "x", "person_id": 101, "pinned_to_person_flag": "yes"}, "must be one of 0, 1"),
+        # The SDK types pin flags as the numbers 0/1, not booleans.
+        ({"content": "x", "person_id": 101, "pinned_to_person_flag": True}, "must be one of 0, 1, got boolean"),
         ({"content": "x", "person_id": 101, "add_time": "2026-11-30T09:00:00Z"}, "HH:MM:SS"),
     ]:
         r = await client.post("/api/v1/notes", json=body)

@@ -42,7 +42,18 @@ async def test_real_daily_budget_runs_out(sandbox: RunningSandbox, client: httpx
     assert (await client.get("/api/v2/deals")).headers["x-daily-ratelimit-token-remaining"] == "5"
     r = await client.get("/api/v2/organizations")
     assert r.status_code == 429 and r.headers["x-daily-ratelimit-token-remaining"] == "0"
+    # Retry-After: until the daily reset (midnight; the sandbox's clock, UTC).
+    assert 1 <= int(r.headers["Retry-After"]) <= 24 * 3600
     assert (await client.get("/api/v2/persons/101")).status_code == 200  # a single GET (1 token) still fits
+
+
+def test_daily_retry_after_counts_to_midnight_utc() -> None:
+    from datetime import datetime, timezone
+
+    from pipedrive_gui.sandbox.app import _seconds_to_midnight
+
+    assert _seconds_to_midnight(datetime(2026, 11, 30, 23, 59, 30, tzinfo=timezone.utc)) == 30
+    assert _seconds_to_midnight(datetime(2026, 11, 30, 0, 0, 0, tzinfo=timezone.utc)) == 24 * 3600
 
 
 async def test_burst_limit_enforced_only_when_asked(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
@@ -55,7 +66,9 @@ async def test_burst_limit_enforced_only_when_asked(sandbox: RunningSandbox, cli
     codes = [(await client.get("/api/v1/users/me")).status_code for _ in range(4)]
     assert codes[-1] == 429 and codes.count(429) >= 1
     r = await client.get("/api/v1/users/me")
-    assert r.status_code == 429 and "Retry-After" not in r.headers and r.headers["x-ratelimit-remaining"] == "0"
+    assert r.status_code == 429 and r.headers["x-ratelimit-remaining"] == "0"
+    # Every 429 says when to come back: Retry-After = the rest of the 2 s window.
+    assert r.headers["Retry-After"] == r.headers["x-ratelimit-reset"] and int(r.headers["Retry-After"]) in (1, 2)
 
 
 @pytest.mark.parametrize("status", [500, 503])

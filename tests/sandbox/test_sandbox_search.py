@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from pipedrive_gui.sandbox import RunningSandbox
+from pipedrive_gui.sandbox.sdk_models import sdk_models
 
 UID = "52d19da55d7099e586a31be618830bcd5c239d54"
 PLAN = "6a0126a15894687c771822a02954494f350d2f5e"
@@ -16,6 +18,10 @@ GID = "d4dfe30411effdb15017a7c96e7721cb9adbfa72"
 DEAL_SID = "36a55f412247e226b1ecb70efcaf0daeed656961"
 
 
+def ids(response: httpx.Response) -> list[Any]:
+    return [entry["item"]["id"] for entry in response.json()["data"]]
+
+
 async def field_search(client: httpx.AsyncClient, **params: Any) -> httpx.Response:
     params.setdefault("match", "exact")
     return await client.get("/api/v2/itemSearch/field", params=params)
@@ -23,16 +29,36 @@ async def field_search(client: httpx.AsyncClient, **params: Any) -> httpx.Respon
 
 async def test_item_search_field_exact_custom_field(client: httpx.AsyncClient) -> None:
     r = await field_search(client, term="user-1001", entity_type="person", field=UID)
-    assert r.json() == {"success": True, "data": [{"id": 101, UID: "user-1001"}], "additional_data": {"next_cursor": None}}
+    # The SDK's GetItemSearchFieldResponse: data is a list of ItemSearchItem {result_score, item}.
+    assert r.json() == {"success": True, "data": [{"result_score": 1.0, "item": {
+        "id": 101, "type": "person", "name": "Ada Lovelace", UID: "user-1001"}}], "additional_data": {"next_cursor": None}}
+    assert sdk_models().check_answer(sdk_models().response_model("GET", "/api/v2/itemSearch/field"), r.json()) == []
     # Exact means the whole value, case-sensitively.
     assert (await field_search(client, term="user-100", entity_type="person", field=UID)).json()["data"] == []
     assert (await field_search(client, term="USER-1001", entity_type="person", field=UID)).json()["data"] == []
     org = await field_search(client, term="group-2003", entity_type="organization", field=GID)
-    assert [d["id"] for d in org.json()["data"]] == [203]
+    assert ids(org) == [203]
     deal = await field_search(client, term="deal-3001", entity_type="deal", field=DEAL_SID)
-    assert [d["id"] for d in deal.json()["data"]] == [301]
+    assert ids(deal) == [301] and deal.json()["data"][0]["item"]["title"]
     lead = await field_search(client, term="lead-4001", entity_type="lead", field=DEAL_SID)
-    assert [d["id"] for d in lead.json()["data"]] == ["4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11"]
+    assert ids(lead) == ["4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11"]
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/api/v2/persons/search", {"term": "ada", "fields": "name,email"}),
+    ("/api/v2/organizations/search", {"term": "acme", "fields": "name"}),
+    ("/api/v2/deals/search", {"term": "pilot", "fields": "title"}),
+    ("/api/v2/leads/search", {"term": "referral", "fields": "title"}),
+    ("/api/v2/itemSearch/field", {"term": "user", "entity_type": "person", "field": UID, "match": "beginning"}),
+])
+async def test_search_answers_have_the_sdk_response_shapes(client: httpx.AsyncClient, path: str,
+                                                          params: dict[str, str]) -> None:
+    r = await client.get(path, params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    data = body["data"] if path.endswith("/field") else body["data"]["items"]
+    assert data and all(set(entry) == {"result_score", "item"} and entry["item"]["id"] for entry in data)
+    assert sdk_models().check_answer(sdk_models().response_model("GET", path), body) == []
 
 
 async def test_item_search_field_default_match_is_exact(client: httpx.AsyncClient) -> None:
@@ -42,25 +68,26 @@ async def test_item_search_field_default_match_is_exact(client: httpx.AsyncClien
 
 async def test_item_search_field_beginning_middle_and_numbers(client: httpx.AsyncClient) -> None:
     begin = await field_search(client, term="user-100", entity_type="person", field=UID, match="beginning")
-    assert [d["id"] for d in begin.json()["data"]] == [101, 102, 103, 104, 105, 106, 107, 109]  # 108 has none
+    assert ids(begin) == [101, 102, 103, 104, 105, 106, 107, 109]  # 108 has none
+    assert begin.json()["data"][0]["result_score"] < 1  # a partial match scores below an exact one
     middle = await field_search(client, term="-101", entity_type="person", field=UID, match="middle")
-    assert [d["id"] for d in middle.json()["data"]] == [110, 111, 112, 113, 115, 116, 117, 118, 119]
+    assert ids(middle) == [110, 111, 112, 113, 115, 116, 117, 118, 119]
     score = await field_search(client, term="88", entity_type="person", field=SCORE)
-    assert [d["id"] for d in score.json()["data"]] == [101]
+    assert ids(score) == [101]
     money = await field_search(client, term="12500", entity_type="person", field=LTV)
-    assert [d["id"] for d in money.json()["data"]] == [101]
+    assert ids(money) == [101]
 
 
 async def test_item_search_field_pagination(client: httpx.AsyncClient) -> None:
-    ids: list[int] = []
+    found: list[int] = []
     params: dict[str, Any] = {"term": "user", "entity_type": "person", "field": UID, "match": "beginning", "limit": 5}
     while True:
         body = (await client.get("/api/v2/itemSearch/field", params=params)).json()
-        ids += [d["id"] for d in body["data"]]
+        found += [d["item"]["id"] for d in body["data"]]
         if not body["additional_data"]["next_cursor"]:
             break
         params["cursor"] = body["additional_data"]["next_cursor"]
-    assert len(ids) == 17 and len(set(ids)) == 17
+    assert len(found) == 17 and len(set(found)) == 17
 
 
 async def test_item_search_field_rejects_bad_queries(client: httpx.AsyncClient) -> None:
@@ -126,7 +153,7 @@ async def test_entity_search_validation_and_other_entities(client: httpx.AsyncCl
 async def test_writes_are_searchable_and_lag_can_be_simulated(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
     await client.post("/api/v2/persons", json={"name": "Fresh", "emails": [{"value": "fresh@example.com"}],
                                                "custom_fields": {UID: "user-7777"}})
-    assert [d["id"] for d in (await field_search(client, term="user-7777", entity_type="person", field=UID)).json()["data"]]
+    assert ids(await field_search(client, term="user-7777", entity_type="person", field=UID))
     sandbox.faults.search_lag_s = 60
     await client.post("/api/v2/persons", json={"name": "Lagging", "custom_fields": {UID: "user-8888"}})
     assert (await field_search(client, term="user-8888", entity_type="person", field=UID)).json()["data"] == []
