@@ -158,8 +158,6 @@ async def test_every_recorded_write_body_fits_the_sdk_models(sandbox: RunningSan
     assert seen_types == seeded, (seen_types, seeded)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, bodies: lost_reason goes out whatever the deal status; "
-                                       "Pipedrive takes it only with status lost. Remove this mark with that fix.")
 async def test_a_won_deal_goes_out_without_the_events_lost_reason(sandbox: RunningSandbox,
                                                                   engine: UpsertEngine) -> None:
     await engine.run("createUpdatePerson", PERSON, "send")
