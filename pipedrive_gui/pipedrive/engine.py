@@ -51,7 +51,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -128,16 +128,21 @@ class _Run:
     announced: bool = False
 
 
-def timing_from_env(environ: Mapping[str, str] | None = None) -> dict[str, float]:
+class Timing(TypedDict, total=False):
+    confirm_window: float
+    claim_wait: float
+
+
+def timing_from_env(environ: Mapping[str, str] | None = None) -> Timing:
     """``UpsertEngine`` keyword arguments for re-check windows set in the environment
     (``PIPEDRIVE_GUI_CONFIRM_WINDOW``, ``PIPEDRIVE_GUI_CLAIM_WAIT``, seconds): tests shorten them."""
     env = os.environ if environ is None else environ
-    out: dict[str, float] = {}
+    out = Timing()
     for name, key in ((ENV_CONFIRM_WINDOW, "confirm_window"), (ENV_CLAIM_WAIT, "claim_wait")):
         raw = env.get(name, "").strip()
         if raw:
             try:
-                out[key] = max(0.0, float(raw))
+                out[key] = max(0.0, float(raw))  # type: ignore[literal-required]
             except ValueError:
                 log.warning("ignoring %s=%r: not a number of seconds", name, raw)
     return out
