@@ -634,8 +634,8 @@ class UpsertEngine:
                     return "found", res
         return verdict, None
 
-    async def _find_recent(self, req: LookupRequest, calls: list[CallRecord], *,
-                           since: float | None) -> tuple[str, LookupResult | None]:
+    async def _find_recent(self, req: LookupRequest, calls: list[CallRecord], *, since: float | None,
+                           question: str = "did the create happen?") -> tuple[str, LookupResult | None]:
         """Look for ``req``'s match value among the entity's newest records (a list read, which
         Pipedrive's search lag does not affect). ``since``: when the create in question was sent
         (this computer's clock); pages stop at a record last changed well before it."""
@@ -645,7 +645,7 @@ class UpsertEngine:
         last_id: Any = None
         for _page in range(CONFIRM_PAGES):
             rec = CallRecord("GET", path, dict(query), None,
-                             f"read the newest {req.entity} records: is {req.describe()} there? "
+                             f"{question} Read the newest {req.entity} records for {req.describe()} "
                              "(Pipedrive's search lags behind writes)", kind="lookup", tokens=10)
             calls.append(rec)
             try:
@@ -750,7 +750,8 @@ class UpsertEngine:
                 return LookupResult(True, _typed_id(claim.record_id), claim.name, "ledger")
             if claim.status == UNCONFIRMED:
                 since = claim.created_at if claim.created_at is not None else claim.since
-                verdict, found = await self._find_recent(target, calls, since=since)
+                verdict, found = await self._find_recent(target, calls, since=since,
+                                                         question="did an earlier, unconfirmed create happen?")
                 if verdict == "found" and found is not None:
                     await self._ledger_quietly(ledger.adopt, key, found.record_id, found.name)
                     return LookupResult(True, found.record_id, found.name, "lookup")
