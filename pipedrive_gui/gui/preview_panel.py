@@ -391,7 +391,7 @@ class PreviewPanel(QWidget):
         self.outcome.setText("Checking in Pipedrive…" if mode == "dry_run" else "Sending to Pipedrive…")
 
         async def go() -> Any:
-            return await engine.run(mapping.action, payload, mode)
+            return await engine.run(mapping.action, payload, mode, mapping=mapping.name)
 
         self.runner.spawn(go(), name="pipedrive", latest_wins=True,
                           on_done=self._show_run, on_error=self._run_failed)
