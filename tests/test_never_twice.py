@@ -143,3 +143,30 @@ async def test_no_duplicates_from_separate_sends_and_the_live_receiver(
     assert {e.test for e in created if e.source == "receiver"} == {False}  # not asked to track them
     print(f"\nCLI: 6 send processes in {cli_seconds:.1f} s; receiver: 200 events in {live_seconds:.1f} s; "
           f"{lost_answers} creates answered 503 after storing; duplicates: {duplicates}")
+
+
+async def test_receiver_lists_live_creates_as_test_records_when_asked(data_dir: Path) -> None:
+    from pipedrive_gui.cli import build_parser
+
+    parser, _ = build_parser()
+    args = parser.parse_args(["receive", str(DEMO), "--live", "--track-test-records"])
+    assert args.track_test_records is True
+    sb = await start_sandbox()
+    ledger = Ledger.in_data_dir(AppPaths.resolve(data_dir).data)
+    handle = await open_processor(load_project(DEMO), mode="send", ledger=ledger, track_test_records=True,
+                                  target=PipedriveTarget(sb.base_url, sb.token))
+    receiver = Receiver(data_dir, ReceiverSettings(write_key=WRITE_KEY), processor=handle.processor)
+    await receiver.start()
+    try:
+        async with httpx.AsyncClient(base_url=receiver.url, auth=(WRITE_KEY, "")) as http:
+            r = await http.post("/v1/identify", json={"userId": "tracked-1", "traits": {"name": "Tracked"},
+                                                      "messageId": "t-1"})
+            assert r.status_code == 200, r.text
+        await eventually(lambda: receiver.detail("t-1"), lambda d: d is not None and d.row.outcome == "delivered")
+    finally:
+        await receiver.stop()
+        await handle.close()
+        await sb.stop()
+    [entry] = ledger.entries(test_only=True)
+    assert (entry.entity, entry.source, entry.name) == ("person", "receiver", "Tracked")
+    assert entry.mapping == "People from Identify (matched by Segment user ID)"
