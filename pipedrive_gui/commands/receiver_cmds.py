@@ -39,6 +39,9 @@ def register(sub: Any) -> None:
                    help="let web pages from ORIGIN (e.g. http://localhost:3000) send events with analytics.js; "
                    "repeatable (default: no web page may send)")
     p.add_argument("--live", action="store_true", help="create/update records in Pipedrive (default: dry run)")
+    p.add_argument("--track-test-records", action="store_true",
+                   help="with --live: list what the receiver creates under Test records "
+                   "(`pipedrive-gui test-records`), so it can be deleted again")
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
     p.add_argument("--keep-days", type=float, default=30.0, help="forget finished events older than this (default 30)")
     p.add_argument("--keep-events", type=int, default=200_000, help="keep at most this many events (default 200,000)")
@@ -149,6 +152,17 @@ def _write_key(args: argparse.Namespace) -> tuple[str | None, str]:
 # -- receive -------------------------------------------------------------------------------------------
 
 
+def _ledger(args: argparse.Namespace) -> Any:
+    """The app's ledger of created records (shared with the GUI and ``send``): consulted before
+    every create, so separate runs never create the same record twice."""
+    from pipedrive_gui.pipedrive.ledger import Ledger, LedgerError
+
+    try:
+        return Ledger.in_data_dir(args.paths.data)
+    except LedgerError as exc:
+        raise CliError(exc.user_message) from None
+
+
 def cmd_receive(args: argparse.Namespace) -> int:
     from pipedrive_gui.receiver.access import normalize_origins
 
@@ -184,7 +198,8 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     handle = None
     if not args.no_dispatch:
         try:
-            handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target)
+            handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target,
+                                          ledger=_ledger(args), track_test_records=args.track_test_records)
         except ReceiverError as exc:
             raise CliError(exc.message) from exc
     receiver = Receiver(args.paths.data, settings, processor=handle.processor if handle else None)
@@ -323,7 +338,8 @@ async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
                       "or replay with --project to dispatch now.")
                 return 0
             try:
-                handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target)
+                handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target,
+                                              ledger=_ledger(args))
             except ReceiverError as exc:
                 raise CliError(exc.message) from exc
             async with handle:

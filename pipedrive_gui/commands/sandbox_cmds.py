@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
         "server_error (500/503), slow, drop, abuse_block (HTML 403), error (a JSON refusal: 400, 401, "
         "402, json403, 404); keys: path, method, count, rate, status, retry_after, delay_ms, daily, "
         "after. Examples: 429:count=3,retry_after=2  503:rate=0.1  slow:delay_ms=800,path=/api/v2/*  "
-        "drop:count=1  402:path=/api/v2/persons*",
+        "drop:count=1  402:path=/api/v2/persons*  503:after=true,method=POST (the write lands, then 503)",
     )
     p.add_argument("--search-lag", type=float, default=0.0, metavar="SECONDS",
                    help="records written less than SECONDS ago are not found by search yet")

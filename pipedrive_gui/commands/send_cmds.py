@@ -133,7 +133,8 @@ def _run(args: argparse.Namespace, project: Any, firing: list[dict[str, Any]], m
                     entry.update(outcome="fail", message="Segment would reject this event's payload: "
                                  + _payload_problems(item), calls=[], warnings=[], link=None)
                 else:
-                    result = await engine.run(item["action"], item["payload"], mode)
+                    # The mapping's name goes into the ledger with what it creates (Test records).
+                    result = await engine.run(item["action"], item["payload"], mode, mapping=item["name"])
                     entry.update(result.to_dict())
                     entry["action"] = item["action"]
                 out.append(entry)
@@ -194,10 +195,14 @@ def _only_catalog_for(cache_dir: Any, base_url: str) -> Any:
 
 async def _online_engine(args: argparse.Namespace, project: Any, creds: Any) -> tuple[Any, Any]:
     from pipedrive_gui.commands.pipedrive_cmds import base_url_for, cache_key, ensure_paths, make_client
-    from pipedrive_gui.pipedrive.engine import UpsertEngine
+    from pipedrive_gui.pipedrive.engine import Origin, UpsertEngine, timing_from_env
     from pipedrive_gui.pipedrive.fields import fetch_catalog, load_cached, save_cache
+    from pipedrive_gui.pipedrive.ledger import SOURCE_CLI_SEND
 
     base_url = base_url_for(args, creds)
+    # Every process consults the ledger before creating: two runs seconds apart (search lag) do
+    # not both create the same person; what ``send`` creates is listed under Test records.
+    ledger = _open_ledger(args)
     client = make_client(args, creds)
     try:
         me = await client.get_me()
@@ -212,10 +217,21 @@ async def _online_engine(args: argparse.Namespace, project: Any, creds: Any) -> 
         await client.aclose()
         raise
     engine = UpsertEngine(client, catalog, project.destination,
-                          default_currency=str(me.get("default_currency") or "") or None)
+                          default_currency=str(me.get("default_currency") or "") or None,
+                          ledger=ledger, origin=Origin(SOURCE_CLI_SEND, test=True), **timing_from_env())
     if not base_url:
         engine.web_base = f"https://{domain}.pipedrive.com"
     return engine, client
+
+
+def _open_ledger(args: argparse.Namespace) -> Any:
+    from pipedrive_gui.commands.pipedrive_cmds import ensure_paths
+    from pipedrive_gui.pipedrive.ledger import Ledger, LedgerError
+
+    try:
+        return Ledger.in_data_dir(ensure_paths(args).data)
+    except LedgerError as exc:
+        raise CliError(exc.user_message, EXIT_FAILED) from None
 
 
 _MARK = {"create": "+", "update": "~", "fail": "!", "planned": "?"}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported when first used: start-up paints the window before
     from pipedrive_gui.pipedrive.client import CurrentUser, PipedriveClient
     from pipedrive_gui.pipedrive.engine import UpsertEngine
     from pipedrive_gui.pipedrive.fields import FieldCatalog
+    from pipedrive_gui.pipedrive.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class Connection(QObject):
         self.fetching = False
         self.keyring_backend = "checking…"
         self.keyring_status: KeyringStatus | None = None
+        self._ledger: Ledger | None = None
+        self._ledger_failed = False
 
     @property
     def store(self) -> CredentialStore:
@@ -251,7 +254,25 @@ class Connection(QObject):
     # -- engine -----------------------------------------------------------------------------------
 
     def engine(self, defaults: Any) -> UpsertEngine:
-        """An engine for this account (plan mode works without a connection)."""
-        from pipedrive_gui.pipedrive.engine import UpsertEngine
+        """An engine for this account (plan mode works without a connection).
 
-        return UpsertEngine(self.client, self.catalog, defaults)
+        It consults the app's ledger (shared with ``pipedrive-gui send`` and the receiver) before
+        every create; what it creates is a test record of *Send test…* unless the caller says
+        otherwise (the receiver passes its own origin per event)."""
+        from pipedrive_gui.pipedrive.engine import Origin, UpsertEngine, timing_from_env
+        from pipedrive_gui.pipedrive.ledger import SOURCE_SEND_TEST
+
+        return UpsertEngine(self.client, self.catalog, defaults, ledger=self.ledger(),
+                            origin=Origin(SOURCE_SEND_TEST, test=True), **timing_from_env())
+
+    def ledger(self) -> Ledger | None:
+        """The ledger in the data folder, opened at first use; None (logged) when it cannot be."""
+        if self._ledger is None and not self._ledger_failed:
+            from pipedrive_gui.pipedrive.ledger import Ledger, LedgerError
+
+            try:
+                self._ledger = Ledger.in_data_dir(self.paths.data)
+            except LedgerError as exc:
+                self._ledger_failed = True
+                log.warning("no ledger, sends are not checked against earlier runs: %s", exc.user_message)
+        return self._ledger

@@ -469,7 +469,7 @@ class PreviewPanel(QWidget):
         self.outcome.setText("Checking in Pipedrive…" if mode == "dry_run" else "Sending to Pipedrive…")
 
         async def go() -> Any:
-            return await engine.run(mapping.action, body, mode)
+            return await engine.run(mapping.action, body, mode, mapping=mapping.name)
 
         self.runner.spawn(go(), name="pipedrive", latest_wins=True,
                           on_done=lambda result: self._show_run(result, inputs, why_not, mapping.name),

@@ -18,8 +18,11 @@ How a create goes through it (the engine drives this; see ``engine.py``):
    - ``"claimed"``: this caller may create; it must then call exactly one of ``confirm`` (Pipedrive
      answered with the new id), ``release`` (Pipedrive confirmed nothing was written) or
      ``leave_unconfirmed`` (nobody knows).
-2. A claim left in ``creating`` by a process that died is treated as ``unconfirmed`` once it is
+2. A claim left in ``creating`` by a process that died is treated as ``unconfirmed``: at once when
+   its process is known to be gone (the claim names its process id; POSIX only), else once it is
    older than ``STALE_CLAIM_S``.
+3. ``take_over`` replaces exactly the blocking row the caller was shown (``Claim.rowid``), in one
+   transaction; when another run got there first, it answers like ``claim`` does.
 
 Records without a match value (activities, notes, leads, or a match by Pipedrive id) are only
 recorded (``record``), for the test-records list; they have nothing to dedupe on.
@@ -85,6 +88,26 @@ CREATE INDEX IF NOT EXISTS records_test ON records(test, created_at);
 """
 
 
+def _owner_gone(token: str | None) -> bool:
+    """Whether the process that holds a claim (its id ends the token) has ended. POSIX only; on
+    other systems (and for tokens without a process id) the age rule alone decides."""
+    if os.name != "posix" or not token or "-" not in token:
+        return False
+    try:
+        pid = int(token.rsplit("-", 1)[1])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. EPERM: it exists, under another user
+        return False
+    return False
+
+
 class LedgerError(Exception):
     """The ledger file cannot be opened or written; ``user_message`` says what to do."""
 
@@ -113,6 +136,10 @@ class Claim:
     record_id: str | None = None
     name: str | None = None
     since: float | None = None  # when the blocking row was written (CREATING / UNCONFIRMED)
+    #: The row this answer is about (the blocking row, or the caller's new claim).
+    rowid: int | None = None
+    #: When that row was first claimed: a create it stands for was sent after this moment.
+    created_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -194,36 +221,45 @@ class Ledger:
 
     def claim(self, key: MatchKey, *, mapping: str | None, source: str, test: bool = False) -> Claim:
         """Ask to create the record for ``key``; see the module docstring for the answers."""
-        now = self._clock()
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT rowid, state, record_id, name, updated_at FROM records WHERE account = ? AND "
-                "entity = ? AND match_field = ? AND match_key = ? AND state != 'gone'",
-                (key.account, key.entity, key.match_field, key.normalized)).fetchone()
-            if row is not None:
-                _rowid, state, record_id, name, updated_at = row
-                if state == CREATING and now - float(updated_at) > STALE_CLAIM_S:
-                    state = UNCONFIRMED
-                return Claim(state, key, record_id=record_id, name=name, since=float(updated_at))
-            token = secrets.token_hex(8) + f"-{os.getpid()}"
-            conn.execute(
-                "INSERT INTO records (account, entity, match_field, match_key, match_value, state, mapping, "
-                "source, test, claim_token, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (key.account, key.entity, key.match_field, key.normalized, key.match_value, CREATING, mapping,
-                 source, int(test), token, now, now))
-            return Claim("claimed", key, token=token)
+            return self._claim(conn, key, mapping=mapping, source=source, test=test)
+
+    def _claim(self, conn: sqlite3.Connection, key: MatchKey, *, mapping: str | None, source: str,
+               test: bool) -> Claim:
+        now = self._clock()
+        row = conn.execute(
+            "SELECT rowid, state, record_id, name, updated_at, created_at, claim_token FROM records WHERE "
+            "account = ? AND entity = ? AND match_field = ? AND match_key = ? AND state != 'gone'",
+            (key.account, key.entity, key.match_field, key.normalized)).fetchone()
+        if row is not None:
+            rowid, state, record_id, name, updated_at, created_at, token = row
+            if state == CREATING and (now - float(updated_at) > STALE_CLAIM_S or _owner_gone(token)):
+                state = UNCONFIRMED
+            return Claim(state, key, record_id=record_id, name=name, since=float(updated_at), rowid=int(rowid),
+                         created_at=float(created_at))
+        token = secrets.token_hex(8) + f"-{os.getpid()}"
+        cur = conn.execute(
+            "INSERT INTO records (account, entity, match_field, match_key, match_value, state, mapping, "
+            "source, test, claim_token, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (key.account, key.entity, key.match_field, key.normalized, key.match_value, CREATING, mapping,
+             source, int(test), token, now, now))
+        return Claim("claimed", key, token=token, rowid=cur.lastrowid, created_at=now)
 
     def take_over(self, claim: Claim, *, mapping: str | None, source: str, test: bool = False) -> Claim:
-        """Replace an unconfirmed (or stale creating) row by a fresh claim of this caller's: only
-        after a read that does not depend on search lag showed the record is not there."""
-        now = self._clock()
+        """Replace an unconfirmed (or dead creating) row by a fresh claim of this caller's: only
+        after a read that does not depend on search lag showed the record is not there.
+
+        Only the row ``claim`` describes is replaced, and only while it still blocks for the same
+        reason; if another run took it over (or confirmed it) meanwhile, the answer is what
+        ``claim`` says now (e.g. ``creating``), never a second claim."""
         key = claim.key
         with self._write() as conn:
-            conn.execute(
-                "UPDATE records SET state = 'gone', updated_at = ?, note = 'not found in Pipedrive' WHERE "
-                "account = ? AND entity = ? AND match_field = ? AND match_key = ? AND state IN (?, ?)",
-                (now, key.account, key.entity, key.match_field, key.normalized, UNCONFIRMED, CREATING))
-        return self.claim(key, mapping=mapping, source=source, test=test)
+            current = self._claim(conn, key, mapping=mapping, source=source, test=test)
+            if current.status != UNCONFIRMED or (claim.rowid is not None and current.rowid != claim.rowid):
+                return current
+            conn.execute("UPDATE records SET state = 'gone', updated_at = ?, note = 'not found in Pipedrive' "
+                         "WHERE rowid = ?", (self._clock(), current.rowid))
+            return self._claim(conn, key, mapping=mapping, source=source, test=test)
 
     def confirm(self, claim: Claim, record_id: Any, name: str | None) -> None:
         """Pipedrive answered the create with the new record's id."""

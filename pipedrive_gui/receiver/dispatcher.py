@@ -10,13 +10,17 @@ sent again on a retry or replay (it is reported as ``already_delivered``) unless
 forced. An event whose result was not yet committed when the process died is dispatched again on
 restart; the upsert engine's lookup by match field then finds the record it made.
 
-Writes cut off by a crash: before a live write the dispatcher commits a "write in flight" note
-(journal ``inflight``). If the process dies before the result is recorded, the next try knows the
+Writes cut off by a crash: just before a live write is sent (the engine awaits the hook after
+its lookups, right before the POST/PATCH) the dispatcher commits a "write in flight" note (journal
+``inflight``); a crash during the lookups leaves no note, since nothing was written. If the process dies before the result is recorded, the next try knows the
 record may already exist. A mapping whose payload lets the engine find the record again (a match
 value, or the record's ID) is simply sent again: the lookup finds it. One that cannot be found
 again (an activity or note without an ID, a person without a match value, ...) would be created a
 second time, so it is parked as ``failed`` with outcome ``needs_review`` and a reason saying so;
 the user checks Pipedrive and replays with force to send it anyway.
+
+Every live create goes through the app's ledger (see ``pipedrive/ledger.py``) with source
+``receiver``; it is listed under Test records only with ``track_test_records``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import inspect
 import logging
 import random
 import time
@@ -87,7 +92,19 @@ class MappingLike(Protocol):
 
 
 class EngineLike(Protocol):
+    """The upsert engine (``pipedrive.engine.UpsertEngine``). Its ``run`` takes ``origin``,
+    ``mapping`` and ``before_write`` keywords; a stand-in with only ``run(action, payload, mode)``
+    still works, with the in-flight note written before the whole call."""
+
     async def run(self, action_slug: str, payload: dict[str, Any], mode: str) -> Any: ...
+
+
+def _takes_before_write(engine: Any) -> bool:
+    try:
+        params = inspect.signature(engine.run).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return "before_write" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 @dataclass
@@ -161,11 +178,16 @@ class MappingProcessor:
     lookups. ``mode`` is ``"dry_run"`` (lookups only, nothing written) or ``"send"`` (live).
     """
 
-    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = "dry_run") -> None:
+    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = "dry_run", *,
+                 track_test_records: bool = False) -> None:
+        """``track_test_records``: list what live mode creates under Test records (the ledger
+        keeps every create for dedupe either way)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.engine = engine
         self.mode = mode
+        self.track_test_records = track_test_records
+        self._engine_hooks = engine is not None and _takes_before_write(engine)
         self._compiled: list[_Compiled] = []
         self.set_mappings(mappings)
 
@@ -302,10 +324,8 @@ class MappingProcessor:
                 ),
             )
             return delivery
-        if self.mode == "send" and before_write is not None:
-            await before_write(c.mapping.id)
         try:
-            up = await self.engine.run(c.mapping.action, result.payload, self.mode)
+            up = await self._run_engine(c, result.payload, before_write)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded, retried where it may pass
@@ -328,8 +348,30 @@ class MappingProcessor:
         if self.mode == "send" and outcome in SUCCESS:
             delivery["delivered_live"] = True
         if outcome == "fail":
-            delivery["retriable"] = _retriable_calls(calls)
+            delivery["retriable"] = bool(getattr(up, "retriable", False)) or _retriable_calls(calls)
         return delivery
+
+    async def _run_engine(self, c: _Compiled, payload: dict[str, Any], before_write: BeforeWrite | None) -> Any:
+        assert self.engine is not None
+        mapping_id = c.mapping.id
+        if not self._engine_hooks:
+            if self.mode == "send" and before_write is not None:
+                await before_write(mapping_id)
+            return await self.engine.run(c.mapping.action, payload, self.mode)
+        from pipedrive_gui.pipedrive.engine import Origin
+        from pipedrive_gui.pipedrive.ledger import SOURCE_RECEIVER
+
+        hook = None
+        if self.mode == "send" and before_write is not None:
+            note = before_write
+
+            async def hook() -> None:  # awaited by the engine just before the write, after the lookups
+                await note(mapping_id)
+
+        engine: Any = self.engine
+        return await engine.run(c.mapping.action, payload, self.mode,
+                                origin=Origin(SOURCE_RECEIVER, test=self.track_test_records),
+                                mapping=c.mapping.name, before_write=hook)
 
     def _summarize(self, deliveries: list[dict[str, Any]], retry_reason: str | None) -> Processed:
         fired = [d for d in deliveries if d.get("fired")]

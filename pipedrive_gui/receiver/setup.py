@@ -43,8 +43,13 @@ class ProcessorHandle:
         await self.close()
 
 
-async def open_processor(project: Any, *, mode: str = "dry_run", target: PipedriveTarget | None = None) -> ProcessorHandle:
-    """Connect (when ``target`` is given), fetch the field catalog and build the engine and processor."""
+async def open_processor(project: Any, *, mode: str = "dry_run", target: PipedriveTarget | None = None,
+                         ledger: Any = None, track_test_records: bool = False) -> ProcessorHandle:
+    """Connect (when ``target`` is given), fetch the field catalog and build the engine and processor.
+
+    ``ledger`` (:class:`~pipedrive_gui.pipedrive.ledger.Ledger`, shared with the GUI and ``send``) is
+    consulted before every create, so the receiver never creates what another run of the app just
+    created; ``track_test_records`` also lists live creates under Test records."""
     mode_text = "live" if mode == "send" else "dry run"
     if target is None:
         if mode == "send":
@@ -52,11 +57,11 @@ async def open_processor(project: Any, *, mode: str = "dry_run", target: Pipedri
                 "Live mode needs a Pipedrive connection: log in first, or set PIPEDRIVE_API_TOKEN "
                 "(and PIPEDRIVE_DOMAIN or --base-url)."
             )
-        processor = MappingProcessor(project.mappings, None, mode)
+        processor = MappingProcessor(project.mappings, None, mode, track_test_records=track_test_records)
         return ProcessorHandle(processor, "dry run without a Pipedrive connection (payloads only, no lookups)")
 
     from pipedrive_gui.pipedrive.client import PipedriveClient
-    from pipedrive_gui.pipedrive.engine import UpsertEngine
+    from pipedrive_gui.pipedrive.engine import UpsertEngine, timing_from_env
     from pipedrive_gui.pipedrive.errors import PipedriveError
     from pipedrive_gui.pipedrive.fields import fetch_catalog
 
@@ -67,8 +72,8 @@ async def open_processor(project: Any, *, mode: str = "dry_run", target: Pipedri
     try:
         domain = getattr(getattr(project, "destination", None), "domain", "") or ""
         catalog = await fetch_catalog(client, domain=domain)
-        engine = UpsertEngine(client, catalog, project.destination)
-        processor = MappingProcessor(project.mappings, engine, mode)
+        engine = UpsertEngine(client, catalog, project.destination, ledger=ledger, **timing_from_env())
+        processor = MappingProcessor(project.mappings, engine, mode, track_test_records=track_test_records)
     except PipedriveError as exc:
         await client.aclose()
         raise ReceiverError(f"Could not read the Pipedrive field catalog: {exc.user_message}") from exc

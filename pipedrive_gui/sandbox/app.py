@@ -97,6 +97,9 @@ async def _apply_faults(request: web.Request, faults: FaultSettings, rec: Record
         if rule.kind == "drop" and rule.after:
             rec.fault = "drop_after"  # handled once the request has been carried out
             continue
+        if rule.kind == "server_error" and rule.after:
+            rec.fault = f"server_error_after:{rule.status}"  # likewise: the write lands, then a 5xx
+            continue
         if rule.kind == "drop":
             # Abort the TCP connection before any byte of an answer; the client sees a dropped
             # connection. The Response returned afterwards is never written.
@@ -115,9 +118,7 @@ async def _apply_faults(request: web.Request, faults: FaultSettings, rec: Record
             return _json_response(429, {"success": False, "error": "Too many requests", "errorCode": 429,
                                         "error_info": ERROR_INFO}, headers)
         if rule.kind == "server_error":
-            message = {503: "Service Unavailable", 502: "Bad Gateway", 504: "Gateway Timeout"}.get(
-                rule.status, "Internal Server Error")
-            return _json_response(rule.status, {"success": False, "error": message, "code": "ERR_UNKNOWN"})
+            return _server_error(rule.status)
         if rule.kind == "abuse_block":
             return web.Response(status=403, text=ABUSE_PAGE, content_type="text/html")
         if rule.kind == "error":
@@ -136,6 +137,11 @@ _ERROR_BODIES: dict[int, dict[str, Any]] = {
     403: {"success": False, "error": "You do not have permission to do this", "error_info": ERROR_INFO},
     404: {"success": False, "error": "Not found", "code": "ERR_NOT_FOUND"},
 }
+
+
+def _server_error(status: int) -> web.Response:
+    message = {503: "Service Unavailable", 502: "Bad Gateway", 504: "Gateway Timeout"}.get(status, "Internal Server Error")
+    return _json_response(status, {"success": False, "error": message, "code": "ERR_UNKNOWN"})
 
 
 def _authorised(request: web.Request) -> bool:
@@ -222,6 +228,11 @@ async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamRe
         if request.transport is not None:
             request.transport.abort()
         return web.Response(status=204)
+    if rec.fault is not None and rec.fault.startswith("server_error_after:"):
+        status = int(rec.fault.rpartition(":")[2])
+        log.info("%s %s -> %s, answered as %s (fault)", request.method, request.path, response.status, status)
+        rec.fault, rec.status = "server_error_after", status
+        return _server_error(status)
     log.info("%s %s -> %s", request.method, request.path, response.status)
     return response
 

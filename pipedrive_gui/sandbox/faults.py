@@ -41,8 +41,8 @@ class FaultRule:
     retry_after: float | None = 1.0
     delay_ms: int = 0
     daily: bool = False
-    # drop only: close the connection after the request was carried out (the write happened, the
-    # answer is lost), instead of before it.
+    # drop and server_error only: act after the request was carried out (the write happened, then
+    # the connection is closed / a 5xx is answered instead of the result), instead of before it.
     after: bool = False
     fired: int = 0
 
@@ -59,6 +59,8 @@ class FaultRule:
             raise FaultSpecError("status of an error must be 4xx or 5xx")
         if self.kind == "slow" and self.delay_ms <= 0:
             raise FaultSpecError("a slow fault needs delay_ms > 0")
+        if self.after and self.kind not in ("drop", "server_error"):
+            raise FaultSpecError("after=true only applies to drop and server_error faults")
         if self.method:
             self.method = self.method.upper()
 
@@ -112,8 +114,11 @@ class FaultSettings:
                         method=method)
 
     def server_error(self, count: int | None = 1, *, status: int = 500, path: str = "*", rate: float | None = None,
-                     method: str | None = None) -> FaultRule:
-        return self.add("server_error", count=count, status=status, path=path, rate=rate, method=method)
+                     method: str | None = None, after: bool = False) -> FaultRule:
+        """A 5xx answer; ``after=True``: the request is carried out first (a write lands), then the
+        5xx replaces its answer (a gateway that timed out on a write Pipedrive made)."""
+        return self.add("server_error", count=count, status=status, path=path, rate=rate, method=method,
+                        after=after)
 
     def slow(self, delay_ms: int, *, count: int | None = None, path: str = "*", rate: float | None = None,
              method: str | None = None) -> FaultRule:
@@ -225,6 +230,7 @@ _FIELD_TYPES: dict[str, type] = {"path": str, "method": str, "count": int, "rate
 def parse_fault_spec(text: str) -> FaultRule:
     """``kind[:key=value,...]``, e.g. ``429:count=3,retry_after=2``, ``503:rate=0.2``,
     ``slow:delay_ms=800,path=/api/v2/*``, ``drop:count=1``, ``drop:after=true,method=POST``,
+    ``503:after=true,method=POST`` (the write lands, then a 503 is answered),
     ``rate_limit:daily=true``, ``402`` or ``error:status=404,path=/api/v2/deals*`` (a JSON refusal)."""
     kind, _, rest = text.strip().partition(":")
     kind = kind.strip().lower()

@@ -175,9 +175,27 @@ async def list_v2(request: web.Request) -> web.Response:
     if "ids" in request.query:
         wanted = {_int_id(x.strip(), 2) for x in request.query["ids"].split(",") if x.strip()}
         records = [r for r in records if r["id"] in wanted]
+    records = _sorted(records, request.query)
     keys = _custom_selector(request, entity)
     chunk, extra = page_v2(records, request.query)
     return ok([_shaped(r, keys) for r in chunk], extra)
+
+
+#: ``sort_by`` of the v2 list endpoints (SDK ``getPersons``/``getOrganizations``/``getDeals``/
+#: ``getActivities``: "Supported fields: id, update_time, add_time"), ``sort_direction`` asc|desc.
+SORT_FIELDS = ("id", "update_time", "add_time")
+
+
+def _sorted(records: list[dict[str, Any]], query: Any) -> list[dict[str, Any]]:
+    sort_by = query.get("sort_by", "id")
+    direction = query.get("sort_direction", "asc")
+    if sort_by not in SORT_FIELDS:
+        raise validation_failed(2, [f"sort_by: must be one of {', '.join(SORT_FIELDS)}, got {sort_by!r}"])
+    if direction not in ("asc", "desc"):
+        raise validation_failed(2, [f"sort_direction: must be asc or desc, got {direction!r}"])
+    # Timestamps are RFC 3339 in UTC, so they sort as text; the id breaks ties.
+    return sorted(records, key=lambda r: (str(r.get(sort_by) or "") if sort_by != "id" else "", r["id"]),
+                  reverse=direction == "desc")
 
 
 async def get_v2(request: web.Request) -> web.Response:

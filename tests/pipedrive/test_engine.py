@@ -35,6 +35,9 @@ class FakePipedrive:
         self.requests: list[httpx.Request] = []
         #: (method, path prefix) → list of callables(request) returning a Response or raising
         self.faults: dict[tuple[str, str], list[Callable[[httpx.Request], httpx.Response | None]]] = {}
+        #: Search-index lag: records created while this is on stay invisible to search (not to lists).
+        self.lagging = False
+        self.unsearchable: set[int] = set()
 
     def fault(self, method: str, prefix: str, *actions: Callable[[httpx.Request], httpx.Response | None]) -> None:
         self.faults.setdefault((method, prefix), []).extend(actions)
@@ -61,14 +64,23 @@ class FakePipedrive:
                                   "deal": "deals"}[request.url.params["entity_type"]]]
             key, term = request.url.params["field"], request.url.params["term"]
             hits = [{"id": i, "name": r.get("name") or r.get("title")} for i, r in table.items()
-                    if (r.get("custom_fields") or {}).get(key) == term]
+                    if (r.get("custom_fields") or {}).get(key) == term and i not in self.unsearchable]
             return httpx.Response(200, json={"success": True, "data": hits, "additional_data": {"next_cursor": None}})
         table = self.records[kind]
         if request.method == "POST":
             body = json.loads(request.content)
             self.next_id += 1
             table[self.next_id] = dict(body, id=self.next_id)
+            if self.lagging:
+                self.unsearchable.add(self.next_id)
             return httpx.Response(201, json={"success": True, "data": table[self.next_id]})
+        if len(parts) == 1 and request.method == "GET":  # a v2 list: newest first when asked
+            params = request.url.params
+            rows = sorted(table.values(), key=lambda r: r["id"], reverse=params.get("sort_direction") == "desc")
+            start, limit = int(params.get("cursor", 0)), int(params.get("limit", 100))
+            more = start + limit < len(rows)
+            return httpx.Response(200, json={"success": True, "data": rows[start:start + limit],
+                                             "additional_data": {"next_cursor": str(start + limit) if more else None}})
         record_id = int(parts[1])
         if record_id not in table:
             return httpx.Response(404, json={"success": False, "error": "Not found", "code": "ERR_NOT_FOUND"})
@@ -155,8 +167,12 @@ async def test_create_timeout_that_happened_is_not_repeated(fake_and_engine):
     result = await engine.run("createUpdatePerson", PERSON, "send")
     assert result.outcome == "create" and result.record_id == 101
     assert len(fake.records["persons"]) == 1
-    assert fake.calls() == ["GET /api/v2/itemSearch/field", "POST /api/v2/persons", "GET /api/v2/itemSearch/field"]
-    assert "did the create happen?" in result.calls[-1].purpose
+    # Found by a read of the newest persons (search lag cannot hide it), not by searching again.
+    assert fake.calls() == ["GET /api/v2/itemSearch/field", "POST /api/v2/persons", "GET /api/v2/persons"]
+    assert result.calls[-1].purpose == ("did the create happen? Read the newest person records for person where "
+                                        "Segment user ID = user-1 (Pipedrive's search lags behind writes)")
+    assert result.message == ("Created person #101 'Jane Doe' (Pipedrive did not answer in time, but the person "
+                              "is there: it was created once)")
 
 
 async def test_create_5xx_that_did_not_happen_is_sent_again_once(fake_and_engine):

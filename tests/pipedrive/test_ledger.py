@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,34 @@ def test_two_processes_never_both_win_a_claim(tmp_path: Path) -> None:
         p.join(60)
     wins = [out.get(timeout=5) for _ in procs]
     assert sum(wins) == 40  # each of the 40 values claimed exactly once, whoever won it
+
+
+def test_take_over_replaces_only_the_row_it_was_shown(tmp_path: Path) -> None:
+    """Two runs both find an unconfirmed create absent: only the first may create again."""
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    c = ledger.claim(KEY, mapping=None, source="cli_send")
+    ledger.leave_unconfirmed(c, "503 after sending")
+    seen_by_a = ledger.claim(KEY, mapping=None, source="cli_send")
+    seen_by_b = ledger.claim(KEY, mapping=None, source="receiver")
+    assert seen_by_a.status == seen_by_b.status == UNCONFIRMED and seen_by_a.rowid == c.rowid
+    assert seen_by_a.created_at == c.created_at  # when the create it stands for began
+    a = ledger.take_over(seen_by_a, mapping=None, source="cli_send")
+    assert a.status == "claimed"
+    b = ledger.take_over(seen_by_b, mapping=None, source="receiver")
+    assert b.status == CREATING and b.rowid == a.rowid  # A's fresh claim is not taken from it
+    ledger.confirm(a, 7, "Jane")
+    assert ledger.take_over(seen_by_b, mapping=None, source="receiver").status == CREATED
+
+
+def _claim_and_exit(path: str) -> None:
+    Ledger(path).claim(KEY, mapping=None, source="cli_send")  # dies without confirming
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are checked on POSIX only")
+def test_a_claim_whose_process_ended_is_unconfirmed_at_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "l.sqlite3")
+    Ledger(path)
+    proc = multiprocessing.get_context("spawn").Process(target=_claim_and_exit, args=(path,))
+    proc.start()
+    proc.join(60)
+    assert Ledger(path).claim(KEY, mapping=None, source="cli_send").status == UNCONFIRMED

@@ -52,6 +52,19 @@ async def test_v2_list_pages_with_cursor(client: httpx.AsyncClient) -> None:
     assert ids == list(range(101, 121))
 
 
+async def test_v2_list_sorted_newest_first(client: httpx.AsyncClient) -> None:
+    """``sort_by``/``sort_direction`` (SDK getPersons): a read of the newest records, which search lag does not hide."""
+    new = (await client.post("/api/v2/persons", json={"name": "Newest"})).json()["data"]["id"]
+    body = (await client.get("/api/v2/persons", params={"sort_by": "id", "sort_direction": "desc", "limit": 3})).json()
+    assert [p["id"] for p in body["data"]] == [new, 120, 119] and body["additional_data"]["next_cursor"]
+    body = (await client.get("/api/v2/deals", params={"sort_by": "add_time", "sort_direction": "asc"})).json()
+    times = [d["add_time"] for d in body["data"]]
+    assert times == sorted(times)
+    for params in ({"sort_by": "name"}, {"sort_direction": "down"}):
+        r = await client.get("/api/v2/persons", params=params)
+        assert r.status_code == 400 and "sort_" in r.json()["error"]
+
+
 async def test_person_create_then_get_patch_delete(client: httpx.AsyncClient) -> None:
     body = {
         "name": "Mary Jackson",

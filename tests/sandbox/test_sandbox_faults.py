@@ -120,6 +120,22 @@ async def test_drop_after_the_write_happened(sandbox: RunningSandbox, client: ht
     assert parse_fault_spec("drop:after=true,method=POST").after is True
 
 
+async def test_server_error_after_the_write_happened(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+    """A gateway 503 on a write Pipedrive did make: the record exists, the client is told 503."""
+    sandbox.faults.add("503", method="POST", path="/api/v2/persons", after=True)  # every POST
+    for _ in range(2):
+        r = await client.post("/api/v2/persons", json={"name": "Landed Twice"})
+        assert r.status_code == 503 and r.json() == {"success": False, "error": "Service Unavailable",
+                                                    "code": "ERR_UNKNOWN"}
+    assert len(sandbox.state.find("person", name="Landed Twice")) == 2
+    assert [(q.fault, q.status) for q in sandbox.state.requests] == [("server_error_after", 503)] * 2
+    assert (await client.get("/api/v2/persons/101")).status_code == 200  # GETs are not matched
+    rule = parse_fault_spec("503:after=true,method=POST")
+    assert (rule.kind, rule.status, rule.after) == ("server_error", 503, True)
+    with pytest.raises(FaultSpecError, match="after=true only applies"):
+        parse_fault_spec("429:after=true")
+
+
 async def test_abuse_block_is_html_403(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
     sandbox.faults.add("abuse_block", count=1)
     r = await client.get("/api/v1/users/me")
