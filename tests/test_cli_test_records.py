@@ -1,7 +1,6 @@
 """``pipedrive-gui test-records``: send → list → delete against the sandbox, the way a user runs it.
 
-The ledger rows of the records ``send`` creates are written by ``tests/ledger_seed.py`` until the
-engine records them itself (then it writes nothing)."""
+The ledger rows of the records ``send`` creates are the engine's own."""
 
 from __future__ import annotations
 
@@ -21,7 +20,6 @@ from pipedrive_gui.resources import resource_path
 from tests.cli_support import CliRun, ThreadedSandbox, clean_env, run_cli
 from tests.cli_support import argv_fixture as argv_fixture  # registers the pytest fixture "argv"
 from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
-from tests.ledger_seed import record_like_engine
 
 DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
 #: One update (person #101 exists in the sandbox) and three creates.
@@ -41,14 +39,12 @@ def account_of(sandbox: ThreadedSandbox) -> str:
 
 def send_all(monkeypatch: pytest.MonkeyPatch, argv: list[str], sandbox: ThreadedSandbox,
              samples: tuple[str, ...] = SAMPLES) -> list[dict[str, Any]]:
-    """``pipedrive-gui send`` for each sample, then the ledger rows the engine will write itself."""
+    """``pipedrive-gui send`` for each sample (the engine records what it creates in the ledger)."""
     results: list[dict[str, Any]] = []
     for sample in samples:
         r = run_cli(monkeypatch, [*argv, "send", DEMO, sample, "--json"])
         assert r.code == 0, r.err
         results += json.loads(r.out)["results"]
-    record_like_engine(ledger_of(argv[argv.index("--data-dir") + 1]), account_of(sandbox), results,
-                       source="cli_send")
     return results
 
 

@@ -144,10 +144,6 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
     records window with two of them ticked."""
     import asyncio
 
-    from pipedrive_gui.pipedrive.ledger import Ledger
-    from pipedrive_gui.pipedrive.test_records import ledger_account
-
-    ledger = Ledger.in_data_dir(services.connection.paths.data)
     for action in ("createUpdateOrganization", "createUpdateDeal", "createUpdateActivity", "createUpdateNote",
                    "createUpdateLead"):
         mapping = next((m for m in window.doc.project.mappings if m.action == action), None)
@@ -159,14 +155,8 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
         if result is None or result.payload is None or not result.payload.ok:
             continue
         engine = services.connection.engine(window.doc.project.destination)
-        sent = await engine.run(mapping.action, result.payload.payload or {}, "send")
-        if sent.outcome == "create" and sent.entity:
-            # Until the engine records its creates in the ledger (then this finds the row and adds none).
-            account = ledger_account(services.connection.client)
-            known = {(e.entity, e.record_id) for e in ledger.entries(account=account, include_gone=True)}
-            if (sent.entity, str(sent.record_id)) not in known:
-                ledger.record(account, sent.entity, sent.record_id, sent.record_name, mapping=mapping.name,
-                              source="send_test", test=True)
+        # The engine records what it creates in the ledger, as a Send test does.
+        await engine.run(mapping.action, result.payload.payload or {}, "send", mapping=mapping.name)
     dialog = window.show_test_records()
     dialog.resize(1180, 400)
     await services.runner.wait_idle()

@@ -1,7 +1,6 @@
 """Send test → Test records → Delete, in the real window against the in-process sandbox.
 
-Until the engine records what Send test creates, the test writes those ledger rows itself right
-after each Send test (``tests/ledger_seed.py``, which writes nothing once the engine does)."""
+The ledger rows are the engine's own: every record a Send test creates is recorded by the engine."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from pipedrive_gui.gui.test_records_view import TestRecordsDialog, TestRecordsMo
 from pipedrive_gui.pipedrive.ledger import GONE, Ledger
 from pipedrive_gui.pipedrive.test_records import ledger_account
 from tests.gui.conftest import DialogRecorder, Runner, select_mapping, settle
-from tests.ledger_seed import record_like_engine
 
 
 def ledger_of(services: Any) -> Ledger:
@@ -27,8 +25,10 @@ def send_test(window: Any, run: Runner, services: Any, dialogs: DialogRecorder, 
     settle(run, window)
     result = window.preview.last_run
     assert result is not None and result.mode == "send" and result.outcome in ("create", "update"), result
-    record_like_engine(ledger_of(services), ledger_account(services.connection.client),
-                       [{**result.to_dict(), "mapping": mapping.name}], source="send_test")
+    if result.outcome == "create":  # the engine itself recorded it, with the mapping that made it
+        recorded = {(e.entity, e.record_id): e for e in ledger_of(services).entries(test_only=True)}
+        entry = recorded[(result.entity, str(result.record_id))]
+        assert (entry.mapping, entry.source) == (mapping.name, "send_test")
     return result
 
 
