@@ -46,7 +46,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="var.pipedrive_destination_id",
         metavar="REF",
         help="terraform: destination_id value, a Terraform expression or a Segment destination id "
-        "(default: %(default)s)",
+        "(default: %(default)s, declared in the file)",
+    )
+    p.add_argument(
+        "--manage-destination",
+        action="store_true",
+        help="terraform: also declare the segment_destination with the project's settings (the Pipedrive "
+        "API token is read from a sensitive variable, never written) and attach the mappings to it",
     )
     p.set_defaults(func=cmd_export)
 
@@ -289,7 +295,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.format == "segment":
             text = json.dumps(segment_io.export_segment(project), indent=2, ensure_ascii=False) + "\n"
         elif args.format == "terraform":
-            text = segment_io.export_terraform(project, args.destination_ref)
+            text = segment_io.export_terraform(
+                project, args.destination_ref, manage_destination=args.manage_destination
+            )
         else:
             text = segment_io.export_checklist(project)
     except segment_io.SegmentImportError as exc:

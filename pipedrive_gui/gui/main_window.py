@@ -517,7 +517,7 @@ class MainWindow(QMainWindow):
         if kind == "segment":
             return json.dumps(export_segment(self.doc.project), indent=2, ensure_ascii=False) + "\n"
         if kind == "terraform":
-            return export_terraform(self.doc.project, "segment_destination.pipedrive")
+            return export_terraform(self.doc.project)  # standalone: declares var.pipedrive_destination_id
         labels: dict[str, str] = {}
         catalog = self.connection.catalog
         if catalog is not None:
