@@ -1,17 +1,25 @@
 """Moving mappings between a project and Segment.
 
-* :func:`export_segment` — Segment Public API subscription objects (what ``POST
-  /destinations/{id}/subscriptions`` takes: ``name``, ``actionId``, ``trigger``, ``enabled``,
-  ``settings``).
-* :func:`export_terraform` — ``segment_destination_subscription`` resources for Segment's Terraform
-  provider.
-* :func:`import_segment` — the reverse, from whatever the user has at hand: one subscription, a
-  list, a Public API list/create/get response, or catalog presets (``fields`` instead of
-  ``settings``).
+* :func:`export_segment_document` — everything a project holds, in Segment's shapes: the
+  destination's ``settings`` as the Public API's update-destination call takes them
+  (``UpdateDestinationV1Input``: ``PATCH /destinations/{id}``), the mappings as subscription objects
+  (what ``POST /destinations/{id}/subscriptions`` takes: ``name``, ``actionId``, ``trigger``,
+  ``enabled``, ``settings``; :func:`export_segment` gives that list alone), and under
+  :data:`APP_KEY` what only this app uses (project name, sample events)::
+
+      {"destination": {"settings": {"domain", "personField", "organizationField", "dealField"}},
+       "subscriptions": [{...}, ...],
+       "x-pipedrive-mapper": {"format": "pipedrive-map", "version": 1, "name": "...", "samples": [...]}}
+
+* :func:`export_terraform` — a standalone Terraform configuration for Segment's provider.
+* :func:`read_segment` / :func:`import_segment` — the reverse, from whatever the user has at hand:
+  the document above (everything comes back), one subscription, a list, a Public API
+  list/create/get response, or catalog presets (``fields`` instead of ``settings``).
 * :func:`export_checklist` — plain steps for recreating the mappings in Segment's web app, because
   the subscriptions API is feature-gated for many workspaces.
 
-Destination settings (domain, API token) are not part of a subscription and are never exported.
+The Pipedrive API token is a destination setting too, but it is never exported, and never imported
+when a file carries one.
 """
 
 from __future__ import annotations
@@ -20,10 +28,25 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipedrive_gui.core.actions import ACTIONS, DESTINATION_METADATA_ID
-from pipedrive_gui.core.project import ACTION_SLUGS, DestinationDefaults, Mapping, Project, new_mapping_id
+from pipedrive_gui.core.project import (
+    ACTION_SLUGS,
+    CURRENT_VERSION,
+    FORMAT_NAME,
+    DestinationDefaults,
+    Mapping,
+    Project,
+    SampleEvent,
+    new_mapping_id,
+)
+
+# The key of what only Pipedrive Mapper reads in a Segment export (project name, sample events). The
+# parts meant for Segment are sent one by one (settings, then each subscription), so Segment never
+# sees it; the "x-" prefix marks it as an extension for people reading the file.
+APP_KEY = "x-pipedrive-mapper"
 
 
 class SegmentImportError(ValueError):
@@ -118,6 +141,20 @@ def export_segment(project: Project) -> list[dict[str, Any]]:
     return [subscription_for(m) for m in project.mappings]
 
 
+def export_segment_document(project: Project) -> dict[str, Any]:
+    """The whole project in one file (see the module doc): import gives back every setting."""
+    return {
+        "destination": {"settings": segment_settings(project.destination)},
+        "subscriptions": export_segment(project),
+        APP_KEY: {
+            "format": FORMAT_NAME,
+            "version": CURRENT_VERSION,
+            "name": project.name,
+            "samples": [{"name": s.name, "event": s.event} for s in project.samples],
+        },
+    }
+
+
 def _candidates(data: Any) -> tuple[list[Any], str]:
     """The subscription-like objects in any accepted shape, plus what the shape was (for errors)."""
     if isinstance(data, list):
@@ -195,6 +232,24 @@ def _mapping_from_subscription(obj: Any, index: int, total: int) -> Mapping:
 
 def import_segment(data: Any) -> list[Mapping]:
     """Mappings from Segment JSON (see module doc for accepted shapes). Raises SegmentImportError."""
+    return read_segment(data).mappings
+
+
+@dataclass
+class SegmentImport:
+    """What a Segment file brought. ``destination``, ``name`` and ``samples`` are ``None`` when the
+    file does not carry them (a bare subscription, a list, a Public API response)."""
+
+    mappings: list[Mapping]
+    destination: DestinationDefaults | None = None
+    name: str | None = None
+    samples: list[SampleEvent] | None = None
+    ignored_settings: list[str] = field(default_factory=list)  # e.g. apiToken: never imported
+
+
+def read_segment(data: Any) -> SegmentImport:
+    """Everything in Segment JSON: the mappings and, from an :func:`export_segment_document`
+    document, the destination settings, project name and samples. Raises SegmentImportError."""
     items, _shape = _candidates(data)
     mappings = [_mapping_from_subscription(obj, i, len(items)) for i, obj in enumerate(items)]
     seen: set[str] = set()
@@ -202,7 +257,52 @@ def import_segment(data: Any) -> list[Mapping]:
         if m.id in seen:
             m.id = new_mapping_id()
         seen.add(m.id)
-    return mappings
+    result = SegmentImport(mappings=mappings)
+    if not isinstance(data, dict):
+        return result
+    dest = data.get("destination")
+    if dest is not None:
+        settings = dest.get("settings") if isinstance(dest, dict) else None
+        if not isinstance(settings, dict):
+            raise SegmentImportError('Cannot import the destination: "destination" must hold a "settings" object.')
+        result.destination, result.ignored_settings = destination_from_settings(settings)
+    app = data.get(APP_KEY)
+    if app is not None:
+        _read_app_part(app, result)
+    return result
+
+
+def _read_app_part(app: Any, result: SegmentImport) -> None:
+    where = f'"{APP_KEY}"'
+    if not isinstance(app, dict):
+        raise SegmentImportError(f"Cannot import {where}: it must be a JSON object.")
+    if app.get("format", FORMAT_NAME) != FORMAT_NAME:
+        raise SegmentImportError(f'Cannot import {where}: its "format" is not "{FORMAT_NAME}".')
+    version = app.get("version", CURRENT_VERSION)
+    if isinstance(version, int) and not isinstance(version, bool) and version > CURRENT_VERSION:
+        raise SegmentImportError(
+            f"This export was made by a newer Pipedrive Mapper (format version {version}; this app reads up "
+            f"to {CURRENT_VERSION}). Update the app to import it."
+        )
+    name = app.get("name")
+    if name is not None:
+        if not isinstance(name, str):
+            raise SegmentImportError(f'Cannot import {where}: "name" must be text.')
+        result.name = name
+    samples = app.get("samples")
+    if samples is not None:
+        if not isinstance(samples, list):
+            raise SegmentImportError(f'Cannot import {where}: "samples" must be a list.')
+        result.samples = []
+        for i, sample in enumerate(samples):
+            event = sample.get("event") if isinstance(sample, dict) else None
+            if not isinstance(event, dict):
+                raise SegmentImportError(f"Cannot import sample {i + 1}: it must be {{\"name\", \"event\"}} "
+                                         "with the event as a JSON object.")
+            sample_name = sample.get("name", f"Sample {i + 1}")
+            if not isinstance(sample_name, str):
+                raise SegmentImportError(f'Cannot import sample {i + 1}: "name" must be text.')
+            result.samples.append(SampleEvent(name=sample_name, event=event))
 
 
 # --------------------------------------------------------------------------------------------
