@@ -106,6 +106,20 @@ def test_document_carries_destination_settings_in_the_update_destination_shape()
     assert "domain" not in export_segment_document(_demo())["destination"]["settings"]
 
 
+def test_demo_document_validates_against_the_public_api_models() -> None:
+    """public-api-sdk-typescript 73.2.0: CreateDestinationSubscriptionAlphaInput (name, actionId,
+    trigger, enabled required; settings, modelId optional) and UpdateDestinationV1Input."""
+    types = {"name": str, "actionId": str, "trigger": str, "enabled": bool, "settings": dict, "modelId": str}
+    document = json.loads(json.dumps(export_segment_document(_demo())))
+    for sub in document["subscriptions"]:
+        assert {"name", "actionId", "trigger", "enabled"} <= set(sub) <= set(types)
+        assert all(isinstance(sub[k], types[k]) for k in sub)
+    update = document["destination"]
+    assert set(update) <= {"name", "enabled", "settings"}
+    assert isinstance(update["settings"], dict)
+    assert all(isinstance(v, str) for v in update["settings"].values())
+
+
 def test_document_round_trip_keeps_every_setting() -> None:
     project = _full_project()
     found = read_segment(json.loads(json.dumps(export_segment_document(project))))
