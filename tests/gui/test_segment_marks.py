@@ -1,0 +1,38 @@
+"""What the GUI tells about Segment: presets Segment does not ship are marked as the app's own, and
+the Activity type is free text with the account's activity types as suggestions (as in Segment)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipedrive_gui.core.actions import PRESETS
+
+
+def _preset_menu(window: Any) -> Any:
+    [presets] = [a.menu() for a in window.mapping_list.new_menu.actions() if a.text() == "From a preset"]
+    return presets
+
+
+def test_presets_segment_does_not_ship_are_marked_in_the_new_mapping_menu(window: Any) -> None:
+    entries = [(a.text(), a.toolTip()) for a in _preset_menu(window).actions()]
+    texts = [t for t, _ in entries]
+    assert texts == [
+        "Create or Update a Person",
+        "Create or Update an Organization",
+        "Create or Update an Activity",
+        "",  # separator: Segment's presets above, the app's own below
+        "Create or Update a Deal — Pipedrive Mapper preset",
+        "Create or Update a Lead — Pipedrive Mapper preset",
+        "Create or Update a Note — Pipedrive Mapper preset",
+    ]
+    deal_tip = dict(entries)["Create or Update a Deal — Pipedrive Mapper preset"]
+    assert "Segment has no such preset" in deal_tip and "Create or update a Deal" in deal_tip
+
+
+def test_a_marked_preset_still_makes_its_mapping(window: Any) -> None:
+    [lead] = [a for a in _preset_menu(window).actions() if a.text().startswith("Create or Update a Lead")]
+    lead.trigger()
+    [m] = window.doc.project.mappings
+    preset = next(p for p in PRESETS if p.action_slug == "createUpdateLead")
+    assert (m.name, m.action, m.trigger, m.settings) == (preset.name, preset.action_slug, preset.trigger,
+                                                         preset.settings)
