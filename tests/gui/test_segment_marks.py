@@ -36,3 +36,37 @@ def test_a_marked_preset_still_makes_its_mapping(window: Any) -> None:
     preset = next(p for p in PRESETS if p.action_slug == "createUpdateLead")
     assert (m.name, m.action, m.trigger, m.settings) == (preset.name, preset.action_slug, preset.trigger,
                                                          preset.settings)
+
+
+def test_activity_type_takes_any_text_and_suggests_the_accounts_types(demo_window: Any, run: Any,
+                                                                      qtbot: Any) -> None:
+    from tests.gui.conftest import select_mapping, settle
+
+    w = demo_window
+    m = select_mapping(w, "createUpdateActivity")
+    settle(run, w)
+    editor = w.mapping_editor.field_editors["type"]
+    editor.set_mode("static")
+    static = editor.editor()
+    combo = static.combo
+    assert combo.isEditable()  # a text input, as in Segment, not a closed drop-down
+    types = w.connection.catalog.active_activity_types()
+    assert types
+    suggestions = [combo.completer().model().index(i, 0).data() for i in range(combo.count())]
+    assert [f"{t.name} ({t.key_string})" for t in types] == suggestions
+
+    # Any text is kept as typed (Segment accepts it; the note says it is not one of the account's).
+    combo.lineEdit().clear()
+    qtbot.keyClicks(combo.lineEdit(), "webinar_custom")
+    settle(run, w)
+    assert w.doc.mapping(m.id).settings["type"] == "webinar_custom"
+    editor.set_value("webinar_custom")
+    assert combo.currentText() == "webinar_custom"
+    assert "not one of this account's activity types" in static.note.text()
+
+    # Picking a suggestion stores its key.
+    combo.setCurrentIndex(0)
+    settle(run, w)
+    assert w.doc.mapping(m.id).settings["type"] == types[0].key_string
+    editor.set_value(types[0].key_string)
+    assert combo.currentIndex() == 0 and not static.note.text()
