@@ -70,3 +70,25 @@ def test_activity_type_takes_any_text_and_suggests_the_accounts_types(demo_windo
     assert w.doc.mapping(m.id).settings["type"] == types[0].key_string
     editor.set_value(types[0].key_string)
     assert combo.currentIndex() == 0 and not static.note.text()
+
+
+def test_changing_the_action_keeps_dynamic_auth_settings(demo_window: Any, run: Any) -> None:
+    """Segment exempts dynamicAuthSettings from every action's schema; the mapping keeps it."""
+    from dataclasses import replace
+
+    from tests.gui.conftest import select_mapping, settle
+
+    w = demo_window
+    m = select_mapping(w, "createUpdatePerson")
+    w.doc.set_mappings([replace(x, settings={**x.settings, "dynamicAuthSettings": {"oauth": {}}})
+                        if x.id == m.id else x for x in w.doc.project.mappings], "test")
+    w.mapping_list.select(m.id)
+    settle(run, w)
+    combo = w.mapping_editor.action
+    index = combo.findData("createUpdateOrganization")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)  # what choosing it with the mouse or keyboard sends
+    settle(run, w)
+    changed = w.doc.mapping(m.id)
+    assert changed.action == "createUpdateOrganization"
+    assert changed.settings["dynamicAuthSettings"] == {"oauth": {}}
