@@ -56,7 +56,9 @@ def test_samples_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_export_segment_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "export", "--format", "segment", DEMO)
     assert code == 0
-    subs = json.loads(out)
+    document = json.loads(out)
+    assert set(document) == {"destination", "subscriptions", "x-pipedrive-mapper"}
+    subs = document["subscriptions"]
     assert len(subs) == 6
     assert set(subs[0]) == {"name", "actionId", "trigger", "enabled", "settings"}
 
@@ -75,7 +77,7 @@ def test_import_round_trip_and_overwrite_protection(tmp_path: Path, capsys: pyte
     exported = tmp_path / "subs.json"
     _run(capsys, "export", "--format", "segment", "-o", str(exported), DEMO)
     api_response = tmp_path / "response.json"
-    api_response.write_text(json.dumps({"data": {"subscriptions": json.loads(exported.read_text())}}))
+    api_response.write_text(json.dumps({"data": {"subscriptions": json.loads(exported.read_text())["subscriptions"]}}))
     project = tmp_path / "imported.pipedrive-map.json"
 
     code, _, err = _run(capsys, "import", "-o", str(project), str(api_response))
@@ -89,6 +91,79 @@ def test_import_round_trip_and_overwrite_protection(tmp_path: Path, capsys: pyte
     assert project.read_bytes() == before
     assert _run(capsys, "import", "--force", "--name", "Again", "-o", str(project), str(exported))[0] == 0
     assert load_project(project).name == "Again"
+
+
+def _without_mapping_ids(path: Path) -> dict[str, object]:
+    from pipedrive_gui.core.project import project_to_dict
+
+    doc = project_to_dict(load_project(path))
+    for m in doc["mappings"]:  # type: ignore[attr-defined]
+        del m["id"]  # a subscription's id is Segment's; an export has none, so import makes new ones
+    return doc
+
+
+def test_export_import_round_trip_keeps_every_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipedrive_gui.core.project import save_project
+
+    project = load_project(DEMO)
+    project.destination.domain = "acme-robotics"
+    source = tmp_path / "source.pipedrive-map.json"
+    save_project(project, source)
+    exported = tmp_path / "export.segment.json"
+    assert _run(capsys, "export", "--format", "segment", "-o", str(exported), str(source))[0] == 0
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    # The destination part is the body of the Public API's update-destination call (no token).
+    assert document["destination"] == {"settings": {
+        "domain": "acme-robotics",
+        "personField": project.destination.person_field,
+        "organizationField": project.destination.organization_field,
+        "dealField": project.destination.deal_field,
+    }}
+    back = tmp_path / "back.pipedrive-map.json"
+    code, _, err = _run(capsys, "import", "-o", str(back), str(exported))
+    assert code == 0
+    assert f"imported 6 mapping(s), the destination settings and {len(project.samples)} sample event(s)" in err
+    assert _without_mapping_ids(back) == _without_mapping_ids(source)
+    assert load_project(back).destination.person_field != "id"  # the match-field defaults came back
+
+
+@pytest.mark.parametrize("shape", ["list", "subscription", "list-response"])
+def test_import_of_segments_own_shapes_still_works(shape: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from pipedrive_gui.core.segment_io import export_segment
+
+    subs = export_segment(load_project(DEMO))
+    data = {"list": subs, "subscription": subs[0],
+            "list-response": {"data": {"subscriptions": subs, "pagination": {"current": "MA=="}}}}[shape]
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "p.pipedrive-map.json"
+    code, _, err = _run(capsys, "import", "-o", str(out), str(src))
+    assert code == 0 and "destination settings" not in err
+    imported = load_project(out)
+    assert [m.settings for m in imported.mappings] == [s["settings"] for s in (subs if shape != "subscription" else subs[:1])]
+    assert imported.name == "p" and imported.samples == [] and imported.destination.person_field == "id"
+
+
+def test_import_never_keeps_a_token_and_merge_keeps_the_projects_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = tmp_path / "export.json"
+    _run(capsys, "export", "--format", "segment", "-o", str(exported), DEMO)
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    document["destination"]["settings"].update(apiToken="secret-token-123", personField="email")
+    exported.write_text(json.dumps(document), encoding="utf-8")
+    out = tmp_path / "p.pipedrive-map.json"
+    code, _, err = _run(capsys, "import", "-o", str(out), str(exported))
+    assert code == 0 and "apiToken" in err and "keyring" in err
+    assert "secret-token-123" not in out.read_text(encoding="utf-8")
+    assert load_project(out).destination.person_field == "email"
+    # Merging into an existing project keeps that project's settings, and says so.
+    project_path = tmp_path / "demo.pipedrive-map.json"
+    project_path.write_bytes(Path(DEMO).read_bytes())
+    code, _, err = _run(capsys, "import", "--merge", "update", "-o", str(project_path), str(exported))
+    assert code == 0 and "differ" in err
+    assert load_project(project_path).destination == load_project(DEMO).destination
 
 
 def test_import_unknown_action_id_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -219,7 +294,7 @@ def test_project_and_event_can_follow_the_subcommand_directly(capsys: pytest.Cap
     _natural_order()
     code, out, err = _run(capsys, "export", DEMO, "--format", "segment")
     assert code == 0, err
-    assert len(json.loads(out)) == 6
+    assert len(json.loads(out)["subscriptions"]) == 6
 
 
 def test_preview_text_output_via_handler(capsys: pytest.CaptureFixture[str]) -> None:

@@ -35,8 +35,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         help="export a project's mappings for Segment",
-        description="segment: Public API subscription objects (JSON); terraform: "
-        "segment_destination_subscription resources; checklist: steps for Segment's web app.",
+        description="segment: JSON with the destination settings (no API token) as the Public API's "
+        "update-destination call takes them, the mappings as Public API subscription objects, and the "
+        "project name and samples under \"x-pipedrive-mapper\" (import restores them all); terraform: a "
+        "standalone configuration for Segment's provider (segmentio/segment); checklist: steps for "
+        "Segment's web app.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--format", choices=("segment", "terraform", "checklist"), default="segment")
@@ -46,13 +49,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="var.pipedrive_destination_id",
         metavar="REF",
         help="terraform: destination_id value, a Terraform expression or a Segment destination id "
-        "(default: %(default)s)",
+        "(default: %(default)s, declared in the file)",
+    )
+    p.add_argument(
+        "--manage-destination",
+        action="store_true",
+        help="terraform: also declare the segment_destination with the project's settings (the Pipedrive "
+        "API token is read from a sensitive variable, never written) and attach the mappings to it",
     )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
         "import",
         help="make a project from Segment subscriptions (export, API response or presets)",
+        description="Reads an `export --format segment` file (mappings, destination settings, project name "
+        "and samples all come back), or Segment's own JSON: one subscription, a list, a Public API "
+        "response, catalog presets.",
     )
     p.add_argument("file", metavar="FILE", help="Segment JSON file, or - for stdin")
     p.add_argument("-o", "--output", metavar="PROJECT", required=True, help="the project file to write")
@@ -287,9 +299,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     project = _load_project(args.project)
     try:
         if args.format == "segment":
-            text = json.dumps(segment_io.export_segment(project), indent=2, ensure_ascii=False) + "\n"
+            document = segment_io.export_segment_document(project)
+            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         elif args.format == "terraform":
-            text = segment_io.export_terraform(project, args.destination_ref)
+            text = segment_io.export_terraform(
+                project, args.destination_ref, manage_destination=args.manage_destination
+            )
         else:
             text = segment_io.export_checklist(project)
     except segment_io.SegmentImportError as exc:
@@ -301,7 +316,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from pipedrive_gui.core.merge import merge_mappings
     from pipedrive_gui.core.project import Project, ProjectFileError, save_project
-    from pipedrive_gui.core.segment_io import SegmentImportError, import_segment
+    from pipedrive_gui.core.segment_io import SegmentImportError, read_segment
 
     out = Path(args.output)
     if out.is_dir():
@@ -316,23 +331,40 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file} is already a Pipedrive Mapper project: open it directly (preview, send, "
                        "export), or copy it; import reads Segment's subscription JSON.", 2)
     try:
-        mappings = import_segment(data)
+        found = read_segment(data)
     except SegmentImportError as exc:
         raise CliError(exc.message) from None
+    mappings = found.mappings
+    if found.ignored_settings:
+        print(f"not imported from the destination settings: {', '.join(found.ignored_settings)} (the API token "
+              "is never kept in a project: the app asks for it and keeps it in the system keyring)",
+              file=sys.stderr)
     if merging:
         project = _load_project(str(out))
         result = merge_mappings(project.mappings, mappings, args.merge)
         if args.name:
             project.name = args.name
+        if found.destination is not None and found.destination != project.destination:
+            print(f"the destination settings in {args.file} differ from {out}'s, which were kept (use --force "
+                  "to take the whole file's)", file=sys.stderr)
         if not result.changed and not args.name:
             print(f"{out}: {result.summary()}; the file was left unchanged", file=sys.stderr)
             return 0
         project.mappings = result.mappings
         what = f"{result.summary()} in {out}"
     else:
-        name = args.name or out.name.removesuffix(".json").removesuffix(".pipedrive-map")
+        name = args.name or found.name or out.name.removesuffix(".json").removesuffix(".pipedrive-map")
         project = Project(name=name, mappings=mappings)
-        what = f"imported {len(mappings)} mapping(s) into {out}"
+        if found.destination is not None:
+            project.destination = found.destination
+        if found.samples is not None:
+            project.samples = found.samples
+        what = f"imported {len(mappings)} mapping(s)"
+        extras = [
+            *(["the destination settings"] if found.destination is not None else []),
+            *([f"{len(found.samples)} sample event(s)"] if found.samples else []),
+        ]
+        what += (f", {' and '.join(extras)}" if extras else "") + f" into {out}"
     try:
         save_project(project, out)
     except ProjectFileError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "ACTIONS",
+    "APP_PRESET_MARK",
     "DESTINATION_METADATA_ID",
     "DESTINATION_SETTINGS",
     "DYNAMIC_ACTIVITY_TYPES",
@@ -137,6 +138,17 @@ class Preset:
     trigger: str
     settings: Any = field(hash=False)
     automatic: bool
+
+    @property
+    def ships_with_segment(self) -> bool:
+        """Whether Segment's Actions Pipedrive has this preset (its ``presets`` are exactly the three
+        automatic ones). The others are the app's own: in Segment's web app the same mapping is made
+        from the action (its default trigger and fields), not picked from a preset."""
+        return self.automatic
+
+
+# How the app's own presets are marked wherever presets are listed (the New mapping menu, docs).
+APP_PRESET_MARK = "Pipedrive Mapper preset"
 
 
 @dataclass(frozen=True)
@@ -607,8 +619,9 @@ def _preset(name: str, slug: str, trigger: str, automatic: bool) -> Preset:
     )
 
 
-# Segment creates the three automatic presets with the destination; the other three are offered so that
-# every action has a one-click starting point (their triggers are the actions' default subscriptions).
+# Segment creates the three automatic presets with the destination (they are all the presets Segment
+# ships); the other three are the app's own, offered so that every action has a one-click starting
+# point (their triggers are the actions' default subscriptions). See Preset.ships_with_segment.
 PRESETS: tuple[Preset, ...] = (
     _preset("Create or Update a Person", "createUpdatePerson", 'type = "identify"', True),
     _preset("Create or Update an Organization", "createUpdateOrganization", 'type = "group"', True),

@@ -15,7 +15,13 @@ from .jsvalues import UNDEFINED, to_json_value
 from .mapping_kit import CompiledMapping, MappingKitError, compile_mapping
 from .schema import SchemaNode, build_schema, remove_empty_values, validate_payload
 
-__all__ = ["CompiledAction", "FieldProblem", "PayloadResult", "build_payload", "compile_action"]
+__all__ = ["EXEMPT_KEYS", "CompiledAction", "FieldProblem", "PayloadResult", "build_payload", "compile_action"]
+
+# Keys Segment's ``validateSchema`` is told to leave alone (``exempt: ['dynamicAuthSettings']`` in
+# actions-core's ``Action.execute``): no field defines them, so ajv's ``removeAdditional`` drops them,
+# and Segment then puts the value back as it was before validation (uncoerced, at the end of the
+# payload). A mapping that carries ``dynamicAuthSettings`` hands it to ``perform()``; so does ours.
+EXEMPT_KEYS: tuple[str, ...] = ("dynamicAuthSettings",)
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,13 @@ class CompiledAction:
             cleaned = remove_empty_values(_copy(mapped), self._schema, True)
             if not isinstance(cleaned, (dict, list, str, int, float, bool)) and cleaned is not None:
                 cleaned = UNDEFINED
+            exempted = {k: cleaned[k] for k in EXEMPT_KEYS if k in cleaned} if isinstance(cleaned, dict) else {}
             validated, schema_problems = validate_payload(cleaned, self._schema)
+            if isinstance(validated, dict):
+                for key, value in exempted.items():
+                    if value is not UNDEFINED:
+                        validated.pop(key, None)
+                        validated[key] = value  # put back last, where Segment's restore puts it
         except MappingKitError as exc:
             return PayloadResult(ok=False, payload=None, error=str(exc))
         except RecursionError:

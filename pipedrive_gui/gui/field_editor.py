@@ -25,6 +25,7 @@ from PySide6.QtGui import QStandardItemModel, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDateTimeEdit,
     QHBoxLayout,
     QLabel,
@@ -145,10 +146,24 @@ class StaticEditor(QWidget):
         self.line: QLineEdit | None = None
         self.note = QLabel()
         self.note.setWordWrap(True)
+        # Segment's Activity type is a text input: the account's activity types are suggestions, any
+        # text is accepted (as in Segment's mapping editor).
+        self.free_text = field.dynamic == DYNAMIC_ACTIVITY_TYPES and not field.choices
         if field.choices or field.dynamic:
             self.combo = _no_wheel(_FormCombo())
             self.combo.setAccessibleName(field.label)
-            self.combo.currentIndexChanged.connect(lambda _: self.edited.emit())
+            if self.free_text:
+                self.combo.setEditable(True)
+                self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+                line, completer = self.combo.lineEdit(), self.combo.completer()
+                assert line is not None and completer is not None  # an editable combo has both
+                line.setPlaceholderText("an activity type key, e.g. call")
+                completer.setFilterMode(Qt.MatchFlag.MatchContains)
+                completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+                self.combo.setToolTip("Type any activity type key, or pick one of your account's activity types")
+                self.combo.currentTextChanged.connect(lambda _: self.edited.emit())
+            else:
+                self.combo.currentIndexChanged.connect(lambda _: self.edited.emit())
             layout.addWidget(self.combo, 1)
             self.refresh_choices(UNSET)
         elif field.type == "boolean":
@@ -218,18 +233,33 @@ class StaticEditor(QWidget):
                             item.setText(f"{item.text()} — not searchable: {why}")
                     else:
                         combo.setItemData(i, f"Key: {f.key}", Qt.ItemDataRole.ToolTipRole)
-        if value is not UNSET and value is not None and combo.findData(value) < 0:
-            combo.addItem(f"{value} (not in this account)" if self.ctx.catalog() is not None else str(value),
-                          value)
-        if value is UNSET or value is None:
-            combo.setCurrentIndex(-1 if combo.count() else -1)
-            first = next((i for i in range(combo.count()) if self._enabled(i)), -1)
-            combo.setCurrentIndex(first)
+        if self.free_text:
+            note = self._show_text(value) or note
         else:
-            combo.setCurrentIndex(combo.findData(value))
+            if value is not UNSET and value is not None and combo.findData(value) < 0:
+                combo.addItem(f"{value} (not in this account)" if self.ctx.catalog() is not None else str(value),
+                              value)
+            if value is UNSET or value is None:
+                combo.setCurrentIndex(-1 if combo.count() else -1)
+                first = next((i for i in range(combo.count()) if self._enabled(i)), -1)
+                combo.setCurrentIndex(first)
+            else:
+                combo.setCurrentIndex(combo.findData(value))
         combo.blockSignals(False)
         self.note.setText(note)
         self.note.setVisible(bool(note))
+
+    def _show_text(self, value: Any) -> str:
+        """Show ``value`` in the free-text combo: as its entry when it is one, else as typed text.
+        Returns a note when the account's activity types are known and do not include it."""
+        assert self.combo is not None
+        index = -1 if value is UNSET or value is None else self.combo.findData(value)
+        self.combo.setCurrentIndex(index)
+        if index < 0:
+            self.combo.setEditText("" if value is UNSET or value is None else str(value))
+        if index < 0 and self.combo.count() and value not in (UNSET, None, ""):
+            return f"“{value}” is not one of this account's activity types; Pipedrive may refuse it."
+        return ""
 
     def _enabled(self, i: int) -> bool:
         model = self.combo.model() if self.combo else None
@@ -255,6 +285,12 @@ class StaticEditor(QWidget):
 
     def value(self) -> Any:
         if self.combo is not None:
+            if self.free_text:
+                text = self.combo.currentText()
+                index = self.combo.findText(text)
+                if index >= 0:  # an entry, "Call (call)": its key
+                    return self.combo.itemData(index)
+                return text if text else UNSET
             data = self.combo.currentData()
             return UNSET if data is None else data
         if self.check is not None:

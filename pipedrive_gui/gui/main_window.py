@@ -512,12 +512,12 @@ class MainWindow(QMainWindow):
                               + ("\n\nEdit > Undo takes the import back." if result.changed else ""))
 
     def export_text(self, kind: str) -> str:
-        from pipedrive_gui.core.segment_io import export_checklist, export_segment, export_terraform
+        from pipedrive_gui.core.segment_io import export_checklist, export_segment_document, export_terraform
 
         if kind == "segment":
-            return json.dumps(export_segment(self.doc.project), indent=2, ensure_ascii=False) + "\n"
+            return json.dumps(export_segment_document(self.doc.project), indent=2, ensure_ascii=False) + "\n"
         if kind == "terraform":
-            return export_terraform(self.doc.project, "segment_destination.pipedrive")
+            return export_terraform(self.doc.project)  # standalone: declares var.pipedrive_destination_id
         labels: dict[str, str] = {}
         catalog = self.connection.catalog
         if catalog is not None:

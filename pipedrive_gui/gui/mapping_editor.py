@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from pipedrive_gui.core.actions import ACTIONS, get_action
+from pipedrive_gui.core.payload import EXEMPT_KEYS
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.field_editor import UNSET, EditorContext, FieldValueEditor
@@ -201,9 +202,10 @@ class MappingEditor(QScrollArea):
         slug = self.action.currentData()
         if m is None or slug == m.action:
             return
-        # Keep the values of fields both actions have; start the others from Segment's defaults.
+        # Keep the values of fields both actions have (and dynamicAuthSettings, which every action of
+        # Segment keeps); start the others from Segment's defaults.
         action = get_action(slug)
-        settings = {k: v for k, v in m.settings.items() if action.field(k) is not None}
+        settings = {k: v for k, v in m.settings.items() if action.field(k) is not None or k in EXEMPT_KEYS}
         for f in action.fields:
             if f.key not in settings and f.default is not None:
                 settings[f.key] = copy.deepcopy(f.default)

@@ -21,13 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipedrive_gui.core.actions import ACTIONS, PRESETS, default_settings
+from pipedrive_gui.core.actions import ACTIONS, APP_PRESET_MARK, PRESETS, Preset, default_settings
 from pipedrive_gui.core.project import Mapping, new_mapping_id
 from pipedrive_gui.gui import shortcuts
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.shortcuts import with_key
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def preset_menu_text(preset: Preset) -> str:
+    """A preset as the New mapping menu lists it: the app's own are marked as such."""
+    return preset.name if preset.ships_with_segment else f"{preset.name} — {APP_PRESET_MARK}"
 
 
 class MappingListModel(QAbstractListModel):
@@ -115,9 +120,17 @@ class MappingListPanel(QWidget):
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.new_menu = QMenu(self.new_button)
         presets = self.new_menu.addMenu("From a preset")
-        for preset in PRESETS:
-            act = presets.addAction(preset.name)
-            act.triggered.connect(lambda _=False, p=preset: self.new_from_preset(p.name))
+        presets.setToolTipsVisible(True)
+        # Segment's own presets first; the app's own (not in Segment) after a separator, marked.
+        for group in ([p for p in PRESETS if p.ships_with_segment], [p for p in PRESETS if not p.ships_with_segment]):
+            if group and not presets.isEmpty():
+                presets.addSeparator()
+            for preset in group:
+                act = presets.addAction(preset_menu_text(preset))
+                if not preset.ships_with_segment:
+                    act.setToolTip(f"Segment has no such preset: in Segment, start this mapping from the action "
+                                   f"“{ACTIONS[preset.action_slug].title}” (same trigger and fields).")
+                act.triggered.connect(lambda _=False, p=preset: self.new_from_preset(p.name))
         actions = self.new_menu.addMenu("From an action")
         for action in ACTIONS.values():
             act = actions.addAction(action.title)

@@ -153,6 +153,9 @@ def test_presets_three_automatic_plus_one_per_other_action() -> None:
     assert by_slug["createUpdateDeal"].trigger == 'type = "track" and event = "Deal Upserted"'
     assert by_slug["createUpdateNote"].trigger == 'type = "track" and event = "Note Upserted"'
     assert not by_slug["createUpdateLead"].automatic
+    # Segment's destination ships exactly the three automatic presets; Deal, Lead and Note are the app's.
+    assert {p.action_slug for p in PRESETS if not p.ships_with_segment} == {
+        "createUpdateDeal", "createUpdateLead", "createUpdateNote"}
     for preset in PRESETS:
         assert preset.settings == default_settings(preset.action_slug)
     assert by_slug["createUpdatePerson"].settings == {
@@ -242,7 +245,7 @@ def test_catalog_matches_segments_definition() -> None:
         assert (ours_preset.name, ours_preset.trigger, ours_preset.settings) == (
             preset["name"], preset["subscribe"], preset["mapping"],
         )
-        assert ours_preset.automatic
+        assert ours_preset.automatic and ours_preset.ships_with_segment
     for key, spec in segment["settings"].items():
         ours_setting = next(s for s in DESTINATION_SETTINGS if s.key == key)
         assert (ours_setting.label, ours_setting.description, ours_setting.type) == (

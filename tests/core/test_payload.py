@@ -25,6 +25,30 @@ def test_values_are_coerced_like_segment() -> None:
                               "visible_to": "3", "person_match_value": "only"}
 
 
+@pytest.mark.parametrize(
+    ("mapping", "expected"),
+    [
+        # Answers of Segment's own code (the conformance oracle): actions-core validates with
+        # exempt: ["dynamicAuthSettings"], so the key survives the unknown-key removal, uncoerced,
+        # and ends up last in the payload.
+        ({"dynamicAuthSettings": {"oauth": {"type": "noAuth"}}, "match_value": {"@path": "$.userId"}, "name": "x"},
+         {"match_value": "user-1", "name": "x", "dynamicAuthSettings": {"oauth": {"type": "noAuth"}}}),
+        ({"dynamicAuthSettings": None, "match_value": "m"}, {"match_value": "m", "dynamicAuthSettings": None}),
+        ({"dynamicAuthSettings": 5, "email": "a@b", "match_value": "m"},
+         {"email": ["a@b"], "match_value": "m", "dynamicAuthSettings": 5}),
+        ({"dynamicAuthSettings": "", "match_value": "m"}, {"match_value": "m"}),
+        ({"dynamicAuthSettings": {"@path": "$.traits.missing"}, "match_value": "m"}, {"match_value": "m"}),
+        ({"dynamicAuthSettings": [1, "", None], "match_value": "m"},
+         {"match_value": "m", "dynamicAuthSettings": [1, "", None]}),
+    ],
+)
+def test_dynamic_auth_settings_stay_in_the_payload(mapping: dict[str, object], expected: dict[str, object]) -> None:
+    result = build_payload("createUpdatePerson", mapping, IDENTIFY)
+    assert result.ok
+    assert result.payload == expected
+    assert list(result.payload or {}) == list(expected)  # key order is what perform() iterates
+
+
 def test_problems_name_fields_by_label_and_join_into_segments_error() -> None:
     mapping = {"stage_id": "first", "status": "WON", "done": "yes"}
     result = build_payload("createUpdateDeal", mapping, {})

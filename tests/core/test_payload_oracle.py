@@ -146,6 +146,14 @@ EDGE_CASES: list[tuple[str, Any]] = [
     ("createUpdateLead", {"title": "t", "amount": "1e400"}),
     ("createUpdateNote", "not a mapping"),
     ("createUpdateNote", {"content": {"@path": 5}}),
+    # dynamicAuthSettings: exempt from validation, kept as mapped (not coerced), moved to the end.
+    ("createUpdatePerson", {"dynamicAuthSettings": {"oauth": {"type": "noAuth"}}, "match_value": "m"}),
+    ("createUpdatePerson", {"dynamicAuthSettings": None, "match_value": "m", "name": 5}),
+    ("createUpdatePerson", {"dynamicAuthSettings": "", "match_value": "m"}),
+    ("createUpdatePerson", {"dynamicAuthSettings": {"@path": "$.traits.name"}, "match_value": "m"}),
+    ("createUpdatePerson", {"dynamicAuthSettings": {"@path": "$.traits.none"}, "match_value": "m"}),
+    ("createUpdatePerson", {"dynamicAuthSettings": [1, "", None], "email": "e", "visible_to": 7}),
+    ("createUpdateDeal", {"dynamicAuthSettings": {"a": 1}, "title": "t", "status": "nope"}),
 ]
 
 

@@ -152,8 +152,10 @@ def test_export_segment_terraform_and_checklist_without_secret(demo_window: Any,
         assert text.strip()
         assert token not in text
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
-    assert len(data) == len(w.doc.project.mappings)
-    assert all("actionId" in d and "trigger" in d for d in data)
+    subscriptions = data["subscriptions"]
+    assert len(subscriptions) == len(w.doc.project.mappings)
+    assert all("actionId" in d and "trigger" in d for d in subscriptions)
+    assert data["destination"]["settings"]["personField"] == w.doc.project.destination.person_field
     # Import the export back as copies: the mappings are added (undoably), marked as copies.
     dialogs.files.append(str(tmp_path / "out.json"))
     dialogs.answers.append("copy")

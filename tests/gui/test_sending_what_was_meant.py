@@ -282,7 +282,7 @@ def _export(window: Any, tmp_path: Any, edit: Any = None) -> str:
 
     data = json.loads(window.export_text("segment"))
     if edit is not None:
-        edit(data)
+        edit(data["subscriptions"])
     path = tmp_path / "export.segment.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return str(path)
