@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the linter loads after the first paint (see problems_panel)
     from pipedrive_gui.core.lint import Finding
 
 
-_SYMBOL = {"error": "⛔", "warning": "⚠", "info": "ℹ"}  # noqa: RUF001 - the information sign
+_SYMBOL = {"error": "✖", "warning": "⚠", "info": "ℹ"}  # noqa: RUF001 - the information sign
 _WORD = {"error": "Error", "warning": "Warning", "info": "Note"}
 
 

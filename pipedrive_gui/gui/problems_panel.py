@@ -193,7 +193,7 @@ class ProblemsPanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.table.setColumnWidth(1, 230)
+        self.table.setColumnWidth(1, 260)
         self.table.setColumnWidth(2, 190)
         self.table.activated.connect(self._activated)
         self.table.clicked.connect(self._activated)
