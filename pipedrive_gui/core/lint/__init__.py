@@ -50,6 +50,10 @@ __all__ = [
     "rule_info",
 ]
 
+# Run and document the rules in the order of the issue: match traps, fan-out, values, Segment's
+# limits, production differences.
+_MODULE_ORDER = ("rules_match", "rules_fanout", "rules_values", "rules_segment", "rules_production")
+REGISTRY.sort(key=lambda item: _MODULE_ORDER.index(item[1].__module__.rsplit(".", 1)[-1]))
 RULES: tuple[RuleInfo, ...] = tuple(info for info, _ in REGISTRY)
 NO_FIELDS = "needs the account's Pipedrive fields (connect to Pipedrive or the sandbox)"
 NO_EVENTS = "needs sample or captured events (the project has none)"
