@@ -95,7 +95,38 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
         await _receiver_with_events(window, services)
     elif state == "records":
         return await _test_records_after_sends(window, services)
+    elif state == "problems":
+        await _problems_after_a_mistake(window, services)
     return window
+
+
+async def _problems_after_a_mistake(window: Any, services: Services) -> None:
+    """The Problems list after two typical mistakes on the demo: the person mapping duplicated (both
+    copies fire on every identify) and the copy matching people by "Plan", a field Pipedrive cannot
+    search; the error selected, so the editor shows it beside the match field."""
+    import asyncio
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+
+    window.resize(max(window.width(), 1500), max(window.height(), 1100))
+    person = next(m for m in window.doc.project.mappings if m.action == "createUpdatePerson")
+    copy = window.doc.duplicate_mapping(person.id)
+    catalog = services.connection.catalog
+    plan = catalog.by_label("person", "Plan") if catalog is not None else None
+    if copy is not None and plan is not None:
+        window.doc.edit_mapping(replace(copy, settings={**copy.settings, "match_field": plan.key}),
+                                "Match by Plan")
+    report = window.linter.run_now()
+    window.show_problems()
+    window.resizeDocks([window.problems_dock], [380], Qt.Orientation.Vertical)
+    row = next((i for i, f in enumerate(report.findings) if f.severity == "error"), 0)
+    index = window.problems.model.index(row, 3)
+    window.problems.table.setCurrentIndex(index)
+    window.go_to_problem(report.findings[row])
+    await asyncio.sleep(0.3)
+    await services.runner.wait_idle()
+    window.problems.table.setFocus()
 
 
 async def _receiver_with_events(window: Any, services: Services) -> None:

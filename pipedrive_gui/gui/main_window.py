@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QToolButton, QWidget
 
 from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
@@ -37,6 +37,7 @@ from pipedrive_gui.gui.field_editor import EditorContext
 from pipedrive_gui.gui.mapping_editor import MappingEditor
 from pipedrive_gui.gui.mapping_list import MappingListPanel
 from pipedrive_gui.gui.preview_panel import PreviewPanel
+from pipedrive_gui.gui.problems_panel import ProblemsPanel, ProjectLinter, count_text
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.gui.undo_actions import UndoRedoActions
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         if autosaver is not None:
             autosaver.status_changed.connect(self._autosave_status)
 
+        self._build_problems()
         self.mapping_list.current_changed.connect(self._mapping_selected)
         doc.changed.connect(self.preview.schedule)
         doc.path_changed.connect(self._update_title)
@@ -125,6 +127,61 @@ class MainWindow(QMainWindow):
         self.restore_layout()
         if reopen_receiver and self._receiver_was_open:
             QTimer.singleShot(0, self.restore_receiver)
+
+    # -- problems (the linter) ---------------------------------------------------------------------
+
+    def _build_problems(self) -> None:
+        """The Problems list (a dock, hidden until asked for), the live linter feeding it, the field
+        editor and the mapping list, and a status-bar button with the counts."""
+        self.linter = ProjectLinter(lambda: self.doc.project, self.event_editor.current_event,
+                                    lambda: self.connection.catalog, self)
+        self.problems = ProblemsPanel()
+        dock = QDockWidget("Problems", self)
+        dock.setObjectName("problemsDock")
+        dock.setWidget(self.problems)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        dock.hide()
+        self.problems_dock = dock
+        self.problems_button = QToolButton()
+        self.problems_button.setObjectName("problemsButton")
+        self.problems_button.setAutoRaise(True)
+        self.problems_button.setText("Problems: not checked yet")
+        self.problems_button.setToolTip(shortcuts.with_key(
+            "What could go wrong in Segment and Pipedrive with these mappings", shortcuts.PROBLEMS))
+        self.problems_button.clicked.connect(self.show_problems)
+        self.status.addPermanentWidget(self.problems_button)
+        self.problems.go_to.connect(self.go_to_problem)
+        self.linter.updated.connect(self._lint_updated)
+        self.doc.changed.connect(self.linter.schedule)
+        self.event_editor.event_changed.connect(self.linter.schedule)
+        self.connection.catalog_changed.connect(self.linter.schedule)
+        self.linter.schedule()
+
+    def _lint_updated(self, report: Any) -> None:
+        self.problems.show_report(report)
+        marks: dict[str, tuple[str, int]] = {}
+        for f in report.findings:
+            if f.mapping_id:
+                worst, n = marks.get(f.mapping_id, (f.severity, 0))
+                rank = {"error": 0, "warning": 1, "info": 2}
+                marks[f.mapping_id] = (min(worst, f.severity, key=rank.__getitem__), n + 1)
+        self.mapping_list.model.set_marks(marks)
+        self.mapping_editor.set_findings(report.findings)
+        self.problems_button.setText(f"Problems: {count_text(report)}")
+        self.problems_dock.setWindowTitle(f"Problems — {count_text(report)}")
+
+    def show_problems(self) -> None:
+        self.problems_dock.show()
+        self.problems_dock.raise_()
+        self.problems.table.setFocus()
+
+    def go_to_problem(self, finding: Any) -> None:
+        """Select the finding's mapping and put the focus on its field."""
+        if not finding.mapping_id or self.doc.index_of(finding.mapping_id) < 0:
+            return
+        self.mapping_list.select(finding.mapping_id)
+        if finding.field:
+            self.mapping_editor.focus_field(finding.field, finding.custom_field)
 
     # -- wiring helpers ---------------------------------------------------------------------------
 
@@ -256,6 +313,11 @@ class MainWindow(QMainWindow):
         self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, shortcuts.RECEIVER,
                                             tip="Receive events the way Segment's tracking API does")
         self.receiver_action.setCheckable(True)
+        problems = self.problems_dock.toggleViewAction()
+        problems.setText("&Problems")
+        problems.setShortcut(QKeySequence(shortcuts.PROBLEMS))
+        problems.setStatusTip("Duplicate traps, Segment's limits and production differences, per mapping")
+        v.addAction(problems)
 
         h = bar.addMenu("&Help")
         self._action(h, "Where is my API token?", lambda: dialogs.show_info(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -29,6 +29,36 @@ from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.field_editor import UNSET, EditorContext, FieldValueEditor
 from pipedrive_gui.gui.trigger_builder import TriggerBuilder
+
+if TYPE_CHECKING:  # the linter loads after the first paint (see problems_panel)
+    from pipedrive_gui.core.lint import Finding
+
+
+_SYMBOL = {"error": "✖", "warning": "⚠", "info": "ℹ"}  # noqa: RUF001 - the information sign
+_WORD = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+def _problem_label(key: str) -> QLabel:
+    """Where the linter's findings for one field are shown, under it (hidden when there are none)."""
+    label = QLabel()
+    label.setObjectName(f"problem_{key}")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(f"Problems with {key}")
+    label.hide()
+    return label
+
+
+def problems_html(findings: list[Finding]) -> str:
+    import html
+
+    parts = []
+    for f in findings:
+        where = f"{html.escape(f.field_label.split(' › ', 1)[1])}: " if f.custom_field and " › " in f.field_label else ""
+        parts.append(f"{_SYMBOL[f.severity]} <b>{_WORD[f.severity]}:</b> {where}{html.escape(f.message)}"
+                     f"<br><i>Fix:</i> {html.escape(f.fix)}")
+    return "<br>".join(parts)
 
 
 class MappingEditor(QScrollArea):
@@ -66,7 +96,13 @@ class MappingEditor(QScrollArea):
         self.trigger = TriggerBuilder()
         self.trigger.fql_edited.connect(self._trigger_edited)
         trigger_box = QGroupBox("Trigger: which events run this mapping")
-        QVBoxLayout(trigger_box).addWidget(self.trigger)
+        trigger_layout = QVBoxLayout(trigger_box)
+        trigger_layout.addWidget(self.trigger)
+        self.trigger_problem = _problem_label("trigger")
+        trigger_layout.addWidget(self.trigger_problem)
+        #: The linter's findings for the mapping shown, and the label under each field showing them.
+        self.findings: list[Finding] = []
+        self.problem_labels: dict[str, QLabel] = {"trigger": self.trigger_problem}
 
         self.fields_box = QGroupBox("Fields: what is sent to Pipedrive")
         self.fields_grid = QGridLayout(self.fields_box)
@@ -95,6 +131,7 @@ class MappingEditor(QScrollArea):
         self.content.setVisible(m is not None)
         if m is not None:
             self._load(m, rebuild=True)
+        self._show_findings()
 
     def _mapping_changed(self, mapping_id: str) -> None:
         if mapping_id == self.mapping_id and not self._applying:
@@ -126,6 +163,7 @@ class MappingEditor(QScrollArea):
             if widget is not None:
                 widget.deleteLater()
         self.field_editors = {}
+        self.problem_labels = {"trigger": self.trigger_problem}
         action = ACTIONS.get(slug)
         if action is None:
             return
@@ -148,14 +186,60 @@ class MappingEditor(QScrollArea):
             editor.setObjectName(f"field_{field.key}")
             editor.edited.connect(lambda k=field.key: self._field_edited(k))
             label.setBuddy(editor.mode)
-            self.fields_grid.addWidget(label, row, 0)
-            self.fields_grid.addWidget(editor, row, 1)
+            self.fields_grid.addWidget(label, 2 * row, 0)
+            self.fields_grid.addWidget(editor, 2 * row, 1)
+            problem = _problem_label(field.key)
+            self.fields_grid.addWidget(problem, 2 * row + 1, 1)
             self.field_editors[field.key] = editor
+            self.problem_labels[field.key] = problem
         self.fields_grid.setColumnMinimumWidth(0, natural)
         note = QLabel("* required by Segment. Hover over a field's name for its description.")
         note.setEnabled(False)
         note.setWordWrap(True)
-        self.fields_grid.addWidget(note, len(action.fields), 0, 1, 2)
+        self.fields_grid.addWidget(note, 2 * len(action.fields), 0, 1, 2)
+        self._show_findings()
+
+    # -- lint findings ----------------------------------------------------------------------------
+
+    def set_findings(self, findings: list[Finding]) -> None:
+        """The linter's findings for the whole project; those of the shown mapping appear under
+        their fields (a finding without a field only in the Problems list)."""
+        self.findings = list(findings)
+        self._show_findings()
+
+    def _show_findings(self) -> None:
+        by_field: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            if f.mapping_id == self.mapping_id and f.mapping_id and f.field in self.problem_labels:
+                by_field.setdefault(f.field, []).append(f)
+        for key, label in self.problem_labels.items():
+            found = by_field.get(key, [])
+            text = problems_html(found)
+            if label.text() != text:
+                label.setText(text)
+            label.setVisible(bool(found))
+
+    def focus_field(self, key: str, custom_field: str = "") -> bool:
+        """Scroll to the field (the custom-field row when given) and put the keyboard focus there."""
+        target: QWidget | None = None
+        if key == "trigger":
+            target = self.trigger
+        editor = self.field_editors.get(key)
+        if editor is not None:
+            target = editor.mode
+            custom = editor.editors.get("custom")
+            rows = getattr(custom, "rows", [])
+            for combo, _value_editor, _remove, _holder in rows:
+                if custom_field and combo.currentData() == custom_field:
+                    target = combo
+        if target is None:
+            return False
+        self.ensureWidgetVisible(target, 40, 80)
+        label = self.problem_labels.get(key)
+        if label is not None and label.isVisible():
+            self.ensureWidgetVisible(label, 40, 20)
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
     def refresh_choices(self) -> None:
         """The field catalog changed: refill the drop-downs that list the account's data."""

@@ -40,12 +40,25 @@ class MappingListModel(QAbstractListModel):
     tooltip."""
 
     IdRole = Qt.ItemDataRole.UserRole + 1
+    SeverityRole = Qt.ItemDataRole.UserRole + 2
 
     def __init__(self, doc: Document, parent: Any = None) -> None:
         super().__init__(parent)
         self.doc = doc
+        #: mapping id → (worst severity, how many findings) from the linter; only errors and
+        #: warnings are marked in the list.
+        self.marks: dict[str, tuple[str, int]] = {}
         doc.mappings_reset.connect(self._reset)
         doc.mapping_changed.connect(self._row_changed)
+
+    def set_marks(self, marks: dict[str, tuple[str, int]]) -> None:
+        """Mark mappings with lint errors/warnings (an icon and a line in the tooltip)."""
+        if marks == self.marks:
+            return
+        self.marks = dict(marks)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0),
+                                  [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole])
 
     def _reset(self) -> None:
         self.beginResetModel()
@@ -71,7 +84,21 @@ class MappingListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             action = ACTIONS.get(m.action)
             state = "enabled" if m.enabled else "disabled (Segment will not run it)"
-            return f"{action.title if action else m.action} — {state}\nTrigger: {m.trigger or '(none)'}"
+            tip = f"{action.title if action else m.action} — {state}\nTrigger: {m.trigger or '(none)'}"
+            mark = self.marks.get(m.id)
+            if mark is not None:
+                tip += f"\n{mark[1]} problem{'s' if mark[1] != 1 else ''} found (worst: {mark[0]}): see View > Problems"
+            return tip
+        if role == Qt.ItemDataRole.DecorationRole:
+            mark = self.marks.get(m.id)
+            if mark is not None and mark[0] in ("error", "warning"):
+                from pipedrive_gui.gui.problems_panel import severity_icon
+
+                return severity_icon(mark[0])
+            return None
+        if role == self.SeverityRole:
+            mark = self.marks.get(m.id)
+            return mark[0] if mark is not None else None
         if role == self.IdRole:
             return m.id
         return None

@@ -247,3 +247,15 @@ def evaluate_liquid(template: Any, payload: Any) -> str:
         raise _translate(source, exc) from None
     except Exception as exc:  # noqa: BLE001 - a template must fail as a mapping error, never crash
         raise MappingKitError(f"{type(exc).__name__}: {exc}") from None
+
+
+def template_problem(template: str) -> str | None:
+    """Why Segment would fail every event with this ``@liquid`` template (its length limit, a tag
+    it disables, a syntax error), in Segment's words; None when it parses. Disabled *filters* only
+    fail when rendered: see ``liquid_filters.DISABLED_FILTERS``."""
+    if template == "":
+        return None
+    if utf16_len(template) > MAX_TEMPLATE_LENGTH:
+        return "liquid template values are limited to 1000 characters"
+    _source, parsed = _parse(template)
+    return parsed.message if isinstance(parsed, MappingKitError) else None

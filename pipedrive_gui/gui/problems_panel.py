@@ -1,0 +1,271 @@
+"""The Problems list: what the linter (``core.lint``) finds in the project, live.
+
+:class:`ProjectLinter` re-lints shortly after any edit, a new sample event or new Pipedrive fields
+(on the GUI thread: a lint run reuses compiled mappings and per-event results, so only the edited
+mapping is evaluated again) and emits ``updated(LintReport)``. :class:`ProblemsPanel` lists the
+findings — severity, mapping, field, problem — with the selected one's message and fix below;
+activating a row emits ``go_to(Finding)`` (the window selects the mapping and focuses the field).
+
+Signals:
+    ProjectLinter.updated(object): a new LintReport.
+    ProblemsPanel.go_to(object): the Finding the user activated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QStyle,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pipedrive_gui.core.project import Project
+
+if TYPE_CHECKING:  # the linter (and the mapping kit under it) loads at the first lint, after paint
+    from pipedrive_gui.core.lint import Finding, LintCache, LintEvent, LintReport
+
+Index = QModelIndex | QPersistentModelIndex
+SEVERITY_TEXT = {"error": "Error", "warning": "Warning", "info": "Note"}
+DEBOUNCE_MS = 150
+
+
+def severity_icon(severity: str | None) -> QIcon:
+    """The platform's standard error / warning / information icon."""
+    pixmap = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+              "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+              "info": QStyle.StandardPixmap.SP_MessageBoxInformation}.get(severity or "")
+    if pixmap is None:
+        return QIcon()
+    return QApplication.style().standardIcon(pixmap)
+
+
+def count_text(report: LintReport | None) -> str:
+    if report is None:
+        return "not checked yet"
+    c = report.counts()
+    parts = [f"{c['error']} error{'s' if c['error'] != 1 else ''}",
+             f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}"]
+    if c["info"]:
+        parts.append(f"{c['info']} note{'s' if c['info'] != 1 else ''}")
+    return ", ".join(parts)
+
+
+class ProjectLinter(QObject):
+    """Lints the project shortly after each change; ``report`` is the latest result."""
+
+    updated = Signal(object)
+
+    def __init__(self, project: Callable[[], Project], event: Callable[[], Any], catalog: Callable[[], Any],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._project, self._event, self._catalog = project, event, catalog
+        self.cache: LintCache | None = None
+        self.report: LintReport | None = None
+        self._facts: tuple[Any, Any] = (None, None)  # (catalog it was made from, FieldFacts)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.run_now)
+
+    def schedule(self) -> None:
+        self.timer.start()
+
+    def facts(self) -> Any:
+        catalog = self._catalog()
+        if catalog is None:
+            return None
+        if self._facts[0] is not catalog:
+            from pipedrive_gui.pipedrive.lint_fields import field_facts
+
+            self._facts = (catalog, field_facts(catalog))
+        return self._facts[1]
+
+    def events(self, project: Project) -> list[LintEvent]:
+        from pipedrive_gui.core.lint import LintEvent, project_events
+
+        extra = []
+        current = self._event()
+        if isinstance(current, dict) and not any(s.event == current for s in project.samples):
+            extra.append(LintEvent("the event on screen", current, "current"))
+        return project_events(project, extra)
+
+    def run_now(self) -> LintReport:
+        from pipedrive_gui.core.lint import LintCache, lint_project
+
+        self.timer.stop()
+        if self.cache is None:
+            self.cache = LintCache()
+        project = self._project()
+        report = lint_project(project, self.events(project), self.facts(), cache=self.cache)
+        self.report = report
+        self.updated.emit(report)
+        return report
+
+
+class ProblemsModel(QAbstractTableModel):
+    COLUMNS = ("Severity", "Mapping", "Field", "Problem")
+    FindingRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.findings: list[Finding] = []
+
+    def set_findings(self, findings: list[Finding]) -> None:
+        self.beginResetModel()
+        self.findings = list(findings)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.findings)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.findings):
+            return None
+        f = self.findings[index.row()]
+        col = index.column()
+        if role == self.FindingRole:
+            return f
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return SEVERITY_TEXT[f.severity]
+            if col == 1:
+                return f.mapping_name if f.mapping_id else "Destination (all mappings)"
+            if col == 2:
+                return f.field_label or "—"
+            return f.message
+        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+            return severity_icon(f.severity)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{f.message}\n\nFix: {f.fix}\n\nRule: {f.rule}"
+        return None
+
+
+class ProblemsPanel(QWidget):
+    go_to = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("problemsPanel")
+        self.summary = QLabel("No lint run yet.")
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("problemsSummary")
+        self.model = ProblemsModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("problemsTable")
+        self.table.setAccessibleName("Problems")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.setColumnWidth(1, 260)
+        self.table.setColumnWidth(2, 190)
+        self.table.activated.connect(self._activated)
+        self.table.clicked.connect(self._activated)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show(cur))
+        self.detail = QTextBrowser()
+        self.detail.setObjectName("problemDetail")
+        self.detail.setOpenExternalLinks(True)
+        self.detail.setAccessibleName("Selected problem: what happens and the fix")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        self.report: LintReport | None = None
+
+    def show_report(self, report: LintReport) -> None:
+        current = self.selected()
+        self.report = report
+        self.model.set_findings(report.findings)
+        text = count_text(report) + f" in {report.events_checked} sample event(s)."
+        needs_fields = [s.rule for s in report.skipped if "fields" in s.reason]
+        if needs_fields:
+            text += (f" {len(needs_fields)} checks need your Pipedrive fields: connect to Pipedrive "
+                     "(or the sandbox) to run them.")
+        elif report.skipped:
+            text += f" {len(report.skipped)} checks need sample events: add one to the project."
+        self.summary.setText(text)
+        # Keep the same problem selected across re-lints when it is still there.
+        row = next((i for i, f in enumerate(report.findings) if current is not None
+                    and (f.rule, f.mapping_id, f.field, f.custom_field) ==
+                    (current.rule, current.mapping_id, current.field, current.custom_field)), -1)
+        if row >= 0:
+            self.table.selectRow(row)
+        else:
+            self.detail.setHtml(self._detail_html(None))
+
+    def selected(self) -> Finding | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        found: Finding | None = index.data(ProblemsModel.FindingRole)
+        return found
+
+    def _show(self, index: QModelIndex) -> None:
+        found: Finding | None = index.data(ProblemsModel.FindingRole) if index.isValid() else None
+        self.detail.setHtml(self._detail_html(found))
+
+    @staticmethod
+    def _detail_html(f: Finding | None) -> str:
+        import html
+        import re
+
+        if f is None:
+            return "<i>Select a problem to see what would happen and how to fix it.</i>"
+
+        def linked(text: str) -> str:
+            escaped = html.escape(text)
+            return re.sub(r"(https://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
+
+        where = html.escape(f.place)
+        events = f"<br><small>Seen in: {html.escape(', '.join(f.events))}</small>" if f.events else ""
+        return (f"<b>{SEVERITY_TEXT[f.severity]}: {where}</b><br>{linked(f.message)}"
+                f"<br><br><b>Fix:</b> {linked(f.fix)}{events}<br><small>Rule: {html.escape(f.rule)}</small>")
+
+    def _activated(self, index: QModelIndex) -> None:
+        found = index.data(ProblemsModel.FindingRole) if index.isValid() else None
+        if found is not None:
+            self.go_to.emit(found)
+
+
+__all__ = ["ProblemsModel", "ProblemsPanel", "ProjectLinter", "count_text", "severity_icon"]
