@@ -486,15 +486,25 @@ def _rate_limit_wait(response: httpx.Response, clock: Callable[[], float]) -> fl
 
 def _validation_text(fld: str | None, said: str | None, text: str) -> str:
     quoted = f" Segment said: “{said}”" if said else ""
-    f = (fld or "").lower()
-    if "trigger" in f or "fql" in text or "trigger" in text:
-        return (f"Segment refused the trigger (it is not valid FQL).{quoted} Fix the trigger in the mapping's "
-                "trigger builder and push again.")
-    if "actionid" in f.replace("_", "") or "action" in text:
-        return (f"Segment does not know this action id for the destination.{quoted} The destination may not be "
-                "Actions Pipedrive, or Segment changed its action catalog; pick an Actions Pipedrive destination "
-                "and update the app.")
-    if "setting" in f or "setting" in text or "field" in text:
-        return (f"Segment refused the field values (settings).{quoted} Correct the field named there and push "
+    f = (fld or "").lower().replace("_", "")
+    trigger = (f"Segment refused the trigger (it is not valid FQL).{quoted} Fix the trigger in the mapping's "
+               "trigger builder and push again.")
+    action = (f"Segment does not know this action id for the destination.{quoted} The destination may not be "
+              "Actions Pipedrive, or Segment changed its action catalog; pick an Actions Pipedrive destination "
+              "and update the app.")
+    settings = (f"Segment refused the field values (settings).{quoted} Correct the field named there and push "
                 "again.")
+    if f == "trigger" or f.startswith("trigger."):
+        return trigger
+    if f == "actionid":
+        return action
+    if f == "settings" or f.startswith("settings."):
+        return settings
+    if not f:
+        if "fql" in text or "trigger" in text:
+            return trigger
+        if "setting" in text:
+            return settings
+        if "action" in text:
+            return action
     return f"Segment refused the request.{quoted} Correct what it names and try again."

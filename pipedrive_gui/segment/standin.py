@@ -207,11 +207,20 @@ def _check_settings(action_id: str, settings: dict[str, Any]) -> web.Response | 
     return None
 
 
+STATE_KEY: web.AppKey[StandinState] = web.AppKey("segment_standin_state", StandinState)
+
+
+async def _body(request: web.Request) -> Any:
+    """The JSON body (the edge already checked it parses; aiohttp keeps the bytes read)."""
+    raw = await request.read()
+    return json.loads(raw) if raw else None
+
+
 def create_app(state: StandinState | None = None) -> web.Application:
-    """The stand-in as an aiohttp app; ``app["state"]`` is its :class:`StandinState`."""
+    """The stand-in as an aiohttp app; ``app[STATE_KEY]`` is its :class:`StandinState`."""
     st = state or StandinState()
     app = web.Application(client_max_size=1024 * 1024)
-    app["state"] = st
+    app[STATE_KEY] = st
 
     def role(request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -236,7 +245,6 @@ def create_app(state: StandinState | None = None) -> web.Application:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 return _errors(400, "The request body is not valid JSON")
-        request["body"] = body
         st.requests.append((request.method, request.path, body))
         who = role(request)
         if who is None:
@@ -312,7 +320,7 @@ def create_app(state: StandinState | None = None) -> web.Application:
         dest = destination(request)
         if dest is None:
             return not_found("Destination")
-        body = request["body"]
+        body = await _body(request)
         bad = _check_keys(body, {k: v for k, v in _DEST_UPDATE_KEYS.items()}, (), "The request body")
         if bad is not None:
             return bad
@@ -347,7 +355,7 @@ def create_app(state: StandinState | None = None) -> web.Application:
         dest = destination(request)
         if dest is None:
             return not_found("Destination")
-        body = request["body"]
+        body = await _body(request)
         bad = _check_keys(body, _CREATE_KEYS, _CREATE_REQUIRED, "The request body")
         if bad is not None:
             return bad
@@ -370,7 +378,7 @@ def create_app(state: StandinState | None = None) -> web.Application:
         sub = subscription(request)
         if sub is None:
             return not_found("Subscription")
-        body = request["body"]
+        body = await _body(request)
         bad = _check_keys(body, {"input": dict}, ("input",), "The request body")
         if bad is not None:
             return bad
