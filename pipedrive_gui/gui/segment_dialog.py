@@ -46,6 +46,22 @@ def _error_text(exc: BaseException) -> str:
     return str(message) if message else f"{type(exc).__name__}: {exc}"
 
 
+def _value_item(field: str, value: Any) -> QStandardItem:
+    """A value of the diff: names and triggers as text, the rest as JSON; the whole value as tooltip."""
+    import json
+
+    from pipedrive_gui.segment.diff import MISSING, show
+
+    if isinstance(value, str) and value is not MISSING and field in ("name", "trigger"):
+        text = value
+    else:
+        text = show(value)
+    item = QStandardItem(text)
+    item.setToolTip(text if value is MISSING or isinstance(value, str) else
+                    json.dumps(value, indent=2, ensure_ascii=False))
+    return item
+
+
 class SegmentDialog(QDialog):
     def __init__(self, doc: Document, store: Any, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,7 +142,11 @@ class SegmentDialog(QDialog):
         self.diff_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.diff_view.setAlternatingRowColors(True)
         self.diff_view.setAccessibleName("What a push would change")
-        self.diff_view.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header = self.diff_view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.summary = QLabel("Pick a destination, then “Show what a push would change”.")
         self.summary.setObjectName("segmentSummary")
         self.summary.setWordWrap(True)
@@ -372,12 +392,11 @@ class SegmentDialog(QDialog):
         self._update()
 
     def _fill_diff(self, plan: Any) -> None:
-        from pipedrive_gui.segment.diff import show
-
         model = self.diff_model
         model.removeRows(0, model.rowCount())
         self.summary.setText(plan.summary() + ".")
-        for item in plan.items:
+        order = {"update": 0, "create": 1, "delete": 2, "only_in_segment": 3, "unchanged": 4}
+        for item in sorted(plan.items, key=lambda i: order[i.kind]):  # what changes first
             title = f"{KIND_TEXT[item.kind]}: {item.title()}"
             top = [QStandardItem(title), QStandardItem(""), QStandardItem("")]
             if item.kind == "update" and item.remote_name and item.remote_name != item.name:
@@ -388,17 +407,19 @@ class SegmentDialog(QDialog):
                 font.setBold(True)
                 top[0].setFont(font)
             for change in item.changes if item.kind == "update" else []:
-                top[0].appendRow([QStandardItem(change.field), QStandardItem(show(change.before)),
-                                  QStandardItem(show(change.after))])
+                top[0].appendRow([QStandardItem(change.field), _value_item(change.field, change.before),
+                                  _value_item(change.field, change.after)])
             model.appendRow(top)
         if plan.settings:
             head = "Destination settings that differ" + ("" if plan.push_settings else " (not pushed)")
             group = [QStandardItem(head), QStandardItem(""), QStandardItem("")]
             for s in plan.settings:
-                group[0].appendRow([QStandardItem(f"{s.label} ({s.key})"), QStandardItem(show(s.before)),
-                                    QStandardItem(show(s.after))])
+                group[0].appendRow([QStandardItem(f"{s.label} ({s.key})"), _value_item(s.key, s.before),
+                                    _value_item(s.key, s.after)])
             model.appendRow(group)
         self.diff_view.expandAll()
+        self.diff_view.resizeColumnToContents(0)
+        self.diff_view.setColumnWidth(0, min(self.diff_view.columnWidth(0), 480))
 
     # -- push -------------------------------------------------------------------------------------
 

@@ -226,6 +226,8 @@ def settings_diff(project: Project, remote: dict[str, Any]) -> list[SettingChang
     out = []
     for attr, key, default, label in DESTINATION_SETTINGS:
         mine = getattr(project.destination, attr)
+        if key == "domain" and not mine:
+            continue  # the project does not know the company domain: nothing to propose
         theirs = remote.get(key, MISSING)
         effective = default if theirs in (MISSING, None, "") else theirs
         if not _same(effective, mine):

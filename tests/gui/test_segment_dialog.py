@@ -68,7 +68,7 @@ def test_connect_pick_pull_diff_push(window: Any, standin: Any, run: Runner, dia
     assert model.item(0, 0).text() == "Update: “Upsert person by email” (Create or Update Person)"
     assert model.item(0, 1).text() == "“Upsert person”"
     change = model.item(0, 0).child(0, 0)
-    assert change.text() == "name" and model.item(0, 0).child(0, 2).text() == '"Upsert person by email"'
+    assert change.text() == "name" and model.item(0, 0).child(0, 2).text() == "Upsert person by email"
     assert model.item(1, 0).text().startswith("Unchanged: “Upsert organization”")
     assert "1 to update" in dialog.summary.text()
     assert dialog.push_button.isEnabled()

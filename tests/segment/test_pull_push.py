@@ -209,3 +209,8 @@ async def test_pull_after_a_rename_in_segment_updates_the_mapping(client: Segmen
     again = await pull(client, state, project)
     assert [m.name for m in again.mappings] == ["Renamed in Segment", "Upsert organization"]
     assert [m.id for m in again.mappings] == [m.id for m in project.mappings]
+
+
+def test_an_empty_project_domain_is_not_proposed() -> None:
+    plan = plan_push(Project(), "d", [], {"domain": "acme", "personField": "email"})
+    assert [s.key for s in plan.settings] == ["personField"]
