@@ -355,9 +355,11 @@ class SegmentClient:
                 "Segment's rate limit was reached and did not clear in time (subscription changes are limited "
                 f"to {WRITE_LIMIT} a minute).{quoted} Wait a minute and push again: what was done is kept, "
                 "the rest will be sent.", **kw)
+        maybe = "" if method == "GET" else " The change may have been made anyway: pull or show the changes " \
+            "again before pushing."
         return SegmentServerError(
-            f"Segment had a problem (HTTP {status}).{quoted} Try again in a few minutes; if it persists, see "
-            "status.segment.com.", **kw)
+            f"Segment had a problem (HTTP {status}).{quoted}{maybe} Try again in a few minutes; if it persists, "
+            "see status.segment.com.", **kw)
 
     # -- pagination -------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from pipedrive_gui.core.segment_io import SegmentImportError, import_segment
 
 from .client import DestinationInfo, SegmentClient
 from .diff import DESTINATION_SETTINGS, PlanItem, PushPlan, linked_project, remote_slug
-from .errors import SegmentError
+from .errors import SegmentConnectionError, SegmentError, SegmentServerError
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -162,7 +162,7 @@ class PushReport:
         lines = [self.summary()]
         for r in self.results:
             mark = "✔" if r.ok else "✘"
-            lines.append(f"{mark} {r.label}" + ("" if r.ok else f": {r.message}"))
+            lines.append(f"{mark} {r.label}" + (f": {r.message}" if r.message else ""))
         if self.stopped:
             lines.append(f"Stopped: {self.stopped}")
         return "\n".join(lines)
@@ -220,6 +220,10 @@ async def execute_push(client: SegmentClient, plan: PushPlan, *, on_progress: Pr
             report.cancelled = True
             raise
         except SegmentError as exc:
+            adopted = await _created_anyway(client, plan, report, item, exc)
+            if adopted is not None:
+                report.results.append(adopted)
+                continue
             result = ItemResult(item, False, item.subscription_id if item else None, exc.user_message,
                                 exc.segment_message)
             report.results.append(result)
@@ -231,6 +235,27 @@ async def execute_push(client: SegmentClient, plan: PushPlan, *, on_progress: Pr
     if on_progress is not None:
         on_progress(len(report.results), total, "done")
     return report
+
+
+async def _created_anyway(client: SegmentClient, plan: PushPlan, report: PushReport, item: PlanItem | None,
+                          exc: SegmentError) -> ItemResult | None:
+    """A create whose answer was lost (timeout, 5xx) may have happened: look before anyone pushes it
+    again, and take the subscription if it is there (a second push would otherwise duplicate it)."""
+    if item is None or item.kind != "create" or not isinstance(exc, SegmentConnectionError | SegmentServerError):
+        return None
+    body = item.body or {}
+    known = {i.subscription_id for i in plan.items if i.subscription_id}
+    known |= {r.subscription_id for r in report.results if r.subscription_id}
+    try:
+        subs = await client.list_subscriptions(plan.destination_id)
+    except SegmentError:
+        return None
+    found = next((s for s in subs if s.get("id") not in known and s.get("name") == body.get("name")
+                  and s.get("actionId") == body.get("actionId") and s.get("trigger") == body.get("trigger")), None)
+    if found is None:
+        return None
+    return ItemResult(item, True, str(found["id"]),
+                      "Segment's answer was lost, but the subscription was created (found it afterwards).")
 
 
 async def _send(client: SegmentClient, plan: PushPlan, item: PlanItem | None) -> ItemResult:

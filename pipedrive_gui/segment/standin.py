@@ -65,6 +65,8 @@ class Fault:
     times: int = 1
     retry_after: str | None = None
     ms_before_next: int | None = None
+    #: Handle the request, then answer with the fault anyway (an answer lost after the change).
+    after_handling: bool = False
     seen: int = 0
 
     def matches(self, method: str, path: str, body: Any) -> bool:
@@ -264,6 +266,8 @@ def create_app(state: StandinState | None = None) -> web.Application:
                     if fault.ms_before_next is not None:
                         errors = [dict(errors[0], data={"remainingPoints": 0, "msBeforeNext": fault.ms_before_next,
                                                         "consumedPoints": st.write_limit})]
+                if fault.after_handling:
+                    await handler(request)
                 return web.json_response({"errors": errors}, status=fault.status, headers=headers)
         writing = request.method in ("POST", "PATCH", "DELETE")
         if writing and who != "owner":

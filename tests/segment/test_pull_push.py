@@ -214,3 +214,17 @@ async def test_pull_after_a_rename_in_segment_updates_the_mapping(client: Segmen
 def test_an_empty_project_domain_is_not_proposed() -> None:
     plan = plan_push(Project(), "d", [], {"domain": "acme", "personField": "email"})
     assert [s.key for s in plan.settings] == ["personField"]
+
+
+async def test_a_create_whose_answer_was_lost_is_found_not_repeated(client: SegmentClient,
+                                                                     state: StandinState) -> None:
+    project = Project(mappings=[Mapping("a", "Lost answer", "createUpdateNote", 'type = "track"', True, {}),
+                                Mapping("b", "Fine", "createUpdateNote", 'type = "page"', True, {})])
+    state.faults.append(Fault("POST", "/subscriptions", status=502, after_handling=True))
+    pushed, report = await push(client, state, project)
+    assert [r.ok for r in report.results] == [True, True]  # type: ignore[attr-defined]
+    assert "answer was lost" in report.results[0].message  # type: ignore[attr-defined]
+    assert all(m.subscription_id for m in pushed.mappings)
+    assert [s["name"] for s in state.subscriptions[prod_id(state)]].count("Lost answer") == 1
+    remote = await fetch_destination(client, prod_id(state))
+    assert plan_push(pushed, prod_id(state), remote.subscriptions, remote.destination.settings).nothing_to_change
