@@ -12,6 +12,10 @@
   ``PIPEDRIVE_BASE_URL``.
 - Keyring calls block (D-Bus, an unlock prompt), so the GUI uses the ``a*`` coroutine wrappers,
   which run them in an executor.
+- The Segment Public API token (for pulling and pushing a destination's mappings) is its own entry
+  in the same service: account ``__segment_public_api__`` holds the token and the non-secret
+  ``__segment_region__`` says whether the workspace is in the US or the EU. Environment overrides:
+  ``SEGMENT_PUBLIC_API_TOKEN`` and ``SEGMENT_PUBLIC_API_URL``. See the ``*_segment`` methods.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ CURRENT_ACCOUNT = "__current__"
 ENV_TOKEN = "PIPEDRIVE_API_TOKEN"
 ENV_DOMAIN = "PIPEDRIVE_DOMAIN"
 ENV_BASE_URL = "PIPEDRIVE_BASE_URL"
+
+SEGMENT_ACCOUNT = "__segment_public_api__"
+SEGMENT_REGION_ACCOUNT = "__segment_region__"
+ENV_SEGMENT_TOKEN = "SEGMENT_PUBLIC_API_TOKEN"
+ENV_SEGMENT_URL = "SEGMENT_PUBLIC_API_URL"
 
 #: Seconds the async wrappers wait for the keyring (an unlock prompt is answered by a person).
 KEYRING_TIMEOUT = 120.0
@@ -59,6 +68,18 @@ class Credentials:
         if not self.domain:
             raise ValueError("No Pipedrive company domain is known; set PIPEDRIVE_DOMAIN or log in.")
         return f"https://{self.domain}.pipedrive.com"
+
+
+@dataclass(frozen=True)
+class SegmentCredentials:
+    """A Segment Public API token and its workspace's region (``repr`` never shows the token)."""
+
+    token: str = field(repr=False)
+    region: str = "us"  # "us" or "eu"
+    #: "keyring", "session" or "environment" (SEGMENT_PUBLIC_API_TOKEN).
+    source: str = SOURCE_KEYRING
+    #: SEGMENT_PUBLIC_API_URL (a test server or self-hosted mock), else None (the region's URL).
+    base_url: str | None = None
 
 
 class KeyringUnavailableError(Exception):
@@ -370,6 +391,56 @@ class CredentialStore:
             raise
         return True
 
+    # -- Segment Public API token (its own entry) -----------------------------------------------
+
+    def segment_env_override(self) -> SegmentCredentials | None:
+        """SEGMENT_PUBLIC_API_TOKEN (+ SEGMENT_PUBLIC_API_URL), no I/O."""
+        token = (self._env.get(ENV_SEGMENT_TOKEN) or "").strip()
+        if not token:
+            return None
+        return SegmentCredentials(token=token, region="us", source=SOURCE_ENV, base_url=self.segment_env_url())
+
+    def segment_env_url(self) -> str | None:
+        value = (self._env.get(ENV_SEGMENT_URL) or "").strip()
+        return value or None
+
+    def load_segment(self) -> SegmentCredentials | None:
+        """The environment's Segment token, else the keyring's (with its region), else None."""
+        override = self.segment_env_override()
+        if override is not None:
+            return override
+        backend = self._require()
+        with self._lock:
+            token = self._call("read from", lambda: backend.get_password(SERVICE, SEGMENT_ACCOUNT))
+            region = self._call("read from", lambda: backend.get_password(SERVICE, SEGMENT_REGION_ACCOUNT))
+        if not token:
+            return None
+        return SegmentCredentials(token=token, region=region if region in ("us", "eu") else "us",
+                                  source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING,
+                                  base_url=self.segment_env_url())
+
+    def save_segment(self, token: str, region: str = "us") -> SegmentCredentials:
+        """Keep the Segment Public API token (and its workspace's region) in the keyring."""
+        token = token.strip()
+        if not token:
+            raise ValueError("The Segment Public API token is empty.")
+        if region not in ("us", "eu"):
+            raise ValueError(f'Unknown Segment region "{region}" (expected us or eu).')
+        backend = self._require()
+        with self._lock:
+            self._call("write to", lambda: backend.set_password(SERVICE, SEGMENT_ACCOUNT, token))
+            self._call("write to", lambda: backend.set_password(SERVICE, SEGMENT_REGION_ACCOUNT, region))
+        return SegmentCredentials(token=token, region=region,
+                                  source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING)
+
+    def delete_segment(self) -> bool:
+        """Forget the Segment token. True if one was removed."""
+        backend = self._require()
+        with self._lock:
+            removed = self._delete_quietly(backend, SEGMENT_ACCOUNT)
+            self._delete_quietly(backend, SEGMENT_REGION_ACCOUNT)
+        return removed
+
     # -- async wrappers (the GUI never blocks on the keyring) -------------------------------------
 
     async def _in_executor(self, fn: Callable[[], T], timeout: float | None) -> T:
@@ -400,6 +471,16 @@ class CredentialStore:
     async def adelete(self, domain: str | None = None, *,
                       timeout: float | None = KEYRING_TIMEOUT) -> bool:
         return await self._in_executor(functools.partial(self.delete, domain), timeout)
+
+    async def aload_segment(self, *, timeout: float | None = KEYRING_TIMEOUT) -> SegmentCredentials | None:
+        return await self._in_executor(self.load_segment, timeout)
+
+    async def asave_segment(self, token: str, region: str = "us", *,
+                            timeout: float | None = KEYRING_TIMEOUT) -> SegmentCredentials:
+        return await self._in_executor(functools.partial(self.save_segment, token, region), timeout)
+
+    async def adelete_segment(self, *, timeout: float | None = KEYRING_TIMEOUT) -> bool:
+        return await self._in_executor(self.delete_segment, timeout)
 
     async def abackend_name(self, *, timeout: float | None = KEYRING_TIMEOUT) -> str:
         return await self._in_executor(lambda: self.backend_name, timeout)

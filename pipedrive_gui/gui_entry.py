@@ -7,7 +7,8 @@ import os
 from collections.abc import Sequence
 
 #: The documented states ``--screenshot`` can show (see ``gui/app.py``).
-SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver", "records", "problems")
+SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver", "records", "problems",
+                     "segment-diff")
 SCREENSHOT_STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
 
 

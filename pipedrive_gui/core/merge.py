@@ -7,9 +7,12 @@ Three ways, the user's choice:
 - ``update``: an incoming mapping with the same name and action as one in the project updates that
   one (its trigger, enabled state and field values; it keeps its id and place, so what the receiver
   and the test-record ledger know by that id stays attached); the others are added at the end. Two
-  project mappings with the same name and action are paired with incoming ones in order.
+  project mappings with the same name and action are paired with incoming ones in order. A mapping
+  that knows its Segment subscription (``subscription_id``, from a pull) is paired by that first,
+  so a mapping renamed in Segment updates the project's one (name included) instead of adding one.
 - ``copy``: all incoming mappings are added; one whose name is already taken is renamed
-  "Name (copy)", "Name (copy 2)"...
+  "Name (copy)", "Name (copy 2)"...; a copy of a subscription the project already links to is
+  unlinked (pushing it creates a new subscription rather than two mappings sharing one).
 
 A pure function over :class:`~pipedrive_gui.core.project.Mapping` lists: the GUI makes the result one
 undo step, the CLI writes it to the project file.
@@ -110,9 +113,18 @@ def merge_mappings(existing: Sequence[Mapping], incoming: Sequence[Mapping], mod
     renamed: list[tuple[str, str]] = []
     if mode == "update":
         claimed: set[int] = set()
-        for m in incoming:
-            index = next((i for i, old in enumerate(out)
-                          if i < len(existing) and i not in claimed and _key(old) == _key(m)), None)
+        by_subscription = {m.subscription_id: i for i, m in enumerate(existing) if m.subscription_id}
+        pairs: dict[int, int] = {}  # incoming index -> existing index, by subscription id first
+        for j, m in enumerate(incoming):
+            i = by_subscription.get(m.subscription_id) if m.subscription_id else None
+            if i is not None and i not in claimed and existing[i].action == m.action:
+                pairs[j] = i
+                claimed.add(i)
+        for j, m in enumerate(incoming):
+            index = pairs.get(j)
+            if index is None:
+                index = next((i for i, old in enumerate(out)
+                              if i < len(existing) and i not in claimed and _key(old) == _key(m)), None)
             if index is None:
                 new = _fresh(m, ids)
                 out.append(new)
@@ -120,7 +132,9 @@ def merge_mappings(existing: Sequence[Mapping], incoming: Sequence[Mapping], mod
                 continue
             claimed.add(index)
             old = out[index]
-            new = replace(old, trigger=m.trigger, enabled=m.enabled, settings=copy.deepcopy(m.settings))
+            new = replace(old, name=m.name if j in pairs else old.name, trigger=m.trigger, enabled=m.enabled,
+                          settings=copy.deepcopy(m.settings),
+                          subscription_id=m.subscription_id or old.subscription_id)
             if new == old:
                 unchanged.append(old.name)
             else:
@@ -129,10 +143,14 @@ def merge_mappings(existing: Sequence[Mapping], incoming: Sequence[Mapping], mod
         return MergeResult(mode, out, updated=updated, unchanged=unchanged, added=added)
 
     names = {m.name for m in existing}
+    linked = {m.subscription_id for m in existing if m.subscription_id}
     for m in incoming:
         name = copy_name(m.name, names)
         names.add(name)
-        new = _fresh(replace(m, name=name), ids)
+        subscription_id = m.subscription_id if m.subscription_id not in linked else None
+        if subscription_id:
+            linked.add(subscription_id)
+        new = _fresh(replace(m, name=name, subscription_id=subscription_id), ids)
         out.append(new)
         added.append(name)
         if name != m.name:

@@ -1,11 +1,17 @@
 """The project file, ``*.pipedrive-map.json``: mappings, destination defaults and sample events.
 
-Shape (version 1)::
+Shape (version 2)::
 
-    {"format": "pipedrive-map", "version": 1, "name": "...",
+    {"format": "pipedrive-map", "version": 2, "name": "...",
      "destination": {"domain": "", "person_field": "id", "organization_field": "id", "deal_field": "id"},
-     "mappings": [{"id", "name", "action", "trigger", "enabled", "settings"}],
+     "segment": {"destination_id": "...", "destination_name": "...", "region": "us"},   (optional)
+     "mappings": [{"id", "name", "action", "trigger", "enabled", "settings",
+                   "subscription_id" (optional)}],
      "samples": [{"name", "event"}]}
+
+``segment`` is the Segment destination the project was last pulled from / pushed to, and a mapping's
+``subscription_id`` is its subscription there, so a renamed mapping updates its subscription instead
+of creating a second one. Version 1 files (no link) load unchanged.
 
 Older versions are upgraded in memory by the functions in ``MIGRATIONS`` (one step per version);
 a file from a newer app is refused rather than half-read. The API token is never part of a project:
@@ -27,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT_NAME = "pipedrive-map"
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 FILE_SUFFIX = ".pipedrive-map.json"
 
 # The six actions of Segment's Actions Pipedrive destination (fixed by Segment).
@@ -96,6 +102,20 @@ class Mapping:
     trigger: str
     enabled: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
+    #: The Segment subscription this mapping was pulled from / pushed to (of ``Project.segment``).
+    subscription_id: str | None = None
+
+
+SEGMENT_REGIONS = ("us", "eu")
+
+
+@dataclass
+class SegmentLink:
+    """The Segment destination (Actions Pipedrive) a project was last pulled from or pushed to."""
+
+    destination_id: str
+    destination_name: str = ""
+    region: str = "us"  # "us" (api.segmentapis.com) or "eu" (eu1.api.segmentapis.com)
 
 
 @dataclass
@@ -111,6 +131,7 @@ class Project:
     destination: DestinationDefaults = field(default_factory=DestinationDefaults)
     mappings: list[Mapping] = field(default_factory=list)
     samples: list[SampleEvent] = field(default_factory=list)
+    segment: SegmentLink | None = None
 
 
 def new_mapping_id() -> str:
@@ -204,7 +225,13 @@ def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0_to_1}
+def _migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added the optional Segment link (``segment``, ``mappings[].subscription_id``);
+    a version 1 file has neither, so only the version changes."""
+    return {**doc, "version": 2}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +349,9 @@ def _mapping_from_dict(obj: Any, where: str, seen_ids: set[str]) -> Mapping:
     settings = obj.get("settings", {})
     if not isinstance(settings, dict):
         raise _shape(f"{where}/settings", "must be an object (field key -> value)")
+    subscription_id = obj.get("subscription_id")
+    if subscription_id is not None and not isinstance(subscription_id, str):
+        raise _shape(f"{where}/subscription_id", "must be text")
     return Mapping(
         id=mapping_id,
         name=_str(obj, "name", where, default=""),
@@ -329,7 +359,23 @@ def _mapping_from_dict(obj: Any, where: str, seen_ids: set[str]) -> Mapping:
         trigger=_str(obj, "trigger", where, default=""),
         enabled=enabled,
         settings=without_unfinished(settings),
+        subscription_id=subscription_id or None,
     )
+
+
+def _segment_link_from_dict(obj: Any) -> SegmentLink | None:
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise _shape("/segment", "must be an object")
+    destination_id = _str(obj, "destination_id", "/segment")
+    if not destination_id:
+        return None
+    region = _str(obj, "region", "/segment", default="us")
+    if region not in SEGMENT_REGIONS:
+        raise _shape("/segment/region", f'must be one of {", ".join(SEGMENT_REGIONS)}')
+    return SegmentLink(destination_id=destination_id,
+                       destination_name=_str(obj, "destination_name", "/segment", default=""), region=region)
 
 
 def project_from_dict(doc: Any) -> Project:
@@ -379,12 +425,27 @@ def project_from_dict(doc: Any) -> Project:
         destination=destination,
         mappings=mappings,
         samples=samples,
+        segment=_segment_link_from_dict(doc.get("segment")),
     )
+
+
+def _mapping_to_dict(m: Mapping) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": m.id,
+        "name": m.name,
+        "action": m.action,
+        "trigger": m.trigger,
+        "enabled": m.enabled,
+        "settings": m.settings,
+    }
+    if m.subscription_id:
+        out["subscription_id"] = m.subscription_id
+    return out
 
 
 def project_to_dict(project: Project) -> dict[str, Any]:
     d = project.destination
-    return {
+    out: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": CURRENT_VERSION,
         "name": project.name,
@@ -394,19 +455,16 @@ def project_to_dict(project: Project) -> dict[str, Any]:
             "organization_field": d.organization_field,
             "deal_field": d.deal_field,
         },
-        "mappings": [
-            {
-                "id": m.id,
-                "name": m.name,
-                "action": m.action,
-                "trigger": m.trigger,
-                "enabled": m.enabled,
-                "settings": m.settings,
-            }
-            for m in project.mappings
-        ],
-        "samples": [{"name": s.name, "event": s.event} for s in project.samples],
     }
+    if project.segment is not None:
+        out["segment"] = {
+            "destination_id": project.segment.destination_id,
+            "destination_name": project.segment.destination_name,
+            "region": project.segment.region,
+        }
+    out["mappings"] = [_mapping_to_dict(m) for m in project.mappings]
+    out["samples"] = [{"name": s.name, "event": s.event} for s in project.samples]
+    return out
 
 
 def dumps_project(project: Project) -> str:

@@ -23,7 +23,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from pipedrive_gui.core.project import Mapping, Project, SampleEvent, new_mapping_id
+from pipedrive_gui.core.project import (
+    DestinationDefaults,
+    Mapping,
+    Project,
+    SampleEvent,
+    SegmentLink,
+    new_mapping_id,
+)
 
 _MERGE_ID = 4242  # QUndoCommand.id() for edits of one field that typing merges into one step
 
@@ -150,6 +157,15 @@ class Document(QObject):
             self.edit_mapping(replace(m, enabled=enabled),
                               f"{'Enable' if enabled else 'Disable'} mapping “{m.name}”")
 
+    def set_from_segment(self, project: Project, text: str) -> None:
+        """Take the mappings, destination settings and Segment link of ``project`` (a pull, or the
+        subscription ids a push recorded) as one undo step."""
+        old = (list(self.project.mappings), copy.deepcopy(self.project.destination), self.project.segment)
+        new = (list(project.mappings), copy.deepcopy(project.destination), project.segment)
+        if old == new:
+            return
+        self.undo_stack.push(_SetSegmentState(self, old, new, text))
+
     def set_samples(self, samples: list[SampleEvent], text: str) -> None:
         self.undo_stack.push(_SetSamples(self, list(self.project.samples), list(samples), text))
 
@@ -164,6 +180,14 @@ class Document(QObject):
 
     def _put_mappings(self, mappings: list[Mapping]) -> None:
         self.project.mappings = list(mappings)
+        self.mappings_reset.emit()
+        self.changed.emit()
+
+    def _put_segment_state(self, state: _SegmentState) -> None:
+        mappings, destination, segment = state
+        self.project.mappings = list(mappings)
+        self.project.destination = copy.deepcopy(destination)
+        self.project.segment = segment
         self.mappings_reset.emit()
         self.changed.emit()
 
@@ -205,6 +229,21 @@ class _SetMappings(QUndoCommand):
 
     def undo(self) -> None:
         self.doc._put_mappings(self.old)
+
+
+_SegmentState = tuple[list[Mapping], DestinationDefaults, SegmentLink | None]
+
+
+class _SetSegmentState(QUndoCommand):
+    def __init__(self, doc: Document, old: _SegmentState, new: _SegmentState, text: str) -> None:
+        super().__init__(text)
+        self.doc, self.old, self.new = doc, old, new
+
+    def redo(self) -> None:
+        self.doc._put_segment_state(self.new)
+
+    def undo(self) -> None:
+        self.doc._put_segment_state(self.old)
 
 
 class _SetSamples(QUndoCommand):

@@ -97,6 +97,8 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
         return await _test_records_after_sends(window, services)
     elif state == "problems":
         await _problems_after_a_mistake(window, services)
+    elif state == "segment-diff":
+        return await _segment_push_diff(window, services)
     return window
 
 
@@ -193,6 +195,50 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
     await services.runner.wait_idle()
     for row in range(min(2, dialog.model.rowCount())):
         dialog.model.set_checked(row, True)
+    await asyncio.sleep(0.3)
+    return dialog
+
+
+async def _segment_push_diff(window: Any, services: Services) -> Any:
+    """The Segment dialog showing what a push of the demo would change, against a stand-in of the
+    Public API started in this process (some mappings already there, one edited, one only in Segment)."""
+    import asyncio
+    import copy
+
+    from pipedrive_gui.segment.standin import StandinState, start_standin
+
+    token = "standin-token"
+    state = StandinState(tokens={token: "owner"})
+    dest = state.add_destination("Pipedrive (production)", source="Website",
+                                 settings={"domain": "acme", "apiToken": "not-shown", "personField": "id"})
+    state.add_destination("Pipedrive (staging)", source="Staging site", enabled=False)
+    mappings = window.doc.project.mappings
+    for n, m in enumerate(mappings[:3]):
+        settings = copy.deepcopy(m.settings)
+        trigger = m.trigger
+        if n == 1:
+            trigger = 'type = "group" and traits.plan = "trial"'
+            settings.pop(next(iter(settings), ""), None)
+        state.add_subscription(dest["id"], m.name, m.action, trigger, settings, enabled=m.enabled or n == 2)
+    state.add_subscription(dest["id"], "Old signup mapping", "createUpdatePerson", 'event = "Signed Up"',
+                           {"name": {"@path": "$.traits.name"}})
+    server = await start_standin(state)
+    window._segment_standin = server  # kept alive with the window
+    dialog = window.show_segment_dialog()
+    dialog.base_url_override = server.base_url
+    dialog.connect_with(token, "us", save=False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while dialog.busy or dialog.client is None:
+        if loop.time() > deadline:
+            raise TimeoutError("the Segment stand-in did not answer")
+        await asyncio.sleep(0.05)
+    dialog.show_diff()
+    while dialog.busy or dialog.plan is None:
+        if loop.time() > deadline:
+            raise TimeoutError("the diff did not finish")
+        await asyncio.sleep(0.05)
+    dialog.resize(1320, 760)
     await asyncio.sleep(0.3)
     return dialog
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     # loaded before the window's first paint delays it (most are compiled at each start when
     # no bytecode cache is written).
     from pipedrive_gui.gui.connection_dialog import ConnectionDialog
+    from pipedrive_gui.gui.segment_dialog import SegmentDialog
     from pipedrive_gui.gui.test_records_view import TestRecordsDialog
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False
         self.connection_dialog: ConnectionDialog | None = None
         self.test_records_dialog: TestRecordsDialog | None = None
+        self.segment_dialog: SegmentDialog | None = None
         runner.set_error_handler(self._task_failed)
 
         # Created in the order they are on screen, left to right: that is the Tab order.
@@ -309,6 +311,11 @@ class MainWindow(QMainWindow):
             p, "Test rec&ords…", self.show_test_records,
             tip="The records your tests created in Pipedrive; delete them again")
 
+        sg = bar.addMenu("Se&gment")
+        self._action(sg, "&Pull and push…", self.show_segment_dialog,
+                     tip="Connect your Segment workspace, pull a destination's mappings, review and push changes")
+        self._action(sg, "Log out of Segment (forget the token)", self.segment_log_out)
+
         v = bar.addMenu("&View")
         self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, shortcuts.RECEIVER,
                                             tip="Receive events the way Segment's tracking API does")
@@ -374,6 +381,8 @@ class MainWindow(QMainWindow):
         """Stop what the window started (the receiver) before the loop ends."""
         if self.receiver_panel is not None:
             await self.receiver_panel.shutdown()
+        if self.segment_dialog is not None:
+            await self.segment_dialog.aclose()
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -617,6 +626,26 @@ class MainWindow(QMainWindow):
         self.connection_dialog.show()
         self.connection_dialog.raise_()
         return self.connection_dialog
+
+    def show_segment_dialog(self) -> SegmentDialog:
+        from pipedrive_gui.gui.segment_dialog import SegmentDialog
+
+        if self.segment_dialog is None:
+            self.segment_dialog = SegmentDialog(self.doc, self.connection.store, self.runner, self)
+        self.segment_dialog.show()
+        self.segment_dialog.raise_()
+        self.segment_dialog.start()
+        return self.segment_dialog
+
+    def segment_log_out(self) -> None:
+        async def forget() -> None:
+            removed = await self.connection.store.adelete_segment()
+            if self.segment_dialog is not None:
+                await self.segment_dialog.forget_connection()
+            self.statusBar().showMessage("Segment token removed from the keyring" if removed
+                                         else "No Segment token was saved", 8000)
+
+        self.runner.spawn(forget(), name="segment-logout")
 
     def show_test_records(self) -> TestRecordsDialog:
         from pipedrive_gui.gui.test_records_view import TestRecordsDialog

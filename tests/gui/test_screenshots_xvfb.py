@@ -24,6 +24,7 @@ STATES = {
     "receiver-panel": ("receiver", {}),
     "test-records": ("records", {}),  # (a state named "test-records" would start the CLI command)
     "problems": ("problems", {}),
+    "segment-push-diff": ("segment-diff", {}),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
