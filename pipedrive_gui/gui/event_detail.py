@@ -7,7 +7,6 @@ body and the response). Read-only: the receiver panel owns the actions (use as s
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.gui.json_highlighter import JsonHighlighter
 from pipedrive_gui.gui.receiver_model import OUTCOME_TEXT
 from pipedrive_gui.receiver import EventDetail
+from pipedrive_gui.receiver.intake import json_text
 
 _DELIVERY_OUTCOMES = {
     "create": "would create / created",
@@ -37,7 +37,9 @@ _DELIVERY_OUTCOMES = {
 
 
 def pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    """Indented JSON; a lone surrogate (half an emoji, valid JSON) shows as its escape ``\\ud83c``
+    (Qt would silently drop it)."""
+    return json_text(value, indent=2, default=str)
 
 
 def delivery_title(d: dict[str, Any]) -> str:
