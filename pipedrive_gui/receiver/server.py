@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import http_exceptions, web
 
 from pipedrive_gui.receiver.dispatcher import Dispatcher, EventProcessor, RetryPolicy
 from pipedrive_gui.receiver.errors import IntakeError, JournalError, ReceiverStartError, journal_problem
@@ -48,6 +48,19 @@ JOURNAL_FILE = "receiver-journal.sqlite3"
 _OK = b'{"success":true}'
 # Raw bodies larger than this are refused before reading (gzip shrinks JSON ~10x at most in practice).
 _MAX_RAW = 4 * MAX_BATCH_BYTES
+
+
+class _ClientMistakes(logging.Filter):
+    """aiohttp answers malformed HTTP (a bad Content-Length, broken chunking, garbage bytes) with a
+    400 and then logs it as an error with a traceback; a client's mistake is not the receiver's
+    error, and a stray port scan would fill the terminal. Those records are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, http_exceptions.HttpProcessingError) and 400 <= (exc.code or 400) < 500)
+
+
+_CLIENT_MISTAKES = _ClientMistakes()
 
 
 def is_loopback(host: str) -> bool:
@@ -169,6 +182,7 @@ class Receiver:
                 f"Another receiver is already using the journal {self.journal.path}. Stop it first, "
                 "or give this one another data folder."
             )
+        logging.getLogger("aiohttp.server").addFilter(_CLIENT_MISTAKES)  # (once: a set)
         try:
             await self.journal.open()
             await self._check_writable()
@@ -330,7 +344,16 @@ class Receiver:
         app.router.add_route("*", "/v1/{kind}", self._handle)
         app.router.add_route("*", "/v1/{kind}/", self._handle)
         app.router.add_get("/health", self._health)
+        app.router.add_route("*", "/{tail:.*}", self._elsewhere)  # every other answer is JSON too
         return app
+
+    async def _elsewhere(self, request: web.Request) -> web.Response:
+        if request.method == "OPTIONS":
+            return _preflight(request)
+        return self._reject(
+            IntakeError(404, "not_found", f"No such endpoint {request.path}; post to /v1/batch, /v1/track, ..."),
+            request,
+        )
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "service": "Pipedrive Mapper receiver"})
@@ -416,6 +439,10 @@ async def _read_body(request: web.Request, timeout: float) -> bytes:
             async with asyncio.timeout(timeout):
                 return await request.read()
         return await asyncio.wait_for(request.read(), timeout)  # pragma: no cover - Python 3.10
+    except (ConnectionError, http_exceptions.HttpProcessingError) as exc:  # the client went away mid-body
+        raise IntakeError(
+            400, "incomplete_body", "The connection closed before the whole body arrived; send it again."
+        ) from exc
     except asyncio.TimeoutError as exc:
         raise IntakeError(
             408,
