@@ -177,14 +177,21 @@ class Receiver:
             )
             self.warnings.append(warning)
             log.warning(warning)
-        if not self._lock.acquire():
+        try:
+            locked = self._lock.acquire()
+        except OSError as exc:  # a data folder that cannot be written (or created)
+            raise JournalError(journal_problem(exc, "open", self.journal.path)) from exc
+        if not locked:
             raise ReceiverStartError(
                 f"Another receiver is already using the journal {self.journal.path}. Stop it first, "
                 "or give this one another data folder."
             )
         logging.getLogger("aiohttp.server").addFilter(_CLIENT_MISTAKES)  # (once: a set)
         try:
-            await self.journal.open()
+            try:
+                await self.journal.open()
+            except OSError as exc:
+                raise JournalError(journal_problem(exc, "open", self.journal.path)) from exc
             await self._check_writable()
             app = self.build_app()
             runner = web.AppRunner(

@@ -305,11 +305,12 @@ def read_only(path: Path) -> Iterator[None]:
     """Make an existing journal file read-only for this process (root ignores file modes: then the
     immutable attribute, where the file system allows it)."""
     if os.geteuid() != 0:
-        path.chmod(0o444)
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
         try:
             yield
         finally:
-            path.chmod(0o644)
+            path.chmod(mode)
         return
     chattr = shutil.which("chattr")
     if chattr is None or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0:
@@ -340,6 +341,15 @@ async def test_a_read_only_journal_is_refused_at_start(data_dir: Path) -> None:
     receiver = Receiver(data_dir, ReceiverSettings())
     await receiver.start()
     await receiver.stop()
+
+
+async def test_a_read_only_data_folder_is_refused_at_start(data_dir: Path) -> None:
+    folder = data_dir / "data"
+    folder.mkdir()
+    with read_only(folder):
+        with pytest.raises(JournalError) as caught:
+            await Receiver(folder, ReceiverSettings()).start()
+        assert "read-only" in caught.value.message and str(folder) in caught.value.message
 
 
 def test_receive_on_a_read_only_journal_exits_2_with_the_reason(data_dir: Path, tmp_path: Path,
