@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedrive_gui.cli import CliError
+from pipedrive_gui.commands.argtypes import SQLITE_MAX_INT, amount, port, whole_number
 
 DEFAULT_PORT = 8787
 
@@ -26,7 +27,7 @@ def register(sub: Any) -> None:
         "to Pipedrive.",
     )
     p.add_argument("project", help="the project file (*.pipedrive-map.json)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}; 0 = any)")
+    p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}; 0 = any)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this computer only)")
     p.add_argument("--allow-remote", action="store_true", help="allow listening on an address other machines can reach")
     keys = p.add_mutually_exclusive_group()
@@ -43,9 +44,12 @@ def register(sub: Any) -> None:
                    help="with --live: list what the receiver creates under Test records "
                    "(`pipedrive-gui test-records`), so it can be deleted again")
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
-    p.add_argument("--keep-days", type=float, default=30.0, help="forget finished events older than this (default 30)")
-    p.add_argument("--keep-events", type=int, default=200_000, help="keep at most this many events (default 200,000)")
-    p.add_argument("--keep-mb", type=int, default=1024, help="keep the journal under this size in MB (default 1024)")
+    p.add_argument("--keep-days", type=amount(0, 100 * 365, "days"), default=30.0,
+                   help="forget finished events older than this (default 30; 0 = no age limit)")
+    p.add_argument("--keep-events", type=whole_number(what="a number of events"), default=200_000,
+                   help="keep at most this many events (default 200,000; 0 = no limit)")
+    p.add_argument("--keep-mb", type=whole_number(hi=SQLITE_MAX_INT >> 20, what="megabytes"), default=1024,
+                   help="keep the journal under this size in MB (default 1024; 0 = no limit)")
     p.set_defaults(func=cmd_receive)
 
     j = sub.add_parser("journal", help="list the events the receiver got and what happened to them")
@@ -54,7 +58,8 @@ def register(sub: Any) -> None:
     j.add_argument("--outcome", action="append", help="only events with this outcome (repeatable)")
     j.add_argument("--type", action="append", dest="types", help="only events of this type (repeatable)")
     j.add_argument("--search", default="", help="only events containing this text")
-    j.add_argument("--limit", type=int, default=50, help="how many (newest first; default 50)")
+    j.add_argument("--limit", type=whole_number(1, 10_000, "a number of events"), default=50,
+                   help="how many (newest first; default 50, at most 10,000)")
     j.set_defaults(func=cmd_journal)
 
     r = sub.add_parser("replay", help="run journaled events through the mappings again (e.g. after fixing one)")
@@ -183,7 +188,7 @@ def cmd_receive(args: argparse.Namespace) -> int:
 
 
 async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
-    from pipedrive_gui.receiver import Receiver, ReceiverError, ReceiverSettings, Retention
+    from pipedrive_gui.receiver import JournalError, Receiver, ReceiverError, ReceiverSettings, Retention
     from pipedrive_gui.receiver.setup import open_processor
 
     retention = Retention(
@@ -208,7 +213,8 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     except ReceiverError as exc:
         if handle:
             await handle.close()
-        raise CliError(exc.message) from exc
+        # 2: the journal cannot be used (read-only, disk full, damaged): refused before taking events.
+        raise CliError(exc.message, 2 if isinstance(exc, JournalError) else 1) from exc
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -319,7 +325,8 @@ async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
     from pipedrive_gui.receiver.lock import JournalLock
     from pipedrive_gui.receiver.setup import open_processor
 
-    ids: list[int | str] = [int(i) if i.isdigit() else i for i in args.ids]
+    # Digits name an event number (seq); anything else, or digits beyond any event number, a messageId.
+    ids: list[int | str] = [int(i) if i.isdigit() and int(i) <= SQLITE_MAX_INT else i for i in args.ids]
     path = _journal_path(args)
     lock = JournalLock(path)
     have_lock = lock.acquire()

@@ -7,7 +7,6 @@ body and the response). Read-only: the receiver panel owns the actions (use as s
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.gui.json_highlighter import JsonHighlighter
 from pipedrive_gui.gui.receiver_model import OUTCOME_TEXT
 from pipedrive_gui.receiver import EventDetail
+from pipedrive_gui.receiver.intake import json_text
 
 _DELIVERY_OUTCOMES = {
     "create": "would create / created",
@@ -37,7 +37,9 @@ _DELIVERY_OUTCOMES = {
 
 
 def pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    """Indented JSON; a lone surrogate (half an emoji, valid JSON) shows as its escape ``\\ud83c``
+    (Qt would silently drop it)."""
+    return json_text(value, indent=2, default=str)
 
 
 def delivery_title(d: dict[str, Any]) -> str:
@@ -126,7 +128,7 @@ class EventDetailView(QWidget):
                              + (f"<br>{_html(row.summary)}" if row.summary else ""))
         self.tree.clear()
         event_item = QTreeWidgetItem(["Event as received (JSON)"])
-        event_item.setData(0, Qt.ItemDataRole.UserRole, detail.event)
+        _hold(event_item, detail.event)
         self.tree.addTopLevelItem(event_item)
         fired = [d for d in detail.deliveries if d.get("fired")]
         quiet = [d for d in detail.deliveries if not d.get("fired")]
@@ -137,7 +139,7 @@ class EventDetailView(QWidget):
         if quiet:
             # Mappings whose trigger did not match are usually most of them: one folded group.
             group = QTreeWidgetItem([f"Trigger did not match ({len(quiet)} mapping{'s' if len(quiet) != 1 else ''})"])
-            group.setData(0, Qt.ItemDataRole.UserRole, [d.get("mapping") for d in quiet])
+            _hold(group, [d.get("mapping") for d in quiet])
             for d in quiet:
                 group.addChild(self._delivery_item(d))
             self.tree.addTopLevelItem(group)
@@ -153,20 +155,20 @@ class EventDetailView(QWidget):
     def _delivery_item(d: dict[str, Any]) -> QTreeWidgetItem:
         item = QTreeWidgetItem([delivery_title(d)])
         item.setToolTip(0, str(d.get("message") or delivery_title(d)))
-        item.setData(0, Qt.ItemDataRole.UserRole, d)
+        _hold(item, d)
         if "payload" in d:
             child = QTreeWidgetItem(["Mapped payload"])
-            child.setData(0, Qt.ItemDataRole.UserRole, d["payload"])
+            _hold(child, d["payload"])
             item.addChild(child)
         for problem in d.get("problems") or []:
             child = QTreeWidgetItem([f"{problem.get('label') or problem.get('field')}: {problem.get('message')}"])
-            child.setData(0, Qt.ItemDataRole.UserRole, problem)
+            _hold(child, problem)
             item.addChild(child)
         for call in d.get("calls") or []:
             if isinstance(call, dict):
                 child = QTreeWidgetItem([call_title(call)])
                 child.setToolTip(0, str(call.get("error") or call.get("purpose") or ""))
-                child.setData(0, Qt.ItemDataRole.UserRole, call)
+                _hold(child, call)
                 item.addChild(child)
         return item
 
@@ -190,15 +192,35 @@ class EventDetailView(QWidget):
     def select_delivery(self, mapping_name: str) -> bool:
         """Select the first delivery of ``mapping_name`` (tests, and jumping from the table)."""
         for item in self.items():
-            d = item.data(0, Qt.ItemDataRole.UserRole)
+            d = value_of(item)
             if isinstance(d, dict) and d.get("mapping") == mapping_name:
                 self.tree.setCurrentItem(item)
                 return True
         return False
 
     def _show_item(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None) -> None:
-        value = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        value = value_of(item) if item is not None else None
         self.json.setPlainText("" if value is None else pretty(value))
+
+
+class _Held:
+    """An item's JSON, kept as the Python object itself: as item data Qt would convert a dict to a
+    QVariantMap, sorting its keys and dropping lone surrogates on the way back."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _hold(item: QTreeWidgetItem, value: Any) -> None:
+    item.setData(0, Qt.ItemDataRole.UserRole, _Held(value))
+
+
+def value_of(item: QTreeWidgetItem) -> Any:
+    """The JSON value an item of the tree shows (the event, a delivery, a payload, a call)."""
+    held = item.data(0, Qt.ItemDataRole.UserRole)
+    return held.value if isinstance(held, _Held) else held
 
 
 def _html(text: str) -> str:

@@ -832,6 +832,8 @@ class ReceiverPanel(QWidget):
 _REFUSALS = {
     "invalid_write_key": "Wrong write key (copy it from this panel)",
     "invalid_json": "Not valid JSON",
+    "too_deep": "Nested too deeply",
+    "request_timeout": "Body not sent in time",
     "event_too_large": "Event over Segment's 32 KB limit",
     "batch_too_large": "Batch over Segment's 500 KB limit",
     "too_many_events": "Batch over Segment's 2,500 events",

@@ -21,6 +21,22 @@ shows and ``receive`` prints live in ``snippets.py``.
 Durability: an event is answered 200 only after its SQLite commit (``synchronous=FULL`` by default:
 survives ``kill -9`` and power loss). Unfinished events resume on the next start; one process
 dispatches a journal at a time (file lock).
+
+What a client gets (Segment's tracking API is a Go service; this receiver answers as it does):
+
+- 200 ``{"success": true}`` for every event Segment accepts, also those it drops later (journaled
+  as ``dropped`` with the reason). Lone UTF-16 surrogates (half an emoji) are accepted and stored
+  faithfully; invalid UTF-8 inside a string becomes U+FFFD, as Go's parser does.
+- 400 ``{"code", "message"}`` for the whole request where Segment answers 400: invalid JSON (``NaN``,
+  ``Infinity`` and ``1e400`` included: Go refuses them), over 32 KB per event / 500 KB per batch /
+  2,500 events, broken gzip. Also for nesting deeper than 254 levels (``too_deep``): Segment allows
+  10,000, but the journal, Python's JSON and the GUI need a limit, and no client nests that deep.
+- 401 for a wrong write key, 404/405 for other paths and methods, 408 ``request_timeout`` when a
+  body does not arrive within ``body_timeout`` (then the connection closes); a connection that does
+  not finish its request headers within ``header_timeout`` is closed.
+- 503 ``journal_unavailable`` when the journal cannot be written (disk full, ...); the message says
+  which cause and what to do. A journal that is read-only is refused at start instead.
+- Never a 5xx for what a client sends (a fuzz test holds the receiver to it).
 """
 
 from pipedrive_gui.receiver.dispatcher import (

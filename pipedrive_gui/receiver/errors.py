@@ -29,3 +29,34 @@ class JournalError(ReceiverError):
 
 class ReceiverStartError(ReceiverError):
     """The HTTP server could not start (port in use, address not available)."""
+
+
+# SQLite's primary result codes for the causes a user can act on.
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 3, 8, 11, 13, 14, 26
+
+
+def journal_problem(exc: BaseException, doing: str, path: object = None) -> str:
+    """What went wrong with the journal file and what to do, by cause (for :class:`JournalError`).
+
+    ``doing`` says what failed ("open", "write", "read"); ``exc`` is the ``sqlite3.Error`` (or
+    ``OSError``). Only a damaged file is worth moving away; a full disk or a read-only file is not.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    errno_ = getattr(exc, "errno", None)
+    what = f"Could not {doing} the receiver journal" + (f" {path}" if path else "")
+    if primary == _SQLITE_FULL or errno_ == 28:  # ENOSPC
+        return f"{what}: the disk is full. Free disk space (or choose a data folder on another disk), then send again."
+    if primary in (_SQLITE_READONLY, _SQLITE_PERM) or errno_ in (1, 13, 30):  # EPERM, EACCES, EROFS
+        return (
+            f"{what}: the file or its folder is read-only ({exc}). Make it writable for this user, "
+            "or choose another data folder."
+        )
+    if primary == _SQLITE_CANTOPEN:
+        return f"{what}: the file cannot be opened ({exc}). Check that its folder exists and is writable."
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return (
+            f"{what}: the file is damaged ({exc}). Move it away (the receiver starts a new journal) and keep "
+            "the copy if you need its events."
+        )
+    return f"{what}: {exc}. Check free disk space and the folder's permissions."

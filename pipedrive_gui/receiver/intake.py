@@ -4,6 +4,20 @@ Pure functions (no I/O): body decoding (gzip), write-key extraction, Segment's s
 limits, batch unpacking with batch-level ``context``/``integrations`` merged into each event, and
 the stamps Segment adds (``receivedAt``, ``messageId``, ``timestamp``). Events that Segment accepts
 with a 200 but drops later are kept and carry a ``flag`` saying why.
+
+JSON is read the way Segment's tracking API (a Go service, Go's JSON rules) reads it:
+
+- ``NaN``, ``Infinity`` and numbers beyond a double (``1e400``) are not JSON: 400 ``invalid_json``
+  for the request, as Segment answers (Python's parser would accept them and store null).
+- Bytes that are not UTF-8 inside a string become U+FFFD, as Go does; outside a string they make
+  the JSON invalid (400).
+- A lone UTF-16 surrogate (``"\\ud83c"``, half an emoji, what JavaScript's ``.slice()`` can leave) is
+  valid JSON: accepted and stored faithfully. UTF-8 cannot carry it, so stored JSON writes it as the
+  escape ``\\ud83c`` (:func:`json_text`); parsed again it is the same string.
+- Nesting deeper than :data:`MAX_DEPTH` objects/arrays per event: 400 ``too_deep`` for the request.
+  Segment's parser allows 10,000 levels; this receiver stops far earlier because everything after
+  intake (the journal's SQLite JSON functions, Python's recursive JSON code, the mapping kit, the
+  GUI) has to handle the event too. No real client sends more than a few dozen levels.
 """
 
 from __future__ import annotations
@@ -24,6 +38,9 @@ from pipedrive_gui.receiver.errors import IntakeError
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_BATCH_EVENTS = 2500
+#: Nested objects/arrays an event may have (``{"a": 1}`` has 1); deeper is a 400 ``too_deep``.
+#: Equal to orjson's encoding limit, so the fast path needs no check of its own.
+MAX_DEPTH = 254
 
 EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 
@@ -133,11 +150,53 @@ def write_key_from(headers: Mapping[str, str], body: Mapping[str, Any] | None) -
     return None
 
 
-def parse_json_object(data: bytes) -> dict[str, Any]:
+def _too_deep() -> IntakeError:
+    return IntakeError(
+        400,
+        "too_deep",
+        f"The request body nests objects/arrays more than {MAX_DEPTH} levels deep; this receiver accepts "
+        f"at most {MAX_DEPTH} per event.",
+    )
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value; send null or a string instead")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise ValueError(f"the number {text[:40]} is too large for a double")
+    return value
+
+
+_INF = float("inf")
+
+
+def parse_request_json(data: bytes) -> Any:
+    """Parse a request body with Segment's (Go's) rules; raises :class:`IntakeError` 400.
+
+    The fast parser (orjson) takes ordinary JSON; what it refuses goes to the standard parser,
+    configured to accept what Go accepts (lone surrogates, integers beyond 64 bits, invalid UTF-8
+    inside strings as U+FFFD) and to refuse what Go refuses (NaN, Infinity, 1e400).
+    """
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(data)
+        except ValueError as exc:
+            if "depth" in str(exc) or "recursion" in str(exc).lower():
+                raise _too_deep() from exc
+    text = data.decode("utf-8", "replace")
     try:
-        value = _decode(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    except ValueError as exc:
         raise IntakeError(400, "invalid_json", f"The request body is not valid JSON ({exc}).") from exc
+
+
+def parse_json_object(data: bytes) -> dict[str, Any]:
+    value = parse_request_json(data)
     if not isinstance(value, dict):
         raise IntakeError(400, "invalid_json", "The request body must be a JSON object.")
     return value
@@ -171,10 +230,55 @@ _TYPE_SET = frozenset(EVENT_TYPES)
 _std_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+def utf8_json(text: str) -> bytes:
+    """JSON text as UTF-8; a lone surrogate (legal in JSON strings, not in UTF-8) becomes its
+    ``\\uXXXX`` escape, which parses back to the same string. Nothing else changes."""
+    return text.encode("utf-8", "backslashreplace")
+
+
+def json_text(value: Any, *, default: Callable[[Any], Any] | None = None, indent: int | None = None) -> str:
+    """``json.dumps`` (non-ASCII kept, compact unless ``indent``) that is always valid UTF-8: lone
+    surrogates are written as escapes (see :func:`utf8_json`). For every JSON the receiver writes
+    (journal columns, exports, the GUI's JSON views)."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(value, ensure_ascii=False, separators=separators, default=default, indent=indent)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return utf8_json(text).decode("utf-8")
+    return text
+
+
+def depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests objects/arrays more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        if depth > limit:
+            return True
+        stack.extend((child, depth) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def _std_encode(value: Any) -> bytes:
-    return _std_encoder(value).encode("utf-8")
+    """The exact encoder for what the fast one refuses: integers beyond 64 bits, lone surrogates,
+    deep nesting (checked here: :data:`MAX_DEPTH`, raises :class:`IntakeError`)."""
+    if depth_over(value, MAX_DEPTH):
+        raise _too_deep()
+    return utf8_json(_std_encoder(value))
 
 
+_fast_dumps: Callable[[Any], bytes] | None = None
+_fast_loads: Callable[[bytes | str], Any] | None = None
 _encode: Callable[[Any], bytes] = _std_encode
 _decode: Callable[[bytes | str], Any] = json.loads
 
@@ -184,7 +288,7 @@ try:  # optional speed-up: parsing and encoding events are the costliest steps o
     def _orjson_encode(value: Any) -> bytes:
         try:
             return orjson.dumps(value)
-        except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+        except (TypeError, orjson.JSONEncodeError):  # big integers, lone surrogates, deep nesting
             return _std_encode(value)
 
     def _orjson_decode(data: bytes | str) -> Any:
@@ -195,6 +299,8 @@ try:  # optional speed-up: parsing and encoding events are the costliest steps o
             # the standard parser decides (and raises the error shown to the client).
             return json.loads(data)
 
+    _fast_dumps = orjson.dumps
+    _fast_loads = orjson.loads
     _encode = _orjson_encode
     _decode = _orjson_decode
 except ImportError:  # pragma: no cover - the standard library is used
@@ -207,8 +313,20 @@ def decode_json(data: bytes | str) -> Any:
 
 
 def encode_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON (non-ASCII kept as is), as events are stored."""
+    """Compact UTF-8 JSON (non-ASCII kept as is, lone surrogates escaped), as events are stored.
+    Raises :class:`IntakeError` ``too_deep`` beyond :data:`MAX_DEPTH`."""
     return _encode(value)
+
+
+def column_text(value: str) -> str:
+    """A string as a journal column may hold it (valid UTF-8): lone surrogates as ``\\uXXXX`` text."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return utf8_json(value).decode("utf-8")
+    return value
 
 
 @dataclass(frozen=True)
@@ -285,7 +403,10 @@ def accept_request(
                 400, "too_many_events", f"A batch may hold at most 2,500 events; this one has {len(items):,}."
             )
         shared = _Shared.of(body)
-    index, bodies, flags = _stamp_all(items, None if kind == "batch" else kind, received, shared)
+    try:
+        index, bodies, flags = _stamp_all(items, None if kind == "batch" else kind, received, shared)
+    except RecursionError as exc:  # merging a deep batch-level context into a deep event context
+        raise _too_deep() from exc
     if one_each or any(flags):
         return [
             AcceptedEvent(message_id, kind_, flag, encoded)
@@ -306,7 +427,7 @@ def _stamp_all(
     received_at = format_time(received)
     context, integrations = shared.context, shared.integrations
     has_sent_at, sent_at = shared.has_sent_at, shared.sent_at
-    encode, types = _encode, _TYPE_SET
+    fast, types = _fast_dumps or _std_encode, _TYPE_SET
     index: list[tuple[int, int, str, str]] = []
     bodies: list[bytes] = []
     flags: list[str | None] = []
@@ -357,7 +478,13 @@ def _stamp_all(
                 name = event.get("event")
                 if name.__class__ is not str or not name or name.isspace():
                     flag = "missing_event"
-        encoded = encode(event)
+        try:
+            encoded = fast(event)
+        except (TypeError, ValueError):  # orjson refused it: big integers, lone surrogates, deep nesting
+            encoded = _std_encode(event)  # (raises too_deep)
+            # The journal's columns are UTF-8 text: a lone surrogate in the id or type is kept
+            # as its escape there (the stored event keeps the string itself).
+            message_id, kind = column_text(message_id), column_text(kind)
         size = len(encoded)
         if size > MAX_EVENT_BYTES:
             raise IntakeError(

@@ -39,8 +39,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipedrive_gui.receiver.dedupe import WINDOW, RecentIds
-from pipedrive_gui.receiver.errors import JournalError
-from pipedrive_gui.receiver.intake import FLAG_REASONS, AcceptedBatch, AcceptedEvent, decode_json
+from pipedrive_gui.receiver.errors import JournalError, journal_problem
+from pipedrive_gui.receiver.intake import (
+    FLAG_REASONS,
+    AcceptedBatch,
+    AcceptedEvent,
+    column_text,
+    decode_json,
+    json_text,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -274,8 +281,14 @@ class _Job:
     row: tuple[float, int, str, bytes] = (0.0, 0, "[]", b"")  # an inbox row: received_ts, count, idx, bodies
 
 
+_TEXT = functools.partial(str, encoding="utf-8", errors="replace")
+
+
 def _connect(path: Path, synchronous: str, *, autocheckpoint: bool = True) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+    # SQLite's JSON functions turn an escaped lone surrogate ("\ud83c", stored faithfully) into
+    # bytes that are not UTF-8: such a name or user id is shown with U+FFFD instead of failing the page.
+    conn.text_factory = _TEXT
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=30000")
@@ -481,7 +494,7 @@ class _Writer(threading.Thread):
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            err = JournalError(f"Could not write the receiver journal: {exc}. Check free disk space and permissions.")
+            err = JournalError(journal_problem(exc, "write"))
             for job in group:
                 job.error = err
             resync = True
@@ -564,10 +577,7 @@ class Journal:
             split_conn = _connect(self.path, "OFF" if self._synchronous.upper() == "OFF" else "NORMAL")
             self._reader = _connect(self.path, self._synchronous)
         except sqlite3.Error as exc:
-            raise JournalError(
-                f"Could not open the receiver journal {self.path}: {exc}. "
-                "Check the folder's permissions, or move the damaged file away to start a new journal."
-            ) from exc
+            raise JournalError(journal_problem(exc, "open", self.path)) from exc
         self._writer = _Writer(conn, split_conn, splitter)
         self._writer.start()
 
@@ -747,7 +757,8 @@ class Journal:
         next_attempt: float = 0.0,
     ) -> None:
         """Store the dispatcher's result for one event (final, or ``retrying`` with a due time)."""
-        result = json.dumps(deliveries, separators=(",", ":"), ensure_ascii=False, default=str)
+        result = json_text(deliveries, default=str)  # (lone surrogates from events kept as escapes)
+        summary = column_text(summary)
         finished = outcome not in OPEN_OUTCOMES
 
         def update(conn: sqlite3.Connection) -> None:
@@ -861,7 +872,7 @@ class Journal:
                     record = _row(row).to_dict()
                     record["event"] = json.loads(row[13])
                     record["deliveries"] = _deliveries(row[14])
-                    out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    out.write(json_text(record) + "\n")
                     count += 1
         tmp.replace(target)
         return count

@@ -11,17 +11,19 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import http_exceptions, web
 
 from pipedrive_gui.receiver.access import HostPolicy, OriginPolicy
 from pipedrive_gui.receiver.dispatcher import Dispatcher, EventProcessor, RetryPolicy
-from pipedrive_gui.receiver.errors import IntakeError, JournalError, ReceiverStartError
+from pipedrive_gui.receiver.errors import IntakeError, JournalError, ReceiverStartError, journal_problem
 from pipedrive_gui.receiver.intake import (
     ENDPOINTS,
     MAX_BATCH_BYTES,
@@ -50,6 +52,19 @@ _OK = b'{"success":true}'
 _MAX_RAW = 4 * MAX_BATCH_BYTES
 
 
+class _ClientMistakes(logging.Filter):
+    """aiohttp answers malformed HTTP (a bad Content-Length, broken chunking, garbage bytes) with a
+    400 and then logs it as an error with a traceback; a client's mistake is not the receiver's
+    error, and a stray port scan would fill the terminal. Those records are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, http_exceptions.HttpProcessingError) and 400 <= (exc.code or 400) < 500)
+
+
+_CLIENT_MISTAKES = _ClientMistakes()
+
+
 def is_loopback(host: str) -> bool:
     if host in ("localhost", "ip6-localhost"):
         return True
@@ -70,6 +85,13 @@ class ReceiverSettings:
     allowed_origins: tuple[str, ...] = ()
     retention: Retention = field(default_factory=Retention)
     synchronous: str = "FULL"  # SQLite durability; FULL survives power loss, NORMAL only process crashes
+    #: Seconds a connection gets to deliver a request's headers (from connecting, or from the end
+    #: of the previous answer on a kept-alive connection); then it is closed. Also the idle time
+    #: after which a kept-alive connection is closed.
+    header_timeout: float = 30.0
+    #: Seconds a request gets to deliver its body once its headers are in; then it is answered 408
+    #: and the connection closed.
+    body_timeout: float = 30.0
 
 
 @dataclass
@@ -166,15 +188,35 @@ class Receiver:
             )
             self.warnings.append(warning)
             log.warning(warning)
-        if not self._lock.acquire():
+        try:
+            locked = self._lock.acquire()
+        except OSError as exc:  # a data folder that cannot be written (or created)
+            raise JournalError(journal_problem(exc, "open", self.journal.path)) from exc
+        if not locked:
             raise ReceiverStartError(
                 f"Another receiver is already using the journal {self.journal.path}. Stop it first, "
                 "or give this one another data folder."
             )
+        logging.getLogger("aiohttp.server").addFilter(_CLIENT_MISTAKES)  # (once: a set)
         try:
-            await self.journal.open()
+            try:
+                await self.journal.open()
+            except OSError as exc:
+                raise JournalError(journal_problem(exc, "open", self.journal.path)) from exc
+            await self._check_writable()
             app = self.build_app()
-            runner = web.AppRunner(app, auto_decompress=False, access_log=None, handle_signals=False)
+            runner = web.AppRunner(
+                app,
+                auto_decompress=False,
+                access_log=None,
+                handle_signals=False,
+                # aiohttp >= 3.14.4 arms this from the moment a connection opens: a client that
+                # never completes its request headers is closed after it (slowloris).
+                keepalive_timeout=s.header_timeout,
+                # After an early answer (401, 408, 400 for size) the unread rest of a body is
+                # drained at most this long so the client can read the answer; then the close.
+                lingering_time=min(10.0, s.body_timeout),
+            )
             await runner.setup()
             site = web.TCPSite(runner, s.host, s.port, backlog=1024)
             try:
@@ -200,6 +242,20 @@ class Receiver:
             await self.journal.close()
             self._lock.release()
             raise
+
+    async def _check_writable(self) -> None:
+        """Refuse to start on a journal that cannot be written (a read-only file or folder): every
+        event would otherwise be answered 503 after a start that looked fine."""
+
+        def probe(conn: sqlite3.Connection) -> None:
+            conn.execute("CREATE TABLE IF NOT EXISTS receiver_write_probe (x INTEGER)")
+            conn.execute("INSERT INTO receiver_write_probe VALUES (1)")
+            conn.execute("DROP TABLE receiver_write_probe")
+
+        try:
+            await self.journal.write(probe)
+        except sqlite3.Error as exc:
+            raise JournalError(journal_problem(exc, "write", self.journal.path)) from exc
 
     async def stop(self) -> None:
         """Stop taking requests, let the dispatcher finish its event, close the journal."""
@@ -315,7 +371,16 @@ class Receiver:
         app.router.add_route("*", "/v1/{kind}", self._handle)
         app.router.add_route("*", "/v1/{kind}/", self._handle)
         app.router.add_get("/health", self._health)
+        app.router.add_route("*", "/{tail:.*}", self._elsewhere)  # every other answer is JSON too
         return app
+
+    async def _elsewhere(self, request: web.Request) -> web.Response:
+        if request.method == "OPTIONS":
+            return _preflight(request)
+        return self._reject(
+            IntakeError(404, "not_found", f"No such endpoint {request.path}; post to /v1/batch, /v1/track, ..."),
+            request,
+        )
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "service": "Pipedrive Mapper receiver"})
@@ -372,7 +437,7 @@ class Receiver:
                 if header_key is not None and header_key != key:
                     raise _bad_key()
             try:
-                raw = await request.read()
+                raw = await _read_body(request, self.settings.body_timeout)
             except web.HTTPRequestEntityTooLarge:
                 raw = b""
                 check_size(kind, _MAX_RAW + 1)  # raises Segment's 400 for an oversize request
@@ -390,10 +455,21 @@ class Receiver:
             result = await self.journal.append(events)
             del events
         except IntakeError as err:
-            return self._reject(err, request)
+            resp = self._reject(err, request)
+            if err.status == 408:
+                resp.force_close()  # the rest of the body may still trickle in: not worth waiting for
+            return resp
         except JournalError as err:
             log.error("receiver: %s", err)
             return self._reject(IntakeError(503, "journal_unavailable", err.message), request)
+        except RecursionError:  # anything nested too deep that slipped past intake's limit
+            return self._reject(IntakeError(400, "too_deep", "The request body is nested too deeply."), request)
+        except Exception:  # a bug here, not the client's input: say so as JSON, keep serving
+            log.exception("receiver: could not handle a request to %s", request.path)
+            return self._reject(
+                IntakeError(500, "internal_error", "The receiver failed on this request (a bug); see its log."),
+                request,
+            )
         st = self._stats
         st.accepted += result.accepted + result.duplicates
         st.dropped += dropped
@@ -402,6 +478,25 @@ class Receiver:
                 self.dispatcher.wake()
             self._appended(result.accepted)
         return web.Response(body=_OK, content_type="application/json")
+
+
+async def _read_body(request: web.Request, timeout: float) -> bytes:
+    """The whole body, or :class:`IntakeError` 408 when it does not arrive within ``timeout`` s."""
+    try:
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(timeout):
+                return await request.read()
+        return await asyncio.wait_for(request.read(), timeout)  # pragma: no cover - Python 3.10
+    except (ConnectionError, http_exceptions.HttpProcessingError) as exc:  # the client went away mid-body
+        raise IntakeError(
+            400, "incomplete_body", "The connection closed before the whole body arrived; send it again."
+        ) from exc
+    except asyncio.TimeoutError as exc:
+        raise IntakeError(
+            408,
+            "request_timeout",
+            f"The request body did not arrive within {timeout:g} seconds; the connection is closed. Send it again.",
+        ) from exc
 
 
 def _bad_key() -> IntakeError:
