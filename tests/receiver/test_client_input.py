@@ -20,6 +20,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -52,7 +53,7 @@ PERSON = Mapping(
 )
 
 
-async def post(r: Receiver, path: str, raw: bytes, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+async def post(r: Receiver, path: str, raw: bytes, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as s, s.post(r.url + path, data=raw, headers={**BASIC, **(headers or {})}) as resp:
         text = await resp.text()
         assert resp.content_type == "application/json", f"{resp.status} {text!r}"
@@ -64,12 +65,12 @@ def as_json(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
-def identify(i: int, name: str = "Jane") -> dict:
+def identify(i: int, name: str = "Jane") -> dict[str, Any]:
     return {"type": "identify", "userId": f"u{i}", "messageId": f"m{i}",
             "traits": {"name": name, "email": f"p{i}@example.com"}}
 
 
-async def stored_events(r: Receiver) -> dict[str, dict]:
+async def stored_events(r: Receiver) -> dict[str, dict[str, Any]]:
     page = await r.query(JournalQuery(oldest_first=True, limit=10_000))
     out = {}
     for row in page.rows:
@@ -115,7 +116,8 @@ async def test_a_lone_surrogate_costs_nothing_and_round_trips_to_dispatcher_and_
         page = await eventually(lambda: r.query(JournalQuery(limit=200)),
                                 lambda p: all(row.outcome not in ("pending", "retrying") for row in p.rows))
         detail = await r.detail("m-\\ud83c")
-        assert detail is not None and detail.row.outcome == "planned", detail.row.summary
+        assert detail is not None
+        assert detail.row.outcome == "planned", detail.row.summary
         [delivery] = detail.deliveries
         assert delivery["payload"]["name"] == f"Party {HALF}!"
 
