@@ -63,10 +63,11 @@ def test_import_into_an_existing_project_asks_for_a_merge_and_never_duplicates(
     r = run_cli(monkeypatch, ["import", "--merge", "update", "-o", str(project), str(exported)])
     assert r.code == 0 and "6 already up to date" in r.err and project.read_bytes() == before
     # A changed export: the matching mapping is updated in place, a new one added; samples stay.
-    subs = json.loads(exported.read_text("utf-8"))
+    export = json.loads(exported.read_text("utf-8"))
+    subs = export["subscriptions"]
     subs[2]["trigger"] = 'type = "track" and event = "Order Completed"'
     subs.append(dict(subs[0], name="People again"))
-    exported.write_text(json.dumps(subs), "utf-8")
+    exported.write_text(json.dumps(export), "utf-8")
     r = run_cli(monkeypatch, ["import", "--merge", "update", "-o", str(project), str(exported)])
     assert r.code == 0 and "1 updated, 1 added, 5 already up to date" in r.err
     merged = load_project(project)

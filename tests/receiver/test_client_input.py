@@ -264,7 +264,8 @@ async def test_a_stalled_request_head_is_closed_within_the_header_timeout(impati
 async def test_a_stalled_body_is_answered_408_and_closed(impatient: Receiver) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", impatient.port)
     body = as_json({"userId": "u", "event": "E"})
-    writer.write(b"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + BASIC["Authorization"].encode()
+    host = f"Host: 127.0.0.1:{impatient.port}".encode()
+    writer.write(b"POST /v1/track HTTP/1.1\r\n" + host + b"\r\nAuthorization: " + BASIC["Authorization"].encode()
                  + b"\r\nContent-Length: %d\r\n\r\n" % (len(body) + 100) + body)
     await writer.drain()
     answer = await until_closed(reader, 5.0)
@@ -274,7 +275,7 @@ async def test_a_stalled_body_is_answered_408_and_closed(impatient: Receiver) ->
     # Many half-open connections at once are all closed, and the receiver still answers.
     conns = [await asyncio.open_connection("127.0.0.1", impatient.port) for _ in range(50)]
     for _r, w in conns[:25]:
-        w.write(b"POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+        w.write(b"POST /v1/track HTTP/1.1\r\n" + host + b"\r\nContent-Length: 1000\r\n\r\n{")
     await asyncio.gather(*(until_closed(r, 5.0) for r, _w in conns))
     for _r, w in conns:
         w.close()

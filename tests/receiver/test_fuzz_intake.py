@@ -173,8 +173,9 @@ def loop_and_receiver(data_dir: Path) -> Iterator[tuple[asyncio.AbstractEventLoo
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(lambda _loop, ctx: problems.records.append(f"loop: {ctx.get('message')} "
                                                                            f"{ctx.get('exception')!r}"))
+    # One allowed web page, so that requests with an Origin take both ways: allowed and refused.
     receiver = Receiver(data_dir, ReceiverSettings(write_key=KEY, synchronous="OFF", header_timeout=5.0,
-                                                   body_timeout=5.0))
+                                                   body_timeout=5.0, allowed_origins=("https://example.com",)))
     loop.run_until_complete(receiver.start())
     try:
         yield loop, receiver, problems
