@@ -18,7 +18,7 @@ from pipedrive_gui.paths import AppPaths
 # Modules under pipedrive_gui.commands that add subcommands. A missing module is skipped so a
 # partial build still starts.
 COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "sandbox_cmds", "send_cmds", "receiver_cmds",
-                   "test_records_cmds")
+                   "test_records_cmds", "impact_cmds")
 
 
 # Every subcommand name, known without importing the command modules, so that opening the desktop
@@ -30,6 +30,7 @@ COMMAND_NAMES = frozenset(
         "login", "logout", "whoami", "fields",
         "sandbox", "send", "test-records",
         "receive", "journal", "journal-export", "replay",
+        "impact",
     }
 )
 
