@@ -15,8 +15,8 @@ from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.receiver import JOURNAL_FILE, Journal
 from pipedrive_gui.receiver.intake import events_from_request
 from pipedrive_gui.resources import resource_path
-from tests.cli_support import run_cli
 from tests.cli_support import argv_fixture as argv_fixture  # registers the pytest fixture "argv"
+from tests.cli_support import run_cli
 from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
 
 DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
