@@ -91,7 +91,7 @@ def test_compare_with_the_saved_project(demo_window: Any, run: Runner, tmp_path:
     assert "would now fail" in panel.summary.text()
 
 
-def test_cancel_keeps_the_previous_results_and_not_connected(window: Any, demo_window: Any, run: Runner,
+def test_cancel_keeps_the_previous_results_and_not_connected(demo_window: Any, run: Runner,
                                                              tmp_path: Path) -> None:
     panel = _open_panel(demo_window)
     panel.set_source("file", _events_file(tmp_path, 20))
@@ -108,3 +108,24 @@ def test_cancel_keeps_the_previous_results_and_not_connected(window: Any, demo_w
     run(demo_window.connection.close_connection())
     panel.run_button.click()
     assert "Connect to Pipedrive" in panel.status.text()
+
+
+def test_mapping_list_shows_each_mappings_cost_per_event(window: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from pipedrive_gui.gui.app import demo_project
+    from pipedrive_gui.gui.mapping_list import MappingListModel
+
+    window.load(demo_project(), None)
+    model = window.mapping_list.model
+    rows = {m.action: model.index(i, 0) for i, m in enumerate(window.doc.project.mappings)}
+    deal = rows["createUpdateDeal"]
+    # Person, organization and deal searches (20 tokens each) and one write (5).
+    assert model.data(deal, MappingListModel.CostRole) == "≈ 4 API calls · 65 tokens per event"
+    assert "Pipedrive cost: ≈ 4 API calls · 65 tokens per event" in model.data(deal, Qt.ItemDataRole.ToolTipRole)
+    assert model.data(rows["createUpdatePerson"], MappingListModel.CostRole) == "≈ 2 API calls · 25 tokens per event"
+    # An edit is reflected: without the organization and person links, the deal costs one search less each.
+    m = copy.deepcopy(next(m for m in window.doc.project.mappings if m.action == "createUpdateDeal"))
+    m.settings.pop("organization_match_value", None)
+    window.doc.edit_mapping(m, "No organization link")
+    assert model.data(deal, MappingListModel.CostRole) == "≈ 3 API calls · 45 tokens per event"
