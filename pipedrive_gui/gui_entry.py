@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 
 #: The documented states ``--screenshot`` can show (see ``gui/app.py``).
-SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver", "records")
+SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver", "records", "impact-panel")
 SCREENSHOT_STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
 
 

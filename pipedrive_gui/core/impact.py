@@ -251,7 +251,8 @@ class ImpactReport:
 
 # -- aggregation ---------------------------------------------------------------------------------
 
-_QUOTED = re.compile(r"[\"“'‘][^\"”'’]*[\"”'’]")
+#: A quoted value: the opening quote starts a word (so "event's" is not one), the closing ends one.
+_QUOTED = re.compile(r"(?<!\w)[\"“'‘][^\"”'’]*[\"”'’](?!\w)")
 _AFTER_EQUALS = re.compile(r"(=\s*)[^\s;,)]+")
 _NUMBER = re.compile(r"#?\b\d+\b")
 

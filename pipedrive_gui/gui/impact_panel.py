@@ -163,7 +163,8 @@ class ImpactRunsModel(QAbstractTableModel):
         r = self.runs[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.event_index, r.message_id, r.mapping, r.outcome, r.subject(), r.api_calls, r.tokens,
+            record = "" if r.outcome == core.FAIL else r.subject()
+            return (r.event_index, r.message_id, r.mapping, r.outcome, record, r.api_calls, r.tokens,
                     r.message)[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             return COLOURS.get(r.outcome)
@@ -264,6 +265,9 @@ class ImpactPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.setWordWrap(False)
+        for column, width in enumerate((44, 120, 220, 70, 110, 46, 52)):
+            self.table.setColumnWidth(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._row_selected)
         self.detail = QPlainTextEdit()
         self.detail.setObjectName("impactDetail")
@@ -290,10 +294,15 @@ class ImpactPanel(QWidget):
         top.addWidget(self.run_button)
         top.addWidget(self.cancel_button)
         budget = QHBoxLayout()
-        budget.addWidget(self.progress, 1)
+        budget.addWidget(QLabel("Daily budget at:"))
+        budget.addWidget(self.per_day)
         budget.addWidget(self.plan)
         budget.addWidget(self.seats)
-        budget.addWidget(self.per_day)
+        budget.addStretch(1)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.progress)
+        self.progress.setMinimumWidth(360)
         upper = QWidget()
         ul = QHBoxLayout(upper)
         ul.setContentsMargins(0, 0, 0, 0)
@@ -311,8 +320,8 @@ class ImpactPanel(QWidget):
         lower.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(status_row)
         layout.addLayout(budget)
-        layout.addWidget(self.status)
         layout.addWidget(upper)
         layout.addLayout(tools)
         layout.addWidget(lower, 1)

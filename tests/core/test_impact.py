@@ -55,6 +55,9 @@ def test_reason_key_groups_reasons_that_differ_only_by_values() -> None:
     a = reason_key("Would fail: There is no activity with ID 12 in Pipedrive.")
     assert a == reason_key("Failed: There is no activity with ID 9031 in Pipedrive.")
     assert reason_key("Title 'A' is too long") == reason_key("Title 'Bee' is too long")
+    text = "Segment would reject this event's payload: The root value is missing the required field 'title'."
+    assert reason_key(text) == "Segment would reject this event's payload: The root value is missing the " \
+        "required field …."
 
 
 def test_daily_budget_and_share_at_n_events_a_day() -> None:

@@ -23,6 +23,7 @@ STATES = {
     "demo-overview-dark": ("dark", {}),
     "receiver-panel": ("receiver", {}),
     "test-records": ("records", {}),  # (a state named "test-records" would start the CLI command)
+    "impact": ("impact-panel", {}),  # (a state named "impact" would start the CLI command)
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
