@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from pipedrive_gui.core.payload import compile_action
+from pipedrive_gui.core.impact import ImpactReport
 from pipedrive_gui.core.project import Mapping as ProjectMapping
 from pipedrive_gui.core.project import Project, load_project
 from pipedrive_gui.core.triggers import parse_fql
@@ -72,8 +73,9 @@ async def _send_all(client: PipedriveClient, catalog: Any, project: Project,
     return outcomes
 
 
-async def _impact_equals_sending(sandbox: RunningSandbox, events: list[dict[str, Any]]) -> None:
-    project = load_project(DEMO)
+async def _impact_equals_sending(sandbox: RunningSandbox, events: list[dict[str, Any]],
+                                 project: Project | None = None) -> ImpactReport:
+    project = project if project is not None else load_project(DEMO)
     async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Unpaced()) as client:
         catalog = await fetch_catalog(client, domain="sandbox")
         sandbox.state.clear_requests()
@@ -100,6 +102,7 @@ async def _impact_equals_sending(sandbox: RunningSandbox, events: list[dict[str,
     assert report.api_calls == len(requests)
     assert report.tokens == sum(token_cost(r.method, r.path) for r in requests)
     assert not any(r.status == 429 for r in requests)
+    return report
 
 
 async def test_impact_over_the_whole_corpus_equals_sending_it(sandbox: RunningSandbox) -> None:
@@ -241,3 +244,29 @@ def test_per_mapping_cost_from_the_planner() -> None:
     assert person.text() == "≈ 2 API calls · 25 tokens per event"
     note = costs["createUpdateNote"]
     assert note is not None and note.tokens == 20 * note.searches + 10  # v1 notes write: 10
+
+
+async def test_a_record_the_batch_creates_is_found_by_its_other_values(sandbox: RunningSandbox) -> None:
+    """People are created matched by user id (with their e-mail); deals then link the person by
+    e-mail: a later event's lookup of the e-mail finds the person an earlier event created."""
+    project = load_project(DEMO)
+    deals = next(m for m in project.mappings if m.action == "createUpdateDeal")
+    deals.settings = {**deals.settings, "person_match_field": "email",
+                      "person_match_value": {"@path": "$.context.traits.email"}}
+    events = []
+    for n in range(3):
+        user, email = f"fresh-{n}", f"fresh{n}@example.com"
+        events.append({"type": "identify", "userId": user, "messageId": f"i{n}",
+                       "traits": {"name": f"Fresh {n}", "email": email}})
+        events.append({"type": "track", "event": "Deal Upserted", "userId": user, "messageId": f"d{n}",
+                       "context": {"traits": {"email": email.upper()}},  # entity search ignores case
+                       "properties": {"deal_id": f"FD-{n}", "title": f"Deal {n}", "value": 10, "currency": "EUR"}})
+    events.append({"type": "track", "event": "Deal Upserted", "userId": "nobody", "messageId": "d-none",
+                   "context": {"traits": {"email": "nobody@example.com"}},
+                   "properties": {"deal_id": "FD-X", "title": "Orphan", "value": 1, "currency": "EUR"}})
+    report = await _impact_equals_sending(sandbox, events, project)
+    outcomes = [(r.message_id, r.outcome) for r in report.runs if r.action == "createUpdateDeal"]
+    assert outcomes == [("d0", "create"), ("d1", "create"), ("d2", "create"), ("d-none", "fail")]
+    linked = [r for r in report.runs if r.action == "createUpdateDeal" and r.outcome == "create"]
+    # Each deal is linked to the person an earlier event of the batch created (found by e-mail).
+    assert not any("not linked to a person" in w for r in linked for w in r.warnings)
