@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from pipedrive_gui.core.payload import compile_action
 from pipedrive_gui.core.impact import ImpactReport
+from pipedrive_gui.core.payload import compile_action
 from pipedrive_gui.core.project import Mapping as ProjectMapping
 from pipedrive_gui.core.project import Project, load_project
 from pipedrive_gui.core.triggers import parse_fql
