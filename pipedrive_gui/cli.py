@@ -18,7 +18,7 @@ from pipedrive_gui.paths import AppPaths
 # Modules under pipedrive_gui.commands that add subcommands. A missing module is skipped so a
 # partial build still starts.
 COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "sandbox_cmds", "send_cmds", "receiver_cmds",
-                   "test_records_cmds", "lint_cmds", "segment_cmds")
+                   "test_records_cmds", "lint_cmds", "segment_cmds", "impact_cmds")
 
 
 # Every subcommand name, known without importing the command modules, so that opening the desktop
@@ -32,6 +32,7 @@ COMMAND_NAMES = frozenset(
         "receive", "journal", "journal-export", "replay",
         "lint",
         "segment",
+        "impact",
     }
 )
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 #: The documented states ``--screenshot`` can show (see ``gui/app.py``).
 SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver", "records", "problems",
-                     "segment-diff")
+                     "segment-diff", "impact-panel")
 SCREENSHOT_STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
 
 

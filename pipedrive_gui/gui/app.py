@@ -9,9 +9,10 @@ For documentation screenshots, ``--screenshot-state NAME`` (or the older
 ``PIPEDRIVE_GUI_SCREENSHOT_STATE``) picks what ``--screenshot`` shows: ``overview`` (default),
 ``dry-run`` (preview with a Check in Pipedrive result), ``connection`` (the connection dialog),
 ``error`` (a broken sample event and trigger), ``dark`` (the overview in the dark colour scheme) or
-``receiver`` (the local receiver panel after a few events arrived) or ``records`` (the Test
-records window after a few test sends) or ``segment-diff`` (the Segment dialog's push diff against
-a stand-in of the Public API); see ``headless.py``.
+``receiver`` (the local receiver panel after a few events arrived), ``records`` (the Test
+records window after a few test sends), ``problems`` (the Problems list after two mistakes),
+``segment-diff`` (the Segment dialog's push diff against a stand-in of the Public API) or
+``impact-panel`` (the Impact panel after a run with a before/after comparison); see ``headless.py``.
 
 Start-up order (its time is measured, benchmarks/bench_startup.py): a plain "Starting…" frame is
 painted first; then the services and the main window are built, the project loaded and the window

@@ -99,6 +99,8 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
         await _problems_after_a_mistake(window, services)
     elif state == "segment-diff":
         return await _segment_push_diff(window, services)
+    elif state == "impact-panel":
+        await _impact_with_compare(window, services)
     return window
 
 
@@ -129,6 +131,49 @@ async def _problems_after_a_mistake(window: Any, services: Services) -> None:
     await asyncio.sleep(0.3)
     await services.runner.wait_idle()
     window.problems.table.setFocus()
+
+
+async def _impact_with_compare(window: Any, services: Services) -> None:
+    """Open the Impact panel and run it over the first 250 corpus events, comparing the saved demo
+    with an edit that breaks the deal title (red bars, a before/after sentence)."""
+    import asyncio
+    import copy
+
+    from PySide6.QtCore import Qt
+
+    from pipedrive_gui.core.project import save_project
+    from pipedrive_gui.resources import resource_path
+
+    data = Path(services.connection.paths.data)
+    data.mkdir(parents=True, exist_ok=True)
+    saved = data / "demo.pipedrive-map.json"
+    save_project(window.doc.project, saved)
+    window.doc.mark_saved(saved)
+    deal = next((m for m in window.doc.project.mappings if m.action == "createUpdateDeal"), None)
+    if deal is not None:
+        edited = copy.deepcopy(deal)
+        edited.settings["title"] = {"@path": "$.properties.deal_title"}
+        window.doc.edit_mapping(edited, "Deal title from properties.deal_title")
+    events = data / "corpus-first-250.jsonl"
+    lines = resource_path("events", "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:250]
+    events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    window.resize(max(window.width(), 1500), max(window.height(), 1150))
+    window.toggle_impact()
+    window.resizeDocks([window.impact_dock], [700], Qt.Orientation.Vertical)
+    panel = window.impact_panel
+    panel.set_source("file", str(events))
+    panel.compare.setChecked(True)
+    panel.start()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 70
+    while panel.result is None or not panel.run_button.isEnabled():
+        if loop.time() > deadline:
+            raise TimeoutError("the impact run did not finish")
+        await asyncio.sleep(0.1)
+    fail = next((i for i, r in enumerate(panel.model.runs) if r.outcome == "fail"), 0)
+    panel.open_row(fail)
+    await asyncio.sleep(0.3)
+    await services.runner.wait_idle()
 
 
 async def _receiver_with_events(window: Any, services: Services) -> None:

@@ -325,6 +325,9 @@ class MainWindow(QMainWindow):
         problems.setShortcut(QKeySequence(shortcuts.PROBLEMS))
         problems.setStatusTip("Duplicate traps, Segment's limits and production differences, per mapping")
         v.addAction(problems)
+        self.impact_action = self._action(v, "&Impact of events", self.toggle_impact,
+                                          tip="What a set of events would do, per mapping (read-only)")
+        self.impact_action.setCheckable(True)
 
         h = bar.addMenu("&Help")
         self._action(h, "Where is my API token?", lambda: dialogs.show_info(
@@ -365,6 +368,29 @@ class MainWindow(QMainWindow):
             dock.show()
         else:
             self.receiver_dock.setVisible(not self.receiver_dock.isVisible())
+
+    # -- impact panel (docked; built the first time it is opened) --------------------------------
+
+    impact_dock: QDockWidget | None = None
+    impact_panel: Any = None
+
+    def toggle_impact(self) -> None:
+        if self.impact_dock is None:
+            from pipedrive_gui.gui.impact_panel import ImpactPanel, saved_project_of
+            from pipedrive_gui.receiver import JOURNAL_FILE
+
+            self.impact_panel = ImpactPanel(self.runner, self.connection, lambda: self.doc.project,
+                                            lambda: saved_project_of(self.doc), self.connection.paths.data / JOURNAL_FILE)
+            dock = QDockWidget("Impact of events", self)
+            dock.setObjectName("impactDock")
+            dock.setWidget(self.impact_panel)
+            dock.visibilityChanged.connect(self.impact_action.setChecked)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.restoreDockWidget(dock)
+            self.impact_dock = dock
+            dock.show()
+        else:
+            self.impact_dock.setVisible(not self.impact_dock.isVisible())
 
     def restore_receiver(self) -> None:
         """Reopen the receiver panel if it was open when the app was last closed (once the event

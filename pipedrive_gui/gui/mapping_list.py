@@ -35,12 +35,26 @@ def preset_menu_text(preset: Preset) -> str:
     return preset.name if preset.ships_with_segment else f"{preset.name} — {APP_PRESET_MARK}"
 
 
+_BUNDLED: list[dict[str, Any]] = []
+
+
+def _bundled_samples() -> list[dict[str, Any]]:
+    """The bundled sample events (read once)."""
+    if not _BUNDLED:
+        from pipedrive_gui.core.samples import load_sample, sample_names
+
+        _BUNDLED.extend(load_sample(name) for name in sample_names())
+    return _BUNDLED
+
+
 class MappingListModel(QAbstractListModel):
     """One row per mapping: its name (editable = rename), a checkbox (= enabled), the action as
     tooltip."""
 
     IdRole = Qt.ItemDataRole.UserRole + 1
     SeverityRole = Qt.ItemDataRole.UserRole + 2
+    #: "≈ 4 API calls · 65 tokens per event" (from the planner, on a sample event that fires it).
+    CostRole = Qt.ItemDataRole.UserRole + 3
 
     def __init__(self, doc: Document, parent: Any = None) -> None:
         super().__init__(parent)
@@ -50,6 +64,9 @@ class MappingListModel(QAbstractListModel):
         self.marks: dict[str, tuple[str, int]] = {}
         doc.mappings_reset.connect(self._reset)
         doc.mapping_changed.connect(self._row_changed)
+        self._costs: dict[str, str] = {}
+        doc.changed.connect(self._costs.clear)
+        doc.samples_changed.connect(self._costs.clear)
 
     def set_marks(self, marks: dict[str, tuple[str, int]]) -> None:
         """Mark mappings with lint errors/warnings (an icon and a line in the tooltip)."""
@@ -70,6 +87,17 @@ class MappingListModel(QAbstractListModel):
             i = self.index(row, 0)
             self.dataChanged.emit(i, i)
 
+    def cost_text(self, m: Mapping) -> str:
+        """Expected API calls and tokens per event when nothing is remembered (the planner's lookups and
+        the write), worked out on the first project sample, else bundled sample, that fires the mapping."""
+        if m.id not in self._costs:
+            from pipedrive_gui.pipedrive.impact import mapping_cost
+
+            events = [s.event for s in self.doc.project.samples] + _bundled_samples()
+            cost = mapping_cost(m, events, self.doc.project.destination)
+            self._costs[m.id] = cost.text() if cost is not None else "unknown (no sample event fires this mapping)"
+        return self._costs[m.id]
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.doc.project.mappings)
 
@@ -84,7 +112,8 @@ class MappingListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             action = ACTIONS.get(m.action)
             state = "enabled" if m.enabled else "disabled (Segment will not run it)"
-            tip = f"{action.title if action else m.action} — {state}\nTrigger: {m.trigger or '(none)'}"
+            tip = (f"{action.title if action else m.action} — {state}\nTrigger: {m.trigger or '(none)'}\n"
+                   f"Pipedrive cost: {self.cost_text(m)}")
             mark = self.marks.get(m.id)
             if mark is not None:
                 tip += f"\n{mark[1]} problem{'s' if mark[1] != 1 else ''} found (worst: {mark[0]}): see View > Problems"
@@ -99,6 +128,8 @@ class MappingListModel(QAbstractListModel):
         if role == self.SeverityRole:
             mark = self.marks.get(m.id)
             return mark[0] if mark is not None else None
+        if role == self.CostRole:
+            return self.cost_text(m)
         if role == self.IdRole:
             return m.id
         return None

@@ -25,6 +25,7 @@ STATES = {
     "test-records": ("records", {}),  # (a state named "test-records" would start the CLI command)
     "problems": ("problems", {}),
     "segment-push-diff": ("segment-diff", {}),
+    "impact": ("impact-panel", {}),  # (a state named "impact" would start the CLI command)
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
