@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.autosaver = autosaver
         self.setObjectName("mainWindow")
         self._close_confirmed = False
+        self._after_question = []
         self.connection_dialog: ConnectionDialog | None = None
         self.test_records_dialog: TestRecordsDialog | None = None
         runner.set_error_handler(self._task_failed)
@@ -607,14 +608,51 @@ class MainWindow(QMainWindow):
         message = describe_error(exc)
         log.warning("%s: %s", what, message)
         self.status.showMessage(f"{what}: {message}", 15000)
-        dialogs.show_error(self, what, message,
-                           "Your work is unchanged. Check the connection under Pipedrive > Connect….")
+        self.when_no_question(lambda: dialogs.show_error(
+            self, what, message, "Your work is unchanged. Check the connection under Pipedrive > Connect…"))
+
+    def start_connect_failed(self, exc: BaseException) -> None:
+        """Connecting to what was used last time failed at start: the connection dialog, with the
+        reason in it (one dialog, not an error box on top of it)."""
+        from pipedrive_gui.gui.connection_dialog import describe_error
+
+        message = describe_error(exc)
+        log.warning("Could not connect to Pipedrive at start: %s", message)
+        self.status.showMessage(f"Could not connect to Pipedrive: {message}", 15000)
+
+        def show() -> None:
+            self.show_connection_dialog().show_problem(f"Could not connect to Pipedrive: {message}")
+
+        self.when_no_question(show)
+
+    # -- one question at a time -------------------------------------------------------------------
+
+    #: A question the user has to answer first is open (the recovery offer at start).
+    _question_open = False
+    _after_question: list[Callable[[], Any]]
+
+    def when_no_question(self, then: Callable[[], Any]) -> None:
+        """Run ``then`` (which opens a dialog) now, or once the open question is answered: at start
+        the recovery offer comes first and alone, nothing covers its buttons."""
+        if self._question_open:
+            self._after_question.append(then)
+        else:
+            then()
+
+    def _question_answered(self) -> None:
+        self._question_open = False
+        waiting, self._after_question = self._after_question, []
+        for then in waiting:
+            then()
 
     # -- recovery and closing ---------------------------------------------------------------------
 
     def offer_recovery(self, recovery: Recovery) -> None:
+        """Ask whether to restore what a crash left. Asked first: other dialogs of the start-up wait
+        for the answer (``when_no_question``)."""
         if self.autosaver is not None:
             self.autosaver.recovery_pending = True
+        self._question_open = True
 
         def answered(answer: str) -> None:
             if self.autosaver is not None:
@@ -624,6 +662,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Recovered unsaved work; save it to keep it.", 10000)
             else:
                 discard_recovery(self.connection.paths.data)
+            self._question_answered()
 
         where = f"“{recovery.original.name}”" if recovery.original else \
             f"“{recovery.project.name}” (not saved to a file yet)"

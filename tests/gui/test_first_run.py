@@ -1,0 +1,102 @@
+"""The first ten minutes (issue 14): start-up shows one thing at a time and reopens what was used
+last; the empty window says where to begin; a new mapping opens in a state that previews cleanly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.gui.conftest import settle
+
+
+def _no_keyring(services: Any) -> None:
+    import keyring.backends.null
+
+    from pipedrive_gui.credentials import CredentialStore
+
+    services.connection.store = CredentialStore(backend=keyring.backends.null.Keyring(), env={})  # type: ignore[no-untyped-call]
+
+
+def _leave_a_crash_copy(window: Any, services: Any) -> None:
+    """Last session: unsaved work, then the process was killed (the autosave copy stays)."""
+    from pipedrive_gui.core.project import Project
+
+    window.load(Project(name="Work"), None)
+    window.mapping_list.new_from_action("createUpdatePerson")
+    assert services.autosaver.save_now()
+    window.load(Project(), None)
+
+
+# -- start-up ---------------------------------------------------------------------------------------
+
+
+def test_no_keyring_start_shows_only_the_connect_dialog(window: Any, services: Any, run: Any,
+                                                        gui_args: Any, dialogs: Any) -> None:
+    """No "Could not connect to Pipedrive" box on top of the Connect dialog: the keyring notice is
+    in the status bar and in the dialog."""
+    from pipedrive_gui.gui.app import start
+
+    _no_keyring(services)
+    run(start(window, services, gui_args))
+    run.until(lambda: services.connection.keyring_status is not None and not services.runner.busy)
+    run(services.runner.wait_idle())
+    assert dialogs.errors == [] and dialogs.asked == []
+    dlg = window.connection_dialog
+    assert dlg is not None and dlg.isVisible()
+    assert "No system keyring" in dlg.keyring_label.text() and dlg.session_only.isChecked()
+    assert "No keyring" in window.status.keyring.text()
+
+
+def test_recovery_is_asked_first_and_alone(window: Any, services: Any, run: Any, gui_args: Any,
+                                           dialogs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a crash without a keyring: the recovery question alone; the Connect dialog only once
+    it is answered (nothing covers the Restore button)."""
+    from pipedrive_gui.gui import dialogs as dialogs_module
+    from pipedrive_gui.gui.app import start
+
+    _leave_a_crash_copy(window, services)
+    _no_keyring(services)
+    pending: list[Any] = []
+    monkeypatch.setattr(dialogs_module, "ask", lambda *a, **kw: pending.append(a))  # not answered yet
+    run(start(window, services, gui_args))
+    run.until(lambda: services.connection.keyring_status is not None and not services.runner.busy)
+    run(services.runner.wait_idle())
+    assert [a[1] for a in pending] == ["Recover unsaved work?"]
+    assert dialogs.errors == []
+    assert window.connection_dialog is None or not window.connection_dialog.isVisible()
+    callback = pending[0][4]
+    callback("yes")  # Restore
+    assert window.doc.project.name == "Work" and len(window.doc.project.mappings) == 1
+    dlg = window.connection_dialog
+    assert dlg is not None and dlg.isVisible()
+
+
+def test_sandbox_chosen_last_time_is_reopened_without_a_keyring(window: Any, services: Any, run: Any,
+                                                                 gui_args: Any, dialogs: Any) -> None:
+    from pipedrive_gui.gui.app import start
+
+    _no_keyring(services)
+    services.settings.setValue(window.LAST_CONNECTION, "sandbox")
+    run(start(window, services, gui_args))
+    run.until(lambda: services.connection.connected and services.connection.catalog is not None
+              and not services.runner.busy, what="the sandbox")
+    assert services.connection.is_sandbox
+    assert dialogs.errors == [] and window.connection_dialog is None
+    assert "Keyring: none" in window.status.keyring.text()  # not alarming: the sandbox needs no token
+
+
+def test_failed_start_connect_says_why_in_the_connect_dialog(window: Any, services: Any, run: Any,
+                                                            gui_args: Any, dialogs: Any,
+                                                            memory_store: Any) -> None:
+    """A saved account that cannot be reached: one dialog (Connect, with the reason), not two."""
+    from pipedrive_gui.gui.app import start
+
+    memory_store.save("acme", "saved-token")
+    services.connection.base_url_override = "http://127.0.0.1:9"  # nothing listens there
+    run(start(window, services, gui_args))
+    run.until(lambda: window.connection_dialog is not None and not services.runner.busy, what="the dialog")
+    assert dialogs.errors == []
+    dlg = window.connection_dialog
+    assert dlg.isVisible() and "Could not connect" in dlg.result_label.text()
+    assert "Could not connect" in window.status.currentMessage()
