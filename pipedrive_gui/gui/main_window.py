@@ -113,6 +113,11 @@ class MainWindow(QMainWindow):
             autosaver.status_changed.connect(self._autosave_status)
 
         self.mapping_list.current_changed.connect(self._mapping_selected)
+        welcome = self.mapping_editor.welcome
+        welcome.open_demo.connect(self.open_demo)
+        welcome.preset_chosen.connect(self.mapping_list.new_from_preset)
+        welcome.import_file.connect(self.import_segment_dialog)
+        welcome.open_project.connect(self.open_dialog)
         doc.changed.connect(self.preview.schedule)
         doc.path_changed.connect(self._update_title)
         doc.dirty_changed.connect(lambda _: self._update_title())
@@ -204,6 +209,9 @@ class MainWindow(QMainWindow):
         self._action(f, "&New project", self.new_project, QKeySequence.StandardKey.New)
         self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &recent")
+        self._action(f, "Open &demo project", self.open_demo,
+                     tip="Ready-made mappings and sample events to look around (on the offline sandbox "
+                         "when not connected)")
         self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(f, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
@@ -259,6 +267,8 @@ class MainWindow(QMainWindow):
         self.receiver_action.setCheckable(True)
 
         h = bar.addMenu("&Help")
+        self._action(h, "&Getting started", self.show_getting_started,
+                     tip="The main steps: pick a sample, see the payload, check in Pipedrive, send a test, export")
         self._action(h, "Where is my API token?", lambda: dialogs.show_info(
             self, "Your Pipedrive API token",
             "In Pipedrive: Settings > Personal preferences > API. Copy the token and paste it in "
@@ -385,6 +395,38 @@ class MainWindow(QMainWindow):
         dialogs.ask(self, "Unsaved changes",
                     f"“{self.doc.title}” has changes that are not saved. Save them first?",
                     [dialogs.SAVE, dialogs.DISCARD, dialogs.CANCEL], answered)
+
+    def open_demo(self) -> None:
+        """The bundled demo project; when not connected, on the offline sandbox (the demo's mappings
+        use its fields). A connected account stays connected."""
+        from pipedrive_gui.gui.app import demo_project
+
+        def go() -> None:
+            self.load(demo_project(), None)
+            if self.connection.connected or self.runner.running("connect") or self.runner.running("startup"):
+                self.statusBar().showMessage("Opened the demo project", 5000)
+                return
+            self.statusBar().showMessage("Opened the demo project; starting the offline sandbox…", 5000)
+
+            def connected(_user: Any) -> None:
+                # The demo was the answer to "where to connect": the open Connect dialog is done.
+                if self.connection_dialog is not None and self.connection_dialog.isVisible():
+                    self.connection_dialog.close()
+
+            self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
+                              on_done=connected)
+
+        self.maybe_discard(go)
+
+    def show_getting_started(self) -> None:
+        from pipedrive_gui.gui.getting_started import getting_started_text
+
+        dialogs.show_info(self, "Getting started", getting_started_text())
+
+    def add_import_source(self, label: str, tip: str, callback: Callable[[], Any]) -> Any:
+        """Another way to import mappings, offered on the empty window's welcome (e.g. "Pull from a
+        Segment workspace…"); the caller adds its menu command itself."""
+        return self.mapping_editor.welcome.add_import_source(label, tip, callback)
 
     def new_project(self) -> None:
         self.maybe_discard(lambda: self.load(Project(), None))

@@ -28,6 +28,7 @@ from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.field_editor import UNSET, EditorContext, FieldValueEditor
 from pipedrive_gui.gui.trigger_builder import TriggerBuilder
+from pipedrive_gui.gui.welcome import Welcome
 
 
 class MappingEditor(QScrollArea):
@@ -45,6 +46,9 @@ class MappingEditor(QScrollArea):
 
         self.empty = QLabel("Select a mapping on the left, or create one with “New mapping”.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        # A project without mappings: the ways to begin (the window wires its buttons).
+        self.welcome = Welcome()
         self.name = QLineEdit()
         self.name.setAccessibleName("Mapping name")
         self.name.textEdited.connect(self._name_edited)
@@ -80,20 +84,30 @@ class MappingEditor(QScrollArea):
         content.addWidget(self.fields_box)
         content.addStretch(1)
         layout = QVBoxLayout(body)
+        layout.addWidget(self.welcome)
         layout.addWidget(self.empty)
         layout.addWidget(self.content)
         self.content.hide()
         doc.mapping_changed.connect(self._mapping_changed)
+        doc.mappings_reset.connect(self._update_placeholder)
+        self._update_placeholder()
 
     # -- loading ----------------------------------------------------------------------------------
 
     def show_mapping(self, mapping_id: str) -> None:
         self.mapping_id = mapping_id
         m = self.doc.mapping(mapping_id)
-        self.empty.setVisible(m is None)
         self.content.setVisible(m is not None)
+        self._update_placeholder()
         if m is not None:
             self._load(m, rebuild=True)
+
+    def _update_placeholder(self) -> None:
+        """No mapping shown: the welcome when the project has none, else "select one"."""
+        shown = self.doc.mapping(self.mapping_id) is not None
+        none_yet = not self.doc.project.mappings
+        self.welcome.setVisible(not shown and none_yet)
+        self.empty.setVisible(not shown and not none_yet)
 
     def _mapping_changed(self, mapping_id: str) -> None:
         if mapping_id == self.mapping_id and not self._applying:

@@ -100,3 +100,69 @@ def test_failed_start_connect_says_why_in_the_connect_dialog(window: Any, servic
     dlg = window.connection_dialog
     assert dlg.isVisible() and "Could not connect" in dlg.result_label.text()
     assert "Could not connect" in window.status.currentMessage()
+
+
+# -- the empty window and Help ----------------------------------------------------------------------
+
+
+def test_empty_window_offers_the_demo(window: Any, services: Any, run: Any, dialogs: Any) -> None:
+    from pipedrive_gui.core.project import Project
+
+    window.load(Project(), None)
+    welcome = window.mapping_editor.welcome
+    assert welcome.isVisibleTo(window) and not window.mapping_editor.empty.isVisibleTo(window)
+    welcome.demo_button.click()
+    run.until(lambda: services.connection.connected and not services.runner.busy, what="the sandbox")
+    assert services.connection.is_sandbox and len(window.doc.project.mappings) >= 5
+    assert not welcome.isVisibleTo(window) and window.mapping_editor.content.isVisibleTo(window)
+    settle(run, window)
+    assert window.preview.result is not None and window.preview.result.payload.ok
+
+
+def test_empty_window_starts_from_a_preset_imports_and_has_a_hook(window: Any, run: Any, dialogs: Any,
+                                                                   tmp_path: Any) -> None:
+    import json
+
+    from pipedrive_gui.core.project import Project
+    from pipedrive_gui.core.segment_io import export_segment
+    from pipedrive_gui.gui.app import demo_project
+
+    window.load(Project(), None)
+    welcome = window.mapping_editor.welcome
+    welcome.preset.setCurrentIndex(welcome.preset.findData("Create or Update a Deal"))
+    welcome.preset_button.click()
+    assert [m.action for m in window.doc.project.mappings] == ["createUpdateDeal"]
+    assert not welcome.isVisibleTo(window)
+
+    window.load(Project(), None)
+    exported = tmp_path / "segment.json"
+    exported.write_text(json.dumps(export_segment(demo_project())), encoding="utf-8")
+    dialogs.files.append(str(exported))
+    welcome.import_button.click()
+    assert len(window.doc.project.mappings) == len(demo_project().mappings)
+
+    pulled: list[bool] = []
+    window.load(Project(), None)
+    button = window.add_import_source("Pull from a Segment workspace…", "tip", lambda: pulled.append(True))
+    assert button.isVisibleTo(window)
+    button.click()
+    assert pulled == [True]
+
+
+def test_demo_in_the_file_menu_and_getting_started_in_help(window: Any, dialogs: Any) -> None:
+    from pipedrive_gui.core.project import Project
+
+    window.load(Project(), None)
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    file_items = [a.text().replace("&", "") for a in menus["File"].actions()]
+    help_items = [a for a in menus["Help"].actions() if a.text()]
+    assert "Open demo project" in file_items
+    assert len(help_items) >= 2
+    getting_started = next(a for a in help_items if a.text().replace("&", "") == "Getting started")
+    getting_started.trigger()
+    title, text = dialogs.infos[-1]
+    assert title == "Getting started"
+    for step in ("Sample event", "Preview", "Check in Pipedrive", "Send a test", "Export Segment JSON"):
+        assert step in text
+    next(a for a in menus["File"].actions() if a.text().replace("&", "") == "Open demo project").trigger()
+    assert window.doc.project.mappings
