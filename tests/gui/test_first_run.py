@@ -166,3 +166,141 @@ def test_demo_in_the_file_menu_and_getting_started_in_help(window: Any, dialogs:
         assert step in text
     next(a for a in menus["File"].actions() if a.text().replace("&", "") == "Open demo project").trigger()
     assert window.doc.project.mappings
+
+
+# -- making a mapping -------------------------------------------------------------------------------
+
+
+def _empty_project_on_sandbox(window: Any, services: Any, run: Any) -> None:
+    from pipedrive_gui.core.project import Project
+
+    window.load(Project(), None)
+    run(services.connection.connect_sandbox())
+    settle(run, window)
+
+
+def test_every_new_mapping_previews_cleanly_on_the_chosen_sample(window: Any, services: Any,
+                                                                  run: Any) -> None:
+    """The first Person preset opened red: the first identify sample is anonymous (no userId)."""
+    from pipedrive_gui.core.actions import ACTIONS, PRESETS
+
+    _empty_project_on_sandbox(window, services, run)
+    for preset in PRESETS:
+        window.mapping_list.new_from_preset(preset.name)
+        settle(run, window)
+        result = window.preview.result
+        assert result is not None and result.fires, preset.name
+        assert result.payload is not None and result.payload.ok, (preset.name, result.payload.problems)
+        assert not window.preview.problems.isVisible()
+    for slug in ACTIONS:
+        window.mapping_list.new_from_action(slug)
+        settle(run, window)
+        result = window.preview.result
+        assert result is not None and result.fires and result.payload.ok, (slug, result.payload.problems)
+
+
+def test_preset_and_blank_mapping_differ(window: Any) -> None:
+    from pipedrive_gui.core.actions import ACTIONS
+
+    for preset_name, slug in (("Create or Update a Person", "createUpdatePerson"),
+                              ("Create or Update a Deal", "createUpdateDeal")):
+        preset = window.mapping_list.new_from_preset(preset_name)
+        blank = window.mapping_list.new_from_action(slug)
+        assert set(blank.settings) < set(preset.settings)
+        action = ACTIONS[slug]
+        assert set(action.required_keys) <= set(blank.settings)
+        assert preset.settings.items() >= blank.settings.items()
+    titles = [a.text() for a in window.mapping_list.new_menu.actions()]
+    assert titles == ["From a preset", "Blank, from an action"]
+
+
+def test_new_mapping_on_the_users_own_event_points_at_what_is_left(window: Any, services: Any,
+                                                                    run: Any) -> None:
+    _empty_project_on_sandbox(window, services, run)
+    window.event_editor.set_text('{"type": "identify", "anonymousId": "a-1", "traits": {"email": "x@y.example"}}')
+    window.mapping_list.new_from_preset("Create or Update a Person")
+    settle(run, window)
+    editor = window.mapping_editor
+    assert editor.pointed_field == "match_value"
+    assert editor.hint.isVisibleTo(window) and "Match value" in editor.hint.text() and "$.userId" in editor.hint.text()
+    assert "x@y.example" in window.event_editor.text.toPlainText()  # the user's event is kept
+    editor.field_editors["match_value"].editor("path").line.setText("$.anonymousId")
+    editor.field_editors["match_value"].editor("path").edited.emit()
+    settle(run, window)
+    assert window.preview.result.payload.ok and not editor.hint.isVisibleTo(window)
+
+
+def test_changing_the_action_carries_over_shared_fields_and_says_what_was_dropped(demo_window: Any,
+                                                                                   run: Any) -> None:
+    from tests.gui.conftest import select_mapping
+
+    w = demo_window
+    m = select_mapping(w, "createUpdatePerson")
+    settle(run, w)
+    before = dict(w.doc.mapping(m.id).settings)
+    editor = w.mapping_editor
+    editor.action.setCurrentIndex(editor.action.findData("createUpdateDeal"))
+    editor.action.activated.emit(editor.action.currentIndex())
+    after = w.doc.mapping(m.id)
+    assert after.action == "createUpdateDeal"
+    assert after.settings["person_match_value"] == before["match_value"]  # the person becomes the link
+    if "match_field" in before:
+        assert after.settings["person_match_field"] == before["match_field"]
+    text = editor.hint.text()
+    assert "Person Name" in text and "Edit &gt; Undo" in text and "Person match value" in text
+    assert after.trigger == m.trigger  # the demo's own trigger is kept (only a default one follows)
+    w.doc.undo_stack.undo()
+    assert w.doc.mapping(m.id).settings == before
+
+    # Person -> Organization keeps the fields both have; an unchanged default follows the action.
+    m2 = w.mapping_list.new_from_preset("Create or Update a Person")
+    editor.action.setCurrentIndex(editor.action.findData("createUpdateOrganization"))
+    editor.action.activated.emit(editor.action.currentIndex())
+    org = w.doc.mapping(m2.id)
+    assert org.settings["name"] == {"@path": "$.traits.name"}
+    assert org.settings["match_value"] == {"@path": "$.groupId"}
+    assert "Email Address" in editor.hint.text()
+
+
+def _set_match_field(window: Any, key: str) -> None:
+    static = window.mapping_editor.field_editors["match_field"]
+    static.set_mode("static")
+    combo = static.editor("static").combo
+    combo.setCurrentIndex(combo.findData(key))
+
+
+def test_match_value_follows_the_match_field(window: Any, services: Any, run: Any) -> None:
+    _empty_project_on_sandbox(window, services, run)
+    m = window.mapping_list.new_from_preset("Create or Update a Person")
+    settle(run, window)
+    _set_match_field(window, "email")
+    settle(run, window)
+    assert window.doc.mapping(m.id).settings["match_value"] == {"@path": "$.traits.email"}
+    assert "$.traits.email" in window.mapping_editor.hint.text()
+    assert window.preview.result.payload.payload["match_value"].endswith("@acme-robotics.example")
+    # On a track event the email is a property.
+    window.doc.undo_stack.undo()
+    deal_like = window.mapping_list.new_from_preset("Create or Update a Person")
+    window.doc.edit_mapping(
+        type(deal_like)(deal_like.id, deal_like.name, deal_like.action, 'type = "track"', True,
+                        dict(deal_like.settings)), "t")
+    window.mapping_editor.show_mapping(deal_like.id)
+    window.event_editor.set_event({"type": "track", "event": "Signed Up", "userId": "u-1",
+                                   "properties": {"email": "p@q.example", "name": "P Q"}})
+    _set_match_field(window, "email")
+    assert window.doc.mapping(deal_like.id).settings["match_value"] == {"@path": "$.properties.email"}
+
+
+def test_match_value_typed_by_the_user_is_offered_not_replaced(window: Any, services: Any, run: Any) -> None:
+    _empty_project_on_sandbox(window, services, run)
+    m = window.mapping_list.new_from_preset("Create or Update a Person")
+    settle(run, window)
+    path = window.mapping_editor.field_editors["match_value"].editor("path")
+    path.line.setText("$.traits.external_id")
+    path.edited.emit()
+    _set_match_field(window, "email")
+    assert window.doc.mapping(m.id).settings["match_value"] == {"@path": "$.traits.external_id"}
+    hint = window.mapping_editor.hint
+    assert "Use $.traits.email" in hint.text()
+    hint.linkActivated.emit("do")
+    assert window.doc.mapping(m.id).settings["match_value"] == {"@path": "$.traits.email"}
