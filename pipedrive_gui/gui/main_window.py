@@ -111,6 +111,9 @@ class MainWindow(QMainWindow):
         self.status.explain.connect(lambda title, text: dialogs.show_info(self, title, text))
         if autosaver is not None:
             autosaver.status_changed.connect(self._autosave_status)
+            # A pasted sample event is work too: it is in the autosave until saved to the project.
+            autosaver.draft = self.event_editor.own_text
+            self.event_editor.event_changed.connect(autosaver.draft_changed)
 
         self.mapping_list.current_changed.connect(self._mapping_selected)
         self.mapping_list.created.connect(self._mapping_created)
@@ -364,9 +367,22 @@ class MainWindow(QMainWindow):
             self.toggle_receiver()
 
     def use_as_sample(self, event: dict[str, Any]) -> None:
-        """A received event becomes the sample event (and the preview updates)."""
+        """A received event is added to the project's sample library (one undo step) and becomes
+        the sample event (the preview updates)."""
+        from pipedrive_gui.core.project import SampleEvent
+        from pipedrive_gui.gui.event_editor import describe_event
+
+        items = list(self.doc.project.samples)
+        base = f"{describe_event(event)} (received)"
+        names = {s.name for s in items}
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base} {n}", n + 1
+        items.append(SampleEvent(name, event))
+        self.doc.set_samples(items, f"Add received event “{name}” as a sample")
         self.event_editor.set_event(event)
-        self.statusBar().showMessage("Received event loaded as the sample event", 5000)
+        self.event_editor.select_entry("project", len(items) - 1)
+        self.statusBar().showMessage(f"Added “{name}” to the project's sample events", 5000)
 
     async def shutdown(self) -> None:
         """Stop what the window started (the receiver) before the loop ends."""
@@ -407,8 +423,8 @@ class MainWindow(QMainWindow):
     def load(self, project: Project, path: Path | None, *, dirty: bool = False) -> None:
         self.doc.replace_project(project, path, dirty=dirty)
         if project.samples:
-            self.event_editor.library.setCurrentIndex(0)
             self.event_editor.set_event(project.samples[0].event)
+            self.event_editor.select_entry("project", 0)
         elif self.event_editor.current_event() is None:
             self.event_editor.set_event(samples.load_sample(samples.sample_names()[0]))
         if project.mappings:
@@ -749,7 +765,9 @@ class MainWindow(QMainWindow):
             if self.autosaver is not None:
                 self.autosaver.recovery_pending = False
             if answer == dialogs.YES:
-                self.load(recovery.project, recovery.original, dirty=True)
+                self.load(recovery.project, recovery.original, dirty=recovery.project_changed)
+                if recovery.sample_text is not None:
+                    self.event_editor.set_text(recovery.sample_text)
                 self.statusBar().showMessage("Recovered unsaved work; save it to keep it.", 10000)
             else:
                 discard_recovery(self.connection.paths.data)
@@ -757,9 +775,14 @@ class MainWindow(QMainWindow):
 
         where = f"“{recovery.original.name}”" if recovery.original else \
             f"“{recovery.project.name}” (not saved to a file yet)"
+        what = f"Unsaved changes to {where}" if recovery.project_changed else ""
+        if recovery.sample_text is not None:
+            what = (f"{what} and the sample event you pasted" if what else
+                    f"The sample event you pasted (not saved to {where})")
         dialogs.ask(self, "Recover unsaved work?",
-                    f"Pipedrive Mapper did not close properly last time. Unsaved changes to {where} "
-                    f"were kept (autosaved {_local_time(recovery.saved_at)}). Restore them?",
+                    f"Pipedrive Mapper did not close properly last time. {what} "
+                    f"{'was' if not recovery.project_changed else 'were'} kept (autosaved "
+                    f"{_local_time(recovery.saved_at)}). Restore {'it' if not recovery.project_changed else 'them'}?",
                     [dialogs.YES, dialogs.NO], answered,
                     details="Restore opens them in this window (save them to keep them); Discard deletes "
                             "the autosaved copy.",

@@ -304,3 +304,55 @@ def test_match_value_typed_by_the_user_is_offered_not_replaced(window: Any, serv
     assert "Use $.traits.email" in hint.text()
     hint.linkActivated.emit("do")
     assert window.doc.mapping(m.id).settings["match_value"] == {"@path": "$.traits.email"}
+
+
+# -- sample events ----------------------------------------------------------------------------------
+
+ORDER = '{"type": "track", "event": "Order Completed", "userId": "u-9", "properties": {"total": 5}}'
+
+
+def test_the_drop_down_names_a_pasted_event(demo_window: Any, run: Any) -> None:
+    ev = demo_window.event_editor
+    before = ev.library.currentText()
+    ev.set_text(ORDER)  # as a paste does
+    assert ev.library.currentText() != before
+    assert "Order Completed" in ev.library.currentText() and "not saved" in ev.library.currentText()
+    ev.save_to_project()
+    assert ev.library.currentText() == "Order Completed  (this project)"
+    assert demo_window.doc.project.samples[-1].name == "Order Completed"
+    assert ev.library.findData(("own", 0)) < 0
+
+
+def test_use_as_sample_event_adds_it_to_the_project(demo_window: Any, run: Any) -> None:
+    w = demo_window
+    n = len(w.doc.project.samples)
+    event = {"type": "track", "event": "Order Completed", "userId": "from-receiver"}
+    w.use_as_sample(event)
+    assert len(w.doc.project.samples) == n + 1
+    assert w.doc.project.samples[-1].event == event and "Order Completed" in w.doc.project.samples[-1].name
+    assert "Order Completed" in w.event_editor.library.currentText()
+    assert w.event_editor.current_event() == event
+    w.doc.undo_stack.undo()
+    assert len(w.doc.project.samples) == n
+
+
+def test_a_pasted_sample_survives_a_crash(window: Any, services: Any, run: Any, dialogs: Any) -> None:
+    from pipedrive_gui.gui.app import demo_project, start
+
+    window.load(demo_project(), None)
+    window.event_editor.set_text(ORDER)
+    assert not window.doc.dirty
+    assert services.autosaver.timer.isActive()  # the paste alone schedules an autosave
+    assert services.autosaver.save_now()
+    # "Next start" (the process was killed): the offer names the event and restores it.
+    window.load(demo_project(), None)
+    import argparse
+
+    dialogs.answers.append("yes")
+    run(start(window, services, argparse.Namespace(project=None, demo=True, self_test=False, screenshot=None)))
+    title, text = dialogs.asked[-1]
+    assert title == "Recover unsaved work?" and "sample event you pasted" in text
+    assert window.event_editor.current_event()["event"] == "Order Completed"
+    assert window.event_editor.has_own_event()
+    services.runner.cancel_all()
+    run(services.runner.wait_idle())
