@@ -60,6 +60,16 @@ def _local_time(iso: str) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone()
     return stamp.strftime("%d %b %Y at %H:%M").lstrip("0")
+def file_name_for(title: str) -> str:
+    """A file name from a project's name that every system accepts: "Demo: Acme" -> "Demo - Acme"
+    (no colon, slash or other character Windows or macOS reject)."""
+    import re
+
+    name = re.sub(r"\s*:\s*", " - ", title)
+    name = re.sub(r'[<>"/\\|?*\x00-\x1f]+', "-", name).strip(" .-")
+    return name or "Untitled project"
+
+
 PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
 
@@ -324,7 +334,7 @@ class MainWindow(QMainWindow):
         self._action(h, "Where is my API token?", lambda: dialogs.show_info(
             self, "Your Pipedrive API token",
             "In Pipedrive: Settings > Personal preferences > API. Copy the token and paste it in "
-            "Pipedrive > Connect…. It is kept in your computer's keyring only."))
+            "Pipedrive > Connect…; it is kept in your computer's keyring only."))
         self._update_recent()
         self._update_actions()
 
@@ -516,7 +526,7 @@ class MainWindow(QMainWindow):
                     path += FILE_SUFFIX
                 self._write(Path(path), after)
 
-        suggested = str(self.doc.path or Path.home() / f"{self.doc.project.name}{FILE_SUFFIX}")
+        suggested = str(self.doc.path or Path.home() / f"{file_name_for(self.doc.project.name)}{FILE_SUFFIX}")
         dialogs.save_file(self, "Save project as", PROJECT_FILTER, chosen, suggested, "json")
 
     def _write(self, path: Path, after: Callable[[], Any] | None) -> None:

@@ -356,3 +356,77 @@ def test_a_pasted_sample_survives_a_crash(window: Any, services: Any, run: Any, 
     assert window.event_editor.has_own_event()
     services.runner.cancel_all()
     run(services.runner.wait_idle())
+
+
+# -- condition builder, wording, file names ---------------------------------------------------------
+
+
+def test_condition_builder_says_what_to_type_instead(demo_window: Any, run: Any) -> None:
+    from tests.gui.conftest import select_mapping
+
+    w = demo_window
+    m = select_mapping(w, "createUpdateDeal")
+    settle(run, w)
+    tb = w.mapping_editor.trigger
+    tb.add_condition()
+    m = w.doc.mapping(m.id)  # with the new (empty) "event name is" condition
+    row = tb.rows[-1]
+    row.kind.setCurrentIndex(row.kind.findData("event-property"))  # "Event property", name still empty
+    settle(run, w)
+    note = tb.note.text()
+    assert "Type the property name" in note and "e.g. plan" in note
+    assert w.doc.mapping(m.id).trigger == m.trigger  # nothing broken was written
+    for typed, expected in ((".plan", "Remove the extra dot from “.plan”: type plan"),
+                            ("traits.email", "choose “User trait” in the first box and type email"),
+                            ("1st", "starts with a digit")):
+        row.name.setText(typed)
+        row.name.textEdited.emit(typed)
+        assert expected in tb.note.text(), (typed, tb.note.text())
+        assert w.doc.mapping(m.id).trigger == m.trigger
+    row.name.setText("properties.plan")
+    row.name.textEdited.emit("properties.plan")
+    row.value.setEditText("pro")
+    settle(run, w)
+    assert w.doc.mapping(m.id).trigger.endswith('and properties.plan = "pro"')
+    assert "is added for you" in tb.note.text()
+    row.operator.setCurrentIndex(row.operator.findData(">"))
+    assert "compares numbers: type a number" in tb.note.text()
+    from PySide6.QtWidgets import QLabel
+
+    settle(run, w)
+    indicator = w.preview.findChild(QLabel, "triggerIndicator")
+    for text in (tb.note.text(), indicator.text()):
+        assert "is not an operator" not in text and "properties.properties" not in text
+
+
+def test_no_typos_in_what_the_app_says() -> None:
+    """“Connect….”, “person..”, “a organization”: a sweep over the package's own strings."""
+    import re
+    from pathlib import Path
+
+    import pipedrive_gui
+
+    bad = re.compile(r"…\.(?!\.)|[a-z]\.\.(?!\.)|\ba (?:organization|activity|order|email|update|event\b)")
+    found = []
+    for path in Path(pipedrive_gui.__file__).parent.rglob("*.py"):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if bad.search(line) and "noqa: typo" not in line:
+                found.append(f"{path.name}:{n}: {line.strip()}")
+    assert found == []
+
+
+def test_no_colon_in_the_suggested_file_name(demo_window: Any, dialogs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipedrive_gui.gui import dialogs as dialogs_module
+
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs_module, "save_file",
+                        lambda parent, caption, filters, callback, directory="", suffix=None: asked.append(directory))
+    assert ":" in demo_window.doc.project.name  # "Demo: Acme Robotics sales pipeline"
+    demo_window.save_as()
+    demo_window.export_dialog("segment")
+    from pathlib import Path
+
+    for suggested in asked:
+        name = Path(suggested).name
+        assert name and not any(c in name for c in ':/\\*?"<>|'), name
+    assert Path(asked[0]).name.startswith("Demo - Acme Robotics")
