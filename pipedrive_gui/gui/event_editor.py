@@ -69,7 +69,8 @@ class EventEditor(QWidget):
         self.pretty.setToolTip(with_key("Re-indent the JSON (only when it is valid)", shortcuts.PRETTY_PRINT))
         self.pretty.clicked.connect(self.pretty_print)
         self.save = QPushButton("Save to project")
-        self.save.setToolTip("Keep this event in the project's sample library")
+        self.save.setToolTip("Keep this event in the project's sample library (an event you pasted is "
+                             "in the autosave until then)")
         self.save.clicked.connect(self.save_to_project)
         self.status = QLabel()
         self.status.setObjectName("eventStatus")
@@ -128,9 +129,11 @@ class EventEditor(QWidget):
         self.library.blockSignals(False)
 
     def _own_label(self) -> str:
+        """E.g. "Your event “Order Completed” (not saved)", "Your identify event (not saved)"."""
         what = describe_event(self._event) if self._event is not None else "event"
-        return f"Your own {what} (not saved; Save to project keeps it)" if what == "event" \
-            else f"Your own event: {what} (not saved; Save to project keeps it)"
+        if what == "event" or what.endswith(" event"):
+            return f"Your {what} (not saved)"
+        return f"Your event “{what}” (not saved)"
 
     def has_own_event(self) -> bool:
         """The editor holds an event the user typed or pasted, not yet in the sample library."""
