@@ -30,9 +30,13 @@ __all__ = [
     "Preset",
     "SettingDef",
     "UnknownActionError",
+    "CarryOver",
     "action_by_id",
+    "action_entity",
+    "carry_over",
     "default_settings",
     "get_action",
+    "starter_settings",
 ]
 
 # Segment's catalog id of Actions Pipedrive (reference/segment.md).
@@ -611,6 +615,86 @@ def default_settings(slug: str) -> dict[str, Any]:
     default, in field order.  A fresh copy each call, safe to edit."""
     action = get_action(slug)
     return {f.key: copy.deepcopy(f.default) for f in action.fields if f.default is not None}
+
+
+def starter_settings(slug: str) -> dict[str, Any]:
+    """A blank mapping of the action ("From an action"): only what it needs to run, from Segment's
+    defaults — the required fields and the match values that find the record and link it to a
+    person, organization or deal. (A preset has every default field.)"""
+    action = get_action(slug)
+    return {f.key: copy.deepcopy(f.default) for f in action.fields
+            if f.default is not None and (f.required or f.key.endswith("match_value"))}
+
+
+#: The Pipedrive record an action creates or updates (its own match field is ``match_field``).
+_OWN_ENTITY = {"createUpdatePerson": "person", "createUpdateOrganization": "organization"}
+
+
+def action_entity(slug: str) -> str:
+    """``person``, ``organization``, ``deal``, ``lead``, ``activity`` or ``note``."""
+    return _OWN_ENTITY.get(slug) or slug.removeprefix("createUpdate").lower()
+
+
+@dataclass
+class CarryOver:
+    """What changing a mapping's action does to its fields (see :func:`carry_over`)."""
+
+    settings: dict[str, Any]
+    kept: list[str] = field(default_factory=list)  # labels in the new action
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old label, new label)
+    dropped: list[str] = field(default_factory=list)  # labels in the old action
+    defaulted: list[str] = field(default_factory=list)  # new fields filled with Segment's default
+
+
+def _counterpart(old_slug: str, key: str, new_slug: str) -> str | None:
+    """The new action's field that means what ``key`` meant in the old one: the same key, or the
+    record's own match field/value ↔ the link to that kind of record (a person's ``match_value``
+    is a deal's ``person_match_value``). Custom fields are per kind of record."""
+    new = get_action(new_slug)
+    old_entity, new_entity = action_entity(old_slug), action_entity(new_slug)
+    if key == "custom_fields" and old_entity != new_entity:
+        return None
+    for suffix in ("match_field", "match_value"):
+        if key == suffix and new.field(f"{old_entity}_{suffix}") is not None:
+            return f"{old_entity}_{suffix}"
+        if key == f"{new_entity}_{suffix}" and new.field(suffix) is not None:
+            return suffix
+    return key if new.field(key) is not None else None
+
+
+def carry_over(old_slug: str, settings: dict[str, Any], new_slug: str) -> CarryOver:
+    """The settings of a mapping whose action changes from ``old_slug`` to ``new_slug``: the values
+    of fields both actions share are kept (a record's own match goes to the link of that kind),
+    the new action's other fields start from Segment's defaults, and what has no place in the new
+    action is reported as dropped. A value that was the old field's default becomes the new
+    field's default (a person's ``$.userId`` is an organization's ``$.groupId``)."""
+    old, new = get_action(old_slug), get_action(new_slug)
+    result = CarryOver({})
+    for key, value in settings.items():
+        target = _counterpart(old_slug, key, new_slug)
+        old_field = old.field(key)
+        old_label = old_field.label if old_field else key
+        if target is None or target in result.settings:
+            result.dropped.append(old_label)
+            continue
+        new_field = new.field(target)
+        if old_field is not None and new_field is not None and new_field.default is not None \
+                and value == old_field.default:
+            value = new_field.default  # an unchanged default becomes the new action's default
+        result.settings[target] = copy.deepcopy(value)
+        new_label = new_field.label if new_field else target
+        if target == key:
+            result.kept.append(new_label)
+        else:
+            result.moved.append((old_label, new_label))
+    for f in new.fields:
+        if f.key not in result.settings and f.default is not None:
+            result.settings[f.key] = copy.deepcopy(f.default)
+            result.defaulted.append(f.label)
+    # In the new action's field order, as Segment lists them.
+    order = {f.key: i for i, f in enumerate(new.fields)}
+    result.settings = dict(sorted(result.settings.items(), key=lambda kv: order.get(kv[0], len(order))))
+    return result
 
 
 def _preset(name: str, slug: str, trigger: str, automatic: bool) -> Preset:

@@ -128,7 +128,12 @@ def open_startup_project(window: Any, services: Services, args: argparse.Namespa
 
 def connect_at_start(window: Any, services: Services, args: argparse.Namespace) -> None:
     """Start the background work of a new session: keyring check, then the sandbox (``--demo``,
-    headless) or the saved account (else the connection dialog). Needs the running event loop."""
+    headless), or what the user used last time (the sandbox, else the saved account), else the
+    connection dialog. Needs the running event loop.
+
+    One thing at a time: nothing here opens a dialog of its own. A missing keyring is not an
+    error (the status bar and the connection dialog say what it means); a failed connection opens
+    the connection dialog with the reason in it, after the recovery question if one is open."""
     runner, connection = services.runner, services.connection
     runner.spawn(connection.load_keyring_backend(), name="keyring")
     headless = bool(args.self_test or args.screenshot)
@@ -136,16 +141,23 @@ def connect_at_start(window: Any, services: Services, args: argparse.Namespace) 
         runner.spawn(_after_first_paint(connection.connect_sandbox), name="startup")
         return
 
-    async def connect_saved() -> None:
-        if await connection.connect_saved():
-            return
-        if window.chose_sandbox_before():
-            await connection.connect_sandbox()  # what the user picked last time; no need to ask again
-            return
-        window.show_connection_dialog()
+    async def connect_last_used() -> None:
+        from pipedrive_gui.credentials import KeyringUnavailableError
 
-    runner.spawn(connect_saved(), name="startup",
-                 on_error=lambda name, exc: (window._task_failed(name, exc), window.show_connection_dialog()))
+        # The sandbox needs no token (and no keyring): reopen it without reading the keyring,
+        # unless a token was given in the environment for this run.
+        if window.chose_sandbox_before() and connection.store.env_override() is None:
+            await connection.connect_sandbox()
+            return
+        try:
+            if await connection.connect_saved():
+                return
+        except KeyringUnavailableError as exc:
+            log.info("no saved account (keyring unavailable): %s", exc)
+        window.when_no_question(window.show_connection_dialog)
+
+    runner.spawn(connect_last_used(), name="startup",
+                 on_error=lambda _name, exc: window.start_connect_failed(exc))
 
 
 async def start(window: Any, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:

@@ -1,7 +1,8 @@
 """Autosave and crash recovery.
 
 A few seconds after an edit leaves the project with unsaved changes, a copy goes to
-``<data>/autosave/recovery.pipedrive-map.json`` (plus a small note of which file it belongs to), so
+``<data>/autosave/recovery.pipedrive-map.json`` (plus a small note of which file it belongs to, and
+the sample event the user typed or pasted when it is not in the project's library: ``draft``), so
 a crash or a killed process loses at most those seconds. Saving, or closing without a crash, removes
 it; finding it at the next start means the app did not close properly, and the window offers to
 restore it. A failed autosave is reported through ``status_changed`` so the window can say so.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +41,10 @@ class Recovery:
     project: Project
     original: Path | None  # the file the unsaved work belongs to (None: never saved)
     saved_at: str
+    #: The sample event the user typed or pasted and did not save to the project (its text).
+    sample_text: str | None = None
+    #: The project had unsaved changes (False: only the pasted sample event was unsaved).
+    project_changed: bool = True
 
 
 def autosave_dir(data_dir: Path) -> Path:
@@ -57,7 +63,9 @@ def find_recovery(data_dir: Path) -> Recovery | None:
         log.warning("unreadable autosave ignored: %s", exc)
         return None
     original = meta.get("original")
-    return Recovery(project, Path(original) if original else None, str(meta.get("saved_at", "")))
+    sample = meta.get("sample_text")
+    return Recovery(project, Path(original) if original else None, str(meta.get("saved_at", "")),
+                    sample if isinstance(sample, str) else None, bool(meta.get("project_changed", True)))
 
 
 def discard_recovery(data_dir: Path) -> None:
@@ -82,6 +90,9 @@ class Autosaver(QObject):
         self._wrote = False
         #: A crash copy was found and the user has not answered the offer yet: keep it on exit.
         self.recovery_pending = False
+        #: The sample event's text when the user typed or pasted one that is not in the project
+        #: (the window sets this), else None; call ``draft_changed`` when it changes.
+        self.draft: Callable[[], str | None] = lambda: None
         doc.saved.connect(self._saved)
         doc.changed.connect(self._changed)
 
@@ -90,9 +101,15 @@ class Autosaver(QObject):
         if not self._stopped and not self.timer.isActive():
             self.timer.start()
 
+    def draft_changed(self) -> None:
+        """The sample event's text changed: autosave it too (pasted events are work)."""
+        self._changed()
+
     def _saved(self) -> None:
         self.timer.stop()
-        if not self.recovery_pending:
+        if self.draft() is not None:
+            self.save_now()  # the project is saved; the pasted sample event is not
+        elif not self.recovery_pending:
             discard_recovery(self.data_dir)
         self._report(None)
 
@@ -103,7 +120,8 @@ class Autosaver(QObject):
 
     def save_now(self) -> bool:
         """Write the recovery copy if there is anything unsaved; True when written."""
-        if not self.doc.dirty:
+        draft = self.draft()
+        if not self.doc.dirty and draft is None:
             # Undone back to the saved state: this session's older copy would offer stale work. (A
             # copy left by a crash is kept until the user answers the recovery offer.)
             if self._wrote:
@@ -115,7 +133,8 @@ class Autosaver(QObject):
             folder.mkdir(parents=True, exist_ok=True)
             atomic_write_text(folder / "recovery.pipedrive-map.json", dumps_project(self.doc.project))
             meta = {"original": str(self.doc.path) if self.doc.path else None,
-                    "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                    "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "sample_text": draft, "project_changed": self.doc.dirty}
             atomic_write_text(folder / "recovery.json", json.dumps(meta))
         except OSError as exc:
             reason = exc.strerror or str(exc)

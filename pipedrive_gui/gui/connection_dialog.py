@@ -234,6 +234,10 @@ class ConnectionDialog(QDialog):
         self.connected.emit()
         self.accept()
 
+    def show_problem(self, text: str) -> None:
+        """Say why the app is not connected (e.g. the account used last time could not be reached)."""
+        self.result_label.setText(f"⚠ {text}")
+
     def _failed(self, _name: str, exc: BaseException) -> None:
         self._update()
         self.result_label.setText(f"⚠ {describe_error(exc)}")

@@ -62,6 +62,16 @@ def _local_time(iso: str) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone()
     return stamp.strftime("%d %b %Y at %H:%M").lstrip("0")
+def file_name_for(title: str) -> str:
+    """A file name from a project's name that every system accepts: "Demo: Acme" -> "Demo - Acme"
+    (no colon, slash or other character Windows or macOS reject)."""
+    import re
+
+    name = re.sub(r"\s*:\s*", " - ", title)
+    name = re.sub(r'[<>"/\\|?*\x00-\x1f]+', "-", name).strip(" .-")
+    return name or "Untitled project"
+
+
 PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
 
@@ -79,6 +89,7 @@ class MainWindow(QMainWindow):
         self.autosaver = autosaver
         self.setObjectName("mainWindow")
         self._close_confirmed = False
+        self._after_question = []
         self.connection_dialog: ConnectionDialog | None = None
         self.test_records_dialog: TestRecordsDialog | None = None
         self.segment_dialog: SegmentDialog | None = None
@@ -113,9 +124,18 @@ class MainWindow(QMainWindow):
         self.status.explain.connect(lambda title, text: dialogs.show_info(self, title, text))
         if autosaver is not None:
             autosaver.status_changed.connect(self._autosave_status)
+            # A pasted sample event is work too: it is in the autosave until saved to the project.
+            autosaver.draft = self.event_editor.own_text
+            self.event_editor.event_changed.connect(autosaver.draft_changed)
 
         self._build_problems()
         self.mapping_list.current_changed.connect(self._mapping_selected)
+        self.mapping_list.created.connect(self._mapping_created)
+        welcome = self.mapping_editor.welcome
+        welcome.open_demo.connect(self.open_demo)
+        welcome.preset_chosen.connect(self.mapping_list.new_from_preset)
+        welcome.import_file.connect(self.import_segment_dialog)
+        welcome.open_project.connect(self.open_dialog)
         doc.changed.connect(self.preview.schedule)
         doc.path_changed.connect(self._update_title)
         doc.dirty_changed.connect(lambda _: self._update_title())
@@ -205,26 +225,74 @@ class MainWindow(QMainWindow):
         self._choose_sample_for(mapping_id)
 
     def _choose_sample_for(self, mapping_id: str) -> None:
-        """Show a sample the mapping fires on, so the preview is meaningful, but never replace an
-        event the user typed or pasted."""
+        """Show a sample the mapping fires on and previews cleanly on (else one it fires on), so the
+        preview is meaningful, but never replace an event the user typed or pasted."""
         m = self.doc.mapping(mapping_id)
         current = self.event_editor.current_event()
         if m is None or not self.event_editor.is_pristine():
             return
         computer = self.preview.computer
-        if current is not None and computer.trigger_state(m, current)[0]:
+
+        def score(event: dict[str, Any]) -> tuple[bool, bool]:
+            fires = computer.trigger_state(m, event)[0]
+            try:
+                clean = fires and computer.payload(m, event).ok
+            except Exception:  # noqa: BLE001 - an unknown action: the preview says why
+                clean = False
+            return fires, clean
+
+        if current is not None and score(current) == (True, True):
             return
-        for idx, sample in enumerate(self.doc.project.samples):
-            if computer.trigger_state(m, sample.event)[0]:
-                self.event_editor.select_entry("project", idx)
-                self.event_editor.set_event(sample.event)
-                return
-        for info in samples.list_samples():
-            event = samples.load_sample(info.name)
-            if computer.trigger_state(m, event)[0]:
-                self.event_editor.select_entry("bundled", info.name)
-                self.event_editor.set_event(event)
-                return
+        chosen: tuple[str, Any, dict[str, Any]] | None = None
+        chosen_clean = False
+        candidates: list[tuple[str, Any, dict[str, Any] | None]] = [
+            ("project", idx, s.event) for idx, s in enumerate(self.doc.project.samples)]
+        candidates += [("bundled", info.name, None) for info in samples.list_samples()]
+        for kind, key, maybe_event in candidates:
+            event = maybe_event if maybe_event is not None else samples.load_sample(key)
+            fires, clean = score(event)
+            if clean:
+                chosen, chosen_clean = (kind, key, event), True
+                break
+            if fires and chosen is None:
+                chosen = (kind, key, event)
+        if chosen is None or (not chosen_clean and current is not None and score(current)[0]):
+            return  # nothing better than the event on screen
+        kind, key, event = chosen
+        self.event_editor.select_entry(kind, key)
+        self.event_editor.set_event(event)
+
+    def _mapping_created(self, mapping_id: str) -> None:
+        """A new mapping: when it does not preview cleanly on the sample event (the user's own event
+        lacks what the defaults read), point at the one thing left to fill in."""
+        m = self.doc.mapping(mapping_id)
+        event = self.event_editor.current_event()
+        if m is None or event is None:
+            return
+        computer = self.preview.computer
+        fires, trigger_text, _ = computer.trigger_state(m, event)
+        try:
+            payload = computer.payload(m, event)
+        except Exception:  # noqa: BLE001 - the preview says why
+            return
+        problem = next((p for p in payload.problems if p.field), None)
+        if problem is not None:
+            from pipedrive_gui.core.actions import action_entity
+
+            value = m.settings.get(problem.field)
+            label = problem.label or problem.field
+            if isinstance(value, dict) and isinstance(value.get("@path"), str):
+                holds = f"identifies the {action_entity(m.action)}" if problem.field == "match_value" \
+                    else "holds it"
+                text = (f"One thing left to fill in: {label}. The sample event has nothing at "
+                        f"{value['@path']}, so Segment would not send anything. Choose the field of the event "
+                        f"that {holds} (Pick… lists them), or another sample event.")
+            else:
+                text = f"One thing left to fill in: {label} — {problem.message}"
+            self.mapping_editor.point_at(problem.field, text)
+        elif not fires:
+            self.mapping_editor.show_hint(f"{trigger_text.removeprefix('✘ ')} Choose a sample event this "
+                                          "mapping is for, or change the trigger.")
 
     def _autosave_status(self, error: str) -> None:
         self.status.set_autosave_error(error)
@@ -262,6 +330,9 @@ class MainWindow(QMainWindow):
         self._action(f, "&New project", self.new_project, QKeySequence.StandardKey.New)
         self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &recent")
+        self._action(f, "Open &demo project", self.open_demo,
+                     tip="Ready-made mappings and sample events to look around (on the offline sandbox "
+                         "when not connected)")
         self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(f, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
@@ -330,10 +401,12 @@ class MainWindow(QMainWindow):
         self.impact_action.setCheckable(True)
 
         h = bar.addMenu("&Help")
+        self._action(h, "&Getting started", self.show_getting_started,
+                     tip="The main steps: pick a sample, see the payload, check in Pipedrive, send a test, export")
         self._action(h, "Where is my API token?", lambda: dialogs.show_info(
             self, "Your Pipedrive API token",
             "In Pipedrive: Settings > Personal preferences > API. Copy the token and paste it in "
-            "Pipedrive > Connect…. It is kept in your computer's keyring only."))
+            "Pipedrive > Connect…; it is kept in your computer's keyring only."))
         self._update_recent()
         self._update_actions()
 
@@ -399,9 +472,22 @@ class MainWindow(QMainWindow):
             self.toggle_receiver()
 
     def use_as_sample(self, event: dict[str, Any]) -> None:
-        """A received event becomes the sample event (and the preview updates)."""
+        """A received event is added to the project's sample library (one undo step) and becomes
+        the sample event (the preview updates)."""
+        from pipedrive_gui.core.project import SampleEvent
+        from pipedrive_gui.gui.event_editor import describe_event
+
+        items = list(self.doc.project.samples)
+        base = f"{describe_event(event)} (received)"
+        names = {s.name for s in items}
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base} {n}", n + 1
+        items.append(SampleEvent(name, event))
+        self.doc.set_samples(items, f"Add received event “{name}” as a sample")
         self.event_editor.set_event(event)
-        self.statusBar().showMessage("Received event loaded as the sample event", 5000)
+        self.event_editor.select_entry("project", len(items) - 1)
+        self.statusBar().showMessage(f"Added “{name}” to the project's sample events", 5000)
 
     async def shutdown(self) -> None:
         """Stop what the window started (the receiver) before the loop ends."""
@@ -444,8 +530,8 @@ class MainWindow(QMainWindow):
     def load(self, project: Project, path: Path | None, *, dirty: bool = False) -> None:
         self.doc.replace_project(project, path, dirty=dirty)
         if project.samples:
-            self.event_editor.library.setCurrentIndex(0)
             self.event_editor.set_event(project.samples[0].event)
+            self.event_editor.select_entry("project", 0)
         elif self.event_editor.current_event() is None:
             self.event_editor.set_event(samples.load_sample(samples.sample_names()[0]))
         if project.mappings:
@@ -482,6 +568,38 @@ class MainWindow(QMainWindow):
                     f"“{self.doc.title}” has changes that are not saved. Save them first?",
                     [dialogs.SAVE, dialogs.DISCARD, dialogs.CANCEL], answered)
 
+    def open_demo(self) -> None:
+        """The bundled demo project; when not connected, on the offline sandbox (the demo's mappings
+        use its fields). A connected account stays connected."""
+        from pipedrive_gui.gui.app import demo_project
+
+        def go() -> None:
+            self.load(demo_project(), None)
+            if self.connection.connected or self.runner.running("connect") or self.runner.running("startup"):
+                self.statusBar().showMessage("Opened the demo project", 5000)
+                return
+            self.statusBar().showMessage("Opened the demo project; starting the offline sandbox…", 5000)
+
+            def connected(_user: Any) -> None:
+                # The demo was the answer to "where to connect": the open Connect dialog is done.
+                if self.connection_dialog is not None and self.connection_dialog.isVisible():
+                    self.connection_dialog.close()
+
+            self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
+                              on_done=connected)
+
+        self.maybe_discard(go)
+
+    def show_getting_started(self) -> None:
+        from pipedrive_gui.gui.getting_started import getting_started_text
+
+        dialogs.show_info(self, "Getting started", getting_started_text())
+
+    def add_import_source(self, label: str, tip: str, callback: Callable[[], Any]) -> Any:
+        """Another way to import mappings, offered on the empty window's welcome (e.g. "Pull from a
+        Segment workspace…"); the caller adds its menu command itself."""
+        return self.mapping_editor.welcome.add_import_source(label, tip, callback)
+
     def new_project(self) -> None:
         self.maybe_discard(lambda: self.load(Project(), None))
 
@@ -505,7 +623,7 @@ class MainWindow(QMainWindow):
                     path += FILE_SUFFIX
                 self._write(Path(path), after)
 
-        suggested = str(self.doc.path or Path.home() / f"{self.doc.project.name}{FILE_SUFFIX}")
+        suggested = str(self.doc.path or Path.home() / f"{file_name_for(self.doc.project.name)}{FILE_SUFFIX}")
         dialogs.save_file(self, "Save project as", PROJECT_FILTER, chosen, suggested, "json")
 
     def _write(self, path: Path, after: Callable[[], Any] | None) -> None:
@@ -724,29 +842,74 @@ class MainWindow(QMainWindow):
         message = describe_error(exc)
         log.warning("%s: %s", what, message)
         self.status.showMessage(f"{what}: {message}", 15000)
-        dialogs.show_error(self, what, message,
-                           "Your work is unchanged. Check the connection under Pipedrive > Connect….")
+        self.when_no_question(lambda: dialogs.show_error(
+            self, what, message, "Your work is unchanged. Check the connection under Pipedrive > Connect…"))
+
+    def start_connect_failed(self, exc: BaseException) -> None:
+        """Connecting to what was used last time failed at start: the connection dialog, with the
+        reason in it (one dialog, not an error box on top of it)."""
+        from pipedrive_gui.gui.connection_dialog import describe_error
+
+        message = describe_error(exc)
+        log.warning("Could not connect to Pipedrive at start: %s", message)
+        self.status.showMessage(f"Could not connect to Pipedrive: {message}", 15000)
+
+        def show() -> None:
+            self.show_connection_dialog().show_problem(f"Could not connect to Pipedrive: {message}")
+
+        self.when_no_question(show)
+
+    # -- one question at a time -------------------------------------------------------------------
+
+    #: A question the user has to answer first is open (the recovery offer at start).
+    _question_open = False
+    _after_question: list[Callable[[], Any]]
+
+    def when_no_question(self, then: Callable[[], Any]) -> None:
+        """Run ``then`` (which opens a dialog) now, or once the open question is answered: at start
+        the recovery offer comes first and alone, nothing covers its buttons."""
+        if self._question_open:
+            self._after_question.append(then)
+        else:
+            then()
+
+    def _question_answered(self) -> None:
+        self._question_open = False
+        waiting, self._after_question = self._after_question, []
+        for then in waiting:
+            then()
 
     # -- recovery and closing ---------------------------------------------------------------------
 
     def offer_recovery(self, recovery: Recovery) -> None:
+        """Ask whether to restore what a crash left. Asked first: other dialogs of the start-up wait
+        for the answer (``when_no_question``)."""
         if self.autosaver is not None:
             self.autosaver.recovery_pending = True
+        self._question_open = True
 
         def answered(answer: str) -> None:
             if self.autosaver is not None:
                 self.autosaver.recovery_pending = False
             if answer == dialogs.YES:
-                self.load(recovery.project, recovery.original, dirty=True)
+                self.load(recovery.project, recovery.original, dirty=recovery.project_changed)
+                if recovery.sample_text is not None:
+                    self.event_editor.set_text(recovery.sample_text)
                 self.statusBar().showMessage("Recovered unsaved work; save it to keep it.", 10000)
             else:
                 discard_recovery(self.connection.paths.data)
+            self._question_answered()
 
         where = f"“{recovery.original.name}”" if recovery.original else \
             f"“{recovery.project.name}” (not saved to a file yet)"
+        what = f"Unsaved changes to {where}" if recovery.project_changed else ""
+        if recovery.sample_text is not None:
+            what = (f"{what} and the sample event you pasted" if what else
+                    f"The sample event you pasted (not saved to {where})")
         dialogs.ask(self, "Recover unsaved work?",
-                    f"Pipedrive Mapper did not close properly last time. Unsaved changes to {where} "
-                    f"were kept (autosaved {_local_time(recovery.saved_at)}). Restore them?",
+                    f"Pipedrive Mapper did not close properly last time. {what} "
+                    f"{'was' if not recovery.project_changed else 'were'} kept (autosaved "
+                    f"{_local_time(recovery.saved_at)}). Restore {'it' if not recovery.project_changed else 'them'}?",
                     [dialogs.YES, dialogs.NO], answered,
                     details="Restore opens them in this window (save them to keep them); Discard deletes "
                             "the autosaved copy.",

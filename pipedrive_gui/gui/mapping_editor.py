@@ -7,6 +7,8 @@ mapping changes underneath (undo/redo), the editor reloads unless the change cam
 from __future__ import annotations
 
 import copy
+import html
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipedrive_gui.core.actions import ACTIONS, get_action
+from pipedrive_gui.core.actions import ACTIONS, action_entity, carry_over, get_action
+from pipedrive_gui.core.match_paths import event_kind_of_trigger, suggest_match_path
 from pipedrive_gui.core.payload import EXEMPT_KEYS
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.field_editor import UNSET, EditorContext, FieldValueEditor
 from pipedrive_gui.gui.trigger_builder import TriggerBuilder
+from pipedrive_gui.gui.welcome import Welcome
 
 if TYPE_CHECKING:  # the linter loads after the first paint (see problems_panel)
     from pipedrive_gui.core.lint import Finding
@@ -76,6 +80,9 @@ class MappingEditor(QScrollArea):
 
         self.empty = QLabel("Select a mapping on the left, or create one with “New mapping”.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        # A project without mappings: the ways to begin (the window wires its buttons).
+        self.welcome = Welcome()
         self.name = QLineEdit()
         self.name.setAccessibleName("Mapping name")
         self.name.textEdited.connect(self._name_edited)
@@ -92,6 +99,17 @@ class MappingEditor(QScrollArea):
         head.addRow("Name", self.name)
         head.addRow("Action", self.action)
         head.addRow("", self.action_help)
+
+        # What the editor wants the user to know about the last change, or the one thing left to
+        # fill in (with a link that does the suggested edit, when there is one).
+        self.hint = QLabel()
+        self.hint.setObjectName("editorHint")
+        self.hint.setWordWrap(True)
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self.hint.linkActivated.connect(self._hint_link)
+        self.hint.hide()
+        self._hint_action: Callable[[], None] | None = None
+        self.pointed_field = ""
 
         self.trigger = TriggerBuilder()
         self.trigger.fql_edited.connect(self._trigger_edited)
@@ -113,25 +131,38 @@ class MappingEditor(QScrollArea):
         content = QVBoxLayout(self.content)
         content.setContentsMargins(0, 0, 0, 0)
         content.addLayout(head)
+        content.addWidget(self.hint)
         content.addWidget(trigger_box)
         content.addWidget(self.fields_box)
         content.addStretch(1)
         layout = QVBoxLayout(body)
+        layout.addWidget(self.welcome)
         layout.addWidget(self.empty)
         layout.addWidget(self.content)
         self.content.hide()
         doc.mapping_changed.connect(self._mapping_changed)
+        doc.mappings_reset.connect(self._update_placeholder)
+        self._update_placeholder()
 
     # -- loading ----------------------------------------------------------------------------------
 
     def show_mapping(self, mapping_id: str) -> None:
+        if mapping_id != self.mapping_id:
+            self.clear_hint()
         self.mapping_id = mapping_id
         m = self.doc.mapping(mapping_id)
-        self.empty.setVisible(m is None)
         self.content.setVisible(m is not None)
+        self._update_placeholder()
         if m is not None:
             self._load(m, rebuild=True)
         self._show_findings()
+
+    def _update_placeholder(self) -> None:
+        """No mapping shown: the welcome when the project has none, else "select one"."""
+        shown = self.doc.mapping(self.mapping_id) is not None
+        none_yet = not self.doc.project.mappings
+        self.welcome.setVisible(not shown and none_yet)
+        self.empty.setVisible(not shown and not none_yet)
 
     def _mapping_changed(self, mapping_id: str) -> None:
         if mapping_id == self.mapping_id and not self._applying:
@@ -278,20 +309,138 @@ class MappingEditor(QScrollArea):
             settings.pop(key, None)
         else:
             settings[key] = value
+        if key == self.pointed_field:
+            self.clear_hint()
         field = get_action(m.action).field(key)
+        said = self._follow_match_field(m, key, settings) if key.endswith("match_field") else None
         self._apply(replace(m, settings=settings), f"Edit “{field.label if field else key}”", f"{m.id}:{key}")
+        if said is not None:
+            value_key = key.replace("match_field", "match_value")
+            editor = self.field_editors.get(value_key)
+            if editor is not None:
+                editor.set_value(settings.get(value_key, UNSET))
+            self.show_hint(*said)
+
+    # -- the match value follows the match field ------------------------------------------------
+
+    def _match_path(self, m: Mapping, key: str, match_field: Any) -> Any:
+        """The match value that goes with ``match_field`` (a Pipedrive field key) for the field
+        ``key`` (``match_field``, ``person_match_field``, …): the event's path holding it, or
+        Segment's default for the ID field; None when there is nothing to suggest."""
+        action = get_action(m.action)
+        value_field = action.field(key.replace("match_field", "match_value"))
+        if not isinstance(match_field, str) or match_field in ("", "id"):
+            return copy.deepcopy(value_field.default) if value_field is not None else None
+        entity = action_entity(m.action) if key == "match_field" else key.removesuffix("_match_field")
+        label = match_field
+        catalog = self.ctx_factory(m.action).catalog()
+        found = catalog.by_key(entity, match_field) if catalog is not None else None
+        if found is not None:
+            label = found.label
+        event = self.ctx_factory(m.action).event()
+        event_type = (event.get("type") if isinstance(event, dict) else None) or event_kind_of_trigger(m.trigger)
+        path = suggest_match_path(match_field, label, event, event_type)
+        return {"@path": path} if path else None
+
+    def _follow_match_field(self, m: Mapping, key: str,
+                            settings: dict[str, Any]) -> tuple[str, str, Callable[[], None] | None] | None:
+        """The match field changed: point the match value at the event's matching field. Replaced
+        when the old value was the previous default or suggestion, else offered (a link). Returns
+        what to tell the user (text, link text, link action), or None."""
+        value_key = key.replace("match_field", "match_value")
+        action = get_action(m.action)
+        value_field = action.field(value_key)
+        if value_field is None:
+            return None
+        old_match, new_match = m.settings.get(key), settings.get(key)
+        suggestion = self._match_path(m, key, new_match)
+        current = settings.get(value_key)
+        if suggestion is None or suggestion == current:
+            return None
+        before = {"default": value_field.default, "previous": self._match_path(m, key, old_match)}
+        new_path = suggestion.get("@path", "") if isinstance(suggestion, dict) else str(suggestion)
+        name = self._field_label(m, key, new_match)
+        if current is None or current in before.values():
+            settings[value_key] = suggestion
+            return (f"{value_field.label} now reads {new_path}, to go with the match field {name}. "
+                    "Change it if the value is elsewhere in your events (Edit > Undo takes it back).", "", None)
+        shown = current.get("@path") if isinstance(current, dict) and "@path" in current else "your own value"
+
+        def use() -> None:
+            latest = self.current()
+            if latest is None:
+                return
+            changed = copy.deepcopy(latest.settings)
+            changed[value_key] = suggestion
+            self._apply(replace(latest, settings=changed), f"Edit “{value_field.label}”", None)
+            editor = self.field_editors.get(value_key)
+            if editor is not None:
+                editor.set_value(suggestion)
+            self.clear_hint()
+
+        return (f"The match field is now {name}, but {value_field.label} still reads {shown}. "
+                f"In the sample event, {name} is at {new_path}.", f"Use {new_path}", use)
+
+    def _field_label(self, m: Mapping, key: str, match_field: Any) -> str:
+        if not isinstance(match_field, str) or match_field in ("", "id"):
+            return "ID"
+        entity = action_entity(m.action) if key == "match_field" else key.removesuffix("_match_field")
+        catalog = self.ctx_factory(m.action).catalog()
+        found = catalog.by_key(entity, match_field) if catalog is not None else None
+        return found.label if found is not None else match_field
+
+    # -- telling the user ---------------------------------------------------------------------
+
+    def show_hint(self, text: str, link_text: str = "", action: Callable[[], None] | None = None) -> None:
+        link = f' <a href="do">{html.escape(link_text)}</a>' if link_text and action else ""
+        self.hint.setText(f"ℹ {html.escape(text)}{link}")
+        self._hint_action = action if link else None
+        self.hint.show()
+
+    def clear_hint(self) -> None:
+        self.hint.clear()
+        self.hint.hide()
+        self._hint_action = None
+        self.pointed_field = ""
+
+    def _hint_link(self, _href: str) -> None:
+        if self._hint_action is not None:
+            self._hint_action()
+
+    def point_at(self, key: str, text: str) -> None:
+        """The one thing left to fill in: say what and why, and take the user to that field."""
+        editor = self.field_editors.get(key)
+        self.show_hint(text)
+        self.pointed_field = key
+        if editor is not None:
+            self.ensureWidgetVisible(editor)
+            target = getattr(editor.editor(), "line", None) or editor.mode
+            target.setFocus()
+
+    # -- the action -------------------------------------------------------------------------------
 
     def _action_chosen(self, _: int) -> None:
         m = self.current()
         slug = self.action.currentData()
         if m is None or slug == m.action:
             return
-        # Keep the values of fields both actions have (and dynamicAuthSettings, which every action of
-        # Segment keeps); start the others from Segment's defaults.
-        action = get_action(slug)
-        settings = {k: v for k, v in m.settings.items() if action.field(k) is not None or k in EXEMPT_KEYS}
-        for f in action.fields:
-            if f.key not in settings and f.default is not None:
-                settings[f.key] = copy.deepcopy(f.default)
-        self._apply(replace(m, action=slug, settings=settings), f"Change action to “{action.title}”", None)
+        old, action = get_action(m.action), get_action(slug)
+        result = carry_over(m.action, m.settings, slug)
+        # dynamicAuthSettings (EXEMPT_KEYS) belongs to no action: Segment keeps it whatever the action.
+        settings = {**result.settings, **{k: m.settings[k] for k in EXEMPT_KEYS if k in m.settings}}
+        trigger = m.trigger
+        parts = [f"Action changed to “{action.title}”."]
+        if trigger.strip() == old.default_trigger:
+            trigger = action.default_trigger
+            parts.append(f"Trigger set to this action's default ({trigger}).")
+        if result.kept:
+            parts.append(f"Kept: {', '.join(result.kept)}.")
+        for was, now in result.moved:
+            parts.append(f"{was} now fills {now}.")
+        if result.dropped:
+            parts.append(f"Not carried over (“{action.title}” has no such field): {', '.join(result.dropped)} "
+                         "— Edit > Undo brings them back.")
+        self._apply(replace(m, action=slug, trigger=trigger, settings=settings),
+                    f"Change action to “{action.title}”", None)
         self._load(self.doc.mapping(m.id) or m, rebuild=True)
+        self.show_hint(" ".join(parts))

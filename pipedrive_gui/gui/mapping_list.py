@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipedrive_gui.core.actions import ACTIONS, APP_PRESET_MARK, PRESETS, Preset, default_settings
+from pipedrive_gui.core.actions import ACTIONS, APP_PRESET_MARK, PRESETS, Preset, starter_settings
 from pipedrive_gui.core.project import Mapping, new_mapping_id
 from pipedrive_gui.gui import shortcuts
 from pipedrive_gui.gui.document import Document
@@ -156,6 +156,7 @@ class MappingListModel(QAbstractListModel):
 
 class MappingListPanel(QWidget):
     current_changed = Signal(str)
+    created = Signal(str)  # a new mapping (from a preset or an action) was added and selected
 
     def __init__(self, doc: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +178,8 @@ class MappingListPanel(QWidget):
         self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.new_menu = QMenu(self.new_button)
+        # Two different starting points: a preset maps every field Segment maps by default; a
+        # blank mapping only what the action needs to run (the user adds the rest).
         presets = self.new_menu.addMenu("From a preset")
         presets.setToolTipsVisible(True)
         # Segment's own presets first; the app's own (not in Segment) after a separator, marked.
@@ -185,13 +188,19 @@ class MappingListPanel(QWidget):
                 presets.addSeparator()
             for preset in group:
                 act = presets.addAction(preset_menu_text(preset))
-                if not preset.ships_with_segment:
+                if preset.ships_with_segment:
+                    act.setToolTip("Segment's ready-made mapping: every field Segment fills by default")
+                else:
                     act.setToolTip(f"Segment has no such preset: in Segment, start this mapping from the action "
                                    f"“{ACTIONS[preset.action_slug].title}” (same trigger and fields).")
                 act.triggered.connect(lambda _=False, p=preset: self.new_from_preset(p.name))
-        actions = self.new_menu.addMenu("From an action")
+        presets.setToolTipsVisible(True)
+        actions = self.new_menu.addMenu("Blank, from an action")
+        actions.setToolTipsVisible(True)
         for action in ACTIONS.values():
             act = actions.addAction(action.title)
+            act.setToolTip("Only what the action needs to run (required fields and matching); add the "
+                           "fields you want")
             act.triggered.connect(lambda _=False, s=action.slug: self.new_from_action(s))
         self.new_button.setMenu(self.new_menu)
 
@@ -295,14 +304,17 @@ class MappingListPanel(QWidget):
                     copy.deepcopy(preset.settings))
         self.doc.add_mapping(m, text=f"New mapping from preset “{preset.name}”")
         self.select(m.id)
+        self.created.emit(m.id)
         return m
 
     def new_from_action(self, slug: str) -> Mapping:
+        """A blank mapping: the action's required fields and match values only."""
         action = ACTIONS[slug]
         m = Mapping(new_mapping_id(), self._unique_name(action.title), slug, action.default_trigger, True,
-                    default_settings(slug))
+                    starter_settings(slug))
         self.doc.add_mapping(m, text=f"New mapping “{action.title}”")
         self.select(m.id)
+        self.created.emit(m.id)
         return m
 
     def show_new_menu(self) -> None:

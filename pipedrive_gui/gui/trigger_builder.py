@@ -37,13 +37,76 @@ from pipedrive_gui.core.triggers import (
     parse_fql,
 )
 from pipedrive_gui.core.triggers.model import event_value_text
-from pipedrive_gui.core.triggers.nodes import EVENT_TYPE, NUMERIC_OPERATORS, PATH_KINDS, VALUELESS_OPERATORS
+from pipedrive_gui.core.triggers.nodes import (
+    EVENT_MEMBER,
+    EVENT_TYPE,
+    NUMERIC_OPERATORS,
+    PATH_KINDS,
+    TEXT_OPERATORS,
+    VALUELESS_OPERATORS,
+)
 
 _NAME_HINTS = {
     "event-property": "property name, e.g. plan or order.total",
     "event-trait": "trait name, e.g. email",
     "event-context": "context field, e.g. page.path",
 }
+
+
+_WHAT = {"event-property": "property", "event-trait": "trait", "event-context": "context field"}
+_EXAMPLE = {"event-property": "plan", "event-trait": "email", "event-context": "page.path"}
+
+
+def strip_member(kind: str, name: str) -> str:
+    """``properties.plan`` typed as an event property's name is ``plan`` (the builder adds the
+    ``properties.``)."""
+    prefix = f"{EVENT_MEMBER.get(kind, '')}."
+    return name[len(prefix):] if kind in PATH_KINDS and name.startswith(prefix) else name
+
+
+def condition_advice(c: Condition, typed_name: str = "") -> tuple[str, bool]:
+    """What to type instead, for a condition Segment would not read as the builder shows it, in
+    the builder's words (not the FQL parser's); ("", False) when it is fine. The flag says whether
+    the trigger can still be written (a note only) or must wait for a fix."""
+    kind_label = KIND_LABELS.get(c.kind, c.kind)
+    op_label = OPERATOR_LABELS.get(c.operator, c.operator)
+    if c.kind in PATH_KINDS:
+        what, example = _WHAT[c.kind], _EXAMPLE[c.kind]
+        name = c.name
+        if not name:
+            return f"Type the {what} name in the box after “{kind_label}”, e.g. {example}.", False
+        for other, member in EVENT_MEMBER.items():
+            if other in PATH_KINDS and other != c.kind and name.startswith(f"{member}."):
+                return (f"“{name}” is a {_WHAT[other]} of the event: choose “{KIND_LABELS[other]}” in the "
+                        f"first box and type {name[len(member) + 1:]}.", False)
+        parts = name.split(".")
+        if any(p == "" for p in parts):
+            fixed = ".".join(p for p in parts if p)
+            tip = f"type {fixed}" if fixed else f"type a {what} name, e.g. {example}"
+            return (f"Remove the extra dot from “{name}”: {tip} (one dot between the parts of a nested "
+                    "name).", False)
+        for part in parts:
+            if part[0].isdigit() or part[0] in "-+":
+                return (f"Segment's conditions cannot read a name part that starts with a digit or sign "
+                        f"(“{part}”). Use another {what}, or rename it in your tracking.", False)
+            if part in ("and", "or", "null"):
+                return (f"“{part}” is a reserved word in Segment's conditions and cannot be part of a "
+                        f"{what} name. Use another {what}.", False)
+    value = c.value
+    if c.operator not in VALUELESS_OPERATORS:
+        if c.operator in NUMERIC_OPERATORS and not isinstance(value, (int, float)):
+            return f"“{op_label}” compares numbers: type a number, e.g. 100.", False
+        if isinstance(value, str) and '"' in value:
+            return ('Remove the double quote (") from the value: Segment cannot match text that contains '
+                    "one.", False)
+        if c.operator in TEXT_OPERATORS and c.operator.endswith("ends_with") and isinstance(value, str) \
+                and (value == "" or value.endswith("*")):
+            return f"Type the text the value should {op_label.removeprefix('does not ')} (without *).", False
+    if c.kind in PATH_KINDS and typed_name and typed_name != c.name:
+        member = EVENT_MEMBER[c.kind]
+        return (f"“{member}.” is added for you: this condition reads {member}.{c.name}. "
+                f"Type just {c.name}.", True)
+    return "", True
 
 
 def _compact(combo: QComboBox, chars: int = 8) -> QComboBox:
@@ -144,7 +207,12 @@ class ConditionRow:
                     value = float(text)
                 except ValueError:
                     value = text
-        return Condition(kind, op, value, self.name.text().strip() if kind in PATH_KINDS else "")
+        return Condition(kind, op, value, strip_member(kind, self.name.text().strip()) if kind in PATH_KINDS else "")
+
+    def advice(self) -> tuple[str, bool]:
+        """What to type instead (see ``condition_advice``)."""
+        return condition_advice(self.condition(), self.name.text().strip()
+                                if self.kind.currentData() in PATH_KINDS else "")
 
 
 class TriggerBuilder(QWidget):
@@ -198,6 +266,7 @@ class TriggerBuilder(QWidget):
         self.note.hide()
         self.representable = True
         self.error: FqlSyntaxError | None = None
+        self.advice = ""  # what to type instead, for a condition of the builder that needs fixing
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -292,7 +361,24 @@ class TriggerBuilder(QWidget):
         return TriggerModel(str(self.match.currentData()), [r.condition() for r in self.rows])
 
     def _rows_edited(self) -> None:
+        """Write the conditions as FQL, unless one needs fixing first: then say what to type
+        (the trigger keeps its last good text until then)."""
         if not self.builder_box.isEnabled():
+            return
+        notes, blocked = [], False
+        for i, row in enumerate(self.rows, start=1):
+            text, writable = row.advice()
+            if text:
+                notes.append(f"Condition {i}: {text}" if len(self.rows) > 1 else text)
+                blocked = blocked or not writable
+        self.advice = " ".join(notes)
+        if blocked:
+            self.note.setText(f"⚠ {self.advice} Until then the trigger stays: {self.fql.text() or '(none)'}")
+        else:
+            self.note.setText(f"ℹ {self.advice}" if self.advice else "")
+        self.note.setVisible(bool(self.advice))
+        self.note.setProperty("error", blocked)
+        if blocked:
             return
         text = fql_from_model(self.model())
         self.fql.setText(text)

@@ -37,7 +37,11 @@ class UndoRedoActions(QObject):
 
     @Slot()
     def _changed(self, *_: object) -> None:
-        self.update()
+        from shiboken6 import isValid
+
+        # At quit the document's undo stack may be deleted first; clearing it still signals here.
+        if isValid(self.stack) and isValid(self):
+            self.update()
 
     def _focused_edit(self) -> QPlainTextEdit | None:
         focus = self.focus_widget()

@@ -380,7 +380,7 @@ def _create_problem(action_slug: str, body: Mapping[str, Any], assoc_reqs: Mappi
     entity = ACTIONS[action_slug].entity
     if action_slug in ("createUpdatePerson", "createUpdateOrganization") and not body.get("name"):
         what = "Person Name" if entity == "person" else "Organization Name"
-        return (f"Pipedrive needs a name to create a {entity}, and {what} is empty for this event. "
+        return (f"Pipedrive needs a name to create {_a(entity)}, and {what} is empty for this event. "
                 f"Map {what} to a trait that is always present, or match an existing {entity}.")
     if action_slug in ("createUpdateDeal", "createUpdateLead") and not (
             body.get("person_id") is not None or body.get("org_id") is not None
@@ -392,7 +392,7 @@ def _create_problem(action_slug: str, body: Mapping[str, Any], assoc_reqs: Mappi
         segment_text = "No related organization or person, unable to create/update note!"
         return f"{segment_text} ({_missing_links(assoc_reqs, results, ('person', 'organization', 'deal'))})"
     if action_slug in ("createUpdateDeal", "createUpdateLead") and not body.get("title"):
-        return f"Pipedrive needs a Title to create a {entity}."
+        return f"Pipedrive needs a Title to create {_a(entity)}."
     return None
 
 
@@ -533,7 +533,7 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
                    "(Pipedrive cannot create a deleted deal).")
     if target is not None and target_result is None:
         # Plan mode: the search decides between the two writes.
-        result.calls.append(update_call(_Ref("{id}"), None, condition=f"if a {spec.entity} is found"))
+        result.calls.append(update_call(_Ref("{id}"), None, condition=f"if {_a(spec.entity)} is found"))
         if problem is None or unresolved_assoc(unresolved):
             result.calls.append(create_call(condition=f"if no {spec.entity} is found"))
         result.reason = _planned_sentence(unresolved, f"then update the {spec.entity} if one matches, "

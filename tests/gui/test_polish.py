@@ -227,7 +227,7 @@ def test_ctrl_shift_n_opens_the_new_mapping_menu(window: Any, qtbot: Any) -> Non
                if a.text().startswith("New mapping (choose"))
     act.trigger()
     qtbot.waitUntil(menu.isVisible)
-    assert [a.text() for a in menu.actions()] == ["From a preset", "From an action"]
+    assert [a.text() for a in menu.actions()] == ["From a preset", "Blank, from an action"]
     menu.close()
 
 

@@ -131,6 +131,15 @@ def test_person_without_name_cannot_be_created():
     assert all(c.kind == "lookup" for c in p.calls)
 
 
+def test_organization_wording_has_its_article():
+    """"an organization", not "a organization" (issue 14)."""
+    p = replan("createUpdateOrganization", {"match_value": "group-9"})
+    assert p.outcome == "fail" and "to create an organization" in p.reason
+    p = planner.plan("createUpdateOrganization", {"match_field": "name", "match_value": "Acme", "name": "Acme"},
+                     CUSTOM_DEFAULTS, None, CATALOG)
+    assert any(c.condition == "if an organization is found" for c in p.calls), [c.condition for c in p.calls]
+
+
 def test_encode_error_becomes_a_failed_plan_naming_the_field():
     p = replan("createUpdatePerson", dict(PERSON, custom_fields={"Plan": "Gold"}))
     assert p.outcome == "fail"
