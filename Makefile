@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 # Node packages the tests compare against (Segment's oracle, @segment/analytics-node), installed from
 # the npm registry before the tests run so that no test reaches beyond loopback. Best effort: without
-# node/npm those tests skip and say why.
+# node/npm those tests skip and say why. The Segment oracle is an optional team tool beside the checkout
+# (CONTRIBUTING.md, "The Segment oracle (optional)").
 NODE_TEST_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pipedrive-gui-tests/analytics-node
 # analytics.js in headless Chromium (tests/browser): @segment/analytics-next, esbuild and playwright-core
 # at the versions pinned in tests/browser/package-lock.json; reinstalled when the lock file changes.

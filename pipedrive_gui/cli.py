@@ -23,7 +23,7 @@ COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "sandbox_cmds", "send_cmds", "
 
 # Every subcommand name, known without importing the command modules, so that opening the desktop
 # app (no subcommand) does not pay for importing them first (start-up time is measured).
-# tests/test_cli_commands.py keeps this equal to what the modules register.
+# tests/commands/test_command_names.py keeps this equal to what the modules register.
 COMMAND_NAMES = frozenset(
     {
         "eval", "preview", "export", "import", "samples",

@@ -1,4 +1,4 @@
-"""Acceptance (issue 10): no duplicate records from retries, search lag or separate runs.
+"""Never twice, end to end: no duplicate records from retries, search lag or separate runs.
 
 Against the sandbox with 3 s of search lag and a 503 answered *after* every person and
 organization create was stored (``503:after=true``):

@@ -1,1 +1,1 @@
-"""core layer (see DESIGN.md §2)."""
+"""core layer: pure domain logic, no I/O (see docs/architecture.md#layers)."""

@@ -39,7 +39,7 @@ __all__ = [
     "starter_settings",
 ]
 
-# Segment's catalog id of Actions Pipedrive (reference/segment.md).
+# Segment's catalog id of Actions Pipedrive (docs/segment.md#actions-pipedrive).
 DESTINATION_METADATA_ID = "5f7dd8191ad74f868ab1fc48"
 
 # Field types as Segment names them; "datetime" accepts a string or a number (see core/schema.py).

@@ -1,7 +1,7 @@
 """Answer conformance questions in the segment-oracle's line protocol (``pipedrive-gui eval``).
 
 One JSON object per input line, one answer line per input line, in order; a bad line gets an error
-answer and never stops the run. Kinds and encoding as in ``shared/conformance/README.md``::
+answer and never stops the run. Kinds and encoding as in ``docs/segment.md#the-oracle``::
 
     {"kind":"transform","mapping":M,"event":E}      -> {"ok":true,"output":V} | {"ok":true,"undefined":true}
     {"kind":"validate_mapping","mapping":M}         -> {"ok":true}

@@ -1,4 +1,4 @@
-"""gui layer (see DESIGN.md §2)."""
+"""gui layer: the PySide6 desktop app (see docs/architecture.md#layers)."""
 
 from pipedrive_gui.gui import pyside_workarounds
 

@@ -1,1 +1,1 @@
-"""pipedrive layer (see DESIGN.md §2)."""
+"""pipedrive layer: client, field catalog, planner and upsert engine (see docs/architecture.md#layers)."""

@@ -1,7 +1,7 @@
 """Async Pipedrive API client: auth header, pacing, retries for reads, typed errors, pagination.
 
 - Talks to ``https://{company}.pipedrive.com`` (or any base URL: the offline sandbox, a test server).
-- The token goes only in the ``x-api-token`` header (reference §1.2), never in a URL, and redirects
+- The token goes only in the ``x-api-token`` header (docs/pipedrive-api.md#hosts-and-the-token), never in a URL, and redirects
   are not followed (a redirect would carry the header to another host).
 - v2 for persons, organizations, deals, activities, itemSearch and fields; v1 only where Pipedrive
   has nothing else (leads, notes, activityTypes, users/me, lead/note fields).
@@ -51,7 +51,7 @@ MAX_CONCURRENCY = 4
 PAGE_SIZE = 500
 MAX_PAGES = 2000
 RETRYABLE_STATUSES = {500, 502, 503, 504}
-#: Which endpoint lists each entity's fields (reference §4.1).
+#: Which endpoint lists each entity's fields (docs/pipedrive-api.md#field-lists).
 FIELD_ENDPOINTS = {
     "person": "/api/v2/personFields",
     "organization": "/api/v2/organizationFields",
@@ -65,7 +65,8 @@ FIELD_FALLBACKS = {
     "activity": "/api/v1/activityFields",
     "lead": "/api/v2/dealFields",  # leads use deals' custom fields
 }
-#: Where each record type is deleted: API v2 where it exists, v1 for leads and notes (reference §12).
+#: Where each record type is deleted: API v2 where it exists, v1 for leads and notes
+#: (docs/pipedrive-api.md#deleting).
 DELETE_ENDPOINTS = {
     "person": "/api/v2/persons",
     "organization": "/api/v2/organizations",

@@ -11,7 +11,8 @@ Modes:
 Lookups go through a :class:`LookupCache` (associations too), so a stream of events about the same
 people costs one write per event instead of Segment's search-per-association-per-event.
 
-Never twice (DESIGN §3). A create is only repeated when Pipedrive has shown it did not happen:
+Never twice (docs/architecture.md#never-twice). A create is only repeated when Pipedrive has shown
+it did not happen:
 
 - Pipedrive's search lags behind writes by seconds, so a search miss right after a create proves
   nothing. With a :class:`~pipedrive_gui.pipedrive.ledger.Ledger` (every process of the app shares
@@ -85,8 +86,8 @@ MODES = ("plan", "dry_run", "send")
 #: Create attempts when a POST's fate is unknown and the re-check says it did not happen.
 MAX_CREATE_ATTEMPTS = 3
 #: After a create's answer was lost: how long to keep re-checking whether it happened. Covers
-#: Pipedrive's search lag ("seconds"; magnitude UNCONFIRMED, reference §6.1) and a slow request
-#: still landing.
+#: Pipedrive's search lag ("seconds"; magnitude unconfirmed, docs/pipedrive-api.md#search-lag) and a
+#: slow request still landing.
 CONFIRM_WINDOW_S = 8.0
 #: How long to wait for another run of the app that is creating the same record right now.
 CLAIM_WAIT_S = 45.0

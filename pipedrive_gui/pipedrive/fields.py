@@ -24,10 +24,10 @@ from pipedrive_gui.pipedrive.errors import NotFoundError, PlanError
 ENTITIES = ("person", "organization", "deal", "activity", "lead", "note")
 CACHE_VERSION = 1
 
-#: Custom field types ``itemSearch/field`` can search (reference §4.4).
+#: Custom field types ``itemSearch/field`` can search (docs/pipedrive-api.md#match-fields).
 _SEARCHABLE_ORDER = ("varchar", "text", "varchar_auto", "double", "monetary", "phone", "address")
 SEARCHABLE_CUSTOM_TYPES = frozenset(_SEARCHABLE_ORDER)
-#: System fields that entity search endpoints can match (reference §4.4, §6.2).
+#: System fields that entity search endpoints can match (docs/pipedrive-api.md#match-fields).
 SEARCHABLE_SYSTEM_FIELDS: Mapping[str, frozenset[str]] = {
     "person": frozenset({"name", "email", "phone"}),
     "organization": frozenset({"name", "address"}),
@@ -365,7 +365,7 @@ async def fetch_catalog(client: FieldSource, *, domain: str = "",
 
 
 def _inherit_deal_custom_fields(catalog: FieldCatalog) -> None:
-    """Leads use the deals' custom fields (reference §4.1): add any that leadFields did not list."""
+    """Leads use the deals' custom fields (docs/pipedrive-api.md#field-lists): add any that leadFields did not list."""
     leads, deals = catalog.fields_by_entity.get("lead"), catalog.fields_by_entity.get("deal")
     if leads is None or not deals:
         return

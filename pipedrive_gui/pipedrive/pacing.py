@@ -1,4 +1,4 @@
-"""Client-side pacing for Pipedrive's token-based rate limits (reference §10).
+"""Client-side pacing for Pipedrive's token-based rate limits (docs/pipedrive-api.md#rate-limits).
 
 Pipedrive limits bursts per API token in a rolling 2-second window (plan-dependent: Lite 20,
 Growth 40, Premium 100, Ultimate 120 requests) and search endpoints separately (10 per 2 s on every
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 WINDOW_SECONDS = 2.0
-#: API-token burst limits per 2 s by plan (reference §10). Unknown plan → the smallest.
+#: API-token burst limits per 2 s by plan (docs/pipedrive-api.md#rate-limits). Unknown plan → the smallest.
 PLAN_BURST_LIMITS = {"lite": 20, "growth": 40, "premium": 100, "ultimate": 120}
 DEFAULT_BURST_LIMIT = PLAN_BURST_LIMITS["lite"]
 #: Search API burst limit (all plans).

@@ -10,10 +10,10 @@ The rules are Segment's ("Actions Pipedrive"):
   (note id, lead, person, organization or deal);
 - Activity, Lead and Note update only when their id is given; otherwise they are created.
 
-They are carried out with today's API (reference §12): lookups by ``id`` are ``GET``s, by person
-email the persons search, by any other field ``itemSearch/field`` with ``match=exact``; writes go
-to v2 (persons, organizations, deals, activities) or v1 (leads, notes) with values encoded by
-``encode`` (the bodies are built in ``bodies``).
+They are carried out with today's API (docs/pipedrive-api.md#calls-per-action): lookups by
+``id`` are ``GET``s, by person email the persons search, by any other field ``itemSearch/field``
+with ``match=exact``; writes go to v2 (persons, organizations, deals, activities) or v1 (leads,
+notes) with values encoded by ``encode`` (the bodies are built in ``bodies``).
 
 Use :func:`lookups_for` to learn which lookups a payload needs, resolve them (or not: plan mode),
 then :func:`plan` with the results.
@@ -76,11 +76,11 @@ _SYSTEM_LABELS = {"id": "ID", "email": "Email", "name": "Name", "title": "Title"
                   "address": "Address"}
 _TAG = re.compile(r"<[^>]+>")
 
-#: Built-in fields searched through /api/v2/{entities}/search (reference §6.2).
+#: Built-in fields searched through /api/v2/{entities}/search (docs/pipedrive-api.md#lookups).
 ENTITY_SEARCH_FIELDS = {"person": ("name", "email", "phone"), "organization": ("name", "address"),
                         "deal": ("title",)}
 
-#: Token costs (reference §10, v2 figures; v1 leads/notes writes cost 10).
+#: Token costs (docs/pipedrive-api.md#rate-limits, v2 figures; v1 leads/notes writes cost 10).
 SEARCH_COST = 20
 
 

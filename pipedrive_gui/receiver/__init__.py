@@ -1,4 +1,4 @@
-"""receiver layer (see DESIGN.md §2): a local Segment-compatible intake, its journal and dispatcher.
+"""receiver layer: a local Segment-compatible intake, its journal and dispatcher (docs/architecture.md).
 
 Public API (for the CLI and the GUI's receiver panel)::
 

@@ -114,7 +114,7 @@ async def _apply_faults(request: web.Request, faults: FaultSettings, rec: Record
             if rule.daily:
                 headers["x-daily-ratelimit-token-limit"] = str(faults.daily_budget)
                 headers["x-daily-ratelimit-token-remaining"] = "0"
-            # The 429 body shape is UNCONFIRMED (reference §14 #4); v1's generic error shape is used.
+            # The 429 body shape is unconfirmed (docs/pipedrive-api.md#unconfirmed, item 4); v1's generic error shape is used.
             return _json_response(429, {"success": False, "error": "Too many requests", "errorCode": 429,
                                         "error_info": ERROR_INFO}, headers)
         if rule.kind == "server_error":
@@ -127,7 +127,7 @@ async def _apply_faults(request: web.Request, faults: FaultSettings, rec: Record
     return None
 
 
-#: Bodies of the ``error`` fault, in the shapes Pipedrive answers with (reference §9.2).
+#: Bodies of the ``error`` fault, in the shapes Pipedrive answers with (docs/pipedrive-api.md#errors).
 _ERROR_BODIES: dict[int, dict[str, Any]] = {
     400: {"success": False, "error": "Validation failed: simulated by the sandbox",
           "code": "ERR_SCHEMA_VALIDATION_FAILED"},
@@ -146,7 +146,7 @@ def _server_error(status: int) -> web.Response:
 
 def _authorised(request: web.Request) -> bool:
     # Header only: the query-string api_token is not accepted, so a client that would put the
-    # token into URLs fails loudly here (reference §1.2 recommends the header).
+    # token into URLs fails loudly here (docs/pipedrive-api.md#hosts-and-the-token: the header only).
     token = request.headers.get("x-api-token", "").strip()
     return bool(token) and token != BAD_TOKEN
 
@@ -158,7 +158,7 @@ async def _dispatch(request: web.Request, handler: Handler, body: Any, bad_json:
             raise api_error(version, 400, "Request body is not valid JSON", "ERR_BAD_REQUEST")
         ctype = request.content_type
         if body is not None and ctype != "application/json":
-            # v2 takes JSON only (reference §1.1); the sandbox asks the same of v1 writes.
+            # v2 takes JSON only (docs/pipedrive-api.md#hosts-and-the-token); the sandbox asks the same of v1 writes.
             raise api_error(version, 400, f"Send the body as JSON (Content-Type: application/json), not {ctype}",
                             "ERR_BAD_REQUEST")
     request[BODY_KEY] = body

@@ -2,7 +2,8 @@
 
 Custom fields come from ``resources/sandbox/custom_fields.json`` (keys, types and option ids used
 exactly); system fields from ``standard_fields.json``. Leads have no custom fields of their own:
-"leads inherit all deals' custom fields" (reference §4.1), so the lead catalog reuses the deal ones.
+"leads inherit all deals' custom fields" (docs/pipedrive-api.md#field-lists), so the lead catalog
+reuses the deal ones.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from pipedrive_gui.resources import resource_path
 
 ENTITIES = ("person", "organization", "deal", "activity", "lead", "note")
 
-# Custom field types itemSearch/field can search (reference §4.4).
+# Custom field types itemSearch/field can search (docs/pipedrive-api.md#match-fields).
 ITEM_SEARCH_TYPES = frozenset({"address", "varchar", "text", "varchar_auto", "double", "monetary", "phone"})
 
-# System fields entity search serves (reference §4.4 / §6.2); also what v1 reports as searchable.
+# System fields entity search serves (docs/pipedrive-api.md#match-fields); also what v1 reports as searchable.
 SYSTEM_SEARCHABLE = {
     "person": frozenset({"name", "email", "phone"}),
     "organization": frozenset({"name", "address"}),
@@ -126,7 +127,7 @@ class FieldDef:
         }
         rows = [row]
         if self.is_custom and self.field_type == "monetary":
-            # v1 lists the currency part of a monetary field as its own row (reference §4.2).
+            # v1 lists the currency part of a monetary field as its own row (docs/pipedrive-api.md#field-lists).
             rows.append(
                 {
                     **row,

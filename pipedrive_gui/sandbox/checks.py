@@ -1,6 +1,6 @@
 """Small type checks shared by the v2 and v1 body validators (JSON types exactly, no coercion).
 
-v2 does not coerce: ``"5000"`` is not a number, ``1``/``0`` are not booleans (reference §2.3).
+v2 does not coerce: ``"5000"`` is not a number, ``1``/``0`` are not booleans (docs/pipedrive-api.md#v2-types).
 Each check returns a problem text or ``None``.
 """
 
@@ -15,7 +15,8 @@ from pipedrive_gui.core.jsvalues import real_type_of
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # RFC 3339 date-time (section 5.6), fractional seconds included: Pipedrive's v2 timestamps are
-# RFC 3339, which allows them. ("Send whole seconds with Z", reference §2.3, is advice to clients.)
+# RFC 3339, which allows them. ("Send whole seconds with Z" in docs/pipedrive-api.md#v2-types
+# is advice to clients.)
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _V1_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")

@@ -1,7 +1,8 @@
 """Pipedrive-style error answers, raised anywhere in a handler and rendered by the app's middleware.
 
-Bodies follow reference §9.2: v1 uses ``error_info``; v2 (third-party observed, UNCONFIRMED) uses a
-string ``code`` such as ``ERR_SCHEMA_VALIDATION_FAILED``. The sandbox follows those best guesses.
+Bodies follow docs/pipedrive-api.md#errors: v1 uses ``error_info``; v2 (third-party observed,
+unconfirmed) uses a string ``code`` such as ``ERR_SCHEMA_VALIDATION_FAILED``. The sandbox follows
+those best guesses.
 """
 
 from __future__ import annotations
@@ -47,12 +48,12 @@ def bad_request(version: int, message: str) -> SandboxHTTPError:
 
 
 def not_found(version: int, message: str) -> SandboxHTTPError:
-    # v2 not-found code is UNCONFIRMED (reference §9.2); ERR_NOT_FOUND is the stated guess.
+    # v2 not-found code is unconfirmed (docs/pipedrive-api.md#errors); ERR_NOT_FOUND is the stated guess.
     return api_error(version, 404, message, "ERR_NOT_FOUND")
 
 
 def unauthorized() -> SandboxHTTPError:
-    # Shape observed live (reference §9.2 / §13.1), including the gateway marker header.
+    # Shape observed live (docs/pipedrive-api.md#errors), including the gateway marker header.
     return SandboxHTTPError(
         401,
         {"success": False, "error": "unauthorized access", "errorCode": 401, "error_info": ERROR_INFO},

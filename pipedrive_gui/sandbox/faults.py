@@ -89,7 +89,7 @@ class FaultSettings:
     # Enforce the burst limit (rolling 2 s window) with 429s; off by default so tests without a
     # pacing client are not surprised. The x-ratelimit-* headers are always sent.
     enforce_burst: bool = False
-    burst_limit: int = 40  # Growth plan, API token (reference §10)
+    burst_limit: int = 40  # Growth plan, API token (docs/pipedrive-api.md#rate-limits)
     search_burst_limit: int = 10
     daily_budget: int = 60_000  # 30,000 x Growth multiplier 2 x 1 seat
     seed: int = 0

@@ -1,9 +1,10 @@
-"""Route handlers: the Pipedrive endpoints the app calls (reference §12), plus v1 field lists.
+"""Route handlers: the Pipedrive endpoints the app calls, plus v1 field lists (docs/pipedrive-api.md).
 
 v2: persons, organizations, deals, activities (list/get/create/patch/delete), their ``*Fields``,
 ``persons|organizations|deals|leads/search`` and ``itemSearch/field``. v1: ``users/me``,
 ``activityTypes``, ``*Fields`` (incl. leadFields, noteFields), leads and notes (list/get/create/update/
-delete). The deprecated v1 entity endpoints (``/api/v1/persons`` ...) are not served: they are out of support (§11).
+delete). The deprecated v1 entity endpoints (``/api/v1/persons`` ...) are not served: they are out of
+support (docs/pipedrive-api.md#api-v1-deprecation).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ async def fields_v1(request: web.Request) -> web.Response:
     entity = _field_entity(request, 1)
     rows = _state(request).store.catalog.v1_rows(entity)
     if entity in ("activity", "note"):
-        return ok(rows)  # these two take no paging parameters (reference §4.1)
+        return ok(rows)  # these two take no paging parameters (docs/pipedrive-api.md#paging)
     chunk, extra = page_v1(rows, request.query)
     return ok(chunk, extra)
 
@@ -143,7 +144,7 @@ def _v2_record(request: web.Request, entity: str) -> dict[str, Any]:
 
 
 def _custom_selector(request: web.Request, entity: str) -> list[str] | None:
-    """``custom_fields=k1,k2``: only these custom fields in the answer (≤ 15 keys, reference §2.3)."""
+    """``custom_fields=k1,k2``: only these custom fields in the answer (≤ 15 keys, docs/pipedrive-api.md#v2-types)."""
     raw = request.query.get("custom_fields")
     if raw is None:
         return None
@@ -207,7 +208,7 @@ async def create_v2_handler(request: web.Request) -> web.Response:
     entity = _v2_entity(request)
     store = _state(request).store
     changes = validate_v2_body(store, entity, _body(request), creating=True)
-    # 200 vs 201 on create is UNCONFIRMED (reference §14 #7); clients must accept any 2xx.
+    # 200 vs 201 on create is unconfirmed (docs/pipedrive-api.md#unconfirmed, item 7); clients must accept any 2xx.
     return ok(create_v2(store, entity, changes))
 
 

@@ -1,4 +1,4 @@
-"""v1 leads and notes: validation and writes (reference §7.5, §7.6, §8).
+"""v1 leads and notes: validation and writes (docs/pipedrive-api.md#leads-api-v1, #notes-api-v1).
 
 Bodies are checked first against the official SDK's request models (``sdk_models``:
 ``AddLeadRequest``/``UpdateLeadRequest``, ``AddNoteRequest``/``NoteRequest``), then by the
@@ -6,8 +6,9 @@ sandbox's own rules (ids that exist, dates, a lead or note needs a link).
 Leads carry deal custom fields at the record root in v1 format (monetary as ``k`` + ``k_currency``,
 enum as the option id): the lead models do not list them, the operation's description does, so
 those keys (and only those) are allowed besides the model's. Non-text lead custom shapes are
-UNCONFIRMED; the sandbox accepts the v1 shapes of §8 (enum id as string or integer, set as ``"1,2"``
-or an id array). ``AddNoteRequest`` allows extra keys (the model says so); the sandbox ignores them.
+unconfirmed; the sandbox accepts the v1 shapes of docs/pipedrive-api.md#custom-field-values (enum id
+as string or integer, set as ``"1,2"`` or an id array). ``AddNoteRequest`` allows extra keys (the
+model says so); the sandbox ignores them.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def validate_note(store: SandboxStore, body: Any, *, creating: bool) -> dict[str
         elif key in refs:
             _ref(ctx, key, refs[key], value, nullable=False)
         elif key in NOTE_PIN_FLAGS:
-            # The model types pin flags as the numbers 0/1; answers carry booleans (reference §7.6).
+            # The model types pin flags as the numbers 0/1; answers carry booleans (docs/pipedrive-api.md#notes-api-v1).
             value = bool(value)
         out[key] = value
     if creating and not ctx.problems:
@@ -197,7 +198,7 @@ def delete_note(store: SandboxStore, current: dict[str, Any]) -> None:
 
 
 def render_note(store: SandboxStore, note: dict[str, Any]) -> dict[str, Any]:
-    """A note as v1 returns it: ids plus small related summaries (reference §7.6)."""
+    """A note as v1 returns it: ids plus small related summaries (docs/pipedrive-api.md#notes-api-v1)."""
     out = dict(note)
     deal = store.get("deal", note.get("deal_id")) if note.get("deal_id") is not None else None
     person = store.get("person", note.get("person_id")) if note.get("person_id") is not None else None

@@ -1,4 +1,4 @@
-"""Pagination: v2 opaque cursors and v1 start/limit (reference §2.2)."""
+"""Pagination: v2 opaque cursors and v1 start/limit (docs/pipedrive-api.md#paging)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Token-based rate limiting as Pipedrive documents it (reference §10): burst window + daily budget.
+"""Token-based rate limiting as Pipedrive documents it: burst window + daily budget.
 
 Every answer carries ``x-ratelimit-limit`` / ``-remaining`` / ``-reset`` (seconds) and the
 undocumented-but-seen ``x-daily-ratelimit-token-limit`` / ``-remaining``. Token costs use the
-reference's transcriptions of ``x-token-cost`` (§10): v2 get 1, list 10, search 20, write 5,
-delete 3; v1 users/me 2, activityTypes 20, list 20, get 2, writes 10.
+third-party transcriptions of ``x-token-cost`` (docs/pipedrive-api.md#rate-limits): v2 get 1, list 10,
+search 20, write 5, delete 3; v1 users/me 2, activityTypes 20, list 20, get 2, writes 10.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """Search: ``GET /api/v2/itemSearch/field`` and the entity searches ``/api/v2/{entity}/search``.
 
 itemSearch/field is case-sensitive in every match mode; entity search ``exact_match`` is a full,
-case-insensitive match (reference §6.1, §6.2, §13.4-5). Answers have the shapes of the official
+case-insensitive match (docs/pipedrive-api.md#lookups). Answers have the shapes of the official
 SDK's response models (``sdk_models``): itemSearch/field ``data`` is a list of ``ItemSearchItem``
 ``{result_score, item}``, as entity search ``data.items`` is; the SDK types ``item`` as a free object
 and the sandbox puts ``id``, ``type``, the record's name or title and the matched value in it (the API
-reference's example shows ``{id, name}``, reference §6.1).
-System keys as ``field``: UNCONFIRMED (§14 #2); the sandbox accepts the searchable system text
-fields (name, email, phone, title, address) and refuses ``id`` with a hint to GET by id.
+reference's example shows ``{id, name}``).
+System keys as ``field``: unconfirmed (docs/pipedrive-api.md#unconfirmed, item 2); the sandbox
+accepts the searchable system text fields (name, email, phone, title, address) and refuses ``id``
+with a hint to GET by id.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def _parse_bool(query: Mapping[str, str], name: str) -> bool:
     if raw is None:
         return False
     if raw not in ("true", "false"):
-        # v2 booleans are true/false only (reference §2.3).
+        # v2 booleans are true/false only (docs/pipedrive-api.md#v2-types).
         raise validation_failed(2, [f"{name}: must be true or false, got {raw!r}"])
     return raw == "true"
 

@@ -2,7 +2,7 @@
 
 v2 entities (person, organization, deal, activity) are kept in their v2 response shape with a nested
 ``custom_fields`` object; leads and notes in their v1 response shape (lead custom fields at the root,
-v1 format). Ids: integers per entity range, lead ids UUID strings (reference §7.5).
+v1 format). Ids: integers per entity range, lead ids UUID strings (docs/pipedrive-api.md#leads-api-v1).
 """
 
 from __future__ import annotations

@@ -6,14 +6,15 @@ Two layers, in this order:
    not have are refused (so are v1 spellings such as ``email`` or ``user_id``, and person
    ``first_name``/``last_name``), values must have the model's JSON type, ``| null`` decides
    whether null is allowed, enum values exactly;
-2. the sandbox's rules for keys the model has (reference §2.3, §7.1–§7.4, §8): ids that exist,
+2. the sandbox's rules for keys the model has (docs/pipedrive-api.md#v2-types,
+   #writes, #custom-field-values): ids that exist,
    RFC 3339 timestamps, integer ``visible_to`` 1/3/5/7, custom values typed per field type, deal
    ``lost_reason`` only with status lost and close/won/lost times only with the matching status
    (as the model's notes say). Every key a rule names must be in the model (a test checks).
-Where the reference is unsure the sandbox takes its stated best guess:
-- activity ``person_id`` (in the model) makes that person the primary participant (UNCONFIRMED #9);
-- deal ``add_time`` is not in the v2 model and is refused (§7.3);
-- PATCH replaces ``emails``/``phones`` and merges ``custom_fields`` (UNCONFIRMED #8, expected).
+Where Pipedrive's docs are unsure the sandbox takes its stated best guess:
+- activity ``person_id`` (in the model) makes that person the primary participant (unconfirmed, docs/pipedrive-api.md#unconfirmed item 9);
+- deal ``add_time`` is not in the v2 model and is refused (docs/pipedrive-api.md#deals);
+- PATCH replaces ``emails``/``phones`` and merges ``custom_fields`` (unconfirmed, item 8 there; expected).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pipedrive_gui.sandbox.store import SandboxStore
 VISIBLE_TO = (1, 3, 5, 7)
 #: The parts of an address (organization ``address``, activity ``location``, address custom fields):
 #: the SDK's address model (the catalog lists the same as the field's subfields); parts left out
-#: become null (reference §7.2).
+#: become null (docs/pipedrive-api.md#organizations).
 ADDRESS_PARTS = tuple(sdk_models().properties("v2.OrganizationItemAddress"))
 PLURAL = {"person": "persons", "organization": "organizations", "deal": "deals", "activity": "activities"}
 # Helpful hints for keys that were right in v1 (or Segment's payload) but are wrong in v2.
@@ -151,7 +152,7 @@ def label_ids(value: Any, path: str, ctx: Ctx) -> Any:
 
 
 def contacts(value: Any, path: str, ctx: Ctx) -> Any:
-    """emails / phones: ``[{value, primary, label}]``; only ``value`` required (reference §7.1)."""
+    """emails / phones: ``[{value, primary, label}]``; only ``value`` required (docs/pipedrive-api.md#persons)."""
     if not isinstance(value, list):
         ctx.bad(path, f"must be an array of objects {{value, primary, label}}, got {checks.type_name(value)}")
         return value
@@ -197,7 +198,7 @@ def address(*, nullable: bool = True) -> Check:
                 ctx.bad(f"{path}.{key}", problem)
         if not isinstance(value.get("value"), str):
             ctx.bad(f"{path}.value", "is required (string)")
-        # Parts left out become null (reference §7.2).
+        # Parts left out become null (docs/pipedrive-api.md#organizations).
         return {k: value.get(k) for k in ADDRESS_PARTS}
 
     return check
@@ -271,12 +272,12 @@ def _object(value: Any, path: str, ctx: Ctx, required: dict[str, Check], optiona
 
 
 def check_custom_value(f: FieldDef, value: Any, path: str, ctx: Ctx) -> Any:
-    """One v2 custom field value, typed per field type (reference §8). ``null`` clears any field."""
+    """One v2 custom field value, typed per field type (docs/pipedrive-api.md#custom-field-values). ``null`` clears any field."""
     if value is None:
         return None
     t = f.field_type
     if t in ("varchar", "varchar_auto", "text", "phone"):
-        # phone as a string is the reference's best guess (UNCONFIRMED #11).
+        # phone as a string is the best guess (unconfirmed, docs/pipedrive-api.md#unconfirmed item 11).
         return text()(value, path, ctx)
     if t == "double":
         return simple(checks.want_number)(value, path, ctx)
@@ -299,7 +300,7 @@ def check_custom_value(f: FieldDef, value: Any, path: str, ctx: Ctx) -> Any:
         return value
     if t == "set":
         if not isinstance(value, list) or not value:
-            # [] is rejected per [3P]; clear a set with null (reference §8).
+            # Third parties report [] rejected; clear a set with null (docs/pipedrive-api.md#custom-field-values).
             ctx.bad(path, f"must be a non-empty array of option ids (clear with null), got {value!r}")
             return value
         for i, item in enumerate(value):
@@ -422,7 +423,7 @@ def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: b
     if not isinstance(body, dict):
         raise validation_failed(2, [f"body: must be a JSON object, got {checks.type_name(body)}"])
     if entity == "person" and (gated := CONTACT_SYNC_ONLY & body.keys()):
-        # [3P] says these person fields answer 403 unless Contact Sync is enabled (reference §7.1).
+        # Third parties report 403 for these person fields unless Contact Sync is on (docs/pipedrive-api.md#persons).
         raise v2_error(403, f"Fields {', '.join(sorted(gated))} need the Contact Sync feature, which this "
                             "account does not have.", "ERR_FORBIDDEN")
     structural = sdk_models().check(write_model(entity, creating), body,
@@ -437,7 +438,7 @@ def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: b
         check = spec.get(key)
         out[key] = check(value, key, ctx) if check is not None else value
     if creating and entity == "person" and "name" not in body:
-        # Optional in the SDK model, required by Pipedrive's docs (reference §7.1).
+        # Optional in the SDK model, required by Pipedrive's docs (docs/pipedrive-api.md#persons).
         ctx.bad("name", "is required")
     if entity == "deal" and not ctx.problems:
         status = body.get("status", (current or {}).get("status", "open"))

@@ -44,7 +44,7 @@ def update_v2(store: SandboxStore, entity: str, record: dict[str, Any], changes:
     now = rfc3339(store.now())
     rec = dict(record)
     custom = dict(rec.get("custom_fields") or {})
-    # PATCH leaves custom fields that are not sent untouched (reference §14 #8, expected behaviour).
+    # PATCH leaves custom fields that are not sent untouched (expected; docs/pipedrive-api.md#unconfirmed, item 8).
     custom.update(changes.pop("custom_fields", {}) or {})
     old_status, old_stage, old_done = rec.get("status"), rec.get("stage_id"), rec.get("done")
     rec.update(changes)
@@ -67,8 +67,8 @@ def update_v2(store: SandboxStore, entity: str, record: dict[str, Any], changes:
 
 
 def delete_v2(store: SandboxStore, entity: str, record: dict[str, Any]) -> None:
-    # Soft delete; later GETs answer 404 (reference §14 #12 is UNCONFIRMED; §6.4 says treat
-    # deleted as not found, which a 404 makes unambiguous).
+    # Soft delete; later GETs answer 404 (unconfirmed: docs/pipedrive-api.md#unconfirmed,
+    # item 12; deleted counts as not found, which a 404 makes unambiguous: docs/pipedrive-api.md#lookups).
     rec = dict(record)
     rec["is_deleted"] = True
     rec["update_time"] = rfc3339(store.now())

@@ -24,7 +24,7 @@ ORACLE = Path(__file__).resolve().parents[3] / "shared" / "tools" / "segment-ora
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or shutil.which("npm") is None or not ORACLE.exists(),
-    reason="needs node + npm and ../shared/tools/segment-oracle to ask Segment's packages",
+    reason="needs node + npm and the Segment oracle (optional, see CONTRIBUTING.md) to ask Segment's packages",
 )
 
 

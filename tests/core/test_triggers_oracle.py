@@ -1,6 +1,6 @@
 """~300 seeded random triggers and events, answered by Segment's own packages (the oracle) and by us.
 
-Needs Node.js and the oracle in ../shared/tools/segment-oracle; skipped with a reason otherwise.
+Needs Node.js and the team's Segment oracle (optional, see CONTRIBUTING.md); skipped with a reason otherwise.
 """
 
 from __future__ import annotations

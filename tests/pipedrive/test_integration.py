@@ -1,7 +1,8 @@
 """The upsert engine against the offline sandbox over loopback, with the real client.
 
-Every request the sandbox receives is checked field by field against the request schemas of the
-API reference (§6, §7): keys allowed for that endpoint, JSON types, formats.
+Every request the sandbox receives is checked field by field against the request schemas of
+Pipedrive's API reference (docs/pipedrive-api.md#lookups, #writes): keys allowed for that
+endpoint, JSON types, formats.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.pipedrive.test_planner import INTERESTS, LTV, PLAN, SCORE, SEG_DEAL, 
 
 DEFAULTS = DestinationDefaults(person_field=SEG_USER, organization_field=SEG_GROUP, deal_field=SEG_DEAL)
 
-# -- the reference's request schemas (§7) ---------------------------------------------------------
+# -- Pipedrive's request schemas (docs/pipedrive-api.md#writes) --------------------
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
@@ -149,7 +150,7 @@ def assert_requests_follow_reference(sandbox) -> int:
         body = req.json
         assert isinstance(body, dict) and body, req.call
         for key, value in body.items():
-            assert key in schema, f"{req.call}: {key!r} is not in the reference's request schema"
+            assert key in schema, f"{req.call}: {key!r} is not in Pipedrive's request schema"
             assert schema[key](value), f"{req.call}: {key} = {value!r} has the wrong type/format"
         for key, value in (body.get("custom_fields") or {}).items():
             assert key in CUSTOM_TYPES, f"{req.call}: unknown custom field {key}"

@@ -111,7 +111,7 @@ async def test_dry_run_writes_no_in_flight_note(tmp_path: Path) -> None:
 
 
 async def test_a_crash_during_the_lookups_is_no_false_alarm(tmp_path: Path) -> None:
-    """Issue 11: the note is written just before the write, not before the lookups: a process that
+    """The note is written just before the write, not before the lookups: a process that
     dies while it is still looking records up wrote nothing, so nothing needs review."""
     path = tmp_path / "j.sqlite3"
     await crash_mid_write(path, [ACTIVITY], hang_on="createUpdateActivity", in_lookup=True)

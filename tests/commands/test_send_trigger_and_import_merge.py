@@ -1,4 +1,4 @@
-"""Issue 10, "Sending only what the user meant", on the command line: ``send`` runs a mapping only
+"""Sending only what the user meant, on the command line: ``send`` runs a mapping only
 when its trigger fires (even when the mapping is named with ``--mapping``), and ``import -o`` into
 an existing project never duplicates its mappings silently."""
 

@@ -15,7 +15,7 @@ from tests.cli_support import ThreadedSandbox, run_cli
 from tests.cli_support import argv_fixture as argv_fixture  # registers the pytest fixture "argv"
 from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
 
 

@@ -1,7 +1,7 @@
 """The ``--json`` outputs scripts rely on: their shape is pinned here (adding keys is fine; renaming
 or removing one breaks scripts and must fail a test), and every exit code a script branches on.
 
-Exit codes, all commands (pinned in ``test_cli_bad_input.py``): 0 done; 1 a mapping failed, or a
+Exit codes, all commands (pinned in ``test_bad_input.py``): 0 done; 1 a mapping failed, or a
 file could not be read, parsed or written; 2 a wrong command line (unknown option or mapping, a
 folder where a file is expected, an output that would replace a file) or a trigger that is not
 valid FQL; 3 no usable keyring; 4 Pipedrive refused the connection or could not be reached.

@@ -1,4 +1,4 @@
-"""What QA found missing or broken in the desktop app, each checked the way a user would notice it:
+"""The desktop app as a user meets it day to day, each checked the way a user would notice it:
 the app not crashing after many signals, autosave soon after an edit (and saying when it fails),
 the recovery offer after a crash (also for the demo), Pipedrive data that could not be loaded shown
 in the window, what "no keyring" means, shortcuts in tooltips, Tab order and the layout."""

@@ -1,6 +1,6 @@
-"""Second polish round, each checked the way a user notices it: the value-mode drop-down shows its
-longest entry whole (also inside a custom-field row), custom-field hash keys in the payload are
-named beside it (legend + tooltip) without changing the payload text, and Edit › Undo says what it
+"""Reading and undoing in the mapping editor, each checked the way a user notices it: the
+value-mode drop-down shows its longest entry whole (also inside a custom-field row), custom-field
+hash keys in the payload are named beside it (legend + tooltip) without changing the payload text, and Edit › Undo says what it
 undoes and does what Ctrl+Z does where the user is typing."""
 
 from __future__ import annotations

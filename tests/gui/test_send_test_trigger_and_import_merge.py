@@ -1,4 +1,4 @@
-"""Issue 10, "Sending only what the user meant", in the desktop app: *Send test* respects the trigger,
+"""Sending only what the user meant, in the desktop app: *Send test* respects the trigger,
 a new custom-field row sends nothing, a Pipedrive result that no longer matches the screen says so,
 and *Import* into a non-empty project asks instead of duplicating mappings."""
 

@@ -28,7 +28,7 @@ from tests.cli_support import session_env
 
 TOKEN = "pdleak-7e3a91c4b2d8f6051a9e"
 EXTERNAL_ID = "52d19da55d7099e586a31be618830bcd5c239d54"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 class FakePipedrive(BaseHTTPRequestHandler):
@@ -281,7 +281,7 @@ def test_env_token_without_domain_asks_for_it(data_dir: Path, keyring_backend: M
 
 def test_against_the_sandbox(data_dir: Path, keyring_backend: MemoryKeyring,
                              capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same commands against helper 6's offline sandbox, when it is there."""
+    """The same commands against the offline sandbox (``pipedrive_gui/sandbox``), when it is there."""
     import asyncio
 
     sandbox = pytest.importorskip("pipedrive_gui.sandbox")
