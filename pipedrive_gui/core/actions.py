@@ -618,7 +618,7 @@ def default_settings(slug: str) -> dict[str, Any]:
 
 
 def starter_settings(slug: str) -> dict[str, Any]:
-    """A blank mapping of the action ("From an action"): only what it needs to run, from Segment's
+    """A blank mapping of the action ("Blank, from an action"): only what it needs to run, from Segment's
     defaults — the required fields and the match values that find the record and link it to a
     person, organization or deal. (A preset has every default field.)"""
     action = get_action(slug)

@@ -9,7 +9,7 @@ the planner; this module turns its per-event results into what the user reads:
   events, or by two mappings): this app's engine updates what it created a moment earlier, but
   Segment delivers events in parallel and Pipedrive's search lags behind writes, so in production
   these are where duplicates appear;
-- the share of the company's daily token budget at N events a day (reference §10);
+- the share of the company's daily token budget at N events a day (docs/pipedrive-api.md#rate-limits);
 - before/after: the events whose outcome changes between two projects, grouped into sentences
   ("12 events that updated person #… would now create a new person").
 """
@@ -28,7 +28,7 @@ from typing import Any
 UPDATE, CREATE, FAIL, NOT_TRIGGERED = "update", "create", "fail", "not_triggered"
 OUTCOMES = (UPDATE, CREATE, FAIL, NOT_TRIGGERED)
 
-#: Daily token budget per seat = 30,000 × the plan's multiplier (reference §10).
+#: Daily token budget per seat = 30,000 × the plan's multiplier (docs/pipedrive-api.md#rate-limits).
 BUDGET_PER_SEAT = 30_000
 PLAN_MULTIPLIERS = {"lite": 1, "growth": 2, "premium": 5, "ultimate": 7}
 #: API-token burst limit (requests / 2 s) → plan, to tell the plan from ``x-ratelimit-limit``.

@@ -1,6 +1,6 @@
 """Impact run: what a set of events would do to Pipedrive, found out read-only.
 
-Three steps (DESIGN §3 "Lint and impact": the planner with shared, cached lookups):
+Three steps (docs/architecture.md#lint-and-impact: the planner with shared, cached lookups):
 
 1. **prepare** (no I/O): every enabled mapping's trigger and payload for every event, exactly as
    the preview computes them, and the lookups each payload needs (``planner.lookups_for``).
@@ -53,7 +53,7 @@ Progress = Callable[[str, int, int], None]
 #: Concurrent lookups (the client's pacer still decides when each may go).
 CONCURRENCY = 4
 _SEARCHABLE = ("person", "organization", "deal")
-#: Segment's destination (API v1): a search per match value, then one write (reference §10, §11).
+#: Segment's destination (API v1): a search per match value, then one write (docs/pipedrive-api.md#rate-limits, #api-v1-deprecation).
 SEGMENT_SEARCH_TOKENS = 40
 SEGMENT_WRITE_TOKENS = 10
 

@@ -237,7 +237,7 @@ def test_per_mapping_cost_from_the_planner() -> None:
     costs = {m.action: mapping_cost(m, samples, project.destination) for m in project.mappings}
     deal = costs["createUpdateDeal"]
     assert deal is not None
-    # person, organization and deal searches (20 tokens each) and one v2 write (5): reference §10's 65.
+    # person, organization and deal searches (20 tokens each) and one v2 write (5): the 65 of docs/pipedrive-api.md#calls-per-action.
     assert (deal.calls, deal.tokens, deal.searches) == (4, 65, 3)
     person = costs["createUpdatePerson"]
     assert person is not None and (person.calls, person.tokens) == (2, 25)
