@@ -32,9 +32,11 @@ def register(sub: Any) -> None:
     p.add_argument("--write-key", metavar="K", help="require this write key (default: accept any)")
     p.add_argument("--live", action="store_true", help="create/update records in Pipedrive (default: dry run)")
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
-    p.add_argument("--keep-days", type=float, default=30.0, help="forget finished events older than this (default 30)")
-    p.add_argument("--keep-events", type=int, default=200_000, help="keep at most this many events (default 200,000)")
-    p.add_argument("--keep-mb", type=int, default=1024, help="keep the journal under this size in MB (default 1024)")
+    # Retention belongs to the journal: these change what it keeps from now on (for later receivers
+    # too); left out, the journal keeps its setting (30 days, 200,000 events, 1024 MB for a new one).
+    p.add_argument("--keep-days", type=float, help="forget finished events older than this (0: keep them; default 30)")
+    p.add_argument("--keep-events", type=int, help="keep at most this many events (0: no limit; default 200,000)")
+    p.add_argument("--keep-mb", type=int, help="keep the journal under this size in MB (0: no limit; default 1024)")
     p.set_defaults(func=cmd_receive)
 
     j = sub.add_parser("journal", help="list the events the receiver got and what happened to them")
@@ -147,11 +149,7 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     from pipedrive_gui.receiver import Receiver, ReceiverError, ReceiverSettings, Retention
     from pipedrive_gui.receiver.setup import open_processor
 
-    retention = Retention(
-        max_age_days=args.keep_days if args.keep_days > 0 else None,
-        max_rows=args.keep_events if args.keep_events > 0 else None,
-        max_bytes=args.keep_mb * 1024 * 1024 if args.keep_mb > 0 else None,
-    )
+    retention = _retention_from(args, Retention)
     settings = ReceiverSettings(
         host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote, retention=retention
     )
@@ -180,6 +178,7 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     print(f"Listening on {receiver.url}  (journal: {receiver.journal.path})")
     print(f"Mappings: {handle.description if handle else 'not dispatched (--no-dispatch)'}")
     print(f"Write key: {args.write_key or 'any (set one with --write-key)'}")
+    print(f"The journal {receiver.journal.retention.describe()}.")
     print("\nSend events from a client:\n")
     print(client_snippets(receiver.url, args.write_key))
     print("Press Ctrl-C to stop.", flush=True)
@@ -207,16 +206,39 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     return 0
 
 
+def _retention_from(args: argparse.Namespace, retention_class: Any) -> Any:
+    """The journal's retention with the --keep-* options given changed (0: no limit); None when
+    none is given (the journal keeps its own)."""
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    if args.keep_days is not None:
+        changes["max_age_days"] = args.keep_days if args.keep_days > 0 else None
+    if args.keep_events is not None:
+        changes["max_rows"] = args.keep_events if args.keep_events > 0 else None
+    if args.keep_mb is not None:
+        changes["max_bytes"] = args.keep_mb * 1024 * 1024 if args.keep_mb > 0 else None
+    if not changes:
+        return None
+    current = retention_class()
+    if _journal_path(args).exists():
+        journal = _open_journal(args)
+        current = journal.retention
+        journal.close_sync()
+    return replace(current, **changes)
+
+
 # -- journal -------------------------------------------------------------------------------------------
 
 
 def _open_journal(args: argparse.Namespace) -> Any:
+    """The journal for reading: opened read-only, so a reading command can change nothing in it."""
     from pipedrive_gui.receiver import Journal, JournalError
 
     path = _journal_path(args)
     if not path.exists():
         raise CliError(f"No journal yet at {path}: start a receiver with `pipedrive-gui receive PROJECT`.")
-    journal = Journal(path)
+    journal = Journal(path, read_only=True)
     try:
         journal.open_sync()
     except JournalError as exc:
@@ -255,7 +277,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
             f"{row.seq:>6}  {row.received_at:24}  {row.type[:8]:8}  {(row.name or '')[:22]:22}  "
             f"{user[:18]:18}  {row.outcome:9}  {summary}"
         )
-    print(f"\n{len(page.rows)} of {page.total} shown (newest first).")
+    print(f"\n{len(page.rows)} of {page.total} shown (newest first). The journal {journal.retention.describe()}.")
     return 0
 
 
@@ -272,6 +294,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
+    """Mark the events (a write, through the journal's writer like any other), then dispatch them
+    only if no receiver holds the journal's lock: the process with the lock is the one dispatcher,
+    so an event is never dispatched by two processes at once. While this holds the lock, a receiver
+    refuses to start."""
     from pipedrive_gui.receiver import Dispatcher, Journal, ReceiverError
     from pipedrive_gui.receiver.lock import JournalLock
     from pipedrive_gui.receiver.setup import open_processor

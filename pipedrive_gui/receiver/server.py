@@ -63,7 +63,7 @@ class ReceiverSettings:
     port: int = 0  # 0 picks a free port
     write_key: str | None = None  # None accepts any write key (and none)
     allow_remote: bool = False  # must be True to listen beyond loopback
-    retention: Retention = field(default_factory=Retention)
+    retention: Retention | None = None  # stored in the journal when given; None keeps the journal's own
     synchronous: str = "FULL"  # SQLite durability; FULL survives power loss, NORMAL only process crashes
 
 
