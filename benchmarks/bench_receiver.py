@@ -220,8 +220,9 @@ async def main() -> int:
           f"first {rows[0][0]:,.0f}/s, last {rows[-1][0]:,.0f}/s); server CPU {recv_cpu / recv_n * 1e6:.1f} us/event")
     print(f"journal: {events:,} events ({distinct:,} messageIds), {seen:,} in the dedupe window, {commits:,} commits "
           f"({recv_n / max(1, commits):,.0f} events/commit), {size / 1024 / 1024:,.0f} MB")
-    print(f"server RSS: start {rss_start:.1f} MB -> end {rss_end:.1f} MB (growth {rss_end - rss_start:+.1f} MB); "
-          f"load average at end {load_average()}")
+    print(f"server RSS: start {rss_start:.1f} MB -> after round 1 {rows[0][2]:.1f} MB -> end {rss_end:.1f} MB "
+          f"(growth {rss_end - rss_start:+.1f} MB, {rss_end - rows[0][2]:+.1f} MB after round 1: SQLite's page "
+          f"cache fills to its bound first); load average at end {load_average()}")
     holds = (
         recv_rate >= FLOOR_EVENTS_PER_S
         and failed == 0

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 #: How long an accepted messageId is remembered: Segment's own dedupe look-back.
 WINDOW_SECONDS = 24 * 3600.0
@@ -42,7 +42,11 @@ CREATE INDEX IF NOT EXISTS seen_age ON seen(received_ts);  -- ever-increasing: c
 
 # An *index* is a JSON array of ``[offset, length, messageId, type]`` entries, one per event of a
 # request, the form the intake hands over (``intake.AcceptedBatch.idx``). SQLite reads the ids out
-# of it itself, so the journal makes one call per request, not one per event.
+# of it itself, so the journal makes a few calls per request, not one per event.
+_REMEMBER_NEW = (
+    "INSERT INTO seen (message_id, received_ts) SELECT json_extract(j.value, '$[2]'), ? FROM json_each(?) AS j"
+    " WHERE true ON CONFLICT DO NOTHING"  # (WHERE true: SQLite's rule for an upsert after a SELECT)
+)
 _ALREADY_SEEN = (
     "SELECT j.key FROM json_each(?) AS j CROSS JOIN seen ON seen.message_id = json_extract(j.value, '$[2]')"
 )
@@ -50,7 +54,30 @@ _REMEMBER = "INSERT INTO seen (message_id, received_ts) SELECT json_extract(j.va
 _REMEMBER_SKIPPING = _REMEMBER + " WHERE j.key NOT IN (SELECT value FROM json_each(?))"
 
 
-def duplicates(conn: sqlite3.Connection, index: str | bytes, ids: Sequence[str]) -> list[int]:
+def admit(
+    conn: sqlite3.Connection, index: str, count: int, received_ts: float, ids: Callable[[], Sequence[str]]
+) -> list[int]:
+    """Add the ``count`` messageIds of ``index`` to the window (inside the caller's transaction);
+    returns the positions of those that were not added: the duplicates, not to be stored.
+
+    Usually every id is new: one statement adds them all. When SQLite leaves any out (a retry, a
+    repeat inside the request), that statement is undone and the duplicates are looked up first.
+    ``ids()`` gives the request's messageIds in order (only needed then).
+    """
+    conn.execute("SAVEPOINT admit")
+    try:
+        if conn.execute(_REMEMBER_NEW, (received_ts, index)).rowcount == count:
+            return []
+        conn.execute("ROLLBACK TO admit")
+        skip = duplicates(conn, index, ids())
+        if len(skip) < count:
+            remember(conn, index, skip, received_ts)
+        return skip
+    finally:
+        conn.execute("RELEASE admit")
+
+
+def duplicates(conn: sqlite3.Connection, index: str, ids: Sequence[str]) -> list[int]:
     """Positions of the events in ``index`` not to store: their messageId is in the window, or
     appears earlier in the same request. ``ids`` are the messageIds of ``index``, in order."""
     found = {row[0] for row in conn.execute(_ALREADY_SEEN, (index,))}
@@ -63,11 +90,11 @@ def duplicates(conn: sqlite3.Connection, index: str | bytes, ids: Sequence[str])
     return sorted(found)
 
 
-def remember(conn: sqlite3.Connection, index: str | bytes, skip: Sequence[int], received_ts: float) -> None:
-    """Add the messageIds of ``index`` (but those at ``skip``) to the window.
+def remember(conn: sqlite3.Connection, index: str, skip: Sequence[int], received_ts: float) -> None:
+    """Add the messageIds of ``index`` but those at ``skip`` to the window.
 
-    A plain INSERT on purpose: an id that is there already (another writer's, or a bug) fails the
-    whole write instead of storing an event twice.
+    A plain INSERT on purpose: an id that is there already (a bug) fails the whole write instead
+    of storing an event twice.
     """
     if skip:
         conn.execute(_REMEMBER_SKIPPING, (received_ts, index, json.dumps(list(skip))))

@@ -281,19 +281,26 @@ def store_events(
     conn: sqlite3.Connection, events: AcceptedBatch | Sequence[AcceptedEvent], received_ts: float
 ) -> AppendResult:
     """Insert a request's events, leaving out duplicates by messageId (inside the caller's
-    transaction). Four statements per request whatever its size: SQLite walks the events itself."""
+    transaction). A few statements per request whatever its size: SQLite walks the events itself."""
     if isinstance(events, AcceptedBatch):
         index = events.idx.decode("utf-8")
-        ids = [entry[2] for entry in decode_json(index)]
+        count = events.size
+
+        def ids() -> list[str]:
+            return [entry[2] for entry in decode_json(index)]
+
     else:
-        ids = [e.message_id for e in events]
         index = json.dumps([[0, 0, e.message_id, e.type] for e in events])
-    if not ids:
+        count = len(events)
+
+        def ids() -> list[str]:
+            return [e.message_id for e in events]
+
+    if not count:
         return AppendResult(0, 0)
-    skip = dedupe.duplicates(conn, index, ids)
-    if len(skip) == len(ids):
-        return AppendResult(0, len(ids))
-    dedupe.remember(conn, index, skip, received_ts)
+    skip = dedupe.admit(conn, index, count, received_ts, ids)
+    if len(skip) == count:
+        return AppendResult(0, count)
     if isinstance(events, AcceptedBatch):
         params: dict[str, Any] = {"ts": received_ts, "idx": index, "bodies": events.bodies}
         if skip:
@@ -312,7 +319,7 @@ def store_events(
                 if i not in left_out
             ],
         )
-    return AppendResult(len(ids) - len(skip), len(skip))
+    return AppendResult(count - len(skip), len(skip))
 
 
 # -- opening: connections and upgrades ---------------------------------------------------------------
@@ -327,6 +334,9 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")  # the WAL shrinks back after a burst
     conn.execute("PRAGMA wal_autocheckpoint=0")
+    # The dedupe table's pages are touched at random (random messageIds): a page cache that holds
+    # more of them saves a read per event under load. A bound, not a growth: 16 MB at most.
+    conn.execute("PRAGMA cache_size=-16384")
     return conn
 
 
