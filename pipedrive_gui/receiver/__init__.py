@@ -15,6 +15,14 @@ live) while running, and ``MappingProcessor.explain(event)`` says why mappings d
 Durability: an event is answered 200 only after its SQLite commit (``synchronous=FULL`` by default:
 survives ``kill -9`` and power loss). Unfinished events resume on the next start; one process
 dispatches a journal at a time (file lock).
+
+Exactly once: a messageId accepted within the last 24 hours is journaled and dispatched once,
+whatever else opens the journal (the dedupe table is in the file, see ``dedupe.py``). Reading
+commands open the journal read-only; retention is stored in the journal and applied by the receiver.
+
+Speed: the intake journals over 20,000 events/s (``benchmarks/bench_receiver.py``), but Pipedrive's
+rate limit lets a live receiver write only a few events per second: that, not the journal, is the
+ceiling; a burst waits in the journal and is dispatched at Pipedrive's pace.
 """
 
 from pipedrive_gui.receiver.dispatcher import (

@@ -176,12 +176,13 @@ class Retention:
         )
 
     def describe(self) -> str:
+        """E.g. "keeps finished events for 30 days, at most 200,000 events, at most 1,024 MB"."""
         parts = [
-            "finished events for " + (f"{self.max_age_days:g} days" if self.max_age_days is not None else "ever"),
+            f"for {self.max_age_days:g} days" if self.max_age_days is not None else "with no age limit",
             f"at most {self.max_rows:,} events" if self.max_rows is not None else "any number of events",
-            f"under {self.max_bytes // (1024 * 1024):,} MB" if self.max_bytes is not None else "any size",
+            f"at most {self.max_bytes // (1024 * 1024):,} MB" if self.max_bytes is not None else "no size limit",
         ]
-        return "keeps " + ", ".join(parts)
+        return "keeps finished events " + ", ".join(parts)
 
 
 def _number(value: Any, kind: type) -> Any:

@@ -221,8 +221,7 @@ class Receiver:
 
     def stats(self) -> ReceiverStats:
         s = self._stats
-        # Duplicates (by messageId) are found when the journal splits a request into events rows,
-        # just after its 200; ``s.accepted`` counts every event that got a 200.
+        # ``s.accepted`` counts every event that got a 200; the journal left out the duplicates.
         dups = self.journal.duplicates
         return replace(
             s,

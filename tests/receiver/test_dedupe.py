@@ -75,7 +75,8 @@ async def test_events_of_a_failed_write_are_not_taken_for_duplicates_later(tmp_p
 
 
 async def test_the_window_is_24_hours_whatever_the_event_retention(tmp_path: Path) -> None:
-    """``--keep-days 0``-like retention prunes events, not the memory of their messageIds."""
+    """A retention that prunes every finished event at once prunes events, not the memory of their
+    messageIds."""
     async with Journal(tmp_path / "j.sqlite3", retention=Retention(0.0, None, None)) as journal:
         await journal.append(batch("recent", "old"))
         for item in await journal.due():
