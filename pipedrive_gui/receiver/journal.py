@@ -4,9 +4,9 @@ How an event is stored: the HTTP handler hands the request's accepted events to 
 and answers only after the transaction holding them has committed (``synchronous=FULL``: on disk,
 surviving ``kill -9`` and power loss). In that transaction each event whose messageId is new gets
 a row in ``events`` and its messageId a row in ``seen`` (see ``dedupe.py``: dedupe is SQLite's
-primary key on ``seen``, so it holds for every process that writes the file, and nothing about it
-lives in memory). There is no staging area and no later step: what a reader sees is what the
-receiver answered 200 for.
+primary key on ``seen``, kept for 24 hours, so it holds for every process that writes the file, and
+nothing about it lives in memory). There is no staging area and no later step: what a reader sees
+is what the receiver answered 200 for.
 
 Who writes: any number of processes may open the journal (SQLite locks the file for each
 transaction). Writes of one :class:`Journal` go to one thread through a queue; it takes everything
@@ -18,16 +18,16 @@ leaves the dispatching to it.
 
 Who reads: readers (``journal``, ``journal-export``, the GUI's table and counts) use a separate
 connection opened read-only (``mode=ro``), and ``Journal(path, read_only=True)`` has no writer at
-all: a reading command structurally cannot change the journal, prune it, or split anything.
+all: a reading command structurally cannot change the journal or prune it.
 
 Retention belongs to the journal: it is stored in the file (``meta``), set by the receiver
 (``receive --keep-days ...``, the GUI) and applied only by the receiver as events arrive. Opening
 a journal with ``retention=None`` (every reader, ``replay``) keeps what is stored.
 
-Speed: the receiver journals well over 20,000 events/s on two cores (``benchmarks/bench_receiver.py``
-measures it with fsync on every commit). That is far beyond what matters: Pipedrive's rate limit lets
-the dispatcher write a few events per second, so the journal is never the bottleneck of a live
-receiver; simplicity and exactly-once come first here.
+Speed: the receiver journals over 20,000 events/s on two cores, fsync on every commit
+(``benchmarks/bench_receiver.py`` holds that floor). That is far beyond what matters: Pipedrive's
+rate limit lets the dispatcher write a few events per second, so the journal is never the
+bottleneck of a live receiver; simplicity and exactly-once come first here.
 
 Journals written by earlier versions are upgraded by the first writer that opens them (see
 :func:`_upgrade`): requests they had acknowledged but not yet split into events rows (their
@@ -595,14 +595,14 @@ class Journal:
         await asyncio.to_thread(self.open_sync)
 
     def close_sync(self) -> None:
-        if self._writer is not None:
-            self._writer.jobs.put(None)
-            self._writer.join()
-            self._writer = None
         if self._reader is not None:
             with self._read_lock:
                 self._reader.close()
             self._reader = None
+        if self._writer is not None:  # last: the last connection to close checkpoints, removes the WAL
+            self._writer.jobs.put(None)
+            self._writer.join()
+            self._writer = None
 
     async def close(self) -> None:
         await asyncio.to_thread(self.close_sync)
