@@ -29,3 +29,27 @@ async def test_each_stored_event_is_exactly_its_own_encoding(tmp_path: Path) -> 
     assert {k: v.encode("utf-8") for k, v in stored.items()} == expected
     assert json.loads(stored["u3"])["properties"]["big"] == 2**70
     assert encode_json(json.loads(stored["u1"])) == stored["u1"].encode("utf-8")
+
+
+async def test_sustained_intake_checkpoints_the_wal(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Requests that never pause must not grow the WAL without end (every commit would slow down):
+    the writer checkpoints after a number of rows, after answering."""
+    import asyncio
+
+    from pipedrive_gui.receiver import journal as journal_module
+
+    monkeypatch.setattr(journal_module._Writer, "CHECKPOINT_ROWS", 2000)
+    monkeypatch.setattr(journal_module._Writer, "IDLE_CHECKPOINT", 3600.0)  # only the row count triggers it
+    path = tmp_path / "j.sqlite3"
+    async with Journal(path) as journal:
+        for r in range(10):
+            requests = [
+                accept_request("batch", {"batch": [{"type": "track", "event": "E", "userId": "u",
+                                                    "messageId": f"{r}-{k}-{i}", "properties": {"pad": "x" * 300}}
+                                                   for i in range(100)]})
+                for k in range(5)
+            ]
+            await asyncio.gather(*(journal.append(a) for a in requests))
+        assert (await journal.counts())["pending"] == 5000
+        wal = path.with_name(path.name + "-wal").stat().st_size
+        assert wal < path.stat().st_size, f"WAL {wal:,} bytes, database {path.stat().st_size:,} bytes"
