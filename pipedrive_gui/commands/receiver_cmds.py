@@ -34,9 +34,12 @@ def register(sub: Any) -> None:
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
     # Retention belongs to the journal: these change what it keeps from now on (for later receivers
     # too); left out, the journal keeps its setting (30 days, 200,000 events, 1024 MB for a new one).
-    p.add_argument("--keep-days", type=float, help="forget finished events older than this (0: keep them; default 30)")
-    p.add_argument("--keep-events", type=int, help="keep at most this many events (0: no limit; default 200,000)")
-    p.add_argument("--keep-mb", type=int, help="keep the journal under this size in MB (0: no limit; default 1024)")
+    p.add_argument("--keep-days", type=float,
+                   help="forget finished events older than this (0: never); the journal remembers it (new: 30)")
+    p.add_argument("--keep-events", type=int,
+                   help="keep at most this many events (0: no limit); the journal remembers it (new: 200,000)")
+    p.add_argument("--keep-mb", type=int,
+                   help="keep the journal under this size in MB (0: no limit); the journal remembers it (new: 1024)")
     p.set_defaults(func=cmd_receive)
 
     j = sub.add_parser("journal", help="list the events the receiver got and what happened to them")
