@@ -7,20 +7,23 @@ keeps the memory of accepted ids *in the journal file*, in a table of its own::
     seen(message_id TEXT PRIMARY KEY, received_ts REAL) WITHOUT ROWID
 
 An event is stored only if its messageId can be added to ``seen``, in the same transaction as the
-event row itself. So the rule holds for every process that opens the journal, at any time: the
-receiver, a ``replay`` beside it, a second receiver after a crash. Nothing is remembered in memory;
-a transaction that rolls back takes its ``seen`` rows with it.
+event row itself. So the rule holds for every process that writes the journal, at any time (a
+receiver, another one started after a crash, anything that stores events through
+``journal.store_events`` or plain SQL), and no reader can disturb it. Nothing is remembered in
+memory; a transaction that rolls back takes its ``seen`` rows with it.
 
 The window: a messageId is remembered for :data:`WINDOW_SECONDS` (24 hours) after it was first
-accepted, independently of how long the journal keeps the events themselves (``--keep-days 0``
-does not shorten it). Entries are forgotten by :func:`forget_expired`, which the receiver runs as it
+accepted, independently of how long the journal keeps the events themselves (a retention that
+prunes finished events within the hour does not shorten it). Entries are forgotten by :func:`forget_expired`, which the receiver runs as it
 prunes, so an id may be remembered a little longer than 24 hours, never shorter. A resend that
 comes later than that is a new event, as at Segment.
 
 What it costs: ids are random (UUIDs), so each new id lands on a random page of ``seen``'s
-B-tree, and each commit writes those pages. At Pipedrive's pace (a few events per second) that is
-nothing; at full speed it is most of the journal's work, and the receiver still takes well over
-20,000 events/s (``benchmarks/bench_receiver.py``).
+B-tree, and each commit writes those pages (about one 4 KB page per event). At Pipedrive's pace (a
+few events per second) that is nothing; at full speed it is most of the journal's work, and the
+receiver still takes over 20,000 events/s (``benchmarks/bench_receiver.py``). An in-memory window
+would be cheaper and was tried: every process that wrote the file needed the same memory, and the
+ones that did not have it journaled client retries twice (issue 11).
 """
 
 from __future__ import annotations
