@@ -8,8 +8,8 @@ keeps the memory of accepted ids *in the journal file*, in a table of its own::
 
 An event is stored only if its messageId can be added to ``seen``, in the same transaction as the
 event row itself. So the rule holds for every process that writes the journal, at any time (a
-receiver, another one started after a crash, anything that stores events through
-``journal.store_events`` or plain SQL), and no reader can disturb it. Nothing is remembered in
+receiver, another one started after a crash: events are only ever stored by
+``journal.store_events``), and no reader can disturb it. Nothing is remembered in
 memory; a transaction that rolls back takes its ``seen`` rows with it.
 
 The window: a messageId is remembered for :data:`WINDOW_SECONDS` (24 hours) after it was first
