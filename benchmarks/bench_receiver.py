@@ -1,19 +1,20 @@
 """Receiver intake throughput: events/s accepted *and journaled* through ``/v1/batch``.
 
-Baseline in the same run: a bare aiohttp handler that only reads and parses the JSON body. The
+"Journaled" means what a 200 means: every event is a row of its own in the journal, deduplicated by
+messageId (the ``seen`` table), committed with ``synchronous=FULL`` (fsync) before the answer. The
 load comes from a separate process over loopback (aiohttp client, several connections, batches of
-``--batch`` events with unique messageIds). Reports events/s for both, the ratio and the server's
-RSS at start and end (memory must stay flat however many events go through).
+``--batch`` events with random UUID messageIds, as real clients make them), in rounds; the server's
+RSS is read after each round (memory must stay flat however many events go through: nothing about
+them is kept in memory).
 
-"Journaled" means committed (fsync) before the 200: the journal commits each request whole and
-splits it into per-event rows right after (see ``journal.py``). After each receiver round the
-benchmark waits for that split and reports a "settled" rate that includes it, and the server CPU
-per event (all threads, split included), which machine noise disturbs far less than rates.
-
-    .venv/bin/python benchmarks/bench_receiver.py            # 200,000 events per server
+    .venv/bin/python benchmarks/bench_receiver.py            # 200,000 events
     .venv/bin/python benchmarks/bench_receiver.py --full     # 1,000,000 events
 
-Targets: >= 10,000 events/s and >= 0.5x the bare handler; flat RSS over 1,000,000 events.
+The floor: >= 20,000 events/s on this 2-core machine (load generator included), every event
+journaled once, RSS growth < 50 MB over the run. That is a floor, not a goal: Pipedrive's rate limit
+lets the dispatcher write a few events per second, so a live receiver never comes near it. For
+context the run also measures a bare aiohttp handler that only parses the body (no target).
+Other work on the machine slows both down: the load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -36,23 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pipedrive_gui.receiver import Receiver, ReceiverSettings, Retention  # noqa: E402
 
 WRITE_KEY = "bench-key"
+FLOOR_EVENTS_PER_S = 20_000
+MAX_RSS_GROWTH_MB = 50.0
 
 
 def cpu_seconds() -> float:
     """CPU time of this process (all threads): the servers under test; the load runs elsewhere."""
     t = os.times()
     return t.user + t.system
-
-
-def unsplit(db: Path) -> int:
-    """Events committed (acknowledged) but not yet split into rows of their own."""
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        return int(conn.execute("SELECT coalesce(sum(count), 0) FROM inbox").fetchone()[0])
-    finally:
-        conn.close()
 
 
 def rss_mb() -> float:
@@ -68,10 +61,17 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def load_average() -> str:
+    try:
+        return "/".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 # -- load generator (separate process) -------------------------------------------------------------
 
 # messageIds are random UUIDs, as analytics-python, analytics-node and analytics.js make them
-# (sequential ids would flatter any index on them).
+# (sequential ids would flatter the dedupe table's index).
 EVENT_TEMPLATE = (
     '{"type":"track","event":"Order Completed","userId":"user-%d","messageId":"%s-%s",'
     '"timestamp":"2026-11-30T12:00:00.000Z","properties":{"order_id":"o-%d","revenue":42.5,'
@@ -144,98 +144,99 @@ async def start_bare() -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/v1/batch"
 
 
+def journal_counts(db: Path) -> tuple[int, int, int]:
+    """Events rows, distinct messageIds among them, and messageIds in the dedupe window."""
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        events, distinct = conn.execute("SELECT count(*), count(DISTINCT message_id) FROM events").fetchone()
+        seen = conn.execute("SELECT count(*) FROM seen").fetchone()[0]
+        return int(events), int(distinct), int(seen)
+    finally:
+        conn.close()
+
+
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true", help="1,000,000 events through the receiver")
     ap.add_argument("--events", type=int, help="events through the receiver (default 200,000; 1,000,000 with --full)")
-    ap.add_argument("--rounds", type=int, default=5, help="alternating bare/receiver rounds (default 5)")
+    ap.add_argument("--rounds", type=int, help="rounds of load (default: one per 100,000 events)")
     ap.add_argument("--batch", type=int, default=100, help="events per /v1/batch request (default 100)")
     ap.add_argument("--concurrency", type=int, default=8, help="client connections (default 8)")
     ap.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"), help="SQLite durability level")
+    ap.add_argument("--bare-events", type=int, default=100_000, help="events through the bare handler, for context (0: skip)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
     total = args.events or (1_000_000 if args.full else 200_000)
-    rounds = max(1, args.rounds)
+    rounds = max(1, args.rounds or total // 100_000)
     per_round = total // rounds
     total = per_round * rounds
-    # The same load on both sides: the load generator itself slows down as its pre-built bodies
-    # grow (200,000 events: ~75 MB), so shorter baseline rounds would flatter the baseline.
-    bare_per_round = per_round
 
-    print(f"cpus={os.cpu_count()} python={sys.version.split()[0]} batch={args.batch} conns={args.concurrency} "
-          f"rounds={rounds}; bare and receiver alternate so machine noise hits both", flush=True)
+    print(f"cpus={os.cpu_count()} python={sys.version.split()[0]} sqlite={sqlite3.sqlite_version} batch={args.batch} "
+          f"conns={args.concurrency} rounds={rounds}x{per_round:,}; load average at start {load_average()}", flush=True)
     settings = ReceiverSettings(
         write_key=WRITE_KEY,
         retention=Retention(max_age_days=None, max_rows=None, max_bytes=None),
         synchronous=args.synchronous,
     )
-    bare_t = bare_n = recv_t = recv_n = failed = bare_cpu = recv_cpu = settle_t = 0.0
-    max_backlog = 0
-    rows = []
+    recv_t = recv_n = failed = recv_cpu = 0.0
+    rows: list[tuple[float, float, float]] = []  # (events/s, us CPU/event, RSS MB) per round
+    bare_rate = None
     with tempfile.TemporaryDirectory(prefix="bench-receiver-") as tmp:
-        bare_runner, bare_url = await start_bare()
+        if args.bare_events > 0:
+            bare_runner, bare_url = await start_bare()
+            try:
+                t, ok, bad = await drive(bare_url, args.bare_events, args.batch, args.concurrency, "bare")
+                bare_rate = ok / t
+                failed += bad
+            finally:
+                await bare_runner.cleanup()
         receiver = Receiver(Path(tmp), settings)
         await receiver.start()
         try:
             rss_start = rss_mb()
             for r in range(rounds):
                 c0 = cpu_seconds()
-                t, ok, bad = await drive(bare_url, bare_per_round, args.batch, args.concurrency, f"bare{r}")
-                c1 = cpu_seconds()
-                bare_t += t
-                bare_n += ok
-                t2, ok2, bad2 = await drive(receiver.url + "/v1/batch", per_round, args.batch, args.concurrency, f"r{r}")
-                # Requests are committed whole before their 200 and split into per-event rows just
-                # after (see journal.py). Wait until that is done, so the split's CPU counts for the
-                # receiver (not the next bare round) and the settled rate includes it.
-                backlog = unsplit(receiver.journal.path)
-                t_settle = time.perf_counter()
-                await receiver.counts()  # a read: splits what is left first
-                settle = time.perf_counter() - t_settle
-                c2 = cpu_seconds()
-                settle_t += settle
-                max_backlog = max(max_backlog, backlog)
-                bare_cpu += c1 - c0
-                recv_cpu += c2 - c1
-                recv_t += t2
-                recv_n += ok2
-                failed += bad + bad2
-                rows.append((ok / t, ok2 / t2, rss_mb()))
-                print(f"  round {r + 1}: bare {ok / t:,.0f}/s  receiver {ok2 / t2:,.0f}/s  "
-                      f"ratio {(ok2 / t2) / (ok / t):.2f}  unsplit at end {backlog:,} events, split in {settle * 1000:.0f} ms"
-                      f"  RSS {rows[-1][2]:.1f} MB", flush=True)
+                t, ok, bad = await drive(receiver.url + "/v1/batch", per_round, args.batch, args.concurrency, f"r{r}")
+                cpu = cpu_seconds() - c0
+                recv_t += t
+                recv_n += ok
+                recv_cpu += cpu
+                failed += bad
+                rows.append((ok / t, cpu / max(1, ok) * 1e6, rss_mb()))
+                print(f"  round {r + 1}: {ok / t:,.0f} events/s, server CPU {rows[-1][1]:.1f} us/event, "
+                      f"RSS {rows[-1][2]:.1f} MB, load average {load_average()}", flush=True)
             rss_end = rss_mb()
-            counts = await receiver.counts()
             commits = receiver.journal.commits
         finally:
             await receiver.stop()
-            await bare_runner.cleanup()
         db = receiver.journal.path
+        events, distinct, seen = journal_counts(db)
         size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
-    bare_rate = bare_n / bare_t
     recv_rate = recv_n / recv_t
-    ratio = recv_rate / bare_rate
-    journaled = sum(counts.values())
-    print(f"bare aiohttp handler (read + json.loads only): {bare_rate:,.0f} events/s over {bare_n:,.0f} events")
+    if bare_rate is not None:
+        print(f"bare aiohttp handler (read + json.loads only, for context): {bare_rate:,.0f} events/s")
     print(f"receiver (accepted + journaled, synchronous={args.synchronous}): {recv_rate:,.0f} events/s over "
-          f"{recv_n:,.0f} events; {journaled:,} in the journal, {commits:,} commits "
-          f"({recv_n / max(1, commits):,.0f} events/commit), journal {size / 1024 / 1024:,.0f} MB")
-    print(f"settled (every event also split into its own row): {recv_n / (recv_t + settle_t):,.0f} events/s, "
-          f"ratio {recv_n / (recv_t + settle_t) / bare_rate:.2f}x; largest unsplit backlog {max_backlog:,} events")
-    round_ratios = sorted(rec / bare for bare, rec, _rss in rows)
-    print(f"ratio receiver/bare: {ratio:.2f}x (per round: median {round_ratios[len(round_ratios) // 2]:.2f}, "
-          f"{round_ratios[0]:.2f}-{round_ratios[-1]:.2f})   server RSS start {rss_start:.1f} MB -> end {rss_end:.1f} MB")
-    print(f"server CPU per event (robust to machine noise): "
-          f"bare {bare_cpu / bare_n * 1e6:.1f} us, receiver {recv_cpu / recv_n * 1e6:.1f} us "
-          f"(CPU-bound ratio {bare_cpu / bare_n / (recv_cpu / recv_n):.2f}x)")
-    ok_all = recv_rate >= 10_000 and ratio >= 0.5 and failed == 0 and journaled == total and rss_end - rss_start < 50
-    print("targets (>=10,000/s, >=0.5x bare, all journaled, RSS growth < 50 MB):", "MET" if ok_all else "NOT MET")
+          f"{recv_n:,.0f} events (rounds {min(r[0] for r in rows):,.0f}-{max(r[0] for r in rows):,.0f}/s; "
+          f"first {rows[0][0]:,.0f}/s, last {rows[-1][0]:,.0f}/s); server CPU {recv_cpu / recv_n * 1e6:.1f} us/event")
+    print(f"journal: {events:,} events ({distinct:,} messageIds), {seen:,} in the dedupe window, {commits:,} commits "
+          f"({recv_n / max(1, commits):,.0f} events/commit), {size / 1024 / 1024:,.0f} MB")
+    print(f"server RSS: start {rss_start:.1f} MB -> after round 1 {rows[0][2]:.1f} MB -> end {rss_end:.1f} MB "
+          f"(growth {rss_end - rss_start:+.1f} MB, {rss_end - rows[0][2]:+.1f} MB after round 1: SQLite's page "
+          f"cache fills to its bound first); load average at end {load_average()}")
+    holds = (
+        recv_rate >= FLOOR_EVENTS_PER_S
+        and failed == 0
+        and events == distinct == seen == total
+        and rss_end - rss_start < MAX_RSS_GROWTH_MB
+    )
+    print(f"floor (>= {FLOOR_EVENTS_PER_S:,} events/s, every event journaled once, RSS growth < "
+          f"{MAX_RSS_GROWTH_MB:.0f} MB): {'HOLDS' if holds else 'DOES NOT HOLD'}")
     if args.json:
-        print(json.dumps({"bare_events_per_s": bare_rate, "receiver_events_per_s": recv_rate, "ratio": ratio,
-                          "journaled": journaled, "rss_start_mb": rss_start,
-                          "settled_events_per_s": recv_n / (recv_t + settle_t), "max_unsplit": max_backlog,
-                          "bare_cpu_us_per_event": bare_cpu / bare_n * 1e6, "receiver_cpu_us_per_event": recv_cpu / recv_n * 1e6, "rss_end_mb": rss_end, "rounds": rows}))
-    return 0 if ok_all else 1
+        print(json.dumps({"receiver_events_per_s": recv_rate, "bare_events_per_s": bare_rate, "journaled": events,
+                          "distinct": distinct, "seen": seen, "failed": failed, "rss_start_mb": rss_start,
+                          "rss_end_mb": rss_end, "cpu_us_per_event": recv_cpu / recv_n * 1e6,
+                          "load_average": load_average(), "rounds": rows, "floor_holds": holds}))
+    return 0 if holds else 1
 
 
 if __name__ == "__main__":

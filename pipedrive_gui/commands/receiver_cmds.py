@@ -44,12 +44,14 @@ def register(sub: Any) -> None:
                    help="with --live: list what the receiver creates under Test records "
                    "(`pipedrive-gui test-records`), so it can be deleted again")
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
-    p.add_argument("--keep-days", type=amount(0, 100 * 365, "days"), default=30.0,
-                   help="forget finished events older than this (default 30; 0 = no age limit)")
-    p.add_argument("--keep-events", type=whole_number(what="a number of events"), default=200_000,
-                   help="keep at most this many events (default 200,000; 0 = no limit)")
-    p.add_argument("--keep-mb", type=whole_number(hi=SQLITE_MAX_INT >> 20, what="megabytes"), default=1024,
-                   help="keep the journal under this size in MB (default 1024; 0 = no limit)")
+    # Retention belongs to the journal: these change what it keeps from now on (for later receivers
+    # too); left out, the journal keeps its setting (30 days, 200,000 events, 1024 MB for a new one).
+    p.add_argument("--keep-days", type=amount(0, 100 * 365, "days"),
+                   help="forget finished events older than this (0: never); the journal remembers it (new: 30)")
+    p.add_argument("--keep-events", type=whole_number(what="a number of events"),
+                   help="keep at most this many events (0: no limit); the journal remembers it (new: 200,000)")
+    p.add_argument("--keep-mb", type=whole_number(hi=SQLITE_MAX_INT >> 20, what="megabytes"),
+                   help="keep the journal under this size in MB (0: no limit); the journal remembers it (new: 1024)")
     p.set_defaults(func=cmd_receive)
 
     j = sub.add_parser("journal", help="list the events the receiver got and what happened to them")
@@ -191,11 +193,7 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     from pipedrive_gui.receiver import JournalError, Receiver, ReceiverError, ReceiverSettings, Retention
     from pipedrive_gui.receiver.setup import open_processor
 
-    retention = Retention(
-        max_age_days=args.keep_days if args.keep_days > 0 else None,
-        max_rows=args.keep_events if args.keep_events > 0 else None,
-        max_bytes=args.keep_mb * 1024 * 1024 if args.keep_mb > 0 else None,
-    )
+    retention = _retention_from(args, Retention)
     settings = ReceiverSettings(
         host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote, retention=retention,
         allowed_origins=tuple(args.allow_origin),
@@ -229,6 +227,7 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     print(f"Write key: {args.write_key or 'none'}  ({args.key_source})")
     print("Web pages allowed to send (analytics.js): "
           + (", ".join(args.allow_origin) if args.allow_origin else "none (allow one with --allow-origin ORIGIN)"))
+    print(f"The journal {receiver.journal.retention.describe()}.")
     print("\nSend events from a client:\n")
     print(client_snippets(receiver.url, args.write_key))
     print("Press Ctrl-C to stop.", flush=True)
@@ -256,16 +255,39 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     return 0
 
 
+def _retention_from(args: argparse.Namespace, retention_class: Any) -> Any:
+    """The journal's retention with the --keep-* options given changed (0: no limit); None when
+    none is given (the journal keeps its own)."""
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    if args.keep_days is not None:
+        changes["max_age_days"] = args.keep_days if args.keep_days > 0 else None
+    if args.keep_events is not None:
+        changes["max_rows"] = args.keep_events if args.keep_events > 0 else None
+    if args.keep_mb is not None:
+        changes["max_bytes"] = args.keep_mb * 1024 * 1024 if args.keep_mb > 0 else None
+    if not changes:
+        return None
+    current = retention_class()
+    if _journal_path(args).exists():
+        journal = _open_journal(args)
+        current = journal.retention
+        journal.close_sync()
+    return replace(current, **changes)
+
+
 # -- journal -------------------------------------------------------------------------------------------
 
 
 def _open_journal(args: argparse.Namespace) -> Any:
+    """The journal for reading: opened read-only, so a reading command can change nothing in it."""
     from pipedrive_gui.receiver import Journal, JournalError
 
     path = _journal_path(args)
     if not path.exists():
         raise CliError(f"No journal yet at {path}: start a receiver with `pipedrive-gui receive PROJECT`.")
-    journal = Journal(path)
+    journal = Journal(path, read_only=True)
     try:
         journal.open_sync()
     except JournalError as exc:
@@ -304,7 +326,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
             f"{row.seq:>6}  {row.received_at:24}  {row.type[:8]:8}  {(row.name or '')[:22]:22}  "
             f"{user[:18]:18}  {row.outcome:9}  {summary}"
         )
-    print(f"\n{len(page.rows)} of {page.total} shown (newest first).")
+    print(f"\n{len(page.rows)} of {page.total} shown (newest first). The journal {journal.retention.describe()}.")
     return 0
 
 
@@ -321,6 +343,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
+    """Mark the events (a write, through the journal's writer like any other), then dispatch them
+    only if no receiver holds the journal's lock: the process with the lock is the one dispatcher,
+    so an event is never dispatched by two processes at once. While this holds the lock, a receiver
+    refuses to start."""
     from pipedrive_gui.receiver import Dispatcher, Journal, ReceiverError
     from pipedrive_gui.receiver.lock import JournalLock
     from pipedrive_gui.receiver.setup import open_processor

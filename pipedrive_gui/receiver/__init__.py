@@ -37,6 +37,14 @@ What a client gets (Segment's tracking API is a Go service; this receiver answer
 - 503 ``journal_unavailable`` when the journal cannot be written (disk full, ...); the message says
   which cause and what to do. A journal that is read-only is refused at start instead.
 - Never a 5xx for what a client sends (a fuzz test holds the receiver to it).
+
+Exactly once: a messageId accepted within the last 24 hours is journaled and dispatched once,
+whatever else opens the journal (the dedupe table is in the file, see ``dedupe.py``). Reading
+commands open the journal read-only; retention is stored in the journal and applied by the receiver.
+
+Speed: the intake journals over 20,000 events/s (``benchmarks/bench_receiver.py``), but Pipedrive's
+rate limit lets a live receiver write only a few events per second: that, not the journal, is the
+ceiling; a burst waits in the journal and is dispatched at Pipedrive's pace.
 """
 
 from pipedrive_gui.receiver.dispatcher import (

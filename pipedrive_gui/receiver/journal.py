@@ -1,31 +1,42 @@
-"""The durable journal of received events: SQLite in WAL mode, one writer thread, group commits.
+"""The durable journal of received events: one SQLite file, one row per event, written before the 200.
 
-Why a writer thread: SQLite allows one writer at a time and a commit waits for fsync. All writes
-(intake appends, dispatch results, replays, pruning) go to one thread through a queue; it takes
-everything queued, runs it in one transaction (a savepoint per request, so one bad request cannot
-spoil the others) and commits once. Under load many HTTP requests share one fsync; the event loop
-never blocks. A request's future resolves only after COMMIT returned, so a 200 is sent only for
-events that are on disk; with ``synchronous=FULL`` that survives ``kill -9`` and power loss.
+How an event is stored: the HTTP handler hands the request's accepted events to :meth:`Journal.append`
+and answers only after the transaction holding them has committed (``synchronous=FULL``: on disk,
+surviving ``kill -9`` and power loss). In that transaction each event whose messageId is new gets
+a row in ``events`` and its messageId a row in ``seen`` (see ``dedupe.py``: dedupe is SQLite's
+primary key on ``seen``, kept for 24 hours, so it holds for every process that writes the file, and
+nothing about it lives in memory). There is no staging area and no later step: what a reader sees
+is what the receiver answered 200 for.
 
-Why an inbox: a request's accepted events are committed as ONE row (``inbox``: the normalized
-events' JSON back to back, and a small index of offsets, messageIds and types) before the 200;
-putting a row per event into ``events`` with its indexes costs several times more and would sit on
-every client's wait. The writer splits inbox rows into ``events`` rows once requests pause for a
-moment (a few rows per transaction, so an arriving request waits at most for those), and before
-any other write or read: nobody outside this module ever sees an unsplit event (the GUI's SQL on
-``events`` included, as long as it goes through :meth:`Journal.read`), and an inbox row left by a
-crash is split when the journal opens next. A split commit needs no fsync of its own: its inbox row
-is already on disk, the split is repeatable (the inbox row is deleted in the same transaction) and
-the next FULL commit makes it durable too (WAL is one ordered log).
+Who writes: any number of processes may open the journal (SQLite locks the file for each
+transaction). Writes of one :class:`Journal` go to one thread through a queue; it takes everything
+queued, runs it as one transaction (a savepoint per job, so one bad request cannot spoil the
+others) and commits once: under load many HTTP requests share one fsync, and the event loop never
+blocks. Who dispatches: only the process holding the journal's lock (``lock.py``), so an event is
+dispatched by one process at a time; a ``replay`` beside a running receiver only marks events and
+leaves the dispatching to it.
 
-Reads (queries, the dispatcher's next events) use a separate connection in a worker thread; WAL
-lets them run while the writer commits.
+Who reads: readers (``journal``, ``journal-export``, the GUI's table and counts) use a separate
+connection opened read-only (``mode=ro``), and ``Journal(path, read_only=True)`` has no writer at
+all: a reading command structurally cannot change the journal or prune it.
+
+Retention belongs to the journal: it is stored in the file (``meta``), set by the receiver
+(``receive --keep-days ...``, the GUI) and applied only by the receiver as events arrive. Opening
+a journal with ``retention=None`` (every reader, ``replay``) keeps what is stored.
+
+Speed: the receiver journals over 20,000 events/s on two cores, fsync on every commit
+(``benchmarks/bench_receiver.py`` holds that floor). That is far beyond what matters: Pipedrive's
+rate limit lets the dispatcher write a few events per second, so the journal is never the
+bottleneck of a live receiver; simplicity and exactly-once come first here.
+
+Journals written by earlier versions are upgraded by the first writer that opens them (see
+:func:`_upgrade`): requests they had acknowledged but not yet split into events rows (their
+``inbox`` table) become events rows, through the same dedupe, and the old table is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import logging
@@ -34,11 +45,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipedrive_gui.receiver.dedupe import WINDOW, RecentIds
+from pipedrive_gui.receiver import dedupe
 from pipedrive_gui.receiver.errors import JournalError, journal_problem
 from pipedrive_gui.receiver.intake import (
     FLAG_REASONS,
@@ -63,10 +74,13 @@ FAILED = "failed"  # a mapping that fired failed; parked with the reason
 OUTCOMES = (PENDING, RETRYING, DROPPED, SKIPPED, PLANNED, DELIVERED, FAILED)
 OPEN_OUTCOMES = (PENDING, RETRYING)
 
+#: The journal's format; :func:`_upgrade` brings older files to it.
+VERSION = 2
+
 _EVENTS_TABLE = """
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,  -- no AUTOINCREMENT: its bookkeeping costs ~10% of intake throughput
-    message_id TEXT NOT NULL,  -- duplicates are caught by the dedupe window instead (dedupe.py)
+    seq INTEGER PRIMARY KEY,  -- no AUTOINCREMENT: its bookkeeping costs intake throughput
+    message_id TEXT NOT NULL,  -- not UNIQUE: duplicates are refused by ``seen`` (dedupe.py) for 24 hours
     type TEXT NOT NULL,
     received_ts REAL NOT NULL,
     flag TEXT,
@@ -86,15 +100,7 @@ _EVENTS_COLUMNS = (
     "seq, message_id, type, received_ts, flag, outcome, attempts, next_attempt, dispatches, force,"
     " summary, body, result, updated_at"
 )
-SCHEMA = _EVENTS_TABLE + _EVENTS_INDEX + """
--- Accepted requests not yet split into events rows (see the module docstring).
-CREATE TABLE IF NOT EXISTS inbox (
-    id INTEGER PRIMARY KEY,
-    received_ts REAL NOT NULL,
-    count INTEGER NOT NULL,
-    idx TEXT NOT NULL,  -- JSON array: [offset (1-based), length, messageId, type] of each event
-    bodies BLOB NOT NULL  -- the normalized events' UTF-8 JSON, back to back (none flagged)
-);
+SCHEMA = _EVENTS_TABLE + _EVENTS_INDEX + dedupe.SCHEMA + """
 -- Live writes started and not yet recorded: (event, mapping) pairs the dispatcher was sending to
 -- Pipedrive. A row left here means the process stopped mid-write; record() deletes them.
 CREATE TABLE IF NOT EXISTS inflight (
@@ -103,37 +109,26 @@ CREATE TABLE IF NOT EXISTS inflight (
     started REAL NOT NULL,
     PRIMARY KEY (seq, mapping_id)
 );
+-- Settings that belong to the journal: 'version', 'retention' (JSON).
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-# Few columns on purpose: each bound parameter and index costs intake throughput. Names, user ids
-# and receivedAt are read from the stored event (JSON1) when a page is shown.
-_INSERT = (
-    "INSERT OR IGNORE INTO events (message_id, type, received_ts, flag, outcome, summary, body)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-
-_INBOX_INSERT = "INSERT INTO inbox (received_ts, count, idx, bodies) VALUES (?, ?, ?, ?)"
-
-
-@functools.lru_cache(maxsize=64)
-def _inbox_insert_many(rows: int) -> str:
-    """``_INBOX_INSERT`` for ``rows`` rows in one statement."""
-    return _INBOX_INSERT + ", (?, ?, ?, ?)" * (rows - 1)
-
-
-# SQLite walks the small index itself (in C, with the GIL released): the writer thread holds the
-# GIL for one call per request instead of one per row, and no event body is parsed again (cutting
-# it out of the blob by offset is cheap). The row's values are bound as parameters: read as a
-# column, the blob would be loaded again for every event cut out of it.
-_SPLIT = (
-    "INSERT OR IGNORE INTO events (message_id, type, received_ts, outcome, body)"
+# Events of a request as the intake hands them over (``AcceptedBatch``: the events' JSON back to back
+# and an index of [offset (1-based), length, messageId, type]): SQLite cuts each event out by offset,
+# one statement for the whole request. The values are bound as parameters (as columns, the blob
+# would be loaded again for every event cut out of it).
+_INSERT_CUT = (
+    "INSERT INTO events (message_id, type, received_ts, outcome, body)"
     " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), :ts, 'pending',"
     " CAST(substr(:bodies, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')) AS TEXT)"
     " FROM json_each(:idx) AS j"
 )
 # The same, leaving out the events at the positions in :skip (duplicates by messageId).
-_SPLIT_SKIPPING = _SPLIT + " WHERE j.key NOT IN (SELECT value FROM json_each(:skip))"
+_INSERT_CUT_SKIPPING = _INSERT_CUT + " WHERE j.key NOT IN (SELECT value FROM json_each(:skip))"
+# Events one by one (requests with events Segment would drop, and callers passing a list).
+_INSERT = (
+    "INSERT INTO events (message_id, type, received_ts, flag, outcome, summary, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 _ROW_COLUMNS = (
     "seq, message_id, type, json_extract(body, CASE type WHEN 'track' THEN '$.event' ELSE '$.name' END),"
@@ -141,21 +136,6 @@ _ROW_COLUMNS = (
     " flag, outcome, attempts, dispatches, summary, next_attempt"
 )
 _ROW_WIDTH = 13
-
-
-def inbox_row(accepted: AcceptedBatch | Sequence[AcceptedEvent], received_ts: float) -> tuple[float, int, str, bytes]:
-    """One accepted request (no event flagged) as an inbox row (values for ``_INBOX_INSERT``)."""
-    if isinstance(accepted, AcceptedBatch):
-        return received_ts, accepted.size, accepted.idx.decode("utf-8"), accepted.bodies
-    parts: list[bytes] = []
-    index: list[tuple[int, int, str, str]] = []
-    offset = 1
-    for e in accepted:
-        body = e.body if isinstance(e.body, bytes) else e.body.encode("utf-8")
-        parts.append(body)
-        index.append((offset, len(body), e.message_id, e.type))
-        offset += len(body)
-    return received_ts, len(accepted), json.dumps(index, ensure_ascii=False, separators=(",", ":")), b"".join(parts)
 
 
 def _text(body: bytes | str) -> str:
@@ -177,11 +157,43 @@ def _row(r: Sequence[Any]) -> JournalRow:
 
 @dataclass(frozen=True)
 class Retention:
-    """How much history the journal keeps. Unfinished events are never pruned."""
+    """How much history the journal keeps (None: no limit). Unfinished events are never pruned."""
 
     max_age_days: float | None = 30.0
     max_rows: int | None = 200_000
     max_bytes: int | None = 1024 * 1024 * 1024
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Retention:
+        """The stored setting; the defaults when there is none (or it is unreadable)."""
+        try:
+            value = json.loads(text) if text else None
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            return cls()
+        default = cls()
+        return cls(
+            max_age_days=_number(value.get("max_age_days", default.max_age_days), float),
+            max_rows=_number(value.get("max_rows", default.max_rows), int),
+            max_bytes=_number(value.get("max_bytes", default.max_bytes), int),
+        )
+
+    def describe(self) -> str:
+        """E.g. "keeps finished events for 30 days, at most 200,000 events, at most 1,024 MB"."""
+        parts = [
+            f"for {self.max_age_days:g} days" if self.max_age_days is not None else "with no age limit",
+            f"at most {self.max_rows:,} events" if self.max_rows is not None else "any number of events",
+            f"at most {self.max_bytes // (1024 * 1024):,} MB" if self.max_bytes is not None else "no size limit",
+        ]
+        return "keeps finished events " + ", ".join(parts)
+
+
+def _number(value: Any, kind: type) -> Any:
+    return kind(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
@@ -270,47 +282,125 @@ class DueEvent:
     in_flight: tuple[str, ...] = ()
 
 
-@dataclass
-class _Job:
-    fn: Callable[[sqlite3.Connection], Any] | None  # None: ``row`` is one accepted request
-    future: asyncio.Future[Any] | None
-    loop: asyncio.AbstractEventLoop | None
-    done: threading.Event | None = None
-    result: Any = None
-    error: BaseException | None = None
-    row: tuple[float, int, str, bytes] = (0.0, 0, "[]", b"")  # an inbox row: received_ts, count, idx, bodies
+# -- storing events ----------------------------------------------------------------------------------
 
 
+def store_events(
+    conn: sqlite3.Connection, events: AcceptedBatch | Sequence[AcceptedEvent], received_ts: float
+) -> AppendResult:
+    """Insert a request's events, leaving out duplicates by messageId (inside the caller's
+    transaction). A few statements per request whatever its size: SQLite walks the events itself."""
+    if isinstance(events, AcceptedBatch):
+        index = events.idx.decode("utf-8")
+        count = events.size
+
+        def ids() -> list[str]:
+            return [entry[2] for entry in decode_json(index)]
+
+    else:
+        index = json.dumps([[0, 0, e.message_id, e.type] for e in events])
+        count = len(events)
+
+        def ids() -> list[str]:
+            return [e.message_id for e in events]
+
+    if not count:
+        return AppendResult(0, 0)
+    skip = dedupe.admit(conn, index, count, received_ts, ids)
+    if len(skip) == count:
+        return AppendResult(0, count)
+    if isinstance(events, AcceptedBatch):
+        params: dict[str, Any] = {"ts": received_ts, "idx": index, "bodies": events.bodies}
+        if skip:
+            conn.execute(_INSERT_CUT_SKIPPING, {**params, "skip": json.dumps(skip)})
+        else:
+            conn.execute(_INSERT_CUT, params)
+    else:
+        left_out = set(skip)
+        conn.executemany(
+            _INSERT,
+            [
+                (e.message_id, e.type, received_ts, None, PENDING, None, _text(e.body))
+                if e.flag is None
+                else (e.message_id, e.type, received_ts, e.flag, DROPPED, FLAG_REASONS.get(e.flag, e.flag), _text(e.body))
+                for i, e in enumerate(events)
+                if i not in left_out
+            ],
+        )
+    return AppendResult(count - len(skip), len(skip))
+
+
+# -- opening: connections and upgrades ---------------------------------------------------------------
+
+# SQLite's JSON functions turn an escaped lone surrogate ("\ud83c", stored faithfully) into bytes
+# that are not UTF-8: such a name or user id is shown with U+FFFD instead of failing the page.
 _TEXT = functools.partial(str, encoding="utf-8", errors="replace")
 
 
-def _connect(path: Path, synchronous: str, *, autocheckpoint: bool = True) -> sqlite3.Connection:
+def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
+    """A writing connection. It never checkpoints on its own (a checkpoint inside a commit would
+    hold up every request waiting for it); the writer thread checkpoints when it is idle."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
-    # SQLite's JSON functions turn an escaped lone surrogate ("\ud83c", stored faithfully) into
-    # bytes that are not UTF-8: such a name or user id is shown with U+FFFD instead of failing the page.
     conn.text_factory = _TEXT
+    conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute(f"PRAGMA journal_size_limit={_CHECKPOINT_BYTES}")  # the WAL shrinks back after a burst
-    if not autocheckpoint:
-        conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")  # the WAL shrinks back after a burst
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    # The dedupe table's pages are touched at random (random messageIds): a page cache that holds
+    # more of them saves a read per event under load. A bound, not a growth: 16 MB at most.
+    conn.execute("PRAGMA cache_size=-16384")
     return conn
 
 
-# The intake's connection does not checkpoint on its own: a checkpoint (copying the WAL into the
-# database file, then fsync) inside a commit would hold up every request waiting for that commit.
-# The split connection checkpoints as usual once requests pause; under load without a pause the
-# writer checkpoints after this much WAL, once the waiting requests have their answers.
-_CHECKPOINT_BYTES = 64 * 1024 * 1024
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write: SQLite refuses every change (``mode=ro``)."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.text_factory = _TEXT
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
 
 
-SplitHook = Callable[[sqlite3.Connection, int, int], None]
+def _stored_retention(conn: sqlite3.Connection) -> Retention:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'retention'").fetchone()
+    except sqlite3.OperationalError:  # a journal from before retention was stored (no meta table)
+        row = None
+    return Retention.from_json(row[0] if row else None)
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a journal of an earlier version to :data:`VERSION` (inside the caller's transaction).
+
+    Version 0 had a UNIQUE index on ``events.message_id``; version 1 kept the dedupe window in the
+    receiver's memory and committed each request as one ``inbox`` row, split into events rows later.
+    Now: the window is the ``seen`` table (filled from the last 24 hours of events), and inbox rows
+    left over (acknowledged, not split when the old receiver stopped) become events rows through
+    the same dedupe as any request.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    if row is not None and int(row[0]) >= VERSION:
+        return
+    _drop_unique_message_id(conn)
+    dedupe.remember_existing(conn, time.time())
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inbox'").fetchone():
+        moved = duplicates = 0
+        for received_ts, count, idx, bodies in conn.execute(
+            "SELECT received_ts, count, idx, bodies FROM inbox ORDER BY id"
+        ).fetchall():
+            result = store_events(conn, AcceptedBatch(count, idx.encode("utf-8"), bodies), received_ts)
+            moved += result.accepted
+            duplicates += result.duplicates
+        conn.execute("DROP TABLE inbox")
+        if moved or duplicates:
+            log.info("receiver journal: %d acknowledged events moved from the old inbox (%d duplicates)", moved, duplicates)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (str(VERSION),))
 
 
 def _drop_unique_message_id(conn: sqlite3.Connection) -> None:
-    """Journals made by earlier versions have a UNIQUE index on ``message_id``, which makes intake
-    slow down as they grow (see dedupe.py); rebuild such a table without it, keeping every row."""
+    """Version 0 journals have a UNIQUE index on ``message_id``; a messageId may come back after the
+    dedupe window, so rebuild such a table without it, keeping every row."""
     constraint = "SELECT count(*) FROM pragma_index_list('events') WHERE origin = 'u'"  # from a UNIQUE clause
     if not conn.execute(constraint).fetchone()[0]:
         return
@@ -321,185 +411,102 @@ def _drop_unique_message_id(conn: sqlite3.Connection) -> None:
     conn.execute(_EVENTS_INDEX)
 
 
-def recent_ids(conn: sqlite3.Connection, capacity: int = WINDOW) -> RecentIds:
-    """The dedupe window as the stored events define it: their latest ``capacity`` messageIds."""
-    rows = conn.execute("SELECT message_id FROM events ORDER BY seq DESC LIMIT ?", (capacity,)).fetchall()
-    return RecentIds(capacity, (r[0] for r in reversed(rows)))
+# -- the writer thread -------------------------------------------------------------------------------
 
 
-class _Splitter:
-    """Turns inbox rows into events rows, leaving out messageIds seen lately (see dedupe.py).
-
-    The window in memory must match what is committed: after a failed transaction call
-    :meth:`resync` (ids it admitted may have been rolled back).
-    """
-
-    def __init__(self, hook: SplitHook) -> None:
-        self.hook = hook
-        self.recent = RecentIds()
-        self.written = 0  # bytes of events rows written so far (roughly): what the WAL grew by
-
-    def resync(self, conn: sqlite3.Connection) -> None:
-        self.recent = recent_ids(conn, self.recent.capacity)
-
-    def split(self, conn: sqlite3.Connection, limit: int) -> int:
-        """Split the oldest ``limit`` inbox rows (inside the caller's transaction); returns how many.
-
-        Few statements per row on purpose: each one hands the GIL back and forth with the event loop.
-        """
-        rows = conn.execute(
-            "SELECT id, count, received_ts, idx, bodies FROM inbox ORDER BY id LIMIT ?", (limit,)
-        ).fetchall()
-        for _row_id, count, received_ts, idx, bodies in rows:
-            params = {"ts": received_ts, "idx": idx, "bodies": bodies}
-            skip = self.recent.admit(entry[2] for entry in decode_json(idx))
-            before = conn.total_changes
-            if skip:
-                conn.execute(_SPLIT_SKIPPING, {**params, "skip": json.dumps(skip)})
-            else:
-                conn.execute(_SPLIT, params)
-            added = conn.total_changes - before
-            self.written += len(bodies) + 64 * added  # the row's JSON plus its columns and index entry
-            self.hook(conn, added, count - added)
-        if rows:
-            conn.execute("DELETE FROM inbox WHERE id <= ?", (rows[-1][0],))  # the oldest rows: just split
-        return len(rows)
-
-    def split_all(self, conn: sqlite3.Connection) -> None:
-        while self.split(conn, 64) == 64:
-            pass
+@dataclass
+class _Job:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any] | None
+    loop: asyncio.AbstractEventLoop | None
+    done: threading.Event | None = None
+    result: Any = None
+    error: BaseException | None = None
 
 
 class _Writer(threading.Thread):
-    """The only thread that writes; takes everything queued and commits it as one transaction.
+    """The journal's only writing thread: takes everything queued and commits it as one transaction."""
 
-    When no request has come for a moment, it splits inbox rows into events rows, a few per
-    transaction on ``split_conn`` (a connection that does not fsync; see the module docstring).
-    """
+    MAX_GROUP = 256  # jobs per commit
+    #: Checkpoint (copy the WAL into the database file) once no job came for this long...
+    IDLE_CHECKPOINT = 0.5
+    #: ... or, under sustained load, after this many rows were written (~ pages of WAL).
+    CHECKPOINT_ROWS = 40_000
 
-    MAX_GROUP = 240  # requests per commit; x4 parameters stays under SQLite's oldest limit (999)
-    #: Splitting waits until requests stop coming for this long: while they come, the CPU goes to
-    #: answering them (the split would compete with the event loop for it). Reads and other writes
-    #: do not wait: they split whatever is left first.
-    SPLIT_WHEN_IDLE = 0.05
-
-    def __init__(self, conn: sqlite3.Connection, split_conn: sqlite3.Connection, splitter: _Splitter) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__(name="receiver-journal-writer", daemon=True)
         self._conn = conn
-        self._split_conn = split_conn
-        self.splitter = splitter
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.commits = 0
-        self._wal_bytes = 0  # written since the writer's last checkpoint (roughly)
-        self.backlog = False  # inbox rows may be waiting to be split
+        self._unchecked = 0  # rows written since the last checkpoint
 
     def run(self) -> None:
-        stop = False
-        idle = False  # no job for SPLIT_WHEN_IDLE seconds: split until the next job comes
-        while not stop:
-            if self.backlog:
+        try:
+            while True:
                 try:
-                    first = self.jobs.get_nowait() if idle else self.jobs.get(timeout=self.SPLIT_WHEN_IDLE)
+                    first = self.jobs.get(timeout=self.IDLE_CHECKPOINT if self._unchecked else None)
                 except queue.Empty:
-                    if idle:
-                        self._split_one()
-                    idle = True
+                    self._checkpoint()
                     continue
-            else:
-                first = self.jobs.get()
-            idle = False
-            if first is None:
-                break
-            group = [first]
-            while len(group) < self.MAX_GROUP:
-                try:
-                    nxt = self.jobs.get_nowait()
-                except queue.Empty:
+                if first is None:
                     break
-                if nxt is None:
-                    stop = True
+                group = [first]
+                stop = False
+                while len(group) < self.MAX_GROUP:
+                    try:
+                        nxt = self.jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stop = True
+                        break
+                    group.append(nxt)
+                self._run_group(group)
+                if self._unchecked >= self.CHECKPOINT_ROWS:
+                    self._checkpoint()
+                if stop:
                     break
-                group.append(nxt)
-            self._run_group(group)
-        try:  # leave a whole file for readers that do not know the inbox (the next open would split it too)
-            self._conn.execute("BEGIN IMMEDIATE")
-            self.splitter.split_all(self._conn)
-            self._conn.execute("COMMIT")
-        except sqlite3.Error:
-            log.warning("receiver journal: could not split accepted requests on close; they are split on the next open")
-        self._split_conn.close()
-        self._conn.close()
+        finally:
+            self._conn.close()  # the last connection to close checkpoints and removes the WAL
 
-    def _split_one(self) -> None:
-        """Split a few inbox rows (a few hundred events: an arriving request waits at most that)."""
-        conn = self._split_conn
+    def _checkpoint(self) -> None:
+        self._unchecked = 0
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            done = self.splitter.split(conn, 4)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            self._resync()
-            log.warning("receiver journal: could not split accepted events yet (%s); retrying on the next write", exc)
-            done = 0
-        if done < 4:
-            self.backlog = False
-
-    def _resync(self) -> None:
-        """After a rollback: the dedupe window may hold ids whose rows were not committed."""
-        try:
-            self.splitter.resync(self._conn)
-        except sqlite3.Error as exc:  # the next failure tries again; the journal reports it then
-            log.warning("receiver journal: could not reload recent messageIds (%s)", exc)
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # the next one tries again; the WAL only grows meanwhile
+            log.warning("receiver journal: checkpoint failed (%s)", exc)
 
     def _run_group(self, group: list[_Job]) -> None:
         conn = self._conn
-        intake = resync = False
-        split_before = self.splitter.written
+        before = conn.total_changes
         try:
-            if all(job.fn is None for job in group):
-                # The intake hot path: ONE statement, its own transaction (autocommit), for every
-                # queued request. Each call into SQLite gives the GIL up and has to win it back
-                # from the event loop, which holds it while it parses requests; one call instead of
-                # BEGIN + a step per row + COMMIT shortens every client's wait.
-                conn.execute(_inbox_insert_many(len(group)), [value for job in group for value in job.row])
-                for job in group:
-                    job.result = AppendResult(job.row[1], 0)
-                intake = True
-            else:
-                conn.execute("BEGIN IMMEDIATE")
-                for job in group:
-                    if job.fn is None:
-                        conn.execute(_INBOX_INSERT, job.row)
-                        job.result = AppendResult(job.row[1], 0)
-                        intake = True
-                        continue
-                    # Every other write sees every accepted event as an events row.
-                    self.splitter.split_all(conn)
-                    conn.execute("SAVEPOINT job")
-                    try:
-                        job.result = job.fn(conn)
-                    except BaseException as exc:  # noqa: BLE001 - reported to the job's caller
-                        job.error = exc
-                        conn.execute("ROLLBACK TO job")
-                        resync = True
-                    conn.execute("RELEASE job")
-                conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            for job in group:
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(conn)
+                except sqlite3.OperationalError as exc:
+                    # The file could not take this job (disk full, read-only...): the caller gets the
+                    # cause in the user's words, as for a failed commit (the server answers 503).
+                    job.error = JournalError(journal_problem(exc, "write"))
+                    job.error.__cause__ = exc
+                    conn.execute("ROLLBACK TO job")
+                except BaseException as exc:  # noqa: BLE001 - reported to the job's caller
+                    job.error = exc
+                    conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
             self.commits += 1
-            self._wal_bytes += sum(len(job.row[2]) + len(job.row[3]) if job.fn is None else 4096 for job in group)
-            if intake:
-                self.backlog = True
         except sqlite3.Error as exc:
             if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
+                try:
                     conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
             err = JournalError(journal_problem(exc, "write"))
             for job in group:
                 job.error = err
-            resync = True
-        if resync:
-            self._resync()
+        self._unchecked += conn.total_changes - before
         # One wake-up per event loop for the whole group (each call_soon_threadsafe is a syscall
         # and a trip through the loop's selector).
         by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
@@ -513,15 +520,6 @@ class _Writer(threading.Thread):
                 loop.call_soon_threadsafe(_settle, jobs)
             except RuntimeError:  # the loop closed while we wrote; nobody waits any more
                 pass
-        # A read or write that had to split first wrote events rows on this connection, which
-        # checkpoints only here: count them, or a WAL of several hundred MB slows every commit.
-        self._wal_bytes += self.splitter.written - split_before
-        if self._wal_bytes > _CHECKPOINT_BYTES:
-            self._wal_bytes = 0
-            try:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error as exc:  # the next one tries again; the WAL only grows meanwhile
-                log.warning("receiver journal: checkpoint failed (%s)", exc)
 
 
 def _settle(jobs: list[_Job]) -> None:
@@ -535,64 +533,92 @@ def _settle(jobs: list[_Job]) -> None:
             fut.set_result(job.result)
 
 
-def _noop(conn: sqlite3.Connection) -> None:
-    return None
+# -- the journal -------------------------------------------------------------------------------------
 
 
 class Journal:
-    """The receiver's event store. ``await open()`` before use, ``await close()`` after."""
+    """The receiver's event store. ``await open()`` before use, ``await close()`` after.
 
-    def __init__(self, path: Path | str, *, retention: Retention | None = None, synchronous: str = "FULL") -> None:
+    ``read_only=True`` for commands that only look (no writer thread; SQLite refuses changes).
+    ``retention``: store this as the journal's retention when opening (the receiver's settings);
+    None keeps what the journal has (the defaults for a new one).
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        retention: Retention | None = None,
+        synchronous: str = "FULL",
+        read_only: bool = False,
+    ) -> None:
         self.path = Path(path)
-        self.retention = retention or Retention()
+        self.read_only = read_only
+        self._set_retention = retention
+        self._retention = retention or Retention()
         self._synchronous = synchronous
         self._writer: _Writer | None = None
         self._reader: sqlite3.Connection | None = None
         self._read_lock = threading.Lock()
         self._since_prune = 0
         self._last_prune = 0.0
-        #: Accepted events that turned out to be duplicates (by messageId) since open; they are
-        #: found when the inbox is split, after their request was answered.
+        #: Events left out since open because their messageId was accepted before (see dedupe.py).
         self.duplicates = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def open_sync(self) -> None:
-        self.duplicates = 0  # counted from here: the split of what a crash left may find some
+        self.duplicates = 0
+        if self.read_only:
+            self._open_read_only()
+            return
+        conn = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = _connect(self.path, self._synchronous, autocheckpoint=False)
+            conn = _connect(self.path, self._synchronous)
             fresh = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0] == 0
             if fresh:
                 # Only takes effect before the first table exists; lets pruning give pages back.
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.executescript(SCHEMA)
-            # Requests acknowledged before a crash and not split yet become events rows first.
-            splitter = _Splitter(self._on_split)
             conn.execute("BEGIN IMMEDIATE")
-            splitter.resync(conn)
-            splitter.split_all(conn)
-            _drop_unique_message_id(conn)
+            _upgrade(conn)
+            if self._set_retention is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('retention', ?)", (self._set_retention.to_json(),)
+                )
+            self._retention = _stored_retention(conn)
             conn.execute("COMMIT")
-            split_conn = _connect(self.path, "OFF" if self._synchronous.upper() == "OFF" else "NORMAL")
-            self._reader = _connect(self.path, self._synchronous)
+            self._reader = _connect_read_only(self.path)
         except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
             raise JournalError(journal_problem(exc, "open", self.path)) from exc
-        self._writer = _Writer(conn, split_conn, splitter)
+        self._writer = _Writer(conn)
         self._writer.start()
+
+    def _open_read_only(self) -> None:
+        if not self.path.exists():
+            raise JournalError(f"There is no receiver journal at {self.path} yet.")
+        try:
+            reader = _connect_read_only(self.path)
+            self._retention = _stored_retention(reader)
+        except sqlite3.Error as exc:
+            raise JournalError(f"Could not read the receiver journal {self.path}: {exc}.") from exc
+        self._reader = reader
 
     async def open(self) -> None:
         await asyncio.to_thread(self.open_sync)
 
     def close_sync(self) -> None:
-        if self._writer is not None:
-            self._writer.jobs.put(None)
-            self._writer.join()
-            self._writer = None
         if self._reader is not None:
             with self._read_lock:
                 self._reader.close()
             self._reader = None
+        if self._writer is not None:  # last: the last connection to close checkpoints, removes the WAL
+            self._writer.jobs.put(None)
+            self._writer.join()
+            self._writer = None
 
     async def close(self) -> None:
         await asyncio.to_thread(self.close_sync)
@@ -608,10 +634,26 @@ class Journal:
     def commits(self) -> int:
         return self._writer.commits if self._writer else 0
 
+    @property
+    def retention(self) -> Retention:
+        """The journal's retention, as stored in it (read at open and before each prune)."""
+        return self._retention
+
+    async def set_retention(self, retention: Retention) -> None:
+        """Store a new retention in the journal; the receiver applies it from its next prune."""
+
+        def store(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('retention', ?)", (retention.to_json(),))
+
+        await self.write(store)
+        self._retention = retention
+
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _require_writer(self) -> _Writer:
         if self._writer is None:
+            if self.read_only and self._reader is not None:
+                raise JournalError("This receiver journal was opened for reading only; it cannot be changed.")
             raise JournalError("The receiver journal is not open.")
         return self._writer
 
@@ -633,24 +675,11 @@ class Journal:
             raise job.error
         return job.result  # type: ignore[no-any-return]
 
-    def _settle_inbox(self) -> None:
-        """Have every accepted request split into events rows before a read (see the docstring)."""
-        reader = self._reader
-        if reader is None:
-            raise JournalError("The receiver journal is not open.")
-        with self._read_lock:
-            try:
-                waiting = reader.execute("SELECT EXISTS (SELECT 1 FROM inbox)").fetchone()[0]
-            except sqlite3.Error as exc:
-                raise JournalError(f"Could not read the receiver journal: {exc}.") from exc
-        if waiting:
-            self.write_sync(_noop)  # every write splits the inbox before it runs
-
     def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        self._settle_inbox()
-        if self._reader is None:
-            raise JournalError("The receiver journal is not open.")
+        """Run ``fn(conn)`` on the read-only connection (SQL that writes fails)."""
         with self._read_lock:
+            if self._reader is None:
+                raise JournalError("The receiver journal is not open.")
             try:
                 return fn(self._reader)
             except sqlite3.Error as exc:
@@ -664,43 +693,22 @@ class Journal:
     async def append(self, events: AcceptedBatch | Sequence[AcceptedEvent]) -> AppendResult:
         """Store accepted events (a request's :class:`AcceptedBatch` or a list); returns once committed.
 
-        Duplicates by messageId are ignored; for a request of unflagged events (the common case)
-        they are found after this returns (counted in :attr:`duplicates`), so the result says
-        ``duplicates=0``. Every later read or write sees the events.
+        Events whose messageId the journal accepted within the dedupe window are left out and
+        counted as ``duplicates`` (see dedupe.py).
         """
-        now = time.time()
-        if isinstance(events, AcceptedBatch) or all(e.flag is None for e in events):
-            if not (events.size if isinstance(events, AcceptedBatch) else events):
-                return AppendResult(0, 0)
-            writer = self._require_writer()
-            loop = asyncio.get_running_loop()
-            fut: asyncio.Future[AppendResult] = loop.create_future()
-            writer.jobs.put(_Job(None, fut, loop, row=inbox_row(events, now)))
-            return await fut
+        if not (events.size if isinstance(events, AcceptedBatch) else events):
+            return AppendResult(0, 0)
+        result = await self.write(functools.partial(self._store, events, time.time()))
+        self.duplicates += result.duplicates
+        return result
 
-        rows = [
-            (e.message_id, e.type, now, None, PENDING, None, _text(e.body))
-            if e.flag is None
-            else (e.message_id, e.type, now, e.flag, DROPPED, FLAG_REASONS.get(e.flag, e.flag), _text(e.body))
-            for e in events
-        ]
+    def _store(
+        self, events: AcceptedBatch | Sequence[AcceptedEvent], received_ts: float, conn: sqlite3.Connection
+    ) -> AppendResult:
+        result = store_events(conn, events, received_ts)
+        self._maybe_prune(conn, result.accepted)
+        return result
 
-        def insert_rows(conn: sqlite3.Connection) -> AppendResult:
-            # (A failure rolls this back and the writer reloads the dedupe window.)
-            skip = set(self._require_writer().splitter.recent.admit(r[0] for r in rows))
-            fresh = [r for i, r in enumerate(rows) if i not in skip] if skip else rows
-            before = conn.total_changes
-            conn.executemany(_INSERT, fresh)
-            accepted = conn.total_changes - before
-            self._maybe_prune(conn, accepted)
-            self.duplicates += len(rows) - accepted
-            return AppendResult(accepted, len(rows) - accepted)
-
-        return await self.write(insert_rows)
-
-    def _on_split(self, conn: sqlite3.Connection, added: int, duplicates: int) -> None:
-        self.duplicates += duplicates
-        self._maybe_prune(conn, added)
 
     # -- dispatcher --------------------------------------------------------------------------------
 
@@ -829,12 +837,14 @@ class Journal:
         return self.read_sync(lambda conn: _query(conn, q))
 
     async def detail(self, key: int | str) -> EventDetail | None:
-        """One event with its full body and delivery records, by seq or messageId."""
+        """One event with its full body and delivery records, by seq or messageId (the latest event
+        with that messageId: one may come back after the dedupe window)."""
 
         def fetch(conn: sqlite3.Connection) -> EventDetail | None:
             column = "seq" if isinstance(key, int) else "message_id"
             row = conn.execute(
-                f"SELECT {_ROW_COLUMNS}, body, result, force FROM events WHERE {column} = ?", (key,)
+                f"SELECT {_ROW_COLUMNS}, body, result, force FROM events WHERE {column} = ? ORDER BY seq DESC LIMIT 1",
+                (key,),
             ).fetchone()
             if row is None:
                 return None
@@ -857,7 +867,6 @@ class Journal:
 
     def export_jsonl_sync(self, path: Path | str, q: JournalQuery | None = None) -> int:
         where, params = filter_sql(q or JournalQuery())
-        self._settle_inbox()
         target = Path(path)
         tmp = target.with_name(target.name + ".part")
         count = 0
@@ -880,17 +889,23 @@ class Journal:
     # -- retention ---------------------------------------------------------------------------------
 
     def _maybe_prune(self, conn: sqlite3.Connection, added: int) -> None:
+        """Prune as events arrive: every 5,000 events or 30 seconds (so, only the receiver prunes)."""
         self._since_prune += added
         now = time.monotonic()
         if self._since_prune < 5000 and now - self._last_prune < 30.0:
             return
         self._since_prune = 0
         self._last_prune = now
-        _prune(conn, self.retention)
+        self._prune_now(conn)
+
+    def _prune_now(self, conn: sqlite3.Connection) -> int:
+        self._retention = _stored_retention(conn)  # the journal's setting, also if changed elsewhere
+        dedupe.forget_expired(conn, time.time())
+        return _prune(conn, self._retention)
 
     async def prune(self) -> int:
-        """Apply the retention limits now; returns how many events were removed."""
-        return await self.write(lambda conn: _prune(conn, self.retention))
+        """Apply the journal's retention now; returns how many events were removed."""
+        return await self.write(self._prune_now)
 
 
 def _prune(conn: sqlite3.Connection, retention: Retention) -> int:

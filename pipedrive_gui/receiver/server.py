@@ -83,7 +83,7 @@ class ReceiverSettings:
     # Web pages (exact origins, e.g. "http://localhost:3000") whose browser requests are accepted;
     # a request with any other Origin header is refused (see receiver/access.py).
     allowed_origins: tuple[str, ...] = ()
-    retention: Retention = field(default_factory=Retention)
+    retention: Retention | None = None  # stored in the journal when given; None keeps the journal's own
     synchronous: str = "FULL"  # SQLite durability; FULL survives power loss, NORMAL only process crashes
     #: Seconds a connection gets to deliver a request's headers (from connecting, or from the end
     #: of the previous answer on a kept-alive connection); then it is closed. Also the idle time
@@ -297,8 +297,7 @@ class Receiver:
 
     def stats(self) -> ReceiverStats:
         s = self._stats
-        # Duplicates (by messageId) are found when the journal splits a request into events rows,
-        # just after its 200; ``s.accepted`` counts every event that got a 200.
+        # ``s.accepted`` counts every event that got a 200; the journal left out the duplicates.
         dups = self.journal.duplicates
         return replace(
             s,

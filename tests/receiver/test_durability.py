@@ -67,16 +67,11 @@ async def _drain(stream: asyncio.StreamReader) -> None:
 
 
 def journal_rows(data_dir: Path) -> list[tuple[str, str, int, int]]:
-    """Every event on disk: events rows, and requests committed to the inbox but not split yet
-    (a crash can leave those; the next open splits them) as ``pending`` never dispatched."""
+    """Every event on disk (an acknowledged event is an events row before its 200)."""
     db = data_dir / "data" / JOURNAL_FILE
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:
-        rows = conn.execute("SELECT message_id, outcome, dispatches, attempts FROM events").fetchall()
-        rows += conn.execute(
-            "SELECT json_extract(j.value, '$[2]'), 'pending', 0, 0 FROM inbox, json_each(inbox.idx) AS j"
-        ).fetchall()
-        return rows
+        return conn.execute("SELECT message_id, outcome, dispatches, attempts FROM events").fetchall()
     finally:
         conn.close()
 
