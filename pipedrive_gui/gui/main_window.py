@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Export &checklist…", lambda: self.export_dialog("checklist"),
                      tip="A readable list of every mapping, to set up or review in Segment")
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit).setObjectName("quitAction")
 
         e = bar.addMenu("&Edit")
         # Undo/Redo act where the user is: typing in the sample-event box, else the project's steps.
@@ -649,4 +649,6 @@ class MainWindow(QMainWindow):
         self.save_layout()
         if self.autosaver is not None:
             self.autosaver.stop(clean_exit=True)
+        # The window is going away: what Qt deletes from here on must not call back into it.
+        self.undo_redo.detach()
         event.accept()
