@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.status.refresh_button.clicked.connect(self.refresh_fields)
         self.status.explain.connect(lambda title, text: dialogs.show_info(self, title, text))
+        self.status.show_receiver.connect(self.show_receiver_panel)
         if autosaver is not None:
             autosaver.status_changed.connect(self._autosave_status)
 
@@ -293,9 +294,27 @@ class MainWindow(QMainWindow):
             self.doc.changed.connect(self.receiver_panel.refresh_processor)
             self.connection.changed.connect(self.receiver_panel.refresh_processor)
             self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
+            self.receiver_panel.state_changed.connect(self._receiver_state_changed)
+            self._receiver_state_changed()
             dock.show()
         else:
             self.receiver_dock.setVisible(not self.receiver_dock.isVisible())
+
+    def show_receiver_panel(self) -> None:
+        """Show the receiver panel (opened if needed) and bring it forward."""
+        if self.receiver_dock is None or not self.receiver_dock.isVisible():
+            self.toggle_receiver()
+        if self.receiver_dock is not None:
+            self.receiver_dock.raise_()
+            self.receiver_panel.setFocus()
+
+    def _receiver_state_changed(self) -> None:
+        panel = self.receiver_panel
+        if panel is not None:
+            from pipedrive_gui.gui.receiver_panel import LIVE
+
+            self.status.set_receiver(panel.running, panel.mode == LIVE, panel.waiting,
+                                     panel.url if panel.running else "")
 
     def restore_receiver(self) -> None:
         """Reopen the receiver panel if it was open when the app was last closed (once the event

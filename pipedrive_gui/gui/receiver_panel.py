@@ -98,11 +98,14 @@ EngineFactory = Callable[[Any], Any]
 
 
 class ReceiverPanel(QWidget):
-    """Signals: started(str url), stopped(), message(str) (also shown in the panel)."""
+    """Signals: started(str url), stopped(), message(str) (also shown in the panel),
+    state_changed() (running, mode or the number of waiting events may have changed; the status
+    bar's indicator follows it)."""
 
     started = Signal(str)
     stopped = Signal()
     message = Signal(str)
+    state_changed = Signal()
 
     def __init__(
         self,
@@ -171,6 +174,11 @@ class ReceiverPanel(QWidget):
     @property
     def mode(self) -> str:
         return self._mode
+
+    @property
+    def waiting(self) -> int:
+        """Events received and not processed yet (pending or retrying), as last counted."""
+        return self.counts.get("pending", 0) + self.counts.get("retrying", 0)
 
     @property
     def write_key(self) -> str:
@@ -570,6 +578,7 @@ class ReceiverPanel(QWidget):
         self.start_button.setEnabled(not self._busy)
         self.port_spin.setEnabled(not running and not self._busy)
         self.new_key.setEnabled(not running and not self._busy)
+        self.state_changed.emit()
         if self._busy:
             return
         if running and self.receiver is not None:
@@ -723,6 +732,7 @@ class ReceiverPanel(QWidget):
         ) if n]
         self.counts_label.setText(f"{total:,} events" + (" · " + " · ".join(parts) if parts else ""))
         self.counts = counts
+        self.state_changed.emit()
 
     def _after_refresh(self) -> None:
         # The event shown may have been dispatched (or replayed) since: show its new state.

@@ -3,8 +3,13 @@ means when no keyring can keep it), how old the field catalog is (with a refresh
 progress indicator whenever something runs, and a warning that stays visible while something needs
 the user: Pipedrive fields that could not be loaded, or an autosave that failed.
 
+The local receiver keeps running when its panel is hidden: while it runs (or has events waiting)
+an indicator says so — listening (dry run) / live, and how many events wait — and a click on it
+shows the panel again.
+
 Signals (StatusBar):
     explain(str, str): the user asked what a warning means (title, text); the window shows it.
+    show_receiver(): the user clicked the receiver indicator.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ def catalog_problem_parts(problems: dict[str, str]) -> list[str]:
 
 class StatusBar(QStatusBar):
     explain = Signal(str, str)
+    show_receiver = Signal()
 
     def __init__(self, connection: Connection, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,10 +84,16 @@ class StatusBar(QStatusBar):
         self.progress.setMaximumHeight(self.fontMetrics().height())
         self.progress.setTextVisible(False)
         self.progress.hide()
+        self.receiver = QToolButton()
+        self.receiver.setObjectName("receiverIndicator")
+        self.receiver.setAutoRaise(True)
+        self.receiver.clicked.connect(self.show_receiver.emit)
+        self.receiver.hide()
         self.busy_text = QLabel()
         self.addWidget(self.busy_text)
         self.addWidget(self.progress)
         self.addPermanentWidget(self.alert)
+        self.addPermanentWidget(self.receiver)
         self.addPermanentWidget(self.account)
         self.addPermanentWidget(self.keyring)
         self.addPermanentWidget(self.catalog)
@@ -149,6 +161,27 @@ class StatusBar(QStatusBar):
         remedy = (status.remedy or "") if status is not None else ""
         text = f"{problem}\n\n{_NO_KEYRING_MEANS}\n\nTo save the token: {remedy}".strip()
         return "No keyring for your API token", text
+
+    def set_receiver(self, running: bool, live: bool, waiting: int, url: str) -> None:
+        """What the local receiver does, whether or not its panel is on screen."""
+        waits = f" · {waiting:,} event{'' if waiting == 1 else 's'} waiting" if waiting else ""
+        if running and live:
+            text = f"⏺ Receiver LIVE: writes to Pipedrive{waits}"
+            tip = (f"The local receiver listens on {url} in live mode: every event that fires a mapping "
+                   "creates or updates records in Pipedrive.")
+        elif running:
+            text = f"⏺ Receiver listening (dry run){waits}"
+            tip = f"The local receiver listens on {url} in dry run: it looks records up and writes nothing."
+        else:
+            text = f"Receiver stopped{waits}"
+            tip = "Events the receiver took in wait in its journal; they are processed when it starts again."
+        self.receiver.setText(text)
+        self.receiver.setToolTip(f"{tip}\nClick to show the receiver panel.")
+        self.receiver.setAccessibleName(text)
+        font = self.receiver.font()
+        font.setBold(running and live)
+        self.receiver.setFont(font)
+        self.receiver.setVisible(running or bool(waiting))
 
     def set_autosave_error(self, message: str) -> None:
         self.autosave_error = message

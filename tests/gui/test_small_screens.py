@@ -62,3 +62,45 @@ def test_the_link_dialog_has_a_selectable_link_and_a_copy_button(qtbot: Any) -> 
     copy.click()
     assert QGuiApplication.clipboard().text() == url
     box.close()
+
+
+# -- the receiver indicator ----------------------------------------------------------------------
+
+def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(demo_window: Any, run: Any,
+                                                                         dialogs: Any) -> None:
+    w = demo_window
+    indicator = w.status.receiver
+    w.toggle_receiver()
+    panel = w.receiver_panel
+    panel.port_spin.setValue(0)
+    run.until(lambda: panel.journal is not None, what="the journal")
+    assert indicator.isHidden()  # stopped, nothing waiting: nothing to say
+    panel.start()
+    run.until(lambda: panel.running, what="the receiver to start")
+    assert not indicator.isHidden()
+    assert "listening (dry run)" in indicator.text()
+    dialogs.answers.append("yes")
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("send"))  # asks; "Go live"
+    run.until(lambda: "LIVE" in indicator.text(), what="the indicator to say live")
+    assert indicator.font().bold()
+    assert panel.url in indicator.toolTip()
+
+    w.receiver_dock.hide()  # the panel goes, the receiver keeps running: the status bar says so
+    assert panel.running and not indicator.isHidden() and "LIVE" in indicator.text()
+    indicator.click()
+    assert w.receiver_dock.isVisible()
+
+    panel.stop()
+    run.until(lambda: not panel.running and not panel._busy, what="the receiver to stop")
+    run.until(lambda: indicator.isHidden(), what="the indicator to go")
+    run(panel.shutdown())
+
+
+def test_the_indicator_counts_waiting_events(window: Any) -> None:
+    window.status.set_receiver(True, False, 3, "http://127.0.0.1:8787")
+    assert window.status.receiver.text() == "⏺ Receiver listening (dry run) · 3 events waiting"
+    window.status.set_receiver(False, False, 1, "")
+    assert window.status.receiver.text() == "Receiver stopped · 1 event waiting"
+    assert not window.status.receiver.isHidden()
+    window.status.set_receiver(False, False, 0, "")
+    assert window.status.receiver.isHidden()
