@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QSize, Qt, QTimeZone, Signal
-from PySide6.QtGui import QStandardItemModel, QWheelEvent
+from PySide6.QtGui import QResizeEvent, QStandardItemModel, QWheelEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
@@ -49,6 +50,8 @@ from pipedrive_gui.core.project import is_empty_path, is_unfinished_custom_value
 from pipedrive_gui.gui.json_highlighter import highlight_json
 
 UNSET = object()  # the field has no value in the mapping (key absent)
+#: A path box is at least this many characters wide ("$.traits.email").
+PATH_MIN_CHARS = 16
 
 MODE_UNSET, MODE_PATH, MODE_STATIC, MODE_TEMPLATE, MODE_ADVANCED, MODE_CUSTOM = (
     "unset", "path", "static", "template", "advanced", "custom")
@@ -283,6 +286,9 @@ class PathEditor(QWidget):
         self.line = QLineEdit()
         self.line.setAccessibleName(f"{field.label}: path in the event")
         self.line.setPlaceholderText("$.traits.email")
+        # Wide enough for a usual path whole ("$.traits.email", not ".traits.emai"); a narrow window
+        # puts the box under the mode drop-down instead of squeezing it (see _FlowBox).
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance("x" * PATH_MIN_CHARS) + 12)
         self.line.textEdited.connect(lambda _: self.edited.emit())
         # A long path does not fit a narrow box: the tooltip always shows it whole.
         self.line.textChanged.connect(self.line.setToolTip)
@@ -491,9 +497,11 @@ class CustomFieldsEditor(QWidget):
         remove.setText("✕")
         remove.setAccessibleName("Remove custom field")
         remove.setToolTip("Stop setting this custom field")
-        line.addWidget(combo, 1)
-        line.addWidget(editor.mode)
-        line.addWidget(remove)
+        which = _FlowBox()  # the field and its mode side by side, or the mode under the field
+        which.box.addWidget(combo, 1)
+        which.box.addWidget(editor.mode, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        line.addWidget(which, 1)
+        line.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
         lines.addLayout(line)
         lines.addWidget(editor)
         entry = (combo, editor, remove, holder)
@@ -548,8 +556,59 @@ class _CurrentPageStack(QStackedWidget):
         return w.minimumSizeHint() if w is not None else super().minimumSizeHint()
 
 
-class FieldValueEditor(QWidget):
-    """Mode chooser + the editor for that mode, for one field."""
+class _FlowBox(QWidget):
+    """Its widgets side by side while they fit, one under the other when they do not.
+
+    Side by side needs the preferred width of the fixed-size widgets (stretch 0) and the minimum
+    width of the stretching ones; the box's own minimum width is that of its widest widget, so a
+    narrow window stacks the rows of a form instead of cutting their buttons off."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.flows = True
+
+    def _widgets(self) -> list[tuple[QWidget, int]]:
+        out = []
+        for i in range(self.box.count()):
+            item = self.box.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None and not widget.isHidden():
+                out.append((widget, self.box.stretch(i)))
+        return out
+
+    def side_by_side_width(self) -> int:
+        parts = self._widgets()
+        m = self.box.contentsMargins()
+        return (sum(w.sizeHint().width() if stretch == 0 else w.minimumSizeHint().width() for w, stretch in parts)
+                + self.box.spacing() * max(0, len(parts) - 1) + m.left() + m.right())
+
+    def fit(self) -> None:
+        if not self.flows:
+            return
+        wanted = (QBoxLayout.Direction.LeftToRight if self.width() >= self.side_by_side_width()
+                  else QBoxLayout.Direction.TopToBottom)
+        if self.box.direction() != wanted:
+            self.box.setDirection(wanted)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.fit()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        if self.flows:
+            m = self.box.contentsMargins()
+            widest = max((w.minimumSizeHint().width() if stretch else w.sizeHint().width()
+                          for w, stretch in self._widgets()), default=0)
+            hint.setWidth(widest + m.left() + m.right())
+        return hint
+
+
+class FieldValueEditor(_FlowBox):
+    """Mode chooser + the editor for that mode, for one field (side by side, or the editor under
+    the mode when the form is narrow)."""
 
     edited = Signal()
 
@@ -573,7 +632,7 @@ class FieldValueEditor(QWidget):
         self.mode.setMinimumWidth(self.mode.sizeHint().width())
         self.mode.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.stack = _CurrentPageStack()
-        self.stack.currentChanged.connect(lambda _: self.stack.updateGeometry())
+        self.stack.currentChanged.connect(self._page_changed)
         self.editors: dict[str, Any] = {MODE_UNSET: QLabel("Not sent to Pipedrive")}
         self.editors[MODE_PATH] = PathEditor(field, ctx)
         if MODE_STATIC in modes:
@@ -589,12 +648,17 @@ class FieldValueEditor(QWidget):
         self.mode.currentIndexChanged.connect(self._mode_changed)
         # The custom-fields object nests a value editor per field: give those rows the whole width
         # under the mode drop-down instead of the space beside it (no sideways scrolling).
-        layout = QVBoxLayout(self) if MODE_CUSTOM in modes else QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        if MODE_CUSTOM in modes:
+            self.flows = False
+            self.box.setDirection(QBoxLayout.Direction.TopToBottom)
         if not mode_outside:
-            layout.addWidget(self.mode, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.stack, 1)
+            self.box.addWidget(self.mode, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.box.addWidget(self.stack, 1)
         self._value: Any = UNSET
+
+    def _page_changed(self, _index: int) -> None:
+        self.stack.updateGeometry()
+        self.fit()  # another page may need another width
 
     def current_mode(self) -> str:
         return str(self.mode.currentData())

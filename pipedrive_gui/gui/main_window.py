@@ -15,8 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QStackedLayout,
+    QTabWidget,
+    QWidget,
+)
 
 from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
@@ -60,6 +69,27 @@ def _local_time(iso: str) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone()
     return stamp.strftime("%d %b %Y at %H:%M").lstrip("0")
+
+
+#: Below this height the right column shows the sample event and the preview as tabs.
+RIGHT_TABS_BELOW = 690
+#: The receiver panel's share of the window's height when it is first docked.
+RECEIVER_SHARE = 0.42
+
+
+class _HeightWatcher(QWidget):
+    """Calls ``on_height(height)`` when its height changes."""
+
+    def __init__(self, on_height: Callable[[int], None]) -> None:
+        super().__init__()
+        self._on_height = on_height
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if event.size().height() != event.oldSize().height():
+            self._on_height(event.size().height())
+
+
 PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
 
@@ -87,6 +117,8 @@ class MainWindow(QMainWindow):
         self.event_editor = EventEditor(doc)
         self.preview = PreviewPanel(doc, connection, runner, self._event_for_preview)
 
+        # The sample event over the preview; where that leaves the preview too little height (a
+        # small screen, the receiver docked below) they become two tabs, the preview first.
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.setObjectName("rightSplit")
         self.right.addWidget(self.event_editor)
@@ -94,11 +126,27 @@ class MainWindow(QMainWindow):
         # The payload is what people come for: the preview gets most of the height.
         self.right.setStretchFactor(0, 2)
         self.right.setStretchFactor(1, 3)
+        self.right.setChildrenCollapsible(False)
+        self.right_tabs = QTabWidget()
+        self.right_tabs.setObjectName("rightTabs")
+        self.right_tabs.setDocumentMode(True)
+        self._right_sizes: list[int] | None = None
+        self.right_column = _HeightWatcher(self._fit_right_column)
+        self.right_column.setObjectName("rightColumn")
+        self._right_stack = QStackedLayout(self.right_column)
+        self._right_stack.addWidget(self.right)
+        self._right_stack.addWidget(self.right_tabs)
+        # Size by a short minimum, not by the longest sample name, so the column fits small screens.
+        self.event_editor.library.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.event_editor.library.setMinimumContentsLength(16)
+        # (QComboBox keeps the minimum it computed first; a set minimum width wins over it.)
+        self.event_editor.library.setMinimumWidth(self.event_editor.library.sizeHint().width())
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setObjectName("mainSplit")
         self.split.addWidget(self.mapping_list)
         self.split.addWidget(self.mapping_editor)
-        self.split.addWidget(self.right)
+        self.split.addWidget(self.right_column)
         self.split.setStretchFactor(0, 1)
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 3)
@@ -270,6 +318,31 @@ class MainWindow(QMainWindow):
         self.refresh_action.setEnabled(self.connection.connected)
         self.logout_action.setEnabled(self.connection.connected)
 
+    # -- the right column: stacked or tabs ------------------------------------------------------
+
+    @property
+    def right_as_tabs(self) -> bool:
+        return self._right_stack.currentWidget() is self.right_tabs
+
+    def _fit_right_column(self, height: int) -> None:
+        """Sample event over the preview while both get a useful height; else two tabs (with a
+        little hysteresis so a resize around the limit does not flicker)."""
+        if not self.right_as_tabs and height < RIGHT_TABS_BELOW:
+            self._right_sizes = self.right.sizes()
+            current = self.right_tabs.currentIndex()
+            self.right_tabs.addTab(self.preview, "Preview")
+            self.right_tabs.addTab(self.event_editor, "Sample event")
+            self.right_tabs.setCurrentIndex(max(0, current))
+            self._right_stack.setCurrentWidget(self.right_tabs)
+        elif self.right_as_tabs and height >= RIGHT_TABS_BELOW + 20:
+            self.right.insertWidget(0, self.event_editor)
+            self.right.insertWidget(1, self.preview)
+            self.event_editor.show()
+            self.preview.show()
+            if self._right_sizes:
+                self.right.setSizes(self._right_sizes)
+            self._right_stack.setCurrentWidget(self.right)
+
     # -- local receiver (docked; built the first time it is opened) ------------------------------
 
     receiver_dock: QDockWidget | None = None
@@ -289,7 +362,10 @@ class MainWindow(QMainWindow):
             dock.setWidget(self.receiver_panel)
             dock.visibilityChanged.connect(self.receiver_action.setChecked)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            self.restoreDockWidget(dock)  # its place and size from the last session, if any
+            if not self.restoreDockWidget(dock):  # its place and size from the last session, if any
+                # First time: a share of the height that leaves the mappings and the preview usable
+                # (the right column turns into tabs below RIGHT_TABS_BELOW).
+                self.resizeDocks([dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
             self.receiver_dock = dock
             self.doc.changed.connect(self.receiver_panel.refresh_processor)
             self.connection.changed.connect(self.receiver_panel.refresh_processor)
@@ -349,13 +425,17 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(value)
             else:
                 # First start: proportions (QSplitter scales them to the window).
-                splitter.setSizes({"main": [230, 600, 530], "right": [250, 570], "preview": [335, 235]}[name])
+                splitter.setSizes({"main": [230, 600, 530], "right": [210, 610], "preview": [300, 270]}[name])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/split_main", self.split.saveState())
-        self.settings.setValue("window/split_right", self.right.saveState())
+        if self.right_as_tabs and self._right_sizes:
+            # Remember the stacked proportions, not the empty splitter the tabs left behind.
+            self.settings.setValue("window/split_right_sizes", self._right_sizes)
+        else:
+            self.settings.setValue("window/split_right", self.right.saveState())
         self.settings.setValue("window/split_preview", self.preview.split.saveState())
         self.settings.setValue("window/receiver_open",
                                self.receiver_dock is not None and self.receiver_dock.isVisible())

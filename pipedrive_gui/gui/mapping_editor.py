@@ -10,7 +10,7 @@ import copy
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -39,6 +39,9 @@ class MappingEditor(QScrollArea):
         self.mapping_id = ""
         self._applying = False
         self.setWidgetResizable(True)
+        # Narrow windows stack each field's rows (see field_editor._FlowBox) instead of scrolling
+        # sideways; what still does not fit scrolls rather than being cut.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setObjectName("mappingEditor")
         body = QWidget()
         self.setWidget(body)
@@ -65,10 +68,13 @@ class MappingEditor(QScrollArea):
         self.trigger = TriggerBuilder()
         self.trigger.fql_edited.connect(self._trigger_edited)
         trigger_box = QGroupBox("Trigger: which events run this mapping")
-        QVBoxLayout(trigger_box).addWidget(self.trigger)
+        trigger_layout = QVBoxLayout(trigger_box)
+        trigger_layout.setContentsMargins(4, 4, 4, 4)  # narrow windows: room for the rows' × buttons
+        trigger_layout.addWidget(self.trigger)
 
         self.fields_box = QGroupBox("Fields: what is sent to Pipedrive")
         self.fields_grid = QGridLayout(self.fields_box)
+        self.fields_grid.setContentsMargins(4, 4, 4, 4)
         self.fields_grid.setColumnStretch(1, 1)
         self.field_editors: dict[str, FieldValueEditor] = {}
 
@@ -80,10 +86,25 @@ class MappingEditor(QScrollArea):
         content.addWidget(self.fields_box)
         content.addStretch(1)
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.empty)
         layout.addWidget(self.content)
         self.content.hide()
         doc.mapping_changed.connect(self._mapping_changed)
+
+    #: The editor asks for no more width than this (a rare very wide row scrolls sideways instead).
+    MAX_MINIMUM_WIDTH = 520
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As wide as the form at its narrowest (each field's rows stacked, see field_editor), so
+        the window's splitter never squeezes it into sideways scrolling."""
+        hint = super().minimumSizeHint()
+        body = self.widget()
+        if body is not None:
+            width = body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() \
+                + 2 * self.frameWidth()
+            hint.setWidth(min(max(hint.width(), width), self.MAX_MINIMUM_WIDTH))
+        return hint
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -117,6 +138,7 @@ class MappingEditor(QScrollArea):
 
     def _build_fields(self, slug: str) -> None:
         self._built_for = slug
+        self.updateGeometry()  # another action's form may need another minimum width
         for editor in self.field_editors.values():
             editor.deleteLater()
         while self.fields_grid.count():

@@ -3,6 +3,9 @@ means when no keyring can keep it), how old the field catalog is (with a refresh
 progress indicator whenever something runs, and a warning that stays visible while something needs
 the user: Pipedrive fields that could not be loaded, or an autosave that failed.
 
+In a narrow window (1024 pixels) the bar is compact: the account without the user's name, the
+keyring and the fields' age only in tooltips, rather than a window wider than the screen.
+
 The local receiver keeps running when its panel is hidden: while it runs (or has events waiting)
 an indicator says so — listening (dry run) / live, and how many events wait — and a click on it
 shows the panel again.
@@ -14,8 +17,8 @@ Signals (StatusBar):
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPalette
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from pipedrive_gui.gui.connection import Connection
@@ -112,30 +115,83 @@ class StatusBar(QStatusBar):
         self._show_timer.setInterval(200)
         self._show_timer.timeout.connect(self._show_progress)
         self._current = ""
+        self._compact = False
+        self._full_width = 0  # what the full texts needed when the bar went compact
         self.update_labels()
+
+    # -- narrow windows ----------------------------------------------------------------------------
+
+    @property
+    def compact(self) -> bool:
+        return self._compact
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        # Never what makes the window wider than the screen: the texts get shorter instead (_fit).
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(hint.width(), 200))
+        return hint
+
+    def _full_width_needed(self) -> int:
+        widgets = [w for w in (self.busy_text, self.progress, self.alert, self.receiver, self.account,
+                               self.keyring, self.catalog, self.refresh_button) if not w.isHidden()]
+        return sum(w.sizeHint().width() for w in widgets) + 12 * len(widgets) + 24
+
+    def _fit(self) -> None:
+        if not self._compact:
+            need = self._full_width_needed()
+            if need > self.width():
+                self._full_width = need
+                self._set_compact(True)
+        elif self.width() >= self._full_width + 16:
+            self._set_compact(False)
+            self._fit()
+
+    def _set_compact(self, compact: bool) -> None:
+        self._compact = compact
+        self.update_labels()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.isVisible() or self.width() > 0:
+            self._fit()
 
     def update_labels(self) -> None:
         c = self.connection
-        self.account.setText(c.account_text)
-        self.account.setToolTip("The Pipedrive account this window checks and sends to "
-                                "(Pipedrive > Connect… to switch)")
+        compact = getattr(self, "_compact", False)
+        account = c.account_text
+        tip = "The Pipedrive account this window checks and sends to (Pipedrive > Connect… to switch)"
+        self.account.setText(account.split(" as ", 1)[0] if compact else account)
+        self.account.setToolTip(f"{account}\n{tip}" if compact else tip)
         self._update_keyring()
+        catalog_tip = ("Your fields and activity types, as last fetched from Pipedrive. "
+                       "Refresh after adding or renaming fields in Pipedrive.")
         self.catalog.setText(c.catalog_text)
-        self.catalog.setToolTip("Your fields and activity types, as last fetched from Pipedrive. "
-                                "Refresh after adding or renaming fields in Pipedrive.")
+        self.catalog.setToolTip(catalog_tip)
+        self.catalog.setVisible(not compact)
+        refresh_tip = with_key("Fetch your Pipedrive fields and activity types again", QKeySequence.StandardKey.Refresh)
+        self.refresh_button.setToolTip(f"{c.catalog_text}.\n{refresh_tip}" if compact else refresh_tip)
         self.refresh_button.setEnabled(c.connected and not c.fetching)
         self._update_alert()
+        if hasattr(self, "_compact"):
+            self._fit()
 
     def _update_keyring(self) -> None:
         c = self.connection
         status = getattr(c, "keyring_status", None)
         if status is not None and not status.usable:
             # Only alarming when a real account's token is at stake; the sandbox needs none.
-            link = self._link("why", "what does this mean?")
-            self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else
-                                 f"⚠ No keyring: your token is not saved — {link}")
+            compact = getattr(self, "_compact", False)
+            link = self._link("why", "why?" if compact else "what does this mean?")
+            if compact:
+                self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else f"⚠ No keyring — {link}")
+            else:
+                self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else
+                                     f"⚠ No keyring: your token is not saved — {link}")
             self.keyring.setToolTip(f"{status.problem or ''}\n\n{_NO_KEYRING_MEANS}".strip())
+            self.keyring.show()
             return
+        # Compact: where the token is kept is no warning; it is in the account's tooltip.
+        self.keyring.setVisible(not getattr(self, "_compact", False))
         if c.is_sandbox:
             self.keyring.setText(f"Keyring: {c.keyring_backend}")
             self.keyring.setToolTip("Where a real account's API token would be kept. The sandbox needs no token.")
@@ -182,6 +238,7 @@ class StatusBar(QStatusBar):
         font.setBold(running and live)
         self.receiver.setFont(font)
         self.receiver.setVisible(running or bool(waiting))
+        self._fit()
 
     def set_autosave_error(self, message: str) -> None:
         self.autosave_error = message
