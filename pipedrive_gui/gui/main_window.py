@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QSplitter,
     QStackedLayout,
+    QTabBar,
     QTabWidget,
     QWidget,
 )
@@ -71,10 +72,14 @@ def _local_time(iso: str) -> str:
     return stamp.strftime("%d %b %Y at %H:%M").lstrip("0")
 
 
+#: The window's minimum size: its panes' own minimum, with a 1024×700 screen's window frame to spare.
+MINIMUM_SIZE = (990, 540)
 #: Below this height the right column shows the sample event and the preview as tabs.
 RIGHT_TABS_BELOW = 690
 #: The receiver panel's share of the window's height when it is first docked.
 RECEIVER_SHARE = 0.42
+#: Below this window height the receiver opens as a tab beside the mappings instead of docked.
+RECEIVER_TAB_BELOW = 800
 
 
 class _HeightWatcher(QWidget):
@@ -151,7 +156,17 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 3)
         self.split.setChildrenCollapsible(False)
-        self.setCentralWidget(self.split)
+        # One tab ("Mappings", its bar hidden) unless the receiver opens as a tab (short windows).
+        self.central_tabs = QTabWidget()
+        self.central_tabs.setObjectName("centralTabs")
+        self.central_tabs.setDocumentMode(True)
+        self.central_tabs.setTabBarAutoHide(True)
+        self.central_tabs.setTabsClosable(True)
+        self.central_tabs.addTab(self.split, "Mappings")
+        self.central_tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+        self.central_tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
+        self.central_tabs.tabCloseRequested.connect(self._central_tab_close)
+        self.setCentralWidget(self.central_tabs)
         self.status = StatusBar(connection, runner, self)
         self.setStatusBar(self.status)
         self.status.refresh_button.clicked.connect(self.refresh_fields)
@@ -170,6 +185,9 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._update_title()
+        # A set minimum, not the one the layout derives: a moment's wider content (a long status
+        # message, a table being filled) must not grow the window past a 1024×700 screen.
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(1360, 840)
         self.restore_layout()
         if reopen_receiver and self._receiver_was_open:
@@ -343,46 +361,109 @@ class MainWindow(QMainWindow):
                 self.right.setSizes(self._right_sizes)
             self._right_stack.setCurrentWidget(self.right)
 
-    # -- local receiver (docked; built the first time it is opened) ------------------------------
+    # -- local receiver (built the first time it is opened) -------------------------------------
+    #
+    # On a tall window it is docked below the mappings at a share of the height; on a short one
+    # (a 1366×768 or 1024×700 screen) docking would leave both halves a few lines high, so it opens
+    # as a tab next to "Mappings", with the whole height. Where is decided each time it is shown.
 
     receiver_dock: QDockWidget | None = None
     receiver_panel: Any = None
     _receiver_was_open = False
 
-    def toggle_receiver(self) -> None:
-        if self.receiver_dock is None:
-            from pipedrive_gui.gui.receiver_panel import ReceiverPanel
+    @property
+    def receiver_in_tab(self) -> bool:
+        return self.receiver_panel is not None and self.central_tabs.indexOf(self.receiver_panel) >= 0
 
-            self.receiver_panel = ReceiverPanel(
-                self.runner, self.connection.paths, lambda: self.doc.project,
-                lambda project: self.connection.engine(project.destination) if self.connection.connected else None,
-                on_use_as_sample=self.use_as_sample)
+    @property
+    def receiver_shown(self) -> bool:
+        """The panel is open: docked and visible, or a tab (current or not)."""
+        if self.receiver_in_tab:
+            return True
+        return self.receiver_dock is not None and self.receiver_dock.isVisible()
+
+    def _build_receiver_panel(self) -> None:
+        from pipedrive_gui.gui.receiver_panel import ReceiverPanel
+
+        self.receiver_panel = ReceiverPanel(
+            self.runner, self.connection.paths, lambda: self.doc.project,
+            lambda project: self.connection.engine(project.destination) if self.connection.connected else None,
+            on_use_as_sample=self.use_as_sample)
+        self.doc.changed.connect(self.receiver_panel.refresh_processor)
+        self.connection.changed.connect(self.receiver_panel.refresh_processor)
+        self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
+        self.receiver_panel.state_changed.connect(self._receiver_state_changed)
+        self._receiver_state_changed()
+
+    def _dock_receiver(self) -> None:
+        panel = self.receiver_panel
+        index = self.central_tabs.indexOf(panel)
+        if index >= 0:
+            self.central_tabs.removeTab(index)
+        if self.receiver_dock is None:
             dock = QDockWidget("Local receiver", self)
             dock.setObjectName("receiverDock")
-            dock.setWidget(self.receiver_panel)
-            dock.visibilityChanged.connect(self.receiver_action.setChecked)
+            dock.setWidget(panel)
+            dock.visibilityChanged.connect(lambda _visible: self._update_receiver_action())
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            if not self.restoreDockWidget(dock):  # its place and size from the last session, if any
-                # First time: a share of the height that leaves the mappings and the preview usable
-                # (the right column turns into tabs below RIGHT_TABS_BELOW).
-                self.resizeDocks([dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
             self.receiver_dock = dock
-            self.doc.changed.connect(self.receiver_panel.refresh_processor)
-            self.connection.changed.connect(self.receiver_panel.refresh_processor)
-            self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
-            self.receiver_panel.state_changed.connect(self._receiver_state_changed)
-            self._receiver_state_changed()
-            dock.show()
+            if not self.restoreDockWidget(dock):  # its place and size from the last session, if any
+                # First time: a share of the height that leaves the mappings and the preview usable.
+                self.resizeDocks([dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
+        elif self.receiver_dock.widget() is not panel:
+            self.receiver_dock.setWidget(panel)
+        panel.show()
+        self.receiver_dock.show()
+
+    def _tab_receiver(self) -> None:
+        panel = self.receiver_panel
+        if self.receiver_dock is not None:
+            self.receiver_dock.hide()
+        if self.central_tabs.indexOf(panel) < 0:
+            index = self.central_tabs.addTab(panel, "Local receiver")
+            self.central_tabs.tabBar().setTabToolTip(index, "The local receiver (View > Local receiver closes it)")
+        panel.show()
+        self.central_tabs.setCurrentWidget(panel)
+
+    def _hide_receiver(self) -> None:
+        index = self.central_tabs.indexOf(self.receiver_panel) if self.receiver_panel is not None else -1
+        if index >= 0:
+            self.central_tabs.removeTab(index)
+            self.receiver_panel.hide()
+        if self.receiver_dock is not None:
+            self.receiver_dock.hide()
+        self._update_receiver_action()
+
+    def toggle_receiver(self) -> None:
+        """View > Local receiver: open the panel (docked, or as a tab on a short window) or close
+        it. Closing only hides it: a running receiver keeps running (the status bar says so)."""
+        if self.receiver_panel is None:
+            self._build_receiver_panel()
+        elif self.receiver_shown:
+            self._hide_receiver()
+            return
+        if self.height() < RECEIVER_TAB_BELOW:
+            self._tab_receiver()
         else:
-            self.receiver_dock.setVisible(not self.receiver_dock.isVisible())
+            self._dock_receiver()
+        self._update_receiver_action()
+
+    def _update_receiver_action(self) -> None:
+        self.receiver_action.setChecked(self.receiver_shown)
+
+    def _central_tab_close(self, index: int) -> None:
+        if self.central_tabs.widget(index) is self.receiver_panel:
+            self._hide_receiver()
 
     def show_receiver_panel(self) -> None:
         """Show the receiver panel (opened if needed) and bring it forward."""
-        if self.receiver_dock is None or not self.receiver_dock.isVisible():
+        if not self.receiver_shown:
             self.toggle_receiver()
-        if self.receiver_dock is not None:
+        if self.receiver_in_tab:
+            self.central_tabs.setCurrentWidget(self.receiver_panel)
+        elif self.receiver_dock is not None:
             self.receiver_dock.raise_()
-            self.receiver_panel.setFocus()
+        self.receiver_panel.setFocus()
 
     def _receiver_state_changed(self) -> None:
         panel = self.receiver_panel
@@ -395,7 +476,7 @@ class MainWindow(QMainWindow):
     def restore_receiver(self) -> None:
         """Reopen the receiver panel if it was open when the app was last closed (once the event
         loop runs: the panel opens its journal in the background)."""
-        if self._receiver_was_open and self.receiver_dock is None:
+        if self._receiver_was_open and self.receiver_panel is None:
             self.toggle_receiver()
 
     def use_as_sample(self, event: dict[str, Any]) -> None:
@@ -437,8 +518,7 @@ class MainWindow(QMainWindow):
         else:
             self.settings.setValue("window/split_right", self.right.saveState())
         self.settings.setValue("window/split_preview", self.preview.split.saveState())
-        self.settings.setValue("window/receiver_open",
-                               self.receiver_dock is not None and self.receiver_dock.isVisible())
+        self.settings.setValue("window/receiver_open", self.receiver_shown)
         self.settings.sync()
 
     # -- project files ----------------------------------------------------------------------------

@@ -311,6 +311,7 @@ class ReceiverPanel(QWidget):
         self.mode_combo.addItem("Dry run: look up records, write nothing", DRY_RUN)
         self.mode_combo.addItem("Live: create and update records in Pipedrive", LIVE)
         self.mode_combo.setAccessibleName("Mode")
+        _narrow(self.mode_combo, 36)
         self.mode_combo.currentIndexChanged.connect(self._mode_chosen)
 
         top = QHBoxLayout()
@@ -386,6 +387,7 @@ class ReceiverPanel(QWidget):
         self.outcome_combo = QComboBox()
         self.outcome_combo.setObjectName("receiverOutcomeFilter")
         self.outcome_combo.setAccessibleName("Outcome filter")
+        _narrow(self.outcome_combo, 12)
         for key, (label, _outcomes) in OUTCOME_FILTERS.items():
             self.outcome_combo.addItem(label, key)
         self.type_combo = QComboBox()
@@ -857,6 +859,14 @@ _REFUSALS = {
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _narrow(combo: QComboBox, chars: int) -> None:
+    """Sized by a short minimum rather than by its longest entry, so the panel fits small screens
+    (the whole entry shows in the open list)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    combo.setMinimumWidth(combo.sizeHint().width())  # QComboBox keeps its first minimum otherwise
 
 
 def _readonly_line(name: str, accessible: str) -> QLineEdit:

@@ -222,11 +222,11 @@ class StatusBar(QStatusBar):
         """What the local receiver does, whether or not its panel is on screen."""
         waits = f" · {waiting:,} event{'' if waiting == 1 else 's'} waiting" if waiting else ""
         if running and live:
-            text = f"⏺ Receiver LIVE: writes to Pipedrive{waits}"
+            text = f"● Receiver LIVE: writes to Pipedrive{waits}"
             tip = (f"The local receiver listens on {url} in live mode: every event that fires a mapping "
                    "creates or updates records in Pipedrive.")
         elif running:
-            text = f"⏺ Receiver listening (dry run){waits}"
+            text = f"● Receiver listening (dry run){waits}"
             tip = f"The local receiver listens on {url} in dry run: it looks records up and writes nothing."
         else:
             text = f"Receiver stopped{waits}"

@@ -85,10 +85,11 @@ def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(demo_w
     assert indicator.font().bold()
     assert panel.url in indicator.toolTip()
 
-    w.receiver_dock.hide()  # the panel goes, the receiver keeps running: the status bar says so
+    w.toggle_receiver()  # the panel goes, the receiver keeps running: the status bar says so
+    assert not w.receiver_shown and not w.receiver_action.isChecked()
     assert panel.running and not indicator.isHidden() and "LIVE" in indicator.text()
     indicator.click()
-    assert w.receiver_dock.isVisible()
+    assert w.receiver_shown and w.receiver_dock.isVisible() and w.receiver_action.isChecked()
 
     panel.stop()
     run.until(lambda: not panel.running and not panel._busy, what="the receiver to stop")
@@ -98,7 +99,7 @@ def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(demo_w
 
 def test_the_indicator_counts_waiting_events(window: Any) -> None:
     window.status.set_receiver(True, False, 3, "http://127.0.0.1:8787")
-    assert window.status.receiver.text() == "⏺ Receiver listening (dry run) · 3 events waiting"
+    assert window.status.receiver.text() == "● Receiver listening (dry run) · 3 events waiting"
     window.status.set_receiver(False, False, 1, "")
     assert window.status.receiver.text() == "Receiver stopped · 1 event waiting"
     assert not window.status.receiver.isHidden()
