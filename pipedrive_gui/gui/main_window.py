@@ -370,6 +370,7 @@ class MainWindow(QMainWindow):
     receiver_dock: QDockWidget | None = None
     receiver_panel: Any = None
     _receiver_was_open = False
+    _state_has_receiver = False
 
     @property
     def receiver_in_tab(self) -> bool:
@@ -407,13 +408,20 @@ class MainWindow(QMainWindow):
             dock.visibilityChanged.connect(lambda _visible: self._update_receiver_action())
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.receiver_dock = dock
-            if not self.restoreDockWidget(dock):  # its place and size from the last session, if any
-                # First time: a share of the height that leaves the mappings and the preview usable.
-                self.resizeDocks([dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
+            # Its place and size from the last session, if it was docked then (restoreDockWidget
+            # also says True when the saved state never had it).
+            if not (self.restoreDockWidget(dock) and self._state_has_receiver):
+                # First time: a share of the height that leaves the mappings and the preview usable
+                # (once the dock is laid out: before, its size hint would win).
+                QTimer.singleShot(0, self._share_receiver_dock)
         elif self.receiver_dock.widget() is not panel:
             self.receiver_dock.setWidget(panel)
         panel.show()
         self.receiver_dock.show()
+
+    def _share_receiver_dock(self) -> None:
+        if self.receiver_dock is not None:
+            self.resizeDocks([self.receiver_dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
 
     def _tab_receiver(self) -> None:
         panel = self.receiver_panel
@@ -498,6 +506,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+            self._state_has_receiver = b"receiverDock" in bytes(state)
         # Reopened by restore_receiver(), not here: see __init__.
         self._receiver_was_open = self.settings.value("window/receiver_open") in (True, "true")
         for name, splitter in (("main", self.split), ("right", self.right), ("preview", self.preview.split)):
@@ -506,7 +515,7 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(value)
             else:
                 # First start: proportions (QSplitter scales them to the window).
-                splitter.setSizes({"main": [230, 600, 530], "right": [210, 610], "preview": [300, 270]}[name])
+                splitter.setSizes({"main": [230, 600, 530], "right": [180, 640], "preview": [290, 280]}[name])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
