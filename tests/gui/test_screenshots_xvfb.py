@@ -9,12 +9,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "docs" / "screenshots"
-STATES = {
+STATES: dict[str, tuple[Any, ...]] = {
     "demo-overview": ("overview", {}),
     "preview-dry-run": ("dry-run", {}),
     "connection-dialog": ("connection", {}),
@@ -23,6 +24,13 @@ STATES = {
     "demo-overview-dark": ("dark", {}),
     "receiver-panel": ("receiver", {}),
     "test-records": ("records", {}),  # (a state named "test-records" would start the CLI command)
+    # Small screens (issue 14): the window at a laptop's size, light and dark, and the receiver.
+    "small-1024x700": ("overview", {}, "1024x700"),
+    "small-1024x700-dark": ("dark", {}, "1024x700"),
+    "small-1024x700-receiver": ("receiver", {}, "1024x700"),
+    "small-1366x768": ("overview", {}, "1366x768"),
+    "small-1366x768-dark": ("dark", {}, "1366x768"),
+    "small-1366x768-receiver": ("receiver", {}, "1366x768"),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
@@ -48,7 +56,7 @@ def display() -> Iterator[str]:
 
 @pytest.mark.parametrize("name", list(STATES))
 def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
-    state, extra = STATES[name]
+    state, extra, *size = STATES[name]
     SHOTS.mkdir(parents=True, exist_ok=True)
     target = SHOTS / f"{name}.png"
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
@@ -57,7 +65,7 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", **extra)
     proc = subprocess.run(
         [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--screenshot", str(target),
-         "--screenshot-state", state],
+         "--screenshot-state", state, *(["--window-size", size[0]] if size else [])],
         env=env, capture_output=True, text=True, timeout=90, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "OK" in proc.stdout
@@ -65,3 +73,5 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
 
     image = QImage(str(target))
     assert not image.isNull() and image.width() >= 500 and image.height() >= 300
+    if size:  # the window kept the screen's size (nothing made it grow past it)
+        assert f"{image.width()}x{image.height()}" == size[0]
