@@ -556,6 +556,20 @@ class _CurrentPageStack(QStackedWidget):
         return w.minimumSizeHint() if w is not None else super().minimumSizeHint()
 
 
+class _Editors(dict):  # type: ignore[type-arg]
+    """A field's value editors by mode, each built by ``build(mode)`` when first asked for
+    (``get`` and ``in`` only see those built so far)."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, mode: str) -> Any:
+        editor = self._build(mode)
+        self[mode] = editor
+        return editor
+
+
 class _FlowBox(QWidget):
     """Its widgets side by side while they fit, one under the other when they do not.
 
@@ -633,18 +647,12 @@ class FieldValueEditor(_FlowBox):
         self.mode.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.stack = _CurrentPageStack()
         self.stack.currentChanged.connect(self._page_changed)
-        self.editors: dict[str, Any] = {MODE_UNSET: QLabel("Not sent to Pipedrive")}
-        self.editors[MODE_PATH] = PathEditor(field, ctx)
-        if MODE_STATIC in modes:
-            self.editors[MODE_STATIC] = StaticEditor(field, ctx)
-            self.editors[MODE_TEMPLATE] = TemplateEditor(field)
-        self.editors[MODE_ADVANCED] = AdvancedEditor(field)
-        if MODE_CUSTOM in modes:
-            self.editors[MODE_CUSTOM] = CustomFieldsEditor(ctx)
-        for m in modes:
-            self.stack.addWidget(self.editors[m])
-            if m != MODE_UNSET:
-                self.editors[m].edited.connect(self.edited.emit)
+        # The editor of a mode is built when that mode is first shown (most fields only ever show
+        # one): building all four or five per field took ~11 ms of the window's first paint.
+        self.modes = modes
+        self.editors: dict[str, Any] = _Editors(self._build_editor)
+        self.editors[MODE_UNSET] = QLabel("Not sent to Pipedrive")
+        self.stack.addWidget(self.editors[MODE_UNSET])
         self.mode.currentIndexChanged.connect(self._mode_changed)
         # The custom-fields object nests a value editor per field: give those rows the whole width
         # under the mode drop-down instead of the space beside it (no sideways scrolling).
@@ -656,6 +664,27 @@ class FieldValueEditor(_FlowBox):
         self.box.addWidget(self.stack, 1)
         self._value: Any = UNSET
 
+    def _build_editor(self, mode: str) -> Any:
+        if mode not in self.modes:
+            raise KeyError(mode)
+        field, ctx = self.field, self.ctx
+        editor: Any
+        if mode == MODE_PATH:
+            editor = PathEditor(field, ctx)
+        elif mode == MODE_STATIC:
+            editor = StaticEditor(field, ctx)
+        elif mode == MODE_TEMPLATE:
+            editor = TemplateEditor(field)
+        elif mode == MODE_ADVANCED:
+            editor = AdvancedEditor(field)
+        elif mode == MODE_CUSTOM:
+            editor = CustomFieldsEditor(ctx)
+        else:
+            raise KeyError(mode)
+        self.stack.addWidget(editor)
+        editor.edited.connect(self.edited.emit)
+        return editor
+
     def _page_changed(self, _index: int) -> None:
         self.stack.updateGeometry()
         self.fit()  # another page may need another width
@@ -666,7 +695,7 @@ class FieldValueEditor(_FlowBox):
     def set_value(self, value: Any) -> None:
         self._value = value
         mode = classify(self.field, value)
-        if mode not in self.editors:
+        if mode not in self.modes:
             mode = MODE_ADVANCED
         self.mode.blockSignals(True)
         self.mode.setCurrentIndex(self.mode.findData(mode))
