@@ -18,15 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDateTime, QSize, Qt, QTimeZone, Signal
-from PySide6.QtGui import QResizeEvent, QStandardItemModel, QWheelEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QCheckBox,
     QComboBox,
-    QDateTimeEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -48,6 +46,11 @@ from pipedrive_gui.core.actions import (
 )
 from pipedrive_gui.core.project import is_empty_path, is_unfinished_custom_value
 from pipedrive_gui.gui.json_highlighter import highlight_json
+
+if TYPE_CHECKING:
+    # Only some fields need these (a yes/no or date value): imported when such an editor is built.
+    from PySide6.QtGui import QResizeEvent, QWheelEvent
+    from PySide6.QtWidgets import QCheckBox, QDateTimeEdit
 
 UNSET = object()  # the field has no value in the mapping (key absent)
 #: A path box is at least this many characters wide ("$.traits.email").
@@ -155,10 +158,15 @@ class StaticEditor(QWidget):
             layout.addWidget(self.combo, 1)
             self.refresh_choices(UNSET)
         elif field.type == "boolean":
+            from PySide6.QtWidgets import QCheckBox
+
             self.check = QCheckBox("Yes")
             self.check.toggled.connect(lambda _: self.edited.emit())
             layout.addWidget(self.check, 1)
         elif field.type == "datetime":
+            from PySide6.QtCore import QTimeZone
+            from PySide6.QtWidgets import QDateTimeEdit
+
             self.date = QDateTimeEdit()
             self.date.setCalendarPopup(True)
             self.date.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
@@ -247,6 +255,8 @@ class StaticEditor(QWidget):
         elif self.check is not None:
             self.check.setChecked(bool(value) if value is not UNSET else False)
         elif self.date is not None:
+            from PySide6.QtCore import QDateTime
+
             dt = QDateTime.fromString(str(value), Qt.DateFormat.ISODate) if value not in (UNSET, None) else None
             self.date.setDateTime(dt if dt is not None and dt.isValid() else QDateTime.currentDateTimeUtc())
         elif self.line is not None:
@@ -556,6 +566,9 @@ class _CurrentPageStack(QStackedWidget):
         return w.minimumSizeHint() if w is not None else super().minimumSizeHint()
 
 
+_MODE_WIDTHS: dict[tuple[tuple[str, ...], str], int] = {}
+
+
 class _Editors(dict):  # type: ignore[type-arg]
     """A field's value editors by mode, each built by ``build(mode)`` when first asked for
     (``get`` and ``in`` only see those built so far)."""
@@ -633,7 +646,8 @@ class FieldValueEditor(_FlowBox):
         super().__init__()
         self.field = field
         self.ctx = ctx
-        self.mode = _no_wheel(_FormCombo())
+        self.mode = _FormCombo()
+        self.mode.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # (as _no_wheel; sized to its contents below)
         self.mode.setAccessibleName(f"{field.label}: where the value comes from")
         modes = [MODE_UNSET, MODE_PATH, MODE_STATIC, MODE_TEMPLATE, MODE_ADVANCED]
         if allow_custom and field.key == "custom_fields" and field.type == "object":
@@ -643,7 +657,11 @@ class FieldValueEditor(_FlowBox):
         # The mode names are short and fixed: always show the longest one whole (also in the
         # narrow custom-field rows), rather than "Advanced (mapp…".
         self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.mode.setMinimumWidth(self.mode.sizeHint().width())
+        # (The same for every row with these modes and font: measured once, not per row.)
+        key = (tuple(modes), self.mode.font().key())
+        if key not in _MODE_WIDTHS:
+            _MODE_WIDTHS[key] = self.mode.sizeHint().width()
+        self.mode.setMinimumWidth(_MODE_WIDTHS[key])
         self.mode.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.stack = _CurrentPageStack()
         self.stack.currentChanged.connect(self._page_changed)

@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
     QMainWindow,
     QMenu,
     QSplitter,
     QStackedLayout,
-    QTabBar,
-    QTabWidget,
     QWidget,
 )
 
@@ -52,6 +49,9 @@ from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.gui.undo_actions import UndoRedoActions
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QResizeEvent
+    from PySide6.QtWidgets import QDockWidget, QTabWidget
+
     # What only a menu command or a dialog needs is imported when first used: every module
     # loaded before the window's first paint delays it (most are compiled at each start when
     # no bytecode cache is written).
@@ -132,15 +132,12 @@ class MainWindow(QMainWindow):
         self.right.setStretchFactor(0, 2)
         self.right.setStretchFactor(1, 3)
         self.right.setChildrenCollapsible(False)
-        self.right_tabs = QTabWidget()
-        self.right_tabs.setObjectName("rightTabs")
-        self.right_tabs.setDocumentMode(True)
+        self.right_tabs: QTabWidget | None = None  # made when first needed (a short window)
         self._right_sizes: list[int] | None = None
         self.right_column = _HeightWatcher(self._fit_right_column)
         self.right_column.setObjectName("rightColumn")
         self._right_stack = QStackedLayout(self.right_column)
         self._right_stack.addWidget(self.right)
-        self._right_stack.addWidget(self.right_tabs)
         # Size by a short minimum, not by the longest sample name, so the column fits small screens.
         self.event_editor.library.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -156,17 +153,9 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 3)
         self.split.setChildrenCollapsible(False)
-        # One tab ("Mappings", its bar hidden) unless the receiver opens as a tab (short windows).
-        self.central_tabs = QTabWidget()
-        self.central_tabs.setObjectName("centralTabs")
-        self.central_tabs.setDocumentMode(True)
-        self.central_tabs.setTabBarAutoHide(True)
-        self.central_tabs.setTabsClosable(True)
-        self.central_tabs.addTab(self.split, "Mappings")
-        self.central_tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
-        self.central_tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
-        self.central_tabs.tabCloseRequested.connect(self._central_tab_close)
-        self.setCentralWidget(self.central_tabs)
+        # The splitter; in tabs ("Mappings", "Local receiver") once the receiver opens as a tab.
+        self.central_tabs: QTabWidget | None = None
+        self.setCentralWidget(self.split)
         self.status = StatusBar(connection, runner, self)
         self.setStatusBar(self.status)
         self.status.refresh_button.clicked.connect(self.refresh_fields)
@@ -340,18 +329,31 @@ class MainWindow(QMainWindow):
 
     @property
     def right_as_tabs(self) -> bool:
-        return self._right_stack.currentWidget() is self.right_tabs
+        return self.right_tabs is not None and self._right_stack.currentWidget() is self.right_tabs
+
+    def _make_right_tabs(self) -> QTabWidget:
+        # Not before it is needed: the first QTabWidget costs ~6 ms of the first paint.
+        from PySide6.QtWidgets import QTabWidget
+
+        tabs = QTabWidget()
+        tabs.setObjectName("rightTabs")
+        tabs.setDocumentMode(True)
+        self._right_stack.addWidget(tabs)
+        return tabs
 
     def _fit_right_column(self, height: int) -> None:
         """Sample event over the preview while both get a useful height; else two tabs (with a
         little hysteresis so a resize around the limit does not flicker)."""
         if not self.right_as_tabs and height < RIGHT_TABS_BELOW:
             self._right_sizes = self.right.sizes()
-            current = self.right_tabs.currentIndex()
-            self.right_tabs.addTab(self.preview, "Preview")
-            self.right_tabs.addTab(self.event_editor, "Sample event")
-            self.right_tabs.setCurrentIndex(max(0, current))
-            self._right_stack.setCurrentWidget(self.right_tabs)
+            if self.right_tabs is None:
+                self.right_tabs = self._make_right_tabs()
+            tabs = self.right_tabs
+            current = tabs.currentIndex()
+            tabs.addTab(self.preview, "Preview")
+            tabs.addTab(self.event_editor, "Sample event")
+            tabs.setCurrentIndex(max(0, current))
+            self._right_stack.setCurrentWidget(tabs)
         elif self.right_as_tabs and height >= RIGHT_TABS_BELOW + 20:
             self.right.insertWidget(0, self.event_editor)
             self.right.insertWidget(1, self.preview)
@@ -374,7 +376,29 @@ class MainWindow(QMainWindow):
 
     @property
     def receiver_in_tab(self) -> bool:
-        return self.receiver_panel is not None and self.central_tabs.indexOf(self.receiver_panel) >= 0
+        return (self.receiver_panel is not None and self.central_tabs is not None
+                and self.central_tabs.indexOf(self.receiver_panel) >= 0)
+
+    def _tabs_in_centre(self) -> QTabWidget:
+        """The central tabs, made the first time the receiver opens as a tab."""
+        if self.central_tabs is None:
+            from PySide6.QtWidgets import QTabBar, QTabWidget
+
+            self.takeCentralWidget()  # the splitter, kept (setCentralWidget would delete it)
+            split = self.split
+            tabs = QTabWidget()
+            tabs.setObjectName("centralTabs")
+            tabs.setDocumentMode(True)
+            tabs.setTabBarAutoHide(True)
+            tabs.setTabsClosable(True)
+            tabs.addTab(split, "Mappings")
+            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
+            tabs.tabCloseRequested.connect(self._central_tab_close)
+            self.setCentralWidget(tabs)
+            split.show()
+            self.central_tabs = tabs
+        return self.central_tabs
 
     @property
     def receiver_shown(self) -> bool:
@@ -398,10 +422,11 @@ class MainWindow(QMainWindow):
 
     def _dock_receiver(self) -> None:
         panel = self.receiver_panel
-        index = self.central_tabs.indexOf(panel)
-        if index >= 0:
-            self.central_tabs.removeTab(index)
+        if self.central_tabs is not None and self.central_tabs.indexOf(panel) >= 0:
+            self.central_tabs.removeTab(self.central_tabs.indexOf(panel))
         if self.receiver_dock is None:
+            from PySide6.QtWidgets import QDockWidget
+
             dock = QDockWidget("Local receiver", self)
             dock.setObjectName("receiverDock")
             dock.setWidget(panel)
@@ -427,16 +452,16 @@ class MainWindow(QMainWindow):
         panel = self.receiver_panel
         if self.receiver_dock is not None:
             self.receiver_dock.hide()
-        if self.central_tabs.indexOf(panel) < 0:
-            index = self.central_tabs.addTab(panel, "Local receiver")
-            self.central_tabs.tabBar().setTabToolTip(index, "The local receiver (View > Local receiver closes it)")
+        tabs = self._tabs_in_centre()
+        if tabs.indexOf(panel) < 0:
+            index = tabs.addTab(panel, "Local receiver")
+            tabs.tabBar().setTabToolTip(index, "The local receiver (View > Local receiver closes it)")
         panel.show()
-        self.central_tabs.setCurrentWidget(panel)
+        tabs.setCurrentWidget(panel)
 
     def _hide_receiver(self) -> None:
-        index = self.central_tabs.indexOf(self.receiver_panel) if self.receiver_panel is not None else -1
-        if index >= 0:
-            self.central_tabs.removeTab(index)
+        if self.receiver_in_tab and self.central_tabs is not None:
+            self.central_tabs.removeTab(self.central_tabs.indexOf(self.receiver_panel))
             self.receiver_panel.hide()
         if self.receiver_dock is not None:
             self.receiver_dock.hide()
@@ -460,14 +485,14 @@ class MainWindow(QMainWindow):
         self.receiver_action.setChecked(self.receiver_shown)
 
     def _central_tab_close(self, index: int) -> None:
-        if self.central_tabs.widget(index) is self.receiver_panel:
+        if self.central_tabs is not None and self.central_tabs.widget(index) is self.receiver_panel:
             self._hide_receiver()
 
     def show_receiver_panel(self) -> None:
         """Show the receiver panel (opened if needed) and bring it forward."""
         if not self.receiver_shown:
             self.toggle_receiver()
-        if self.receiver_in_tab:
+        if self.receiver_in_tab and self.central_tabs is not None:
             self.central_tabs.setCurrentWidget(self.receiver_panel)
         elif self.receiver_dock is not None:
             self.receiver_dock.raise_()

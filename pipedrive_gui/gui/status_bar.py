@@ -17,13 +17,18 @@ Signals (StatusBar):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPalette, QResizeEvent
+from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.shortcuts import with_key
 from pipedrive_gui.gui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QResizeEvent
 
 _TASK_WORDS = {
     "preview": "Updating the preview…",
