@@ -76,8 +76,8 @@ def _local_time(iso: str) -> str:
 MINIMUM_SIZE = (990, 540)
 #: Below this height the right column shows the sample event and the preview as tabs.
 RIGHT_TABS_BELOW = 690
-#: The receiver panel's share of the window's height when it is first docked.
-RECEIVER_SHARE = 0.42
+#: The receiver panel's share of the window's height when it is first docked (tall windows only).
+RECEIVER_SHARE = 0.5
 #: Below this window height the receiver opens as a tab beside the mappings instead of docked.
 RECEIVER_TAB_BELOW = 800
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -480,15 +480,22 @@ class ReceiverPanel(QWidget):
         ev.addLayout(filters)
         ev.addWidget(self.table, 1)
         ev.addLayout(actions)
+        # The events and the selected event's detail: one over the other, or side by side where the
+        # panel is wide and short (docked under the mappings), so the table keeps its rows.
+        self.events_split = QSplitter(Qt.Orientation.Vertical)
+        self.events_split.setObjectName("receiverEventsSplit")
+        self.events_split.addWidget(events)
+        self.events_split.addWidget(self.detail_view)
+        self.events_split.setStretchFactor(0, 3)
+        self.events_split.setStretchFactor(1, 2)
+        self.events_split.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("receiverSplit")
         split.addWidget(self.snippet_tabs)
-        split.addWidget(events)
-        split.addWidget(self.detail_view)
+        split.addWidget(self.events_split)
         split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 3)
-        split.setStretchFactor(2, 2)
-        split.setSizes([140, 360, 240])
+        split.setStretchFactor(1, 5)
+        split.setSizes([90, 650])  # the events first; the code snippets are a click away
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -498,6 +505,17 @@ class ReceiverPanel(QWidget):
 
         copy_shortcut = QKeySequence(QKeySequence.StandardKey.Copy)
         self.table.addAction(_action(self.table, "Copy event JSON", copy_shortcut, self._copy_event_json))
+
+    #: Side by side (events | detail) when the panel is at least this many times wider than tall.
+    SIDE_BY_SIDE_RATIO = 2.2
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        size = event.size()
+        wanted = (Qt.Orientation.Horizontal if size.height() and size.width() >= self.SIDE_BY_SIDE_RATIO * size.height()
+                  else Qt.Orientation.Vertical)
+        if self.events_split.orientation() != wanted:
+            self.events_split.setOrientation(wanted)
 
     # -- receiver lifecycle ----------------------------------------------------------------------
 
