@@ -219,6 +219,7 @@ async def _answer(title_part: str, button_text: str, timeout: float = 10.0) -> N
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
+        _at_most_one_dialog()
         for box in QApplication.topLevelWidgets():
             if isinstance(box, QMessageBox) and box.isVisible() and title_part in box.windowTitle():
                 for button in box.buttons():
@@ -230,6 +231,19 @@ async def _answer(title_part: str, button_text: str, timeout: float = 10.0) -> N
                                    f"{[b.text() for b in box.buttons()]}")
         await asyncio.sleep(0.02)
     raise TimeoutError(f"no dialog {title_part!r} appeared")
+
+
+def _open_dialogs() -> list[str]:
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    return [w.windowTitle() for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+
+
+def _at_most_one_dialog() -> None:
+    """One thing at a time: never two dialogs on screen at once."""
+    shown = _open_dialogs()
+    if len(shown) > 1:
+        raise RuntimeError(f"{len(shown)} dialogs open at once: {shown}")
 
 
 async def _until(condition: Any, what: str, timeout: float = 15.0) -> None:
@@ -292,6 +306,9 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
                 if isinstance(w, QDialog) and w.isVisible() and w.objectName() == "linkDialog":
                     w.close()
         await runner.wait_idle()
+        left = _open_dialogs()
+        if left:
+            raise RuntimeError(f"after the {flow} flow, dialogs are still open: {left}")
 
 
 async def _receiver_flow(window: Any, services: Services) -> None:

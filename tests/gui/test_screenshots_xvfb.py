@@ -75,3 +75,20 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
     assert not image.isNull() and image.width() >= 500 and image.height() >= 300
     if size:  # the window kept the screen's size (nothing made it grow past it)
         assert f"{image.width()}x{image.height()}" == size[0]
+
+
+def test_main_flows_under_a_real_x_server_quit_without_a_traceback(display: str, tmp_path: Path) -> None:
+    """The flows of tests/gui/test_quit_clean.py with a real window system (xcb): each through the
+    app's own dialogs, never two dialogs at once, then File > Quit; stderr has no traceback. (The
+    "link" flow is left out: here a real browser could open.)"""
+    from pipedrive_gui.gui_entry import FLOWS
+
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    flows = ",".join(f for f in FLOWS if f != "link")
+    proc = subprocess.run([sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), f"--flows={flows}",
+                           "--window-size", "1024x700"],
+                          env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-1000:] + proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("OK")
+    assert "Traceback" not in proc.stderr and "RuntimeError" not in proc.stderr, proc.stderr[-3000:]
