@@ -546,10 +546,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/split_main", self.split.saveState())
-        if self.right_as_tabs and self._right_sizes:
-            # Remember the stacked proportions, not the empty splitter the tabs left behind.
-            self.settings.setValue("window/split_right_sizes", self._right_sizes)
-        else:
+        if not self.right_as_tabs:  # (in tabs the splitter is empty: the last proportions stay)
             self.settings.setValue("window/split_right", self.right.saveState())
         self.settings.setValue("window/split_preview", self.preview.split.saveState())
         self.settings.setValue("window/receiver_open", self.receiver_shown)
