@@ -1,5 +1,11 @@
 """``--self-test`` and ``--screenshot``: wait until the demo is ready, then report OK or save a
-picture of the window in one of the documented states (see ``app.py``).
+picture of the window in one of the documented states (see ``app.py``); ``--window-size WxH``
+first gives the window a small screen's size (1024x700, 1366x768).
+
+``--flows import,check,...`` (or ``all``): run the main flows on the demo as a user would, through
+the window's commands and its real, non-modal dialogs (answered by clicking their buttons; never two
+open at once), then quit through File > Quit. tests/gui/test_quit_clean.py checks that nothing
+prints a traceback on the way out.
 
 Apart from ``app.py`` because only these runs need it (start-up compiles less).
 """
