@@ -10,6 +10,26 @@ from collections.abc import Sequence
 SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver", "records", "problems",
                      "segment-diff", "impact-panel")
 SCREENSHOT_STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
+#: What ``--flows`` can run, in this order (see ``gui/headless.py``).
+FLOWS = ("import", "edit", "check", "send", "records", "receiver", "export", "link")
+
+
+def _flows(text: str) -> tuple[str, ...]:
+    names = FLOWS if text.strip() == "all" else tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in FLOWS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown flow {', '.join(unknown) or text!r} (one of: {', '.join(FLOWS)}, all)")
+    return names
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 1024x700") from None
+    if width < 200 or height < 200:
+        raise argparse.ArgumentTypeError(f"{text!r} is too small (at least 200x200)")
+    return width, height
 
 
 def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -30,7 +50,18 @@ def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
         help="what --screenshot shows: " + ", ".join(SCREENSHOT_STATES) + " (default: overview, or "
              f"${SCREENSHOT_STATE_ENV})",
     )
+    parser.add_argument(
+        "--flows", metavar="NAMES", type=_flows, default=None,
+        help="run these main flows on the demo as a user would (" + ", ".join(FLOWS) + ", or all), then "
+             "quit through File > Quit; prints OK (a smoke test of each flow and of quitting after it)",
+    )
+    parser.add_argument(
+        "--window-size", metavar="WxH", type=_size, default=None,
+        help="with --screenshot or --self-test: the main window's size, e.g. 1024x700 (a small laptop screen)",
+    )
     args = parser.parse_args(list(argv))
+    if args.flows:
+        args.self_test = True  # the demo on the sandbox, no start-up questions; quits by itself
     if args.screenshot_state is None:
         # The environment variable predates the option; it still works (the option wins).
         env = os.environ.get(SCREENSHOT_STATE_ENV, "overview")

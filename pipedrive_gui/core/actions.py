@@ -662,6 +662,14 @@ def _counterpart(old_slug: str, key: str, new_slug: str) -> str | None:
     return key if new.field(key) is not None else None
 
 
+# Keys Segment's ``validateSchema`` is told to leave alone (``exempt: ['dynamicAuthSettings']`` in
+# actions-core's ``Action.execute``): no field defines them, so ajv's ``removeAdditional`` drops them,
+# and Segment then puts the value back as it was before validation (uncoerced, at the end of the
+# payload). A mapping that carries ``dynamicAuthSettings`` hands it to ``perform()``; so does ours,
+# and it survives a change of action.
+EXEMPT_KEYS: tuple[str, ...] = ("dynamicAuthSettings",)
+
+
 def carry_over(old_slug: str, settings: dict[str, Any], new_slug: str) -> CarryOver:
     """The settings of a mapping whose action changes from ``old_slug`` to ``new_slug``: the values
     of fields both actions share are kept (a record's own match goes to the link of that kind),
@@ -671,6 +679,9 @@ def carry_over(old_slug: str, settings: dict[str, Any], new_slug: str) -> CarryO
     old, new = get_action(old_slug), get_action(new_slug)
     result = CarryOver({})
     for key, value in settings.items():
+        if key in EXEMPT_KEYS:  # no action's field: Segment keeps it whatever the action
+            result.settings[key] = copy.deepcopy(value)
+            continue
         target = _counterpart(old_slug, key, new_slug)
         old_field = old.field(key)
         old_label = old_field.label if old_field else key

@@ -10,18 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .actions import ActionDef, get_action
+from .actions import EXEMPT_KEYS, ActionDef, get_action
 from .jsvalues import UNDEFINED, to_json_value
 from .mapping_kit import CompiledMapping, MappingKitError, compile_mapping
 from .schema import SchemaNode, build_schema, remove_empty_values, validate_payload
 
 __all__ = ["EXEMPT_KEYS", "CompiledAction", "FieldProblem", "PayloadResult", "build_payload", "compile_action"]
 
-# Keys Segment's ``validateSchema`` is told to leave alone (``exempt: ['dynamicAuthSettings']`` in
-# actions-core's ``Action.execute``): no field defines them, so ajv's ``removeAdditional`` drops them,
-# and Segment then puts the value back as it was before validation (uncoerced, at the end of the
-# payload). A mapping that carries ``dynamicAuthSettings`` hands it to ``perform()``; so does ours.
-EXEMPT_KEYS: tuple[str, ...] = ("dynamicAuthSettings",)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +134,9 @@ class Project:
 
 
 def new_mapping_id() -> str:
-    return "m-" + uuid.uuid4().hex[:12]
+    # 48 random bits, as uuid4().hex[:12] gave (without importing uuid, and platform with it,
+    # before the window's first paint).
+    return "m-" + os.urandom(6).hex()
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # The dialog classes are imported when a dialog opens: importing them makes PySide build
     # their enums (~2 ms), which would delay the main window's first paint.
-    from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox, QPushButton, QWidget
+    from PySide6.QtWidgets import QAbstractButton, QDialog, QFileDialog, QMessageBox, QPushButton, QWidget
 
 #: Answers of :func:`ask`.
 YES, NO, CANCEL = "yes", "no", "cancel"
@@ -140,3 +140,55 @@ def save_file(parent: QWidget | None, caption: str, filters: str, callback: Call
 
     return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptSave, callback,
                         default_suffix)
+
+
+def show_link(parent: QWidget | None, title: str, text: str, url: str) -> QDialog:
+    """A link the user copies into a browser themselves (no browser could be opened): the text,
+    the link selectable in a read-only box, and a Copy button."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout
+
+    dialog = QDialog(parent)
+    dialog.setObjectName("linkDialog")
+    dialog.setWindowTitle(title)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    label = QLabel(text)
+    label.setWordWrap(True)
+    link = QLineEdit(url)
+    link.setObjectName("linkText")
+    link.setReadOnly(True)
+    link.setAccessibleName("Link")
+    link.setMinimumWidth(min(link.fontMetrics().horizontalAdvance(url) + 24, 640))
+    link.selectAll()
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    copy = buttons.addButton("Copy link", QDialogButtonBox.ButtonRole.ActionRole)
+    copy.setObjectName("copyLink")
+    copied = QLabel()
+
+    def do_copy() -> None:
+        QGuiApplication.clipboard().setText(url)
+        copied.setText("Copied. Paste it into your web browser's address bar.")
+
+    copy.clicked.connect(do_copy)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(label)
+    layout.addWidget(link)
+    layout.addWidget(copied)
+    layout.addWidget(buttons)
+    dialog.open()
+    return dialog
+
+
+def open_link(parent: QWidget | None, url: str) -> bool:
+    """Open ``url`` in the web browser; when none can be opened (no browser, no desktop), show the
+    link to copy instead of failing silently. True when a browser took it."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    if QDesktopServices.openUrl(QUrl(url)):
+        return True
+    show_link(parent, "Open in your web browser",
+              "No web browser could be opened from Pipedrive Mapper. Copy this link into your browser:", url)
+    return False

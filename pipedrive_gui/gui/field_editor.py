@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDateTime, QSize, Qt, QTimeZone, Signal
-from PySide6.QtGui import QStandardItemModel, QWheelEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
-    QCheckBox,
+    QBoxLayout,
     QComboBox,
     QCompleter,
     QDateTimeEdit,
@@ -49,7 +49,14 @@ from pipedrive_gui.core.actions import (
 from pipedrive_gui.core.project import is_empty_path, is_unfinished_custom_value
 from pipedrive_gui.gui.json_highlighter import highlight_json
 
+if TYPE_CHECKING:
+    # Only some fields need these (a yes/no or date value): imported when such an editor is built.
+    from PySide6.QtGui import QResizeEvent, QWheelEvent
+    from PySide6.QtWidgets import QCheckBox, QDateTimeEdit
+
 UNSET = object()  # the field has no value in the mapping (key absent)
+#: A path box is at least this many characters wide ("$.traits.email").
+PATH_MIN_CHARS = 16
 
 MODE_UNSET, MODE_PATH, MODE_STATIC, MODE_TEMPLATE, MODE_ADVANCED, MODE_CUSTOM = (
     "unset", "path", "static", "template", "advanced", "custom")
@@ -167,10 +174,15 @@ class StaticEditor(QWidget):
             layout.addWidget(self.combo, 1)
             self.refresh_choices(UNSET)
         elif field.type == "boolean":
+            from PySide6.QtWidgets import QCheckBox
+
             self.check = QCheckBox("Yes")
             self.check.toggled.connect(lambda _: self.edited.emit())
             layout.addWidget(self.check, 1)
         elif field.type == "datetime":
+            from PySide6.QtCore import QTimeZone
+            from PySide6.QtWidgets import QDateTimeEdit
+
             self.date = QDateTimeEdit()
             self.date.setCalendarPopup(True)
             self.date.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
@@ -274,6 +286,8 @@ class StaticEditor(QWidget):
         elif self.check is not None:
             self.check.setChecked(bool(value) if value is not UNSET else False)
         elif self.date is not None:
+            from PySide6.QtCore import QDateTime
+
             dt = QDateTime.fromString(str(value), Qt.DateFormat.ISODate) if value not in (UNSET, None) else None
             self.date.setDateTime(dt if dt is not None and dt.isValid() else QDateTime.currentDateTimeUtc())
         elif self.line is not None:
@@ -319,6 +333,9 @@ class PathEditor(QWidget):
         self.line = QLineEdit()
         self.line.setAccessibleName(f"{field.label}: path in the event")
         self.line.setPlaceholderText("$.traits.email")
+        # Wide enough for a usual path whole ("$.traits.email", not ".traits.emai"); a narrow window
+        # puts the box under the mode drop-down instead of squeezing it (see _FlowBox).
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance("x" * PATH_MIN_CHARS) + 12)
         self.line.textEdited.connect(lambda _: self.edited.emit())
         # A long path does not fit a narrow box: the tooltip always shows it whole.
         self.line.textChanged.connect(self.line.setToolTip)
@@ -527,9 +544,11 @@ class CustomFieldsEditor(QWidget):
         remove.setText("✕")
         remove.setAccessibleName("Remove custom field")
         remove.setToolTip("Stop setting this custom field")
-        line.addWidget(combo, 1)
-        line.addWidget(editor.mode)
-        line.addWidget(remove)
+        which = _FlowBox()  # the field and its mode side by side, or the mode under the field
+        which.box.addWidget(combo, 1)
+        which.box.addWidget(editor.mode, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        line.addWidget(which, 1)
+        line.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
         lines.addLayout(line)
         lines.addWidget(editor)
         entry = (combo, editor, remove, holder)
@@ -584,8 +603,76 @@ class _CurrentPageStack(QStackedWidget):
         return w.minimumSizeHint() if w is not None else super().minimumSizeHint()
 
 
-class FieldValueEditor(QWidget):
-    """Mode chooser + the editor for that mode, for one field."""
+_MODE_WIDTHS: dict[tuple[tuple[str, ...], str], int] = {}
+
+
+class _Editors(dict):  # type: ignore[type-arg]
+    """A field's value editors by mode, each built by ``build(mode)`` when first asked for
+    (``get`` and ``in`` only see those built so far)."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, mode: str) -> Any:
+        editor = self._build(mode)
+        self[mode] = editor
+        return editor
+
+
+class _FlowBox(QWidget):
+    """Its widgets side by side while they fit, one under the other when they do not.
+
+    Side by side needs the preferred width of the fixed-size widgets (stretch 0) and the minimum
+    width of the stretching ones; the box's own minimum width is that of its widest widget, so a
+    narrow window stacks the rows of a form instead of cutting their buttons off."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.flows = True
+
+    def _widgets(self) -> list[tuple[QWidget, int]]:
+        out = []
+        for i in range(self.box.count()):
+            item = self.box.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None and not widget.isHidden():
+                out.append((widget, self.box.stretch(i)))
+        return out
+
+    def side_by_side_width(self) -> int:
+        parts = self._widgets()
+        m = self.box.contentsMargins()
+        return (sum(w.sizeHint().width() if stretch == 0 else w.minimumSizeHint().width() for w, stretch in parts)
+                + self.box.spacing() * max(0, len(parts) - 1) + m.left() + m.right())
+
+    def fit(self) -> None:
+        if not self.flows:
+            return
+        wanted = (QBoxLayout.Direction.LeftToRight if self.width() >= self.side_by_side_width()
+                  else QBoxLayout.Direction.TopToBottom)
+        if self.box.direction() != wanted:
+            self.box.setDirection(wanted)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.fit()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        if self.flows:
+            m = self.box.contentsMargins()
+            widest = max((w.minimumSizeHint().width() if stretch else w.sizeHint().width()
+                          for w, stretch in self._widgets()), default=0)
+            hint.setWidth(widest + m.left() + m.right())
+        return hint
+
+
+class FieldValueEditor(_FlowBox):
+    """Mode chooser + the editor for that mode, for one field (side by side, or the editor under
+    the mode when the form is narrow)."""
 
     edited = Signal()
 
@@ -596,7 +683,8 @@ class FieldValueEditor(QWidget):
         super().__init__()
         self.field = field
         self.ctx = ctx
-        self.mode = _no_wheel(_FormCombo())
+        self.mode = _FormCombo()
+        self.mode.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # (as _no_wheel; sized to its contents below)
         self.mode.setAccessibleName(f"{field.label}: where the value comes from")
         modes = [MODE_UNSET, MODE_PATH, MODE_STATIC, MODE_TEMPLATE, MODE_ADVANCED]
         if allow_custom and field.key == "custom_fields" and field.type == "object":
@@ -606,31 +694,55 @@ class FieldValueEditor(QWidget):
         # The mode names are short and fixed: always show the longest one whole (also in the
         # narrow custom-field rows), rather than "Advanced (mapp…".
         self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.mode.setMinimumWidth(self.mode.sizeHint().width())
+        # (The same for every row with these modes and font: measured once, not per row.)
+        key = (tuple(modes), self.mode.font().key())
+        if key not in _MODE_WIDTHS:
+            _MODE_WIDTHS[key] = self.mode.sizeHint().width()
+        self.mode.setMinimumWidth(_MODE_WIDTHS[key])
         self.mode.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.stack = _CurrentPageStack()
-        self.stack.currentChanged.connect(lambda _: self.stack.updateGeometry())
-        self.editors: dict[str, Any] = {MODE_UNSET: QLabel("Not sent to Pipedrive")}
-        self.editors[MODE_PATH] = PathEditor(field, ctx)
-        if MODE_STATIC in modes:
-            self.editors[MODE_STATIC] = StaticEditor(field, ctx)
-            self.editors[MODE_TEMPLATE] = TemplateEditor(field)
-        self.editors[MODE_ADVANCED] = AdvancedEditor(field)
-        if MODE_CUSTOM in modes:
-            self.editors[MODE_CUSTOM] = CustomFieldsEditor(ctx)
-        for m in modes:
-            self.stack.addWidget(self.editors[m])
-            if m != MODE_UNSET:
-                self.editors[m].edited.connect(self.edited.emit)
+        self.stack.currentChanged.connect(self._page_changed)
+        # The editor of a mode is built when that mode is first shown (most fields only ever show
+        # one): building all four or five per field took ~11 ms of the window's first paint.
+        self.modes = modes
+        self.editors: dict[str, Any] = _Editors(self._build_editor)
+        self.editors[MODE_UNSET] = QLabel("Not sent to Pipedrive")
+        self.stack.addWidget(self.editors[MODE_UNSET])
         self.mode.currentIndexChanged.connect(self._mode_changed)
         # The custom-fields object nests a value editor per field: give those rows the whole width
         # under the mode drop-down instead of the space beside it (no sideways scrolling).
-        layout = QVBoxLayout(self) if MODE_CUSTOM in modes else QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        if MODE_CUSTOM in modes:
+            self.flows = False
+            self.box.setDirection(QBoxLayout.Direction.TopToBottom)
         if not mode_outside:
-            layout.addWidget(self.mode, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.stack, 1)
+            self.box.addWidget(self.mode, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.box.addWidget(self.stack, 1)
         self._value: Any = UNSET
+
+    def _build_editor(self, mode: str) -> Any:
+        if mode not in self.modes:
+            raise KeyError(mode)
+        field, ctx = self.field, self.ctx
+        editor: Any
+        if mode == MODE_PATH:
+            editor = PathEditor(field, ctx)
+        elif mode == MODE_STATIC:
+            editor = StaticEditor(field, ctx)
+        elif mode == MODE_TEMPLATE:
+            editor = TemplateEditor(field)
+        elif mode == MODE_ADVANCED:
+            editor = AdvancedEditor(field)
+        elif mode == MODE_CUSTOM:
+            editor = CustomFieldsEditor(ctx)
+        else:
+            raise KeyError(mode)
+        self.stack.addWidget(editor)
+        editor.edited.connect(self.edited.emit)
+        return editor
+
+    def _page_changed(self, _index: int) -> None:
+        self.stack.updateGeometry()
+        self.fit()  # another page may need another width
 
     def current_mode(self) -> str:
         return str(self.mode.currentData())
@@ -638,7 +750,7 @@ class FieldValueEditor(QWidget):
     def set_value(self, value: Any) -> None:
         self._value = value
         mode = classify(self.field, value)
-        if mode not in self.editors:
+        if mode not in self.modes:
             mode = MODE_ADVANCED
         self.mode.blockSignals(True)
         self.mode.setCurrentIndex(self.mode.findData(mode))

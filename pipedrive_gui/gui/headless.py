@@ -1,5 +1,11 @@
 """``--self-test`` and ``--screenshot``: wait until the demo is ready, then report OK or save a
-picture of the window in one of the documented states (see ``app.py``).
+picture of the window in one of the documented states (see ``app.py``); ``--window-size WxH``
+first gives the window a small screen's size (1024x700, 1366x768).
+
+``--flows import,check,...`` (or ``all``): run the main flows on the demo as a user would, through
+the window's commands and its real, non-modal dialogs (answered by clicking their buttons; never two
+open at once), then quit through File > Quit. tests/gui/test_quit_clean.py checks that nothing
+prints a traceback on the way out.
 
 Apart from ``app.py`` because only these runs need it (start-up compiles less).
 """
@@ -54,7 +60,7 @@ def _simulated_dark_palette() -> Any:
     return p
 
 
-async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
+async def _screenshot_state(window: Any, services: Services, state: str, fixed_size: bool = False) -> Any:
     """Bring the window into a documented state; returns the widget to grab."""
     import asyncio
 
@@ -92,7 +98,7 @@ async def _screenshot_state(window: Any, services: Services, state: str) -> Any:
         await asyncio.sleep(0.3)
         await services.runner.wait_idle()
     elif state == "receiver":
-        await _receiver_with_events(window, services)
+        await _receiver_with_events(window, services, fixed_size)
     elif state == "records":
         return await _test_records_after_sends(window, services)
     elif state == "problems":
@@ -176,16 +182,19 @@ async def _impact_with_compare(window: Any, services: Services) -> None:
     await services.runner.wait_idle()
 
 
-async def _receiver_with_events(window: Any, services: Services) -> None:
-    """Open the receiver panel, start it on a free port and send it a few events over HTTP."""
+async def _receiver_with_events(window: Any, services: Services, fixed_size: bool = False) -> None:
+    """Open the receiver panel, start it on a free port and send it a few events over HTTP.
+    ``fixed_size``: keep the window's size and the panel's default share (small-screen pictures)."""
     import asyncio
 
     import httpx
     from PySide6.QtCore import Qt
 
-    window.resize(max(window.width(), 1500), max(window.height(), 1150))
+    if not fixed_size:
+        window.resize(max(window.width(), 1500), max(window.height(), 1150))
     window.toggle_receiver()
-    window.resizeDocks([window.receiver_dock], [640], Qt.Orientation.Vertical)
+    if not fixed_size and window.receiver_dock is not None:
+        window.resizeDocks([window.receiver_dock], [640], Qt.Orientation.Vertical)
     panel = window.receiver_panel
     panel.port_spin.setValue(0)  # any free port: never collides with a receiver the user runs
     loop = asyncio.get_running_loop()
@@ -294,10 +303,20 @@ async def run_headless(window: Any, services: Services, args: argparse.Namespace
     from PySide6.QtWidgets import QApplication
 
     try:
+        size = getattr(args, "window_size", None)
+        if size:
+            window.showNormal()
+            window.resize(*size)
         await wait_ready(window, services, SELF_TEST_TIMEOUT_S)
+        if getattr(args, "flows", None):
+            await run_flows(window, services, args.flows)
+            await quit_as_user(window)
+            print("OK")
+            return 0
         target = window
         if args.screenshot:
-            target = await _screenshot_state(window, services, getattr(args, "screenshot_state", None) or "overview")
+            target = await _screenshot_state(window, services, getattr(args, "screenshot_state", None) or "overview",
+                                             fixed_size=bool(size))
         await asyncio.sleep(0.1)
         QApplication.processEvents()
         image = target.grab()
@@ -314,3 +333,145 @@ async def run_headless(window: Any, services: Services, args: argparse.Namespace
     except Exception as exc:  # noqa: BLE001 - the smoke test reports any failure as one line
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
+
+
+# -- --flows: the main flows as a user runs them, then File > Quit -------------------------------
+
+async def _answer(title_part: str, button_text: str, timeout: float = 10.0) -> None:
+    """Click ``button_text`` in the open message box whose title contains ``title_part`` (the
+    dialogs open non-modally, so the flow waits for the box, as a user would)."""
+    import asyncio
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        _at_most_one_dialog()
+        for box in QApplication.topLevelWidgets():
+            if isinstance(box, QMessageBox) and box.isVisible() and title_part in box.windowTitle():
+                for button in box.buttons():
+                    if button.text().replace("&", "") == button_text:
+                        button.click()
+                        await asyncio.sleep(0)
+                        return
+                raise RuntimeError(f"no button {button_text!r} in {box.windowTitle()!r}: "
+                                   f"{[b.text() for b in box.buttons()]}")
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"no dialog {title_part!r} appeared")
+
+
+def _open_dialogs() -> list[str]:
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    return [w.windowTitle() for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+
+
+def _at_most_one_dialog() -> None:
+    """One thing at a time: never two dialogs on screen at once."""
+    shown = _open_dialogs()
+    if len(shown) > 1:
+        raise RuntimeError(f"{len(shown)} dialogs open at once: {shown}")
+
+
+async def _until(condition: Any, what: str, timeout: float = 15.0) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> None:
+    """Each flow through the window's own commands and real (non-modal) dialogs."""
+    runner = services.runner
+    work = Path(services.paths.data) / "flows"
+    work.mkdir(parents=True, exist_ok=True)
+    for flow in flows:
+        print(f"flow: {flow}", flush=True)
+        if flow == "import":
+            source = work / "import.segment.json"
+            source.write_text(window.export_text("segment"), encoding="utf-8")
+            window.import_segment_file(str(source))
+            await _answer("Import into this project", "Add as copies")
+            await _answer("Import done", "OK")
+        elif flow == "edit":
+            m = window.doc.mapping(window.mapping_list.current_id())
+            if m is not None:
+                window.mapping_editor.name.setText(f"{m.name} (edited)")
+                window.mapping_editor._name_edited(window.mapping_editor.name.text())
+            window.undo_action.trigger()
+            window.redo_action.trigger()
+        elif flow == "check":
+            window.preview.check()
+            await wait_ready(window, services, 15)
+            await _until(lambda: window.preview.last_run is not None, "the check's result")
+        elif flow == "send":
+            window.preview.ask_send()
+            await _answer("Send", "Send test")
+            await runner.wait_idle()
+        elif flow == "records":
+            dialog = window.show_test_records()
+            await runner.wait_idle()
+            dialog.close()
+        elif flow == "receiver":
+            await _receiver_flow(window, services)
+        elif flow == "export":
+            for kind in ("segment", "terraform", "checklist"):
+                if not window.export_to(kind, str(work / f"export.{kind}")):
+                    raise RuntimeError(f"the {kind} export failed")
+        elif flow == "link":
+            window.preview.open_url("https://example.invalid/nowhere")
+            import asyncio
+
+            await asyncio.sleep(0.05)
+            from PySide6.QtWidgets import QApplication, QDialog
+
+            for w in QApplication.topLevelWidgets():
+                if isinstance(w, QDialog) and w.isVisible() and w.objectName() == "linkDialog":
+                    w.close()
+        await runner.wait_idle()
+        left = _open_dialogs()
+        if left:
+            raise RuntimeError(f"after the {flow} flow, dialogs are still open: {left}")
+
+
+async def _receiver_flow(window: Any, services: Services) -> None:
+    """Start the receiver, go live, receive an event, hide the panel, stop the receiver."""
+    import httpx
+
+    window.toggle_receiver()
+    panel = window.receiver_panel
+    panel.port_spin.setValue(0)
+    await _until(lambda: not panel._busy and panel.journal is not None, "the receiver journal")
+    panel.start()
+    await _until(lambda: panel.running, "the receiver to start")
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("send"))
+    await _answer("live mode", "Go live")
+    async with httpx.AsyncClient() as client:
+        await client.post(f"{panel.receiver.url}/v1/track", auth=(panel.write_key, ""),
+                          json={"type": "track", "event": "Flow Checked", "userId": "user-1001"})
+    await _until(lambda: panel.model.rowCount() > 0, "the event in the table")
+    window.toggle_receiver()  # the panel closes, the receiver keeps running; the status bar says so
+    await _until(lambda: not window.receiver_shown and not window.status.receiver.isHidden(),
+                 "the status bar's receiver indicator")
+    window.status.receiver.click()  # shows the panel again
+    await _until(lambda: window.receiver_shown, "the receiver panel to come back")
+    await services.runner.wait_idle()
+    panel.stop()
+    await _until(lambda: not panel.running and not panel._busy, "the receiver to stop")
+
+
+async def quit_as_user(window: Any) -> None:
+    """File > Quit, answering "Discard" if the project has unsaved changes."""
+    import asyncio
+
+    quit_action = next(a for a in window.findChildren(type(window.undo_action)) if a.objectName() == "quitAction")
+    quit_action.trigger()
+    if window.doc.dirty:
+        await _answer("Unsaved changes", "Discard")
+    await _until(lambda: not window.isVisible(), "the window to close")
+    await asyncio.sleep(0)

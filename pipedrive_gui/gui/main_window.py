@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QStackedLayout,
+    QToolButton,
+    QWidget,
+)
 
 from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
@@ -43,6 +52,9 @@ from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.gui.undo_actions import UndoRedoActions
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QResizeEvent
+    from PySide6.QtWidgets import QDockWidget, QTabWidget
+
     # What only a menu command or a dialog needs is imported when first used: every module
     # loaded before the window's first paint delays it (most are compiled at each start when
     # no bytecode cache is written).
@@ -70,6 +82,29 @@ def file_name_for(title: str) -> str:
     name = re.sub(r"\s*:\s*", " - ", title)
     name = re.sub(r'[<>"/\\|?*\x00-\x1f]+', "-", name).strip(" .-")
     return name or "Untitled project"
+
+
+#: The window's minimum size: its panes' own minimum, with a 1024×700 screen's window frame to spare.
+MINIMUM_SIZE = (990, 540)
+#: Below this height the right column shows the sample event and the preview as tabs.
+RIGHT_TABS_BELOW = 690
+#: The receiver panel's share of the window's height when it is first docked (tall windows only).
+RECEIVER_SHARE = 0.5
+#: Below this window height the receiver opens as a tab beside the mappings instead of docked.
+RECEIVER_TAB_BELOW = 800
+
+
+class _HeightWatcher(QWidget):
+    """Calls ``on_height(height)`` when its height changes."""
+
+    def __init__(self, on_height: Callable[[int], None]) -> None:
+        super().__init__()
+        self._on_height = on_height
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if event.size().height() != event.oldSize().height():
+            self._on_height(event.size().height())
 
 
 PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
@@ -101,6 +136,8 @@ class MainWindow(QMainWindow):
         self.event_editor = EventEditor(doc)
         self.preview = PreviewPanel(doc, connection, runner, self._event_for_preview)
 
+        # The sample event over the preview; where that leaves the preview too little height (a
+        # small screen, the receiver docked below) they become two tabs, the preview first.
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.setObjectName("rightSplit")
         self.right.addWidget(self.event_editor)
@@ -108,20 +145,36 @@ class MainWindow(QMainWindow):
         # The payload is what people come for: the preview gets most of the height.
         self.right.setStretchFactor(0, 2)
         self.right.setStretchFactor(1, 3)
+        self.right.setChildrenCollapsible(False)
+        self.right_tabs: QTabWidget | None = None  # made when first needed (a short window)
+        self._right_sizes: list[int] | None = None
+        self.right_column = _HeightWatcher(self._fit_right_column)
+        self.right_column.setObjectName("rightColumn")
+        self._right_stack = QStackedLayout(self.right_column)
+        self._right_stack.addWidget(self.right)
+        # Size by a short minimum, not by the longest sample name, so the column fits small screens.
+        self.event_editor.library.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.event_editor.library.setMinimumContentsLength(16)
+        # (QComboBox keeps the minimum it computed first; a set minimum width wins over it.)
+        self.event_editor.library.setMinimumWidth(self.event_editor.library.sizeHint().width())
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setObjectName("mainSplit")
         self.split.addWidget(self.mapping_list)
         self.split.addWidget(self.mapping_editor)
-        self.split.addWidget(self.right)
+        self.split.addWidget(self.right_column)
         self.split.setStretchFactor(0, 1)
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 3)
         self.split.setChildrenCollapsible(False)
+        # The splitter; in tabs ("Mappings", "Local receiver") once the receiver opens as a tab.
+        self.central_tabs: QTabWidget | None = None
         self.setCentralWidget(self.split)
         self.status = StatusBar(connection, runner, self)
         self.setStatusBar(self.status)
         self.status.refresh_button.clicked.connect(self.refresh_fields)
         self.status.explain.connect(lambda title, text: dialogs.show_info(self, title, text))
+        self.status.show_receiver.connect(self.show_receiver_panel)
         if autosaver is not None:
             autosaver.status_changed.connect(self._autosave_status)
             # A pasted sample event is work too: it is in the autosave until saved to the project.
@@ -145,6 +198,9 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._update_title()
+        # A set minimum, not the one the layout derives: a moment's wider content (a long status
+        # message, a table being filled) must not grow the window past a 1024×700 screen.
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(1360, 840)
         self.restore_layout()
         if reopen_receiver and self._receiver_was_open:
@@ -222,9 +278,15 @@ class MainWindow(QMainWindow):
     def _mapping_selected(self, mapping_id: str) -> None:
         self.mapping_editor.show_mapping(mapping_id)
         self.preview.set_mapping(mapping_id)
-        self._choose_sample_for(mapping_id)
+        # Right after this paint, not before: scoring samples compiles the mapping (the mapping kit's
+        # compiler is not imported before the window's first paint; tests/gui/test_startup_cost.py).
+        QTimer.singleShot(0, self, lambda: self._choose_sample_for(mapping_id))
 
     def _choose_sample_for(self, mapping_id: str) -> None:
+        if mapping_id == self.mapping_editor.mapping_id:  # still the mapping shown
+            self._choose_sample(mapping_id)
+
+    def _choose_sample(self, mapping_id: str) -> None:
         """Show a sample the mapping fires on and previews cleanly on (else one it fires on), so the
         preview is meaningful, but never replace an event the user typed or pasted."""
         m = self.doc.mapping(mapping_id)
@@ -345,7 +407,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Export &checklist…", lambda: self.export_dialog("checklist"),
                      tip="A readable list of every mapping, to set up or review in Segment")
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit).setObjectName("quitAction")
 
         e = bar.addMenu("&Edit")
         # Undo/Redo act where the user is: typing in the sample-event box, else the project's steps.
@@ -414,33 +476,186 @@ class MainWindow(QMainWindow):
         self.refresh_action.setEnabled(self.connection.connected)
         self.logout_action.setEnabled(self.connection.connected)
 
-    # -- local receiver (docked; built the first time it is opened) ------------------------------
+    # -- the right column: stacked or tabs ------------------------------------------------------
+
+    @property
+    def right_as_tabs(self) -> bool:
+        return self.right_tabs is not None and self._right_stack.currentWidget() is self.right_tabs
+
+    def _make_right_tabs(self) -> QTabWidget:
+        # Not before it is needed: the first QTabWidget costs ~6 ms of the first paint.
+        from PySide6.QtWidgets import QTabWidget
+
+        tabs = QTabWidget()
+        tabs.setObjectName("rightTabs")
+        tabs.setDocumentMode(True)
+        self._right_stack.addWidget(tabs)
+        return tabs
+
+    def _fit_right_column(self, height: int) -> None:
+        """Sample event over the preview while both get a useful height; else two tabs (with a
+        little hysteresis so a resize around the limit does not flicker)."""
+        if not self.right_as_tabs and height < RIGHT_TABS_BELOW:
+            self._right_sizes = self.right.sizes()
+            if self.right_tabs is None:
+                self.right_tabs = self._make_right_tabs()
+            tabs = self.right_tabs
+            current = tabs.currentIndex()
+            tabs.addTab(self.preview, "Preview")
+            tabs.addTab(self.event_editor, "Sample event")
+            tabs.setCurrentIndex(max(0, current))
+            self._right_stack.setCurrentWidget(tabs)
+        elif self.right_as_tabs and height >= RIGHT_TABS_BELOW + 20:
+            self.right.insertWidget(0, self.event_editor)
+            self.right.insertWidget(1, self.preview)
+            self.event_editor.show()
+            self.preview.show()
+            if self._right_sizes:
+                self.right.setSizes(self._right_sizes)
+            self._right_stack.setCurrentWidget(self.right)
+
+    # -- local receiver (built the first time it is opened) -------------------------------------
+    #
+    # On a tall window it is docked below the mappings at a share of the height; on a short one
+    # (a 1366×768 or 1024×700 screen) docking would leave both halves a few lines high, so it opens
+    # as a tab next to "Mappings", with the whole height. Where is decided each time it is shown.
 
     receiver_dock: QDockWidget | None = None
     receiver_panel: Any = None
     _receiver_was_open = False
+    _state_has_receiver = False
 
-    def toggle_receiver(self) -> None:
+    @property
+    def receiver_in_tab(self) -> bool:
+        return (self.receiver_panel is not None and self.central_tabs is not None
+                and self.central_tabs.indexOf(self.receiver_panel) >= 0)
+
+    def _tabs_in_centre(self) -> QTabWidget:
+        """The central tabs, made the first time the receiver opens as a tab."""
+        if self.central_tabs is None:
+            from PySide6.QtWidgets import QTabBar, QTabWidget
+
+            self.takeCentralWidget()  # the splitter, kept (setCentralWidget would delete it)
+            split = self.split
+            tabs = QTabWidget()
+            tabs.setObjectName("centralTabs")
+            tabs.setDocumentMode(True)
+            tabs.setTabBarAutoHide(True)
+            tabs.setTabsClosable(True)
+            tabs.addTab(split, "Mappings")
+            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
+            tabs.tabCloseRequested.connect(self._central_tab_close)
+            self.setCentralWidget(tabs)
+            split.show()
+            self.central_tabs = tabs
+        return self.central_tabs
+
+    @property
+    def receiver_shown(self) -> bool:
+        """The panel is open: docked and visible, or a tab (current or not)."""
+        if self.receiver_in_tab:
+            return True
+        return self.receiver_dock is not None and self.receiver_dock.isVisible()
+
+    def _build_receiver_panel(self) -> None:
+        from pipedrive_gui.gui.receiver_panel import ReceiverPanel
+
+        self.receiver_panel = ReceiverPanel(
+            self.runner, self.connection.paths, lambda: self.doc.project,
+            lambda project: self.connection.engine(project.destination) if self.connection.connected else None,
+            on_use_as_sample=self.use_as_sample)
+        self.doc.changed.connect(self.receiver_panel.refresh_processor)
+        self.connection.changed.connect(self.receiver_panel.refresh_processor)
+        self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
+        self.receiver_panel.state_changed.connect(self._receiver_state_changed)
+        self._receiver_state_changed()
+
+    def _dock_receiver(self) -> None:
+        panel = self.receiver_panel
+        if self.central_tabs is not None and self.central_tabs.indexOf(panel) >= 0:
+            self.central_tabs.removeTab(self.central_tabs.indexOf(panel))
         if self.receiver_dock is None:
-            from pipedrive_gui.gui.receiver_panel import ReceiverPanel
+            from PySide6.QtWidgets import QDockWidget
 
-            self.receiver_panel = ReceiverPanel(
-                self.runner, self.connection.paths, lambda: self.doc.project,
-                lambda project: self.connection.engine(project.destination) if self.connection.connected else None,
-                on_use_as_sample=self.use_as_sample)
             dock = QDockWidget("Local receiver", self)
             dock.setObjectName("receiverDock")
-            dock.setWidget(self.receiver_panel)
-            dock.visibilityChanged.connect(self.receiver_action.setChecked)
+            dock.setWidget(panel)
+            dock.visibilityChanged.connect(lambda _visible: self._update_receiver_action())
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            self.restoreDockWidget(dock)  # its place and size from the last session, if any
             self.receiver_dock = dock
-            self.doc.changed.connect(self.receiver_panel.refresh_processor)
-            self.connection.changed.connect(self.receiver_panel.refresh_processor)
-            self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
-            dock.show()
+            # Its place and size from the last session, if it was docked then (restoreDockWidget
+            # also says True when the saved state never had it).
+            if not (self.restoreDockWidget(dock) and self._state_has_receiver):
+                # First time: a share of the height that leaves the mappings and the preview usable
+                # (once the dock is laid out: before, its size hint would win).
+                QTimer.singleShot(0, self._share_receiver_dock)
+        elif self.receiver_dock.widget() is not panel:
+            self.receiver_dock.setWidget(panel)
+        panel.show()
+        self.receiver_dock.show()
+
+    def _share_receiver_dock(self) -> None:
+        if self.receiver_dock is not None:
+            self.resizeDocks([self.receiver_dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
+
+    def _tab_receiver(self) -> None:
+        panel = self.receiver_panel
+        if self.receiver_dock is not None:
+            self.receiver_dock.hide()
+        tabs = self._tabs_in_centre()
+        if tabs.indexOf(panel) < 0:
+            index = tabs.addTab(panel, "Local receiver")
+            tabs.tabBar().setTabToolTip(index, "The local receiver (View > Local receiver closes it)")
+        panel.show()
+        tabs.setCurrentWidget(panel)
+
+    def _hide_receiver(self) -> None:
+        if self.receiver_in_tab and self.central_tabs is not None:
+            self.central_tabs.removeTab(self.central_tabs.indexOf(self.receiver_panel))
+            self.receiver_panel.hide()
+        if self.receiver_dock is not None:
+            self.receiver_dock.hide()
+        self._update_receiver_action()
+
+    def toggle_receiver(self) -> None:
+        """View > Local receiver: open the panel (docked, or as a tab on a short window) or close
+        it. Closing only hides it: a running receiver keeps running (the status bar says so)."""
+        if self.receiver_panel is None:
+            self._build_receiver_panel()
+        elif self.receiver_shown:
+            self._hide_receiver()
+            return
+        if self.height() < RECEIVER_TAB_BELOW:
+            self._tab_receiver()
         else:
-            self.receiver_dock.setVisible(not self.receiver_dock.isVisible())
+            self._dock_receiver()
+        self._update_receiver_action()
+
+    def _update_receiver_action(self) -> None:
+        self.receiver_action.setChecked(self.receiver_shown)
+
+    def _central_tab_close(self, index: int) -> None:
+        if self.central_tabs is not None and self.central_tabs.widget(index) is self.receiver_panel:
+            self._hide_receiver()
+
+    def show_receiver_panel(self) -> None:
+        """Show the receiver panel (opened if needed) and bring it forward."""
+        if not self.receiver_shown:
+            self.toggle_receiver()
+        if self.receiver_in_tab and self.central_tabs is not None:
+            self.central_tabs.setCurrentWidget(self.receiver_panel)
+        elif self.receiver_dock is not None:
+            self.receiver_dock.raise_()
+        self.receiver_panel.setFocus()
+
+    def _receiver_state_changed(self) -> None:
+        panel = self.receiver_panel
+        if panel is not None:
+            from pipedrive_gui.gui.receiver_panel import LIVE
+
+            self.status.set_receiver(panel.running, panel.mode == LIVE, panel.waiting,
+                                     panel.url if panel.running else "")
 
     # -- impact panel (docked; built the first time it is opened) --------------------------------
 
@@ -468,7 +683,7 @@ class MainWindow(QMainWindow):
     def restore_receiver(self) -> None:
         """Reopen the receiver panel if it was open when the app was last closed (once the event
         loop runs: the panel opens its journal in the background)."""
-        if self._receiver_was_open and self.receiver_dock is None:
+        if self._receiver_was_open and self.receiver_panel is None:
             self.toggle_receiver()
 
     def use_as_sample(self, event: dict[str, Any]) -> None:
@@ -505,6 +720,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+            self._state_has_receiver = b"receiverDock" in bytes(state)
         # Reopened by restore_receiver(), not here: see __init__.
         self._receiver_was_open = self.settings.value("window/receiver_open") in (True, "true")
         for name, splitter in (("main", self.split), ("right", self.right), ("preview", self.preview.split)):
@@ -513,16 +729,16 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(value)
             else:
                 # First start: proportions (QSplitter scales them to the window).
-                splitter.setSizes({"main": [230, 600, 530], "right": [250, 570], "preview": [335, 235]}[name])
+                splitter.setSizes({"main": [230, 600, 530], "right": [180, 640], "preview": [290, 280]}[name])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/split_main", self.split.saveState())
-        self.settings.setValue("window/split_right", self.right.saveState())
+        if not self.right_as_tabs:  # (in tabs the splitter is empty: the last proportions stay)
+            self.settings.setValue("window/split_right", self.right.saveState())
         self.settings.setValue("window/split_preview", self.preview.split.saveState())
-        self.settings.setValue("window/receiver_open",
-                               self.receiver_dock is not None and self.receiver_dock.isVisible())
+        self.settings.setValue("window/receiver_open", self.receiver_shown)
         self.settings.sync()
 
     # -- project files ----------------------------------------------------------------------------
@@ -929,4 +1145,6 @@ class MainWindow(QMainWindow):
         self.save_layout()
         if self.autosaver is not None:
             self.autosaver.stop(clean_exit=True)
+        # The window is going away: what Qt deletes from here on must not call back into it.
+        self.undo_redo.detach()
         event.accept()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from pipedrive_gui.core.actions import ACTIONS, action_entity, carry_over, get_action
 from pipedrive_gui.core.match_paths import event_kind_of_trigger, suggest_match_path
-from pipedrive_gui.core.payload import EXEMPT_KEYS
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.field_editor import UNSET, EditorContext, FieldValueEditor
@@ -74,6 +73,9 @@ class MappingEditor(QScrollArea):
         self.mapping_id = ""
         self._applying = False
         self.setWidgetResizable(True)
+        # Narrow windows stack each field's rows (see field_editor._FlowBox) instead of scrolling
+        # sideways; what still does not fit scrolls rather than being cut.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setObjectName("mappingEditor")
         body = QWidget()
         self.setWidget(body)
@@ -115,6 +117,7 @@ class MappingEditor(QScrollArea):
         self.trigger.fql_edited.connect(self._trigger_edited)
         trigger_box = QGroupBox("Trigger: which events run this mapping")
         trigger_layout = QVBoxLayout(trigger_box)
+        trigger_layout.setContentsMargins(4, 4, 4, 4)  # narrow windows: room for the rows' × buttons
         trigger_layout.addWidget(self.trigger)
         self.trigger_problem = _problem_label("trigger")
         trigger_layout.addWidget(self.trigger_problem)
@@ -124,6 +127,7 @@ class MappingEditor(QScrollArea):
 
         self.fields_box = QGroupBox("Fields: what is sent to Pipedrive")
         self.fields_grid = QGridLayout(self.fields_box)
+        self.fields_grid.setContentsMargins(4, 4, 4, 4)
         self.fields_grid.setColumnStretch(1, 1)
         self.field_editors: dict[str, FieldValueEditor] = {}
 
@@ -136,6 +140,7 @@ class MappingEditor(QScrollArea):
         content.addWidget(self.fields_box)
         content.addStretch(1)
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.welcome)
         layout.addWidget(self.empty)
         layout.addWidget(self.content)
@@ -143,6 +148,20 @@ class MappingEditor(QScrollArea):
         doc.mapping_changed.connect(self._mapping_changed)
         doc.mappings_reset.connect(self._update_placeholder)
         self._update_placeholder()
+
+    #: The editor asks for no more width than this (a rare very wide row scrolls sideways instead).
+    MAX_MINIMUM_WIDTH = 520
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As wide as the form at its narrowest (each field's rows stacked, see field_editor), so
+        the window's splitter never squeezes it into sideways scrolling."""
+        hint = super().minimumSizeHint()
+        body = self.widget()
+        if body is not None:
+            width = body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() \
+                + 2 * self.frameWidth()
+            hint.setWidth(min(max(hint.width(), width), self.MAX_MINIMUM_WIDTH))
+        return hint
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -186,6 +205,7 @@ class MappingEditor(QScrollArea):
 
     def _build_fields(self, slug: str) -> None:
         self._built_for = slug
+        self.updateGeometry()  # another action's form may need another minimum width
         for editor in self.field_editors.values():
             editor.deleteLater()
         while self.fields_grid.count():
@@ -426,8 +446,6 @@ class MappingEditor(QScrollArea):
             return
         old, action = get_action(m.action), get_action(slug)
         result = carry_over(m.action, m.settings, slug)
-        # dynamicAuthSettings (EXEMPT_KEYS) belongs to no action: Segment keeps it whatever the action.
-        settings = {**result.settings, **{k: m.settings[k] for k in EXEMPT_KEYS if k in m.settings}}
         trigger = m.trigger
         parts = [f"Action changed to “{action.title}”."]
         if trigger.strip() == old.default_trigger:
@@ -440,7 +458,7 @@ class MappingEditor(QScrollArea):
         if result.dropped:
             parts.append(f"Not carried over (“{action.title}” has no such field): {', '.join(result.dropped)} "
                          "— Edit > Undo brings them back.")
-        self._apply(replace(m, action=slug, trigger=trigger, settings=settings),
+        self._apply(replace(m, action=slug, trigger=trigger, settings=result.settings),
                     f"Change action to “{action.title}”", None)
         self._load(self.doc.mapping(m.id) or m, rebuild=True)
         self.show_hint(" ".join(parts))

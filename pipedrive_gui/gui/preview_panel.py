@@ -22,10 +22,9 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTimer,
-    QUrl,
     Signal,
 )
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QHelpEvent, QPalette
+from PySide6.QtGui import QFontDatabase, QHelpEvent, QPalette
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -125,7 +124,8 @@ class PreviewPanel(QWidget):
         super().__init__(parent)
         self.doc, self.connection, self.runner = doc, connection, runner
         self.event_source = event_source
-        self.open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
+        # A link that no browser takes is shown to copy (dialogs.open_link).
+        self.open_url = open_url or (lambda url: dialogs.open_link(self, url))
         self.computer = PreviewComputer()
         self.mapping_id = ""
         self.result: PreviewResult | None = None

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -98,11 +98,14 @@ EngineFactory = Callable[[Any], Any]
 
 
 class ReceiverPanel(QWidget):
-    """Signals: started(str url), stopped(), message(str) (also shown in the panel)."""
+    """Signals: started(str url), stopped(), message(str) (also shown in the panel),
+    state_changed() (running, mode or the number of waiting events may have changed; the status
+    bar's indicator follows it)."""
 
     started = Signal(str)
     stopped = Signal()
     message = Signal(str)
+    state_changed = Signal()
 
     def __init__(
         self,
@@ -171,6 +174,11 @@ class ReceiverPanel(QWidget):
     @property
     def mode(self) -> str:
         return self._mode
+
+    @property
+    def waiting(self) -> int:
+        """Events received and not processed yet (pending or retrying), as last counted."""
+        return self.counts.get("pending", 0) + self.counts.get("retrying", 0)
 
     @property
     def write_key(self) -> str:
@@ -303,6 +311,7 @@ class ReceiverPanel(QWidget):
         self.mode_combo.addItem("Dry run: look up records, write nothing", DRY_RUN)
         self.mode_combo.addItem("Live: create and update records in Pipedrive", LIVE)
         self.mode_combo.setAccessibleName("Mode")
+        _narrow(self.mode_combo, 36)
         self.mode_combo.currentIndexChanged.connect(self._mode_chosen)
 
         top = QHBoxLayout()
@@ -378,6 +387,7 @@ class ReceiverPanel(QWidget):
         self.outcome_combo = QComboBox()
         self.outcome_combo.setObjectName("receiverOutcomeFilter")
         self.outcome_combo.setAccessibleName("Outcome filter")
+        _narrow(self.outcome_combo, 12)
         for key, (label, _outcomes) in OUTCOME_FILTERS.items():
             self.outcome_combo.addItem(label, key)
         self.type_combo = QComboBox()
@@ -470,15 +480,22 @@ class ReceiverPanel(QWidget):
         ev.addLayout(filters)
         ev.addWidget(self.table, 1)
         ev.addLayout(actions)
+        # The events and the selected event's detail: one over the other, or side by side where the
+        # panel is wide and short (docked under the mappings), so the table keeps its rows.
+        self.events_split = QSplitter(Qt.Orientation.Vertical)
+        self.events_split.setObjectName("receiverEventsSplit")
+        self.events_split.addWidget(events)
+        self.events_split.addWidget(self.detail_view)
+        self.events_split.setStretchFactor(0, 3)
+        self.events_split.setStretchFactor(1, 2)
+        self.events_split.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("receiverSplit")
         split.addWidget(self.snippet_tabs)
-        split.addWidget(events)
-        split.addWidget(self.detail_view)
+        split.addWidget(self.events_split)
         split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 3)
-        split.setStretchFactor(2, 2)
-        split.setSizes([140, 360, 240])
+        split.setStretchFactor(1, 5)
+        split.setSizes([90, 650])  # the events first; the code snippets are a click away
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -488,6 +505,17 @@ class ReceiverPanel(QWidget):
 
         copy_shortcut = QKeySequence(QKeySequence.StandardKey.Copy)
         self.table.addAction(_action(self.table, "Copy event JSON", copy_shortcut, self._copy_event_json))
+
+    #: Side by side (events | detail) when the panel is at least this many times wider than tall.
+    SIDE_BY_SIDE_RATIO = 2.2
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        size = event.size()
+        wanted = (Qt.Orientation.Horizontal if size.height() and size.width() >= self.SIDE_BY_SIDE_RATIO * size.height()
+                  else Qt.Orientation.Vertical)
+        if self.events_split.orientation() != wanted:
+            self.events_split.setOrientation(wanted)
 
     # -- receiver lifecycle ----------------------------------------------------------------------
 
@@ -570,6 +598,7 @@ class ReceiverPanel(QWidget):
         self.start_button.setEnabled(not self._busy)
         self.port_spin.setEnabled(not running and not self._busy)
         self.new_key.setEnabled(not running and not self._busy)
+        self.state_changed.emit()
         if self._busy:
             return
         if running and self.receiver is not None:
@@ -723,6 +752,7 @@ class ReceiverPanel(QWidget):
         ) if n]
         self.counts_label.setText(f"{total:,} events" + (" · " + " · ".join(parts) if parts else ""))
         self.counts = counts
+        self.state_changed.emit()
 
     def _after_refresh(self) -> None:
         # The event shown may have been dispatched (or replayed) since: show its new state.
@@ -849,6 +879,14 @@ _REFUSALS = {
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _narrow(combo: QComboBox, chars: int) -> None:
+    """Sized by a short minimum rather than by its longest entry, so the panel fits small screens
+    (the whole entry shows in the open list)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    combo.setMinimumWidth(combo.sizeHint().width())  # QComboBox keeps its first minimum otherwise
 
 
 def _readonly_line(name: str, accessible: str) -> QLineEdit:

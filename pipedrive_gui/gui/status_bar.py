@@ -3,19 +3,32 @@ means when no keyring can keep it), how old the field catalog is (with a refresh
 progress indicator whenever something runs, and a warning that stays visible while something needs
 the user: Pipedrive fields that could not be loaded, or an autosave that failed.
 
+In a narrow window (1024 pixels) the bar is compact: the account without the user's name, the
+keyring and the fields' age only in tooltips, rather than a window wider than the screen.
+
+The local receiver keeps running when its panel is hidden: while it runs (or has events waiting)
+an indicator says so — listening (dry run) / live, and how many events wait — and a click on it
+shows the panel again.
+
 Signals (StatusBar):
     explain(str, str): the user asked what a warning means (title, text); the window shows it.
+    show_receiver(): the user clicked the receiver indicator.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.shortcuts import with_key
 from pipedrive_gui.gui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QResizeEvent
 
 _TASK_WORDS = {
     "preview": "Updating the preview…",
@@ -46,6 +59,7 @@ def catalog_problem_parts(problems: dict[str, str]) -> list[str]:
 
 class StatusBar(QStatusBar):
     explain = Signal(str, str)
+    show_receiver = Signal()
 
     def __init__(self, connection: Connection, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,10 +92,16 @@ class StatusBar(QStatusBar):
         self.progress.setMaximumHeight(self.fontMetrics().height())
         self.progress.setTextVisible(False)
         self.progress.hide()
+        self.receiver = QToolButton()
+        self.receiver.setObjectName("receiverIndicator")
+        self.receiver.setAutoRaise(True)
+        self.receiver.clicked.connect(self.show_receiver.emit)
+        self.receiver.hide()
         self.busy_text = QLabel()
         self.addWidget(self.busy_text)
         self.addWidget(self.progress)
         self.addPermanentWidget(self.alert)
+        self.addPermanentWidget(self.receiver)
         self.addPermanentWidget(self.account)
         self.addPermanentWidget(self.keyring)
         self.addPermanentWidget(self.catalog)
@@ -100,30 +120,83 @@ class StatusBar(QStatusBar):
         self._show_timer.setInterval(200)
         self._show_timer.timeout.connect(self._show_progress)
         self._current = ""
+        self._compact = False
+        self._full_width = 0  # what the full texts needed when the bar went compact
         self.update_labels()
+
+    # -- narrow windows ----------------------------------------------------------------------------
+
+    @property
+    def compact(self) -> bool:
+        return self._compact
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        # Never what makes the window wider than the screen: the texts get shorter instead (_fit).
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(hint.width(), 200))
+        return hint
+
+    def _full_width_needed(self) -> int:
+        widgets = [w for w in (self.busy_text, self.progress, self.alert, self.receiver, self.account,
+                               self.keyring, self.catalog, self.refresh_button) if not w.isHidden()]
+        return sum(w.sizeHint().width() for w in widgets) + 12 * len(widgets) + 24
+
+    def _fit(self) -> None:
+        if not self._compact:
+            need = self._full_width_needed()
+            if need > self.width():
+                self._full_width = need
+                self._set_compact(True)
+        elif self.width() >= self._full_width + 16:
+            self._set_compact(False)
+            self._fit()
+
+    def _set_compact(self, compact: bool) -> None:
+        self._compact = compact
+        self.update_labels()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.isVisible() or self.width() > 0:
+            self._fit()
 
     def update_labels(self) -> None:
         c = self.connection
-        self.account.setText(c.account_text)
-        self.account.setToolTip("The Pipedrive account this window checks and sends to "
-                                "(Pipedrive > Connect… to switch)")
+        compact = getattr(self, "_compact", False)
+        account = c.account_text
+        tip = "The Pipedrive account this window checks and sends to (Pipedrive > Connect… to switch)"
+        self.account.setText(account.split(" as ", 1)[0] if compact else account)
+        self.account.setToolTip(f"{account}\n{tip}" if compact else tip)
         self._update_keyring()
+        catalog_tip = ("Your fields and activity types, as last fetched from Pipedrive. "
+                       "Refresh after adding or renaming fields in Pipedrive.")
         self.catalog.setText(c.catalog_text)
-        self.catalog.setToolTip("Your fields and activity types, as last fetched from Pipedrive. "
-                                "Refresh after adding or renaming fields in Pipedrive.")
+        self.catalog.setToolTip(catalog_tip)
+        self.catalog.setVisible(not compact)
+        refresh_tip = with_key("Fetch your Pipedrive fields and activity types again", QKeySequence.StandardKey.Refresh)
+        self.refresh_button.setToolTip(f"{c.catalog_text}.\n{refresh_tip}" if compact else refresh_tip)
         self.refresh_button.setEnabled(c.connected and not c.fetching)
         self._update_alert()
+        if hasattr(self, "_compact"):
+            self._fit()
 
     def _update_keyring(self) -> None:
         c = self.connection
         status = getattr(c, "keyring_status", None)
         if status is not None and not status.usable:
             # Only alarming when a real account's token is at stake; the sandbox needs none.
-            link = self._link("why", "what does this mean?")
-            self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else
-                                 f"⚠ No keyring: your token is not saved — {link}")
+            compact = getattr(self, "_compact", False)
+            link = self._link("why", "why?" if compact else "what does this mean?")
+            if compact:
+                self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else f"⚠ No keyring — {link}")
+            else:
+                self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else
+                                     f"⚠ No keyring: your token is not saved — {link}")
             self.keyring.setToolTip(f"{status.problem or ''}\n\n{_NO_KEYRING_MEANS}".strip())
+            self.keyring.show()
             return
+        # Compact: where the token is kept is no warning; it is in the account's tooltip.
+        self.keyring.setVisible(not getattr(self, "_compact", False))
         if c.is_sandbox:
             self.keyring.setText(f"Keyring: {c.keyring_backend}")
             self.keyring.setToolTip("Where a real account's API token would be kept. The sandbox needs no token.")
@@ -149,6 +222,28 @@ class StatusBar(QStatusBar):
         remedy = (status.remedy or "") if status is not None else ""
         text = f"{problem}\n\n{_NO_KEYRING_MEANS}\n\nTo save the token: {remedy}".strip()
         return "No keyring for your API token", text
+
+    def set_receiver(self, running: bool, live: bool, waiting: int, url: str) -> None:
+        """What the local receiver does, whether or not its panel is on screen."""
+        waits = f" · {waiting:,} event{'' if waiting == 1 else 's'} waiting" if waiting else ""
+        if running and live:
+            text = f"● Receiver LIVE: writes to Pipedrive{waits}"
+            tip = (f"The local receiver listens on {url} in live mode: every event that fires a mapping "
+                   "creates or updates records in Pipedrive.")
+        elif running:
+            text = f"● Receiver listening (dry run){waits}"
+            tip = f"The local receiver listens on {url} in dry run: it looks records up and writes nothing."
+        else:
+            text = f"Receiver stopped{waits}"
+            tip = "Events the receiver took in wait in its journal; they are processed when it starts again."
+        self.receiver.setText(text)
+        self.receiver.setToolTip(f"{tip}\nClick to show the receiver panel.")
+        self.receiver.setAccessibleName(text)
+        font = self.receiver.font()
+        font.setBold(running and live)
+        self.receiver.setFont(font)
+        self.receiver.setVisible(running or bool(waiting))
+        self._fit()
 
     def set_autosave_error(self, message: str) -> None:
         self.autosave_error = message

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont, QKeySequence, QPalette, QShortcut
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -181,7 +181,8 @@ class TestRecordsDialog(QDialog):
                  parent: QWidget | None = None, *, open_url: Callable[[str], Any] | None = None) -> None:
         super().__init__(parent)
         self.connection, self.runner, self._link_for = connection, runner, link_for
-        self.open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
+        # A link that no browser takes is shown to copy (dialogs.open_link).
+        self.open_url = open_url or (lambda url: dialogs.open_link(self, url))
         self.listing: TestRecordList | None = None
         self.last_outcomes: list[DeleteOutcome] = []
         self.setObjectName("testRecordsDialog")

@@ -8,7 +8,8 @@ the same rule and say which one they will undo: "Undo typing in the sample event
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Slot
+import shiboken6
+from PySide6.QtCore import QObject, SignalInstance, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
@@ -24,7 +25,9 @@ class UndoRedoActions(QObject):
         self.redo_action = QAction("&Redo", parent)
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
         self.redo_action.triggered.connect(lambda _=False: self.redo())
-        for sig in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+        self._stack_signals: tuple[SignalInstance, ...] = (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged,
+                               stack.redoTextChanged)
+        for sig in self._stack_signals:
             sig.connect(self._changed)
         for edit in text_edits:
             edit.undoAvailable.connect(self._changed)
@@ -35,13 +38,22 @@ class UndoRedoActions(QObject):
             app.focusChanged.connect(self._changed)
         self.update()
 
+    def detach(self) -> None:
+        """Stop following the undo stack (the window calls this when it closes).
+
+        The stack belongs to the Document, which Python may delete before this object at exit;
+        ``~QUndoStack`` clears itself and emits canUndoChanged & co. on the way, into a slot whose
+        stack wrapper is already gone ("Internal C++ object (QUndoStack) already deleted")."""
+        if self._stack_signals:
+            for sig in self._stack_signals:
+                sig.disconnect(self._changed)
+            self._stack_signals = ()
+
     @Slot()
     def _changed(self, *_: object) -> None:
-        from shiboken6 import isValid
-
-        # At quit the document's undo stack may be deleted first; clearing it still signals here.
-        if isValid(self.stack) and isValid(self):
-            self.update()
+        if not self._stack_signals or not shiboken6.isValid(self.stack):
+            return
+        self.update()
 
     def _focused_edit(self) -> QPlainTextEdit | None:
         focus = self.focus_widget()

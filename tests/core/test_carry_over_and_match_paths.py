@@ -44,3 +44,13 @@ def test_match_paths() -> None:
     assert suggest_match_path("f" * 40, "Plan", {"type": "identify", "traits": {"plan": "pro"}}) == "$.traits.plan"
     assert suggest_match_path("f" * 40, "Shoe size", identify) is None
     assert event_kind_of_trigger('type = "group" and traits.x = "1"') == "group"
+
+
+def test_dynamic_auth_settings_survive_a_change_of_action() -> None:
+    """No action has the field, but Segment keeps the key whatever the action (payload.EXEMPT_KEYS)."""
+    from pipedrive_gui.core.actions import carry_over, default_settings
+
+    settings = {**default_settings("createUpdatePerson"), "dynamicAuthSettings": {"oauth": {"a": 1}}}
+    result = carry_over("createUpdatePerson", settings, "createUpdateOrganization")
+    assert result.settings["dynamicAuthSettings"] == {"oauth": {"a": 1}}
+    assert "dynamicAuthSettings" not in result.dropped

@@ -110,6 +110,7 @@ class DialogRecorder:
     infos: list[tuple[str, str]] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
     files: list[str | None] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (title, url) shown to copy
 
     def ask(self, parent: Any, title: str, text: str, answers: Any, callback: Any, **kw: Any) -> None:
         self.asked.append((title, text))
@@ -120,6 +121,9 @@ class DialogRecorder:
 
     def show_info(self, parent: Any, title: str, text: str) -> None:
         self.infos.append((title, text))
+
+    def show_link(self, parent: Any, title: str, text: str, url: str) -> None:
+        self.links.append((title, url))
 
     def open_file(self, parent: Any, caption: str, filters: str, callback: Any, directory: str = "") -> None:
         callback(self.files.pop(0) if self.files else None)
@@ -134,7 +138,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
     from pipedrive_gui.gui import dialogs as module
 
     rec = DialogRecorder()
-    for name in ("ask", "show_error", "show_info", "open_file", "save_file"):
+    for name in ("ask", "show_error", "show_info", "show_link", "open_file", "save_file"):
         monkeypatch.setattr(module, name, getattr(rec, name))
     return rec
 

@@ -9,12 +9,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "docs" / "screenshots"
-STATES = {
+STATES: dict[str, tuple[Any, ...]] = {
     "demo-overview": ("overview", {}),
     "preview-dry-run": ("dry-run", {}),
     "connection-dialog": ("connection", {}),
@@ -26,6 +27,13 @@ STATES = {
     "problems": ("problems", {}),
     "segment-push-diff": ("segment-diff", {}),
     "impact": ("impact-panel", {}),  # (a state named "impact" would start the CLI command)
+    # Small screens (issue 14): the window at a laptop's size, light and dark, and the receiver.
+    "small-1024x700": ("overview", {}, "1024x700"),
+    "small-1024x700-dark": ("dark", {}, "1024x700"),
+    "small-1024x700-receiver": ("receiver", {}, "1024x700"),
+    "small-1366x768": ("overview", {}, "1366x768"),
+    "small-1366x768-dark": ("dark", {}, "1366x768"),
+    "small-1366x768-receiver": ("receiver", {}, "1366x768"),
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
@@ -51,7 +59,7 @@ def display() -> Iterator[str]:
 
 @pytest.mark.parametrize("name", list(STATES))
 def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
-    state, extra = STATES[name]
+    state, extra, *size = STATES[name]
     SHOTS.mkdir(parents=True, exist_ok=True)
     target = SHOTS / f"{name}.png"
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
@@ -60,7 +68,7 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", **extra)
     proc = subprocess.run(
         [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--screenshot", str(target),
-         "--screenshot-state", state],
+         "--screenshot-state", state, *(["--window-size", size[0]] if size else [])],
         env=env, capture_output=True, text=True, timeout=90, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "OK" in proc.stdout
@@ -68,3 +76,22 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
 
     image = QImage(str(target))
     assert not image.isNull() and image.width() >= 500 and image.height() >= 300
+    if size:  # the window kept the screen's size (nothing made it grow past it)
+        assert f"{image.width()}x{image.height()}" == size[0]
+
+
+def test_main_flows_under_a_real_x_server_quit_without_a_traceback(display: str, tmp_path: Path) -> None:
+    """The flows of tests/gui/test_quit_clean.py with a real window system (xcb): each through the
+    app's own dialogs, never two dialogs at once, then File > Quit; stderr has no traceback. (The
+    "link" flow is left out: here a real browser could open.)"""
+    from pipedrive_gui.gui_entry import FLOWS
+
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    flows = ",".join(f for f in FLOWS if f != "link")
+    proc = subprocess.run([sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), f"--flows={flows}",
+                           "--window-size", "1024x700"],
+                          env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-1000:] + proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("OK")
+    assert "Traceback" not in proc.stderr and "RuntimeError" not in proc.stderr, proc.stderr[-3000:]

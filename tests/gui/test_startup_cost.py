@@ -1,0 +1,46 @@
+"""What the window's first paint does not pay for (benchmarks/bench_startup.py has the figures):
+the field rows build only the editor of the mode they show, and validating the demo's "Advanced"
+expressions does not import the mapping kit's compiler. In a fresh process, as the app starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+SCRIPT = r"""
+import argparse, json, sys, tempfile
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from pipedrive_gui.gui.app import build_services, build_window, open_startup_project
+args = argparse.Namespace(project=None, data_dir=tempfile.mkdtemp(), debug=False, base_url=None, demo=True,
+                          self_test=False, screenshot=None)
+services = build_services(args)
+window = build_window(services, reopen_receiver=False)
+window.show()
+open_startup_project(window, services, args)
+window.repaint()  # the first paint itself, before the work queued right after it (timers) runs
+editors = window.mapping_editor.field_editors
+print(json.dumps({
+    "compiler": "pipedrive_gui.core.mapping_kit.compiler" in sys.modules,
+    "advanced": sum(e.current_mode() == "advanced" for e in editors.values()),
+    "built": {k: sorted(e.editors) for k, e in editors.items()},
+    "shown": {k: e.current_mode() for k, e in editors.items()},
+}))
+"""
+
+
+def test_the_first_paint_builds_only_what_it_shows() -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO),
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert not out["compiler"]
+    for key, built in out["built"].items():
+        assert set(built) <= {"unset", out["shown"][key]}, (key, built)
