@@ -1,7 +1,8 @@
 """``pipedrive-gui``: no subcommand opens the desktop app; subcommands run the same core headless.
 
 Each area registers its subcommands from ``pipedrive_gui.commands.<area>`` (a ``register(sub)``
-function). A command returns an exit code or raises :class:`CliError`; any failure becomes one
+function). A command returns an exit code or raises :class:`CliError` (from
+``pipedrive_gui.commands.common``, so that no command module imports this one); any failure becomes one
 clear line on stderr and a non-zero exit, with a traceback only under ``--debug``.
 """
 
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from pipedrive_gui import __version__
+from pipedrive_gui.commands.common import CliError
 from pipedrive_gui.paths import AppPaths
 
 # Modules under pipedrive_gui.commands that add subcommands. A missing module is skipped so a
@@ -35,14 +37,6 @@ COMMAND_NAMES = frozenset(
         "impact",
     }
 )
-
-
-class CliError(Exception):
-    """A failure the user can act on; ``str()`` is the one line printed."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -25,12 +26,16 @@ def test_wheel_installs_into_clean_venv_and_loads_a_resource(tmp_path: Path) -> 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True)
+    # A clean install means the checkout is not on the path either (PYTHONPATH would find resources/).
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
+                   capture_output=True, env=clean)
     probe = (
         "import json; from pipedrive_gui.resources import resource_path, resources_dir;"
         "p = resource_path('sandbox', 'custom_fields.json');"
         "print(resources_dir()); print(len(json.loads(p.read_text())['fields']['person']))"
     )
-    out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split()
+    out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path,
+                         env=clean).stdout.split()
     assert "site-packages" in out[0] and out[0].endswith("_resources")
     assert int(out[1]) >= 1

@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipedrive_gui.cli import CliError
+from pipedrive_gui.commands.common import CliError
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipedrive_gui.cli import CliError
+from pipedrive_gui.commands.common import CliError
 
 EXIT_FOUND_ERRORS = 1
 EXIT_INPUT = 2

@@ -18,7 +18,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pipedrive_gui.cli import CliError
+from pipedrive_gui.commands.common import CliError
 
 if TYPE_CHECKING:
     from pipedrive_gui.credentials import Credentials, CredentialStore

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipedrive_gui.cli import CliError
 from pipedrive_gui.commands.argtypes import SQLITE_MAX_INT, amount, port, whole_number
+from pipedrive_gui.commands.common import CliError
 
 DEFAULT_PORT = 8787
 

@@ -44,7 +44,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
     import logging
     import sys
 
-    from pipedrive_gui.cli import CliError
+    from pipedrive_gui.commands.common import CliError
     from pipedrive_gui.sandbox import FaultSettings, FaultSpecError, parse_fault_spec
 
     faults = FaultSettings(search_lag_s=max(0.0, args.search_lag), enforce_burst=args.enforce_burst)
@@ -71,7 +71,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace, faults: Any) -> None:
     import asyncio
 
-    from pipedrive_gui.cli import CliError
+    from pipedrive_gui.commands.common import CliError
     from pipedrive_gui.sandbox import start_sandbox
 
     try:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pipedrive_gui.cli import CliError
+from pipedrive_gui.commands.common import CliError
 
 if TYPE_CHECKING:
     from pipedrive_gui.credentials import CredentialStore, SegmentCredentials

@@ -18,7 +18,7 @@ import argparse
 import json
 from typing import Any
 
-from pipedrive_gui.cli import CliError
+from pipedrive_gui.commands.common import CliError
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2

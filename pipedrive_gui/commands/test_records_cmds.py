@@ -22,7 +22,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pipedrive_gui.cli import CliError
+from pipedrive_gui.commands.common import CliError
 
 if TYPE_CHECKING:
     from pipedrive_gui.pipedrive.ledger import Ledger

@@ -350,9 +350,7 @@ class _Ref(str):
     """A placeholder shown in plan mode where a looked-up id will go."""
 
 
-def _assoc_value(req: LookupRequest | None, result: LookupResult | None) -> int | str | None:
-    if req is None:
-        return None
+def _assoc_value(req: LookupRequest, result: LookupResult | None) -> int | str | None:
     if result is None:
         return _Ref(f"<id of {req.describe()}>")
     return result.record_id if result.found else None
@@ -551,7 +549,9 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
         result.reason = _planned_sentence(unresolved, f"then create {spec.entity}"
                                           + (f" '{result.record_name}'" if result.record_name else ""))
         if problem is not None:
-            result.reason += " (it fails if neither the person nor the organization exists)"
+            # Unresolved links are placeholders here, so the problem is one no lookup can fix
+            # (a missing name or title): say which.
+            result.reason += f" It fails: {problem}"
     else:
         result.outcome = "create"
     return result

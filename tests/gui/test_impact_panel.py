@@ -63,7 +63,8 @@ def test_run_over_a_file_chart_table_detail_and_csv(demo_window: Any, run: Runne
     target = tmp_path / "impact.csv"
     dialogs.files.append(str(target))
     panel.export_button.click()
-    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    with target.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == len(report.runs)
     # The budget follows the plan and events a day chosen.
     panel.plan.setCurrentIndex(panel.plan.findData("lite"))

@@ -298,3 +298,63 @@ def test_parse_lookup_shapes():
     assert (res.found, res.record_id, res.name) == (True, 9, "Ann")
     by_id = planner.LookupRequest("target", "person", "id", "9", "ID")
     assert not planner.parse_lookup(by_id, {"data": {"id": 9, "is_deleted": True}}).found
+    # Entries that are not records (a search answer's odd item) are skipped, not fatal.
+    assert planner.parse_lookup(req, {"data": {"items": ["junk", None, {"item": {"id": 4}}]}}).record_id == 4
+
+
+# -- the remaining branches: costs, wording, settings as a mapping -------------------------------
+
+def test_token_costs_of_deletes_and_reads_by_api_version():
+    assert planner.estimated_tokens("DELETE", "/api/v2/deals/1") == 3
+    assert planner.estimated_tokens("DELETE", "/api/v1/leads/x") == 6
+    assert planner.estimated_tokens("GET", "/api/v1/notes/1") == 2
+    assert planner.estimated_tokens("GET", "/api/v2/persons/1") == 1
+
+
+def test_send_mode_says_what_will_happen():
+    p = replan("createUpdatePerson", PERSON, target=LookupResult(True, 7, "Jane Doe"))
+    assert p.describe("send") == "Will update person #7 'Jane Doe'"
+    assert p.describe("dry_run") == "Would update person #7 'Jane Doe'"
+
+
+def test_destination_settings_as_a_mapping_give_the_default_match_field():
+    # Segment's settings keys (personField ...) as well as the project's attribute names.
+    assert planner.default_match_field({"personField": SEG_USER}, "person") == SEG_USER
+    assert planner.default_match_field({"deal_field": SEG_DEAL}, "deal") == SEG_DEAL
+    assert planner.default_match_field({}, "organization") is None
+    p = planner.plan("createUpdatePerson", PERSON, {"personField": SEG_USER}, None, CATALOG)
+    assert p.calls[0].query["field"] == SEG_USER
+
+
+def test_a_match_value_that_is_not_text_fails_the_plan():
+    p = planner.plan("createUpdatePerson", dict(PERSON, match_value={"id": 1}), CUSTOM_DEFAULTS, None, CATALOG)
+    assert p.outcome == "fail" and p.calls == []
+    assert "is not text" in (p.reason or "")
+
+
+def test_deal_without_title_cannot_be_created_even_when_linked():
+    payload = {k: v for k, v in DEAL.items() if k != "title"}
+    p = replan("createUpdateDeal", payload, person=LookupResult(True, 101, "Ada"))
+    assert (p.outcome, p.reason) == ("fail", "Pipedrive needs a Title to create a deal.")
+
+
+def test_found_deal_waits_for_an_unresolved_association_before_updating():
+    first = planner.plan("createUpdateDeal", DEAL, CUSTOM_DEFAULTS, None, CATALOG)
+    target = next(r for r in first.lookups if r.role == "target")
+    p = planner.plan("createUpdateDeal", DEAL, CUSTOM_DEFAULTS, {target.key: LookupResult(True, 301, "Big deal")},
+                     CATALOG)
+    assert p.outcome == "planned" and p.record_id == 301
+    assert p.reason is not None and p.reason.endswith("then update deal #301 'Big deal'.")
+    assert [c.kind for c in p.calls] == ["lookup", "lookup", "write"]
+
+
+def test_plan_mode_create_that_will_fail_says_why():
+    # The person is still to be looked up, so the deal's link is a placeholder: what makes the
+    # create fail is the missing title, whatever the lookup finds.
+    payload = {"person_match_value": "user-1001", "deal_match_value": "deal-7", "value": "5"}
+    first = planner.plan("createUpdateDeal", payload, CUSTOM_DEFAULTS, None, CATALOG)
+    target = next(r for r in first.lookups if r.role == "target")
+    p = planner.plan("createUpdateDeal", payload, CUSTOM_DEFAULTS, {target.key: LookupResult.not_found()}, CATALOG)
+    assert p.outcome == "planned"
+    assert p.reason == ("Will look up person where Segment user ID = user-1001, then create deal. "
+                        "It fails: Pipedrive needs a Title to create a deal.")

@@ -246,7 +246,9 @@ def test_fuzzed_requests_never_get_a_server_error(
         exported = loop.run_until_complete(read_back())
     finally:
         loop.run_until_complete(session.close())
-    assert statuses.get(200, 0) > 20 and exported > 20, statuses  # the fuzz reached the journal too
+    # The fuzz reached the journal too (about one request in ten is a valid one: ~25 of 250 on average;
+    # a bound that random draws cannot miss, so the test does not flake).
+    assert statuses.get(200, 0) >= 5 and exported >= 5, statuses
     assert sum(n for s, n in statuses.items() if 400 <= s < 500) > 20, statuses
     assert not problems.records, problems.records
 
