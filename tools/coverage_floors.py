@@ -28,8 +28,8 @@ FLOORS: dict[str, float] = {
     # the length limits of the lexer, and a few defensive branches.
     "pipedrive_gui/core/triggers/": 93.0,
     "pipedrive_gui/pipedrive/planner.py": 100.0,
-    # 94.6 % today: being rewritten (issue 15); the new journal sets its own figure.
-    "pipedrive_gui/receiver/journal.py": 94.0,
+    # 92.5 % with the new journal (issue 11): the uncovered lines are error paths (I/O failures, upgrades of old files).
+    "pipedrive_gui/receiver/journal.py": 92.0,
 }
 # Every other file of the package, counted together: 89.6 % today (the GUI included) on a machine
 # without the Segment oracle or a Secret Service. Floor lower, at 85 %, because more tests skip
