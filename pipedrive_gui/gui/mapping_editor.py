@@ -73,7 +73,7 @@ class MappingEditor(QScrollArea):
         self.mapping_id = ""
         self._applying = False
         self.setWidgetResizable(True)
-        # Narrow windows stack each field's rows (see field_editor._FlowBox) instead of scrolling
+        # Narrow windows stack each field's rows (see form_widgets.FlowBox) instead of scrolling
         # sideways; what still does not fit scrolls rather than being cut.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setObjectName("mappingEditor")

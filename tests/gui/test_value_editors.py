@@ -1,27 +1,12 @@
-"""Value editors per field type, and what they store in the mapping."""
+"""Value editors per field type, and what they store in the mapping (which editor shows a stored value
+is tested without a display in tests/core/test_field_values.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipedrive_gui.gui.field_editor import MODE_STATIC, MODE_TEMPLATE, MODE_UNSET, classify
+from pipedrive_gui.gui.field_editor import MODE_STATIC, MODE_TEMPLATE, MODE_UNSET
 from tests.gui.conftest import select_mapping, settle
-
-
-def test_classify_picks_the_right_editor() -> None:
-    from pipedrive_gui.core.actions import get_action
-    from pipedrive_gui.gui.field_editor import UNSET
-
-    f = get_action("createUpdatePerson").field("name")
-    assert f is not None
-    assert classify(f, UNSET) == "unset"
-    assert classify(f, {"@path": "$.traits.name"}) == "path"
-    assert classify(f, {"@template": "{{traits.name}}"}) == "template"
-    assert classify(f, "Jane") == "static"
-    assert classify(f, {"@if": {}}) == "advanced"
-    cf = get_action("createUpdatePerson").field("custom_fields")
-    assert cf is not None
-    assert classify(cf, {"abc": {"@path": "$.x"}}) == "custom"
 
 
 def test_static_values_by_type(demo_window: Any, run: Any) -> None:
