@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from pipedrive_gui.core.actions import (
+    ACTIONS,
     DYNAMIC_ACTIVITY_TYPES,
     DYNAMIC_DEAL_FIELDS,
     DYNAMIC_ORGANIZATION_FIELDS,
     DYNAMIC_PERSON_FIELDS,
     FieldDef,
+    action_entity,
 )
 from pipedrive_gui.core.project import is_empty_path, is_unfinished_custom_value
 
 __all__ = [
-    "CUSTOM_FIELD_ENTITY",
     "DYNAMIC_ENTITY",
     "KEEP",
     "MODE_ADVANCED",
@@ -104,12 +105,6 @@ DYNAMIC_ENTITY: Final = {
     DYNAMIC_PERSON_FIELDS: "person",
     DYNAMIC_ORGANIZATION_FIELDS: "organization",
     DYNAMIC_DEAL_FIELDS: "deal",
-}
-#: Which Pipedrive entity's custom fields an action's ``custom_fields`` object holds.
-CUSTOM_FIELD_ENTITY: Final = {
-    "createUpdatePerson": "person",
-    "createUpdateOrganization": "organization",
-    "createUpdateDeal": "deal",
 }
 
 
@@ -321,7 +316,12 @@ def unlisted_activity_type_note(value: Any) -> str:
 
 
 def custom_field_entity(action_slug: str) -> str:
-    return CUSTOM_FIELD_ENTITY.get(action_slug, "person")
+    """Whose custom fields an action's ``custom_fields`` object holds: those of the record the action
+    writes (the actions that have the object write a person, an organization or a deal)."""
+    action = ACTIONS.get(action_slug)
+    if action is None or action.field("custom_fields") is None:
+        return "person"
+    return action_entity(action_slug)
 
 
 def _custom_fields(catalog: FieldListing | None, entity: str) -> list[CatalogField]:

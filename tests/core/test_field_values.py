@@ -204,8 +204,9 @@ def test_match_fields_list_searchable_first_and_the_others_disabled_with_the_rea
 
 
 def test_custom_field_rows_choose_fields_by_label() -> None:
-    assert custom_field_entity("createUpdateDeal") == "deal"
-    assert custom_field_entity("createUpdateNote") == "person"
+    assert [custom_field_entity(slug) for slug in ("createUpdatePerson", "createUpdateOrganization",
+                                                    "createUpdateDeal")] == ["person", "organization", "deal"]
+    assert custom_field_entity("createUpdateNote") == custom_field_entity("nope") == "person"  # (no such object)
     catalog = _Catalog({"person": [_Field("k2", "beta"), _Field("email", "Email", is_custom=False),
                                    _Field("k1", "Alpha", "Number")]})
     listing = custom_field_choices(catalog, "person", "k1")
