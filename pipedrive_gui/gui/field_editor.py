@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from pipedrive_gui.gui.custom_fields_editor import CustomFieldsEditor
     from pipedrive_gui.pipedrive.fields import FieldCatalog
 
+# The modes and UNSET live in core.field_values; callers of the editor may take them from here.
 __all__ = [
     "MODE_ADVANCED",
     "MODE_CUSTOM",
