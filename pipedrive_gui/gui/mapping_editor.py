@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from pipedrive_gui.core.actions import ACTIONS, action_entity, carry_over, get_action
+from pipedrive_gui.core.field_values import UNSET
 from pipedrive_gui.core.match_paths import event_kind_of_trigger, suggest_match_path
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui.document import Document
-from pipedrive_gui.gui.field_editor import UNSET, EditorContext, FieldValueEditor
+from pipedrive_gui.gui.field_editor import EditorContext, FieldValueEditor
 from pipedrive_gui.gui.trigger_builder import TriggerBuilder
 from pipedrive_gui.gui.welcome import Welcome
 
@@ -65,7 +66,8 @@ def problems_html(findings: list[Finding]) -> str:
 
 
 class MappingEditor(QScrollArea):
-    def __init__(self, doc: Document, ctx_factory: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: Document, ctx_factory: Callable[[str], EditorContext],
+                 parent: QWidget | None = None) -> None:
         """``ctx_factory(action_slug) -> EditorContext`` gives field editors the event/catalog."""
         super().__init__(parent)
         self.doc = doc
@@ -73,7 +75,7 @@ class MappingEditor(QScrollArea):
         self.mapping_id = ""
         self._applying = False
         self.setWidgetResizable(True)
-        # Narrow windows stack each field's rows (see field_editor._FlowBox) instead of scrolling
+        # Narrow windows stack each field's rows (see form_widgets.FlowBox) instead of scrolling
         # sideways; what still does not fit scrolls rather than being cut.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setObjectName("mappingEditor")

@@ -12,12 +12,8 @@ from tests.gui.conftest import select_mapping, settle
 
 
 def test_value_mode_combo_shows_its_longest_entry_even_in_a_custom_field_row(demo_window: Any, run: Any) -> None:
-    from pipedrive_gui.gui.field_editor import (
-        MODE_ADVANCED,
-        MODE_CUSTOM,
-        CustomFieldsEditor,
-        FieldValueEditor,
-    )
+    from pipedrive_gui.gui.custom_fields_editor import CustomFieldsEditor
+    from pipedrive_gui.gui.field_editor import MODE_ADVANCED, MODE_CUSTOM, FieldValueEditor
 
     w = demo_window
     select_mapping(w, "createUpdatePerson")

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipedrive_gui.gui.field_editor import MODE_ADVANCED, MODE_CUSTOM, MODE_PATH, CustomFieldsEditor
+from pipedrive_gui.gui.custom_fields_editor import CustomFieldsEditor
+from pipedrive_gui.gui.field_editor import MODE_ADVANCED, MODE_CUSTOM, MODE_PATH
 from tests.gui.conftest import select_mapping, settle
 
 

@@ -1,27 +1,12 @@
-"""Value editors per field type, and what they store in the mapping."""
+"""Value editors per field type, and what they store in the mapping (which editor shows a stored value
+is tested without a display in tests/core/test_field_values.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipedrive_gui.gui.field_editor import MODE_STATIC, MODE_TEMPLATE, MODE_UNSET, classify
+from pipedrive_gui.gui.field_editor import MODE_STATIC, MODE_TEMPLATE, MODE_UNSET
 from tests.gui.conftest import select_mapping, settle
-
-
-def test_classify_picks_the_right_editor() -> None:
-    from pipedrive_gui.core.actions import get_action
-    from pipedrive_gui.gui.field_editor import UNSET
-
-    f = get_action("createUpdatePerson").field("name")
-    assert f is not None
-    assert classify(f, UNSET) == "unset"
-    assert classify(f, {"@path": "$.traits.name"}) == "path"
-    assert classify(f, {"@template": "{{traits.name}}"}) == "template"
-    assert classify(f, "Jane") == "static"
-    assert classify(f, {"@if": {}}) == "advanced"
-    cf = get_action("createUpdatePerson").field("custom_fields")
-    assert cf is not None
-    assert classify(cf, {"abc": {"@path": "$.x"}}) == "custom"
 
 
 def test_static_values_by_type(demo_window: Any, run: Any) -> None:
@@ -114,3 +99,30 @@ def test_selecting_a_mapping_never_replaces_a_pasted_event(demo_window: Any, run
         w.mapping_list.select(m.id)
         settle(run, w)
     assert w.event_editor.text.toPlainText() == pasted
+
+
+def test_an_advanced_expressions_problem_is_underlined_where_it_is(qapp: Any) -> None:
+    from PySide6.QtGui import QTextCharFormat
+
+    from pipedrive_gui.core.actions import get_action
+    from pipedrive_gui.gui.expression_editor import AdvancedEditor
+
+    field = get_action("createUpdatePerson").field("name")
+    assert field is not None
+    editor = AdvancedEditor(field)
+    editor.set_value({"@if": {"exists": {"@path": "$.a"}, "then": {"@path": "$.b"}, "else": "x"}})
+    assert editor.valid and not editor.problem.text()
+    # The third "@path" is at fault: the underline starts there, not at the first one.
+    text = editor.text.toPlainText().replace('"else": "x"', '"else": {"@path": 7}')
+    editor.text.setPlainText(text)
+    assert not editor.valid and "should be a string" in editor.problem.text()
+    assert editor.value()["@if"]["else"] == "x"  # the last valid expression is kept
+    line = next(i for i, row in enumerate(text.split("\n")) if '"@path": 7' in row)
+    block = editor.text.document().findBlockByNumber(line)
+    wavy = QTextCharFormat.UnderlineStyle.WaveUnderline
+    underlined = [f.start for f in block.layout().formats() if f.format.underlineStyle() == wavy]
+    assert underlined and min(underlined) == block.text().index('"@path"')
+    for other in range(editor.text.document().blockCount()):
+        if other != line:
+            formats = editor.text.document().findBlockByNumber(other).layout().formats()
+            assert all(f.format.underlineStyle() != wavy for f in formats)

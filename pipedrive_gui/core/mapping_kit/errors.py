@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class MappingKitError(ValueError):
@@ -19,10 +19,14 @@ class MappingProblem:
 
     ``path`` is the JSON-pointer-like location (``/field/@path``), ``message`` the
     description (``should be a string but it is a number``); ``text`` is Segment's line.
+    ``location`` is the same place as the keys from the mapping's root (``("field", "@path")``):
+    ``path`` cannot be split back into keys that contain ``/``. Where Segment reports no location
+    (``@merge``'s objects) it is empty.
     """
 
     path: str
     message: str
+    location: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def text(self) -> str:

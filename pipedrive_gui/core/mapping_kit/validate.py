@@ -28,7 +28,7 @@ class _Invalid(Exception):
 
 
 def _fail(message: str, stack: Stack) -> _Invalid:
-    return _Invalid([MappingProblem("/" + "/".join(stack), message)])
+    return _Invalid([MappingProblem("/" + "/".join(stack), message, stack)])
 
 
 def _article(type_name: str) -> str:
