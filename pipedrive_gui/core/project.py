@@ -32,19 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipedrive_gui.core.actions import ACTION_SLUGS
+
 FORMAT_NAME = "pipedrive-map"
 CURRENT_VERSION = 2
 FILE_SUFFIX = ".pipedrive-map.json"
 
-# The six actions of Segment's Actions Pipedrive destination (fixed by Segment).
-ACTION_SLUGS = (
-    "createUpdatePerson",
-    "createUpdateOrganization",
-    "createUpdateDeal",
-    "createUpdateActivity",
-    "createUpdateLead",
-    "createUpdateNote",
-)
 
 # Key names (compared without case, "_" and "-") that smell like a credential. A project file is
 # shared and committed to repositories, so one of these in it means a token may have leaked.

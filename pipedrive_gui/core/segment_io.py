@@ -31,9 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipedrive_gui.core.actions import ACTIONS, DESTINATION_METADATA_ID
+from pipedrive_gui.core.actions import ACTION_SLUGS, ACTIONS, DESTINATION_METADATA_ID
 from pipedrive_gui.core.project import (
-    ACTION_SLUGS,
     CURRENT_VERSION,
     FORMAT_NAME,
     DestinationDefaults,

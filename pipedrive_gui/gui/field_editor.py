@@ -39,13 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipedrive_gui.core.actions import (
-    DYNAMIC_ACTIVITY_TYPES,
-    DYNAMIC_DEAL_FIELDS,
-    DYNAMIC_ORGANIZATION_FIELDS,
-    DYNAMIC_PERSON_FIELDS,
-    FieldDef,
-)
+from pipedrive_gui.core.actions import ACTIONS, DYNAMIC_ACTIVITY_TYPES, FieldDef, dynamic_entity
 from pipedrive_gui.core.project import is_empty_path, is_unfinished_custom_value
 from pipedrive_gui.gui.json_highlighter import highlight_json
 
@@ -60,17 +54,6 @@ MODE_LABELS = {
     MODE_TEMPLATE: "Template",
     MODE_ADVANCED: "Advanced (mapping kit)",
     MODE_CUSTOM: "Custom fields",
-}
-DYNAMIC_ENTITY = {
-    DYNAMIC_PERSON_FIELDS: "person",
-    DYNAMIC_ORGANIZATION_FIELDS: "organization",
-    DYNAMIC_DEAL_FIELDS: "deal",
-}
-#: Which Pipedrive entity's custom fields an action's ``custom_fields`` object holds.
-CUSTOM_FIELD_ENTITY = {
-    "createUpdatePerson": "person",
-    "createUpdateOrganization": "organization",
-    "createUpdateDeal": "deal",
 }
 
 
@@ -208,8 +191,7 @@ class StaticEditor(QWidget):
                 note = "Connect to Pipedrive to list your activity types."
             else:
                 note = _catalog_problem(catalog, "activity_types", "your activity types")
-        elif self.field.dynamic in DYNAMIC_ENTITY:
-            entity = DYNAMIC_ENTITY[self.field.dynamic]
+        elif (entity := dynamic_entity(self.field.dynamic)) is not None:
             catalog = self.ctx.catalog()
             model = combo.model()
             if catalog is None:
@@ -467,7 +449,8 @@ class CustomFieldsEditor(QWidget):
     def __init__(self, ctx: EditorContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.entity = CUSTOM_FIELD_ENTITY.get(ctx.action_slug, "person")
+        action = ACTIONS.get(ctx.action_slug)
+        self.entity = (action.custom_fields_entity if action else None) or "person"
         self.rows: list[tuple[QComboBox, FieldValueEditor, QToolButton, QWidget]] = []
         self.rows_box = QVBoxLayout()
         self.rows_box.setContentsMargins(0, 0, 0, 0)

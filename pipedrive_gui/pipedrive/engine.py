@@ -57,6 +57,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipedrive_gui.core.actions import MATCH_ENTITIES
 from pipedrive_gui.pipedrive import planner
 from pipedrive_gui.pipedrive.errors import (
     NetworkError,
@@ -99,7 +100,8 @@ CLOCK_SKEW_S = 300.0
 #: Test settings (seconds): shorter windows for end-to-end tests against the sandbox.
 ENV_CONFIRM_WINDOW = "PIPEDRIVE_GUI_CONFIRM_WINDOW"
 ENV_CLAIM_WAIT = "PIPEDRIVE_GUI_CLAIM_WAIT"
-_LEDGER_ENTITIES = ("person", "organization", "deal")
+#: The records found by match value, which the ledger and the lookup cache keep.
+_LEDGER_ENTITIES = MATCH_ENTITIES
 #: Tries for an update (PATCH/PUT/DELETE), which is safe to repeat.
 MAX_WRITE_ATTEMPTS = 5
 EXCERPT_CHARS = 300
@@ -469,7 +471,7 @@ class UpsertEngine:
         call = planner.lookup_call(req)
         if call is None:
             return planner.unmatchable_result(req)
-        if not fresh and req.entity in ("person", "organization", "deal"):
+        if not fresh and req.entity in MATCH_ENTITIES:
             hit = self.cache.get(req.entity, req.match_field, req.value)
             if hit is not None:
                 rec = CallRecord.planned(call)
@@ -490,7 +492,7 @@ class UpsertEngine:
             raise _Abort(f"Could not look up {req.describe()}: {exc.user_message} Nothing was written, "
                          "so sending this event again is safe.") from exc
         result = planner.parse_lookup(req, envelope)
-        if result.found and result.record_id is not None and req.entity in ("person", "organization", "deal"):
+        if result.found and result.record_id is not None and req.entity in MATCH_ENTITIES:
             self.cache.remember(req.entity, req.match_field, req.value, result.record_id, result.name)
         elif not result.found and use_ledger:
             known = await self._ledger_created(req)

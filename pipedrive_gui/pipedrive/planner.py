@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from pipedrive_gui.core.actions import ACTIONS as CATALOG
 from pipedrive_gui.pipedrive import encode
 from pipedrive_gui.pipedrive.bodies import (
     BodyContext,
@@ -60,14 +61,14 @@ class ActionSpec:
     update_method: str = "PATCH"
 
 
+#: Notes are updated with PUT (docs/pipedrive-api.md#notes-api-v1); everything else with PATCH.
+_UPDATE_METHOD = {"note": "PUT"}
+
+#: Each action's shape as the planner needs it, read from the action catalog (core/actions.py).
 ACTIONS: dict[str, ActionSpec] = {
-    "createUpdatePerson": ActionSpec("person", "", None, ()),
-    "createUpdateOrganization": ActionSpec("organization", "", None, ()),
-    "createUpdateDeal": ActionSpec("deal", "deal_", None, ("person", "organization")),
-    "createUpdateActivity": ActionSpec("activity", None, "activity_id", ("person", "organization", "deal")),
-    "createUpdateLead": ActionSpec("lead", None, "lead_id", ("person", "organization")),
-    "createUpdateNote": ActionSpec("note", None, "note_id", ("person", "organization", "deal"),
-                                   update_method="PUT"),
+    a.slug: ActionSpec(a.entity, a.match_prefix, a.id_key, a.links,
+                       update_method=_UPDATE_METHOD.get(a.entity, "PATCH"))
+    for a in CATALOG.values()
 }
 
 _DEFAULT_ATTR = {"person": "person_field", "organization": "organization_field", "deal": "deal_field"}

@@ -12,16 +12,20 @@ from typing import Any
 import pytest
 
 from pipedrive_gui.core.actions import (
+    ACTION_SLUGS,
     ACTIONS,
     DESTINATION_SETTINGS,
     DYNAMIC_ACTIVITY_TYPES,
     DYNAMIC_DEAL_FIELDS,
     DYNAMIC_ORGANIZATION_FIELDS,
     DYNAMIC_PERSON_FIELDS,
+    ENTITIES,
     PRESETS,
     UnknownActionError,
     action_by_id,
+    action_entity,
     default_settings,
+    dynamic_entity,
     get_action,
 )
 
@@ -253,3 +257,24 @@ def test_catalog_matches_segments_definition() -> None:
         )
         assert ours_setting.required == spec["required"]
         assert ours_setting.default == spec.get("default")
+
+
+def test_each_action_knows_the_record_it_writes_and_how_it_is_found() -> None:
+    """The one table of what each action writes: planner, lint, editor and legend all read it."""
+    shape = {slug: (a.entity, a.match_prefix, a.id_key, a.links, a.custom_fields_entity)
+             for slug, a in ACTIONS.items()}
+    assert shape == {
+        "createUpdatePerson": ("person", "", None, (), "person"),
+        "createUpdateOrganization": ("organization", "", None, (), "organization"),
+        "createUpdateDeal": ("deal", "deal_", None, ("person", "organization"), "deal"),
+        "createUpdateLead": ("lead", None, "lead_id", ("person", "organization"), None),
+        "createUpdateActivity": ("activity", None, "activity_id", ("person", "organization", "deal"), None),
+        "createUpdateNote": ("note", None, "note_id", ("person", "organization", "deal"), None),
+    }
+    assert ACTION_SLUGS == tuple(ACTIONS)
+    assert sorted(a.entity for a in ACTIONS.values()) == sorted(ENTITIES)
+    assert action_entity("createUpdateLead") == "lead"
+    with pytest.raises(UnknownActionError):
+        action_entity("createUpdateBanana")
+    assert dynamic_entity("deal_fields") == "deal"
+    assert dynamic_entity("activity_types") is None and dynamic_entity(None) is None

@@ -112,7 +112,7 @@ def _cases() -> list[dict[str, Any]]:
 CASES = _cases()
 ACTION = ActionDef(
     slug="synthetic", action_id="x", title="t", description="d", default_trigger="",
-    fields=tuple(_field_def(k, v) for k, v in FIELDS.items()),
+    fields=tuple(_field_def(k, v) for k, v in FIELDS.items()), entity="person",
 )
 
 
