@@ -30,6 +30,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QApplication, QStyle
 
+from pipedrive_gui.core.events import EVENT_TYPES
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
 from pipedrive_gui.receiver.journal import filter_sql as journal_filter_sql
 
@@ -46,8 +47,6 @@ OUTCOME_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "skipped": ("Skipped (no mapping matched)", ("skipped",)),
     "waiting": ("Waiting (queued or retrying)", ("pending", "retrying")),
 }
-
-EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 
 OUTCOME_TEXT = {
     "pending": "Waiting",
