@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipedrive_gui.core.modes import DRY_RUN, SEND
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.connection import Connection
@@ -403,7 +404,7 @@ class PreviewPanel(QWidget):
                 mapping, event)
 
     def check(self) -> None:
-        self._run("dry_run")
+        self._run(DRY_RUN)
 
     def ask_send(self) -> None:
         """Confirm, then send. Works on what is on screen now (also when the preview has not caught
@@ -422,7 +423,7 @@ class PreviewPanel(QWidget):
                         f"This really creates or updates a record in {where}, using the mapping "
                         f"“{mapping.name}” and the sample event. Continue?",
                         [dialogs.YES, dialogs.CANCEL],
-                        lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
+                        lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
                         labels={dialogs.YES: "Send test"})
             return
         if reasons:
@@ -436,7 +437,7 @@ class PreviewPanel(QWidget):
         dialogs.ask(self, title,
                     f"{why}\n\nSending it anyway really creates or updates a record in {where}. Send anyway?",
                     [dialogs.YES, dialogs.CANCEL],
-                    lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
+                    lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
                     labels={dialogs.YES: "Send anyway"}, default=dialogs.CANCEL,
                     details="To test what Segment would really do, choose a sample event the trigger "
                             "fires on, or change the trigger.")
@@ -450,7 +451,7 @@ class PreviewPanel(QWidget):
             self._update_buttons()
             return
         inputs, mapping, event = now
-        if mode == "send" and not inputs.same_as(confirmed):
+        if mode == SEND and not inputs.same_as(confirmed):
             self.outcome.setText("⚠ Nothing was sent: the mapping, the sample event or the connection "
                                  "changed while you were deciding. Look at the preview, then press Send test "
                                  "again.")
@@ -466,7 +467,7 @@ class PreviewPanel(QWidget):
             else "the trigger does not fire for this sample event" if reasons else "the trigger never runs"
         body = payload.payload or {}
         engine = self.connection.engine(self.doc.project.destination)
-        self.outcome.setText("Checking in Pipedrive…" if mode == "dry_run" else "Sending to Pipedrive…")
+        self.outcome.setText("Checking in Pipedrive…" if mode == DRY_RUN else "Sending to Pipedrive…")
 
         async def go() -> Any:
             return await engine.run(mapping.action, body, mode, mapping=mapping.name)
@@ -494,7 +495,7 @@ class PreviewPanel(QWidget):
         if result.link:
             text += f' — <a href="{result.link}">Open in Pipedrive</a>'
         if why_not:
-            text += (f"<br>⚠ Sent although {why_not}: Segment would not send it." if result.mode == "send"
+            text += (f"<br>⚠ Sent although {why_not}: Segment would not send it." if result.mode == SEND
                      else f"<br>Note: {why_not}, so Segment would not send it.")
         self.outcome_html = text
         self.outcome.setText(text)
@@ -503,7 +504,7 @@ class PreviewPanel(QWidget):
         self.pipedrive_done.emit(result.outcome)
 
     def _plan_heading(self) -> str:
-        heading = "Result of the check" if getattr(self.last_run, "mode", "") == "dry_run" \
+        heading = "Result of the check" if getattr(self.last_run, "mode", "") == DRY_RUN \
             else "Result of the test send"
         return f"{heading} (outdated):" if self.stale else f"{heading}:"
 
@@ -517,7 +518,7 @@ class PreviewPanel(QWidget):
         if now is not None and now[0].same_as(self.run_inputs):
             return
         self.stale = True
-        what = "check" if getattr(self.last_run, "mode", "") == "dry_run" else "test send"
+        what = "check" if getattr(self.last_run, "mode", "") == DRY_RUN else "test send"
         if self.run_inputs.mapping_id != self.mapping_id:
             head = (f"This {what} was for the mapping “{self.run_mapping_name}”, not the one shown — "
                     '<a href="#check">check again</a>.')

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pipedrive_gui.core.actions import ACTIONS as CATALOG
+from pipedrive_gui.core.modes import DRY_RUN
 from pipedrive_gui.pipedrive import encode
 from pipedrive_gui.pipedrive.bodies import (
     BodyContext,
@@ -186,11 +187,11 @@ class Plan:
     def describe(self, mode: str) -> str:
         """One sentence for the user: what will / would / did happen."""
         if self.outcome == "fail":
-            return f"{'Would fail' if mode == 'dry_run' else 'Failed'}: {self.reason}"
+            return f"{'Would fail' if mode == DRY_RUN else 'Failed'}: {self.reason}"
         verb = "delete" if self.deletes else self.outcome
         if self.outcome == "planned":
             return self.reason or "Planned."
-        if mode == "dry_run":
+        if mode == DRY_RUN:
             return f"Would {verb} {self.subject()}"
         return f"Will {verb} {self.subject()}"
 
