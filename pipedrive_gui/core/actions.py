@@ -12,6 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
+
 __all__ = [
     "ACTIONS",
     "ACTION_SLUGS",
@@ -66,19 +68,15 @@ ENTITY_PLURAL: dict[str, str] = {"person": "people", "organization": "organizati
                                  "activity": "activities", "lead": "leads", "note": "notes"}
 
 
-class UnknownActionError(KeyError):
+class UnknownActionError(UserError, KeyError):
     """An action slug or action id that Actions Pipedrive does not have."""
 
     def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.user_message = (
+        super().__init__(
             f"{what!r} is not an action of Actions Pipedrive. Choose one of: "
             + ", ".join(a.title for a in ACTIONS.values())
             + "."
         )
-
-    def __str__(self) -> str:
-        return self.user_message
 
 
 @dataclass(frozen=True)

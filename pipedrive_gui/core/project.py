@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedrive_gui.core.actions import ACTION_SLUGS
+from pipedrive_gui.core.errors import UserError
 
 FORMAT_NAME = "pipedrive-map"
 CURRENT_VERSION = 2
@@ -57,7 +58,7 @@ _SECRET_KEY_NAMES = frozenset(
 )
 
 
-class ProjectFileError(Exception):
+class ProjectFileError(UserError):
     """A project file could not be read or written. ``str()`` is the user-facing message."""
 
     def __init__(
@@ -70,7 +71,6 @@ class ProjectFileError(Exception):
         where: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
         self.path = None if path is None else Path(path)
         self.line = line
         self.column = column

@@ -34,6 +34,7 @@ from typing import Any
 
 from pipedrive_gui.core import impact as core
 from pipedrive_gui.core.actions import MATCH_ENTITIES
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.core.impact import CallInfo, EventRun, ImpactReport, MappingRef, OutcomeChange
 from pipedrive_gui.core.payload import compile_action
 from pipedrive_gui.core.triggers import parse_fql
@@ -59,7 +60,7 @@ SEGMENT_SEARCH_TOKENS = 40
 SEGMENT_WRITE_TOKENS = 10
 
 
-class ImpactError(Exception):
+class ImpactError(UserError):
     """The run cannot go on (daily budget spent, token refused); ``str()`` says why and what to do."""
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pipedrive_gui.core.actions import ACTIONS as CATALOG
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.core.modes import DRY_RUN
 from pipedrive_gui.pipedrive import encode
 from pipedrive_gui.pipedrive.bodies import (
@@ -196,7 +197,7 @@ class Plan:
         return f"Will {verb} {self.subject()}"
 
 
-class PlanningError(ValueError):
+class PlanningError(UserError, ValueError):
     """The action slug is not one of Segment's six Pipedrive actions."""
 
 
