@@ -46,6 +46,7 @@ from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.custom_key_legend import KEY_RE, field_label, legend_html
 from pipedrive_gui.gui.document import Document
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.json_highlighter import highlight_json
 from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult, RunInputs
 from pipedrive_gui.gui.shortcuts import with_key
@@ -66,6 +67,14 @@ def _status_text(call: Any) -> str:
             text += f" — {call.error}"
         return text
     return "not sent"
+
+
+def _run_failure(exc: BaseException) -> str:
+    """How *Check in Pipedrive* / *Send test* words a failure that is not a domain error."""
+    if isinstance(exc, OSError):
+        return (f"Could not reach Pipedrive ({exc}). Check your internet connection (or restart the "
+                "sandbox) and try again.")
+    return f"The check failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
 
 
 class CallsModel(QAbstractTableModel):
@@ -538,16 +547,7 @@ class PreviewPanel(QWidget):
             self.open_url(url)
 
     def _run_failed(self, _name: str, exc: BaseException) -> None:
-        # Imported here: the errors (and the pipedrive package) are not needed for the first paint.
-        from pipedrive_gui.pipedrive.errors import PipedriveError
-
-        if isinstance(exc, PipedriveError):
-            text = exc.user_message
-        elif isinstance(exc, OSError):
-            text = (f"Could not reach Pipedrive ({exc}). Check your internet connection (or restart the "
-                    "sandbox) and try again.")
-        else:
-            text = f"The check failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
+        text = describe(exc, _run_failure)
         self.outcome.setText(f"⚠ {text}")
         self._update_buttons()
         self.pipedrive_done.emit("error")

@@ -31,6 +31,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QApplication, QStyle
 
 from pipedrive_gui.core.events import EVENT_TYPES
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
 from pipedrive_gui.receiver.journal import filter_sql as journal_filter_sql
 
@@ -468,7 +469,7 @@ class EventTableModel(QAbstractTableModel):
             return
         if page is not None:
             self._inflight.pop(page, None)
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        message = describe(exc)
         self.failed.emit(f"Could not read the receiver journal: {message}")
         if refresh:
             self._refresh_again = False

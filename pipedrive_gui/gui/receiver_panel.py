@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.core.modes import DRY_RUN, mode_word
 from pipedrive_gui.core.modes import SEND as LIVE
 from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.event_detail import EventDetailView
 from pipedrive_gui.gui.receiver_model import (
     EVENT_TYPES,
@@ -822,8 +823,7 @@ class ReceiverPanel(QWidget):
         self.message.emit(text)
 
     def _error(self, title: str, exc: BaseException) -> None:
-        text = getattr(exc, "user_message", None) or getattr(exc, "message", None) or str(exc) \
-            or type(exc).__name__
+        text = describe(exc)
         if not isinstance(exc, ReceiverError):
             log.warning("%s: %s", title, text, exc_info=exc)
         self._say(f"{title}: {text}")

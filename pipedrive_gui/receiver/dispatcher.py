@@ -332,7 +332,7 @@ class MappingProcessor:
         except Exception as exc:  # noqa: BLE001 - recorded, retried where it may pass
             delivery.update(
                 outcome="fail",
-                message=str(getattr(exc, "user_message", None) or exc) or type(exc).__name__,
+                message=str(exc) or type(exc).__name__,  # a UserError's str() is its user_message
                 retriable=_is_retriable_exception(exc),
             )
             return delivery
