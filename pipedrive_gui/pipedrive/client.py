@@ -249,10 +249,6 @@ class PipedriveClient:
     def __repr__(self) -> str:
         return f"PipedriveClient(base_url={self.base_url!r})"
 
-    #: HTTP status of the most recent successful call (for one-call-at-a-time callers; concurrent
-    #: callers use :meth:`request_full`, which returns the status with the envelope).
-    last_status: int | None = None
-
     async def __aenter__(self) -> PipedriveClient:
         return self
 
@@ -342,7 +338,6 @@ class PipedriveClient:
                 self.pacer.observe(response.headers, search=search)
                 if 200 <= response.status_code < 300:
                     envelope = self._decode(response, method, path)
-                    self.last_status = response.status_code
                     return ApiAnswer(response.status_code, envelope)
                 error = self._error_for(response, method, path)
             wait = self._retry_wait(error, attempt, safe_to_retry)

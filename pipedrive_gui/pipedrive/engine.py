@@ -813,26 +813,19 @@ class UpsertEngine:
     async def _send_call(self, rec: CallRecord, *, safe_to_retry: bool) -> dict[str, Any]:
         started = time.perf_counter()
         rec.sent = True
-        status: int | None = None
         try:
-            request_full = getattr(self.client, "request_full", None)
-            if request_full is not None:  # PipedriveClient: the status comes with the envelope
-                answer = await request_full(rec.method, rec.path, params=rec.query, json=rec.body,
-                                            safe_to_retry=safe_to_retry)
-                envelope, status = answer.envelope, answer.status
-            else:  # a stand-in client that only has request()
-                envelope = await self.client.request(rec.method, rec.path, params=rec.query, json=rec.body,
-                                                     safe_to_retry=safe_to_retry)
-                status = getattr(self.client, "last_status", None)
+            # PipedriveClient.request_full: the status comes with the envelope.
+            answer = await self.client.request_full(rec.method, rec.path, params=rec.query, json=rec.body,
+                                                    safe_to_retry=safe_to_retry)
         except PipedriveError as exc:
             rec.status = exc.status
             rec.error = exc.user_message
             raise
         finally:
             rec.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-        rec.status = status
-        rec.response_excerpt = _excerpt(envelope)
-        return envelope if isinstance(envelope, dict) else {}
+        rec.status = answer.status
+        rec.response_excerpt = _excerpt(answer.envelope)
+        return answer.envelope if isinstance(answer.envelope, dict) else {}
 
 
 def _typed_id(raw: str) -> int | str:
