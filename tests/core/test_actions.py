@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from dataclasses import FrozenInstanceError
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +26,7 @@ from pipedrive_gui.core.actions import (
     dynamic_entity,
     get_action,
 )
+from tests import oracle
 
 EXPECTED_FIELDS = {
     "createUpdatePerson": [
@@ -203,13 +202,8 @@ def test_destination_settings() -> None:
 
 # --- the catalog equals Segment's published destination (needs the oracle's npm packages) -------
 
-ORACLE_HOME = Path.home() / ".cache" / "segment-oracle"
-
-
 def _segment_definition() -> dict[str, Any]:
-    homes = sorted(p.parent.parent for p in ORACLE_HOME.glob("*/node_modules/@segment/action-destinations"))
-    if shutil.which("node") is None or not homes:
-        pytest.skip("Node.js and the Segment oracle's packages are needed to read Segment's definition")
+    home = oracle.package_home("@segment/action-destinations")
     script = (
         "const d=require('@segment/action-destinations/dist/destinations/pipedrive').default;"
         "const o={settings:d.authentication.fields,actions:{},presets:d.presets.map(p=>({...p}))};"
@@ -217,7 +211,7 @@ def _segment_definition() -> dict[str, Any]:
         "trigger:a.defaultSubscription,fields:a.fields,dynamic:Object.keys(a.dynamicFields||{})}}"
         "console.log(JSON.stringify(o))"
     )
-    out = subprocess.run(["node", "-e", script], cwd=homes[-1], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(["node", "-e", script], cwd=home, capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
         pytest.skip(f"could not load Segment's definition: {out.stderr[-300:]}")
     return json.loads(out.stdout)  # type: ignore[no-any-return]
