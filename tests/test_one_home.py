@@ -31,6 +31,7 @@ TABLES: dict[str, tuple[str, list[str]]] = {
     "Segment's event types (EVENT_TYPES)": ("core/events.py", [
         r'[(\[]\s*"(?:identify|track)",\s*"(?:identify|track)",\s*"page",',
     ]),
+    "where each record is written (ENTITY_PATHS)": ("pipedrive/planner.py", [r'"person"\s*:\s*"/api/v2/persons"']),
     "the run modes (PLAN, DRY_RUN, SEND)": ("core/modes.py", [
         r'"plan",\s*"dry_run"', r'"dry_run",\s*"send"', r'\b(?:LIVE|SEND)\b[^=\n]*=\s*"send"',
     ]),

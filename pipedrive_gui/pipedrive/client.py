@@ -40,6 +40,7 @@ from pipedrive_gui.pipedrive.errors import (
     message_for_status,
 )
 from pipedrive_gui.pipedrive.pacing import Budget, Pacer, backoff_delay, retry_after_seconds
+from pipedrive_gui.pipedrive.planner import ENTITY_PATHS
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 #: Tries per read (first call + retries).
@@ -65,16 +66,9 @@ FIELD_FALLBACKS = {
     "activity": "/api/v1/activityFields",
     "lead": "/api/v2/dealFields",  # leads use deals' custom fields
 }
-#: Where each record type is deleted: API v2 where it exists, v1 for leads and notes
-#: (docs/pipedrive-api.md#deleting).
-DELETE_ENDPOINTS = {
-    "person": "/api/v2/persons",
-    "organization": "/api/v2/organizations",
-    "deal": "/api/v2/deals",
-    "activity": "/api/v2/activities",
-    "lead": "/api/v1/leads",
-    "note": "/api/v1/notes",
-}
+#: Where each record type is deleted: where it is written, API v2 where it exists, v1 for leads and
+#: notes (docs/pipedrive-api.md#deleting).
+DELETE_ENDPOINTS = ENTITY_PATHS
 _LEAD_ID_RE = re.compile(r"^[0-9a-fA-F-]{1,64}$")
 _DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}

@@ -41,6 +41,8 @@ from pipedrive_gui.pipedrive.bodies import (
 from pipedrive_gui.pipedrive.encode import EncodeError
 from pipedrive_gui.pipedrive.lookup_cache import CacheKey, cache_key
 
+#: Where each record type is read, written and deleted: API v2 where it exists, v1 for leads and
+#: notes (docs/pipedrive-api.md#writes).
 ENTITY_PATHS = {
     "person": "/api/v2/persons",
     "organization": "/api/v2/organizations",
