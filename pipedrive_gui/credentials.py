@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pipedrive_gui.core.errors import UserError
+
 SERVICE = "pipedrive-gui"
 CURRENT_ACCOUNT = "__current__"
 ENV_TOKEN = "PIPEDRIVE_API_TOKEN"
@@ -82,15 +84,14 @@ class SegmentCredentials:
     base_url: str | None = None
 
 
-class KeyringUnavailableError(Exception):
-    """No safe place for the token. ``str()`` is the user-facing message including the remedy."""
+class KeyringUnavailableError(UserError):
+    """No safe place for the token. ``user_message`` is the problem and the remedy."""
 
     def __init__(self, problem: str, remedy: str, backend_name: str) -> None:
+        super().__init__(f"{problem} {remedy}".strip())
         self.problem = problem
         self.remedy = remedy
         self.backend_name = backend_name
-        self.user_message = f"{problem} {remedy}".strip()
-        super().__init__(self.user_message)
 
 
 @dataclass(frozen=True)

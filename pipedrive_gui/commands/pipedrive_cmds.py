@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pipedrive_gui.commands.common import CliError
+from pipedrive_gui.core.actions import ENTITIES
 
 if TYPE_CHECKING:
     from pipedrive_gui.credentials import Credentials, CredentialStore
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 EXIT_INPUT = 2
 EXIT_KEYRING = 3
 EXIT_PIPEDRIVE = 4
-ENTITY_CHOICES = ("person", "organization", "deal", "activity", "lead", "note")
+ENTITY_CHOICES = ENTITIES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

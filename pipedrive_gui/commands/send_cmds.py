@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from pipedrive_gui.commands.common import CliError
+from pipedrive_gui.core.modes import DRY_RUN, PLAN, SEND
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
@@ -77,7 +78,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     wanted = {m.id for m in mappings}
     previews = [p for p in preview_project(project, event) if p["id"] in wanted]
     firing = [p for p in previews if p["enabled"] and p["fires"]]
-    mode = "plan" if args.plan else "dry_run" if args.dry_run else "send"
+    mode = PLAN if args.plan else DRY_RUN if args.dry_run else SEND
     # An enabled mapping whose trigger is not valid FQL never fires: a script must not take that
     # for "nothing to do".
     broken = [p for p in previews if p["enabled"] and p.get("trigger_error")]
@@ -97,11 +98,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(json.dumps({"mode": mode, "results": results}, indent=2, ensure_ascii=False, default=str))
     else:
         _print_human(results)
-        if mode == "dry_run":
+        if mode == DRY_RUN:
             again = " Run the same command without --dry-run to send." if any(
                 r["outcome"] != "fail" for r in results) else ""
             print(f"Dry run: only lookups were made; nothing was changed in Pipedrive.{again}")
-        elif mode == "plan":
+        elif mode == PLAN:
             print("Plan only: no call was made. --dry-run looks the records up (read-only).")
         for p in broken:
             print(f"[!] {p['name']} ({p['action']}) did not run: {'; '.join(p['reasons'])}")
@@ -114,7 +115,7 @@ def _run(args: argparse.Namespace, project: Any, firing: list[dict[str, Any]], m
     from pipedrive_gui.commands.pipedrive_cmds import run_async
 
     creds = None
-    if mode != "plan":
+    if mode != PLAN:
         from pipedrive_gui.commands.pipedrive_cmds import load_credentials, make_store
 
         creds = load_credentials(make_store(), args)  # before the loop: it may check for the sandbox

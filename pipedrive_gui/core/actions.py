@@ -12,8 +12,11 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
+
 __all__ = [
     "ACTIONS",
+    "ACTION_SLUGS",
     "APP_PRESET_MARK",
     "DESTINATION_METADATA_ID",
     "DESTINATION_SETTINGS",
@@ -21,7 +24,10 @@ __all__ = [
     "DYNAMIC_DEAL_FIELDS",
     "DYNAMIC_ORGANIZATION_FIELDS",
     "DYNAMIC_PERSON_FIELDS",
+    "ENTITIES",
+    "ENTITY_PLURAL",
     "FIELD_TYPES",
+    "MATCH_ENTITIES",
     "PRESETS",
     "VISIBILITY_CHOICES",
     "ActionDef",
@@ -34,6 +40,7 @@ __all__ = [
     "action_by_id",
     "action_entity",
     "carry_over",
+    "dynamic_entity",
     "default_settings",
     "get_action",
     "starter_settings",
@@ -52,20 +59,24 @@ DYNAMIC_ORGANIZATION_FIELDS = "organization_fields"
 DYNAMIC_DEAL_FIELDS = "deal_fields"
 DYNAMIC_ACTIVITY_TYPES = "activity_types"
 
+#: The kinds of Pipedrive record the actions write, in the order the app lists them.
+ENTITIES = ("person", "organization", "deal", "activity", "lead", "note")
+#: The records that are found by a match field + match value (the others only by id).
+MATCH_ENTITIES = ("person", "organization", "deal")
+#: How a sentence names several records of a kind ("two people").
+ENTITY_PLURAL: dict[str, str] = {"person": "people", "organization": "organizations", "deal": "deals",
+                                 "activity": "activities", "lead": "leads", "note": "notes"}
 
-class UnknownActionError(KeyError):
+
+class UnknownActionError(UserError, KeyError):
     """An action slug or action id that Actions Pipedrive does not have."""
 
     def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.user_message = (
+        super().__init__(
             f"{what!r} is not an action of Actions Pipedrive. Choose one of: "
             + ", ".join(a.title for a in ACTIONS.values())
             + "."
         )
-
-    def __str__(self) -> str:
-        return self.user_message
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,11 @@ class FieldDef:
 
 @dataclass(frozen=True)
 class ActionDef:
-    """One action of the destination: what it does, when it fires by default, and its fields."""
+    """One action of the destination: what it does, when it fires by default, and its fields.
+
+    ``entity`` is the Pipedrive record the action creates or updates (one of ``ENTITIES``); the
+    properties below derive the rest of its shape from its fields, so nothing else lists them.
+    """
 
     slug: str
     action_id: str
@@ -113,6 +128,7 @@ class ActionDef:
     description: str
     default_trigger: str
     fields: tuple[FieldDef, ...]
+    entity: str
 
     def field(self, key: str) -> FieldDef | None:
         for f in self.fields:
@@ -127,6 +143,31 @@ class ActionDef:
     @property
     def required_keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields if f.required)
+
+    @property
+    def match_prefix(self) -> str | None:
+        """Prefix of the keys that find the record itself: ``""`` (``match_field``/``match_value``),
+        ``"deal_"`` (the deal's ``deal_match_value``), or ``None`` when it is found by id only."""
+        if self.field("match_value") is not None:
+            return ""
+        if self.field(f"{self.entity}_match_value") is not None:
+            return f"{self.entity}_"
+        return None
+
+    @property
+    def id_key(self) -> str | None:
+        """The field holding the id of the record to update (activities, leads, notes), or None."""
+        return f"{self.entity}_id" if self.match_prefix is None and self.field(f"{self.entity}_id") else None
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """The other records the action links to by match value (a deal's person and organization)."""
+        return tuple(e for e in MATCH_ENTITIES if e != self.entity and self.field(f"{e}_match_value"))
+
+    @property
+    def custom_fields_entity(self) -> str | None:
+        """Whose custom fields the ``custom_fields`` object sets (Segment has it on three actions)."""
+        return self.entity if self.field("custom_fields") is not None else None
 
 
 @dataclass(frozen=True)
@@ -253,6 +294,7 @@ _ENTITY_DYNAMIC = {
     "organization": DYNAMIC_ORGANIZATION_FIELDS,
     "deal": DYNAMIC_DEAL_FIELDS,
 }
+_DYNAMIC_ENTITY = {dynamic: entity for entity, dynamic in _ENTITY_DYNAMIC.items()}
 
 # The note's wording on its three links (Segment repeats it on each).
 _NOTE_LINK_RULE = " One of Lead, Person, Organization or Deal must be linked!"
@@ -547,6 +589,7 @@ _ACTION_LIST: tuple[ActionDef, ...] = (
         description="Update a person in Pipedrive or create them if they don't exist yet.",
         default_trigger='type = "identify"',
         fields=_PERSON_FIELDS,
+        entity="person",
     ),
     ActionDef(
         slug="createUpdateOrganization",
@@ -555,6 +598,7 @@ _ACTION_LIST: tuple[ActionDef, ...] = (
         description="Update an organization in Pipedrive or create it if it doesn't exist yet.",
         default_trigger='type = "group"',
         fields=_ORGANIZATION_FIELDS,
+        entity="organization",
     ),
     ActionDef(
         slug="createUpdateDeal",
@@ -563,6 +607,7 @@ _ACTION_LIST: tuple[ActionDef, ...] = (
         description="Update a Deal in Pipedrive or create it if it doesn't exist yet.",
         default_trigger='type = "track" and event = "Deal Upserted"',
         fields=_DEAL_FIELDS,
+        entity="deal",
     ),
     ActionDef(
         slug="createUpdateLead",
@@ -571,6 +616,7 @@ _ACTION_LIST: tuple[ActionDef, ...] = (
         description="Update a Lead in Pipedrive or create it if it doesn't exist yet.",
         default_trigger='type = "identify"',
         fields=_LEAD_FIELDS,
+        entity="lead",
     ),
     ActionDef(
         slug="createUpdateActivity",
@@ -579,6 +625,7 @@ _ACTION_LIST: tuple[ActionDef, ...] = (
         description="Update an Activity in Pipedrive or create one if it doesn't exist.",
         default_trigger='type = "track" and event = "Activity Upserted"',
         fields=_ACTIVITY_FIELDS,
+        entity="activity",
     ),
     ActionDef(
         slug="createUpdateNote",
@@ -587,10 +634,13 @@ _ACTION_LIST: tuple[ActionDef, ...] = (
         description="Update a Note in Pipedrive or create it if it doesn't exist yet.",
         default_trigger='type = "track" and event = "Note Upserted"',
         fields=_NOTE_FIELDS,
+        entity="note",
     ),
 )
 
 ACTIONS: dict[str, ActionDef] = {a.slug: a for a in _ACTION_LIST}
+#: The six action slugs, in Segment's order (fixed by Segment).
+ACTION_SLUGS: tuple[str, ...] = tuple(ACTIONS)
 _BY_ID: dict[str, ActionDef] = {a.action_id: a for a in _ACTION_LIST}
 
 
@@ -626,13 +676,15 @@ def starter_settings(slug: str) -> dict[str, Any]:
             if f.default is not None and (f.required or f.key.endswith("match_value"))}
 
 
-#: The Pipedrive record an action creates or updates (its own match field is ``match_field``).
-_OWN_ENTITY = {"createUpdatePerson": "person", "createUpdateOrganization": "organization"}
-
-
 def action_entity(slug: str) -> str:
-    """``person``, ``organization``, ``deal``, ``lead``, ``activity`` or ``note``."""
-    return _OWN_ENTITY.get(slug) or slug.removeprefix("createUpdate").lower()
+    """The record the action writes: ``person``, ``organization``, ``deal``, ``lead``, ``activity`` or
+    ``note``; raises ``UnknownActionError`` for a slug that is not an action."""
+    return get_action(slug).entity
+
+
+def dynamic_entity(dynamic: str | None) -> str | None:
+    """Whose fields a dynamic field lists (``person_fields`` → ``person``), or None."""
+    return _DYNAMIC_ENTITY.get(dynamic or "")
 
 
 @dataclass

@@ -17,19 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from pipedrive_gui.core.actions import (
-    ACTIONS,
-    DYNAMIC_ACTIVITY_TYPES,
-    DYNAMIC_DEAL_FIELDS,
-    DYNAMIC_ORGANIZATION_FIELDS,
-    DYNAMIC_PERSON_FIELDS,
-    FieldDef,
-    action_entity,
-)
+from pipedrive_gui.core.actions import ACTIONS, DYNAMIC_ACTIVITY_TYPES, FieldDef, dynamic_entity
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.core.project import is_empty_path, is_unfinished_custom_value
 
 __all__ = [
-    "DYNAMIC_ENTITY",
     "KEEP",
     "MODE_ADVANCED",
     "MODE_CUSTOM",
@@ -99,12 +91,6 @@ MODE_LABELS: Final = {
     MODE_TEMPLATE: "Template",
     MODE_ADVANCED: "Advanced (mapping kit)",
     MODE_CUSTOM: "Custom fields",
-}
-#: Whose fields a dynamic drop-down lists (a match field).
-DYNAMIC_ENTITY: Final = {
-    DYNAMIC_PERSON_FIELDS: "person",
-    DYNAMIC_ORGANIZATION_FIELDS: "organization",
-    DYNAMIC_DEAL_FIELDS: "deal",
 }
 
 
@@ -280,7 +266,7 @@ def static_choices(field: FieldDef, catalog: FieldListing | None) -> Listing:
         return Listing(tuple(Entry(f"{t.name} ({t.key_string})", t.key_string)
                              for t in catalog.active_activity_types()),
                        catalog_problem(catalog, "activity_types", "your activity types"))
-    entity = DYNAMIC_ENTITY.get(field.dynamic or "")
+    entity = dynamic_entity(field.dynamic)
     if entity is None:
         return Listing(())
     if catalog is None:
@@ -319,9 +305,7 @@ def custom_field_entity(action_slug: str) -> str:
     """Whose custom fields an action's ``custom_fields`` object holds: those of the record the action
     writes (the actions that have the object write a person, an organization or a deal)."""
     action = ACTIONS.get(action_slug)
-    if action is None or action.field("custom_fields") is None:
-        return "person"
-    return action_entity(action_slug)
+    return (action.custom_fields_entity if action is not None else None) or "person"
 
 
 def _custom_fields(catalog: FieldListing | None, entity: str) -> list[CatalogField]:
@@ -371,13 +355,12 @@ def custom_fields_value(rows: Iterable[tuple[object, Any]]) -> dict[str, Any]:
 # -- Advanced expressions ---------------------------------------------------------------------------
 
 
-class ExpressionError(ValueError):
+class ExpressionError(UserError, ValueError):
     """An Advanced expression Segment would not take; ``line`` and ``column`` (1-based) are where
     in its text, for the editor to underline."""
 
     def __init__(self, user_message: str, line: int, column: int) -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         self.line = line
         self.column = column
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.core.jsvalues import UNDEFINED, is_undefined, js_json_parse, js_to_json
 
 
@@ -90,12 +91,11 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 def _message(exc: BaseException) -> str:
     # FQL errors carry a friendly message for people and Segment's own wording for this protocol.
-    segment_text = getattr(exc, "segment_error", None)
+    segment_text = getattr(exc, "segment_error", None)  # FqlError (the trigger package loads lazily)
     if isinstance(segment_text, str) and segment_text:
         return segment_text
-    text = getattr(exc, "message", None)
-    if isinstance(text, str) and text:
-        return text
+    if isinstance(exc, UserError) and exc.user_message:
+        return exc.user_message
     return str(exc) or type(exc).__name__
 
 

@@ -31,19 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipedrive_gui.core.actions import ACTION_SLUGS
+from pipedrive_gui.core.errors import UserError
+
 FORMAT_NAME = "pipedrive-map"
 CURRENT_VERSION = 2
 FILE_SUFFIX = ".pipedrive-map.json"
 
-# The six actions of Segment's Actions Pipedrive destination (fixed by Segment).
-ACTION_SLUGS = (
-    "createUpdatePerson",
-    "createUpdateOrganization",
-    "createUpdateDeal",
-    "createUpdateActivity",
-    "createUpdateLead",
-    "createUpdateNote",
-)
 
 # Key names (compared without case, "_" and "-") that smell like a credential. A project file is
 # shared and committed to repositories, so one of these in it means a token may have leaked.
@@ -63,7 +57,7 @@ _SECRET_KEY_NAMES = frozenset(
 )
 
 
-class ProjectFileError(Exception):
+class ProjectFileError(UserError):
     """A project file could not be read or written. ``str()`` is the user-facing message."""
 
     def __init__(
@@ -76,7 +70,6 @@ class ProjectFileError(Exception):
         where: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
         self.path = None if path is None else Path(path)
         self.line = line
         self.column = column

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.resources import resource_path
 
 _FOLDER = "events"
 
 
-class SampleNotFoundError(LookupError):
+class SampleNotFoundError(UserError, LookupError):
     def __init__(self, name: str, known: list[str]) -> None:
         message = f'There is no bundled sample event called "{name}". Available: {", ".join(known)}.'
         super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipedrive_gui.core.actions import ACTIONS, DESTINATION_METADATA_ID
+from pipedrive_gui.core.actions import ACTION_SLUGS, ACTIONS, DESTINATION_METADATA_ID
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.core.project import (
-    ACTION_SLUGS,
     CURRENT_VERSION,
     FORMAT_NAME,
     DestinationDefaults,
@@ -49,12 +49,9 @@ from pipedrive_gui.core.project import (
 APP_KEY = "x-pipedrive-mapper"
 
 
-class SegmentImportError(ValueError):
+class SegmentImportError(UserError, ValueError):
     """Input that is not a Segment subscription (or not one for Actions Pipedrive)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def action_id_for(slug: str) -> str:

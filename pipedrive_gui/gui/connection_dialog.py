@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from pipedrive_gui.credentials import KeyringUnavailableError
 from pipedrive_gui.gui.connection import Connection
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.tasks import TaskRunner
-from pipedrive_gui.pipedrive.errors import PipedriveError
 
 TOKEN_HELP = (
     "Your personal API token is in Pipedrive under <b>Settings &gt; Personal preferences &gt; API</b> "
@@ -35,18 +35,18 @@ TOKEN_HELP = (
 )
 
 
-def describe_error(exc: BaseException) -> str:
-    """What happened and what to do, for any failure of a connection attempt."""
-    if isinstance(exc, PipedriveError):
-        return exc.user_message
-    if isinstance(exc, KeyringUnavailableError):
-        return exc.user_message
+def _connect_failure(exc: BaseException) -> str:
     if isinstance(exc, ValueError):
         return str(exc)
     if isinstance(exc, OSError):
         return (f"Could not reach the server ({exc}). Check the company domain and your internet "
                 "connection, then try again.")
     return f"Connecting failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
+
+
+def describe_error(exc: BaseException) -> str:
+    """What happened and what to do, for any failure of a connection attempt."""
+    return describe(exc, _connect_failure)
 
 
 class ConnectionDialog(QDialog):

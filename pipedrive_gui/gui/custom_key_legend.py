@@ -11,16 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pipedrive_gui.core.actions import ACTIONS, ENTITIES
+
 KEY_RE = re.compile(r"\b[0-9a-f]{40}\b")
-#: Which entity's fields an action's custom keys most likely belong to (searched first).
-ACTION_ENTITY = {
-    "createUpdatePerson": "person",
-    "createUpdateOrganization": "organization",
-    "createUpdateDeal": "deal",
-    "createUpdateActivity": "activity",
-    "createUpdateLead": "lead",
-    "createUpdateNote": "note",
-}
 
 
 def keys_in(text: str) -> list[str]:
@@ -32,10 +25,9 @@ def field_label(catalog: Any, key: str, action_slug: str = "") -> str | None:
     """The label of the custom field with this key ("Segment user ID"), or None if unknown."""
     if catalog is None:
         return None
-    # Only with a catalog, i.e. once connected: the fields module (and asyncio) loads after paint.
-    from pipedrive_gui.pipedrive.fields import ENTITIES
-
-    first = ACTION_ENTITY.get(action_slug)
+    # Which entity's fields the action's custom keys most likely belong to (searched first).
+    action = ACTIONS.get(action_slug)
+    first = action.entity if action else None
     order = ([first] if first else []) + [e for e in ENTITIES if e != first]
     for entity in order:
         f = catalog.by_key(entity, key)

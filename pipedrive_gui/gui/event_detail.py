@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipedrive_gui.core.modes import DRY_RUN
 from pipedrive_gui.gui.json_highlighter import JsonHighlighter
 from pipedrive_gui.gui.receiver_model import OUTCOME_TEXT
 from pipedrive_gui.receiver import EventDetail
@@ -50,7 +51,7 @@ def delivery_title(d: dict[str, Any]) -> str:
     record = ""
     if d.get("record_id") is not None:
         record = f" #{d['record_id']}" + (f" “{d['record_name']}”" if d.get("record_name") else "")
-    mode = " (dry run)" if d.get("mode") == "dry_run" and outcome in ("create", "update") else ""
+    mode = " (dry run)" if d.get("mode") == DRY_RUN and outcome in ("create", "update") else ""
     text = _DELIVERY_OUTCOMES.get(outcome, outcome)
     if outcome == "create":
         text = "would create" if mode else "created"

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipedrive_gui.core.modes import SEND
+
 if TYPE_CHECKING:
     from pipedrive_gui.gui.app import Services
 
@@ -243,7 +245,7 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
             continue
         engine = services.connection.engine(window.doc.project.destination)
         # The engine records what it creates in the ledger, as a Send test does.
-        await engine.run(mapping.action, result.payload.payload or {}, "send", mapping=mapping.name)
+        await engine.run(mapping.action, result.payload.payload or {}, SEND, mapping=mapping.name)
     dialog = window.show_test_records()
     dialog.resize(1180, 400)
     await services.runner.wait_idle()

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from pipedrive_gui.core import impact as core
 from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui.errors import describe
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -423,7 +424,7 @@ class ImpactPanel(QWidget):
 
     def _failed(self, _name: str, exc: BaseException) -> None:
         self._idle()
-        message = getattr(exc, "user_message", None) or str(exc)
+        message = describe(exc)
         self.status.setText(f"The impact run stopped: {message}"
                             + (" The results below are from the previous run." if self.result else ""))
 

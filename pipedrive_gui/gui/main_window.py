@@ -652,9 +652,9 @@ class MainWindow(QMainWindow):
     def _receiver_state_changed(self) -> None:
         panel = self.receiver_panel
         if panel is not None:
-            from pipedrive_gui.gui.receiver_panel import LIVE
+            from pipedrive_gui.core.modes import SEND
 
-            self.status.set_receiver(panel.running, panel.mode == LIVE, panel.waiting,
+            self.status.set_receiver(panel.running, panel.mode == SEND, panel.waiting,
                                      panel.url if panel.running else "")
 
     # -- impact panel (docked; built the first time it is opened) --------------------------------

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pipedrive_gui.core.modes import PLAN
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.core.triggers import FqlSyntaxError, Trigger, parse_fql
 
@@ -130,5 +131,5 @@ class PreviewComputer:
         if payload.ok and payload.payload is not None:
             result.payload_json = json.dumps(payload.payload, indent=2, ensure_ascii=False)
             if engine is not None:
-                result.plan = await engine.run(mapping.action, payload.payload, "plan")
+                result.plan = await engine.run(mapping.action, payload.payload, PLAN)
         return result

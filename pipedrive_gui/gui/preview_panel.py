@@ -39,11 +39,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipedrive_gui.core.modes import DRY_RUN, SEND
 from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.gui import dialogs, shortcuts
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.custom_key_legend import KEY_RE, field_label, legend_html
 from pipedrive_gui.gui.document import Document
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.json_highlighter import highlight_json
 from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult, RunInputs
 from pipedrive_gui.gui.shortcuts import with_key
@@ -64,6 +66,14 @@ def _status_text(call: Any) -> str:
             text += f" — {call.error}"
         return text
     return "not sent"
+
+
+def _run_failure(exc: BaseException) -> str:
+    """How *Check in Pipedrive* / *Send test* words a failure that is not a domain error."""
+    if isinstance(exc, OSError):
+        return (f"Could not reach Pipedrive ({exc}). Check your internet connection (or restart the "
+                "sandbox) and try again.")
+    return f"The check failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
 
 
 class CallsModel(QAbstractTableModel):
@@ -403,7 +413,7 @@ class PreviewPanel(QWidget):
                 mapping, event)
 
     def check(self) -> None:
-        self._run("dry_run")
+        self._run(DRY_RUN)
 
     def ask_send(self) -> None:
         """Confirm, then send. Works on what is on screen now (also when the preview has not caught
@@ -422,7 +432,7 @@ class PreviewPanel(QWidget):
                         f"This really creates or updates a record in {where}, using the mapping "
                         f"“{mapping.name}” and the sample event. Continue?",
                         [dialogs.YES, dialogs.CANCEL],
-                        lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
+                        lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
                         labels={dialogs.YES: "Send test"})
             return
         if reasons:
@@ -436,7 +446,7 @@ class PreviewPanel(QWidget):
         dialogs.ask(self, title,
                     f"{why}\n\nSending it anyway really creates or updates a record in {where}. Send anyway?",
                     [dialogs.YES, dialogs.CANCEL],
-                    lambda answer: self._run("send", inputs) if answer == dialogs.YES else None,
+                    lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
                     labels={dialogs.YES: "Send anyway"}, default=dialogs.CANCEL,
                     details="To test what Segment would really do, choose a sample event the trigger "
                             "fires on, or change the trigger.")
@@ -450,7 +460,7 @@ class PreviewPanel(QWidget):
             self._update_buttons()
             return
         inputs, mapping, event = now
-        if mode == "send" and not inputs.same_as(confirmed):
+        if mode == SEND and not inputs.same_as(confirmed):
             self.outcome.setText("⚠ Nothing was sent: the mapping, the sample event or the connection "
                                  "changed while you were deciding. Look at the preview, then press Send test "
                                  "again.")
@@ -466,7 +476,7 @@ class PreviewPanel(QWidget):
             else "the trigger does not fire for this sample event" if reasons else "the trigger never runs"
         body = payload.payload or {}
         engine = self.connection.engine(self.doc.project.destination)
-        self.outcome.setText("Checking in Pipedrive…" if mode == "dry_run" else "Sending to Pipedrive…")
+        self.outcome.setText("Checking in Pipedrive…" if mode == DRY_RUN else "Sending to Pipedrive…")
 
         async def go() -> Any:
             return await engine.run(mapping.action, body, mode, mapping=mapping.name)
@@ -494,7 +504,7 @@ class PreviewPanel(QWidget):
         if result.link:
             text += f' — <a href="{result.link}">Open in Pipedrive</a>'
         if why_not:
-            text += (f"<br>⚠ Sent although {why_not}: Segment would not send it." if result.mode == "send"
+            text += (f"<br>⚠ Sent although {why_not}: Segment would not send it." if result.mode == SEND
                      else f"<br>Note: {why_not}, so Segment would not send it.")
         self.outcome_html = text
         self.outcome.setText(text)
@@ -503,7 +513,7 @@ class PreviewPanel(QWidget):
         self.pipedrive_done.emit(result.outcome)
 
     def _plan_heading(self) -> str:
-        heading = "Result of the check" if getattr(self.last_run, "mode", "") == "dry_run" \
+        heading = "Result of the check" if getattr(self.last_run, "mode", "") == DRY_RUN \
             else "Result of the test send"
         return f"{heading} (outdated):" if self.stale else f"{heading}:"
 
@@ -517,7 +527,7 @@ class PreviewPanel(QWidget):
         if now is not None and now[0].same_as(self.run_inputs):
             return
         self.stale = True
-        what = "check" if getattr(self.last_run, "mode", "") == "dry_run" else "test send"
+        what = "check" if getattr(self.last_run, "mode", "") == DRY_RUN else "test send"
         if self.run_inputs.mapping_id != self.mapping_id:
             head = (f"This {what} was for the mapping “{self.run_mapping_name}”, not the one shown — "
                     '<a href="#check">check again</a>.')
@@ -537,16 +547,7 @@ class PreviewPanel(QWidget):
             self.open_url(url)
 
     def _run_failed(self, _name: str, exc: BaseException) -> None:
-        # Imported here: the errors (and the pipedrive package) are not needed for the first paint.
-        from pipedrive_gui.pipedrive.errors import PipedriveError
-
-        if isinstance(exc, PipedriveError):
-            text = exc.user_message
-        elif isinstance(exc, OSError):
-            text = (f"Could not reach Pipedrive ({exc}). Check your internet connection (or restart the "
-                    "sandbox) and try again.")
-        else:
-            text = f"The check failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
+        text = describe(exc, _run_failure)
         self.outcome.setText(f"⚠ {text}")
         self._update_buttons()
         self.pipedrive_done.emit("error")

@@ -30,6 +30,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QApplication, QStyle
 
+from pipedrive_gui.core.events import EVENT_TYPES
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
 from pipedrive_gui.receiver.journal import filter_sql as journal_filter_sql
 
@@ -46,8 +48,6 @@ OUTCOME_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "skipped": ("Skipped (no mapping matched)", ("skipped",)),
     "waiting": ("Waiting (queued or retrying)", ("pending", "retrying")),
 }
-
-EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 
 OUTCOME_TEXT = {
     "pending": "Waiting",
@@ -469,7 +469,7 @@ class EventTableModel(QAbstractTableModel):
             return
         if page is not None:
             self._inflight.pop(page, None)
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        message = describe(exc)
         self.failed.emit(f"Could not read the receiver journal: {message}")
         if refresh:
             self._refresh_again = False

@@ -51,7 +51,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pipedrive_gui.core.modes import DRY_RUN, mode_word
+from pipedrive_gui.core.modes import SEND as LIVE
 from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.event_detail import EventDetailView
 from pipedrive_gui.gui.receiver_model import (
     EVENT_TYPES,
@@ -85,7 +88,6 @@ from pipedrive_gui.receiver.snippets import all_snippets
 
 log = logging.getLogger(__name__)
 
-DRY_RUN, LIVE = "dry_run", "send"
 DEFAULT_PORT = 8787
 # receiver.json in the config folder (receiver/access.py) keeps the port, the write key (so pasted
 # snippets keep working after a restart; `pipedrive-gui receive` uses the same key) and the web pages
@@ -604,7 +606,7 @@ class ReceiverPanel(QWidget):
         if running and self.receiver is not None:
             st = self.receiver.stats()
             rejected = f", {st.rejected_total} refused" if st.rejected_total else ""
-            mode = "live" if self._mode == LIVE else "dry run"
+            mode = mode_word(self._mode)
             self.state_label.setText(f"Running ({mode}) — {_plural(st.requests, 'request')}, "
                                      f"{_plural(st.accepted, 'event')}{rejected}")
             reasons = [f"{_REFUSALS.get(code, code)}: {n}" for code, n in sorted(st.rejected.items())]
@@ -851,8 +853,7 @@ class ReceiverPanel(QWidget):
         self.message.emit(text)
 
     def _error(self, title: str, exc: BaseException) -> None:
-        text = getattr(exc, "user_message", None) or getattr(exc, "message", None) or str(exc) \
-            or type(exc).__name__
+        text = describe(exc)
         if not isinstance(exc, ReceiverError):
             log.warning("%s: %s", title, text, exc_info=exc)
         self._say(f"{title}: {text}")

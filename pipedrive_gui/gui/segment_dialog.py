@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.document import Document
+from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.tasks import TaskRunner
 
 TOKEN_HELP = ("A Segment Public API token: in Segment, <b>Settings &gt; Workspace settings &gt; Access "
@@ -42,8 +43,7 @@ KIND_TEXT = {"create": "Create", "update": "Update", "unchanged": "Unchanged", "
 
 
 def _error_text(exc: BaseException) -> str:
-    message = getattr(exc, "user_message", None)
-    return str(message) if message else f"{type(exc).__name__}: {exc}"
+    return describe(exc, lambda e: f"{type(e).__name__}: {e}")
 
 
 def _value_item(field: str, value: Any) -> QStandardItem:

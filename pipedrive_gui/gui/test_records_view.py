@@ -352,7 +352,7 @@ class TestRecordsDialog(QDialog):
 
         self.progress.setVisible(False)
         self._update()
-        text = getattr(exc, "user_message", None) or describe_error(exc)
+        text = describe_error(exc)
         dialogs.show_error(self, "Test records", text, "Nothing else was changed. Try again with Refresh.")
 
     # -- links ------------------------------------------------------------------------------------

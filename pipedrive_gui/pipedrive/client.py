@@ -40,6 +40,7 @@ from pipedrive_gui.pipedrive.errors import (
     message_for_status,
 )
 from pipedrive_gui.pipedrive.pacing import Budget, Pacer, backoff_delay, retry_after_seconds
+from pipedrive_gui.pipedrive.planner import ENTITY_PATHS
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 #: Tries per read (first call + retries).
@@ -65,16 +66,9 @@ FIELD_FALLBACKS = {
     "activity": "/api/v1/activityFields",
     "lead": "/api/v2/dealFields",  # leads use deals' custom fields
 }
-#: Where each record type is deleted: API v2 where it exists, v1 for leads and notes
-#: (docs/pipedrive-api.md#deleting).
-DELETE_ENDPOINTS = {
-    "person": "/api/v2/persons",
-    "organization": "/api/v2/organizations",
-    "deal": "/api/v2/deals",
-    "activity": "/api/v2/activities",
-    "lead": "/api/v1/leads",
-    "note": "/api/v1/notes",
-}
+#: Where each record type is deleted: where it is written, API v2 where it exists, v1 for leads and
+#: notes (docs/pipedrive-api.md#deleting).
+DELETE_ENDPOINTS = ENTITY_PATHS
 _LEAD_ID_RE = re.compile(r"^[0-9a-fA-F-]{1,64}$")
 _DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -249,10 +243,6 @@ class PipedriveClient:
     def __repr__(self) -> str:
         return f"PipedriveClient(base_url={self.base_url!r})"
 
-    #: HTTP status of the most recent successful call (for one-call-at-a-time callers; concurrent
-    #: callers use :meth:`request_full`, which returns the status with the envelope).
-    last_status: int | None = None
-
     async def __aenter__(self) -> PipedriveClient:
         return self
 
@@ -342,7 +332,6 @@ class PipedriveClient:
                 self.pacer.observe(response.headers, search=search)
                 if 200 <= response.status_code < 300:
                     envelope = self._decode(response, method, path)
-                    self.last_status = response.status_code
                     return ApiAnswer(response.status_code, envelope)
                 error = self._error_for(response, method, path)
             wait = self._retry_wait(error, attempt, safe_to_retry)

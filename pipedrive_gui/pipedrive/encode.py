@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
+
 VISIBLE_TO = {1: "Owner & followers (private)", 3: "Entire company (shared)",
               5: "Owner's visibility group and sub-groups", 7: "Entire company"}
 
@@ -34,30 +36,24 @@ _ID_TYPES = {"int", "user", "org", "people", "deal", "stage", "activity", "proje
 _TEXT_TYPES = {"varchar", "varchar_auto", "text", "phone", "varchar_options"}
 
 
-class EncodeError(ValueError):
-    """A payload value that Pipedrive would reject; ``str()`` is the user-facing sentence."""
+class EncodeError(UserError, ValueError):
+    """A payload value that Pipedrive would reject: ``user_message`` is "<field label>: <detail>"."""
 
-    def __init__(self, label: str, message: str) -> None:
-        super().__init__(f"{label}: {message}")
+    def __init__(self, label: str, detail: str) -> None:
+        super().__init__(f"{label}: {detail}")
         self.label = label
-        self.message = message
-
-    @property
-    def user_message(self) -> str:
-        return str(self)
+        self.detail = detail
 
 
 class EncodeProblems(EncodeError):
-    """Several values Pipedrive would reject; ``str()`` lists them all, ``.problems`` one by one."""
+    """Several values Pipedrive would reject; ``user_message`` lists them all, ``.problems`` one by one."""
 
     def __init__(self, problems: list[EncodeError]) -> None:
         first = problems[0]
-        super().__init__(first.label, first.message)
+        super().__init__(first.label, first.detail)
         self.problems = list(problems)
-        self.args = ("; ".join(str(p) for p in self.problems),)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+        self.user_message = "; ".join(str(p) for p in self.problems)
+        self.args = (self.user_message,)
 
 
 def attr(obj: Any, name: str, default: Any = None) -> Any:

@@ -57,6 +57,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipedrive_gui.core.actions import MATCH_ENTITIES
+from pipedrive_gui.core.modes import DRY_RUN, MODES, PLAN, SEND
 from pipedrive_gui.pipedrive import planner
 from pipedrive_gui.pipedrive.errors import (
     NetworkError,
@@ -82,7 +84,6 @@ from pipedrive_gui.pipedrive.planner import LookupRequest, LookupResult, Plan, P
 
 log = logging.getLogger(__name__)
 
-MODES = ("plan", "dry_run", "send")
 #: Create attempts when a POST's fate is unknown and the re-check says it did not happen.
 MAX_CREATE_ATTEMPTS = 3
 #: After a create's answer was lost: how long to keep re-checking whether it happened. Covers
@@ -99,7 +100,8 @@ CLOCK_SKEW_S = 300.0
 #: Test settings (seconds): shorter windows for end-to-end tests against the sandbox.
 ENV_CONFIRM_WINDOW = "PIPEDRIVE_GUI_CONFIRM_WINDOW"
 ENV_CLAIM_WAIT = "PIPEDRIVE_GUI_CLAIM_WAIT"
-_LEDGER_ENTITIES = ("person", "organization", "deal")
+#: The records found by match value, which the ledger and the lookup cache keep.
+_LEDGER_ENTITIES = MATCH_ENTITIES
 #: Tries for an update (PATCH/PUT/DELETE), which is safe to repeat.
 MAX_WRITE_ATTEMPTS = 5
 EXCERPT_CHARS = 300
@@ -187,7 +189,7 @@ class UpsertResult:
     calls: list[CallRecord]
     link: str | None = None
     warnings: list[str] = field(default_factory=list)
-    mode: str = "plan"
+    mode: str = PLAN
     entity: str | None = None
     #: A failure that sending the event again later may fix (the receiver retries it).
     retriable: bool = False
@@ -254,7 +256,7 @@ class UpsertEngine:
 
     # -- public ---------------------------------------------------------------------------------
 
-    async def run(self, action_slug: str, payload: Mapping[str, Any], mode: str = "plan", *,
+    async def run(self, action_slug: str, payload: Mapping[str, Any], mode: str = PLAN, *,
                   origin: Origin | None = None, mapping: str | None = None,
                   before_write: BeforeWrite | None = None) -> UpsertResult:
         """``origin`` (default: the engine's) and ``mapping`` (its name) go into the ledger with
@@ -267,12 +269,12 @@ class UpsertEngine:
             return UpsertResult(action_slug, "fail", None, None,
                                 f"'{action_slug}' is not one of the Pipedrive actions "
                                 f"({', '.join(planner.ACTIONS)}).", [], mode=mode)
-        if mode == "plan":
+        if mode == PLAN:
             return self._plan_only(action_slug, payload)
         try:
             requests = planner.lookups_for(action_slug, payload, self.defaults, self.catalog)
         except ValueError as exc:  # EncodeError: a match value that is not text
-            return UpsertResult(action_slug, "fail", None, None, f"Would fail: {exc}" if mode == "dry_run"
+            return UpsertResult(action_slug, "fail", None, None, f"Would fail: {exc}" if mode == DRY_RUN
                                 else f"Failed: {exc}", [], mode=mode, entity=spec.entity)
         base = origin if origin is not None else self.origin
         ctx = _Run(base if mapping is None else replace(base, mapping=mapping), before_write)
@@ -308,8 +310,8 @@ class UpsertEngine:
     def _plan_only(self, action_slug: str, payload: Mapping[str, Any]) -> UpsertResult:
         p = self._plan(action_slug, payload, {})
         outcome = "fail" if p.outcome == "fail" else "planned"
-        return UpsertResult(action_slug, outcome, p.record_id, p.record_name, p.describe("plan"),
-                            [CallRecord.planned(c) for c in p.calls], None, p.warnings, "plan", p.entity)
+        return UpsertResult(action_slug, outcome, p.record_id, p.record_name, p.describe(PLAN),
+                            [CallRecord.planned(c) for c in p.calls], None, p.warnings, PLAN, p.entity)
 
     # -- dry run / send -------------------------------------------------------------------------
 
@@ -323,13 +325,13 @@ class UpsertEngine:
             # (it replaces the list), so the activity is read first; see bodies.activity_participants.
             reads_target = spec.entity == "activity" and any(r.role == "person" for r in requests)
             for req in requests:
-                if mode == "send" and req.role == "target" and spec.id_key is not None and not reads_target:
+                if mode == SEND and req.role == "target" and spec.id_key is not None and not reads_target:
                     continue  # Activity/Lead/Note: the write itself tells whether the id exists
                 results[req.key] = await self._lookup(req, calls)
-            if mode == "dry_run":
+            if mode == DRY_RUN:
                 await self._name_targets(requests, results, calls)
             p = self._plan(action_slug, payload, results)
-            if mode == "dry_run" or p.outcome == "fail":
+            if mode == DRY_RUN or p.outcome == "fail":
                 return self._finish(p, calls, mode)
             return await self._send(action_slug, payload, p, results, calls, ctx, retried=False)
         except _Abort as exc:
@@ -337,7 +339,7 @@ class UpsertEngine:
                                 mode=mode, entity=spec.entity, retriable=exc.retriable)
 
     def _finish(self, p: Plan, calls: list[CallRecord], mode: str) -> UpsertResult:
-        if mode == "dry_run":
+        if mode == DRY_RUN:
             calls.extend(CallRecord.planned(c) for c in p.writes)
         link = self.link_for(p.entity, p.record_id, p.associations) if p.outcome == "update" else None
         return UpsertResult(p.action, p.outcome, p.record_id, p.record_name, p.describe(mode), calls, link,
@@ -357,7 +359,7 @@ class UpsertEngine:
                 results[p.target.key] = known
                 again = self._plan(action_slug, payload, results)
                 if again.outcome == "fail":
-                    return self._finish(again, calls, "send")
+                    return self._finish(again, calls, SEND)
                 return await self._send(action_slug, payload, again, results, calls, ctx, retried=retried)
             claim = known
         try:
@@ -375,7 +377,7 @@ class UpsertEngine:
             results[p.target.key] = await self._lookup(p.target, calls, fresh=True)
             again = self._plan(action_slug, payload, results)
             if again.outcome == "fail":
-                return self._finish(again, calls, "send")
+                return self._finish(again, calls, SEND)
             return await self._send(action_slug, payload, again, results, calls, ctx, retried=True)
         except ValidationError as exc:
             stale = [r for r in p.lookups if r.role != "target" and r.key in results
@@ -393,7 +395,7 @@ class UpsertEngine:
                 return self._failed(p, calls, exc.user_message)
             again = self._plan(action_slug, payload, results)
             if again.outcome == "fail":
-                return self._finish(again, calls, "send")
+                return self._finish(again, calls, SEND)
             return await self._send(action_slug, payload, again, results, calls, ctx, retried=True)
         except PipedriveError as exc:
             return self._failed(p, calls, exc.user_message)
@@ -424,11 +426,11 @@ class UpsertEngine:
             message += f" ({data['_confirmed_by']})"
         link = None if p.deletes else self.link_for(p.entity, record_id, p.associations)
         return UpsertResult(p.action, outcome, record_id, name, message, calls, link, p.warnings,
-                            "send", p.entity)
+                            SEND, p.entity)
 
     def _failed(self, p: Plan, calls: list[CallRecord], reason: str) -> UpsertResult:
         return UpsertResult(p.action, "fail", p.record_id, p.record_name, f"Failed: {reason}", calls, None,
-                            p.warnings, "send", p.entity)
+                            p.warnings, SEND, p.entity)
 
     @staticmethod
     def _not_found_text(p: Plan, exc: PipedriveError) -> str:
@@ -469,7 +471,7 @@ class UpsertEngine:
         call = planner.lookup_call(req)
         if call is None:
             return planner.unmatchable_result(req)
-        if not fresh and req.entity in ("person", "organization", "deal"):
+        if not fresh and req.entity in MATCH_ENTITIES:
             hit = self.cache.get(req.entity, req.match_field, req.value)
             if hit is not None:
                 rec = CallRecord.planned(call)
@@ -490,7 +492,7 @@ class UpsertEngine:
             raise _Abort(f"Could not look up {req.describe()}: {exc.user_message} Nothing was written, "
                          "so sending this event again is safe.") from exc
         result = planner.parse_lookup(req, envelope)
-        if result.found and result.record_id is not None and req.entity in ("person", "organization", "deal"):
+        if result.found and result.record_id is not None and req.entity in MATCH_ENTITIES:
             self.cache.remember(req.entity, req.match_field, req.value, result.record_id, result.name)
         elif not result.found and use_ledger:
             known = await self._ledger_created(req)
@@ -811,26 +813,19 @@ class UpsertEngine:
     async def _send_call(self, rec: CallRecord, *, safe_to_retry: bool) -> dict[str, Any]:
         started = time.perf_counter()
         rec.sent = True
-        status: int | None = None
         try:
-            request_full = getattr(self.client, "request_full", None)
-            if request_full is not None:  # PipedriveClient: the status comes with the envelope
-                answer = await request_full(rec.method, rec.path, params=rec.query, json=rec.body,
-                                            safe_to_retry=safe_to_retry)
-                envelope, status = answer.envelope, answer.status
-            else:  # a stand-in client that only has request()
-                envelope = await self.client.request(rec.method, rec.path, params=rec.query, json=rec.body,
-                                                     safe_to_retry=safe_to_retry)
-                status = getattr(self.client, "last_status", None)
+            # PipedriveClient.request_full: the status comes with the envelope.
+            answer = await self.client.request_full(rec.method, rec.path, params=rec.query, json=rec.body,
+                                                    safe_to_retry=safe_to_retry)
         except PipedriveError as exc:
             rec.status = exc.status
             rec.error = exc.user_message
             raise
         finally:
             rec.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-        rec.status = status
-        rec.response_excerpt = _excerpt(envelope)
-        return envelope if isinstance(envelope, dict) else {}
+        rec.status = answer.status
+        rec.response_excerpt = _excerpt(answer.envelope)
+        return answer.envelope if isinstance(answer.envelope, dict) else {}
 
 
 def _typed_id(raw: str) -> int | str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
 
-class PipedriveError(Exception):
+
+class PipedriveError(UserError):
     """Base class: any failed Pipedrive call."""
 
     #: HTTP status, or None for transport failures (timeout, network down).
@@ -28,7 +30,6 @@ class PipedriveError(Exception):
         path: str | None = None,
     ) -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         self.status = status
         self.pipedrive_message = pipedrive_message
         self.code = code
@@ -41,9 +42,6 @@ class PipedriveError(Exception):
         if self.method and self.path:
             return f"{self.method} {self.path}"
         return ""
-
-    def __str__(self) -> str:
-        return self.user_message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, call={self.call!r}, message={self.user_message!r})"

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipedrive_gui.core.actions import ENTITIES, ENTITY_PLURAL
 from pipedrive_gui.pipedrive.errors import NotFoundError, PlanError
 
-ENTITIES = ("person", "organization", "deal", "activity", "lead", "note")
 CACHE_VERSION = 1
 
 #: Custom field types ``itemSearch/field`` can search (docs/pipedrive-api.md#match-fields).
@@ -49,8 +49,6 @@ TYPE_LABELS = {
 }
 
 _HEX_KEY = re.compile(r"^[0-9a-f]{40}$")
-_ENTITY_WORDS = {"person": "people", "organization": "organizations", "deal": "deals", "lead": "leads",
-                 "activity": "activities", "note": "notes"}
 
 
 class FieldSource(Protocol):
@@ -257,7 +255,7 @@ def _option_id(value: Any) -> int | str:
 
 def _searchability(entity: str, key: str, label: str, field_type: str,
                    is_custom: bool) -> tuple[bool, str | None, str | None]:
-    things = _ENTITY_WORDS.get(entity, entity)
+    things = ENTITY_PLURAL.get(entity, entity)
     if entity not in SEARCHABLE_ENTITIES:
         return False, (f"Pipedrive cannot search {things} by field; "
                        f"{things} are updated by their ID only."), None

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipedrive_gui.core import impact as core
+from pipedrive_gui.core.actions import MATCH_ENTITIES
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.core.impact import CallInfo, EventRun, ImpactReport, MappingRef, OutcomeChange
 from pipedrive_gui.core.payload import compile_action
 from pipedrive_gui.core.triggers import parse_fql
@@ -52,13 +54,13 @@ from pipedrive_gui.pipedrive.planner import LookupRequest, LookupResult
 Progress = Callable[[str, int, int], None]
 #: Concurrent lookups (the client's pacer still decides when each may go).
 CONCURRENCY = 4
-_SEARCHABLE = ("person", "organization", "deal")
+_SEARCHABLE = MATCH_ENTITIES
 #: Segment's destination (API v1): a search per match value, then one write (docs/pipedrive-api.md#rate-limits, #api-v1-deprecation).
 SEGMENT_SEARCH_TOKENS = 40
 SEGMENT_WRITE_TOKENS = 10
 
 
-class ImpactError(Exception):
+class ImpactError(UserError):
     """The run cannot go on (daily budget spent, token refused); ``str()`` says why and what to do."""
 
 

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.pipedrive.lookup_cache import cache_key
 
 FILE_NAME = "ledger.sqlite3"
@@ -108,12 +109,8 @@ def _owner_gone(token: str | None) -> bool:
     return False
 
 
-class LedgerError(Exception):
+class LedgerError(UserError):
     """The ledger file cannot be opened or written; ``user_message`` says what to do."""
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from pipedrive_gui.core.actions import ACTIONS as CATALOG
+from pipedrive_gui.core.errors import UserError
+from pipedrive_gui.core.modes import DRY_RUN
 from pipedrive_gui.pipedrive import encode
 from pipedrive_gui.pipedrive.bodies import (
     BodyContext,
@@ -38,6 +41,8 @@ from pipedrive_gui.pipedrive.bodies import (
 from pipedrive_gui.pipedrive.encode import EncodeError
 from pipedrive_gui.pipedrive.lookup_cache import CacheKey, cache_key
 
+#: Where each record type is read, written and deleted: API v2 where it exists, v1 for leads and
+#: notes (docs/pipedrive-api.md#writes).
 ENTITY_PATHS = {
     "person": "/api/v2/persons",
     "organization": "/api/v2/organizations",
@@ -60,14 +65,14 @@ class ActionSpec:
     update_method: str = "PATCH"
 
 
+#: Notes are updated with PUT (docs/pipedrive-api.md#notes-api-v1); everything else with PATCH.
+_UPDATE_METHOD = {"note": "PUT"}
+
+#: Each action's shape as the planner needs it, read from the action catalog (core/actions.py).
 ACTIONS: dict[str, ActionSpec] = {
-    "createUpdatePerson": ActionSpec("person", "", None, ()),
-    "createUpdateOrganization": ActionSpec("organization", "", None, ()),
-    "createUpdateDeal": ActionSpec("deal", "deal_", None, ("person", "organization")),
-    "createUpdateActivity": ActionSpec("activity", None, "activity_id", ("person", "organization", "deal")),
-    "createUpdateLead": ActionSpec("lead", None, "lead_id", ("person", "organization")),
-    "createUpdateNote": ActionSpec("note", None, "note_id", ("person", "organization", "deal"),
-                                   update_method="PUT"),
+    a.slug: ActionSpec(a.entity, a.match_prefix, a.id_key, a.links,
+                       update_method=_UPDATE_METHOD.get(a.entity, "PATCH"))
+    for a in CATALOG.values()
 }
 
 _DEFAULT_ATTR = {"person": "person_field", "organization": "organization_field", "deal": "deal_field"}
@@ -185,16 +190,16 @@ class Plan:
     def describe(self, mode: str) -> str:
         """One sentence for the user: what will / would / did happen."""
         if self.outcome == "fail":
-            return f"{'Would fail' if mode == 'dry_run' else 'Failed'}: {self.reason}"
+            return f"{'Would fail' if mode == DRY_RUN else 'Failed'}: {self.reason}"
         verb = "delete" if self.deletes else self.outcome
         if self.outcome == "planned":
             return self.reason or "Planned."
-        if mode == "dry_run":
+        if mode == DRY_RUN:
             return f"Would {verb} {self.subject()}"
         return f"Will {verb} {self.subject()}"
 
 
-class PlanningError(ValueError):
+class PlanningError(UserError, ValueError):
     """The action slug is not one of Segment's six Pipedrive actions."""
 
 

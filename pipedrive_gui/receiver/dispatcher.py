@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pipedrive_gui.core.modes import DRY_RUN, RECEIVER_MODES, SEND
 from pipedrive_gui.receiver.journal import (
     DELIVERED,
     FAILED,
@@ -48,7 +49,7 @@ from pipedrive_gui.receiver.journal import (
 
 log = logging.getLogger(__name__)
 
-MODES = ("dry_run", "send")
+MODES = RECEIVER_MODES
 SUCCESS = ("update", "create")
 RETRIABLE_ERRORS = ("RateLimitedError", "ServerError", "TimeoutError_", "NetworkError")
 _SECRET_KEYS = ("token", "authorization", "api_key", "apikey", "password")
@@ -178,7 +179,7 @@ class MappingProcessor:
     lookups. ``mode`` is ``"dry_run"`` (lookups only, nothing written) or ``"send"`` (live).
     """
 
-    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = "dry_run", *,
+    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = DRY_RUN, *,
                  track_test_records: bool = False) -> None:
         """``track_test_records``: list what live mode creates under Test records (the ledger
         keeps every create for dedupe either way)."""
@@ -238,7 +239,7 @@ class MappingProcessor:
         done_before = {
             d.get("mapping_id"): d
             for d in previous
-            if d.get("delivered_live") or (d.get("mode") == "send" and d.get("outcome") in SUCCESS)
+            if d.get("delivered_live") or (d.get("mode") == SEND and d.get("outcome") in SUCCESS)
         }
         # Cut-off live writes: noted by the dispatcher, or parked earlier and not forced since.
         in_doubt = {d.get("mapping_id") for d in previous if d.get(IN_FLIGHT_KEY) or d.get("in_doubt")}
@@ -261,7 +262,7 @@ class MappingProcessor:
                 deliveries.append({**base, "fired": False})
                 continue
             before = done_before.get(m.id)
-            if before is not None and not force and self.mode == "send":
+            if before is not None and not force and self.mode == SEND:
                 deliveries.append(
                     {
                         **base,
@@ -275,7 +276,7 @@ class MappingProcessor:
                     }
                 )
                 continue
-            doubt = m.id in in_doubt and not force and self.mode == "send"
+            doubt = m.id in in_doubt and not force and self.mode == SEND
             delivery = await self._deliver(c, event, base, before_write, doubt)
             if before is not None:
                 delivery["delivered_live"] = True  # keep the memory of the earlier live delivery
@@ -331,7 +332,7 @@ class MappingProcessor:
         except Exception as exc:  # noqa: BLE001 - recorded, retried where it may pass
             delivery.update(
                 outcome="fail",
-                message=str(getattr(exc, "user_message", None) or exc) or type(exc).__name__,
+                message=str(exc) or type(exc).__name__,  # a UserError's str() is its user_message
                 retriable=_is_retriable_exception(exc),
             )
             return delivery
@@ -345,7 +346,7 @@ class MappingProcessor:
             link=getattr(up, "link", None),
             calls=_plain(calls),
         )
-        if self.mode == "send" and outcome in SUCCESS:
+        if self.mode == SEND and outcome in SUCCESS:
             delivery["delivered_live"] = True
         if outcome == "fail":
             delivery["retriable"] = bool(getattr(up, "retriable", False)) or _retriable_calls(calls)
@@ -355,14 +356,14 @@ class MappingProcessor:
         assert self.engine is not None
         mapping_id = c.mapping.id
         if not self._engine_hooks:
-            if self.mode == "send" and before_write is not None:
+            if self.mode == SEND and before_write is not None:
                 await before_write(mapping_id)
             return await self.engine.run(c.mapping.action, payload, self.mode)
         from pipedrive_gui.pipedrive.engine import Origin
         from pipedrive_gui.pipedrive.ledger import SOURCE_RECEIVER
 
         hook = None
-        if self.mode == "send" and before_write is not None:
+        if self.mode == SEND and before_write is not None:
             note = before_write
 
             async def hook() -> None:  # awaited by the engine just before the write, after the lookups
@@ -381,7 +382,7 @@ class MappingProcessor:
         summary = "; ".join(parts)
         if any(d.get("outcome") in FAILING for d in fired):
             return Processed(FAILED, deliveries, summary, retry_reason)
-        final = DELIVERED if self.mode == "send" else PLANNED
+        final = DELIVERED if self.mode == SEND else PLANNED
         return Processed(final, deliveries, summary)
 
 

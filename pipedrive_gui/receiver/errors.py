@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from pipedrive_gui.core.errors import UserError
 
-class ReceiverError(Exception):
+
+class ReceiverError(UserError):
     """Base class: something the user (or a client) can act on; ``str()`` is the message."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class IntakeError(ReceiverError):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
+from pipedrive_gui.core.events import EVENT_TYPES
 from pipedrive_gui.receiver.errors import IntakeError
 
 # Segment's published limits (HTTP tracking API docs).
@@ -41,8 +42,6 @@ MAX_BATCH_EVENTS = 2500
 #: Nested objects/arrays an event may have (``{"a": 1}`` has 1); deeper is a 400 ``too_deep``.
 #: Equal to orjson's encoding limit, so the fast path needs no check of its own.
 MAX_DEPTH = 254
-
-EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 
 # Path segment after /v1/ -> event type, or "batch". analytics.js uses the first letter.
 ENDPOINTS: dict[str, str] = {

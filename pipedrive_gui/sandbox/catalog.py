@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipedrive_gui.core.actions import ENTITIES
 from pipedrive_gui.resources import resource_path
-
-ENTITIES = ("person", "organization", "deal", "activity", "lead", "note")
 
 # Custom field types itemSearch/field can search (docs/pipedrive-api.md#match-fields).
 ITEM_SEARCH_TYPES = frozenset({"address", "varchar", "text", "varchar_auto", "double", "monetary", "phone"})

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pipedrive_gui.sandbox.catalog import ENTITIES
+from pipedrive_gui.core.actions import ENTITIES
 from pipedrive_gui.sandbox.errors import not_found, validation_failed
 from pipedrive_gui.sandbox.faults import FaultSettings
 from pipedrive_gui.sandbox.leads_notes import (

@@ -187,7 +187,7 @@ def _same(a: Any, b: Any) -> bool:
 def remote_slug(sub: dict[str, Any]) -> str:
     slug = slug_for_action_id(str(sub.get("actionId") or ""))
     if slug is None and isinstance(sub.get("actionSlug"), str):
-        from pipedrive_gui.core.project import ACTION_SLUGS
+        from pipedrive_gui.core.actions import ACTION_SLUGS
 
         slug = sub["actionSlug"] if sub["actionSlug"] in ACTION_SLUGS else None
     return slug or ""

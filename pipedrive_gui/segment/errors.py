@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipedrive_gui.core.errors import UserError
 
-class SegmentError(Exception):
+
+class SegmentError(UserError):
     """Any failed Public API call."""
 
     def __init__(self, user_message: str, *, status: int | None = None, segment_message: str | None = None,
                  field: str | None = None, method: str | None = None, path: str | None = None,
                  errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(user_message)
-        self.user_message = user_message
         self.status = status
         self.segment_message = segment_message
         self.field = field
@@ -31,9 +32,6 @@ class SegmentError(Exception):
     @property
     def call(self) -> str:
         return f"{self.method} {self.path}" if self.method and self.path else ""
-
-    def __str__(self) -> str:
-        return self.user_message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, call={self.call!r}, message={self.user_message!r})"

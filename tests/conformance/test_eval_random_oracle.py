@@ -8,24 +8,16 @@ goes through the real command line and through the oracle, and the answer lines 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests import oracle
 from tests.core import test_mapping_kit_oracle as mk
 from tests.core import test_payload_oracle as po
 from tests.core import test_triggers_oracle as fq
 
-ORACLE = Path(__file__).resolve().parents[3] / "shared" / "tools" / "segment-oracle" / "run.sh"
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or shutil.which("npm") is None or not ORACLE.exists(),
-    reason="needs node + npm and the Segment oracle (optional, see CONTRIBUTING.md) to ask Segment's packages",
-)
+pytestmark = oracle.needed
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -51,7 +43,7 @@ def test_eval_command_agrees_with_segment_on_random_cases() -> None:
     kinds = {c["kind"] for c in cases}
     assert kinds == {"transform", "validate_mapping", "fql", "payload"}
     ours = _run([sys.executable, "-m", "pipedrive_gui", "eval"], cases)
-    theirs = _run(["bash", str(ORACLE)], cases)
+    theirs = oracle.ask(cases, timeout=600, object_pairs_hook=list)
     differences = [
         (i, cases[i], o, t) for i, (o, t) in enumerate(zip(ours, theirs, strict=True)) if o != t
     ]

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from dataclasses import FrozenInstanceError
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipedrive_gui.core.actions import (
+    ACTION_SLUGS,
     ACTIONS,
     DESTINATION_SETTINGS,
     DYNAMIC_ACTIVITY_TYPES,
     DYNAMIC_DEAL_FIELDS,
     DYNAMIC_ORGANIZATION_FIELDS,
     DYNAMIC_PERSON_FIELDS,
+    ENTITIES,
     PRESETS,
     UnknownActionError,
     action_by_id,
+    action_entity,
     default_settings,
+    dynamic_entity,
     get_action,
 )
+from tests import oracle
 
 EXPECTED_FIELDS = {
     "createUpdatePerson": [
@@ -199,13 +202,8 @@ def test_destination_settings() -> None:
 
 # --- the catalog equals Segment's published destination (needs the oracle's npm packages) -------
 
-ORACLE_HOME = Path.home() / ".cache" / "segment-oracle"
-
-
 def _segment_definition() -> dict[str, Any]:
-    homes = sorted(p.parent.parent for p in ORACLE_HOME.glob("*/node_modules/@segment/action-destinations"))
-    if shutil.which("node") is None or not homes:
-        pytest.skip("Node.js and the Segment oracle's packages are needed to read Segment's definition")
+    home = oracle.package_home("@segment/action-destinations")
     script = (
         "const d=require('@segment/action-destinations/dist/destinations/pipedrive').default;"
         "const o={settings:d.authentication.fields,actions:{},presets:d.presets.map(p=>({...p}))};"
@@ -213,7 +211,7 @@ def _segment_definition() -> dict[str, Any]:
         "trigger:a.defaultSubscription,fields:a.fields,dynamic:Object.keys(a.dynamicFields||{})}}"
         "console.log(JSON.stringify(o))"
     )
-    out = subprocess.run(["node", "-e", script], cwd=homes[-1], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(["node", "-e", script], cwd=home, capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
         pytest.skip(f"could not load Segment's definition: {out.stderr[-300:]}")
     return json.loads(out.stdout)  # type: ignore[no-any-return]
@@ -253,3 +251,24 @@ def test_catalog_matches_segments_definition() -> None:
         )
         assert ours_setting.required == spec["required"]
         assert ours_setting.default == spec.get("default")
+
+
+def test_each_action_knows_the_record_it_writes_and_how_it_is_found() -> None:
+    """The one table of what each action writes: planner, lint, editor and legend all read it."""
+    shape = {slug: (a.entity, a.match_prefix, a.id_key, a.links, a.custom_fields_entity)
+             for slug, a in ACTIONS.items()}
+    assert shape == {
+        "createUpdatePerson": ("person", "", None, (), "person"),
+        "createUpdateOrganization": ("organization", "", None, (), "organization"),
+        "createUpdateDeal": ("deal", "deal_", None, ("person", "organization"), "deal"),
+        "createUpdateLead": ("lead", None, "lead_id", ("person", "organization"), None),
+        "createUpdateActivity": ("activity", None, "activity_id", ("person", "organization", "deal"), None),
+        "createUpdateNote": ("note", None, "note_id", ("person", "organization", "deal"), None),
+    }
+    assert ACTION_SLUGS == tuple(ACTIONS)
+    assert sorted(a.entity for a in ACTIONS.values()) == sorted(ENTITIES)
+    assert action_entity("createUpdateLead") == "lead"
+    with pytest.raises(UnknownActionError):
+        action_entity("createUpdateBanana")
+    assert dynamic_entity("deal_fields") == "deal"
+    assert dynamic_entity("activity_types") is None and dynamic_entity(None) is None

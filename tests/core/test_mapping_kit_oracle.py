@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipedrive_gui.core.jsvalues import dumps_result, encode_error, encode_result
 from pipedrive_gui.core.mapping_kit import MappingKitError, transform, validate_mapping
+from tests import oracle
 
-ORACLE = Path(__file__).resolve().parents[3] / "shared" / "tools" / "segment-oracle" / "run.sh"
 SEED = 20261130
 CASE_COUNT = 300
 
@@ -477,11 +474,7 @@ def answer(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def ask_oracle(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    lines = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases)
-    done = subprocess.run(
-        ["bash", str(ORACLE)], input=lines, capture_output=True, text=True, timeout=120, check=True
-    )
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    return oracle.ask(cases, timeout=120)
 
 
 CASES = random_cases(SEED, CASE_COUNT)
@@ -489,11 +482,7 @@ CASES = random_cases(SEED, CASE_COUNT)
 
 @pytest.fixture(scope="module")
 def oracle_answers() -> list[dict[str, Any]]:
-    if shutil.which("node") is None or not ORACLE.exists():
-        pytest.skip("node or the Segment oracle is not available")
-    answers = ask_oracle(CASES)
-    assert len(answers) == len(CASES)
-    return answers
+    return ask_oracle(CASES)
 
 
 @pytest.mark.parametrize("index", range(CASE_COUNT))
@@ -555,8 +544,6 @@ BROKEN_LIQUID = [
 
 @pytest.fixture(scope="module")
 def broken_liquid_answers() -> list[dict[str, Any]]:
-    if shutil.which("node") is None or not ORACLE.exists():
-        pytest.skip("node or the Segment oracle is not available")
     cases = [{"kind": "transform", "mapping": {"@liquid": t}, "event": {}} for t in BROKEN_LIQUID]
     return ask_oracle(cases)
 

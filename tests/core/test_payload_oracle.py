@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +17,9 @@ import pytest
 from pipedrive_gui.core.actions import ACTIONS
 from pipedrive_gui.core.jsvalues import js_to_json
 from pipedrive_gui.core.payload import build_payload
+from tests import oracle
 
-ORACLE = Path(__file__).resolve().parents[2].parent / "shared" / "tools" / "segment-oracle" / "run.sh"
-
-pytestmark = [
-    pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is needed to run Segment's oracle"),
-    pytest.mark.skipif(not ORACLE.exists(), reason=f"the Segment oracle is not at {ORACLE}"),
-]
+pytestmark = oracle.needed
 
 SCALARS: list[Any] = [
     "", " ", "abc", "Ada Lovelace", "12", "12.5", " 7 ", "0x1F", "1e3", "-0", "Infinity", "true", "false",
@@ -181,15 +174,7 @@ CASES = _cases()
 
 @pytest.fixture(scope="module")
 def oracle_answers() -> list[dict[str, Any]]:
-    text = "".join(json.dumps(c) + "\n" for c in CASES)
-    proc = subprocess.run(
-        ["bash", str(ORACLE)], input=text, capture_output=True, text=True, timeout=300, check=False
-    )
-    if proc.returncode != 0:
-        pytest.skip(f"the oracle did not run: {proc.stderr[-500:]}")
-    answers = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert len(answers) == len(CASES)
-    return answers
+    return oracle.ask(CASES)
 
 
 def _ours(case: dict[str, Any]) -> dict[str, Any]:

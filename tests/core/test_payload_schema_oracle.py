@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +14,7 @@ import pytest
 from pipedrive_gui.core.actions import ActionDef, Choice, FieldDef
 from pipedrive_gui.core.jsvalues import js_to_json
 from pipedrive_gui.core.payload import CompiledAction
-
-ORACLE_HOME = Path.home() / ".cache" / "segment-oracle"
+from tests import oracle
 
 # Builds a one-action destination per input line (a fresh title each time, since Segment caches the
 # compiled schema under the action title) and reports what perform() received, or the error.
@@ -112,18 +109,16 @@ def _cases() -> list[dict[str, Any]]:
 CASES = _cases()
 ACTION = ActionDef(
     slug="synthetic", action_id="x", title="t", description="d", default_trigger="",
-    fields=tuple(_field_def(k, v) for k, v in FIELDS.items()),
+    fields=tuple(_field_def(k, v) for k, v in FIELDS.items()), entity="person",
 )
 
 
 @pytest.fixture(scope="module")
 def answers() -> list[dict[str, Any]]:
-    homes = sorted(p.parent.parent for p in ORACLE_HOME.glob("*/node_modules/@segment/actions-core"))
-    if shutil.which("node") is None or not homes:
-        pytest.skip("Node.js and the Segment oracle's packages are needed")
+    home = oracle.package_home("@segment/actions-core")
     text = "".join(json.dumps(c) + "\n" for c in CASES)
     proc = subprocess.run(
-        ["node", "-e", SCRIPT], input=text, cwd=homes[-1], capture_output=True, text=True, timeout=120, check=False
+        ["node", "-e", SCRIPT], input=text, cwd=home, capture_output=True, text=True, timeout=120, check=False
     )
     if proc.returncode != 0:
         pytest.skip(f"Segment's runtime did not run: {proc.stderr[-300:]}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipedrive_gui.core import project as project_mod
+from pipedrive_gui.core.actions import ACTION_SLUGS
 from pipedrive_gui.core.project import (
     CURRENT_VERSION,
     DestinationDefaults,
@@ -251,7 +252,7 @@ def test_duplicate_mapping_ids_are_made_unique() -> None:
 
 def test_bundled_demo_project_loads() -> None:
     demo = load_project(resource_path("demo", "demo.pipedrive-map.json"))
-    assert sorted(m.action for m in demo.mappings) == sorted(project_mod.ACTION_SLUGS)
+    assert sorted(m.action for m in demo.mappings) == sorted(ACTION_SLUGS)
     assert demo.destination.person_field == "52d19da55d7099e586a31be618830bcd5c239d54"
     assert demo.destination.organization_field == "d4dfe30411effdb15017a7c96e7721cb9adbfa72"
     assert demo.destination.deal_field == "36a55f412247e226b1ecb70efcaf0daeed656961"

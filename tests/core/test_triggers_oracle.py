@@ -5,19 +5,15 @@ Needs Node.js and the team's Segment oracle (optional, see CONTRIBUTING.md); ski
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipedrive_gui.core.triggers import OPERATORS, FqlError, Group, fql_matches
 from pipedrive_gui.core.triggers.parser import parse
+from tests import oracle
 
-ORACLE = Path(__file__).resolve().parents[3] / "shared" / "tools" / "segment-oracle" / "run.sh"
 SEED = 20260530
 COUNT = 300
 
@@ -173,23 +169,8 @@ def _ours(case: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def oracle_answers() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    if shutil.which("node") is None or shutil.which("bash") is None:
-        pytest.skip("Node.js is not installed, so Segment's packages cannot answer")
-    if not ORACLE.exists():
-        pytest.skip(f"the Segment oracle is not at {ORACLE}")
     cases = _cases()
-    lines = "".join(json.dumps(case) + "\n" for case in cases)
-    try:
-        run = subprocess.run(
-            ["bash", str(ORACLE)], input=lines, capture_output=True, text=True, timeout=300, check=False
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("the Segment oracle did not answer in time")
-    if run.returncode != 0:
-        pytest.skip(f"the Segment oracle could not run: {run.stderr.strip()[-300:]}")
-    answers = [json.loads(line) for line in run.stdout.splitlines()]
-    assert len(answers) == len(cases)
-    return cases, answers
+    return cases, oracle.ask(cases)
 
 
 def _operators(node: Any, found: set[str]) -> None:

@@ -24,10 +24,11 @@ qasync = pytest.importorskip("qasync")
 
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
+from pipedrive_gui.core.modes import SEND as LIVE  # noqa: E402
 from pipedrive_gui.core.project import Mapping, Project, load_project  # noqa: E402
 from pipedrive_gui.gui import dialogs  # noqa: E402
 from pipedrive_gui.gui.receiver_model import EventFilter  # noqa: E402
-from pipedrive_gui.gui.receiver_panel import LIVE, ReceiverPanel  # noqa: E402
+from pipedrive_gui.gui.receiver_panel import ReceiverPanel  # noqa: E402
 from pipedrive_gui.gui.tasks import TaskRunner  # noqa: E402
 from pipedrive_gui.paths import AppPaths  # noqa: E402
 from pipedrive_gui.receiver import ReceiverSettings  # noqa: E402

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pipedrive_gui.core.project import Mapping
+from pipedrive_gui.pipedrive.client import ApiAnswer
 from pipedrive_gui.receiver import Dispatcher, Journal, MappingProcessor
 from pipedrive_gui.receiver.intake import events_from_request
 
@@ -135,14 +136,14 @@ class HangingSearchClient:
         self.searching = asyncio.Event()
         self.writes: list[str] = []
 
-    async def request(self, method: str, path: str, **_kw: Any) -> Any:
+    async def request_full(self, method: str, path: str, **_kw: Any) -> ApiAnswer:
         if method == "GET":
             if self.hang_searches:
                 self.searching.set()
                 await asyncio.Event().wait()
-            return {"success": True, "data": {"items": []}}
+            return ApiAnswer(200, {"success": True, "data": {"items": []}})
         self.writes.append(f"{method} {path}")
-        return {"success": True, "data": {"id": len(self.writes), "subject": "Call Jane"}}
+        return ApiAnswer(201, {"success": True, "data": {"id": len(self.writes), "subject": "Call Jane"}})
 
 
 CALL_ABOUT_PERSON = Mapping(id="act2", name="Calls", action="createUpdateActivity", trigger='type = "track"',

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipedrive_gui.core.actions import ACTIONS, ActionDef
 from pipedrive_gui.core.payload import CompiledAction, PayloadResult, compile_action
 from pipedrive_gui.core.project import DestinationDefaults, Project
 from pipedrive_gui.core.project import Mapping as ProjectMapping
@@ -21,25 +22,11 @@ from pipedrive_gui.core.triggers import FqlSyntaxError, Trigger, parse_fql
 
 from .model import FieldFacts, LintEvent
 
-#: The Pipedrive record each action writes.
-ENTITY_OF: dict[str, str] = {
-    "createUpdatePerson": "person",
-    "createUpdateOrganization": "organization",
-    "createUpdateDeal": "deal",
-    "createUpdateLead": "lead",
-    "createUpdateActivity": "activity",
-    "createUpdateNote": "note",
-}
+#: The Pipedrive record each action writes (read from the action catalog).
+ENTITY_OF: dict[str, str] = {slug: a.entity for slug, a in ACTIONS.items()}
 #: Which entity's custom fields an action's ``custom_fields`` object sets (Segment has them on three).
-CUSTOM_FIELDS_ENTITY: dict[str, str] = {
-    "createUpdatePerson": "person",
-    "createUpdateOrganization": "organization",
-    "createUpdateDeal": "deal",
-}
-ENTITY_WORD: dict[str, str] = {"person": "person", "organization": "organization", "deal": "deal",
-                               "lead": "lead", "activity": "activity", "note": "note"}
-ENTITY_PLURAL: dict[str, str] = {"person": "people", "organization": "organizations", "deal": "deals",
-                                 "lead": "leads", "activity": "activities", "note": "notes"}
+CUSTOM_FIELDS_ENTITY: dict[str, str] = {slug: a.custom_fields_entity for slug, a in ACTIONS.items()
+                                        if a.custom_fields_entity is not None}
 
 
 @dataclass(frozen=True)
@@ -56,19 +43,17 @@ class MatchPair:
 
 def _pair(role: str, entity: str, prefixed: bool = True) -> MatchPair:
     prefix = f"{entity}_" if prefixed else ""
-    return MatchPair(role, entity, f"{prefix}match_field", f"{prefix}match_value",
-                     {"person": "person_field", "organization": "organization_field",
-                      "deal": "deal_field"}[entity])
+    # DestinationDefaults.person_field, .organization_field, .deal_field
+    return MatchPair(role, entity, f"{prefix}match_field", f"{prefix}match_value", f"{entity}_field")
 
 
-MATCH_PAIRS: dict[str, tuple[MatchPair, ...]] = {
-    "createUpdatePerson": (_pair("target", "person", prefixed=False),),
-    "createUpdateOrganization": (_pair("target", "organization", prefixed=False),),
-    "createUpdateDeal": (_pair("target", "deal"), _pair("link", "person"), _pair("link", "organization")),
-    "createUpdateLead": (_pair("link", "person"), _pair("link", "organization")),
-    "createUpdateActivity": (_pair("link", "person"), _pair("link", "organization"), _pair("link", "deal")),
-    "createUpdateNote": (_pair("link", "person"), _pair("link", "organization"), _pair("link", "deal")),
-}
+def _pairs(action: ActionDef) -> tuple[MatchPair, ...]:
+    own = () if action.match_prefix is None else (_pair("target", action.entity, prefixed=action.match_prefix != ""),)
+    return own + tuple(_pair("link", e) for e in action.links)
+
+
+#: Each action's match field + match value pairs: the record it writes first, then its links.
+MATCH_PAIRS: dict[str, tuple[MatchPair, ...]] = {slug: _pairs(a) for slug, a in ACTIONS.items()}
 
 
 def default_match_field(destination: DestinationDefaults, pair: MatchPair) -> str:

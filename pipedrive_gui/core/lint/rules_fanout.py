@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pipedrive_gui.core.actions import ENTITY_PLURAL
 from pipedrive_gui.core.project import Mapping as ProjectMapping
 
-from .context import ENTITY_OF, ENTITY_PLURAL, LintContext, is_blank, names, plural
+from .context import ENTITY_OF, LintContext, is_blank, names, plural
 from .model import Finding, LintEvent
 from .registry import finding, rule
 

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from pipedrive_gui.core.actions import ENTITY_PLURAL
 from pipedrive_gui.core.project import Mapping as ProjectMapping
 
 from .context import (
     ENTITY_OF,
-    ENTITY_PLURAL,
     MATCH_PAIRS,
     LintContext,
     MatchPair,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipedrive_gui.core.errors import UserError
 
-class MappingKitError(ValueError):
+
+class MappingKitError(UserError, ValueError):
     """A mapping could not be evaluated; the text is what Segment reports."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

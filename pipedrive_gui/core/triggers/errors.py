@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from pipedrive_gui.core.errors import UserError
 
-class FqlError(ValueError):
+
+class FqlError(UserError, ValueError):
     """Base class. `message` is for people; `segment_error` is the text Segment's own code reports."""
 
     def __init__(self, message: str, *, segment_error: str) -> None:
         super().__init__(message)
-        self.message = message
         self.segment_error = segment_error
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class FqlSyntaxError(FqlError):

@@ -7,6 +7,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from pipedrive_gui.core.events import EVENT_TYPES
+
 from .errors import FqlSyntaxError
 from .jsops import from_u16, is_number, number_to_string, to_number, to_string, to_u16
 from .nodes import (
@@ -69,7 +71,6 @@ OPERATOR_LABELS = {
     "is_true": "is true",
     "is_false": "is false",
 }
-EVENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 
 
 @dataclass
