@@ -943,20 +943,10 @@ class MainWindow(QMainWindow):
                               + ("\n\nEdit > Undo takes the import back." if result.changed else ""))
 
     def export_text(self, kind: str) -> str:
-        from pipedrive_gui.core.segment_io import export_checklist, export_segment_document, export_terraform
+        from pipedrive_gui.core.segment_io import export_text
 
-        if kind == "segment":
-            return json.dumps(export_segment_document(self.doc.project), indent=2, ensure_ascii=False) + "\n"
-        if kind == "terraform":
-            return export_terraform(self.doc.project)  # standalone: declares var.pipedrive_destination_id
-        labels: dict[str, str] = {}
         catalog = self.connection.catalog
-        if catalog is not None:
-            for fields in catalog.fields_by_entity.values():
-                for f in fields:
-                    if f.is_custom:
-                        labels[f.key] = f.label
-        return export_checklist(self.doc.project, labels)
+        return export_text(self.doc.project, kind, catalog.custom_field_labels() if catalog is not None else {})
 
     def export_dialog(self, kind: str) -> None:
         suffix = {"segment": ".segment.json", "terraform": ".tf", "checklist": ".checklist.md"}[kind]
