@@ -45,6 +45,7 @@ from pipedrive_gui.gui.event_editor import EventEditor
 from pipedrive_gui.gui.field_editor import EditorContext
 from pipedrive_gui.gui.mapping_editor import MappingEditor
 from pipedrive_gui.gui.mapping_list import MappingListPanel
+from pipedrive_gui.gui.preview import choose_sample, what_is_missing
 from pipedrive_gui.gui.preview_panel import PreviewPanel
 from pipedrive_gui.gui.problems_panel import ProblemsPanel, ProjectLinter, count_text
 from pipedrive_gui.gui.status_bar import StatusBar
@@ -287,74 +288,32 @@ class MainWindow(QMainWindow):
             self._choose_sample(mapping_id)
 
     def _choose_sample(self, mapping_id: str) -> None:
-        """Show a sample the mapping fires on and previews cleanly on (else one it fires on), so the
-        preview is meaningful, but never replace an event the user typed or pasted."""
+        """Show a sample the mapping previews cleanly on (``choose_sample``), but never replace an
+        event the user typed or pasted."""
         m = self.doc.mapping(mapping_id)
-        current = self.event_editor.current_event()
         if m is None or not self.event_editor.is_pristine():
             return
-        computer = self.preview.computer
-
-        def score(event: dict[str, Any]) -> tuple[bool, bool]:
-            fires = computer.trigger_state(m, event)[0]
-            try:
-                clean = fires and computer.payload(m, event).ok
-            except Exception:  # noqa: BLE001 - an unknown action: the preview says why
-                clean = False
-            return fires, clean
-
-        if current is not None and score(current) == (True, True):
-            return
-        chosen: tuple[str, Any, dict[str, Any]] | None = None
-        chosen_clean = False
-        candidates: list[tuple[str, Any, dict[str, Any] | None]] = [
-            ("project", idx, s.event) for idx, s in enumerate(self.doc.project.samples)]
-        candidates += [("bundled", info.name, None) for info in samples.list_samples()]
-        for kind, key, maybe_event in candidates:
-            event = maybe_event if maybe_event is not None else samples.load_sample(key)
-            fires, clean = score(event)
-            if clean:
-                chosen, chosen_clean = (kind, key, event), True
-                break
-            if fires and chosen is None:
-                chosen = (kind, key, event)
-        if chosen is None or (not chosen_clean and current is not None and score(current)[0]):
-            return  # nothing better than the event on screen
-        kind, key, event = chosen
-        self.event_editor.select_entry(kind, key)
-        self.event_editor.set_event(event)
+        chosen = choose_sample(self.preview.computer, m, self.event_editor.current_event(),
+                               self.doc.project.samples)
+        if chosen is not None:
+            kind, key, event = chosen
+            self.event_editor.select_entry(kind, key)
+            self.event_editor.set_event(event)
 
     def _mapping_created(self, mapping_id: str) -> None:
-        """A new mapping: when it does not preview cleanly on the sample event (the user's own event
-        lacks what the defaults read), point at the one thing left to fill in."""
+        """A new mapping: point at the one thing left to fill in, if any (``what_is_missing``)."""
         m = self.doc.mapping(mapping_id)
         event = self.event_editor.current_event()
         if m is None or event is None:
             return
-        computer = self.preview.computer
-        fires, trigger_text, _ = computer.trigger_state(m, event)
-        try:
-            payload = computer.payload(m, event)
-        except Exception:  # noqa: BLE001 - the preview says why
+        missing = what_is_missing(self.preview.computer, m, event)
+        if missing is None:
             return
-        problem = next((p for p in payload.problems if p.field), None)
-        if problem is not None:
-            from pipedrive_gui.core.actions import action_entity
-
-            value = m.settings.get(problem.field)
-            label = problem.label or problem.field
-            if isinstance(value, dict) and isinstance(value.get("@path"), str):
-                holds = f"identifies the {action_entity(m.action)}" if problem.field == "match_value" \
-                    else "holds it"
-                text = (f"One thing left to fill in: {label}. The sample event has nothing at "
-                        f"{value['@path']}, so Segment would not send anything. Choose the field of the event "
-                        f"that {holds} (Pick… lists them), or another sample event.")
-            else:
-                text = f"One thing left to fill in: {label} — {problem.message}"
-            self.mapping_editor.point_at(problem.field, text)
-        elif not fires:
-            self.mapping_editor.show_hint(f"{trigger_text.removeprefix('✘ ')} Choose a sample event this "
-                                          "mapping is for, or change the trigger.")
+        field, text = missing
+        if field is not None:
+            self.mapping_editor.point_at(field, text)
+        else:
+            self.mapping_editor.show_hint(text)
 
     def _autosave_status(self, error: str) -> None:
         self.status.set_autosave_error(error)
