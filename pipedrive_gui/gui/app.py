@@ -117,13 +117,13 @@ def open_startup_project(window: Any, services: Services, args: argparse.Namespa
     if args.demo or (headless and not args.project):
         window.load(demo_project(), None)
     elif args.project:
-        window.open_path(args.project)
+        window.files.open_path(args.project)
     else:
         from pipedrive_gui.core.project import Project
 
         window.load(Project(), None)
     if recovery is not None:
-        window.offer_recovery(recovery)
+        window.files.offer_recovery(recovery)
 
 
 def connect_at_start(window: Any, services: Services, args: argparse.Namespace) -> None:

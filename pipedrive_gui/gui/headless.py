@@ -394,8 +394,8 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
         print(f"flow: {flow}", flush=True)
         if flow == "import":
             source = work / "import.segment.json"
-            source.write_text(window.export_text("segment"), encoding="utf-8")
-            window.import_segment_file(str(source))
+            source.write_text(window.files.export_text("segment"), encoding="utf-8")
+            window.files.import_segment_file(str(source))
             await _answer("Import into this project", "Add as copies")
             await _answer("Import done", "OK")
         elif flow == "edit":
@@ -421,7 +421,7 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
             await _receiver_flow(window, services)
         elif flow == "export":
             for kind in ("segment", "terraform", "checklist"):
-                if not window.export_to(kind, str(work / f"export.{kind}")):
+                if not window.files.export_to(kind, str(work / f"export.{kind}")):
                     raise RuntimeError(f"the {kind} export failed")
         elif flow == "link":
             window.preview.open_url("https://example.invalid/nowhere")

@@ -7,10 +7,8 @@ by ``app.py`` and passed in.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,20 +27,14 @@ from PySide6.QtWidgets import (
 
 from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
-from pipedrive_gui.core.project import (
-    FILE_SUFFIX,
-    Project,
-    ProjectFileError,
-    atomic_write_text,
-    load_project,
-    save_project,
-)
+from pipedrive_gui.core.project import Project
 from pipedrive_gui.gui import dialogs, shortcuts
-from pipedrive_gui.gui.autosave import Autosaver, Recovery, discard_recovery
+from pipedrive_gui.gui.autosave import Autosaver
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.event_editor import EventEditor
 from pipedrive_gui.gui.field_editor import EditorContext
+from pipedrive_gui.gui.file_commands import FileCommands
 from pipedrive_gui.gui.mapping_editor import MappingEditor
 from pipedrive_gui.gui.mapping_list import MappingListPanel
 from pipedrive_gui.gui.preview import choose_sample, what_is_missing
@@ -65,24 +57,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-def _local_time(iso: str) -> str:
-    """'2026-11-30T17:20:05+00:00' -> '30 Nov 2026 at 18:20' in the user's time zone."""
-    try:
-        stamp = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso or "at an unknown time"
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone()
-    return stamp.strftime("%d %b %Y at %H:%M").lstrip("0")
-def file_name_for(title: str) -> str:
-    """A file name from a project's name that every system accepts: "Demo: Acme" -> "Demo - Acme"
-    (no colon, slash or other character Windows or macOS reject)."""
-    import re
-
-    name = re.sub(r"\s*:\s*", " - ", title)
-    name = re.sub(r'[<>"/\\|?*\x00-\x1f]+', "-", name).strip(" .-")
-    return name or "Untitled project"
 
 
 #: The window's minimum size: its panes' own minimum, with a 1024×700 screen's window frame to spare.
@@ -108,9 +82,6 @@ class _HeightWatcher(QWidget):
             self._on_height(event.size().height())
 
 
-PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
-MAX_RECENT = 8
-
 
 class MainWindow(QMainWindow):
     def __init__(self, doc: Document, connection: Connection, runner: TaskRunner, settings: QSettings,
@@ -130,6 +101,7 @@ class MainWindow(QMainWindow):
         self.test_records_dialog: TestRecordsDialog | None = None
         self.segment_dialog: SegmentDialog | None = None
         runner.set_error_handler(self._task_failed)
+        self.files = FileCommands(self)
 
         # Created in the order they are on screen, left to right: that is the Tab order.
         self.mapping_list = MappingListPanel(doc)
@@ -186,10 +158,10 @@ class MainWindow(QMainWindow):
         self.mapping_list.current_changed.connect(self._mapping_selected)
         self.mapping_list.created.connect(self._mapping_created)
         welcome = self.mapping_editor.welcome
-        welcome.open_demo.connect(self.open_demo)
+        welcome.open_demo.connect(self.files.open_demo)
         welcome.preset_chosen.connect(self.mapping_list.new_from_preset)
-        welcome.import_file.connect(self.import_segment_dialog)
-        welcome.open_project.connect(self.open_dialog)
+        welcome.import_file.connect(self.files.import_segment_dialog)
+        welcome.open_project.connect(self.files.open_dialog)
         doc.changed.connect(self.preview.schedule)
         doc.path_changed.connect(self._update_title)
         doc.dirty_changed.connect(lambda _: self._update_title())
@@ -348,22 +320,22 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         f = bar.addMenu("&File")
-        self._action(f, "&New project", self.new_project, QKeySequence.StandardKey.New)
-        self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = f.addMenu("Open &recent")
-        self._action(f, "Open &demo project", self.open_demo,
+        self._action(f, "&New project", self.files.new_project, QKeySequence.StandardKey.New)
+        self._action(f, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open)
+        self.files.show_recent_in(f.addMenu("Open &recent"))
+        self._action(f, "Open &demo project", self.files.open_demo,
                      tip="Ready-made mappings and sample events to look around (on the offline sandbox "
                          "when not connected)")
-        self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save)
-        self._action(f, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self._action(f, "&Save", self.files.save, QKeySequence.StandardKey.Save)
+        self._action(f, "Save &as…", self.files.save_as, QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
-        self._action(f, "&Import Segment JSON…", self.import_segment_dialog,
+        self._action(f, "&Import Segment JSON…", self.files.import_segment_dialog,
                      tip="Bring in mappings from a Segment export (Public API subscriptions); asks how "
                          "when this project already has mappings")
-        self._action(f, "&Export Segment JSON…", lambda: self.export_dialog("segment"),
+        self._action(f, "&Export Segment JSON…", lambda: self.files.export_dialog("segment"),
                      tip="Subscriptions Segment accepts (no API token in it)")
-        self._action(f, "Export &Terraform…", lambda: self.export_dialog("terraform"))
-        self._action(f, "Export &checklist…", lambda: self.export_dialog("checklist"),
+        self._action(f, "Export &Terraform…", lambda: self.files.export_dialog("terraform"))
+        self._action(f, "Export &checklist…", lambda: self.files.export_dialog("checklist"),
                      tip="A readable list of every mapping, to set up or review in Segment")
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit).setObjectName("quitAction")
@@ -428,7 +400,6 @@ class MainWindow(QMainWindow):
             self, "Your Pipedrive API token",
             "In Pipedrive: Settings > Personal preferences > API. Copy the token and paste it in "
             "Pipedrive > Connect…; it is kept in your computer's keyring only."))
-        self._update_recent()
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -712,58 +683,7 @@ class MainWindow(QMainWindow):
         if project.mappings:
             self.mapping_list.select(project.mappings[0].id)
         if path is not None:
-            self._add_recent(path)
-
-    def open_path(self, path: str | Path) -> bool:
-        try:
-            project = load_project(path)
-        except ProjectFileError as exc:
-            where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
-            dialogs.show_error(self, "Could not open the project",
-                               f"{exc.message}{where}", "Your current project is unchanged.")
-            return False
-        self.load(project, Path(path))
-        self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
-        return True
-
-    def maybe_discard(self, then: Callable[[], Any]) -> None:
-        """Run ``then`` once unsaved changes are saved or the user agrees to lose them."""
-        if not self.doc.dirty:
-            then()
-            return
-
-        def answered(answer: str) -> None:
-            if answer == dialogs.SAVE:
-                self.save(after=then)
-            elif answer == dialogs.DISCARD:
-                discard_recovery(self.connection.paths.data)
-                then()
-
-        dialogs.ask(self, "Unsaved changes",
-                    f"“{self.doc.title}” has changes that are not saved. Save them first?",
-                    [dialogs.SAVE, dialogs.DISCARD, dialogs.CANCEL], answered)
-
-    def open_demo(self) -> None:
-        """The bundled demo project; when not connected, on the offline sandbox (the demo's mappings
-        use its fields). A connected account stays connected."""
-        from pipedrive_gui.gui.app import demo_project
-
-        def go() -> None:
-            self.load(demo_project(), None)
-            if self.connection.connected or self.runner.running("connect") or self.runner.running("startup"):
-                self.statusBar().showMessage("Opened the demo project", 5000)
-                return
-            self.statusBar().showMessage("Opened the demo project; starting the offline sandbox…", 5000)
-
-            def connected(_user: Any) -> None:
-                # The demo was the answer to "where to connect": the open Connect dialog is done.
-                if self.connection_dialog is not None and self.connection_dialog.isVisible():
-                    self.connection_dialog.close()
-
-            self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
-                              on_done=connected)
-
-        self.maybe_discard(go)
+            self.files.add_recent(path)
 
     def show_getting_started(self) -> None:
         from pipedrive_gui.gui.getting_started import getting_started_text
@@ -774,155 +694,6 @@ class MainWindow(QMainWindow):
         """Another way to import mappings, offered on the empty window's welcome (e.g. "Pull from a
         Segment workspace…"); the caller adds its menu command itself."""
         return self.mapping_editor.welcome.add_import_source(label, tip, callback)
-
-    def new_project(self) -> None:
-        self.maybe_discard(lambda: self.load(Project(), None))
-
-    def open_dialog(self) -> None:
-        def chosen(path: str | None) -> None:
-            if path:
-                self.open_path(path)
-
-        self.maybe_discard(lambda: dialogs.open_file(self, "Open project", PROJECT_FILTER, chosen))
-
-    def save(self, after: Callable[[], Any] | None = None) -> None:
-        if self.doc.path is None:
-            self.save_as(after)
-            return
-        self._write(self.doc.path, after)
-
-    def save_as(self, after: Callable[[], Any] | None = None) -> None:
-        def chosen(path: str | None) -> None:
-            if path:
-                if not path.endswith(".json"):
-                    path += FILE_SUFFIX
-                self._write(Path(path), after)
-
-        suggested = str(self.doc.path or Path.home() / f"{file_name_for(self.doc.project.name)}{FILE_SUFFIX}")
-        dialogs.save_file(self, "Save project as", PROJECT_FILTER, chosen, suggested, "json")
-
-    def _write(self, path: Path, after: Callable[[], Any] | None) -> None:
-        try:
-            save_project(self.doc.project, path)
-        except (ProjectFileError, OSError) as exc:
-            dialogs.show_error(self, "Could not save the project",
-                               f"{getattr(exc, 'message', exc)}",
-                               "Nothing was lost: the project is still open. Choose another folder with "
-                               "File > Save as… .")
-            return
-        self.doc.mark_saved(path)
-        self._add_recent(path)
-        self.statusBar().showMessage(f"Saved {path.name}", 5000)
-        if after is not None:
-            after()
-
-    def _recent(self) -> list[str]:
-        value: Any = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: Path) -> None:
-        items = [str(path)] + [p for p in self._recent() if p != str(path)]
-        self.settings.setValue("recent_files", items[:MAX_RECENT])
-        self._update_recent()
-
-    def _update_recent(self) -> None:
-        self.recent_menu.clear()
-        items = self._recent()
-        for p in items:
-            act = self.recent_menu.addAction(Path(p).name)
-            act.setStatusTip(p)
-            act.triggered.connect(lambda _=False, p=p: self.maybe_discard(lambda: self.open_path(p)))
-        self.recent_menu.setEnabled(bool(items))
-
-    # -- import / export --------------------------------------------------------------------------
-
-    def import_segment_dialog(self) -> None:
-        dialogs.open_file(self, "Import Segment JSON", "JSON files (*.json);;All files (*)",
-                          lambda p: self.import_segment_file(p) if p else None)
-
-    def import_segment_file(self, path: str) -> bool:
-        """Read a Segment export; into a project that has mappings, ask how (replace all, update the
-        matching ones and add the rest, or add as copies) instead of duplicating them. False when
-        the file could not be used."""
-        from pipedrive_gui.core.merge import MERGE_MODES, merge_mappings
-        from pipedrive_gui.core.segment_io import import_segment
-
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            mappings = import_segment(data)
-        except (OSError, ValueError) as exc:
-            dialogs.show_error(self, "Could not import", f"{getattr(exc, 'message', exc)}",
-                               "Choose a file exported from Segment (destination subscriptions as JSON).")
-            return False
-        source = Path(path).name
-        existing = list(self.doc.project.mappings)
-        if not existing:
-            self._apply_import(merge_mappings(existing, mappings, "copy"), source, tell=False)
-            return True
-        preview = merge_mappings(existing, mappings, "update")
-        matching = len(preview.updated) + len(preview.unchanged)
-        def count(n: int) -> str:
-            return f"{n} mapping{'' if n == 1 else 's'}"
-
-        same = (f"{matching} of the imported mappings {'has' if matching == 1 else 'have'} the same name and "
-                "action as one in this project." if matching else
-                "None of the imported mappings has the same name and action as one in this project.")
-
-        def answered(answer: str) -> None:
-            for mode in MERGE_MODES:
-                if answer == mode:
-                    self._apply_import(merge_mappings(self.doc.project.mappings, mappings, mode), source)
-
-        dialogs.ask(self, "Import into this project",
-                    f"“{source}” has {count(len(mappings))}; this project already has {count(len(existing))}. "
-                    f"{same} How should they be brought in?",
-                    ["update", "copy", "replace", dialogs.CANCEL], answered,
-                    labels={"update": "Update matching, add the rest", "copy": "Add as copies",
-                            "replace": "Replace all"},
-                    default="update" if matching else "copy",
-                    details="Update matching: a mapping with the same name and action gets the imported "
-                            "trigger and fields; the others are added.\nAdd as copies: all are added; taken "
-                            "names get “(copy)”. Segment and the receiver run every copy.\nReplace all: "
-                            "this project's mappings are removed first.\nEach choice is one step of Edit > "
-                            "Undo.")
-        return True
-
-    def _apply_import(self, result: Any, source: str, *, tell: bool = True) -> None:
-        """Make the merge one undo step and say what it did."""
-        summary = result.summary()
-        if result.changed:
-            self.doc.set_mappings(result.mappings, f"Import from {source}: {summary}")
-        self.statusBar().showMessage(f"Imported from {source}: {summary}", 15000)
-        if tell:
-            details = result.details()
-            dialogs.show_info(self, "Import done", f"{summary[:1].upper()}{summary[1:]}."
-                              + (f"\n\n{details}" if details else "")
-                              + ("\n\nEdit > Undo takes the import back." if result.changed else ""))
-
-    def export_text(self, kind: str) -> str:
-        from pipedrive_gui.core.segment_io import export_text
-
-        catalog = self.connection.catalog
-        return export_text(self.doc.project, kind, catalog.custom_field_labels() if catalog is not None else {})
-
-    def export_dialog(self, kind: str) -> None:
-        suffix = {"segment": ".segment.json", "terraform": ".tf", "checklist": ".checklist.md"}[kind]
-        filters = {"segment": "JSON files (*.json)", "terraform": "Terraform files (*.tf)",
-                   "checklist": "Markdown (*.md);;Text (*.txt)"}[kind]
-        base = (self.doc.path.name.removesuffix(FILE_SUFFIX) if self.doc.path else "mappings") + suffix
-        dialogs.save_file(self, "Export", filters, lambda p: self.export_to(kind, p) if p else None,
-                          str(Path.home() / base))
-
-    def export_to(self, kind: str, path: str) -> bool:
-        try:
-            atomic_write_text(path, self.export_text(kind))
-        except (OSError, ValueError) as exc:
-            dialogs.show_error(self, "Could not export", str(exc), "Choose another file or folder.")
-            return False
-        self.statusBar().showMessage(f"Exported to {Path(path).name}", 5000)
-        return True
 
     # -- Pipedrive --------------------------------------------------------------------------------
 
@@ -1038,47 +809,17 @@ class MainWindow(QMainWindow):
         else:
             then()
 
-    def _question_answered(self) -> None:
+    def question_asked(self) -> None:
+        """A question the user has to answer first is open: ``when_no_question`` holds the others."""
+        self._question_open = True
+
+    def question_answered(self) -> None:
         self._question_open = False
         waiting, self._after_question = self._after_question, []
         for then in waiting:
             then()
 
     # -- recovery and closing ---------------------------------------------------------------------
-
-    def offer_recovery(self, recovery: Recovery) -> None:
-        """Ask whether to restore what a crash left. Asked first: other dialogs of the start-up wait
-        for the answer (``when_no_question``)."""
-        if self.autosaver is not None:
-            self.autosaver.recovery_pending = True
-        self._question_open = True
-
-        def answered(answer: str) -> None:
-            if self.autosaver is not None:
-                self.autosaver.recovery_pending = False
-            if answer == dialogs.YES:
-                self.load(recovery.project, recovery.original, dirty=recovery.project_changed)
-                if recovery.sample_text is not None:
-                    self.event_editor.set_text(recovery.sample_text)
-                self.statusBar().showMessage("Recovered unsaved work; save it to keep it.", 10000)
-            else:
-                discard_recovery(self.connection.paths.data)
-            self._question_answered()
-
-        where = f"“{recovery.original.name}”" if recovery.original else \
-            f"“{recovery.project.name}” (not saved to a file yet)"
-        what = f"Unsaved changes to {where}" if recovery.project_changed else ""
-        if recovery.sample_text is not None:
-            what = (f"{what} and the sample event you pasted" if what else
-                    f"The sample event you pasted (not saved to {where})")
-        dialogs.ask(self, "Recover unsaved work?",
-                    f"Pipedrive Mapper did not close properly last time. {what} "
-                    f"{'was' if not recovery.project_changed else 'were'} kept (autosaved "
-                    f"{_local_time(recovery.saved_at)}). Restore {'it' if not recovery.project_changed else 'them'}?",
-                    [dialogs.YES, dialogs.NO], answered,
-                    details="Restore opens them in this window (save them to keep them); Discard deletes "
-                            "the autosaved copy.",
-                    labels={dialogs.YES: "Restore", dialogs.NO: "Discard"})
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.doc.dirty and not self._close_confirmed:
@@ -1089,7 +830,7 @@ class MainWindow(QMainWindow):
                 # Not from inside this closeEvent: Qt ignores a nested close().
                 QTimer.singleShot(0, self.close)
 
-            self.maybe_discard(go)
+            self.files.maybe_discard(go)
             return
         self.save_layout()
         if self.autosaver is not None:

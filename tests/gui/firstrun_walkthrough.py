@@ -124,7 +124,7 @@ async def first_run(window: Any, services: Any, export_path: Path, watch: Dialog
                 and window.preview.last_run.mode == "send" and not services.runner.busy, watch)
     assert window.preview.last_run.outcome in ("create", "update"), window.preview.last_run.message
     # 7. Export Segment JSON: the real file dialog.
-    window.export_dialog("segment")
+    window.files.export_dialog("segment")
     chooser = await until("the export file dialog",
                           lambda: next((d for d in watch.open_dialogs() if isinstance(d, QFileDialog)), None), watch)
     chooser.selectFile(str(export_path))

@@ -135,7 +135,7 @@ def test_closing_before_answering_keeps_the_crash_copy(
 
     pending: list[Any] = []
     monkeypatch.setattr(dialogs_module, "ask", lambda *a, **kw: pending.append(a))  # the user does not answer
-    window.offer_recovery(recovery)
+    window.files.offer_recovery(recovery)
     services.autosaver.stop(clean_exit=True)
     assert find_recovery(services.paths.data) is not None
 

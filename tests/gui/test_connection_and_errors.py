@@ -152,7 +152,7 @@ def test_open_broken_project_file_keeps_current(demo_window: Any, tmp_path: Any,
     bad = tmp_path / "broken.pipedrive-map.json"
     bad.write_text('{"format": "pipedrive-map", "version": 1, "mappings": [', encoding="utf-8")
     n = len(w.doc.project.mappings)
-    assert not w.open_path(bad)
+    assert not w.files.open_path(bad)
     assert dialogs.errors and "Could not open" in dialogs.errors[-1][0]
     assert len(w.doc.project.mappings) == n
 

@@ -422,8 +422,8 @@ def test_no_colon_in_the_suggested_file_name(demo_window: Any, dialogs: Any, mon
     monkeypatch.setattr(dialogs_module, "save_file",
                         lambda parent, caption, filters, callback, directory="", suffix=None: asked.append(directory))
     assert ":" in demo_window.doc.project.name  # "Demo: Acme Robotics sales pipeline"
-    demo_window.save_as()
-    demo_window.export_dialog("segment")
+    demo_window.files.save_as()
+    demo_window.files.export_dialog("segment")
     from pathlib import Path
 
     for suggested in asked:

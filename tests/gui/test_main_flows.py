@@ -147,7 +147,7 @@ def test_export_segment_terraform_and_checklist_without_secret(demo_window: Any,
     for kind, name in (("segment", "out.json"), ("terraform", "out.tf"), ("checklist", "out.md")):
         target = tmp_path / name
         dialogs.files.append(str(target))
-        w.export_dialog(kind)
+        w.files.export_dialog(kind)
         text = target.read_text(encoding="utf-8")
         assert text.strip()
         assert token not in text
@@ -160,7 +160,7 @@ def test_export_segment_terraform_and_checklist_without_secret(demo_window: Any,
     dialogs.files.append(str(tmp_path / "out.json"))
     dialogs.answers.append("copy")
     n = len(w.doc.project.mappings)
-    w.import_segment_dialog()
+    w.files.import_segment_dialog()
     assert len(w.doc.project.mappings) == 2 * n
     assert all(m.name.endswith("(copy)") for m in w.doc.project.mappings[n:])
     w.doc.undo_stack.undo()
@@ -226,21 +226,21 @@ def test_save_open_and_unsaved_prompt(demo_window: Any, run: Any, tmp_path: Path
     w = demo_window
     target = tmp_path / "mine.pipedrive-map.json"
     dialogs.files.append(str(target))
-    w.save()
+    w.files.save()
     assert target.exists() and not w.doc.dirty
     w.mapping_list.new_from_action("createUpdateNote")
     assert w.doc.dirty
     dialogs.answers.append("cancel")
-    w.new_project()
+    w.files.new_project()
     assert dialogs.asked[-1][0] == "Unsaved changes"
     assert len(w.doc.project.mappings) > 0  # cancel kept everything
     dialogs.answers.append("discard")
     dialogs.files.append(str(target))
-    w.open_dialog()
+    w.files.open_dialog()
     assert w.doc.path == target and not w.doc.dirty
     assert not any(m.action == "createUpdateNote" and m.name.startswith("Create or update a Note")
                    for m in w.doc.project.mappings if m.id not in {x.id for x in w.doc.project.mappings[:6]})
-    assert str(target) in w._recent()
+    assert str(target) in w.files.recent()
 
 
 def test_advanced_expression_is_validated_as_you_type(demo_window: Any, run: Any) -> None:
