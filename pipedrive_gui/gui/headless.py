@@ -403,8 +403,8 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
             if m is not None:
                 window.mapping_editor.name.setText(f"{m.name} (edited)")
                 window.mapping_editor._name_edited(window.mapping_editor.name.text())
-            window.undo_action.trigger()
-            window.redo_action.trigger()
+            window.menus.undo_action.trigger()
+            window.menus.redo_action.trigger()
         elif flow == "check":
             window.preview.check()
             await wait_ready(window, services, 15)
@@ -469,7 +469,7 @@ async def quit_as_user(window: Any) -> None:
     """File > Quit, answering "Discard" if the project has unsaved changes."""
     import asyncio
 
-    quit_action = next(a for a in window.findChildren(type(window.undo_action)) if a.objectName() == "quitAction")
+    quit_action = next(a for a in window.findChildren(type(window.menus.undo_action)) if a.objectName() == "quitAction")
     quit_action.trigger()
     if window.doc.dirty:
         await _answer("Unsaved changes", "Discard")

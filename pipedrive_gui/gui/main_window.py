@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QMainWindow,
-    QMenu,
     QSplitter,
     QStackedLayout,
     QToolButton,
@@ -37,12 +36,12 @@ from pipedrive_gui.gui.field_editor import EditorContext
 from pipedrive_gui.gui.file_commands import FileCommands
 from pipedrive_gui.gui.mapping_editor import MappingEditor
 from pipedrive_gui.gui.mapping_list import MappingListPanel
+from pipedrive_gui.gui.menus import Menus
 from pipedrive_gui.gui.preview import choose_sample, what_is_missing
 from pipedrive_gui.gui.preview_panel import PreviewPanel
 from pipedrive_gui.gui.problems_panel import ProblemsPanel, ProjectLinter, count_text
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
-from pipedrive_gui.gui.undo_actions import UndoRedoActions
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -169,7 +168,7 @@ class MainWindow(QMainWindow):
         connection.catalog_changed.connect(self._catalog_changed)
         connection.changed.connect(self._connection_changed)
 
-        self._build_menus()
+        self.menus = Menus(self)
         self._update_title()
         # A set minimum, not the one the layout derives: a moment's wider content (a long status
         # message, a table being filled) must not grow the window past a 1024×700 screen.
@@ -298,113 +297,11 @@ class MainWindow(QMainWindow):
 
     def _connection_changed(self) -> None:
         self.preview.schedule()
-        self._update_actions()
+        self.menus.update_actions()
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.doc.title}[*] — {APP_NAME}")
         self.setWindowModified(self.doc.dirty)
-
-    # -- menus ------------------------------------------------------------------------------------
-
-    def _action(self, menu: QMenu, text: str, slot: Callable[[], Any], shortcut: Any = None,
-                tip: str = "") -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        if tip:
-            act.setStatusTip(tip)
-        act.triggered.connect(lambda _=False: slot())
-        menu.addAction(act)
-        return act
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        f = bar.addMenu("&File")
-        self._action(f, "&New project", self.files.new_project, QKeySequence.StandardKey.New)
-        self._action(f, "&Open…", self.files.open_dialog, QKeySequence.StandardKey.Open)
-        self.files.show_recent_in(f.addMenu("Open &recent"))
-        self._action(f, "Open &demo project", self.files.open_demo,
-                     tip="Ready-made mappings and sample events to look around (on the offline sandbox "
-                         "when not connected)")
-        self._action(f, "&Save", self.files.save, QKeySequence.StandardKey.Save)
-        self._action(f, "Save &as…", self.files.save_as, QKeySequence.StandardKey.SaveAs)
-        f.addSeparator()
-        self._action(f, "&Import Segment JSON…", self.files.import_segment_dialog,
-                     tip="Bring in mappings from a Segment export (Public API subscriptions); asks how "
-                         "when this project already has mappings")
-        self._action(f, "&Export Segment JSON…", lambda: self.files.export_dialog("segment"),
-                     tip="Subscriptions Segment accepts (no API token in it)")
-        self._action(f, "Export &Terraform…", lambda: self.files.export_dialog("terraform"))
-        self._action(f, "Export &checklist…", lambda: self.files.export_dialog("checklist"),
-                     tip="A readable list of every mapping, to set up or review in Segment")
-        f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit).setObjectName("quitAction")
-
-        e = bar.addMenu("&Edit")
-        # Undo/Redo act where the user is: typing in the sample-event box, else the project's steps.
-        self.undo_redo = UndoRedoActions(self, self.doc.undo_stack, {self.event_editor.text: "the sample event"})
-        self.undo_action = self.undo_redo.undo_action
-        self.redo_action = self.undo_redo.redo_action
-        e.addAction(self.undo_action)
-        e.addAction(self.redo_action)
-        e.addSeparator()
-        new_menu = self.mapping_list.new_menu
-        new_menu.setTitle("&New mapping")
-        e.addMenu(new_menu)
-        self._action(e, "New mapping (choose preset or action)…", self.mapping_list.show_new_menu,
-                     shortcuts.NEW_MAPPING)
-        self._action(e, "&Duplicate mapping", self.mapping_list.duplicate, shortcuts.DUPLICATE)
-        self._action(e, "Re&name mapping", self.mapping_list.rename, shortcuts.RENAME)
-        self._action(e, "De&lete mapping", self.mapping_list.delete, shortcuts.DELETE)
-        self._action(e, "Move mapping &up", lambda: self.mapping_list.move_selected(-1), shortcuts.MOVE_UP)
-        self._action(e, "Move mapping do&wn", lambda: self.mapping_list.move_selected(1), shortcuts.MOVE_DOWN)
-        self._action(e, "&Pretty-print sample event", self.event_editor.pretty_print, shortcuts.PRETTY_PRINT)
-
-        p = bar.addMenu("&Pipedrive")
-        self._action(p, "&Connect…", self.show_connection_dialog, shortcuts.CONNECT,
-                     tip="Connect your Pipedrive or the sandbox")
-        self._action(p, "Use the offline &sandbox", self.use_sandbox)
-        self.refresh_action = self._action(p, "&Refresh fields", self.refresh_fields, QKeySequence.StandardKey.Refresh)
-        self.logout_action = self._action(p, "&Log out (forget the token)", self.log_out)
-        p.addSeparator()
-        self.check_action = self._action(p, "Check in &Pipedrive", self.preview.check, shortcuts.CHECK,
-                                         tip="Read-only: would update / would create / would fail")
-        self.check_action.setShortcuts([QKeySequence(shortcuts.CHECK), QKeySequence(shortcuts.CHECK_ALT)])
-        self._action(p, "Send &test…", self.preview.ask_send, shortcuts.SEND)
-        self.test_records_action = self._action(
-            p, "Test rec&ords…", self.show_test_records,
-            tip="The records your tests created in Pipedrive; delete them again")
-
-        sg = bar.addMenu("Se&gment")
-        self._action(sg, "&Pull and push…", self.show_segment_dialog,
-                     tip="Connect your Segment workspace, pull a destination's mappings, review and push changes")
-        self._action(sg, "Log out of Segment (forget the token)", self.segment_log_out)
-
-        v = bar.addMenu("&View")
-        self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, shortcuts.RECEIVER,
-                                            tip="Receive events the way Segment's tracking API does")
-        self.receiver_action.setCheckable(True)
-        problems = self.problems_dock.toggleViewAction()
-        problems.setText("&Problems")
-        problems.setShortcut(QKeySequence(shortcuts.PROBLEMS))
-        problems.setStatusTip("Duplicate traps, Segment's limits and production differences, per mapping")
-        v.addAction(problems)
-        self.impact_action = self._action(v, "&Impact of events", self.toggle_impact,
-                                          tip="What a set of events would do, per mapping (read-only)")
-        self.impact_action.setCheckable(True)
-
-        h = bar.addMenu("&Help")
-        self._action(h, "&Getting started", self.show_getting_started,
-                     tip="The main steps: pick a sample, see the payload, check in Pipedrive, send a test, export")
-        self._action(h, "Where is my API token?", lambda: dialogs.show_info(
-            self, "Your Pipedrive API token",
-            "In Pipedrive: Settings > Personal preferences > API. Copy the token and paste it in "
-            "Pipedrive > Connect…; it is kept in your computer's keyring only."))
-        self._update_actions()
-
-    def _update_actions(self) -> None:
-        self.refresh_action.setEnabled(self.connection.connected)
-        self.logout_action.setEnabled(self.connection.connected)
 
     # -- the right column: stacked or tabs ------------------------------------------------------
 
@@ -563,7 +460,7 @@ class MainWindow(QMainWindow):
         self._update_receiver_action()
 
     def _update_receiver_action(self) -> None:
-        self.receiver_action.setChecked(self.receiver_shown)
+        self.menus.receiver_action.setChecked(self.receiver_shown)
 
     def _central_tab_close(self, index: int) -> None:
         if self.central_tabs is not None and self.central_tabs.widget(index) is self.receiver_panel:
@@ -602,7 +499,7 @@ class MainWindow(QMainWindow):
             dock = QDockWidget("Impact of events", self)
             dock.setObjectName("impactDock")
             dock.setWidget(self.impact_panel)
-            dock.visibilityChanged.connect(self.impact_action.setChecked)
+            dock.visibilityChanged.connect(self.menus.impact_action.setChecked)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.restoreDockWidget(dock)
             self.impact_dock = dock
@@ -836,5 +733,5 @@ class MainWindow(QMainWindow):
         if self.autosaver is not None:
             self.autosaver.stop(clean_exit=True)
         # The window is going away: what Qt deletes from here on must not call back into it.
-        self.undo_redo.detach()
+        self.menus.undo_redo.detach()
         event.accept()

@@ -203,7 +203,7 @@ def test_no_keyring_says_what_it_means_and_what_to_do(qtbot: Any, services: Any,
 def test_tooltips_name_the_shortcuts_the_menus_bind(window: Any) -> None:
     from PySide6.QtGui import QKeySequence
 
-    actions = {a.text().replace("&", ""): a for a in window.findChildren(type(window.undo_action))}
+    actions = {a.text().replace("&", ""): a for a in window.findChildren(type(window.menus.undo_action))}
 
     def key_of(text: str) -> str:
         return str(actions[text].shortcut().toString(QKeySequence.SequenceFormat.NativeText))
@@ -223,7 +223,7 @@ def test_tooltips_name_the_shortcuts_the_menus_bind(window: Any) -> None:
 
 def test_ctrl_shift_n_opens_the_new_mapping_menu(window: Any, qtbot: Any) -> None:
     menu = window.mapping_list.new_menu
-    act = next(a for a in window.findChildren(type(window.undo_action))
+    act = next(a for a in window.findChildren(type(window.menus.undo_action))
                if a.text().startswith("New mapping (choose"))
     act.trigger()
     qtbot.waitUntil(menu.isVisible)
@@ -319,7 +319,7 @@ def test_an_open_receiver_panel_is_open_again_next_time(window: Any, services: A
     again.show()
     # Docked, or a tab when the restored window is short (the offscreen screen is 800×600).
     qtbot.waitUntil(lambda: again.receiver_shown)
-    assert again.receiver_action.isChecked()
+    assert again.menus.receiver_action.isChecked()
     for w in (window, again):
         run(w.shutdown())
         w._close_confirmed = True

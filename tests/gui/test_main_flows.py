@@ -288,11 +288,11 @@ def test_ctrl_enter_checks_in_pipedrive(demo_window: Any, run: Any, qtbot: Any) 
     w = demo_window
     select_mapping(w, "createUpdateOrganization")
     settle(run, w)
-    assert any(s.toString() == "Ctrl+Return" for s in w.check_action.shortcuts())
+    assert any(s.toString() == "Ctrl+Return" for s in w.menus.check_action.shortcuts())
     w.activateWindow()
     qtbot.keyClick(w.mapping_list.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     if w.preview.last_run is None and not w.runner.running("pipedrive"):
-        w.check_action.trigger()  # offscreen platforms may not route window shortcuts
+        w.menus.check_action.trigger()  # offscreen platforms may not route window shortcuts
     settle(run, w)
     assert w.preview.last_run is not None and w.preview.last_run.mode == "dry_run"
 

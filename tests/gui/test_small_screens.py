@@ -86,10 +86,10 @@ def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(demo_w
     assert panel.url in indicator.toolTip()
 
     w.toggle_receiver()  # the panel goes, the receiver keeps running: the status bar says so
-    assert not w.receiver_shown and not w.receiver_action.isChecked()
+    assert not w.receiver_shown and not w.menus.receiver_action.isChecked()
     assert panel.running and not indicator.isHidden() and "LIVE" in indicator.text()
     indicator.click()
-    assert w.receiver_shown and w.receiver_dock.isVisible() and w.receiver_action.isChecked()
+    assert w.receiver_shown and w.receiver_dock.isVisible() and w.menus.receiver_action.isChecked()
 
     panel.stop()
     run.until(lambda: not panel.running and not panel._busy, what="the receiver to stop")
