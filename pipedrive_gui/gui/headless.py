@@ -193,8 +193,8 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
     if not fixed_size:
         window.resize(max(window.width(), 1500), max(window.height(), 1150))
     window.toggle_receiver()
-    if not fixed_size and window.receiver_dock is not None:
-        window.resizeDocks([window.receiver_dock], [640], Qt.Orientation.Vertical)
+    if not fixed_size and window.receiver_placement.dock is not None:
+        window.resizeDocks([window.receiver_placement.dock], [640], Qt.Orientation.Vertical)
     panel = window.receiver_panel
     panel.port_spin.setValue(0)  # any free port: never collides with a receiver the user runs
     loop = asyncio.get_running_loop()
@@ -456,10 +456,10 @@ async def _receiver_flow(window: Any, services: Services) -> None:
                           json={"type": "track", "event": "Flow Checked", "userId": "user-1001"})
     await _until(lambda: panel.model.rowCount() > 0, "the event in the table")
     window.toggle_receiver()  # the panel closes, the receiver keeps running; the status bar says so
-    await _until(lambda: not window.receiver_shown and not window.status.receiver.isHidden(),
+    await _until(lambda: not window.receiver_placement.shown and not window.status.receiver.isHidden(),
                  "the status bar's receiver indicator")
     window.status.receiver.click()  # shows the panel again
-    await _until(lambda: window.receiver_shown, "the receiver panel to come back")
+    await _until(lambda: window.receiver_placement.shown, "the receiver panel to come back")
     await services.runner.wait_idle()
     panel.stop()
     await _until(lambda: not panel.running and not panel._busy, "the receiver to stop")

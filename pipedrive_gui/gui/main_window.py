@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QMainWindow,
     QSplitter,
-    QStackedLayout,
     QToolButton,
     QWidget,
 )
@@ -42,44 +40,28 @@ from pipedrive_gui.gui.preview_panel import PreviewPanel
 from pipedrive_gui.gui.problems_panel import ProblemsPanel, ProjectLinter, count_text
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
+from pipedrive_gui.gui.window_layout import (
+    MINIMUM_SIZE,
+    ReceiverPlacement,
+    RightColumn,
+    restore_layout,
+    save_layout,
+)
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QCloseEvent, QResizeEvent
-    from PySide6.QtWidgets import QDockWidget, QTabWidget
+    from PySide6.QtGui import QCloseEvent
 
     # What only a menu command or a dialog needs is imported when first used: every module
     # loaded before the window's first paint delays it (most are compiled at each start when
     # no bytecode cache is written).
+    from pipedrive_gui.core.lint.model import Finding, LintReport
     from pipedrive_gui.gui.connection_dialog import ConnectionDialog
+    from pipedrive_gui.gui.impact_panel import ImpactPanel
+    from pipedrive_gui.gui.receiver_panel import ReceiverPanel
     from pipedrive_gui.gui.segment_dialog import SegmentDialog
     from pipedrive_gui.gui.test_records_view import TestRecordsDialog
 
 log = logging.getLogger(__name__)
-
-
-
-#: The window's minimum size: its panes' own minimum, with a 1024×700 screen's window frame to spare.
-MINIMUM_SIZE = (990, 540)
-#: Below this height the right column shows the sample event and the preview as tabs.
-RIGHT_TABS_BELOW = 690
-#: The receiver panel's share of the window's height when it is first docked (tall windows only).
-RECEIVER_SHARE = 0.5
-#: Below this window height the receiver opens as a tab beside the mappings instead of docked.
-RECEIVER_TAB_BELOW = 800
-
-
-class _HeightWatcher(QWidget):
-    """Calls ``on_height(height)`` when its height changes."""
-
-    def __init__(self, on_height: Callable[[int], None]) -> None:
-        super().__init__()
-        self._on_height = on_height
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        super().resizeEvent(event)
-        if event.size().height() != event.oldSize().height():
-            self._on_height(event.size().height())
-
 
 
 class MainWindow(QMainWindow):
@@ -108,28 +90,7 @@ class MainWindow(QMainWindow):
         self.event_editor = EventEditor(doc)
         self.preview = PreviewPanel(doc, connection, runner, self._event_for_preview)
 
-        # The sample event over the preview; where that leaves the preview too little height (a
-        # small screen, the receiver docked below) they become two tabs, the preview first.
-        self.right = QSplitter(Qt.Orientation.Vertical)
-        self.right.setObjectName("rightSplit")
-        self.right.addWidget(self.event_editor)
-        self.right.addWidget(self.preview)
-        # The payload is what people come for: the preview gets most of the height.
-        self.right.setStretchFactor(0, 2)
-        self.right.setStretchFactor(1, 3)
-        self.right.setChildrenCollapsible(False)
-        self.right_tabs: QTabWidget | None = None  # made when first needed (a short window)
-        self._right_sizes: list[int] | None = None
-        self.right_column = _HeightWatcher(self._fit_right_column)
-        self.right_column.setObjectName("rightColumn")
-        self._right_stack = QStackedLayout(self.right_column)
-        self._right_stack.addWidget(self.right)
-        # Size by a short minimum, not by the longest sample name, so the column fits small screens.
-        self.event_editor.library.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.event_editor.library.setMinimumContentsLength(16)
-        # (QComboBox keeps the minimum it computed first; a set minimum width wins over it.)
-        self.event_editor.library.setMinimumWidth(self.event_editor.library.sizeHint().width())
+        self.right_column = RightColumn(self.event_editor, self.preview)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setObjectName("mainSplit")
         self.split.addWidget(self.mapping_list)
@@ -139,9 +100,8 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 3)
         self.split.setChildrenCollapsible(False)
-        # The splitter; in tabs ("Mappings", "Local receiver") once the receiver opens as a tab.
-        self.central_tabs: QTabWidget | None = None
         self.setCentralWidget(self.split)
+        self.receiver_placement = ReceiverPlacement(self, self.split, self._update_receiver_action)
         self.status = StatusBar(connection, runner, self)
         self.setStatusBar(self.status)
         self.status.refresh_button.clicked.connect(self.refresh_fields)
@@ -174,7 +134,8 @@ class MainWindow(QMainWindow):
         # message, a table being filled) must not grow the window past a 1024×700 screen.
         self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(1360, 840)
-        self.restore_layout()
+        # Reopened by restore_receiver(), not here: see above.
+        self._receiver_was_open = restore_layout(self)
         if reopen_receiver and self._receiver_was_open:
             QTimer.singleShot(0, self.restore_receiver)
 
@@ -207,7 +168,7 @@ class MainWindow(QMainWindow):
         self.connection.catalog_changed.connect(self.linter.schedule)
         self.linter.schedule()
 
-    def _lint_updated(self, report: Any) -> None:
+    def _lint_updated(self, report: LintReport) -> None:
         self.problems.show_report(report)
         marks: dict[str, tuple[str, int]] = {}
         for f in report.findings:
@@ -225,7 +186,7 @@ class MainWindow(QMainWindow):
         self.problems_dock.raise_()
         self.problems.table.setFocus()
 
-    def go_to_problem(self, finding: Any) -> None:
+    def go_to_problem(self, finding: Finding) -> None:
         """Select the finding's mapping and put the focus on its field."""
         if not finding.mapping_id or self.doc.index_of(finding.mapping_id) < 0:
             return
@@ -303,87 +264,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.doc.title}[*] — {APP_NAME}")
         self.setWindowModified(self.doc.dirty)
 
-    # -- the right column: stacked or tabs ------------------------------------------------------
+    # -- local receiver (built the first time it is opened; placed by window_layout) -------------
 
-    @property
-    def right_as_tabs(self) -> bool:
-        return self.right_tabs is not None and self._right_stack.currentWidget() is self.right_tabs
-
-    def _make_right_tabs(self) -> QTabWidget:
-        # Not before it is needed: the first QTabWidget costs ~6 ms of the first paint.
-        from PySide6.QtWidgets import QTabWidget
-
-        tabs = QTabWidget()
-        tabs.setObjectName("rightTabs")
-        tabs.setDocumentMode(True)
-        self._right_stack.addWidget(tabs)
-        return tabs
-
-    def _fit_right_column(self, height: int) -> None:
-        """Sample event over the preview while both get a useful height; else two tabs (with a
-        little hysteresis so a resize around the limit does not flicker)."""
-        if not self.right_as_tabs and height < RIGHT_TABS_BELOW:
-            self._right_sizes = self.right.sizes()
-            if self.right_tabs is None:
-                self.right_tabs = self._make_right_tabs()
-            tabs = self.right_tabs
-            current = tabs.currentIndex()
-            tabs.addTab(self.preview, "Preview")
-            tabs.addTab(self.event_editor, "Sample event")
-            tabs.setCurrentIndex(max(0, current))
-            self._right_stack.setCurrentWidget(tabs)
-        elif self.right_as_tabs and height >= RIGHT_TABS_BELOW + 20:
-            self.right.insertWidget(0, self.event_editor)
-            self.right.insertWidget(1, self.preview)
-            self.event_editor.show()
-            self.preview.show()
-            if self._right_sizes:
-                self.right.setSizes(self._right_sizes)
-            self._right_stack.setCurrentWidget(self.right)
-
-    # -- local receiver (built the first time it is opened) -------------------------------------
-    #
-    # On a tall window it is docked below the mappings at a share of the height; on a short one
-    # (a 1366×768 or 1024×700 screen) docking would leave both halves a few lines high, so it opens
-    # as a tab next to "Mappings", with the whole height. Where is decided each time it is shown.
-
-    receiver_dock: QDockWidget | None = None
-    receiver_panel: Any = None
+    receiver_panel: ReceiverPanel | None = None
     _receiver_was_open = False
-    _state_has_receiver = False
-
-    @property
-    def receiver_in_tab(self) -> bool:
-        return (self.receiver_panel is not None and self.central_tabs is not None
-                and self.central_tabs.indexOf(self.receiver_panel) >= 0)
-
-    def _tabs_in_centre(self) -> QTabWidget:
-        """The central tabs, made the first time the receiver opens as a tab."""
-        if self.central_tabs is None:
-            from PySide6.QtWidgets import QTabBar, QTabWidget
-
-            self.takeCentralWidget()  # the splitter, kept (setCentralWidget would delete it)
-            split = self.split
-            tabs = QTabWidget()
-            tabs.setObjectName("centralTabs")
-            tabs.setDocumentMode(True)
-            tabs.setTabBarAutoHide(True)
-            tabs.setTabsClosable(True)
-            tabs.addTab(split, "Mappings")
-            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
-            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
-            tabs.tabCloseRequested.connect(self._central_tab_close)
-            self.setCentralWidget(tabs)
-            split.show()
-            self.central_tabs = tabs
-        return self.central_tabs
-
-    @property
-    def receiver_shown(self) -> bool:
-        """The panel is open: docked and visible, or a tab (current or not)."""
-        if self.receiver_in_tab:
-            return True
-        return self.receiver_dock is not None and self.receiver_dock.isVisible()
 
     def _build_receiver_panel(self) -> None:
         from pipedrive_gui.gui.receiver_panel import ReceiverPanel
@@ -398,83 +282,27 @@ class MainWindow(QMainWindow):
         self.receiver_panel.state_changed.connect(self._receiver_state_changed)
         self._receiver_state_changed()
 
-    def _dock_receiver(self) -> None:
-        panel = self.receiver_panel
-        if self.central_tabs is not None and self.central_tabs.indexOf(panel) >= 0:
-            self.central_tabs.removeTab(self.central_tabs.indexOf(panel))
-        if self.receiver_dock is None:
-            from PySide6.QtWidgets import QDockWidget
-
-            dock = QDockWidget("Local receiver", self)
-            dock.setObjectName("receiverDock")
-            dock.setWidget(panel)
-            dock.visibilityChanged.connect(lambda _visible: self._update_receiver_action())
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            self.receiver_dock = dock
-            # Its place and size from the last session, if it was docked then (restoreDockWidget
-            # also says True when the saved state never had it).
-            if not (self.restoreDockWidget(dock) and self._state_has_receiver):
-                # First time: a share of the height that leaves the mappings and the preview usable
-                # (once the dock is laid out: before, its size hint would win).
-                QTimer.singleShot(0, self._share_receiver_dock)
-        elif self.receiver_dock.widget() is not panel:
-            self.receiver_dock.setWidget(panel)
-        panel.show()
-        self.receiver_dock.show()
-
-    def _share_receiver_dock(self) -> None:
-        if self.receiver_dock is not None:
-            self.resizeDocks([self.receiver_dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
-
-    def _tab_receiver(self) -> None:
-        panel = self.receiver_panel
-        if self.receiver_dock is not None:
-            self.receiver_dock.hide()
-        tabs = self._tabs_in_centre()
-        if tabs.indexOf(panel) < 0:
-            index = tabs.addTab(panel, "Local receiver")
-            tabs.tabBar().setTabToolTip(index, "The local receiver (View > Local receiver closes it)")
-        panel.show()
-        tabs.setCurrentWidget(panel)
-
-    def _hide_receiver(self) -> None:
-        if self.receiver_in_tab and self.central_tabs is not None:
-            self.central_tabs.removeTab(self.central_tabs.indexOf(self.receiver_panel))
-            self.receiver_panel.hide()
-        if self.receiver_dock is not None:
-            self.receiver_dock.hide()
-        self._update_receiver_action()
-
     def toggle_receiver(self) -> None:
         """View > Local receiver: open the panel (docked, or as a tab on a short window) or close
         it. Closing only hides it: a running receiver keeps running (the status bar says so)."""
         if self.receiver_panel is None:
             self._build_receiver_panel()
-        elif self.receiver_shown:
-            self._hide_receiver()
+        elif self.receiver_placement.shown:
+            self.receiver_placement.hide()
             return
-        if self.height() < RECEIVER_TAB_BELOW:
-            self._tab_receiver()
-        else:
-            self._dock_receiver()
-        self._update_receiver_action()
+        assert self.receiver_panel is not None
+        self.receiver_placement.show(self.receiver_panel)
 
     def _update_receiver_action(self) -> None:
-        self.menus.receiver_action.setChecked(self.receiver_shown)
-
-    def _central_tab_close(self, index: int) -> None:
-        if self.central_tabs is not None and self.central_tabs.widget(index) is self.receiver_panel:
-            self._hide_receiver()
+        self.menus.receiver_action.setChecked(self.receiver_placement.shown)
 
     def show_receiver_panel(self) -> None:
         """Show the receiver panel (opened if needed) and bring it forward."""
-        if not self.receiver_shown:
+        if not self.receiver_placement.shown:
             self.toggle_receiver()
-        if self.receiver_in_tab and self.central_tabs is not None:
-            self.central_tabs.setCurrentWidget(self.receiver_panel)
-        elif self.receiver_dock is not None:
-            self.receiver_dock.raise_()
-        self.receiver_panel.setFocus()
+        self.receiver_placement.bring_forward()
+        if self.receiver_panel is not None:
+            self.receiver_panel.setFocus()
 
     def _receiver_state_changed(self) -> None:
         panel = self.receiver_panel
@@ -487,7 +315,7 @@ class MainWindow(QMainWindow):
     # -- impact panel (docked; built the first time it is opened) --------------------------------
 
     impact_dock: QDockWidget | None = None
-    impact_panel: Any = None
+    impact_panel: ImpactPanel | None = None
 
     def toggle_impact(self) -> None:
         if self.impact_dock is None:
@@ -537,36 +365,6 @@ class MainWindow(QMainWindow):
             await self.receiver_panel.shutdown()
         if self.segment_dialog is not None:
             await self.segment_dialog.aclose()
-
-    # -- layout -----------------------------------------------------------------------------------
-
-    def restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
-            self._state_has_receiver = b"receiverDock" in bytes(state)
-        # Reopened by restore_receiver(), not here: see __init__.
-        self._receiver_was_open = self.settings.value("window/receiver_open") in (True, "true")
-        for name, splitter in (("main", self.split), ("right", self.right), ("preview", self.preview.split)):
-            value = self.settings.value(f"window/split_{name}")
-            if value is not None:
-                splitter.restoreState(value)
-            else:
-                # First start: proportions (QSplitter scales them to the window).
-                splitter.setSizes({"main": [230, 600, 530], "right": [180, 640], "preview": [290, 280]}[name])
-
-    def save_layout(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("window/split_main", self.split.saveState())
-        if not self.right_as_tabs:  # (in tabs the splitter is empty: the last proportions stay)
-            self.settings.setValue("window/split_right", self.right.saveState())
-        self.settings.setValue("window/split_preview", self.preview.split.saveState())
-        self.settings.setValue("window/receiver_open", self.receiver_shown)
-        self.settings.sync()
 
     # -- project files ----------------------------------------------------------------------------
 
@@ -729,7 +527,7 @@ class MainWindow(QMainWindow):
 
             self.files.maybe_discard(go)
             return
-        self.save_layout()
+        save_layout(self)
         if self.autosaver is not None:
             self.autosaver.stop(clean_exit=True)
         # The window is going away: what Qt deletes from here on must not call back into it.

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pipedrive_gui.gui.window_layout import save_layout
 from tests.gui.conftest import settle
 
 REPO = Path(__file__).resolve().parents[2]
@@ -251,7 +252,7 @@ def test_payload_gets_more_room_than_the_calls_on_first_start(demo_window: Any) 
     w = demo_window
     payload, calls = w.preview.split.sizes()
     assert payload > calls
-    event, preview = w.right.sizes()
+    event, preview = w.right_column.split.sizes()
     assert preview > event
     lines = w.preview.payload_view.height() / w.preview.payload_view.fontMetrics().lineSpacing()
     assert lines >= 12
@@ -312,13 +313,13 @@ def test_an_open_receiver_panel_is_open_again_next_time(window: Any, services: A
     from pipedrive_gui.gui.app import build_window
 
     window.toggle_receiver()
-    assert window.receiver_dock.isVisible()
-    window.save_layout()
+    assert window.receiver_placement.dock.isVisible()
+    save_layout(window)
     again = build_window(services)
     qtbot.addWidget(again)
     again.show()
     # Docked, or a tab when the restored window is short (the offscreen screen is 800×600).
-    qtbot.waitUntil(lambda: again.receiver_shown)
+    qtbot.waitUntil(lambda: again.receiver_placement.shown)
     assert again.menus.receiver_action.isChecked()
     for w in (window, again):
         run(w.shutdown())

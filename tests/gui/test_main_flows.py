@@ -314,10 +314,10 @@ def test_close_with_unsaved_changes_asks_and_can_cancel(demo_window: Any, run: A
 def test_local_receiver_docks_and_feeds_the_sample_event(demo_window: Any, run: Any) -> None:
     w = demo_window
     w.toggle_receiver()
-    assert w.receiver_dock is not None and w.receiver_dock.isVisible()
+    assert w.receiver_placement.dock is not None and w.receiver_placement.dock.isVisible()
     w.use_as_sample({"type": "track", "event": "Deal Upserted", "userId": "from-receiver"})
     settle(run, w)
     assert "from-receiver" in w.event_editor.text.toPlainText()
     w.toggle_receiver()
-    assert not w.receiver_dock.isVisible()
+    assert not w.receiver_placement.dock.isVisible()
     run(w.shutdown())
