@@ -146,7 +146,7 @@ def connect_at_start(window: Any, services: Services, args: argparse.Namespace) 
 
         # The sandbox needs no token (and no keyring): reopen it without reading the keyring,
         # unless a token was given in the environment for this run.
-        if window.chose_sandbox_before() and connection.store.env_override() is None:
+        if window.accounts.chose_sandbox_before() and connection.store.env_override() is None:
             await connection.connect_sandbox()
             return
         try:
@@ -154,10 +154,10 @@ def connect_at_start(window: Any, services: Services, args: argparse.Namespace) 
                 return
         except KeyringUnavailableError as exc:
             log.info("no saved account (keyring unavailable): %s", exc)
-        window.when_no_question(window.show_connection_dialog)
+        window.when_no_question(window.accounts.show_connection_dialog)
 
     runner.spawn(connect_last_used(), name="startup",
-                 on_error=lambda _name, exc: window.start_connect_failed(exc))
+                 on_error=lambda _name, exc: window.accounts.start_connect_failed(exc))
 
 
 async def start(window: Any, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:

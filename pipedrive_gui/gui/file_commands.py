@@ -111,8 +111,9 @@ class FileCommands:
 
             def connected(_user: CurrentUser) -> None:
                 # The demo was the answer to "where to connect": the open Connect dialog is done.
-                if self.window.connection_dialog is not None and self.window.connection_dialog.isVisible():
-                    self.window.connection_dialog.close()
+                dialog = self.window.accounts.connection_dialog
+                if dialog is not None and dialog.isVisible():
+                    dialog.close()
 
             self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
                               on_done=connected)

@@ -80,7 +80,7 @@ async def _screenshot_state(window: Any, services: Services, state: str, fixed_s
         window.preview.check()
         await services.runner.wait_idle()
     elif state == "connection":
-        dialog = window.show_connection_dialog()
+        dialog = window.accounts.show_connection_dialog()
         dialog.domain.setText("acme")
         dialog.token.setText("0" * 40)  # shown masked; not a real token
         dialog._update()
@@ -244,7 +244,7 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
         engine = services.connection.engine(window.doc.project.destination)
         # The engine records what it creates in the ledger, as a Send test does.
         await engine.run(mapping.action, result.payload.payload or {}, "send", mapping=mapping.name)
-    dialog = window.show_test_records()
+    dialog = window.accounts.show_test_records()
     dialog.resize(1180, 400)
     await services.runner.wait_idle()
     for row in range(min(2, dialog.model.rowCount())):
@@ -278,7 +278,7 @@ async def _segment_push_diff(window: Any, services: Services) -> Any:
                            {"name": {"@path": "$.traits.name"}})
     server = await start_standin(state)
     window._segment_standin = server  # kept alive with the window
-    dialog = window.show_segment_dialog()
+    dialog = window.accounts.show_segment_dialog()
     dialog.base_url_override = server.base_url
     dialog.connect_with(token, "us", save=False)
     loop = asyncio.get_running_loop()
@@ -414,7 +414,7 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
             await _answer("Send", "Send test")
             await runner.wait_idle()
         elif flow == "records":
-            dialog = window.show_test_records()
+            dialog = window.accounts.show_test_records()
             await runner.wait_idle()
             dialog.close()
         elif flow == "receiver":

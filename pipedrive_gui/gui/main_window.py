@@ -26,6 +26,7 @@ from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
 from pipedrive_gui.core.project import Project
 from pipedrive_gui.gui import dialogs, shortcuts
+from pipedrive_gui.gui.account_commands import AccountCommands
 from pipedrive_gui.gui.autosave import Autosaver
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.document import Document
@@ -55,11 +56,8 @@ if TYPE_CHECKING:
     # loaded before the window's first paint delays it (most are compiled at each start when
     # no bytecode cache is written).
     from pipedrive_gui.core.lint.model import Finding, LintReport
-    from pipedrive_gui.gui.connection_dialog import ConnectionDialog
     from pipedrive_gui.gui.impact_panel import ImpactPanel
     from pipedrive_gui.gui.receiver_panel import ReceiverPanel
-    from pipedrive_gui.gui.segment_dialog import SegmentDialog
-    from pipedrive_gui.gui.test_records_view import TestRecordsDialog
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +76,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self._close_confirmed = False
         self._after_question = []
-        self.connection_dialog: ConnectionDialog | None = None
-        self.test_records_dialog: TestRecordsDialog | None = None
-        self.segment_dialog: SegmentDialog | None = None
         runner.set_error_handler(self._task_failed)
         self.files = FileCommands(self)
+        self.accounts = AccountCommands(self)
 
         # Created in the order they are on screen, left to right: that is the Tab order.
         self.mapping_list = MappingListPanel(doc)
@@ -104,7 +100,7 @@ class MainWindow(QMainWindow):
         self.receiver_placement = ReceiverPlacement(self, self.split, self._update_receiver_action)
         self.status = StatusBar(connection, runner, self)
         self.setStatusBar(self.status)
-        self.status.refresh_button.clicked.connect(self.refresh_fields)
+        self.status.refresh_button.clicked.connect(self.accounts.refresh_fields)
         self.status.explain.connect(lambda title, text: dialogs.show_info(self, title, text))
         self.status.show_receiver.connect(self.show_receiver_panel)
         if autosaver is not None:
@@ -363,8 +359,8 @@ class MainWindow(QMainWindow):
         """Stop what the window started (the receiver) before the loop ends."""
         if self.receiver_panel is not None:
             await self.receiver_panel.shutdown()
-        if self.segment_dialog is not None:
-            await self.segment_dialog.aclose()
+        if self.accounts.segment_dialog is not None:
+            await self.accounts.segment_dialog.aclose()
 
     # -- project files ----------------------------------------------------------------------------
 
@@ -390,81 +386,6 @@ class MainWindow(QMainWindow):
         Segment workspace…"); the caller adds its menu command itself."""
         return self.mapping_editor.welcome.add_import_source(label, tip, callback)
 
-    # -- Pipedrive --------------------------------------------------------------------------------
-
-    def show_connection_dialog(self) -> ConnectionDialog:
-        from pipedrive_gui.gui.connection_dialog import ConnectionDialog
-
-        if self.connection_dialog is None:
-            self.connection_dialog = ConnectionDialog(self.connection, self.runner, self)
-            self.connection_dialog.connected.connect(self.remember_connection)
-        self.connection_dialog.show()
-        self.connection_dialog.raise_()
-        return self.connection_dialog
-
-    def show_segment_dialog(self) -> SegmentDialog:
-        from pipedrive_gui.gui.segment_dialog import SegmentDialog
-
-        if self.segment_dialog is None:
-            self.segment_dialog = SegmentDialog(self.doc, self.connection.store, self.runner, self)
-        self.segment_dialog.show()
-        self.segment_dialog.raise_()
-        self.segment_dialog.start()
-        return self.segment_dialog
-
-    def segment_log_out(self) -> None:
-        async def forget() -> None:
-            removed = await self.connection.store.adelete_segment()
-            if self.segment_dialog is not None:
-                await self.segment_dialog.forget_connection()
-            self.statusBar().showMessage("Segment token removed from the keyring" if removed
-                                         else "No Segment token was saved", 8000)
-
-        self.runner.spawn(forget(), name="segment-logout")
-
-    def show_test_records(self) -> TestRecordsDialog:
-        from pipedrive_gui.gui.test_records_view import TestRecordsDialog
-
-        if self.test_records_dialog is None:
-            self.test_records_dialog = TestRecordsDialog(
-                self.connection, self.runner,
-                lambda: self.connection.engine(self.doc.project.destination).link_for
-                if self.connection.connected else None, self)
-        self.test_records_dialog.show()
-        self.test_records_dialog.raise_()
-        return self.test_records_dialog
-
-    def use_sandbox(self) -> None:
-        self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
-                          on_done=lambda _user: self.remember_connection())
-
-    #: QSettings key: "sandbox" when the user chose the sandbox (next start uses it without asking).
-    LAST_CONNECTION = "connection/last"
-
-    def remember_connection(self) -> None:
-        """The user chose where to connect; a real account is remembered by its keyring entry."""
-        if self.connection.is_sandbox:
-            self.settings.setValue(self.LAST_CONNECTION, "sandbox")
-        else:
-            self.settings.remove(self.LAST_CONNECTION)
-
-    def chose_sandbox_before(self) -> bool:
-        return bool(self.settings.value(self.LAST_CONNECTION) == "sandbox")
-
-    def refresh_fields(self) -> None:
-        if self.connection.connected:
-            self.runner.spawn(self.connection.refresh_catalog(), name="fields", latest_wins=True)
-
-    def log_out(self) -> None:
-        def answered(answer: str) -> None:
-            if answer == dialogs.YES:
-                self.settings.remove(self.LAST_CONNECTION)
-                self.runner.spawn(self.connection.log_out(), name="connect", latest_wins=True,
-                                  on_done=lambda _: (self.show_connection_dialog(), None)[1])
-
-        dialogs.ask(self, "Log out", f"Disconnect from {self.connection.account_text} and forget its API "
-                    "token on this computer?", [dialogs.YES, dialogs.CANCEL], answered)
-
     def _task_failed(self, name: str, exc: BaseException) -> None:
         from pipedrive_gui.gui.connection_dialog import describe_error
 
@@ -475,20 +396,6 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"{what}: {message}", 15000)
         self.when_no_question(lambda: dialogs.show_error(
             self, what, message, "Your work is unchanged. Check the connection under Pipedrive > Connect…"))
-
-    def start_connect_failed(self, exc: BaseException) -> None:
-        """Connecting to what was used last time failed at start: the connection dialog, with the
-        reason in it (one dialog, not an error box on top of it)."""
-        from pipedrive_gui.gui.connection_dialog import describe_error
-
-        message = describe_error(exc)
-        log.warning("Could not connect to Pipedrive at start: %s", message)
-        self.status.showMessage(f"Could not connect to Pipedrive: {message}", 15000)
-
-        def show() -> None:
-            self.show_connection_dialog().show_problem(f"Could not connect to Pipedrive: {message}")
-
-        self.when_no_question(show)
 
     # -- one question at a time -------------------------------------------------------------------
 

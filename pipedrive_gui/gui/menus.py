@@ -70,24 +70,25 @@ class Menus:
         self._action(e, "&Pretty-print sample event", w.event_editor.pretty_print, shortcuts.PRETTY_PRINT)
 
         p = bar.addMenu("&Pipedrive")
-        self._action(p, "&Connect…", w.show_connection_dialog, shortcuts.CONNECT,
+        self._action(p, "&Connect…", w.accounts.show_connection_dialog, shortcuts.CONNECT,
                      tip="Connect your Pipedrive or the sandbox")
-        self._action(p, "Use the offline &sandbox", w.use_sandbox)
-        self.refresh_action = self._action(p, "&Refresh fields", w.refresh_fields, QKeySequence.StandardKey.Refresh)
-        self.logout_action = self._action(p, "&Log out (forget the token)", w.log_out)
+        self._action(p, "Use the offline &sandbox", w.accounts.use_sandbox)
+        self.refresh_action = self._action(p, "&Refresh fields", w.accounts.refresh_fields,
+                                           QKeySequence.StandardKey.Refresh)
+        self.logout_action = self._action(p, "&Log out (forget the token)", w.accounts.log_out)
         p.addSeparator()
         self.check_action = self._action(p, "Check in &Pipedrive", w.preview.check, shortcuts.CHECK,
                                          tip="Read-only: would update / would create / would fail")
         self.check_action.setShortcuts([QKeySequence(shortcuts.CHECK), QKeySequence(shortcuts.CHECK_ALT)])
         self._action(p, "Send &test…", w.preview.ask_send, shortcuts.SEND)
         self.test_records_action = self._action(
-            p, "Test rec&ords…", w.show_test_records,
+            p, "Test rec&ords…", w.accounts.show_test_records,
             tip="The records your tests created in Pipedrive; delete them again")
 
         sg = bar.addMenu("Se&gment")
-        self._action(sg, "&Pull and push…", w.show_segment_dialog,
+        self._action(sg, "&Pull and push…", w.accounts.show_segment_dialog,
                      tip="Connect your Segment workspace, pull a destination's mappings, review and push changes")
-        self._action(sg, "Log out of Segment (forget the token)", w.segment_log_out)
+        self._action(sg, "Log out of Segment (forget the token)", w.accounts.segment_log_out)
 
         v = bar.addMenu("&View")
         self.receiver_action = self._action(v, "Local &receiver", w.toggle_receiver, shortcuts.RECEIVER,

@@ -196,7 +196,7 @@ def test_no_keyring_says_what_it_means_and_what_to_do(qtbot: Any, services: Any,
     title, text = dialogs.infos[-1]
     assert title == "No keyring for your API token"
     assert "this session only" in text and "sandbox needs no token" in text and "To save the token" in text
-    dlg = w.show_connection_dialog()
+    dlg = w.accounts.show_connection_dialog()
     assert dlg.session_only.isChecked() and "this session only" in dlg.keyring_label.text()
     w._close_confirmed = True
 
@@ -280,18 +280,18 @@ def test_choosing_the_sandbox_is_remembered_for_the_next_start(window: Any, serv
 
     run(start(window, services, gui_args))
     run(services.runner.wait_idle())
-    dlg = window.connection_dialog
+    dlg = window.accounts.connection_dialog
     assert dlg is not None and dlg.isVisible()  # first start: connect or sandbox?
     dlg.sandbox_button.click()
     run.until(lambda: services.connection.is_sandbox and not dlg.isVisible(), what="the sandbox")
     run(services.runner.wait_idle())
     run(services.connection.close_connection())
     dlg.close()
-    window.connection_dialog = None
+    window.accounts.connection_dialog = None
 
     run(start(window, services, gui_args))  # next start: straight to the sandbox, no question
     run.until(lambda: services.connection.is_sandbox, what="the sandbox again")
-    assert window.connection_dialog is None
+    assert window.accounts.connection_dialog is None
     run(services.runner.wait_idle())
 
 

@@ -140,7 +140,7 @@ def test_window_does_not_block_while_fields_fetch_and_test_sends(demo_window: An
     timer.start()
     try:
         started = time.perf_counter()
-        w.refresh_fields()
+        w.accounts.refresh_fields()
         run.until(lambda: w.status.progress.isVisible(), timeout=5, what="progress shown")
         run(services.runner.wait_idle(), timeout=30)
         dialogs.answers.append("yes")
