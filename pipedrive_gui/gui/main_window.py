@@ -1,8 +1,11 @@
 """The main window: mappings on the left, the selected mapping in the middle, the sample event and
-the live preview on the right; menus for files, Pipedrive and editing; layout remembered.
+the live preview on the right; the Problems list, the local receiver and the impact of events below.
 
 Composition only: the services (document, connection, task runner, settings, autosave) are built
-by ``app.py`` and passed in.
+by ``app.py`` and passed in; this module builds the panels and wires them together. Beside it:
+``menus.py`` (the menu bar), ``file_commands.py`` (what the File menu does),
+``account_commands.py`` (the Pipedrive and Segment menus) and ``window_layout.py`` (where the parts
+go on small and large screens, and the layout kept between sessions).
 """
 
 from __future__ import annotations
@@ -52,9 +55,11 @@ from pipedrive_gui.gui.window_layout import (
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
 
-    # What only a menu command or a dialog needs is imported when first used: every module
-    # loaded before the window's first paint delays it (most are compiled at each start when
-    # no bytecode cache is written).
+    # Types only. What only a menu command, a panel or a dialog needs is imported when first used
+    # (the linter after the first paint): every module loaded before the window's first paint
+    # delays it (most are compiled at each start when no bytecode cache is written).
+    from PySide6.QtWidgets import QPushButton
+
     from pipedrive_gui.core.lint.model import Finding, LintReport
     from pipedrive_gui.gui.impact_panel import ImpactPanel
     from pipedrive_gui.gui.receiver_panel import ReceiverPanel
@@ -166,13 +171,7 @@ class MainWindow(QMainWindow):
 
     def _lint_updated(self, report: LintReport) -> None:
         self.problems.show_report(report)
-        marks: dict[str, tuple[str, int]] = {}
-        for f in report.findings:
-            if f.mapping_id:
-                worst, n = marks.get(f.mapping_id, (f.severity, 0))
-                rank = {"error": 0, "warning": 1, "info": 2}
-                marks[f.mapping_id] = (min(worst, f.severity, key=rank.__getitem__), n + 1)
-        self.mapping_list.model.set_marks(marks)
+        self.mapping_list.model.set_marks(report.marks())
         self.mapping_editor.set_findings(report.findings)
         self.problems_button.setText(f"Problems: {count_text(report)}")
         self.problems_dock.setWindowTitle(f"Problems — {count_text(report)}")
@@ -196,7 +195,7 @@ class MainWindow(QMainWindow):
         return EditorContext(slug, self.event_editor.current_event, lambda: self.connection.catalog,
                              self._pick_path)
 
-    def _pick_path(self, anchor: QWidget, event: Any, callback: Callable[[str], None]) -> None:
+    def _pick_path(self, anchor: QWidget, event: dict[str, Any] | None, callback: Callable[[str], None]) -> None:
         from pipedrive_gui.gui.path_picker import open_path_picker
 
         open_path_picker(anchor, event, callback)
@@ -265,7 +264,7 @@ class MainWindow(QMainWindow):
     receiver_panel: ReceiverPanel | None = None
     _receiver_was_open = False
 
-    def _build_receiver_panel(self) -> None:
+    def _build_receiver_panel(self) -> ReceiverPanel:
         from pipedrive_gui.gui.receiver_panel import ReceiverPanel
 
         self.receiver_panel = ReceiverPanel(
@@ -277,17 +276,18 @@ class MainWindow(QMainWindow):
         self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
         self.receiver_panel.state_changed.connect(self._receiver_state_changed)
         self._receiver_state_changed()
+        return self.receiver_panel
 
     def toggle_receiver(self) -> None:
         """View > Local receiver: open the panel (docked, or as a tab on a short window) or close
         it. Closing only hides it: a running receiver keeps running (the status bar says so)."""
-        if self.receiver_panel is None:
-            self._build_receiver_panel()
+        panel = self.receiver_panel
+        if panel is None:
+            panel = self._build_receiver_panel()
         elif self.receiver_placement.shown:
             self.receiver_placement.hide()
             return
-        assert self.receiver_panel is not None
-        self.receiver_placement.show(self.receiver_panel)
+        self.receiver_placement.show(panel)
 
     def _update_receiver_action(self) -> None:
         self.menus.receiver_action.setChecked(self.receiver_placement.shown)
@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
         if self.accounts.segment_dialog is not None:
             await self.accounts.segment_dialog.aclose()
 
-    # -- project files ----------------------------------------------------------------------------
+    # -- the project shown ----------------------------------------------------------------------------
 
     def load(self, project: Project, path: Path | None, *, dirty: bool = False) -> None:
         self.doc.replace_project(project, path, dirty=dirty)
@@ -376,15 +376,19 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.files.add_recent(path)
 
+    # -- welcome and help -------------------------------------------------------------------------
+
     def show_getting_started(self) -> None:
         from pipedrive_gui.gui.getting_started import getting_started_text
 
         dialogs.show_info(self, "Getting started", getting_started_text())
 
-    def add_import_source(self, label: str, tip: str, callback: Callable[[], Any]) -> Any:
+    def add_import_source(self, label: str, tip: str, callback: Callable[[], object]) -> QPushButton:
         """Another way to import mappings, offered on the empty window's welcome (e.g. "Pull from a
         Segment workspace…"); the caller adds its menu command itself."""
         return self.mapping_editor.welcome.add_import_source(label, tip, callback)
+
+    # -- a task failed; one question at a time ----------------------------------------------------
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         from pipedrive_gui.gui.connection_dialog import describe_error
@@ -397,13 +401,11 @@ class MainWindow(QMainWindow):
         self.when_no_question(lambda: dialogs.show_error(
             self, what, message, "Your work is unchanged. Check the connection under Pipedrive > Connect…"))
 
-    # -- one question at a time -------------------------------------------------------------------
-
     #: A question the user has to answer first is open (the recovery offer at start).
     _question_open = False
-    _after_question: list[Callable[[], Any]]
+    _after_question: list[Callable[[], object]]
 
-    def when_no_question(self, then: Callable[[], Any]) -> None:
+    def when_no_question(self, then: Callable[[], object]) -> None:
         """Run ``then`` (which opens a dialog) now, or once the open question is answered: at start
         the recovery offer comes first and alone, nothing covers its buttons."""
         if self._question_open:
@@ -421,7 +423,7 @@ class MainWindow(QMainWindow):
         for then in waiting:
             then()
 
-    # -- recovery and closing ---------------------------------------------------------------------
+    # -- closing ---------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.doc.dirty and not self._close_confirmed:
