@@ -68,6 +68,8 @@ class FileCommands:
         self.autosaver = window.autosaver
         self.recent_menu: QMenu | None = None
 
+    # -- project files ----------------------------------------------------------------------------
+
     def open_path(self, path: str | Path) -> bool:
         try:
             project = load_project(path)
@@ -275,6 +277,8 @@ class FileCommands:
             return False
         self.window.statusBar().showMessage(f"Exported to {Path(path).name}", 5000)
         return True
+
+    # -- after a crash ----------------------------------------------------------------------------
 
     def offer_recovery(self, recovery: Recovery) -> None:
         """Ask whether to restore what a crash left. Asked first: other dialogs of the start-up wait
