@@ -299,8 +299,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     project = _load_project(args.project)
     try:
         if args.format == "segment":
-            document = segment_io.export_segment_document(project)
-            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            text = segment_io.export_text(project, "segment")
         elif args.format == "terraform":
             text = segment_io.export_terraform(
                 project, args.destination_ref, manage_destination=args.manage_destination

@@ -17,6 +17,7 @@
   list/create/get response, or catalog presets (``fields`` instead of ``settings``).
 * :func:`export_checklist` — plain steps for recreating the mappings in Segment's web app, because
   the subscriptions API is feature-gated for many workspaces.
+* :func:`export_text` — the text of an export file of one of those kinds (File > Export …).
 
 The Pipedrive API token is a destination setting too, but it is never exported, and never imported
 when a file carries one.
@@ -656,3 +657,19 @@ def export_checklist(project: Project, field_labels: dict[str, str] | None = Non
         out.append(f"  [ ] Name the mapping \u201c{m.name}\u201d and save it")
         out.append(f"  [ ] {'Enable' if m.enabled else 'Leave disabled'} the mapping")
     return "\n".join(out) + "\n"
+
+
+#: The kinds of export file, as File > Export names them: Segment JSON, Terraform, a checklist.
+EXPORT_KINDS = ("segment", "terraform", "checklist")
+
+
+def export_text(project: Project, kind: str, field_labels: dict[str, str] | None = None) -> str:
+    """The text of an export file of ``kind`` (one of :data:`EXPORT_KINDS`). ``field_labels`` names
+    custom fields in the checklist (see :func:`export_checklist`); the other kinds do not use it."""
+    if kind == "segment":
+        return json.dumps(export_segment_document(project), indent=2, ensure_ascii=False) + "\n"
+    if kind == "terraform":
+        return export_terraform(project)  # standalone: declares var.pipedrive_destination_id
+    if kind == "checklist":
+        return export_checklist(project, field_labels)
+    raise ValueError(f"unknown export kind {kind!r}: one of {', '.join(EXPORT_KINDS)}")

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import asyncio
 
+    from pipedrive_gui.gui.main_window import MainWindow
+
 log = logging.getLogger(__name__)
 #: benchmarks/bench_startup.py sets this to learn when the main window first painted.
 FIRST_PAINT_ENV = "PIPEDRIVE_GUI_REPORT_FIRST_PAINT"
@@ -86,7 +88,7 @@ def demo_project() -> Any:
     return load_project(resource_path("demo", "demo.pipedrive-map.json"))
 
 
-def build_window(services: Services, *, reopen_receiver: bool = True) -> Any:
+def build_window(services: Services, *, reopen_receiver: bool = True) -> MainWindow:
     """``reopen_receiver=False``: the caller reopens the receiver panel (if it was open last
     time) with ``window.restore_receiver()`` once the event loop runs."""
     from pipedrive_gui.gui.main_window import MainWindow
@@ -105,7 +107,7 @@ async def _after_first_paint(make_coro: Any) -> Any:
     return await make_coro()
 
 
-def open_startup_project(window: Any, services: Services, args: argparse.Namespace, *,
+def open_startup_project(window: MainWindow, services: Services, args: argparse.Namespace, *,
                          offer_recovery: bool = True) -> None:
     """The project the window starts with (the demo, a file or a new one), and the offer to
     restore unsaved work. Needs no event loop: the app does this before painting the window."""
@@ -117,16 +119,16 @@ def open_startup_project(window: Any, services: Services, args: argparse.Namespa
     if args.demo or (headless and not args.project):
         window.load(demo_project(), None)
     elif args.project:
-        window.open_path(args.project)
+        window.files.open_path(args.project)
     else:
         from pipedrive_gui.core.project import Project
 
         window.load(Project(), None)
     if recovery is not None:
-        window.offer_recovery(recovery)
+        window.files.offer_recovery(recovery)
 
 
-def connect_at_start(window: Any, services: Services, args: argparse.Namespace) -> None:
+def connect_at_start(window: MainWindow, services: Services, args: argparse.Namespace) -> None:
     """Start the background work of a new session: keyring check, then the sandbox (``--demo``,
     headless), or what the user used last time (the sandbox, else the saved account), else the
     connection dialog. Needs the running event loop.
@@ -146,7 +148,7 @@ def connect_at_start(window: Any, services: Services, args: argparse.Namespace) 
 
         # The sandbox needs no token (and no keyring): reopen it without reading the keyring,
         # unless a token was given in the environment for this run.
-        if window.chose_sandbox_before() and connection.store.env_override() is None:
+        if window.accounts.chose_sandbox_before() and connection.store.env_override() is None:
             await connection.connect_sandbox()
             return
         try:
@@ -154,13 +156,13 @@ def connect_at_start(window: Any, services: Services, args: argparse.Namespace) 
                 return
         except KeyringUnavailableError as exc:
             log.info("no saved account (keyring unavailable): %s", exc)
-        window.when_no_question(window.show_connection_dialog)
+        window.when_no_question(window.accounts.show_connection_dialog)
 
     runner.spawn(connect_last_used(), name="startup",
-                 on_error=lambda _name, exc: window.start_connect_failed(exc))
+                 on_error=lambda _name, exc: window.accounts.start_connect_failed(exc))
 
 
-async def start(window: Any, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:
+async def start(window: MainWindow, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:
     """What happens after the window is shown: project, connection, recovery offer."""
     open_startup_project(window, services, args, offer_recovery=offer_recovery)
     connect_at_start(window, services, args)
@@ -183,7 +185,7 @@ def _starting_frame() -> Any:
     return frame
 
 
-async def _main(app: Any, args: argparse.Namespace, window: Any, services: Services, first_preview: bool) -> int:
+async def _main(app: Any, args: argparse.Namespace, window: MainWindow, services: Services, first_preview: bool) -> int:
     """The session, once the event loop runs: the window is already built, loaded and painted."""
     import asyncio
 
@@ -216,7 +218,7 @@ async def _main(app: Any, args: argparse.Namespace, window: Any, services: Servi
     return code
 
 
-def _watch_first_paint(window: Any, marker: str) -> list[bool]:
+def _watch_first_paint(window: MainWindow, marker: str) -> list[bool]:
     """A list that gets an item at ``window``'s first paint (when ``marker`` is printed if
     FIRST_PAINT_ENV is set, for benchmarks/bench_startup.py)."""
     from PySide6.QtCore import QEvent, QObject

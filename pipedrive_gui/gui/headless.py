@@ -82,7 +82,7 @@ async def _screenshot_state(window: Any, services: Services, state: str, fixed_s
         window.preview.check()
         await services.runner.wait_idle()
     elif state == "connection":
-        dialog = window.show_connection_dialog()
+        dialog = window.accounts.show_connection_dialog()
         dialog.domain.setText("acme")
         dialog.token.setText("0" * 40)  # shown masked; not a real token
         dialog._update()
@@ -195,8 +195,8 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
     if not fixed_size:
         window.resize(max(window.width(), 1500), max(window.height(), 1150))
     window.toggle_receiver()
-    if not fixed_size and window.receiver_dock is not None:
-        window.resizeDocks([window.receiver_dock], [640], Qt.Orientation.Vertical)
+    if not fixed_size and window.receiver_placement.dock is not None:
+        window.resizeDocks([window.receiver_placement.dock], [640], Qt.Orientation.Vertical)
     panel = window.receiver_panel
     panel.port_spin.setValue(0)  # any free port: never collides with a receiver the user runs
     loop = asyncio.get_running_loop()
@@ -246,7 +246,7 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
         engine = services.connection.engine(window.doc.project.destination)
         # The engine records what it creates in the ledger, as a Send test does.
         await engine.run(mapping.action, result.payload.payload or {}, SEND, mapping=mapping.name)
-    dialog = window.show_test_records()
+    dialog = window.accounts.show_test_records()
     dialog.resize(1180, 400)
     await services.runner.wait_idle()
     for row in range(min(2, dialog.model.rowCount())):
@@ -280,7 +280,7 @@ async def _segment_push_diff(window: Any, services: Services) -> Any:
                            {"name": {"@path": "$.traits.name"}})
     server = await start_standin(state)
     window._segment_standin = server  # kept alive with the window
-    dialog = window.show_segment_dialog()
+    dialog = window.accounts.show_segment_dialog()
     dialog.base_url_override = server.base_url
     dialog.connect_with(token, "us", save=False)
     loop = asyncio.get_running_loop()
@@ -396,8 +396,8 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
         print(f"flow: {flow}", flush=True)
         if flow == "import":
             source = work / "import.segment.json"
-            source.write_text(window.export_text("segment"), encoding="utf-8")
-            window.import_segment_file(str(source))
+            source.write_text(window.files.export_text("segment"), encoding="utf-8")
+            window.files.import_segment_file(str(source))
             await _answer("Import into this project", "Add as copies")
             await _answer("Import done", "OK")
         elif flow == "edit":
@@ -405,8 +405,8 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
             if m is not None:
                 window.mapping_editor.name.setText(f"{m.name} (edited)")
                 window.mapping_editor._name_edited(window.mapping_editor.name.text())
-            window.undo_action.trigger()
-            window.redo_action.trigger()
+            window.menus.undo_action.trigger()
+            window.menus.redo_action.trigger()
         elif flow == "check":
             window.preview.check()
             await wait_ready(window, services, 15)
@@ -416,14 +416,14 @@ async def run_flows(window: Any, services: Services, flows: tuple[str, ...]) -> 
             await _answer("Send", "Send test")
             await runner.wait_idle()
         elif flow == "records":
-            dialog = window.show_test_records()
+            dialog = window.accounts.show_test_records()
             await runner.wait_idle()
             dialog.close()
         elif flow == "receiver":
             await _receiver_flow(window, services)
         elif flow == "export":
             for kind in ("segment", "terraform", "checklist"):
-                if not window.export_to(kind, str(work / f"export.{kind}")):
+                if not window.files.export_to(kind, str(work / f"export.{kind}")):
                     raise RuntimeError(f"the {kind} export failed")
         elif flow == "link":
             window.preview.open_url("https://example.invalid/nowhere")
@@ -458,10 +458,10 @@ async def _receiver_flow(window: Any, services: Services) -> None:
                           json={"type": "track", "event": "Flow Checked", "userId": "user-1001"})
     await _until(lambda: panel.model.rowCount() > 0, "the event in the table")
     window.toggle_receiver()  # the panel closes, the receiver keeps running; the status bar says so
-    await _until(lambda: not window.receiver_shown and not window.status.receiver.isHidden(),
+    await _until(lambda: not window.receiver_placement.shown and not window.status.receiver.isHidden(),
                  "the status bar's receiver indicator")
     window.status.receiver.click()  # shows the panel again
-    await _until(lambda: window.receiver_shown, "the receiver panel to come back")
+    await _until(lambda: window.receiver_placement.shown, "the receiver panel to come back")
     await services.runner.wait_idle()
     panel.stop()
     await _until(lambda: not panel.running and not panel._busy, "the receiver to stop")
@@ -471,7 +471,7 @@ async def quit_as_user(window: Any) -> None:
     """File > Quit, answering "Discard" if the project has unsaved changes."""
     import asyncio
 
-    quit_action = next(a for a in window.findChildren(type(window.undo_action)) if a.objectName() == "quitAction")
+    quit_action = next(a for a in window.findChildren(type(window.menus.undo_action)) if a.objectName() == "quitAction")
     quit_action.trigger()
     if window.doc.dirty:
         await _answer("Unsaved changes", "Discard")

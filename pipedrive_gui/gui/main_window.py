@@ -1,114 +1,70 @@
 """The main window: mappings on the left, the selected mapping in the middle, the sample event and
-the live preview on the right; menus for files, Pipedrive and editing; layout remembered.
+the live preview on the right; the Problems list, the local receiver and the impact of events below.
 
 Composition only: the services (document, connection, task runner, settings, autosave) are built
-by ``app.py`` and passed in.
+by ``app.py`` and passed in; this module builds the panels and wires them together. Beside it:
+``menus.py`` (the menu bar), ``file_commands.py`` (what the File menu does),
+``account_commands.py`` (the Pipedrive and Segment menus) and ``window_layout.py`` (where the parts
+go on small and large screens, and the layout kept between sessions).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QMainWindow,
-    QMenu,
     QSplitter,
-    QStackedLayout,
     QToolButton,
     QWidget,
 )
 
 from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
-from pipedrive_gui.core.project import (
-    FILE_SUFFIX,
-    Project,
-    ProjectFileError,
-    atomic_write_text,
-    load_project,
-    save_project,
-)
+from pipedrive_gui.core.project import Project
 from pipedrive_gui.gui import dialogs, shortcuts
-from pipedrive_gui.gui.autosave import Autosaver, Recovery, discard_recovery
+from pipedrive_gui.gui.account_commands import AccountCommands
+from pipedrive_gui.gui.autosave import Autosaver
 from pipedrive_gui.gui.connection import Connection
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.event_editor import EventEditor
 from pipedrive_gui.gui.field_editor import EditorContext
+from pipedrive_gui.gui.file_commands import FileCommands
 from pipedrive_gui.gui.mapping_editor import MappingEditor
 from pipedrive_gui.gui.mapping_list import MappingListPanel
+from pipedrive_gui.gui.menus import Menus
+from pipedrive_gui.gui.preview import choose_sample, what_is_missing
 from pipedrive_gui.gui.preview_panel import PreviewPanel
 from pipedrive_gui.gui.problems_panel import ProblemsPanel, ProjectLinter, count_text
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
-from pipedrive_gui.gui.undo_actions import UndoRedoActions
+from pipedrive_gui.gui.window_layout import (
+    MINIMUM_SIZE,
+    ReceiverPlacement,
+    RightColumn,
+    restore_layout,
+    save_layout,
+)
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QCloseEvent, QResizeEvent
-    from PySide6.QtWidgets import QDockWidget, QTabWidget
+    from PySide6.QtGui import QCloseEvent
 
-    # What only a menu command or a dialog needs is imported when first used: every module
-    # loaded before the window's first paint delays it (most are compiled at each start when
-    # no bytecode cache is written).
-    from pipedrive_gui.gui.connection_dialog import ConnectionDialog
-    from pipedrive_gui.gui.segment_dialog import SegmentDialog
-    from pipedrive_gui.gui.test_records_view import TestRecordsDialog
+    # Types only. What only a menu command, a panel or a dialog needs is imported when first used
+    # (the linter after the first paint): every module loaded before the window's first paint
+    # delays it (most are compiled at each start when no bytecode cache is written).
+    from PySide6.QtWidgets import QPushButton
+
+    from pipedrive_gui.core.lint.model import Finding, LintReport
+    from pipedrive_gui.gui.impact_panel import ImpactPanel
+    from pipedrive_gui.gui.receiver_panel import ReceiverPanel
 
 log = logging.getLogger(__name__)
-
-
-def _local_time(iso: str) -> str:
-    """'2026-11-30T17:20:05+00:00' -> '30 Nov 2026 at 18:20' in the user's time zone."""
-    try:
-        stamp = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso or "at an unknown time"
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone()
-    return stamp.strftime("%d %b %Y at %H:%M").lstrip("0")
-def file_name_for(title: str) -> str:
-    """A file name from a project's name that every system accepts: "Demo: Acme" -> "Demo - Acme"
-    (no colon, slash or other character Windows or macOS reject)."""
-    import re
-
-    name = re.sub(r"\s*:\s*", " - ", title)
-    name = re.sub(r'[<>"/\\|?*\x00-\x1f]+', "-", name).strip(" .-")
-    return name or "Untitled project"
-
-
-#: The window's minimum size: its panes' own minimum, with a 1024×700 screen's window frame to spare.
-MINIMUM_SIZE = (990, 540)
-#: Below this height the right column shows the sample event and the preview as tabs.
-RIGHT_TABS_BELOW = 690
-#: The receiver panel's share of the window's height when it is first docked (tall windows only).
-RECEIVER_SHARE = 0.5
-#: Below this window height the receiver opens as a tab beside the mappings instead of docked.
-RECEIVER_TAB_BELOW = 800
-
-
-class _HeightWatcher(QWidget):
-    """Calls ``on_height(height)`` when its height changes."""
-
-    def __init__(self, on_height: Callable[[int], None]) -> None:
-        super().__init__()
-        self._on_height = on_height
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        super().resizeEvent(event)
-        if event.size().height() != event.oldSize().height():
-            self._on_height(event.size().height())
-
-
-PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
-MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
@@ -125,10 +81,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self._close_confirmed = False
         self._after_question = []
-        self.connection_dialog: ConnectionDialog | None = None
-        self.test_records_dialog: TestRecordsDialog | None = None
-        self.segment_dialog: SegmentDialog | None = None
         runner.set_error_handler(self._task_failed)
+        self.files = FileCommands(self)
+        self.accounts = AccountCommands(self)
 
         # Created in the order they are on screen, left to right: that is the Tab order.
         self.mapping_list = MappingListPanel(doc)
@@ -136,28 +91,7 @@ class MainWindow(QMainWindow):
         self.event_editor = EventEditor(doc)
         self.preview = PreviewPanel(doc, connection, runner, self._event_for_preview)
 
-        # The sample event over the preview; where that leaves the preview too little height (a
-        # small screen, the receiver docked below) they become two tabs, the preview first.
-        self.right = QSplitter(Qt.Orientation.Vertical)
-        self.right.setObjectName("rightSplit")
-        self.right.addWidget(self.event_editor)
-        self.right.addWidget(self.preview)
-        # The payload is what people come for: the preview gets most of the height.
-        self.right.setStretchFactor(0, 2)
-        self.right.setStretchFactor(1, 3)
-        self.right.setChildrenCollapsible(False)
-        self.right_tabs: QTabWidget | None = None  # made when first needed (a short window)
-        self._right_sizes: list[int] | None = None
-        self.right_column = _HeightWatcher(self._fit_right_column)
-        self.right_column.setObjectName("rightColumn")
-        self._right_stack = QStackedLayout(self.right_column)
-        self._right_stack.addWidget(self.right)
-        # Size by a short minimum, not by the longest sample name, so the column fits small screens.
-        self.event_editor.library.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.event_editor.library.setMinimumContentsLength(16)
-        # (QComboBox keeps the minimum it computed first; a set minimum width wins over it.)
-        self.event_editor.library.setMinimumWidth(self.event_editor.library.sizeHint().width())
+        self.right_column = RightColumn(self.event_editor, self.preview)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.setObjectName("mainSplit")
         self.split.addWidget(self.mapping_list)
@@ -167,12 +101,11 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 3)
         self.split.setChildrenCollapsible(False)
-        # The splitter; in tabs ("Mappings", "Local receiver") once the receiver opens as a tab.
-        self.central_tabs: QTabWidget | None = None
         self.setCentralWidget(self.split)
+        self.receiver_placement = ReceiverPlacement(self, self.split, self._update_receiver_action)
         self.status = StatusBar(connection, runner, self)
         self.setStatusBar(self.status)
-        self.status.refresh_button.clicked.connect(self.refresh_fields)
+        self.status.refresh_button.clicked.connect(self.accounts.refresh_fields)
         self.status.explain.connect(lambda title, text: dialogs.show_info(self, title, text))
         self.status.show_receiver.connect(self.show_receiver_panel)
         if autosaver is not None:
@@ -185,10 +118,10 @@ class MainWindow(QMainWindow):
         self.mapping_list.current_changed.connect(self._mapping_selected)
         self.mapping_list.created.connect(self._mapping_created)
         welcome = self.mapping_editor.welcome
-        welcome.open_demo.connect(self.open_demo)
+        welcome.open_demo.connect(self.files.open_demo)
         welcome.preset_chosen.connect(self.mapping_list.new_from_preset)
-        welcome.import_file.connect(self.import_segment_dialog)
-        welcome.open_project.connect(self.open_dialog)
+        welcome.import_file.connect(self.files.import_segment_dialog)
+        welcome.open_project.connect(self.files.open_dialog)
         doc.changed.connect(self.preview.schedule)
         doc.path_changed.connect(self._update_title)
         doc.dirty_changed.connect(lambda _: self._update_title())
@@ -196,13 +129,14 @@ class MainWindow(QMainWindow):
         connection.catalog_changed.connect(self._catalog_changed)
         connection.changed.connect(self._connection_changed)
 
-        self._build_menus()
+        self.menus = Menus(self)
         self._update_title()
         # A set minimum, not the one the layout derives: a moment's wider content (a long status
         # message, a table being filled) must not grow the window past a 1024×700 screen.
         self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(1360, 840)
-        self.restore_layout()
+        # Reopened by restore_receiver(), not here: see above.
+        self._receiver_was_open = restore_layout(self)
         if reopen_receiver and self._receiver_was_open:
             QTimer.singleShot(0, self.restore_receiver)
 
@@ -235,15 +169,9 @@ class MainWindow(QMainWindow):
         self.connection.catalog_changed.connect(self.linter.schedule)
         self.linter.schedule()
 
-    def _lint_updated(self, report: Any) -> None:
+    def _lint_updated(self, report: LintReport) -> None:
         self.problems.show_report(report)
-        marks: dict[str, tuple[str, int]] = {}
-        for f in report.findings:
-            if f.mapping_id:
-                worst, n = marks.get(f.mapping_id, (f.severity, 0))
-                rank = {"error": 0, "warning": 1, "info": 2}
-                marks[f.mapping_id] = (min(worst, f.severity, key=rank.__getitem__), n + 1)
-        self.mapping_list.model.set_marks(marks)
+        self.mapping_list.model.set_marks(report.marks())
         self.mapping_editor.set_findings(report.findings)
         self.problems_button.setText(f"Problems: {count_text(report)}")
         self.problems_dock.setWindowTitle(f"Problems — {count_text(report)}")
@@ -253,7 +181,7 @@ class MainWindow(QMainWindow):
         self.problems_dock.raise_()
         self.problems.table.setFocus()
 
-    def go_to_problem(self, finding: Any) -> None:
+    def go_to_problem(self, finding: Finding) -> None:
         """Select the finding's mapping and put the focus on its field."""
         if not finding.mapping_id or self.doc.index_of(finding.mapping_id) < 0:
             return
@@ -267,7 +195,7 @@ class MainWindow(QMainWindow):
         return EditorContext(slug, self.event_editor.current_event, lambda: self.connection.catalog,
                              self._pick_path)
 
-    def _pick_path(self, anchor: QWidget, event: Any, callback: Callable[[str], None]) -> None:
+    def _pick_path(self, anchor: QWidget, event: dict[str, Any] | None, callback: Callable[[str], None]) -> None:
         from pipedrive_gui.gui.path_picker import open_path_picker
 
         open_path_picker(anchor, event, callback)
@@ -287,74 +215,32 @@ class MainWindow(QMainWindow):
             self._choose_sample(mapping_id)
 
     def _choose_sample(self, mapping_id: str) -> None:
-        """Show a sample the mapping fires on and previews cleanly on (else one it fires on), so the
-        preview is meaningful, but never replace an event the user typed or pasted."""
+        """Show a sample the mapping previews cleanly on (``choose_sample``), but never replace an
+        event the user typed or pasted."""
         m = self.doc.mapping(mapping_id)
-        current = self.event_editor.current_event()
         if m is None or not self.event_editor.is_pristine():
             return
-        computer = self.preview.computer
-
-        def score(event: dict[str, Any]) -> tuple[bool, bool]:
-            fires = computer.trigger_state(m, event)[0]
-            try:
-                clean = fires and computer.payload(m, event).ok
-            except Exception:  # noqa: BLE001 - an unknown action: the preview says why
-                clean = False
-            return fires, clean
-
-        if current is not None and score(current) == (True, True):
-            return
-        chosen: tuple[str, Any, dict[str, Any]] | None = None
-        chosen_clean = False
-        candidates: list[tuple[str, Any, dict[str, Any] | None]] = [
-            ("project", idx, s.event) for idx, s in enumerate(self.doc.project.samples)]
-        candidates += [("bundled", info.name, None) for info in samples.list_samples()]
-        for kind, key, maybe_event in candidates:
-            event = maybe_event if maybe_event is not None else samples.load_sample(key)
-            fires, clean = score(event)
-            if clean:
-                chosen, chosen_clean = (kind, key, event), True
-                break
-            if fires and chosen is None:
-                chosen = (kind, key, event)
-        if chosen is None or (not chosen_clean and current is not None and score(current)[0]):
-            return  # nothing better than the event on screen
-        kind, key, event = chosen
-        self.event_editor.select_entry(kind, key)
-        self.event_editor.set_event(event)
+        chosen = choose_sample(self.preview.computer, m, self.event_editor.current_event(),
+                               self.doc.project.samples)
+        if chosen is not None:
+            kind, key, event = chosen
+            self.event_editor.select_entry(kind, key)
+            self.event_editor.set_event(event)
 
     def _mapping_created(self, mapping_id: str) -> None:
-        """A new mapping: when it does not preview cleanly on the sample event (the user's own event
-        lacks what the defaults read), point at the one thing left to fill in."""
+        """A new mapping: point at the one thing left to fill in, if any (``what_is_missing``)."""
         m = self.doc.mapping(mapping_id)
         event = self.event_editor.current_event()
         if m is None or event is None:
             return
-        computer = self.preview.computer
-        fires, trigger_text, _ = computer.trigger_state(m, event)
-        try:
-            payload = computer.payload(m, event)
-        except Exception:  # noqa: BLE001 - the preview says why
+        missing = what_is_missing(self.preview.computer, m, event)
+        if missing is None:
             return
-        problem = next((p for p in payload.problems if p.field), None)
-        if problem is not None:
-            from pipedrive_gui.core.actions import action_entity
-
-            value = m.settings.get(problem.field)
-            label = problem.label or problem.field
-            if isinstance(value, dict) and isinstance(value.get("@path"), str):
-                holds = f"identifies the {action_entity(m.action)}" if problem.field == "match_value" \
-                    else "holds it"
-                text = (f"One thing left to fill in: {label}. The sample event has nothing at "
-                        f"{value['@path']}, so Segment would not send anything. Choose the field of the event "
-                        f"that {holds} (Pick… lists them), or another sample event.")
-            else:
-                text = f"One thing left to fill in: {label} — {problem.message}"
-            self.mapping_editor.point_at(problem.field, text)
-        elif not fires:
-            self.mapping_editor.show_hint(f"{trigger_text.removeprefix('✘ ')} Choose a sample event this "
-                                          "mapping is for, or change the trigger.")
+        field, text = missing
+        if field is not None:
+            self.mapping_editor.point_at(field, text)
+        else:
+            self.mapping_editor.show_hint(text)
 
     def _autosave_status(self, error: str) -> None:
         self.status.set_autosave_error(error)
@@ -367,198 +253,18 @@ class MainWindow(QMainWindow):
 
     def _connection_changed(self) -> None:
         self.preview.schedule()
-        self._update_actions()
+        self.menus.update_actions()
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.doc.title}[*] — {APP_NAME}")
         self.setWindowModified(self.doc.dirty)
 
-    # -- menus ------------------------------------------------------------------------------------
+    # -- local receiver (built the first time it is opened; placed by window_layout) -------------
 
-    def _action(self, menu: QMenu, text: str, slot: Callable[[], Any], shortcut: Any = None,
-                tip: str = "") -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        if tip:
-            act.setStatusTip(tip)
-        act.triggered.connect(lambda _=False: slot())
-        menu.addAction(act)
-        return act
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        f = bar.addMenu("&File")
-        self._action(f, "&New project", self.new_project, QKeySequence.StandardKey.New)
-        self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = f.addMenu("Open &recent")
-        self._action(f, "Open &demo project", self.open_demo,
-                     tip="Ready-made mappings and sample events to look around (on the offline sandbox "
-                         "when not connected)")
-        self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save)
-        self._action(f, "Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
-        f.addSeparator()
-        self._action(f, "&Import Segment JSON…", self.import_segment_dialog,
-                     tip="Bring in mappings from a Segment export (Public API subscriptions); asks how "
-                         "when this project already has mappings")
-        self._action(f, "&Export Segment JSON…", lambda: self.export_dialog("segment"),
-                     tip="Subscriptions Segment accepts (no API token in it)")
-        self._action(f, "Export &Terraform…", lambda: self.export_dialog("terraform"))
-        self._action(f, "Export &checklist…", lambda: self.export_dialog("checklist"),
-                     tip="A readable list of every mapping, to set up or review in Segment")
-        f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit).setObjectName("quitAction")
-
-        e = bar.addMenu("&Edit")
-        # Undo/Redo act where the user is: typing in the sample-event box, else the project's steps.
-        self.undo_redo = UndoRedoActions(self, self.doc.undo_stack, {self.event_editor.text: "the sample event"})
-        self.undo_action = self.undo_redo.undo_action
-        self.redo_action = self.undo_redo.redo_action
-        e.addAction(self.undo_action)
-        e.addAction(self.redo_action)
-        e.addSeparator()
-        new_menu = self.mapping_list.new_menu
-        new_menu.setTitle("&New mapping")
-        e.addMenu(new_menu)
-        self._action(e, "New mapping (choose preset or action)…", self.mapping_list.show_new_menu,
-                     shortcuts.NEW_MAPPING)
-        self._action(e, "&Duplicate mapping", self.mapping_list.duplicate, shortcuts.DUPLICATE)
-        self._action(e, "Re&name mapping", self.mapping_list.rename, shortcuts.RENAME)
-        self._action(e, "De&lete mapping", self.mapping_list.delete, shortcuts.DELETE)
-        self._action(e, "Move mapping &up", lambda: self.mapping_list.move_selected(-1), shortcuts.MOVE_UP)
-        self._action(e, "Move mapping do&wn", lambda: self.mapping_list.move_selected(1), shortcuts.MOVE_DOWN)
-        self._action(e, "&Pretty-print sample event", self.event_editor.pretty_print, shortcuts.PRETTY_PRINT)
-
-        p = bar.addMenu("&Pipedrive")
-        self._action(p, "&Connect…", self.show_connection_dialog, shortcuts.CONNECT,
-                     tip="Connect your Pipedrive or the sandbox")
-        self._action(p, "Use the offline &sandbox", self.use_sandbox)
-        self.refresh_action = self._action(p, "&Refresh fields", self.refresh_fields, QKeySequence.StandardKey.Refresh)
-        self.logout_action = self._action(p, "&Log out (forget the token)", self.log_out)
-        p.addSeparator()
-        self.check_action = self._action(p, "Check in &Pipedrive", self.preview.check, shortcuts.CHECK,
-                                         tip="Read-only: would update / would create / would fail")
-        self.check_action.setShortcuts([QKeySequence(shortcuts.CHECK), QKeySequence(shortcuts.CHECK_ALT)])
-        self._action(p, "Send &test…", self.preview.ask_send, shortcuts.SEND)
-        self.test_records_action = self._action(
-            p, "Test rec&ords…", self.show_test_records,
-            tip="The records your tests created in Pipedrive; delete them again")
-
-        sg = bar.addMenu("Se&gment")
-        self._action(sg, "&Pull and push…", self.show_segment_dialog,
-                     tip="Connect your Segment workspace, pull a destination's mappings, review and push changes")
-        self._action(sg, "Log out of Segment (forget the token)", self.segment_log_out)
-
-        v = bar.addMenu("&View")
-        self.receiver_action = self._action(v, "Local &receiver", self.toggle_receiver, shortcuts.RECEIVER,
-                                            tip="Receive events the way Segment's tracking API does")
-        self.receiver_action.setCheckable(True)
-        problems = self.problems_dock.toggleViewAction()
-        problems.setText("&Problems")
-        problems.setShortcut(QKeySequence(shortcuts.PROBLEMS))
-        problems.setStatusTip("Duplicate traps, Segment's limits and production differences, per mapping")
-        v.addAction(problems)
-        self.impact_action = self._action(v, "&Impact of events", self.toggle_impact,
-                                          tip="What a set of events would do, per mapping (read-only)")
-        self.impact_action.setCheckable(True)
-
-        h = bar.addMenu("&Help")
-        self._action(h, "&Getting started", self.show_getting_started,
-                     tip="The main steps: pick a sample, see the payload, check in Pipedrive, send a test, export")
-        self._action(h, "Where is my API token?", lambda: dialogs.show_info(
-            self, "Your Pipedrive API token",
-            "In Pipedrive: Settings > Personal preferences > API. Copy the token and paste it in "
-            "Pipedrive > Connect…; it is kept in your computer's keyring only."))
-        self._update_recent()
-        self._update_actions()
-
-    def _update_actions(self) -> None:
-        self.refresh_action.setEnabled(self.connection.connected)
-        self.logout_action.setEnabled(self.connection.connected)
-
-    # -- the right column: stacked or tabs ------------------------------------------------------
-
-    @property
-    def right_as_tabs(self) -> bool:
-        return self.right_tabs is not None and self._right_stack.currentWidget() is self.right_tabs
-
-    def _make_right_tabs(self) -> QTabWidget:
-        # Not before it is needed: the first QTabWidget costs ~6 ms of the first paint.
-        from PySide6.QtWidgets import QTabWidget
-
-        tabs = QTabWidget()
-        tabs.setObjectName("rightTabs")
-        tabs.setDocumentMode(True)
-        self._right_stack.addWidget(tabs)
-        return tabs
-
-    def _fit_right_column(self, height: int) -> None:
-        """Sample event over the preview while both get a useful height; else two tabs (with a
-        little hysteresis so a resize around the limit does not flicker)."""
-        if not self.right_as_tabs and height < RIGHT_TABS_BELOW:
-            self._right_sizes = self.right.sizes()
-            if self.right_tabs is None:
-                self.right_tabs = self._make_right_tabs()
-            tabs = self.right_tabs
-            current = tabs.currentIndex()
-            tabs.addTab(self.preview, "Preview")
-            tabs.addTab(self.event_editor, "Sample event")
-            tabs.setCurrentIndex(max(0, current))
-            self._right_stack.setCurrentWidget(tabs)
-        elif self.right_as_tabs and height >= RIGHT_TABS_BELOW + 20:
-            self.right.insertWidget(0, self.event_editor)
-            self.right.insertWidget(1, self.preview)
-            self.event_editor.show()
-            self.preview.show()
-            if self._right_sizes:
-                self.right.setSizes(self._right_sizes)
-            self._right_stack.setCurrentWidget(self.right)
-
-    # -- local receiver (built the first time it is opened) -------------------------------------
-    #
-    # On a tall window it is docked below the mappings at a share of the height; on a short one
-    # (a 1366×768 or 1024×700 screen) docking would leave both halves a few lines high, so it opens
-    # as a tab next to "Mappings", with the whole height. Where is decided each time it is shown.
-
-    receiver_dock: QDockWidget | None = None
-    receiver_panel: Any = None
+    receiver_panel: ReceiverPanel | None = None
     _receiver_was_open = False
-    _state_has_receiver = False
 
-    @property
-    def receiver_in_tab(self) -> bool:
-        return (self.receiver_panel is not None and self.central_tabs is not None
-                and self.central_tabs.indexOf(self.receiver_panel) >= 0)
-
-    def _tabs_in_centre(self) -> QTabWidget:
-        """The central tabs, made the first time the receiver opens as a tab."""
-        if self.central_tabs is None:
-            from PySide6.QtWidgets import QTabBar, QTabWidget
-
-            self.takeCentralWidget()  # the splitter, kept (setCentralWidget would delete it)
-            split = self.split
-            tabs = QTabWidget()
-            tabs.setObjectName("centralTabs")
-            tabs.setDocumentMode(True)
-            tabs.setTabBarAutoHide(True)
-            tabs.setTabsClosable(True)
-            tabs.addTab(split, "Mappings")
-            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
-            tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
-            tabs.tabCloseRequested.connect(self._central_tab_close)
-            self.setCentralWidget(tabs)
-            split.show()
-            self.central_tabs = tabs
-        return self.central_tabs
-
-    @property
-    def receiver_shown(self) -> bool:
-        """The panel is open: docked and visible, or a tab (current or not)."""
-        if self.receiver_in_tab:
-            return True
-        return self.receiver_dock is not None and self.receiver_dock.isVisible()
-
-    def _build_receiver_panel(self) -> None:
+    def _build_receiver_panel(self) -> ReceiverPanel:
         from pipedrive_gui.gui.receiver_panel import ReceiverPanel
 
         self.receiver_panel = ReceiverPanel(
@@ -570,84 +276,29 @@ class MainWindow(QMainWindow):
         self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
         self.receiver_panel.state_changed.connect(self._receiver_state_changed)
         self._receiver_state_changed()
-
-    def _dock_receiver(self) -> None:
-        panel = self.receiver_panel
-        if self.central_tabs is not None and self.central_tabs.indexOf(panel) >= 0:
-            self.central_tabs.removeTab(self.central_tabs.indexOf(panel))
-        if self.receiver_dock is None:
-            from PySide6.QtWidgets import QDockWidget
-
-            dock = QDockWidget("Local receiver", self)
-            dock.setObjectName("receiverDock")
-            dock.setWidget(panel)
-            dock.visibilityChanged.connect(lambda _visible: self._update_receiver_action())
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            self.receiver_dock = dock
-            # Its place and size from the last session, if it was docked then (restoreDockWidget
-            # also says True when the saved state never had it).
-            if not (self.restoreDockWidget(dock) and self._state_has_receiver):
-                # First time: a share of the height that leaves the mappings and the preview usable
-                # (once the dock is laid out: before, its size hint would win).
-                QTimer.singleShot(0, self._share_receiver_dock)
-        elif self.receiver_dock.widget() is not panel:
-            self.receiver_dock.setWidget(panel)
-        panel.show()
-        self.receiver_dock.show()
-
-    def _share_receiver_dock(self) -> None:
-        if self.receiver_dock is not None:
-            self.resizeDocks([self.receiver_dock], [int(self.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical)
-
-    def _tab_receiver(self) -> None:
-        panel = self.receiver_panel
-        if self.receiver_dock is not None:
-            self.receiver_dock.hide()
-        tabs = self._tabs_in_centre()
-        if tabs.indexOf(panel) < 0:
-            index = tabs.addTab(panel, "Local receiver")
-            tabs.tabBar().setTabToolTip(index, "The local receiver (View > Local receiver closes it)")
-        panel.show()
-        tabs.setCurrentWidget(panel)
-
-    def _hide_receiver(self) -> None:
-        if self.receiver_in_tab and self.central_tabs is not None:
-            self.central_tabs.removeTab(self.central_tabs.indexOf(self.receiver_panel))
-            self.receiver_panel.hide()
-        if self.receiver_dock is not None:
-            self.receiver_dock.hide()
-        self._update_receiver_action()
+        return self.receiver_panel
 
     def toggle_receiver(self) -> None:
         """View > Local receiver: open the panel (docked, or as a tab on a short window) or close
         it. Closing only hides it: a running receiver keeps running (the status bar says so)."""
-        if self.receiver_panel is None:
-            self._build_receiver_panel()
-        elif self.receiver_shown:
-            self._hide_receiver()
+        panel = self.receiver_panel
+        if panel is None:
+            panel = self._build_receiver_panel()
+        elif self.receiver_placement.shown:
+            self.receiver_placement.hide()
             return
-        if self.height() < RECEIVER_TAB_BELOW:
-            self._tab_receiver()
-        else:
-            self._dock_receiver()
-        self._update_receiver_action()
+        self.receiver_placement.show(panel)
 
     def _update_receiver_action(self) -> None:
-        self.receiver_action.setChecked(self.receiver_shown)
-
-    def _central_tab_close(self, index: int) -> None:
-        if self.central_tabs is not None and self.central_tabs.widget(index) is self.receiver_panel:
-            self._hide_receiver()
+        self.menus.receiver_action.setChecked(self.receiver_placement.shown)
 
     def show_receiver_panel(self) -> None:
         """Show the receiver panel (opened if needed) and bring it forward."""
-        if not self.receiver_shown:
+        if not self.receiver_placement.shown:
             self.toggle_receiver()
-        if self.receiver_in_tab and self.central_tabs is not None:
-            self.central_tabs.setCurrentWidget(self.receiver_panel)
-        elif self.receiver_dock is not None:
-            self.receiver_dock.raise_()
-        self.receiver_panel.setFocus()
+        self.receiver_placement.bring_forward()
+        if self.receiver_panel is not None:
+            self.receiver_panel.setFocus()
 
     def _receiver_state_changed(self) -> None:
         panel = self.receiver_panel
@@ -660,7 +311,7 @@ class MainWindow(QMainWindow):
     # -- impact panel (docked; built the first time it is opened) --------------------------------
 
     impact_dock: QDockWidget | None = None
-    impact_panel: Any = None
+    impact_panel: ImpactPanel | None = None
 
     def toggle_impact(self) -> None:
         if self.impact_dock is None:
@@ -672,7 +323,7 @@ class MainWindow(QMainWindow):
             dock = QDockWidget("Impact of events", self)
             dock.setObjectName("impactDock")
             dock.setWidget(self.impact_panel)
-            dock.visibilityChanged.connect(self.impact_action.setChecked)
+            dock.visibilityChanged.connect(self.menus.impact_action.setChecked)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.restoreDockWidget(dock)
             self.impact_dock = dock
@@ -708,40 +359,10 @@ class MainWindow(QMainWindow):
         """Stop what the window started (the receiver) before the loop ends."""
         if self.receiver_panel is not None:
             await self.receiver_panel.shutdown()
-        if self.segment_dialog is not None:
-            await self.segment_dialog.aclose()
+        if self.accounts.segment_dialog is not None:
+            await self.accounts.segment_dialog.aclose()
 
-    # -- layout -----------------------------------------------------------------------------------
-
-    def restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
-            self._state_has_receiver = b"receiverDock" in bytes(state)
-        # Reopened by restore_receiver(), not here: see __init__.
-        self._receiver_was_open = self.settings.value("window/receiver_open") in (True, "true")
-        for name, splitter in (("main", self.split), ("right", self.right), ("preview", self.preview.split)):
-            value = self.settings.value(f"window/split_{name}")
-            if value is not None:
-                splitter.restoreState(value)
-            else:
-                # First start: proportions (QSplitter scales them to the window).
-                splitter.setSizes({"main": [230, 600, 530], "right": [180, 640], "preview": [290, 280]}[name])
-
-    def save_layout(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("window/split_main", self.split.saveState())
-        if not self.right_as_tabs:  # (in tabs the splitter is empty: the last proportions stay)
-            self.settings.setValue("window/split_right", self.right.saveState())
-        self.settings.setValue("window/split_preview", self.preview.split.saveState())
-        self.settings.setValue("window/receiver_open", self.receiver_shown)
-        self.settings.sync()
-
-    # -- project files ----------------------------------------------------------------------------
+    # -- the project shown ----------------------------------------------------------------------------
 
     def load(self, project: Project, path: Path | None, *, dirty: bool = False) -> None:
         self.doc.replace_project(project, path, dirty=dirty)
@@ -753,302 +374,21 @@ class MainWindow(QMainWindow):
         if project.mappings:
             self.mapping_list.select(project.mappings[0].id)
         if path is not None:
-            self._add_recent(path)
+            self.files.add_recent(path)
 
-    def open_path(self, path: str | Path) -> bool:
-        try:
-            project = load_project(path)
-        except ProjectFileError as exc:
-            where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
-            dialogs.show_error(self, "Could not open the project",
-                               f"{exc.message}{where}", "Your current project is unchanged.")
-            return False
-        self.load(project, Path(path))
-        self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
-        return True
-
-    def maybe_discard(self, then: Callable[[], Any]) -> None:
-        """Run ``then`` once unsaved changes are saved or the user agrees to lose them."""
-        if not self.doc.dirty:
-            then()
-            return
-
-        def answered(answer: str) -> None:
-            if answer == dialogs.SAVE:
-                self.save(after=then)
-            elif answer == dialogs.DISCARD:
-                discard_recovery(self.connection.paths.data)
-                then()
-
-        dialogs.ask(self, "Unsaved changes",
-                    f"“{self.doc.title}” has changes that are not saved. Save them first?",
-                    [dialogs.SAVE, dialogs.DISCARD, dialogs.CANCEL], answered)
-
-    def open_demo(self) -> None:
-        """The bundled demo project; when not connected, on the offline sandbox (the demo's mappings
-        use its fields). A connected account stays connected."""
-        from pipedrive_gui.gui.app import demo_project
-
-        def go() -> None:
-            self.load(demo_project(), None)
-            if self.connection.connected or self.runner.running("connect") or self.runner.running("startup"):
-                self.statusBar().showMessage("Opened the demo project", 5000)
-                return
-            self.statusBar().showMessage("Opened the demo project; starting the offline sandbox…", 5000)
-
-            def connected(_user: Any) -> None:
-                # The demo was the answer to "where to connect": the open Connect dialog is done.
-                if self.connection_dialog is not None and self.connection_dialog.isVisible():
-                    self.connection_dialog.close()
-
-            self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
-                              on_done=connected)
-
-        self.maybe_discard(go)
+    # -- welcome and help -------------------------------------------------------------------------
 
     def show_getting_started(self) -> None:
         from pipedrive_gui.gui.getting_started import getting_started_text
 
         dialogs.show_info(self, "Getting started", getting_started_text())
 
-    def add_import_source(self, label: str, tip: str, callback: Callable[[], Any]) -> Any:
+    def add_import_source(self, label: str, tip: str, callback: Callable[[], object]) -> QPushButton:
         """Another way to import mappings, offered on the empty window's welcome (e.g. "Pull from a
         Segment workspace…"); the caller adds its menu command itself."""
         return self.mapping_editor.welcome.add_import_source(label, tip, callback)
 
-    def new_project(self) -> None:
-        self.maybe_discard(lambda: self.load(Project(), None))
-
-    def open_dialog(self) -> None:
-        def chosen(path: str | None) -> None:
-            if path:
-                self.open_path(path)
-
-        self.maybe_discard(lambda: dialogs.open_file(self, "Open project", PROJECT_FILTER, chosen))
-
-    def save(self, after: Callable[[], Any] | None = None) -> None:
-        if self.doc.path is None:
-            self.save_as(after)
-            return
-        self._write(self.doc.path, after)
-
-    def save_as(self, after: Callable[[], Any] | None = None) -> None:
-        def chosen(path: str | None) -> None:
-            if path:
-                if not path.endswith(".json"):
-                    path += FILE_SUFFIX
-                self._write(Path(path), after)
-
-        suggested = str(self.doc.path or Path.home() / f"{file_name_for(self.doc.project.name)}{FILE_SUFFIX}")
-        dialogs.save_file(self, "Save project as", PROJECT_FILTER, chosen, suggested, "json")
-
-    def _write(self, path: Path, after: Callable[[], Any] | None) -> None:
-        try:
-            save_project(self.doc.project, path)
-        except (ProjectFileError, OSError) as exc:
-            dialogs.show_error(self, "Could not save the project",
-                               f"{getattr(exc, 'message', exc)}",
-                               "Nothing was lost: the project is still open. Choose another folder with "
-                               "File > Save as… .")
-            return
-        self.doc.mark_saved(path)
-        self._add_recent(path)
-        self.statusBar().showMessage(f"Saved {path.name}", 5000)
-        if after is not None:
-            after()
-
-    def _recent(self) -> list[str]:
-        value: Any = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: Path) -> None:
-        items = [str(path)] + [p for p in self._recent() if p != str(path)]
-        self.settings.setValue("recent_files", items[:MAX_RECENT])
-        self._update_recent()
-
-    def _update_recent(self) -> None:
-        self.recent_menu.clear()
-        items = self._recent()
-        for p in items:
-            act = self.recent_menu.addAction(Path(p).name)
-            act.setStatusTip(p)
-            act.triggered.connect(lambda _=False, p=p: self.maybe_discard(lambda: self.open_path(p)))
-        self.recent_menu.setEnabled(bool(items))
-
-    # -- import / export --------------------------------------------------------------------------
-
-    def import_segment_dialog(self) -> None:
-        dialogs.open_file(self, "Import Segment JSON", "JSON files (*.json);;All files (*)",
-                          lambda p: self.import_segment_file(p) if p else None)
-
-    def import_segment_file(self, path: str) -> bool:
-        """Read a Segment export; into a project that has mappings, ask how (replace all, update the
-        matching ones and add the rest, or add as copies) instead of duplicating them. False when
-        the file could not be used."""
-        from pipedrive_gui.core.merge import MERGE_MODES, merge_mappings
-        from pipedrive_gui.core.segment_io import import_segment
-
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            mappings = import_segment(data)
-        except (OSError, ValueError) as exc:
-            dialogs.show_error(self, "Could not import", f"{getattr(exc, 'message', exc)}",
-                               "Choose a file exported from Segment (destination subscriptions as JSON).")
-            return False
-        source = Path(path).name
-        existing = list(self.doc.project.mappings)
-        if not existing:
-            self._apply_import(merge_mappings(existing, mappings, "copy"), source, tell=False)
-            return True
-        preview = merge_mappings(existing, mappings, "update")
-        matching = len(preview.updated) + len(preview.unchanged)
-        def count(n: int) -> str:
-            return f"{n} mapping{'' if n == 1 else 's'}"
-
-        same = (f"{matching} of the imported mappings {'has' if matching == 1 else 'have'} the same name and "
-                "action as one in this project." if matching else
-                "None of the imported mappings has the same name and action as one in this project.")
-
-        def answered(answer: str) -> None:
-            for mode in MERGE_MODES:
-                if answer == mode:
-                    self._apply_import(merge_mappings(self.doc.project.mappings, mappings, mode), source)
-
-        dialogs.ask(self, "Import into this project",
-                    f"“{source}” has {count(len(mappings))}; this project already has {count(len(existing))}. "
-                    f"{same} How should they be brought in?",
-                    ["update", "copy", "replace", dialogs.CANCEL], answered,
-                    labels={"update": "Update matching, add the rest", "copy": "Add as copies",
-                            "replace": "Replace all"},
-                    default="update" if matching else "copy",
-                    details="Update matching: a mapping with the same name and action gets the imported "
-                            "trigger and fields; the others are added.\nAdd as copies: all are added; taken "
-                            "names get “(copy)”. Segment and the receiver run every copy.\nReplace all: "
-                            "this project's mappings are removed first.\nEach choice is one step of Edit > "
-                            "Undo.")
-        return True
-
-    def _apply_import(self, result: Any, source: str, *, tell: bool = True) -> None:
-        """Make the merge one undo step and say what it did."""
-        summary = result.summary()
-        if result.changed:
-            self.doc.set_mappings(result.mappings, f"Import from {source}: {summary}")
-        self.statusBar().showMessage(f"Imported from {source}: {summary}", 15000)
-        if tell:
-            details = result.details()
-            dialogs.show_info(self, "Import done", f"{summary[:1].upper()}{summary[1:]}."
-                              + (f"\n\n{details}" if details else "")
-                              + ("\n\nEdit > Undo takes the import back." if result.changed else ""))
-
-    def export_text(self, kind: str) -> str:
-        from pipedrive_gui.core.segment_io import export_checklist, export_segment_document, export_terraform
-
-        if kind == "segment":
-            return json.dumps(export_segment_document(self.doc.project), indent=2, ensure_ascii=False) + "\n"
-        if kind == "terraform":
-            return export_terraform(self.doc.project)  # standalone: declares var.pipedrive_destination_id
-        labels: dict[str, str] = {}
-        catalog = self.connection.catalog
-        if catalog is not None:
-            for fields in catalog.fields_by_entity.values():
-                for f in fields:
-                    if f.is_custom:
-                        labels[f.key] = f.label
-        return export_checklist(self.doc.project, labels)
-
-    def export_dialog(self, kind: str) -> None:
-        suffix = {"segment": ".segment.json", "terraform": ".tf", "checklist": ".checklist.md"}[kind]
-        filters = {"segment": "JSON files (*.json)", "terraform": "Terraform files (*.tf)",
-                   "checklist": "Markdown (*.md);;Text (*.txt)"}[kind]
-        base = (self.doc.path.name.removesuffix(FILE_SUFFIX) if self.doc.path else "mappings") + suffix
-        dialogs.save_file(self, "Export", filters, lambda p: self.export_to(kind, p) if p else None,
-                          str(Path.home() / base))
-
-    def export_to(self, kind: str, path: str) -> bool:
-        try:
-            atomic_write_text(path, self.export_text(kind))
-        except (OSError, ValueError) as exc:
-            dialogs.show_error(self, "Could not export", str(exc), "Choose another file or folder.")
-            return False
-        self.statusBar().showMessage(f"Exported to {Path(path).name}", 5000)
-        return True
-
-    # -- Pipedrive --------------------------------------------------------------------------------
-
-    def show_connection_dialog(self) -> ConnectionDialog:
-        from pipedrive_gui.gui.connection_dialog import ConnectionDialog
-
-        if self.connection_dialog is None:
-            self.connection_dialog = ConnectionDialog(self.connection, self.runner, self)
-            self.connection_dialog.connected.connect(self.remember_connection)
-        self.connection_dialog.show()
-        self.connection_dialog.raise_()
-        return self.connection_dialog
-
-    def show_segment_dialog(self) -> SegmentDialog:
-        from pipedrive_gui.gui.segment_dialog import SegmentDialog
-
-        if self.segment_dialog is None:
-            self.segment_dialog = SegmentDialog(self.doc, self.connection.store, self.runner, self)
-        self.segment_dialog.show()
-        self.segment_dialog.raise_()
-        self.segment_dialog.start()
-        return self.segment_dialog
-
-    def segment_log_out(self) -> None:
-        async def forget() -> None:
-            removed = await self.connection.store.adelete_segment()
-            if self.segment_dialog is not None:
-                await self.segment_dialog.forget_connection()
-            self.statusBar().showMessage("Segment token removed from the keyring" if removed
-                                         else "No Segment token was saved", 8000)
-
-        self.runner.spawn(forget(), name="segment-logout")
-
-    def show_test_records(self) -> TestRecordsDialog:
-        from pipedrive_gui.gui.test_records_view import TestRecordsDialog
-
-        if self.test_records_dialog is None:
-            self.test_records_dialog = TestRecordsDialog(
-                self.connection, self.runner,
-                lambda: self.connection.engine(self.doc.project.destination).link_for
-                if self.connection.connected else None, self)
-        self.test_records_dialog.show()
-        self.test_records_dialog.raise_()
-        return self.test_records_dialog
-
-    def use_sandbox(self) -> None:
-        self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
-                          on_done=lambda _user: self.remember_connection())
-
-    #: QSettings key: "sandbox" when the user chose the sandbox (next start uses it without asking).
-    LAST_CONNECTION = "connection/last"
-
-    def remember_connection(self) -> None:
-        """The user chose where to connect; a real account is remembered by its keyring entry."""
-        if self.connection.is_sandbox:
-            self.settings.setValue(self.LAST_CONNECTION, "sandbox")
-        else:
-            self.settings.remove(self.LAST_CONNECTION)
-
-    def chose_sandbox_before(self) -> bool:
-        return bool(self.settings.value(self.LAST_CONNECTION) == "sandbox")
-
-    def refresh_fields(self) -> None:
-        if self.connection.connected:
-            self.runner.spawn(self.connection.refresh_catalog(), name="fields", latest_wins=True)
-
-    def log_out(self) -> None:
-        def answered(answer: str) -> None:
-            if answer == dialogs.YES:
-                self.settings.remove(self.LAST_CONNECTION)
-                self.runner.spawn(self.connection.log_out(), name="connect", latest_wins=True,
-                                  on_done=lambda _: (self.show_connection_dialog(), None)[1])
-
-        dialogs.ask(self, "Log out", f"Disconnect from {self.connection.account_text} and forget its API "
-                    "token on this computer?", [dialogs.YES, dialogs.CANCEL], answered)
+    # -- a task failed; one question at a time ----------------------------------------------------
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         from pipedrive_gui.gui.connection_dialog import describe_error
@@ -1061,27 +401,11 @@ class MainWindow(QMainWindow):
         self.when_no_question(lambda: dialogs.show_error(
             self, what, message, "Your work is unchanged. Check the connection under Pipedrive > Connect…"))
 
-    def start_connect_failed(self, exc: BaseException) -> None:
-        """Connecting to what was used last time failed at start: the connection dialog, with the
-        reason in it (one dialog, not an error box on top of it)."""
-        from pipedrive_gui.gui.connection_dialog import describe_error
-
-        message = describe_error(exc)
-        log.warning("Could not connect to Pipedrive at start: %s", message)
-        self.status.showMessage(f"Could not connect to Pipedrive: {message}", 15000)
-
-        def show() -> None:
-            self.show_connection_dialog().show_problem(f"Could not connect to Pipedrive: {message}")
-
-        self.when_no_question(show)
-
-    # -- one question at a time -------------------------------------------------------------------
-
     #: A question the user has to answer first is open (the recovery offer at start).
     _question_open = False
-    _after_question: list[Callable[[], Any]]
+    _after_question: list[Callable[[], object]]
 
-    def when_no_question(self, then: Callable[[], Any]) -> None:
+    def when_no_question(self, then: Callable[[], object]) -> None:
         """Run ``then`` (which opens a dialog) now, or once the open question is answered: at start
         the recovery offer comes first and alone, nothing covers its buttons."""
         if self._question_open:
@@ -1089,47 +413,17 @@ class MainWindow(QMainWindow):
         else:
             then()
 
-    def _question_answered(self) -> None:
+    def question_asked(self) -> None:
+        """A question the user has to answer first is open: ``when_no_question`` holds the others."""
+        self._question_open = True
+
+    def question_answered(self) -> None:
         self._question_open = False
         waiting, self._after_question = self._after_question, []
         for then in waiting:
             then()
 
-    # -- recovery and closing ---------------------------------------------------------------------
-
-    def offer_recovery(self, recovery: Recovery) -> None:
-        """Ask whether to restore what a crash left. Asked first: other dialogs of the start-up wait
-        for the answer (``when_no_question``)."""
-        if self.autosaver is not None:
-            self.autosaver.recovery_pending = True
-        self._question_open = True
-
-        def answered(answer: str) -> None:
-            if self.autosaver is not None:
-                self.autosaver.recovery_pending = False
-            if answer == dialogs.YES:
-                self.load(recovery.project, recovery.original, dirty=recovery.project_changed)
-                if recovery.sample_text is not None:
-                    self.event_editor.set_text(recovery.sample_text)
-                self.statusBar().showMessage("Recovered unsaved work; save it to keep it.", 10000)
-            else:
-                discard_recovery(self.connection.paths.data)
-            self._question_answered()
-
-        where = f"“{recovery.original.name}”" if recovery.original else \
-            f"“{recovery.project.name}” (not saved to a file yet)"
-        what = f"Unsaved changes to {where}" if recovery.project_changed else ""
-        if recovery.sample_text is not None:
-            what = (f"{what} and the sample event you pasted" if what else
-                    f"The sample event you pasted (not saved to {where})")
-        dialogs.ask(self, "Recover unsaved work?",
-                    f"Pipedrive Mapper did not close properly last time. {what} "
-                    f"{'was' if not recovery.project_changed else 'were'} kept (autosaved "
-                    f"{_local_time(recovery.saved_at)}). Restore {'it' if not recovery.project_changed else 'them'}?",
-                    [dialogs.YES, dialogs.NO], answered,
-                    details="Restore opens them in this window (save them to keep them); Discard deletes "
-                            "the autosaved copy.",
-                    labels={dialogs.YES: "Restore", dialogs.NO: "Discard"})
+    # -- closing ---------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.doc.dirty and not self._close_confirmed:
@@ -1140,11 +434,11 @@ class MainWindow(QMainWindow):
                 # Not from inside this closeEvent: Qt ignores a nested close().
                 QTimer.singleShot(0, self.close)
 
-            self.maybe_discard(go)
+            self.files.maybe_discard(go)
             return
-        self.save_layout()
+        save_layout(self)
         if self.autosaver is not None:
             self.autosaver.stop(clean_exit=True)
         # The window is going away: what Qt deletes from here on must not call back into it.
-        self.undo_redo.detach()
+        self.menus.undo_redo.detach()
         event.accept()

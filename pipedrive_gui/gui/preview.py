@@ -2,18 +2,21 @@
 
 Trigger (fires or why not) → Segment's payload (``core.payload``; compiled mappings are cached by
 content, so re-evaluating after a keystroke in another field costs one evaluation) → the planned
-Pipedrive calls (engine ``plan`` mode: no network).
+Pipedrive calls (engine ``plan`` mode: no network). Also what follows from a preview without being
+one: which sample event a mapping is best shown on, and what a new mapping still lacks.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pipedrive_gui.core import samples
 from pipedrive_gui.core.modes import PLAN
-from pipedrive_gui.core.project import Mapping
+from pipedrive_gui.core.project import Mapping, SampleEvent
 from pipedrive_gui.core.triggers import FqlSyntaxError, Trigger, parse_fql
 
 if TYPE_CHECKING:  # the mapping kit (and its Liquid engine) loads at the first preview, after paint
@@ -133,3 +136,73 @@ class PreviewComputer:
             if engine is not None:
                 result.plan = await engine.run(mapping.action, payload.payload, PLAN)
         return result
+
+
+#: A sample event to show: where it comes from ("project", its index in the project's samples, or
+#: "bundled", its name in the library) and the event.
+SampleChoice = tuple[str, Any, dict[str, Any]]
+
+
+def choose_sample(computer: PreviewComputer, m: Mapping, current: dict[str, Any] | None,
+                  project_samples: Sequence[SampleEvent]) -> SampleChoice | None:
+    """The sample a mapping fires on and previews cleanly on (else one it fires on), so the preview is
+    meaningful: the project's samples first, then the bundled ones. None when the event on screen
+    (``current``) is as good as any: it previews cleanly, or it fires and no sample previews cleanly,
+    or no sample fires."""
+
+    def score(event: dict[str, Any]) -> tuple[bool, bool]:
+        fires = computer.trigger_state(m, event)[0]
+        try:
+            clean = fires and computer.payload(m, event).ok
+        except Exception:  # noqa: BLE001 - an unknown action: the preview says why
+            clean = False
+        return fires, clean
+
+    if current is not None and score(current) == (True, True):
+        return None
+    chosen: tuple[str, Any, dict[str, Any]] | None = None
+    chosen_clean = False
+    candidates: list[tuple[str, Any, dict[str, Any] | None]] = [
+        ("project", idx, s.event) for idx, s in enumerate(project_samples)]
+    candidates += [("bundled", info.name, None) for info in samples.list_samples()]
+    for kind, key, maybe_event in candidates:
+        event = maybe_event if maybe_event is not None else samples.load_sample(key)
+        fires, clean = score(event)
+        if clean:
+            chosen, chosen_clean = (kind, key, event), True
+            break
+        if fires and chosen is None:
+            chosen = (kind, key, event)
+    if chosen is None or (not chosen_clean and current is not None and score(current)[0]):
+        return None  # nothing better than the event on screen
+    return chosen
+
+
+def what_is_missing(computer: PreviewComputer, m: Mapping, event: dict[str, Any]) -> tuple[str | None, str] | None:
+    """For a new mapping that does not preview cleanly on the sample event (the user's own event
+    lacks what the defaults read): the one thing left to fill in, as (field, text), or (None, text)
+    when the trigger does not fire. None when there is nothing to point at (or the preview says why)."""
+    fires, trigger_text, _ = computer.trigger_state(m, event)
+    try:
+        payload = computer.payload(m, event)
+    except Exception:  # noqa: BLE001 - the preview says why
+        return None
+    problem = next((p for p in payload.problems if p.field), None)
+    if problem is not None:
+        from pipedrive_gui.core.actions import action_entity
+
+        value = m.settings.get(problem.field)
+        label = problem.label or problem.field
+        if isinstance(value, dict) and isinstance(value.get("@path"), str):
+            holds = f"identifies the {action_entity(m.action)}" if problem.field == "match_value" \
+                else "holds it"
+            text = (f"One thing left to fill in: {label}. The sample event has nothing at "
+                    f"{value['@path']}, so Segment would not send anything. Choose the field of the event "
+                    f"that {holds} (Pick… lists them), or another sample event.")
+        else:
+            text = f"One thing left to fill in: {label} — {problem.message}"
+        return problem.field, text
+    if not fires:
+        return None, (f"{trigger_text.removeprefix('✘ ')} Choose a sample event this "
+                      "mapping is for, or change the trigger.")
+    return None

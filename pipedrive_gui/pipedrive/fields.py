@@ -162,6 +162,15 @@ class FieldCatalog:
         """Fields that can identify a record of ``entity`` (the match-field dropdown)."""
         return tuple(f for f in self.fields(entity) if f.searchable)
 
+    def custom_field_labels(self) -> dict[str, str]:
+        """Custom-field key -> label over every entity (what the export checklist names them by)."""
+        labels: dict[str, str] = {}
+        for fields in self.fields_by_entity.values():
+            for f in fields:
+                if f.is_custom:
+                    labels[f.key] = f.label
+        return labels
+
     def active_activity_types(self) -> tuple[ActivityType, ...]:
         return tuple(t for t in self.activity_types if t.active)
 

@@ -414,6 +414,16 @@ def test_findings_are_data() -> None:
     assert report.counts()["error"] >= 1
 
 
+def test_marks_give_each_mapping_its_worst_severity_and_count() -> None:
+    def finding(mapping_id: str, severity: Any) -> Finding:
+        return Finding("rule", severity, "message", "fix", mapping_id=mapping_id)
+
+    report = LintReport([finding("", "error"), finding("a", "info"), finding("a", "error"), finding("a", "warning"),
+                         finding("b", "info"), finding("b", "warning")])
+    assert report.marks() == {"a": ("error", 3), "b": ("warning", 2)}  # the destination's are not marks
+    assert LintReport().marks() == {}
+
+
 def test_events_given_replace_the_samples() -> None:
     p = project(person(match_field="id"), samples=(identify("sample", "12"),))
     captured = [LintEvent("captured #1", {"type": "identify", "userId": "abc"}, "captured")]

@@ -13,11 +13,13 @@ from pipedrive_gui.core.actions import ACTIONS, PRESETS
 from pipedrive_gui.core.project import DestinationDefaults, Mapping, Project, SampleEvent, load_project
 from pipedrive_gui.core.segment_io import (
     APP_KEY,
+    EXPORT_KINDS,
     SegmentImportError,
     export_checklist,
     export_segment,
     export_segment_document,
     export_terraform,
+    export_text,
     import_segment,
     read_segment,
     terraform_resource_names,
@@ -288,3 +290,22 @@ def test_checklist_names_custom_fields_when_labels_are_known() -> None:
     text = export_checklist(_demo(), {"52d19da55d7099e586a31be618830bcd5c239d54": "Segment user ID"})
     assert "Match field (match_field): Segment user ID (key 52d19da55d7099e586a31be618830bcd5c239d54)" in text
     assert "External ID field for a Person: 52d19da55d7099e586a31be618830bcd5c239d54 (Segment user ID)" in text
+
+
+def test_export_text_is_the_file_of_each_kind() -> None:
+    demo = _demo()
+    segment = export_text(demo, "segment")
+    assert segment.endswith("}\n") and json.loads(segment) == json.loads(json.dumps(export_segment_document(demo)))
+    assert export_text(demo, "terraform") == export_terraform(demo)
+    assert "var.pipedrive_destination_id" in export_text(demo, "terraform")
+    labels = {"52d19da55d7099e586a31be618830bcd5c239d54": "Segment user ID"}
+    assert export_text(demo, "checklist", labels) == export_checklist(demo, labels)
+    assert export_text(demo, "checklist") == export_checklist(demo)
+    assert set(EXPORT_KINDS) == {"segment", "terraform", "checklist"}
+
+
+def test_export_text_keeps_non_ascii_characters_and_refuses_an_unknown_kind() -> None:
+    project = Project(name="Café ✓")
+    assert "Café ✓" in export_text(project, "segment")
+    with pytest.raises(ValueError, match="unknown export kind"):
+        export_text(project, "csv")

@@ -83,9 +83,9 @@ async def first_run(window: Any, services: Any, export_path: Path, watch: Dialog
 
     connection = services.connection
     # 1. No keyring, nothing used before: the Connect dialog, alone, says what no keyring means.
-    dialog = await until("the Connect dialog", lambda: window.connection_dialog is not None
-                         and window.connection_dialog.isVisible(), watch)
-    dialog = window.connection_dialog
+    dialog = await until("the Connect dialog", lambda: window.accounts.connection_dialog is not None
+                         and window.accounts.connection_dialog.isVisible(), watch)
+    dialog = window.accounts.connection_dialog
     await until("the keyring check", lambda: connection.keyring_status is not None, watch)
     assert "keyring" in dialog.keyring_label.text().lower(), dialog.keyring_label.text()
     assert window.mapping_editor.welcome.isVisible(), "the empty window shows no welcome"
@@ -124,7 +124,7 @@ async def first_run(window: Any, services: Any, export_path: Path, watch: Dialog
                 and window.preview.last_run.mode == "send" and not services.runner.busy, watch)
     assert window.preview.last_run.outcome in ("create", "update"), window.preview.last_run.message
     # 7. Export Segment JSON: the real file dialog.
-    window.export_dialog("segment")
+    window.files.export_dialog("segment")
     chooser = await until("the export file dialog",
                           lambda: next((d for d in watch.open_dialogs() if isinstance(d, QFileDialog)), None), watch)
     chooser.selectFile(str(export_path))

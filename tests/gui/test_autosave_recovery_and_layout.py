@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pipedrive_gui.gui.window_layout import save_layout
 from tests.gui.conftest import settle
 
 REPO = Path(__file__).resolve().parents[2]
@@ -135,7 +136,7 @@ def test_closing_before_answering_keeps_the_crash_copy(
 
     pending: list[Any] = []
     monkeypatch.setattr(dialogs_module, "ask", lambda *a, **kw: pending.append(a))  # the user does not answer
-    window.offer_recovery(recovery)
+    window.files.offer_recovery(recovery)
     services.autosaver.stop(clean_exit=True)
     assert find_recovery(services.paths.data) is not None
 
@@ -195,7 +196,7 @@ def test_no_keyring_says_what_it_means_and_what_to_do(qtbot: Any, services: Any,
     title, text = dialogs.infos[-1]
     assert title == "No keyring for your API token"
     assert "this session only" in text and "sandbox needs no token" in text and "To save the token" in text
-    dlg = w.show_connection_dialog()
+    dlg = w.accounts.show_connection_dialog()
     assert dlg.session_only.isChecked() and "this session only" in dlg.keyring_label.text()
     w._close_confirmed = True
 
@@ -203,7 +204,7 @@ def test_no_keyring_says_what_it_means_and_what_to_do(qtbot: Any, services: Any,
 def test_tooltips_name_the_shortcuts_the_menus_bind(window: Any) -> None:
     from PySide6.QtGui import QKeySequence
 
-    actions = {a.text().replace("&", ""): a for a in window.findChildren(type(window.undo_action))}
+    actions = {a.text().replace("&", ""): a for a in window.findChildren(type(window.menus.undo_action))}
 
     def key_of(text: str) -> str:
         return str(actions[text].shortcut().toString(QKeySequence.SequenceFormat.NativeText))
@@ -223,7 +224,7 @@ def test_tooltips_name_the_shortcuts_the_menus_bind(window: Any) -> None:
 
 def test_ctrl_shift_n_opens_the_new_mapping_menu(window: Any, qtbot: Any) -> None:
     menu = window.mapping_list.new_menu
-    act = next(a for a in window.findChildren(type(window.undo_action))
+    act = next(a for a in window.findChildren(type(window.menus.undo_action))
                if a.text().startswith("New mapping (choose"))
     act.trigger()
     qtbot.waitUntil(menu.isVisible)
@@ -251,7 +252,7 @@ def test_payload_gets_more_room_than_the_calls_on_first_start(demo_window: Any) 
     w = demo_window
     payload, calls = w.preview.split.sizes()
     assert payload > calls
-    event, preview = w.right.sizes()
+    event, preview = w.right_column.split.sizes()
     assert preview > event
     lines = w.preview.payload_view.height() / w.preview.payload_view.fontMetrics().lineSpacing()
     assert lines >= 12
@@ -279,18 +280,18 @@ def test_choosing_the_sandbox_is_remembered_for_the_next_start(window: Any, serv
 
     run(start(window, services, gui_args))
     run(services.runner.wait_idle())
-    dlg = window.connection_dialog
+    dlg = window.accounts.connection_dialog
     assert dlg is not None and dlg.isVisible()  # first start: connect or sandbox?
     dlg.sandbox_button.click()
     run.until(lambda: services.connection.is_sandbox and not dlg.isVisible(), what="the sandbox")
     run(services.runner.wait_idle())
     run(services.connection.close_connection())
     dlg.close()
-    window.connection_dialog = None
+    window.accounts.connection_dialog = None
 
     run(start(window, services, gui_args))  # next start: straight to the sandbox, no question
     run.until(lambda: services.connection.is_sandbox, what="the sandbox again")
-    assert window.connection_dialog is None
+    assert window.accounts.connection_dialog is None
     run(services.runner.wait_idle())
 
 
@@ -312,14 +313,14 @@ def test_an_open_receiver_panel_is_open_again_next_time(window: Any, services: A
     from pipedrive_gui.gui.app import build_window
 
     window.toggle_receiver()
-    assert window.receiver_dock.isVisible()
-    window.save_layout()
+    assert window.receiver_placement.dock.isVisible()
+    save_layout(window)
     again = build_window(services)
     qtbot.addWidget(again)
     again.show()
     # Docked, or a tab when the restored window is short (the offscreen screen is 800×600).
-    qtbot.waitUntil(lambda: again.receiver_shown)
-    assert again.receiver_action.isChecked()
+    qtbot.waitUntil(lambda: again.receiver_placement.shown)
+    assert again.menus.receiver_action.isChecked()
     for w in (window, again):
         run(w.shutdown())
         w._close_confirmed = True

@@ -30,7 +30,7 @@ def test_connect_dialog_tests_saves_and_switches(remote_window: Any, run: Any, s
                                                  memory_store: Any, dialogs: Any) -> None:
     w = remote_window
     assert "Not connected" in w.status.account.text()
-    dlg = w.show_connection_dialog()
+    dlg = w.accounts.show_connection_dialog()
     from PySide6.QtWidgets import QLabel
 
     assert any("Personal preferences &gt; API" in lbl.text() for lbl in dlg.findChildren(QLabel))
@@ -51,19 +51,19 @@ def test_connect_dialog_tests_saves_and_switches(remote_window: Any, run: Any, s
     assert "fetched" in w.status.catalog.text()
     # Log out forgets the token and offers to connect again.
     dialogs.answers.append("yes")
-    w.log_out()
+    w.accounts.log_out()
     run.until(lambda: not services.connection.connected)
     settle(run, w)
     assert memory_store.load() is None
     assert "Not connected" in w.status.account.text()
     # Switch to the sandbox.
-    w.show_connection_dialog().sandbox_button.click()
+    w.accounts.show_connection_dialog().sandbox_button.click()
     run.until(lambda: services.connection.is_sandbox and services.connection.catalog is not None)
     assert "Offline sandbox" in w.status.account.text()
 
 
 def test_wrong_token_says_so_and_keeps_what_was_typed(remote_window: Any, run: Any, services: Any) -> None:
-    dlg = remote_window.show_connection_dialog()
+    dlg = remote_window.accounts.show_connection_dialog()
     dlg.domain.setText("acme")
     dlg.token.setText("bad-token")
     dlg._update()
@@ -79,7 +79,7 @@ def test_wrong_token_says_so_and_keeps_what_was_typed(remote_window: Any, run: A
 
 def test_sandbox_down_shows_what_to_do(remote_window: Any, run: Any, sandbox: Any, services: Any) -> None:
     run(sandbox.stop())
-    dlg = remote_window.show_connection_dialog()
+    dlg = remote_window.accounts.show_connection_dialog()
     dlg.domain.setText("acme")
     dlg.token.setText("some-token")
     dlg._update()
@@ -152,7 +152,7 @@ def test_open_broken_project_file_keeps_current(demo_window: Any, tmp_path: Any,
     bad = tmp_path / "broken.pipedrive-map.json"
     bad.write_text('{"format": "pipedrive-map", "version": 1, "mappings": [', encoding="utf-8")
     n = len(w.doc.project.mappings)
-    assert not w.open_path(bad)
+    assert not w.files.open_path(bad)
     assert dialogs.errors and "Could not open" in dialogs.errors[-1][0]
     assert len(w.doc.project.mappings) == n
 
@@ -163,7 +163,7 @@ def test_first_start_without_credentials_offers_connect_or_sandbox(window: Any, 
 
     run(start(window, services, gui_args))
     run(services.runner.wait_idle())
-    dlg = window.connection_dialog
+    dlg = window.accounts.connection_dialog
     assert dlg is not None and dlg.isVisible()
     assert dlg.sandbox_button.text() == "Try with the offline sandbox"
     assert dlg.windowTitle() == "Connect your Pipedrive"
@@ -177,7 +177,7 @@ def test_saved_credentials_connect_at_start(window: Any, services: Any, run: Any
     services.connection.base_url_override = sandbox.base_url
     run(start(window, services, gui_args))
     run.until(lambda: services.connection.connected and services.connection.catalog is not None)
-    assert window.connection_dialog is None
+    assert window.accounts.connection_dialog is None
     assert "Sandy" in window.status.account.text()
 
 
@@ -208,5 +208,5 @@ def test_saved_credentials_connect_when_qt_runs_while_the_loop_is_stopped(
         qapp.processEvents()
     run.until(lambda: services.connection.connected and services.connection.catalog is not None)
     assert dialogs.errors == []
-    assert window.connection_dialog is None
+    assert window.accounts.connection_dialog is None
     assert "Sandy" in window.status.account.text()

@@ -77,13 +77,13 @@ def test_key_legend_asks_to_connect_without_a_field_catalog() -> None:
 def test_edit_undo_says_what_it_undoes_and_save_to_project_is_one_step(demo_window: Any, run: Any,
                                                                         qtbot: Any) -> None:
     w = demo_window
-    ev, undo = w.event_editor, w.undo_action
+    ev, undo = w.event_editor, w.menus.undo_action
     before_samples = list(w.doc.project.samples)
     ev.choose("(built-in)")
     w.activateWindow()
     ev.text.setFocus()
     focus = {"widget": ev.text}  # offscreen platforms may not give focus; tell the actions instead
-    w.undo_redo.focus_widget = lambda: focus["widget"]
+    w.menus.undo_redo.focus_widget = lambda: focus["widget"]
     # Typing in the box: Edit › Undo undoes the typing (like Ctrl+Z there) and says so.
     ev.text.moveCursor(ev.text.textCursor().MoveOperation.End)
     ev.text.insertPlainText(" ")
@@ -95,14 +95,14 @@ def test_edit_undo_says_what_it_undoes_and_save_to_project_is_one_step(demo_wind
     ev.save_to_project()
     assert len(w.doc.project.samples) == len(before_samples) + 1
     ev.text.document().clearUndoRedoStacks()
-    w.undo_redo.update()
+    w.menus.undo_redo.update()
     assert undo.text().replace("&", "").startswith("Undo Save sample “")
     undo.trigger()
     assert w.doc.project.samples == before_samples
     # Away from the box, Undo is the project's step again.
     focus["widget"] = w.mapping_list
     w.mapping_list.duplicate()
-    w.undo_redo.update()
+    w.menus.undo_redo.update()
     assert "Duplicate" in undo.text()
     assert undo.text().replace("&", "") == "Undo " + w.doc.undo_stack.undoText()
 

@@ -42,7 +42,7 @@ def test_no_keyring_start_shows_only_the_connect_dialog(window: Any, services: A
     run.until(lambda: services.connection.keyring_status is not None and not services.runner.busy)
     run(services.runner.wait_idle())
     assert dialogs.errors == [] and dialogs.asked == []
-    dlg = window.connection_dialog
+    dlg = window.accounts.connection_dialog
     assert dlg is not None and dlg.isVisible()
     assert "No system keyring" in dlg.keyring_label.text() and dlg.session_only.isChecked()
     assert "No keyring" in window.status.keyring.text()
@@ -64,11 +64,11 @@ def test_recovery_is_asked_first_and_alone(window: Any, services: Any, run: Any,
     run(services.runner.wait_idle())
     assert [a[1] for a in pending] == ["Recover unsaved work?"]
     assert dialogs.errors == []
-    assert window.connection_dialog is None or not window.connection_dialog.isVisible()
+    assert window.accounts.connection_dialog is None or not window.accounts.connection_dialog.isVisible()
     callback = pending[0][4]
     callback("yes")  # Restore
     assert window.doc.project.name == "Work" and len(window.doc.project.mappings) == 1
-    dlg = window.connection_dialog
+    dlg = window.accounts.connection_dialog
     assert dlg is not None and dlg.isVisible()
 
 
@@ -77,12 +77,12 @@ def test_sandbox_chosen_last_time_is_reopened_without_a_keyring(window: Any, ser
     from pipedrive_gui.gui.app import start
 
     _no_keyring(services)
-    services.settings.setValue(window.LAST_CONNECTION, "sandbox")
+    services.settings.setValue(window.accounts.LAST_CONNECTION, "sandbox")
     run(start(window, services, gui_args))
     run.until(lambda: services.connection.connected and services.connection.catalog is not None
               and not services.runner.busy, what="the sandbox")
     assert services.connection.is_sandbox
-    assert dialogs.errors == [] and window.connection_dialog is None
+    assert dialogs.errors == [] and window.accounts.connection_dialog is None
     assert "Keyring: none" in window.status.keyring.text()  # not alarming: the sandbox needs no token
 
 
@@ -95,9 +95,9 @@ def test_failed_start_connect_says_why_in_the_connect_dialog(window: Any, servic
     memory_store.save("acme", "saved-token")
     services.connection.base_url_override = "http://127.0.0.1:9"  # nothing listens there
     run(start(window, services, gui_args))
-    run.until(lambda: window.connection_dialog is not None and not services.runner.busy, what="the dialog")
+    run.until(lambda: window.accounts.connection_dialog is not None and not services.runner.busy, what="the dialog")
     assert dialogs.errors == []
-    dlg = window.connection_dialog
+    dlg = window.accounts.connection_dialog
     assert dlg.isVisible() and "Could not connect" in dlg.result_label.text()
     assert "Could not connect" in window.status.currentMessage()
 
@@ -422,8 +422,8 @@ def test_no_colon_in_the_suggested_file_name(demo_window: Any, dialogs: Any, mon
     monkeypatch.setattr(dialogs_module, "save_file",
                         lambda parent, caption, filters, callback, directory="", suffix=None: asked.append(directory))
     assert ":" in demo_window.doc.project.name  # "Demo: Acme Robotics sales pipeline"
-    demo_window.save_as()
-    demo_window.export_dialog("segment")
+    demo_window.files.save_as()
+    demo_window.files.export_dialog("segment")
     from pathlib import Path
 
     for suggested in asked:

@@ -21,7 +21,7 @@ def _events_file(tmp_path: Path, n: int = 40) -> str:
 
 
 def _open_panel(window: Any) -> Any:
-    window.impact_action.trigger()
+    window.menus.impact_action.trigger()
     assert window.impact_dock is not None and window.impact_dock.isVisible()
     return window.impact_panel
 
@@ -70,7 +70,7 @@ def test_run_over_a_file_chart_table_detail_and_csv(demo_window: Any, run: Runne
     panel.plan.setCurrentIndex(panel.plan.findData("lite"))
     panel.per_day.setValue(20_000)
     assert "Lite plan's 30,000 tokens a day" in panel.summary.text()
-    demo_window.impact_action.trigger()
+    demo_window.menus.impact_action.trigger()
     assert not demo_window.impact_dock.isVisible()
 
 

@@ -148,7 +148,7 @@ def test_export_segment_terraform_and_checklist_without_secret(demo_window: Any,
     for kind, name in (("segment", "out.json"), ("terraform", "out.tf"), ("checklist", "out.md")):
         target = tmp_path / name
         dialogs.files.append(str(target))
-        w.export_dialog(kind)
+        w.files.export_dialog(kind)
         text = target.read_text(encoding="utf-8")
         assert text.strip()
         assert token not in text
@@ -161,7 +161,7 @@ def test_export_segment_terraform_and_checklist_without_secret(demo_window: Any,
     dialogs.files.append(str(tmp_path / "out.json"))
     dialogs.answers.append("copy")
     n = len(w.doc.project.mappings)
-    w.import_segment_dialog()
+    w.files.import_segment_dialog()
     assert len(w.doc.project.mappings) == 2 * n
     assert all(m.name.endswith("(copy)") for m in w.doc.project.mappings[n:])
     w.doc.undo_stack.undo()
@@ -227,21 +227,21 @@ def test_save_open_and_unsaved_prompt(demo_window: Any, run: Any, tmp_path: Path
     w = demo_window
     target = tmp_path / "mine.pipedrive-map.json"
     dialogs.files.append(str(target))
-    w.save()
+    w.files.save()
     assert target.exists() and not w.doc.dirty
     w.mapping_list.new_from_action("createUpdateNote")
     assert w.doc.dirty
     dialogs.answers.append("cancel")
-    w.new_project()
+    w.files.new_project()
     assert dialogs.asked[-1][0] == "Unsaved changes"
     assert len(w.doc.project.mappings) > 0  # cancel kept everything
     dialogs.answers.append("discard")
     dialogs.files.append(str(target))
-    w.open_dialog()
+    w.files.open_dialog()
     assert w.doc.path == target and not w.doc.dirty
     assert not any(m.action == "createUpdateNote" and m.name.startswith("Create or update a Note")
                    for m in w.doc.project.mappings if m.id not in {x.id for x in w.doc.project.mappings[:6]})
-    assert str(target) in w._recent()
+    assert str(target) in w.files.recent()
 
 
 def test_advanced_expression_is_validated_as_you_type(demo_window: Any, run: Any) -> None:
@@ -289,11 +289,11 @@ def test_ctrl_enter_checks_in_pipedrive(demo_window: Any, run: Any, qtbot: Any) 
     w = demo_window
     select_mapping(w, "createUpdateOrganization")
     settle(run, w)
-    assert any(s.toString() == "Ctrl+Return" for s in w.check_action.shortcuts())
+    assert any(s.toString() == "Ctrl+Return" for s in w.menus.check_action.shortcuts())
     w.activateWindow()
     qtbot.keyClick(w.mapping_list.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     if w.preview.last_run is None and not w.runner.running("pipedrive"):
-        w.check_action.trigger()  # offscreen platforms may not route window shortcuts
+        w.menus.check_action.trigger()  # offscreen platforms may not route window shortcuts
     settle(run, w)
     assert w.preview.last_run is not None and w.preview.last_run.mode == "dry_run"
 
@@ -315,10 +315,10 @@ def test_close_with_unsaved_changes_asks_and_can_cancel(demo_window: Any, run: A
 def test_local_receiver_docks_and_feeds_the_sample_event(demo_window: Any, run: Any) -> None:
     w = demo_window
     w.toggle_receiver()
-    assert w.receiver_dock is not None and w.receiver_dock.isVisible()
+    assert w.receiver_placement.dock is not None and w.receiver_placement.dock.isVisible()
     w.use_as_sample({"type": "track", "event": "Deal Upserted", "userId": "from-receiver"})
     settle(run, w)
     assert "from-receiver" in w.event_editor.text.toPlainText()
     w.toggle_receiver()
-    assert not w.receiver_dock.isVisible()
+    assert not w.receiver_placement.dock.isVisible()
     run(w.shutdown())

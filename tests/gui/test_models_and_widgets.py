@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedrive_gui.core.project import Mapping, Project, SampleEvent
+from pipedrive_gui.gui.window_layout import save_layout
 from tests.gui.conftest import select_mapping, settle
 
 
@@ -91,7 +92,7 @@ def test_layout_is_remembered(window: Any, services: Any, qtbot: Any) -> None:
 
     window.split.setSizes([200, 500, 600])
     sizes = window.split.sizes()
-    window.save_layout()
+    save_layout(window)
     assert (Path(services.paths.config) / "window.ini").exists()
     again = build_window(services)
     qtbot.addWidget(again)
@@ -139,7 +140,7 @@ def test_window_does_not_block_while_fields_fetch_and_test_sends(demo_window: An
     timer.start()
     try:
         started = time.perf_counter()
-        w.refresh_fields()
+        w.accounts.refresh_fields()
         run.until(lambda: w.status.progress.isVisible(), timeout=5, what="progress shown")
         run(services.runner.wait_idle(), timeout=30)
         dialogs.answers.append("yes")

@@ -23,7 +23,7 @@ def standin(run: Runner) -> Any:
 
 def open_dialog(window: Any, standin: Any, run: Runner) -> Any:
     window.load(Project(name="From Segment"), None)
-    dialog = window.show_segment_dialog()
+    dialog = window.accounts.show_segment_dialog()
     dialog.base_url_override = standin.base_url
     run.until(lambda: not dialog.busy, what="saved-token check")
     return dialog
@@ -98,10 +98,10 @@ def test_the_saved_token_connects_on_opening(window: Any, standin: Any, run: Run
                                              memory_store: Any) -> None:
     memory_store.save_segment(TOKEN, "us")
     window.load(Project(), None)
-    dialog = window.show_segment_dialog()
+    dialog = window.accounts.show_segment_dialog()
     dialog.base_url_override = standin.base_url  # before the first task step runs
     run.until(lambda: not dialog.busy, what="connect with the saved token")
     assert dialog.client is not None and dialog.dest_model.rowCount() == 2
-    window.segment_log_out()
+    window.accounts.segment_log_out()
     run.until(lambda: not window.runner.busy, what="log out")
     assert memory_store.load_segment() is None and dialog.client is None and dialog.dest_model.rowCount() == 0

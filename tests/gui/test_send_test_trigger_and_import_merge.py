@@ -239,7 +239,7 @@ def test_a_new_custom_field_row_sends_nothing_until_a_value_is_picked(demo_windo
     payload = w.preview.result.payload.payload
     assert key not in payload.get("custom_fields", {})
     assert "anonymousId" not in w.preview.payload_view.toPlainText()
-    assert key not in w.export_text("segment")
+    assert key not in w.files.export_text("segment")
     # Still nothing when another empty kind of value is chosen for the row.
     for mode in ("template", "static"):
         row.set_mode(mode)
@@ -280,7 +280,7 @@ def test_a_field_switched_to_from_the_event_sends_nothing_until_a_path_is_typed(
 def _export(window: Any, tmp_path: Any, edit: Any = None) -> str:
     import json
 
-    data = json.loads(window.export_text("segment"))
+    data = json.loads(window.files.export_text("segment"))
     if edit is not None:
         edit(data["subscriptions"])
     path = tmp_path / "export.segment.json"
@@ -295,7 +295,7 @@ def test_importing_the_projects_own_export_asks_and_does_not_duplicate(demo_wind
     steps = w.doc.undo_stack.count()
     dialogs.files.append(_export(w, tmp_path))
     dialogs.answers.append("update")
-    w.import_segment_dialog()
+    w.files.import_segment_dialog()
     title, text = dialogs.asked[-1]
     assert title == "Import into this project" and f"this project already has {len(before)} mappings" in text
     assert f"{len(before)} of the imported mappings have the same name and action" in text
@@ -304,7 +304,7 @@ def test_importing_the_projects_own_export_asks_and_does_not_duplicate(demo_wind
     assert f"{len(before)} already up to date" in w.statusBar().currentMessage()
     # Closing the question (or Cancel) imports nothing.
     dialogs.files.append(_export(w, tmp_path))
-    w.import_segment_dialog()
+    w.files.import_segment_dialog()
     assert w.doc.project.mappings == before
 
 
@@ -321,7 +321,7 @@ def test_import_update_says_what_it_did_and_is_one_undo_step(demo_window: Any, r
     dialogs.files.append(_export(w, tmp_path, edit))
     dialogs.answers.append("update")
     steps = w.doc.undo_stack.count()
-    w.import_segment_dialog()
+    w.files.import_segment_dialog()
     settle(run, w)
     after = w.doc.project.mappings
     assert [m.id for m in after[:len(before)]] == [b[0] for b in before]  # updated in place, ids kept
@@ -343,7 +343,7 @@ def test_import_replace_all(demo_window: Any, run: Any, tmp_path: Any, dialogs: 
 
     dialogs.files.append(_export(w, tmp_path, keep_one))
     dialogs.answers.append("replace")
-    w.import_segment_dialog()
+    w.files.import_segment_dialog()
     settle(run, w)
     assert len(w.doc.project.mappings) == 1
     assert f"1 added, {n} removed" in dialogs.infos[-1][1]
@@ -360,7 +360,7 @@ def test_import_into_an_empty_project_just_adds(window: Any, run: Any, tmp_path:
     n = len(window.doc.project.mappings)
     window.load(Project(), None)
     dialogs.files.append(path)
-    window.import_segment_dialog()
+    window.files.import_segment_dialog()
     assert not dialogs.asked and len(window.doc.project.mappings) == n
     assert f"{n} added" in window.statusBar().currentMessage()
 

@@ -86,10 +86,10 @@ def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(demo_w
     assert panel.url in indicator.toolTip()
 
     w.toggle_receiver()  # the panel goes, the receiver keeps running: the status bar says so
-    assert not w.receiver_shown and not w.receiver_action.isChecked()
+    assert not w.receiver_placement.shown and not w.menus.receiver_action.isChecked()
     assert panel.running and not indicator.isHidden() and "LIVE" in indicator.text()
     indicator.click()
-    assert w.receiver_shown and w.receiver_dock.isVisible() and w.receiver_action.isChecked()
+    assert w.receiver_placement.shown and w.receiver_placement.dock.isVisible() and w.menus.receiver_action.isChecked()
 
     panel.stop()
     run.until(lambda: not panel.running and not panel._busy, what="the receiver to stop")
@@ -179,8 +179,8 @@ def test_payload_and_calls_keep_a_useful_height_also_with_the_receiver_open(
     _fit(w, qapp, size)
     select_mapping(w, "createUpdatePerson")
     settle(run, w)
-    if w.right_as_tabs:
-        w.right_tabs.setCurrentWidget(w.preview)
+    if w.right_column.as_tabs:
+        w.right_column.tabs.setCurrentWidget(w.preview)
         qapp.processEvents()
 
     def payload_lines() -> int:
@@ -196,12 +196,12 @@ def test_payload_and_calls_keep_a_useful_height_also_with_the_receiver_open(
     for _ in range(4):
         qapp.processEvents()
     assert (w.width(), w.height()) == size
-    assert w.receiver_in_tab  # a short window: the receiver gets the whole height, next to the mappings
-    assert w.central_tabs.currentWidget() is panel
+    assert w.receiver_placement.in_tab  # a short window: the receiver gets the whole height, next to the mappings
+    assert w.receiver_placement.central_tabs.currentWidget() is panel
     rows = panel.table.verticalHeader().defaultSectionSize()
     assert panel.table.viewport().height() >= 5 * rows
     assert panel.start_button.visibleRegion().boundingRect() == panel.start_button.rect()
-    w.central_tabs.setCurrentIndex(0)  # back to the mappings: as they were
+    w.receiver_placement.central_tabs.setCurrentIndex(0)  # back to the mappings: as they were
     qapp.processEvents()
     assert payload_lines() >= 10 and _rows_shown(w.preview.calls_view) >= 3
     run(w.shutdown())
@@ -213,8 +213,8 @@ def test_a_tall_window_docks_the_receiver_at_a_share_of_its_height(demo_window: 
     w.toggle_receiver()
     for _ in range(4):
         qapp.processEvents()
-    assert not w.receiver_in_tab and w.receiver_dock.isVisible()
-    assert 0.35 * w.height() <= w.receiver_dock.height() <= 0.55 * w.height()
+    assert not w.receiver_placement.in_tab and w.receiver_placement.dock.isVisible()
+    assert 0.35 * w.height() <= w.receiver_placement.dock.height() <= 0.55 * w.height()
     assert _rows_shown(w.receiver_panel.table) >= 0 and w.receiver_panel.table.viewport().height() >= 4 * w.receiver_panel.table.verticalHeader().defaultSectionSize()
-    assert not w.right_as_tabs or w.right_column.height() < 700
+    assert not w.right_column.as_tabs or w.right_column.height() < 700
     run(w.shutdown())

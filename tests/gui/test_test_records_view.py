@@ -33,8 +33,8 @@ def send_test(window: Any, run: Runner, services: Any, dialogs: DialogRecorder, 
 
 
 def open_view(window: Any, run: Runner) -> TestRecordsDialog:
-    window.test_records_action.trigger()
-    dialog = window.test_records_dialog
+    window.menus.test_records_action.trigger()
+    dialog = window.accounts.test_records_dialog
     assert isinstance(dialog, TestRecordsDialog) and dialog.isVisible()
     settle(run, window)
     assert dialog.listing is not None

@@ -15,6 +15,7 @@ from pipedrive_gui.pipedrive.client import PipedriveClient
 from pipedrive_gui.pipedrive.errors import AuthError
 from pipedrive_gui.pipedrive.fields import (
     FieldCatalog,
+    PipedriveField,
     cache_path,
     fetch_catalog,
     get_catalog,
@@ -177,6 +178,15 @@ async def test_bad_token_fails_the_whole_fetch() -> None:
     async with client_for(fake, token="wrong-token") as client:
         with pytest.raises(AuthError, match="Personal preferences"):
             await fetch_catalog(client, domain="acme")
+
+
+def test_custom_field_labels_cover_every_entity_and_only_custom_fields() -> None:
+    catalog = FieldCatalog("acme", datetime.now(timezone.utc), {
+        "person": (PipedriveField("person", "name", "Name", "varchar"),
+                   PipedriveField("person", EXTERNAL_ID, "External ID", "varchar", is_custom=True)),
+        "deal": (PipedriveField("deal", DEAL_SOURCE, "Deal source", "enum", is_custom=True),),
+    })
+    assert catalog.custom_field_labels() == {EXTERNAL_ID: "External ID", DEAL_SOURCE: "Deal source"}
 
 
 def test_v1_field_shape() -> None:

@@ -158,6 +158,16 @@ class LintReport:
     def for_mapping(self, mapping_id: str) -> list[Finding]:
         return [f for f in self.findings if f.mapping_id == mapping_id]
 
+    def marks(self) -> dict[str, tuple[str, int]]:
+        """Per mapping id: its worst severity and how many findings it has (the marks beside the
+        mappings in the list). Findings about the destination as a whole are not in it."""
+        out: dict[str, tuple[str, int]] = {}
+        for f in self.findings:
+            if f.mapping_id:
+                worst, n = out.get(f.mapping_id, (f.severity, 0))
+                out[f.mapping_id] = (min(worst, f.severity, key=SEVERITY_RANK.__getitem__), n + 1)
+        return out
+
     def worst_for(self, mapping_id: str) -> Severity | None:
         worst: Severity | None = None
         for f in self.findings:
