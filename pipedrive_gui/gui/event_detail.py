@@ -22,18 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from pipedrive_gui.gui.json_highlighter import JsonHighlighter
-from pipedrive_gui.gui.receiver_model import OUTCOME_TEXT
 from pipedrive_gui.receiver import EventDetail
 from pipedrive_gui.receiver.intake import json_text
-
-_DELIVERY_OUTCOMES = {
-    "create": "would create / created",
-    "update": "would update / updated",
-    "planned": "planned",
-    "fail": "failed",
-    "invalid": "payload not valid",
-    "already_delivered": "already delivered",
-}
+from pipedrive_gui.receiver.outcomes import (
+    OPEN_OUTCOMES,
+    OUTCOME_TEXT,
+    DeliveryOutcome,
+    ReceiverMode,
+    delivery_text,
+)
 
 
 def pretty(value: Any) -> str:
@@ -50,11 +47,12 @@ def delivery_title(d: dict[str, Any]) -> str:
     record = ""
     if d.get("record_id") is not None:
         record = f" #{d['record_id']}" + (f" “{d['record_name']}”" if d.get("record_name") else "")
-    mode = " (dry run)" if d.get("mode") == "dry_run" and outcome in ("create", "update") else ""
-    text = _DELIVERY_OUTCOMES.get(outcome, outcome)
-    if outcome == "create":
+    written = outcome in (DeliveryOutcome.CREATE, DeliveryOutcome.UPDATE)
+    mode = " (dry run)" if d.get("mode") == ReceiverMode.DRY_RUN and written else ""
+    text = delivery_text(outcome)
+    if outcome == DeliveryOutcome.CREATE:
         text = "would create" if mode else "created"
-    elif outcome == "update":
+    elif outcome == DeliveryOutcome.UPDATE:
         text = "would update" if mode else "updated"
     return f"{name}: {text}{record}"
 
@@ -145,7 +143,7 @@ class EventDetailView(QWidget):
             self.tree.addTopLevelItem(group)
             group.setExpanded(not fired)
         if not detail.deliveries:
-            note = QTreeWidgetItem(["Not processed yet" if row.outcome in ("pending", "retrying")
+            note = QTreeWidgetItem(["Not processed yet" if row.outcome in OPEN_OUTCOMES
                                     else "No mapping ran on this event"])
             note.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.tree.addTopLevelItem(note)

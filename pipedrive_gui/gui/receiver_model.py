@@ -32,32 +32,11 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
 from pipedrive_gui.receiver.journal import filter_sql as journal_filter_sql
+from pipedrive_gui.receiver.outcomes import OUTCOME_FILTERS, Outcome, outcome_text
 
 Index = QModelIndex | QPersistentModelIndex
 #: ``TaskRunner.spawn``-compatible: ``spawn(coro, name=..., on_done=..., on_error=...)``.
 Spawn = Callable[..., Any]
-
-# What the outcome filter offers -> the journal outcomes it stands for ("" = every outcome).
-OUTCOME_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "all": ("All outcomes", ()),
-    "fired": ("Fired (planned or delivered)", ("planned", "delivered")),
-    "failed": ("Failed", ("failed",)),
-    "flagged": ("Flagged (Segment would drop)", ("dropped",)),
-    "skipped": ("Skipped (no mapping matched)", ("skipped",)),
-    "waiting": ("Waiting (queued or retrying)", ("pending", "retrying")),
-}
-
-EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
-
-OUTCOME_TEXT = {
-    "pending": "Waiting",
-    "retrying": "Retrying",
-    "dropped": "Flagged",
-    "skipped": "Skipped",
-    "planned": "Planned (dry run)",
-    "delivered": "Delivered",
-    "failed": "Failed",
-}
 
 
 @dataclass(frozen=True)
@@ -90,7 +69,7 @@ class EventRow:
 
     @property
     def outcome_text(self) -> str:
-        return OUTCOME_TEXT.get(self.outcome, self.outcome.capitalize())
+        return outcome_text(self.outcome)
 
 
 def format_time(iso: str, today: str | None = None) -> str:
@@ -476,12 +455,12 @@ class EventTableModel(QAbstractTableModel):
             self._refresh_done()
 
 
-_ICONS = {
-    "failed": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "dropped": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "retrying": QStyle.StandardPixmap.SP_BrowserReload,
-    "delivered": QStyle.StandardPixmap.SP_DialogApplyButton,
-    "planned": QStyle.StandardPixmap.SP_FileDialogInfoView,
+_ICONS: dict[str, QStyle.StandardPixmap] = {
+    Outcome.FAILED: QStyle.StandardPixmap.SP_MessageBoxCritical,
+    Outcome.DROPPED: QStyle.StandardPixmap.SP_MessageBoxWarning,
+    Outcome.RETRYING: QStyle.StandardPixmap.SP_BrowserReload,
+    Outcome.DELIVERED: QStyle.StandardPixmap.SP_DialogApplyButton,
+    Outcome.PLANNED: QStyle.StandardPixmap.SP_FileDialogInfoView,
 }
 
 
@@ -502,9 +481,6 @@ def _outcome_icon(outcome: str) -> Any:
 
 __all__ = [
     "COLUMNS",
-    "EVENT_TYPES",
-    "OUTCOME_FILTERS",
-    "OUTCOME_TEXT",
     "EventFilter",
     "EventRow",
     "EventTableModel",

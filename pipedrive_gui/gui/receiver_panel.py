@@ -54,9 +54,7 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.event_detail import EventDetailView
 from pipedrive_gui.gui.receiver_model import (
-    EVENT_TYPES,
     FIRED,
-    OUTCOME_FILTERS,
     EventFilter,
     EventTableModel,
     JournalSource,
@@ -81,11 +79,14 @@ from pipedrive_gui.receiver.access import (
     save_config,
     split_origins,
 )
+from pipedrive_gui.receiver.intake import EVENT_TYPES
+from pipedrive_gui.receiver.outcomes import OPEN_OUTCOMES, OUTCOME_FILTERS, ReceiverMode, counts_line, waiting
 from pipedrive_gui.receiver.snippets import all_snippets
 
 log = logging.getLogger(__name__)
 
-DRY_RUN, LIVE = "dry_run", "send"
+# (main_window asks ``panel.mode == LIVE``.)
+DRY_RUN, LIVE = ReceiverMode.DRY_RUN, ReceiverMode.LIVE
 DEFAULT_PORT = 8787
 # receiver.json in the config folder (receiver/access.py) keeps the port, the write key (so pasted
 # snippets keep working after a restart; `pipedrive-gui receive` uses the same key) and the web pages
@@ -172,13 +173,13 @@ class ReceiverPanel(QWidget):
         return self.receiver is not None and self.receiver.running
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> ReceiverMode:
         return self._mode
 
     @property
     def waiting(self) -> int:
         """Events received and not processed yet (pending or retrying), as last counted."""
-        return self.counts.get("pending", 0) + self.counts.get("retrying", 0)
+        return waiting(self.counts)
 
     @property
     def write_key(self) -> str:
@@ -308,8 +309,8 @@ class ReceiverPanel(QWidget):
 
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("receiverMode")
-        self.mode_combo.addItem("Dry run: look up records, write nothing", DRY_RUN)
-        self.mode_combo.addItem("Live: create and update records in Pipedrive", LIVE)
+        self.mode_combo.addItem("Dry run: look up records, write nothing", DRY_RUN.value)
+        self.mode_combo.addItem("Live: create and update records in Pipedrive", LIVE.value)
         self.mode_combo.setAccessibleName("Mode")
         _narrow(self.mode_combo, 36)
         self.mode_combo.currentIndexChanged.connect(self._mode_chosen)
@@ -519,7 +520,7 @@ class ReceiverPanel(QWidget):
 
     # -- receiver lifecycle ----------------------------------------------------------------------
 
-    async def _make_processor(self, mode: str) -> MappingProcessor:
+    async def _make_processor(self, mode: ReceiverMode) -> MappingProcessor:
         project = self._project_provider()
         engine = self._engine_factory(project)
         if inspect.isawaitable(engine):
@@ -529,7 +530,7 @@ class ReceiverPanel(QWidget):
                                 "(or the offline sandbox) first, then switch to live again.")
         return MappingProcessor(list(project.mappings), engine, mode)
 
-    async def _apply_processor(self, mode: str) -> None:
+    async def _apply_processor(self, mode: ReceiverMode) -> None:
         processor = await self._make_processor(mode)
         if self.receiver is not None:
             self.receiver.set_processor(processor)
@@ -604,7 +605,7 @@ class ReceiverPanel(QWidget):
         if running and self.receiver is not None:
             st = self.receiver.stats()
             rejected = f", {st.rejected_total} refused" if st.rejected_total else ""
-            mode = "live" if self._mode == LIVE else "dry run"
+            mode = self._mode.label
             self.state_label.setText(f"Running ({mode}) — {_plural(st.requests, 'request')}, "
                                      f"{_plural(st.accepted, 'event')}{rejected}")
             reasons = [f"{_REFUSALS.get(code, code)}: {n}" for code, n in sorted(st.rejected.items())]
@@ -637,7 +638,7 @@ class ReceiverPanel(QWidget):
         else:
             self._show_mode(self._mode)
 
-    def _set_mode(self, mode: str) -> None:
+    def _set_mode(self, mode: ReceiverMode) -> None:
         previous = self._mode
         self._mode = mode
         self._show_mode(mode)
@@ -656,9 +657,9 @@ class ReceiverPanel(QWidget):
                                                         if mode == LIVE else "Dry run: nothing is written."),
                            on_error=lambda _n, exc: failed(exc))
 
-    def _show_mode(self, mode: str) -> None:
+    def _show_mode(self, mode: ReceiverMode) -> None:
         self.mode_combo.blockSignals(True)
-        self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(mode)))
+        self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(mode.value)))
         self.mode_combo.blockSignals(False)
 
     # -- address, key, snippets ------------------------------------------------------------------
@@ -741,22 +742,13 @@ class ReceiverPanel(QWidget):
                            on_done=self._show_counts, on_error=lambda _n, exc: None)
 
     def _show_counts(self, counts: dict[str, int]) -> None:
-        total = sum(counts.values())
-        parts = [f"{n:,} {label}" for label, n in (
-            ("waiting", counts.get("pending", 0) + counts.get("retrying", 0)),
-            ("planned", counts.get("planned", 0)),
-            ("delivered", counts.get("delivered", 0)),
-            ("failed", counts.get("failed", 0)),
-            ("skipped", counts.get("skipped", 0)),
-            ("flagged", counts.get("dropped", 0)),
-        ) if n]
-        self.counts_label.setText(f"{total:,} events" + (" · " + " · ".join(parts) if parts else ""))
+        self.counts_label.setText(counts_line(counts))
         self.counts = counts
         self.state_changed.emit()
 
     def _after_refresh(self) -> None:
         # The event shown may have been dispatched (or replayed) since: show its new state.
-        if self.detail is not None and self.detail.row.outcome in ("pending", "retrying"):
+        if self.detail is not None and self.detail.row.outcome in OPEN_OUTCOMES:
             self._load_detail(self.detail.row.seq)
 
     def _apply_filter(self) -> None:

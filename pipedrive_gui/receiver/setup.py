@@ -12,6 +12,7 @@ from typing import Any
 
 from pipedrive_gui.receiver.dispatcher import MappingProcessor
 from pipedrive_gui.receiver.errors import ReceiverError
+from pipedrive_gui.receiver.outcomes import ReceiverMode
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,16 @@ class ProcessorHandle:
         await self.close()
 
 
-async def open_processor(project: Any, *, mode: str = "dry_run", target: PipedriveTarget | None = None,
+async def open_processor(project: Any, *, mode: str = ReceiverMode.DRY_RUN, target: PipedriveTarget | None = None,
                          ledger: Any = None, track_test_records: bool = False) -> ProcessorHandle:
     """Connect (when ``target`` is given), fetch the field catalog and build the engine and processor.
 
     ``ledger`` (:class:`~pipedrive_gui.pipedrive.ledger.Ledger`, shared with the GUI and ``send``) is
     consulted before every create, so the receiver never creates what another run of the app just
     created; ``track_test_records`` also lists live creates under Test records."""
-    mode_text = "live" if mode == "send" else "dry run"
+    mode_text = (ReceiverMode.LIVE if mode == ReceiverMode.LIVE else ReceiverMode.DRY_RUN).label
     if target is None:
-        if mode == "send":
+        if mode == ReceiverMode.LIVE:
             raise ReceiverError(
                 "Live mode needs a Pipedrive connection: log in first, or set PIPEDRIVE_API_TOKEN "
                 "(and PIPEDRIVE_DOMAIN or --base-url)."
