@@ -11,27 +11,24 @@ counted among events with ``seq <= anchor`` (the newest seq at the last refresh)
 arrived since are inserted above as rows 0..n-1 on the next refresh, and cached rows shift down by
 n, so scrolling and the selection stay put while a stream comes in.
 
-Pages come from the journal's public ``query``; the rest is read-only SQL run through its
-``read()`` (counts below the anchor, which mappings fired) and ``PRAGMA data_version`` on a private
-read-only connection to notice changes.
+Everything comes from the journal's public API: ``query`` for pages, ``count`` for the counts
+(also below the anchor), ``fired_mappings`` for the mappings column, and its ``JournalWatcher``
+to notice changes; the SQL stays in ``receiver/journal.py``.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QApplication, QStyle
 
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
-from pipedrive_gui.receiver.journal import filter_sql as journal_filter_sql
+from pipedrive_gui.receiver.journal import JournalWatcher
 from pipedrive_gui.receiver.outcomes import OUTCOME_FILTERS, Outcome, outcome_text
 
 Index = QModelIndex | QPersistentModelIndex
@@ -87,20 +84,6 @@ def format_time(iso: str, today: str | None = None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _fired_names(result: str | None) -> str:
-    if not result:
-        return ""
-    try:
-        deliveries = json.loads(result)
-    except ValueError:
-        return ""
-    if not isinstance(deliveries, list):
-        return ""
-    names = [str(d.get("mapping") or d.get("mapping_id") or "?")
-             for d in deliveries if isinstance(d, dict) and d.get("fired")]
-    return ", ".join(names)
-
-
 class JournalSource:
     """The reads the table needs, on top of a journal's public API."""
 
@@ -109,76 +92,25 @@ class JournalSource:
 
     async def snapshot(self, flt: EventFilter) -> tuple[int, int | None]:
         """How many events match, and the newest matching seq."""
-        where, params = filter_sql(flt)
-        sql = f"SELECT count(*), max(seq) FROM events {where}"
-        total, top = await self.journal.read(lambda conn: conn.execute(sql, params).fetchone())
-        return int(total or 0), (int(top) if top is not None else None)
+        return await self.journal.count(flt.query())
 
     async def count_upto(self, flt: EventFilter, anchor: int) -> int:
         """How many matching events have ``seq <= anchor`` (the rows below the table's anchor)."""
-        where, params = filter_sql(flt)
-        where = (where + " AND " if where else "WHERE ") + "seq <= ?"
-        sql = f"SELECT count(*) FROM events {where}"
-        total = await self.journal.read(lambda conn: conn.execute(sql, [*params, anchor]).fetchone()[0])
-        return int(total or 0)
+        total, _top = await self.journal.count(flt.query(), upto=anchor)
+        return total
 
     async def page(self, flt: EventFilter, anchor: int, offset: int, limit: int) -> list[EventRow]:
         page = await self.journal.query(
             flt.query(limit=limit, offset=offset, before=anchor + 1, count_total=False))
-        seqs = [r.seq for r in page.rows]
-        fired = await self.journal.read(lambda conn: _fired_for(conn, seqs)) if seqs else {}
+        fired = await self.journal.fired_mappings([r.seq for r in page.rows])
         today = datetime.now().astimezone().strftime("%Y-%m-%d")
-        return [_event_row(r, fired.get(r.seq, ""), today) for r in page.rows]
-
-
-def filter_sql(flt: EventFilter) -> tuple[str, list[Any]]:
-    """The WHERE clause of ``flt`` for counting (read-only SQL on the journal's ``events`` table).
-
-    The journal's own count ignores the ``before`` cursor, and the table must count the rows
-    below its anchor, so counts are ours; the clause is the journal's own, so they mean exactly
-    what ``Journal.query`` filters (a test compares the two)."""
-    return journal_filter_sql(flt.query())
-
-
-def _fired_for(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, str]:
-    marks = ",".join("?" * len(seqs))
-    rows = conn.execute(f"SELECT seq, result FROM events WHERE seq IN ({marks})", seqs).fetchall()
-    return {int(seq): _fired_names(result) for seq, result in rows}
+        return [_event_row(r, ", ".join(fired.get(r.seq, ())), today) for r in page.rows]
 
 
 def _event_row(r: JournalRow, fired: str, today: str) -> EventRow:
     user = r.user_id or (f"anonymous {r.anonymous_id}" if r.anonymous_id else "")
     return EventRow(r.seq, r.message_id, format_time(r.received_at, today), r.received_at, r.type,
                     r.name or "", user, fired, r.outcome, r.flag, r.summary or "")
-
-
-class JournalWatcher:
-    """Notices journal commits by any connection or process: ``PRAGMA data_version`` on a private
-    read-only connection, which costs microseconds, so a timer can ask often without a busy loop."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._version: int | None = None
-
-    def changed(self) -> bool:
-        try:
-            if self._conn is None:
-                if not self.path.exists():
-                    return False
-                self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                             check_same_thread=False, timeout=0.05)
-            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-        except sqlite3.Error:
-            self.close()
-            return False
-        was, self._version = self._version, version
-        return was is not None and was != version
-
-    def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
 
 
 COLUMNS = ("Time", "Type", "Event", "User", "Mappings fired", "Outcome")

@@ -830,6 +830,32 @@ class Journal:
     def query_sync(self, q: JournalQuery) -> JournalPage:
         return self.read_sync(lambda conn: _query(conn, q))
 
+    async def count(self, q: JournalQuery, upto: int | None = None) -> tuple[int, int | None]:
+        """How many events match ``q``'s filters, and the newest matching seq; with ``upto``, only
+        among events with ``seq <= upto``. ``q``'s page (cursor, limit, order) does not apply: a
+        virtual table counts the rows below its anchor with this (the GUI's event table)."""
+        where, params = filter_sql(q)
+        if upto is not None:
+            where = (where + " AND " if where else "WHERE ") + "seq <= ?"
+            params = [*params, upto]
+        sql = f"SELECT count(*), max(seq) FROM events {where}"
+        total, top = await self.read(lambda conn: conn.execute(sql, params).fetchone())
+        return int(total or 0), (int(top) if top is not None else None)
+
+    async def fired_mappings(self, seqs: Sequence[int]) -> dict[int, list[str]]:
+        """The names of the mappings that fired for each of these events (none while it waits)."""
+        chosen = list(seqs)
+
+        def fetch(conn: sqlite3.Connection) -> dict[int, list[str]]:
+            found: dict[int, list[str]] = {}
+            for chunk in _chunks(chosen, 500):
+                marks = ",".join("?" * len(chunk))
+                for seq, result in conn.execute(f"SELECT seq, result FROM events WHERE seq IN ({marks})", chunk):
+                    found[int(seq)] = _fired_names(result)
+            return found
+
+        return await self.read(fetch) if chosen else {}
+
     async def detail(self, key: int | str) -> EventDetail | None:
         """One event with its full body and delivery records, by seq or messageId (the latest event
         with that messageId: one may come back after the dedupe window)."""
@@ -902,6 +928,35 @@ class Journal:
         return await self.write(self._prune_now)
 
 
+class JournalWatcher:
+    """Notices journal commits by any connection or process: ``PRAGMA data_version`` on a private
+    read-only connection, which costs microseconds, so a timer can ask often without a busy loop."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        try:
+            if self._conn is None:
+                if not self.path.exists():
+                    return False
+                self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                             check_same_thread=False, timeout=0.05)
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            self.close()
+            return False
+        was, self._version = self._version, version
+        return was is not None and was != version
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
 def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
     """Delete the oldest finished events beyond the limits. Works from the old end of the rowid
     order so each pass touches only what it deletes (no full-table scans while intake waits)."""
@@ -961,6 +1016,21 @@ def _deliveries(result: str | None) -> list[dict[str, Any]]:
         return []
     value = json.loads(result)
     return value if isinstance(value, list) else []
+
+
+def _fired_names(result: str | None) -> list[str]:
+    """Names of the mappings that fired, from a ``result`` column; [] if it is unreadable."""
+    if not result:
+        return []
+    try:
+        deliveries = json.loads(result)
+    except ValueError:
+        return []
+    if not isinstance(deliveries, list):
+        return []
+    return [
+        str(d.get("mapping") or d.get("mapping_id") or "?") for d in deliveries if isinstance(d, dict) and d.get("fired")
+    ]
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
