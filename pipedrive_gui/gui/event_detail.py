@@ -115,7 +115,17 @@ class EventDetailView(QWidget):
         self.json.clear()
         self.heading.setText("Select an event to see what happened to it.")
 
-    def show_detail(self, detail: EventDetail) -> None:
+    def show_detail(self, detail: EventDetail, *, keep_current: bool = False) -> None:
+        """Show ``detail``; with ``keep_current`` (the same event, with news) the item the user
+        was looking at stays selected."""
+        current = self.tree.currentItem()
+        chosen = current.text(0) if keep_current and current is not None else None
+        self._show(detail)
+        if chosen:
+            for item in self.tree.findItems(chosen, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive):
+                self.tree.setCurrentItem(item)
+
+    def _show(self, detail: EventDetail) -> None:
         self.detail = detail
         row = detail.row
         who = row.user_id or (f"anonymous {row.anonymous_id}" if row.anonymous_id else "no user")

@@ -7,12 +7,22 @@ Shared by ``pipedrive-gui receive``/``replay`` and the GUI's receiver panel. Wit
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipedrive_gui.receiver.dispatcher import MappingProcessor
+from pipedrive_gui.receiver.dispatcher import EngineLike, MappingLike, MappingProcessor
 from pipedrive_gui.receiver.errors import ReceiverError
 from pipedrive_gui.receiver.outcomes import ReceiverMode
+
+
+def processor_for(mappings: Iterable[MappingLike], engine: EngineLike | None, mode: ReceiverMode) -> MappingProcessor:
+    """The processor for the window's receiver: its mappings on the connection it already has
+    (``engine`` None: not connected, which live mode refuses, saying what to do)."""
+    if mode is ReceiverMode.LIVE and engine is None:
+        raise ReceiverError("Live mode needs a Pipedrive connection. Connect to your Pipedrive account "
+                            "(or the offline sandbox) first, then switch to live again.")
+    return MappingProcessor(list(mappings), engine, mode)
 
 
 @dataclass(frozen=True)
