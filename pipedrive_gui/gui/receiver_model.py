@@ -19,12 +19,13 @@ to notice changes; the SQL stays in ``receiver/journal.py``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
@@ -32,8 +33,14 @@ from pipedrive_gui.receiver.journal import JournalWatcher
 from pipedrive_gui.receiver.outcomes import OUTCOME_FILTERS, Outcome, outcome_text
 
 Index = QModelIndex | QPersistentModelIndex
-#: ``TaskRunner.spawn``-compatible: ``spawn(coro, name=..., on_done=..., on_error=...)``.
-Spawn = Callable[..., Any]
+
+
+class Spawn(Protocol):
+    """``TaskRunner.spawn``: runs ``coro`` as a named task, then ``on_done(result)`` or ``on_error(name, exc)``."""
+
+    def __call__(self, coro: Coroutine[Any, Any, Any], *, name: str,
+                 on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[str, BaseException], None] | None = None) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class EventTableModel(QAbstractTableModel):
     refreshed = Signal()
     failed = Signal(str)
 
-    def __init__(self, spawn: Spawn, parent: Any = None) -> None:
+    def __init__(self, spawn: Spawn, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._spawn = spawn
         self._source: JournalSource | None = None
@@ -396,10 +403,10 @@ _ICONS: dict[str, QStyle.StandardPixmap] = {
 }
 
 
-_icon_cache: dict[str, Any] = {}
+_icon_cache: dict[str, QIcon] = {}
 
 
-def _outcome_icon(outcome: str) -> Any:
+def _outcome_icon(outcome: str) -> QIcon | None:
     """A shape as well as a word, so outcomes read without relying on colour."""
     if outcome in _icon_cache:
         return _icon_cache[outcome]

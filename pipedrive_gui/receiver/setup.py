@@ -9,11 +9,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipedrive_gui.receiver.dispatcher import EngineLike, MappingLike, MappingProcessor
 from pipedrive_gui.receiver.errors import ReceiverError
 from pipedrive_gui.receiver.outcomes import ReceiverMode
+
+if TYPE_CHECKING:
+    from pipedrive_gui.core.project import Project
+    from pipedrive_gui.pipedrive.client import PipedriveClient
+    from pipedrive_gui.pipedrive.ledger import Ledger
 
 
 def processor_for(mappings: Iterable[MappingLike], engine: EngineLike | None, mode: ReceiverMode) -> MappingProcessor:
@@ -36,7 +41,7 @@ class PipedriveTarget:
 class ProcessorHandle:
     """Owns the Pipedrive client behind a processor; ``await close()`` (or ``async with``) when done."""
 
-    def __init__(self, processor: MappingProcessor, description: str, client: Any = None) -> None:
+    def __init__(self, processor: MappingProcessor, description: str, client: PipedriveClient | None = None) -> None:
         self.processor = processor
         self.description = description
         self._client = client
@@ -54,8 +59,8 @@ class ProcessorHandle:
         await self.close()
 
 
-async def open_processor(project: Any, *, mode: str = ReceiverMode.DRY_RUN, target: PipedriveTarget | None = None,
-                         ledger: Any = None, track_test_records: bool = False) -> ProcessorHandle:
+async def open_processor(project: Project, *, mode: str = ReceiverMode.DRY_RUN, target: PipedriveTarget | None = None,
+                         ledger: Ledger | None = None, track_test_records: bool = False) -> ProcessorHandle:
     """Connect (when ``target`` is given), fetch the field catalog and build the engine and processor.
 
     ``ledger`` (:class:`~pipedrive_gui.pipedrive.ledger.Ledger`, shared with the GUI and ``send``) is
