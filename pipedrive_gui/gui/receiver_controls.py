@@ -1,13 +1,16 @@
 """The rows at the top of the receiver panel: Start/Stop, the mode and the running state; the address,
 port and write key; the web pages allowed to send.
 
-Shows what the panel tells it and says what the user asked for through signals; the panel decides.
-Also the small widget helpers the panel's other parts share.
+The settings typed here (port, write key, allowed web pages) are kept here and saved in
+``receiver.json`` through ``receiver/config.py``; for the rest it shows what the panel tells it
+and says what the user asked for through signals. Also the small widget helpers the panel's
+other parts share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,29 +28,35 @@ from PySide6.QtWidgets import (
 )
 
 from pipedrive_gui.gui import dialogs
+from pipedrive_gui.receiver.access import new_write_key
+from pipedrive_gui.receiver.config import PanelConfig, choose_origins, origins_text, save_panel_config
 from pipedrive_gui.receiver.outcomes import ReceiverMode
 
 
 class ReceiverControls(QWidget):
     """Signals: start_stop(), mode_chosen(str: a ReceiverMode value; live only once the user
-    confirmed it), port_changed(int), new_key_asked(), copy_asked(str: "address" or "write key"),
-    origins_edited(str: the text typed)."""
+    confirmed it), address_changed() (the port or the write key), origins_changed(tuple of
+    origins), copy_asked(str: "address" or "write key"), message(str)."""
 
     start_stop = Signal()
     mode_chosen = Signal(str)
-    port_changed = Signal(int)
-    new_key_asked = Signal()
+    address_changed = Signal()
+    origins_changed = Signal(tuple)
     copy_asked = Signal(str)
-    origins_edited = Signal(str)
+    message = Signal(str)
 
-    def __init__(self, port: int, origins: str, parent: QWidget | None = None) -> None:
+    def __init__(self, config_dir: Path | str, config: PanelConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._config_dir = config_dir
+        self._persist = config.persist
+        self.write_key = config.write_key
+        self.allowed_origins = config.allowed_origins
         self._mode = ReceiverMode.DRY_RUN  # as last shown by the panel
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._state_row())
-        layout.addLayout(self._address_row(port))
-        layout.addLayout(self._origins_row(origins))
+        layout.addLayout(self._address_row(config.port))
+        layout.addLayout(self._origins_row(origins_text(config.allowed_origins)))
 
     def _state_row(self) -> QHBoxLayout:
         self.start_button = QPushButton("Start receiver")
@@ -87,11 +96,11 @@ class ReceiverControls(QWidget):
         self.port_spin.setSpecialValueText("any free port")
         self.port_spin.setValue(port)
         self.port_spin.setAccessibleName("Port")
-        self.port_spin.valueChanged.connect(self.port_changed)
+        self.port_spin.valueChanged.connect(self._port_changed)
         self.key_edit = readonly_line("receiverWriteKey", "Write key")
         self.copy_key = button("Copy", "Copy the write key", lambda: self.copy_asked.emit("write key"))
         self.new_key = button("New key", "Make a new write key (snippets with the old one stop working)",
-                              lambda: self.new_key_asked.emit())
+                              self._make_new_key)
         row = QHBoxLayout()
         row.addWidget(QLabel("Address:"))
         row.addWidget(self.address, 2)
@@ -113,11 +122,48 @@ class ReceiverControls(QWidget):
         self.origins_edit.setToolTip(
             "Addresses of the web pages whose analytics.js may send events here, separated by commas.\n"
             "Pages from any other address are refused, so a site you visit cannot write to Pipedrive.")
-        self.origins_edit.editingFinished.connect(lambda: self.origins_edited.emit(self.origins_edit.text()))
+        self.origins_edit.editingFinished.connect(lambda: self.set_allowed_origins(self.origins_edit.text()))
         row = QHBoxLayout()
         row.addWidget(QLabel("Allowed web pages:"))
         row.addWidget(self.origins_edit, 1)
         return row
+
+    # -- the settings typed here ---------------------------------------------------------------
+
+    def set_allowed_origins(self, text: str) -> bool:
+        """Web pages (origins, separated by commas or spaces) that may send; False (and says why) if malformed."""
+        choice = choose_origins(text, self.allowed_origins)
+        if choice.origins is None:
+            self.message.emit(choice.message or "")
+            return False
+        self.origins_edit.setText(origins_text(choice.origins))
+        if not choice.changed:
+            return True
+        self.allowed_origins = choice.origins
+        self.origins_changed.emit(choice.origins)
+        self.save()
+        self.message.emit(choice.message or "")
+        return True
+
+    def _port_changed(self, _value: int) -> None:
+        self.address_changed.emit()
+        self.save()
+
+    def _make_new_key(self) -> None:
+        self.write_key = new_write_key()
+        self.address_changed.emit()
+        self.save()
+        self.message.emit("New write key made; update your code with it.")
+
+    def save(self) -> None:
+        """Keep the settings in ``receiver.json`` (not when the panel was given its own)."""
+        if not self._persist:
+            return
+        problem = save_panel_config(self._config_dir, self.port_spin.value(), self.write_key, self.allowed_origins)
+        if problem:
+            self.message.emit(problem)
+
+    # -- mode ----------------------------------------------------------------------------------
 
     def _mode_picked(self, _index: int) -> None:
         chosen = ReceiverMode(self.mode_combo.currentData())
@@ -165,9 +211,9 @@ class ReceiverControls(QWidget):
         self.state_label.setText(text)
         self.state_label.setToolTip(tooltip)
 
-    def show_address(self, text: str, write_key: str) -> None:
+    def show_address(self, text: str) -> None:
         self.address.setText(text)
-        self.key_edit.setText(write_key)
+        self.key_edit.setText(self.write_key)
 
 
 # -- helpers shared by the panel's parts ---------------------------------------------------------

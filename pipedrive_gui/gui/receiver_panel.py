@@ -57,7 +57,7 @@ from pipedrive_gui.receiver import (
     status,
 )
 from pipedrive_gui.receiver import config as receiver_config
-from pipedrive_gui.receiver.access import new_write_key
+from pipedrive_gui.receiver.config import PanelConfig
 from pipedrive_gui.receiver.outcomes import ReceiverMode, waiting
 from pipedrive_gui.receiver.setup import processor_for
 
@@ -105,9 +105,6 @@ class ReceiverPanel(QWidget):
         self._on_use_as_sample = on_use_as_sample
         config = receiver_config.load_panel_config(paths.config, settings)
         self._settings = settings or ReceiverSettings(port=config.port)
-        self._write_key = config.write_key
-        self._allowed_origins = config.allowed_origins
-        self._persist = config.persist
         self._closed = False
         self._mode = DRY_RUN
         self.receiver: Receiver | None = None
@@ -115,11 +112,11 @@ class ReceiverPanel(QWidget):
         self._busy = False  # starting or stopping
         self.journal_path = Path(paths.data) / JOURNAL_FILE
 
-        self._build()
+        self._build(config)
         self._update_address()
         self._update_state()
         if config.save_now:
-            self._save_config()  # keep the new key, so pasted snippets work after a restart
+            self.controls.save()  # keep the new key, so pasted snippets work after a restart
         self.events.open_journal(self._settings.retention, self._settings.synchronous)
 
     # -- public API ----------------------------------------------------------------------------
@@ -154,27 +151,15 @@ class ReceiverPanel(QWidget):
 
     @property
     def write_key(self) -> str:
-        return self._write_key
+        return self.controls.write_key
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:
-        return self._allowed_origins
+        return self.controls.allowed_origins
 
     def set_allowed_origins(self, text: str) -> bool:
         """Web pages (origins, separated by commas or spaces) that may send; False (and says why) if malformed."""
-        choice = receiver_config.choose_origins(text, self._allowed_origins)
-        if choice.origins is None:
-            self._say(choice.message or "")
-            return False
-        self.origins_edit.setText(receiver_config.origins_text(choice.origins))
-        if not choice.changed:
-            return True
-        self._allowed_origins = choice.origins
-        if self.receiver is not None:
-            self.receiver.set_allowed_origins(choice.origins)
-        self._save_config()
-        self._say(choice.message or "")
-        return True
+        return self.controls.set_allowed_origins(text)
 
     @property
     def url(self) -> str:
@@ -252,20 +237,20 @@ class ReceiverPanel(QWidget):
 
     # -- building the widgets ------------------------------------------------------------------
 
-    def _build(self) -> None:
-        self.controls = c = ReceiverControls(self._settings.port, receiver_config.origins_text(self._allowed_origins))
+    def _build(self, config: PanelConfig) -> None:
+        self.controls = c = ReceiverControls(self._paths.config, config)
         c.start_stop.connect(lambda: self.stop() if self.running else self.start())
         c.mode_chosen.connect(lambda value: self._set_mode(ReceiverMode(value)))
-        c.port_changed.connect(self._port_changed)
-        c.new_key_asked.connect(self._make_new_key)
-        c.copy_asked.connect(lambda what: self._copy(self.url if what == "address" else self._write_key, what))
-        c.origins_edited.connect(self.set_allowed_origins)
+        c.address_changed.connect(self._update_address)
+        c.origins_changed.connect(self._origins_changed)
+        c.copy_asked.connect(lambda what: self._copy(self.url if what == "address" else self.write_key, what))
+        c.message.connect(self._say)
         self.start_button, self.progress, self.state_label, self.mode_combo = \
             c.start_button, c.progress, c.state_label, c.mode_combo
         self.address, self.port_spin, self.key_edit, self.copy_key, self.new_key, self.origins_edit = \
             c.address, c.port_spin, c.key_edit, c.copy_key, c.new_key, c.origins_edit
 
-        self.snippets = SnippetTabs(self.url, self._write_key)
+        self.snippets = SnippetTabs(self.url, self.write_key)
         self.snippets.copy_asked.connect(self._copy)
 
         self.events = e = ReceiverEvents(self._runner, self.journal_path)
@@ -325,8 +310,8 @@ class ReceiverPanel(QWidget):
         if opening is not None and not opening.done():
             await asyncio.wait([opening])
         processor = await self._make_processor(self._mode)
-        settings = replace(self._settings, port=self.port_spin.value(), write_key=self._write_key,
-                           allowed_origins=self._allowed_origins)
+        settings = replace(self._settings, port=self.port_spin.value(), write_key=self.write_key,
+                           allowed_origins=self.allowed_origins)
         receiver = Receiver(self._paths.data, settings, processor=processor)
         await receiver.start()
         return receiver
@@ -406,35 +391,21 @@ class ReceiverPanel(QWidget):
                            on_done=lambda _r: self._say(status.mode_switched(mode)),
                            on_error=lambda _n, exc: failed(exc))
 
-    # -- address, key ----------------------------------------------------------------------------
+    # -- address ----------------------------------------------------------------------------
 
     def _update_address(self) -> None:
         url = self.url
-        self.controls.show_address(url if self.running else f"{url} (not running)", self._write_key)
-        self.snippets.show_for(url, self._write_key)
+        self.controls.show_address(url if self.running else f"{url} (not running)")
+        self.snippets.show_for(url, self.write_key)
         self._update_state()
 
-    def _port_changed(self, _value: int) -> None:
-        self._update_address()
-        self._save_config()
-
-    def _make_new_key(self) -> None:
-        self._write_key = new_write_key()
-        self._update_address()
-        self._save_config()
-        self._say("New write key made; update your code with it.")
+    def _origins_changed(self, origins: tuple[str, ...]) -> None:
+        if self.receiver is not None:
+            self.receiver.set_allowed_origins(origins)
 
     def _copy(self, text: str, what: str) -> None:
         QGuiApplication.clipboard().setText(text)
         self._say(f"Copied the {what}.")
-
-    def _save_config(self) -> None:
-        if not self._persist:
-            return
-        problem = receiver_config.save_panel_config(self._paths.config, self.port_spin.value(), self._write_key,
-                                                    self._allowed_origins)
-        if problem:
-            self._say(problem)
 
     # -- the journal -----------------------------------------------------------------------------
 
