@@ -190,7 +190,14 @@ def cmd_receive(args: argparse.Namespace) -> int:
 
 
 async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
-    from pipedrive_gui.receiver import JournalError, Receiver, ReceiverError, ReceiverSettings, Retention
+    from pipedrive_gui.receiver import (
+        JournalError,
+        Receiver,
+        ReceiverError,
+        ReceiverMode,
+        ReceiverSettings,
+        Retention,
+    )
     from pipedrive_gui.receiver.setup import open_processor
 
     retention = _retention_from(args, Retention)
@@ -201,8 +208,9 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     handle = None
     if not args.no_dispatch:
         try:
-            handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target,
-                                          ledger=_ledger(args), track_test_records=args.track_test_records)
+            mode = ReceiverMode.LIVE if args.live else ReceiverMode.DRY_RUN
+            handle = await open_processor(project, mode=mode, target=target, ledger=_ledger(args),
+                                          track_test_records=args.track_test_records)
         except ReceiverError as exc:
             raise CliError(exc.message) from exc
     receiver = Receiver(args.paths.data, settings, processor=handle.processor if handle else None)
@@ -296,9 +304,9 @@ def _open_journal(args: argparse.Namespace) -> Any:
 
 
 def cmd_journal(args: argparse.Namespace) -> int:
-    from pipedrive_gui.receiver import JournalQuery
+    from pipedrive_gui.receiver import JournalQuery, Outcome
 
-    outcomes = tuple(args.outcome or ()) + (("failed",) if args.failed else ())
+    outcomes = tuple(args.outcome or ()) + ((Outcome.FAILED,) if args.failed else ())
     journal = _open_journal(args)
     try:
         page = journal.query_sync(
@@ -347,7 +355,7 @@ async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
     only if no receiver holds the journal's lock: the process with the lock is the one dispatcher,
     so an event is never dispatched by two processes at once. While this holds the lock, a receiver
     refuses to start."""
-    from pipedrive_gui.receiver import Dispatcher, Journal, ReceiverError
+    from pipedrive_gui.receiver import Dispatcher, Journal, ReceiverError, ReceiverMode
     from pipedrive_gui.receiver.lock import JournalLock
     from pipedrive_gui.receiver.setup import open_processor
 
@@ -371,8 +379,8 @@ async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
                       "or replay with --project to dispatch now.")
                 return 0
             try:
-                handle = await open_processor(project, mode="send" if args.live else "dry_run", target=target,
-                                              ledger=_ledger(args))
+                mode = ReceiverMode.LIVE if args.live else ReceiverMode.DRY_RUN
+                handle = await open_processor(project, mode=mode, target=target, ledger=_ledger(args))
             except ReceiverError as exc:
                 raise CliError(exc.message) from exc
             async with handle:
@@ -390,11 +398,11 @@ async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
 
 
 def cmd_journal_export(args: argparse.Namespace) -> int:
-    from pipedrive_gui.receiver import JournalQuery
+    from pipedrive_gui.receiver import JournalQuery, Outcome
 
     journal = _open_journal(args)
     try:
-        q = JournalQuery(outcomes=("failed",)) if args.failed else None
+        q = JournalQuery(outcomes=(Outcome.FAILED,)) if args.failed else None
         n = journal.export_jsonl_sync(args.output, q)
     except OSError as exc:
         raise CliError(f"Could not write {args.output}: {exc.strerror or exc}.") from exc

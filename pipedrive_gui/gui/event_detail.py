@@ -21,20 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipedrive_gui.core.modes import DRY_RUN
 from pipedrive_gui.gui.json_highlighter import JsonHighlighter
-from pipedrive_gui.gui.receiver_model import OUTCOME_TEXT
 from pipedrive_gui.receiver import EventDetail
 from pipedrive_gui.receiver.intake import json_text
-
-_DELIVERY_OUTCOMES = {
-    "create": "would create / created",
-    "update": "would update / updated",
-    "planned": "planned",
-    "fail": "failed",
-    "invalid": "payload not valid",
-    "already_delivered": "already delivered",
-}
+from pipedrive_gui.receiver.outcomes import (
+    OPEN_OUTCOMES,
+    OUTCOME_TEXT,
+    DeliveryOutcome,
+    ReceiverMode,
+    delivery_text,
+)
 
 
 def pretty(value: Any) -> str:
@@ -51,11 +47,12 @@ def delivery_title(d: dict[str, Any]) -> str:
     record = ""
     if d.get("record_id") is not None:
         record = f" #{d['record_id']}" + (f" “{d['record_name']}”" if d.get("record_name") else "")
-    mode = " (dry run)" if d.get("mode") == DRY_RUN and outcome in ("create", "update") else ""
-    text = _DELIVERY_OUTCOMES.get(outcome, outcome)
-    if outcome == "create":
+    written = outcome in (DeliveryOutcome.CREATE, DeliveryOutcome.UPDATE)
+    mode = " (dry run)" if d.get("mode") == ReceiverMode.DRY_RUN and written else ""
+    text = delivery_text(outcome)
+    if outcome == DeliveryOutcome.CREATE:
         text = "would create" if mode else "created"
-    elif outcome == "update":
+    elif outcome == DeliveryOutcome.UPDATE:
         text = "would update" if mode else "updated"
     return f"{name}: {text}{record}"
 
@@ -118,7 +115,17 @@ class EventDetailView(QWidget):
         self.json.clear()
         self.heading.setText("Select an event to see what happened to it.")
 
-    def show_detail(self, detail: EventDetail) -> None:
+    def show_detail(self, detail: EventDetail, *, keep_current: bool = False) -> None:
+        """Show ``detail``; with ``keep_current`` (the same event, with news) the item the user
+        was looking at stays selected."""
+        current = self.tree.currentItem()
+        chosen = current.text(0) if keep_current and current is not None else None
+        self._show(detail)
+        if chosen:
+            for item in self.tree.findItems(chosen, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive):
+                self.tree.setCurrentItem(item)
+
+    def _show(self, detail: EventDetail) -> None:
         self.detail = detail
         row = detail.row
         who = row.user_id or (f"anonymous {row.anonymous_id}" if row.anonymous_id else "no user")
@@ -146,7 +153,7 @@ class EventDetailView(QWidget):
             self.tree.addTopLevelItem(group)
             group.setExpanded(not fired)
         if not detail.deliveries:
-            note = QTreeWidgetItem(["Not processed yet" if row.outcome in ("pending", "retrying")
+            note = QTreeWidgetItem(["Not processed yet" if row.outcome in OPEN_OUTCOMES
                                     else "No mapping ran on this event"])
             note.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.tree.addTopLevelItem(note)

@@ -24,6 +24,7 @@ from pipedrive_gui.core.project import (
 )
 from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.autosave import Recovery, discard_recovery
+from pipedrive_gui.gui.errors import describe
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
@@ -153,7 +154,7 @@ class FileCommands:
             save_project(self.doc.project, path)
         except (ProjectFileError, OSError) as exc:
             dialogs.show_error(self.window, "Could not save the project",
-                               f"{getattr(exc, 'message', exc)}",
+                               describe(exc),
                                "Nothing was lost: the project is still open. Choose another folder with "
                                "File > Save as… .")
             return
@@ -207,7 +208,7 @@ class FileCommands:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             mappings = import_segment(data)
         except (OSError, ValueError) as exc:
-            dialogs.show_error(self.window, "Could not import", f"{getattr(exc, 'message', exc)}",
+            dialogs.show_error(self.window, "Could not import", describe(exc),
                                "Choose a file exported from Segment (destination subscriptions as JSON).")
             return False
         source = Path(path).name

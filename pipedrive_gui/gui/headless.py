@@ -220,9 +220,11 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
         if loop.time() > deadline:
             break
         await asyncio.sleep(0.05)
+    from pipedrive_gui.receiver.outcomes import Outcome
+
     # Show the detail of an event that ran a mapping (the most telling one).
     planned = next((r for r in range(panel.model.rowCount())
-                    if getattr(panel.model.row_data(r), "outcome", "") == "planned"), 0)
+                    if getattr(panel.model.row_data(r), "outcome", "") == Outcome.PLANNED), 0)
     panel.select_row(planned)
     await asyncio.sleep(0.5)
     await services.runner.wait_idle()
@@ -445,13 +447,15 @@ async def _receiver_flow(window: Any, services: Services) -> None:
     """Start the receiver, go live, receive an event, hide the panel, stop the receiver."""
     import httpx
 
+    from pipedrive_gui.receiver.outcomes import ReceiverMode
+
     window.toggle_receiver()
     panel = window.receiver_panel
     panel.port_spin.setValue(0)
     await _until(lambda: not panel._busy and panel.journal is not None, "the receiver journal")
     panel.start()
     await _until(lambda: panel.running, "the receiver to start")
-    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("send"))
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData(ReceiverMode.LIVE.value))
     await _answer("live mode", "Go live")
     async with httpx.AsyncClient() as client:
         await client.post(f"{panel.receiver.url}/v1/track", auth=(panel.write_key, ""),

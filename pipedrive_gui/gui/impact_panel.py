@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.core import impact as core
 from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.errors import describe
+from pipedrive_gui.receiver.outcomes import Outcome
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -47,7 +48,8 @@ SOURCES = (("corpus", "Bundled corpus (1,100 events)"), ("file", "JSON Lines fil
            ("journal", "Local receiver's journal"))
 PLANS = (("", "Plan: as Pipedrive tells"), ("lite", "Lite"), ("growth", "Growth"), ("premium", "Premium"),
          ("ultimate", "Ultimate"))
-JOURNAL_OUTCOMES = ("", "delivered", "failed", "planned", "skipped", "pending", "retrying", "dropped")
+JOURNAL_OUTCOMES = ("", Outcome.DELIVERED, Outcome.FAILED, Outcome.PLANNED, Outcome.SKIPPED, Outcome.PENDING,
+                    Outcome.RETRYING, Outcome.DROPPED)
 #: Bar colours per outcome (fixed hues that read on light and dark palettes).
 COLOURS = {core.UPDATE: QColor("#2f7bd8"), core.CREATE: QColor("#2e9e5b"), core.FAIL: QColor("#d64545"),
            core.NOT_TRIGGERED: QColor("#9aa0a6")}
@@ -213,7 +215,7 @@ class ImpactPanel(QWidget):
         self.journal_outcome = QComboBox()
         self.journal_outcome.setAccessibleName("Journal outcome")
         for o in JOURNAL_OUTCOMES:
-            self.journal_outcome.addItem(o or "any outcome", o)
+            self.journal_outcome.addItem(o or "any outcome", str(o))
         self.journal_text = QLineEdit()
         self.journal_text.setPlaceholderText("containing text…")
         self.journal_text.setAccessibleName("Journal text filter")

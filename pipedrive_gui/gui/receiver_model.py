@@ -11,53 +11,37 @@ counted among events with ``seq <= anchor`` (the newest seq at the last refresh)
 arrived since are inserted above as rows 0..n-1 on the next refresh, and cached rows shift down by
 n, so scrolling and the selection stay put while a stream comes in.
 
-Pages come from the journal's public ``query``; the rest is read-only SQL run through its
-``read()`` (counts below the anchor, which mappings fired) and ``PRAGMA data_version`` on a private
-read-only connection to notice changes.
+Everything comes from the journal's public API: ``query`` for pages, ``count`` for the counts
+(also below the anchor), ``fired_mappings`` for the mappings column, and its ``JournalWatcher``
+to notice changes; the SQL stays in ``receiver/journal.py``.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from pipedrive_gui.core.events import EVENT_TYPES
 from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
-from pipedrive_gui.receiver.journal import filter_sql as journal_filter_sql
+from pipedrive_gui.receiver.journal import JournalWatcher
+from pipedrive_gui.receiver.outcomes import OUTCOME_FILTERS, Outcome, outcome_text
 
 Index = QModelIndex | QPersistentModelIndex
-#: ``TaskRunner.spawn``-compatible: ``spawn(coro, name=..., on_done=..., on_error=...)``.
-Spawn = Callable[..., Any]
 
-# What the outcome filter offers -> the journal outcomes it stands for ("" = every outcome).
-OUTCOME_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "all": ("All outcomes", ()),
-    "fired": ("Fired (planned or delivered)", ("planned", "delivered")),
-    "failed": ("Failed", ("failed",)),
-    "flagged": ("Flagged (Segment would drop)", ("dropped",)),
-    "skipped": ("Skipped (no mapping matched)", ("skipped",)),
-    "waiting": ("Waiting (queued or retrying)", ("pending", "retrying")),
-}
 
-OUTCOME_TEXT = {
-    "pending": "Waiting",
-    "retrying": "Retrying",
-    "dropped": "Flagged",
-    "skipped": "Skipped",
-    "planned": "Planned (dry run)",
-    "delivered": "Delivered",
-    "failed": "Failed",
-}
+class Spawn(Protocol):
+    """``TaskRunner.spawn``: runs ``coro`` as a named task, then ``on_done(result)`` or ``on_error(name, exc)``."""
+
+    def __call__(self, coro: Coroutine[Any, Any, Any], *, name: str,
+                 on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[str, BaseException], None] | None = None) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +74,7 @@ class EventRow:
 
     @property
     def outcome_text(self) -> str:
-        return OUTCOME_TEXT.get(self.outcome, self.outcome.capitalize())
+        return outcome_text(self.outcome)
 
 
 def format_time(iso: str, today: str | None = None) -> str:
@@ -108,20 +92,6 @@ def format_time(iso: str, today: str | None = None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _fired_names(result: str | None) -> str:
-    if not result:
-        return ""
-    try:
-        deliveries = json.loads(result)
-    except ValueError:
-        return ""
-    if not isinstance(deliveries, list):
-        return ""
-    names = [str(d.get("mapping") or d.get("mapping_id") or "?")
-             for d in deliveries if isinstance(d, dict) and d.get("fired")]
-    return ", ".join(names)
-
-
 class JournalSource:
     """The reads the table needs, on top of a journal's public API."""
 
@@ -130,76 +100,25 @@ class JournalSource:
 
     async def snapshot(self, flt: EventFilter) -> tuple[int, int | None]:
         """How many events match, and the newest matching seq."""
-        where, params = filter_sql(flt)
-        sql = f"SELECT count(*), max(seq) FROM events {where}"
-        total, top = await self.journal.read(lambda conn: conn.execute(sql, params).fetchone())
-        return int(total or 0), (int(top) if top is not None else None)
+        return await self.journal.count(flt.query())
 
     async def count_upto(self, flt: EventFilter, anchor: int) -> int:
         """How many matching events have ``seq <= anchor`` (the rows below the table's anchor)."""
-        where, params = filter_sql(flt)
-        where = (where + " AND " if where else "WHERE ") + "seq <= ?"
-        sql = f"SELECT count(*) FROM events {where}"
-        total = await self.journal.read(lambda conn: conn.execute(sql, [*params, anchor]).fetchone()[0])
-        return int(total or 0)
+        total, _top = await self.journal.count(flt.query(), upto=anchor)
+        return total
 
     async def page(self, flt: EventFilter, anchor: int, offset: int, limit: int) -> list[EventRow]:
         page = await self.journal.query(
             flt.query(limit=limit, offset=offset, before=anchor + 1, count_total=False))
-        seqs = [r.seq for r in page.rows]
-        fired = await self.journal.read(lambda conn: _fired_for(conn, seqs)) if seqs else {}
+        fired = await self.journal.fired_mappings([r.seq for r in page.rows])
         today = datetime.now().astimezone().strftime("%Y-%m-%d")
-        return [_event_row(r, fired.get(r.seq, ""), today) for r in page.rows]
-
-
-def filter_sql(flt: EventFilter) -> tuple[str, list[Any]]:
-    """The WHERE clause of ``flt`` for counting (read-only SQL on the journal's ``events`` table).
-
-    The journal's own count ignores the ``before`` cursor, and the table must count the rows
-    below its anchor, so counts are ours; the clause is the journal's own, so they mean exactly
-    what ``Journal.query`` filters (a test compares the two)."""
-    return journal_filter_sql(flt.query())
-
-
-def _fired_for(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, str]:
-    marks = ",".join("?" * len(seqs))
-    rows = conn.execute(f"SELECT seq, result FROM events WHERE seq IN ({marks})", seqs).fetchall()
-    return {int(seq): _fired_names(result) for seq, result in rows}
+        return [_event_row(r, ", ".join(fired.get(r.seq, ())), today) for r in page.rows]
 
 
 def _event_row(r: JournalRow, fired: str, today: str) -> EventRow:
     user = r.user_id or (f"anonymous {r.anonymous_id}" if r.anonymous_id else "")
     return EventRow(r.seq, r.message_id, format_time(r.received_at, today), r.received_at, r.type,
                     r.name or "", user, fired, r.outcome, r.flag, r.summary or "")
-
-
-class JournalWatcher:
-    """Notices journal commits by any connection or process: ``PRAGMA data_version`` on a private
-    read-only connection, which costs microseconds, so a timer can ask often without a busy loop."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._version: int | None = None
-
-    def changed(self) -> bool:
-        try:
-            if self._conn is None:
-                if not self.path.exists():
-                    return False
-                self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                             check_same_thread=False, timeout=0.05)
-            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-        except sqlite3.Error:
-            self.close()
-            return False
-        was, self._version = self._version, version
-        return was is not None and was != version
-
-    def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
 
 
 COLUMNS = ("Time", "Type", "Event", "User", "Mappings fired", "Outcome")
@@ -227,7 +146,7 @@ class EventTableModel(QAbstractTableModel):
     refreshed = Signal()
     failed = Signal(str)
 
-    def __init__(self, spawn: Spawn, parent: Any = None) -> None:
+    def __init__(self, spawn: Spawn, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._spawn = spawn
         self._source: JournalSource | None = None
@@ -476,19 +395,19 @@ class EventTableModel(QAbstractTableModel):
             self._refresh_done()
 
 
-_ICONS = {
-    "failed": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "dropped": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "retrying": QStyle.StandardPixmap.SP_BrowserReload,
-    "delivered": QStyle.StandardPixmap.SP_DialogApplyButton,
-    "planned": QStyle.StandardPixmap.SP_FileDialogInfoView,
+_ICONS: dict[str, QStyle.StandardPixmap] = {
+    Outcome.FAILED: QStyle.StandardPixmap.SP_MessageBoxCritical,
+    Outcome.DROPPED: QStyle.StandardPixmap.SP_MessageBoxWarning,
+    Outcome.RETRYING: QStyle.StandardPixmap.SP_BrowserReload,
+    Outcome.DELIVERED: QStyle.StandardPixmap.SP_DialogApplyButton,
+    Outcome.PLANNED: QStyle.StandardPixmap.SP_FileDialogInfoView,
 }
 
 
-_icon_cache: dict[str, Any] = {}
+_icon_cache: dict[str, QIcon] = {}
 
 
-def _outcome_icon(outcome: str) -> Any:
+def _outcome_icon(outcome: str) -> QIcon | None:
     """A shape as well as a word, so outcomes read without relying on colour."""
     if outcome in _icon_cache:
         return _icon_cache[outcome]
@@ -502,9 +421,6 @@ def _outcome_icon(outcome: str) -> Any:
 
 __all__ = [
     "COLUMNS",
-    "EVENT_TYPES",
-    "OUTCOME_FILTERS",
-    "OUTCOME_TEXT",
     "EventFilter",
     "EventRow",
     "EventTableModel",

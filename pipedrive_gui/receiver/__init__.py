@@ -4,7 +4,7 @@ Public API (for the CLI and the GUI's receiver panel)::
 
     receiver = Receiver(paths.data, ReceiverSettings(port=8787, write_key="k"), processor=processor)
     await receiver.start(); receiver.url; receiver.stats(); await receiver.counts()
-    await receiver.query(JournalQuery(outcomes=("failed",), text="jane")); await receiver.detail(seq)
+    await receiver.query(JournalQuery(outcomes=(Outcome.FAILED,), text="jane")); await receiver.detail(seq)
     await receiver.replay([seq, ...], force=False); await receiver.export(path)
     unsubscribe = receiver.on_change(callback); await receiver.stop()
 
@@ -56,7 +56,6 @@ from pipedrive_gui.receiver.dispatcher import (
 )
 from pipedrive_gui.receiver.errors import IntakeError, JournalError, ReceiverError, ReceiverStartError
 from pipedrive_gui.receiver.journal import (
-    OUTCOMES,
     EventDetail,
     Journal,
     JournalPage,
@@ -64,6 +63,7 @@ from pipedrive_gui.receiver.journal import (
     JournalRow,
     Retention,
 )
+from pipedrive_gui.receiver.outcomes import OUTCOMES, DeliveryOutcome, Outcome, ReceiverMode
 from pipedrive_gui.receiver.server import (
     JOURNAL_FILE,
     Receiver,
@@ -75,6 +75,7 @@ from pipedrive_gui.receiver.server import (
 __all__ = [
     "JOURNAL_FILE",
     "OUTCOMES",
+    "DeliveryOutcome",
     "Dispatcher",
     "EventDetail",
     "EventProcessor",
@@ -85,10 +86,12 @@ __all__ = [
     "JournalQuery",
     "JournalRow",
     "MappingProcessor",
+    "Outcome",
     "Processed",
     "Receiver",
     "ReceiverChange",
     "ReceiverError",
+    "ReceiverMode",
     "ReceiverSettings",
     "ReceiverStartError",
     "ReceiverStats",

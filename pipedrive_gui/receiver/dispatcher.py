@@ -36,25 +36,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pipedrive_gui.core.modes import DRY_RUN, RECEIVER_MODES, SEND
-from pipedrive_gui.receiver.journal import (
-    DELIVERED,
-    FAILED,
-    PLANNED,
-    RETRYING,
-    SKIPPED,
-    DueEvent,
-    Journal,
-)
+from pipedrive_gui.receiver.journal import DueEvent, Journal
+from pipedrive_gui.receiver.outcomes import FAILING, MODES, SUCCESS, DeliveryOutcome, Outcome, ReceiverMode
 
 log = logging.getLogger(__name__)
 
-MODES = RECEIVER_MODES
-SUCCESS = ("update", "create")
 RETRIABLE_ERRORS = ("RateLimitedError", "ServerError", "TimeoutError_", "NetworkError")
 _SECRET_KEYS = ("token", "authorization", "api_key", "apikey", "password")
-NEEDS_REVIEW = "needs_review"
-FAILING = ("fail", "invalid", NEEDS_REVIEW)
 #: Marks a mapping in ``previous`` whose live write was cut off (see the module docstring).
 IN_FLIGHT_KEY = "write_in_flight"
 
@@ -66,7 +54,7 @@ BeforeWrite = Callable[[str], Awaitable[None]]
 class Processed:
     """What happened to one event."""
 
-    outcome: str  # skipped | planned | delivered | failed
+    outcome: Outcome  # skipped | planned | delivered | failed
     deliveries: list[dict[str, Any]]
     summary: str
     retry_reason: str | None = None  # set when the failure may pass (rate limit, 5xx, network)
@@ -176,17 +164,17 @@ class MappingProcessor:
     """Runs a project's enabled mappings on an event through the upsert engine.
 
     ``engine`` may be None (no Pipedrive connection): payloads are still built and shown, without
-    lookups. ``mode`` is ``"dry_run"`` (lookups only, nothing written) or ``"send"`` (live).
+    lookups. ``mode`` is a :class:`ReceiverMode`: dry run (lookups only, nothing written) or live.
     """
 
-    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = DRY_RUN, *,
+    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = ReceiverMode.DRY_RUN, *,
                  track_test_records: bool = False) -> None:
         """``track_test_records``: list what live mode creates under Test records (the ledger
         keeps every create for dedupe either way)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.engine = engine
-        self.mode = mode
+        self.mode = ReceiverMode(mode)
         self.track_test_records = track_test_records
         self._engine_hooks = engine is not None and _takes_before_write(engine)
         self._compiled: list[_Compiled] = []
@@ -239,7 +227,7 @@ class MappingProcessor:
         done_before = {
             d.get("mapping_id"): d
             for d in previous
-            if d.get("delivered_live") or (d.get("mode") == SEND and d.get("outcome") in SUCCESS)
+            if d.get("delivered_live") or (d.get("mode") == ReceiverMode.LIVE and d.get("outcome") in SUCCESS)
         }
         # Cut-off live writes: noted by the dispatcher, or parked earlier and not forced since.
         in_doubt = {d.get("mapping_id") for d in previous if d.get(IN_FLIGHT_KEY) or d.get("in_doubt")}
@@ -249,26 +237,31 @@ class MappingProcessor:
             m = c.mapping
             base = {"mapping_id": m.id, "mapping": m.name, "action": m.action}
             if c.error is not None:
-                deliveries.append({**base, "fired": True, "outcome": "fail", "message": c.error})
+                deliveries.append({**base, "fired": True, "outcome": DeliveryOutcome.FAIL, "message": c.error})
                 continue
             try:
                 fired = bool(c.trigger.matches(event))
             except Exception as exc:  # noqa: BLE001
                 deliveries.append(
-                    {**base, "fired": True, "outcome": "fail", "message": f"The trigger could not be evaluated: {exc}"}
+                    {
+                        **base,
+                        "fired": True,
+                        "outcome": DeliveryOutcome.FAIL,
+                        "message": f"The trigger could not be evaluated: {exc}",
+                    }
                 )
                 continue
             if not fired:
                 deliveries.append({**base, "fired": False})
                 continue
             before = done_before.get(m.id)
-            if before is not None and not force and self.mode == SEND:
+            if before is not None and not force and self.mode is ReceiverMode.LIVE:
                 deliveries.append(
                     {
                         **base,
                         "fired": True,
                         "mode": self.mode,
-                        "outcome": "already_delivered",
+                        "outcome": DeliveryOutcome.ALREADY_DELIVERED,
                         "delivered_live": True,
                         "record_id": before.get("record_id"),
                         "record_name": before.get("record_name"),
@@ -276,7 +269,7 @@ class MappingProcessor:
                     }
                 )
                 continue
-            doubt = m.id in in_doubt and not force and self.mode == SEND
+            doubt = m.id in in_doubt and not force and self.mode is ReceiverMode.LIVE
             delivery = await self._deliver(c, event, base, before_write, doubt)
             if before is not None:
                 delivery["delivered_live"] = True  # keep the memory of the earlier live delivery
@@ -296,7 +289,12 @@ class MappingProcessor:
         try:
             result = c.action.run(event)
         except Exception as exc:  # noqa: BLE001 - a mapping that cannot run is that mapping's failure
-            return {**base, "fired": True, "outcome": "invalid", "message": f"The mapping could not run: {exc}"}
+            return {
+                **base,
+                "fired": True,
+                "outcome": DeliveryOutcome.INVALID,
+                "message": f"The mapping could not run: {exc}",
+            }
         if not result.ok:
             problems = [
                 {"field": p.field, "label": getattr(p, "label", p.field), "message": p.message}
@@ -305,18 +303,18 @@ class MappingProcessor:
             return {
                 **base,
                 "fired": True,
-                "outcome": "invalid",
+                "outcome": DeliveryOutcome.INVALID,
                 "message": result.error or "The mapped payload is not valid.",
                 "problems": problems,
             }
         delivery: dict[str, Any] = {**base, "fired": True, "payload": _plain(result.payload), "mode": self.mode}
         if self.engine is None:
-            delivery.update(outcome="planned", message="Payload built; connect to Pipedrive to look up records.")
+            delivery.update(outcome=DeliveryOutcome.PLANNED, message="Payload built; connect to Pipedrive to look up records.")
             return delivery
         if in_doubt and not _findable_again(c.mapping.action, result.payload):
             what = c.mapping.action.replace("createUpdate", "").lower() or "record"
             delivery.update(
-                outcome=NEEDS_REVIEW,
+                outcome=DeliveryOutcome.NEEDS_REVIEW,
                 in_doubt=True,
                 message=(
                     f"Needs review: the receiver stopped while this {what} was being written to Pipedrive, and "
@@ -331,13 +329,13 @@ class MappingProcessor:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded, retried where it may pass
             delivery.update(
-                outcome="fail",
+                outcome=DeliveryOutcome.FAIL,
                 message=str(exc) or type(exc).__name__,  # a UserError's str() is its user_message
                 retriable=_is_retriable_exception(exc),
             )
             return delivery
         calls = list(getattr(up, "calls", []) or [])
-        outcome = str(getattr(up, "outcome", "fail"))
+        outcome = str(getattr(up, "outcome", DeliveryOutcome.FAIL))
         delivery.update(
             outcome=outcome,
             record_id=getattr(up, "record_id", None),
@@ -346,9 +344,9 @@ class MappingProcessor:
             link=getattr(up, "link", None),
             calls=_plain(calls),
         )
-        if self.mode == SEND and outcome in SUCCESS:
+        if self.mode is ReceiverMode.LIVE and outcome in SUCCESS:
             delivery["delivered_live"] = True
-        if outcome == "fail":
+        if outcome == DeliveryOutcome.FAIL:
             delivery["retriable"] = bool(getattr(up, "retriable", False)) or _retriable_calls(calls)
         return delivery
 
@@ -356,33 +354,33 @@ class MappingProcessor:
         assert self.engine is not None
         mapping_id = c.mapping.id
         if not self._engine_hooks:
-            if self.mode == SEND and before_write is not None:
+            if self.mode is ReceiverMode.LIVE and before_write is not None:
                 await before_write(mapping_id)
-            return await self.engine.run(c.mapping.action, payload, self.mode)
+            return await self.engine.run(c.mapping.action, payload, self.mode.value)
         from pipedrive_gui.pipedrive.engine import Origin
         from pipedrive_gui.pipedrive.ledger import SOURCE_RECEIVER
 
         hook = None
-        if self.mode == SEND and before_write is not None:
+        if self.mode is ReceiverMode.LIVE and before_write is not None:
             note = before_write
 
             async def hook() -> None:  # awaited by the engine just before the write, after the lookups
                 await note(mapping_id)
 
         engine: Any = self.engine
-        return await engine.run(c.mapping.action, payload, self.mode,
+        return await engine.run(c.mapping.action, payload, self.mode.value,
                                 origin=Origin(SOURCE_RECEIVER, test=self.track_test_records),
                                 mapping=c.mapping.name, before_write=hook)
 
     def _summarize(self, deliveries: list[dict[str, Any]], retry_reason: str | None) -> Processed:
         fired = [d for d in deliveries if d.get("fired")]
         if not fired:
-            return Processed(SKIPPED, deliveries, "No enabled mapping's trigger matched this event.")
+            return Processed(Outcome.SKIPPED, deliveries, "No enabled mapping's trigger matched this event.")
         parts = [f"{d['mapping']}: {d.get('message') or d.get('outcome')}" for d in fired]
         summary = "; ".join(parts)
         if any(d.get("outcome") in FAILING for d in fired):
-            return Processed(FAILED, deliveries, summary, retry_reason)
-        final = DELIVERED if self.mode == SEND else PLANNED
+            return Processed(Outcome.FAILED, deliveries, summary, retry_reason)
+        final = Outcome.DELIVERED if self.mode is ReceiverMode.LIVE else Outcome.PLANNED
         return Processed(final, deliveries, summary)
 
 
@@ -491,14 +489,14 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue; park the event
             log.exception("dispatcher: processing event %s failed", item.message_id)
             # Keeps the notes of cut-off writes, so a replay still treats them with care.
-            processed = Processed(FAILED, previous, f"Internal error while processing: {exc}")
+            processed = Processed(Outcome.FAILED, previous, f"Internal error while processing: {exc}")
         outcome = processed.outcome
         summary = processed.summary
         next_attempt = 0.0
-        if outcome == FAILED and processed.retry_reason:
+        if outcome == Outcome.FAILED and processed.retry_reason:
             if attempt < self.retry.max_attempts:
                 delay = self.retry.delay(attempt)
-                outcome = RETRYING
+                outcome = Outcome.RETRYING
                 next_attempt = time.time() + delay
                 summary = f"Try {attempt} of {self.retry.max_attempts} failed ({processed.retry_reason}); retrying in {delay:.0f} s."
             else:

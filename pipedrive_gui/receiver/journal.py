@@ -59,20 +59,10 @@ from pipedrive_gui.receiver.intake import (
     decode_json,
     json_text,
 )
+from pipedrive_gui.receiver.outcomes import OPEN_OUTCOMES, OUTCOMES, Outcome
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-# Event outcomes, as the journal, the CLI and the GUI show them.
-PENDING = "pending"  # accepted, not dispatched yet
-RETRYING = "retrying"  # a try failed for a passing reason (rate limit, 5xx, network); will retry
-DROPPED = "dropped"  # Segment would answer 200 and drop it (see ``flag``)
-SKIPPED = "skipped"  # no enabled mapping's trigger matched
-PLANNED = "planned"  # dry run: every mapping that fired was planned
-DELIVERED = "delivered"  # live: every mapping that fired was carried out in Pipedrive
-FAILED = "failed"  # a mapping that fired failed; parked with the reason
-OUTCOMES = (PENDING, RETRYING, DROPPED, SKIPPED, PLANNED, DELIVERED, FAILED)
-OPEN_OUTCOMES = (PENDING, RETRYING)
 
 #: The journal's format; :func:`_upgrade` brings older files to it.
 VERSION = 2
@@ -119,7 +109,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 # would be loaded again for every event cut out of it).
 _INSERT_CUT = (
     "INSERT INTO events (message_id, type, received_ts, outcome, body)"
-    " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), :ts, 'pending',"
+    " SELECT json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), :ts, :outcome,"
     " CAST(substr(:bodies, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')) AS TEXT)"
     " FROM json_each(:idx) AS j"
 )
@@ -310,7 +300,7 @@ def store_events(
     if len(skip) == count:
         return AppendResult(0, count)
     if isinstance(events, AcceptedBatch):
-        params: dict[str, Any] = {"ts": received_ts, "idx": index, "bodies": events.bodies}
+        params: dict[str, Any] = {"ts": received_ts, "outcome": Outcome.PENDING, "idx": index, "bodies": events.bodies}
         if skip:
             conn.execute(_INSERT_CUT_SKIPPING, {**params, "skip": json.dumps(skip)})
         else:
@@ -320,9 +310,9 @@ def store_events(
         conn.executemany(
             _INSERT,
             [
-                (e.message_id, e.type, received_ts, None, PENDING, None, _text(e.body))
+                (e.message_id, e.type, received_ts, None, Outcome.PENDING, None, _text(e.body))
                 if e.flag is None
-                else (e.message_id, e.type, received_ts, e.flag, DROPPED, FLAG_REASONS.get(e.flag, e.flag), _text(e.body))
+                else (e.message_id, e.type, received_ts, e.flag, Outcome.DROPPED, FLAG_REASONS.get(e.flag, e.flag), _text(e.body))
                 for i, e in enumerate(events)
                 if i not in left_out
             ],
@@ -720,11 +710,11 @@ class Journal:
             # Two walks of the (outcome, seq) index, merged: a backlog of pending events never sorts.
             cols = "SELECT seq, message_id, body, result, attempts, force FROM events"
             rows = conn.execute(
-                f"{cols} WHERE outcome = 'pending' AND seq > ? ORDER BY seq LIMIT ?", (after, limit)
+                f"{cols} WHERE outcome = ? AND seq > ? ORDER BY seq LIMIT ?", (Outcome.PENDING, after, limit)
             ).fetchall()
             rows += conn.execute(
-                f"{cols} WHERE outcome = 'retrying' AND seq > ? AND next_attempt <= ? ORDER BY seq LIMIT ?",
-                (after, moment, limit),
+                f"{cols} WHERE outcome = ? AND seq > ? AND next_attempt <= ? ORDER BY seq LIMIT ?",
+                (Outcome.RETRYING, after, moment, limit),
             ).fetchall()
             rows.sort(key=lambda r: r[0])
             rows = rows[:limit]
@@ -747,9 +737,11 @@ class Journal:
 
     async def next_retry_time(self) -> float | None:
         def fetch(conn: sqlite3.Connection) -> float | None:
-            if conn.execute("SELECT 1 FROM events WHERE outcome = 'pending' LIMIT 1").fetchone():
+            if conn.execute("SELECT 1 FROM events WHERE outcome = ? LIMIT 1", (Outcome.PENDING,)).fetchone():
                 return 0.0
-            row = conn.execute("SELECT min(next_attempt) FROM events WHERE outcome = 'retrying'").fetchone()
+            row = conn.execute(
+                "SELECT min(next_attempt) FROM events WHERE outcome = ?", (Outcome.RETRYING,)
+            ).fetchone()
             return None if row is None or row[0] is None else float(row[0])
 
         return await self.read(fetch)
@@ -813,15 +805,17 @@ class Journal:
                     r[0] for r in conn.execute(f"SELECT seq FROM events WHERE message_id IN ({q})", names)
                 )
             if failed:
-                chosen.update(r[0] for r in conn.execute("SELECT seq FROM events WHERE outcome = 'failed'"))
+                chosen.update(
+                    r[0] for r in conn.execute("SELECT seq FROM events WHERE outcome = ?", (Outcome.FAILED,))
+                )
             # Events Segment would drop stay dropped: replaying them would deliver what Segment never does.
             marked: list[int] = []
             for chunk in _chunks(sorted(chosen), 500):
                 q = ",".join("?" * len(chunk))
                 cur = conn.execute(
-                    f"UPDATE events SET outcome = 'pending', next_attempt = 0, attempts = 0, force = ?"
-                    f" WHERE seq IN ({q}) AND outcome NOT IN ('dropped', 'pending', 'retrying') RETURNING seq",
-                    (int(force), *chunk),
+                    f"UPDATE events SET outcome = ?, next_attempt = 0, attempts = 0, force = ?"
+                    f" WHERE seq IN ({q}) AND outcome NOT IN (?, ?, ?) RETURNING seq",
+                    (Outcome.PENDING, int(force), *chunk, Outcome.DROPPED, *OPEN_OUTCOMES),
                 )
                 marked.extend(r[0] for r in cur.fetchall())
             return sorted(marked)
@@ -835,6 +829,32 @@ class Journal:
 
     def query_sync(self, q: JournalQuery) -> JournalPage:
         return self.read_sync(lambda conn: _query(conn, q))
+
+    async def count(self, q: JournalQuery, upto: int | None = None) -> tuple[int, int | None]:
+        """How many events match ``q``'s filters, and the newest matching seq; with ``upto``, only
+        among events with ``seq <= upto``. ``q``'s page (cursor, limit, order) does not apply: a
+        virtual table counts the rows below its anchor with this (the GUI's event table)."""
+        where, params = filter_sql(q)
+        if upto is not None:
+            where = (where + " AND " if where else "WHERE ") + "seq <= ?"
+            params = [*params, upto]
+        sql = f"SELECT count(*), max(seq) FROM events {where}"
+        total, top = await self.read(lambda conn: conn.execute(sql, params).fetchone())
+        return int(total or 0), (int(top) if top is not None else None)
+
+    async def fired_mappings(self, seqs: Sequence[int]) -> dict[int, list[str]]:
+        """The names of the mappings that fired for each of these events (none while it waits)."""
+        chosen = list(seqs)
+
+        def fetch(conn: sqlite3.Connection) -> dict[int, list[str]]:
+            found: dict[int, list[str]] = {}
+            for chunk in _chunks(chosen, 500):
+                marks = ",".join("?" * len(chunk))
+                for seq, result in conn.execute(f"SELECT seq, result FROM events WHERE seq IN ({marks})", chunk):
+                    found[int(seq)] = _fired_names(result)
+            return found
+
+        return await self.read(fetch) if chosen else {}
 
     async def detail(self, key: int | str) -> EventDetail | None:
         """One event with its full body and delivery records, by seq or messageId (the latest event
@@ -857,7 +877,7 @@ class Journal:
 
         def fetch(conn: sqlite3.Connection) -> dict[str, int]:
             found = dict(conn.execute("SELECT outcome, count(*) FROM events GROUP BY outcome").fetchall())
-            return {o: int(found.get(o, 0)) for o in OUTCOMES}
+            return {o.value: int(found.get(o, 0)) for o in OUTCOMES}
 
         return await self.read(fetch)
 
@@ -908,10 +928,39 @@ class Journal:
         return await self.write(self._prune_now)
 
 
+class JournalWatcher:
+    """Notices journal commits by any connection or process: ``PRAGMA data_version`` on a private
+    read-only connection, which costs microseconds, so a timer can ask often without a busy loop."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        try:
+            if self._conn is None:
+                if not self.path.exists():
+                    return False
+                self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                             check_same_thread=False, timeout=0.05)
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            self.close()
+            return False
+        was, self._version = self._version, version
+        return was is not None and was != version
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
 def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
     """Delete the oldest finished events beyond the limits. Works from the old end of the rowid
     order so each pass touches only what it deletes (no full-table scans while intake waits)."""
-    finished = "outcome NOT IN ('pending', 'retrying')"
+    finished = f"outcome NOT IN ({','.join('?' * len(OPEN_OUTCOMES))})"
     removed = 0
     if retention.max_age_days is not None:
         cutoff = time.time() - retention.max_age_days * 86400
@@ -925,7 +974,7 @@ def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
             if not row or row[0] is None:
                 break
             removed += conn.execute(
-                f"DELETE FROM events WHERE seq > ? AND seq <= ? AND {finished}", (after, row[0])
+                f"DELETE FROM events WHERE seq > ? AND seq <= ? AND {finished}", (after, row[0], *OPEN_OUTCOMES)
             ).rowcount
             if row[1] < 5000:
                 break
@@ -936,7 +985,7 @@ def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
         top = conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
         if top > retention.max_rows:
             removed += conn.execute(
-                f"DELETE FROM events WHERE seq <= ? AND {finished}", (top - retention.max_rows,)
+                f"DELETE FROM events WHERE seq <= ? AND {finished}", (top - retention.max_rows, *OPEN_OUTCOMES)
             ).rowcount
     if retention.max_bytes is not None:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -952,7 +1001,7 @@ def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
             excess = int((used - retention.max_bytes) / (used / rows) * 1.05) + 1
             cur = conn.execute(
                 f"DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE {finished} ORDER BY seq LIMIT ?)",
-                (excess,),
+                (*OPEN_OUTCOMES, excess),
             )
             if cur.rowcount == 0:
                 break
@@ -967,6 +1016,21 @@ def _deliveries(result: str | None) -> list[dict[str, Any]]:
         return []
     value = json.loads(result)
     return value if isinstance(value, list) else []
+
+
+def _fired_names(result: str | None) -> list[str]:
+    """Names of the mappings that fired, from a ``result`` column; [] if it is unreadable."""
+    if not result:
+        return []
+    try:
+        deliveries = json.loads(result)
+    except ValueError:
+        return []
+    if not isinstance(deliveries, list):
+        return []
+    return [
+        str(d.get("mapping") or d.get("mapping_id") or "?") for d in deliveries if isinstance(d, dict) and d.get("fired")
+    ]
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:

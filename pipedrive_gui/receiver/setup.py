@@ -7,12 +7,27 @@ Shared by ``pipedrive-gui receive``/``replay`` and the GUI's receiver panel. Wit
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from pipedrive_gui.core.modes import DRY_RUN, SEND, mode_word
-from pipedrive_gui.receiver.dispatcher import MappingProcessor
+from pipedrive_gui.receiver.dispatcher import EngineLike, MappingLike, MappingProcessor
 from pipedrive_gui.receiver.errors import ReceiverError
+from pipedrive_gui.receiver.outcomes import ReceiverMode
+
+if TYPE_CHECKING:
+    from pipedrive_gui.core.project import Project
+    from pipedrive_gui.pipedrive.client import PipedriveClient
+    from pipedrive_gui.pipedrive.ledger import Ledger
+
+
+def processor_for(mappings: Iterable[MappingLike], engine: EngineLike | None, mode: ReceiverMode) -> MappingProcessor:
+    """The processor for the window's receiver: its mappings on the connection it already has
+    (``engine`` None: not connected, which live mode refuses, saying what to do)."""
+    if mode is ReceiverMode.LIVE and engine is None:
+        raise ReceiverError("Live mode needs a Pipedrive connection. Connect to your Pipedrive account "
+                            "(or the offline sandbox) first, then switch to live again.")
+    return MappingProcessor(list(mappings), engine, mode)
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ class PipedriveTarget:
 class ProcessorHandle:
     """Owns the Pipedrive client behind a processor; ``await close()`` (or ``async with``) when done."""
 
-    def __init__(self, processor: MappingProcessor, description: str, client: Any = None) -> None:
+    def __init__(self, processor: MappingProcessor, description: str, client: PipedriveClient | None = None) -> None:
         self.processor = processor
         self.description = description
         self._client = client
@@ -44,16 +59,16 @@ class ProcessorHandle:
         await self.close()
 
 
-async def open_processor(project: Any, *, mode: str = DRY_RUN, target: PipedriveTarget | None = None,
-                         ledger: Any = None, track_test_records: bool = False) -> ProcessorHandle:
+async def open_processor(project: Project, *, mode: str = ReceiverMode.DRY_RUN, target: PipedriveTarget | None = None,
+                         ledger: Ledger | None = None, track_test_records: bool = False) -> ProcessorHandle:
     """Connect (when ``target`` is given), fetch the field catalog and build the engine and processor.
 
     ``ledger`` (:class:`~pipedrive_gui.pipedrive.ledger.Ledger`, shared with the GUI and ``send``) is
     consulted before every create, so the receiver never creates what another run of the app just
     created; ``track_test_records`` also lists live creates under Test records."""
-    mode_text = mode_word(mode)
+    mode_text = (ReceiverMode.LIVE if mode == ReceiverMode.LIVE else ReceiverMode.DRY_RUN).label
     if target is None:
-        if mode == SEND:
+        if mode == ReceiverMode.LIVE:
             raise ReceiverError(
                 "Live mode needs a Pipedrive connection: log in first, or set PIPEDRIVE_API_TOKEN "
                 "(and PIPEDRIVE_DOMAIN or --base-url)."
