@@ -41,7 +41,7 @@ from pipedrive_gui.gui.mapping_list import MappingListPanel
 from pipedrive_gui.gui.menus import Menus
 from pipedrive_gui.gui.preview import choose_sample, what_is_missing
 from pipedrive_gui.gui.preview_panel import PreviewPanel
-from pipedrive_gui.gui.problems_panel import ProblemsPanel, ProjectLinter, count_text
+from pipedrive_gui.gui.project_linter import ProjectLinter, count_text
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.gui.window_layout import (
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
     from pipedrive_gui.core.lint.model import Finding, LintReport
     from pipedrive_gui.gui.impact_panel import ImpactPanel
+    from pipedrive_gui.gui.problems_panel import ProblemsPanel
     from pipedrive_gui.gui.receiver_panel import ReceiverPanel
 
 log = logging.getLogger(__name__)
@@ -144,15 +145,16 @@ class MainWindow(QMainWindow):
 
     def _build_problems(self) -> None:
         """The Problems list (a dock, hidden until asked for), the live linter feeding it, the field
-        editor and the mapping list, and a status-bar button with the counts."""
+        editor and the mapping list, and a status-bar button with the counts. The dock is made now
+        (the View menu's action and the saved layout need it); the list in it when it is first
+        shown (see ``problems``)."""
         self.linter = ProjectLinter(lambda: self.doc.project, self.event_editor.current_event,
                                     lambda: self.connection.catalog, self)
-        self.problems = ProblemsPanel()
         dock = QDockWidget("Problems", self)
         dock.setObjectName("problemsDock")
-        dock.setWidget(self.problems)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         dock.hide()
+        dock.visibilityChanged.connect(self._problems_dock_visible)
         self.problems_dock = dock
         self.problems_button = QToolButton()
         self.problems_button.setObjectName("problemsButton")
@@ -162,15 +164,36 @@ class MainWindow(QMainWindow):
             "What could go wrong in Segment and Pipedrive with these mappings", shortcuts.PROBLEMS))
         self.problems_button.clicked.connect(self.show_problems)
         self.status.addPermanentWidget(self.problems_button)
-        self.problems.go_to.connect(self.go_to_problem)
         self.linter.updated.connect(self._lint_updated)
         self.doc.changed.connect(self.linter.schedule)
         self.event_editor.event_changed.connect(self.linter.schedule)
         self.connection.catalog_changed.connect(self.linter.schedule)
         self.linter.schedule()
 
+    _problems: ProblemsPanel | None = None
+
+    @property
+    def problems(self) -> ProblemsPanel:
+        """The Problems list, built the first time it is shown or asked for: its module and widgets
+        are not needed for the window's first paint (tests/gui/test_startup_cost.py)."""
+        if self._problems is None:
+            from pipedrive_gui.gui.problems_panel import ProblemsPanel
+
+            panel = ProblemsPanel()
+            panel.go_to.connect(self.go_to_problem)
+            if self.linter.report is not None:
+                panel.show_report(self.linter.report)
+            self.problems_dock.setWidget(panel)
+            self._problems = panel
+        return self._problems
+
+    def _problems_dock_visible(self, visible: bool) -> None:
+        if visible:
+            _ = self.problems  # (built now if it was not)
+
     def _lint_updated(self, report: LintReport) -> None:
-        self.problems.show_report(report)
+        if self._problems is not None:
+            self._problems.show_report(report)
         self.mapping_list.model.set_marks(report.marks())
         self.mapping_editor.set_findings(report.findings)
         self.problems_button.setText(f"Problems: {count_text(report)}")

@@ -1,19 +1,16 @@
 """The Problems list: what the linter (``core.lint``) finds in the project, live.
 
-:class:`ProjectLinter` re-lints shortly after any edit, a new sample event or new Pipedrive fields
-(on the GUI thread: a lint run reuses compiled mappings and per-event results, so only the edited
-mapping is evaluated again) and emits ``updated(LintReport)``. :class:`ProblemsPanel` lists the
-findings — severity, mapping, field, problem — with the selected one's message and fix below;
-activating a row emits ``go_to(Finding)`` (the window selects the mapping and focuses the field).
+:class:`ProblemsPanel` lists the findings of the window's :class:`~pipedrive_gui.gui.project_linter.ProjectLinter`
+— severity, mapping, field, problem — with the selected one's message and fix below; activating a
+row emits ``go_to(Finding)`` (the window selects the mapping and focuses the field). The window
+builds it when *View > Problems* first shows it (this module loads then).
 
 Signals:
-    ProjectLinter.updated(object): a new LintReport.
     ProblemsPanel.go_to(object): the Finding the user activated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -22,7 +19,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QIcon
@@ -39,14 +35,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipedrive_gui.core.project import Project
+from pipedrive_gui.gui.project_linter import count_text
 
-if TYPE_CHECKING:  # the linter (and the mapping kit under it) loads at the first lint, after paint
-    from pipedrive_gui.core.lint import Finding, LintCache, LintEvent, LintReport
+if TYPE_CHECKING:
+    from pipedrive_gui.core.lint import Finding, LintReport
 
 Index = QModelIndex | QPersistentModelIndex
 SEVERITY_TEXT = {"error": "Error", "warning": "Warning", "info": "Note"}
-DEBOUNCE_MS = 150
 
 
 def severity_icon(severity: str | None) -> QIcon:
@@ -57,69 +52,6 @@ def severity_icon(severity: str | None) -> QIcon:
     if pixmap is None:
         return QIcon()
     return QApplication.style().standardIcon(pixmap)
-
-
-def count_text(report: LintReport | None) -> str:
-    if report is None:
-        return "not checked yet"
-    c = report.counts()
-    parts = [f"{c['error']} error{'s' if c['error'] != 1 else ''}",
-             f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}"]
-    if c["info"]:
-        parts.append(f"{c['info']} note{'s' if c['info'] != 1 else ''}")
-    return ", ".join(parts)
-
-
-class ProjectLinter(QObject):
-    """Lints the project shortly after each change; ``report`` is the latest result."""
-
-    updated = Signal(object)
-
-    def __init__(self, project: Callable[[], Project], event: Callable[[], Any], catalog: Callable[[], Any],
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._project, self._event, self._catalog = project, event, catalog
-        self.cache: LintCache | None = None
-        self.report: LintReport | None = None
-        self._facts: tuple[Any, Any] = (None, None)  # (catalog it was made from, FieldFacts)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(DEBOUNCE_MS)
-        self.timer.timeout.connect(self.run_now)
-
-    def schedule(self) -> None:
-        self.timer.start()
-
-    def facts(self) -> Any:
-        catalog = self._catalog()
-        if catalog is None:
-            return None
-        if self._facts[0] is not catalog:
-            from pipedrive_gui.pipedrive.lint_fields import field_facts
-
-            self._facts = (catalog, field_facts(catalog))
-        return self._facts[1]
-
-    def events(self, project: Project) -> list[LintEvent]:
-        from pipedrive_gui.core.lint import LintEvent, project_events
-
-        extra = []
-        current = self._event()
-        if isinstance(current, dict) and not any(s.event == current for s in project.samples):
-            extra.append(LintEvent("the event on screen", current, "current"))
-        return project_events(project, extra)
-
-    def run_now(self) -> LintReport:
-        from pipedrive_gui.core.lint import LintCache, lint_project
-
-        self.timer.stop()
-        if self.cache is None:
-            self.cache = LintCache()
-        project = self._project()
-        report = lint_project(project, self.events(project), self.facts(), cache=self.cache)
-        self.report = report
-        self.updated.emit(report)
-        return report
 
 
 class ProblemsModel(QAbstractTableModel):
@@ -268,4 +200,4 @@ class ProblemsPanel(QWidget):
             self.go_to.emit(found)
 
 
-__all__ = ["ProblemsModel", "ProblemsPanel", "ProjectLinter", "count_text", "severity_icon"]
+__all__ = ["ProblemsModel", "ProblemsPanel", "severity_icon"]
