@@ -7,7 +7,6 @@ mapping changes underneath (undo/redo), the editor reloads unless the change cam
 from __future__ import annotations
 
 import copy
-import html
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -55,6 +54,8 @@ def _problem_label(key: str) -> QLabel:
 
 
 def problems_html(findings: list[Finding]) -> str:
+    if not findings:  # (every field at load, before any lint: no need for html then)
+        return ""
     import html
 
     parts = []
@@ -414,6 +415,8 @@ class MappingEditor(QScrollArea):
     # -- telling the user ---------------------------------------------------------------------
 
     def show_hint(self, text: str, link_text: str = "", action: Callable[[], None] | None = None) -> None:
+        import html  # (not needed for the window's first paint)
+
         link = f' <a href="do">{html.escape(link_text)}</a>' if link_text and action else ""
         self.hint.setText(f"ℹ {html.escape(text)}{link}")
         self._hint_action = action if link else None
