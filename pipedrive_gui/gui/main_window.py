@@ -53,7 +53,7 @@ from pipedrive_gui.gui.window_layout import (
 )
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtGui import QCloseEvent, QPaintEvent
 
     # Types only. What only a menu command, a panel or a dialog needs is imported when first used
     # (the linter after the first paint): every module loaded before the window's first paint
@@ -231,7 +231,30 @@ class MainWindow(QMainWindow):
         self.preview.set_mapping(mapping_id)
         # Right after this paint, not before: scoring samples compiles the mapping (the mapping kit's
         # compiler is not imported before the window's first paint; tests/gui/test_startup_cost.py).
-        QTimer.singleShot(0, self, lambda: self._choose_sample_for(mapping_id))
+        self._after_paint(lambda: self._choose_sample_for(mapping_id))
+
+    #: The window has painted once (see _after_paint).
+    _painted = False
+    _waiting_for_paint: list[Callable[[], object]] | None = None
+
+    def _after_paint(self, then: Callable[[], object]) -> None:
+        """Run ``then`` on the next turn of the event loop, but not before the window's first paint:
+        at start-up a zero timer started while the window is shown but not yet painted fires before
+        that paint (the event loop takes timers before the window's update request)."""
+        if self._painted or not self.isVisible():
+            QTimer.singleShot(0, self, then)
+            return
+        if self._waiting_for_paint is None:
+            self._waiting_for_paint = []
+        self._waiting_for_paint.append(then)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            waiting, self._waiting_for_paint = self._waiting_for_paint or [], None
+            for then in waiting:
+                QTimer.singleShot(0, self, then)
 
     def _choose_sample_for(self, mapping_id: str) -> None:
         if mapping_id == self.mapping_editor.mapping_id:  # still the mapping shown

@@ -32,13 +32,29 @@ args = argparse.Namespace(project=None, data_dir=tempfile.mkdtemp(), debug=False
                           self_test=False, screenshot=None)
 services = build_services(args)
 window = build_window(services, reopen_receiver=False)
+from PySide6.QtCore import QEvent, QEventLoop, QObject
+at_paint = {}
+
+class Watch(QObject):  # what is loaded when the window first paints, as app.run() paints it
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and not at_paint:
+            at_paint["modules"] = set(sys.modules)
+        return False
+
+watch = Watch()
+window.installEventFilter(watch)
 window.show()
 open_startup_project(window, services, args)
-window.repaint()  # the first paint itself, before the work queued right after it (timers) runs
+window.preview.timer.stop()  # (as app.run(): the first preview is a task, it waits for the event loop)
+# Qt's own event loop as app.run() spins it before the first paint: a zero timer started while
+# loading (e.g. choosing a sample) must not run before that paint.
+while not at_paint:
+    app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 20)
+modules = at_paint["modules"]
 editors = window.mapping_editor.field_editors
 print(json.dumps({
-    "compiler": "pipedrive_gui.core.mapping_kit.compiler" in sys.modules,
-    "loaded": sorted(m for m in LATER if m in sys.modules),
+    "compiler": "pipedrive_gui.core.mapping_kit.compiler" in modules,
+    "loaded": sorted(m for m in LATER if m in modules),
     "problems_list_built": window.problems_dock.widget() is not None,
     "advanced": sum(e.current_mode() == "advanced" for e in editors.values()),
     "built": {k: sorted(e.editors) for k, e in editors.items()},
