@@ -33,8 +33,16 @@ def padded(event: dict[str, Any], size: int = TARGET_BYTES) -> dict[str, Any]:
     context = out.setdefault("context", {})
     i = 0
     while len(json.dumps(out)) < size:
-        items.append({"product_id": f"sku-{i:05d}", "name": f"Robot arm model {i}", "price": 1999.5 + i,
-                      "quantity": 1 + i % 4, "category": "Industrial", "url": f"https://acme.example/p/{i}"})
+        items.append(
+            {
+                "product_id": f"sku-{i:05d}",
+                "name": f"Robot arm model {i}",
+                "price": 1999.5 + i,
+                "quantity": 1 + i % 4,
+                "category": "Industrial",
+                "url": f"https://acme.example/p/{i}",
+            }
+        )
         context["recent_products"] = items
         i += 1
     return out
@@ -49,8 +57,10 @@ async def bench(window: Any, services: Any, rounds: int) -> dict[str, list[float
     doc, panel = window.doc, window.preview
     results: dict[str, list[float]] = {}
     for m in list(doc.project.mappings):
-        sample = next((s.event for s in doc.project.samples
-                       if panel.computer.trigger_state(m, s.event)[0]), doc.project.samples[0].event)
+        sample = next(
+            (s.event for s in doc.project.samples if panel.computer.trigger_state(m, s.event)[0]),
+            doc.project.samples[0].event,
+        )
         event = padded(sample)
         window.mapping_list.select(m.id)
         window.event_editor.set_event(event)
@@ -101,8 +111,15 @@ def main() -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory() as tmp:
-        args = argparse.Namespace(project=None, data_dir=tmp, debug=False, base_url=None, demo=True,
-                                  self_test=False, screenshot=None)
+        args = argparse.Namespace(
+            project=None,
+            data_dir=tmp,
+            debug=False,
+            base_url=None,
+            demo=True,
+            self_test=False,
+            screenshot=None,
+        )
         services = build_services(args, store=CredentialStore(backend=MemoryKeyring(), env={}))
         window = build_window(services)
         window.show()
@@ -123,13 +140,19 @@ def main() -> int:
         window._close_confirmed = True
         window.close()
     everything: list[float] = []
-    print(f"preview refresh after an edit, {TARGET_BYTES // 1024} KB event, {ns.rounds} edits per mapping (ms)")
+    print(
+        f"preview refresh after an edit, {TARGET_BYTES // 1024} KB event, {ns.rounds} edits per mapping (ms)"
+    )
     for name, times in results.items():
         everything += times
-        print(f"  {name[:60]:60s} p50 {statistics.median(times):6.2f}  p95 {pct(times, 95):6.2f}  "
-              f"max {max(times):6.2f}")
+        print(
+            f"  {name[:60]:60s} p50 {statistics.median(times):6.2f}  p95 {pct(times, 95):6.2f}  "
+            f"max {max(times):6.2f}"
+        )
     p95 = pct(everything, 95)
-    print(f"  {'ALL':60s} p50 {statistics.median(everything):6.2f}  p95 {p95:6.2f}  max {max(everything):6.2f}")
+    print(
+        f"  {'ALL':60s} p50 {statistics.median(everything):6.2f}  p95 {p95:6.2f}  max {max(everything):6.2f}"
+    )
     print(f"bar: p95 < 50 ms -> {'PASS' if p95 < 50 else 'FAIL'}")
     return 0 if p95 < 50 else 1
 

@@ -85,12 +85,18 @@ async def impact_once(events: list[dict[str, Any]], *, limits: bool, plan: str) 
         requests = list(sandbox.state.requests)
         await sandbox.stop()
     report = result.report
-    return {"events": len(events), "seconds": round(elapsed, 2), "events_per_s": round(len(events) / elapsed, 1),
-            "lookups": report.lookups, "lookups_per_s": round(result.lookups_per_second, 2),
-            "phases_s": {k: round(v, 2) for k, v in phases.items()},
-            "requests": len(requests), "http_429": sum(1 for r in requests if r.status == 429),
-            "writes": sum(1 for r in requests if r.method != "GET"),
-            "counts": {s.mapping: [s.update, s.create, s.fail, s.not_triggered] for s in report.summaries}}
+    return {
+        "events": len(events),
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(len(events) / elapsed, 1),
+        "lookups": report.lookups,
+        "lookups_per_s": round(result.lookups_per_second, 2),
+        "phases_s": {k: round(v, 2) for k, v in phases.items()},
+        "requests": len(requests),
+        "http_429": sum(1 for r in requests if r.status == 429),
+        "writes": sum(1 for r in requests if r.method != "GET"),
+        "counts": {s.mapping: [s.update, s.create, s.fail, s.not_triggered] for s in report.summaries},
+    }
 
 
 async def send_once(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -100,8 +106,11 @@ async def send_once(events: list[dict[str, Any]]) -> dict[str, Any]:
         async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Unpaced()) as client:
             catalog = await fetch_catalog(client, domain="sandbox")
             engine = UpsertEngine(client, catalog, project.destination)
-            mappings = [(m, parse_fql(m.trigger), compile_action(m.action, m.settings))
-                        for m in project.mappings if m.enabled]
+            mappings = [
+                (m, parse_fql(m.trigger), compile_action(m.action, m.settings))
+                for m in project.mappings
+                if m.enabled
+            ]
             started = time.perf_counter()
             for event in events:
                 for m, trigger, action in mappings:
@@ -117,17 +126,29 @@ async def send_once(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def report(off: dict[str, Any], on: dict[str, Any], send: dict[str, Any], plan: str) -> None:
     limit = SEARCH_BURST_LIMIT / WINDOW_SECONDS
-    print(f"Impact over {off['events']} corpus events, demo project ({off['lookups']} distinct lookups; "
-          f"{off['writes'] + on['writes']} writes)")
-    print(f"  limits off: {off['seconds']:>7.2f} s  {off['events_per_s']:>8.1f} events/s   "
-          f"phases {off['phases_s']}")
-    print(f"  baseline, the same events sent one by one (limits off): {send['seconds']:.2f} s, "
-          f"{send['events_per_s']:.1f} events/s")
-    print(f"  limits on ({plan}: {PLAN_BURST_LIMITS[plan]} req / 2 s, search {SEARCH_BURST_LIMIT} / 2 s enforced): "
-          f"{on['seconds']:.2f} s, {on['events_per_s']:.1f} events/s")
-    print(f"  distinct lookups per second with limits on: {on['lookups_per_s']:.2f} vs the search limit "
-          f"{limit:.1f}/s ({on['lookups_per_s'] / limit:.0%}; the client keeps 2 of every 10 slots free)")
-    print(f"  HTTP 429 answers with limits on: {on['http_429']} (target 0: {'met' if on['http_429'] == 0 else 'NOT met'})")
+    print(
+        f"Impact over {off['events']} corpus events, demo project ({off['lookups']} distinct lookups; "
+        f"{off['writes'] + on['writes']} writes)"
+    )
+    print(
+        f"  limits off: {off['seconds']:>7.2f} s  {off['events_per_s']:>8.1f} events/s   "
+        f"phases {off['phases_s']}"
+    )
+    print(
+        f"  baseline, the same events sent one by one (limits off): {send['seconds']:.2f} s, "
+        f"{send['events_per_s']:.1f} events/s"
+    )
+    print(
+        f"  limits on ({plan}: {PLAN_BURST_LIMITS[plan]} req / 2 s, search {SEARCH_BURST_LIMIT} / 2 s enforced): "
+        f"{on['seconds']:.2f} s, {on['events_per_s']:.1f} events/s"
+    )
+    print(
+        f"  distinct lookups per second with limits on: {on['lookups_per_s']:.2f} vs the search limit "
+        f"{limit:.1f}/s ({on['lookups_per_s'] / limit:.0%}; the client keeps 2 of every 10 slots free)"
+    )
+    print(
+        f"  HTTP 429 answers with limits on: {on['http_429']} (target 0: {'met' if on['http_429'] == 0 else 'NOT met'})"
+    )
     same = off["counts"] == on["counts"]
     print(f"  same counts with limits on and off: {'yes' if same else 'NO'}")
 

@@ -32,8 +32,16 @@ def padded(event: dict[str, Any], size: int = TARGET_BYTES) -> dict[str, Any]:
     context = out.setdefault("context", {})
     i = 0
     while len(json.dumps(out)) < size:
-        items.append({"product_id": f"sku-{i:05d}", "name": f"Robot arm model {i}", "price": 1999.5 + i,
-                      "quantity": 1 + i % 4, "category": "Industrial", "url": f"https://acme.example/p/{i}"})
+        items.append(
+            {
+                "product_id": f"sku-{i:05d}",
+                "name": f"Robot arm model {i}",
+                "price": 1999.5 + i,
+                "quantity": 1 + i % 4,
+                "category": "Industrial",
+                "url": f"https://acme.example/p/{i}",
+            }
+        )
         context["recent_products"] = items
         i += 1
     return out
@@ -59,18 +67,25 @@ def main() -> None:
     from pipedrive_gui.sandbox.catalog import load_catalog
 
     seeded = load_catalog()
-    catalog = FieldCatalog("sandbox", datetime.now(timezone.utc),
-                           {e: parse_fields(e, [f.to_v2() for f in seeded.fields(e)]) for e in ENTITIES})
+    catalog = FieldCatalog(
+        "sandbox",
+        datetime.now(timezone.utc),
+        {e: parse_fields(e, [f.to_v2() for f in seeded.fields(e)]) for e in ENTITIES},
+    )
     facts = field_facts(catalog)
     project = load_project(resource_path("demo", "demo.pipedrive-map.json"))
 
     all_times: list[float] = []
-    print(f"Lint after an edit, demo project ({len(project.mappings)} mappings, {len(project.samples)} samples "
-          f"+ a {TARGET_BYTES // 1024} KB event on screen), {args.rounds} edits per mapping:")
+    print(
+        f"Lint after an edit, demo project ({len(project.mappings)} mappings, {len(project.samples)} samples "
+        f"+ a {TARGET_BYTES // 1024} KB event on screen), {args.rounds} edits per mapping:"
+    )
     print(f"{'mapping':<58} {'p50':>7} {'p95':>7} {'max':>7}   preview eval p95 (baseline)")
     for m in list(project.mappings):
-        sample = next((s.event for s in project.samples if parse_fql(m.trigger).matches(s.event)),
-                      project.samples[0].event)
+        sample = next(
+            (s.event for s in project.samples if parse_fql(m.trigger).matches(s.event)),
+            project.samples[0].event,
+        )
         big = padded(sample)
         events = project_events(project, [LintEvent("the event on screen", big, "current")])
         cache = LintCache()
@@ -82,7 +97,9 @@ def main() -> None:
             settings[key] = {"@path": m.settings[key]["@path"]} if i % 2 else {"@path": "$.context.locale"}
             settings["_round"] = i  # a mapping never seen before: no cache hit for it
             edited = replace(m, settings=settings)
-            project.mappings[project.mappings.index(next(x for x in project.mappings if x.id == m.id))] = edited
+            project.mappings[project.mappings.index(next(x for x in project.mappings if x.id == m.id))] = (
+                edited
+            )
             t0 = time.perf_counter()
             lint_project(project, events, facts, cache=cache)
             times.append((time.perf_counter() - t0) * 1000)
@@ -91,19 +108,31 @@ def main() -> None:
             baseline.append((time.perf_counter() - t0) * 1000)
         project.mappings[[x.id for x in project.mappings].index(m.id)] = m
         all_times += times
-        print(f"{m.name[:58]:<58} {statistics.median(times):7.2f} {pct(times, 95):7.2f} {max(times):7.2f}"
-              f"   {pct(baseline, 95):6.2f} ms")
+        print(
+            f"{m.name[:58]:<58} {statistics.median(times):7.2f} {pct(times, 95):7.2f} {max(times):7.2f}"
+            f"   {pct(baseline, 95):6.2f} ms"
+        )
     cold = []
     for _ in range(max(5, args.rounds // 6)):
         t0 = time.perf_counter()
-        lint_project(project, project_events(project, [LintEvent("big", padded(project.samples[0].event))]),
-                     facts, cache=LintCache())
+        lint_project(
+            project,
+            project_events(project, [LintEvent("big", padded(project.samples[0].event))]),
+            facts,
+            cache=LintCache(),
+        )
         cold.append((time.perf_counter() - t0) * 1000)
-    print(f"{'all edits':<58} {statistics.median(all_times):7.2f} {pct(all_times, 95):7.2f} {max(all_times):7.2f}")
+    print(
+        f"{'all edits':<58} {statistics.median(all_times):7.2f} {pct(all_times, 95):7.2f} {max(all_times):7.2f}"
+    )
     per_mapping_cold = [c / len(project.mappings) for c in cold]
-    print(f"cold full lint (empty cache): p95 {pct(cold, 95):.2f} ms = {pct(per_mapping_cold, 95):.2f} ms per mapping")
+    print(
+        f"cold full lint (empty cache): p95 {pct(cold, 95):.2f} ms = {pct(per_mapping_cold, 95):.2f} ms per mapping"
+    )
     p95 = pct(all_times, 95)
-    print(f"lint time per mapping edit, p95: {p95:.2f} ms — {'within' if p95 < 50 else 'OVER'} the 50 ms budget")
+    print(
+        f"lint time per mapping edit, p95: {p95:.2f} ms — {'within' if p95 < 50 else 'OVER'} the 50 ms budget"
+    )
 
 
 if __name__ == "__main__":

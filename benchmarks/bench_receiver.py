@@ -158,12 +158,21 @@ def journal_counts(db: Path) -> tuple[int, int, int]:
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true", help="1,000,000 events through the receiver")
-    ap.add_argument("--events", type=int, help="events through the receiver (default 200,000; 1,000,000 with --full)")
+    ap.add_argument(
+        "--events", type=int, help="events through the receiver (default 200,000; 1,000,000 with --full)"
+    )
     ap.add_argument("--rounds", type=int, help="rounds of load (default: one per 100,000 events)")
     ap.add_argument("--batch", type=int, default=100, help="events per /v1/batch request (default 100)")
     ap.add_argument("--concurrency", type=int, default=8, help="client connections (default 8)")
-    ap.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"), help="SQLite durability level")
-    ap.add_argument("--bare-events", type=int, default=100_000, help="events through the bare handler, for context (0: skip)")
+    ap.add_argument(
+        "--synchronous", default="FULL", choices=("FULL", "NORMAL"), help="SQLite durability level"
+    )
+    ap.add_argument(
+        "--bare-events",
+        type=int,
+        default=100_000,
+        help="events through the bare handler, for context (0: skip)",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
     total = args.events or (1_000_000 if args.full else 200_000)
@@ -171,8 +180,11 @@ async def main() -> int:
     per_round = total // rounds
     total = per_round * rounds
 
-    print(f"cpus={os.cpu_count()} python={sys.version.split()[0]} sqlite={sqlite3.sqlite_version} batch={args.batch} "
-          f"conns={args.concurrency} rounds={rounds}x{per_round:,}; load average at start {load_average()}", flush=True)
+    print(
+        f"cpus={os.cpu_count()} python={sys.version.split()[0]} sqlite={sqlite3.sqlite_version} batch={args.batch} "
+        f"conns={args.concurrency} rounds={rounds}x{per_round:,}; load average at start {load_average()}",
+        flush=True,
+    )
     settings = ReceiverSettings(
         write_key=WRITE_KEY,
         retention=Retention(max_age_days=None, max_rows=None, max_bytes=None),
@@ -196,15 +208,20 @@ async def main() -> int:
             rss_start = rss_mb()
             for r in range(rounds):
                 c0 = cpu_seconds()
-                t, ok, bad = await drive(receiver.url + "/v1/batch", per_round, args.batch, args.concurrency, f"r{r}")
+                t, ok, bad = await drive(
+                    receiver.url + "/v1/batch", per_round, args.batch, args.concurrency, f"r{r}"
+                )
                 cpu = cpu_seconds() - c0
                 recv_t += t
                 recv_n += ok
                 recv_cpu += cpu
                 failed += bad
                 rows.append((ok / t, cpu / max(1, ok) * 1e6, rss_mb()))
-                print(f"  round {r + 1}: {ok / t:,.0f} events/s, server CPU {rows[-1][1]:.1f} us/event, "
-                      f"RSS {rows[-1][2]:.1f} MB, load average {load_average()}", flush=True)
+                print(
+                    f"  round {r + 1}: {ok / t:,.0f} events/s, server CPU {rows[-1][1]:.1f} us/event, "
+                    f"RSS {rows[-1][2]:.1f} MB, load average {load_average()}",
+                    flush=True,
+                )
             rss_end = rss_mb()
             commits = receiver.journal.commits
         finally:
@@ -215,27 +232,49 @@ async def main() -> int:
     recv_rate = recv_n / recv_t
     if bare_rate is not None:
         print(f"bare aiohttp handler (read + json.loads only, for context): {bare_rate:,.0f} events/s")
-    print(f"receiver (accepted + journaled, synchronous={args.synchronous}): {recv_rate:,.0f} events/s over "
-          f"{recv_n:,.0f} events (rounds {min(r[0] for r in rows):,.0f}-{max(r[0] for r in rows):,.0f}/s; "
-          f"first {rows[0][0]:,.0f}/s, last {rows[-1][0]:,.0f}/s); server CPU {recv_cpu / recv_n * 1e6:.1f} us/event")
-    print(f"journal: {events:,} events ({distinct:,} messageIds), {seen:,} in the dedupe window, {commits:,} commits "
-          f"({recv_n / max(1, commits):,.0f} events/commit), {size / 1024 / 1024:,.0f} MB")
-    print(f"server RSS: start {rss_start:.1f} MB -> after round 1 {rows[0][2]:.1f} MB -> end {rss_end:.1f} MB "
-          f"(growth {rss_end - rss_start:+.1f} MB, {rss_end - rows[0][2]:+.1f} MB after round 1: SQLite's page "
-          f"cache fills to its bound first); load average at end {load_average()}")
+    print(
+        f"receiver (accepted + journaled, synchronous={args.synchronous}): {recv_rate:,.0f} events/s over "
+        f"{recv_n:,.0f} events (rounds {min(r[0] for r in rows):,.0f}-{max(r[0] for r in rows):,.0f}/s; "
+        f"first {rows[0][0]:,.0f}/s, last {rows[-1][0]:,.0f}/s); server CPU {recv_cpu / recv_n * 1e6:.1f} us/event"
+    )
+    print(
+        f"journal: {events:,} events ({distinct:,} messageIds), {seen:,} in the dedupe window, {commits:,} commits "
+        f"({recv_n / max(1, commits):,.0f} events/commit), {size / 1024 / 1024:,.0f} MB"
+    )
+    print(
+        f"server RSS: start {rss_start:.1f} MB -> after round 1 {rows[0][2]:.1f} MB -> end {rss_end:.1f} MB "
+        f"(growth {rss_end - rss_start:+.1f} MB, {rss_end - rows[0][2]:+.1f} MB after round 1: SQLite's page "
+        f"cache fills to its bound first); load average at end {load_average()}"
+    )
     holds = (
         recv_rate >= FLOOR_EVENTS_PER_S
         and failed == 0
         and events == distinct == seen == total
         and rss_end - rss_start < MAX_RSS_GROWTH_MB
     )
-    print(f"floor (>= {FLOOR_EVENTS_PER_S:,} events/s, every event journaled once, RSS growth < "
-          f"{MAX_RSS_GROWTH_MB:.0f} MB): {'HOLDS' if holds else 'DOES NOT HOLD'}")
+    print(
+        f"floor (>= {FLOOR_EVENTS_PER_S:,} events/s, every event journaled once, RSS growth < "
+        f"{MAX_RSS_GROWTH_MB:.0f} MB): {'HOLDS' if holds else 'DOES NOT HOLD'}"
+    )
     if args.json:
-        print(json.dumps({"receiver_events_per_s": recv_rate, "bare_events_per_s": bare_rate, "journaled": events,
-                          "distinct": distinct, "seen": seen, "failed": failed, "rss_start_mb": rss_start,
-                          "rss_end_mb": rss_end, "cpu_us_per_event": recv_cpu / recv_n * 1e6,
-                          "load_average": load_average(), "rounds": rows, "floor_holds": holds}))
+        print(
+            json.dumps(
+                {
+                    "receiver_events_per_s": recv_rate,
+                    "bare_events_per_s": bare_rate,
+                    "journaled": events,
+                    "distinct": distinct,
+                    "seen": seen,
+                    "failed": failed,
+                    "rss_start_mb": rss_start,
+                    "rss_end_mb": rss_end,
+                    "cpu_us_per_event": recv_cpu / recv_n * 1e6,
+                    "load_average": load_average(),
+                    "rounds": rows,
+                    "floor_holds": holds,
+                }
+            )
+        )
     return 0 if holds else 1
 
 

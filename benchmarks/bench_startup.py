@@ -49,8 +49,9 @@ app.exec()
 
 def time_to_paint(cmd: list[str], env: dict[str, str], marker: str = "PAINTED") -> float:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-                            cwd=REPO)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=REPO
+    )
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -74,8 +75,11 @@ def time_to_ready(cmd: list[str], env: dict[str, str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--source", action="store_true",
-                        help="no bytecode cache for the app: compile its modules at every start")
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="no bytecode cache for the app: compile its modules at every start",
+    )
     ns = parser.parse_args()
     env = dict(os.environ)
     cache = tempfile.TemporaryDirectory()
@@ -84,8 +88,12 @@ def main() -> int:
     else:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = cache.name
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "pipedrive_gui")], env=env,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(REPO / "pipedrive_gui")],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["PIPEDRIVE_GUI_REPORT_FIRST_PAINT"] = "1"
     env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
@@ -102,18 +110,28 @@ def main() -> int:
             bare.append(time_to_paint([sys.executable, "-c", BARE], env))
             ours.append(time_to_paint(app_cmd, env))
             main_window.append(time_to_paint(app_cmd, env, "MAIN_PAINTED"))
-        ready = [time_to_ready([sys.executable, "-m", "pipedrive_gui", "--self-test", "--data-dir", tmp], env)
-                 for _ in range(3)]
+        ready = [
+            time_to_ready([sys.executable, "-m", "pipedrive_gui", "--self-test", "--data-dir", tmp], env)
+            for _ in range(3)
+        ]
     b, o = statistics.median(bare), statistics.median(ours)
     cache.cleanup()
     mode = "from source, no bytecode cache" if ns.source else "from bytecode, as installed"
     print(f"start-up to first painted window, median of {ns.runs} ({env['QT_QPA_PLATFORM']}, {mode}):")
-    print(f"  bare PySide6 window   {b * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in bare)})")
-    print(f"  Pipedrive Mapper demo {o * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in ours)})")
+    print(
+        f"  bare PySide6 window   {b * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in bare)})"
+    )
+    print(
+        f"  Pipedrive Mapper demo {o * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in ours)})"
+    )
     m = statistics.median(main_window)
-    print(f"  full main window        {m * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in main_window)})")
-    print(f"  (for information) until the demo is fully ready (--self-test: sandbox, fields, preview): "
-          f"{statistics.median(ready) * 1000:.0f} ms")
+    print(
+        f"  full main window        {m * 1000:7.0f} ms   (runs: {', '.join(f'{x * 1000:.0f}' for x in main_window)})"
+    )
+    print(
+        f"  (for information) until the demo is fully ready (--self-test: sandbox, fields, preview): "
+        f"{statistics.median(ready) * 1000:.0f} ms"
+    )
     ratio, full = o / b, m / b
     print(f"  first frame ratio {ratio:.2f} x  (bar: <= 1.5 x -> {'PASS' if ratio <= 1.5 else 'FAIL'})")
     print(f"  main window ratio {full:.2f} x  (bar: <= 2 x -> {'PASS' if full <= 2 else 'FAIL'})")

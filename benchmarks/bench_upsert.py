@@ -65,16 +65,24 @@ def segment_calls(action: str, payload: dict[str, Any]) -> list[tuple[str, str]]
             has_id = bool(payload.get("deal_match_value"))
         refuses = not has_id and not any(links)
     if not refuses:
-        entity = {"createUpdatePerson": "persons", "createUpdateOrganization": "organizations",
-                  "createUpdateDeal": "deals", "createUpdateActivity": "activities",
-                  "createUpdateLead": "leads", "createUpdateNote": "notes"}[action]
+        entity = {
+            "createUpdatePerson": "persons",
+            "createUpdateOrganization": "organizations",
+            "createUpdateDeal": "deals",
+            "createUpdateActivity": "activities",
+            "createUpdateLead": "leads",
+            "createUpdateNote": "notes",
+        }[action]
         calls.append(("POST", f"/api/v1/{entity}"))
     return calls
 
 
 def v2_price(method: str, path: str) -> int:
-    return token_cost(method, path.replace("/api/v1/", "/api/v2/")) if "itemSearch" in path or path.split(
-        "/")[3] in ("persons", "organizations", "deals", "activities") else token_cost(method, path)
+    return (
+        token_cost(method, path.replace("/api/v1/", "/api/v2/"))
+        if "itemSearch" in path or path.split("/")[3] in ("persons", "organizations", "deals", "activities")
+        else token_cost(method, path)
+    )
 
 
 async def run(limit: int | None, plan: str) -> dict[str, Any]:
@@ -82,7 +90,9 @@ async def run(limit: int | None, plan: str) -> dict[str, Any]:
     events = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
     if limit:
         events = events[:limit]
-    mappings = [(m, parse_fql(m.trigger), compile_action(m.action, m.settings)) for m in project.mappings if m.enabled]
+    mappings = [
+        (m, parse_fql(m.trigger), compile_action(m.action, m.settings)) for m in project.mappings if m.enabled
+    ]
 
     sandbox = await start_sandbox(seed=True)
     sandbox.faults.enforce_burst = True
@@ -96,8 +106,12 @@ async def run(limit: int | None, plan: str) -> dict[str, Any]:
         async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Pacer.for_plan(plan)) as client:
             catalog = await fetch_catalog(client, domain="sandbox")
             me = await client.get_me()
-            engine = UpsertEngine(client, catalog, project.destination,
-                                  default_currency=str(me.get("default_currency") or "") or None)
+            engine = UpsertEngine(
+                client,
+                catalog,
+                project.destination,
+                default_currency=str(me.get("default_currency") or "") or None,
+            )
             sandbox.state.clear_requests()
             started = time.perf_counter()
             for event in events:
@@ -126,34 +140,53 @@ async def run(limit: int | None, plan: str) -> dict[str, Any]:
         await sandbox.stop()
     ours = len(requests)
     return {
-        "events": len(events), "events_that_fire": fired_events, "action_runs": runs,
-        "ours": {"calls": ours, "tokens": sum(token_cost(r.method, r.path) for r in requests),
-                 "searches": sum(1 for r in requests if "search" in r.path.lower()),
-                 "http_429": sum(1 for r in requests if r.status == 429)},
+        "events": len(events),
+        "events_that_fire": fired_events,
+        "action_runs": runs,
+        "ours": {
+            "calls": ours,
+            "tokens": sum(token_cost(r.method, r.path) for r in requests),
+            "searches": sum(1 for r in requests if "search" in r.path.lower()),
+            "http_429": sum(1 for r in requests if r.status == 429),
+        },
         "segment": {"calls": seg_calls, "tokens_v1": seg_tokens_v1, "tokens_v2": seg_tokens_v2},
-        "outcomes": dict(outcomes), "failures": dict(failures.most_common(5)),
+        "outcomes": dict(outcomes),
+        "failures": dict(failures.most_common(5)),
         "cache": {"hits": engine.cache.stats.hits, "misses": engine.cache.stats.misses},
-        "seconds": round(elapsed, 1), "plan": plan,
+        "seconds": round(elapsed, 1),
+        "plan": plan,
     }
 
 
 def report(r: dict[str, Any]) -> None:
     runs = max(1, r["action_runs"])  # one per firing event with the demo mappings
     ours, seg = r["ours"], r["segment"]
-    print(f"Corpus: {r['events']} events, {r['events_that_fire']} fire a mapping, {r['action_runs']} action runs "
-          f"(plan {r['plan']}: burst {PLAN_BURST_LIMITS[r['plan']]}/2 s, search {SEARCH_BURST_LIMIT}/2 s enforced)")
+    print(
+        f"Corpus: {r['events']} events, {r['events_that_fire']} fire a mapping, {r['action_runs']} action runs "
+        f"(plan {r['plan']}: burst {PLAN_BURST_LIMITS[r['plan']]}/2 s, search {SEARCH_BURST_LIMIT}/2 s enforced)"
+    )
     print(f"{'':28}{'API calls':>10}{'/run':>9}{'tokens':>9}{'/run':>9}   (run = one mapping on one event)")
-    print(f"{'this engine (v2)':28}{ours['calls']:>10}{ours['calls'] / runs:>9.2f}{ours['tokens']:>9}"
-          f"{ours['tokens'] / runs:>9.1f}")
-    print(f"{'Segment, as it calls (v1)':28}{seg['calls']:>10}{seg['calls'] / runs:>9.2f}{seg['tokens_v1']:>9}"
-          f"{seg['tokens_v1'] / runs:>9.1f}")
-    print(f"{'Segment algorithm, v2 prices':28}{seg['calls']:>10}{seg['calls'] / runs:>9.2f}{seg['tokens_v2']:>9}"
-          f"{seg['tokens_v2'] / runs:>9.1f}")
+    print(
+        f"{'this engine (v2)':28}{ours['calls']:>10}{ours['calls'] / runs:>9.2f}{ours['tokens']:>9}"
+        f"{ours['tokens'] / runs:>9.1f}"
+    )
+    print(
+        f"{'Segment, as it calls (v1)':28}{seg['calls']:>10}{seg['calls'] / runs:>9.2f}{seg['tokens_v1']:>9}"
+        f"{seg['tokens_v1'] / runs:>9.1f}"
+    )
+    print(
+        f"{'Segment algorithm, v2 prices':28}{seg['calls']:>10}{seg['calls'] / runs:>9.2f}{seg['tokens_v2']:>9}"
+        f"{seg['tokens_v2'] / runs:>9.1f}"
+    )
     ratio = ours["calls"] / max(1, seg["calls"])
-    print(f"calls vs Segment: {ratio:.2f} (target <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'}); "
-          f"tokens vs Segment at v2 prices: {ours['tokens'] / max(1, seg['tokens_v2']):.2f}")
-    print(f"HTTP 429 answers: {ours['http_429']} (target 0: {'met' if ours['http_429'] == 0 else 'NOT met'}); "
-          f"searches: {ours['searches']}; lookup cache hits/misses: {r['cache']['hits']}/{r['cache']['misses']}")
+    print(
+        f"calls vs Segment: {ratio:.2f} (target <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'}); "
+        f"tokens vs Segment at v2 prices: {ours['tokens'] / max(1, seg['tokens_v2']):.2f}"
+    )
+    print(
+        f"HTTP 429 answers: {ours['http_429']} (target 0: {'met' if ours['http_429'] == 0 else 'NOT met'}); "
+        f"searches: {ours['searches']}; lookup cache hits/misses: {r['cache']['hits']}/{r['cache']['misses']}"
+    )
     print(f"outcomes: {r['outcomes']}; wall time {r['seconds']} s")
     for message, count in r["failures"].items():
         print(f"  fail x{count}: {message}")

@@ -19,8 +19,17 @@ from pipedrive_gui.paths import AppPaths
 
 # Modules under pipedrive_gui.commands that add subcommands. A missing module is skipped so a
 # partial build still starts.
-COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "sandbox_cmds", "send_cmds", "receiver_cmds",
-                   "test_records_cmds", "lint_cmds", "segment_cmds", "impact_cmds")
+COMMAND_MODULES = (
+    "core_cmds",
+    "pipedrive_cmds",
+    "sandbox_cmds",
+    "send_cmds",
+    "receiver_cmds",
+    "test_records_cmds",
+    "lint_cmds",
+    "segment_cmds",
+    "impact_cmds",
+)
 
 
 # Every subcommand name, known without importing the command modules, so that opening the desktop
@@ -28,10 +37,22 @@ COMMAND_MODULES = ("core_cmds", "pipedrive_cmds", "sandbox_cmds", "send_cmds", "
 # tests/commands/test_command_names.py keeps this equal to what the modules register.
 COMMAND_NAMES = frozenset(
     {
-        "eval", "preview", "export", "import", "samples",
-        "login", "logout", "whoami", "fields",
-        "sandbox", "send", "test-records",
-        "receive", "journal", "journal-export", "replay",
+        "eval",
+        "preview",
+        "export",
+        "import",
+        "samples",
+        "login",
+        "logout",
+        "whoami",
+        "fields",
+        "sandbox",
+        "send",
+        "test-records",
+        "receive",
+        "journal",
+        "journal-export",
+        "replay",
         "lint",
         "segment",
         "impact",
@@ -51,8 +72,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     parser.add_argument(
         "--base-url",
         metavar="URL",
-        help="send Pipedrive calls to another server (the sandbox, a test server); "
-        "also PIPEDRIVE_BASE_URL",
+        help="send Pipedrive calls to another server (the sandbox, a test server); also PIPEDRIVE_BASE_URL",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

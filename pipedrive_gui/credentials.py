@@ -102,8 +102,9 @@ class KeyringStatus:
     remedy: str | None = None
 
     def error(self) -> KeyringUnavailableError:
-        return KeyringUnavailableError(self.problem or "The keyring cannot be used.", self.remedy or "",
-                                       self.backend_name)
+        return KeyringUnavailableError(
+            self.problem or "The keyring cannot be used.", self.remedy or "", self.backend_name
+        )
 
 
 class MemoryKeyring:
@@ -139,13 +140,20 @@ def system_backend() -> Any:
 def install_remedy() -> str:
     """What to install or run so a real keyring is available, for this platform."""
     if sys.platform == "darwin":
-        return ("The macOS Keychain should always be available; check `python -m keyring diagnose` "
-                "and PYTHON_KEYRING_BACKEND.")
+        return (
+            "The macOS Keychain should always be available; check `python -m keyring diagnose` "
+            "and PYTHON_KEYRING_BACKEND."
+        )
     if sys.platform.startswith("win"):
-        return ("Windows Credential Manager should always be available; check `python -m keyring "
-                "diagnose` and PYTHON_KEYRING_BACKEND.")
-    bus = "" if os.environ.get("DBUS_SESSION_BUS_ADDRESS") else \
-        " (none is running here: DBUS_SESSION_BUS_ADDRESS is not set)"
+        return (
+            "Windows Credential Manager should always be available; check `python -m keyring "
+            "diagnose` and PYTHON_KEYRING_BACKEND."
+        )
+    bus = (
+        ""
+        if os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        else " (none is running here: DBUS_SESSION_BUS_ADDRESS is not set)"
+    )
     return (
         "Install a Secret Service keyring such as GNOME Keyring (e.g. `sudo apt install gnome-keyring "
         "libsecret-tools`) and run the app in a desktop session, which provides the D-Bus session "
@@ -157,9 +165,14 @@ def install_remedy() -> str:
 class CredentialStore:
     """Load, save and delete the token. Build one in the composition root and pass it in."""
 
-    def __init__(self, backend: Any = None, *, env: Mapping[str, str] | None = None,
-                 session_only: bool = False,
-                 backend_factory: Callable[[], Any] = system_backend) -> None:
+    def __init__(
+        self,
+        backend: Any = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        session_only: bool = False,
+        backend_factory: Callable[[], Any] = system_backend,
+    ) -> None:
         self._backend = MemoryKeyring() if session_only else backend
         self._backend_factory = backend_factory
         self._session_only = session_only
@@ -248,12 +261,18 @@ class CredentialStore:
         module = type(backend).__module__
         chained = getattr(backend, "backends", None)
         if module in ("keyring.backends.fail", "keyring.backends.null") or (
-                module == "keyring.backends.chainer" and not chained):
-            return KeyringStatus(False, name, "No system keyring is available to keep the Pipedrive API token.",
-                                 install_remedy())
+            module == "keyring.backends.chainer" and not chained
+        ):
+            return KeyringStatus(
+                False,
+                name,
+                "No system keyring is available to keep the Pipedrive API token.",
+                install_remedy(),
+            )
         if module.startswith("keyrings.alt"):
             return KeyringStatus(
-                False, name,
+                False,
+                name,
                 f"The configured keyring ({type(backend).__name__} from keyrings.alt) keeps secrets in a "
                 "file, which this app does not use for the API token.",
                 install_remedy() + " Remove PYTHON_KEYRING_BACKEND or the keyringrc setting that selects it.",
@@ -263,15 +282,19 @@ class CredentialStore:
         except Exception as exc:  # noqa: BLE001 - any backend failure means "not usable"
             if _is_locked(exc):
                 return KeyringStatus(
-                    False, self.backend_name,
+                    False,
+                    self.backend_name,
                     f"The keyring ({self.backend_name}) is locked or not yet set up, and the password "
                     f"prompt to open it could not be shown or was cancelled ({_reason(exc)}).",
                     "Unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`) "
                     f"and try again; or use the token for this session only, or set {ENV_TOKEN}.",
                 )
-            return KeyringStatus(False, self.backend_name,
-                                 f"The keyring ({self.backend_name}) cannot be used: {_reason(exc)}.",
-                                 install_remedy())
+            return KeyringStatus(
+                False,
+                self.backend_name,
+                f"The keyring ({self.backend_name}) cannot be used: {_reason(exc)}.",
+                install_remedy(),
+            )
         return KeyringStatus(True, name)
 
     def _require(self) -> Any:
@@ -349,9 +372,12 @@ class CredentialStore:
             token = self._call("read from", lambda: backend.get_password(SERVICE, domain))
         if not token:
             return None
-        return Credentials(domain=domain, token=token,
-                           source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING,
-                           base_url=self.env_base_url())
+        return Credentials(
+            domain=domain,
+            token=token,
+            source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING,
+            base_url=self.env_base_url(),
+        )
 
     def save(self, domain: str, token: str) -> Credentials:
         """Store ``token`` for ``domain`` and make it the current domain."""
@@ -365,8 +391,9 @@ class CredentialStore:
         with self._lock:
             self._call("write to", lambda: backend.set_password(SERVICE, domain, token))
             self._call("write to", lambda: backend.set_password(SERVICE, CURRENT_ACCOUNT, domain))
-        return Credentials(domain=domain, token=token,
-                           source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING)
+        return Credentials(
+            domain=domain, token=token, source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING
+        )
 
     def delete(self, domain: str | None = None) -> bool:
         """Forget the token of ``domain`` (default: the current one). True if one was removed."""
@@ -399,7 +426,9 @@ class CredentialStore:
         token = (self._env.get(ENV_SEGMENT_TOKEN) or "").strip()
         if not token:
             return None
-        return SegmentCredentials(token=token, region="us", source=SOURCE_ENV, base_url=self.segment_env_url())
+        return SegmentCredentials(
+            token=token, region="us", source=SOURCE_ENV, base_url=self.segment_env_url()
+        )
 
     def segment_env_url(self) -> str | None:
         value = (self._env.get(ENV_SEGMENT_URL) or "").strip()
@@ -416,9 +445,12 @@ class CredentialStore:
             region = self._call("read from", lambda: backend.get_password(SERVICE, SEGMENT_REGION_ACCOUNT))
         if not token:
             return None
-        return SegmentCredentials(token=token, region=region if region in ("us", "eu") else "us",
-                                  source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING,
-                                  base_url=self.segment_env_url())
+        return SegmentCredentials(
+            token=token,
+            region=region if region in ("us", "eu") else "us",
+            source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING,
+            base_url=self.segment_env_url(),
+        )
 
     def save_segment(self, token: str, region: str = "us") -> SegmentCredentials:
         """Keep the Segment Public API token (and its workspace's region) in the keyring."""
@@ -431,8 +463,9 @@ class CredentialStore:
         with self._lock:
             self._call("write to", lambda: backend.set_password(SERVICE, SEGMENT_ACCOUNT, token))
             self._call("write to", lambda: backend.set_password(SERVICE, SEGMENT_REGION_ACCOUNT, region))
-        return SegmentCredentials(token=token, region=region,
-                                  source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING)
+        return SegmentCredentials(
+            token=token, region=region, source=SOURCE_SESSION if self._session_only else SOURCE_KEYRING
+        )
 
     def delete_segment(self) -> bool:
         """Forget the Segment token. True if one was removed."""
@@ -460,7 +493,9 @@ class CredentialStore:
                 name,
             ) from None
 
-    async def astatus(self, *, refresh: bool = False, timeout: float | None = KEYRING_TIMEOUT) -> KeyringStatus:
+    async def astatus(
+        self, *, refresh: bool = False, timeout: float | None = KEYRING_TIMEOUT
+    ) -> KeyringStatus:
         return await self._in_executor(functools.partial(self.status, refresh=refresh), timeout)
 
     async def aload(self, *, timeout: float | None = KEYRING_TIMEOUT) -> Credentials | None:
@@ -469,15 +504,15 @@ class CredentialStore:
     async def asave(self, domain: str, token: str, *, timeout: float | None = KEYRING_TIMEOUT) -> Credentials:
         return await self._in_executor(functools.partial(self.save, domain, token), timeout)
 
-    async def adelete(self, domain: str | None = None, *,
-                      timeout: float | None = KEYRING_TIMEOUT) -> bool:
+    async def adelete(self, domain: str | None = None, *, timeout: float | None = KEYRING_TIMEOUT) -> bool:
         return await self._in_executor(functools.partial(self.delete, domain), timeout)
 
     async def aload_segment(self, *, timeout: float | None = KEYRING_TIMEOUT) -> SegmentCredentials | None:
         return await self._in_executor(self.load_segment, timeout)
 
-    async def asave_segment(self, token: str, region: str = "us", *,
-                            timeout: float | None = KEYRING_TIMEOUT) -> SegmentCredentials:
+    async def asave_segment(
+        self, token: str, region: str = "us", *, timeout: float | None = KEYRING_TIMEOUT
+    ) -> SegmentCredentials:
         return await self._in_executor(functools.partial(self.save_segment, token, region), timeout)
 
     async def adelete_segment(self, *, timeout: float | None = KEYRING_TIMEOUT) -> bool:
@@ -485,6 +520,7 @@ class CredentialStore:
 
     async def abackend_name(self, *, timeout: float | None = KEYRING_TIMEOUT) -> str:
         return await self._in_executor(lambda: self.backend_name, timeout)
+
 
 def _is_not_found(exc: BaseException) -> bool:
     try:
@@ -501,8 +537,11 @@ def _is_locked(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover
         return False
     text = str(exc).lower()
-    return (isinstance(exc, KeyringLocked | InitError) or "locked" in type(exc).__name__.lower()
-            or "prompt" in text)
+    return (
+        isinstance(exc, KeyringLocked | InitError)
+        or "locked" in type(exc).__name__.lower()
+        or "prompt" in text
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -518,8 +557,9 @@ def _secret_service_provider() -> str | None:
         from jeepney import DBusAddress, new_method_call
         from jeepney.io.blocking import open_dbus_connection
 
-        bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
-                          interface="org.freedesktop.DBus")
+        bus = DBusAddress(
+            "/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus"
+        )
         with open_dbus_connection(bus="SESSION") as conn:
             reply = conn.send_and_get_reply(
                 new_method_call(bus, "GetConnectionUnixProcessID", "s", ("org.freedesktop.secrets",)),
@@ -530,7 +570,12 @@ def _secret_service_provider() -> str | None:
             program = fh.read().strip()
     except Exception:  # noqa: BLE001 - naming the provider is a nicety
         return None
-    known = {"gnome-keyring-d": "GNOME Keyring", "gnome-keyring-daemon": "GNOME Keyring",
-             "kwalletd5": "KWallet", "kwalletd6": "KWallet", "ksecretd": "KWallet",
-             "keepassxc": "KeePassXC"}
+    known = {
+        "gnome-keyring-d": "GNOME Keyring",
+        "gnome-keyring-daemon": "GNOME Keyring",
+        "kwalletd5": "KWallet",
+        "kwalletd6": "KWallet",
+        "ksecretd": "KWallet",
+        "keepassxc": "KeePassXC",
+    }
     return known.get(program, program)

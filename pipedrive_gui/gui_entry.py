@@ -7,8 +7,18 @@ import os
 from collections.abc import Sequence
 
 #: The documented states ``--screenshot`` can show (see ``gui/app.py``).
-SCREENSHOT_STATES = ("overview", "dry-run", "connection", "error", "dark", "receiver", "records", "problems",
-                     "segment-diff", "impact-panel")
+SCREENSHOT_STATES = (
+    "overview",
+    "dry-run",
+    "connection",
+    "error",
+    "dark",
+    "receiver",
+    "records",
+    "problems",
+    "segment-diff",
+    "impact-panel",
+)
 SCREENSHOT_STATE_ENV = "PIPEDRIVE_GUI_SCREENSHOT_STATE"
 #: What ``--flows`` can run, in this order (see ``gui/headless.py``).
 FLOWS = ("import", "edit", "check", "send", "records", "receiver", "export", "link")
@@ -18,7 +28,9 @@ def _flows(text: str) -> tuple[str, ...]:
     names = FLOWS if text.strip() == "all" else tuple(n.strip() for n in text.split(",") if n.strip())
     unknown = [n for n in names if n not in FLOWS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown flow {', '.join(unknown) or text!r} (one of: {', '.join(FLOWS)}, all)")
+        raise argparse.ArgumentTypeError(
+            f"unknown flow {', '.join(unknown) or text!r} (one of: {', '.join(FLOWS)}, all)"
+        )
     return names
 
 
@@ -38,7 +50,9 @@ def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", metavar="DIR")
     parser.add_argument("--debug", action="store_true")
     parser.add_argument("--base-url", metavar="URL")
-    parser.add_argument("--demo", action="store_true", help="open the bundled demo project on the offline sandbox")
+    parser.add_argument(
+        "--demo", action="store_true", help="open the bundled demo project on the offline sandbox"
+    )
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -46,17 +60,26 @@ def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the main window and quit")
     parser.add_argument(
-        "--screenshot-state", metavar="NAME", choices=SCREENSHOT_STATES, default=None,
+        "--screenshot-state",
+        metavar="NAME",
+        choices=SCREENSHOT_STATES,
+        default=None,
         help="what --screenshot shows: " + ", ".join(SCREENSHOT_STATES) + " (default: overview, or "
-             f"${SCREENSHOT_STATE_ENV})",
+        f"${SCREENSHOT_STATE_ENV})",
     )
     parser.add_argument(
-        "--flows", metavar="NAMES", type=_flows, default=None,
+        "--flows",
+        metavar="NAMES",
+        type=_flows,
+        default=None,
         help="run these main flows on the demo as a user would (" + ", ".join(FLOWS) + ", or all), then "
-             "quit through File > Quit; prints OK (a smoke test of each flow and of quitting after it)",
+        "quit through File > Quit; prints OK (a smoke test of each flow and of quitting after it)",
     )
     parser.add_argument(
-        "--window-size", metavar="WxH", type=_size, default=None,
+        "--window-size",
+        metavar="WxH",
+        type=_size,
+        default=None,
         help="with --screenshot or --self-test: the main window's size, e.g. 1024x700 (a small laptop screen)",
     )
     args = parser.parse_args(list(argv))

@@ -24,9 +24,7 @@ def resources_dir() -> Path:
     installed = Path(__file__).resolve().parent / "_resources"
     if installed.is_dir():
         return installed
-    raise FileNotFoundError(
-        "The app's resources folder is missing; reinstall Pipedrive Mapper."
-    )
+    raise FileNotFoundError("The app's resources folder is missing; reinstall Pipedrive Mapper.")
 
 
 def resource_path(*parts: str) -> Path:

@@ -113,11 +113,20 @@ def session_env(home: Path, runtime: Path, **extra: str) -> dict[str, str]:
     home.mkdir(exist_ok=True)
     runtime.mkdir(exist_ok=True)
     runtime.chmod(0o700)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIPEDRIVE_", "DBUS_", "XDG_", "PYTHON_KEYRING"))}
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), XDG_DATA_HOME=str(home / "share"),
-               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               PY=sys.executable, **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PIPEDRIVE_", "DBUS_", "XDG_", "PYTHON_KEYRING"))
+    }
+    env.update(
+        HOME=str(home),
+        XDG_RUNTIME_DIR=str(runtime),
+        XDG_DATA_HOME=str(home / "share"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        PY=sys.executable,
+        **extra,
+    )
     return env
 
 

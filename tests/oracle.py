@@ -22,10 +22,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 #: The oracle's entry point.
-RUN_SH = Path(os.environ.get("SEGMENT_ORACLE") or REPO.parent / "shared" / "tools" / "segment-oracle" / "run.sh")
+RUN_SH = Path(
+    os.environ.get("SEGMENT_ORACLE") or REPO.parent / "shared" / "tools" / "segment-oracle" / "run.sh"
+)
 #: Where run.sh installs its npm packages (one folder per version of the oracle), as run.sh computes it.
-PACKAGES = Path(os.environ.get("SEGMENT_ORACLE_HOME")
-                or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segment-oracle")
+PACKAGES = Path(
+    os.environ.get("SEGMENT_ORACLE_HOME")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segment-oracle"
+)
 
 
 def missing() -> str | None:
@@ -43,8 +47,12 @@ def missing() -> str | None:
 needed = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
 
-def ask(cases: Sequence[Any], *, timeout: float = 300,
-        object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> list[Any]:
+def ask(
+    cases: Sequence[Any],
+    *,
+    timeout: float = 300,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> list[Any]:
     """The oracle's answer to each case, in order. Skips the test when the oracle is missing, does not
     run or does not answer in time; fails when it answers a different number of lines."""
     reason = missing()
@@ -52,14 +60,19 @@ def ask(cases: Sequence[Any], *, timeout: float = 300,
         pytest.skip(reason)
     stdin = "".join(json.dumps(case) + "\n" for case in cases).encode("utf-8")
     try:
-        proc = subprocess.run(["bash", str(RUN_SH)], input=stdin, capture_output=True, timeout=timeout,
-                              check=False)
+        proc = subprocess.run(
+            ["bash", str(RUN_SH)], input=stdin, capture_output=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         pytest.skip(f"the Segment oracle did not answer within {timeout:g} s")
     if proc.returncode != 0:
-        pytest.skip(f"the Segment oracle could not run: {proc.stderr.decode(errors='replace').strip()[-500:]}")
-    answers = [json.loads(line, object_pairs_hook=object_pairs_hook)
-               for line in proc.stdout.decode("utf-8").splitlines()]
+        pytest.skip(
+            f"the Segment oracle could not run: {proc.stderr.decode(errors='replace').strip()[-500:]}"
+        )
+    answers = [
+        json.loads(line, object_pairs_hook=object_pairs_hook)
+        for line in proc.stdout.decode("utf-8").splitlines()
+    ]
     assert len(answers) == len(cases), f"the oracle answered {len(answers)} lines to {len(cases)} cases"
     return answers
 
@@ -69,6 +82,8 @@ def package_home(package: str) -> Path:
     ``@segment/action-destinations``), to run ``node`` in; skips the test when there is none."""
     homes = sorted(p.parents[len(Path(package).parts)] for p in PACKAGES.glob(f"*/node_modules/{package}"))
     if shutil.which("node") is None or not homes:
-        pytest.skip(f"Node.js and the Segment oracle's packages ({package}) are needed; run the oracle once "
-                    "(see CONTRIBUTING.md) to install them")
+        pytest.skip(
+            f"Node.js and the Segment oracle's packages ({package}) are needed; run the oracle once "
+            "(see CONTRIBUTING.md) to install them"
+        )
     return homes[-1]

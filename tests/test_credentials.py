@@ -79,10 +79,13 @@ def test_bad_domain_and_empty_token_rejected() -> None:
         store.save("acme", "   ")
 
 
-@pytest.mark.parametrize("backend, wording", [
-    (fail.Keyring(), "no system keyring"),
-    (null.Keyring(), "keyring disabled"),
-])
+@pytest.mark.parametrize(
+    "backend, wording",
+    [
+        (fail.Keyring(), "no system keyring"),
+        (null.Keyring(), "keyring disabled"),
+    ],
+)
 def test_no_usable_backend_names_what_to_install(backend: Any, wording: str) -> None:
     store = store_with(backend)
     status = store.status()
@@ -160,11 +163,14 @@ def test_session_only_keeps_token_in_memory() -> None:
     assert CredentialStore(session_only=True).load() is None
 
 
-@pytest.mark.parametrize("module, name, wording", [
-    ("keyring.backends.macOS", "Keyring", "macOS Keychain"),
-    ("keyring.backends.Windows", "WinVaultKeyring", "Windows Credential Manager"),
-    ("keyring.backends.kwallet", "DBusKeyring", "KWallet"),
-])
+@pytest.mark.parametrize(
+    "module, name, wording",
+    [
+        ("keyring.backends.macOS", "Keyring", "macOS Keychain"),
+        ("keyring.backends.Windows", "WinVaultKeyring", "Windows Credential Manager"),
+        ("keyring.backends.kwallet", "DBusKeyring", "KWallet"),
+    ],
+)
 def test_backend_names(module: str, name: str, wording: str) -> None:
     backend = type(name, (DictBackend,), {"__module__": module})()
     assert wording in store_with(backend).backend_name

@@ -27,7 +27,10 @@ SELF = Path(__file__).resolve()
 _SHARED = r"\.\./" + "shared"
 OUTSIDE = [
     (re.compile(_SHARED + r"\b"), "the team's shared folder beside the checkout"),
-    (re.compile(r"\b" + "shared" + r"/(conformance|reference|tools|DESIGN)"), "a path into the team's shared folder"),
+    (
+        re.compile(r"\b" + "shared" + r"/(conformance|reference|tools|DESIGN)"),
+        "a path into the team's shared folder",
+    ),
     (re.compile(r"\breference" + r" §"), "a section of the team's reference notes"),
     (re.compile(r"\breference" + r"/(segment|pipedrive-api)\.md"), "the team's reference notes"),
     (re.compile(r"\bDESIGN" + r"(\.md)?\s*§|\bDESIGN" + r"\.md\b"), "the team's design notes"),
@@ -39,19 +42,45 @@ OUTSIDE = [
 ORACLE = re.compile(_SHARED + r"/tools/segment-oracle\b")
 ORACLE_ALLOWED = {"Makefile", "CONTRIBUTING.md", "docs/segment.md", "tests/oracle.py"}
 
-_BINARY_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".ico", ".svgz", ".gz", ".tgz", ".zip", ".whl", ".sqlite3"}
+_BINARY_SUFFIXES = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".ico",
+    ".svgz",
+    ".gz",
+    ".tgz",
+    ".zip",
+    ".whl",
+    ".sqlite3",
+}
 
 
 def repo_files(root: Path = REPO) -> list[Path]:
     """The files a clone has: tracked ones, plus new ones git does not ignore (so a file being
     written is checked before its first commit). Without git, every file outside caches."""
     try:
-        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             cwd=root, capture_output=True, check=True, timeout=60).stdout
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
         names = [n for n in out.decode("utf-8").split("\0") if n]
         return [root / n for n in names if (root / n).is_file()]
     except (OSError, subprocess.SubprocessError):
-        skip = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "build", "dist"}
+        skip = {
+            ".git",
+            ".venv",
+            "__pycache__",
+            ".mypy_cache",
+            ".ruff_cache",
+            ".pytest_cache",
+            "build",
+            "dist",
+        }
         return [p for p in root.rglob("*") if p.is_file() and not skip & set(p.relative_to(root).parts)]
 
 
@@ -78,7 +107,9 @@ def outside_pointers(files: Iterable[Path], root: Path = REPO) -> list[str]:
                 line = ORACLE.sub("", line)
             for pattern, what in OUTSIDE:
                 if pattern.search(line):
-                    problems.append(f"{rel}:{n}: points at {what} (outside the repository): {line.strip()[:120]}")
+                    problems.append(
+                        f"{rel}:{n}: points at {what} (outside the repository): {line.strip()[:120]}"
+                    )
                     break
     return problems
 
@@ -172,8 +203,12 @@ def broken_citations(files: Iterable[Path], root: Path = REPO) -> list[str]:
         rel = path.relative_to(root).as_posix()
         for n, line in enumerate(text.splitlines(), 1):
             for m in _CITATION.finditer(line):
-                problem = _check_target(f"{rel}:{n}: (docs/{m.group(1)}{'#' + m.group(2) if m.group(2) else ''})",
-                                        root / "docs" / m.group(1), m.group(2) or "", root)
+                problem = _check_target(
+                    f"{rel}:{n}: (docs/{m.group(1)}{'#' + m.group(2) if m.group(2) else ''})",
+                    root / "docs" / m.group(1),
+                    m.group(2) or "",
+                    root,
+                )
                 if problem:
                     problems.append(problem)
     return problems
@@ -197,8 +232,14 @@ def test_every_docs_section_cited_exists() -> None:
 
 
 def test_the_documents_the_readme_and_comments_rely_on_are_in_the_repository() -> None:
-    for name in ("README.md", "CONTRIBUTING.md", "docs/architecture.md", "docs/pipedrive-api.md",
-                 "docs/segment.md", "tests/conformance/data/README.md"):
+    for name in (
+        "README.md",
+        "CONTRIBUTING.md",
+        "docs/architecture.md",
+        "docs/pipedrive-api.md",
+        "docs/segment.md",
+        "tests/conformance/data/README.md",
+    ):
         assert (REPO / name).is_file(), name
 
 
@@ -210,10 +251,14 @@ def test_the_checks_see_what_they_look_for(tmp_path: Path) -> None:
     readme.write_text(
         "[ok](docs/page.md#rate-limits) [gone](docs/missing.md) [bad anchor](docs/page.md#not-a-heading)\n"
         "[web](https://example.com/x.md) `[code](docs/nope.md)` [up](../elsewhere.md)\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     code = tmp_path / "mod.py"
-    code.write_text("# See " + "reference" + " §10\n# and " + "../" + "shared/DESIGN.md\n# and DESIGN" + ".md\n"
-                    "# docs/page.md#rate-limits; docs/page.md#nope\n", encoding="utf-8")
+    code.write_text(
+        "# See " + "reference" + " §10\n# and " + "../" + "shared/DESIGN.md\n# and DESIGN" + ".md\n"
+        "# docs/page.md#rate-limits; docs/page.md#nope\n",
+        encoding="utf-8",
+    )
     files = [page, readme, code]
 
     links = broken_links(files, tmp_path)
@@ -227,7 +272,8 @@ def test_the_checks_see_what_they_look_for(tmp_path: Path) -> None:
 
     cited = broken_citations(files, tmp_path)
     assert [p for p in cited if p.startswith("mod.py")] == [
-        "mod.py:4: (docs/page.md#nope): docs/page.md has no heading for #nope"]
+        "mod.py:4: (docs/page.md#nope): docs/page.md has no heading for #nope"
+    ]
     assert not any("#rate-limits" in p for p in cited)
 
 
@@ -241,5 +287,8 @@ def test_the_oracle_may_be_named_only_where_it_is_explained(tmp_path: Path) -> N
 
 def test_slugs_follow_githubs_rules() -> None:
     assert slug("The oracle (optional)") == "the-oracle-optional"
-    assert slug("`--format segment`: everything, in Segment's shapes") == "--format-segment-everything-in-segments-shapes"
+    assert (
+        slug("`--format segment`: everything, in Segment's shapes")
+        == "--format-segment-everything-in-segments-shapes"
+    )
     assert slug("Leads (API v1)") == "leads-api-v1"

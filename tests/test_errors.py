@@ -16,8 +16,14 @@ from pipedrive_gui.pipedrive.errors import RateLimitedError
 #: Layers whose errors are shown to people. The sandbox stands in for Pipedrive (its errors are HTTP
 #: answers), the GUI and the command line only show errors, and cli.CliError is the command line's
 #: own exit (its text is printed as is).
-_SKIPPED = ("pipedrive_gui.sandbox", "pipedrive_gui.gui", "pipedrive_gui.commands", "pipedrive_gui.cli",
-            "pipedrive_gui.__main__", "pipedrive_gui.gui_entry")
+_SKIPPED = (
+    "pipedrive_gui.sandbox",
+    "pipedrive_gui.gui",
+    "pipedrive_gui.commands",
+    "pipedrive_gui.cli",
+    "pipedrive_gui.__main__",
+    "pipedrive_gui.gui_entry",
+)
 #: Control flow inside the mapping kit's Liquid filters, never shown as such.
 _INTERNAL = {"pipedrive_gui.core.mapping_kit.liquid_values.FilterFailure"}
 
@@ -29,8 +35,12 @@ def _domain_errors() -> list[type[BaseException]]:
             continue
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, Exception) and not name.startswith("_")
-                    and obj.__module__ == module.__name__):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, Exception)
+                and not name.startswith("_")
+                and obj.__module__ == module.__name__
+            ):
                 found[f"{obj.__module__}.{obj.__qualname__}"] = obj
     return [cls for key, cls in sorted(found.items()) if key not in _INTERNAL]
 
@@ -44,10 +54,17 @@ def test_every_domain_error_is_a_user_error() -> None:
 def test_the_text_is_in_one_attribute_and_str_agrees() -> None:
     err = RateLimitedError("Too many requests. Wait a minute.", retry_after=3.0)
     assert err.user_message == str(err) == err.message == "Too many requests. Wait a minute."
-    problems = EncodeProblems([EncodeError("Stage ID", "'x' is not a whole number"),
-                               EncodeError("Done", "'maybe' is not true or false")])
-    assert problems.user_message == str(problems) == (
-        "Stage ID: 'x' is not a whole number; Done: 'maybe' is not true or false")
+    problems = EncodeProblems(
+        [
+            EncodeError("Stage ID", "'x' is not a whole number"),
+            EncodeError("Done", "'maybe' is not true or false"),
+        ]
+    )
+    assert (
+        problems.user_message
+        == str(problems)
+        == ("Stage ID: 'x' is not a whole number; Done: 'maybe' is not true or false")
+    )
     assert problems.label == "Stage ID" and problems.detail == "'x' is not a whole number"
 
 
@@ -57,7 +74,10 @@ def test_standard_bases_still_catch_them(base: type[Exception]) -> None:
     from pipedrive_gui.core.samples import SampleNotFoundError
     from pipedrive_gui.core.triggers import FqlSyntaxError
 
-    instances = {ValueError: FqlSyntaxError("Bad trigger.", 0, segment_error="x"),
-                 KeyError: UnknownActionError("nope"), LookupError: SampleNotFoundError("x", ["a"])}
+    instances = {
+        ValueError: FqlSyntaxError("Bad trigger.", 0, segment_error="x"),
+        KeyError: UnknownActionError("nope"),
+        LookupError: SampleNotFoundError("x", ["a"]),
+    }
     with pytest.raises(base):
         raise instances[base]

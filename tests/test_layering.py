@@ -20,7 +20,9 @@ def _lint(config: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     return lint_imports(config_filename=str(config), no_cache=True, no_logo=True)
 
 
-def test_the_layer_contracts_are_kept(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_layer_contracts_are_kept(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = _lint(ROOT / "pyproject.toml", ROOT, monkeypatch)
     out = capsys.readouterr().out
     assert code == 0, out

@@ -63,9 +63,21 @@ async def send(sandbox: RunningSandbox, data_dir: Path, event: dict[str, Any]) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
     env.update(PIPEDRIVE_API_TOKEN=sandbox.token, PIPEDRIVE_DOMAIN="sandbox", **WINDOWS)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data_dir), "--base-url", sandbox.base_url,
-        "send", "--json", str(DEMO), str(path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=env)
+        sys.executable,
+        "-m",
+        "pipedrive_gui",
+        "--data-dir",
+        str(data_dir),
+        "--base-url",
+        sandbox.base_url,
+        "send",
+        "--json",
+        str(DEMO),
+        str(path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, out.decode() + err.decode()
     (result,) = json.loads(out)["results"]
@@ -81,15 +93,22 @@ def records(sandbox: RunningSandbox, entity: str, field: str, value: str) -> int
 
 
 async def test_no_duplicates_from_separate_sends_and_the_live_receiver(
-        sandbox: RunningSandbox, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox: RunningSandbox, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     started = time.perf_counter()
     # -- separate CLI processes ------------------------------------------------------------------
     first = await send(sandbox, data_dir, identify("cli-1", "Ada One"))
     again = await send(sandbox, data_dir, identify("cli-1", "Ada One (again)"))  # seconds later: search lags
-    assert (first["outcome"], again["outcome"], again["record_id"]) == ("create", "update", first["record_id"])
+    assert (first["outcome"], again["outcome"], again["record_id"]) == (
+        "create",
+        "update",
+        first["record_id"],
+    )
     assert "it was created once" in first["message"]
-    together = await asyncio.gather(send(sandbox, data_dir, identify("cli-2", "Bo Two")),
-                                    send(sandbox, data_dir, identify("cli-2", "Bo Two")))
+    together = await asyncio.gather(
+        send(sandbox, data_dir, identify("cli-2", "Bo Two")),
+        send(sandbox, data_dir, identify("cli-2", "Bo Two")),
+    )
     assert sorted(r["outcome"] for r in together) == ["create", "update"]
     for user in ("cli-3", "cli-4"):
         assert (await send(sandbox, data_dir, identify(user, f"Person {user}")))["outcome"] == "create"
@@ -101,8 +120,12 @@ async def test_no_duplicates_from_separate_sends_and_the_live_receiver(
     for name, value in WINDOWS.items():
         monkeypatch.setenv(name, value)
     ledger = Ledger.in_data_dir(AppPaths.resolve(data_dir).data)
-    handle = await open_processor(load_project(DEMO), mode="send", ledger=ledger,
-                                  target=PipedriveTarget(sandbox.base_url, sandbox.token))
+    handle = await open_processor(
+        load_project(DEMO),
+        mode="send",
+        ledger=ledger,
+        target=PipedriveTarget(sandbox.base_url, sandbox.token),
+    )
     receiver = Receiver(data_dir, ReceiverSettings(write_key=WRITE_KEY), processor=handle.processor)
     users = [f"cli-{i}" for i in range(1, 5)] + [f"live-{i}" for i in range(26)]
     events: list[dict[str, Any]] = []
@@ -111,21 +134,30 @@ async def test_no_duplicates_from_separate_sends_and_the_live_receiver(
         events.append(dict(identify(user, f"Person {user} v{i}"), messageId=f"id-{i}"))
     for i in range(40):
         group = f"grp-{i % 8}"
-        events.append({"type": "group", "userId": users[i % len(users)], "groupId": group,
-                       "traits": {"name": f"Company {group}"}, "messageId": f"grp-{i}"})
+        events.append(
+            {
+                "type": "group",
+                "userId": users[i % len(users)],
+                "groupId": group,
+                "traits": {"name": f"Company {group}"},
+                "messageId": f"grp-{i}",
+            }
+        )
     await receiver.start()
     live_started = time.perf_counter()
     try:
         async with httpx.AsyncClient(base_url=receiver.url, auth=(WRITE_KEY, "")) as http:
             for chunk in range(0, len(events), 50):
-                r = await http.post("/v1/batch", json={"batch": events[chunk:chunk + 50]})
+                r = await http.post("/v1/batch", json={"batch": events[chunk : chunk + 50]})
                 assert r.status_code == 200, r.text
 
         async def outcomes() -> dict[str, str]:
             page = await receiver.query(JournalQuery(limit=1000))
             return {row.message_id: row.outcome for row in page.rows}
-        got = await eventually(outcomes, lambda o: len(o) == 200 and set(o.values()) <= {"delivered", "failed"},
-                               deadline=60)
+
+        got = await eventually(
+            outcomes, lambda o: len(o) == 200 and set(o.values()) <= {"delivered", "failed"}, deadline=60
+        )
     finally:
         await receiver.stop()
         await handle.close()
@@ -141,8 +173,10 @@ async def test_no_duplicates_from_separate_sends_and_the_live_receiver(
     assert len(created) == len(users) + 8
     assert {e.source for e in created} == {"cli_send", "receiver"}
     assert {e.test for e in created if e.source == "receiver"} == {False}  # not asked to track them
-    print(f"\nCLI: 6 send processes in {cli_seconds:.1f} s; receiver: 200 events in {live_seconds:.1f} s; "
-          f"{lost_answers} creates answered 503 after storing; duplicates: {duplicates}")
+    print(
+        f"\nCLI: 6 send processes in {cli_seconds:.1f} s; receiver: 200 events in {live_seconds:.1f} s; "
+        f"{lost_answers} creates answered 503 after storing; duplicates: {duplicates}"
+    )
 
 
 async def test_receiver_lists_live_creates_as_test_records_when_asked(data_dir: Path) -> None:
@@ -153,16 +187,25 @@ async def test_receiver_lists_live_creates_as_test_records_when_asked(data_dir: 
     assert args.track_test_records is True
     sb = await start_sandbox()
     ledger = Ledger.in_data_dir(AppPaths.resolve(data_dir).data)
-    handle = await open_processor(load_project(DEMO), mode="send", ledger=ledger, track_test_records=True,
-                                  target=PipedriveTarget(sb.base_url, sb.token))
+    handle = await open_processor(
+        load_project(DEMO),
+        mode="send",
+        ledger=ledger,
+        track_test_records=True,
+        target=PipedriveTarget(sb.base_url, sb.token),
+    )
     receiver = Receiver(data_dir, ReceiverSettings(write_key=WRITE_KEY), processor=handle.processor)
     await receiver.start()
     try:
         async with httpx.AsyncClient(base_url=receiver.url, auth=(WRITE_KEY, "")) as http:
-            r = await http.post("/v1/identify", json={"userId": "tracked-1", "traits": {"name": "Tracked"},
-                                                      "messageId": "t-1"})
+            r = await http.post(
+                "/v1/identify",
+                json={"userId": "tracked-1", "traits": {"name": "Tracked"}, "messageId": "t-1"},
+            )
             assert r.status_code == 200, r.text
-        await eventually(lambda: receiver.detail("t-1"), lambda d: d is not None and d.row.outcome == "delivered")
+        await eventually(
+            lambda: receiver.detail("t-1"), lambda d: d is not None and d.row.outcome == "delivered"
+        )
     finally:
         await receiver.stop()
         await handle.close()

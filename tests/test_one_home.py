@@ -16,25 +16,46 @@ _ENTITY = r'"(?:person|organization|deal|activity|lead|note)"'
 
 #: table → (its one home, the literal patterns that spell it out).
 TABLES: dict[str, tuple[str, list[str]]] = {
-    "what record each action writes (ActionDef.entity)": ("core/actions.py", [
-        r'slug="createUpdate\w+",[^()]*?entity=' + _ENTITY,  # the catalog's ActionDef
-        r'"createUpdate\w+"\s*:\s*(?:\w+\(\s*)?' + _ENTITY,  # {"createUpdatePerson": "person"} or a spec
-        r'"createUpdatePerson",\s*"createUpdateOrganization",',  # a list of the six slugs
-    ]),
-    "the kinds of record (ENTITIES)": ("core/actions.py", [
-        r'\(\s*"person",\s*"organization",\s*"deal",\s*"activity",\s*"lead",\s*"note",?\s*\)',
-    ]),
+    "what record each action writes (ActionDef.entity)": (
+        "core/actions.py",
+        [
+            r'slug="createUpdate\w+",[^()]*?entity=' + _ENTITY,  # the catalog's ActionDef
+            r'"createUpdate\w+"\s*:\s*(?:\w+\(\s*)?' + _ENTITY,  # {"createUpdatePerson": "person"} or a spec
+            r'"createUpdatePerson",\s*"createUpdateOrganization",',  # a list of the six slugs
+        ],
+    ),
+    "the kinds of record (ENTITIES)": (
+        "core/actions.py",
+        [
+            r'\(\s*"person",\s*"organization",\s*"deal",\s*"activity",\s*"lead",\s*"note",?\s*\)',
+        ],
+    ),
     "how records are counted (ENTITY_PLURAL)": ("core/actions.py", [r'"person"\s*:\s*"people"']),
-    "whose fields a dynamic field lists": ("core/actions.py", [
-        r'"person_fields"', r'DYNAMIC_PERSON_FIELDS\s*:\s*"person"',
-    ]),
-    "Segment's event types (EVENT_TYPES)": ("core/events.py", [
-        r'[(\[]\s*"(?:identify|track)",\s*"(?:identify|track)",\s*"page",',
-    ]),
-    "where each record is written (ENTITY_PATHS)": ("pipedrive/planner.py", [r'"person"\s*:\s*"/api/v2/persons"']),
-    "the run modes (PLAN, DRY_RUN, SEND)": ("core/modes.py", [
-        r'"plan",\s*"dry_run"', r'"dry_run",\s*"send"', r'\b(?:LIVE|SEND)\b[^=\n]*=\s*"send"',
-    ]),
+    "whose fields a dynamic field lists": (
+        "core/actions.py",
+        [
+            r'"person_fields"',
+            r'DYNAMIC_PERSON_FIELDS\s*:\s*"person"',
+        ],
+    ),
+    "Segment's event types (EVENT_TYPES)": (
+        "core/events.py",
+        [
+            r'[(\[]\s*"(?:identify|track)",\s*"(?:identify|track)",\s*"page",',
+        ],
+    ),
+    "where each record is written (ENTITY_PATHS)": (
+        "pipedrive/planner.py",
+        [r'"person"\s*:\s*"/api/v2/persons"'],
+    ),
+    "the run modes (PLAN, DRY_RUN, SEND)": (
+        "core/modes.py",
+        [
+            r'"plan",\s*"dry_run"',
+            r'"dry_run",\s*"send"',
+            r'\b(?:LIVE|SEND)\b[^=\n]*=\s*"send"',
+        ],
+    ),
 }
 
 
@@ -58,7 +79,12 @@ def test_the_search_finds_a_copy(tmp_path: Path) -> None:
     (tmp_path / "gui").mkdir()
     (tmp_path / "gui" / "panel.py").write_text(
         'ENTITY = {\n    "createUpdatePerson": "person",\n}\nDRY_RUN, LIVE = "dry_run", "send"\n'
-        'TYPES = ["track", "identify", "page", "screen"]\n', encoding="utf-8")
-    for table in ("what record each action writes (ActionDef.entity)", "the run modes (PLAN, DRY_RUN, SEND)",
-                  "Segment's event types (EVENT_TYPES)"):
+        'TYPES = ["track", "identify", "page", "screen"]\n',
+        encoding="utf-8",
+    )
+    for table in (
+        "what record each action writes (ActionDef.entity)",
+        "the run modes (PLAN, DRY_RUN, SEND)",
+        "Segment's event types (EVENT_TYPES)",
+    ):
         assert modules_spelling(TABLES[table][1], tmp_path) == {"gui/panel.py"}, table

@@ -83,9 +83,23 @@ def _has_real_keyring() -> bool:
 def sandbox_process(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``pipedrive-gui --debug sandbox --port 0`` in its own process, its console captured."""
     log = (tmp_path / "sandbox.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "pipedrive_gui", "--debug", "--data-dir",
-                             str(tmp_path / "sandbox-data"), "sandbox", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipedrive_gui",
+            "--debug",
+            "--data-dir",
+            str(tmp_path / "sandbox-data"),
+            "sandbox",
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        cwd=REPO,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -112,9 +126,17 @@ def test_token_appears_nowhere(tmp_path: Path, sandbox_process: tuple[str, subpr
     use_keyring = _has_real_keyring()
     script = tmp_path / "session.sh"
     script.write_text(SESSION)
-    env = session_env(home, tmp_path / "run", DATA=str(data), BASE=base, TOKEN_UNDER_TEST=token,
-                      OUT=str(out), EXPORTS=str(exports), DEMO=str(resource_path("demo", "demo.pipedrive-map.json")),
-                      USE_KEYRING="1" if use_keyring else "0")
+    env = session_env(
+        home,
+        tmp_path / "run",
+        DATA=str(data),
+        BASE=base,
+        TOKEN_UNDER_TEST=token,
+        OUT=str(out),
+        EXPORTS=str(exports),
+        DEMO=str(resource_path("demo", "demo.pipedrive-map.json")),
+        USE_KEYRING="1" if use_keyring else "0",
+    )
     command = ["bash", str(script)]
     if use_keyring:
         command = ["dbus-run-session", "--", *command]
@@ -125,7 +147,11 @@ def test_token_appears_nowhere(tmp_path: Path, sandbox_process: tuple[str, subpr
     runs = {}
     for rc in sorted(out.glob("*.rc"), key=lambda p: int(p.stem)):
         code, _, argv = rc.read_text().strip().partition(" ")
-        runs[int(rc.stem)] = (int(code), argv, (out / f"{rc.stem}.out").read_text() + (out / f"{rc.stem}.err").read_text())
+        runs[int(rc.stem)] = (
+            int(code),
+            argv,
+            (out / f"{rc.stem}.out").read_text() + (out / f"{rc.stem}.err").read_text(),
+        )
     ok = [argv for code, argv, _ in runs.values() if code == 0]
     assert any(a.startswith("whoami") for a in ok) and any("send" in a and "--plan" not in a for a in ok)
     assert any(a.startswith("export") for a in ok) and any(a.startswith("import") for a in ok)
@@ -137,8 +163,12 @@ def test_token_appears_nowhere(tmp_path: Path, sandbox_process: tuple[str, subpr
     requests = urllib.request.urlopen(base + "/__sandbox/requests").read().decode()
     assert len(json.loads(requests)) > 20  # the sandbox saw the session's calls
 
-    leaks = [str(p) for root in (data, exports, out, home) for p in root.rglob("*")
-             if p.is_file() and token.encode() in p.read_bytes()]
+    leaks = [
+        str(p)
+        for root in (data, exports, out, home)
+        for p in root.rglob("*")
+        if p.is_file() and token.encode() in p.read_bytes()
+    ]
     assert leaks == [], f"token found in {leaks}"
     assert token not in proc.stdout + proc.stderr
     assert token not in requests

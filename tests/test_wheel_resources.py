@@ -17,7 +17,18 @@ REPO = Path(__file__).resolve().parent.parent
 def test_wheel_installs_into_clean_venv_and_loads_a_resource(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
         cwd=tmp_path,
@@ -28,14 +39,19 @@ def test_wheel_installs_into_clean_venv_and_loads_a_resource(tmp_path: Path) -> 
     py = env_dir / "bin" / "python"
     # A clean install means the checkout is not on the path either (PYTHONPATH would find resources/).
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
-                   capture_output=True, env=clean)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+        env=clean,
+    )
     probe = (
         "import json; from pipedrive_gui.resources import resource_path, resources_dir;"
         "p = resource_path('sandbox', 'custom_fields.json');"
         "print(resources_dir()); print(len(json.loads(p.read_text())['fields']['person']))"
     )
-    out = subprocess.run([str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path,
-                         env=clean).stdout.split()
+    out = subprocess.run(
+        [str(py), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path, env=clean
+    ).stdout.split()
     assert "site-packages" in out[0] and out[0].endswith("_resources")
     assert int(out[1]) >= 1

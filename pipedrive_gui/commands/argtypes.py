@@ -15,7 +15,9 @@ def port(text: str) -> int:
     """A TCP port, 0-65535 (0: any free port)."""
     value = _int(text, "a port number")
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text} is not a port; choose one between 1 and 65535 (0 = any free port)")
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a port; choose one between 1 and 65535 (0 = any free port)"
+        )
     return value
 
 

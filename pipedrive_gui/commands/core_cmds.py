@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="export a project's mappings for Segment",
         description="segment: JSON with the destination settings (no API token) as the Public API's "
         "update-destination call takes them, the mappings as Public API subscription objects, and the "
-        "project name and samples under \"x-pipedrive-mapper\" (import restores them all); terraform: a "
+        'project name and samples under "x-pipedrive-mapper" (import restores them all); terraform: a '
         "standalone configuration for Segment's provider (segmentio/segment); checklist: steps for "
         "Segment's web app.",
     )
@@ -70,11 +70,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-o", "--output", metavar="PROJECT", required=True, help="the project file to write")
     p.add_argument("--name", help="project name (default: from the output file name)")
     existing = p.add_mutually_exclusive_group()
-    existing.add_argument("--merge", choices=("update", "copy", "replace"),
-                          help="PROJECT exists: bring the mappings into it (its samples and settings stay). "
-                          "update: a mapping with the same name and action is updated, the others added; "
-                          "copy: all added, taken names get \"(copy)\"; replace: its mappings are replaced")
-    existing.add_argument("--force", action="store_true", help="overwrite PROJECT if it exists (the whole file)")
+    existing.add_argument(
+        "--merge",
+        choices=("update", "copy", "replace"),
+        help="PROJECT exists: bring the mappings into it (its samples and settings stay). "
+        "update: a mapping with the same name and action is updated, the others added; "
+        'copy: all added, taken names get "(copy)"; replace: its mappings are replaced',
+    )
+    existing.add_argument(
+        "--force", action="store_true", help="overwrite PROJECT if it exists (the whole file)"
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("samples", help="list the bundled sample events")
@@ -130,7 +135,9 @@ def _read_json_input(source: str, what: str) -> Any:
         except FileNotFoundError:
             raise CliError(f"{what} file not found: {source}") from None
         except UnicodeDecodeError:
-            raise CliError(f"{source} is not a text file (JSON in UTF-8 expected); is it the right file?") from None
+            raise CliError(
+                f"{source} is not a text file (JSON in UTF-8 expected); is it the right file?"
+            ) from None
         except OSError as exc:
             raise CliError(f"Could not read {what} file {source}: {exc.strerror or exc}") from None
         shown = source
@@ -195,7 +202,9 @@ def preview_project(project: Any, event: dict[str, Any]) -> list[dict[str, Any]]
             item.update(
                 ok=bool(result.ok),
                 payload=result.payload if result.ok else None,
-                problems=[{"field": p.field, "label": p.label, "message": p.message} for p in result.problems],
+                problems=[
+                    {"field": p.field, "label": p.label, "message": p.message} for p in result.problems
+                ],
                 error=result.error,
             )
         results.append(item)
@@ -203,7 +212,7 @@ def preview_project(project: Any, event: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def problem_text(problem: dict[str, Any]) -> str:
-    """"Title must be a string…" as is; "Field: message" when the message does not name its field."""
+    """ "Title must be a string…" as is; "Field: message" when the message does not name its field."""
     name = problem.get("label") or problem.get("field") or ""
     message = str(problem.get("message") or "")
     if not name or message.startswith(name) or message.startswith("/"):
@@ -258,8 +267,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
             shown = "EVENT" if args.event == "-" else shlex.quote(args.event)
             # A hint, not a result: stderr, so scripts reading stdout see only the preview.
-            print(f"Next: `pipedrive-gui send {shlex.quote(args.project)} {shown} --dry-run` shows which "
-                  "Pipedrive records it would update or create, without changing anything.", file=sys.stderr)
+            print(
+                f"Next: `pipedrive-gui send {shlex.quote(args.project)} {shown} --dry-run` shows which "
+                "Pipedrive records it would update or create, without changing anything.",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -282,8 +294,11 @@ def _write_output(text: str, output: str | None, project_path: str | None = None
         raise CliError(f"{output} is a folder: give a file name for -o, e.g. {target / 'segment.json'}", 2)
     same = project_path is not None and target.exists() and target.resolve() == Path(project_path).resolve()
     if same or _is_project_file(target):
-        raise CliError(f"{output} is a Pipedrive Mapper project; the export was not written, so the "
-                       "project is unchanged. Choose another -o file.", 2)
+        raise CliError(
+            f"{output} is a Pipedrive Mapper project; the export was not written, so the "
+            "project is unchanged. Choose another -o file.",
+            2,
+        )
     from pipedrive_gui.core.project import atomic_write_text
 
     try:
@@ -319,33 +334,47 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     if out.is_dir():
-        raise CliError(f"{out} is a folder: give the project file's name, e.g. -o {out / 'mappings.pipedrive-map.json'}", 2)
+        raise CliError(
+            f"{out} is a folder: give the project file's name, e.g. -o {out / 'mappings.pipedrive-map.json'}",
+            2,
+        )
     merging = bool(args.merge) and out.exists()
     if out.exists() and not args.force and not merging:
-        raise CliError(f"{out} already exists; bring the mappings into it with --merge update (same name and "
-                       "action: updated; others: added), --merge copy or --merge replace, or use --force to "
-                       "replace the whole file, or choose another -o file", 2)
+        raise CliError(
+            f"{out} already exists; bring the mappings into it with --merge update (same name and "
+            "action: updated; others: added), --merge copy or --merge replace, or use --force to "
+            "replace the whole file, or choose another -o file",
+            2,
+        )
     data = _read_json_input(args.file, "Segment")
     if isinstance(data, dict) and data.get("format") == "pipedrive-map":
-        raise CliError(f"{args.file} is already a Pipedrive Mapper project: open it directly (preview, send, "
-                       "export), or copy it; import reads Segment's subscription JSON.", 2)
+        raise CliError(
+            f"{args.file} is already a Pipedrive Mapper project: open it directly (preview, send, "
+            "export), or copy it; import reads Segment's subscription JSON.",
+            2,
+        )
     try:
         found = read_segment(data)
     except SegmentImportError as exc:
         raise CliError(exc.message) from None
     mappings = found.mappings
     if found.ignored_settings:
-        print(f"not imported from the destination settings: {', '.join(found.ignored_settings)} (the API token "
-              "is never kept in a project: the app asks for it and keeps it in the system keyring)",
-              file=sys.stderr)
+        print(
+            f"not imported from the destination settings: {', '.join(found.ignored_settings)} (the API token "
+            "is never kept in a project: the app asks for it and keeps it in the system keyring)",
+            file=sys.stderr,
+        )
     if merging:
         project = _load_project(str(out))
         result = merge_mappings(project.mappings, mappings, args.merge)
         if args.name:
             project.name = args.name
         if found.destination is not None and found.destination != project.destination:
-            print(f"the destination settings in {args.file} differ from {out}'s, which were kept (use --force "
-                  "to take the whole file's)", file=sys.stderr)
+            print(
+                f"the destination settings in {args.file} differ from {out}'s, which were kept (use --force "
+                "to take the whole file's)",
+                file=sys.stderr,
+            )
         if not result.changed and not args.name:
             print(f"{out}: {result.summary()}; the file was left unchanged", file=sys.stderr)
             return 0
@@ -378,7 +407,8 @@ def cmd_samples(args: argparse.Namespace) -> int:
     samples = list_samples()
     if args.json:
         rows = [
-            {"name": s.name, "title": s.title, "type": s.event_type, "description": s.description} for s in samples
+            {"name": s.name, "title": s.title, "type": s.event_type, "description": s.description}
+            for s in samples
         ]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

@@ -57,26 +57,49 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("project", metavar="PROJECT", help="the project file (*.pipedrive-map.json)")
     p.add_argument("events", metavar="EVENTS", help="a JSON Lines file, -, 'corpus' or 'journal'")
-    p.add_argument("--compare", metavar="OTHER_PROJECT",
-                   help="also run OTHER_PROJECT (the 'before') and list the events whose outcome changes")
+    p.add_argument(
+        "--compare",
+        metavar="OTHER_PROJECT",
+        help="also run OTHER_PROJECT (the 'before') and list the events whose outcome changes",
+    )
     p.add_argument("--json", action="store_true", help="print the results as one JSON object")
     p.add_argument("--csv", metavar="FILE", help="also write one row per event and mapping to FILE")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N events")
-    p.add_argument("--plan", choices=PLANS,
-                   help="the Pipedrive plan for the budget (default: told by Pipedrive's rate limit, else growth)")
-    p.add_argument("--seats", type=int, default=1, metavar="N", help="paid seats (the budget grows with them)")
-    p.add_argument("--per-day", type=int, default=DEFAULT_PER_DAY, metavar="N",
-                   help=f"events a day, for the share of the daily budget (default {DEFAULT_PER_DAY})")
+    p.add_argument(
+        "--plan",
+        choices=PLANS,
+        help="the Pipedrive plan for the budget (default: told by Pipedrive's rate limit, else growth)",
+    )
+    p.add_argument(
+        "--seats", type=int, default=1, metavar="N", help="paid seats (the budget grows with them)"
+    )
+    p.add_argument(
+        "--per-day",
+        type=int,
+        default=DEFAULT_PER_DAY,
+        metavar="N",
+        help=f"events a day, for the share of the daily budget (default {DEFAULT_PER_DAY})",
+    )
     j = p.add_argument_group("with EVENTS = journal")
-    j.add_argument("--outcome", action="append", metavar="OUTCOME",
-                   help="only events with this journal outcome (delivered, failed, planned, ...; repeatable)")
-    j.add_argument("--type", dest="types", action="append", metavar="TYPE",
-                   help="only this event type (identify, track, ...; repeatable)")
+    j.add_argument(
+        "--outcome",
+        action="append",
+        metavar="OUTCOME",
+        help="only events with this journal outcome (delivered, failed, planned, ...; repeatable)",
+    )
+    j.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        metavar="TYPE",
+        help="only this event type (identify, track, ...; repeatable)",
+    )
     j.add_argument("--search", default="", metavar="TEXT", help="only events whose body contains TEXT")
     p.set_defaults(func=cmd_impact)
 
 
 # -- events ------------------------------------------------------------------------------------------
+
 
 def _unwrap(item: Any) -> dict[str, Any] | None:
     if isinstance(item, dict) and "type" not in item and isinstance(item.get("event"), dict):
@@ -93,11 +116,15 @@ def parse_jsonl(text: str, shown: str) -> list[dict[str, Any]]:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CliError(f"{shown}, line {n}, is not valid JSON: {exc.msg} (column {exc.colno}). "
-                           "Expected one Segment event per line (JSON Lines).") from None
+            raise CliError(
+                f"{shown}, line {n}, is not valid JSON: {exc.msg} (column {exc.colno}). "
+                "Expected one Segment event per line (JSON Lines)."
+            ) from None
         event = _unwrap(item)
         if event is None:
-            raise CliError(f"{shown}, line {n}, is not an event (a JSON object with a type, traits/properties...).")
+            raise CliError(
+                f"{shown}, line {n}, is not an event (a JSON object with a type, traits/properties...)."
+            )
         events.append(event)
     return events
 
@@ -108,8 +135,14 @@ def corpus_events() -> list[dict[str, Any]]:
     return parse_jsonl(resource_path("events", "corpus.jsonl").read_text(encoding="utf-8"), "the corpus")
 
 
-def journal_events(path: Path, *, outcomes: tuple[str, ...] = (), types: tuple[str, ...] = (), text: str = "",
-                   limit: int | None = None) -> list[dict[str, Any]]:
+def journal_events(
+    path: Path,
+    *,
+    outcomes: tuple[str, ...] = (),
+    types: tuple[str, ...] = (),
+    text: str = "",
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     """The receiver journal's events (oldest first) that a :class:`JournalQuery` with these filters
     selects. Read through the journal's own export, so its storage is its business."""
     from pipedrive_gui.receiver import Journal, JournalError, JournalQuery
@@ -145,8 +178,13 @@ def read_events(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
     elif source == "journal":
         from pipedrive_gui.commands.receiver_cmds import _journal_path
 
-        events = journal_events(_journal_path(args), outcomes=tuple(args.outcome or ()), types=tuple(args.types or ()),
-                                text=args.search or "", limit=limit)
+        events = journal_events(
+            _journal_path(args),
+            outcomes=tuple(args.outcome or ()),
+            types=tuple(args.types or ()),
+            text=args.search or "",
+            limit=limit,
+        )
         shown = "the receiver's journal"
     elif source == "-":
         events, shown = parse_jsonl(sys.stdin.read(), "stdin"), "stdin"
@@ -157,7 +195,9 @@ def read_events(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
-            raise CliError(f"Events file not found: {source} (or use 'corpus' or 'journal').", EXIT_INPUT) from None
+            raise CliError(
+                f"Events file not found: {source} (or use 'corpus' or 'journal').", EXIT_INPUT
+            ) from None
         except UnicodeDecodeError:
             raise CliError(f"{source} is not a text file (JSON Lines in UTF-8 expected).") from None
         except OSError as exc:
@@ -171,6 +211,7 @@ def read_events(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
 
 
 # -- the command -------------------------------------------------------------------------------------
+
 
 def cmd_impact(args: argparse.Namespace) -> int:
     from pipedrive_gui.commands.core_cmds import _load_project
@@ -188,7 +229,11 @@ def cmd_impact(args: argparse.Namespace) -> int:
     result = run_async(_run(args, creds, project, baseline, events, shown, progress))
     progress.done()
     plan = args.plan or result.plan or "growth"
-    plan_note = "" if args.plan else (" (told by Pipedrive's rate limit)" if result.plan else " (assumed; see --plan)")
+    plan_note = (
+        ""
+        if args.plan
+        else (" (told by Pipedrive's rate limit)" if result.plan else " (assumed; see --plan)")
+    )
     if args.csv:
         from pipedrive_gui.core.impact import csv_text
         from pipedrive_gui.core.project import atomic_write_text
@@ -206,8 +251,15 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(args: argparse.Namespace, creds: Any, project: Any, baseline: Any, events: list[dict[str, Any]],
-               shown: str, progress: Any) -> Any:
+async def _run(
+    args: argparse.Namespace,
+    creds: Any,
+    project: Any,
+    baseline: Any,
+    events: list[dict[str, Any]],
+    shown: str,
+    progress: Any,
+) -> Any:
     from pipedrive_gui.commands.pipedrive_cmds import base_url_for, cache_key, ensure_paths, make_client
     from pipedrive_gui.pipedrive.fields import fetch_catalog, load_cached, save_cache
     from pipedrive_gui.pipedrive.impact import ImpactError, run_impact
@@ -223,8 +275,16 @@ async def _run(args: argparse.Namespace, creds: Any, project: Any, baseline: Any
             catalog = await fetch_catalog(client, domain=key)
             save_cache(cache_dir, catalog)
         try:
-            return await run_impact(client, catalog, project, events, compare_with=baseline, progress=progress,
-                                    default_currency=str(me.get("default_currency") or "") or None, source=shown)
+            return await run_impact(
+                client,
+                catalog,
+                project,
+                events,
+                compare_with=baseline,
+                progress=progress,
+                default_currency=str(me.get("default_currency") or "") or None,
+                source=shown,
+            )
         except ImpactError as exc:
             raise CliError(str(exc), EXIT_FAILED) from None
     finally:
@@ -232,7 +292,7 @@ async def _run(args: argparse.Namespace, creds: Any, project: Any, baseline: Any
 
 
 class _Progress:
-    """"Looking up 120 of 225 match values…" on stderr (a terminal only)."""
+    """ "Looking up 120 of 225 match values…" on stderr (a terminal only)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -241,8 +301,11 @@ class _Progress:
     def __call__(self, phase: str, done: int, total: int) -> None:
         if not self.enabled:
             return
-        text = {"prepare": "Reading events", "lookups": "Looking up match values in Pipedrive",
-                "simulate": "Working out outcomes"}.get(phase, phase)
+        text = {
+            "prepare": "Reading events",
+            "lookups": "Looking up match values in Pipedrive",
+            "simulate": "Working out outcomes",
+        }.get(phase, phase)
         print(f"\r{text}: {done} of {total}…\033[K", end="", file=sys.stderr, flush=True)
         self.shown = True
 
@@ -253,14 +316,20 @@ class _Progress:
 
 def _print_human(result: Any, shown: str, plan: str, plan_note: str, args: argparse.Namespace) -> None:
     report = result.report
-    print(f"Impact of {report.events:,} events from {shown} on {report.project or args.project}: read-only, "
-          f"{report.lookups:,} lookups ({report.lookup_tokens:,} tokens), nothing was written.")
+    print(
+        f"Impact of {report.events:,} events from {shown} on {report.project or args.project}: read-only, "
+        f"{report.lookups:,} lookups ({report.lookup_tokens:,} tokens), nothing was written."
+    )
     width = max([len(s.mapping) for s in report.summaries] + [7])
-    print(f"{'mapping':{width}}  {'update':>7} {'create':>7} {'fail':>7} {'not triggered':>14} {'calls':>7} "
-          f"{'tokens':>8}")
+    print(
+        f"{'mapping':{width}}  {'update':>7} {'create':>7} {'fail':>7} {'not triggered':>14} {'calls':>7} "
+        f"{'tokens':>8}"
+    )
     for s in report.summaries:
-        print(f"{s.mapping:{width}}  {s.update:>7} {s.create:>7} {s.fail:>7} {s.not_triggered:>14} {s.api_calls:>7} "
-              f"{s.tokens:>8}")
+        print(
+            f"{s.mapping:{width}}  {s.update:>7} {s.create:>7} {s.fail:>7} {s.not_triggered:>14} {s.api_calls:>7} "
+            f"{s.tokens:>8}"
+        )
         if s.trigger_error:
             print(f"    [!] never runs: {s.trigger_error}")
         for reason, count in s.fail_reasons:
@@ -269,19 +338,25 @@ def _print_human(result: Any, shown: str, plan: str, plan_note: str, args: argpa
         print(f"{report.events_without_mapping:,} events fire no enabled mapping.")
     if report.batch_records:
         cross = [b for b in report.batch_records if b.cross_mapping]
-        print(f"\nRecords this batch creates and then reaches again: {len(report.batch_records)}"
-              + (f" ({len(cross)} written by two or more mappings)" if cross else ""))
-        print("  Sent one by one, the later events update what the first created; Segment delivers events in "
-              "parallel and Pipedrive's search lags behind writes, so in production these may become duplicates.")
+        print(
+            f"\nRecords this batch creates and then reaches again: {len(report.batch_records)}"
+            + (f" ({len(cross)} written by two or more mappings)" if cross else "")
+        )
+        print(
+            "  Sent one by one, the later events update what the first created; Segment delivers events in "
+            "parallel and Pipedrive's search lags behind writes, so in production these may become duplicates."
+        )
         for b in (cross + [b for b in report.batch_records if not b.cross_mapping])[:SHOWN]:
             print(f"  - {b.sentence()}")
         if len(report.batch_records) > SHOWN:
             print(f"  … and {len(report.batch_records) - SHOWN} more (--json or --csv lists them all)")
     seg_calls = sum(s.segment_calls for s in report.summaries)
     seg_tokens = sum(s.segment_tokens for s in report.summaries)
-    print(f"\nCost of sending them: {report.api_calls:,} API calls, {report.tokens:,} tokens through this app "
-          f"(lookups remembered); Segment's destination (API v1, a search per match value): about {seg_calls:,} "
-          f"calls, {seg_tokens:,} tokens.")
+    print(
+        f"\nCost of sending them: {report.api_calls:,} API calls, {report.tokens:,} tokens through this app "
+        f"(lookups remembered); Segment's destination (API v1, a search per match value): about {seg_calls:,} "
+        f"calls, {seg_tokens:,} tokens."
+    )
     share = report.budget(plan, args.per_day, args.seats)
     print(f"{share.sentence()} Plan: {plan}{plan_note}.")
     if result.before is not None:

@@ -36,11 +36,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "2 a file could not be used.",
     )
     p.add_argument("project", metavar="PROJECT", help="the project file (*.pipedrive-map.json)")
-    p.add_argument("--events", metavar="FILE.jsonl", action="append",
-                   help="captured events, one JSON event per line (journal-export files too); repeatable")
+    p.add_argument(
+        "--events",
+        metavar="FILE.jsonl",
+        action="append",
+        help="captured events, one JSON event per line (journal-export files too); repeatable",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per finding and line")
-    p.add_argument("--offline", action="store_true",
-                   help="do not connect to Pipedrive (rules that need its fields are skipped)")
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not connect to Pipedrive (rules that need its fields are skipped)",
+    )
     p.set_defaults(func=cmd_lint)
 
 
@@ -56,7 +63,9 @@ def read_events(path: str) -> list[Any]:
     except FileNotFoundError:
         raise CliError(f"Events file not found: {path}", EXIT_INPUT) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"Could not read {path}: {getattr(exc, 'strerror', None) or exc}.", EXIT_INPUT) from None
+        raise CliError(
+            f"Could not read {path}: {getattr(exc, 'strerror', None) or exc}.", EXIT_INPUT
+        ) from None
     events = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -64,11 +73,14 @@ def read_events(path: str) -> list[Any]:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CliError(f"{p.name} line {number} is not JSON ({exc.msg}, column {exc.colno}).", EXIT_INPUT) from None
+            raise CliError(
+                f"{p.name} line {number} is not JSON ({exc.msg}, column {exc.colno}).", EXIT_INPUT
+            ) from None
         event = item.get("event") if isinstance(item, dict) and "type" not in item else item
         if not isinstance(event, dict):
-            raise CliError(f"{p.name} line {number} is not a Segment event (a JSON object with a \"type\").",
-                           EXIT_INPUT)
+            raise CliError(
+                f'{p.name} line {number} is not a Segment event (a JSON object with a "type").', EXIT_INPUT
+            )
         events.append(LintEvent(f"{p.name} line {number}", event, "captured"))
     return events
 
@@ -127,9 +139,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     counts = report.counts()
     err = sys.stderr
     samples = len(project.samples)
-    print(f"Checked {len(project.mappings)} mapping(s) against {samples} sample(s) and {len(captured)} captured "
-          f"event(s), {'with the ' + where if fields is not None else 'without Pipedrive fields: ' + where}.",
-          file=err)
+    print(
+        f"Checked {len(project.mappings)} mapping(s) against {samples} sample(s) and {len(captured)} captured "
+        f"event(s), {'with the ' + where if fields is not None else 'without Pipedrive fields: ' + where}.",
+        file=err,
+    )
     by_reason: dict[str, list[str]] = {}
     for s in report.skipped:
         by_reason.setdefault(s.reason, []).append(s.rule)

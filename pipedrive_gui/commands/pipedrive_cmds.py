@@ -73,8 +73,11 @@ def ensure_paths(args: argparse.Namespace) -> Any:
         return args.paths.ensure()
     except OSError as exc:
         where = exc.filename or args.paths.data
-        raise CliError(f"Cannot create the app's folder {where} ({exc.strerror or exc}). Choose a folder you "
-                       "can write to with --data-dir (or PIPEDRIVE_GUI_DATA_DIR).", EXIT_INPUT) from None
+        raise CliError(
+            f"Cannot create the app's folder {where} ({exc.strerror or exc}). Choose a folder you "
+            "can write to with --data-dir (or PIPEDRIVE_GUI_DATA_DIR).",
+            EXIT_INPUT,
+        ) from None
 
 
 def make_store() -> CredentialStore:
@@ -89,8 +92,12 @@ def base_url_for(args: argparse.Namespace, creds: Credentials | None = None) -> 
 
     from pipedrive_gui.credentials import ENV_BASE_URL
 
-    return getattr(args, "base_url", None) or (creds.base_url if creds else None) or \
-        (os.environ.get(ENV_BASE_URL) or "").strip() or None
+    return (
+        getattr(args, "base_url", None)
+        or (creds.base_url if creds else None)
+        or (os.environ.get(ENV_BASE_URL) or "").strip()
+        or None
+    )
 
 
 def keyring_text(message: str) -> str:
@@ -124,8 +131,11 @@ def load_credentials(store: CredentialStore, args: argparse.Namespace | None = N
         local = sandbox_credentials(args)
         if local is not None:
             return local
-        raise CliError("Not logged in to Pipedrive. Run `pipedrive-gui login` "
-                       "(or set PIPEDRIVE_API_TOKEN and PIPEDRIVE_DOMAIN).", EXIT_INPUT)
+        raise CliError(
+            "Not logged in to Pipedrive. Run `pipedrive-gui login` "
+            "(or set PIPEDRIVE_API_TOKEN and PIPEDRIVE_DOMAIN).",
+            EXIT_INPUT,
+        )
     return creds
 
 
@@ -147,8 +157,10 @@ def sandbox_credentials(args: argparse.Namespace | None) -> Credentials | None:
         pass
     if not asyncio.run(_is_sandbox(base_url)):
         return None
-    print(f"Not logged in: using the offline sandbox's token for {base_url} (a server on this computer).",
-          file=sys.stderr)
+    print(
+        f"Not logged in: using the offline sandbox's token for {base_url} (a server on this computer).",
+        file=sys.stderr,
+    )
     return Credentials(domain="", token=SANDBOX_TOKEN, source="sandbox", base_url=base_url)
 
 
@@ -168,8 +180,11 @@ def make_client(args: argparse.Namespace, creds: Credentials) -> PipedriveClient
 
     base_url = base_url_for(args, creds)
     if not base_url and not creds.domain:
-        raise CliError("Which Pipedrive company? PIPEDRIVE_API_TOKEN is set but the company domain is "
-                       "not: set PIPEDRIVE_DOMAIN (e.g. acme for acme.pipedrive.com).", EXIT_INPUT)
+        raise CliError(
+            "Which Pipedrive company? PIPEDRIVE_API_TOKEN is set but the company domain is "
+            "not: set PIPEDRIVE_DOMAIN (e.g. acme for acme.pipedrive.com).",
+            EXIT_INPUT,
+        )
     try:
         if base_url:
             return PipedriveClient(base_url, creds.token)
@@ -214,8 +229,9 @@ def _read_domain(args: argparse.Namespace, base_url: str | None) -> str | None:
     if domain or base_url:
         return domain  # with a base URL, users/me tells the domain
     if args.token_stdin or not sys.stdin.isatty():
-        raise CliError("Give the company domain with --domain (e.g. --domain acme for acme.pipedrive.com).",
-                       EXIT_INPUT)
+        raise CliError(
+            "Give the company domain with --domain (e.g. --domain acme for acme.pipedrive.com).", EXIT_INPUT
+        )
     return input("Pipedrive company domain (the part before .pipedrive.com): ").strip()
 
 
@@ -227,8 +243,10 @@ def _read_token(args: argparse.Namespace) -> str:
     else:
         raise CliError("No terminal to ask for the API token: pipe it in with --token-stdin.", EXIT_INPUT)
     if not token:
-        raise CliError("No API token given. Find it in Pipedrive under Settings > Personal preferences > API.",
-                       EXIT_INPUT)
+        raise CliError(
+            "No API token given. Find it in Pipedrive under Settings > Personal preferences > API.",
+            EXIT_INPUT,
+        )
     return token
 
 
@@ -284,7 +302,9 @@ def cmd_login(args: argparse.Namespace) -> int:
     print(f"The API token is stored in {store.backend_name}.")
     print("Next: `pipedrive-gui fields` lists your Pipedrive fields and which can be match fields.")
     if store.env_override() is not None:
-        print("Note: PIPEDRIVE_API_TOKEN is set in the environment; it takes precedence over the stored token.")
+        print(
+            "Note: PIPEDRIVE_API_TOKEN is set in the environment; it takes precedence over the stored token."
+        )
     return 0
 
 
@@ -340,15 +360,23 @@ def cmd_whoami(args: argparse.Namespace) -> int:
         holder = store.backend_name
     budget = client.rate_budget
     if args.json:
-        print(json.dumps({
-            "user": {"id": me.id, "name": me.name, "email": me.email},
-            "company": {"id": me.company_id, "name": me.company_name, "domain": me.company_domain},
-            "server": client.base_url,
-            "token_source": creds.source,
-            "token_holder": holder,
-            "rate_limit": {"burst_limit": budget.burst_limit, "burst_remaining": budget.burst_remaining,
-                           "daily_remaining": budget.daily_remaining},
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "user": {"id": me.id, "name": me.name, "email": me.email},
+                    "company": {"id": me.company_id, "name": me.company_name, "domain": me.company_domain},
+                    "server": client.base_url,
+                    "token_source": creds.source,
+                    "token_holder": holder,
+                    "rate_limit": {
+                        "burst_limit": budget.burst_limit,
+                        "burst_remaining": budget.burst_remaining,
+                        "daily_remaining": budget.daily_remaining,
+                    },
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"User:     {_person(me)}")
     print(f"Company:  {me.company_name or '?'} ({me.company_domain or creds.domain or '?'})")
@@ -356,7 +384,9 @@ def cmd_whoami(args: argparse.Namespace) -> int:
     verb = {SOURCE_ENV: "from ", "sandbox": ""}.get(creds.source, "stored in ")
     print(f"Token:    {verb}{holder}")
     daily = f"; daily budget left: {budget.daily_remaining}" if budget.daily_remaining is not None else ""
-    print(f"Budget:   {budget.burst_remaining} of {budget.burst_limit} requests left in this 2-second window{daily}")
+    print(
+        f"Budget:   {budget.burst_remaining} of {budget.burst_limit} requests left in this 2-second window{daily}"
+    )
     return 0
 
 
@@ -424,8 +454,11 @@ def _print_fields(catalog: FieldCatalog, entity: str) -> None:
     type_width = max(len(_type_text(f)) for f in fields)
     system_no = False
     for f in fields:
-        match = {"id": "match: yes (by ID)", "entity_search": "match: yes (search)",
-                 "item_search": "match: yes (field search)"}.get(f.match_via or "", "match: no")
+        match = {
+            "id": "match: yes (by ID)",
+            "entity_search": "match: yes (search)",
+            "item_search": "match: yes (field search)",
+        }.get(f.match_via or "", "match: no")
         if entity in SEARCHABLE_ENTITIES and not f.searchable and not f.is_custom:
             match += " *"
             system_no = True
@@ -436,8 +469,10 @@ def _print_fields(catalog: FieldCatalog, entity: str) -> None:
             print(f"  {'':<{width}}  ({f.not_searchable_reason})")
     if system_no:
         names = ", ".join(sorted(SEARCHABLE_SYSTEM_FIELDS.get(entity, ())))
-        print(f"  * Pipedrive cannot search by this built-in field; match by ID, {names}, "
-              "or a text/number custom field instead.")
+        print(
+            f"  * Pipedrive cannot search by this built-in field; match by ID, {names}, "
+            "or a text/number custom field instead."
+        )
 
 
 def _type_text(f: PipedriveField) -> str:

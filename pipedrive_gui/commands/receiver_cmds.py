@@ -27,31 +27,62 @@ def register(sub: Any) -> None:
         "to Pipedrive.",
     )
     p.add_argument("project", help="the project file (*.pipedrive-map.json)")
-    p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}; 0 = any)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this computer only)")
-    p.add_argument("--allow-remote", action="store_true", help="allow listening on an address other machines can reach")
+    p.add_argument(
+        "--port", type=port, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}; 0 = any)"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this computer only)"
+    )
+    p.add_argument(
+        "--allow-remote", action="store_true", help="allow listening on an address other machines can reach"
+    )
     keys = p.add_mutually_exclusive_group()
-    keys.add_argument("--write-key", metavar="K",
-                      help="require this write key (default: the receiver's own, made once and kept in the "
-                      "config folder; the GUI's receiver panel uses the same)")
-    keys.add_argument("--no-write-key", action="store_true",
-                      help="accept events without a write key (any program on this computer can send)")
-    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
-                   help="let web pages from ORIGIN (e.g. http://localhost:3000) send events with analytics.js; "
-                   "repeatable (default: no web page may send)")
-    p.add_argument("--live", action="store_true", help="create/update records in Pipedrive (default: dry run)")
-    p.add_argument("--track-test-records", action="store_true",
-                   help="with --live: list what the receiver creates under Test records "
-                   "(`pipedrive-gui test-records`), so it can be deleted again")
+    keys.add_argument(
+        "--write-key",
+        metavar="K",
+        help="require this write key (default: the receiver's own, made once and kept in the "
+        "config folder; the GUI's receiver panel uses the same)",
+    )
+    keys.add_argument(
+        "--no-write-key",
+        action="store_true",
+        help="accept events without a write key (any program on this computer can send)",
+    )
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let web pages from ORIGIN (e.g. http://localhost:3000) send events with analytics.js; "
+        "repeatable (default: no web page may send)",
+    )
+    p.add_argument(
+        "--live", action="store_true", help="create/update records in Pipedrive (default: dry run)"
+    )
+    p.add_argument(
+        "--track-test-records",
+        action="store_true",
+        help="with --live: list what the receiver creates under Test records "
+        "(`pipedrive-gui test-records`), so it can be deleted again",
+    )
     p.add_argument("--no-dispatch", action="store_true", help="only journal events; do not run the mappings")
     # Retention belongs to the journal: these change what it keeps from now on (for later receivers
     # too); left out, the journal keeps its setting (30 days, 200,000 events, 1024 MB for a new one).
-    p.add_argument("--keep-days", type=amount(0, 100 * 365, "days"),
-                   help="forget finished events older than this (0: never); the journal remembers it (new: 30)")
-    p.add_argument("--keep-events", type=whole_number(what="a number of events"),
-                   help="keep at most this many events (0: no limit); the journal remembers it (new: 200,000)")
-    p.add_argument("--keep-mb", type=whole_number(hi=SQLITE_MAX_INT >> 20, what="megabytes"),
-                   help="keep the journal under this size in MB (0: no limit); the journal remembers it (new: 1024)")
+    p.add_argument(
+        "--keep-days",
+        type=amount(0, 100 * 365, "days"),
+        help="forget finished events older than this (0: never); the journal remembers it (new: 30)",
+    )
+    p.add_argument(
+        "--keep-events",
+        type=whole_number(what="a number of events"),
+        help="keep at most this many events (0: no limit); the journal remembers it (new: 200,000)",
+    )
+    p.add_argument(
+        "--keep-mb",
+        type=whole_number(hi=SQLITE_MAX_INT >> 20, what="megabytes"),
+        help="keep the journal under this size in MB (0: no limit); the journal remembers it (new: 1024)",
+    )
     p.set_defaults(func=cmd_receive)
 
     j = sub.add_parser("journal", help="list the events the receiver got and what happened to them")
@@ -60,16 +91,24 @@ def register(sub: Any) -> None:
     j.add_argument("--outcome", action="append", help="only events with this outcome (repeatable)")
     j.add_argument("--type", action="append", dest="types", help="only events of this type (repeatable)")
     j.add_argument("--search", default="", help="only events containing this text")
-    j.add_argument("--limit", type=whole_number(1, 10_000, "a number of events"), default=50,
-                   help="how many (newest first; default 50, at most 10,000)")
+    j.add_argument(
+        "--limit",
+        type=whole_number(1, 10_000, "a number of events"),
+        default=50,
+        help="how many (newest first; default 50, at most 10,000)",
+    )
     j.set_defaults(func=cmd_journal)
 
-    r = sub.add_parser("replay", help="run journaled events through the mappings again (e.g. after fixing one)")
+    r = sub.add_parser(
+        "replay", help="run journaled events through the mappings again (e.g. after fixing one)"
+    )
     r.add_argument("ids", nargs="*", metavar="ID", help="event numbers (seq) or messageIds")
     r.add_argument("--failed", action="store_true", help="replay every failed event")
     r.add_argument("--force", action="store_true", help="send again even what was already delivered live")
     r.add_argument("--project", help="dispatch now with this project (when no receiver is running)")
-    r.add_argument("--live", action="store_true", help="with --project: write to Pipedrive (default: dry run)")
+    r.add_argument(
+        "--live", action="store_true", help="with --project: write to Pipedrive (default: dry run)"
+    )
     r.set_defaults(func=cmd_replay)
 
     e = sub.add_parser("journal-export", help="write the journal as JSON Lines")
@@ -151,9 +190,13 @@ def _write_key(args: argparse.Namespace) -> tuple[str | None, str]:
     try:
         key, made = stored_write_key(args.paths.config)
     except OSError as exc:
-        raise CliError(f"Could not save the receiver's write key in {path}: {exc.strerror or exc}. "
-                       "Give one with --write-key.") from exc
-    return key, ("made now and saved in " if made else "from ") + f"{path} (the receiver panel uses the same key)"
+        raise CliError(
+            f"Could not save the receiver's write key in {path}: {exc.strerror or exc}. "
+            "Give one with --write-key."
+        ) from exc
+    return key, (
+        "made now and saved in " if made else "from "
+    ) + f"{path} (the receiver panel uses the same key)"
 
 
 # -- receive -------------------------------------------------------------------------------------------
@@ -181,10 +224,13 @@ def cmd_receive(args: argparse.Namespace) -> int:
     args.paths.ensure()
     args.write_key, args.key_source = _write_key(args)
     if args.write_key is None:
-        print("WARNING: --no-write-key: the receiver accepts events from any program on this computer"
-              + (" and writes them to Pipedrive (--live)" if args.live else "")
-              + (", and from the web pages allowed with --allow-origin" if args.allow_origin else "")
-              + ". Leave the option out to require the receiver's write key.", file=sys.stderr)
+        print(
+            "WARNING: --no-write-key: the receiver accepts events from any program on this computer"
+            + (" and writes them to Pipedrive (--live)" if args.live else "")
+            + (", and from the web pages allowed with --allow-origin" if args.allow_origin else "")
+            + ". Leave the option out to require the receiver's write key.",
+            file=sys.stderr,
+        )
     target = None if args.no_dispatch else _target(args, project)
     return asyncio.run(_receive(args, project, target))
 
@@ -202,15 +248,24 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
 
     retention = _retention_from(args, Retention)
     settings = ReceiverSettings(
-        host=args.host, port=args.port, write_key=args.write_key, allow_remote=args.allow_remote, retention=retention,
+        host=args.host,
+        port=args.port,
+        write_key=args.write_key,
+        allow_remote=args.allow_remote,
+        retention=retention,
         allowed_origins=tuple(args.allow_origin),
     )
     handle = None
     if not args.no_dispatch:
         try:
             mode = ReceiverMode.LIVE if args.live else ReceiverMode.DRY_RUN
-            handle = await open_processor(project, mode=mode, target=target, ledger=_ledger(args),
-                                          track_test_records=args.track_test_records)
+            handle = await open_processor(
+                project,
+                mode=mode,
+                target=target,
+                ledger=_ledger(args),
+                track_test_records=args.track_test_records,
+            )
         except ReceiverError as exc:
             raise CliError(exc.message) from exc
     receiver = Receiver(args.paths.data, settings, processor=handle.processor if handle else None)
@@ -233,8 +288,14 @@ async def _receive(args: argparse.Namespace, project: Any, target: Any) -> int:
     print(f"Listening on {receiver.url}  (journal: {receiver.journal.path})")
     print(f"Mappings: {handle.description if handle else 'not dispatched (--no-dispatch)'}")
     print(f"Write key: {args.write_key or 'none'}  ({args.key_source})")
-    print("Web pages allowed to send (analytics.js): "
-          + (", ".join(args.allow_origin) if args.allow_origin else "none (allow one with --allow-origin ORIGIN)"))
+    print(
+        "Web pages allowed to send (analytics.js): "
+        + (
+            ", ".join(args.allow_origin)
+            if args.allow_origin
+            else "none (allow one with --allow-origin ORIGIN)"
+        )
+    )
     print(f"The journal {receiver.journal.retention.describe()}.")
     print("\nSend events from a client:\n")
     print(client_snippets(receiver.url, args.write_key))
@@ -310,7 +371,9 @@ def cmd_journal(args: argparse.Namespace) -> int:
     journal = _open_journal(args)
     try:
         page = journal.query_sync(
-            JournalQuery(outcomes=outcomes, types=tuple(args.types or ()), text=args.search, limit=max(1, args.limit))
+            JournalQuery(
+                outcomes=outcomes, types=tuple(args.types or ()), text=args.search, limit=max(1, args.limit)
+            )
         )
     finally:
         journal.close_sync()
@@ -334,7 +397,9 @@ def cmd_journal(args: argparse.Namespace) -> int:
             f"{row.seq:>6}  {row.received_at:24}  {row.type[:8]:8}  {(row.name or '')[:22]:22}  "
             f"{user[:18]:18}  {row.outcome:9}  {summary}"
         )
-    print(f"\n{len(page.rows)} of {page.total} shown (newest first). The journal {journal.retention.describe()}.")
+    print(
+        f"\n{len(page.rows)} of {page.total} shown (newest first). The journal {journal.retention.describe()}."
+    )
     return 0
 
 
@@ -375,8 +440,10 @@ async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
                 print("The running receiver dispatches them now.")
                 return 0
             if project is None:
-                print("They are dispatched when a receiver runs (`pipedrive-gui receive PROJECT`), "
-                      "or replay with --project to dispatch now.")
+                print(
+                    "They are dispatched when a receiver runs (`pipedrive-gui receive PROJECT`), "
+                    "or replay with --project to dispatch now."
+                )
                 return 0
             try:
                 mode = ReceiverMode.LIVE if args.live else ReceiverMode.DRY_RUN
@@ -388,7 +455,9 @@ async def _replay(args: argparse.Namespace, project: Any, target: Any) -> int:
             for seq in marked:
                 detail = await journal.detail(seq)
                 if detail is not None:
-                    print(f"#{seq} {detail.row.message_id}: {detail.row.outcome} — {detail.row.summary or ''}")
+                    print(
+                        f"#{seq} {detail.row.message_id}: {detail.row.outcome} — {detail.row.summary or ''}"
+                    )
             return 0
     finally:
         lock.release()

@@ -18,7 +18,9 @@ def register(sub: Any) -> None:
         "or the CLI at it with --base-url (or PIPEDRIVE_BASE_URL); any API token except 'bad-token' works.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free port)")
+    p.add_argument(
+        "--port", type=port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free port)"
+    )
     p.add_argument(
         "--fault",
         action="append",
@@ -30,11 +32,21 @@ def register(sub: Any) -> None:
         "after. Examples: 429:count=3,retry_after=2  503:rate=0.1  slow:delay_ms=800,path=/api/v2/*  "
         "drop:count=1  402:path=/api/v2/persons*  503:after=true,method=POST (the write lands, then 503)",
     )
-    p.add_argument("--search-lag", type=amount(0, 24 * 3600, "seconds"), default=0.0, metavar="SECONDS",
-                   help="records written less than SECONDS ago are not found by search yet")
-    p.add_argument("--enforce-burst", action="store_true",
-                   help="answer 429 beyond the burst limit (40 requests / 2 s; search 10 / 2 s)")
-    p.add_argument("--empty", action="store_true", help="start without seeded records (fields and users stay)")
+    p.add_argument(
+        "--search-lag",
+        type=amount(0, 24 * 3600, "seconds"),
+        default=0.0,
+        metavar="SECONDS",
+        help="records written less than SECONDS ago are not found by search yet",
+    )
+    p.add_argument(
+        "--enforce-burst",
+        action="store_true",
+        help="answer 429 beyond the burst limit (40 requests / 2 s; search 10 / 2 s)",
+    )
+    p.add_argument(
+        "--empty", action="store_true", help="start without seeded records (fields and users stay)"
+    )
     p.add_argument("--quiet", action="store_true", help="do not print one line per request")
     p.set_defaults(func=run_sandbox)
 

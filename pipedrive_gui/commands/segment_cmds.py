@@ -47,10 +47,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ss = seg.add_subparsers(dest="segment_command", metavar="SUBCOMMAND")
     seg.set_defaults(func=lambda args: _help(seg))
 
-    p = ss.add_parser("login", help="check a Public API token and keep it in the OS keyring",
-                      description="Asks for a Segment Public API token (Segment: Settings > Workspace settings > "
-                      "Access Management > Tokens; Workspace Owner role), lists the workspace's destinations "
-                      "with it, and only then stores it in the OS keyring.")
+    p = ss.add_parser(
+        "login",
+        help="check a Public API token and keep it in the OS keyring",
+        description="Asks for a Segment Public API token (Segment: Settings > Workspace settings > "
+        "Access Management > Tokens; Workspace Owner role), lists the workspace's destinations "
+        "with it, and only then stores it in the OS keyring.",
+    )
     p.add_argument("--token-stdin", action="store_true", help="read the token from standard input")
     _region_option(p)
     p.set_defaults(func=cmd_login)
@@ -63,33 +66,48 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _region_option(p)
     p.set_defaults(func=cmd_destinations)
 
-    p = ss.add_parser("pull", help="bring a destination's mappings and settings into a project",
-                      description="Reads every subscription (mapping) of the destination and its settings "
-                      "(domain and the match-field defaults; never the API token) into PROJECT, which then "
-                      "remembers the destination and each mapping's subscription.")
+    p = ss.add_parser(
+        "pull",
+        help="bring a destination's mappings and settings into a project",
+        description="Reads every subscription (mapping) of the destination and its settings "
+        "(domain and the match-field defaults; never the API token) into PROJECT, which then "
+        "remembers the destination and each mapping's subscription.",
+    )
     p.add_argument("destination", metavar="DESTINATION_ID")
     p.add_argument("-o", "--output", metavar="PROJECT", required=True, help="the project file to write")
     p.add_argument("--name", help="project name (new project: default from the file name)")
     existing = p.add_mutually_exclusive_group()
-    existing.add_argument("--merge", choices=("update", "copy", "replace"),
-                          help="PROJECT exists: update (the same subscription, or the same name and action: "
-                          "updated; others added), copy (all added) or replace its mappings")
+    existing.add_argument(
+        "--merge",
+        choices=("update", "copy", "replace"),
+        help="PROJECT exists: update (the same subscription, or the same name and action: "
+        "updated; others added), copy (all added) or replace its mappings",
+    )
     existing.add_argument("--force", action="store_true", help="overwrite PROJECT if it exists")
     _region_option(p)
     p.set_defaults(func=cmd_pull)
 
-    p = ss.add_parser("push", help="make a destination's mappings those of a project (shows the diff first)",
-                      description="Compares PROJECT with the destination and shows what would change: mappings "
-                      "to create, to update (field by field), unchanged, and subscriptions only in Segment (left "
-                      "alone unless --delete-missing). Then sends the changes one at a time, within Segment's "
-                      "rate limit, and records the subscription ids in PROJECT.")
+    p = ss.add_parser(
+        "push",
+        help="make a destination's mappings those of a project (shows the diff first)",
+        description="Compares PROJECT with the destination and shows what would change: mappings "
+        "to create, to update (field by field), unchanged, and subscriptions only in Segment (left "
+        "alone unless --delete-missing). Then sends the changes one at a time, within Segment's "
+        "rate limit, and records the subscription ids in PROJECT.",
+    )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("destination", metavar="DESTINATION_ID")
     p.add_argument("--dry-run", action="store_true", help="print the diff and send nothing")
-    p.add_argument("--delete-missing", action="store_true",
-                   help="delete the destination's subscriptions that no mapping of PROJECT pairs with")
-    p.add_argument("--push-settings", action="store_true",
-                   help="also set the destination's domain and match-field defaults from PROJECT")
+    p.add_argument(
+        "--delete-missing",
+        action="store_true",
+        help="delete the destination's subscriptions that no mapping of PROJECT pairs with",
+    )
+    p.add_argument(
+        "--push-settings",
+        action="store_true",
+        help="also set the destination's domain and match-field defaults from PROJECT",
+    )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before sending")
     p.add_argument("--json", action="store_true", help="print the diff and the report as JSON")
     _region_option(p)
@@ -97,8 +115,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _region_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", choices=("us", "eu"),
-                   help="the workspace's region (default: the one saved at login, else us)")
+    p.add_argument(
+        "--region",
+        choices=("us", "eu"),
+        help="the workspace's region (default: the one saved at login, else us)",
+    )
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -125,10 +146,14 @@ def load_segment_credentials(store: CredentialStore) -> SegmentCredentials:
     try:
         creds = store.load_segment()
     except KeyringUnavailableError as exc:
-        raise CliError(_keyring_text(exc.user_message) + " (Or set SEGMENT_PUBLIC_API_TOKEN.)", EXIT_KEYRING) from None
+        raise CliError(
+            _keyring_text(exc.user_message) + " (Or set SEGMENT_PUBLIC_API_TOKEN.)", EXIT_KEYRING
+        ) from None
     if creds is None:
-        raise CliError("Not connected to Segment. Run `pipedrive-gui segment login` (or set "
-                       "SEGMENT_PUBLIC_API_TOKEN).", EXIT_INPUT)
+        raise CliError(
+            "Not connected to Segment. Run `pipedrive-gui segment login` (or set SEGMENT_PUBLIC_API_TOKEN).",
+            EXIT_INPUT,
+        )
     return creds
 
 
@@ -196,13 +221,17 @@ def cmd_login(args: argparse.Namespace) -> int:
     if args.token_stdin:
         token = sys.stdin.readline().strip()
     elif sys.stdin.isatty():
-        token = getpass.getpass("Segment Public API token (Settings > Workspace settings > Access Management > "
-                                "Tokens): ").strip()
+        token = getpass.getpass(
+            "Segment Public API token (Settings > Workspace settings > Access Management > Tokens): "
+        ).strip()
     else:
         raise CliError("No terminal to ask for the token: pipe it in with --token-stdin.", EXIT_INPUT)
     if not token:
-        raise CliError("No token given. Create one in Segment: Settings > Workspace settings > Access Management "
-                       "> Tokens (Workspace Owner role).", EXIT_INPUT)
+        raise CliError(
+            "No token given. Create one in Segment: Settings > Workspace settings > Access Management "
+            "> Tokens (Workspace Owner role).",
+            EXIT_INPUT,
+        )
     region = args.region or "us"
     probe = SegmentCredentials(token=token, region=region, source="login", base_url=store.segment_env_url())
     client = make_client(args, probe)
@@ -217,8 +246,10 @@ def cmd_login(args: argparse.Namespace) -> int:
         store.save_segment(token, region)
     except KeyringUnavailableError as exc:
         raise CliError(_keyring_text(exc.user_message), EXIT_KEYRING) from None
-    print(f"Connected to the Segment workspace “{workspace.name or workspace.slug}” ({client.host}); "
-          f"{len(found)} Actions Pipedrive destination(s).")
+    print(
+        f"Connected to the Segment workspace “{workspace.name or workspace.slug}” ({client.host}); "
+        f"{len(found)} Actions Pipedrive destination(s)."
+    )
     print(f"The Segment token is stored in {store.backend_name}.")
     print("Next: `pipedrive-gui segment destinations` lists them.")
     return 0
@@ -234,8 +265,11 @@ def cmd_logout(args: argparse.Namespace) -> int:
         removed = store.delete_segment()
     except KeyringUnavailableError as exc:
         raise CliError(_keyring_text(exc.user_message), EXIT_KEYRING) from None
-    print("Removed the Segment token from " + store.backend_name + "." if removed
-          else f"No Segment token was stored in {store.backend_name}.")
+    print(
+        "Removed the Segment token from " + store.backend_name + "."
+        if removed
+        else f"No Segment token was stored in {store.backend_name}."
+    )
     if os.environ.get(ENV_SEGMENT_TOKEN):
         print(f"Note: {ENV_SEGMENT_TOKEN} is still set in the environment and will keep being used.")
     return 0
@@ -257,10 +291,14 @@ def cmd_destinations(args: argparse.Namespace) -> int:
         print(json.dumps([d.summary() for d in found], indent=2, ensure_ascii=False))
         return 0
     if not found:
-        print("This workspace has no Actions Pipedrive destination. Add one in Segment (Connections > Catalog > "
-              "Actions Pipedrive), then list again.")
+        print(
+            "This workspace has no Actions Pipedrive destination. Add one in Segment (Connections > Catalog > "
+            "Actions Pipedrive), then list again."
+        )
         return 0
-    rows = [(d.id, d.name, d.source_name or d.source_id, "enabled" if d.enabled else "disabled") for d in found]
+    rows = [
+        (d.id, d.name, d.source_name or d.source_id, "enabled" if d.enabled else "disabled") for d in found
+    ]
     widths = [max(len(r[i]) for r in rows + [("ID", "NAME", "SOURCE", "STATE")]) for i in range(4)]
     for row in [("ID", "NAME", "SOURCE", "STATE"), *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -272,9 +310,11 @@ def cmd_destinations(args: argparse.Namespace) -> int:
 
 def _check_pipedrive(dest: Any) -> None:
     if not dest.is_pipedrive:
-        raise CliError(f"“{dest.name}” ({dest.id}) is a {dest.metadata_name or 'other'} destination, not Actions "
-                       "Pipedrive. `pipedrive-gui segment destinations` lists the Actions Pipedrive ones.",
-                       EXIT_INPUT)
+        raise CliError(
+            f"“{dest.name}” ({dest.id}) is a {dest.metadata_name or 'other'} destination, not Actions "
+            "Pipedrive. `pipedrive-gui segment destinations` lists the Actions Pipedrive ones.",
+            EXIT_INPUT,
+        )
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
@@ -283,13 +323,18 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     if out.is_dir():
-        raise CliError(f"{out} is a folder: give the project file's name, e.g. -o {out / 'mappings.pipedrive-map.json'}",
-                       EXIT_INPUT)
+        raise CliError(
+            f"{out} is a folder: give the project file's name, e.g. -o {out / 'mappings.pipedrive-map.json'}",
+            EXIT_INPUT,
+        )
     merging = bool(args.merge) and out.exists()
     if out.exists() and not args.force and not merging:
-        raise CliError(f"{out} already exists; bring the destination's mappings into it with --merge update (the "
-                       "same subscription, or name and action: updated; others: added), --merge copy or --merge "
-                       "replace, or use --force to replace the whole file, or choose another -o file", EXIT_INPUT)
+        raise CliError(
+            f"{out} already exists; bring the destination's mappings into it with --merge update (the "
+            "same subscription, or name and action: updated; others: added), --merge copy or --merge "
+            "replace, or use --force to replace the whole file, or choose another -o file",
+            EXIT_INPUT,
+        )
     creds = load_segment_credentials(make_store())
     client = make_client(args, creds)
 
@@ -333,8 +378,14 @@ def cmd_push(args: argparse.Namespace) -> int:
     async def diff() -> PushPlan:
         state = await fetch_destination(client, args.destination)
         state_holder["state"] = state
-        return plan_push(project, args.destination, state.subscriptions, state.destination.settings,
-                         delete_missing=args.delete_missing, push_settings=args.push_settings)
+        return plan_push(
+            project,
+            args.destination,
+            state.subscriptions,
+            state.destination.settings,
+            delete_missing=args.delete_missing,
+            push_settings=args.push_settings,
+        )
 
     async def send(plan: PushPlan) -> PushReport:
         def progress(n: int, total: int, what: str) -> None:
@@ -353,10 +404,13 @@ def cmd_push(args: argparse.Namespace) -> int:
                 return plan, None
             if not args.yes:
                 if not sys.stdin.isatty():
-                    raise CliError("Add --yes to send these changes (no terminal to ask), or --dry-run to only "
-                                   "look.", EXIT_INPUT)
+                    raise CliError(
+                        "Add --yes to send these changes (no terminal to ask), or --dry-run to only look.",
+                        EXIT_INPUT,
+                    )
                 answer = await asyncio.get_running_loop().run_in_executor(
-                    None, input, f"Send {plan.request_count} change(s) to Segment? [y/N] ")
+                    None, input, f"Send {plan.request_count} change(s) to Segment? [y/N] "
+                )
                 if answer.strip().lower() not in ("y", "yes"):
                     print("Nothing was sent.", file=sys.stderr)
                     return plan, None
@@ -364,16 +418,22 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     plan, report = run_segment(everything)
     if args.json:
-        print(json.dumps({"plan": plan.to_json(), "report": report.to_json() if report else None}, indent=2,
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {"plan": plan.to_json(), "report": report.to_json() if report else None},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     if args.dry_run:
         print("Dry run: nothing was sent.", file=sys.stderr)
         return 0
     if report is None:
         return 0
     dest = state_holder["state"].destination
-    _save_project(project_after_push(project, report, destination_name=dest.name, region=_region(args, creds)),
-                  path)
+    _save_project(
+        project_after_push(project, report, destination_name=dest.name, region=_region(args, creds)), path
+    )
     if not args.json:
         print(report.describe())
     print(f"{path} now remembers the destination and the subscription of each mapping.", file=sys.stderr)

@@ -36,15 +36,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "4 Pipedrive refused the connection or could not be reached.",
     )
     p.add_argument("project", metavar="PROJECT", help="the project file (*.pipedrive-map.json)")
-    p.add_argument("event", metavar="EVENT",
-                   help="an event JSON file, '-' for stdin, a sample name from the project, or a bundled sample")
+    p.add_argument(
+        "event",
+        metavar="EVENT",
+        help="an event JSON file, '-' for stdin, a sample name from the project, or a bundled sample",
+    )
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--dry-run", action="store_true",
-                      help="only look records up (read-only) and say what would be updated or created")
-    mode.add_argument("--plan", action="store_true",
-                      help="no network at all: list the calls that would be made")
-    p.add_argument("--mapping", metavar="NAME_OR_ID", action="append",
-                   help="only this mapping (repeatable)")
+    mode.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only look records up (read-only) and say what would be updated or created",
+    )
+    mode.add_argument(
+        "--plan", action="store_true", help="no network at all: list the calls that would be made"
+    )
+    p.add_argument("--mapping", metavar="NAME_OR_ID", action="append", help="only this mapping (repeatable)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_send)
 
@@ -84,9 +90,13 @@ def cmd_send(args: argparse.Namespace) -> int:
     broken = [p for p in previews if p["enabled"] and p.get("trigger_error")]
 
     if not firing:
-        reasons = {p["name"]: (p["reasons"] if p["enabled"] else ["the mapping is disabled"]) for p in previews}
+        reasons = {
+            p["name"]: (p["reasons"] if p["enabled"] else ["the mapping is disabled"]) for p in previews
+        }
         if args.json:
-            print(json.dumps({"mode": mode, "results": [], "not_fired": reasons}, indent=2, ensure_ascii=False))
+            print(
+                json.dumps({"mode": mode, "results": [], "not_fired": reasons}, indent=2, ensure_ascii=False)
+            )
         else:
             print("No enabled mapping fires for this event; nothing was sent.")
             for name, why in reasons.items():
@@ -99,8 +109,11 @@ def cmd_send(args: argparse.Namespace) -> int:
     else:
         _print_human(results)
         if mode == DRY_RUN:
-            again = " Run the same command without --dry-run to send." if any(
-                r["outcome"] != "fail" for r in results) else ""
+            again = (
+                " Run the same command without --dry-run to send."
+                if any(r["outcome"] != "fail" for r in results)
+                else ""
+            )
             print(f"Dry run: only lookups were made; nothing was changed in Pipedrive.{again}")
         elif mode == PLAN:
             print("Plan only: no call was made. --dry-run looks the records up (read-only).")
@@ -111,7 +124,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     return EXIT_INPUT if broken else 0
 
 
-def _run(args: argparse.Namespace, project: Any, firing: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
+def _run(
+    args: argparse.Namespace, project: Any, firing: list[dict[str, Any]], mode: str
+) -> list[dict[str, Any]]:
     from pipedrive_gui.commands.pipedrive_cmds import run_async
 
     creds = None
@@ -128,11 +143,19 @@ def _run(args: argparse.Namespace, project: Any, firing: list[dict[str, Any]], m
         try:
             out = []
             for item in firing:
-                entry: dict[str, Any] = {"mapping": item["name"], "mapping_id": item["id"],
-                                         "action": item["action"]}
+                entry: dict[str, Any] = {
+                    "mapping": item["name"],
+                    "mapping_id": item["id"],
+                    "action": item["action"],
+                }
                 if not item.get("ok"):
-                    entry.update(outcome="fail", message="Segment would reject this event's payload: "
-                                 + _payload_problems(item), calls=[], warnings=[], link=None)
+                    entry.update(
+                        outcome="fail",
+                        message="Segment would reject this event's payload: " + _payload_problems(item),
+                        calls=[],
+                        warnings=[],
+                        link=None,
+                    )
                 else:
                     # The mapping's name goes into the ledger with what it creates (Test records).
                     result = await engine.run(item["action"], item["payload"], mode, mapping=item["name"])
@@ -217,9 +240,15 @@ async def _online_engine(args: argparse.Namespace, project: Any, creds: Any) -> 
     except BaseException:
         await client.aclose()
         raise
-    engine = UpsertEngine(client, catalog, project.destination,
-                          default_currency=str(me.get("default_currency") or "") or None,
-                          ledger=ledger, origin=Origin(SOURCE_CLI_SEND, test=True), **timing_from_env())
+    engine = UpsertEngine(
+        client,
+        catalog,
+        project.destination,
+        default_currency=str(me.get("default_currency") or "") or None,
+        ledger=ledger,
+        origin=Origin(SOURCE_CLI_SEND, test=True),
+        **timing_from_env(),
+    )
     if not base_url:
         engine.web_base = f"https://{domain}.pipedrive.com"
     return engine, client

@@ -46,13 +46,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "command line or no confirmation; 3 no usable keyring; 4 Pipedrive refused the connection or "
         "could not be reached.",
     )
-    p.add_argument("--json", action="store_true",
-                   help="one JSON object per line and record (with --delete: per result)")
+    p.add_argument(
+        "--json", action="store_true", help="one JSON object per line and record (with --delete: per result)"
+    )
     p.add_argument("--delete", action="store_true", help="delete the listed records in Pipedrive")
     p.add_argument("--yes", action="store_true", help="with --delete: do not ask first")
     p.add_argument("--entity", choices=ENTITY_CHOICES, help="only this record type")
-    p.add_argument("--all-accounts", action="store_true",
-                   help="list the test records of every account (without connecting; not with --delete)")
+    p.add_argument(
+        "--all-accounts",
+        action="store_true",
+        help="list the test records of every account (without connecting; not with --delete)",
+    )
     p.set_defaults(func=cmd_test_records)
 
 
@@ -71,8 +75,11 @@ def cmd_test_records(args: argparse.Namespace) -> int:
         raise CliError("--yes only goes with --delete.", EXIT_INPUT)
     if args.all_accounts:
         if args.delete:
-            raise CliError("--delete works on the connected account only; leave out --all-accounts "
-                           "(connect to each account in turn to delete its test records).", EXIT_INPUT)
+            raise CliError(
+                "--delete works on the connected account only; leave out --all-accounts "
+                "(connect to each account in turn to delete its test records).",
+                EXIT_INPUT,
+            )
         return _list_all(args)
 
     from pipedrive_gui.commands.pipedrive_cmds import load_credentials, make_client, make_store, run_async
@@ -126,9 +133,12 @@ def _confirm(args: argparse.Namespace, records: list[TestRecord], where: str) ->
         return
     n = len(records)
     if not sys.stdin.isatty():
-        raise CliError(f"Not deleting: there is no terminal to ask whether to delete {n} record"
-                       f"{'s' if n != 1 else ''} in {where}. Run it in a terminal, or add --yes to delete "
-                       "without asking.", EXIT_INPUT)
+        raise CliError(
+            f"Not deleting: there is no terminal to ask whether to delete {n} record"
+            f"{'s' if n != 1 else ''} in {where}. Run it in a terminal, or add --yes to delete "
+            "without asking.",
+            EXIT_INPUT,
+        )
     print(confirmation_text(records, where), file=sys.stderr)
     try:
         answer = input(f"Type yes to delete {'it' if n == 1 else f'these {n} records'}: ")
@@ -163,8 +173,10 @@ def _print_list(args: argparse.Namespace, records: list[TestRecord], where: str 
         mapping = f"mapping “{r.entry.mapping}”, " if r.entry.mapping else ""
         account = "" if where else f" [{r.entry.account}]"
         print(f"  {r.label}{account}")
-        print(f"      {mapping}by {r.source_text}, {local_time(r.entry.created_at)}"
-              + (f" — {r.link}" if r.link else ""))
+        print(
+            f"      {mapping}by {r.source_text}, {local_time(r.entry.created_at)}"
+            + (f" — {r.link}" if r.link else "")
+        )
     print(UPDATES_NOT_UNDONE)
 
 

@@ -64,8 +64,14 @@ ENTITIES = ("person", "organization", "deal", "activity", "lead", "note")
 #: The records that are found by a match field + match value (the others only by id).
 MATCH_ENTITIES = ("person", "organization", "deal")
 #: How a sentence names several records of a kind ("two people").
-ENTITY_PLURAL: dict[str, str] = {"person": "people", "organization": "organizations", "deal": "deals",
-                                 "activity": "activities", "lead": "leads", "note": "notes"}
+ENTITY_PLURAL: dict[str, str] = {
+    "person": "people",
+    "organization": "organizations",
+    "deal": "deals",
+    "activity": "activities",
+    "lead": "leads",
+    "note": "notes",
+}
 
 
 class UnknownActionError(UserError, KeyError):
@@ -672,8 +678,11 @@ def starter_settings(slug: str) -> dict[str, Any]:
     defaults — the required fields and the match values that find the record and link it to a
     person, organization or deal. (A preset has every default field.)"""
     action = get_action(slug)
-    return {f.key: copy.deepcopy(f.default) for f in action.fields
-            if f.default is not None and (f.required or f.key.endswith("match_value"))}
+    return {
+        f.key: copy.deepcopy(f.default)
+        for f in action.fields
+        if f.default is not None and (f.required or f.key.endswith("match_value"))
+    }
 
 
 def action_entity(slug: str) -> str:
@@ -741,8 +750,12 @@ def carry_over(old_slug: str, settings: dict[str, Any], new_slug: str) -> CarryO
             result.dropped.append(old_label)
             continue
         new_field = new.field(target)
-        if old_field is not None and new_field is not None and new_field.default is not None \
-                and value == old_field.default:
+        if (
+            old_field is not None
+            and new_field is not None
+            and new_field.default is not None
+            and value == old_field.default
+        ):
             value = new_field.default  # an unchanged default becomes the new action's default
         result.settings[target] = copy.deepcopy(value)
         new_label = new_field.label if new_field else target

@@ -33,7 +33,7 @@ __all__ = [
     "UNSET",
     "ActivityTypeInfo",
     "CatalogField",
-        "Entry",
+    "Entry",
     "ExpressionError",
     "FieldListing",
     "Listing",
@@ -258,14 +258,19 @@ def static_choices(field: FieldDef, catalog: FieldListing | None) -> Listing:
     """A fixed value's drop-down: Segment's fixed choices, the account's activity types, or the
     fields of an entity (those Pipedrive cannot search listed last, disabled, with the reason)."""
     if field.choices:
-        return Listing(tuple(Entry(f"{c.label} ({c.value})" if c.label != c.value else c.label, c.value)
-                             for c in field.choices))
+        return Listing(
+            tuple(
+                Entry(f"{c.label} ({c.value})" if c.label != c.value else c.label, c.value)
+                for c in field.choices
+            )
+        )
     if field.dynamic == DYNAMIC_ACTIVITY_TYPES:
         if catalog is None:
             return Listing((), "Connect to Pipedrive to list your activity types.")
-        return Listing(tuple(Entry(f"{t.name} ({t.key_string})", t.key_string)
-                             for t in catalog.active_activity_types()),
-                       catalog_problem(catalog, "activity_types", "your activity types"))
+        return Listing(
+            tuple(Entry(f"{t.name} ({t.key_string})", t.key_string) for t in catalog.active_activity_types()),
+            catalog_problem(catalog, "activity_types", "your activity types"),
+        )
     entity = dynamic_entity(field.dynamic)
     if entity is None:
         return Listing(())
@@ -279,10 +284,16 @@ def static_choices(field: FieldDef, catalog: FieldListing | None) -> Listing:
             continue
         reason = f.not_searchable_reason or "Pipedrive cannot search this field."
         # The reason in the text too: a disabled entry cannot always show its tooltip.
-        why = f"Pipedrive cannot search {f.type_label} fields" if f.is_custom \
+        why = (
+            f"Pipedrive cannot search {f.type_label} fields"
+            if f.is_custom
             else "Pipedrive cannot search this built-in field"
-        entries.append(Entry(f"{label} — not searchable: {why}", f.key,
-                              f"Cannot be a match field: {reason}", enabled=False))
+        )
+        entries.append(
+            Entry(
+                f"{label} — not searchable: {why}", f.key, f"Cannot be a match field: {reason}", enabled=False
+            )
+        )
     return Listing(tuple(entries), catalog_problem(catalog, entity, f"your {entity} fields"))
 
 
@@ -317,11 +328,16 @@ def _custom_fields(catalog: FieldListing | None, entity: str) -> list[CatalogFie
 def custom_field_choices(catalog: FieldListing | None, entity: str, key: str | None) -> Listing:
     """A row's drop-down of custom fields, by label (the hash key is what is stored); a key the
     account does not have (or any key, when not connected) is listed as itself."""
-    entries = [Entry(f"{f.label} ({f.type_label})", f.key, f"Key: {f.key}") for f in _custom_fields(catalog, entity)]
+    entries = [
+        Entry(f"{f.label} ({f.type_label})", f.key, f"Key: {f.key}") for f in _custom_fields(catalog, entity)
+    ]
     if key and all(e.value != key for e in entries):
         entries.append(Entry(f"Unknown field {key[:8]}…" if len(key) > 12 else key, key))
-    note = catalog_problem(catalog, entity, f"your {entity} fields") if catalog is not None \
+    note = (
+        catalog_problem(catalog, entity, f"your {entity} fields")
+        if catalog is not None
         else "Connect to Pipedrive to choose custom fields by name."
+    )
     return Listing(tuple(entries), note)
 
 
@@ -376,9 +392,12 @@ def parse_expression(field_key: str, source: str) -> Any:
     try:
         value = json.loads(source)
     except json.JSONDecodeError as exc:
-        raise ExpressionError(f"Not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. "
-                              "Your text is kept; the last valid expression is used until it is fixed.",
-                              exc.lineno, exc.colno) from exc
+        raise ExpressionError(
+            f"Not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. "
+            "Your text is kept; the last valid expression is used until it is fixed.",
+            exc.lineno,
+            exc.colno,
+        ) from exc
     try:
         validate_mapping({field_key: value})
     except MappingValidationError as exc:

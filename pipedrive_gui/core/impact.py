@@ -99,7 +99,7 @@ class EventRun:
         return (self.event_index, self.mapping_id)
 
     def subject(self) -> str:
-        """"person #12" / "new person" (created in this batch) / "person"."""
+        """ "person #12" / "new person" (created in this batch) / "person"."""
         if isinstance(self.record_id, int) and self.record_id < 0:
             return f"new {self.entity}"
         if self.record_id is not None:
@@ -108,14 +108,26 @@ class EventRun:
 
     def to_dict(self, *, with_payload: bool = False) -> dict[str, Any]:
         out = {
-            "event": self.event_index, "message_id": self.message_id, "mapping": self.mapping,
-            "mapping_id": self.mapping_id, "action": self.action, "entity": self.entity,
-            "outcome": self.outcome, "message": self.message,
-            "record_id": self.record_id if not (isinstance(self.record_id, int) and self.record_id < 0) else None,
-            "batch_record": self.batch_record, "updates_batch_record": self.updates_batch_record,
-            "reason": self.reason, "api_calls": self.api_calls, "tokens": self.tokens,
-            "segment_calls": self.segment_calls, "segment_tokens": self.segment_tokens,
-            "warnings": list(self.warnings), "calls": [c.to_dict() for c in self.calls],
+            "event": self.event_index,
+            "message_id": self.message_id,
+            "mapping": self.mapping,
+            "mapping_id": self.mapping_id,
+            "action": self.action,
+            "entity": self.entity,
+            "outcome": self.outcome,
+            "message": self.message,
+            "record_id": self.record_id
+            if not (isinstance(self.record_id, int) and self.record_id < 0)
+            else None,
+            "batch_record": self.batch_record,
+            "updates_batch_record": self.updates_batch_record,
+            "reason": self.reason,
+            "api_calls": self.api_calls,
+            "tokens": self.tokens,
+            "segment_calls": self.segment_calls,
+            "segment_tokens": self.segment_tokens,
+            "warnings": list(self.warnings),
+            "calls": [c.to_dict() for c in self.calls],
         }
         if with_payload:
             out["payload"] = self.payload
@@ -170,16 +182,24 @@ class BatchRecord:
 
     def sentence(self) -> str:
         others = len(self.touched_by)
-        text = (f"{self.describe}: created by event {self.created_by[0]} ({self.created_by[1]}), then reached "
-                f"again by {others} more event{'s' if others != 1 else ''}")
+        text = (
+            f"{self.describe}: created by event {self.created_by[0]} ({self.created_by[1]}), then reached "
+            f"again by {others} more event{'s' if others != 1 else ''}"
+        )
         if self.cross_mapping:
             text += f" — {len(self.mappings)} mappings write it ({', '.join(self.mappings)})"
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        return {"entity": self.entity, "record": self.describe, "created_by_event": self.created_by[0],
-                "created_by_mapping": self.created_by[1], "touched_by": [list(t) for t in self.touched_by],
-                "mappings": self.mappings, "cross_mapping": self.cross_mapping}
+        return {
+            "entity": self.entity,
+            "record": self.describe,
+            "created_by_event": self.created_by[0],
+            "created_by_mapping": self.created_by[1],
+            "touched_by": [list(t) for t in self.touched_by],
+            "mappings": self.mappings,
+            "cross_mapping": self.cross_mapping,
+        }
 
 
 @dataclass
@@ -194,9 +214,11 @@ class BudgetShare:
     calls_per_event: float
 
     def sentence(self) -> str:
-        return (f"At {self.events_per_day:,} events a day: about {self.tokens_per_day:,.0f} tokens "
-                f"({self.share:.1%} of the {self.plan.capitalize()} plan's {self.daily_budget:,} tokens a day"
-                f"{f' for {self.seats} seats' if self.seats > 1 else ''}).")
+        return (
+            f"At {self.events_per_day:,} events a day: about {self.tokens_per_day:,.0f} tokens "
+            f"({self.share:.1%} of the {self.plan.capitalize()} plan's {self.daily_budget:,} tokens a day"
+            f"{f' for {self.seats} seats' if self.seats > 1 else ''})."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -232,15 +254,29 @@ class ImpactReport:
         calls = self.api_calls / self.events if self.events else 0.0
         budget = daily_budget(plan, seats)
         per_day = per_event * events_per_day
-        return BudgetShare(plan.lower(), max(1, seats), budget, events_per_day, per_event, per_day,
-                           per_day / budget if budget else 0.0, calls)
+        return BudgetShare(
+            plan.lower(),
+            max(1, seats),
+            budget,
+            events_per_day,
+            per_event,
+            per_day,
+            per_day / budget if budget else 0.0,
+            calls,
+        )
 
-    def to_json(self, *, plan: str | None = None, events_per_day: int | None = None, seats: int = 1) -> dict[str, Any]:
+    def to_json(
+        self, *, plan: str | None = None, events_per_day: int | None = None, seats: int = 1
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "source": self.source, "project": self.project, "events": self.events,
+            "source": self.source,
+            "project": self.project,
+            "events": self.events,
             "events_without_mapping": self.events_without_mapping,
-            "lookups": self.lookups, "lookup_tokens": self.lookup_tokens,
-            "api_calls": self.api_calls, "tokens": self.tokens,
+            "lookups": self.lookups,
+            "lookup_tokens": self.lookup_tokens,
+            "api_calls": self.api_calls,
+            "tokens": self.tokens,
             "mappings": [s.to_dict() for s in self.summaries],
             "batch_records": [b.to_dict() for b in self.batch_records],
         }
@@ -274,8 +310,12 @@ class MappingRef:
     trigger_error: str | None = None
 
 
-def summarize(runs: Sequence[EventRun], mappings: Sequence[MappingRef], events: int,
-              batch_records: Sequence[BatchRecord] = ()) -> list[MappingSummary]:
+def summarize(
+    runs: Sequence[EventRun],
+    mappings: Sequence[MappingRef],
+    events: int,
+    batch_records: Sequence[BatchRecord] = (),
+) -> list[MappingSummary]:
     """Per-mapping counts; a mapping that did not run on an event counts as not triggered there."""
     out = []
     by_mapping: dict[str, list[EventRun]] = {}
@@ -309,6 +349,7 @@ def summarize(runs: Sequence[EventRun], mappings: Sequence[MappingRef], events: 
 
 # -- before / after --------------------------------------------------------------------------------
 
+
 @dataclass
 class OutcomeChange:
     """A group of events whose outcome for one mapping changes the same way."""
@@ -325,12 +366,21 @@ class OutcomeChange:
     def sentence(self) -> str:
         n = len(self.events)
         what = f"{n} event{'s' if n != 1 else ''}"
-        return f"{what} that {_past(self.before, self.entity, self.before_records)} would now " \
-               f"{_future(self.after, self.entity, self.after_records, self.example_reason)} ({self.mapping})"
+        return (
+            f"{what} that {_past(self.before, self.entity, self.before_records)} would now "
+            f"{_future(self.after, self.entity, self.after_records, self.example_reason)} ({self.mapping})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mapping": self.mapping, "before": self.before, "after": self.after, "entity": self.entity,
-                "events": list(self.events), "count": len(self.events), "sentence": self.sentence()}
+        return {
+            "mapping": self.mapping,
+            "before": self.before,
+            "after": self.after,
+            "entity": self.entity,
+            "events": list(self.events),
+            "count": len(self.events),
+            "sentence": self.sentence(),
+        }
 
 
 def _records(records: list[Any]) -> str:
@@ -406,8 +456,19 @@ def compare(before: ImpactReport, after: ImpactReport) -> list[OutcomeChange]:
 
 # -- export ----------------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("event", "message_id", "mapping", "action", "outcome", "record", "message", "api_calls",
-               "tokens", "batch_record", "reason")
+CSV_COLUMNS = (
+    "event",
+    "message_id",
+    "mapping",
+    "action",
+    "outcome",
+    "record",
+    "message",
+    "api_calls",
+    "tokens",
+    "batch_record",
+    "reason",
+)
 
 
 def csv_text(runs: Iterable[EventRun]) -> str:
@@ -415,15 +476,30 @@ def csv_text(runs: Iterable[EventRun]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in runs:
-        writer.writerow([r.event_index, r.message_id, r.mapping, r.action, r.outcome, r.subject(), r.message,
-                         r.api_calls, r.tokens, r.batch_record or "", r.reason or ""])
+        writer.writerow(
+            [
+                r.event_index,
+                r.message_id,
+                r.mapping,
+                r.action,
+                r.outcome,
+                r.subject(),
+                r.message,
+                r.api_calls,
+                r.tokens,
+                r.batch_record or "",
+                r.reason or "",
+            ]
+        )
     return buf.getvalue()
 
 
 def detail_text(run: EventRun) -> str:
     """The payload, the calls and the result of one run, as plain text for the detail view."""
-    lines = [f"Event {run.event_index} ({run.message_id or 'no messageId'}) — {run.mapping}",
-             f"Result: {run.message}"]
+    lines = [
+        f"Event {run.event_index} ({run.message_id or 'no messageId'}) — {run.mapping}",
+        f"Result: {run.message}",
+    ]
     if run.batch_record:
         lines.append(f"Batch: {run.batch_record}")
     for w in run.warnings:
@@ -431,13 +507,17 @@ def detail_text(run: EventRun) -> str:
     lines.append("")
     lines.append(f"Calls ({run.api_calls} API call{'s' if run.api_calls != 1 else ''}, {run.tokens} tokens):")
     for i, c in enumerate(run.calls, 1):
-        how = {"call": f"{c.tokens} tokens", "cache": "remembered, no call", "none": "no call"}.get(c.how, c.how)
+        how = {"call": f"{c.tokens} tokens", "cache": "remembered, no call", "none": "no call"}.get(
+            c.how, c.how
+        )
         lines.append(f"  {i}. {c.method} {c.path} — {c.purpose} [{how}]")
     if not run.calls:
         lines.append("  (none)")
     lines.append("")
     lines.append("Payload (as Segment computes it):")
-    lines.append(json.dumps(run.payload, indent=2, ensure_ascii=False) if run.payload is not None else "  (none)")
+    lines.append(
+        json.dumps(run.payload, indent=2, ensure_ascii=False) if run.payload is not None else "  (none)"
+    )
     return "\n".join(lines)
 
 

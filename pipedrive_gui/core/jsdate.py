@@ -67,7 +67,10 @@ def is_date_like(text: str) -> bool:
 _NONE: Final = -(2**40)  # "no value" marker, outside every real component range
 _MONTH, _AM_PM, _ZONE, _T_SEP, _INVALID = range(5)
 _KEYWORDS: Final = (
-    *((name, _MONTH, i + 1) for i, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())),
+    *(
+        (name, _MONTH, i + 1)
+        for i, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())
+    ),
     ("am", _AM_PM, 0),
     ("pm", _AM_PM, 12),
     ("ut", _ZONE, 0),

@@ -48,7 +48,9 @@ def _candidates(name: str, event_type: str | None) -> list[str]:
     return [f"$.{place}.{name}" for place in places]
 
 
-def suggest_match_path(field_key: str, field_label: str, event: Any, event_type: str | None = None) -> str | None:
+def suggest_match_path(
+    field_key: str, field_label: str, event: Any, event_type: str | None = None
+) -> str | None:
     """The path of the event that holds the value of Pipedrive field ``field_key`` (labelled
     ``field_label``), or None when there is nothing sensible to suggest (e.g. the ID field: the
     caller keeps Segment's default).

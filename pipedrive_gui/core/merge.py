@@ -51,18 +51,25 @@ class MergeResult:
 
     def summary(self) -> str:
         """One line for a status bar or a terminal: "3 updated, 1 added"."""
-        parts = [f"{len(self.updated)} updated" if self.updated else "",
-                 f"{len(self.added)} added" + (f" ({len(self.renamed)} as copies)" if self.renamed else "")
-                 if self.added else "",
-                 f"{len(self.removed)} removed" if self.removed else "",
-                 f"{len(self.unchanged)} already up to date" if self.unchanged else ""]
+        parts = [
+            f"{len(self.updated)} updated" if self.updated else "",
+            f"{len(self.added)} added" + (f" ({len(self.renamed)} as copies)" if self.renamed else "")
+            if self.added
+            else "",
+            f"{len(self.removed)} removed" if self.removed else "",
+            f"{len(self.unchanged)} already up to date" if self.unchanged else "",
+        ]
         return ", ".join(p for p in parts if p) or "nothing to import"
 
     def details(self) -> str:
         """Which mappings, one group per line (for a dialog or ``--verbose`` output)."""
         lines = []
-        for label, names in (("Updated", self.updated), ("Added", self.added), ("Removed", self.removed),
-                             ("Already up to date", self.unchanged)):
+        for label, names in (
+            ("Updated", self.updated),
+            ("Added", self.added),
+            ("Removed", self.removed),
+            ("Already up to date", self.unchanged),
+        ):
             if names:
                 lines.append(f"{label}: " + ", ".join(f"“{n}”" for n in names))
         if self.renamed:
@@ -123,8 +130,14 @@ def merge_mappings(existing: Sequence[Mapping], incoming: Sequence[Mapping], mod
         for j, m in enumerate(incoming):
             index = pairs.get(j)
             if index is None:
-                index = next((i for i, old in enumerate(out)
-                              if i < len(existing) and i not in claimed and _key(old) == _key(m)), None)
+                index = next(
+                    (
+                        i
+                        for i, old in enumerate(out)
+                        if i < len(existing) and i not in claimed and _key(old) == _key(m)
+                    ),
+                    None,
+                )
             if index is None:
                 new = _fresh(m, ids)
                 out.append(new)
@@ -132,9 +145,14 @@ def merge_mappings(existing: Sequence[Mapping], incoming: Sequence[Mapping], mod
                 continue
             claimed.add(index)
             old = out[index]
-            new = replace(old, name=m.name if j in pairs else old.name, trigger=m.trigger, enabled=m.enabled,
-                          settings=copy.deepcopy(m.settings),
-                          subscription_id=m.subscription_id or old.subscription_id)
+            new = replace(
+                old,
+                name=m.name if j in pairs else old.name,
+                trigger=m.trigger,
+                enabled=m.enabled,
+                settings=copy.deepcopy(m.settings),
+                subscription_id=m.subscription_id or old.subscription_id,
+            )
             if new == old:
                 unchanged.append(old.name)
             else:

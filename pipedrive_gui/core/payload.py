@@ -15,8 +15,14 @@ from .jsvalues import UNDEFINED, to_json_value
 from .mapping_kit import CompiledMapping, MappingKitError, compile_mapping
 from .schema import SchemaNode, build_schema, remove_empty_values, validate_payload
 
-__all__ = ["EXEMPT_KEYS", "CompiledAction", "FieldProblem", "PayloadResult", "build_payload", "compile_action"]
-
+__all__ = [
+    "EXEMPT_KEYS",
+    "CompiledAction",
+    "FieldProblem",
+    "PayloadResult",
+    "build_payload",
+    "compile_action",
+]
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,9 @@ class CompiledAction:
             cleaned = remove_empty_values(_copy(mapped), self._schema, True)
             if not isinstance(cleaned, (dict, list, str, int, float, bool)) and cleaned is not None:
                 cleaned = UNDEFINED
-            exempted = {k: cleaned[k] for k in EXEMPT_KEYS if k in cleaned} if isinstance(cleaned, dict) else {}
+            exempted = (
+                {k: cleaned[k] for k in EXEMPT_KEYS if k in cleaned} if isinstance(cleaned, dict) else {}
+            )
             validated, schema_problems = validate_payload(cleaned, self._schema)
             if isinstance(validated, dict):
                 for key, value in exempted.items():
@@ -97,7 +105,9 @@ class CompiledAction:
                 "Simplify the mapping, or map a less deeply nested part of the event.",
             )
         if schema_problems:
-            problems = [FieldProblem(p.field, self._labels.get(p.field, ""), p.message) for p in schema_problems]
+            problems = [
+                FieldProblem(p.field, self._labels.get(p.field, ""), p.message) for p in schema_problems
+            ]
             return PayloadResult(
                 ok=False,
                 payload=None,

@@ -139,8 +139,12 @@ def new_mapping_id() -> str:
 def is_empty_path(value: Any) -> bool:
     """``{"@path": ""}``: what a "From the event" editor holds before a path is typed. Segment reads
     an empty path as the WHOLE event, so it must never be stored as a field's value."""
-    return isinstance(value, dict) and set(value) == {"@path"} and isinstance(value["@path"], str) \
+    return (
+        isinstance(value, dict)
+        and set(value) == {"@path"}
+        and isinstance(value["@path"], str)
         and not value["@path"].strip()
+    )
 
 
 def is_unfinished_custom_value(value: Any) -> bool:
@@ -232,12 +236,14 @@ def migrate(doc: dict[str, Any]) -> dict[str, Any]:
     """Bring a decoded document up to :data:`CURRENT_VERSION` (refuses newer ones)."""
     version = doc.get("version")
     if "format" in doc and doc["format"] != FORMAT_NAME:
-        raise _shape("/format", f'is "{doc["format"]}", not "{FORMAT_NAME}"; this is not a Pipedrive Mapper project')
+        raise _shape(
+            "/format", f'is "{doc["format"]}", not "{FORMAT_NAME}"; this is not a Pipedrive Mapper project'
+        )
     if version is None and "format" not in doc and "subscriptions" in doc:
         version = 0  # the prototype did not always write its version
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ProjectFileError(
-            "This is not a Pipedrive Mapper project: it has no valid \"version\" number. "
+            'This is not a Pipedrive Mapper project: it has no valid "version" number. '
             "Open a *.pipedrive-map.json file saved by the app, or use Import for Segment exports.",
             where="/version",
         )
@@ -367,9 +373,12 @@ def _segment_link_from_dict(obj: Any) -> SegmentLink | None:
         return None
     region = _str(obj, "region", "/segment", default="us")
     if region not in SEGMENT_REGIONS:
-        raise _shape("/segment/region", f'must be one of {", ".join(SEGMENT_REGIONS)}')
-    return SegmentLink(destination_id=destination_id,
-                       destination_name=_str(obj, "destination_name", "/segment", default=""), region=region)
+        raise _shape("/segment/region", f"must be one of {', '.join(SEGMENT_REGIONS)}")
+    return SegmentLink(
+        destination_id=destination_id,
+        destination_name=_str(obj, "destination_name", "/segment", default=""),
+        region=region,
+    )
 
 
 def project_from_dict(doc: Any) -> Project:
@@ -582,7 +591,9 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
             f"The project could not be saved: it holds a value JSON cannot store ({exc}).", path=p
         ) from None
     except RecursionError:
-        raise ProjectFileError("The project could not be saved: a sample event is nested too deeply.", path=p) from None
+        raise ProjectFileError(
+            "The project could not be saved: a sample event is nested too deeply.", path=p
+        ) from None
     try:
         atomic_write_text(p, text)
     except OSError as exc:

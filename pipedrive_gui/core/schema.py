@@ -53,7 +53,9 @@ class SchemaNode:
     def __post_init__(self) -> None:
         self._coerce_to = tuple(t for t in self.types if t in _COERCIBLE)
         has_rules = self._has_rules_for(self.types[0]) if len(self.types) == 1 else False
-        self._check_types = bool(self.types) and not (not self._coerce_to and len(self.types) == 1 and has_rules)
+        self._check_types = bool(self.types) and not (
+            not self._coerce_to and len(self.types) == 1 and has_rules
+        )
 
     def _has_rules_for(self, json_type: str) -> bool:
         if json_type == "object":
@@ -91,7 +93,9 @@ def _field_node(f: FieldDef) -> SchemaNode:
     if f.multiple:
         # Segment gives the items the field's bare type (no null, no format) and its choices.
         if sub_props is not None:
-            item = SchemaNode(types=("object",), properties=sub_props, required=sub_required, no_additional=True)
+            item = SchemaNode(
+                types=("object",), properties=sub_props, required=sub_required, no_additional=True
+            )
         else:
             base = _field_types(f)
             item = SchemaNode(types=base, type_is_list=len(base) > 1, enum=enum)
@@ -144,7 +148,11 @@ def remove_empty_values(obj: Any, schema: SchemaNode | None, is_root: bool = Fal
         out: dict[str, Any] = {}
         for key, value in obj.items():
             cleaned = remove_empty_values(value, schema.properties.get(key))
-            if cleaned is _UNSET or cleaned is UNDEFINED or (is_root and cleaned == "" and isinstance(cleaned, str)):
+            if (
+                cleaned is _UNSET
+                or cleaned is UNDEFINED
+                or (is_root and cleaned == "" and isinstance(cleaned, str))
+            ):
                 continue
             out[key] = cleaned
         return out
@@ -207,7 +215,9 @@ def _coerce_one(json_type: str, value: Any) -> Any:
             return 0
         if isinstance(value, str) and value:
             number = js_string_to_number(value)
-            if number == number and (json_type == "number" or not math.isfinite(number) or number.is_integer()):
+            if number == number and (
+                json_type == "number" or not math.isfinite(number) or number.is_integer()
+            ):
                 return _js_number(number)
     elif json_type == "boolean":
         if value == "false" or value is None or (_is_number(value) and value == 0):
@@ -359,7 +369,12 @@ def validate_payload(payload: Any, schema: SchemaNode) -> tuple[Any, list[Schema
     if isinstance(payload, dict) and schema.properties:
         for key, value in payload.items():
             sub = schema.properties.get(key)
-            if sub is not None and sub.types == ("array",) and not isinstance(value, list) and value is not None:
+            if (
+                sub is not None
+                and sub.types == ("array",)
+                and not isinstance(value, list)
+                and value is not None
+            ):
                 payload[key] = [value]
     run = _Run()
     payload = _validate(schema, payload, "", run)

@@ -54,7 +54,6 @@ class SegmentImportError(UserError, ValueError):
     """Input that is not a Segment subscription (or not one for Actions Pipedrive)."""
 
 
-
 def action_id_for(slug: str) -> str:
     """Segment's catalog id of an action (from the action catalog)."""
     try:
@@ -262,7 +261,9 @@ def read_segment(data: Any) -> SegmentImport:
     if dest is not None:
         settings = dest.get("settings") if isinstance(dest, dict) else None
         if not isinstance(settings, dict):
-            raise SegmentImportError('Cannot import the destination: "destination" must hold a "settings" object.')
+            raise SegmentImportError(
+                'Cannot import the destination: "destination" must hold a "settings" object.'
+            )
         result.destination, result.ignored_settings = destination_from_settings(settings)
     app = data.get(APP_KEY)
     if app is not None:
@@ -295,8 +296,10 @@ def _read_app_part(app: Any, result: SegmentImport) -> None:
         for i, sample in enumerate(samples):
             event = sample.get("event") if isinstance(sample, dict) else None
             if not isinstance(event, dict):
-                raise SegmentImportError(f"Cannot import sample {i + 1}: it must be {{\"name\", \"event\"}} "
-                                         "with the event as a JSON object.")
+                raise SegmentImportError(
+                    f'Cannot import sample {i + 1}: it must be {{"name", "event"}} '
+                    "with the event as a JSON object."
+                )
             sample_name = sample.get("name", f"Sample {i + 1}")
             if not isinstance(sample_name, str):
                 raise SegmentImportError(f'Cannot import sample {i + 1}: "name" must be text.')

@@ -29,8 +29,12 @@ class AccountCommands:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.doc, self.connection, self.runner, self.settings = (window.doc, window.connection, window.runner,
-                                                                 window.settings)
+        self.doc, self.connection, self.runner, self.settings = (
+            window.doc,
+            window.connection,
+            window.runner,
+            window.settings,
+        )
         self.connection_dialog: ConnectionDialog | None = None
         self.test_records_dialog: TestRecordsDialog | None = None
         self.segment_dialog: SegmentDialog | None = None
@@ -60,8 +64,9 @@ class AccountCommands:
             removed = await self.connection.store.adelete_segment()
             if self.segment_dialog is not None:
                 await self.segment_dialog.forget_connection()
-            self.window.statusBar().showMessage("Segment token removed from the keyring" if removed
-                                         else "No Segment token was saved", 8000)
+            self.window.statusBar().showMessage(
+                "Segment token removed from the keyring" if removed else "No Segment token was saved", 8000
+            )
 
         self.runner.spawn(forget(), name="segment-logout")
 
@@ -70,16 +75,26 @@ class AccountCommands:
 
         if self.test_records_dialog is None:
             self.test_records_dialog = TestRecordsDialog(
-                self.connection, self.runner,
-                lambda: self.connection.engine(self.doc.project.destination).link_for
-                if self.connection.connected else None, self.window)
+                self.connection,
+                self.runner,
+                lambda: (
+                    self.connection.engine(self.doc.project.destination).link_for
+                    if self.connection.connected
+                    else None
+                ),
+                self.window,
+            )
         self.test_records_dialog.show()
         self.test_records_dialog.raise_()
         return self.test_records_dialog
 
     def use_sandbox(self) -> None:
-        self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
-                          on_done=lambda _user: self.remember_connection())
+        self.runner.spawn(
+            self.connection.connect_sandbox(),
+            name="connect",
+            latest_wins=True,
+            on_done=lambda _user: self.remember_connection(),
+        )
 
     #: QSettings key: "sandbox" when the user chose the sandbox (next start uses it without asking).
     LAST_CONNECTION = "connection/last"
@@ -102,11 +117,20 @@ class AccountCommands:
         def answered(answer: str) -> None:
             if answer == dialogs.YES:
                 self.settings.remove(self.LAST_CONNECTION)
-                self.runner.spawn(self.connection.log_out(), name="connect", latest_wins=True,
-                                  on_done=lambda _: (self.show_connection_dialog(), None)[1])
+                self.runner.spawn(
+                    self.connection.log_out(),
+                    name="connect",
+                    latest_wins=True,
+                    on_done=lambda _: (self.show_connection_dialog(), None)[1],
+                )
 
-        dialogs.ask(self.window, "Log out", f"Disconnect from {self.connection.account_text} and forget its API "
-                    "token on this computer?", [dialogs.YES, dialogs.CANCEL], answered)
+        dialogs.ask(
+            self.window,
+            "Log out",
+            f"Disconnect from {self.connection.account_text} and forget its API token on this computer?",
+            [dialogs.YES, dialogs.CANCEL],
+            answered,
+        )
 
     def start_connect_failed(self, exc: BaseException) -> None:
         """Connecting to what was used last time failed at start: the connection dialog, with the

@@ -44,8 +44,9 @@ class Services:
 
     __slots__ = ("paths", "settings", "runner", "connection", "doc", "autosaver")
 
-    def __init__(self, paths: Any, settings: Any, runner: Any, connection: Any, doc: Any,
-                 autosaver: Any) -> None:
+    def __init__(
+        self, paths: Any, settings: Any, runner: Any, connection: Any, doc: Any, autosaver: Any
+    ) -> None:
         self.paths, self.settings, self.runner = paths, settings, runner
         self.connection, self.doc, self.autosaver = connection, doc, autosaver
 
@@ -59,7 +60,9 @@ class Services:
         self.connection.store = store
 
 
-def build_services(args: argparse.Namespace, *, store: Any = None, autosave_interval_s: float | None = None) -> Services:
+def build_services(
+    args: argparse.Namespace, *, store: Any = None, autosave_interval_s: float | None = None
+) -> Services:
     """``store``: where tokens are kept; None = the system keyring. Nothing here imports asyncio,
     the keyring or httpx: the window is built and painted before the event loop starts."""
     from PySide6.QtCore import QSettings
@@ -76,8 +79,11 @@ def build_services(args: argparse.Namespace, *, store: Any = None, autosave_inte
     runner = TaskRunner()
     connection = Connection(paths, store, base_url=getattr(args, "base_url", None))
     doc = Document()
-    autosaver = Autosaver(doc, paths.data) if autosave_interval_s is None \
+    autosaver = (
+        Autosaver(doc, paths.data)
+        if autosave_interval_s is None
         else Autosaver(doc, paths.data, autosave_interval_s)
+    )
     return Services(paths, settings, runner, connection, doc, autosaver)
 
 
@@ -93,8 +99,14 @@ def build_window(services: Services, *, reopen_receiver: bool = True) -> MainWin
     time) with ``window.restore_receiver()`` once the event loop runs."""
     from pipedrive_gui.gui.main_window import MainWindow
 
-    return MainWindow(services.doc, services.connection, services.runner, services.settings,
-                      services.autosaver, reopen_receiver=reopen_receiver)
+    return MainWindow(
+        services.doc,
+        services.connection,
+        services.runner,
+        services.settings,
+        services.autosaver,
+        reopen_receiver=reopen_receiver,
+    )
 
 
 async def _after_first_paint(make_coro: Any) -> Any:
@@ -107,8 +119,9 @@ async def _after_first_paint(make_coro: Any) -> Any:
     return await make_coro()
 
 
-def open_startup_project(window: MainWindow, services: Services, args: argparse.Namespace, *,
-                         offer_recovery: bool = True) -> None:
+def open_startup_project(
+    window: MainWindow, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True
+) -> None:
     """The project the window starts with (the demo, a file or a new one), and the offer to
     restore unsaved work. Needs no event loop: the app does this before painting the window."""
     from pipedrive_gui.gui.autosave import find_recovery
@@ -158,11 +171,16 @@ def connect_at_start(window: MainWindow, services: Services, args: argparse.Name
             log.info("no saved account (keyring unavailable): %s", exc)
         window.when_no_question(window.accounts.show_connection_dialog)
 
-    runner.spawn(connect_last_used(), name="startup",
-                 on_error=lambda _name, exc: window.accounts.start_connect_failed(exc))
+    runner.spawn(
+        connect_last_used(),
+        name="startup",
+        on_error=lambda _name, exc: window.accounts.start_connect_failed(exc),
+    )
 
 
-async def start(window: MainWindow, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True) -> None:
+async def start(
+    window: MainWindow, services: Services, args: argparse.Namespace, *, offer_recovery: bool = True
+) -> None:
     """What happens after the window is shown: project, connection, recovery offer."""
     open_startup_project(window, services, args, offer_recovery=offer_recovery)
     connect_at_start(window, services, args)
@@ -185,7 +203,9 @@ def _starting_frame() -> Any:
     return frame
 
 
-async def _main(app: Any, args: argparse.Namespace, window: MainWindow, services: Services, first_preview: bool) -> int:
+async def _main(
+    app: Any, args: argparse.Namespace, window: MainWindow, services: Services, first_preview: bool
+) -> int:
     """The session, once the event loop runs: the window is already built, loaded and painted."""
     import asyncio
 

@@ -64,8 +64,13 @@ def find_recovery(data_dir: Path) -> Recovery | None:
         return None
     original = meta.get("original")
     sample = meta.get("sample_text")
-    return Recovery(project, Path(original) if original else None, str(meta.get("saved_at", "")),
-                    sample if isinstance(sample, str) else None, bool(meta.get("project_changed", True)))
+    return Recovery(
+        project,
+        Path(original) if original else None,
+        str(meta.get("saved_at", "")),
+        sample if isinstance(sample, str) else None,
+        bool(meta.get("project_changed", True)),
+    )
 
 
 def discard_recovery(data_dir: Path) -> None:
@@ -77,8 +82,13 @@ def discard_recovery(data_dir: Path) -> None:
 class Autosaver(QObject):
     status_changed = Signal(str)
 
-    def __init__(self, doc: Document, data_dir: Path, interval_s: float = DEFAULT_INTERVAL_S,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        data_dir: Path,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.doc, self.data_dir = doc, data_dir
         self.timer = QTimer(self)
@@ -132,16 +142,21 @@ class Autosaver(QObject):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             atomic_write_text(folder / "recovery.pipedrive-map.json", dumps_project(self.doc.project))
-            meta = {"original": str(self.doc.path) if self.doc.path else None,
-                    "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "sample_text": draft, "project_changed": self.doc.dirty}
+            meta = {
+                "original": str(self.doc.path) if self.doc.path else None,
+                "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "sample_text": draft,
+                "project_changed": self.doc.dirty,
+            }
             atomic_write_text(folder / "recovery.json", json.dumps(meta))
         except OSError as exc:
             reason = exc.strerror or str(exc)
             where = exc.filename or folder
             log.warning("autosave to %s failed: %s", where, reason)
-            self._report(f"Autosave failed: could not write {where} ({reason}). Your changes are only in "
-                         "this window: save the project yourself (File > Save, Ctrl+S) to keep them.")
+            self._report(
+                f"Autosave failed: could not write {where} ({reason}). Your changes are only in "
+                "this window: save the project yourself (File > Save, Ctrl+S) to keep them."
+            )
             return False
         self._wrote = True
         self._report(None)

@@ -59,8 +59,15 @@ class Connection(QObject):
     changed = Signal()
     catalog_changed = Signal()
 
-    def __init__(self, paths: AppPaths, store: CredentialStore | None = None, *, base_url: str | None = None,
-                 sandbox_factory: SandboxFactory = _start_sandbox, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        store: CredentialStore | None = None,
+        *,
+        base_url: str | None = None,
+        sandbox_factory: SandboxFactory = _start_sandbox,
+        parent: QObject | None = None,
+    ) -> None:
         """``store``: where tokens are kept; None = the system keyring, opened at first use."""
         super().__init__(parent)
         self.paths = paths
@@ -110,8 +117,11 @@ class Connection(QObject):
             who = f" as {self.user.name}" + (f" ({self.user.company_name})" if self.user.company_name else "")
         if self.is_sandbox:
             return f"Offline sandbox{who}"
-        host = f"{self.domain}.pipedrive.com" if self.domain and not self.base_url_override \
+        host = (
+            f"{self.domain}.pipedrive.com"
+            if self.domain and not self.base_url_override
             else urlsplit(self.client.base_url).netloc
+        )
         return f"{host}{who}"
 
     @property
@@ -174,7 +184,9 @@ class Connection(QObject):
             raise
         return True
 
-    async def _use(self, client: PipedriveClient, domain: str, user: CurrentUser | None = None) -> CurrentUser:
+    async def _use(
+        self, client: PipedriveClient, domain: str, user: CurrentUser | None = None
+    ) -> CurrentUser:
         try:
             if user is None:
                 user = await client.get_me()
@@ -262,8 +274,14 @@ class Connection(QObject):
         from pipedrive_gui.pipedrive.engine import Origin, UpsertEngine, timing_from_env
         from pipedrive_gui.pipedrive.ledger import SOURCE_SEND_TEST
 
-        return UpsertEngine(self.client, self.catalog, defaults, ledger=self.ledger(),
-                            origin=Origin(SOURCE_SEND_TEST, test=True), **timing_from_env())
+        return UpsertEngine(
+            self.client,
+            self.catalog,
+            defaults,
+            ledger=self.ledger(),
+            origin=Origin(SOURCE_SEND_TEST, test=True),
+            **timing_from_env(),
+        )
 
     def ledger(self) -> Ledger | None:
         """The ledger in the data folder, opened at first use; None (logged) when it cannot be."""

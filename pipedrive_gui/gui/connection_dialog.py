@@ -39,8 +39,10 @@ def _connect_failure(exc: BaseException) -> str:
     if isinstance(exc, ValueError):
         return str(exc)
     if isinstance(exc, OSError):
-        return (f"Could not reach the server ({exc}). Check the company domain and your internet "
-                "connection, then try again.")
+        return (
+            f"Could not reach the server ({exc}). Check the company domain and your internet "
+            "connection, then try again."
+        )
     return f"Connecting failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
 
 
@@ -62,9 +64,11 @@ class ConnectionDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         heading.setFont(font)
-        intro = QLabel("Pipedrive Mapper previews your mappings on its own. Connect your Pipedrive company "
-                       "to pick your own fields, check what would happen and send tests, or try everything "
-                       "with the offline sandbox first.")
+        intro = QLabel(
+            "Pipedrive Mapper previews your mappings on its own. Connect your Pipedrive company "
+            "to pick your own fields, check what would happen and send tests, or try everything "
+            "with the offline sandbox first."
+        )
         intro.setWordWrap(True)
         self.domain = QLineEdit(connection.domain if not connection.is_sandbox else "")
         self.domain.setObjectName("domainEdit")
@@ -79,16 +83,21 @@ class ConnectionDialog(QDialog):
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setAccessibleName("API token")
         self.show_token = QCheckBox("Show")
-        self.show_token.toggled.connect(lambda on: self.token.setEchoMode(
-            QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
+        self.show_token.toggled.connect(
+            lambda on: self.token.setEchoMode(
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
         token_row = QHBoxLayout()
         token_row.addWidget(self.token, 1)
         token_row.addWidget(self.show_token)
         help_label = QLabel(TOKEN_HELP)
         help_label.setWordWrap(True)
         help_label.setTextFormat(Qt.TextFormat.RichText)
-        domain_help = QLabel("The company domain is the first part of your Pipedrive address "
-                             "(Settings > Company settings > Company domain).")
+        domain_help = QLabel(
+            "The company domain is the first part of your Pipedrive address "
+            "(Settings > Company settings > Company domain)."
+        )
         domain_help.setTextFormat(Qt.TextFormat.PlainText)
         domain_help.setWordWrap(True)
         # Each help text goes under its field. (Word-wrapped labels in a QFormLayout/QGridLayout row
@@ -99,7 +108,10 @@ class ConnectionDialog(QDialog):
         token_label.setBuddy(self.token)
         width = max(domain_label.sizeHint().width(), token_label.sizeHint().width())
         form = QVBoxLayout()
-        for label, row, help_text in ((domain_label, domain_row, domain_help), (token_label, token_row, help_label)):
+        for label, row, help_text in (
+            (domain_label, domain_row, domain_help),
+            (token_label, token_row, help_label),
+        ):
             label.setFixedWidth(width)
             line = QHBoxLayout()
             line.addWidget(label)
@@ -115,7 +127,9 @@ class ConnectionDialog(QDialog):
         self.keyring_label.setWordWrap(True)
         self.session_only = QCheckBox("Keep the token for this session only (do not save it in the keyring)")
         self.session_only.setObjectName("sessionOnly")
-        self.session_only.setToolTip("Use this when no keyring is available: you will be asked again next time")
+        self.session_only.setToolTip(
+            "Use this when no keyring is available: you will be asked again next time"
+        )
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -152,8 +166,10 @@ class ConnectionDialog(QDialog):
 
         sandbox_box = QGroupBox("No account at hand?")
         sandbox = QHBoxLayout(sandbox_box)
-        sandbox_text = QLabel("The offline sandbox is a pretend Pipedrive on this computer, with sample "
-                              "fields and records. Nothing you send leaves your computer.")
+        sandbox_text = QLabel(
+            "The offline sandbox is a pretend Pipedrive on this computer, with sample "
+            "fields and records. Nothing you send leaves your computer."
+        )
         sandbox_text.setWordWrap(True)
         sandbox.addWidget(sandbox_text, 1)
         sandbox.addWidget(self.sandbox_button, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -181,16 +197,19 @@ class ConnectionDialog(QDialog):
     def _keyring_known(self) -> None:
         status = self.connection.keyring_status
         if status is not None and not status.usable:
-            self.keyring_label.setText(f"⚠ {status.problem or 'No keyring can keep the token.'} The token "
-                                       "can be used for this session only (ticked below); you will be "
-                                       "asked for it again next time.")
+            self.keyring_label.setText(
+                f"⚠ {status.problem or 'No keyring can keep the token.'} The token "
+                "can be used for this session only (ticked below); you will be "
+                "asked for it again next time."
+            )
             self.session_only.setChecked(True)
         else:
             self.keyring_label.setText(f"The token will be saved in: {self.connection.keyring_backend}")
 
     def _inputs_ok(self) -> bool:
-        return bool(self.token.text().strip()) and bool(self.domain.text().strip()
-                                                        or self.connection.base_url_override)
+        return bool(self.token.text().strip()) and bool(
+            self.domain.text().strip() or self.connection.base_url_override
+        )
 
     def _update(self) -> None:
         busy = self.runner.running("connect")
@@ -201,29 +220,41 @@ class ConnectionDialog(QDialog):
 
     def _spawn(self, coro: object, waiting: str, on_done: object) -> None:
         self.result_label.setText(waiting)
-        self.runner.spawn(coro, name="connect", latest_wins=True,  # type: ignore[arg-type]
-                          on_done=on_done, on_error=self._failed)  # type: ignore[arg-type]
+        self.runner.spawn(
+            coro,
+            name="connect",
+            latest_wins=True,  # type: ignore[arg-type]
+            on_done=on_done,
+            on_error=self._failed,
+        )  # type: ignore[arg-type]
         self._update()
 
     def test(self) -> None:
         if not self._inputs_ok():
             return
-        self._spawn(self.connection.test(self.domain.text().strip(), self.token.text().strip()),
-                    "Testing the connection…", self._tested)
+        self._spawn(
+            self.connection.test(self.domain.text().strip(), self.token.text().strip()),
+            "Testing the connection…",
+            self._tested,
+        )
 
     def _tested(self, user: object) -> None:
         self._update()
-        self.result_label.setText(f"✔ Connected as {getattr(user, 'name', '')} ({getattr(user, 'email', '')}) "
-                            f"in {getattr(user, 'company_name', '')}. Click “Save and connect” to use it.")
+        self.result_label.setText(
+            f"✔ Connected as {getattr(user, 'name', '')} ({getattr(user, 'email', '')}) "
+            f"in {getattr(user, 'company_name', '')}. Click “Save and connect” to use it."
+        )
 
     def save_and_connect(self) -> None:
         if not self._inputs_ok():
             self.result_label.setText("Enter your company domain and API token first.")
             return
         save = not self.session_only.isChecked()
-        self._spawn(self.connection.connect_account(self.domain.text().strip(), self.token.text().strip(),
-                                                    save=save),
-                    "Connecting and saving the token to the keyring…" if save else "Connecting…", self._done)
+        self._spawn(
+            self.connection.connect_account(self.domain.text().strip(), self.token.text().strip(), save=save),
+            "Connecting and saving the token to the keyring…" if save else "Connecting…",
+            self._done,
+        )
 
     def use_sandbox(self) -> None:
         self._spawn(self.connection.connect_sandbox(), "Starting the offline sandbox…", self._done)

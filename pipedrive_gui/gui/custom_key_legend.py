@@ -42,8 +42,10 @@ def legend_html(text: str, catalog: Any, action_slug: str = "") -> str:
     if not keys:
         return ""
     if catalog is None:
-        return ("Custom field keys (the long codes) are named once you connect to Pipedrive "
-                "(Pipedrive › Connect…).")
+        return (
+            "Custom field keys (the long codes) are named once you connect to Pipedrive "
+            "(Pipedrive › Connect…)."
+        )
     parts = []
     for key in keys:
         label = field_label(catalog, key, action_slug)

@@ -34,8 +34,9 @@ def _button(answer: str) -> QMessageBox.StandardButton:
     }[answer]
 
 
-def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
-         details: str | None) -> QMessageBox:
+def _box(
+    parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str, details: str | None
+) -> QMessageBox:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox
 
@@ -47,9 +48,17 @@ def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
     return box
 
 
-def ask(parent: QWidget | None, title: str, text: str, answers: Sequence[str],
-        callback: Callable[[str], Any], *, details: str | None = None,
-        labels: dict[str, str] | None = None, default: str | None = None) -> QMessageBox:
+def ask(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    answers: Sequence[str],
+    callback: Callable[[str], Any],
+    *,
+    details: str | None = None,
+    labels: dict[str, str] | None = None,
+    default: str | None = None,
+) -> QMessageBox:
     """Ask a question; ``callback(answer)`` gets one of ``answers`` (closing the box = the last).
 
     ``default``: the answer Enter chooses (the first one unless given; give the safe one when the
@@ -102,16 +111,25 @@ def show_info(parent: QWidget | None, title: str, text: str) -> QMessageBox:
     return box
 
 
-def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: str,
-                 accept: QFileDialog.AcceptMode, callback: Callable[[str | None], Any],
-                 default_suffix: str | None = None) -> QFileDialog:
+def _file_dialog(
+    parent: QWidget | None,
+    caption: str,
+    directory: str,
+    filters: str,
+    accept: QFileDialog.AcceptMode,
+    callback: Callable[[str | None], Any],
+    default_suffix: str | None = None,
+) -> QFileDialog:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QFileDialog
 
     dialog = QFileDialog(parent, caption, directory, filters)
     dialog.setAcceptMode(accept)
-    dialog.setFileMode(QFileDialog.FileMode.ExistingFile if accept == QFileDialog.AcceptMode.AcceptOpen
-                       else QFileDialog.FileMode.AnyFile)
+    dialog.setFileMode(
+        QFileDialog.FileMode.ExistingFile
+        if accept == QFileDialog.AcceptMode.AcceptOpen
+        else QFileDialog.FileMode.AnyFile
+    )
     if default_suffix:
         dialog.setDefaultSuffix(default_suffix)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -125,21 +143,33 @@ def _file_dialog(parent: QWidget | None, caption: str, directory: str, filters: 
     return dialog
 
 
-def open_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], Any],
-              directory: str = "") -> QFileDialog:
+def open_file(
+    parent: QWidget | None,
+    caption: str,
+    filters: str,
+    callback: Callable[[str | None], Any],
+    directory: str = "",
+) -> QFileDialog:
     """Choose an existing file; ``callback(path)`` or ``callback(None)`` when cancelled."""
     from PySide6.QtWidgets import QFileDialog
 
     return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptOpen, callback)
 
 
-def save_file(parent: QWidget | None, caption: str, filters: str, callback: Callable[[str | None], Any],
-              directory: str = "", default_suffix: str | None = None) -> QFileDialog:
+def save_file(
+    parent: QWidget | None,
+    caption: str,
+    filters: str,
+    callback: Callable[[str | None], Any],
+    directory: str = "",
+    default_suffix: str | None = None,
+) -> QFileDialog:
     """Choose where to save; ``callback(path)`` or ``callback(None)`` when cancelled."""
     from PySide6.QtWidgets import QFileDialog
 
-    return _file_dialog(parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptSave, callback,
-                        default_suffix)
+    return _file_dialog(
+        parent, caption, directory, filters, QFileDialog.AcceptMode.AcceptSave, callback, default_suffix
+    )
 
 
 def show_link(parent: QWidget | None, title: str, text: str, url: str) -> QDialog:
@@ -189,6 +219,10 @@ def open_link(parent: QWidget | None, url: str) -> bool:
 
     if QDesktopServices.openUrl(QUrl(url)):
         return True
-    show_link(parent, "Open in your web browser",
-              "No web browser could be opened from Pipedrive Mapper. Copy this link into your browser:", url)
+    show_link(
+        parent,
+        "Open in your web browser",
+        "No web browser could be opened from Pipedrive Mapper. Copy this link into your browser:",
+        url,
+    )
     return False

@@ -44,8 +44,9 @@ class Document(QObject):
     dirty_changed = Signal(bool)
     saved = Signal()
 
-    def __init__(self, project: Project | None = None, path: Path | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, project: Project | None = None, path: Path | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.project = project or Project()
         self.path = path
@@ -123,7 +124,9 @@ class Document(QObject):
         m = self.mapping(mapping_id)
         if m is None:
             return
-        self.set_mappings([x for x in self.project.mappings if x.id != mapping_id], f"Delete mapping “{m.name}”")
+        self.set_mappings(
+            [x for x in self.project.mappings if x.id != mapping_id], f"Delete mapping “{m.name}”"
+        )
 
     def duplicate_mapping(self, mapping_id: str) -> Mapping | None:
         m = self.mapping(mapping_id)
@@ -132,8 +135,14 @@ class Document(QObject):
         from pipedrive_gui.core.merge import copy_name
 
         # "Name (copy)", then "Name (copy 2)"...: two mappings never look the same in the list.
-        copy_ = Mapping(new_mapping_id(), copy_name(m.name, (x.name for x in self.project.mappings)),
-                        m.action, m.trigger, m.enabled, copy.deepcopy(m.settings))
+        copy_ = Mapping(
+            new_mapping_id(),
+            copy_name(m.name, (x.name for x in self.project.mappings)),
+            m.action,
+            m.trigger,
+            m.enabled,
+            copy.deepcopy(m.settings),
+        )
         self.add_mapping(copy_, self.index_of(mapping_id) + 1, f"Duplicate mapping “{m.name}”")
         return copy_
 
@@ -154,8 +163,9 @@ class Document(QObject):
     def set_enabled(self, mapping_id: str, enabled: bool) -> None:
         m = self.mapping(mapping_id)
         if m is not None:
-            self.edit_mapping(replace(m, enabled=enabled),
-                              f"{'Enable' if enabled else 'Disable'} mapping “{m.name}”")
+            self.edit_mapping(
+                replace(m, enabled=enabled), f"{'Enable' if enabled else 'Disable'} mapping “{m.name}”"
+            )
 
     def set_from_segment(self, project: Project, text: str) -> None:
         """Take the mappings, destination settings and Segment link of ``project`` (a pull, or the
@@ -212,8 +222,11 @@ class _ReplaceMapping(QUndoCommand):
         return _MERGE_ID if self.merge_key else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
-        if not isinstance(other, _ReplaceMapping) or other.merge_key != self.merge_key \
-                or other.new.id != self.new.id:
+        if (
+            not isinstance(other, _ReplaceMapping)
+            or other.merge_key != self.merge_key
+            or other.new.id != self.new.id
+        ):
             return False
         self.new = other.new
         return True

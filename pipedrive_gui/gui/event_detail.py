@@ -132,8 +132,10 @@ class EventDetailView(QWidget):
         what = f"{row.type} “{row.name}”" if row.name else row.type
         outcome = OUTCOME_TEXT.get(row.outcome, row.outcome)
         tries = f", {row.attempts} tries" if row.attempts > 1 else ""
-        self.heading.setText(f"<b>{_html(what)}</b> from {_html(who)} — {_html(outcome)}{tries}"
-                             + (f"<br>{_html(row.summary)}" if row.summary else ""))
+        self.heading.setText(
+            f"<b>{_html(what)}</b> from {_html(who)} — {_html(outcome)}{tries}"
+            + (f"<br>{_html(row.summary)}" if row.summary else "")
+        )
         self.tree.clear()
         event_item = QTreeWidgetItem(["Event as received (JSON)"])
         _hold(event_item, detail.event)
@@ -146,15 +148,18 @@ class EventDetailView(QWidget):
             item.setExpanded(True)  # only works once the item is in the tree
         if quiet:
             # Mappings whose trigger did not match are usually most of them: one folded group.
-            group = QTreeWidgetItem([f"Trigger did not match ({len(quiet)} mapping{'s' if len(quiet) != 1 else ''})"])
+            group = QTreeWidgetItem(
+                [f"Trigger did not match ({len(quiet)} mapping{'s' if len(quiet) != 1 else ''})"]
+            )
             _hold(group, [d.get("mapping") for d in quiet])
             for d in quiet:
                 group.addChild(self._delivery_item(d))
             self.tree.addTopLevelItem(group)
             group.setExpanded(not fired)
         if not detail.deliveries:
-            note = QTreeWidgetItem(["Not processed yet" if row.outcome in OPEN_OUTCOMES
-                                    else "No mapping ran on this event"])
+            note = QTreeWidgetItem(
+                ["Not processed yet" if row.outcome in OPEN_OUTCOMES else "No mapping ran on this event"]
+            )
             note.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.tree.addTopLevelItem(note)
         self.tree.setCurrentItem(event_item)
@@ -169,7 +174,9 @@ class EventDetailView(QWidget):
             _hold(child, d["payload"])
             item.addChild(child)
         for problem in d.get("problems") or []:
-            child = QTreeWidgetItem([f"{problem.get('label') or problem.get('field')}: {problem.get('message')}"])
+            child = QTreeWidgetItem(
+                [f"{problem.get('label') or problem.get('field')}: {problem.get('message')}"]
+            )
             _hold(child, problem)
             item.addChild(child)
         for call in d.get("calls") or []:

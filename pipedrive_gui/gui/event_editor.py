@@ -69,8 +69,10 @@ class EventEditor(QWidget):
         self.pretty.setToolTip(with_key("Re-indent the JSON (only when it is valid)", shortcuts.PRETTY_PRINT))
         self.pretty.clicked.connect(self.pretty_print)
         self.save = QPushButton("Save to project")
-        self.save.setToolTip("Keep this event in the project's sample library (an event you pasted is "
-                             "in the autosave until then)")
+        self.save.setToolTip(
+            "Keep this event in the project's sample library (an event you pasted is "
+            "in the autosave until then)"
+        )
         self.save.clicked.connect(self.save_to_project)
         self.status = QLabel()
         self.status.setObjectName("eventStatus")
@@ -196,16 +198,23 @@ class EventEditor(QWidget):
         if own:
             # An edit of a project sample updates it; a different event (a paste) is a new sample.
             data = self._own_from
-            if data and data[0] == "project" and 0 <= data[1] < len(items) \
-                    and describe_event(items[data[1]].event) != describe_event(event):
+            if (
+                data
+                and data[0] == "project"
+                and 0 <= data[1] < len(items)
+                and describe_event(items[data[1]].event) != describe_event(event)
+            ):
                 data = None
         if data and data[0] == "project" and 0 <= data[1] < len(items):
             items[data[1]] = SampleEvent(items[data[1]].name, event)
             text = f"Update sample “{items[data[1]].name}”"
             index = data[1]
         else:
-            title = describe_event(event) if own else \
-                self.library.currentText().replace("  (built-in)", "") or "Sample"
+            title = (
+                describe_event(event)
+                if own
+                else self.library.currentText().replace("  (built-in)", "") or "Sample"
+            )
             names = {s.name for s in items}
             name, n = title, 2
             while name in names:
@@ -257,8 +266,10 @@ class EventEditor(QWidget):
         try:
             value = json.loads(source)
         except json.JSONDecodeError as exc:
-            self.error = (f"⚠ The sample event is not valid JSON: {exc.msg} at line {exc.lineno}, column "
-                          f"{exc.colno}. Your text is kept; the preview uses the last valid event.")
+            self.error = (
+                f"⚠ The sample event is not valid JSON: {exc.msg} at line {exc.lineno}, column "
+                f"{exc.colno}. Your text is kept; the preview uses the last valid event."
+            )
             self.error_position = (exc.lineno, exc.colno)
         else:
             if isinstance(value, dict):

@@ -181,8 +181,9 @@ class FieldValueEditor(FlowBox):
 
     edited = Signal()
 
-    def __init__(self, field: FieldDef, ctx: EditorContext, *, allow_custom: bool = True,
-                 mode_outside: bool = False) -> None:
+    def __init__(
+        self, field: FieldDef, ctx: EditorContext, *, allow_custom: bool = True, mode_outside: bool = False
+    ) -> None:
         """``mode_outside``: the caller places ``self.mode`` itself (custom-field rows put it on the
         line of the field's name, so the value editor below gets the full width)."""
         super().__init__()

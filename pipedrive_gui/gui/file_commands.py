@@ -64,8 +64,12 @@ class FileCommands:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.doc, self.connection, self.runner, self.settings = (window.doc, window.connection, window.runner,
-                                                                 window.settings)
+        self.doc, self.connection, self.runner, self.settings = (
+            window.doc,
+            window.connection,
+            window.runner,
+            window.settings,
+        )
         self.autosaver = window.autosaver
         self.recent_menu: QMenu | None = None
 
@@ -76,8 +80,12 @@ class FileCommands:
             project = load_project(path)
         except ProjectFileError as exc:
             where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
-            dialogs.show_error(self.window, "Could not open the project",
-                               f"{exc.message}{where}", "Your current project is unchanged.")
+            dialogs.show_error(
+                self.window,
+                "Could not open the project",
+                f"{exc.message}{where}",
+                "Your current project is unchanged.",
+            )
             return False
         self.window.load(project, Path(path))
         self.window.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
@@ -96,9 +104,13 @@ class FileCommands:
                 discard_recovery(self.connection.paths.data)
                 then()
 
-        dialogs.ask(self.window, "Unsaved changes",
-                    f"“{self.doc.title}” has changes that are not saved. Save them first?",
-                    [dialogs.SAVE, dialogs.DISCARD, dialogs.CANCEL], answered)
+        dialogs.ask(
+            self.window,
+            "Unsaved changes",
+            f"“{self.doc.title}” has changes that are not saved. Save them first?",
+            [dialogs.SAVE, dialogs.DISCARD, dialogs.CANCEL],
+            answered,
+        )
 
     def open_demo(self) -> None:
         """The bundled demo project; when not connected, on the offline sandbox (the demo's mappings
@@ -110,7 +122,9 @@ class FileCommands:
             if self.connection.connected or self.runner.running("connect") or self.runner.running("startup"):
                 self.window.statusBar().showMessage("Opened the demo project", 5000)
                 return
-            self.window.statusBar().showMessage("Opened the demo project; starting the offline sandbox…", 5000)
+            self.window.statusBar().showMessage(
+                "Opened the demo project; starting the offline sandbox…", 5000
+            )
 
             def connected(_user: CurrentUser) -> None:
                 # The demo was the answer to "where to connect": the open Connect dialog is done.
@@ -118,8 +132,9 @@ class FileCommands:
                 if dialog is not None and dialog.isVisible():
                     dialog.close()
 
-            self.runner.spawn(self.connection.connect_sandbox(), name="connect", latest_wins=True,
-                              on_done=connected)
+            self.runner.spawn(
+                self.connection.connect_sandbox(), name="connect", latest_wins=True, on_done=connected
+            )
 
         self.maybe_discard(go)
 
@@ -153,10 +168,12 @@ class FileCommands:
         try:
             save_project(self.doc.project, path)
         except (ProjectFileError, OSError) as exc:
-            dialogs.show_error(self.window, "Could not save the project",
-                               describe(exc),
-                               "Nothing was lost: the project is still open. Choose another folder with "
-                               "File > Save as… .")
+            dialogs.show_error(
+                self.window,
+                "Could not save the project",
+                describe(exc),
+                "Nothing was lost: the project is still open. Choose another folder with File > Save as… .",
+            )
             return
         self.doc.mark_saved(path)
         self.add_recent(path)
@@ -194,8 +211,12 @@ class FileCommands:
     # -- import / export --------------------------------------------------------------------------
 
     def import_segment_dialog(self) -> None:
-        dialogs.open_file(self.window, "Import Segment JSON", "JSON files (*.json);;All files (*)",
-                          lambda p: self.import_segment_file(p) if p else None)
+        dialogs.open_file(
+            self.window,
+            "Import Segment JSON",
+            "JSON files (*.json);;All files (*)",
+            lambda p: self.import_segment_file(p) if p else None,
+        )
 
     def import_segment_file(self, path: str) -> bool:
         """Read a Segment export; into a project that has mappings, ask how (replace all, update the
@@ -208,8 +229,12 @@ class FileCommands:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             mappings = import_segment(data)
         except (OSError, ValueError) as exc:
-            dialogs.show_error(self.window, "Could not import", describe(exc),
-                               "Choose a file exported from Segment (destination subscriptions as JSON).")
+            dialogs.show_error(
+                self.window,
+                "Could not import",
+                describe(exc),
+                "Choose a file exported from Segment (destination subscriptions as JSON).",
+            )
             return False
         source = Path(path).name
         existing = list(self.doc.project.mappings)
@@ -218,30 +243,41 @@ class FileCommands:
             return True
         preview = merge_mappings(existing, mappings, "update")
         matching = len(preview.updated) + len(preview.unchanged)
+
         def count(n: int) -> str:
             return f"{n} mapping{'' if n == 1 else 's'}"
 
-        same = (f"{matching} of the imported mappings {'has' if matching == 1 else 'have'} the same name and "
-                "action as one in this project." if matching else
-                "None of the imported mappings has the same name and action as one in this project.")
+        same = (
+            f"{matching} of the imported mappings {'has' if matching == 1 else 'have'} the same name and "
+            "action as one in this project."
+            if matching
+            else "None of the imported mappings has the same name and action as one in this project."
+        )
 
         def answered(answer: str) -> None:
             for mode in MERGE_MODES:
                 if answer == mode:
                     self._apply_import(merge_mappings(self.doc.project.mappings, mappings, mode), source)
 
-        dialogs.ask(self.window, "Import into this project",
-                    f"“{source}” has {count(len(mappings))}; this project already has {count(len(existing))}. "
-                    f"{same} How should they be brought in?",
-                    ["update", "copy", "replace", dialogs.CANCEL], answered,
-                    labels={"update": "Update matching, add the rest", "copy": "Add as copies",
-                            "replace": "Replace all"},
-                    default="update" if matching else "copy",
-                    details="Update matching: a mapping with the same name and action gets the imported "
-                            "trigger and fields; the others are added.\nAdd as copies: all are added; taken "
-                            "names get “(copy)”. Segment and the receiver run every copy.\nReplace all: "
-                            "this project's mappings are removed first.\nEach choice is one step of Edit > "
-                            "Undo.")
+        dialogs.ask(
+            self.window,
+            "Import into this project",
+            f"“{source}” has {count(len(mappings))}; this project already has {count(len(existing))}. "
+            f"{same} How should they be brought in?",
+            ["update", "copy", "replace", dialogs.CANCEL],
+            answered,
+            labels={
+                "update": "Update matching, add the rest",
+                "copy": "Add as copies",
+                "replace": "Replace all",
+            },
+            default="update" if matching else "copy",
+            details="Update matching: a mapping with the same name and action gets the imported "
+            "trigger and fields; the others are added.\nAdd as copies: all are added; taken "
+            "names get “(copy)”. Segment and the receiver run every copy.\nReplace all: "
+            "this project's mappings are removed first.\nEach choice is one step of Edit > "
+            "Undo.",
+        )
         return True
 
     def _apply_import(self, result: MergeResult, source: str, *, tell: bool = True) -> None:
@@ -252,23 +288,37 @@ class FileCommands:
         self.window.statusBar().showMessage(f"Imported from {source}: {summary}", 15000)
         if tell:
             details = result.details()
-            dialogs.show_info(self.window, "Import done", f"{summary[:1].upper()}{summary[1:]}."
-                              + (f"\n\n{details}" if details else "")
-                              + ("\n\nEdit > Undo takes the import back." if result.changed else ""))
+            dialogs.show_info(
+                self.window,
+                "Import done",
+                f"{summary[:1].upper()}{summary[1:]}."
+                + (f"\n\n{details}" if details else "")
+                + ("\n\nEdit > Undo takes the import back." if result.changed else ""),
+            )
 
     def export_text(self, kind: str) -> str:
         from pipedrive_gui.core.segment_io import export_text
 
         catalog = self.connection.catalog
-        return export_text(self.doc.project, kind, catalog.custom_field_labels() if catalog is not None else {})
+        return export_text(
+            self.doc.project, kind, catalog.custom_field_labels() if catalog is not None else {}
+        )
 
     def export_dialog(self, kind: str) -> None:
         suffix = {"segment": ".segment.json", "terraform": ".tf", "checklist": ".checklist.md"}[kind]
-        filters = {"segment": "JSON files (*.json)", "terraform": "Terraform files (*.tf)",
-                   "checklist": "Markdown (*.md);;Text (*.txt)"}[kind]
+        filters = {
+            "segment": "JSON files (*.json)",
+            "terraform": "Terraform files (*.tf)",
+            "checklist": "Markdown (*.md);;Text (*.txt)",
+        }[kind]
         base = (self.doc.path.name.removesuffix(FILE_SUFFIX) if self.doc.path else "mappings") + suffix
-        dialogs.save_file(self.window, "Export", filters, lambda p: self.export_to(kind, p) if p else None,
-                          str(Path.home() / base))
+        dialogs.save_file(
+            self.window,
+            "Export",
+            filters,
+            lambda p: self.export_to(kind, p) if p else None,
+            str(Path.home() / base),
+        )
 
     def export_to(self, kind: str, path: str) -> bool:
         try:
@@ -300,17 +350,27 @@ class FileCommands:
                 discard_recovery(self.connection.paths.data)
             self.window.question_answered()
 
-        where = f"“{recovery.original.name}”" if recovery.original else \
-            f"“{recovery.project.name}” (not saved to a file yet)"
+        where = (
+            f"“{recovery.original.name}”"
+            if recovery.original
+            else f"“{recovery.project.name}” (not saved to a file yet)"
+        )
         what = f"Unsaved changes to {where}" if recovery.project_changed else ""
         if recovery.sample_text is not None:
-            what = (f"{what} and the sample event you pasted" if what else
-                    f"The sample event you pasted (not saved to {where})")
-        dialogs.ask(self.window, "Recover unsaved work?",
-                    f"Pipedrive Mapper did not close properly last time. {what} "
-                    f"{'was' if not recovery.project_changed else 'were'} kept (autosaved "
-                    f"{_local_time(recovery.saved_at)}). Restore {'it' if not recovery.project_changed else 'them'}?",
-                    [dialogs.YES, dialogs.NO], answered,
-                    details="Restore opens them in this window (save them to keep them); Discard deletes "
-                            "the autosaved copy.",
-                    labels={dialogs.YES: "Restore", dialogs.NO: "Discard"})
+            what = (
+                f"{what} and the sample event you pasted"
+                if what
+                else f"The sample event you pasted (not saved to {where})"
+            )
+        dialogs.ask(
+            self.window,
+            "Recover unsaved work?",
+            f"Pipedrive Mapper did not close properly last time. {what} "
+            f"{'was' if not recovery.project_changed else 'were'} kept (autosaved "
+            f"{_local_time(recovery.saved_at)}). Restore {'it' if not recovery.project_changed else 'them'}?",
+            [dialogs.YES, dialogs.NO],
+            answered,
+            details="Restore opens them in this window (save them to keep them); Discard deletes "
+            "the autosaved copy.",
+            labels={dialogs.YES: "Restore", dialogs.NO: "Discard"},
+        )

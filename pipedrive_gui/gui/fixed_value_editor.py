@@ -63,7 +63,9 @@ class StaticEditor(QWidget):
                 line.setPlaceholderText("an activity type key, e.g. call")
                 completer.setFilterMode(Qt.MatchFlag.MatchContains)
                 completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-                self.combo.setToolTip("Type any activity type key, or pick one of your account's activity types")
+                self.combo.setToolTip(
+                    "Type any activity type key, or pick one of your account's activity types"
+                )
                 self.combo.currentTextChanged.connect(lambda _: self.edited.emit())
             else:
                 self.combo.currentIndexChanged.connect(lambda _: self.edited.emit())

@@ -67,14 +67,21 @@ class FlowBox(QWidget):
     def side_by_side_width(self) -> int:
         parts = self._widgets()
         m = self.box.contentsMargins()
-        return (sum(w.sizeHint().width() if stretch == 0 else w.minimumSizeHint().width() for w, stretch in parts)
-                + self.box.spacing() * max(0, len(parts) - 1) + m.left() + m.right())
+        return (
+            sum(w.sizeHint().width() if stretch == 0 else w.minimumSizeHint().width() for w, stretch in parts)
+            + self.box.spacing() * max(0, len(parts) - 1)
+            + m.left()
+            + m.right()
+        )
 
     def fit(self) -> None:
         if not self.flows:
             return
-        wanted = (QBoxLayout.Direction.LeftToRight if self.width() >= self.side_by_side_width()
-                  else QBoxLayout.Direction.TopToBottom)
+        wanted = (
+            QBoxLayout.Direction.LeftToRight
+            if self.width() >= self.side_by_side_width()
+            else QBoxLayout.Direction.TopToBottom
+        )
         if self.box.direction() != wanted:
             self.box.setDirection(wanted)
 
@@ -86,7 +93,12 @@ class FlowBox(QWidget):
         hint = super().minimumSizeHint()
         if self.flows:
             m = self.box.contentsMargins()
-            widest = max((w.minimumSizeHint().width() if stretch else w.sizeHint().width()
-                          for w, stretch in self._widgets()), default=0)
+            widest = max(
+                (
+                    w.minimumSizeHint().width() if stretch else w.sizeHint().width()
+                    for w, stretch in self._widgets()
+                ),
+                default=0,
+            )
             hint.setWidth(widest + m.left() + m.right())
         return hint

@@ -33,9 +33,13 @@ async def wait_ready(window: Any, services: Services, timeout: float) -> None:
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         await services.runner.wait_idle()
-        if services.connection.connected and services.connection.catalog is not None \
-                and window.preview.result is not None and not services.runner.busy \
-                and not window.preview.timer.isActive():
+        if (
+            services.connection.connected
+            and services.connection.catalog is not None
+            and window.preview.result is not None
+            and not services.runner.busy
+            and not window.preview.timer.isActive()
+        ):
             return
         await asyncio.sleep(0.05)
     raise TimeoutError("the window did not become ready in time")
@@ -48,13 +52,22 @@ def _simulated_dark_palette() -> Any:
 
     p = QPalette()
     roles = QPalette.ColorRole
-    for role, rgb in ((roles.Window, (45, 45, 48)), (roles.WindowText, (230, 230, 230)),
-                      (roles.Base, (30, 30, 32)), (roles.AlternateBase, (45, 45, 48)),
-                      (roles.Text, (230, 230, 230)), (roles.Button, (55, 55, 58)),
-                      (roles.ButtonText, (230, 230, 230)), (roles.Highlight, (80, 140, 220)),
-                      (roles.HighlightedText, (255, 255, 255)), (roles.Link, (120, 170, 255)),
-                      (roles.LinkVisited, (210, 150, 255)), (roles.ToolTipBase, (55, 55, 58)),
-                      (roles.ToolTipText, (230, 230, 230)), (roles.PlaceholderText, (150, 150, 150))):
+    for role, rgb in (
+        (roles.Window, (45, 45, 48)),
+        (roles.WindowText, (230, 230, 230)),
+        (roles.Base, (30, 30, 32)),
+        (roles.AlternateBase, (45, 45, 48)),
+        (roles.Text, (230, 230, 230)),
+        (roles.Button, (55, 55, 58)),
+        (roles.ButtonText, (230, 230, 230)),
+        (roles.Highlight, (80, 140, 220)),
+        (roles.HighlightedText, (255, 255, 255)),
+        (roles.Link, (120, 170, 255)),
+        (roles.LinkVisited, (210, 150, 255)),
+        (roles.ToolTipBase, (55, 55, 58)),
+        (roles.ToolTipText, (230, 230, 230)),
+        (roles.PlaceholderText, (150, 150, 150)),
+    ):
         p.setColor(role, QColor(*rgb))
     p.setColor(QPalette.ColorGroup.Disabled, roles.Text, QColor(130, 130, 130))
     p.setColor(QPalette.ColorGroup.Disabled, roles.WindowText, QColor(130, 130, 130))
@@ -86,8 +99,10 @@ async def _screenshot_state(window: Any, services: Services, state: str, fixed_s
         dialog.domain.setText("acme")
         dialog.token.setText("0" * 40)  # shown masked; not a real token
         dialog._update()
-        dialog.result_label.setText("✔ Connected as Jane Admin (jane@acme.example) in Acme Robotics. "
-                              "Click “Save and connect” to use it.")
+        dialog.result_label.setText(
+            "✔ Connected as Jane Admin (jane@acme.example) in Acme Robotics. "
+            "Click “Save and connect” to use it."
+        )
         await asyncio.sleep(0.2)
         return dialog
     elif state == "error":
@@ -127,8 +142,9 @@ async def _problems_after_a_mistake(window: Any, services: Services) -> None:
     catalog = services.connection.catalog
     plan = catalog.by_label("person", "Plan") if catalog is not None else None
     if copy is not None and plan is not None:
-        window.doc.edit_mapping(replace(copy, settings={**copy.settings, "match_field": plan.key}),
-                                "Match by Plan")
+        window.doc.edit_mapping(
+            replace(copy, settings={**copy.settings, "match_field": plan.key}), "Match by Plan"
+        )
     report = window.linter.run_now()
     window.show_problems()
     window.resizeDocks([window.problems_dock], [380], Qt.Orientation.Vertical)
@@ -210,12 +226,16 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
     from pipedrive_gui.core import samples
 
     events = [samples.load_sample(name) for name in samples.sample_names()[:6]]
-    events.append({"type": "track", "event": "Newsletter Opened", "userId": "user-1001",
-                   "properties": {"issue": 42}})
+    events.append(
+        {"type": "track", "event": "Newsletter Opened", "userId": "user-1001", "properties": {"issue": 42}}
+    )
     async with httpx.AsyncClient() as client:
         for event in events:
-            await client.post(f"{panel.receiver.url}/v1/{event.get('type', 'track')}", json=event,
-                              auth=(panel.write_key, ""))
+            await client.post(
+                f"{panel.receiver.url}/v1/{event.get('type', 'track')}",
+                json=event,
+                auth=(panel.write_key, ""),
+            )
     while panel.model.rowCount() < len(events) or panel.model.busy:
         if loop.time() > deadline:
             break
@@ -223,8 +243,14 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
     from pipedrive_gui.receiver.outcomes import Outcome
 
     # Show the detail of an event that ran a mapping (the most telling one).
-    planned = next((r for r in range(panel.model.rowCount())
-                    if getattr(panel.model.row_data(r), "outcome", "") == Outcome.PLANNED), 0)
+    planned = next(
+        (
+            r
+            for r in range(panel.model.rowCount())
+            if getattr(panel.model.row_data(r), "outcome", "") == Outcome.PLANNED
+        ),
+        0,
+    )
     panel.select_row(planned)
     await asyncio.sleep(0.5)
     await services.runner.wait_idle()
@@ -235,8 +261,13 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
     records window with two of them ticked."""
     import asyncio
 
-    for action in ("createUpdateOrganization", "createUpdateDeal", "createUpdateActivity", "createUpdateNote",
-                   "createUpdateLead"):
+    for action in (
+        "createUpdateOrganization",
+        "createUpdateDeal",
+        "createUpdateActivity",
+        "createUpdateNote",
+        "createUpdateLead",
+    ):
         mapping = next((m for m in window.doc.project.mappings if m.action == action), None)
         if mapping is None:
             continue
@@ -267,8 +298,11 @@ async def _segment_push_diff(window: Any, services: Services) -> Any:
 
     token = "standin-token"
     state = StandinState(tokens={token: "owner"})
-    dest = state.add_destination("Pipedrive (production)", source="Website",
-                                 settings={"domain": "acme", "apiToken": "not-shown", "personField": "id"})
+    dest = state.add_destination(
+        "Pipedrive (production)",
+        source="Website",
+        settings={"domain": "acme", "apiToken": "not-shown", "personField": "id"},
+    )
     state.add_destination("Pipedrive (staging)", source="Staging site", enabled=False)
     mappings = window.doc.project.mappings
     for n, m in enumerate(mappings[:3]):
@@ -278,8 +312,13 @@ async def _segment_push_diff(window: Any, services: Services) -> Any:
             trigger = 'type = "group" and traits.plan = "trial"'
             settings.pop(next(iter(settings), ""), None)
         state.add_subscription(dest["id"], m.name, m.action, trigger, settings, enabled=m.enabled or n == 2)
-    state.add_subscription(dest["id"], "Old signup mapping", "createUpdatePerson", 'event = "Signed Up"',
-                           {"name": {"@path": "$.traits.name"}})
+    state.add_subscription(
+        dest["id"],
+        "Old signup mapping",
+        "createUpdatePerson",
+        'event = "Signed Up"',
+        {"name": {"@path": "$.traits.name"}},
+    )
     server = await start_standin(state)
     window._segment_standin = server  # kept alive with the window
     dialog = window.accounts.show_segment_dialog()
@@ -319,8 +358,9 @@ async def run_headless(window: Any, services: Services, args: argparse.Namespace
             return 0
         target = window
         if args.screenshot:
-            target = await _screenshot_state(window, services, getattr(args, "screenshot_state", None) or "overview",
-                                             fixed_size=bool(size))
+            target = await _screenshot_state(
+                window, services, getattr(args, "screenshot_state", None) or "overview", fixed_size=bool(size)
+            )
         await asyncio.sleep(0.1)
         QApplication.processEvents()
         image = target.grab()
@@ -341,6 +381,7 @@ async def run_headless(window: Any, services: Services, args: argparse.Namespace
 
 # -- --flows: the main flows as a user runs them, then File > Quit -------------------------------
 
+
 async def _answer(title_part: str, button_text: str, timeout: float = 10.0) -> None:
     """Click ``button_text`` in the open message box whose title contains ``title_part`` (the
     dialogs open non-modally, so the flow waits for the box, as a user would)."""
@@ -359,8 +400,9 @@ async def _answer(title_part: str, button_text: str, timeout: float = 10.0) -> N
                         button.click()
                         await asyncio.sleep(0)
                         return
-                raise RuntimeError(f"no button {button_text!r} in {box.windowTitle()!r}: "
-                                   f"{[b.text() for b in box.buttons()]}")
+                raise RuntimeError(
+                    f"no button {button_text!r} in {box.windowTitle()!r}: {[b.text() for b in box.buttons()]}"
+                )
         await asyncio.sleep(0.02)
     raise TimeoutError(f"no dialog {title_part!r} appeared")
 
@@ -368,7 +410,9 @@ async def _answer(title_part: str, button_text: str, timeout: float = 10.0) -> N
 def _open_dialogs() -> list[str]:
     from PySide6.QtWidgets import QApplication, QDialog
 
-    return [w.windowTitle() for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+    return [
+        w.windowTitle() for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()
+    ]
 
 
 def _at_most_one_dialog() -> None:
@@ -458,12 +502,17 @@ async def _receiver_flow(window: Any, services: Services) -> None:
     panel.mode_combo.setCurrentIndex(panel.mode_combo.findData(ReceiverMode.LIVE.value))
     await _answer("live mode", "Go live")
     async with httpx.AsyncClient() as client:
-        await client.post(f"{panel.receiver.url}/v1/track", auth=(panel.write_key, ""),
-                          json={"type": "track", "event": "Flow Checked", "userId": "user-1001"})
+        await client.post(
+            f"{panel.receiver.url}/v1/track",
+            auth=(panel.write_key, ""),
+            json={"type": "track", "event": "Flow Checked", "userId": "user-1001"},
+        )
     await _until(lambda: panel.model.rowCount() > 0, "the event in the table")
     window.toggle_receiver()  # the panel closes, the receiver keeps running; the status bar says so
-    await _until(lambda: not window.receiver_placement.shown and not window.status.receiver.isHidden(),
-                 "the status bar's receiver indicator")
+    await _until(
+        lambda: not window.receiver_placement.shown and not window.status.receiver.isHidden(),
+        "the status bar's receiver indicator",
+    )
     window.status.receiver.click()  # shows the panel again
     await _until(lambda: window.receiver_placement.shown, "the receiver panel to come back")
     await services.runner.wait_idle()
@@ -475,7 +524,9 @@ async def quit_as_user(window: Any) -> None:
     """File > Quit, answering "Discard" if the project has unsaved changes."""
     import asyncio
 
-    quit_action = next(a for a in window.findChildren(type(window.menus.undo_action)) if a.objectName() == "quitAction")
+    quit_action = next(
+        a for a in window.findChildren(type(window.menus.undo_action)) if a.objectName() == "quitAction"
+    )
     quit_action.trigger()
     if window.doc.dirty:
         await _answer("Unsaved changes", "Discard")

@@ -44,18 +44,46 @@ from pipedrive_gui.receiver.outcomes import Outcome
 
 Index = QModelIndex | QPersistentModelIndex
 
-SOURCES = (("corpus", "Bundled corpus (1,100 events)"), ("file", "JSON Lines file…"),
-           ("journal", "Local receiver's journal"))
-PLANS = (("", "Plan: as Pipedrive tells"), ("lite", "Lite"), ("growth", "Growth"), ("premium", "Premium"),
-         ("ultimate", "Ultimate"))
-JOURNAL_OUTCOMES = ("", Outcome.DELIVERED, Outcome.FAILED, Outcome.PLANNED, Outcome.SKIPPED, Outcome.PENDING,
-                    Outcome.RETRYING, Outcome.DROPPED)
+SOURCES = (
+    ("corpus", "Bundled corpus (1,100 events)"),
+    ("file", "JSON Lines file…"),
+    ("journal", "Local receiver's journal"),
+)
+PLANS = (
+    ("", "Plan: as Pipedrive tells"),
+    ("lite", "Lite"),
+    ("growth", "Growth"),
+    ("premium", "Premium"),
+    ("ultimate", "Ultimate"),
+)
+JOURNAL_OUTCOMES = (
+    "",
+    Outcome.DELIVERED,
+    Outcome.FAILED,
+    Outcome.PLANNED,
+    Outcome.SKIPPED,
+    Outcome.PENDING,
+    Outcome.RETRYING,
+    Outcome.DROPPED,
+)
 #: Bar colours per outcome (fixed hues that read on light and dark palettes).
-COLOURS = {core.UPDATE: QColor("#2f7bd8"), core.CREATE: QColor("#2e9e5b"), core.FAIL: QColor("#d64545"),
-           core.NOT_TRIGGERED: QColor("#9aa0a6")}
-LABELS = {core.UPDATE: "update", core.CREATE: "create", core.FAIL: "fail", core.NOT_TRIGGERED: "not triggered"}
-_PHASES = {"prepare": "Reading events", "lookups": "Looking up match values in Pipedrive (read-only)",
-           "simulate": "Working out outcomes"}
+COLOURS = {
+    core.UPDATE: QColor("#2f7bd8"),
+    core.CREATE: QColor("#2e9e5b"),
+    core.FAIL: QColor("#d64545"),
+    core.NOT_TRIGGERED: QColor("#9aa0a6"),
+}
+LABELS = {
+    core.UPDATE: "update",
+    core.CREATE: "create",
+    core.FAIL: "fail",
+    core.NOT_TRIGGERED: "not triggered",
+}
+_PHASES = {
+    "prepare": "Reading events",
+    "lookups": "Looking up match values in Pipedrive (read-only)",
+    "simulate": "Working out outcomes",
+}
 
 
 class ImpactChart(QWidget):
@@ -73,8 +101,12 @@ class ImpactChart(QWidget):
 
     def set_summaries(self, summaries: list[core.MappingSummary]) -> None:
         self.summaries = list(summaries)
-        self.setToolTip("\n".join(f"{s.mapping}: {core.counts_line({o: getattr(s, o) for o in core.OUTCOMES})}"
-                                  for s in self.summaries))
+        self.setToolTip(
+            "\n".join(
+                f"{s.mapping}: {core.counts_line({o: getattr(s, o) for o in core.OUTCOMES})}"
+                for s in self.summaries
+            )
+        )
         self.updateGeometry()
         self.setMinimumHeight(self.sizeHint().height())
         self.update()
@@ -89,7 +121,9 @@ class ImpactChart(QWidget):
         fm = p.fontMetrics()
         if not self.summaries:
             p.setPen(text)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Run an impact to see what each mapping would do.")
+            p.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "Run an impact to see what each mapping would do."
+            )
             return
         label_w = min(max(fm.horizontalAdvance(s.mapping) for s in self.summaries) + 12, self.width() // 3)
         bar_x = label_w
@@ -105,8 +139,11 @@ class ImpactChart(QWidget):
             y = 26 + row * self.ROW
             p.setPen(text)
             name = fm.elidedText(s.mapping, Qt.TextElideMode.ElideRight, label_w - 8)
-            p.drawText(QRectF(0, y, label_w - 8, self.ROW - 6), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                       name)
+            p.drawText(
+                QRectF(0, y, label_w - 8, self.ROW - 6),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                name,
+            )
             total = sum(getattr(s, o) for o in core.OUTCOMES) or 1
             left = float(bar_x)
             for outcome in core.OUTCOMES:
@@ -145,8 +182,13 @@ class ImpactRunsModel(QAbstractTableModel):
 
     def _apply(self) -> None:
         self.beginResetModel()
-        self.runs = [r for r in self._all if not self._outcome or r.outcome == self._outcome
-                     or (self._outcome == "batch" and r.batch_record)]
+        self.runs = [
+            r
+            for r in self._all
+            if not self._outcome
+            or r.outcome == self._outcome
+            or (self._outcome == "batch" and r.batch_record)
+        ]
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
@@ -155,7 +197,9 @@ class ImpactRunsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.COLUMNS[section]
         return None
@@ -167,8 +211,16 @@ class ImpactRunsModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             record = "" if r.outcome == core.FAIL else r.subject()
-            return (r.event_index, r.message_id, r.mapping, r.outcome, record, r.api_calls, r.tokens,
-                    r.message)[col]
+            return (
+                r.event_index,
+                r.message_id,
+                r.mapping,
+                r.outcome,
+                record,
+                r.api_calls,
+                r.tokens,
+                r.message,
+            )[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             return COLOURS.get(r.outcome)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -193,8 +245,15 @@ class ImpactPanel(QWidget):
 
     TASK = "impact"
 
-    def __init__(self, runner: Any, connection: Any, project: Callable[[], Any],
-                 saved_project: Callable[[], Any], journal_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        runner: Any,
+        connection: Any,
+        project: Callable[[], Any],
+        saved_project: Callable[[], Any],
+        journal_path: Path,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("impactPanel")
         self.runner, self.connection = runner, connection
@@ -220,8 +279,10 @@ class ImpactPanel(QWidget):
         self.journal_text.setPlaceholderText("containing text…")
         self.journal_text.setAccessibleName("Journal text filter")
         self.compare = QCheckBox("Compare with the saved project")
-        self.compare.setToolTip("Run the same events through the saved file too and list the events whose "
-                                "outcome your unsaved edits change")
+        self.compare.setToolTip(
+            "Run the same events through the saved file too and list the events whose "
+            "outcome your unsaved edits change"
+        )
         self.run_button = QPushButton("Run impact")
         self.run_button.setToolTip("Read-only: looks records up in Pipedrive, writes nothing")
         self.run_button.clicked.connect(self.start)
@@ -278,10 +339,17 @@ class ImpactPanel(QWidget):
         self.detail.setPlaceholderText("Select an event to see its payload, calls and result.")
         self.filter = QComboBox()
         self.filter.setAccessibleName("Show events")
-        for key, text in (("", "all runs"), ("update", "updates"), ("create", "creates"), ("fail", "failures"),
-                          ("batch", "reached again in the batch")):
+        for key, text in (
+            ("", "all runs"),
+            ("update", "updates"),
+            ("create", "creates"),
+            ("fail", "failures"),
+            ("batch", "reached again in the batch"),
+        ):
             self.filter.addItem(text, key)
-        self.filter.currentIndexChanged.connect(lambda _: self.model.set_outcome_filter(self.filter.currentData()))
+        self.filter.currentIndexChanged.connect(
+            lambda _: self.model.set_outcome_filter(self.filter.currentData())
+        )
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.export_dialog)
         self.export_button.setEnabled(False)
@@ -350,8 +418,9 @@ class ImpactPanel(QWidget):
             if path:
                 self.set_source("file", path)
 
-        dialogs.open_file(self, "Events to run (JSON Lines)", "JSON Lines (*.jsonl *.ndjson *.json);;All files (*)",
-                          chosen)
+        dialogs.open_file(
+            self, "Events to run (JSON Lines)", "JSON Lines (*.jsonl *.ndjson *.json);;All files (*)", chosen
+        )
 
     def _load_events(self) -> list[dict[str, Any]]:
         from pipedrive_gui.commands.impact_cmds import corpus_events, journal_events
@@ -364,8 +433,9 @@ class ImpactPanel(QWidget):
                 raise ValueError("Choose a JSON Lines file first (one Segment event per line).")
             return read_jsonl_file(self.file_path)
         outcome = self.journal_outcome.currentData()
-        return journal_events(self.journal_path, outcomes=(outcome,) if outcome else (),
-                              text=self.journal_text.text().strip())
+        return journal_events(
+            self.journal_path, outcomes=(outcome,) if outcome else (), text=self.journal_text.text().strip()
+        )
 
     def source_text(self) -> str:
         key = self.source.currentData()
@@ -379,8 +449,10 @@ class ImpactPanel(QWidget):
         if self.runner.running(self.TASK):
             return
         if not self.connection.connected or self.connection.client is None:
-            self.status.setText("Connect to Pipedrive (or the offline sandbox) first: the impact looks records up "
-                                "there. Pipedrive > Connect…")
+            self.status.setText(
+                "Connect to Pipedrive (or the offline sandbox) first: the impact looks records up "
+                "there. Pipedrive > Connect…"
+            )
             return
         self.progress_seen = []
         self.run_button.setEnabled(False)
@@ -403,9 +475,16 @@ class ImpactPanel(QWidget):
                 raise ValueError("There is no saved project to compare with: save the project first.")
         user = self.connection.user
         currency = (str(user.get("default_currency") or "") or None) if user is not None else None
-        return await run_impact(self.connection.client, self.connection.catalog, self._project(), events,
-                                compare_with=baseline, progress=self._progress, default_currency=currency,
-                                source=self.source_text())
+        return await run_impact(
+            self.connection.client,
+            self.connection.catalog,
+            self._project(),
+            events,
+            compare_with=baseline,
+            progress=self._progress,
+            default_currency=currency,
+            source=self.source_text(),
+        )
 
     def _progress(self, phase: str, done: int, total: int) -> None:
         self.progress_seen.append((phase, done, total))
@@ -417,7 +496,9 @@ class ImpactPanel(QWidget):
     def cancel(self) -> None:
         self.runner.cancel(self.TASK)
         self._idle()
-        self.status.setText("Cancelled. " + ("The results below are from the previous run." if self.result else ""))
+        self.status.setText(
+            "Cancelled. " + ("The results below are from the previous run." if self.result else "")
+        )
 
     def _idle(self) -> None:
         self.run_button.setEnabled(True)
@@ -427,8 +508,10 @@ class ImpactPanel(QWidget):
     def _failed(self, _name: str, exc: BaseException) -> None:
         self._idle()
         message = describe(exc)
-        self.status.setText(f"The impact run stopped: {message}"
-                            + (" The results below are from the previous run." if self.result else ""))
+        self.status.setText(
+            f"The impact run stopped: {message}"
+            + (" The results below are from the previous run." if self.result else "")
+        )
 
     def _finished(self, result: Any) -> None:
         self._idle()
@@ -441,8 +524,10 @@ class ImpactPanel(QWidget):
         self.model.set_runs(report.runs)
         self.export_button.setEnabled(bool(report.runs))
         self.detail.clear()
-        self.status.setText(f"{report.events:,} events from {report.source}: {report.lookups:,} lookups in "
-                            f"{result.seconds:.1f} s, nothing written. Results stay until the next run.")
+        self.status.setText(
+            f"{report.events:,} events from {report.source}: {report.lookups:,} lookups in "
+            f"{result.seconds:.1f} s, nothing written. Results stay until the next run."
+        )
         self._show_summary()
 
     def _show_summary(self, *_: Any) -> None:
@@ -454,21 +539,30 @@ class ImpactPanel(QWidget):
         plan = chosen or result.plan or "growth"
         note = "" if chosen else (" (told by Pipedrive)" if result.plan else " (assumed)")
         share = report.budget(plan, self.per_day.value(), self.seats.value())
-        parts = [f"<b>Cost of sending them:</b> {report.api_calls:,} API calls, {report.tokens:,} tokens "
-                 f"({share.tokens_per_event:.1f} per event).",
-                 f"<b>Budget:</b> {_esc(share.sentence())} Plan: {plan}{note}."]
+        parts = [
+            f"<b>Cost of sending them:</b> {report.api_calls:,} API calls, {report.tokens:,} tokens "
+            f"({share.tokens_per_event:.1f} per event).",
+            f"<b>Budget:</b> {_esc(share.sentence())} Plan: {plan}{note}.",
+        ]
         if report.batch_records:
             cross = sum(1 for b in report.batch_records if b.cross_mapping)
-            parts.append(f"<b>{len(report.batch_records)} records</b> are created by one event and reached again "
-                         f"by later ones{f' ({cross} by two mappings)' if cross else ''}: sent in parallel by "
-                         "Segment, these may become duplicates.")
+            parts.append(
+                f"<b>{len(report.batch_records)} records</b> are created by one event and reached again "
+                f"by later ones{f' ({cross} by two mappings)' if cross else ''}: sent in parallel by "
+                "Segment, these may become duplicates."
+            )
         fails = [(s.mapping, r, n) for s in report.summaries for r, n in s.fail_reasons[:2]]
         if fails:
-            parts.append("<b>Top failures:</b><br>" + "<br>".join(f"{n}× {_esc(m)}: {_esc(r)}" for m, r, n in fails[:4]))
+            parts.append(
+                "<b>Top failures:</b><br>"
+                + "<br>".join(f"{n}× {_esc(m)}: {_esc(r)}" for m, r, n in fails[:4])
+            )
         if result.before is not None:
             if result.changes:
-                parts.append("<b>Compared with the saved project:</b><br>"
-                             + "<br>".join(_esc(c.sentence()) for c in result.changes[:6]))
+                parts.append(
+                    "<b>Compared with the saved project:</b><br>"
+                    + "<br>".join(_esc(c.sentence()) for c in result.changes[:6])
+                )
             else:
                 parts.append("<b>Compared with the saved project:</b> no event's outcome changes.")
         self.summary.setText("<br>".join(parts))

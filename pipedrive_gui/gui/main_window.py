@@ -69,9 +69,17 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, doc: Document, connection: Connection, runner: TaskRunner, settings: QSettings,
-                 autosaver: Autosaver | None = None, parent: QWidget | None = None, *,
-                 reopen_receiver: bool = True) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        connection: Connection,
+        runner: TaskRunner,
+        settings: QSettings,
+        autosaver: Autosaver | None = None,
+        parent: QWidget | None = None,
+        *,
+        reopen_receiver: bool = True,
+    ) -> None:
         """``reopen_receiver``: reopen the receiver panel on the next turn of the event loop if it
         was open last time. The app passes False because it builds and paints this window before
         the loop exists (the panel starts background tasks as it is built); it calls
@@ -148,8 +156,9 @@ class MainWindow(QMainWindow):
         editor and the mapping list, and a status-bar button with the counts. The dock is made now
         (the View menu's action and the saved layout need it); the list in it when it is first
         shown (see ``problems``)."""
-        self.linter = ProjectLinter(lambda: self.doc.project, self.event_editor.current_event,
-                                    lambda: self.connection.catalog, self)
+        self.linter = ProjectLinter(
+            lambda: self.doc.project, self.event_editor.current_event, lambda: self.connection.catalog, self
+        )
         dock = QDockWidget("Problems", self)
         dock.setObjectName("problemsDock")
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
@@ -160,8 +169,11 @@ class MainWindow(QMainWindow):
         self.problems_button.setObjectName("problemsButton")
         self.problems_button.setAutoRaise(True)
         self.problems_button.setText("Problems: not checked yet")
-        self.problems_button.setToolTip(shortcuts.with_key(
-            "What could go wrong in Segment and Pipedrive with these mappings", shortcuts.PROBLEMS))
+        self.problems_button.setToolTip(
+            shortcuts.with_key(
+                "What could go wrong in Segment and Pipedrive with these mappings", shortcuts.PROBLEMS
+            )
+        )
         self.problems_button.clicked.connect(self.show_problems)
         self.status.addPermanentWidget(self.problems_button)
         self.linter.updated.connect(self._lint_updated)
@@ -215,10 +227,13 @@ class MainWindow(QMainWindow):
     # -- wiring helpers ---------------------------------------------------------------------------
 
     def _editor_context(self, slug: str) -> EditorContext:
-        return EditorContext(slug, self.event_editor.current_event, lambda: self.connection.catalog,
-                             self._pick_path)
+        return EditorContext(
+            slug, self.event_editor.current_event, lambda: self.connection.catalog, self._pick_path
+        )
 
-    def _pick_path(self, anchor: QWidget, event: dict[str, Any] | None, callback: Callable[[str], None]) -> None:
+    def _pick_path(
+        self, anchor: QWidget, event: dict[str, Any] | None, callback: Callable[[str], None]
+    ) -> None:
         from pipedrive_gui.gui.path_picker import open_path_picker
 
         open_path_picker(anchor, event, callback)
@@ -266,8 +281,9 @@ class MainWindow(QMainWindow):
         m = self.doc.mapping(mapping_id)
         if m is None or not self.event_editor.is_pristine():
             return
-        chosen = choose_sample(self.preview.computer, m, self.event_editor.current_event(),
-                               self.doc.project.samples)
+        chosen = choose_sample(
+            self.preview.computer, m, self.event_editor.current_event(), self.doc.project.samples
+        )
         if chosen is not None:
             kind, key, event = chosen
             self.event_editor.select_entry(kind, key)
@@ -314,9 +330,14 @@ class MainWindow(QMainWindow):
         from pipedrive_gui.gui.receiver_panel import ReceiverPanel
 
         self.receiver_panel = ReceiverPanel(
-            self.runner, self.connection.paths, lambda: self.doc.project,
-            lambda project: self.connection.engine(project.destination) if self.connection.connected else None,
-            on_use_as_sample=self.use_as_sample)
+            self.runner,
+            self.connection.paths,
+            lambda: self.doc.project,
+            lambda project: (
+                self.connection.engine(project.destination) if self.connection.connected else None
+            ),
+            on_use_as_sample=self.use_as_sample,
+        )
         self.doc.changed.connect(self.receiver_panel.refresh_processor)
         self.connection.changed.connect(self.receiver_panel.refresh_processor)
         self.connection.catalog_changed.connect(self.receiver_panel.refresh_processor)
@@ -351,8 +372,9 @@ class MainWindow(QMainWindow):
         if panel is not None:
             from pipedrive_gui.core.modes import SEND
 
-            self.status.set_receiver(panel.running, panel.mode == SEND, panel.waiting,
-                                     panel.url if panel.running else "")
+            self.status.set_receiver(
+                panel.running, panel.mode == SEND, panel.waiting, panel.url if panel.running else ""
+            )
 
     # -- impact panel (docked; built the first time it is opened) --------------------------------
 
@@ -364,8 +386,13 @@ class MainWindow(QMainWindow):
             from pipedrive_gui.gui.impact_panel import ImpactPanel, saved_project_of
             from pipedrive_gui.receiver import JOURNAL_FILE
 
-            self.impact_panel = ImpactPanel(self.runner, self.connection, lambda: self.doc.project,
-                                            lambda: saved_project_of(self.doc), self.connection.paths.data / JOURNAL_FILE)
+            self.impact_panel = ImpactPanel(
+                self.runner,
+                self.connection,
+                lambda: self.doc.project,
+                lambda: saved_project_of(self.doc),
+                self.connection.paths.data / JOURNAL_FILE,
+            )
             dock = QDockWidget("Impact of events", self)
             dock.setObjectName("impactDock")
             dock.setWidget(self.impact_panel)
@@ -439,13 +466,19 @@ class MainWindow(QMainWindow):
     def _task_failed(self, name: str, exc: BaseException) -> None:
         from pipedrive_gui.gui.connection_dialog import describe_error
 
-        what = {"fields": "Could not fetch your Pipedrive fields", "connect": "Could not connect",
-                "startup": "Could not connect to Pipedrive"}.get(name, "Something went wrong")
+        what = {
+            "fields": "Could not fetch your Pipedrive fields",
+            "connect": "Could not connect",
+            "startup": "Could not connect to Pipedrive",
+        }.get(name, "Something went wrong")
         message = describe_error(exc)
         log.warning("%s: %s", what, message)
         self.status.showMessage(f"{what}: {message}", 15000)
-        self.when_no_question(lambda: dialogs.show_error(
-            self, what, message, "Your work is unchanged. Check the connection under Pipedrive > Connect…"))
+        self.when_no_question(
+            lambda: dialogs.show_error(
+                self, what, message, "Your work is unchanged. Check the connection under Pipedrive > Connect…"
+            )
+        )
 
     #: A question the user has to answer first is open (the recovery offer at start).
     _question_open = False

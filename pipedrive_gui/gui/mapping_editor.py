@@ -60,15 +60,22 @@ def problems_html(findings: list[Finding]) -> str:
 
     parts = []
     for f in findings:
-        where = f"{html.escape(f.field_label.split(' › ', 1)[1])}: " if f.custom_field and " › " in f.field_label else ""
-        parts.append(f"{_SYMBOL[f.severity]} <b>{_WORD[f.severity]}:</b> {where}{html.escape(f.message)}"
-                     f"<br><i>Fix:</i> {html.escape(f.fix)}")
+        where = (
+            f"{html.escape(f.field_label.split(' › ', 1)[1])}: "
+            if f.custom_field and " › " in f.field_label
+            else ""
+        )
+        parts.append(
+            f"{_SYMBOL[f.severity]} <b>{_WORD[f.severity]}:</b> {where}{html.escape(f.message)}"
+            f"<br><i>Fix:</i> {html.escape(f.fix)}"
+        )
     return "<br>".join(parts)
 
 
 class MappingEditor(QScrollArea):
-    def __init__(self, doc: Document, ctx_factory: Callable[[str], EditorContext],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, doc: Document, ctx_factory: Callable[[str], EditorContext], parent: QWidget | None = None
+    ) -> None:
         """``ctx_factory(action_slug) -> EditorContext`` gives field editors the event/catalog."""
         super().__init__(parent)
         self.doc = doc
@@ -161,8 +168,11 @@ class MappingEditor(QScrollArea):
         hint = super().minimumSizeHint()
         body = self.widget()
         if body is not None:
-            width = body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() \
+            width = (
+                body.minimumSizeHint().width()
+                + self.verticalScrollBar().sizeHint().width()
                 + 2 * self.frameWidth()
+            )
             hint.setWidth(min(max(hint.width(), width), self.MAX_MINIMUM_WIDTH))
         return hint
 
@@ -225,8 +235,10 @@ class MappingEditor(QScrollArea):
         natural = 0  # the label column: as wide as the longest label, up to the cap
         for row, field in enumerate(action.fields):
             label = QLabel(f"{field.label}{' *' if field.required else ''}")
-            label.setToolTip(f"{field.description}\n\n{'Required. ' if field.required else ''}"
-                             f"Type: {field.type}{', several values' if field.multiple else ''}")
+            label.setToolTip(
+                f"{field.description}\n\n{'Required. ' if field.required else ''}"
+                f"Type: {field.type}{', several values' if field.multiple else ''}"
+            )
             label.setAccessibleDescription(field.description)
             label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             # Long names ("Organization match value") wrap instead of widening the form past the
@@ -361,12 +373,15 @@ class MappingEditor(QScrollArea):
         if found is not None:
             label = found.label
         event = self.ctx_factory(m.action).event()
-        event_type = (event.get("type") if isinstance(event, dict) else None) or event_kind_of_trigger(m.trigger)
+        event_type = (event.get("type") if isinstance(event, dict) else None) or event_kind_of_trigger(
+            m.trigger
+        )
         path = suggest_match_path(match_field, label, event, event_type)
         return {"@path": path} if path else None
 
-    def _follow_match_field(self, m: Mapping, key: str,
-                            settings: dict[str, Any]) -> tuple[str, str, Callable[[], None] | None] | None:
+    def _follow_match_field(
+        self, m: Mapping, key: str, settings: dict[str, Any]
+    ) -> tuple[str, str, Callable[[], None] | None] | None:
         """The match field changed: point the match value at the event's matching field. Replaced
         when the old value was the previous default or suggestion, else offered (a link). Returns
         what to tell the user (text, link text, link action), or None."""
@@ -385,8 +400,12 @@ class MappingEditor(QScrollArea):
         name = self._field_label(m, key, new_match)
         if current is None or current in before.values():
             settings[value_key] = suggestion
-            return (f"{value_field.label} now reads {new_path}, to go with the match field {name}. "
-                    "Change it if the value is elsewhere in your events (Edit > Undo takes it back).", "", None)
+            return (
+                f"{value_field.label} now reads {new_path}, to go with the match field {name}. "
+                "Change it if the value is elsewhere in your events (Edit > Undo takes it back).",
+                "",
+                None,
+            )
         shown = current.get("@path") if isinstance(current, dict) and "@path" in current else "your own value"
 
         def use() -> None:
@@ -401,8 +420,12 @@ class MappingEditor(QScrollArea):
                 editor.set_value(suggestion)
             self.clear_hint()
 
-        return (f"The match field is now {name}, but {value_field.label} still reads {shown}. "
-                f"In the sample event, {name} is at {new_path}.", f"Use {new_path}", use)
+        return (
+            f"The match field is now {name}, but {value_field.label} still reads {shown}. "
+            f"In the sample event, {name} is at {new_path}.",
+            f"Use {new_path}",
+            use,
+        )
 
     def _field_label(self, m: Mapping, key: str, match_field: Any) -> str:
         if not isinstance(match_field, str) or match_field in ("", "id"):
@@ -461,9 +484,14 @@ class MappingEditor(QScrollArea):
         for was, now in result.moved:
             parts.append(f"{was} now fills {now}.")
         if result.dropped:
-            parts.append(f"Not carried over (“{action.title}” has no such field): {', '.join(result.dropped)} "
-                         "— Edit > Undo brings them back.")
-        self._apply(replace(m, action=slug, trigger=trigger, settings=result.settings),
-                    f"Change action to “{action.title}”", None)
+            parts.append(
+                f"Not carried over (“{action.title}” has no such field): {', '.join(result.dropped)} "
+                "— Edit > Undo brings them back."
+            )
+        self._apply(
+            replace(m, action=slug, trigger=trigger, settings=result.settings),
+            f"Change action to “{action.title}”",
+            None,
+        )
         self._load(self.doc.mapping(m.id) or m, rebuild=True)
         self.show_hint(" ".join(parts))

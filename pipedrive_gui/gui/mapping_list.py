@@ -74,8 +74,11 @@ class MappingListModel(QAbstractListModel):
             return
         self.marks = dict(marks)
         if self.rowCount():
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0),
-                                  [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole])
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(self.rowCount() - 1, 0),
+                [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole],
+            )
 
     def _reset(self) -> None:
         self.beginResetModel()
@@ -95,7 +98,9 @@ class MappingListModel(QAbstractListModel):
 
             events = [s.event for s in self.doc.project.samples] + _bundled_samples()
             cost = mapping_cost(m, events, self.doc.project.destination)
-            self._costs[m.id] = cost.text() if cost is not None else "unknown (no sample event fires this mapping)"
+            self._costs[m.id] = (
+                cost.text() if cost is not None else "unknown (no sample event fires this mapping)"
+            )
         return self._costs[m.id]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
@@ -112,8 +117,10 @@ class MappingListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             action = ACTIONS.get(m.action)
             state = "enabled" if m.enabled else "disabled (Segment will not run it)"
-            tip = (f"{action.title if action else m.action} — {state}\nTrigger: {m.trigger or '(none)'}\n"
-                   f"Pipedrive cost: {self.cost_text(m)}")
+            tip = (
+                f"{action.title if action else m.action} — {state}\nTrigger: {m.trigger or '(none)'}\n"
+                f"Pipedrive cost: {self.cost_text(m)}"
+            )
             mark = self.marks.get(m.id)
             if mark is not None:
                 tip += f"\n{mark[1]} problem{'s' if mark[1] != 1 else ''} found (worst: {mark[0]}): see View > Problems"
@@ -137,8 +144,12 @@ class MappingListModel(QAbstractListModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
-                | Qt.ItemFlag.ItemIsUserCheckable)
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsEditable
+            | Qt.ItemFlag.ItemIsUserCheckable
+        )
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         if not index.isValid():
@@ -165,7 +176,9 @@ class MappingListPanel(QWidget):
         self.view = QListView()
         self.view.setObjectName("mappingList")
         self.view.setModel(self.model)
-        self.view.setEditTriggers(QListView.EditTrigger.EditKeyPressed | QListView.EditTrigger.SelectedClicked)
+        self.view.setEditTriggers(
+            QListView.EditTrigger.EditKeyPressed | QListView.EditTrigger.SelectedClicked
+        )
         self.view.selectionModel().currentChanged.connect(self._current)
         self.view.setAccessibleName("Mappings")
         self.view.setWordWrap(True)  # long names wrap instead of being cut off
@@ -183,7 +196,10 @@ class MappingListPanel(QWidget):
         presets = self.new_menu.addMenu("From a preset")
         presets.setToolTipsVisible(True)
         # Segment's own presets first; the app's own (not in Segment) after a separator, marked.
-        for group in ([p for p in PRESETS if p.ships_with_segment], [p for p in PRESETS if not p.ships_with_segment]):
+        for group in (
+            [p for p in PRESETS if p.ships_with_segment],
+            [p for p in PRESETS if not p.ships_with_segment],
+        ):
             if group and not presets.isEmpty():
                 presets.addSeparator()
             for preset in group:
@@ -191,16 +207,19 @@ class MappingListPanel(QWidget):
                 if preset.ships_with_segment:
                     act.setToolTip("Segment's ready-made mapping: every field Segment fills by default")
                 else:
-                    act.setToolTip(f"Segment has no such preset: in Segment, start this mapping from the action "
-                                   f"“{ACTIONS[preset.action_slug].title}” (same trigger and fields).")
+                    act.setToolTip(
+                        f"Segment has no such preset: in Segment, start this mapping from the action "
+                        f"“{ACTIONS[preset.action_slug].title}” (same trigger and fields)."
+                    )
                 act.triggered.connect(lambda _=False, p=preset: self.new_from_preset(p.name))
         presets.setToolTipsVisible(True)
         actions = self.new_menu.addMenu("Blank, from an action")
         actions.setToolTipsVisible(True)
         for action in ACTIONS.values():
             act = actions.addAction(action.title)
-            act.setToolTip("Only what the action needs to run (required fields and matching); add the "
-                           "fields you want")
+            act.setToolTip(
+                "Only what the action needs to run (required fields and matching); add the fields you want"
+            )
             act.triggered.connect(lambda _=False, s=action.slug: self.new_from_action(s))
         self.new_button.setMenu(self.new_menu)
 
@@ -211,18 +230,30 @@ class MappingListPanel(QWidget):
             b.clicked.connect(slot)
             return b
 
-        self.new_button.setToolTip(with_key("Add a mapping, starting from a preset or from an action",
-                                            shortcuts.NEW_MAPPING))
-        self.duplicate_button = button("Duplicate", with_key("Make a copy of the selected mapping",
-                                                             shortcuts.DUPLICATE), self.duplicate)
-        self.rename_button = button("Rename", with_key("Rename the selected mapping", shortcuts.RENAME),
-                                    self.rename)
-        self.delete_button = button("Delete", with_key("Delete the selected mapping (Edit > Undo brings it back)",
-                                                       shortcuts.DELETE), self.delete)
-        self.up_button = button("Move up", with_key("Move the selected mapping up", shortcuts.MOVE_UP),
-                                lambda: self.move_selected(-1))
-        self.down_button = button("Move down", with_key("Move the selected mapping down", shortcuts.MOVE_DOWN),
-                                  lambda: self.move_selected(1))
+        self.new_button.setToolTip(
+            with_key("Add a mapping, starting from a preset or from an action", shortcuts.NEW_MAPPING)
+        )
+        self.duplicate_button = button(
+            "Duplicate", with_key("Make a copy of the selected mapping", shortcuts.DUPLICATE), self.duplicate
+        )
+        self.rename_button = button(
+            "Rename", with_key("Rename the selected mapping", shortcuts.RENAME), self.rename
+        )
+        self.delete_button = button(
+            "Delete",
+            with_key("Delete the selected mapping (Edit > Undo brings it back)", shortcuts.DELETE),
+            self.delete,
+        )
+        self.up_button = button(
+            "Move up",
+            with_key("Move the selected mapping up", shortcuts.MOVE_UP),
+            lambda: self.move_selected(-1),
+        )
+        self.down_button = button(
+            "Move down",
+            with_key("Move the selected mapping down", shortcuts.MOVE_DOWN),
+            lambda: self.move_selected(1),
+        )
 
         row1 = QHBoxLayout()
         row1.addWidget(title)
@@ -300,8 +331,14 @@ class MappingListPanel(QWidget):
 
     def new_from_preset(self, preset_name: str) -> Mapping:
         preset = next(p for p in PRESETS if p.name == preset_name)
-        m = Mapping(new_mapping_id(), self._unique_name(preset.name), preset.action_slug, preset.trigger, True,
-                    copy.deepcopy(preset.settings))
+        m = Mapping(
+            new_mapping_id(),
+            self._unique_name(preset.name),
+            preset.action_slug,
+            preset.trigger,
+            True,
+            copy.deepcopy(preset.settings),
+        )
         self.doc.add_mapping(m, text=f"New mapping from preset “{preset.name}”")
         self.select(m.id)
         self.created.emit(m.id)
@@ -310,8 +347,14 @@ class MappingListPanel(QWidget):
     def new_from_action(self, slug: str) -> Mapping:
         """A blank mapping: the action's required fields and match values only."""
         action = ACTIONS[slug]
-        m = Mapping(new_mapping_id(), self._unique_name(action.title), slug, action.default_trigger, True,
-                    starter_settings(slug))
+        m = Mapping(
+            new_mapping_id(),
+            self._unique_name(action.title),
+            slug,
+            action.default_trigger,
+            True,
+            starter_settings(slug),
+        )
         self.doc.add_mapping(m, text=f"New mapping “{action.title}”")
         self.select(m.id)
         self.created.emit(m.id)

@@ -83,9 +83,17 @@ class EventPathsModel(QAbstractTableModel):
             return self._rows[index.row()][0]
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 2:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < 2
+        ):
             return self.HEADERS[section]
         return None
 
@@ -118,8 +126,11 @@ class PathPicker(QDialog):
         self.table.verticalHeader().hide()
         self.table.activated.connect(self._activated)
         layout = QVBoxLayout(self)
-        hint = "Double-click a field (or press Enter) to use it." if self.model.rowCount() else \
-            "The sample event is empty or not valid JSON; fix it in Sample event, or type the path yourself."
+        hint = (
+            "Double-click a field (or press Enter) to use it."
+            if self.model.rowCount()
+            else "The sample event is empty or not valid JSON; fix it in Sample event, or type the path yourself."
+        )
         layout.addWidget(QLabel(hint))
         layout.addWidget(self.search)
         layout.addWidget(self.table, 1)

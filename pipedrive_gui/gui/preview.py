@@ -55,8 +55,16 @@ class RunInputs:
         def dump(value: Any) -> str:
             return json.dumps(value, sort_keys=True, default=str)
 
-        return cls(mapping.id, mapping.action, mapping.trigger, mapping.enabled, dump(mapping.settings),
-                   dump(event), dump(getattr(destination, "__dict__", destination)), account)
+        return cls(
+            mapping.id,
+            mapping.action,
+            mapping.trigger,
+            mapping.enabled,
+            dump(mapping.settings),
+            dump(event),
+            dump(getattr(destination, "__dict__", destination)),
+            account,
+        )
 
     def same_as(self, other: RunInputs | None) -> bool:
         return other is not None and self == other and self.account is other.account
@@ -84,8 +92,9 @@ class PreviewComputer:
         from pipedrive_gui.core.payload import compile_action
 
         key = (mapping.action, json.dumps(mapping.settings, sort_keys=True, default=str))
-        action: CompiledAction = self._cached(self._actions, key,
-                                              lambda: compile_action(mapping.action, mapping.settings))
+        action: CompiledAction = self._cached(
+            self._actions, key, lambda: compile_action(mapping.action, mapping.settings)
+        )
         return action
 
     def trigger(self, text: str) -> Trigger | FqlSyntaxError:
@@ -100,12 +109,20 @@ class PreviewComputer:
 
     def trigger_state(self, mapping: Mapping, event: dict[str, Any]) -> tuple[bool, str, list[str]]:
         if not mapping.enabled:
-            return False, "This mapping is disabled: Segment will not run it (tick it in the list to enable).", []
+            return (
+                False,
+                "This mapping is disabled: Segment will not run it (tick it in the list to enable).",
+                [],
+            )
         if not mapping.trigger.strip():
             return False, "This mapping has no trigger yet, so it never runs. Add a condition.", []
         trigger = self.trigger(mapping.trigger)
         if isinstance(trigger, FqlSyntaxError):
-            return False, f"The trigger is not valid FQL ({trigger.message.rstrip('.')}), so it never runs.", []
+            return (
+                False,
+                f"The trigger is not valid FQL ({trigger.message.rstrip('.')}), so it never runs.",
+                [],
+            )
         try:
             reasons = list(trigger.explain(event))
             fires = not reasons and bool(trigger.matches(event))
@@ -143,8 +160,12 @@ class PreviewComputer:
 SampleChoice = tuple[str, Any, dict[str, Any]]
 
 
-def choose_sample(computer: PreviewComputer, m: Mapping, current: dict[str, Any] | None,
-                  project_samples: Sequence[SampleEvent]) -> SampleChoice | None:
+def choose_sample(
+    computer: PreviewComputer,
+    m: Mapping,
+    current: dict[str, Any] | None,
+    project_samples: Sequence[SampleEvent],
+) -> SampleChoice | None:
     """The sample a mapping fires on and previews cleanly on (else one it fires on), so the preview is
     meaningful: the project's samples first, then the bundled ones. None when the event on screen
     (``current``) is as good as any: it previews cleanly, or it fires and no sample previews cleanly,
@@ -163,7 +184,8 @@ def choose_sample(computer: PreviewComputer, m: Mapping, current: dict[str, Any]
     chosen: tuple[str, Any, dict[str, Any]] | None = None
     chosen_clean = False
     candidates: list[tuple[str, Any, dict[str, Any] | None]] = [
-        ("project", idx, s.event) for idx, s in enumerate(project_samples)]
+        ("project", idx, s.event) for idx, s in enumerate(project_samples)
+    ]
     candidates += [("bundled", info.name, None) for info in samples.list_samples()]
     for kind, key, maybe_event in candidates:
         event = maybe_event if maybe_event is not None else samples.load_sample(key)
@@ -178,7 +200,9 @@ def choose_sample(computer: PreviewComputer, m: Mapping, current: dict[str, Any]
     return chosen
 
 
-def what_is_missing(computer: PreviewComputer, m: Mapping, event: dict[str, Any]) -> tuple[str | None, str] | None:
+def what_is_missing(
+    computer: PreviewComputer, m: Mapping, event: dict[str, Any]
+) -> tuple[str | None, str] | None:
     """For a new mapping that does not preview cleanly on the sample event (the user's own event
     lacks what the defaults read): the one thing left to fill in, as (field, text), or (None, text)
     when the trigger does not fire. None when there is nothing to point at (or the preview says why)."""
@@ -194,15 +218,20 @@ def what_is_missing(computer: PreviewComputer, m: Mapping, event: dict[str, Any]
         value = m.settings.get(problem.field)
         label = problem.label or problem.field
         if isinstance(value, dict) and isinstance(value.get("@path"), str):
-            holds = f"identifies the {action_entity(m.action)}" if problem.field == "match_value" \
-                else "holds it"
-            text = (f"One thing left to fill in: {label}. The sample event has nothing at "
-                    f"{value['@path']}, so Segment would not send anything. Choose the field of the event "
-                    f"that {holds} (Pick… lists them), or another sample event.")
+            holds = (
+                f"identifies the {action_entity(m.action)}" if problem.field == "match_value" else "holds it"
+            )
+            text = (
+                f"One thing left to fill in: {label}. The sample event has nothing at "
+                f"{value['@path']}, so Segment would not send anything. Choose the field of the event "
+                f"that {holds} (Pick… lists them), or another sample event."
+            )
         else:
             text = f"One thing left to fill in: {label} — {problem.message}"
         return problem.field, text
     if not fires:
-        return None, (f"{trigger_text.removeprefix('✘ ')} Choose a sample event this "
-                      "mapping is for, or change the trigger.")
+        return None, (
+            f"{trigger_text.removeprefix('✘ ')} Choose a sample event this "
+            "mapping is for, or change the trigger."
+        )
     return None

@@ -53,7 +53,12 @@ from pipedrive_gui.gui.tasks import TaskRunner
 
 Index = QModelIndex | QPersistentModelIndex
 DEBOUNCE_MS = 120
-_OUTCOME_WORDS = {"update": "Would update", "create": "Would create", "fail": "Would fail", "planned": "Planned"}
+_OUTCOME_WORDS = {
+    "update": "Would update",
+    "create": "Would create",
+    "fail": "Would fail",
+    "planned": "Planned",
+}
 
 
 def _status_text(call: Any) -> str:
@@ -71,8 +76,10 @@ def _status_text(call: Any) -> str:
 def _run_failure(exc: BaseException) -> str:
     """How *Check in Pipedrive* / *Send test* words a failure that is not a domain error."""
     if isinstance(exc, OSError):
-        return (f"Could not reach Pipedrive ({exc}). Check your internet connection (or restart the "
-                "sandbox) and try again.")
+        return (
+            f"Could not reach Pipedrive ({exc}). Check your internet connection (or restart the "
+            "sandbox) and try again."
+        )
     return f"The check failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
 
 
@@ -112,25 +119,39 @@ class CallsModel(QAbstractTableModel):
             return _status_text(call)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 3:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < 3
+        ):
             return self.HEADERS[section]
         return None
 
 
 class PreviewPanel(QWidget):
     """Signals:
-        refreshed(): a preview was rendered (tests and benchmarks wait on it).
-        pipedrive_done(str): a check/send finished with this outcome ("update", "create", "fail", "error").
+    refreshed(): a preview was rendered (tests and benchmarks wait on it).
+    pipedrive_done(str): a check/send finished with this outcome ("update", "create", "fail", "error").
     """
 
     refreshed = Signal()
     pipedrive_done = Signal(str)
 
-    def __init__(self, doc: Document, connection: Connection, runner: TaskRunner,
-                 event_source: Callable[[], tuple[dict[str, Any] | None, str | None]],
-                 parent: QWidget | None = None, open_url: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        connection: Connection,
+        runner: TaskRunner,
+        event_source: Callable[[], tuple[dict[str, Any] | None, str | None]],
+        parent: QWidget | None = None,
+        open_url: Callable[[str], Any] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.doc, self.connection, self.runner = doc, connection, runner
         self.event_source = event_source
@@ -192,13 +213,17 @@ class PreviewPanel(QWidget):
 
         self.check_button = QPushButton("Check in Pipedrive")
         self.check_button.setObjectName("checkButton")
-        self.check_button.setToolTip(with_key("Look the records up in Pipedrive (read-only) and say what "
-                                              "would happen", shortcuts.CHECK))
+        self.check_button.setToolTip(
+            with_key(
+                "Look the records up in Pipedrive (read-only) and say what would happen", shortcuts.CHECK
+            )
+        )
         self.check_button.clicked.connect(self.check)
         self.send_button = QPushButton("Send test…")
         self.send_button.setObjectName("sendButton")
-        self.send_button.setToolTip(with_key("Really create or update the record in Pipedrive (asks first)",
-                                             shortcuts.SEND))
+        self.send_button.setToolTip(
+            with_key("Really create or update the record in Pipedrive (asks first)", shortcuts.SEND)
+        )
         self.send_button.clicked.connect(self.ask_send)
         self.outcome = QLabel()
         self.outcome.setObjectName("outcomeLabel")
@@ -316,8 +341,11 @@ class PreviewPanel(QWidget):
                 lines = [f"• {q.label or q.field or 'Payload'}: {q.message}" for q in p.problems]
             elif p is not None and p.error:
                 lines = [f"• {p.error}"]
-            self._set_problems("Segment would reject this payload, so nothing would reach Pipedrive:\n"
-                                  + "\n".join(lines) + "\nFix the fields above or the sample event.")
+            self._set_problems(
+                "Segment would reject this payload, so nothing would reach Pipedrive:\n"
+                + "\n".join(lines)
+                + "\nFix the fields above or the sample event."
+            )
         if self.last_run is None:
             plan = r.plan
             if plan is not None:
@@ -390,14 +418,21 @@ class PreviewPanel(QWidget):
             # Segment would never send this event with this mapping: say so before anyone presses it.
             mapping = self.doc.mapping(self.mapping_id)
             off = mapping is not None and not mapping.enabled
-            self.send_button.setText("Send test (mapping disabled)…" if off else "Send test (trigger does not fire)…")
-            self.send_button.setToolTip(with_key(
-                f"{self.result.trigger_text.removeprefix('✘ ')} Segment would not send this event with this "
-                "mapping; you can still send it as a test (asks first)", shortcuts.SEND))
+            self.send_button.setText(
+                "Send test (mapping disabled)…" if off else "Send test (trigger does not fire)…"
+            )
+            self.send_button.setToolTip(
+                with_key(
+                    f"{self.result.trigger_text.removeprefix('✘ ')} Segment would not send this event with this "
+                    "mapping; you can still send it as a test (asks first)",
+                    shortcuts.SEND,
+                )
+            )
         else:
             self.send_button.setText("Send test…")
-            self.send_button.setToolTip(with_key("Really create or update the record in Pipedrive (asks first)",
-                                                 shortcuts.SEND))
+            self.send_button.setToolTip(
+                with_key("Really create or update the record in Pipedrive (asks first)", shortcuts.SEND)
+            )
         if not self.last_run and not busy:
             self.outcome.setText(tip)
 
@@ -409,8 +444,11 @@ class PreviewPanel(QWidget):
         event, _ = self.event_source()
         if mapping is None or event is None:
             return None
-        return (RunInputs.capture(mapping, event, self.doc.project.destination, self.connection.client),
-                mapping, event)
+        return (
+            RunInputs.capture(mapping, event, self.doc.project.destination, self.connection.client),
+            mapping,
+            event,
+        )
 
     def check(self) -> None:
         self._run(DRY_RUN)
@@ -428,28 +466,39 @@ class PreviewPanel(QWidget):
         fires, trigger_text, reasons = self.computer.trigger_state(mapping, event)
         where = self.connection.account_text
         if fires:
-            dialogs.ask(self, "Send test to Pipedrive?",
-                        f"This really creates or updates a record in {where}, using the mapping "
-                        f"“{mapping.name}” and the sample event. Continue?",
-                        [dialogs.YES, dialogs.CANCEL],
-                        lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
-                        labels={dialogs.YES: "Send test"})
+            dialogs.ask(
+                self,
+                "Send test to Pipedrive?",
+                f"This really creates or updates a record in {where}, using the mapping "
+                f"“{mapping.name}” and the sample event. Continue?",
+                [dialogs.YES, dialogs.CANCEL],
+                lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
+                labels={dialogs.YES: "Send test"},
+            )
             return
         if reasons:
             title = "Send test although the trigger does not fire?"
-            why = (f"The trigger of the mapping “{mapping.name}” does not fire for this sample event "
-                   f"({'; '.join(reasons)}), so Segment would not send it to Pipedrive.")
+            why = (
+                f"The trigger of the mapping “{mapping.name}” does not fire for this sample event "
+                f"({'; '.join(reasons)}), so Segment would not send it to Pipedrive."
+            )
         else:  # disabled, no trigger, or a trigger that is not valid FQL
             title = "Send test although Segment would not run this mapping?"
-            why = (f"{trigger_text.removeprefix('✘ ')}\n\nSo Segment would not send this event to Pipedrive "
-                   f"with the mapping “{mapping.name}”.")
-        dialogs.ask(self, title,
-                    f"{why}\n\nSending it anyway really creates or updates a record in {where}. Send anyway?",
-                    [dialogs.YES, dialogs.CANCEL],
-                    lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
-                    labels={dialogs.YES: "Send anyway"}, default=dialogs.CANCEL,
-                    details="To test what Segment would really do, choose a sample event the trigger "
-                            "fires on, or change the trigger.")
+            why = (
+                f"{trigger_text.removeprefix('✘ ')}\n\nSo Segment would not send this event to Pipedrive "
+                f"with the mapping “{mapping.name}”."
+            )
+        dialogs.ask(
+            self,
+            title,
+            f"{why}\n\nSending it anyway really creates or updates a record in {where}. Send anyway?",
+            [dialogs.YES, dialogs.CANCEL],
+            lambda answer: self._run(SEND, inputs) if answer == dialogs.YES else None,
+            labels={dialogs.YES: "Send anyway"},
+            default=dialogs.CANCEL,
+            details="To test what Segment would really do, choose a sample event the trigger "
+            "fires on, or change the trigger.",
+        )
 
     def _run(self, mode: str, confirmed: RunInputs | None = None) -> None:
         """Check (``dry_run``) or send what is on screen now. A send needs ``confirmed``: the inputs
@@ -461,9 +510,11 @@ class PreviewPanel(QWidget):
             return
         inputs, mapping, event = now
         if mode == SEND and not inputs.same_as(confirmed):
-            self.outcome.setText("⚠ Nothing was sent: the mapping, the sample event or the connection "
-                                 "changed while you were deciding. Look at the preview, then press Send test "
-                                 "again.")
+            self.outcome.setText(
+                "⚠ Nothing was sent: the mapping, the sample event or the connection "
+                "changed while you were deciding. Look at the preview, then press Send test "
+                "again."
+            )
             return
         # Computed now, not taken from the last preview: that one may be a keystroke behind.
         payload = self.computer.payload(mapping, event)
@@ -472,8 +523,15 @@ class PreviewPanel(QWidget):
             return
         fires, _, reasons = self.computer.trigger_state(mapping, event)
         # (The trigger indicator above says the details.)
-        why_not = "" if fires else "the mapping is disabled" if not mapping.enabled \
-            else "the trigger does not fire for this sample event" if reasons else "the trigger never runs"
+        why_not = (
+            ""
+            if fires
+            else "the mapping is disabled"
+            if not mapping.enabled
+            else "the trigger does not fire for this sample event"
+            if reasons
+            else "the trigger never runs"
+        )
         body = payload.payload or {}
         engine = self.connection.engine(self.doc.project.destination)
         self.outcome.setText("Checking in Pipedrive…" if mode == DRY_RUN else "Sending to Pipedrive…")
@@ -481,13 +539,18 @@ class PreviewPanel(QWidget):
         async def go() -> Any:
             return await engine.run(mapping.action, body, mode, mapping=mapping.name)
 
-        self.runner.spawn(go(), name="pipedrive", latest_wins=True,
-                          on_done=lambda result: self._show_run(result, inputs, why_not, mapping.name),
-                          on_error=self._run_failed)
+        self.runner.spawn(
+            go(),
+            name="pipedrive",
+            latest_wins=True,
+            on_done=lambda result: self._show_run(result, inputs, why_not, mapping.name),
+            on_error=self._run_failed,
+        )
         self._update_buttons()
 
-    def _show_run(self, result: Any, inputs: RunInputs | None = None, why_not: str = "",
-                  mapping_name: str = "") -> None:
+    def _show_run(
+        self, result: Any, inputs: RunInputs | None = None, why_not: str = "", mapping_name: str = ""
+    ) -> None:
         """``why_not``: why Segment would not send this event with this mapping ("" when it would)."""
         self.last_run = result
         self.run_inputs, self.run_mapping_name, self.stale = inputs, mapping_name, False
@@ -498,14 +561,20 @@ class PreviewPanel(QWidget):
         if result.outcome == "fail":
             # A failure before any call is about the values; after one, the engine's message says
             # what Pipedrive answered and what to do.
-            hint = "" if any(c.sent for c in result.calls) else \
-                "<br>Fix the field values or the sample event, then check again."
+            hint = (
+                ""
+                if any(c.sent for c in result.calls)
+                else "<br>Fix the field values or the sample event, then check again."
+            )
             text = f"⚠ {text}{hint}"
         if result.link:
             text += f' — <a href="{result.link}">Open in Pipedrive</a>'
         if why_not:
-            text += (f"<br>⚠ Sent although {why_not}: Segment would not send it." if result.mode == SEND
-                     else f"<br>Note: {why_not}, so Segment would not send it.")
+            text += (
+                f"<br>⚠ Sent although {why_not}: Segment would not send it."
+                if result.mode == SEND
+                else f"<br>Note: {why_not}, so Segment would not send it."
+            )
         self.outcome_html = text
         self.outcome.setText(text)
         self._update_buttons()
@@ -513,8 +582,11 @@ class PreviewPanel(QWidget):
         self.pipedrive_done.emit(result.outcome)
 
     def _plan_heading(self) -> str:
-        heading = "Result of the check" if getattr(self.last_run, "mode", "") == DRY_RUN \
+        heading = (
+            "Result of the check"
+            if getattr(self.last_run, "mode", "") == DRY_RUN
             else "Result of the test send"
+        )
         return f"{heading} (outdated):" if self.stale else f"{heading}:"
 
     def mark_if_stale(self) -> None:
@@ -529,14 +601,18 @@ class PreviewPanel(QWidget):
         self.stale = True
         what = "check" if getattr(self.last_run, "mode", "") == DRY_RUN else "test send"
         if self.run_inputs.mapping_id != self.mapping_id:
-            head = (f"This {what} was for the mapping “{self.run_mapping_name}”, not the one shown — "
-                    '<a href="#check">check again</a>.')
+            head = (
+                f"This {what} was for the mapping “{self.run_mapping_name}”, not the one shown — "
+                '<a href="#check">check again</a>.'
+            )
         else:
             head = f'Changed since this {what} — <a href="#check">check again</a>.'
         grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text).name()
-        self.outcome.setText(f"<b>⟳ {head}</b><br><span style=\"color:{grey}\">{self.outcome_html}</span>")
-        self.outcome.setToolTip("The mapping, the sample event or the Pipedrive connection changed after this "
-                                "result was computed, so it may no longer be what would happen.")
+        self.outcome.setText(f'<b>⟳ {head}</b><br><span style="color:{grey}">{self.outcome_html}</span>')
+        self.outcome.setToolTip(
+            "The mapping, the sample event or the Pipedrive connection changed after this "
+            "result was computed, so it may no longer be what would happen."
+        )
         self.calls_view.setEnabled(False)
         self.plan_text.setText(self._plan_heading())
 

@@ -46,9 +46,11 @@ SEVERITY_TEXT = {"error": "Error", "warning": "Warning", "info": "Note"}
 
 def severity_icon(severity: str | None) -> QIcon:
     """The platform's standard error / warning / information icon."""
-    pixmap = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-              "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-              "info": QStyle.StandardPixmap.SP_MessageBoxInformation}.get(severity or "")
+    pixmap = {
+        "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+        "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+        "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+    }.get(severity or "")
     if pixmap is None:
         return QIcon()
     return QApplication.style().standardIcon(pixmap)
@@ -73,8 +75,12 @@ class ProblemsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.COLUMNS[section]
         return None
@@ -152,15 +158,24 @@ class ProblemsPanel(QWidget):
         text = count_text(report) + f" in {report.events_checked} sample event(s)."
         needs_fields = [s.rule for s in report.skipped if "fields" in s.reason]
         if needs_fields:
-            text += (f" {len(needs_fields)} checks need your Pipedrive fields: connect to Pipedrive "
-                     "(or the sandbox) to run them.")
+            text += (
+                f" {len(needs_fields)} checks need your Pipedrive fields: connect to Pipedrive "
+                "(or the sandbox) to run them."
+            )
         elif report.skipped:
             text += f" {len(report.skipped)} checks need sample events: add one to the project."
         self.summary.setText(text)
         # Keep the same problem selected across re-lints when it is still there.
-        row = next((i for i, f in enumerate(report.findings) if current is not None
-                    and (f.rule, f.mapping_id, f.field, f.custom_field) ==
-                    (current.rule, current.mapping_id, current.field, current.custom_field)), -1)
+        row = next(
+            (
+                i
+                for i, f in enumerate(report.findings)
+                if current is not None
+                and (f.rule, f.mapping_id, f.field, f.custom_field)
+                == (current.rule, current.mapping_id, current.field, current.custom_field)
+            ),
+            -1,
+        )
         if row >= 0:
             self.table.selectRow(row)
         else:
@@ -191,8 +206,10 @@ class ProblemsPanel(QWidget):
 
         where = html.escape(f.place)
         events = f"<br><small>Seen in: {html.escape(', '.join(f.events))}</small>" if f.events else ""
-        return (f"<b>{SEVERITY_TEXT[f.severity]}: {where}</b><br>{linked(f.message)}"
-                f"<br><br><b>Fix:</b> {linked(f.fix)}{events}<br><small>Rule: {html.escape(f.rule)}</small>")
+        return (
+            f"<b>{SEVERITY_TEXT[f.severity]}: {where}</b><br>{linked(f.message)}"
+            f"<br><br><b>Fix:</b> {linked(f.fix)}{events}<br><small>Rule: {html.escape(f.rule)}</small>"
+        )
 
     def _activated(self, index: QModelIndex) -> None:
         found = index.data(ProblemsModel.FindingRole) if index.isValid() else None

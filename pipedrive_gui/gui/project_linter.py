@@ -32,8 +32,10 @@ def count_text(report: LintReport | None) -> str:
     if report is None:
         return "not checked yet"
     c = report.counts()
-    parts = [f"{c['error']} error{'s' if c['error'] != 1 else ''}",
-             f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}"]
+    parts = [
+        f"{c['error']} error{'s' if c['error'] != 1 else ''}",
+        f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}",
+    ]
     if c["info"]:
         parts.append(f"{c['info']} note{'s' if c['info'] != 1 else ''}")
     return ", ".join(parts)
@@ -44,8 +46,13 @@ class ProjectLinter(QObject):
 
     updated = Signal(object)
 
-    def __init__(self, project: Callable[[], Project], event: Callable[[], Any], catalog: Callable[[], Any],
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        project: Callable[[], Project],
+        event: Callable[[], Any],
+        catalog: Callable[[], Any],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._project, self._event, self._catalog = project, event, catalog
         self.cache: LintCache | None = None

@@ -99,8 +99,9 @@ class ReceiverControls(QWidget):
         self.port_spin.valueChanged.connect(self._port_changed)
         self.key_edit = readonly_line("receiverWriteKey", "Write key")
         self.copy_key = button("Copy", "Copy the write key", lambda: self.copy_asked.emit("write key"))
-        self.new_key = button("New key", "Make a new write key (snippets with the old one stop working)",
-                              self._make_new_key)
+        self.new_key = button(
+            "New key", "Make a new write key (snippets with the old one stop working)", self._make_new_key
+        )
         row = QHBoxLayout()
         row.addWidget(QLabel("Address:"))
         row.addWidget(self.address, 2)
@@ -117,11 +118,13 @@ class ReceiverControls(QWidget):
         self.origins_edit = QLineEdit(origins)
         self.origins_edit.setObjectName("receiverAllowedOrigins")
         self.origins_edit.setAccessibleName("Allowed web pages")
-        self.origins_edit.setPlaceholderText("none: no web page may send (e.g. http://localhost:3000, "
-                                             "https://www.example.com)")
+        self.origins_edit.setPlaceholderText(
+            "none: no web page may send (e.g. http://localhost:3000, https://www.example.com)"
+        )
         self.origins_edit.setToolTip(
             "Addresses of the web pages whose analytics.js may send events here, separated by commas.\n"
-            "Pages from any other address are refused, so a site you visit cannot write to Pipedrive.")
+            "Pages from any other address are refused, so a site you visit cannot write to Pipedrive."
+        )
         self.origins_edit.editingFinished.connect(lambda: self.set_allowed_origins(self.origins_edit.text()))
         row = QHBoxLayout()
         row.addWidget(QLabel("Allowed web pages:"))
@@ -159,7 +162,9 @@ class ReceiverControls(QWidget):
         """Keep the settings in ``receiver.json`` (not when the panel was given its own)."""
         if not self._persist:
             return
-        problem = save_panel_config(self._config_dir, self.port_spin.value(), self.write_key, self.allowed_origins)
+        problem = save_panel_config(
+            self._config_dir, self.port_spin.value(), self.write_key, self.allowed_origins
+        )
         if problem:
             self.message.emit(problem)
 
@@ -171,12 +176,15 @@ class ReceiverControls(QWidget):
             return
         if chosen is ReceiverMode.LIVE:
             dialogs.ask(
-                self, "Switch to live mode?",
+                self,
+                "Switch to live mode?",
                 "In live mode every event that fires a mapping creates or updates records in Pipedrive.",
-                [dialogs.YES, dialogs.CANCEL], self._live_answered,
+                [dialogs.YES, dialogs.CANCEL],
+                self._live_answered,
                 details="Dry run only looks records up. You can switch back at any time; events already "
-                        "processed are not sent again unless you replay them.",
-                labels={dialogs.YES: "Go live", dialogs.CANCEL: "Stay in dry run"})
+                "processed are not sent again unless you replay them.",
+                labels={dialogs.YES: "Go live", dialogs.CANCEL: "Stay in dry run"},
+            )
         else:
             self.mode_chosen.emit(chosen.value)
 

@@ -162,8 +162,11 @@ class ReceiverEvents(QWidget):
         return self.table
 
     def _actions(self) -> QHBoxLayout:
-        self.sample_button = button("Use as sample event", "Add this event to the project's sample events",
-                                    lambda: self.sample_asked.emit())
+        self.sample_button = button(
+            "Use as sample event",
+            "Add this event to the project's sample events",
+            lambda: self.sample_asked.emit(),
+        )
         self.sample_button.setObjectName("receiverUseAsSample")
         self.sample_button.setEnabled(False)
         self.replay_button = QToolButton()
@@ -173,15 +176,18 @@ class ReceiverEvents(QWidget):
         self.replay_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.replay_button.clicked.connect(lambda: self.replay_asked.emit(False))
         menu = QMenu(self.replay_button)
-        self.replay_force_action = menu.addAction("Replay selected and send again even if already delivered",
-                                                  lambda: self.replay_asked.emit(True))
+        self.replay_force_action = menu.addAction(
+            "Replay selected and send again even if already delivered", lambda: self.replay_asked.emit(True)
+        )
         self.replay_button.setMenu(menu)
         self.replay_button.setEnabled(False)
-        self.retry_button = button("Retry all failed", "Run every failed event through the current mappings "
-                                   "again", lambda: self.retry_asked.emit())
+        self.retry_button = button(
+            "Retry all failed",
+            "Run every failed event through the current mappings again",
+            lambda: self.retry_asked.emit(),
+        )
         self.retry_button.setObjectName("receiverRetryFailed")
-        self.export_button = button("Export…", "Save the events the table shows as JSON Lines",
-                                    self.export)
+        self.export_button = button("Export…", "Save the events the table shows as JSON Lines", self.export)
         self.export_button.setObjectName("receiverExport")
         self.message_label = QLabel()
         self.message_label.setObjectName("receiverMessage")
@@ -205,8 +211,13 @@ class ReceiverEvents(QWidget):
 
     def apply_filter(self) -> None:
         self._search_timer.stop()
-        self.model.set_filter(EventFilter(self.outcome_combo.currentData() or "all",
-                                          self.type_combo.currentData() or "", self.search.text()))
+        self.model.set_filter(
+            EventFilter(
+                self.outcome_combo.currentData() or "all",
+                self.type_combo.currentData() or "",
+                self.search.text(),
+            )
+        )
 
     def selected_seqs(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
@@ -215,22 +226,32 @@ class ReceiverEvents(QWidget):
     def select_row(self, row: int) -> None:
         self.table.selectionModel().setCurrentIndex(
             self.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
 
     def export(self) -> None:
         """Save the events the table shows as JSON Lines (asks where)."""
         suggested = str(Path.home() / "receiver-events.jsonl")
-        dialogs.save_file(self, "Export events as JSON Lines", "JSON Lines (*.jsonl);;All files (*)",
-                          self._export_to, suggested, "jsonl")
+        dialogs.save_file(
+            self,
+            "Export events as JSON Lines",
+            "JSON Lines (*.jsonl);;All files (*)",
+            self._export_to,
+            suggested,
+            "jsonl",
+        )
 
     def _export_to(self, path: str | None) -> None:
         journal = self.journal
         if not path or journal is None:
             return
         query = self.model.filter.query()
-        self._runner.spawn(journal.export_jsonl(path, query), name="receiver-export",
-                           on_done=lambda n: self.message.emit(f"Exported {n:,} events to {path}."),
-                           on_error=lambda _n, exc: self.failed.emit("The export failed", exc))
+        self._runner.spawn(
+            journal.export_jsonl(path, query),
+            name="receiver-export",
+            on_done=lambda n: self.message.emit(f"Exported {n:,} events to {path}."),
+            on_error=lambda _n, exc: self.failed.emit("The export failed", exc),
+        )
 
     # -- reading the journal -------------------------------------------------------------------
 
@@ -245,8 +266,11 @@ class ReceiverEvents(QWidget):
             self._refresh_counts()
 
         self.journal_opening = self._runner.spawn(
-            journal.open(), name="receiver-journal-open", on_done=opened,
-            on_error=lambda _n, exc: self.failed.emit("Could not open the receiver journal", exc))
+            journal.open(),
+            name="receiver-journal-open",
+            on_done=opened,
+            on_error=lambda _n, exc: self.failed.emit("Could not open the receiver journal", exc),
+        )
 
     def stop_polling(self) -> None:
         self._poll.stop()
@@ -273,8 +297,13 @@ class ReceiverEvents(QWidget):
         journal = self.journal
         if journal is None:
             return
-        self._runner.spawn(journal.counts(), name="receiver-counts", latest_wins=True,
-                           on_done=self._show_counts, on_error=lambda _n, exc: None)
+        self._runner.spawn(
+            journal.counts(),
+            name="receiver-counts",
+            latest_wins=True,
+            on_done=self._show_counts,
+            on_error=lambda _n, exc: None,
+        )
 
     def _show_counts(self, counts: dict[str, int]) -> None:
         self.counts_label.setText(counts_line(counts))
@@ -304,9 +333,13 @@ class ReceiverEvents(QWidget):
         journal = self.journal
         if journal is None:
             return
-        self._runner.spawn(journal.detail(seq), name="receiver-detail", latest_wins=True,
-                           on_done=self._show_detail,
-                           on_error=lambda _n, exc: self.failed.emit("Could not read the event", exc))
+        self._runner.spawn(
+            journal.detail(seq),
+            name="receiver-detail",
+            latest_wins=True,
+            on_done=self._show_detail,
+            on_error=lambda _n, exc: self.failed.emit("Could not read the event", exc),
+        )
 
     def reload_detail(self, seqs: Sequence[int]) -> None:
         """Events were replayed: show the new state of the one shown, if it is among them."""

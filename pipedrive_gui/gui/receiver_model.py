@@ -39,9 +39,14 @@ Index = QModelIndex | QPersistentModelIndex
 class Spawn(Protocol):
     """``TaskRunner.spawn``: runs ``coro`` as a named task, then ``on_done(result)`` or ``on_error(name, exc)``."""
 
-    def __call__(self, coro: Coroutine[Any, Any, Any], *, name: str,
-                 on_done: Callable[[Any], None] | None = None,
-                 on_error: Callable[[str, BaseException], None] | None = None) -> object: ...
+    def __call__(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        *,
+        name: str,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str, BaseException], None] | None = None,
+    ) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,8 @@ class JournalSource:
 
     async def page(self, flt: EventFilter, anchor: int, offset: int, limit: int) -> list[EventRow]:
         page = await self.journal.query(
-            flt.query(limit=limit, offset=offset, before=anchor + 1, count_total=False))
+            flt.query(limit=limit, offset=offset, before=anchor + 1, count_total=False)
+        )
         fired = await self.journal.fired_mappings([r.seq for r in page.rows])
         today = datetime.now().astimezone().strftime("%Y-%m-%d")
         return [_event_row(r, ", ".join(fired.get(r.seq, ())), today) for r in page.rows]
@@ -117,8 +123,19 @@ class JournalSource:
 
 def _event_row(r: JournalRow, fired: str, today: str) -> EventRow:
     user = r.user_id or (f"anonymous {r.anonymous_id}" if r.anonymous_id else "")
-    return EventRow(r.seq, r.message_id, format_time(r.received_at, today), r.received_at, r.type,
-                    r.name or "", user, fired, r.outcome, r.flag, r.summary or "")
+    return EventRow(
+        r.seq,
+        r.message_id,
+        format_time(r.received_at, today),
+        r.received_at,
+        r.type,
+        r.name or "",
+        user,
+        fired,
+        r.outcome,
+        r.flag,
+        r.summary or "",
+    )
 
 
 COLUMNS = ("Time", "Type", "Event", "User", "Mappings fired", "Outcome")
@@ -207,9 +224,12 @@ class EventTableModel(QAbstractTableModel):
             older = await source.count_upto(flt, anchor) if anchor is not None else None
             return total, top, older
 
-        self._spawn(count(), name=self._task_name("count"),
-                    on_done=lambda r: self._counted(gen, anchor, *r),
-                    on_error=lambda _n, exc: self._read_failed(gen, exc, refresh=True))
+        self._spawn(
+            count(),
+            name=self._task_name("count"),
+            on_done=lambda r: self._counted(gen, anchor, *r),
+            on_error=lambda _n, exc: self._read_failed(gen, exc, refresh=True),
+        )
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -247,10 +267,17 @@ class EventTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(COLUMNS)
+        ):
             return COLUMNS[section]
         return None
 
@@ -262,8 +289,14 @@ class EventTableModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < self._total:
             return None
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                        Qt.ItemDataRole.DecorationRole, self.SeqRole, self.OutcomeRole, self.RowRole):
+        if role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.DecorationRole,
+            self.SeqRole,
+            self.OutcomeRole,
+            self.RowRole,
+        ):
             return None
         r = self.row_data(index.row())
         col = index.column()
@@ -311,9 +344,12 @@ class EventTableModel(QAbstractTableModel):
             return
         self._inflight[page] = self._epoch
         gen, epoch, shift, flt = self._generation, self._epoch, self._shift, self._filter
-        self._spawn(source.page(flt, anchor, page * self.PAGE, self.PAGE), name=self._task_name("page"),
-                    on_done=lambda rows: self._page_loaded(gen, epoch, shift, page, rows),
-                    on_error=lambda _n, exc: self._read_failed(gen, exc, page=page))
+        self._spawn(
+            source.page(flt, anchor, page * self.PAGE, self.PAGE),
+            name=self._task_name("page"),
+            on_done=lambda rows: self._page_loaded(gen, epoch, shift, page, rows),
+            on_error=lambda _n, exc: self._read_failed(gen, exc, page=page),
+        )
 
     def _page_loaded(self, gen: int, epoch: int, shift: int, page: int, rows: list[EventRow]) -> None:
         if gen != self._generation:
@@ -382,8 +418,9 @@ class EventTableModel(QAbstractTableModel):
             self._refresh_again = False
             self.refresh()
 
-    def _read_failed(self, gen: int, exc: BaseException, *, page: int | None = None,
-                     refresh: bool = False) -> None:
+    def _read_failed(
+        self, gen: int, exc: BaseException, *, page: int | None = None, refresh: bool = False
+    ) -> None:
         if gen != self._generation:
             return
         if page is not None:

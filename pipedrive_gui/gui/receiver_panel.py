@@ -172,21 +172,33 @@ class ReceiverPanel(QWidget):
         if self.running or self._busy:
             return
         self._set_busy(True, "Starting the receiver…")
-        self._runner.spawn(self._start(), name="receiver-start", on_done=self._started,
-                           on_error=lambda _n, exc: self._start_failed(exc))
+        self._runner.spawn(
+            self._start(),
+            name="receiver-start",
+            on_done=self._started,
+            on_error=lambda _n, exc: self._start_failed(exc),
+        )
 
     def stop(self) -> None:
         if not self.running or self._busy:
             return
         self._set_busy(True, "Stopping the receiver…")
-        self._runner.spawn(self._stop(), name="receiver-stop", on_done=lambda _r: self._stopped(),
-                           on_error=lambda _n, exc: self._stop_failed(exc))
+        self._runner.spawn(
+            self._stop(),
+            name="receiver-stop",
+            on_done=lambda _r: self._stopped(),
+            on_error=lambda _n, exc: self._stop_failed(exc),
+        )
 
     def refresh_processor(self) -> None:
         """The project's mappings or the Pipedrive connection changed: use them from now on."""
         if self.running:
-            self._runner.spawn(self._apply_processor(self._mode), name="receiver-processor", latest_wins=True,
-                               on_error=lambda _n, exc: self._error("Could not use the new mappings", exc))
+            self._runner.spawn(
+                self._apply_processor(self._mode),
+                name="receiver-processor",
+                latest_wins=True,
+                on_error=lambda _n, exc: self._error("Could not use the new mappings", exc),
+            )
 
     def set_filter(self, flt: EventFilter) -> None:
         """Show only matching events (also what the filter controls do)."""
@@ -246,10 +258,20 @@ class ReceiverPanel(QWidget):
         c.origins_changed.connect(self._origins_changed)
         c.copy_asked.connect(lambda what: self._copy(self.url if what == "address" else self.write_key, what))
         c.message.connect(self._say)
-        self.start_button, self.progress, self.state_label, self.mode_combo = \
-            c.start_button, c.progress, c.state_label, c.mode_combo
-        self.address, self.port_spin, self.key_edit, self.copy_key, self.new_key, self.origins_edit = \
-            c.address, c.port_spin, c.key_edit, c.copy_key, c.new_key, c.origins_edit
+        self.start_button, self.progress, self.state_label, self.mode_combo = (
+            c.start_button,
+            c.progress,
+            c.state_label,
+            c.mode_combo,
+        )
+        self.address, self.port_spin, self.key_edit, self.copy_key, self.new_key, self.origins_edit = (
+            c.address,
+            c.port_spin,
+            c.key_edit,
+            c.copy_key,
+            c.new_key,
+            c.origins_edit,
+        )
 
         self.snippets = SnippetTabs(self.url, self.write_key)
         self.snippets.copy_asked.connect(self._copy)
@@ -265,7 +287,11 @@ class ReceiverPanel(QWidget):
         e.counts_changed.connect(self.state_changed)
         self.model, self.table, self.detail_view, self.events_split = e.model, e.table, e.detail_view, e.split
         self.counts_label, self.message_label = e.counts_label, e.message_label
-        self.sample_button, self.replay_button, self.export_button = e.sample_button, e.replay_button, e.export_button
+        self.sample_button, self.replay_button, self.export_button = (
+            e.sample_button,
+            e.replay_button,
+            e.export_button,
+        )
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.setObjectName("receiverSplit")
@@ -285,8 +311,11 @@ class ReceiverPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         size = event.size()
-        wanted = (Qt.Orientation.Horizontal if size.height() and size.width() >= self.SIDE_BY_SIDE_RATIO * size.height()
-                  else Qt.Orientation.Vertical)
+        wanted = (
+            Qt.Orientation.Horizontal
+            if size.height() and size.width() >= self.SIDE_BY_SIDE_RATIO * size.height()
+            else Qt.Orientation.Vertical
+        )
         if self.events_split.orientation() != wanted:
             self.events_split.setOrientation(wanted)
 
@@ -311,8 +340,12 @@ class ReceiverPanel(QWidget):
         if opening is not None and not opening.done():
             await asyncio.wait([opening])
         processor = await self._make_processor(self._mode)
-        settings = replace(self._settings, port=self.port_spin.value(), write_key=self.write_key,
-                           allowed_origins=self.allowed_origins)
+        settings = replace(
+            self._settings,
+            port=self.port_spin.value(),
+            write_key=self.write_key,
+            allowed_origins=self.allowed_origins,
+        )
         receiver = Receiver(self._paths.data, settings, processor=processor)
         await receiver.start()
         return receiver
@@ -388,9 +421,13 @@ class ReceiverPanel(QWidget):
             self._update_state()
             self._error("Could not switch modes", exc)
 
-        self._runner.spawn(self._apply_processor(mode), name="receiver-processor", latest_wins=True,
-                           on_done=lambda _r: self._say(status.mode_switched(mode)),
-                           on_error=lambda _n, exc: failed(exc))
+        self._runner.spawn(
+            self._apply_processor(mode),
+            name="receiver-processor",
+            latest_wins=True,
+            on_done=lambda _r: self._say(status.mode_switched(mode)),
+            on_error=lambda _n, exc: failed(exc),
+        )
 
     # -- address ----------------------------------------------------------------------------
 
@@ -436,8 +473,12 @@ class ReceiverPanel(QWidget):
             self._refresh()
             self.events.reload_detail(marked)
 
-        self._runner.spawn(replay(), name="receiver-replay", on_done=done,
-                           on_error=lambda _n, exc: self._error("Replay did not start", exc))
+        self._runner.spawn(
+            replay(),
+            name="receiver-replay",
+            on_done=done,
+            on_error=lambda _n, exc: self._error("Replay did not start", exc),
+        )
 
     # -- messages --------------------------------------------------------------------------------
 

@@ -31,8 +31,11 @@ class SnippetTabs(QTabWidget):
             edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
             install = QLabel()
             install.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            copy = button("Copy code", f"Copy the {snippet.title} code",
-                          lambda _c=False, k=snippet.key: self.copy_asked.emit(self.text(k), "code"))
+            copy = button(
+                "Copy code",
+                f"Copy the {snippet.title} code",
+                lambda _c=False, k=snippet.key: self.copy_asked.emit(self.text(k), "code"),
+            )
             bar = QHBoxLayout()
             bar.addWidget(install, 1)
             bar.addWidget(copy)
@@ -49,7 +52,8 @@ class SnippetTabs(QTabWidget):
         for snippet in all_snippets(url, write_key):
             self._edits[snippet.key].setPlainText(snippet.code)
             self._install[snippet.key].setText(
-                f"Install: <code>{snippet.install}</code>" if snippet.install else "Needs only curl.")
+                f"Install: <code>{snippet.install}</code>" if snippet.install else "Needs only curl."
+            )
 
     def text(self, key: str) -> str:
         """The code shown in the tab of snippet ``key``."""

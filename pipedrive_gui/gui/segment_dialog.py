@@ -35,11 +35,18 @@ from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.tasks import TaskRunner
 
-TOKEN_HELP = ("A Segment Public API token: in Segment, <b>Settings &gt; Workspace settings &gt; Access "
-              "Management &gt; Tokens</b> (Workspace Owners only; give it the Workspace Owner role). It is kept "
-              "in your computer's keyring only.")
-KIND_TEXT = {"create": "Create", "update": "Update", "unchanged": "Unchanged", "delete": "Delete in Segment",
-             "only_in_segment": "Only in Segment (left alone)"}
+TOKEN_HELP = (
+    "A Segment Public API token: in Segment, <b>Settings &gt; Workspace settings &gt; Access "
+    "Management &gt; Tokens</b> (Workspace Owners only; give it the Workspace Owner role). It is kept "
+    "in your computer's keyring only."
+)
+KIND_TEXT = {
+    "create": "Create",
+    "update": "Update",
+    "unchanged": "Unchanged",
+    "delete": "Delete in Segment",
+    "only_in_segment": "Only in Segment (left alone)",
+}
 
 
 def _error_text(exc: BaseException) -> str:
@@ -57,8 +64,11 @@ def _value_item(field: str, value: Any) -> QStandardItem:
     else:
         text = show(value)
     item = QStandardItem(text)
-    item.setToolTip(text if value is MISSING or isinstance(value, str) else
-                    json.dumps(value, indent=2, ensure_ascii=False))
+    item.setToolTip(
+        text
+        if value is MISSING or isinstance(value, str)
+        else json.dumps(value, indent=2, ensure_ascii=False)
+    )
     return item
 
 
@@ -119,8 +129,9 @@ class SegmentDialog(QDialog):
         self.dest_view.setAccessibleName("Actions Pipedrive destinations")
         self.dest_view.selectionModel().selectionChanged.connect(lambda *_: self._update())
         self.pull_button = QPushButton("&Pull into this project…")
-        self.pull_button.setToolTip("Bring the destination's mappings and settings (never its API token) "
-                                    "into this project")
+        self.pull_button.setToolTip(
+            "Bring the destination's mappings and settings (never its API token) into this project"
+        )
         self.pull_button.clicked.connect(self.pull_clicked)
         self.diff_button = QPushButton("&Show what a push would change")
         self.diff_button.clicked.connect(self.show_diff)
@@ -135,7 +146,9 @@ class SegmentDialog(QDialog):
 
         # -- diff and push
         self.diff_model = QStandardItemModel(0, 3, self)
-        self.diff_model.setHorizontalHeaderLabels(["Change", "In Segment now", "After the push (this project)"])
+        self.diff_model.setHorizontalHeaderLabels(
+            ["Change", "In Segment now", "After the push (this project)"]
+        )
         self.diff_view = QTreeView()
         self.diff_view.setObjectName("segmentDiff")
         self.diff_view.setModel(self.diff_model)
@@ -219,8 +232,10 @@ class SegmentDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        return any(self.runner.running(n) for n in ("segment-connect", "segment-pull", "segment-diff",
-                                                     "segment-push"))
+        return any(
+            self.runner.running(n)
+            for n in ("segment-connect", "segment-pull", "segment-diff", "segment-push")
+        )
 
     @property
     def pushing(self) -> bool:
@@ -239,8 +254,9 @@ class SegmentDialog(QDialog):
         self.connect_button.setEnabled(not busy)
         self.pull_button.setEnabled(connected and chosen and not busy)
         self.diff_button.setEnabled(connected and chosen and not busy)
-        self.push_button.setEnabled(connected and not busy and self.plan is not None
-                                    and not self.plan.nothing_to_change)
+        self.push_button.setEnabled(
+            connected and not busy and self.plan is not None and not self.plan.nothing_to_change
+        )
         self.cancel_button.setVisible(self.pushing)
 
     def _set_status(self, text: str, error: bool = False) -> None:
@@ -275,8 +291,12 @@ class SegmentDialog(QDialog):
         self.connect_with(token, str(self.region.currentData()))
 
     def connect_with(self, token: str, region: str, *, save: bool = True) -> None:
-        self.runner.spawn(self._connect(token, region, save=save), name="segment-connect", latest_wins=True,
-                          on_error=self._failed)
+        self.runner.spawn(
+            self._connect(token, region, save=save),
+            name="segment-connect",
+            latest_wins=True,
+            on_error=self._failed,
+        )
         self._update()
 
     async def _connect(self, token: str, region: str, *, save: bool) -> None:
@@ -300,17 +320,25 @@ class SegmentDialog(QDialog):
                 await self.store.asave_segment(token, region)
                 saved = " The token is saved in your keyring."
             except Exception as exc:  # noqa: BLE001 - connected anyway; say why it is not kept
-                saved = f" The token could not be saved ({_error_text(exc)}); it is used for this session only."
-        self._set_status(f"Connected to the workspace “{workspace.name or workspace.slug}” ({client.host}): "
-                         f"{len(found)} Actions Pipedrive destination(s).{saved}")
+                saved = (
+                    f" The token could not be saved ({_error_text(exc)}); it is used for this session only."
+                )
+        self._set_status(
+            f"Connected to the workspace “{workspace.name or workspace.slug}” ({client.host}): "
+            f"{len(found)} Actions Pipedrive destination(s).{saved}"
+        )
         self._fill_destinations(found)
 
     def _fill_destinations(self, found: list[Any]) -> None:
         self.destinations = list(found)
         self.dest_model.removeRows(0, self.dest_model.rowCount())
         for d in found:
-            cells = [QStandardItem(d.name or "(unnamed)"), QStandardItem(d.source_name or d.source_id),
-                     QStandardItem("enabled" if d.enabled else "disabled"), QStandardItem(d.id)]
+            cells = [
+                QStandardItem(d.name or "(unnamed)"),
+                QStandardItem(d.source_name or d.source_id),
+                QStandardItem("enabled" if d.enabled else "disabled"),
+                QStandardItem(d.id),
+            ]
             self.dest_model.appendRow(cells)
         linked = self.doc.project.segment.destination_id if self.doc.project.segment else None
         row = next((i for i, d in enumerate(found) if d.id == linked), 0 if found else None)
@@ -334,17 +362,24 @@ class SegmentDialog(QDialog):
         if not self.doc.project.mappings:
             self.pull("replace")
             return
-        dialogs.ask(self, "Pull from Segment",
-                    f"Bring the mappings of “{dest.name}” into this project, which already has "
-                    f"{len(self.doc.project.mappings)} mapping(s)?",
-                    ["update", "copy", "replace", dialogs.CANCEL],
-                    lambda answer: self.pull(answer) if answer in ("update", "copy", "replace") else None,
-                    labels={"update": "Update matching, add the rest", "copy": "Add as copies",
-                            "replace": "Replace all"}, default="update",
-                    details="Update matching: a mapping pulled before (or with the same name and action) gets "
-                            "Segment's version; the others are added.\nAdd as copies: all are added.\nReplace "
-                            "all: this project's mappings are removed first.\nThe destination's domain and "
-                            "match-field defaults are taken too (never its API token). Edit > Undo takes it back.")
+        dialogs.ask(
+            self,
+            "Pull from Segment",
+            f"Bring the mappings of “{dest.name}” into this project, which already has "
+            f"{len(self.doc.project.mappings)} mapping(s)?",
+            ["update", "copy", "replace", dialogs.CANCEL],
+            lambda answer: self.pull(answer) if answer in ("update", "copy", "replace") else None,
+            labels={
+                "update": "Update matching, add the rest",
+                "copy": "Add as copies",
+                "replace": "Replace all",
+            },
+            default="update",
+            details="Update matching: a mapping pulled before (or with the same name and action) gets "
+            "Segment's version; the others are added.\nAdd as copies: all are added.\nReplace "
+            "all: this project's mappings are removed first.\nThe destination's domain and "
+            "match-field defaults are taken too (never its API token). Edit > Undo takes it back.",
+        )
 
     def pull(self, mode: str) -> None:
         dest = self.selected_destination()
@@ -385,9 +420,14 @@ class SegmentDialog(QDialog):
         self.summary.setText("Comparing this project with the destination…")
         state = await fetch_destination(self.client, destination_id)
         self._dest_state = state
-        self.plan = plan_push(self.doc.project, destination_id, state.subscriptions, state.destination.settings,
-                              delete_missing=self.delete_missing.isChecked(),
-                              push_settings=self.push_settings.isChecked())
+        self.plan = plan_push(
+            self.doc.project,
+            destination_id,
+            state.subscriptions,
+            state.destination.settings,
+            delete_missing=self.delete_missing.isChecked(),
+            push_settings=self.push_settings.isChecked(),
+        )
         self._fill_diff(self.plan)
         self._update()
 
@@ -401,21 +441,33 @@ class SegmentDialog(QDialog):
             top = [QStandardItem(title), QStandardItem(""), QStandardItem("")]
             if item.kind == "update" and item.remote_name and item.remote_name != item.name:
                 top[1].setText(f"“{item.remote_name}”")
-            top[0].setToolTip(f"Subscription {item.subscription_id}" if item.subscription_id else "New subscription")
+            top[0].setToolTip(
+                f"Subscription {item.subscription_id}" if item.subscription_id else "New subscription"
+            )
             if item.kind in ("create", "update", "delete"):
                 font = top[0].font()
                 font.setBold(True)
                 top[0].setFont(font)
             for change in item.changes if item.kind == "update" else []:
-                top[0].appendRow([QStandardItem(change.field), _value_item(change.field, change.before),
-                                  _value_item(change.field, change.after)])
+                top[0].appendRow(
+                    [
+                        QStandardItem(change.field),
+                        _value_item(change.field, change.before),
+                        _value_item(change.field, change.after),
+                    ]
+                )
             model.appendRow(top)
         if plan.settings:
             head = "Destination settings that differ" + ("" if plan.push_settings else " (not pushed)")
             group = [QStandardItem(head), QStandardItem(""), QStandardItem("")]
             for s in plan.settings:
-                group[0].appendRow([QStandardItem(f"{s.label} ({s.key})"), _value_item(s.key, s.before),
-                                    _value_item(s.key, s.after)])
+                group[0].appendRow(
+                    [
+                        QStandardItem(f"{s.label} ({s.key})"),
+                        _value_item(s.key, s.before),
+                        _value_item(s.key, s.after),
+                    ]
+                )
             model.appendRow(group)
         self.diff_view.expandAll()
         self.diff_view.resizeColumnToContents(0)
@@ -428,11 +480,16 @@ class SegmentDialog(QDialog):
         dest = self.selected_destination()
         if plan is None or dest is None or plan.nothing_to_change:
             return
-        dialogs.ask(self, "Push to Segment",
-                    f"Make {plan.request_count} change(s) in “{dest.name}”? {plan.summary()}.",
-                    ["push", dialogs.CANCEL], lambda answer: self.push() if answer == "push" else None,
-                    labels={"push": "Push"}, default=dialogs.CANCEL,
-                    details="Segment allows 5 changes a minute: a longer push waits between them.")
+        dialogs.ask(
+            self,
+            "Push to Segment",
+            f"Make {plan.request_count} change(s) in “{dest.name}”? {plan.summary()}.",
+            ["push", dialogs.CANCEL],
+            lambda answer: self.push() if answer == "push" else None,
+            labels={"push": "Push"},
+            default=dialogs.CANCEL,
+            details="Segment allows 5 changes a minute: a longer push waits between them.",
+        )
 
     def push(self) -> None:
         from pipedrive_gui.segment.push import CancelFlag
@@ -460,15 +517,17 @@ class SegmentDialog(QDialog):
             self.progress_label.setText("Done." if what == "done" else f"{n + 1} of {total}: {what}…")
 
         self.client.on_wait = lambda seconds, why: self.progress_label.setText(
-            f"Waiting {seconds:.0f} s ({why})…")
+            f"Waiting {seconds:.0f} s ({why})…"
+        )
         try:
             report = await execute_push(self.client, plan, on_progress=progress, cancel=cancel)
         finally:
             self.client.on_wait = None
         self.report = report
         dest = self.selected_destination()
-        linked = project_after_push(self.doc.project, report, destination_name=dest.name if dest else "",
-                                    region=self._region)
+        linked = project_after_push(
+            self.doc.project, report, destination_name=dest.name if dest else "", region=self._region
+        )
         self.doc.set_from_segment(linked, "Remember the Segment subscriptions")
         self.report_text.setPlainText(report.describe())
         self.report_text.setVisible(True)

@@ -29,4 +29,6 @@ def with_key(tip: str, key: str | QKeySequence.StandardKey) -> str:
     """``tip`` followed by its shortcut, e.g. "Make a copy of the selected mapping (Ctrl+D)"."""
     text = key_text(key)
     return f"{tip} ({text})" if text else tip
+
+
 PROBLEMS = "Ctrl+Shift+P"

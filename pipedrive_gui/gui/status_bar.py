@@ -41,8 +41,12 @@ _TASK_WORDS = {
 
 #: What the catalog's problem keys mean to a user.
 _CATALOG_PARTS = {
-    "person": "person fields", "organization": "organization fields", "deal": "deal fields",
-    "activity": "activity fields", "lead": "lead fields", "note": "note fields",
+    "person": "person fields",
+    "organization": "organization fields",
+    "deal": "deal fields",
+    "activity": "activity fields",
+    "lead": "lead fields",
+    "note": "note fields",
     "activity_types": "activity types",
 }
 _NO_KEYRING_MEANS = (
@@ -83,8 +87,9 @@ class StatusBar(QStatusBar):
         self.refresh_button = QToolButton()
         self.refresh_button.setText("Refresh fields")
         self.refresh_button.setObjectName("refreshFieldsButton")
-        self.refresh_button.setToolTip(with_key("Fetch your Pipedrive fields and activity types again",
-                                                QKeySequence.StandardKey.Refresh))
+        self.refresh_button.setToolTip(
+            with_key("Fetch your Pipedrive fields and activity types again", QKeySequence.StandardKey.Refresh)
+        )
         self.progress = QProgressBar()
         self.progress.setObjectName("busyIndicator")
         self.progress.setRange(0, 0)
@@ -137,8 +142,20 @@ class StatusBar(QStatusBar):
         return hint
 
     def _full_width_needed(self) -> int:
-        widgets = [w for w in (self.busy_text, self.progress, self.alert, self.receiver, self.account,
-                               self.keyring, self.catalog, self.refresh_button) if not w.isHidden()]
+        widgets = [
+            w
+            for w in (
+                self.busy_text,
+                self.progress,
+                self.alert,
+                self.receiver,
+                self.account,
+                self.keyring,
+                self.catalog,
+                self.refresh_button,
+            )
+            if not w.isHidden()
+        ]
         return sum(w.sizeHint().width() for w in widgets) + 12 * len(widgets) + 24
 
     def _fit(self) -> None:
@@ -168,12 +185,16 @@ class StatusBar(QStatusBar):
         self.account.setText(account.split(" as ", 1)[0] if compact else account)
         self.account.setToolTip(f"{account}\n{tip}" if compact else tip)
         self._update_keyring()
-        catalog_tip = ("Your fields and activity types, as last fetched from Pipedrive. "
-                       "Refresh after adding or renaming fields in Pipedrive.")
+        catalog_tip = (
+            "Your fields and activity types, as last fetched from Pipedrive. "
+            "Refresh after adding or renaming fields in Pipedrive."
+        )
         self.catalog.setText(c.catalog_text)
         self.catalog.setToolTip(catalog_tip)
         self.catalog.setVisible(not compact)
-        refresh_tip = with_key("Fetch your Pipedrive fields and activity types again", QKeySequence.StandardKey.Refresh)
+        refresh_tip = with_key(
+            "Fetch your Pipedrive fields and activity types again", QKeySequence.StandardKey.Refresh
+        )
         self.refresh_button.setToolTip(f"{c.catalog_text}.\n{refresh_tip}" if compact else refresh_tip)
         self.refresh_button.setEnabled(c.connected and not c.fetching)
         self._update_alert()
@@ -190,8 +211,11 @@ class StatusBar(QStatusBar):
             if compact:
                 self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else f"⚠ No keyring — {link}")
             else:
-                self.keyring.setText(f"Keyring: none — {link}" if c.is_sandbox else
-                                     f"⚠ No keyring: your token is not saved — {link}")
+                self.keyring.setText(
+                    f"Keyring: none — {link}"
+                    if c.is_sandbox
+                    else f"⚠ No keyring: your token is not saved — {link}"
+                )
             self.keyring.setToolTip(f"{status.problem or ''}\n\n{_NO_KEYRING_MEANS}".strip())
             self.keyring.show()
             return
@@ -199,11 +223,15 @@ class StatusBar(QStatusBar):
         self.keyring.setVisible(not getattr(self, "_compact", False))
         if c.is_sandbox:
             self.keyring.setText(f"Keyring: {c.keyring_backend}")
-            self.keyring.setToolTip("Where a real account's API token would be kept. The sandbox needs no token.")
+            self.keyring.setToolTip(
+                "Where a real account's API token would be kept. The sandbox needs no token."
+            )
         else:
             self.keyring.setText(f"Token kept in: {c.keyring_backend}")
-            self.keyring.setToolTip("Your Pipedrive API token is kept here only, never in project files "
-                                    "or exports. Pipedrive > Log out forgets it.")
+            self.keyring.setToolTip(
+                "Your Pipedrive API token is kept here only, never in project files "
+                "or exports. Pipedrive > Log out forgets it."
+            )
 
     def _link(self, href: str, text: str) -> str:
         # Coloured from the current palette: a QLabel keeps the link colour of the palette it was
@@ -228,8 +256,10 @@ class StatusBar(QStatusBar):
         waits = f" · {waiting:,} event{'' if waiting == 1 else 's'} waiting" if waiting else ""
         if running and live:
             text = f"● Receiver LIVE: writes to Pipedrive{waits}"
-            tip = (f"The local receiver listens on {url} in live mode: every event that fires a mapping "
-                   "creates or updates records in Pipedrive.")
+            tip = (
+                f"The local receiver listens on {url} in live mode: every event that fires a mapping "
+                "creates or updates records in Pipedrive."
+            )
         elif running:
             text = f"● Receiver listening (dry run){waits}"
             tip = f"The local receiver listens on {url} in dry run: it looks records up and writes nothing."
@@ -260,8 +290,10 @@ class StatusBar(QStatusBar):
             tips.append(self.autosave_error)
         problems = self._catalog_problems()
         if problems and not self.connection.fetching:
-            parts.append(f"⚠ Not loaded from Pipedrive: {', '.join(catalog_problem_parts(problems))} — "
-                         f"{self._link('catalog', 'why?')}")
+            parts.append(
+                f"⚠ Not loaded from Pipedrive: {', '.join(catalog_problem_parts(problems))} — "
+                f"{self._link('catalog', 'why?')}"
+            )
             tips.extend(f"{_CATALOG_PARTS.get(k, k)}: {v}" for k, v in problems.items())
         self.alert.setText("  ".join(parts))
         self.alert.setToolTip("\n".join(tips))
@@ -276,8 +308,10 @@ class StatusBar(QStatusBar):
         self.explain.emit(
             "Some Pipedrive data could not be loaded",
             "Pipedrive did not give the app these lists, so their drop-downs stay empty (mappings that "
-            "already use them keep their values):\n" + "\n".join(lines) +
-            "\n\nAsk a Pipedrive admin for access if needed, then click “Refresh fields”.")
+            "already use them keep their values):\n"
+            + "\n".join(lines)
+            + "\n\nAsk a Pipedrive admin for access if needed, then click “Refresh fields”.",
+        )
 
     def _task_started(self, name: str) -> None:
         self._current = name

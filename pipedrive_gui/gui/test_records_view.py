@@ -85,13 +85,19 @@ class TestRecordsModel(QAbstractTableModel):
     def set_all_checked(self, checked: bool) -> None:
         self._checked = {r.key for r in self.records} if checked else set()
         if self.records:
-            self.dataChanged.emit(self.index(0, self.RECORD), self.index(len(self.records) - 1, self.RECORD),
-                                  [Qt.ItemDataRole.CheckStateRole])
+            self.dataChanged.emit(
+                self.index(0, self.RECORD),
+                self.index(len(self.records) - 1, self.RECORD),
+                [Qt.ItemDataRole.CheckStateRole],
+            )
         self.checked_changed.emit()
 
     def set_checked(self, row: int, checked: bool) -> None:
-        self.setData(self.index(row, self.RECORD),
-                     Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+        self.setData(
+            self.index(row, self.RECORD),
+            Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked,
+            Qt.ItemDataRole.CheckStateRole,
+        )
 
     # -- Qt model -------------------------------------------------------------------------------
 
@@ -101,8 +107,12 @@ class TestRecordsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
@@ -177,8 +187,15 @@ class TestRecordsDialog(QDialog):
 
     deleted = Signal(list)  # the DeleteOutcome list of a finished delete
 
-    def __init__(self, connection: Connection, runner: TaskRunner, link_for: Callable[[], LinkFor | None],
-                 parent: QWidget | None = None, *, open_url: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        runner: TaskRunner,
+        link_for: Callable[[], LinkFor | None],
+        parent: QWidget | None = None,
+        *,
+        open_url: Callable[[str], Any] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.connection, self.runner, self._link_for = connection, runner, link_for
         # A link that no browser takes is shown to copy (dialogs.open_link).
@@ -200,12 +217,14 @@ class TestRecordsDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        for col, mode in ((TestRecordsModel.RECORD, QHeaderView.ResizeMode.ResizeToContents),
-                          (TestRecordsModel.NAME, QHeaderView.ResizeMode.Stretch),
-                          (TestRecordsModel.CREATED, QHeaderView.ResizeMode.ResizeToContents),
-                          (TestRecordsModel.MAPPING, QHeaderView.ResizeMode.Interactive),
-                          (TestRecordsModel.SOURCE, QHeaderView.ResizeMode.ResizeToContents),
-                          (TestRecordsModel.LINK, QHeaderView.ResizeMode.Interactive)):
+        for col, mode in (
+            (TestRecordsModel.RECORD, QHeaderView.ResizeMode.ResizeToContents),
+            (TestRecordsModel.NAME, QHeaderView.ResizeMode.Stretch),
+            (TestRecordsModel.CREATED, QHeaderView.ResizeMode.ResizeToContents),
+            (TestRecordsModel.MAPPING, QHeaderView.ResizeMode.Interactive),
+            (TestRecordsModel.SOURCE, QHeaderView.ResizeMode.ResizeToContents),
+            (TestRecordsModel.LINK, QHeaderView.ResizeMode.Interactive),
+        ):
             header.setSectionResizeMode(col, mode)
         header.resizeSection(TestRecordsModel.MAPPING, 240)
         header.resizeSection(TestRecordsModel.LINK, 260)
@@ -288,14 +307,18 @@ class TestRecordsDialog(QDialog):
         self.intro.setText(
             f"Records that your tests (Send test…, pipedrive-gui send) created in {self.where}. Tick the "
             f"ones to remove and click Delete test records…; they are deleted in Pipedrive. {UPDATES_NOT_UNDONE}"
-            if connected else
-            "Connect to Pipedrive (Pipedrive > Connect…, or the offline sandbox) to see the records your "
-            "tests created in that account.")
+            if connected
+            else "Connect to Pipedrive (Pipedrive > Connect…, or the offline sandbox) to see the records your "
+            "tests created in that account."
+        )
         busy = self.deleting
         chosen = len(self.model.checked_records())
         self.delete_button.setEnabled(connected and chosen > 0 and not busy)
-        self.delete_button.setText(f"&Delete {chosen} test record{'s' if chosen != 1 else ''}…" if chosen
-                                   else "&Delete test records…")
+        self.delete_button.setText(
+            f"&Delete {chosen} test record{'s' if chosen != 1 else ''}…"
+            if chosen
+            else "&Delete test records…"
+        )
         for b in (self.select_all_button, self.select_none_button):
             b.setEnabled(bool(self.model.records) and not busy)
         self.refresh_button.setEnabled(connected and not busy)
@@ -326,8 +349,13 @@ class TestRecordsDialog(QDialog):
             self.model.set_records([])
             self._update()
             return
-        self.runner.spawn(self._load(client, self._link_for()), name=LOAD_TASK, latest_wins=True,
-                          on_done=self._loaded, on_error=self._failed)
+        self.runner.spawn(
+            self._load(client, self._link_for()),
+            name=LOAD_TASK,
+            latest_wins=True,
+            on_done=self._loaded,
+            on_error=self._failed,
+        )
 
     def _ledger(self) -> Ledger:
         from pipedrive_gui.pipedrive.ledger import Ledger
@@ -383,8 +411,14 @@ class TestRecordsDialog(QDialog):
                 self.delete(records)
 
         n = len(records)
-        dialogs.ask(self, "Delete test records", confirmation_text(records, where), [dialogs.YES, dialogs.CANCEL],
-                    answered, labels={dialogs.YES: f"Delete {n} record{'s' if n != 1 else ''}"})
+        dialogs.ask(
+            self,
+            "Delete test records",
+            confirmation_text(records, where),
+            [dialogs.YES, dialogs.CANCEL],
+            answered,
+            labels={dialogs.YES: f"Delete {n} record{'s' if n != 1 else ''}"},
+        )
 
     def delete(self, records: list[TestRecord]) -> None:
         """Delete ``records`` in Pipedrive now (the question was asked)."""
@@ -396,8 +430,9 @@ class TestRecordsDialog(QDialog):
         self.progress.setFormat("Deleting %v of %m…")
         self.progress.setVisible(True)
         self.result_label.setVisible(False)
-        self.runner.spawn(self._delete(client, records), name=DELETE_TASK, on_done=self._deleted,
-                          on_error=self._failed)
+        self.runner.spawn(
+            self._delete(client, records), name=DELETE_TASK, on_done=self._deleted, on_error=self._failed
+        )
         self._update()
 
     async def _delete(self, client: Any, records: list[TestRecord]) -> list[DeleteOutcome]:
@@ -406,8 +441,9 @@ class TestRecordsDialog(QDialog):
         from pipedrive_gui.pipedrive.test_records import delete_test_records
 
         ledger = await asyncio.to_thread(self._ledger)
-        return await delete_test_records(client, ledger, records,
-                                         progress=lambda i, _n, _r: self.progress.setValue(i))
+        return await delete_test_records(
+            client, ledger, records, progress=lambda i, _n, _r: self.progress.setValue(i)
+        )
 
     def _deleted(self, outcomes: list[DeleteOutcome]) -> None:
         self.last_outcomes = outcomes
@@ -418,7 +454,11 @@ class TestRecordsDialog(QDialog):
         self.deleted.emit(outcomes)
         failed = [o for o in outcomes if not o.removed]
         if failed:
-            dialogs.show_error(self, "Some test records were not deleted", text,
-                               "They stay on the list: fix the cause (ask a Pipedrive admin for the permission, "
-                               "check the connection) and delete them again.")
+            dialogs.show_error(
+                self,
+                "Some test records were not deleted",
+                text,
+                "They stay on the list: fix the cause (ask a Pipedrive admin for the permission, "
+                "check the connection) and delete them again.",
+            )
         self.refresh()

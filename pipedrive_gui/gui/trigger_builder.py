@@ -61,7 +61,7 @@ def strip_member(kind: str, name: str) -> str:
     """``properties.plan`` typed as an event property's name is ``plan`` (the builder adds the
     ``properties.``)."""
     prefix = f"{EVENT_MEMBER.get(kind, '')}."
-    return name[len(prefix):] if kind in PATH_KINDS and name.startswith(prefix) else name
+    return name[len(prefix) :] if kind in PATH_KINDS and name.startswith(prefix) else name
 
 
 def condition_advice(c: Condition, typed_name: str = "") -> tuple[str, bool]:
@@ -77,35 +77,54 @@ def condition_advice(c: Condition, typed_name: str = "") -> tuple[str, bool]:
             return f"Type the {what} name in the box after “{kind_label}”, e.g. {example}.", False
         for other, member in EVENT_MEMBER.items():
             if other in PATH_KINDS and other != c.kind and name.startswith(f"{member}."):
-                return (f"“{name}” is a {_WHAT[other]} of the event: choose “{KIND_LABELS[other]}” in the "
-                        f"first box and type {name[len(member) + 1:]}.", False)
+                return (
+                    f"“{name}” is a {_WHAT[other]} of the event: choose “{KIND_LABELS[other]}” in the "
+                    f"first box and type {name[len(member) + 1 :]}.",
+                    False,
+                )
         parts = name.split(".")
         if any(p == "" for p in parts):
             fixed = ".".join(p for p in parts if p)
             tip = f"type {fixed}" if fixed else f"type a {what} name, e.g. {example}"
-            return (f"Remove the extra dot from “{name}”: {tip} (one dot between the parts of a nested "
-                    "name).", False)
+            return (
+                f"Remove the extra dot from “{name}”: {tip} (one dot between the parts of a nested name).",
+                False,
+            )
         for part in parts:
             if part[0].isdigit() or part[0] in "-+":
-                return (f"Segment's conditions cannot read a name part that starts with a digit or sign "
-                        f"(“{part}”). Use another {what}, or rename it in your tracking.", False)
+                return (
+                    f"Segment's conditions cannot read a name part that starts with a digit or sign "
+                    f"(“{part}”). Use another {what}, or rename it in your tracking.",
+                    False,
+                )
             if part in ("and", "or", "null"):
-                return (f"“{part}” is a reserved word in Segment's conditions and cannot be part of a "
-                        f"{what} name. Use another {what}.", False)
+                return (
+                    f"“{part}” is a reserved word in Segment's conditions and cannot be part of a "
+                    f"{what} name. Use another {what}.",
+                    False,
+                )
     value = c.value
     if c.operator not in VALUELESS_OPERATORS:
         if c.operator in NUMERIC_OPERATORS and not isinstance(value, (int, float)):
             return f"“{op_label}” compares numbers: type a number, e.g. 100.", False
         if isinstance(value, str) and '"' in value:
-            return ('Remove the double quote (") from the value: Segment cannot match text that contains '
-                    "one.", False)
-        if c.operator in TEXT_OPERATORS and c.operator.endswith("ends_with") and isinstance(value, str) \
-                and (value == "" or value.endswith("*")):
+            return (
+                'Remove the double quote (") from the value: Segment cannot match text that contains one.',
+                False,
+            )
+        if (
+            c.operator in TEXT_OPERATORS
+            and c.operator.endswith("ends_with")
+            and isinstance(value, str)
+            and (value == "" or value.endswith("*"))
+        ):
             return f"Type the text the value should {op_label.removeprefix('does not ')} (without *).", False
     if c.kind in PATH_KINDS and typed_name and typed_name != c.name:
         member = EVENT_MEMBER[c.kind]
-        return (f"“{member}.” is added for you: this condition reads {member}.{c.name}. "
-                f"Type just {c.name}.", True)
+        return (
+            f"“{member}.” is added for you: this condition reads {member}.{c.name}. Type just {c.name}.",
+            True,
+        )
     return "", True
 
 
@@ -207,12 +226,15 @@ class ConditionRow:
                     value = float(text)
                 except ValueError:
                     value = text
-        return Condition(kind, op, value, strip_member(kind, self.name.text().strip()) if kind in PATH_KINDS else "")
+        return Condition(
+            kind, op, value, strip_member(kind, self.name.text().strip()) if kind in PATH_KINDS else ""
+        )
 
     def advice(self) -> tuple[str, bool]:
         """What to type instead (see ``condition_advice``)."""
-        return condition_advice(self.condition(), self.name.text().strip()
-                                if self.kind.currentData() in PATH_KINDS else "")
+        return condition_advice(
+            self.condition(), self.name.text().strip() if self.kind.currentData() in PATH_KINDS else ""
+        )
 
 
 class TriggerBuilder(QWidget):
@@ -254,8 +276,10 @@ class TriggerBuilder(QWidget):
         box.addLayout(add_row)
         fql_row = QHBoxLayout()
         fql_label = QLabel("FQL:")
-        fql_label.setToolTip("Segment's Filter Query Language: the trigger exactly as Segment stores it. "
-                             "You can type it here too.")
+        fql_label.setToolTip(
+            "Segment's Filter Query Language: the trigger exactly as Segment stores it. "
+            "You can type it here too."
+        )
         fql_row.addWidget(fql_label)
         fql_row.addWidget(self.fql, 1)
         layout = QVBoxLayout(self)
@@ -289,10 +313,16 @@ class TriggerBuilder(QWidget):
                 parse_fql(text)
             except FqlSyntaxError as exc:
                 self.error = exc
-                where = f" (at character {exc.position + 1})" \
-                    if exc.position is not None and "at character" not in exc.message else ""
-                self._set_note(f"⚠ This trigger is not valid FQL{where}: {exc.message.rstrip('.')}. It is kept as "
-                               "you typed it; fix it here or build it with the conditions above.", error=True)
+                where = (
+                    f" (at character {exc.position + 1})"
+                    if exc.position is not None and "at character" not in exc.message
+                    else ""
+                )
+                self._set_note(
+                    f"⚠ This trigger is not valid FQL{where}: {exc.message.rstrip('.')}. It is kept as "
+                    "you typed it; fix it here or build it with the conditions above.",
+                    error=True,
+                )
                 if exc.position is not None and not self.fql.hasFocus():
                     self.fql.setCursorPosition(exc.position)  # Tab into the box lands on the problem
                 return
@@ -300,8 +330,10 @@ class TriggerBuilder(QWidget):
         if model is None:
             self.representable = False
             self.builder_box.setEnabled(False)
-            self._set_note("This trigger uses FQL the condition builder cannot show (for example nested "
-                           "groups). It is kept as text and works as written; edit it in the FQL box.")
+            self._set_note(
+                "This trigger uses FQL the condition builder cannot show (for example nested "
+                "groups). It is kept as text and works as written; edit it in the FQL box."
+            )
             return
         self.representable = True
         self.builder_box.setEnabled(True)

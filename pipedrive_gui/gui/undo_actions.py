@@ -18,15 +18,21 @@ class UndoRedoActions(QObject):
     def __init__(self, parent: QWidget, stack: QUndoStack, text_edits: dict[QPlainTextEdit, str]) -> None:
         super().__init__(parent)
         self.stack, self.text_edits = stack, text_edits
-        self.focus_widget = QApplication.focusWidget  # replaceable where focus is unreliable (offscreen tests)
+        self.focus_widget = (
+            QApplication.focusWidget
+        )  # replaceable where focus is unreliable (offscreen tests)
         self.undo_action = QAction("&Undo", parent)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_action.triggered.connect(lambda _=False: self.undo())
         self.redo_action = QAction("&Redo", parent)
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
         self.redo_action.triggered.connect(lambda _=False: self.redo())
-        self._stack_signals: tuple[SignalInstance, ...] = (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged,
-                               stack.redoTextChanged)
+        self._stack_signals: tuple[SignalInstance, ...] = (
+            stack.canUndoChanged,
+            stack.canRedoChanged,
+            stack.undoTextChanged,
+            stack.redoTextChanged,
+        )
         for sig in self._stack_signals:
             sig.connect(self._changed)
         for edit in text_edits:

@@ -36,8 +36,10 @@ class Welcome(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         heading.setFont(font)
-        intro = self._text("This project has no mappings yet. A mapping says which Segment events "
-                           "become which Pipedrive records. Begin one of these ways:")
+        intro = self._text(
+            "This project has no mappings yet. A mapping says which Segment events "
+            "become which Pipedrive records. Begin one of these ways:"
+        )
 
         self.demo_button = QPushButton("Open the demo project")
         self.demo_button.setObjectName("welcomeDemo")
@@ -45,9 +47,11 @@ class Welcome(QWidget):
         demo_row = QHBoxLayout()
         demo_row.addWidget(self.demo_button)
         demo_row.addStretch(1)
-        demo_text = self._text("Ready-made mappings for persons, organizations, deals and more, with "
-                               "sample events, on the offline sandbox: look around, change things, "
-                               "nothing leaves your computer.")
+        demo_text = self._text(
+            "Ready-made mappings for persons, organizations, deals and more, with "
+            "sample events, on the offline sandbox: look around, change things, "
+            "nothing leaves your computer."
+        )
 
         self.preset = QComboBox()
         self.preset.setObjectName("welcomePreset")
@@ -61,8 +65,10 @@ class Welcome(QWidget):
         preset_row = QHBoxLayout()
         preset_row.addWidget(self.preset, 1)
         preset_row.addWidget(self.preset_button)
-        preset_text = self._text("Segment's ready-made mapping for one kind of Pipedrive record; the "
-                                 "preview shows at once what it would send.")
+        preset_text = self._text(
+            "Segment's ready-made mapping for one kind of Pipedrive record; the "
+            "preview shows at once what it would send."
+        )
 
         self.import_button = QPushButton("Import Segment JSON…")
         self.import_button.setObjectName("welcomeImport")
@@ -80,8 +86,10 @@ class Welcome(QWidget):
         open_row.addWidget(self.open_button)
         open_row.addStretch(1)
 
-        footer = self._text("Help > Getting started walks through the main steps: pick a sample event, "
-                            "see the payload, check in Pipedrive, send a test, export for Segment.")
+        footer = self._text(
+            "Help > Getting started walks through the main steps: pick a sample event, "
+            "see the payload, check in Pipedrive, send a test, export for Segment."
+        )
         footer.setEnabled(False)
 
         layout = QVBoxLayout(self)
@@ -92,7 +100,8 @@ class Welcome(QWidget):
             ("See how it works", [demo_row, demo_text]),
             ("Start from a preset", [preset_row, preset_text]),
             ("Import", [self.import_row, import_text]),
-            ("Open", [open_row]))
+            ("Open", [open_row]),
+        )
         for title, rows in sections:
             label = QLabel(f"<b>{title}</b>")
             layout.addWidget(label)

@@ -54,7 +54,8 @@ class RightColumn(QWidget):
         self._stack.addWidget(self.split)
         # Size by a short minimum, not by the longest sample name, so the column fits small screens.
         self.event_editor.library.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.event_editor.library.setMinimumContentsLength(16)
         # (QComboBox keeps the minimum it computed first; a set minimum width wins over it.)
         self.event_editor.library.setMinimumWidth(self.event_editor.library.sizeHint().width())
@@ -119,8 +120,11 @@ class ReceiverPlacement:
 
     @property
     def in_tab(self) -> bool:
-        return (self.panel is not None and self.central_tabs is not None
-                and self.central_tabs.indexOf(self.panel) >= 0)
+        return (
+            self.panel is not None
+            and self.central_tabs is not None
+            and self.central_tabs.indexOf(self.panel) >= 0
+        )
 
     @property
     def shown(self) -> bool:
@@ -190,8 +194,9 @@ class ReceiverPlacement:
 
     def _share_dock(self) -> None:
         if self.dock is not None:
-            self.window.resizeDocks([self.dock], [int(self.window.height() * RECEIVER_SHARE)],
-                                    Qt.Orientation.Vertical)
+            self.window.resizeDocks(
+                [self.dock], [int(self.window.height() * RECEIVER_SHARE)], Qt.Orientation.Vertical
+            )
 
     def _tab(self, panel: QWidget) -> None:
         if self.dock is not None:
@@ -232,8 +237,11 @@ def restore_layout(window: MainWindow) -> bool:
     if state is not None:
         window.restoreState(state)
         window.receiver_placement.state_has_dock = b"receiverDock" in bytes(state)
-    for name, splitter in (("main", window.split), ("right", window.right_column.split),
-                           ("preview", window.preview.split)):
+    for name, splitter in (
+        ("main", window.split),
+        ("right", window.right_column.split),
+        ("preview", window.preview.split),
+    ):
         value = settings.value(f"window/split_{name}")
         if value is not None:
             splitter.restoreState(value)

@@ -39,13 +39,16 @@ class BodyContext:
     create_only: dict[str, Any] = field(default_factory=dict)
 
 
-def _custom(entity: str, payload: Mapping[str, Any], ctx: BodyContext) -> tuple[dict[str, Any], dict[str, Any]]:
+def _custom(
+    entity: str, payload: Mapping[str, Any], ctx: BodyContext
+) -> tuple[dict[str, Any], dict[str, Any]]:
     values = payload.get("custom_fields")
     if not isinstance(values, Mapping) or not values:
         return {}, {}
     try:
-        root, custom, notes = encode.custom_fields(entity, dict(values), ctx.catalog,
-                                                   default_currency=ctx.default_currency)
+        root, custom, notes = encode.custom_fields(
+            entity, dict(values), ctx.catalog, default_currency=ctx.default_currency
+        )
     except EncodeProblems as exc:
         ctx.problems.extend(exc.problems)
         return {}, {}
@@ -74,8 +77,16 @@ def _put(ctx: BodyContext, body: dict[str, Any], key: str, fn: Callable[..., Any
         body[key] = value
 
 
-def _copy(ctx: BodyContext, body: dict[str, Any], p: Mapping[str, Any], key: str, fn: Callable[..., Any],
-          label: str | None = None, *, to: str | None = None) -> None:
+def _copy(
+    ctx: BodyContext,
+    body: dict[str, Any],
+    p: Mapping[str, Any],
+    key: str,
+    fn: Callable[..., Any],
+    label: str | None = None,
+    *,
+    to: str | None = None,
+) -> None:
     """When the payload gives ``key``, put ``fn(value, label)`` (``fn(value)`` without a label) in
     ``body[to or key]``, or note the problem."""
     if present(p.get(key)):
@@ -87,8 +98,13 @@ def _currency(value: Any, label: str) -> str:
     return encode.to_text(value, label).strip().upper()
 
 
-def _apply_custom(body: dict[str, Any], root: dict[str, Any], custom: dict[str, Any],
-                  ctx: BodyContext | None = None, entity: str = "") -> None:
+def _apply_custom(
+    body: dict[str, Any],
+    root: dict[str, Any],
+    custom: dict[str, Any],
+    ctx: BodyContext | None = None,
+    entity: str = "",
+) -> None:
     # Segment merges custom_fields last, so they win over the action's own fields.
     for key, value in root.items():
         if ctx is not None and key in encode.CREATE_ONLY.get(entity, ()):
@@ -122,8 +138,9 @@ def write_match_value(entity: str, req: LookupRequest, body: dict[str, Any], ctx
     if req.match_field in ("name", "title"):
         body[req.match_field] = req.value
         return
-    root, custom, _ = encode.custom_fields(entity, {req.match_field: req.value}, ctx.catalog,
-                                           default_currency=ctx.default_currency)
+    root, custom, _ = encode.custom_fields(
+        entity, {req.match_field: req.value}, ctx.catalog, default_currency=ctx.default_currency
+    )
     _apply_custom(body, root, custom)
 
 
@@ -184,12 +201,15 @@ def _drop_status_only(body: dict[str, Any], ctx: BodyContext) -> None:
             label = str(encode.attr(encode.find_field(ctx.catalog, "deal", key), "label") or label)
         needs = " or ".join(s.capitalize() for s in allowed)
         if status is None:
-            why = ("this event does not set the deal's Status (a new deal starts as Open); map Status "
-                   f"to {needs} to send {label} with it")
+            why = (
+                "this event does not set the deal's Status (a new deal starts as Open); map Status "
+                f"to {needs} to send {label} with it"
+            )
         else:
             why = f"this event sets the Status to {status.capitalize()}"
-        ctx.warnings.append(f"{label} was not sent: Pipedrive accepts it only when the deal's status is "
-                            f"{needs}, and {why}.")
+        ctx.warnings.append(
+            f"{label} was not sent: Pipedrive accepts it only when the deal's status is {needs}, and {why}."
+        )
 
 
 def _link(body: dict[str, Any], assoc: Mapping[str, Any], **keys: str) -> None:
@@ -213,8 +233,9 @@ def _deal_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext)
     _copy(ctx, body, p, "visible_to", encode.visible_to)
     _link(body, assoc, person="person_id", organization="org_id")
     if present(p.get("add_time")):
-        ctx.warnings.append("Created At was not sent: Pipedrive's API v2 does not let a deal's creation "
-                        "time be set")
+        ctx.warnings.append(
+            "Created At was not sent: Pipedrive's API v2 does not let a deal's creation time be set"
+        )
     _apply_custom(body, *_custom("deal", p, ctx), ctx, "deal")
     _drop_status_only(body, ctx)
     return body
@@ -248,8 +269,13 @@ def _activity_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyCont
 # ``participants`` replaces the activity's whole list, so an update sends the current list (read
 # with the activity) with the mapped person made primary, never just the one person.
 
-def activity_participants(person_id: Any, current: Any = None, *, create: bool = False,
-                          ) -> list[dict[str, Any]] | None:
+
+def activity_participants(
+    person_id: Any,
+    current: Any = None,
+    *,
+    create: bool = False,
+) -> list[dict[str, Any]] | None:
     """The ``participants`` to send so that ``person_id`` is the activity's (primary) person.
 
     ``create``: the new activity's list, just that person. Otherwise ``current`` is the activity's
@@ -279,8 +305,10 @@ def _lead_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext)
     _link(body, assoc, person="person_id", organization="organization_id")
     amount, currency = p.get("amount"), p.get("currency")
     if amount and currency:  # Segment sends a value only when both are truthy
-        money = {"amount": _attempt(ctx, encode.to_number, amount, "Amount"),
-                 "currency": _attempt(ctx, _currency, currency, "Currency")}
+        money = {
+            "amount": _attempt(ctx, encode.to_number, amount, "Amount"),
+            "currency": _attempt(ctx, _currency, currency, "Currency"),
+        }
         if _SKIPPED not in money.values():
             body["value"] = money
     elif present(amount) or present(currency):
@@ -296,7 +324,9 @@ def _note_body(p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext)
     return body
 
 
-def build_body(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext) -> dict[str, Any]:
+def build_body(
+    action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext
+) -> dict[str, Any]:
     """The write's body; every value Pipedrive would reject is reported at once (EncodeProblems)."""
     body = _body_of(action_slug, p, assoc, ctx)
     if ctx.problems:
@@ -304,7 +334,9 @@ def build_body(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any],
     return body
 
 
-def _body_of(action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext) -> dict[str, Any]:
+def _body_of(
+    action_slug: str, p: Mapping[str, Any], assoc: Mapping[str, Any], ctx: BodyContext
+) -> dict[str, Any]:
     if action_slug == "createUpdatePerson":
         return _person_body(p, ctx)
     if action_slug == "createUpdateOrganization":

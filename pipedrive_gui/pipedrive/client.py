@@ -105,8 +105,10 @@ def check_base_url(base_url: str) -> str:
     url = re.sub(r"/api(?:/v[12])?$", "", url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{show(base_url)} is not a web address (expected https://acme.pipedrive.com, "
-                         "or http://127.0.0.1:PORT for the sandbox).")
+        raise ValueError(
+            f"{show(base_url)} is not a web address (expected https://acme.pipedrive.com, "
+            "or http://127.0.0.1:PORT for the sandbox)."
+        )
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
         raise ValueError(
             f"Refusing to send the API token unencrypted to {parts.hostname}: use https://, "
@@ -308,24 +310,31 @@ class PipedriveClient:
                 async with self._semaphore:
                     response = await self._http.request(method, path, params=clean_params, json=json)
             except httpx.TimeoutException as exc:
-                maybe_done = "" if safe_to_retry else (
-                    " The change may have been saved anyway: check Pipedrive before sending it again.")
+                maybe_done = (
+                    ""
+                    if safe_to_retry
+                    else (" The change may have been saved anyway: check Pipedrive before sending it again.")
+                )
                 error = TimeoutError_(
                     f"Pipedrive ({self.host}) did not answer in time ({_timeout_text(self.timeout)}). "
                     f"Check your connection and try again.{maybe_done}",
-                    method=method, path=path,
+                    method=method,
+                    path=path,
                 )
                 error.__cause__ = exc
             except (httpx.TransportError, OSError) as exc:
                 if urlsplit(self.base_url).hostname in _LOOPBACK:
                     # Only the sandbox or a test server lives on this machine.
-                    hint = ("Is the sandbox running? Start it with `pipedrive-gui sandbox --port "
-                            f"{urlsplit(self.base_url).port or 80}`, or check --base-url / PIPEDRIVE_BASE_URL.")
+                    hint = (
+                        "Is the sandbox running? Start it with `pipedrive-gui sandbox --port "
+                        f"{urlsplit(self.base_url).port or 80}`, or check --base-url / PIPEDRIVE_BASE_URL."
+                    )
                 else:
                     hint = "Check your internet connection, proxy settings and the company domain."
                 error = NetworkError(
                     f"Could not reach Pipedrive at {self.host} ({self._scrub(_reason(exc))}). {hint}",
-                    method=method, path=path,
+                    method=method,
+                    path=path,
                 )
                 error.__cause__ = exc
             else:
@@ -346,7 +355,9 @@ class PipedriveClient:
         if isinstance(error, RateLimitedError):
             if error.daily:
                 return None
-            wait = error.retry_after if error.retry_after is not None else backoff_delay(attempt, rng=self._rng)
+            wait = (
+                error.retry_after if error.retry_after is not None else backoff_delay(attempt, rng=self._rng)
+            )
             # Every request of this client holds off, whether or not this one is retried (capped:
             # a longer wait is reported to the user rather than silently sat out).
             self.pacer.pause(min(wait, MAX_RETRY_WAIT))
@@ -372,13 +383,19 @@ class PipedriveClient:
             raise UnexpectedResponseError(
                 f"Pipedrive ({self.host}) answered with something that is not Pipedrive API data "
                 f"(HTTP {response.status_code}). Check the company domain or base URL.",
-                status=response.status_code, method=method, path=path,
+                status=response.status_code,
+                method=method,
+                path=path,
             )
         if body.get("success") is False:
             message, code = self._error_text(body)
             raise ValidationError(
                 message_for_status(400, message, where=self.host),
-                status=response.status_code, pipedrive_message=message, code=code, method=method, path=path,
+                status=response.status_code,
+                pipedrive_message=message,
+                code=code,
+                method=method,
+                path=path,
             )
         return body
 
@@ -404,14 +421,19 @@ class PipedriveClient:
             body = None
         message, code = self._error_text(body)
         common: dict[str, Any] = {
-            "status": status, "pipedrive_message": message, "code": code, "method": method, "path": path,
+            "status": status,
+            "pipedrive_message": message,
+            "code": code,
+            "method": method,
+            "path": path,
         }
         text = message_for_status(status, message, where=self.host)
         if 300 <= status < 400:
             target = urlsplit(response.headers.get("location", "")).netloc or "another address"
             return UnexpectedResponseError(
                 f"{self.host} redirected to {target} instead of answering. Check the company domain "
-                "(the part before .pipedrive.com) or the base URL.", **common,
+                "(the part before .pipedrive.com) or the base URL.",
+                **common,
             )
         if status == 401:
             return AuthError(text, **common)
@@ -420,7 +442,8 @@ class PipedriveClient:
             return PlanError(
                 "Pipedrive temporarily blocked requests from this API token because it kept sending "
                 "requests after being rate limited. Wait several minutes, then try again.",
-                blocked=True, **common,
+                blocked=True,
+                **common,
             )
         if status in (402, 403, 415):
             return PlanError(text, **common)
@@ -432,8 +455,10 @@ class PipedriveClient:
             retry_after = retry_after_seconds(response.headers)
             daily = response.headers.get("x-daily-ratelimit-token-remaining", "").strip() == "0"
             if retry_after is not None and retry_after >= 1:
-                text = (f"Pipedrive's rate limit was reached (too many requests in a short time). "
-                        f"Pipedrive asks to wait {math.ceil(retry_after)} s before trying again.")
+                text = (
+                    f"Pipedrive's rate limit was reached (too many requests in a short time). "
+                    f"Pipedrive asks to wait {math.ceil(retry_after)} s before trying again."
+                )
             if daily:
                 text = (
                     "Your Pipedrive company has used up today's API budget (shared by every user and "
@@ -457,17 +482,28 @@ class PipedriveClient:
     # -- pagination -----------------------------------------------------------------------------
 
     async def iter_pages(
-        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = PAGE_SIZE,
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
     ) -> AsyncIterator[list[Any]]:
         """Yield each page's items: v2 paths page by ``cursor``, v1 paths by ``start``/``limit``."""
         path = _normalize_path(path)
-        pages = self._iter_v2(path, params, page_size) if path.startswith("/api/v2/") else \
-            self._iter_v1(path, params, page_size)
+        pages = (
+            self._iter_v2(path, params, page_size)
+            if path.startswith("/api/v2/")
+            else self._iter_v1(path, params, page_size)
+        )
         async for page in pages:
             yield page
 
     async def get_all(
-        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = PAGE_SIZE,
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
     ) -> list[Any]:
         """Every item of a list endpoint, following pagination."""
         items: list[Any] = []
@@ -475,8 +511,12 @@ class PipedriveClient:
             items.extend(page)
         return items
 
-    async def _iter_v2(self, path: str, params: Mapping[str, Any] | None, page_size: int,
-                       ) -> AsyncIterator[list[Any]]:
+    async def _iter_v2(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        page_size: int,
+    ) -> AsyncIterator[list[Any]]:
         query = dict(params or {})
         query.setdefault("limit", page_size)
         seen: set[str] = set()
@@ -489,8 +529,12 @@ class PipedriveClient:
             seen.add(cursor)
             query["cursor"] = cursor
 
-    async def _iter_v1(self, path: str, params: Mapping[str, Any] | None, page_size: int,
-                       ) -> AsyncIterator[list[Any]]:
+    async def _iter_v1(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        page_size: int,
+    ) -> AsyncIterator[list[Any]]:
         query = dict(params or {})
         query.setdefault("limit", page_size)
         start = int(query.get("start") or 0)
@@ -516,7 +560,8 @@ class PipedriveClient:
         if not isinstance(data, dict):
             raise UnexpectedResponseError(
                 f"{self.host} did not return the current user; is this a Pipedrive address?",
-                method="GET", path="/api/v1/users/me",
+                method="GET",
+                path="/api/v1/users/me",
             )
         return CurrentUser.from_data(data)
 
@@ -525,7 +570,9 @@ class PipedriveClient:
         try:
             endpoint = FIELD_ENDPOINTS[entity]
         except KeyError:
-            raise ValueError(f"unknown entity {entity!r}; expected one of {sorted(FIELD_ENDPOINTS)}") from None
+            raise ValueError(
+                f"unknown entity {entity!r}; expected one of {sorted(FIELD_ENDPOINTS)}"
+            ) from None
         try:
             return await self._list_fields_at(endpoint)
         except (NotFoundError, PlanError, UnexpectedResponseError) as exc:
@@ -551,7 +598,9 @@ class PipedriveClient:
         try:
             endpoint = DELETE_ENDPOINTS[entity]
         except KeyError:
-            raise ValueError(f"unknown entity {entity!r}; expected one of {sorted(DELETE_ENDPOINTS)}") from None
+            raise ValueError(
+                f"unknown entity {entity!r}; expected one of {sorted(DELETE_ENDPOINTS)}"
+            ) from None
         text = str(record_id).strip()
         valid = _LEAD_ID_RE.match(text) if entity == "lead" else text.isascii() and text.isdigit()
         if not valid:
@@ -617,4 +666,3 @@ def _reason(exc: BaseException) -> str:
     if not text:
         return type(exc).__name__
     return text.splitlines()[0][:200]
-

@@ -22,8 +22,12 @@ from typing import Any
 
 from pipedrive_gui.core.errors import UserError
 
-VISIBLE_TO = {1: "Owner & followers (private)", 3: "Entire company (shared)",
-              5: "Owner's visibility group and sub-groups", 7: "Entire company"}
+VISIBLE_TO = {
+    1: "Owner & followers (private)",
+    3: "Entire company (shared)",
+    5: "Owner's visibility group and sub-groups",
+    7: "Entire company",
+}
 
 _HEX_KEY = re.compile(r"^[0-9a-f]{40}$")
 _INT_TEXT = re.compile(r"^[+-]?\d+$")
@@ -76,6 +80,7 @@ def show(value: Any) -> str:
 
 
 # -- scalars -------------------------------------------------------------------------------------
+
 
 def to_int(value: Any, label: str) -> int:
     if isinstance(value, bool):
@@ -240,6 +245,7 @@ def contacts(values: Any, label: str) -> list[dict[str, Any]]:
 
 # -- options -------------------------------------------------------------------------------------
 
+
 def _option_pairs(field: Any) -> list[tuple[Any, str]]:
     """(id, label) per option; custom-field ids are integers, some system enums use strings."""
     pairs = []
@@ -287,6 +293,7 @@ def option_ids(field: Any, value: Any, label: str) -> list[Any]:
 
 # -- custom fields -------------------------------------------------------------------------------
 
+
 def money(value: Any, label: str, default_currency: str | None = None) -> dict[str, Any]:
     """Monetary values: ``{"value": 500, "currency": "EUR"}``, ``"500 EUR"`` or ``"EUR 500"``;
     a bare number takes ``default_currency`` (the company's default) when one is known."""
@@ -294,8 +301,9 @@ def money(value: Any, label: str, default_currency: str | None = None) -> dict[s
         amount = value.get("value", value.get("amount"))
         currency = value.get("currency")
         if amount is None or not isinstance(currency, str) or not currency.strip():
-            raise EncodeError(label, 'a money amount needs "value" and "currency", e.g. '
-                                     '{"value": 500, "currency": "EUR"}')
+            raise EncodeError(
+                label, 'a money amount needs "value" and "currency", e.g. {"value": 500, "currency": "EUR"}'
+            )
         return {"value": to_number(amount, label), "currency": currency.strip().upper()}
     if isinstance(value, str):
         match = _MONEY_TEXT.match(value)
@@ -307,12 +315,16 @@ def money(value: Any, label: str, default_currency: str | None = None) -> dict[s
             return {"value": to_number(value, label), "currency": default_currency.upper()}
         except EncodeError:
             pass
-    raise EncodeError(label, f"{show(value)} is not a money amount with a currency "
-                             '(e.g. "500 EUR" or {"value": 500, "currency": "EUR"})')
+    raise EncodeError(
+        label,
+        f"{show(value)} is not a money amount with a currency "
+        '(e.g. "500 EUR" or {"value": 500, "currency": "EUR"})',
+    )
 
 
-def custom_value(field: Any, value: Any, label: str | None = None, *,
-                 default_currency: str | None = None) -> Any:
+def custom_value(
+    field: Any, value: Any, label: str | None = None, *, default_currency: str | None = None
+) -> Any:
     """Encode ``value`` for a custom field according to its Pipedrive field type."""
     label = label or str(attr(field, "label") or attr(field, "key"))
     ftype = str(attr(field, "field_type") or "varchar")
@@ -387,9 +399,13 @@ def find_field(catalog: Any, entity: str, key: str) -> Any:
     return None
 
 
-def custom_fields(entity: str, values: dict[str, Any], catalog: Any, *,
-                  default_currency: str | None = None,
-                  ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+def custom_fields(
+    entity: str,
+    values: dict[str, Any],
+    catalog: Any,
+    *,
+    default_currency: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Split Segment's ``custom_fields`` object into v2 root keys and the ``custom_fields`` object.
 
     Keys may be Pipedrive field keys or (for convenience) field labels. Returns (root, custom,
@@ -409,17 +425,27 @@ def custom_fields(entity: str, values: dict[str, Any], catalog: Any, *,
     return root, custom, warnings
 
 
-def _custom_field(entity: str, key: str, value: Any, catalog: Any, default_currency: str | None,
-                  root: dict[str, Any], custom: dict[str, Any], warnings: list[str]) -> None:
+def _custom_field(
+    entity: str,
+    key: str,
+    value: Any,
+    catalog: Any,
+    default_currency: str | None,
+    root: dict[str, Any],
+    custom: dict[str, Any],
+    warnings: list[str],
+) -> None:
     """One entry of Segment's custom_fields object into ``root`` / ``custom``; raises EncodeError."""
     field = find_field(catalog, entity, key)
     if field is None and key in _V1_ROOT_RENAMES:
         field = find_field(catalog, entity, _V1_ROOT_RENAMES[key])
     if field is None:
         if catalog is not None:
-            raise EncodeError(f"Custom fields → {key}",
-                              f"Pipedrive has no {entity} field with this key or name; pick one "
-                              f"from the field list (refresh it if the field was added recently)")
+            raise EncodeError(
+                f"Custom fields → {key}",
+                f"Pipedrive has no {entity} field with this key or name; pick one "
+                f"from the field list (refresh it if the field was added recently)",
+            )
         # No catalog (offline preview): keep the value as given and say it is unchecked.
         if _HEX_KEY.match(key):
             custom[key] = value
@@ -465,28 +491,61 @@ def _custom_field(entity: str, key: str, value: Any, catalog: Any, default_curre
 #: Top-level keys of each entity's v2 write models, with how the value is encoded.
 BUILTIN_WRITES: dict[str, dict[str, str]] = {
     "person": {
-        "name": "text", "owner_id": "int", "org_id": "int", "add_time": "timestamp",
-        "emails": "contacts", "phones": "contacts", "visible_to": "visible_to", "label_ids": "labels",
-        "postal_address": "address", "notes": "text", "im": "contacts", "birthday": "date",
-        "job_title": "text", "marketing_status": "marketing_status",
+        "name": "text",
+        "owner_id": "int",
+        "org_id": "int",
+        "add_time": "timestamp",
+        "emails": "contacts",
+        "phones": "contacts",
+        "visible_to": "visible_to",
+        "label_ids": "labels",
+        "postal_address": "address",
+        "notes": "text",
+        "im": "contacts",
+        "birthday": "date",
+        "job_title": "text",
+        "marketing_status": "marketing_status",
     },
     "organization": {
-        "name": "text", "owner_id": "int", "add_time": "timestamp", "visible_to": "visible_to",
-        "label_ids": "labels", "address": "address", "website": "text", "linkedin": "text",
-        "industry": "option", "annual_revenue": "number", "employee_count": "int",
+        "name": "text",
+        "owner_id": "int",
+        "add_time": "timestamp",
+        "visible_to": "visible_to",
+        "label_ids": "labels",
+        "address": "address",
+        "website": "text",
+        "linkedin": "text",
+        "industry": "option",
+        "annual_revenue": "number",
+        "employee_count": "int",
     },
     "deal": {
-        "title": "text", "owner_id": "int", "person_id": "int", "org_id": "int", "pipeline_id": "int",
-        "stage_id": "int", "value": "deal_value", "currency": "currency", "is_archived": "bool",
-        "archive_time": "v1_datetime", "status": "deal_status", "probability": "number",
-        "lost_reason": "text", "visible_to": "visible_to", "close_time": "timestamp",
-        "won_time": "timestamp", "lost_time": "timestamp", "expected_close_date": "date",
+        "title": "text",
+        "owner_id": "int",
+        "person_id": "int",
+        "org_id": "int",
+        "pipeline_id": "int",
+        "stage_id": "int",
+        "value": "deal_value",
+        "currency": "currency",
+        "is_archived": "bool",
+        "archive_time": "v1_datetime",
+        "status": "deal_status",
+        "probability": "number",
+        "lost_reason": "text",
+        "visible_to": "visible_to",
+        "close_time": "timestamp",
+        "won_time": "timestamp",
+        "lost_time": "timestamp",
+        "expected_close_date": "date",
         "label_ids": "labels",
     },
 }
 #: Keys the create model has and the update model lacks: sent only when the record is created.
-CREATE_ONLY: dict[str, frozenset[str]] = {"person": frozenset({"add_time"}),
-                                          "organization": frozenset({"add_time"})}
+CREATE_ONLY: dict[str, frozenset[str]] = {
+    "person": frozenset({"add_time"}),
+    "organization": frozenset({"add_time"}),
+}
 
 DEAL_STATUSES = ("open", "won", "lost", "deleted")
 _MARKETING_STATUSES = ("no_consent", "unsubscribed", "subscribed", "archived")
@@ -519,8 +578,9 @@ def deal_value(value: Any, label: str = "Value") -> dict[str, Any]:
     try:
         amount = money(value, label)
     except EncodeError:
-        raise EncodeError(label, f"{show(value)} is not a number (nor an amount with a currency, "
-                                 'e.g. 500 or "500 EUR")') from None
+        raise EncodeError(
+            label, f'{show(value)} is not a number (nor an amount with a currency, e.g. 500 or "500 EUR")'
+        ) from None
     return {"value": amount["value"], "currency": amount["currency"]}
 
 
@@ -547,8 +607,9 @@ def builtin_value(entity: str, name: str, field: Any, value: Any, label: str) ->
         if name == "add_time" and entity == "deal":
             why = "Pipedrive's API v2 does not let a deal's creation time be set"
         else:
-            why = _NOT_WRITABLE.get(name) or (f"Pipedrive fills in this {entity} field itself; its API "
-                                              "does not accept it in a write")
+            why = _NOT_WRITABLE.get(name) or (
+                f"Pipedrive fills in this {entity} field itself; its API does not accept it in a write"
+            )
         raise EncodeError(f"Custom fields → {label}", f"{why}. Remove it from Custom fields.")
     if value is None:
         return {name: None}
@@ -594,8 +655,9 @@ def activity_type(catalog: Any, value: Any, label: str = "Type") -> str:
     types = list(attr(catalog, "activity_types") or []) if catalog is not None else []
     if not types:
         return text
-    active = [t for t in types
-              if attr(t, "active", True) is not False and attr(t, "active_flag", True) is not False]
+    active = [
+        t for t in types if attr(t, "active", True) is not False and attr(t, "active_flag", True) is not False
+    ]
     for item in active:
         if str(attr(item, "key_string")) == text:
             return text

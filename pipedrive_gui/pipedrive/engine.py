@@ -172,8 +172,16 @@ class CallRecord:
 
     @classmethod
     def planned(cls, call: PlannedCall) -> CallRecord:
-        return cls(call.method, call.path, call.query, call.body, call.purpose, call.kind, call.condition,
-                   tokens=call.tokens)
+        return cls(
+            call.method,
+            call.path,
+            call.query,
+            call.body,
+            call.purpose,
+            call.kind,
+            call.condition,
+            tokens=call.tokens,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -204,10 +212,18 @@ class UpsertResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "action": self.action, "mode": self.mode, "entity": self.entity, "outcome": self.outcome,
-            "record_id": self.record_id, "record_name": self.record_name, "message": self.message,
-            "link": self.link, "warnings": list(self.warnings), "api_calls": self.api_calls,
-            "tokens": self.tokens, "calls": [c.to_dict() for c in self.calls],
+            "action": self.action,
+            "mode": self.mode,
+            "entity": self.entity,
+            "outcome": self.outcome,
+            "record_id": self.record_id,
+            "record_name": self.record_name,
+            "message": self.message,
+            "link": self.link,
+            "warnings": list(self.warnings),
+            "api_calls": self.api_calls,
+            "tokens": self.tokens,
+            "calls": [c.to_dict() for c in self.calls],
         }
 
 
@@ -223,14 +239,26 @@ class _Abort(Exception):
 class UpsertEngine:
     """``UpsertEngine(client, catalog, defaults)``; one per connection, shared across events."""
 
-    def __init__(self, client: Any, catalog: Any = None, defaults: Any = None, *,
-                 cache: LookupCache | None = None, web_base: str | None = None,
-                 default_currency: str | None = None, recheck_delay: float = 2.0,
-                 backoff_base: float = 0.5,
-                 ledger: Ledger | None = None, origin: Origin | None = None, account: str | None = None,
-                 confirm_window: float = CONFIRM_WINDOW_S, claim_wait: float = CLAIM_WAIT_S,
-                 sleep: Sleep = asyncio.sleep, rng: Callable[[], float] = random.random,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: Any,
+        catalog: Any = None,
+        defaults: Any = None,
+        *,
+        cache: LookupCache | None = None,
+        web_base: str | None = None,
+        default_currency: str | None = None,
+        recheck_delay: float = 2.0,
+        backoff_base: float = 0.5,
+        ledger: Ledger | None = None,
+        origin: Origin | None = None,
+        account: str | None = None,
+        confirm_window: float = CONFIRM_WINDOW_S,
+        claim_wait: float = CLAIM_WAIT_S,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         """``ledger``: the app's record of what it created (None: no cross-run memory, for unit
         tests); ``origin``: who runs it, unless a ``run`` says; ``account``: the ledger's account
         (default: the client's host); ``confirm_window``/``claim_wait``: see the module docstring."""
@@ -256,9 +284,16 @@ class UpsertEngine:
 
     # -- public ---------------------------------------------------------------------------------
 
-    async def run(self, action_slug: str, payload: Mapping[str, Any], mode: str = PLAN, *,
-                  origin: Origin | None = None, mapping: str | None = None,
-                  before_write: BeforeWrite | None = None) -> UpsertResult:
+    async def run(
+        self,
+        action_slug: str,
+        payload: Mapping[str, Any],
+        mode: str = PLAN,
+        *,
+        origin: Origin | None = None,
+        mapping: str | None = None,
+        before_write: BeforeWrite | None = None,
+    ) -> UpsertResult:
         """``origin`` (default: the engine's) and ``mapping`` (its name) go into the ledger with
         what this run creates; ``before_write`` is awaited just before the first write."""
         if mode not in MODES:
@@ -266,16 +301,30 @@ class UpsertEngine:
         try:
             spec = planner.ACTIONS[action_slug]
         except KeyError:
-            return UpsertResult(action_slug, "fail", None, None,
-                                f"'{action_slug}' is not one of the Pipedrive actions "
-                                f"({', '.join(planner.ACTIONS)}).", [], mode=mode)
+            return UpsertResult(
+                action_slug,
+                "fail",
+                None,
+                None,
+                f"'{action_slug}' is not one of the Pipedrive actions ({', '.join(planner.ACTIONS)}).",
+                [],
+                mode=mode,
+            )
         if mode == PLAN:
             return self._plan_only(action_slug, payload)
         try:
             requests = planner.lookups_for(action_slug, payload, self.defaults, self.catalog)
         except ValueError as exc:  # EncodeError: a match value that is not text
-            return UpsertResult(action_slug, "fail", None, None, f"Would fail: {exc}" if mode == DRY_RUN
-                                else f"Failed: {exc}", [], mode=mode, entity=spec.entity)
+            return UpsertResult(
+                action_slug,
+                "fail",
+                None,
+                None,
+                f"Would fail: {exc}" if mode == DRY_RUN else f"Failed: {exc}",
+                [],
+                mode=mode,
+                entity=spec.entity,
+            )
         base = origin if origin is not None else self.origin
         ctx = _Run(base if mapping is None else replace(base, mapping=mapping), before_write)
         target = next((r for r in requests if r.role == "target"), None)
@@ -286,7 +335,9 @@ class UpsertEngine:
         async with lock:
             return await self._run(action_slug, payload, mode, requests, ctx)
 
-    def link_for(self, entity: str, record_id: Any, associations: Mapping[str, Any] | None = None) -> str | None:
+    def link_for(
+        self, entity: str, record_id: Any, associations: Mapping[str, Any] | None = None
+    ) -> str | None:
         """Where the user can see the record in Pipedrive (or the sandbox)."""
         if not self.web_base or record_id is None:
             return None
@@ -300,23 +351,41 @@ class UpsertEngine:
                 return f"{self.web_base}/{_WEB_PATHS[role]}/{associations[role]}"
         return f"{self.web_base}/activities/list" if entity == "activity" else None
 
-    def _plan(self, action_slug: str, payload: Mapping[str, Any],
-              results: Mapping[CacheKey, LookupResult]) -> Plan:
-        return planner.plan(action_slug, payload, self.defaults, results, self.catalog,
-                            default_currency=self.default_currency)
+    def _plan(
+        self, action_slug: str, payload: Mapping[str, Any], results: Mapping[CacheKey, LookupResult]
+    ) -> Plan:
+        return planner.plan(
+            action_slug, payload, self.defaults, results, self.catalog, default_currency=self.default_currency
+        )
 
     # -- plan mode ------------------------------------------------------------------------------
 
     def _plan_only(self, action_slug: str, payload: Mapping[str, Any]) -> UpsertResult:
         p = self._plan(action_slug, payload, {})
         outcome = "fail" if p.outcome == "fail" else "planned"
-        return UpsertResult(action_slug, outcome, p.record_id, p.record_name, p.describe(PLAN),
-                            [CallRecord.planned(c) for c in p.calls], None, p.warnings, PLAN, p.entity)
+        return UpsertResult(
+            action_slug,
+            outcome,
+            p.record_id,
+            p.record_name,
+            p.describe(PLAN),
+            [CallRecord.planned(c) for c in p.calls],
+            None,
+            p.warnings,
+            PLAN,
+            p.entity,
+        )
 
     # -- dry run / send -------------------------------------------------------------------------
 
-    async def _run(self, action_slug: str, payload: Mapping[str, Any], mode: str,
-                   requests: list[LookupRequest], ctx: _Run) -> UpsertResult:
+    async def _run(
+        self,
+        action_slug: str,
+        payload: Mapping[str, Any],
+        mode: str,
+        requests: list[LookupRequest],
+        ctx: _Run,
+    ) -> UpsertResult:
         spec = planner.ACTIONS[action_slug]
         calls: list[CallRecord] = []
         results: dict[CacheKey, LookupResult] = {}
@@ -335,19 +404,46 @@ class UpsertEngine:
                 return self._finish(p, calls, mode)
             return await self._send(action_slug, payload, p, results, calls, ctx, retried=False)
         except _Abort as exc:
-            return UpsertResult(action_slug, "fail", None, None, f"Failed: {exc.message}", calls,
-                                mode=mode, entity=spec.entity, retriable=exc.retriable)
+            return UpsertResult(
+                action_slug,
+                "fail",
+                None,
+                None,
+                f"Failed: {exc.message}",
+                calls,
+                mode=mode,
+                entity=spec.entity,
+                retriable=exc.retriable,
+            )
 
     def _finish(self, p: Plan, calls: list[CallRecord], mode: str) -> UpsertResult:
         if mode == DRY_RUN:
             calls.extend(CallRecord.planned(c) for c in p.writes)
         link = self.link_for(p.entity, p.record_id, p.associations) if p.outcome == "update" else None
-        return UpsertResult(p.action, p.outcome, p.record_id, p.record_name, p.describe(mode), calls, link,
-                            p.warnings, mode, p.entity)
+        return UpsertResult(
+            p.action,
+            p.outcome,
+            p.record_id,
+            p.record_name,
+            p.describe(mode),
+            calls,
+            link,
+            p.warnings,
+            mode,
+            p.entity,
+        )
 
-    async def _send(self, action_slug: str, payload: Mapping[str, Any], p: Plan,
-                    results: dict[CacheKey, LookupResult], calls: list[CallRecord], ctx: _Run, *,
-                    retried: bool) -> UpsertResult:
+    async def _send(
+        self,
+        action_slug: str,
+        payload: Mapping[str, Any],
+        p: Plan,
+        results: dict[CacheKey, LookupResult],
+        calls: list[CallRecord],
+        ctx: _Run,
+        *,
+        retried: bool,
+    ) -> UpsertResult:
         write = p.writes[0]
         claim: Claim | None = None
         key = self._ledger_key(p) if write.method == "POST" else None
@@ -368,7 +464,12 @@ class UpsertEngine:
             else:
                 data = await self._update(write, calls, ctx)
         except NotFoundError as exc:
-            if retried or p.target is None or p.target.match_field == "id" and p.entity in ("activity", "lead", "note"):
+            if (
+                retried
+                or p.target is None
+                or p.target.match_field == "id"
+                and p.entity in ("activity", "lead", "note")
+            ):
                 return self._failed(p, calls, self._not_found_text(p, exc))
             # The cached / found id is gone (deleted or merged): look again and redo the upsert.
             if p.record_id is not None:
@@ -380,8 +481,11 @@ class UpsertEngine:
                 return self._finish(again, calls, SEND)
             return await self._send(action_slug, payload, again, results, calls, ctx, retried=True)
         except ValidationError as exc:
-            stale = [r for r in p.lookups if r.role != "target" and r.key in results
-                     and results[r.key].source in ("cache", "ledger")]
+            stale = [
+                r
+                for r in p.lookups
+                if r.role != "target" and r.key in results and results[r.key].source in ("cache", "ledger")
+            ]
             if retried or not stale:
                 return self._failed(p, calls, exc.user_message)
             # A linked record remembered from earlier may have been deleted: check them again.
@@ -405,10 +509,20 @@ class UpsertEngine:
         if isinstance(data, Mapping):
             record_id = data.get("id", record_id)
             name = planner._record_name(data) or name
-        if p.target is not None and p.entity not in ("activity", "lead", "note") and record_id is not None \
-                and not p.deletes:
-            self.cache.remember(p.entity, p.target.match_field, p.target.value, record_id, name,
-                                source="created" if write.method == "POST" else "lookup")
+        if (
+            p.target is not None
+            and p.entity not in ("activity", "lead", "note")
+            and record_id is not None
+            and not p.deletes
+        ):
+            self.cache.remember(
+                p.entity,
+                p.target.match_field,
+                p.target.value,
+                record_id,
+                name,
+                source="created" if write.method == "POST" else "lookup",
+            )
         if p.deletes and record_id is not None:
             self.cache.forget_id(p.entity, record_id)
             await self._ledger_gone(p.entity, record_id, "deleted (Status is Deleted)")
@@ -425,23 +539,37 @@ class UpsertEngine:
         if isinstance(data, Mapping) and data.get("_confirmed_by"):
             message += f" ({data['_confirmed_by']})"
         link = None if p.deletes else self.link_for(p.entity, record_id, p.associations)
-        return UpsertResult(p.action, outcome, record_id, name, message, calls, link, p.warnings,
-                            SEND, p.entity)
+        return UpsertResult(
+            p.action, outcome, record_id, name, message, calls, link, p.warnings, SEND, p.entity
+        )
 
     def _failed(self, p: Plan, calls: list[CallRecord], reason: str) -> UpsertResult:
-        return UpsertResult(p.action, "fail", p.record_id, p.record_name, f"Failed: {reason}", calls, None,
-                            p.warnings, SEND, p.entity)
+        return UpsertResult(
+            p.action,
+            "fail",
+            p.record_id,
+            p.record_name,
+            f"Failed: {reason}",
+            calls,
+            None,
+            p.warnings,
+            SEND,
+            p.entity,
+        )
 
     @staticmethod
     def _not_found_text(p: Plan, exc: PipedriveError) -> str:
         if p.entity in ("activity", "lead", "note"):
             label = {"activity": "Activity ID", "lead": "Lead ID", "note": "Note ID"}[p.entity]
-            return (f"There is no {p.entity} with ID {p.record_id} in Pipedrive (it may have been deleted). "
-                    f"Leave {label} empty to create a new {p.entity}.")
+            return (
+                f"There is no {p.entity} with ID {p.record_id} in Pipedrive (it may have been deleted). "
+                f"Leave {label} empty to create a new {p.entity}."
+            )
         return exc.user_message
 
-    async def _name_targets(self, requests: list[LookupRequest], results: dict[CacheKey, LookupResult],
-                            calls: list[CallRecord]) -> None:
+    async def _name_targets(
+        self, requests: list[LookupRequest], results: dict[CacheKey, LookupResult], calls: list[CallRecord]
+    ) -> None:
         """Dry run: a field search answers only ids, so fetch the record to say which one it is."""
         for req in requests:
             res = results.get(req.key)
@@ -464,8 +592,9 @@ class UpsertEngine:
             lock = self._locks[req.key] = asyncio.Lock()
         return lock
 
-    async def _lookup(self, req: LookupRequest, calls: list[CallRecord], *, fresh: bool = False,
-                      use_ledger: bool = True) -> LookupResult:
+    async def _lookup(
+        self, req: LookupRequest, calls: list[CallRecord], *, fresh: bool = False, use_ledger: bool = True
+    ) -> LookupResult:
         """Cache, then Pipedrive; a search miss is then checked against the ledger (records this
         app created that the search does not show yet)."""
         call = planner.lookup_call(req)
@@ -477,8 +606,11 @@ class UpsertEngine:
                 rec = CallRecord.planned(call)
                 rec.from_cache = True
                 rec.tokens = 0
-                rec.purpose = (f"{req.describe()} is #{hit.record_id}"
-                               + (f" '{hit.name}'" if hit.name else "") + " (remembered; no API call)")
+                rec.purpose = (
+                    f"{req.describe()} is #{hit.record_id}"
+                    + (f" '{hit.name}'" if hit.name else "")
+                    + " (remembered; no API call)"
+                )
                 calls.append(rec)
                 return LookupResult(True, hit.record_id, hit.name, "cache")
         rec = CallRecord.planned(call)
@@ -489,21 +621,26 @@ class UpsertEngine:
             rec.status = 404
             return LookupResult.not_found()
         except PipedriveError as exc:
-            raise _Abort(f"Could not look up {req.describe()}: {exc.user_message} Nothing was written, "
-                         "so sending this event again is safe.") from exc
+            raise _Abort(
+                f"Could not look up {req.describe()}: {exc.user_message} Nothing was written, "
+                "so sending this event again is safe."
+            ) from exc
         result = planner.parse_lookup(req, envelope)
         if result.found and result.record_id is not None and req.entity in MATCH_ENTITIES:
             self.cache.remember(req.entity, req.match_field, req.value, result.record_id, result.name)
         elif not result.found and use_ledger:
             known = await self._ledger_created(req)
             if known is not None:
-                rec.purpose += (f": not found by search yet, but this app created it as #{known.record_id} "
-                                "(Pipedrive's search lags behind writes)")
+                rec.purpose += (
+                    f": not found by search yet, but this app created it as #{known.record_id} "
+                    "(Pipedrive's search lags behind writes)"
+                )
                 return known
         return result
 
-    async def _recheck_association(self, req: LookupRequest, old: LookupResult,
-                                   calls: list[CallRecord]) -> LookupResult:
+    async def _recheck_association(
+        self, req: LookupRequest, old: LookupResult, calls: list[CallRecord]
+    ) -> LookupResult:
         """A linked record Pipedrive may have refused: look again. One known from the ledger is read
         by id (the search may still not show it); if it is gone, the ledger learns that."""
         if old.source != "ledger" or old.record_id is None:
@@ -537,8 +674,9 @@ class UpsertEngine:
                     raise
                 await self._sleep(self._retry_wait(attempt, exc))
 
-    async def _create(self, write: PlannedCall, p: Plan, calls: list[CallRecord], ctx: _Run,
-                      claim: Claim | None) -> Any:
+    async def _create(
+        self, write: PlannedCall, p: Plan, calls: list[CallRecord], ctx: _Run, claim: Claim | None
+    ) -> Any:
         """POST once; if its fate is unknown, find out (without search) before any second try.
 
         ``claim`` (the ledger's, when the record has a match value) is settled on every way out:
@@ -577,20 +715,26 @@ class UpsertEngine:
                         raise _Abort(
                             f"Not confirmed — check Pipedrive: Pipedrive did not confirm whether the {what} was "
                             f"created ({exc.user_message}) It was not sent again, to avoid a duplicate: check "
-                            "Pipedrive before sending this event again.") from exc
+                            "Pipedrive before sending this event again."
+                        ) from exc
                     assert p.target is not None
                     verdict, found = await self._confirm_lost_create(p.target, calls, exc, since=started)
                     if verdict == "found" and found is not None:
-                        data = {"id": found.record_id, "name": found.name,
-                                "_confirmed_by": f"Pipedrive {_short(exc)}, but the {what} is there: "
-                                                 "it was created once"}
+                        data = {
+                            "id": found.record_id,
+                            "name": found.name,
+                            "_confirmed_by": f"Pipedrive {_short(exc)}, but the {what} is there: "
+                            "it was created once",
+                        }
                     elif verdict == "absent":
                         # Pipedrive showed the create did not happen: sending it again makes no duplicate.
                         maybe_written = False
                         if attempt >= MAX_CREATE_ATTEMPTS:
-                            raise _Abort(f"{exc.user_message} The {what} was not created (checked in Pipedrive "
-                                         f"{attempt} times); sending this event again later is safe.",
-                                         retriable=True) from exc
+                            raise _Abort(
+                                f"{exc.user_message} The {what} was not created (checked in Pipedrive "
+                                f"{attempt} times); sending this event again later is safe.",
+                                retriable=True,
+                            ) from exc
                         continue
                     else:
                         raise _Abort(self._unconfirmed_text(p, exc), retriable=True) from exc
@@ -610,14 +754,17 @@ class UpsertEngine:
 
     def _unconfirmed_text(self, p: Plan, exc: PipedriveError) -> str:
         assert p.target is not None
-        return (f"Not confirmed — check Pipedrive: the create of {p.subject()} got no clear answer "
-                f"({exc.user_message.rstrip('.')}), and Pipedrive did not show the {p.entity} within "
-                f"{self.confirm_window:g} s afterwards, so whether it was created is unknown. It was not sent "
-                f"again, to avoid a duplicate: look for {p.target.describe()} in Pipedrive. The next event "
-                f"for this {p.entity} checks again before creating anything.")
+        return (
+            f"Not confirmed — check Pipedrive: the create of {p.subject()} got no clear answer "
+            f"({exc.user_message.rstrip('.')}), and Pipedrive did not show the {p.entity} within "
+            f"{self.confirm_window:g} s afterwards, so whether it was created is unknown. It was not sent "
+            f"again, to avoid a duplicate: look for {p.target.describe()} in Pipedrive. The next event "
+            f"for this {p.entity} checks again before creating anything."
+        )
 
-    async def _confirm_lost_create(self, target: LookupRequest, calls: list[CallRecord], exc: PipedriveError,
-                                   *, since: float) -> tuple[str, LookupResult | None]:
+    async def _confirm_lost_create(
+        self, target: LookupRequest, calls: list[CallRecord], exc: PipedriveError, *, since: float
+    ) -> tuple[str, LookupResult | None]:
         """Did a create whose answer was lost happen? Reads at 1/16, 1/8, 1/4, 1/2 and the whole of
         ``confirm_window``: ``("found", record)``, ``("absent", None)`` (the last read reached back
         past the create and the record is not there) or ``("unknown", None)``."""
@@ -640,8 +787,14 @@ class UpsertEngine:
                     return "found", res
         return verdict, None
 
-    async def _find_recent(self, req: LookupRequest, calls: list[CallRecord], *, since: float | None,
-                           question: str = "did the create happen?") -> tuple[str, LookupResult | None]:
+    async def _find_recent(
+        self,
+        req: LookupRequest,
+        calls: list[CallRecord],
+        *,
+        since: float | None,
+        question: str = "did the create happen?",
+    ) -> tuple[str, LookupResult | None]:
         """Look for ``req``'s match value among the entity's newest records (a list read, which
         Pipedrive's search lag does not affect). ``since``: when the create in question was sent
         (this computer's clock); pages stop at a record last changed well before it."""
@@ -650,9 +803,16 @@ class UpsertEngine:
         bound = since - CLOCK_SKEW_S if since is not None else None
         last_id: Any = None
         for _page in range(CONFIRM_PAGES):
-            rec = CallRecord("GET", path, dict(query), None,
-                             f"{question} Read the newest {req.entity} records for {req.describe()} "
-                             "(Pipedrive's search lags behind writes)", kind="lookup", tokens=10)
+            rec = CallRecord(
+                "GET",
+                path,
+                dict(query),
+                None,
+                f"{question} Read the newest {req.entity} records for {req.describe()} "
+                "(Pipedrive's search lags behind writes)",
+                kind="lookup",
+                tokens=10,
+            )
             calls.append(rec)
             try:
                 envelope = await self._send_call(rec, safe_to_retry=True)
@@ -690,8 +850,12 @@ class UpsertEngine:
         return self.ledger
 
     def _ledger_key(self, p: Plan) -> MatchKey | None:
-        if self.ledger is None or p.target is None or p.target.match_field == "id" \
-                or p.entity not in _LEDGER_ENTITIES:
+        if (
+            self.ledger is None
+            or p.target is None
+            or p.target.match_field == "id"
+            or p.entity not in _LEDGER_ENTITIES
+        ):
             return None
         return MatchKey(self.account, p.entity, p.target.match_field, p.target.value)
 
@@ -706,8 +870,9 @@ class UpsertEngine:
     async def _ledger_created(self, req: LookupRequest) -> LookupResult | None:
         if self.ledger is None or req.entity not in _LEDGER_ENTITIES or req.match_field == "id":
             return None
-        entry = await self._ledger_quietly(self.ledger.find, MatchKey(self.account, req.entity, req.match_field,
-                                                                       req.value))
+        entry = await self._ledger_quietly(
+            self.ledger.find, MatchKey(self.account, req.entity, req.match_field, req.value)
+        )
         if entry is None or entry.state != CREATED or entry.record_id is None:
             return None
         return LookupResult(True, _typed_id(entry.record_id), entry.name, "ledger")
@@ -720,8 +885,16 @@ class UpsertEngine:
         """A record without a match value (activity, note, lead, match by id): only listed, for Test
         records; the receiver's live creates are listed when the user asked for it."""
         if self.ledger is not None and ctx.origin.test:
-            await self._ledger_quietly(self.ledger.record, self.account, entity, record_id, name,
-                                       mapping=ctx.origin.mapping, source=ctx.origin.source, test=True)
+            await self._ledger_quietly(
+                self.ledger.record,
+                self.account,
+                entity,
+                record_id,
+                name,
+                mapping=ctx.origin.mapping,
+                source=ctx.origin.source,
+                test=True,
+            )
 
     def _settle_now(self, claim: Claim, maybe_written: bool, note: str) -> None:
         """Settle a claim on the way out of a failed or cancelled create; synchronous, so it also
@@ -735,36 +908,46 @@ class UpsertEngine:
         except LedgerError as exc:
             log.warning("ledger: %s", exc.user_message)
 
-    async def _claim(self, key: MatchKey, target: LookupRequest, calls: list[CallRecord],
-                     ctx: _Run) -> Claim | LookupResult:
+    async def _claim(
+        self, key: MatchKey, target: LookupRequest, calls: list[CallRecord], ctx: _Run
+    ) -> Claim | LookupResult:
         """Claim ``key`` before creating; or the record to update instead (see the module docstring)."""
         ledger = self._ledger()
         origin = ctx.origin
         waited, delay = 0.0, 0.25
         for _round in range(1000):
             try:
-                claim = await asyncio.to_thread(ledger.claim, key, mapping=origin.mapping, source=origin.source,
-                                                test=origin.test)
+                claim = await asyncio.to_thread(
+                    ledger.claim, key, mapping=origin.mapping, source=origin.source, test=origin.test
+                )
             except LedgerError as exc:
                 raise _Abort(exc.user_message, retriable=True) from exc
             if claim.status == "claimed":
                 return claim
             if claim.status == CREATED and claim.record_id is not None:
                 if calls and calls[-1].kind == "lookup":
-                    calls[-1].purpose += (f"; this app created it as #{claim.record_id} (Pipedrive's search "
-                                          "does not show it yet)")
+                    calls[-1].purpose += (
+                        f"; this app created it as #{claim.record_id} (Pipedrive's search "
+                        "does not show it yet)"
+                    )
                 return LookupResult(True, _typed_id(claim.record_id), claim.name, "ledger")
             if claim.status == UNCONFIRMED:
                 since = claim.created_at if claim.created_at is not None else claim.since
-                verdict, found = await self._find_recent(target, calls, since=since,
-                                                         question="did an earlier, unconfirmed create happen?")
+                verdict, found = await self._find_recent(
+                    target, calls, since=since, question="did an earlier, unconfirmed create happen?"
+                )
                 if verdict == "found" and found is not None:
                     await self._ledger_quietly(ledger.adopt, key, found.record_id, found.name)
                     return LookupResult(True, found.record_id, found.name, "lookup")
                 if verdict == "absent":
                     try:
-                        claim = await asyncio.to_thread(ledger.take_over, claim, mapping=origin.mapping,
-                                                        source=origin.source, test=origin.test)
+                        claim = await asyncio.to_thread(
+                            ledger.take_over,
+                            claim,
+                            mapping=origin.mapping,
+                            source=origin.source,
+                            test=origin.test,
+                        )
                     except LedgerError as exc:
                         raise _Abort(exc.user_message, retriable=True) from exc
                     if claim.status == "claimed":
@@ -774,13 +957,17 @@ class UpsertEngine:
                     f"Not confirmed — check Pipedrive: an earlier create of {target.describe()} by this app "
                     f"({_when(since)}) never got a clear answer, and Pipedrive's newest {target.entity} records do "
                     f"not show whether it happened. Nothing was sent, to avoid a duplicate: look for "
-                    f"{target.describe()} in Pipedrive.", retriable=True)
+                    f"{target.describe()} in Pipedrive.",
+                    retriable=True,
+                )
             # CREATING: another run is creating this record right now; wait for it, within limits.
             if waited >= self.claim_wait:
                 raise _Abort(
                     f"Another run of this app has been creating {target.describe()} since {_when(claim.since)} "
                     f"and has not finished after {waited:g} s more; nothing was sent, to avoid a duplicate. "
-                    "Send again in a minute.", retriable=True)
+                    "Send again in a minute.",
+                    retriable=True,
+                )
             step = min(delay, self.claim_wait - waited)
             await self._sleep(step)
             waited += step
@@ -815,8 +1002,9 @@ class UpsertEngine:
         rec.sent = True
         try:
             # PipedriveClient.request_full: the status comes with the envelope.
-            answer = await self.client.request_full(rec.method, rec.path, params=rec.query, json=rec.body,
-                                                    safe_to_retry=safe_to_retry)
+            answer = await self.client.request_full(
+                rec.method, rec.path, params=rec.query, json=rec.body, safe_to_retry=safe_to_retry
+            )
         except PipedriveError as exc:
             rec.status = exc.status
             rec.error = exc.user_message
@@ -899,8 +1087,11 @@ def _never_sent(exc: PipedriveError) -> bool:
 def _excerpt(envelope: Any) -> str:
     data = envelope.get("data") if isinstance(envelope, Mapping) else envelope
     if isinstance(data, Mapping):
-        keep = {k: data[k] for k in ("id", "name", "title", "subject", "content", "is_deleted", "items")
-                if k in data}
+        keep = {
+            k: data[k]
+            for k in ("id", "name", "title", "subject", "content", "is_deleted", "items")
+            if k in data
+        }
         data = keep or data
     text = json.dumps(data, ensure_ascii=False, default=str)
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"

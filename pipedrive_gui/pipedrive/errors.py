@@ -78,8 +78,9 @@ class RateLimitedError(PipedriveError):
     (shared by the whole company) is exhausted, which only resets at Pipedrive's midnight.
     """
 
-    def __init__(self, user_message: str, *, retry_after: float | None = None, daily: bool = False,
-                 **kw: Any) -> None:
+    def __init__(
+        self, user_message: str, *, retry_after: float | None = None, daily: bool = False, **kw: Any
+    ) -> None:
         super().__init__(user_message, **kw)
         self.retry_after = retry_after
         self.daily = daily

@@ -39,13 +39,34 @@ SEARCHABLE_ENTITIES = frozenset(SEARCHABLE_SYSTEM_FIELDS)
 
 #: How Pipedrive's own UI names each field type.
 TYPE_LABELS = {
-    "varchar": "Text", "varchar_auto": "Autocomplete", "text": "Large text", "double": "Numerical",
-    "int": "Number", "monetary": "Monetary", "phone": "Phone", "address": "Address", "date": "Date",
-    "daterange": "Date range", "time": "Time", "timerange": "Time range", "enum": "Single option",
-    "set": "Multiple options", "user": "User", "org": "Organization", "people": "Person",
-    "deal": "Deal", "lead": "Lead", "boolean": "Yes/No", "stage": "Pipeline stage", "status": "Status",
-    "visible_to": "Visibility", "varchar_options": "Text options", "json": "Structured data",
-    "picture": "Picture", "activity": "Activity", "project": "Project",
+    "varchar": "Text",
+    "varchar_auto": "Autocomplete",
+    "text": "Large text",
+    "double": "Numerical",
+    "int": "Number",
+    "monetary": "Monetary",
+    "phone": "Phone",
+    "address": "Address",
+    "date": "Date",
+    "daterange": "Date range",
+    "time": "Time",
+    "timerange": "Time range",
+    "enum": "Single option",
+    "set": "Multiple options",
+    "user": "User",
+    "org": "Organization",
+    "people": "Person",
+    "deal": "Deal",
+    "lead": "Lead",
+    "boolean": "Yes/No",
+    "stage": "Pipeline stage",
+    "status": "Status",
+    "visible_to": "Visibility",
+    "varchar_options": "Text options",
+    "json": "Structured data",
+    "picture": "Picture",
+    "activity": "Activity",
+    "project": "Project",
 }
 
 _HEX_KEY = re.compile(r"^[0-9a-f]{40}$")
@@ -98,22 +119,33 @@ class PipedriveField:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "entity": self.entity, "key": self.key, "label": self.label, "field_type": self.field_type,
+            "entity": self.entity,
+            "key": self.key,
+            "label": self.label,
+            "field_type": self.field_type,
             "options": [{"id": o.id, "label": o.label} for o in self.options],
-            "is_custom": self.is_custom, "searchable": self.searchable,
-            "not_searchable_reason": self.not_searchable_reason, "match_via": self.match_via,
-            "subfields": list(self.subfields), "mandatory": self.mandatory,
+            "is_custom": self.is_custom,
+            "searchable": self.searchable,
+            "not_searchable_reason": self.not_searchable_reason,
+            "match_via": self.match_via,
+            "subfields": list(self.subfields),
+            "mandatory": self.mandatory,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PipedriveField:
         return cls(
-            entity=str(d["entity"]), key=str(d["key"]), label=str(d["label"]),
+            entity=str(d["entity"]),
+            key=str(d["key"]),
+            label=str(d["label"]),
             field_type=str(d["field_type"]),
             options=tuple(FieldOption(o["id"], str(o["label"])) for o in d.get("options") or ()),
-            is_custom=bool(d.get("is_custom")), searchable=bool(d.get("searchable")),
-            not_searchable_reason=d.get("not_searchable_reason"), match_via=d.get("match_via"),
-            subfields=tuple(d.get("subfields") or ()), mandatory=bool(d.get("mandatory")),
+            is_custom=bool(d.get("is_custom")),
+            searchable=bool(d.get("searchable")),
+            not_searchable_reason=d.get("not_searchable_reason"),
+            match_via=d.get("match_via"),
+            subfields=tuple(d.get("subfields") or ()),
+            mandatory=bool(d.get("mandatory")),
         )
 
 
@@ -178,7 +210,7 @@ class FieldCatalog:
         return (now or datetime.now(timezone.utc)) - self.fetched_at
 
     def age_text(self, now: datetime | None = None) -> str:
-        """"fetched just now" / "fetched 5 minutes ago" / "fetched 3 days ago"."""
+        """ "fetched just now" / "fetched 5 minutes ago" / "fetched 3 days ago"."""
         seconds = max(0, int(self.age(now).total_seconds()))
         if seconds < 60:
             return "fetched just now"
@@ -250,8 +282,16 @@ def parse_field(entity: str, raw: Mapping[str, Any]) -> PipedriveField | None:
     )
     searchable, reason, via = _searchability(entity, key, label, field_type, is_custom)
     return PipedriveField(
-        entity=entity, key=key, label=label, field_type=field_type, options=options, is_custom=is_custom,
-        searchable=searchable, not_searchable_reason=reason, match_via=via, subfields=subfields,
+        entity=entity,
+        key=key,
+        label=label,
+        field_type=field_type,
+        options=options,
+        is_custom=is_custom,
+        searchable=searchable,
+        not_searchable_reason=reason,
+        match_via=via,
+        subfields=subfields,
         mandatory=bool(raw.get("mandatory_flag")),
     )
 
@@ -262,31 +302,54 @@ def _option_id(value: Any) -> int | str:
     return value if isinstance(value, int) else str(value)
 
 
-def _searchability(entity: str, key: str, label: str, field_type: str,
-                   is_custom: bool) -> tuple[bool, str | None, str | None]:
+def _searchability(
+    entity: str, key: str, label: str, field_type: str, is_custom: bool
+) -> tuple[bool, str | None, str | None]:
     things = ENTITY_PLURAL.get(entity, entity)
     if entity not in SEARCHABLE_ENTITIES:
-        return False, (f"Pipedrive cannot search {things} by field; "
-                       f"{things} are updated by their ID only."), None
+        return (
+            False,
+            (f"Pipedrive cannot search {things} by field; {things} are updated by their ID only."),
+            None,
+        )
     if key == "id":
         return True, None, "id"
     if is_custom:
         if field_type in SEARCHABLE_CUSTOM_TYPES:
             return True, None, "item_search"
         allowed = ", ".join(TYPE_LABELS[t] for t in _SEARCHABLE_ORDER)
-        return False, (f"Pipedrive can only search custom fields of these types: {allowed}. "
-                       f"“{label}” is a {TYPE_LABELS.get(field_type, field_type)} field."), None
+        return (
+            False,
+            (
+                f"Pipedrive can only search custom fields of these types: {allowed}. "
+                f"“{label}” is a {TYPE_LABELS.get(field_type, field_type)} field."
+            ),
+            None,
+        )
     if key in SEARCHABLE_SYSTEM_FIELDS.get(entity, ()):
         return True, None, "entity_search"
     names = ", ".join(sorted(SEARCHABLE_SYSTEM_FIELDS[entity]))
-    return False, (f"Pipedrive cannot search {things} by the built-in field “{label}”. Use ID, "
-                   f"{names}, or a text/number custom field."), None
+    return (
+        False,
+        (
+            f"Pipedrive cannot search {things} by the built-in field “{label}”. Use ID, "
+            f"{names}, or a text/number custom field."
+        ),
+        None,
+    )
 
 
 def _id_field(entity: str) -> PipedriveField:
     searchable, reason, via = _searchability(entity, "id", "ID", "int", False)
-    return PipedriveField(entity=entity, key="id", label="ID", field_type="int", searchable=searchable,
-                          not_searchable_reason=reason, match_via=via)
+    return PipedriveField(
+        entity=entity,
+        key="id",
+        label="ID",
+        field_type="int",
+        searchable=searchable,
+        not_searchable_reason=reason,
+        match_via=via,
+    )
 
 
 def parse_fields(entity: str, raws: Iterable[Mapping[str, Any]]) -> tuple[PipedriveField, ...]:
@@ -310,20 +373,23 @@ def parse_activity_types(raws: Iterable[Mapping[str, Any]]) -> tuple[ActivityTyp
         if not isinstance(key, str) or not key:
             continue
         ident = raw.get("id")
-        types.append(ActivityType(
-            id=ident if isinstance(ident, int) else None,
-            name=str(raw.get("name") or key),
-            key_string=key,
-            active=raw.get("active_flag") is not False,
-        ))
+        types.append(
+            ActivityType(
+                id=ident if isinstance(ident, int) else None,
+                name=str(raw.get("name") or key),
+                key_string=key,
+                active=raw.get("active_flag") is not False,
+            )
+        )
     return tuple(types)
 
 
 # -- fetching -----------------------------------------------------------------------------------------
 
 
-async def fetch_catalog(client: FieldSource, *, domain: str = "",
-                        entities: Sequence[str] = ENTITIES) -> FieldCatalog:
+async def fetch_catalog(
+    client: FieldSource, *, domain: str = "", entities: Sequence[str] = ENTITIES
+) -> FieldCatalog:
     """Fetch every entity's fields and the activity types concurrently.
 
     A 403/404 for one entity (e.g. activity fields need admin rights) is recorded in ``problems``
@@ -381,8 +447,9 @@ def _inherit_deal_custom_fields(catalog: FieldCatalog) -> None:
     for f in deals:
         if f.is_custom and f.key not in have:
             searchable, reason, via = _searchability("lead", f.key, f.label, f.field_type, True)
-            extra.append(replace(f, entity="lead", searchable=searchable, not_searchable_reason=reason,
-                                 match_via=via))
+            extra.append(
+                replace(f, entity="lead", searchable=searchable, not_searchable_reason=reason, match_via=via)
+            )
     if extra:
         catalog.fields_by_entity["lead"] = (*leads, *extra)
 
@@ -421,8 +488,14 @@ def save_cache(cache_dir: Path | str, catalog: FieldCatalog) -> Path:
     return path
 
 
-async def get_catalog(client: FieldSource, cache_dir: Path | str, domain: str, *,
-                      refresh: bool = False, max_age: timedelta | None = None) -> FieldCatalog:
+async def get_catalog(
+    client: FieldSource,
+    cache_dir: Path | str,
+    domain: str,
+    *,
+    refresh: bool = False,
+    max_age: timedelta | None = None,
+) -> FieldCatalog:
     """Cached catalog unless ``refresh`` or older than ``max_age``; fetched (and cached) otherwise."""
     if not refresh:
         cached = load_cached(cache_dir, domain)
@@ -434,7 +507,17 @@ async def get_catalog(client: FieldSource, cache_dir: Path | str, domain: str, *
 
 
 __all__ = [
-    "ENTITIES", "ActivityType", "FieldCatalog", "FieldOption", "PipedriveField",
-    "cache_path", "fetch_catalog", "get_catalog", "load_cached", "parse_activity_types", "parse_field",
-    "parse_fields", "save_cache",
+    "ENTITIES",
+    "ActivityType",
+    "FieldCatalog",
+    "FieldOption",
+    "PipedriveField",
+    "cache_path",
+    "fetch_catalog",
+    "get_catalog",
+    "load_cached",
+    "parse_activity_types",
+    "parse_field",
+    "parse_fields",
+    "save_cache",
 ]

@@ -66,6 +66,7 @@ class ImpactError(UserError):
 
 # -- 1. prepare ------------------------------------------------------------------------------------
 
+
 @dataclass
 class PreparedRun:
     ref: MappingRef
@@ -95,8 +96,9 @@ class PreparedProject:
                 yield from run.requests
 
 
-def prepare(project: Any, events: Sequence[Mapping[str, Any]], catalog: Any = None,
-            progress: Progress | None = None) -> PreparedProject:
+def prepare(
+    project: Any, events: Sequence[Mapping[str, Any]], catalog: Any = None, progress: Progress | None = None
+) -> PreparedProject:
     """Triggers, payloads and lookups of every enabled mapping on every event (no I/O)."""
     compiled: list[tuple[MappingRef, Any, Any, str | None]] = []
     refs = []
@@ -106,7 +108,11 @@ def prepare(project: Any, events: Sequence[Mapping[str, Any]], catalog: Any = No
         try:
             trigger = parse_fql(m.trigger)
         except ValueError as exc:
-            refs.append(MappingRef(m.id, m.name, m.action, f"the trigger is not valid FQL: {getattr(exc, 'message', exc)}"))
+            refs.append(
+                MappingRef(
+                    m.id, m.name, m.action, f"the trigger is not valid FQL: {getattr(exc, 'message', exc)}"
+                )
+            )
             continue
         ref = MappingRef(m.id, m.name, m.action)
         refs.append(ref)
@@ -132,12 +138,19 @@ def prepare(project: Any, events: Sequence[Mapping[str, Any]], catalog: Any = No
                 continue
             result = action.run(event)
             if not result.ok or result.payload is None:
-                runs.append(PreparedRun(ref, None, f"Segment would reject this event's payload: "
-                                                   f"{result.error or 'it is not valid'}"))
+                runs.append(
+                    PreparedRun(
+                        ref,
+                        None,
+                        f"Segment would reject this event's payload: {result.error or 'it is not valid'}",
+                    )
+                )
                 continue
             prepared = PreparedRun(ref, result.payload, None)
             try:
-                prepared.requests = planner.lookups_for(ref.action, result.payload, project.destination, catalog)
+                prepared.requests = planner.lookups_for(
+                    ref.action, result.payload, project.destination, catalog
+                )
             except (EncodeError, planner.PlanningError) as exc:
                 prepared.request_error = str(exc)
             runs.append(prepared)
@@ -149,6 +162,7 @@ def prepare(project: Any, events: Sequence[Mapping[str, Any]], catalog: Any = No
 
 
 # -- 2. resolve ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Resolved:
@@ -166,7 +180,9 @@ class LookupResolver:
     ``cache``: a :class:`LookupCache` shared with an engine; found records in it are not looked up
     again, and what this resolver finds is added to it (only found records: never a "not found")."""
 
-    def __init__(self, client: Any, *, cache: LookupCache | None = None, concurrency: int = CONCURRENCY) -> None:
+    def __init__(
+        self, client: Any, *, cache: LookupCache | None = None, concurrency: int = CONCURRENCY
+    ) -> None:
         self.client = client
         self.cache = cache
         self.concurrency = max(1, concurrency)
@@ -216,14 +232,18 @@ class LookupResolver:
         out.calls += 1
         out.tokens += call.tokens
         try:
-            answer = await self.client.request_full(call.method, call.path, params=call.query, safe_to_retry=True)
+            answer = await self.client.request_full(
+                call.method, call.path, params=call.query, safe_to_retry=True
+            )
         except NotFoundError:
             out.results[req.key] = LookupResult.not_found()
             return
         except RateLimitedError as exc:
             if exc.daily:
-                raise ImpactError(f"{exc.user_message} The impact run stopped: Pipedrive's daily token budget "
-                                  "is spent; run it again after the budget resets.") from exc
+                raise ImpactError(
+                    f"{exc.user_message} The impact run stopped: Pipedrive's daily token budget "
+                    "is spent; run it again after the budget resets."
+                ) from exc
             out.errors[req.key] = exc.user_message
             return
         except (AuthError, PlanError) as exc:
@@ -233,11 +253,17 @@ class LookupResolver:
             return
         result = planner.parse_lookup(req, answer.envelope)
         out.results[req.key] = result
-        if self.cache is not None and result.found and result.record_id is not None and req.entity in _SEARCHABLE:
+        if (
+            self.cache is not None
+            and result.found
+            and result.record_id is not None
+            and req.entity in _SEARCHABLE
+        ):
             self.cache.remember(req.entity, req.match_field, req.value, result.record_id, result.name)
 
 
 # -- 3. simulate -----------------------------------------------------------------------------------
+
 
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
@@ -286,8 +312,9 @@ class _Record:
 class _Simulation:
     """What Pipedrive would hold after each event of the batch (on top of what the lookups found)."""
 
-    def __init__(self, prepared: PreparedProject, resolved: Resolved, catalog: Any,
-                 default_currency: str | None) -> None:
+    def __init__(
+        self, prepared: PreparedProject, resolved: Resolved, catalog: Any, default_currency: str | None
+    ) -> None:
         self.p = prepared
         self.resolved = resolved
         self.catalog = catalog
@@ -339,8 +366,17 @@ class _Simulation:
         ref = prepared.ref
         spec = planner.ACTIONS.get(ref.action)
         entity = spec.entity if spec else ref.action
-        out = EventRun(event.index, event.message_id, ref.id, ref.name, ref.action, entity, core.FAIL, "",
-                       payload=prepared.payload)
+        out = EventRun(
+            event.index,
+            event.message_id,
+            ref.id,
+            ref.name,
+            ref.action,
+            entity,
+            core.FAIL,
+            "",
+            payload=prepared.payload,
+        )
         problem = prepared.problem or prepared.request_error
         if problem is not None or prepared.payload is None or spec is None:
             out.reason = problem or "the payload could not be built"
@@ -355,13 +391,31 @@ class _Simulation:
             call = planner.lookup_call(req)
             skipped_in_send = req.role == "target" and spec.id_key is not None and not reads_target
             if call is None:
-                out.calls.append(CallInfo("GET", "", f"look up {req.describe()}: not a Pipedrive ID, nothing to "
-                                                   "look up", "lookup", 0, "none"))
+                out.calls.append(
+                    CallInfo(
+                        "GET",
+                        "",
+                        f"look up {req.describe()}: not a Pipedrive ID, nothing to look up",
+                        "lookup",
+                        0,
+                        "none",
+                    )
+                )
             elif not skipped_in_send:
                 cached = req.entity in _SEARCHABLE and req.key in self.engine_cache
-                query = "?" + "&".join(f"{k}={v}" for k, v in (call.query or {}).items()) if call.query else ""
-                out.calls.append(CallInfo(call.method, call.path + query, call.purpose, "lookup",
-                                          0 if cached else call.tokens, "cache" if cached else "call"))
+                query = (
+                    "?" + "&".join(f"{k}={v}" for k, v in (call.query or {}).items()) if call.query else ""
+                )
+                out.calls.append(
+                    CallInfo(
+                        call.method,
+                        call.path + query,
+                        call.purpose,
+                        "lookup",
+                        0 if cached else call.tokens,
+                        "cache" if cached else "call",
+                    )
+                )
             if error is not None:
                 out.reason = f"Could not look up {req.describe()}: {error}"
                 out.message = f"Would fail: {out.reason}"
@@ -370,20 +424,40 @@ class _Simulation:
             results[req.key] = result
             if result.found and result.record_id is not None and not skipped_in_send:
                 self._remember(req.entity, req.key, result.record_id)
-        plan = planner.plan(ref.action, payload, self.p.defaults, results, self.catalog,
-                            default_currency=self.default_currency)
+        plan = planner.plan(
+            ref.action,
+            payload,
+            self.p.defaults,
+            results,
+            self.catalog,
+            default_currency=self.default_currency,
+        )
         out.warnings = list(plan.warnings)
         if plan.outcome not in (core.UPDATE, core.CREATE):
             out.reason = plan.reason or "Pipedrive would refuse it"
             out.message = f"Would fail: {out.reason}"
             target = plan.target
-            if spec.id_key is not None and target is not None and target.role == "target" and not reads_target \
-                    and plan.outcome == core.FAIL and target.key in results and not results[target.key].found:
+            if (
+                spec.id_key is not None
+                and target is not None
+                and target.role == "target"
+                and not reads_target
+                and plan.outcome == core.FAIL
+                and target.key in results
+                and not results[target.key].found
+            ):
                 # Send mode writes without reading first; Pipedrive answers 404.
                 method = "PUT" if spec.entity == "note" else "PATCH"
                 path = f"{planner.ENTITY_PATHS[spec.entity]}/{target.value}"
-                out.calls.append(CallInfo(method, path, f"update {spec.entity} #{target.value} (Pipedrive answers "
-                                          "404)", "write", planner.estimated_tokens(method, path)))
+                out.calls.append(
+                    CallInfo(
+                        method,
+                        path,
+                        f"update {spec.entity} #{target.value} (Pipedrive answers 404)",
+                        "write",
+                        planner.estimated_tokens(method, path),
+                    )
+                )
             return out
         write = plan.writes[0]
         out.calls.append(CallInfo(write.method, write.path, write.purpose, "write", write.tokens))
@@ -414,8 +488,11 @@ class _Simulation:
         if isinstance(record_id, int) and record_id < 0:
             created_at = self.created_by.get(record_id)
             out.updates_batch_record = True
-            out.message = (f"Would update the {entity}" + (f" '{name}'" if name else "")
-                           + f" that event {created_at} of this batch creates")
+            out.message = (
+                f"Would update the {entity}"
+                + (f" '{name}'" if name else "")
+                + f" that event {created_at} of this batch creates"
+            )
         else:
             out.message = f"Would update {plan.subject()}"
         if target is not None and target_result is not None and entity in _SEARCHABLE:
@@ -425,8 +502,11 @@ class _Simulation:
                 mine.batch.touched_by.append((event.index, ref.name))
                 out.batch_record = mine.batch.describe
             # Values the update writes: a later lookup of them finds this record.
-            rec = mine if mine is not None and str(mine.record_id) == str(record_id) else \
-                _Record(entity, record_id, name)
+            rec = (
+                mine
+                if mine is not None and str(mine.record_id) == str(record_id)
+                else _Record(entity, record_id, name)
+            )
             for key in _body_keys(entity, write.body or {}):
                 self.index.setdefault(key, rec)
         return out
@@ -441,9 +521,15 @@ class _Simulation:
         out.segment_tokens = searches * SEGMENT_SEARCH_TOKENS + SEGMENT_WRITE_TOKENS
 
 
-def simulate(prepared: PreparedProject, resolved: Resolved, catalog: Any = None, *,
-             default_currency: str | None = None, progress: Progress | None = None,
-             source: str = "") -> ImpactReport:
+def simulate(
+    prepared: PreparedProject,
+    resolved: Resolved,
+    catalog: Any = None,
+    *,
+    default_currency: str | None = None,
+    progress: Progress | None = None,
+    source: str = "",
+) -> ImpactReport:
     """The events in order, as sending them one by one would go (pure; see the module docstring)."""
     sim = _Simulation(prepared, resolved, catalog, default_currency)
     runs: list[EventRun] = []
@@ -468,11 +554,13 @@ def simulate(prepared: PreparedProject, resolved: Resolved, catalog: Any = None,
             first.batch_record = rec.describe
     dups = [b for b in sim.batch_records if b.touched_by]
     summaries = core.summarize(runs, prepared.mappings, total, dups)
-    return ImpactReport(total, runs, summaries, dups, resolved.calls, resolved.tokens, without, source,
-                        prepared.name)
+    return ImpactReport(
+        total, runs, summaries, dups, resolved.calls, resolved.tokens, without, source, prepared.name
+    )
 
 
 # -- all of it -------------------------------------------------------------------------------------
+
 
 @dataclass
 class ImpactResult:
@@ -486,10 +574,19 @@ class ImpactResult:
     lookups_per_second: float = 0.0
 
 
-async def run_impact(client: Any, catalog: Any, project: Any, events: Sequence[Mapping[str, Any]], *,
-                     compare_with: Any = None, progress: Progress | None = None,
-                     default_currency: str | None = None, cache: LookupCache | None = None,
-                     concurrency: int = CONCURRENCY, source: str = "") -> ImpactResult:
+async def run_impact(
+    client: Any,
+    catalog: Any,
+    project: Any,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    compare_with: Any = None,
+    progress: Progress | None = None,
+    default_currency: str | None = None,
+    cache: LookupCache | None = None,
+    concurrency: int = CONCURRENCY,
+    source: str = "",
+) -> ImpactResult:
     """Prepare, look up (read-only, each distinct value once, paced), simulate; see the module
     docstring. ``compare_with``: the baseline project (e.g. the saved file) for before/after."""
     started = time.perf_counter()
@@ -500,7 +597,9 @@ async def run_impact(client: Any, catalog: Any, project: Any, events: Sequence[M
     t0 = time.perf_counter()
     resolved = await resolver.resolve(requests, progress)
     lookup_seconds = time.perf_counter() - t0
-    report = simulate(after, resolved, catalog, default_currency=default_currency, progress=progress, source=source)
+    report = simulate(
+        after, resolved, catalog, default_currency=default_currency, progress=progress, source=source
+    )
     result = ImpactResult(report)
     if before is not None:
         result.before = simulate(before, resolved, catalog, default_currency=default_currency, source=source)
@@ -509,11 +608,14 @@ async def run_impact(client: Any, catalog: Any, project: Any, events: Sequence[M
     if pacer is not None:
         result.plan = core.plan_for_burst_limit(pacer.budget().burst_limit)
     result.seconds = time.perf_counter() - started
-    result.lookups_per_second = resolved.calls / lookup_seconds if lookup_seconds > 0 and resolved.calls else 0.0
+    result.lookups_per_second = (
+        resolved.calls / lookup_seconds if lookup_seconds > 0 and resolved.calls else 0.0
+    )
     return result
 
 
 # -- the mapping list's "per event" cost -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MappingCost:
@@ -525,8 +627,9 @@ class MappingCost:
         return f"≈ {self.calls} API call{'s' if self.calls != 1 else ''} · {self.tokens} tokens per event"
 
 
-def expected_cost(action: str, payload: Mapping[str, Any], defaults: Any = None,
-                  catalog: Any = None) -> MappingCost | None:
+def expected_cost(
+    action: str, payload: Mapping[str, Any], defaults: Any = None, catalog: Any = None
+) -> MappingCost | None:
     """Calls and tokens one event costs this mapping when nothing is remembered: its lookups (the
     plan's, as ``send`` makes them) and the write (the dearer of update / create)."""
     try:
@@ -540,8 +643,9 @@ def expected_cost(action: str, payload: Mapping[str, Any], defaults: Any = None,
     return MappingCost(len(lookups) + (1 if writes else 0), tokens, searches)
 
 
-def mapping_cost(mapping: Any, events: Iterable[Mapping[str, Any]], defaults: Any = None,
-                 catalog: Any = None) -> MappingCost | None:
+def mapping_cost(
+    mapping: Any, events: Iterable[Mapping[str, Any]], defaults: Any = None, catalog: Any = None
+) -> MappingCost | None:
     """:func:`expected_cost` on the first of ``events`` that fires ``mapping`` with a valid payload."""
     try:
         trigger = parse_fql(mapping.trigger)

@@ -160,14 +160,30 @@ class LedgerEntry:
         return asdict(self)
 
 
-_ENTRY_COLUMNS = ("rowid, account, entity, record_id, name, state, mapping, source, test, match_field, "
-                  "match_value, created_at, updated_at, note")
+_ENTRY_COLUMNS = (
+    "rowid, account, entity, record_id, name, state, mapping, source, test, match_field, "
+    "match_value, created_at, updated_at, note"
+)
 
 
 def _entry(row: sqlite3.Row | tuple[Any, ...]) -> LedgerEntry:
     r = tuple(row)
-    return LedgerEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9], r[10],
-                       float(r[11]), float(r[12]), r[13])
+    return LedgerEntry(
+        int(r[0]),
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        bool(r[8]),
+        r[9],
+        r[10],
+        float(r[11]),
+        float(r[12]),
+        r[13],
+    )
 
 
 class Ledger:
@@ -181,7 +197,8 @@ class Ledger:
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(
                 f"The list of records this app created ({self.path}) cannot be opened: {exc}. "
-                "Check that the data folder is writable (or choose another with --data-dir).") from exc
+                "Check that the data folder is writable (or choose another with --data-dir)."
+            ) from exc
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> Ledger:
@@ -212,7 +229,8 @@ class Ledger:
         except sqlite3.Error as exc:
             raise LedgerError(
                 f"The list of records this app created ({self.path}) could not be updated: {exc}. "
-                "Nothing was sent to Pipedrive for this record; try again.") from exc
+                "Nothing was sent to Pipedrive for this record; try again."
+            ) from exc
 
     # -- creates with a match value -------------------------------------------------------------
 
@@ -221,25 +239,47 @@ class Ledger:
         with self._write() as conn:
             return self._claim(conn, key, mapping=mapping, source=source, test=test)
 
-    def _claim(self, conn: sqlite3.Connection, key: MatchKey, *, mapping: str | None, source: str,
-               test: bool) -> Claim:
+    def _claim(
+        self, conn: sqlite3.Connection, key: MatchKey, *, mapping: str | None, source: str, test: bool
+    ) -> Claim:
         now = self._clock()
         row = conn.execute(
             "SELECT rowid, state, record_id, name, updated_at, created_at, claim_token FROM records WHERE "
             "account = ? AND entity = ? AND match_field = ? AND match_key = ? AND state != 'gone'",
-            (key.account, key.entity, key.match_field, key.normalized)).fetchone()
+            (key.account, key.entity, key.match_field, key.normalized),
+        ).fetchone()
         if row is not None:
             rowid, state, record_id, name, updated_at, created_at, token = row
             if state == CREATING and (now - float(updated_at) > STALE_CLAIM_S or _owner_gone(token)):
                 state = UNCONFIRMED
-            return Claim(state, key, record_id=record_id, name=name, since=float(updated_at), rowid=int(rowid),
-                         created_at=float(created_at))
+            return Claim(
+                state,
+                key,
+                record_id=record_id,
+                name=name,
+                since=float(updated_at),
+                rowid=int(rowid),
+                created_at=float(created_at),
+            )
         token = secrets.token_hex(8) + f"-{os.getpid()}"
         cur = conn.execute(
             "INSERT INTO records (account, entity, match_field, match_key, match_value, state, mapping, "
             "source, test, claim_token, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (key.account, key.entity, key.match_field, key.normalized, key.match_value, CREATING, mapping,
-             source, int(test), token, now, now))
+            (
+                key.account,
+                key.entity,
+                key.match_field,
+                key.normalized,
+                key.match_value,
+                CREATING,
+                mapping,
+                source,
+                int(test),
+                token,
+                now,
+                now,
+            ),
+        )
         return Claim("claimed", key, token=token, rowid=cur.lastrowid, created_at=now)
 
     def take_over(self, claim: Claim, *, mapping: str | None, source: str, test: bool = False) -> Claim:
@@ -254,24 +294,41 @@ class Ledger:
             current = self._claim(conn, key, mapping=mapping, source=source, test=test)
             if current.status != UNCONFIRMED or (claim.rowid is not None and current.rowid != claim.rowid):
                 return current
-            conn.execute("UPDATE records SET state = 'gone', updated_at = ?, note = 'not found in Pipedrive' "
-                         "WHERE rowid = ?", (self._clock(), current.rowid))
+            conn.execute(
+                "UPDATE records SET state = 'gone', updated_at = ?, note = 'not found in Pipedrive' "
+                "WHERE rowid = ?",
+                (self._clock(), current.rowid),
+            )
             return self._claim(conn, key, mapping=mapping, source=source, test=test)
 
     def confirm(self, claim: Claim, record_id: Any, name: str | None) -> None:
         """Pipedrive answered the create with the new record's id."""
         with self._write() as conn:
-            conn.execute("UPDATE records SET state = ?, record_id = ?, name = ?, updated_at = ?, note = NULL "
-                         "WHERE claim_token = ?",
-                         (CREATED, str(record_id), name, self._clock(), claim.token))
+            conn.execute(
+                "UPDATE records SET state = ?, record_id = ?, name = ?, updated_at = ?, note = NULL "
+                "WHERE claim_token = ?",
+                (CREATED, str(record_id), name, self._clock(), claim.token),
+            )
 
     def adopt(self, key: MatchKey, record_id: Any, name: str | None) -> None:
         """An unconfirmed create turned out to have happened (the record was found): remember it."""
         with self._write() as conn:
-            conn.execute("UPDATE records SET state = ?, record_id = ?, name = ?, updated_at = ?, note = NULL "
-                         "WHERE account = ? AND entity = ? AND match_field = ? AND match_key = ? AND state IN (?, ?)",
-                         (CREATED, str(record_id), name, self._clock(), key.account, key.entity,
-                          key.match_field, key.normalized, UNCONFIRMED, CREATING))
+            conn.execute(
+                "UPDATE records SET state = ?, record_id = ?, name = ?, updated_at = ?, note = NULL "
+                "WHERE account = ? AND entity = ? AND match_field = ? AND match_key = ? AND state IN (?, ?)",
+                (
+                    CREATED,
+                    str(record_id),
+                    name,
+                    self._clock(),
+                    key.account,
+                    key.entity,
+                    key.match_field,
+                    key.normalized,
+                    UNCONFIRMED,
+                    CREATING,
+                ),
+            )
 
     def release(self, claim: Claim) -> None:
         """Pipedrive confirmed the create did not happen: free the key."""
@@ -281,28 +338,42 @@ class Ledger:
     def leave_unconfirmed(self, claim: Claim, note: str) -> None:
         """Nobody knows whether the create happened: block blind re-creates until someone checks."""
         with self._write() as conn:
-            conn.execute("UPDATE records SET state = ?, updated_at = ?, note = ? WHERE claim_token = ?",
-                         (UNCONFIRMED, self._clock(), note, claim.token))
+            conn.execute(
+                "UPDATE records SET state = ?, updated_at = ?, note = ? WHERE claim_token = ?",
+                (UNCONFIRMED, self._clock(), note, claim.token),
+            )
 
     # -- records without a match value ----------------------------------------------------------
 
-    def record(self, account: str, entity: str, record_id: Any, name: str | None, *, mapping: str | None,
-               source: str, test: bool = False) -> None:
+    def record(
+        self,
+        account: str,
+        entity: str,
+        record_id: Any,
+        name: str | None,
+        *,
+        mapping: str | None,
+        source: str,
+        test: bool = False,
+    ) -> None:
         now = self._clock()
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO records (account, entity, state, record_id, name, mapping, source, test, "
                 "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (account, entity, CREATED, str(record_id), name, mapping, source, int(test), now, now))
+                (account, entity, CREATED, str(record_id), name, mapping, source, int(test), now, now),
+            )
 
     # -- records that are gone ------------------------------------------------------------------
 
     def mark_gone(self, account: str, entity: str, record_id: Any, note: str) -> int:
         """The record no longer exists in Pipedrive (deleted here, or a 404): it blocks no create."""
         with self._write() as conn:
-            cur = conn.execute("UPDATE records SET state = 'gone', updated_at = ?, note = ? WHERE account = ? "
-                               "AND entity = ? AND record_id = ? AND state != 'gone'",
-                               (self._clock(), note, account, entity, str(record_id)))
+            cur = conn.execute(
+                "UPDATE records SET state = 'gone', updated_at = ?, note = ? WHERE account = ? "
+                "AND entity = ? AND record_id = ? AND state != 'gone'",
+                (self._clock(), note, account, entity, str(record_id)),
+            )
             return cur.rowcount
 
     # -- reading --------------------------------------------------------------------------------
@@ -312,11 +383,13 @@ class Ledger:
             row = conn.execute(
                 f"SELECT {_ENTRY_COLUMNS} FROM records WHERE account = ? AND entity = ? AND match_field = ? "
                 "AND match_key = ? AND state != 'gone'",
-                (key.account, key.entity, key.match_field, key.normalized)).fetchone()
+                (key.account, key.entity, key.match_field, key.normalized),
+            ).fetchone()
         return _entry(row) if row is not None else None
 
-    def entries(self, *, account: str | None = None, test_only: bool = False,
-                include_gone: bool = False) -> list[LedgerEntry]:
+    def entries(
+        self, *, account: str | None = None, test_only: bool = False, include_gone: bool = False
+    ) -> list[LedgerEntry]:
         """Newest first."""
         where, args = [], []
         if account is not None:

@@ -11,10 +11,18 @@ def field_facts(catalog: FieldCatalog, source: str = "") -> FieldFacts:
     """Every field of every entity the catalog could fetch (entities it could not are left out, so
     rules do not call their fields unknown)."""
     facts = [
-        FieldFact(entity=f.entity, key=f.key, label=f.label, field_type=f.field_type,
-                  options=tuple((o.id, o.label) for o in f.options), is_custom=f.is_custom,
-                  searchable=f.searchable, not_searchable_reason=f.not_searchable_reason)
-        for entity, fields in catalog.fields_by_entity.items() if entity not in catalog.problems
+        FieldFact(
+            entity=f.entity,
+            key=f.key,
+            label=f.label,
+            field_type=f.field_type,
+            options=tuple((o.id, o.label) for o in f.options),
+            is_custom=f.is_custom,
+            searchable=f.searchable,
+            not_searchable_reason=f.not_searchable_reason,
+        )
+        for entity, fields in catalog.fields_by_entity.items()
+        if entity not in catalog.problems
         for f in fields
     ]
     entities = [e for e in catalog.fields_by_entity if e not in catalog.problems]

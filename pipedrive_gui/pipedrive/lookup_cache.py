@@ -73,8 +73,16 @@ class LookupCache:
             self.stats.hits += 1
         return entry
 
-    def remember(self, entity: str, match_field: str, value: Any, record_id: int | str,
-                 name: str | None = None, *, source: str = "lookup") -> None:
+    def remember(
+        self,
+        entity: str,
+        match_field: str,
+        value: Any,
+        record_id: int | str,
+        name: str | None = None,
+        *,
+        source: str = "lookup",
+    ) -> None:
         if len(self._entries) >= self.max_entries:
             # Drop the oldest quarter; insertion order approximates age well enough here.
             for old in list(self._entries)[: self.max_entries // 4]:
@@ -85,7 +93,8 @@ class LookupCache:
         if match_field != "id":
             # Knowing the id also answers a later lookup by id.
             self._entries[cache_key(entity, "id", record_id)] = CachedRecord(
-                record_id, name, self.clock(), source)
+                record_id, name, self.clock(), source
+            )
 
     def forget(self, entity: str, match_field: str, value: Any) -> None:
         if self._entries.pop(cache_key(entity, match_field, value), None) is not None:

@@ -101,8 +101,9 @@ class Pacer:
         self._lock: asyncio.Lock | None = None
 
     @classmethod
-    def for_plan(cls, plan: str | None, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep) -> Pacer:
+    def for_plan(
+        cls, plan: str | None, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> Pacer:
         """Defaults for a plan name (lite/growth/premium/ultimate); unknown → the smallest."""
         limit = PLAN_BURST_LIMITS.get((plan or "").lower(), DEFAULT_BURST_LIMIT)
         return cls(burst_limit=limit, clock=clock, sleep=sleep)
@@ -200,10 +201,11 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None)
     return None
 
 
-def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 20.0,
-                  rng: Callable[[], float] = random.random) -> float:
+def backoff_delay(
+    attempt: int, *, base: float = 0.5, cap: float = 20.0, rng: Callable[[], float] = random.random
+) -> float:
     """Exponential backoff with jitter: attempt 0 → 0.25–0.5 s, 1 → 0.5–1 s, ... capped."""
-    ceiling = min(cap, base * (2.0 ** attempt))
+    ceiling = min(cap, base * (2.0**attempt))
     return ceiling * (0.5 + rng() / 2)
 
 

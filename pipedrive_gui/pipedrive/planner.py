@@ -70,20 +70,30 @@ _UPDATE_METHOD = {"note": "PUT"}
 
 #: Each action's shape as the planner needs it, read from the action catalog (core/actions.py).
 ACTIONS: dict[str, ActionSpec] = {
-    a.slug: ActionSpec(a.entity, a.match_prefix, a.id_key, a.links,
-                       update_method=_UPDATE_METHOD.get(a.entity, "PATCH"))
+    a.slug: ActionSpec(
+        a.entity, a.match_prefix, a.id_key, a.links, update_method=_UPDATE_METHOD.get(a.entity, "PATCH")
+    )
     for a in CATALOG.values()
 }
 
 _DEFAULT_ATTR = {"person": "person_field", "organization": "organization_field", "deal": "deal_field"}
 _SETTING_KEY = {"person": "personField", "organization": "organizationField", "deal": "dealField"}
-_SYSTEM_LABELS = {"id": "ID", "email": "Email", "name": "Name", "title": "Title", "phone": "Phone",
-                  "address": "Address"}
+_SYSTEM_LABELS = {
+    "id": "ID",
+    "email": "Email",
+    "name": "Name",
+    "title": "Title",
+    "phone": "Phone",
+    "address": "Address",
+}
 _TAG = re.compile(r"<[^>]+>")
 
 #: Built-in fields searched through /api/v2/{entities}/search (docs/pipedrive-api.md#lookups).
-ENTITY_SEARCH_FIELDS = {"person": ("name", "email", "phone"), "organization": ("name", "address"),
-                        "deal": ("title",)}
+ENTITY_SEARCH_FIELDS = {
+    "person": ("name", "email", "phone"),
+    "organization": ("name", "address"),
+    "deal": ("title",),
+}
 
 #: Token costs (docs/pipedrive-api.md#rate-limits, v2 figures; v1 leads/notes writes cost 10).
 SEARCH_COST = 20
@@ -102,9 +112,10 @@ def estimated_tokens(method: str, path: str) -> int:
 
 # -- data ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LookupRequest:
-    """"Find the ``entity`` whose ``match_field`` equals ``value``" (role: target or association)."""
+    """ "Find the ``entity`` whose ``match_field`` equals ``value``" (role: target or association)."""
 
     role: str  # "target", "person", "organization", "deal"
     entity: str
@@ -177,7 +188,7 @@ class Plan:
         return [c for c in self.calls if c.kind == "write"]
 
     def subject(self) -> str:
-        """"person #123 'Jane Doe'" / "person 'Jane Doe'"."""
+        """ "person #123 'Jane Doe'" / "person 'Jane Doe'"."""
         text = self.entity
         if self.record_id is not None:
             text += f" #{self.record_id}"
@@ -205,6 +216,7 @@ class PlanningError(UserError, ValueError):
 
 # -- helpers -------------------------------------------------------------------------------------
 
+
 def default_match_field(defaults: Any, entity: str) -> str | None:
     if defaults is None:
         return None
@@ -222,8 +234,9 @@ def field_label(catalog: Any, entity: str, key: str) -> str:
     return _SYSTEM_LABELS.get(key, key)
 
 
-def _match_request(role: str, entity: str, field_key: Any, value: Any, defaults: Any,
-                   catalog: Any) -> LookupRequest | None:
+def _match_request(
+    role: str, entity: str, field_key: Any, value: Any, defaults: Any, catalog: Any
+) -> LookupRequest | None:
     chosen = field_key if present(field_key) else default_match_field(defaults, entity)
     chosen = str(chosen or "id")
     if not present(value):
@@ -232,19 +245,32 @@ def _match_request(role: str, entity: str, field_key: Any, value: Any, defaults:
     return LookupRequest(role, entity, chosen, text, field_label(catalog, entity, chosen))
 
 
-def lookups_for(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
-                catalog: Any = None) -> list[LookupRequest]:
+def lookups_for(
+    action_slug: str, payload: Mapping[str, Any], defaults: Any = None, catalog: Any = None
+) -> list[LookupRequest]:
     """Lookups this payload needs: associations first (Segment's order), then the target."""
     spec = _spec(action_slug)
     requests: list[LookupRequest] = []
     for role in spec.associations:
-        req = _match_request(role, role, payload.get(f"{role}_match_field"),
-                             payload.get(f"{role}_match_value"), defaults, catalog)
+        req = _match_request(
+            role,
+            role,
+            payload.get(f"{role}_match_field"),
+            payload.get(f"{role}_match_value"),
+            defaults,
+            catalog,
+        )
         if req is not None:
             requests.append(req)
     if spec.match_prefix is not None:
-        req = _match_request("target", spec.entity, payload.get(f"{spec.match_prefix}match_field"),
-                             payload.get(f"{spec.match_prefix}match_value"), defaults, catalog)
+        req = _match_request(
+            "target",
+            spec.entity,
+            payload.get(f"{spec.match_prefix}match_field"),
+            payload.get(f"{spec.match_prefix}match_value"),
+            defaults,
+            catalog,
+        )
         if req is not None:
             requests.append(req)
     elif spec.id_key and present(payload.get(spec.id_key)):
@@ -256,8 +282,9 @@ def _spec(action_slug: str) -> ActionSpec:
     try:
         return ACTIONS[action_slug]
     except KeyError:
-        raise PlanningError(f"'{action_slug}' is not a Pipedrive action; expected one of "
-                            + ", ".join(ACTIONS)) from None
+        raise PlanningError(
+            f"'{action_slug}' is not a Pipedrive action; expected one of " + ", ".join(ACTIONS)
+        ) from None
 
 
 def lookup_call(req: LookupRequest) -> PlannedCall | None:
@@ -268,15 +295,21 @@ def lookup_call(req: LookupRequest) -> PlannedCall | None:
         record_id = req.value.strip()
         if req.entity != "lead" and not re.fullmatch(r"\d+", record_id):
             return None
-        return PlannedCall("GET", f"{base}/{quote(record_id, safe='')}", None, None, purpose, "lookup",
-                           lookup=req)
+        return PlannedCall(
+            "GET", f"{base}/{quote(record_id, safe='')}", None, None, purpose, "lookup", lookup=req
+        )
     if req.match_field in ENTITY_SEARCH_FIELDS.get(req.entity, ()):
         # Built-in fields are found through the entity's own search (itemSearch/field only
         # searches custom fields); exact_match there ignores case.
         query = {"term": req.value, "fields": req.match_field, "exact_match": "true", "limit": 2}
         return PlannedCall("GET", f"{base}/search", query, None, purpose, "lookup", lookup=req)
-    query = {"term": req.value, "entity_type": req.entity, "field": req.match_field,
-             "match": "exact", "limit": 2}
+    query = {
+        "term": req.value,
+        "entity_type": req.entity,
+        "field": req.match_field,
+        "match": "exact",
+        "limit": 2,
+    }
     return PlannedCall("GET", "/api/v2/itemSearch/field", query, None, purpose, "lookup", lookup=req)
 
 
@@ -284,8 +317,9 @@ def unmatchable_result(req: LookupRequest) -> LookupResult:
     """The answer for a request that needs no call (``lookup_call`` returned None)."""
     return LookupResult.not_found(
         note=f"{req.entity.capitalize()} match field is ID, but {encode.show(req.value)} is not a Pipedrive ID "
-             f"number, so no existing {req.entity} can match",
-        source="skipped")
+        f"number, so no existing {req.entity} can match",
+        source="skipped",
+    )
 
 
 def _participants(data: Mapping[str, Any]) -> tuple[tuple[Any, bool], ...] | None:
@@ -319,11 +353,19 @@ def parse_lookup(req: LookupRequest, envelope: Any) -> LookupResult:
     """Read a lookup response (GET by id, persons search or itemSearch/field)."""
     data = envelope.get("data") if isinstance(envelope, Mapping) else None
     if req.match_field == "id":
-        if not isinstance(data, Mapping) or data.get("id") is None or data.get("is_deleted") is True \
-                or data.get("active_flag") is False:
+        if (
+            not isinstance(data, Mapping)
+            or data.get("id") is None
+            or data.get("is_deleted") is True
+            or data.get("active_flag") is False
+        ):
             return LookupResult.not_found()
-        return LookupResult(True, data["id"], _record_name(data),
-                            participants=_participants(data) if req.entity == "activity" else None)
+        return LookupResult(
+            True,
+            data["id"],
+            _record_name(data),
+            participants=_participants(data) if req.entity == "activity" else None,
+        )
     entries: list[Any]
     if isinstance(data, Mapping):
         entries = list(data.get("items") or [])
@@ -344,12 +386,15 @@ def parse_lookup(req: LookupRequest, envelope: Any) -> LookupResult:
     first = hits[0]
     note = None
     if len(hits) > 1:
-        note = (f"More than one {req.entity} has {req.field_label} = {req.value}; using #{first['id']} "
-                f"(the first, as Segment does)")
+        note = (
+            f"More than one {req.entity} has {req.field_label} = {req.value}; using #{first['id']} "
+            f"(the first, as Segment does)"
+        )
     return LookupResult(True, first["id"], _record_name(first), note=note)
 
 
 # -- linked records in bodies (the bodies themselves: bodies.py) ------------------------------
+
 
 class _Ref(str):
     """A placeholder shown in plan mode where a looked-up id will go."""
@@ -365,8 +410,14 @@ def _name_of(body: Mapping[str, Any]) -> str | None:
     return _record_name(body)
 
 
-def _create_extras(action_slug: str, p: Mapping[str, Any], target: LookupRequest | None,
-                   body: dict[str, Any], ctx: BodyContext, assoc: Mapping[str, Any]) -> None:
+def _create_extras(
+    action_slug: str,
+    p: Mapping[str, Any],
+    target: LookupRequest | None,
+    body: dict[str, Any],
+    ctx: BodyContext,
+    assoc: Mapping[str, Any],
+) -> None:
     spec = ACTIONS[action_slug]
     if action_slug in ("createUpdatePerson", "createUpdateOrganization") and present(p.get("add_time")):
         body["add_time"] = encode.to_rfc3339(p["add_time"], "Created At")
@@ -377,21 +428,30 @@ def _create_extras(action_slug: str, p: Mapping[str, Any], target: LookupRequest
         write_match_value(spec.entity, target, body, ctx)
 
 
-def _create_problem(action_slug: str, body: Mapping[str, Any], assoc_reqs: Mapping[str, LookupRequest],
-                    results: Mapping[CacheKey, LookupResult]) -> str | None:
+def _create_problem(
+    action_slug: str,
+    body: Mapping[str, Any],
+    assoc_reqs: Mapping[str, LookupRequest],
+    results: Mapping[CacheKey, LookupResult],
+) -> str | None:
     """Why a create cannot go ahead (Segment's rules + v2's required fields), or None."""
     entity = ACTIONS[action_slug].entity
     if action_slug in ("createUpdatePerson", "createUpdateOrganization") and not body.get("name"):
         what = "Person Name" if entity == "person" else "Organization Name"
-        return (f"Pipedrive needs a name to create {_a(entity)}, and {what} is empty for this event. "
-                f"Map {what} to a trait that is always present, or match an existing {entity}.")
+        return (
+            f"Pipedrive needs a name to create {_a(entity)}, and {what} is empty for this event. "
+            f"Map {what} to a trait that is always present, or match an existing {entity}."
+        )
     if action_slug in ("createUpdateDeal", "createUpdateLead") and not (
-            body.get("person_id") is not None or body.get("org_id") is not None
-            or body.get("organization_id") is not None):
+        body.get("person_id") is not None
+        or body.get("org_id") is not None
+        or body.get("organization_id") is not None
+    ):
         segment_text = f"No related organization or person, unable to create {entity}!"
         return f"{segment_text} ({_missing_links(assoc_reqs, results, ('person', 'organization'))})"
     if action_slug == "createUpdateNote" and not any(
-            body.get(k) is not None for k in ("lead_id", "person_id", "org_id", "deal_id")):
+        body.get(k) is not None for k in ("lead_id", "person_id", "org_id", "deal_id")
+    ):
         segment_text = "No related organization or person, unable to create/update note!"
         return f"{segment_text} ({_missing_links(assoc_reqs, results, ('person', 'organization', 'deal'))})"
     if action_slug in ("createUpdateDeal", "createUpdateLead") and not body.get("title"):
@@ -399,8 +459,9 @@ def _create_problem(action_slug: str, body: Mapping[str, Any], assoc_reqs: Mappi
     return None
 
 
-def _missing_links(assoc_reqs: Mapping[str, LookupRequest], results: Mapping[CacheKey, LookupResult],
-                   roles: tuple[str, ...]) -> str:
+def _missing_links(
+    assoc_reqs: Mapping[str, LookupRequest], results: Mapping[CacheKey, LookupResult], roles: tuple[str, ...]
+) -> str:
     parts = []
     for role in roles:
         req = assoc_reqs.get(role)
@@ -413,9 +474,16 @@ def _missing_links(assoc_reqs: Mapping[str, LookupRequest], results: Mapping[Cac
 
 # -- the planner ---------------------------------------------------------------------------------
 
-def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
-         lookups: Mapping[CacheKey, LookupResult] | None = None, catalog: Any = None, *,
-         default_currency: str | None = None) -> Plan:
+
+def plan(
+    action_slug: str,
+    payload: Mapping[str, Any],
+    defaults: Any = None,
+    lookups: Mapping[CacheKey, LookupResult] | None = None,
+    catalog: Any = None,
+    *,
+    default_currency: str | None = None,
+) -> Plan:
     """The calls for one action and payload, given what is known about the lookups.
 
     ``lookups`` maps :attr:`LookupRequest.key` to a result; a request missing from it is
@@ -455,8 +523,9 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
     for role, req in assoc_reqs.items():
         res = results.get(req.key)
         if res is not None and not res.found:
-            result.warnings.append(f"No {req.describe()} was found, so the {spec.entity} is not "
-                                   f"linked to {_a(role)}.")
+            result.warnings.append(
+                f"No {req.describe()} was found, so the {spec.entity} is not linked to {_a(role)}."
+            )
         if res is not None and res.found and res.record_id is not None:
             result.associations[role] = res.record_id
     try:
@@ -479,17 +548,32 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
         shown = f"#{record_id}" if not isinstance(record_id, _Ref) else "found above"
         label = f" '{name}'" if name else ""
         if spec.entity == "deal" and body.get("status") == "deleted":
-            return PlannedCall("DELETE", f"{base}/{record_id}", None, None,
-                               f"delete deal {shown}{label} (Status is Deleted)", "write", condition)
+            return PlannedCall(
+                "DELETE",
+                f"{base}/{record_id}",
+                None,
+                None,
+                f"delete deal {shown}{label} (Status is Deleted)",
+                "write",
+                condition,
+            )
         method = "PATCH" if spec.entity != "note" else spec.update_method
-        return PlannedCall(method, f"{base}/{record_id}", None, _clean(update_body),
-                           f"update {spec.entity} {shown}{label}", "write", condition)
+        return PlannedCall(
+            method,
+            f"{base}/{record_id}",
+            None,
+            _clean(update_body),
+            f"update {spec.entity} {shown}{label}",
+            "write",
+            condition,
+        )
 
     def create_call(condition: str | None = None) -> PlannedCall:
         name = _name_of(create_body)
         label = f" '{name}'" if name else ""
-        return PlannedCall("POST", base, None, _clean(create_body), f"create {spec.entity}{label}",
-                           "write", condition)
+        return PlannedCall(
+            "POST", base, None, _clean(create_body), f"create {spec.entity}{label}", "write", condition
+        )
 
     deleting = spec.entity == "deal" and body.get("status") == "deleted"
     result.deletes = deleting
@@ -500,8 +584,10 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
         record_id = _typed_id(spec.entity, payload[spec.id_key])
         if target_result is not None and not target_result.found:
             result.outcome = "fail"
-            result.reason = (f"There is no {spec.entity} with ID {record_id} in Pipedrive. Leave "
-                             f"{_ID_LABEL[spec.entity]} empty to create a new {spec.entity}.")
+            result.reason = (
+                f"There is no {spec.entity} with ID {record_id} in Pipedrive. Leave "
+                f"{_ID_LABEL[spec.entity]} empty to create a new {spec.entity}."
+            )
             return result
         name = target_result.name if target_result is not None else None
         if spec.entity == "activity" and "person" in assoc_reqs:
@@ -532,16 +618,24 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
 
     problem = _create_problem(action_slug, create_body, assoc_reqs, results)
     if deleting:
-        problem = ("Status is Deleted, but no existing deal matched, so there is nothing to delete "
-                   "(Pipedrive cannot create a deleted deal).")
+        problem = (
+            "Status is Deleted, but no existing deal matched, so there is nothing to delete "
+            "(Pipedrive cannot create a deleted deal)."
+        )
     if target is not None and target_result is None:
         # Plan mode: the search decides between the two writes.
         result.calls.append(update_call(_Ref("{id}"), None, condition=f"if {_a(spec.entity)} is found"))
         if problem is None or unresolved_assoc(unresolved):
             result.calls.append(create_call(condition=f"if no {spec.entity} is found"))
-        result.reason = _planned_sentence(unresolved, f"then update the {spec.entity} if one matches, "
-                                          + ("otherwise create it" if problem is None or unresolved_assoc(unresolved)
-                                             else f"otherwise fail: {problem}"))
+        result.reason = _planned_sentence(
+            unresolved,
+            f"then update the {spec.entity} if one matches, "
+            + (
+                "otherwise create it"
+                if problem is None or unresolved_assoc(unresolved)
+                else f"otherwise fail: {problem}"
+            ),
+        )
         result.record_name = _name_of(body)
         return result
     if problem is not None and not unresolved_assoc(unresolved):
@@ -551,8 +645,10 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
     result.calls.append(create_call())
     result.record_name = _name_of(create_body)
     if unresolved:
-        result.reason = _planned_sentence(unresolved, f"then create {spec.entity}"
-                                          + (f" '{result.record_name}'" if result.record_name else ""))
+        result.reason = _planned_sentence(
+            unresolved,
+            f"then create {spec.entity}" + (f" '{result.record_name}'" if result.record_name else ""),
+        )
         if problem is not None:
             # Unresolved links are placeholders here, so the problem is one no lookup can fix
             # (a missing name or title): say which.
@@ -562,9 +658,14 @@ def plan(action_slug: str, payload: Mapping[str, Any], defaults: Any = None,
     return result
 
 
-def _update_body(action_slug: str, body: dict[str, Any], assoc: Mapping[str, Any],
-                 target: LookupRequest | None, target_result: LookupResult | None,
-                 warnings: list[str]) -> dict[str, Any]:
+def _update_body(
+    action_slug: str,
+    body: dict[str, Any],
+    assoc: Mapping[str, Any],
+    target: LookupRequest | None,
+    target_result: LookupResult | None,
+    warnings: list[str],
+) -> dict[str, Any]:
     """The body of an update: an activity's person goes in with the participants it already has."""
     person = assoc.get("person")
     if action_slug != "createUpdateActivity" or person is None or target is None:
@@ -573,8 +674,10 @@ def _update_body(action_slug: str, body: dict[str, Any], assoc: Mapping[str, Any
     if target_result is None:  # plan mode: the activity is read first
         out["participants"] = _Ref(f"<activity #{target.value}'s participants, with the person as primary>")
     elif target_result.participants is None:
-        warnings.append(f"The activity was not linked to person #{person}: its current participants "
-                        "could not be read, and sending only this person would remove the others.")
+        warnings.append(
+            f"The activity was not linked to person #{person}: its current participants "
+            "could not be read, and sending only this person would remove the others."
+        )
     else:
         merged = activity_participants(person, target_result.participants)
         if merged is not None:
@@ -606,6 +709,7 @@ def _typed_id(entity: str, value: Any) -> int | str:
 
 def _clean(body: dict[str, Any]) -> dict[str, Any]:
     """Plain JSON values (placeholders become ordinary strings for display)."""
+
     def conv(v: Any) -> Any:
         if isinstance(v, _Ref):
             return str(v)
@@ -614,4 +718,5 @@ def _clean(body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(v, list):
             return [conv(x) for x in v]
         return v
+
     return {k: conv(v) for k, v in body.items()}

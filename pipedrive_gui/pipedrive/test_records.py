@@ -48,12 +48,20 @@ REFUSED = "refused"  # not a test record of this account (any more): never sent
 DELETE_ORDER = ("note", "activity", "lead", "deal", "person", "organization")
 
 #: Shown in the view and the confirmation, and printed by the CLI.
-UPDATES_NOT_UNDONE = ("Changes that tests made to records that already existed (updates) are not undone; "
-                      "only records this app created are listed and deleted.")
+UPDATES_NOT_UNDONE = (
+    "Changes that tests made to records that already existed (updates) are not undone; "
+    "only records this app created are listed and deleted."
+)
 
 SOURCE_TEXT = {"send_test": "Send test", "cli_send": "pipedrive-gui send", "receiver": "receiver"}
-ENTITY_TEXT = {"person": "Person", "organization": "Organization", "deal": "Deal", "activity": "Activity",
-               "lead": "Lead", "note": "Note"}
+ENTITY_TEXT = {
+    "person": "Person",
+    "organization": "Organization",
+    "deal": "Deal",
+    "activity": "Activity",
+    "lead": "Lead",
+    "note": "Note",
+}
 
 LinkFor = Callable[[str, Any], "str | None"]
 
@@ -107,10 +115,19 @@ class TestRecord:
 
     def to_json(self) -> dict[str, Any]:
         e = self.entry
-        return {"entity": e.entity, "id": self.record_id, "name": e.name, "link": self.link,
-                "created_at": iso_time(e.created_at), "mapping": e.mapping, "source": e.source,
-                "state": e.state, "account": e.account, "match_field": e.match_field,
-                "match_value": e.match_value}
+        return {
+            "entity": e.entity,
+            "id": self.record_id,
+            "name": e.name,
+            "link": self.link,
+            "created_at": iso_time(e.created_at),
+            "mapping": e.mapping,
+            "source": e.source,
+            "state": e.state,
+            "account": e.account,
+            "match_field": e.match_field,
+            "match_value": e.match_value,
+        }
 
 
 @dataclass(frozen=True)
@@ -136,18 +153,24 @@ class TestRecordList:
         n = sum(real.values())
         if n:
             which = ", ".join(f"{a}: {k}" for a, k in sorted(real.items()))
-            out.append(f"{n} more test record{'s belong' if n != 1 else ' belongs'} to "
-                       f"{'other accounts' if len(real) != 1 else 'another account'} ({which}) "
-                       f"and {'are' if n != 1 else 'is'} not shown; connect to "
-                       f"{'those accounts' if len(real) != 1 else 'it'} to delete "
-                       f"{'them' if n != 1 else 'it'}.")
+            out.append(
+                f"{n} more test record{'s belong' if n != 1 else ' belongs'} to "
+                f"{'other accounts' if len(real) != 1 else 'another account'} ({which}) "
+                f"and {'are' if n != 1 else 'is'} not shown; connect to "
+                f"{'those accounts' if len(real) != 1 else 'it'} to delete "
+                f"{'them' if n != 1 else 'it'}."
+            )
         if local:
-            out.append(f"{local} more test record{'s were' if local != 1 else ' was'} made in other sandbox or "
-                       "test-server sessions on this computer and "
-                       f"{'are' if local != 1 else 'is'} not shown (a sandbox forgets its records when it stops).")
+            out.append(
+                f"{local} more test record{'s were' if local != 1 else ' was'} made in other sandbox or "
+                "test-server sessions on this computer and "
+                f"{'are' if local != 1 else 'is'} not shown (a sandbox forgets its records when it stops)."
+            )
         if self.unconfirmed:
-            out.append(f"{self.unconfirmed} test create{'s' if self.unconfirmed != 1 else ''} had no answer from "
-                       "Pipedrive, so whether the record exists is unknown: check Pipedrive.")
+            out.append(
+                f"{self.unconfirmed} test create{'s' if self.unconfirmed != 1 else ''} had no answer from "
+                "Pipedrive, so whether the record exists is unknown: check Pipedrive."
+            )
         return out
 
 
@@ -159,26 +182,39 @@ def is_local_account(account: str) -> bool:
 
 def is_deletable(entry: LedgerEntry, account: str) -> bool:
     """Only a record this app created as a test, in this account, with a known id."""
-    return (entry.test and entry.state == CREATED and entry.account == account and bool(entry.record_id)
-            and entry.entity in DELETE_ENDPOINTS)
+    return (
+        entry.test
+        and entry.state == CREATED
+        and entry.account == account
+        and bool(entry.record_id)
+        and entry.entity in DELETE_ENDPOINTS
+    )
 
 
-def list_test_records(ledger: Ledger, account: str, link_for: LinkFor | None = None, *,
-                      entity: str | None = None) -> TestRecordList:
+def list_test_records(
+    ledger: Ledger, account: str, link_for: LinkFor | None = None, *, entity: str | None = None
+) -> TestRecordList:
     """The account's test records, newest first (``entity``: only that record type)."""
     entries = [e for e in ledger.entries(test_only=True) if entity is None or e.entity == entity]
-    mine = [TestRecord(e, link_for(e.entity, e.record_id) if link_for else None)
-            for e in entries if is_deletable(e, account)]
-    others = Counter(e.account for e in entries
-                     if e.account != account and e.state == CREATED and e.record_id)
+    mine = [
+        TestRecord(e, link_for(e.entity, e.record_id) if link_for else None)
+        for e in entries
+        if is_deletable(e, account)
+    ]
+    others = Counter(
+        e.account for e in entries if e.account != account and e.state == CREATED and e.record_id
+    )
     unconfirmed = sum(1 for e in entries if e.account == account and e.state in (UNCONFIRMED, CREATING))
     return TestRecordList(account, mine, dict(others), unconfirmed)
 
 
 def list_all_accounts(ledger: Ledger, *, entity: str | None = None) -> list[TestRecord]:
     """Every account's test records still in Pipedrive (for listing only: nothing is connected)."""
-    return [TestRecord(e) for e in ledger.entries(test_only=True)
-            if (entity is None or e.entity == entity) and e.state == CREATED and e.record_id]
+    return [
+        TestRecord(e)
+        for e in ledger.entries(test_only=True)
+        if (entity is None or e.entity == entity) and e.state == CREATED and e.record_id
+    ]
 
 
 def confirmation_text(records: Sequence[TestRecord], where: str) -> str:
@@ -207,14 +243,23 @@ class DeleteOutcome:
         return self.status in (DELETED, ALREADY_GONE)
 
     def text(self) -> str:
-        what = {DELETED: "deleted", ALREADY_GONE: "was already gone from Pipedrive (taken off the list)",
-                NO_PERMISSION: "not deleted: no permission", FAILED: "not deleted",
-                REFUSED: "not deleted"}[self.status]
+        what = {
+            DELETED: "deleted",
+            ALREADY_GONE: "was already gone from Pipedrive (taken off the list)",
+            NO_PERMISSION: "not deleted: no permission",
+            FAILED: "not deleted",
+            REFUSED: "not deleted",
+        }[self.status]
         return f"{self.record.label}: {what}" + (f" — {self.reason}" if self.reason else "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"entity": self.record.entity, "id": self.record.record_id, "name": self.record.entry.name,
-                "result": self.status, "reason": self.reason or None}
+        return {
+            "entity": self.record.entity,
+            "id": self.record.record_id,
+            "name": self.record.entry.name,
+            "result": self.status,
+            "reason": self.reason or None,
+        }
 
 
 def _in_delete_order(records: Iterable[TestRecord]) -> list[TestRecord]:
@@ -228,8 +273,9 @@ _GONE_NOTE = "deleted with Delete test records"
 _ALREADY_GONE_NOTE = "already gone from Pipedrive (found by Delete test records)"
 
 
-async def delete_test_records(client: Any, ledger: Ledger, records: Sequence[TestRecord], *,
-                              progress: Progress | None = None) -> list[DeleteOutcome]:
+async def delete_test_records(
+    client: Any, ledger: Ledger, records: Sequence[TestRecord], *, progress: Progress | None = None
+) -> list[DeleteOutcome]:
     """Delete ``records`` in Pipedrive (children first), one call each, and take the deleted and
     already-gone ones off the ledger's list. Never raises for one record's failure; a failure
     that stops every further call (token rejected, abuse block, daily budget) marks the rest
@@ -244,8 +290,11 @@ async def delete_test_records(client: Any, ledger: Ledger, records: Sequence[Tes
         if progress is not None:
             progress(i, len(ordered), record)
         if record.key not in live:
-            reason = ("it is not a test record of the connected account" if record.entry.account != account
-                      else "it is no longer on the list of test records (deleted already?)")
+            reason = (
+                "it is not a test record of the connected account"
+                if record.entry.account != account
+                else "it is no longer on the list of test records (deleted already?)"
+            )
             outcomes.append(DeleteOutcome(record, REFUSED, reason))
             continue
         if stop is not None:
@@ -292,8 +341,10 @@ def summary(outcomes: Sequence[DeleteOutcome]) -> str:
         parts.append(f"Deleted {counts[DELETED]} test record{'s' if counts[DELETED] != 1 else ''}.")
     if counts[ALREADY_GONE]:
         n = counts[ALREADY_GONE]
-        parts.append(f"{n} {'was' if n == 1 else 'were'} already gone from Pipedrive and "
-                     f"{'is' if n == 1 else 'are'} off the list now.")
+        parts.append(
+            f"{n} {'was' if n == 1 else 'were'} already gone from Pipedrive and "
+            f"{'is' if n == 1 else 'are'} off the list now."
+        )
     failed = [o for o in outcomes if not o.removed]
     if failed:
         parts.append(f"Could not delete {len(failed)}:")

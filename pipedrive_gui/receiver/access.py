@@ -111,8 +111,16 @@ def normalize_origin(text: str) -> str:
         raise ValueError(f"“{raw}” is not {example}") from exc
     scheme = parts.scheme.lower()
     host = parts.hostname or ""
-    if scheme not in ("http", "https") or not host or parts.path not in ("", "/") or parts.query \
-            or parts.fragment or parts.username is not None or parts.password is not None or raw.endswith("?"):
+    if (
+        scheme not in ("http", "https")
+        or not host
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or parts.password is not None
+        or raw.endswith("?")
+    ):
         raise ValueError(f"“{raw}” is not {example}")
     if ":" in host:
         host = f"[{host}]"

@@ -54,8 +54,11 @@ def load_panel_config(config_dir: Path | str, given: ReceiverSettings | None = N
     else:
         port = given.port
         origins = given.allowed_origins
-    write_key = (given.write_key if given is not None else None) or str(stored.get("write_key") or "") \
+    write_key = (
+        (given.write_key if given is not None else None)
+        or str(stored.get("write_key") or "")
         or new_write_key()
+    )
     try:
         allowed = normalize_origins(o for o in (origins or ()) if isinstance(o, str))
     except ValueError:
@@ -64,7 +67,9 @@ def load_panel_config(config_dir: Path | str, given: ReceiverSettings | None = N
     return PanelConfig(port, write_key, allowed, persist, persist and not stored.get("write_key"))
 
 
-def save_panel_config(config_dir: Path | str, port: int, write_key: str, allowed_origins: tuple[str, ...]) -> str | None:
+def save_panel_config(
+    config_dir: Path | str, port: int, write_key: str, allowed_origins: tuple[str, ...]
+) -> str | None:
     """Save the settings; None when saved, else what to tell the user (they still apply until quit)."""
     try:
         save_config(config_dir, port=port, write_key=write_key, allowed_origins=list(allowed_origins))
@@ -89,11 +94,16 @@ def choose_origins(text: str, current: tuple[str, ...]) -> OriginsChoice:
     try:
         origins = normalize_origins(split_origins(text))
     except ValueError as exc:
-        return OriginsChoice(None, False, f"Allowed web pages: {exc}. The receiver keeps allowing "
-                                          f"{', '.join(current) or 'no web page'}.")
+        return OriginsChoice(
+            None,
+            False,
+            f"Allowed web pages: {exc}. The receiver keeps allowing {', '.join(current) or 'no web page'}.",
+        )
     if origins == current:
         return OriginsChoice(origins, False, None)
-    return OriginsChoice(origins, True, "Web pages allowed to send: " + (", ".join(origins) if origins else "none") + ".")
+    return OriginsChoice(
+        origins, True, "Web pages allowed to send: " + (", ".join(origins) if origins else "none") + "."
+    )
 
 
 def origins_text(origins: tuple[str, ...]) -> str:

@@ -167,8 +167,14 @@ class MappingProcessor:
     lookups. ``mode`` is a :class:`ReceiverMode`: dry run (lookups only, nothing written) or live.
     """
 
-    def __init__(self, mappings: Sequence[Any], engine: EngineLike | None, mode: str = ReceiverMode.DRY_RUN, *,
-                 track_test_records: bool = False) -> None:
+    def __init__(
+        self,
+        mappings: Sequence[Any],
+        engine: EngineLike | None,
+        mode: str = ReceiverMode.DRY_RUN,
+        *,
+        track_test_records: bool = False,
+    ) -> None:
         """``track_test_records``: list what live mode creates under Test records (the ledger
         keeps every create for dedupe either way)."""
         if mode not in MODES:
@@ -237,7 +243,9 @@ class MappingProcessor:
             m = c.mapping
             base = {"mapping_id": m.id, "mapping": m.name, "action": m.action}
             if c.error is not None:
-                deliveries.append({**base, "fired": True, "outcome": DeliveryOutcome.FAIL, "message": c.error})
+                deliveries.append(
+                    {**base, "fired": True, "outcome": DeliveryOutcome.FAIL, "message": c.error}
+                )
                 continue
             try:
                 fired = bool(c.trigger.matches(event))
@@ -307,9 +315,17 @@ class MappingProcessor:
                 "message": result.error or "The mapped payload is not valid.",
                 "problems": problems,
             }
-        delivery: dict[str, Any] = {**base, "fired": True, "payload": _plain(result.payload), "mode": self.mode}
+        delivery: dict[str, Any] = {
+            **base,
+            "fired": True,
+            "payload": _plain(result.payload),
+            "mode": self.mode,
+        }
         if self.engine is None:
-            delivery.update(outcome=DeliveryOutcome.PLANNED, message="Payload built; connect to Pipedrive to look up records.")
+            delivery.update(
+                outcome=DeliveryOutcome.PLANNED,
+                message="Payload built; connect to Pipedrive to look up records.",
+            )
             return delivery
         if in_doubt and not _findable_again(c.mapping.action, result.payload):
             what = c.mapping.action.replace("createUpdate", "").lower() or "record"
@@ -350,7 +366,9 @@ class MappingProcessor:
             delivery["retriable"] = bool(getattr(up, "retriable", False)) or _retriable_calls(calls)
         return delivery
 
-    async def _run_engine(self, c: _Compiled, payload: dict[str, Any], before_write: BeforeWrite | None) -> Any:
+    async def _run_engine(
+        self, c: _Compiled, payload: dict[str, Any], before_write: BeforeWrite | None
+    ) -> Any:
         assert self.engine is not None
         mapping_id = c.mapping.id
         if not self._engine_hooks:
@@ -368,9 +386,14 @@ class MappingProcessor:
                 await note(mapping_id)
 
         engine: Any = self.engine
-        return await engine.run(c.mapping.action, payload, self.mode.value,
-                                origin=Origin(SOURCE_RECEIVER, test=self.track_test_records),
-                                mapping=c.mapping.name, before_write=hook)
+        return await engine.run(
+            c.mapping.action,
+            payload,
+            self.mode.value,
+            origin=Origin(SOURCE_RECEIVER, test=self.track_test_records),
+            mapping=c.mapping.name,
+            before_write=hook,
+        )
 
     def _summarize(self, deliveries: list[dict[str, Any]], retry_reason: str | None) -> Processed:
         fired = [d for d in deliveries if d.get("fired")]
@@ -483,7 +506,9 @@ class Dispatcher:
             await self.journal.mark_in_flight(seq, mapping_id)
 
         try:
-            processed = await self.processor.process(item.event, previous, item.force, before_write=before_write)
+            processed = await self.processor.process(
+                item.event, previous, item.force, before_write=before_write
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the queue; park the event

@@ -30,7 +30,14 @@ class ReceiverStartError(ReceiverError):
 
 
 # SQLite's primary result codes for the causes a user can act on.
-_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 3, 8, 11, 13, 14, 26
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = (
+    3,
+    8,
+    11,
+    13,
+    14,
+    26,
+)
 
 
 def journal_problem(exc: BaseException, doing: str, path: object = None) -> str:

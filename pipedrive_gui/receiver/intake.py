@@ -113,7 +113,11 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
     if encoding in ("", "identity"):
         return raw
     if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise IntakeError(400, "unsupported_encoding", f"Content-Encoding {encoding!r} is not supported; send gzip or no encoding.")
+        raise IntakeError(
+            400,
+            "unsupported_encoding",
+            f"Content-Encoding {encoding!r} is not supported; send gzip or no encoding.",
+        )
     wbits = 31 if encoding != "deflate" else 15
     inflater = zlib.decompressobj(wbits)
     try:
@@ -123,7 +127,9 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
     if len(out) > limit:
         return out  # over the limit: the caller's size check answers with Segment's error
     if not inflater.eof:
-        raise IntakeError(400, "invalid_gzip", "The gzip request body is truncated; the client must resend it whole.")
+        raise IntakeError(
+            400, "invalid_gzip", "The gzip request body is truncated; the client must resend it whole."
+        )
     return out
 
 
@@ -205,9 +211,15 @@ def check_size(kind: str, size: int) -> None:
     """Segment's per-request limits, checked before parsing."""
     if kind == "batch":
         if size > MAX_BATCH_BYTES:
-            raise IntakeError(400, "batch_too_large", f"A batch request may be at most 500 KB; this one is {size // 1024} KB.")
+            raise IntakeError(
+                400,
+                "batch_too_large",
+                f"A batch request may be at most 500 KB; this one is {size // 1024} KB.",
+            )
     elif size > MAX_EVENT_BYTES:
-        raise IntakeError(400, "event_too_large", f"An event may be at most 32 KB; this one is {size // 1024} KB.")
+        raise IntakeError(
+            400, "event_too_large", f"An event may be at most 32 KB; this one is {size // 1024} KB."
+        )
 
 
 def _merge_missing(target: dict[str, Any], defaults: dict[str, Any]) -> None:
@@ -373,7 +385,9 @@ class AcceptedBatch(NamedTuple):
     bodies: bytes  # the events' UTF-8 JSON, back to back
 
 
-def events_from_request(kind: str, body: dict[str, Any], received: datetime | None = None) -> list[AcceptedEvent]:
+def events_from_request(
+    kind: str, body: dict[str, Any], received: datetime | None = None
+) -> list[AcceptedEvent]:
     """Unpack a parsed request body into journal-ready events, one each (see :func:`accept_request`)."""
     accepted = accept_request(kind, body, received, one_each=True)
     assert isinstance(accepted, list)
@@ -469,7 +483,9 @@ def _stamp_all(
             flag = "invalid_type"
         else:
             user_id = event.get("userId")
-            if user_id.__class__ is not str or not user_id:  # (a non-empty string id, the usual case, is enough)
+            if (
+                user_id.__class__ is not str or not user_id
+            ):  # (a non-empty string id, the usual case, is enough)
                 anonymous_id = event.get("anonymousId")
                 if not user_id and not anonymous_id and user_id != 0 and anonymous_id != 0:
                     flag = "no_user_anon_id"

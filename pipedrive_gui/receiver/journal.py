@@ -90,7 +90,11 @@ _EVENTS_COLUMNS = (
     "seq, message_id, type, received_ts, flag, outcome, attempts, next_attempt, dispatches, force,"
     " summary, body, result, updated_at"
 )
-SCHEMA = _EVENTS_TABLE + _EVENTS_INDEX + dedupe.SCHEMA + """
+SCHEMA = (
+    _EVENTS_TABLE
+    + _EVENTS_INDEX
+    + dedupe.SCHEMA
+    + """
 -- Live writes started and not yet recorded: (event, mapping) pairs the dispatcher was sending to
 -- Pipedrive. A row left here means the process stopped mid-write; record() deletes them.
 CREATE TABLE IF NOT EXISTS inflight (
@@ -102,6 +106,7 @@ CREATE TABLE IF NOT EXISTS inflight (
 -- Settings that belong to the journal: 'version', 'retention' (JSON).
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+)
 
 # Events of a request as the intake hands them over (``AcceptedBatch``: the events' JSON back to back
 # and an index of [offset (1-based), length, messageId, type]): SQLite cuts each event out by offset,
@@ -116,9 +121,7 @@ _INSERT_CUT = (
 # The same, leaving out the events at the positions in :skip (duplicates by messageId).
 _INSERT_CUT_SKIPPING = _INSERT_CUT + " WHERE j.key NOT IN (SELECT value FROM json_each(:skip))"
 # Events one by one (requests with events Segment would drop, and callers passing a list).
-_INSERT = (
-    "INSERT INTO events (message_id, type, received_ts, flag, outcome, summary, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+_INSERT = "INSERT INTO events (message_id, type, received_ts, flag, outcome, summary, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 _ROW_COLUMNS = (
     "seq, message_id, type, json_extract(body, CASE type WHEN 'track' THEN '$.event' ELSE '$.name' END),"
@@ -177,7 +180,9 @@ class Retention:
         parts = [
             f"for {self.max_age_days:g} days" if self.max_age_days is not None else "with no age limit",
             f"at most {self.max_rows:,} events" if self.max_rows is not None else "any number of events",
-            f"at most {self.max_bytes // (1024 * 1024):,} MB" if self.max_bytes is not None else "no size limit",
+            f"at most {self.max_bytes // (1024 * 1024):,} MB"
+            if self.max_bytes is not None
+            else "no size limit",
         ]
         return "keeps finished events " + ", ".join(parts)
 
@@ -300,7 +305,12 @@ def store_events(
     if len(skip) == count:
         return AppendResult(0, count)
     if isinstance(events, AcceptedBatch):
-        params: dict[str, Any] = {"ts": received_ts, "outcome": Outcome.PENDING, "idx": index, "bodies": events.bodies}
+        params: dict[str, Any] = {
+            "ts": received_ts,
+            "outcome": Outcome.PENDING,
+            "idx": index,
+            "bodies": events.bodies,
+        }
         if skip:
             conn.execute(_INSERT_CUT_SKIPPING, {**params, "skip": json.dumps(skip)})
         else:
@@ -312,7 +322,15 @@ def store_events(
             [
                 (e.message_id, e.type, received_ts, None, Outcome.PENDING, None, _text(e.body))
                 if e.flag is None
-                else (e.message_id, e.type, received_ts, e.flag, Outcome.DROPPED, FLAG_REASONS.get(e.flag, e.flag), _text(e.body))
+                else (
+                    e.message_id,
+                    e.type,
+                    received_ts,
+                    e.flag,
+                    Outcome.DROPPED,
+                    FLAG_REASONS.get(e.flag, e.flag),
+                    _text(e.body),
+                )
                 for i, e in enumerate(events)
                 if i not in left_out
             ],
@@ -384,7 +402,11 @@ def _upgrade(conn: sqlite3.Connection) -> None:
             duplicates += result.duplicates
         conn.execute("DROP TABLE inbox")
         if moved or duplicates:
-            log.info("receiver journal: %d acknowledged events moved from the old inbox (%d duplicates)", moved, duplicates)
+            log.info(
+                "receiver journal: %d acknowledged events moved from the old inbox (%d duplicates)",
+                moved,
+                duplicates,
+            )
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (str(VERSION),))
 
 
@@ -566,7 +588,9 @@ class Journal:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = _connect(self.path, self._synchronous)
-            fresh = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0] == 0
+            fresh = (
+                conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0] == 0
+            )
             if fresh:
                 # Only takes effect before the first table exists; lets pruning give pages back.
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
@@ -575,7 +599,8 @@ class Journal:
             _upgrade(conn)
             if self._set_retention is not None:
                 conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('retention', ?)", (self._set_retention.to_json(),)
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('retention', ?)",
+                    (self._set_retention.to_json(),),
                 )
             self._retention = _stored_retention(conn)
             conn.execute("COMMIT")
@@ -633,7 +658,9 @@ class Journal:
         """Store a new retention in the journal; the receiver applies it from its next prune."""
 
         def store(conn: sqlite3.Connection) -> None:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('retention', ?)", (retention.to_json(),))
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('retention', ?)", (retention.to_json(),)
+            )
 
         await self.write(store)
         self._retention = retention
@@ -699,7 +726,6 @@ class Journal:
         self._maybe_prune(conn, result.accepted)
         return result
 
-
     # -- dispatcher --------------------------------------------------------------------------------
 
     async def due(self, limit: int = 100, now: float | None = None, after: int = 0) -> list[DueEvent]:
@@ -728,7 +754,13 @@ class Journal:
                     in_flight.setdefault(seq, []).append(mapping_id)
             return [
                 DueEvent(
-                    seq, mid, json.loads(body), _deliveries(result), attempts, bool(force), tuple(in_flight.get(seq, ()))
+                    seq,
+                    mid,
+                    json.loads(body),
+                    _deliveries(result),
+                    attempts,
+                    bool(force),
+                    tuple(in_flight.get(seq, ())),
                 )
                 for seq, mid, body, result, attempts, force in rows
             ]
@@ -850,7 +882,9 @@ class Journal:
             found: dict[int, list[str]] = {}
             for chunk in _chunks(chosen, 500):
                 marks = ",".join("?" * len(chunk))
-                for seq, result in conn.execute(f"SELECT seq, result FROM events WHERE seq IN ({marks})", chunk):
+                for seq, result in conn.execute(
+                    f"SELECT seq, result FROM events WHERE seq IN ({marks})", chunk
+                ):
                     found[int(seq)] = _fired_names(result)
             return found
 
@@ -942,8 +976,9 @@ class JournalWatcher:
             if self._conn is None:
                 if not self.path.exists():
                     return False
-                self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                             check_same_thread=False, timeout=0.05)
+                self._conn = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=0.05
+                )
             version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
         except sqlite3.Error:
             self.close()
@@ -974,7 +1009,8 @@ def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
             if not row or row[0] is None:
                 break
             removed += conn.execute(
-                f"DELETE FROM events WHERE seq > ? AND seq <= ? AND {finished}", (after, row[0], *OPEN_OUTCOMES)
+                f"DELETE FROM events WHERE seq > ? AND seq <= ? AND {finished}",
+                (after, row[0], *OPEN_OUTCOMES),
             ).rowcount
             if row[1] < 5000:
                 break
@@ -985,13 +1021,15 @@ def _prune(conn: sqlite3.Connection, retention: Retention) -> int:
         top = conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
         if top > retention.max_rows:
             removed += conn.execute(
-                f"DELETE FROM events WHERE seq <= ? AND {finished}", (top - retention.max_rows, *OPEN_OUTCOMES)
+                f"DELETE FROM events WHERE seq <= ? AND {finished}",
+                (top - retention.max_rows, *OPEN_OUTCOMES),
             ).rowcount
     if retention.max_bytes is not None:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         for _ in range(100):
             used = page_size * (
-                conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+                conn.execute("PRAGMA page_count").fetchone()[0]
+                - conn.execute("PRAGMA freelist_count").fetchone()[0]
             )
             if used <= retention.max_bytes:
                 break
@@ -1029,7 +1067,9 @@ def _fired_names(result: str | None) -> list[str]:
     if not isinstance(deliveries, list):
         return []
     return [
-        str(d.get("mapping") or d.get("mapping_id") or "?") for d in deliveries if isinstance(d, dict) and d.get("fired")
+        str(d.get("mapping") or d.get("mapping_id") or "?")
+        for d in deliveries
+        if isinstance(d, dict) and d.get("fired")
     ]
 
 
@@ -1051,7 +1091,9 @@ def filter_sql(q: JournalQuery) -> tuple[str, list[Any]]:
         params.extend(q.types)
     if q.text:
         needle = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append("(message_id LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+        clauses.append(
+            "(message_id LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')"
+        )
         params.extend([needle] * 3)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     return where, params
@@ -1080,4 +1122,3 @@ def _query(conn: sqlite3.Connection, q: JournalQuery) -> JournalPage:
     more = len(rows) > limit
     rows = rows[:limit]
     return JournalPage(rows=rows, total=total, next_before=rows[-1].seq if more and rows else None)
-

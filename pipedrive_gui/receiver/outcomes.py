@@ -73,14 +73,18 @@ def waiting(counts: Mapping[str, int]) -> int:
 def counts_line(counts: Mapping[str, int]) -> str:
     """``1,234 events · 3 waiting · 1,200 delivered · 31 skipped``: the journal's counts, zeros left out."""
     total = sum(counts.values())
-    parts = [f"{n:,} {label}" for label, n in (
-        ("waiting", waiting(counts)),
-        ("planned", counts.get(Outcome.PLANNED, 0)),
-        ("delivered", counts.get(Outcome.DELIVERED, 0)),
-        ("failed", counts.get(Outcome.FAILED, 0)),
-        ("skipped", counts.get(Outcome.SKIPPED, 0)),
-        ("flagged", counts.get(Outcome.DROPPED, 0)),
-    ) if n]
+    parts = [
+        f"{n:,} {label}"
+        for label, n in (
+            ("waiting", waiting(counts)),
+            ("planned", counts.get(Outcome.PLANNED, 0)),
+            ("delivered", counts.get(Outcome.DELIVERED, 0)),
+            ("failed", counts.get(Outcome.FAILED, 0)),
+            ("skipped", counts.get(Outcome.SKIPPED, 0)),
+            ("flagged", counts.get(Outcome.DROPPED, 0)),
+        )
+        if n
+    ]
     return f"{total:,} events" + (" · " + " · ".join(parts) if parts else "")
 
 
@@ -136,7 +140,11 @@ def delivery_text(outcome: str) -> str:
 #: A live write happened (what "already delivered" remembers).
 SUCCESS: tuple[DeliveryOutcome, ...] = (DeliveryOutcome.UPDATE, DeliveryOutcome.CREATE)
 #: A mapping that fired and failed: the event fails.
-FAILING: tuple[DeliveryOutcome, ...] = (DeliveryOutcome.FAIL, DeliveryOutcome.INVALID, DeliveryOutcome.NEEDS_REVIEW)
+FAILING: tuple[DeliveryOutcome, ...] = (
+    DeliveryOutcome.FAIL,
+    DeliveryOutcome.INVALID,
+    DeliveryOutcome.NEEDS_REVIEW,
+)
 
 
 class ReceiverMode(_Str):

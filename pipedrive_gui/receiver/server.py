@@ -316,7 +316,9 @@ class Receiver:
     async def detail(self, key: int | str) -> EventDetail | None:
         return await self.journal.detail(key)
 
-    async def replay(self, ids: Iterable[int | str] = (), *, failed: bool = False, force: bool = False) -> list[int]:
+    async def replay(
+        self, ids: Iterable[int | str] = (), *, failed: bool = False, force: bool = False
+    ) -> list[int]:
         """Queue chosen events (seq or messageId) or all failed ones again; returns their seqs."""
         marked = await self.journal.mark_for_replay(ids, failed=failed, force=force)
         if self.dispatcher is not None:
@@ -377,14 +379,18 @@ class Receiver:
         if request.method == "OPTIONS":
             return _preflight(request)
         return self._reject(
-            IntakeError(404, "not_found", f"No such endpoint {request.path}; post to /v1/batch, /v1/track, ..."),
+            IntakeError(
+                404, "not_found", f"No such endpoint {request.path}; post to /v1/batch, /v1/track, ..."
+            ),
             request,
         )
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "service": "Pipedrive Mapper receiver"})
 
-    def _reject(self, err: IntakeError, request: web.Request, headers: dict[str, str] | None = None) -> web.Response:
+    def _reject(
+        self, err: IntakeError, request: web.Request, headers: dict[str, str] | None = None
+    ) -> web.Response:
         self._stats.rejected[err.code] = self._stats.rejected.get(err.code, 0) + 1
         return web.json_response(err.body(), status=err.status, headers=headers)
 
@@ -393,23 +399,35 @@ class Receiver:
         """Host and Origin checks before any handler; CORS headers for allowed origins after it."""
         host = request.headers.get("Host")
         if self._hosts is not None and not self._hosts.allows(host):
-            return self._reject(IntakeError(
-                403, "host_not_allowed",
-                f"This receiver does not answer to the host name {host!r}; send to {self.url}."), request)
+            return self._reject(
+                IntakeError(
+                    403,
+                    "host_not_allowed",
+                    f"This receiver does not answer to the host name {host!r}; send to {self.url}.",
+                ),
+                request,
+            )
         origin = request.headers.get("Origin")
         if origin is not None and not self._origins.allows(origin):
-            return self._reject(IntakeError(
-                403, "origin_not_allowed",
-                f"Web pages from {origin} may not send events to this receiver. To allow them, start it with "
-                f"--allow-origin {origin} (or add the address under “Allowed web pages” in the receiver panel)."),
-                request, {"Vary": "Origin"})
+            return self._reject(
+                IntakeError(
+                    403,
+                    "origin_not_allowed",
+                    f"Web pages from {origin} may not send events to this receiver. To allow them, start it with "
+                    f"--allow-origin {origin} (or add the address under “Allowed web pages” in the receiver panel).",
+                ),
+                request,
+                {"Vary": "Origin"},
+            )
         resp: web.StreamResponse = await handler(request)
         resp.headers["Vary"] = "Origin"
         if origin is not None:
             # No Access-Control-Allow-Credentials: the receiver never uses cookies.
             resp.headers["Access-Control-Allow-Origin"] = origin
-            if request.method == "OPTIONS" and \
-                    request.headers.get("Access-Control-Request-Private-Network", "").lower() == "true":
+            if (
+                request.method == "OPTIONS"
+                and request.headers.get("Access-Control-Request-Private-Network", "").lower() == "true"
+            ):
                 resp.headers["Access-Control-Allow-Private-Network"] = "true"
         return resp
 
@@ -417,7 +435,9 @@ class Receiver:
         kind = ENDPOINTS.get(request.match_info["kind"])
         if kind is None:
             return self._reject(
-                IntakeError(404, "not_found", f"No such endpoint {request.path}; post to /v1/batch, /v1/track, ..."),
+                IntakeError(
+                    404, "not_found", f"No such endpoint {request.path}; post to /v1/batch, /v1/track, ..."
+                ),
                 request,
             )
         if request.method == "OPTIONS":
@@ -462,11 +482,15 @@ class Receiver:
             log.error("receiver: %s", err)
             return self._reject(IntakeError(503, "journal_unavailable", err.message), request)
         except RecursionError:  # anything nested too deep that slipped past intake's limit
-            return self._reject(IntakeError(400, "too_deep", "The request body is nested too deeply."), request)
+            return self._reject(
+                IntakeError(400, "too_deep", "The request body is nested too deeply."), request
+            )
         except Exception:  # a bug here, not the client's input: say so as JSON, keep serving
             log.exception("receiver: could not handle a request to %s", request.path)
             return self._reject(
-                IntakeError(500, "internal_error", "The receiver failed on this request (a bug); see its log."),
+                IntakeError(
+                    500, "internal_error", "The receiver failed on this request (a bug); see its log."
+                ),
                 request,
             )
         st = self._stats
@@ -499,7 +523,9 @@ async def _read_body(request: web.Request, timeout: float) -> bytes:
 
 
 def _bad_key() -> IntakeError:
-    return IntakeError(401, "invalid_write_key", "The write key is not this receiver's; copy it from the receiver.")
+    return IntakeError(
+        401, "invalid_write_key", "The write key is not this receiver's; copy it from the receiver."
+    )
 
 
 def _preflight(request: web.Request) -> web.Response:
@@ -511,4 +537,3 @@ def _preflight(request: web.Request) -> web.Response:
     )
     resp.headers["Access-Control-Max-Age"] = "86400"
     return resp
-

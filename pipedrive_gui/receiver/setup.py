@@ -21,12 +21,16 @@ if TYPE_CHECKING:
     from pipedrive_gui.pipedrive.ledger import Ledger
 
 
-def processor_for(mappings: Iterable[MappingLike], engine: EngineLike | None, mode: ReceiverMode) -> MappingProcessor:
+def processor_for(
+    mappings: Iterable[MappingLike], engine: EngineLike | None, mode: ReceiverMode
+) -> MappingProcessor:
     """The processor for the window's receiver: its mappings on the connection it already has
     (``engine`` None: not connected, which live mode refuses, saying what to do)."""
     if mode is ReceiverMode.LIVE and engine is None:
-        raise ReceiverError("Live mode needs a Pipedrive connection. Connect to your Pipedrive account "
-                            "(or the offline sandbox) first, then switch to live again.")
+        raise ReceiverError(
+            "Live mode needs a Pipedrive connection. Connect to your Pipedrive account "
+            "(or the offline sandbox) first, then switch to live again."
+        )
     return MappingProcessor(list(mappings), engine, mode)
 
 
@@ -41,7 +45,9 @@ class PipedriveTarget:
 class ProcessorHandle:
     """Owns the Pipedrive client behind a processor; ``await close()`` (or ``async with``) when done."""
 
-    def __init__(self, processor: MappingProcessor, description: str, client: PipedriveClient | None = None) -> None:
+    def __init__(
+        self, processor: MappingProcessor, description: str, client: PipedriveClient | None = None
+    ) -> None:
         self.processor = processor
         self.description = description
         self._client = client
@@ -59,8 +65,14 @@ class ProcessorHandle:
         await self.close()
 
 
-async def open_processor(project: Project, *, mode: str = ReceiverMode.DRY_RUN, target: PipedriveTarget | None = None,
-                         ledger: Ledger | None = None, track_test_records: bool = False) -> ProcessorHandle:
+async def open_processor(
+    project: Project,
+    *,
+    mode: str = ReceiverMode.DRY_RUN,
+    target: PipedriveTarget | None = None,
+    ledger: Ledger | None = None,
+    track_test_records: bool = False,
+) -> ProcessorHandle:
     """Connect (when ``target`` is given), fetch the field catalog and build the engine and processor.
 
     ``ledger`` (:class:`~pipedrive_gui.pipedrive.ledger.Ledger`, shared with the GUI and ``send``) is
@@ -74,7 +86,9 @@ async def open_processor(project: Project, *, mode: str = ReceiverMode.DRY_RUN, 
                 "(and PIPEDRIVE_DOMAIN or --base-url)."
             )
         processor = MappingProcessor(project.mappings, None, mode, track_test_records=track_test_records)
-        return ProcessorHandle(processor, "dry run without a Pipedrive connection (payloads only, no lookups)")
+        return ProcessorHandle(
+            processor, "dry run without a Pipedrive connection (payloads only, no lookups)"
+        )
 
     from pipedrive_gui.pipedrive.client import PipedriveClient
     from pipedrive_gui.pipedrive.engine import UpsertEngine, timing_from_env

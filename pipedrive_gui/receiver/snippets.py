@@ -51,8 +51,9 @@ analytics.track("user-1001", "Deal Upserted", {{
 }})
 analytics.flush()  # send now instead of in the background
 """
-    return Snippet("python", "Python (analytics-python)", "python",
-                   "pip install segment-analytics-python", code)
+    return Snippet(
+        "python", "Python (analytics-python)", "python", "pip install segment-analytics-python", code
+    )
 
 
 def node_snippet(url: str, write_key: str) -> Snippet:
@@ -76,8 +77,9 @@ analytics.track({{
 }});
 analytics.closeAndFlush();
 """
-    return Snippet("node", "Node.js (analytics-node)", "javascript",
-                   "npm install @segment/analytics-node", code)
+    return Snippet(
+        "node", "Node.js (analytics-node)", "javascript", "npm install @segment/analytics-node", code
+    )
 
 
 def browser_snippet(url: str, write_key: str) -> Snippet:
@@ -121,22 +123,35 @@ analytics.track("Deal Upserted", {{
   currency: "USD",
 }});
 """
-    return Snippet("analytics.js", "Website (analytics.js)", "javascript",
-                   "npm install @segment/analytics-next", code)
+    return Snippet(
+        "analytics.js", "Website (analytics.js)", "javascript", "npm install @segment/analytics-next", code
+    )
 
 
 def curl_snippet(url: str, write_key: str) -> Snippet:
     base = url.rstrip("/")
-    identify = json.dumps({
-        "userId": "user-1001",
-        "traits": {"name": "Maria Gonzalez", "email": "maria.gonzalez@acme-robotics.example", "plan": "Pro"},
-    })
-    track = json.dumps({
-        "userId": "user-1001",
-        "event": "Deal Upserted",
-        "properties": {"deal_id": "D-2025-0042", "title": "Acme Robotics - 50 seats", "value": 12000,
-                       "currency": "USD"},
-    })
+    identify = json.dumps(
+        {
+            "userId": "user-1001",
+            "traits": {
+                "name": "Maria Gonzalez",
+                "email": "maria.gonzalez@acme-robotics.example",
+                "plan": "Pro",
+            },
+        }
+    )
+    track = json.dumps(
+        {
+            "userId": "user-1001",
+            "event": "Deal Upserted",
+            "properties": {
+                "deal_id": "D-2025-0042",
+                "title": "Acme Robotics - 50 seats",
+                "value": 12000,
+                "currency": "USD",
+            },
+        }
+    )
     auth = _shell_quote(write_key + ":")
     code = f"""\
 # The write key is the user name of HTTP Basic auth (empty password), as with Segment's HTTP API.

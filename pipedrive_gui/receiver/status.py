@@ -24,7 +24,7 @@ REFUSALS = {
     "event_too_large": "Event over Segment's 32 KB limit",
     "batch_too_large": "Batch over Segment's 500 KB limit",
     "too_many_events": "Batch over Segment's 2,500 events",
-    "invalid_batch": "Batch without a \"batch\" array",
+    "invalid_batch": 'Batch without a "batch" array',
     "invalid_gzip": "Broken gzip body",
     "unsupported_encoding": "Unsupported Content-Encoding",
     "not_found": "Unknown endpoint (post to /v1/batch, /v1/track, …)",
@@ -59,7 +59,11 @@ def running_tooltip(stats: ReceiverStats) -> str:
 
 
 def mode_switched(mode: ReceiverMode) -> str:
-    return "Live mode: events now write to Pipedrive." if mode is ReceiverMode.LIVE else "Dry run: nothing is written."
+    return (
+        "Live mode: events now write to Pipedrive."
+        if mode is ReceiverMode.LIVE
+        else "Dry run: nothing is written."
+    )
 
 
 def replay_result(asked: Sequence[int], marked: Sequence[int], running: bool) -> str:

@@ -53,7 +53,9 @@ def _version(path: str) -> int:
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    return web.json_response(
+        body, status=status, headers=headers, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+    )
 
 
 def _record(request: web.Request, raw: bytes) -> tuple[RecordedRequest, Any, bool]:
@@ -88,7 +90,9 @@ def _retry_after(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-async def _apply_faults(request: web.Request, faults: FaultSettings, rec: RecordedRequest) -> web.Response | None:
+async def _apply_faults(
+    request: web.Request, faults: FaultSettings, rec: RecordedRequest
+) -> web.Response | None:
     for rule in faults.pick(request.method, request.path):
         rec.fault = rule.kind
         if rule.kind == "slow":
@@ -107,40 +111,57 @@ async def _apply_faults(request: web.Request, faults: FaultSettings, rec: Record
                 request.transport.abort()
             raise DroppedConnection()
         if rule.kind == "rate_limit":
-            headers = {"x-ratelimit-limit": str(faults.burst_limit), "x-ratelimit-remaining": "0",
-                       "x-ratelimit-reset": "2"}
+            headers = {
+                "x-ratelimit-limit": str(faults.burst_limit),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": "2",
+            }
             if rule.retry_after is not None:
                 headers["Retry-After"] = _retry_after(rule.retry_after)
             if rule.daily:
                 headers["x-daily-ratelimit-token-limit"] = str(faults.daily_budget)
                 headers["x-daily-ratelimit-token-remaining"] = "0"
             # The 429 body shape is unconfirmed (docs/pipedrive-api.md#unconfirmed, item 4); v1's generic error shape is used.
-            return _json_response(429, {"success": False, "error": "Too many requests", "errorCode": 429,
-                                        "error_info": ERROR_INFO}, headers)
+            return _json_response(
+                429,
+                {"success": False, "error": "Too many requests", "errorCode": 429, "error_info": ERROR_INFO},
+                headers,
+            )
         if rule.kind == "server_error":
             return _server_error(rule.status)
         if rule.kind == "abuse_block":
             return web.Response(status=403, text=ABUSE_PAGE, content_type="text/html")
         if rule.kind == "error":
-            return _json_response(rule.status, _ERROR_BODIES.get(rule.status) or {
-                "success": False, "error": f"Simulated error {rule.status}", "error_info": ERROR_INFO})
+            return _json_response(
+                rule.status,
+                _ERROR_BODIES.get(rule.status)
+                or {"success": False, "error": f"Simulated error {rule.status}", "error_info": ERROR_INFO},
+            )
     return None
 
 
 #: Bodies of the ``error`` fault, in the shapes Pipedrive answers with (docs/pipedrive-api.md#errors).
 _ERROR_BODIES: dict[int, dict[str, Any]] = {
-    400: {"success": False, "error": "Validation failed: simulated by the sandbox",
-          "code": "ERR_SCHEMA_VALIDATION_FAILED"},
+    400: {
+        "success": False,
+        "error": "Validation failed: simulated by the sandbox",
+        "code": "ERR_SCHEMA_VALIDATION_FAILED",
+    },
     401: {"success": False, "error": "unauthorized access", "errorCode": 401, "error_info": ERROR_INFO},
-    402: {"success": False, "error": "Company account is not open (the trial ended or payment is missing)",
-          "error_info": ERROR_INFO},
+    402: {
+        "success": False,
+        "error": "Company account is not open (the trial ended or payment is missing)",
+        "error_info": ERROR_INFO,
+    },
     403: {"success": False, "error": "You do not have permission to do this", "error_info": ERROR_INFO},
     404: {"success": False, "error": "Not found", "code": "ERR_NOT_FOUND"},
 }
 
 
 def _server_error(status: int) -> web.Response:
-    message = {503: "Service Unavailable", 502: "Bad Gateway", 504: "Gateway Timeout"}.get(status, "Internal Server Error")
+    message = {503: "Service Unavailable", 502: "Bad Gateway", 504: "Gateway Timeout"}.get(
+        status, "Internal Server Error"
+    )
     return _json_response(status, {"success": False, "error": message, "code": "ERR_UNKNOWN"})
 
 
@@ -159,21 +180,40 @@ async def _dispatch(request: web.Request, handler: Handler, body: Any, bad_json:
         ctype = request.content_type
         if body is not None and ctype != "application/json":
             # v2 takes JSON only (docs/pipedrive-api.md#hosts-and-the-token); the sandbox asks the same of v1 writes.
-            raise api_error(version, 400, f"Send the body as JSON (Content-Type: application/json), not {ctype}",
-                            "ERR_BAD_REQUEST")
+            raise api_error(
+                version,
+                400,
+                f"Send the body as JSON (Content-Type: application/json), not {ctype}",
+                "ERR_BAD_REQUEST",
+            )
     request[BODY_KEY] = body
     try:
         return await handler(request)
     except web.HTTPNotFound:
         hint = ""
-        if version == 1 and request.path.split("/")[3:4] and request.path.split("/")[3] in (
-            "persons", "organizations", "deals", "activities", "itemSearch", "products", "pipelines", "stages"
+        if (
+            version == 1
+            and request.path.split("/")[3:4]
+            and request.path.split("/")[3]
+            in (
+                "persons",
+                "organizations",
+                "deals",
+                "activities",
+                "itemSearch",
+                "products",
+                "pipelines",
+                "stages",
+            )
         ):
             hint = " (this v1 endpoint is deprecated and out of support; use /api/v2)"
-        raise api_error(version, 404, f"Unknown method {request.method} {request.path}{hint}", "ERR_NOT_FOUND") from None
+        raise api_error(
+            version, 404, f"Unknown method {request.method} {request.path}{hint}", "ERR_NOT_FOUND"
+        ) from None
     except web.HTTPMethodNotAllowed:
-        raise api_error(version, 405, f"Method {request.method} not allowed on {request.path}",
-                        "ERR_METHOD_NOT_ALLOWED") from None
+        raise api_error(
+            version, 405, f"Method {request.method} not allowed on {request.path}", "ERR_METHOD_NOT_ALLOWED"
+        ) from None
 
 
 @web.middleware
@@ -198,33 +238,50 @@ async def pipedrive_edge(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         if not _authorised(request):
             raise unauthorized()
-        burst_headers, over = state.limiter.observe(request.path, faults.burst_limit, faults.search_burst_limit)
+        burst_headers, over = state.limiter.observe(
+            request.path, faults.burst_limit, faults.search_burst_limit
+        )
         extra_headers.update(burst_headers)
         if over and faults.enforce_burst:
             # Burst 429: the rate-limit headers, and Retry-After = the rest of the window.
             extra_headers["Retry-After"] = burst_headers["x-ratelimit-reset"]
-            raise SandboxHTTPError(429, {"success": False, "error": "Too many requests", "errorCode": 429,
-                                         "error_info": ERROR_INFO})
-        daily_headers, exhausted = state.limiter.spend(token_cost(request.method, request.path), faults.daily_budget)
+            raise SandboxHTTPError(
+                429,
+                {"success": False, "error": "Too many requests", "errorCode": 429, "error_info": ERROR_INFO},
+            )
+        daily_headers, exhausted = state.limiter.spend(
+            token_cost(request.method, request.path), faults.daily_budget
+        )
         extra_headers.update(daily_headers)
         if exhausted:
             extra_headers["x-daily-ratelimit-token-remaining"] = "0"
             # The budget resets at midnight server time (zone unpublished; the sandbox uses UTC).
             extra_headers["Retry-After"] = str(_seconds_to_midnight(state.store.now()))
-            raise SandboxHTTPError(429, {"success": False, "error": "Daily API token budget used up",
-                                         "errorCode": 429, "error_info": ERROR_INFO})
+            raise SandboxHTTPError(
+                429,
+                {
+                    "success": False,
+                    "error": "Daily API token budget used up",
+                    "errorCode": 429,
+                    "error_info": ERROR_INFO,
+                },
+            )
         response = await _dispatch(request, handler, body, bad_json)
     except SandboxHTTPError as exc:
         response = _json_response(exc.status, exc.body, exc.headers)
     except Exception:  # a sandbox bug: answer like Pipedrive's 500 and keep serving
         log.exception("sandbox handler failed for %s %s", request.method, request.path)
-        response = _json_response(500, {"success": False, "error": "Internal Server Error", "code": "ERR_UNKNOWN"})
+        response = _json_response(
+            500, {"success": False, "error": "Internal Server Error", "code": "ERR_UNKNOWN"}
+        )
     for key, value in extra_headers.items():
         response.headers[key] = value
     rec.status = response.status
     if rec.fault == "drop_after":
         # The request took effect; its answer never reaches the client.
-        log.info("%s %s -> %s, then dropped connection (fault)", request.method, request.path, response.status)
+        log.info(
+            "%s %s -> %s, then dropped connection (fault)", request.method, request.path, response.status
+        )
         if request.transport is not None:
             request.transport.abort()
         return web.Response(status=204)
@@ -268,11 +325,21 @@ async def _delete_faults(request: web.Request) -> web.Response:
 
 async def _get_requests(request: web.Request) -> web.Response:
     reqs = request.app[STATE_KEY].requests
-    return _json_response(200, [
-        {"method": r.method, "path": r.path, "query": r.query, "json": r.json, "headers": r.headers,
-         "status": r.status, "fault": r.fault}
-        for r in reqs
-    ])
+    return _json_response(
+        200,
+        [
+            {
+                "method": r.method,
+                "path": r.path,
+                "query": r.query,
+                "json": r.json,
+                "headers": r.headers,
+                "status": r.status,
+                "fault": r.fault,
+            }
+            for r in reqs
+        ],
+    )
 
 
 async def _delete_requests(request: web.Request) -> web.Response:

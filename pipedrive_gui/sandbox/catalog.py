@@ -32,10 +32,16 @@ SYSTEM_SEARCHABLE = {
 #: The parts of an address field (a v2 address value's keys: the SDK's ``OrganizationItemAddress``),
 #: listed as the field's subfields; the whole address is ``value``.
 ADDRESS_SUBFIELDS = (
-    ("value", "Full address"), ("country", "Country"), ("admin_area_level_1", "State/county"),
-    ("admin_area_level_2", "Region"), ("locality", "City/town/village/locality"),
-    ("sublocality", "District/sublocality"), ("route", "Street/road name"),
-    ("street_number", "House number"), ("subpremise", "Apartment/suite no"), ("postal_code", "ZIP/Postal code"),
+    ("value", "Full address"),
+    ("country", "Country"),
+    ("admin_area_level_1", "State/county"),
+    ("admin_area_level_2", "Region"),
+    ("locality", "City/town/village/locality"),
+    ("sublocality", "District/sublocality"),
+    ("route", "Street/road name"),
+    ("street_number", "House number"),
+    ("subpremise", "Apartment/suite no"),
+    ("postal_code", "ZIP/Postal code"),
 )
 
 # Fixed times so field JSON is stable between runs (v1 fields carry add/update times).
@@ -81,8 +87,10 @@ class FieldDef:
                 {"field_code": "currency", "field_name": "Currency", "field_type": "varchar"},
             ]
         elif self.field_type == "address":
-            subfields = [{"field_code": code, "field_name": name, "field_type": "varchar"}
-                         for code, name in ADDRESS_SUBFIELDS]
+            subfields = [
+                {"field_code": code, "field_name": name, "field_type": "varchar"}
+                for code, name in ADDRESS_SUBFIELDS
+            ]
         out: dict[str, Any] = {
             "field_code": self.code,
             "field_name": self.name,
@@ -139,12 +147,25 @@ class FieldDef:
                     "is_subfield": True,
                 }
             )
-            row["subfields"] = [{"key": f"{key}_currency", "name": f"Currency of {self.name}", "field_type": "varchar"}]
+            row["subfields"] = [
+                {"key": f"{key}_currency", "name": f"Currency of {self.name}", "field_type": "varchar"}
+            ]
         if self.is_custom and self.field_type == "address":
             # v1 lists each part of a custom address as its own row, keyed <key>_<part>.
             parts = [(f"{key}_{code}", f"{name} of {self.name}") for code, name in ADDRESS_SUBFIELDS[1:]]
-            rows += [{**row, "id": None, "key": k, "name": n, "field_type": "varchar", "options": None,
-                      "searchable_flag": False, "is_subfield": True} for k, n in parts]
+            rows += [
+                {
+                    **row,
+                    "id": None,
+                    "key": k,
+                    "name": n,
+                    "field_type": "varchar",
+                    "options": None,
+                    "searchable_flag": False,
+                    "is_subfield": True,
+                }
+                for k, n in parts
+            ]
             row["subfields"] = [{"key": k, "name": n, "field_type": "varchar"} for k, n in parts]
         return rows
 
@@ -200,7 +221,9 @@ def load_catalog(standard_path: Path | None = None, custom_path: Path | None = N
     custom = _read_json(custom_path, "sandbox", "custom_fields.json")["fields"]
     out: dict[str, list[FieldDef]] = {}
     for entity in ENTITIES:
-        fields = [_field(entity, raw, custom=False, order=i) for i, raw in enumerate(standard.get(entity, []))]
+        fields = [
+            _field(entity, raw, custom=False, order=i) for i, raw in enumerate(standard.get(entity, []))
+        ]
         customs = custom.get("deal", []) if entity == "lead" else custom.get(entity, [])
         start = len(fields)
         fields += [_field(entity, raw, custom=True, order=start + i) for i, raw in enumerate(customs)]

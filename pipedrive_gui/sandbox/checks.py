@@ -45,7 +45,11 @@ def want_number(value: Any) -> str | None:
 
 
 def want_bool(value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"must be a boolean (true/false), got {type_name(value)} {_short(value)}"
+    return (
+        None
+        if isinstance(value, bool)
+        else f"must be a boolean (true/false), got {type_name(value)} {_short(value)}"
+    )
 
 
 def want_str(value: Any, *, nonempty: bool = False) -> str | None:

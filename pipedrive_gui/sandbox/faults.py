@@ -15,12 +15,25 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = ("rate_limit", "server_error", "slow", "drop", "abuse_block", "error")
-_ALIASES = {"429": "rate_limit", "5xx": "server_error", "500": "server_error", "502": "server_error",
-            "503": "server_error", "504": "server_error", "403": "abuse_block", "html403": "abuse_block",
-            "delay": "slow", "disconnect": "drop",
-            # Pipedrive's JSON refusals: bad request, token, plan/billing, permission, not found.
-            "400": "error", "401": "error", "402": "error", "404": "error", "422": "error",
-            "json403": "error"}
+_ALIASES = {
+    "429": "rate_limit",
+    "5xx": "server_error",
+    "500": "server_error",
+    "502": "server_error",
+    "503": "server_error",
+    "504": "server_error",
+    "403": "abuse_block",
+    "html403": "abuse_block",
+    "delay": "slow",
+    "disconnect": "drop",
+    # Pipedrive's JSON refusals: bad request, token, plan/billing, permission, not found.
+    "400": "error",
+    "401": "error",
+    "402": "error",
+    "404": "error",
+    "422": "error",
+    "json403": "error",
+}
 #: The status an ``error`` alias stands for (``json403`` is a JSON permission refusal, unlike the
 #: HTML abuse block that ``403`` means).
 _ALIAS_STATUS = {"400": 400, "401": 401, "402": 402, "404": 404, "422": 422, "json403": 403}
@@ -108,24 +121,62 @@ class FaultSettings:
         return rule
 
     # Shorthands for tests.
-    def rate_limit(self, count: int | None = 1, *, retry_after: float | None = 1.0, path: str = "*",
-                   rate: float | None = None, daily: bool = False, method: str | None = None) -> FaultRule:
-        return self.add("rate_limit", count=count, retry_after=retry_after, path=path, rate=rate, daily=daily,
-                        method=method)
+    def rate_limit(
+        self,
+        count: int | None = 1,
+        *,
+        retry_after: float | None = 1.0,
+        path: str = "*",
+        rate: float | None = None,
+        daily: bool = False,
+        method: str | None = None,
+    ) -> FaultRule:
+        return self.add(
+            "rate_limit",
+            count=count,
+            retry_after=retry_after,
+            path=path,
+            rate=rate,
+            daily=daily,
+            method=method,
+        )
 
-    def server_error(self, count: int | None = 1, *, status: int = 500, path: str = "*", rate: float | None = None,
-                     method: str | None = None, after: bool = False) -> FaultRule:
+    def server_error(
+        self,
+        count: int | None = 1,
+        *,
+        status: int = 500,
+        path: str = "*",
+        rate: float | None = None,
+        method: str | None = None,
+        after: bool = False,
+    ) -> FaultRule:
         """A 5xx answer; ``after=True``: the request is carried out first (a write lands), then the
         5xx replaces its answer (a gateway that timed out on a write Pipedrive made)."""
-        return self.add("server_error", count=count, status=status, path=path, rate=rate, method=method,
-                        after=after)
+        return self.add(
+            "server_error", count=count, status=status, path=path, rate=rate, method=method, after=after
+        )
 
-    def slow(self, delay_ms: int, *, count: int | None = None, path: str = "*", rate: float | None = None,
-             method: str | None = None) -> FaultRule:
+    def slow(
+        self,
+        delay_ms: int,
+        *,
+        count: int | None = None,
+        path: str = "*",
+        rate: float | None = None,
+        method: str | None = None,
+    ) -> FaultRule:
         return self.add("slow", delay_ms=delay_ms, count=count, path=path, rate=rate, method=method)
 
-    def drop(self, count: int | None = 1, *, path: str = "*", rate: float | None = None,
-             method: str | None = None, after: bool = False) -> FaultRule:
+    def drop(
+        self,
+        count: int | None = 1,
+        *,
+        path: str = "*",
+        rate: float | None = None,
+        method: str | None = None,
+        after: bool = False,
+    ) -> FaultRule:
         """Dropped connection; ``after=True``: the request is carried out, then its answer is lost."""
         return self.add("drop", count=count, path=path, rate=rate, method=method, after=after)
 
@@ -176,7 +227,9 @@ class FaultSettings:
             if key in data:
                 value = data[key]
                 if not _is_type(value, typ) or (typ is not bool and value < 0):
-                    raise FaultSpecError(f"{key} must be a {'boolean' if typ is bool else 'non-negative number'}")
+                    raise FaultSpecError(
+                        f"{key} must be a {'boolean' if typ is bool else 'non-negative number'}"
+                    )
                 changes[key] = typ(value)
         if "seed" in data and not _is_type(data["seed"], int):
             raise FaultSpecError("seed must be an integer")
@@ -192,8 +245,13 @@ class FaultSettings:
                 self.rules.extend(new_rules)
 
 
-_SETTING_TYPES: dict[str, type] = {"search_lag_s": float, "enforce_burst": bool, "burst_limit": int,
-                                   "search_burst_limit": int, "daily_budget": int}
+_SETTING_TYPES: dict[str, type] = {
+    "search_lag_s": float,
+    "enforce_burst": bool,
+    "burst_limit": int,
+    "search_burst_limit": int,
+    "daily_budget": int,
+}
 _NULLABLE = frozenset({"method", "count", "rate", "retry_after"})
 
 
@@ -223,8 +281,17 @@ def _rule_from_json(raw: dict[str, Any]) -> FaultRule:
     return FaultRule(kind=_ALIASES.get(kind, kind), **options)
 
 
-_FIELD_TYPES: dict[str, type] = {"path": str, "method": str, "count": int, "rate": float, "status": int,
-                                 "retry_after": float, "delay_ms": int, "daily": bool, "after": bool}
+_FIELD_TYPES: dict[str, type] = {
+    "path": str,
+    "method": str,
+    "count": int,
+    "rate": float,
+    "status": int,
+    "retry_after": float,
+    "delay_ms": int,
+    "daily": bool,
+    "after": bool,
+}
 
 
 def parse_fault_spec(text: str) -> FaultRule:

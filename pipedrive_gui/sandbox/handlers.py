@@ -65,20 +65,38 @@ def _int_id(raw: str, version: int) -> int:
 
 # -- v1 account ---------------------------------------------------------------------------------
 
+
 async def users_me(request: web.Request) -> web.Response:
     store = _state(request).store
     user = store.users[store.me_id]
     company = store.company
     data = {
-        "id": user["id"], "name": user["name"], "email": user.get("email"), "phone": user.get("phone"),
-        "default_currency": user.get("default_currency", "EUR"), "locale": user.get("locale", "en_US"),
-        "lang": user.get("lang", 1), "activated": True, "active_flag": True, "is_admin": user.get("is_admin", True),
-        "last_login": "2026-11-30 08:00:00", "created": "2025-06-01 09:00:00", "modified": "2026-11-30 08:00:00",
-        "has_created_company": True, "access": [{"app": "sales", "admin": True, "permission_set_id": "sandbox-admin"}],
-        "timezone_name": user.get("timezone_name", "UTC"), "timezone_offset": user.get("timezone_offset", "+00:00"),
-        "role_id": user.get("role_id", 1), "icon_url": None, "is_you": True, "is_deleted": False,
-        "company_id": company["id"], "company_name": company["name"], "company_domain": company["domain"],
-        "company_country": company.get("country"), "company_industry": company.get("industry"),
+        "id": user["id"],
+        "name": user["name"],
+        "email": user.get("email"),
+        "phone": user.get("phone"),
+        "default_currency": user.get("default_currency", "EUR"),
+        "locale": user.get("locale", "en_US"),
+        "lang": user.get("lang", 1),
+        "activated": True,
+        "active_flag": True,
+        "is_admin": user.get("is_admin", True),
+        "last_login": "2026-11-30 08:00:00",
+        "created": "2025-06-01 09:00:00",
+        "modified": "2026-11-30 08:00:00",
+        "has_created_company": True,
+        "access": [{"app": "sales", "admin": True, "permission_set_id": "sandbox-admin"}],
+        "timezone_name": user.get("timezone_name", "UTC"),
+        "timezone_offset": user.get("timezone_offset", "+00:00"),
+        "role_id": user.get("role_id", 1),
+        "icon_url": None,
+        "is_you": True,
+        "is_deleted": False,
+        "company_id": company["id"],
+        "company_name": company["name"],
+        "company_domain": company["domain"],
+        "company_country": company.get("country"),
+        "company_industry": company.get("industry"),
         "language": {"language_code": "en", "country_code": "US"},
     }
     return ok(data)
@@ -89,6 +107,7 @@ async def activity_types(request: web.Request) -> web.Response:
 
 
 # -- fields ---------------------------------------------------------------------------------------
+
 
 def _field_entity(request: web.Request, version: int) -> str:
     name = request.match_info["fields"]
@@ -101,7 +120,11 @@ def _field_entity(request: web.Request, version: int) -> str:
 async def fields_v2(request: web.Request) -> web.Response:
     entity = _field_entity(request, 2)
     include = frozenset(i for i in request.query.get("include_fields", "").split(",") if i)
-    allowed = {"ui_visibility"} if entity == "activity" else {"ui_visibility", "important_fields", "required_fields"}
+    allowed = (
+        {"ui_visibility"}
+        if entity == "activity"
+        else {"ui_visibility", "important_fields", "required_fields"}
+    )
     if include - allowed:
         raise validation_failed(2, [f"include_fields: must be among {', '.join(sorted(allowed))}"])
     rows = [f.to_v2(include) for f in _state(request).store.catalog.fields(entity)]
@@ -127,6 +150,7 @@ async def fields_v1(request: web.Request) -> web.Response:
 
 
 # -- v2 entities ------------------------------------------------------------------------------------
+
 
 def _v2_entity(request: web.Request) -> str:
     entity = SINGULAR.get(request.match_info["collection"])
@@ -166,8 +190,14 @@ def _shaped(record: dict[str, Any], keys: list[str] | None) -> dict[str, Any]:
 async def list_v2(request: web.Request) -> web.Response:
     entity = _v2_entity(request)
     records = _state(request).store.live(entity)
-    filters = {"owner_id": "owner_id", "person_id": "person_id", "org_id": "org_id", "deal_id": "deal_id",
-               "stage_id": "stage_id", "pipeline_id": "pipeline_id"}
+    filters = {
+        "owner_id": "owner_id",
+        "person_id": "person_id",
+        "org_id": "org_id",
+        "deal_id": "deal_id",
+        "stage_id": "stage_id",
+        "pipeline_id": "pipeline_id",
+    }
     for param, key in filters.items():
         raw = request.query.get(param)
         if raw is not None:
@@ -195,8 +225,11 @@ def _sorted(records: list[dict[str, Any]], query: Any) -> list[dict[str, Any]]:
     if direction not in ("asc", "desc"):
         raise validation_failed(2, [f"sort_direction: must be asc or desc, got {direction!r}"])
     # Timestamps are RFC 3339 in UTC, so they sort as text; the id breaks ties.
-    return sorted(records, key=lambda r: (str(r.get(sort_by) or "") if sort_by != "id" else "", r["id"]),
-                  reverse=direction == "desc")
+    return sorted(
+        records,
+        key=lambda r: (str(r.get(sort_by) or "") if sort_by != "id" else "", r["id"]),
+        reverse=direction == "desc",
+    )
 
 
 async def get_v2(request: web.Request) -> web.Response:
@@ -245,6 +278,7 @@ async def item_search(request: web.Request) -> web.Response:
 
 # -- v1 leads -------------------------------------------------------------------------------------
 
+
 def _lead(request: web.Request) -> dict[str, Any]:
     rec = _state(request).store.get("lead", request.match_info["id"])
     if rec is None:
@@ -289,6 +323,7 @@ async def delete_lead_handler(request: web.Request) -> web.Response:
 
 
 # -- v1 notes -------------------------------------------------------------------------------------
+
 
 def _note(request: web.Request) -> dict[str, Any]:
     rid = _int_id(request.match_info["id"], 1)

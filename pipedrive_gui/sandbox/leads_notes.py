@@ -23,7 +23,9 @@ from pipedrive_gui.sandbox.sdk_models import sdk_models
 from pipedrive_gui.sandbox.store import SandboxStore, lead_time, v1_time
 from pipedrive_gui.sandbox.validate_v2 import REF_MESSAGES, Ctx, exists
 
-NOTE_PIN_FLAGS = tuple(f"pinned_to_{t}_flag" for t in ("lead", "deal", "organization", "person", "project", "task"))
+NOTE_PIN_FLAGS = tuple(
+    f"pinned_to_{t}_flag" for t in ("lead", "deal", "organization", "person", "project", "task")
+)
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 
 
@@ -54,7 +56,9 @@ def _lead_custom(ctx: Ctx, f: FieldDef, key: str, value: Any) -> None:
         problem = None if ok else f"option {value!r} does not exist in field '{f.name}'"
     elif t == "set":
         items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else None
-        ok = items is not None and all(str(i).strip().isdigit() and int(str(i)) in f.option_ids for i in items)
+        ok = items is not None and all(
+            str(i).strip().isdigit() and int(str(i)) in f.option_ids for i in items
+        )
         problem = None if ok else f"options {value!r} do not all exist in field '{f.name}'"
     else:
         problem = checks.want_int(value) if t in ("user", "org", "people") else None
@@ -66,8 +70,10 @@ def _top_key(problem: str) -> str:
     return problem.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
 
 
-_LEAD_HINTS = {"org_id": "leads use organization_id",
-               "custom_fields": "lead custom fields go at the root, v1 format"}
+_LEAD_HINTS = {
+    "org_id": "leads use organization_id",
+    "custom_fields": "lead custom fields go at the root, v1 format",
+}
 
 
 def _lead_unknown(path: str) -> str:
@@ -75,14 +81,19 @@ def _lead_unknown(path: str) -> str:
     return f"is not an allowed property ({hint})" if hint else "is not an allowed property"
 
 
-def validate_lead(store: SandboxStore, body: Any, *, creating: bool, current: dict[str, Any] | None = None) -> dict[str, Any]:
+def validate_lead(
+    store: SandboxStore, body: Any, *, creating: bool, current: dict[str, Any] | None = None
+) -> dict[str, Any]:
     ctx = Ctx(store, "lead", creating, version=1)
     if not isinstance(body, dict):
         raise validation_failed(1, [f"body: must be a JSON object, got {checks.type_name(body)}"])
     custom = store.catalog.custom("lead")
     currency_keys = {f"{k}_currency": k for k, f in custom.items() if f.field_type == "monetary"}
-    model = sdk_models().body_model("POST", "/api/v1/leads") if creating else \
-        sdk_models().body_model("PATCH", "/api/v1/leads/{id}")
+    model = (
+        sdk_models().body_model("POST", "/api/v1/leads")
+        if creating
+        else sdk_models().body_model("PATCH", "/api/v1/leads/{id}")
+    )
     standard = {k: v for k, v in body.items() if k not in custom and k not in currency_keys}
     structural = sdk_models().check(model, standard, unknown=_lead_unknown)
     ctx.problems.extend(structural)
@@ -113,7 +124,9 @@ def validate_lead(store: SandboxStore, body: Any, *, creating: bool, current: di
                 ctx.bad(key, problem)
     for cur_key, base in currency_keys.items():
         has_value = body.get(base) is not None
-        has_currency = body.get(cur_key) is not None or (current is not None and current.get(cur_key) is not None)
+        has_currency = body.get(cur_key) is not None or (
+            current is not None and current.get(cur_key) is not None
+        )
         if has_value and not has_currency:
             ctx.bad(cur_key, f"is required when {base} ({custom[base].name}) is set")
     if creating:
@@ -130,8 +143,14 @@ def validate_lead(store: SandboxStore, body: Any, *, creating: bool, current: di
 
 def create_lead(store: SandboxStore, changes: dict[str, Any]) -> dict[str, Any]:
     now = lead_time(store.now())
-    rec = {"id": store.new_id("lead"), "add_time": now, "update_time": now, "source_name": "API", "origin": "API",
-           **changes}
+    rec = {
+        "id": store.new_id("lead"),
+        "add_time": now,
+        "update_time": now,
+        "source_name": "API",
+        "origin": "API",
+        **changes,
+    }
     return store.put("lead", store.complete_lead(rec))
 
 
@@ -149,15 +168,25 @@ def validate_note(store: SandboxStore, body: Any, *, creating: bool) -> dict[str
     ctx = Ctx(store, "note", creating, version=1)
     if not isinstance(body, dict):
         raise validation_failed(1, [f"body: must be a JSON object, got {checks.type_name(body)}"])
-    model = sdk_models().body_model("POST", "/api/v1/notes") if creating else \
-        sdk_models().body_model("PUT", "/api/v1/notes/{id}")
+    model = (
+        sdk_models().body_model("POST", "/api/v1/notes")
+        if creating
+        else sdk_models().body_model("PUT", "/api/v1/notes/{id}")
+    )
     known = sdk_models().properties(model)
     structural = sdk_models().check(model, body)
     ctx.problems.extend(structural)
     flagged = {_top_key(p) for p in structural}
     out: dict[str, Any] = {}
-    refs = {"deal_id": "deal", "person_id": "person", "org_id": "organization", "lead_id": "lead",
-            "project_id": "project", "task_id": "project", "user_id": "user"}
+    refs = {
+        "deal_id": "deal",
+        "person_id": "person",
+        "org_id": "organization",
+        "lead_id": "lead",
+        "project_id": "project",
+        "task_id": "project",
+        "user_id": "user",
+    }
     for key, value in body.items():
         if key in flagged or key not in known:
             continue  # refused above, or an extra key the create model allows and the sandbox ignores
@@ -174,8 +203,13 @@ def validate_note(store: SandboxStore, body: Any, *, creating: bool) -> dict[str
             value = bool(value)
         out[key] = value
     if creating and not ctx.problems:
-        if not any(body.get(k) is not None for k in ("deal_id", "person_id", "org_id", "lead_id", "project_id", "task_id")):
-            ctx.bad("deal_id", "a note needs one of lead_id, deal_id, person_id, org_id, project_id or task_id")
+        if not any(
+            body.get(k) is not None
+            for k in ("deal_id", "person_id", "org_id", "lead_id", "project_id", "task_id")
+        ):
+            ctx.bad(
+                "deal_id", "a note needs one of lead_id, deal_id, person_id, org_id, project_id or task_id"
+            )
     if ctx.problems:
         raise validation_failed(1, ctx.problems)
     return out
@@ -208,7 +242,12 @@ def render_note(store: SandboxStore, note: dict[str, Any]) -> dict[str, Any]:
     out["person"] = {"name": person["name"]} if person else None
     out["organization"] = {"name": org["name"]} if org else None
     out["user"] = (
-        {"email": user.get("email"), "name": user.get("name"), "icon_url": None, "is_you": bool(user.get("is_you"))}
+        {
+            "email": user.get("email"),
+            "name": user.get("name"),
+            "icon_url": None,
+            "is_you": bool(user.get("is_you")),
+        }
         if user
         else None
     )

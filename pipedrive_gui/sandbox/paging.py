@@ -41,7 +41,9 @@ def decode_cursor(raw: str | None) -> int:
     raise validation_failed(2, [f"cursor: {raw!r} is not a cursor this server issued"])
 
 
-def page_v2(items: list[Any], query: Mapping[str, str], maximum: int = MAX_LIMIT) -> tuple[list[Any], dict[str, Any]]:
+def page_v2(
+    items: list[Any], query: Mapping[str, str], maximum: int = MAX_LIMIT
+) -> tuple[list[Any], dict[str, Any]]:
     limit = parse_limit(query, 2, maximum)
     start = decode_cursor(query.get("cursor"))
     chunk = items[start : start + limit]

@@ -72,7 +72,9 @@ def _visible(store: SandboxStore, entity: str, lag_s: float) -> list[dict[str, A
     return records
 
 
-def item_search_field(store: SandboxStore, query: Mapping[str, str], lag_s: float = 0.0) -> tuple[list[Any], dict[str, Any]]:
+def item_search_field(
+    store: SandboxStore, query: Mapping[str, str], lag_s: float = 0.0
+) -> tuple[list[Any], dict[str, Any]]:
     problems = [f"{p}: is required" for p in ("term", "entity_type", "field") if not query.get(p)]
     if problems:
         raise validation_failed(2, problems)
@@ -81,18 +83,29 @@ def item_search_field(store: SandboxStore, query: Mapping[str, str], lag_s: floa
     if match not in ("exact", "beginning", "middle"):
         raise validation_failed(2, [f"match: must be exact, beginning or middle, got {match!r}"])
     if entity not in ITEM_SEARCH_ENTITIES:
-        raise validation_failed(2, [f"entity_type: must be one of {', '.join(ITEM_SEARCH_ENTITIES)}, got {entity!r}"])
+        raise validation_failed(
+            2, [f"entity_type: must be one of {', '.join(ITEM_SEARCH_ENTITIES)}, got {entity!r}"]
+        )
     _min_length(term, match == "exact")
     if entity in ("product", "project"):
         return page_v2([], query)
     f = store.catalog.get(entity, field)
     if field == "id":
-        raise validation_failed(2, [f"field: 'id' is not searchable; fetch the record with GET /api/v2/{entity}s/{{id}}"])
+        raise validation_failed(
+            2, [f"field: 'id' is not searchable; fetch the record with GET /api/v2/{entity}s/{{id}}"]
+        )
     if f is None:
-        raise validation_failed(2, [f"field: {field!r} is not a {entity} field (see the {entity} fields list)"])
+        raise validation_failed(
+            2, [f"field: {field!r} is not a {entity} field (see the {entity} fields list)"]
+        )
     if f.is_custom and f.field_type not in ITEM_SEARCH_TYPES:
-        raise validation_failed(2, [f"field: custom fields of type {f.field_type} cannot be searched "
-                                    f"(searchable types: {', '.join(sorted(ITEM_SEARCH_TYPES))})"])
+        raise validation_failed(
+            2,
+            [
+                f"field: custom fields of type {f.field_type} cannot be searched "
+                f"(searchable types: {', '.join(sorted(ITEM_SEARCH_TYPES))})"
+            ],
+        )
     if not f.is_custom and field not in SYSTEM_SEARCHABLE[entity]:
         raise validation_failed(2, [f"field: {field!r} is not searchable"])
     hits = []
@@ -104,7 +117,12 @@ def item_search_field(store: SandboxStore, query: Mapping[str, str], lag_s: floa
                 or (match == "middle" and term in text)
             ):
                 title = "title" if entity in ("deal", "lead") else "name"
-                item = {"id": record["id"], "type": entity, title: store.display_name(entity, record), field: text}
+                item = {
+                    "id": record["id"],
+                    "type": entity,
+                    title: store.display_name(entity, record),
+                    field: text,
+                }
                 score = 1.0 if text == term else round(len(term) / max(len(text), 1), 3)
                 hits.append({"result_score": score, "item": item})
                 break
@@ -121,7 +139,9 @@ def _parse_bool(query: Mapping[str, str], name: str) -> bool:
     return raw == "true"
 
 
-def entity_search(store: SandboxStore, entity: str, query: Mapping[str, str], lag_s: float = 0.0) -> tuple[Any, dict[str, Any]]:
+def entity_search(
+    store: SandboxStore, entity: str, query: Mapping[str, str], lag_s: float = 0.0
+) -> tuple[Any, dict[str, Any]]:
     term = query.get("term")
     if not term:
         raise validation_failed(2, ["term: is required"])
@@ -131,7 +151,9 @@ def entity_search(store: SandboxStore, entity: str, query: Mapping[str, str], la
     fields = [f.strip() for f in query.get("fields", "").split(",") if f.strip()] or list(allowed)
     wrong = [f for f in fields if f not in allowed]
     if wrong:
-        raise validation_failed(2, [f"fields: {', '.join(wrong)} not allowed for {entity} search (allowed: {', '.join(allowed)})"])
+        raise validation_failed(
+            2, [f"fields: {', '.join(wrong)} not allowed for {entity} search (allowed: {', '.join(allowed)})"]
+        )
     filters = _filters(entity, query)
     needle = term.casefold()
     text_customs = [k for k, f in store.catalog.custom(entity).items() if f.field_type in ITEM_SEARCH_TYPES]
@@ -145,7 +167,9 @@ def entity_search(store: SandboxStore, entity: str, query: Mapping[str, str], la
             if name == "custom_fields":
                 texts = [(k, t) for k in text_customs for t in field_texts(store, entity, record, k)]
             elif name == "notes":
-                texts = [("notes", n["content"]) for n in store.live("note") if _note_of(n, entity, record["id"])]
+                texts = [
+                    ("notes", n["content"]) for n in store.live("note") if _note_of(n, entity, record["id"])
+                ]
             else:
                 texts = [(name, t) for t in field_texts(store, entity, record, name)]
             for _key, text in texts:
@@ -200,26 +224,57 @@ def _summary(store: SandboxStore, entity: str, rec: dict[str, Any], custom: list
     base: dict[str, Any] = {"id": rec["id"], "type": entity}
     owner = {"id": rec.get("owner_id")}
     if entity == "person":
-        base.update(name=rec["name"], phones=[p["value"] for p in rec.get("phones") or []],
-                    emails=[e["value"] for e in rec.get("emails") or []], visible_to=rec.get("visible_to"),
-                    owner=owner, organization=_ref_summary(store, "organization", rec.get("org_id")),
-                    custom_fields=custom, notes=[], update_time=rec.get("update_time"))
+        base.update(
+            name=rec["name"],
+            phones=[p["value"] for p in rec.get("phones") or []],
+            emails=[e["value"] for e in rec.get("emails") or []],
+            visible_to=rec.get("visible_to"),
+            owner=owner,
+            organization=_ref_summary(store, "organization", rec.get("org_id")),
+            custom_fields=custom,
+            notes=[],
+            update_time=rec.get("update_time"),
+        )
     elif entity == "organization":
-        base.update(name=rec["name"], address=as_text(rec.get("address")), visible_to=rec.get("visible_to"),
-                    owner=owner, custom_fields=custom, notes=[], update_time=rec.get("update_time"))
+        base.update(
+            name=rec["name"],
+            address=as_text(rec.get("address")),
+            visible_to=rec.get("visible_to"),
+            owner=owner,
+            custom_fields=custom,
+            notes=[],
+            update_time=rec.get("update_time"),
+        )
     elif entity == "deal":
         stage = store.stages.get(rec.get("stage_id") or 0)
-        base.update(title=rec["title"], value=rec.get("value"), currency=rec.get("currency"), status=rec.get("status"),
-                    visible_to=rec.get("visible_to"), owner=owner,
-                    stage={"id": stage["id"], "name": stage["name"]} if stage else None,
-                    person=_ref_summary(store, "person", rec.get("person_id")),
-                    organization=_ref_summary(store, "organization", rec.get("org_id")),
-                    custom_fields=custom, notes=[], update_time=rec.get("update_time"))
+        base.update(
+            title=rec["title"],
+            value=rec.get("value"),
+            currency=rec.get("currency"),
+            status=rec.get("status"),
+            visible_to=rec.get("visible_to"),
+            owner=owner,
+            stage={"id": stage["id"], "name": stage["name"]} if stage else None,
+            person=_ref_summary(store, "person", rec.get("person_id")),
+            organization=_ref_summary(store, "organization", rec.get("org_id")),
+            custom_fields=custom,
+            notes=[],
+            update_time=rec.get("update_time"),
+        )
     else:
         value = rec.get("value") or {}
-        base.update(title=rec["title"], owner=owner, person=_ref_summary(store, "person", rec.get("person_id")),
-                    organization=_ref_summary(store, "organization", rec.get("organization_id")), phones=[],
-                    emails=[], custom_fields=custom, notes=[], value=value.get("amount"),
-                    currency=value.get("currency"), visible_to=int(rec.get("visible_to") or 3),
-                    is_archived=rec.get("is_archived", False))
+        base.update(
+            title=rec["title"],
+            owner=owner,
+            person=_ref_summary(store, "person", rec.get("person_id")),
+            organization=_ref_summary(store, "organization", rec.get("organization_id")),
+            phones=[],
+            emails=[],
+            custom_fields=custom,
+            notes=[],
+            value=value.get("amount"),
+            currency=value.get("currency"),
+            visible_to=int(rec.get("visible_to") or 3),
+            is_archived=rec.get("is_archived", False),
+        )
     return base

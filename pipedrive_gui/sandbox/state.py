@@ -43,7 +43,9 @@ class SandboxState:
         return [r.call for r in self.requests]
 
     def requests_to(self, method: str, path_glob: str) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.method == method.upper() and fnmatch.fnmatchcase(r.path, path_glob)]
+        return [
+            r for r in self.requests if r.method == method.upper() and fnmatch.fnmatchcase(r.path, path_glob)
+        ]
 
     def clear_requests(self) -> None:
         self.requests.clear()

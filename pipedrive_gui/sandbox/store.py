@@ -66,19 +66,34 @@ class SandboxStore:
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         data = copy.deepcopy(seed) if seed else {}
         self.company: dict[str, Any] = data.get(
-            "company", {"id": 9001, "name": "Sandbox Co", "domain": "sandbox", "country": "EE", "industry": None}
+            "company",
+            {"id": 9001, "name": "Sandbox Co", "domain": "sandbox", "country": "EE", "industry": None},
         )
         self.users: dict[int, dict[str, Any]] = {u["id"]: u for u in data.get("users", [])}
         if not self.users:
-            self.users[1] = {"id": 1, "name": "Sandy Sandbox", "email": "sandy@sandbox.example", "is_you": True}
+            self.users[1] = {
+                "id": 1,
+                "name": "Sandy Sandbox",
+                "email": "sandy@sandbox.example",
+                "is_you": True,
+            }
         self.me_id = next((u["id"] for u in self.users.values() if u.get("is_you")), min(self.users))
-        self.activity_types: list[dict[str, Any]] = [self._activity_type(t, i) for i, t in enumerate(data.get("activity_types", []))]
+        self.activity_types: list[dict[str, Any]] = [
+            self._activity_type(t, i) for i, t in enumerate(data.get("activity_types", []))
+        ]
         self.pipelines: dict[int, dict[str, Any]] = {}
         self.stages: dict[int, dict[str, Any]] = {}
-        for p in data.get("pipelines", [{"id": 1, "name": "Pipeline", "stages": [{"id": 1, "name": "Qualified"}]}]):
+        for p in data.get(
+            "pipelines", [{"id": 1, "name": "Pipeline", "stages": [{"id": 1, "name": "Qualified"}]}]
+        ):
             self.pipelines[p["id"]] = {"id": p["id"], "name": p["name"]}
             for order, s in enumerate(p["stages"]):
-                self.stages[s["id"]] = {"id": s["id"], "name": s["name"], "pipeline_id": p["id"], "order_nr": order}
+                self.stages[s["id"]] = {
+                    "id": s["id"],
+                    "name": s["name"],
+                    "pipeline_id": p["id"],
+                    "order_nr": order,
+                }
         self.lead_label_ids = {lbl["id"] for lbl in data.get("lead_labels", [])}
         self.records: dict[str, dict[Any, dict[str, Any]]] = {e: {} for e in ALL_ENTITIES}
         # Monotonic time of each record's last write, for the simulated search-index lag.
@@ -117,7 +132,9 @@ class SandboxStore:
     # -- records -------------------------------------------------------------------------------
     def exists(self, entity: str, record_id: Any) -> bool:
         rec = self.records[entity].get(record_id)
-        return rec is not None and not rec.get("is_deleted", False) and rec.get("active_flag", True) is not False
+        return (
+            rec is not None and not rec.get("is_deleted", False) and rec.get("active_flag", True) is not False
+        )
 
     def get(self, entity: str, record_id: Any) -> dict[str, Any] | None:
         return self.records[entity].get(record_id) if self.exists(entity, record_id) else None
@@ -174,25 +191,101 @@ class SandboxStore:
     def complete_v2(self, entity: str, rec: dict[str, Any]) -> dict[str, Any]:
         """Fill the keys a v2 response always carries, in Pipedrive's usual order."""
         if entity == "person":
-            keys = ["id", "name", "first_name", "last_name", "owner_id", "org_id", "add_time", "update_time",
-                    "emails", "phones", "is_deleted", "visible_to", "label_ids", "picture_id", "marketing_status"]
+            keys = [
+                "id",
+                "name",
+                "first_name",
+                "last_name",
+                "owner_id",
+                "org_id",
+                "add_time",
+                "update_time",
+                "emails",
+                "phones",
+                "is_deleted",
+                "visible_to",
+                "label_ids",
+                "picture_id",
+                "marketing_status",
+            ]
             defaults: dict[str, Any] = {"emails": [], "phones": [], "label_ids": [], "visible_to": 3}
         elif entity == "organization":
-            keys = ["id", "name", "owner_id", "add_time", "update_time", "is_deleted", "visible_to", "label_ids",
-                    "address"]
+            keys = [
+                "id",
+                "name",
+                "owner_id",
+                "add_time",
+                "update_time",
+                "is_deleted",
+                "visible_to",
+                "label_ids",
+                "address",
+            ]
             defaults = {"label_ids": [], "visible_to": 3}
         elif entity == "deal":
-            keys = ["id", "title", "creator_user_id", "owner_id", "value", "currency", "person_id", "org_id",
-                    "pipeline_id", "stage_id", "status", "probability", "lost_reason", "visible_to", "close_time",
-                    "won_time", "lost_time", "expected_close_date", "label_ids", "is_deleted", "is_archived",
-                    "archive_time", "add_time", "update_time", "stage_change_time"]
-            defaults = {"value": 0, "currency": "EUR", "status": "open", "label_ids": [], "visible_to": 3,
-                        "is_archived": False}
+            keys = [
+                "id",
+                "title",
+                "creator_user_id",
+                "owner_id",
+                "value",
+                "currency",
+                "person_id",
+                "org_id",
+                "pipeline_id",
+                "stage_id",
+                "status",
+                "probability",
+                "lost_reason",
+                "visible_to",
+                "close_time",
+                "won_time",
+                "lost_time",
+                "expected_close_date",
+                "label_ids",
+                "is_deleted",
+                "is_archived",
+                "archive_time",
+                "add_time",
+                "update_time",
+                "stage_change_time",
+            ]
+            defaults = {
+                "value": 0,
+                "currency": "EUR",
+                "status": "open",
+                "label_ids": [],
+                "visible_to": 3,
+                "is_archived": False,
+            }
         else:
-            keys = ["id", "subject", "type", "owner_id", "creator_user_id", "is_deleted", "add_time", "update_time",
-                    "deal_id", "lead_id", "person_id", "org_id", "project_id", "due_date", "due_time", "duration",
-                    "busy", "done", "marked_as_done_time", "location", "participants", "attendees",
-                    "public_description", "note", "priority"]
+            keys = [
+                "id",
+                "subject",
+                "type",
+                "owner_id",
+                "creator_user_id",
+                "is_deleted",
+                "add_time",
+                "update_time",
+                "deal_id",
+                "lead_id",
+                "person_id",
+                "org_id",
+                "project_id",
+                "due_date",
+                "due_time",
+                "duration",
+                "busy",
+                "done",
+                "marked_as_done_time",
+                "location",
+                "participants",
+                "attendees",
+                "public_description",
+                "note",
+                "priority",
+            ]
             defaults = {"busy": False, "done": False, "participants": [], "attendees": []}
             primary = [p for p in rec.get("participants") or [] if p.get("primary")]
             # person_id mirrors the primary participant (a written person_id became one, writes.py).
@@ -258,7 +351,9 @@ def load_seed(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def new_store(seed: bool | dict[str, Any] = True, clock: Callable[[], datetime] | None = None) -> SandboxStore:
+def new_store(
+    seed: bool | dict[str, Any] = True, clock: Callable[[], datetime] | None = None
+) -> SandboxStore:
     """A store with the bundled seed (``True``), no records (``False``) or the given seed dict."""
     catalog = load_catalog()
     if seed is True:

@@ -123,7 +123,10 @@ def one_of(values: tuple[Any, ...], *, nullable: bool = False) -> Check:
         if value is None and nullable:
             return None
         if isinstance(value, bool) or value not in values or type(value) is not type(values[0]):
-            ctx.bad(path, f"must be one of {', '.join(repr(v) for v in values)}, got {checks.type_name(value)} {value!r}")
+            ctx.bad(
+                path,
+                f"must be one of {', '.join(repr(v) for v in values)}, got {checks.type_name(value)} {value!r}",
+            )
         return value
 
     return check
@@ -223,8 +226,11 @@ def participants(value: Any, path: str, ctx: Ctx) -> Any:
         primaries += item.get("primary") is True
     if primaries > 1:
         ctx.bad(path, "only one participant may be primary")
-    out = [{"person_id": item.get("person_id"), "primary": item.get("primary") is True} for item in value
-           if isinstance(item, dict)]
+    out = [
+        {"person_id": item.get("person_id"), "primary": item.get("primary") is True}
+        for item in value
+        if isinstance(item, dict)
+    ]
     if out and primaries == 0:
         out[0]["primary"] = True  # like emails: the first one leads when none is marked
     return out
@@ -235,8 +241,11 @@ def attendees(value: Any, path: str, ctx: Ctx) -> Any:
         ctx.bad(path, f"must be an array of objects, got {checks.type_name(value)}")
         return value
     kinds: dict[str, Check] = {
-        "email": text(), "name": text(nullable=True), "status": text(nullable=True),
-        "is_organizer": simple(checks.want_bool), "person_id": ref("person", nullable=True),
+        "email": text(),
+        "name": text(nullable=True),
+        "status": text(nullable=True),
+        "is_organizer": simple(checks.want_bool),
+        "person_id": ref("person", nullable=True),
         "user_id": ref("user", nullable=True),
     }
     for i, item in enumerate(value):
@@ -252,6 +261,7 @@ def attendees(value: Any, path: str, ctx: Ctx) -> Any:
 
 
 # -- custom fields ----------------------------------------------------------------------------
+
 
 def _object(value: Any, path: str, ctx: Ctx, required: dict[str, Check], optional: dict[str, Check]) -> Any:
     if not isinstance(value, dict):
@@ -282,7 +292,13 @@ def check_custom_value(f: FieldDef, value: Any, path: str, ctx: Ctx) -> Any:
     if t == "double":
         return simple(checks.want_number)(value, path, ctx)
     if t == "monetary":
-        return _object(value, path, ctx, {"value": simple(checks.want_number), "currency": simple(checks.want_currency)}, {})
+        return _object(
+            value,
+            path,
+            ctx,
+            {"value": simple(checks.want_number), "currency": simple(checks.want_currency)},
+            {},
+        )
     if t == "date":
         return simple(checks.want_date)(value, path, ctx)
     if t == "daterange":
@@ -291,12 +307,16 @@ def check_custom_value(f: FieldDef, value: Any, path: str, ctx: Ctx) -> Any:
     if t in ("time", "timerange"):
         clock = simple(checks.want_clock)
         req = {"value": clock, "until": clock} if t == "timerange" else {"value": clock}
-        return _object(value, path, ctx, req, {"timezone_name": text(), "timezone_id": simple(checks.want_int)})
+        return _object(
+            value, path, ctx, req, {"timezone_name": text(), "timezone_id": simple(checks.want_int)}
+        )
     if t == "enum":
         if not checks.is_int(value):
             ctx.bad(path, f"must be an option id (integer), got {checks.type_name(value)} {value!r}")
         elif value not in f.option_ids:
-            ctx.bad(path, f"option {value} does not exist in field '{f.name}' (options: {sorted(f.option_ids)})")
+            ctx.bad(
+                path, f"option {value} does not exist in field '{f.name}' (options: {sorted(f.option_ids)})"
+            )
         return value
     if t == "set":
         if not isinstance(value, list) or not value:
@@ -305,7 +325,9 @@ def check_custom_value(f: FieldDef, value: Any, path: str, ctx: Ctx) -> Any:
             return value
         for i, item in enumerate(value):
             if not checks.is_int(item):
-                ctx.bad(f"{path}[{i}]", f"must be an option id (integer), got {checks.type_name(item)} {item!r}")
+                ctx.bad(
+                    f"{path}[{i}]", f"must be an option id (integer), got {checks.type_name(item)} {item!r}"
+                )
             elif item not in f.option_ids:
                 ctx.bad(f"{path}[{i}]", f"option {item} does not exist in field '{f.name}'")
         return value
@@ -330,7 +352,9 @@ def custom_fields(value: Any, path: str, ctx: Ctx) -> Any:
     for key, v in value.items():
         f = known.get(key)
         if f is None:
-            ctx.bad(f"{path}.{key}", f"unknown custom field for {ctx.entity} (see GET /api/v2/{ctx.entity}Fields)")
+            ctx.bad(
+                f"{path}.{key}", f"unknown custom field for {ctx.entity} (see GET /api/v2/{ctx.entity}Fields)"
+            )
             continue
         out[key] = check_custom_value(f, v, f"{path}.{key}", ctx)
     return out
@@ -338,10 +362,15 @@ def custom_fields(value: Any, path: str, ctx: Ctx) -> Any:
 
 # -- entity specs -----------------------------------------------------------------------------
 
+
 def write_model(entity: str, creating: bool) -> str:
     """The SDK request model of ``POST /api/v2/{entities}`` or ``PATCH /api/v2/{entities}/{id}``."""
     path = f"/api/v2/{PLURAL[entity]}"
-    return sdk_models().body_model("POST", path) if creating else sdk_models().body_model("PATCH", path + "/{id}")
+    return (
+        sdk_models().body_model("POST", path)
+        if creating
+        else sdk_models().body_model("PATCH", path + "/{id}")
+    )
 
 
 def _spec(entity: str, creating: bool) -> dict[str, Check]:
@@ -349,8 +378,13 @@ def _spec(entity: str, creating: bool) -> dict[str, Check]:
     ts = simple(checks.want_rfc3339)
     if entity == "person":
         spec: dict[str, Check] = {
-            "name": text(nonempty=True), "owner_id": ref("user"), "org_id": ref("organization", nullable=True),
-            "emails": contacts, "phones": contacts, "visible_to": visible_to, "label_ids": label_ids,
+            "name": text(nonempty=True),
+            "owner_id": ref("user"),
+            "org_id": ref("organization", nullable=True),
+            "emails": contacts,
+            "phones": contacts,
+            "visible_to": visible_to,
+            "label_ids": label_ids,
             "custom_fields": custom_fields,
         }
         if creating:
@@ -358,8 +392,12 @@ def _spec(entity: str, creating: bool) -> dict[str, Check]:
         return spec
     if entity == "organization":
         spec = {
-            "name": text(nonempty=True), "owner_id": ref("user"), "visible_to": visible_to, "label_ids": label_ids,
-            "address": address(), "custom_fields": custom_fields,
+            "name": text(nonempty=True),
+            "owner_id": ref("user"),
+            "visible_to": visible_to,
+            "label_ids": label_ids,
+            "address": address(),
+            "custom_fields": custom_fields,
             "industry": simple(checks.want_int, nullable=True),
             "employee_count": simple(checks.want_int, nullable=True),
         }
@@ -368,21 +406,39 @@ def _spec(entity: str, creating: bool) -> dict[str, Check]:
         return spec
     if entity == "deal":
         return {
-            "title": text(nonempty=True), "currency": simple(checks.want_currency),
-            "person_id": ref("person", nullable=True), "org_id": ref("organization", nullable=True),
-            "owner_id": ref("user"), "pipeline_id": ref("pipeline"), "stage_id": ref("stage"),
-            "status": one_of(("open", "won", "lost")), "visible_to": visible_to,
-            "expected_close_date": simple(checks.want_date, nullable=True), "close_time": ts, "won_time": ts,
-            "lost_time": ts, "label_ids": label_ids, "custom_fields": custom_fields,
+            "title": text(nonempty=True),
+            "currency": simple(checks.want_currency),
+            "person_id": ref("person", nullable=True),
+            "org_id": ref("organization", nullable=True),
+            "owner_id": ref("user"),
+            "pipeline_id": ref("pipeline"),
+            "stage_id": ref("stage"),
+            "status": one_of(("open", "won", "lost")),
+            "visible_to": visible_to,
+            "expected_close_date": simple(checks.want_date, nullable=True),
+            "close_time": ts,
+            "won_time": ts,
+            "lost_time": ts,
+            "label_ids": label_ids,
+            "custom_fields": custom_fields,
         }
     return {
-        "subject": text(nonempty=True), "type": activity_type, "owner_id": ref("user"),
-        "deal_id": ref("deal", nullable=True), "org_id": ref("organization", nullable=True),
-        "project_id": ref("project", nullable=True), "lead_id": ref("lead", nullable=True),
-        "person_id": ref("person"), "participants": participants,
-        "due_date": simple(checks.want_date, nullable=True), "due_time": simple(checks.want_clock, nullable=True),
-        "duration": simple(checks.want_clock, nullable=True), "location": address(), "attendees": attendees,
-        "priority": priority, "outcome": simple(checks.want_int, nullable=True),
+        "subject": text(nonempty=True),
+        "type": activity_type,
+        "owner_id": ref("user"),
+        "deal_id": ref("deal", nullable=True),
+        "org_id": ref("organization", nullable=True),
+        "project_id": ref("project", nullable=True),
+        "lead_id": ref("lead", nullable=True),
+        "person_id": ref("person"),
+        "participants": participants,
+        "due_date": simple(checks.want_date, nullable=True),
+        "due_time": simple(checks.want_clock, nullable=True),
+        "duration": simple(checks.want_clock, nullable=True),
+        "location": address(),
+        "attendees": attendees,
+        "priority": priority,
+        "outcome": simple(checks.want_int, nullable=True),
     }
 
 
@@ -391,7 +447,10 @@ def activity_type(value: Any, path: str, ctx: Ctx) -> Any:
     if not isinstance(value, str):
         ctx.bad(path, f"must be an activity type key_string, got {checks.type_name(value)} {value!r}")
     elif value not in types:
-        ctx.bad(path, f"activity type '{value}' does not exist (see GET /api/v1/activityTypes: {', '.join(types)})")
+        ctx.bad(
+            path,
+            f"activity type '{value}' does not exist (see GET /api/v1/activityTypes: {', '.join(types)})",
+        )
     return value
 
 
@@ -411,11 +470,17 @@ def _top_key(problem: str) -> str:
 
 
 #: Deal keys the SDK model allows only with one status ("Can only be set if deal status is ...").
-STATUS_ONLY = {"lost_reason": ("lost",), "lost_time": ("lost",), "won_time": ("won",), "close_time": ("won", "lost")}
+STATUS_ONLY = {
+    "lost_reason": ("lost",),
+    "lost_time": ("lost",),
+    "won_time": ("won",),
+    "close_time": ("won", "lost"),
+}
 
 
-def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: bool,
-                     current: dict[str, Any] | None = None) -> dict[str, Any]:
+def validate_v2_body(
+    store: SandboxStore, entity: str, body: Any, *, creating: bool, current: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Checked and normalised changes, or raise a 400 (403 for Contact-Sync-only person fields).
 
     ``current`` is the record a PATCH changes (deal rules that depend on its status)."""
@@ -424,10 +489,15 @@ def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: b
         raise validation_failed(2, [f"body: must be a JSON object, got {checks.type_name(body)}"])
     if entity == "person" and (gated := CONTACT_SYNC_ONLY & body.keys()):
         # Third parties report 403 for these person fields unless Contact Sync is on (docs/pipedrive-api.md#persons).
-        raise v2_error(403, f"Fields {', '.join(sorted(gated))} need the Contact Sync feature, which this "
-                            "account does not have.", "ERR_FORBIDDEN")
-    structural = sdk_models().check(write_model(entity, creating), body,
-                                    unknown=lambda path: _unknown_hint(entity, path, creating))
+        raise v2_error(
+            403,
+            f"Fields {', '.join(sorted(gated))} need the Contact Sync feature, which this "
+            "account does not have.",
+            "ERR_FORBIDDEN",
+        )
+    structural = sdk_models().check(
+        write_model(entity, creating), body, unknown=lambda path: _unknown_hint(entity, path, creating)
+    )
     ctx.problems.extend(structural)
     flagged = {_top_key(p) for p in structural}
     spec = _spec(entity, creating)
@@ -444,8 +514,11 @@ def validate_v2_body(store: SandboxStore, entity: str, body: Any, *, creating: b
         status = body.get("status", (current or {}).get("status", "open"))
         for key, statuses in STATUS_ONLY.items():
             if body.get(key) is not None and status not in statuses:
-                ctx.bad(key, f"can only be set when the deal's status is {' or '.join(statuses)} "
-                             f"(this deal's status is {status})")
+                ctx.bad(
+                    key,
+                    f"can only be set when the deal's status is {' or '.join(statuses)} "
+                    f"(this deal's status is {status})",
+                )
     if entity == "deal" and not ctx.problems and "stage_id" in out and "pipeline_id" in out:
         if store.stages[out["stage_id"]]["pipeline_id"] != out["pipeline_id"]:
             ctx.bad("stage_id", f"stage {out['stage_id']} is not in pipeline {out['pipeline_id']}")

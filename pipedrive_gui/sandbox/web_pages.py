@@ -20,11 +20,18 @@ from pipedrive_gui.sandbox.store import LABEL, SandboxStore
 
 WEB_ROUTE_PREFIX = "web-"
 _LINKS = {"person": "person", "organization": "organization", "deal": "deal", "lead": "leads/inbox"}
-_REF_FIELDS = {"org_id": "organization", "organization_id": "organization", "person_id": "person",
-               "deal_id": "deal", "lead_id": "lead"}
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}"
-          "table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.3em .8em;text-align:left;"
-          "vertical-align:top}th{font-weight:600}.note{color:#666}")
+_REF_FIELDS = {
+    "org_id": "organization",
+    "organization_id": "organization",
+    "person_id": "person",
+    "deal_id": "deal",
+    "lead_id": "lead",
+}
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}"
+    "table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.3em .8em;text-align:left;"
+    "vertical-align:top}th{font-weight:600}.note{color:#666}"
+)
 
 
 def _text_of(markup: str) -> str:
@@ -32,9 +39,11 @@ def _text_of(markup: str) -> str:
 
 
 def _page(title: str, body: str) -> web.Response:
-    text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)} · Sandbox Co"
-            f"</title><style>{_STYLE}</style></head><body><p class='note'><a href='/'>Sandbox Co</a> · "
-            f"offline Pipedrive sandbox</p><h1>{html.escape(title)}</h1>{body}</body></html>")
+    text = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)} · Sandbox Co"
+        f"</title><style>{_STYLE}</style></head><body><p class='note'><a href='/'>Sandbox Co</a> · "
+        f"offline Pipedrive sandbox</p><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
     return web.Response(text=text, content_type="text/html")
 
 
@@ -56,7 +65,9 @@ def _show(store: SandboxStore, f: FieldDef | None, key: str, value: Any) -> str:
         items = value if isinstance(value, list) else [value]
         return html.escape(", ".join(str(labels.get(i, labels.get(_int(i), i))) for i in items))
     if isinstance(value, list):
-        return html.escape(", ".join(str(v.get("value", v)) if isinstance(v, dict) else str(v) for v in value))
+        return html.escape(
+            ", ".join(str(v.get("value", v)) if isinstance(v, dict) else str(v) for v in value)
+        )
     if isinstance(value, dict):
         if "currency" in value and "value" in value:
             return html.escape(f"{value['value']} {value['currency']}")
@@ -94,14 +105,18 @@ async def index(request: web.Request) -> web.Response:
     parts = []
     for entity in ("person", "organization", "deal", "lead"):
         recs = store.live(entity)
-        items = "".join(f"<li>{_link(entity, r['id'], store.display_name(entity, r) or str(r['id']))}</li>" for r in recs)
+        items = "".join(
+            f"<li>{_link(entity, r['id'], store.display_name(entity, r) or str(r['id']))}</li>" for r in recs
+        )
         parts.append(f"<h2>{LABEL[entity]}s ({len(recs)})</h2><ul>{items}</ul>")
     parts.append("<p><a href='/activities/list'>Activities</a></p>")
     return _page("Sandbox Co", "".join(parts))
 
 
 async def record_page(request: web.Request) -> web.Response:
-    entity = request.match_info.route.name.removeprefix(WEB_ROUTE_PREFIX) if request.match_info.route.name else ""
+    entity = (
+        request.match_info.route.name.removeprefix(WEB_ROUTE_PREFIX) if request.match_info.route.name else ""
+    )
     store = request.app[STATE_KEY].store
     raw = request.match_info["id"]
     record_id: Any = raw if entity == "lead" else (int(raw) if raw.isdigit() else None)
@@ -109,20 +124,31 @@ async def record_page(request: web.Request) -> web.Response:
     if rec is None:
         return web.Response(status=404, text=f"{LABEL[entity]} {raw} does not exist in the sandbox.")
     title = f"{LABEL[entity]}: {store.display_name(entity, rec) or rec['id']}"
-    notes_key = {"person": "person_id", "organization": "org_id", "deal": "deal_id", "lead": "lead_id"}[entity]
+    notes_key = {"person": "person_id", "organization": "org_id", "deal": "deal_id", "lead": "lead_id"}[
+        entity
+    ]
     notes = [n for n in store.live("note") if n.get(notes_key) == rec["id"]]
     acts_key = {"person": "person_id", "organization": "org_id", "deal": "deal_id", "lead": "lead_id"}[entity]
     acts = [a for a in store.live("activity") if a.get(acts_key) == rec["id"]]
     body = _record_table(store, entity, rec)
     if acts:
-        body += "<h2>Activities</h2><ul>" + "".join(
-            f"<li>{html.escape(a['type'])}: {html.escape(a['subject'] or '')} {html.escape(a.get('due_date') or '')}"
-            f"{' (done)' if a.get('done') else ''}</li>" for a in acts) + "</ul>"
+        body += (
+            "<h2>Activities</h2><ul>"
+            + "".join(
+                f"<li>{html.escape(a['type'])}: {html.escape(a['subject'] or '')} {html.escape(a.get('due_date') or '')}"
+                f"{' (done)' if a.get('done') else ''}</li>"
+                for a in acts
+            )
+            + "</ul>"
+        )
     if notes:
         # Note content is HTML in Pipedrive; shown as its text here (tags dropped, the rest escaped)
         # so it reads like Pipedrive shows it and nothing in it runs.
-        body += "<h2>Notes</h2><ul>" + "".join(
-            f"<li>{html.escape(_text_of(str(n['content'])))}</li>" for n in notes) + "</ul>"
+        body += (
+            "<h2>Notes</h2><ul>"
+            + "".join(f"<li>{html.escape(_text_of(str(n['content'])))}</li>" for n in notes)
+            + "</ul>"
+        )
     return _page(title, body)
 
 
@@ -133,7 +159,8 @@ async def activities_page(request: web.Request) -> web.Response:
         f"<td>{html.escape(a.get('due_date') or '')} {html.escape(a.get('due_time') or '')}</td>"
         f"<td>{_show(store, None, 'person_id', a.get('person_id'))}</td>"
         f"<td>{_show(store, None, 'deal_id', a.get('deal_id'))}</td><td>{'yes' if a.get('done') else ''}</td></tr>"
-        for a in store.live("activity"))
+        for a in store.live("activity")
+    )
     head = "<tr><th>Type</th><th>Subject</th><th>Due</th><th>Person</th><th>Deal</th><th>Done</th></tr>"
     return _page("Activities", f"<table>{head}{rows}</table>")
 

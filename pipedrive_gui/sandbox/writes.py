@@ -14,7 +14,12 @@ def _split_name(name: str) -> tuple[str, str | None]:
 
 def create_v2(store: SandboxStore, entity: str, changes: dict[str, Any]) -> dict[str, Any]:
     now = rfc3339(store.now())
-    rec: dict[str, Any] = {"id": store.new_id(entity), "add_time": now, "update_time": now, "is_deleted": False}
+    rec: dict[str, Any] = {
+        "id": store.new_id(entity),
+        "add_time": now,
+        "update_time": now,
+        "is_deleted": False,
+    }
     custom = dict.fromkeys(store.catalog.custom(entity))
     custom.update(changes.pop("custom_fields", {}) or {})
     rec.update(changes)
@@ -40,7 +45,9 @@ def create_v2(store: SandboxStore, entity: str, changes: dict[str, Any]) -> dict
     return store.put(entity, store.complete_v2(entity, rec))
 
 
-def update_v2(store: SandboxStore, entity: str, record: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def update_v2(
+    store: SandboxStore, entity: str, record: dict[str, Any], changes: dict[str, Any]
+) -> dict[str, Any]:
     now = rfc3339(store.now())
     rec = dict(record)
     custom = dict(rec.get("custom_fields") or {})
@@ -81,7 +88,9 @@ def _person_as_participant(rec: dict[str, Any], changes: dict[str, Any]) -> None
     person_id = changes.get("person_id")
     if person_id is None or "participants" in changes:
         return
-    others = [dict(p, primary=False) for p in rec.get("participants") or [] if p.get("person_id") != person_id]
+    others = [
+        dict(p, primary=False) for p in rec.get("participants") or [] if p.get("person_id") != person_id
+    ]
     rec["participants"] = [{"person_id": person_id, "primary": True}, *others]
 
 
@@ -90,8 +99,12 @@ def _place_in_pipeline(store: SandboxStore, rec: dict[str, Any]) -> None:
     if stage_id in store.stages:
         rec["pipeline_id"] = store.stages[stage_id]["pipeline_id"]
         return
-    pipeline_id = rec.get("pipeline_id") if rec.get("pipeline_id") in store.pipelines else min(store.pipelines)
-    stages = sorted((s for s in store.stages.values() if s["pipeline_id"] == pipeline_id), key=lambda s: s["order_nr"])
+    pipeline_id = (
+        rec.get("pipeline_id") if rec.get("pipeline_id") in store.pipelines else min(store.pipelines)
+    )
+    stages = sorted(
+        (s for s in store.stages.values() if s["pipeline_id"] == pipeline_id), key=lambda s: s["order_nr"]
+    )
     rec["pipeline_id"] = pipeline_id
     rec["stage_id"] = stages[0]["id"] if stages else None
 

@@ -67,8 +67,10 @@ PAGE_SIZE = 200
 #: A 429 asking for a longer wait than this is reported instead of sat out.
 MAX_RETRY_WAIT_S = 120.0
 MAX_ATTEMPTS = 6
-TOKEN_HELP = ("Create one in Segment under Settings > Workspace settings > Access Management > Tokens "
-              "(only Workspace Owners can), with the Workspace Owner role.")
+TOKEN_HELP = (
+    "Create one in Segment under Settings > Workspace settings > Access Management > Tokens "
+    "(only Workspace Owners can), with the Workspace Owner role."
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 WaitCallback = Callable[[float, str], None]
@@ -111,10 +113,16 @@ class DestinationInfo:
         assert isinstance(meta, dict)
         source_id = str(obj.get("sourceId") or "")
         settings = obj.get("settings")
-        return cls(id=str(obj.get("id") or ""), name=str(obj.get("name") or ""), enabled=bool(obj.get("enabled")),
-                   source_id=source_id, source_name=(sources or {}).get(source_id, ""),
-                   metadata_id=str(meta.get("id") or ""), metadata_name=str(meta.get("name") or ""),
-                   settings=dict(settings) if isinstance(settings, dict) else {})
+        return cls(
+            id=str(obj.get("id") or ""),
+            name=str(obj.get("name") or ""),
+            enabled=bool(obj.get("enabled")),
+            source_id=source_id,
+            source_name=(sources or {}).get(source_id, ""),
+            metadata_id=str(meta.get("id") or ""),
+            metadata_name=str(meta.get("name") or ""),
+            settings=dict(settings) if isinstance(settings, dict) else {},
+        )
 
     @property
     def is_pipedrive(self) -> bool:
@@ -122,8 +130,13 @@ class DestinationInfo:
 
     def summary(self) -> dict[str, Any]:
         """What may be shown or printed (no settings)."""
-        return {"id": self.id, "name": self.name, "enabled": self.enabled, "sourceId": self.source_id,
-                "sourceName": self.source_name}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "enabled": self.enabled,
+            "sourceId": self.source_id,
+            "sourceName": self.source_name,
+        }
 
 
 class _Secret:
@@ -160,8 +173,13 @@ class WritePacer:
     Segment's 5-a-minute limit instead of collecting 429s. Works with an injected sleep that does not
     really wait (tests): the slot taken is the time the wait ends, not the clock after it."""
 
-    def __init__(self, limit: int = WRITE_LIMIT, window: float = WRITE_WINDOW_S, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int = WRITE_LIMIT,
+        window: float = WRITE_WINDOW_S,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit, self.window, self._clock = limit, window, clock
         self._stamps: collections.deque[float] = collections.deque()
 
@@ -194,10 +212,20 @@ class WritePacer:
 class SegmentClient:
     """``async with SegmentClient(base_url, token) as client: ...``. One request at a time."""
 
-    def __init__(self, base_url: str, token: str, *, transport: httpx.AsyncBaseTransport | None = None,
-                 sleep: Sleep = asyncio.sleep, clock: Callable[[], float] = time.monotonic,
-                 pacer: WritePacer | None = None, timeout: float = 30.0, max_attempts: int = MAX_ATTEMPTS,
-                 max_retry_wait: float = MAX_RETRY_WAIT_S, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        pacer: WritePacer | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = MAX_ATTEMPTS,
+        max_retry_wait: float = MAX_RETRY_WAIT_S,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
         token = token.strip()
         if not token:
             raise ValueError("No Segment Public API token. " + TOKEN_HELP)
@@ -216,10 +244,14 @@ class SegmentClient:
         #: Called with (seconds, why) before each wait (rate limit), for progress displays.
         self.on_wait: WaitCallback | None = None
         self._lock = asyncio.Lock()
-        self._http = httpx.AsyncClient(base_url=self.base_url, auth=_Bearer(self._token), transport=transport,
-                                       timeout=timeout, follow_redirects=False,
-                                       headers={"Accept": "application/json",
-                                                "User-Agent": "pipedrive-gui (Pipedrive Mapper)"})
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=_Bearer(self._token),
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "pipedrive-gui (Pipedrive Mapper)"},
+        )
 
     def __repr__(self) -> str:
         return f"SegmentClient(base_url={self.base_url!r}, token=***)"
@@ -235,8 +267,15 @@ class SegmentClient:
 
     # -- one call ---------------------------------------------------------------------------------
 
-    async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                      json: Any = None, write: bool = False) -> dict[str, Any]:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        write: bool = False,
+    ) -> dict[str, Any]:
         """The ``data`` object of Segment's answer; a :class:`SegmentError` otherwise."""
         method = method.upper()
         attempt = 0
@@ -247,17 +286,26 @@ class SegmentClient:
                 try:
                     response = await self._http.request(method, path, params=params, json=json)
                 except httpx.TimeoutException as exc:
-                    maybe = "" if method == "GET" else " The change may have been made anyway: pull or " \
+                    maybe = (
+                        ""
+                        if method == "GET"
+                        else " The change may have been made anyway: pull or "
                         "look in Segment before pushing again."
+                    )
                     raise SegmentConnectionError(
                         f"Segment ({self.host}) did not answer in time. Check your connection and try "
-                        f"again.{maybe}", method=method, path=path) from exc
+                        f"again.{maybe}",
+                        method=method,
+                        path=path,
+                    ) from exc
                 except (httpx.TransportError, OSError) as exc:
                     raise SegmentConnectionError(
                         f"Could not reach Segment's Public API at {self.host} ({self._scrub(_reason(exc))}). "
                         "Check your internet connection and proxy settings"
                         + (", and SEGMENT_PUBLIC_API_URL." if "segmentapis.com" not in self.host else "."),
-                        method=method, path=path) from exc
+                        method=method,
+                        path=path,
+                    ) from exc
                 if 200 <= response.status_code < 300:
                     return self._decode(response, method, path)
                 error = self._error_for(response, method, path)
@@ -266,27 +314,37 @@ class SegmentClient:
                     raise error
                 attempt += 1
                 if self.on_wait is not None:
-                    self.on_wait(wait, "Segment's rate limit" if response.status_code == 429
-                                 else "Segment had a temporary problem")
+                    self.on_wait(
+                        wait,
+                        "Segment's rate limit"
+                        if response.status_code == 429
+                        else "Segment had a temporary problem",
+                    )
                 if response.status_code == 429:
                     self.pacer.pause(wait)
-                log.info("Segment answered %s to %s %s; trying again in %.1f s", response.status_code, method,
-                         path, wait)
+                log.info(
+                    "Segment answered %s to %s %s; trying again in %.1f s",
+                    response.status_code,
+                    method,
+                    path,
+                    wait,
+                )
                 await self._sleep(wait)
 
-    def _retry_wait(self, error: SegmentError, response: httpx.Response, attempt: int,
-                    method: str) -> float | None:
+    def _retry_wait(
+        self, error: SegmentError, response: httpx.Response, attempt: int, method: str
+    ) -> float | None:
         if attempt + 1 >= self.max_attempts:
             return None
         if response.status_code == 429:  # not processed: safe to send again, whatever the method
             wait = _rate_limit_wait(response, self._clock)
             if wait is None:
-                wait = min(2.0 ** attempt, 30.0)
+                wait = min(2.0**attempt, 30.0)
             if wait > self.max_retry_wait:
                 return None
             return max(wait, 0.0)
         if response.status_code in (502, 503, 504) and method == "GET":
-            return min(2.0 ** attempt, 10.0)
+            return min(2.0**attempt, 10.0)
         return None
 
     def _decode(self, response: httpx.Response, method: str, path: str) -> dict[str, Any]:
@@ -299,8 +357,11 @@ class SegmentClient:
         if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
             raise SegmentServerError(
                 f"{self.host} answered {method} {path} with something that is not Segment's Public API "
-                "JSON. Check SEGMENT_PUBLIC_API_URL / the region.", status=response.status_code,
-                method=method, path=path)
+                "JSON. Check SEGMENT_PUBLIC_API_URL / the region.",
+                status=response.status_code,
+                method=method,
+                path=path,
+            )
         data = body.get("data", {})
         assert isinstance(data, dict)
         return data
@@ -324,42 +385,68 @@ class SegmentClient:
         for e in errors:
             if isinstance(e.get("message"), str):
                 e["message"] = self._scrub(e["message"])
-        kw: dict[str, Any] = {"status": status, "segment_message": said, "field": fld, "method": method,
-                              "path": path, "errors": errors}
+        kw: dict[str, Any] = {
+            "status": status,
+            "segment_message": said,
+            "field": fld,
+            "method": method,
+            "path": path,
+            "errors": errors,
+        }
         quoted = f" Segment said: “{said}”" if said else ""
         text = (said or "").lower()
         if status == 401:
             return SegmentAuthError(
                 f"Segment did not accept the Public API token (it is wrong, revoked, or belongs to a workspace "
-                f"in the other region, US or EU).{quoted} {TOKEN_HELP} Then connect again.", **kw)
+                f"in the other region, US or EU).{quoted} {TOKEN_HELP} Then connect again.",
+                **kw,
+            )
         if "feature" in text or ("not enabled" in text and "subscription" in text):
             return SegmentFeatureError(
                 "This Segment workspace does not have the Destination Subscriptions feature, which Segment "
                 "requires for reading and writing mappings through its Public API. Ask your Segment customer "
                 "success manager to enable it; meanwhile use File > Export checklist and create the mappings "
-                f"in Segment's web app.{quoted}", **kw)
+                f"in Segment's web app.{quoted}",
+                **kw,
+            )
         if status == 403:
             return SegmentPermissionError(
                 f"The Public API token is valid but may not do this.{quoted} Use a token with the Workspace "
-                "Owner role (Segment: Settings > Workspace settings > Access Management > Tokens).", **kw)
+                "Owner role (Segment: Settings > Workspace settings > Access Management > Tokens).",
+                **kw,
+            )
         if status == 404:
-            what = "subscription" if "/subscriptions/" in path else "destination" if "/destinations/" in path \
+            what = (
+                "subscription"
+                if "/subscriptions/" in path
+                else "destination"
+                if "/destinations/" in path
                 else "resource"
+            )
             return SegmentNotFoundError(
                 f"Segment has no such {what} in this workspace (it was deleted, or it belongs to another "
-                f"workspace or region).{quoted} List the destinations again and pick one.", **kw)
+                f"workspace or region).{quoted} List the destinations again and pick one.",
+                **kw,
+            )
         if status in (400, 409, 413, 422):
             return SegmentValidationError(_validation_text(fld, said, text), **kw)
         if status == 429:
             return SegmentRateLimitError(
                 "Segment's rate limit was reached and did not clear in time (subscription changes are limited "
                 f"to {WRITE_LIMIT} a minute).{quoted} Wait a minute and push again: what was done is kept, "
-                "the rest will be sent.", **kw)
-        maybe = "" if method == "GET" else " The change may have been made anyway: pull or show the changes " \
-            "again before pushing."
+                "the rest will be sent.",
+                **kw,
+            )
+        maybe = (
+            ""
+            if method == "GET"
+            else " The change may have been made anyway: pull or show the changes again before pushing."
+        )
         return SegmentServerError(
             f"Segment had a problem (HTTP {status}).{quoted}{maybe} Try again in a few minutes; if it persists, "
-            "see status.segment.com.", **kw)
+            "see status.segment.com.",
+            **kw,
+        )
 
     # -- pagination -------------------------------------------------------------------------------
 
@@ -374,8 +461,9 @@ class SegmentClient:
             data = await self.request("GET", path, params=params)
             page = data.get(key)
             if not isinstance(page, list):
-                raise SegmentServerError(f"Segment's answer to GET {path} has no {key} list.", method="GET",
-                                         path=path)
+                raise SegmentServerError(
+                    f"Segment's answer to GET {path} has no {key} list.", method="GET", path=path
+                )
             items.extend(x for x in page if isinstance(x, dict))
             pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
             assert isinstance(pagination, dict)
@@ -391,12 +479,16 @@ class SegmentClient:
         data = await self.request("GET", "/")
         ws = data.get("workspace") if isinstance(data.get("workspace"), dict) else {}
         assert isinstance(ws, dict)
-        return Workspace(id=str(ws.get("id") or ""), slug=str(ws.get("slug") or ""), name=str(ws.get("name") or ""))
+        return Workspace(
+            id=str(ws.get("id") or ""), slug=str(ws.get("slug") or ""), name=str(ws.get("name") or "")
+        )
 
     async def list_sources(self) -> dict[str, str]:
         """Source id -> name."""
-        return {str(s.get("id")): str(s.get("name") or s.get("slug") or "") for s in
-                await self._all_pages("/sources", "sources")}
+        return {
+            str(s.get("id")): str(s.get("name") or s.get("slug") or "")
+            for s in await self._all_pages("/sources", "sources")
+        }
 
     async def list_destinations(self, *, only_pipedrive: bool = True) -> list[DestinationInfo]:
         """The workspace's destinations (Actions Pipedrive only, by default), with their sources' names."""
@@ -409,20 +501,28 @@ class SegmentClient:
                 names = await self.list_sources()
             except SegmentPermissionError:
                 names = {}
-            found = [DestinationInfo.from_api(d, names) for d in raw if any(f.id == d.get("id") for f in found)]
+            found = [
+                DestinationInfo.from_api(d, names) for d in raw if any(f.id == d.get("id") for f in found)
+            ]
         return found
 
     async def get_destination(self, destination_id: str) -> DestinationInfo:
         data = await self.request("GET", f"/destinations/{_seg(destination_id)}")
         dest = data.get("destination")
         if not isinstance(dest, dict):
-            raise SegmentServerError("Segment's answer has no destination in it.", method="GET",
-                                     path=f"/destinations/{destination_id}")
+            raise SegmentServerError(
+                "Segment's answer has no destination in it.",
+                method="GET",
+                path=f"/destinations/{destination_id}",
+            )
         return DestinationInfo.from_api(dest)
 
-    async def update_destination_settings(self, destination_id: str, settings: dict[str, Any]) -> DestinationInfo:
-        data = await self.request("PATCH", f"/destinations/{_seg(destination_id)}", json={"settings": settings},
-                                  write=True)
+    async def update_destination_settings(
+        self, destination_id: str, settings: dict[str, Any]
+    ) -> DestinationInfo:
+        data = await self.request(
+            "PATCH", f"/destinations/{_seg(destination_id)}", json={"settings": settings}, write=True
+        )
         dest = data.get("destination")
         return DestinationInfo.from_api(dest if isinstance(dest, dict) else {})
 
@@ -430,22 +530,30 @@ class SegmentClient:
         return await self._all_pages(f"/destinations/{_seg(destination_id)}/subscriptions", "subscriptions")
 
     async def create_subscription(self, destination_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        data = await self.request("POST", f"/destinations/{_seg(destination_id)}/subscriptions", json=body,
-                                  write=True)
+        data = await self.request(
+            "POST", f"/destinations/{_seg(destination_id)}/subscriptions", json=body, write=True
+        )
         sub = data.get("destinationSubscription")
         return sub if isinstance(sub, dict) else {}
 
-    async def update_subscription(self, destination_id: str, subscription_id: str,
-                                  changes: dict[str, Any]) -> dict[str, Any]:
+    async def update_subscription(
+        self, destination_id: str, subscription_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
         data = await self.request(
-            "PATCH", f"/destinations/{_seg(destination_id)}/subscriptions/{_seg(subscription_id)}",
-            json={"input": changes}, write=True)
+            "PATCH",
+            f"/destinations/{_seg(destination_id)}/subscriptions/{_seg(subscription_id)}",
+            json={"input": changes},
+            write=True,
+        )
         sub = data.get("subscription")
         return sub if isinstance(sub, dict) else {}
 
     async def remove_subscription(self, destination_id: str, subscription_id: str) -> None:
-        await self.request("DELETE", f"/destinations/{_seg(destination_id)}/subscriptions/{_seg(subscription_id)}",
-                           write=True)
+        await self.request(
+            "DELETE",
+            f"/destinations/{_seg(destination_id)}/subscriptions/{_seg(subscription_id)}",
+            write=True,
+        )
 
 
 def _seg(value: str) -> str:
@@ -489,13 +597,18 @@ def _rate_limit_wait(response: httpx.Response, clock: Callable[[], float]) -> fl
 def _validation_text(fld: str | None, said: str | None, text: str) -> str:
     quoted = f" Segment said: “{said}”" if said else ""
     f = (fld or "").lower().replace("_", "")
-    trigger = (f"Segment refused the trigger (it is not valid FQL).{quoted} Fix the trigger in the mapping's "
-               "trigger builder and push again.")
-    action = (f"Segment does not know this action id for the destination.{quoted} The destination may not be "
-              "Actions Pipedrive, or Segment changed its action catalog; pick an Actions Pipedrive destination "
-              "and update the app.")
-    settings = (f"Segment refused the field values (settings).{quoted} Correct the field named there and push "
-                "again.")
+    trigger = (
+        f"Segment refused the trigger (it is not valid FQL).{quoted} Fix the trigger in the mapping's "
+        "trigger builder and push again."
+    )
+    action = (
+        f"Segment does not know this action id for the destination.{quoted} The destination may not be "
+        "Actions Pipedrive, or Segment changed its action catalog; pick an Actions Pipedrive destination "
+        "and update the app."
+    )
+    settings = (
+        f"Segment refused the field values (settings).{quoted} Correct the field named there and push again."
+    )
     if f == "trigger" or f.startswith("trigger."):
         return trigger
     if f == "actionid":

@@ -125,19 +125,29 @@ class PushPlan:
             if self.settings and not self.push_settings:
                 extra = f" ({len(self.settings)} destination setting(s) differ and are not pushed)"
             return "Nothing to change: the destination already has this project's mappings" + extra
-        parts = [f"{len(self.of('create'))} to create", f"{len(self.of('update'))} to update",
-                 f"{len(self.of('delete'))} to delete", f"{len(self.of('unchanged'))} unchanged",
-                 f"{len(self.of('only_in_segment'))} only in Segment (left alone)"]
+        parts = [
+            f"{len(self.of('create'))} to create",
+            f"{len(self.of('update'))} to update",
+            f"{len(self.of('delete'))} to delete",
+            f"{len(self.of('unchanged'))} unchanged",
+            f"{len(self.of('only_in_segment'))} only in Segment (left alone)",
+        ]
         text = ", ".join(p for p in parts if not p.startswith("0 "))
         if self.settings:
             text += f"; {len(self.settings)} destination setting(s) differ" + (
-                "" if self.push_settings else " (not pushed)")
+                "" if self.push_settings else " (not pushed)"
+            )
         return text
 
     def describe(self) -> str:
         """The plan as text (``--dry-run``)."""
-        labels = {"create": "+ create", "update": "~ update", "delete": "- delete", "unchanged": "= unchanged",
-                  "only_in_segment": "? only in Segment (left alone; --delete-missing deletes it)"}
+        labels = {
+            "create": "+ create",
+            "update": "~ update",
+            "delete": "- delete",
+            "unchanged": "= unchanged",
+            "only_in_segment": "? only in Segment (left alone; --delete-missing deletes it)",
+        }
         lines = [self.summary() + "."]
         for kind in ("create", "update", "delete", "only_in_segment", "unchanged"):
             for item in self.of(kind):
@@ -148,8 +158,9 @@ class PushPlan:
                 for change in item.changes:
                     lines.append(f"      {change.describe()}")
         if self.settings:
-            head = "Destination settings that differ" + ("" if self.push_settings else
-                                                         " (not pushed; --push-settings sends them)")
+            head = "Destination settings that differ" + (
+                "" if self.push_settings else " (not pushed; --push-settings sends them)"
+            )
             lines.append(head + ":")
             for s in self.settings:
                 lines.append(f"      {s.label} ({s.key}): {show(s.before)} → {show(s.after)}")
@@ -163,11 +174,24 @@ class PushPlan:
             "destinationId": self.destination_id,
             "summary": self.summary(),
             "nothingToChange": self.nothing_to_change,
-            "items": [{"kind": i.kind, "name": i.name, "action": i.action, "mappingId": i.mapping_id,
-                       "subscriptionId": i.subscription_id, "matchedBy": i.matched_by,
-                       "changes": [{"field": c.field, "segment": val(c.before), "project": val(c.after)}
-                                   for c in i.changes]} for i in self.items],
-            "settings": [{"key": s.key, "segment": val(s.before), "project": val(s.after)} for s in self.settings],
+            "items": [
+                {
+                    "kind": i.kind,
+                    "name": i.name,
+                    "action": i.action,
+                    "mappingId": i.mapping_id,
+                    "subscriptionId": i.subscription_id,
+                    "matchedBy": i.matched_by,
+                    "changes": [
+                        {"field": c.field, "segment": val(c.before), "project": val(c.after)}
+                        for c in i.changes
+                    ],
+                }
+                for i in self.items
+            ],
+            "settings": [
+                {"key": s.key, "segment": val(s.before), "project": val(s.after)} for s in self.settings
+            ],
             "pushSettings": self.push_settings,
         }
 
@@ -195,8 +219,13 @@ def remote_slug(sub: dict[str, Any]) -> str:
 
 def create_body(m: Mapping) -> dict[str, Any]:
     """``CreateDestinationSubscriptionAlphaInput`` for a mapping."""
-    return {"name": m.name, "actionId": action_id_for(m.action), "trigger": m.trigger, "enabled": m.enabled,
-            "settings": copy.deepcopy(m.settings)}
+    return {
+        "name": m.name,
+        "actionId": action_id_for(m.action),
+        "trigger": m.trigger,
+        "enabled": m.enabled,
+        "settings": copy.deepcopy(m.settings),
+    }
 
 
 def compare(m: Mapping, sub: dict[str, Any]) -> tuple[list[Change], dict[str, Any]]:
@@ -235,9 +264,15 @@ def settings_diff(project: Project, remote: dict[str, Any]) -> list[SettingChang
     return out
 
 
-def plan_push(project: Project, destination_id: str, subscriptions: list[dict[str, Any]],
-              destination_settings: dict[str, Any] | None = None, *, delete_missing: bool = False,
-              push_settings: bool = False) -> PushPlan:
+def plan_push(
+    project: Project,
+    destination_id: str,
+    subscriptions: list[dict[str, Any]],
+    destination_settings: dict[str, Any] | None = None,
+    *,
+    delete_missing: bool = False,
+    push_settings: bool = False,
+) -> PushPlan:
     """The :class:`PushPlan` for pushing ``project`` to the destination (see the module doc)."""
     linked = project.segment is not None and project.segment.destination_id == destination_id
     remote = [s for s in subscriptions if isinstance(s, dict) and s.get("id")]
@@ -253,34 +288,77 @@ def plan_push(project: Project, destination_id: str, subscriptions: list[dict[st
     for mi, m in enumerate(project.mappings):
         if mi in pair:
             continue
-        ri = next((i for i, s in enumerate(remote) if i not in claimed and remote_slug(s) == m.action
-                   and str(s.get("name") or "").strip() == m.name.strip()), None)
+        ri = next(
+            (
+                i
+                for i, s in enumerate(remote)
+                if i not in claimed
+                and remote_slug(s) == m.action
+                and str(s.get("name") or "").strip() == m.name.strip()
+            ),
+            None,
+        )
         if ri is not None:
             pair[mi] = (ri, "name")
             claimed.add(ri)
     items: list[PlanItem] = []
     for mi, m in enumerate(project.mappings):
         if mi not in pair:
-            items.append(PlanItem("create", m.name, m.action, mapping_id=m.id, body=create_body(m),
-                                  changes=[Change("(new subscription)", MISSING, m.name)]))
+            items.append(
+                PlanItem(
+                    "create",
+                    m.name,
+                    m.action,
+                    mapping_id=m.id,
+                    body=create_body(m),
+                    changes=[Change("(new subscription)", MISSING, m.name)],
+                )
+            )
             continue
         ri, how = pair[mi]
         sub = remote[ri]
         changes, body = compare(m, sub)
-        items.append(PlanItem("update" if changes else "unchanged", m.name, m.action, mapping_id=m.id,
-                              subscription_id=str(sub["id"]), changes=changes, body=body or None, matched_by=how,
-                              remote_name=str(sub.get("name") or "")))
+        items.append(
+            PlanItem(
+                "update" if changes else "unchanged",
+                m.name,
+                m.action,
+                mapping_id=m.id,
+                subscription_id=str(sub["id"]),
+                changes=changes,
+                body=body or None,
+                matched_by=how,
+                remote_name=str(sub.get("name") or ""),
+            )
+        )
     for ri, sub in enumerate(remote):
         if ri in claimed:
             continue
-        items.append(PlanItem("delete" if delete_missing else "only_in_segment", str(sub.get("name") or ""),
-                              remote_slug(sub), subscription_id=str(sub["id"])))
-    return PushPlan(destination_id, items, settings_diff(project, destination_settings or {}),
-                    delete_missing=delete_missing, push_settings=push_settings)
+        items.append(
+            PlanItem(
+                "delete" if delete_missing else "only_in_segment",
+                str(sub.get("name") or ""),
+                remote_slug(sub),
+                subscription_id=str(sub["id"]),
+            )
+        )
+    return PushPlan(
+        destination_id,
+        items,
+        settings_diff(project, destination_settings or {}),
+        delete_missing=delete_missing,
+        push_settings=push_settings,
+    )
 
 
-def linked_project(project: Project, destination_id: str, subscription_ids: dict[str, str], *,
-                   destination_name: str = "", region: str = "us") -> Project:
+def linked_project(
+    project: Project,
+    destination_id: str,
+    subscription_ids: dict[str, str],
+    *,
+    destination_name: str = "",
+    region: str = "us",
+) -> Project:
     """A copy of ``project`` that remembers the destination and, per mapping id, its subscription id
     (``subscription_ids``); a mapping not in it keeps its id only if the project was already linked to
     this destination."""
@@ -290,5 +368,8 @@ def linked_project(project: Project, destination_id: str, subscription_ids: dict
         sid = subscription_ids.get(m.id) or (m.subscription_id if same else None)
         mappings.append(replace(m, subscription_id=sid))
     name = destination_name or (project.segment.destination_name if same and project.segment else "")
-    return replace(project, mappings=mappings,
-                   segment=SegmentLink(destination_id=destination_id, destination_name=name, region=region))
+    return replace(
+        project,
+        mappings=mappings,
+        segment=SegmentLink(destination_id=destination_id, destination_name=name, region=region),
+    )

@@ -18,9 +18,17 @@ from pipedrive_gui.core.errors import UserError
 class SegmentError(UserError):
     """Any failed Public API call."""
 
-    def __init__(self, user_message: str, *, status: int | None = None, segment_message: str | None = None,
-                 field: str | None = None, method: str | None = None, path: str | None = None,
-                 errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        status: int | None = None,
+        segment_message: str | None = None,
+        field: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(user_message)
         self.status = status
         self.segment_message = segment_message

@@ -36,7 +36,9 @@ class DestinationState:
     @property
     def safe_settings(self) -> dict[str, Any]:
         """The destination settings a project may keep (no API token)."""
-        return {k: v for k, v in self.destination.settings.items() if k in {s[1] for s in DESTINATION_SETTINGS}}
+        return {
+            k: v for k, v in self.destination.settings.items() if k in {s[1] for s in DESTINATION_SETTINGS}
+        }
 
 
 async def fetch_destination(client: SegmentClient, destination_id: str) -> DestinationState:
@@ -80,12 +82,16 @@ def mappings_from_subscriptions(subscriptions: list[dict[str, Any]]) -> tuple[li
         mappings = import_segment(usable)
     except SegmentImportError as exc:
         raise SegmentError(f"A subscription of this destination could not be read: {exc.message}") from None
-    out = [replace(m, id=new_mapping_id(), subscription_id=str(s.get("id") or "") or None)
-           for m, s in zip(mappings, usable, strict=True)]
+    out = [
+        replace(m, id=new_mapping_id(), subscription_id=str(s.get("id") or "") or None)
+        for m, s in zip(mappings, usable, strict=True)
+    ]
     return out, skipped
 
 
-def pull_into(project: Project, state: DestinationState, mode: MergeMode, *, region: str = "us") -> PullResult:
+def pull_into(
+    project: Project, state: DestinationState, mode: MergeMode, *, region: str = "us"
+) -> PullResult:
     """``project`` after pulling ``state`` (``project`` is not changed)."""
     incoming, skipped = mappings_from_subscriptions(state.subscriptions)
     existing = list(project.mappings)
@@ -105,8 +111,9 @@ def pull_into(project: Project, state: DestinationState, mode: MergeMode, *, reg
             changed.append(label)
     pulled = replace(project, mappings=merge.mappings, destination=DestinationDefaults(**values))
     ids = {m.id: m.subscription_id for m in merge.mappings if m.subscription_id}
-    linked = linked_project(pulled, state.destination.id, ids,
-                            destination_name=state.destination.name, region=region)
+    linked = linked_project(
+        pulled, state.destination.id, ids, destination_name=state.destination.name, region=region
+    )
     return PullResult(linked, merge, changed, skipped)
 
 
@@ -125,7 +132,9 @@ class ItemResult:
     def label(self) -> str:
         if self.item is None:
             return "Destination settings"
-        verb = {"create": "Create", "update": "Update", "delete": "Delete"}.get(self.item.kind, self.item.kind)
+        verb = {"create": "Create", "update": "Update", "delete": "Delete"}.get(
+            self.item.kind, self.item.kind
+        )
         return f"{verb} {self.item.title()}"
 
 
@@ -179,10 +188,21 @@ class PushReport:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"summary": self.summary(), "cancelled": self.cancelled, "stopped": self.stopped,
-                "results": [{"change": r.label, "ok": r.ok, "subscriptionId": r.subscription_id,
-                             "message": r.message or None, "segmentMessage": r.segment_message}
-                            for r in self.results]}
+        return {
+            "summary": self.summary(),
+            "cancelled": self.cancelled,
+            "stopped": self.stopped,
+            "results": [
+                {
+                    "change": r.label,
+                    "ok": r.ok,
+                    "subscriptionId": r.subscription_id,
+                    "message": r.message or None,
+                    "segmentMessage": r.segment_message,
+                }
+                for r in self.results
+            ],
+        }
 
 
 class CancelFlag:
@@ -199,8 +219,13 @@ class CancelFlag:
 _FATAL = ("SegmentAuthError", "SegmentPermissionError", "SegmentFeatureError", "SegmentConnectionError")
 
 
-async def execute_push(client: SegmentClient, plan: PushPlan, *, on_progress: ProgressCallback | None = None,
-                       cancel: CancelFlag | None = None) -> PushReport:
+async def execute_push(
+    client: SegmentClient,
+    plan: PushPlan,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelFlag | None = None,
+) -> PushReport:
     """Send ``plan`` one request at a time; never raises for a Segment error (see the report)."""
     report = PushReport(plan)
     total = plan.request_count
@@ -224,8 +249,9 @@ async def execute_push(client: SegmentClient, plan: PushPlan, *, on_progress: Pr
             if adopted is not None:
                 report.results.append(adopted)
                 continue
-            result = ItemResult(item, False, item.subscription_id if item else None, exc.user_message,
-                                exc.segment_message)
+            result = ItemResult(
+                item, False, item.subscription_id if item else None, exc.user_message, exc.segment_message
+            )
             report.results.append(result)
             if type(exc).__name__ in _FATAL:
                 report.stopped = exc.user_message
@@ -237,11 +263,16 @@ async def execute_push(client: SegmentClient, plan: PushPlan, *, on_progress: Pr
     return report
 
 
-async def _created_anyway(client: SegmentClient, plan: PushPlan, report: PushReport, item: PlanItem | None,
-                          exc: SegmentError) -> ItemResult | None:
+async def _created_anyway(
+    client: SegmentClient, plan: PushPlan, report: PushReport, item: PlanItem | None, exc: SegmentError
+) -> ItemResult | None:
     """A create whose answer was lost (timeout, 5xx) may have happened: look before anyone pushes it
     again, and take the subscription if it is there (a second push would otherwise duplicate it)."""
-    if item is None or item.kind != "create" or not isinstance(exc, SegmentConnectionError | SegmentServerError):
+    if (
+        item is None
+        or item.kind != "create"
+        or not isinstance(exc, SegmentConnectionError | SegmentServerError)
+    ):
         return None
     body = item.body or {}
     known = {i.subscription_id for i in plan.items if i.subscription_id}
@@ -250,12 +281,25 @@ async def _created_anyway(client: SegmentClient, plan: PushPlan, report: PushRep
         subs = await client.list_subscriptions(plan.destination_id)
     except SegmentError:
         return None
-    found = next((s for s in subs if s.get("id") not in known and s.get("name") == body.get("name")
-                  and s.get("actionId") == body.get("actionId") and s.get("trigger") == body.get("trigger")), None)
+    found = next(
+        (
+            s
+            for s in subs
+            if s.get("id") not in known
+            and s.get("name") == body.get("name")
+            and s.get("actionId") == body.get("actionId")
+            and s.get("trigger") == body.get("trigger")
+        ),
+        None,
+    )
     if found is None:
         return None
-    return ItemResult(item, True, str(found["id"]),
-                      "Segment's answer was lost, but the subscription was created (found it afterwards).")
+    return ItemResult(
+        item,
+        True,
+        str(found["id"]),
+        "Segment's answer was lost, but the subscription was created (found it afterwards).",
+    )
 
 
 async def _send(client: SegmentClient, plan: PushPlan, item: PlanItem | None) -> ItemResult:
@@ -274,8 +318,14 @@ async def _send(client: SegmentClient, plan: PushPlan, item: PlanItem | None) ->
     return ItemResult(item, True, item.subscription_id)
 
 
-def project_after_push(project: Project, report: PushReport, *, destination_name: str = "",
-                       region: str = "us") -> Project:
+def project_after_push(
+    project: Project, report: PushReport, *, destination_name: str = "", region: str = "us"
+) -> Project:
     """``project`` linked to the destination, each mapping with its subscription id."""
-    return linked_project(project, report.plan.destination_id, report.subscription_ids(),
-                          destination_name=destination_name, region=region)
+    return linked_project(
+        project,
+        report.plan.destination_id,
+        report.subscription_ids(),
+        destination_name=destination_name,
+        region=region,
+    )

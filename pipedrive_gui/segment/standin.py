@@ -42,10 +42,23 @@ from aiohttp import web
 from pipedrive_gui.core.actions import ACTIONS
 from pipedrive_gui.segment.client import PIPEDRIVE_METADATA_ID, SDK_VERSION, WRITE_LIMIT, WRITE_WINDOW_S
 
-_CREATE_KEYS = {"name": str, "actionId": str, "trigger": str, "enabled": bool, "settings": dict, "modelId": str}
+_CREATE_KEYS = {
+    "name": str,
+    "actionId": str,
+    "trigger": str,
+    "enabled": bool,
+    "settings": dict,
+    "modelId": str,
+}
 _CREATE_REQUIRED = ("name", "actionId", "trigger", "enabled")
-_UPDATE_KEYS = {"name": str, "trigger": str, "enabled": bool, "settings": dict, "reverseETLModelId": str,
-                "reverseETLSchedule": dict}
+_UPDATE_KEYS = {
+    "name": str,
+    "trigger": str,
+    "enabled": bool,
+    "settings": dict,
+    "reverseETLModelId": str,
+    "reverseETLSchedule": dict,
+}
 _DEST_UPDATE_KEYS = {"name": (str, type(None)), "enabled": bool, "settings": dict}
 _ACTION_BY_ID = {a.action_id: a for a in ACTIONS.values()}
 
@@ -81,8 +94,9 @@ class Fault:
 
 @dataclass
 class StandinState:
-    workspace: dict[str, Any] = field(default_factory=lambda: {"id": "ws-standin", "slug": "acme",
-                                                               "name": "Acme (stand-in)"})
+    workspace: dict[str, Any] = field(
+        default_factory=lambda: {"id": "ws-standin", "slug": "acme", "name": "Acme (stand-in)"}
+    )
     tokens: dict[str, str] = field(default_factory=dict)  # token -> "owner" | "read"
     subscriptions_feature: bool = True
     sources: list[dict[str, Any]] = field(default_factory=list)
@@ -101,34 +115,74 @@ class StandinState:
     def writes_sent(self) -> list[tuple[str, str, Any]]:
         return [r for r in self.requests if r[0] in ("POST", "PATCH", "DELETE")]
 
-    def add_destination(self, name: str, *, source: str = "Website", enabled: bool = True,
-                        metadata_id: str = PIPEDRIVE_METADATA_ID, settings: dict[str, Any] | None = None,
-                        destination_id: str | None = None) -> dict[str, Any]:
+    def add_destination(
+        self,
+        name: str,
+        *,
+        source: str = "Website",
+        enabled: bool = True,
+        metadata_id: str = PIPEDRIVE_METADATA_ID,
+        settings: dict[str, Any] | None = None,
+        destination_id: str | None = None,
+    ) -> dict[str, Any]:
         src = next((s for s in self.sources if s["name"] == source), None)
         if src is None:
-            src = {"id": f"src-{next(self.ids)}", "slug": source.lower().replace(" ", "-"), "name": source,
-                   "workspaceId": self.workspace["id"], "enabled": True, "writeKeys": [], "labels": [],
-                   "metadata": {"id": "js", "slug": "javascript", "name": "Javascript"}}
+            src = {
+                "id": f"src-{next(self.ids)}",
+                "slug": source.lower().replace(" ", "-"),
+                "name": source,
+                "workspaceId": self.workspace["id"],
+                "enabled": True,
+                "writeKeys": [],
+                "labels": [],
+                "metadata": {"id": "js", "slug": "javascript", "name": "Javascript"},
+            }
             self.sources.append(src)
         meta_name = "Actions Pipedrive" if metadata_id == PIPEDRIVE_METADATA_ID else "Other destination"
-        dest = {"id": destination_id or f"dest-{next(self.ids)}", "name": name, "enabled": enabled,
-                "sourceId": src["id"], "settings": dict(settings or {}),
-                "metadata": {"id": metadata_id, "name": meta_name, "slug": meta_name.lower().replace(" ", "-")}}
+        dest = {
+            "id": destination_id or f"dest-{next(self.ids)}",
+            "name": name,
+            "enabled": enabled,
+            "sourceId": src["id"],
+            "settings": dict(settings or {}),
+            "metadata": {"id": metadata_id, "name": meta_name, "slug": meta_name.lower().replace(" ", "-")},
+        }
         self.destinations.append(dest)
         self.subscriptions[dest["id"]] = []
         return dest
 
-    def add_subscription(self, destination_id: str, name: str, action_slug: str, trigger: str,
-                         settings: dict[str, Any], enabled: bool = True) -> dict[str, Any]:
-        sub = {"id": f"sub-{next(self.ids)}", "name": name, "actionId": ACTIONS[action_slug].action_id,
-               "actionSlug": action_slug, "destinationId": destination_id, "enabled": enabled,
-               "settings": copy.deepcopy(settings), "trigger": trigger}
+    def add_subscription(
+        self,
+        destination_id: str,
+        name: str,
+        action_slug: str,
+        trigger: str,
+        settings: dict[str, Any],
+        enabled: bool = True,
+    ) -> dict[str, Any]:
+        sub = {
+            "id": f"sub-{next(self.ids)}",
+            "name": name,
+            "actionId": ACTIONS[action_slug].action_id,
+            "actionSlug": action_slug,
+            "destinationId": destination_id,
+            "enabled": enabled,
+            "settings": copy.deepcopy(settings),
+            "trigger": trigger,
+        }
         self.subscriptions[destination_id].append(sub)
         return sub
 
 
-def _errors(status: int, message: str, *, type_: str = "input-validation", fld: str | None = None,
-            data: Any = None, headers: dict[str, str] | None = None) -> web.Response:
+def _errors(
+    status: int,
+    message: str,
+    *,
+    type_: str = "input-validation",
+    fld: str | None = None,
+    data: Any = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     err: dict[str, Any] = {"type": type_, "message": message}
     if fld:
         err["field"] = fld
@@ -145,7 +199,9 @@ def _cursor(offset: int) -> str:
     return base64.b64encode(str(offset).encode()).decode()
 
 
-def _page(request: web.Request, items: list[dict[str, Any]], *, required: bool) -> tuple[list[Any], dict[str, Any]] | web.Response:
+def _page(
+    request: web.Request, items: list[dict[str, Any]], *, required: bool
+) -> tuple[list[Any], dict[str, Any]] | web.Response:
     raw_count = request.query.get("pagination.count")
     if raw_count is None:
         if required:
@@ -164,15 +220,20 @@ def _page(request: web.Request, items: list[dict[str, Any]], *, required: bool) 
             offset = int(base64.b64decode(cursor, validate=True).decode())
         except (ValueError, UnicodeDecodeError):
             return _errors(400, '"pagination.cursor" is not a valid cursor', fld="pagination.cursor")
-    chunk = items[offset:offset + count]
-    pagination: dict[str, Any] = {"current": _cursor(offset), "totalEntries": len(items),
-                                  "previous": _cursor(max(0, offset - count)) if offset else None}
+    chunk = items[offset : offset + count]
+    pagination: dict[str, Any] = {
+        "current": _cursor(offset),
+        "totalEntries": len(items),
+        "previous": _cursor(max(0, offset - count)) if offset else None,
+    }
     if offset + count < len(items):
         pagination["next"] = _cursor(offset + count)
     return chunk, pagination
 
 
-def _check_keys(body: Any, allowed: dict[str, Any], required: tuple[str, ...], where: str) -> web.Response | None:
+def _check_keys(
+    body: Any, allowed: dict[str, Any], required: tuple[str, ...], where: str
+) -> web.Response | None:
     if not isinstance(body, dict):
         return _errors(400, f"{where} must be an object")
     for key in required:
@@ -205,7 +266,9 @@ def _check_settings(action_id: str, settings: dict[str, Any]) -> web.Response | 
     keys = {f.key for f in action.fields} | {"dynamicAuthSettings"}
     for key in settings:
         if key not in keys:
-            return _errors(400, f'settings: "{key}" is not a field of the action "{action.slug}"', fld="settings")
+            return _errors(
+                400, f'settings: "{key}" is not a field of the action "{action.slug}"', fld="settings"
+            )
     return None
 
 
@@ -228,15 +291,17 @@ def create_app(state: StandinState | None = None) -> web.Application:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        return st.tokens.get(header[len("Bearer "):].strip())
+        return st.tokens.get(header[len("Bearer ") :].strip())
 
     def rate_headers() -> dict[str, str]:
         now = st.clock()
         recent = [t for t in st.writes if t > now - st.write_window]
         reset = (min(recent) + st.write_window) if recent else now
-        return {"X-RateLimit-Consumed": str(len(recent)),
-                "X-RateLimit-Remaining": str(max(0, st.write_limit - len(recent))),
-                "X-RateLimit-Reset": email.utils.formatdate(reset, usegmt=True)}
+        return {
+            "X-RateLimit-Consumed": str(len(recent)),
+            "X-RateLimit-Remaining": str(max(0, st.write_limit - len(recent))),
+            "X-RateLimit-Reset": email.utils.formatdate(reset, usegmt=True),
+        }
 
     @web.middleware
     async def edge(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -258,32 +323,52 @@ def create_app(state: StandinState | None = None) -> web.Application:
                     continue
                 fault.times -= 1
                 headers: dict[str, str] = {}
-                errors = fault.errors or [{"type": "RequestError", "message": "Too many requests"
-                                           if fault.status == 429 else "Internal error"}]
+                errors = fault.errors or [
+                    {
+                        "type": "RequestError",
+                        "message": "Too many requests" if fault.status == 429 else "Internal error",
+                    }
+                ]
                 if fault.status == 429:
                     if fault.retry_after is not None:
                         headers["Retry-After"] = fault.retry_after
                     if fault.ms_before_next is not None:
-                        errors = [dict(errors[0], data={"remainingPoints": 0, "msBeforeNext": fault.ms_before_next,
-                                                        "consumedPoints": st.write_limit})]
+                        errors = [
+                            dict(
+                                errors[0],
+                                data={
+                                    "remainingPoints": 0,
+                                    "msBeforeNext": fault.ms_before_next,
+                                    "consumedPoints": st.write_limit,
+                                },
+                            )
+                        ]
                 if fault.after_handling:
                     await handler(request)
                 return web.json_response({"errors": errors}, status=fault.status, headers=headers)
         writing = request.method in ("POST", "PATCH", "DELETE")
         if writing and who != "owner":
-            return _errors(403, "Forbidden: this token does not have write access to the workspace",
-                           type_="forbidden")
+            return _errors(
+                403, "Forbidden: this token does not have write access to the workspace", type_="forbidden"
+            )
         if "/subscriptions" in request.path and not st.subscriptions_feature:
-            return _errors(403, "The Destination Subscriptions feature is not enabled for this workspace",
-                           type_="forbidden")
+            return _errors(
+                403,
+                "The Destination Subscriptions feature is not enabled for this workspace",
+                type_="forbidden",
+            )
         if writing and "/subscriptions" in request.path:
             now = st.clock()
             st.writes = [t for t in st.writes if t > now - st.write_window]
             if len(st.writes) >= st.write_limit:
                 wait_ms = int((st.writes[0] + st.write_window - now) * 1000) + 1
-                return _errors(429, "Too many requests", type_="RequestError",
-                               data={"remainingPoints": 0, "msBeforeNext": wait_ms, "consumedPoints": len(st.writes)},
-                               headers=rate_headers())
+                return _errors(
+                    429,
+                    "Too many requests",
+                    type_="RequestError",
+                    data={"remainingPoints": 0, "msBeforeNext": wait_ms, "consumedPoints": len(st.writes)},
+                    headers=rate_headers(),
+                )
             st.writes.append(now)
         response: web.StreamResponse = await handler(request)
         if writing and "/subscriptions" in request.path:
@@ -364,15 +449,23 @@ def create_app(state: StandinState | None = None) -> web.Application:
         if bad is not None:
             return bad
         if dest["metadata"]["id"] != PIPEDRIVE_METADATA_ID or body["actionId"] not in _ACTION_BY_ID:
-            return _errors(400, f'Action "{body["actionId"]}" does not exist for this destination',
-                           fld="actionId")
+            return _errors(
+                400, f'Action "{body["actionId"]}" does not exist for this destination', fld="actionId"
+            )
         bad = _check_trigger(body["trigger"]) or _check_settings(body["actionId"], body.get("settings") or {})
         if bad is not None:
             return bad
         action = _ACTION_BY_ID[body["actionId"]]
-        sub = {"id": f"sub-{next(st.ids)}", "name": body["name"], "actionId": body["actionId"],
-               "actionSlug": action.slug, "destinationId": dest["id"], "enabled": body["enabled"],
-               "settings": copy.deepcopy(body.get("settings") or {}), "trigger": body["trigger"]}
+        sub = {
+            "id": f"sub-{next(st.ids)}",
+            "name": body["name"],
+            "actionId": body["actionId"],
+            "actionSlug": action.slug,
+            "destinationId": dest["id"],
+            "enabled": body["enabled"],
+            "settings": copy.deepcopy(body.get("settings") or {}),
+            "trigger": body["trigger"],
+        }
         st.subscriptions[dest["id"]].append(sub)
         return _ok({"destinationSubscription": sub})
 
@@ -458,15 +551,42 @@ async def start_standin(state: StandinState | None = None, *, port: int = 0) -> 
 def demo_state(token: str = "standin-token") -> StandinState:
     """A workspace with two Actions Pipedrive destinations (one with mappings) and another destination."""
     st = StandinState(tokens={token: "owner"})
-    prod = st.add_destination("Pipedrive (production)", source="Website",
-                              settings={"domain": "acme", "apiToken": "pd-secret-token", "personField": "email",
-                                        "organizationField": "id", "dealField": "id"})
-    st.add_destination("Pipedrive (staging)", source="Staging site", enabled=False,
-                       settings={"domain": "acme-staging", "apiToken": "pd-staging-token"})
+    prod = st.add_destination(
+        "Pipedrive (production)",
+        source="Website",
+        settings={
+            "domain": "acme",
+            "apiToken": "pd-secret-token",
+            "personField": "email",
+            "organizationField": "id",
+            "dealField": "id",
+        },
+    )
+    st.add_destination(
+        "Pipedrive (staging)",
+        source="Staging site",
+        enabled=False,
+        settings={"domain": "acme-staging", "apiToken": "pd-staging-token"},
+    )
     st.add_destination("Google Analytics 4", source="Website", metadata_id="60ad61f9ff47a16b8fb7b5d9")
-    st.add_subscription(prod["id"], "Upsert person", "createUpdatePerson", 'type = "identify"',
-                        {"match_field": "email", "match_value": {"@path": "$.traits.email"},
-                         "name": {"@path": "$.traits.name"}, "email": [{"@path": "$.traits.email"}]})
-    st.add_subscription(prod["id"], "Upsert organization", "createUpdateOrganization", 'type = "group"',
-                        {"match_value": {"@path": "$.groupId"}, "name": {"@path": "$.traits.name"}}, enabled=False)
+    st.add_subscription(
+        prod["id"],
+        "Upsert person",
+        "createUpdatePerson",
+        'type = "identify"',
+        {
+            "match_field": "email",
+            "match_value": {"@path": "$.traits.email"},
+            "name": {"@path": "$.traits.name"},
+            "email": [{"@path": "$.traits.email"}],
+        },
+    )
+    st.add_subscription(
+        prod["id"],
+        "Upsert organization",
+        "createUpdateOrganization",
+        'type = "group"',
+        {"match_value": {"@path": "$.groupId"}, "name": {"@path": "$.traits.name"}},
+        enabled=False,
+    )
     return st

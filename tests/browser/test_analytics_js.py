@@ -31,7 +31,9 @@ from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
 from tests.receiver.conftest import eventually
 
 HERE = Path(__file__).resolve().parent
-BROWSER_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pipedrive-gui-tests" / "browser"
+BROWSER_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pipedrive-gui-tests" / "browser"
+)
 CHROMIUM = Path(os.environ.get("PIPEDRIVE_GUI_CHROMIUM", "/usr/bin/chromium"))
 PACKAGES = ("@segment/analytics-next", "playwright-core", "esbuild")
 WRITE_KEY = "browser-test-key"
@@ -51,8 +53,10 @@ def missing_tools() -> str | None:
 
 
 def page_html(title: str) -> str:
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>" \
-           "<script src='/snippet.js'></script></head><body><h1>Shop</h1></body></html>"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+        "<script src='/snippet.js'></script></head><body><h1>Shop</h1></body></html>"
+    )
 
 
 @pytest.fixture
@@ -66,7 +70,11 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
 
 async def node(*args: str, timeout: float) -> str:
     proc = await asyncio.create_subprocess_exec(
-        "node", *args, cwd=str(HERE), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "node",
+        *args,
+        cwd=str(HERE),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "NODE_PATH": str(BROWSER_CACHE / "node_modules")},
     )
     try:
@@ -88,7 +96,9 @@ async def bundle(snippet_code: str, workdir: Path) -> bytes:
     return out.read_bytes()
 
 
-async def test_analytics_js_in_chromium_sends_from_allowed_pages_only(tmp_path: Path, sandbox: RunningSandbox) -> None:
+async def test_analytics_js_in_chromium_sends_from_allowed_pages_only(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
     why = missing_tools()
     if why:
         pytest.skip(why)
@@ -112,14 +122,23 @@ async def test_analytics_js_in_chromium_sends_from_allowed_pages_only(tmp_path: 
     allowed, other = (f"http://127.0.0.1:{address[1]}" for address in pages.addresses)
 
     project = load_project(resource_path("demo", "demo.pipedrive-map.json"))
-    handle = await open_processor(project, mode="send", target=PipedriveTarget(sandbox.base_url, sandbox.token))
-    receiver = Receiver(data_dir, ReceiverSettings(write_key=WRITE_KEY, allowed_origins=(allowed,)),
-                        processor=handle.processor)
+    handle = await open_processor(
+        project, mode="send", target=PipedriveTarget(sandbox.base_url, sandbox.token)
+    )
+    receiver = Receiver(
+        data_dir,
+        ReceiverSettings(write_key=WRITE_KEY, allowed_origins=(allowed,)),
+        processor=handle.processor,
+    )
     await receiver.start()
     try:
         script["js"] = await bundle(browser_snippet(receiver.url, WRITE_KEY).code, tmp_path)
-        config = {"chromium": str(CHROMIUM), "receiver": receiver.url, "timeoutMs": 15000,
-                  "pages": [{"url": other + "/", "expect": SENDS}, {"url": allowed + "/", "expect": SENDS}]}
+        config = {
+            "chromium": str(CHROMIUM),
+            "receiver": receiver.url,
+            "timeoutMs": 15000,
+            "pages": [{"url": other + "/", "expect": SENDS}, {"url": allowed + "/", "expect": SENDS}],
+        }
         report = json.loads(await node("drive.cjs", json.dumps(config), timeout=60))
         refused, sent = report["pages"]
         assert report["outside"] == []  # no CDN, no api.segment.io
@@ -140,15 +159,20 @@ async def test_analytics_js_in_chromium_sends_from_allowed_pages_only(tmp_path: 
             rows = (await receiver.query(JournalQuery(limit=100))).rows
             return {r.message_id: (r.type, r.name, r.outcome) for r in rows}
 
-        got = await eventually(outcomes, lambda o: len(o) == 4 and not any(
-            v[2] in ("pending", "retrying") for v in o.values()), deadline=20)
+        got = await eventually(
+            outcomes,
+            lambda o: len(o) == 4 and not any(v[2] in ("pending", "retrying") for v in o.values()),
+            deadline=20,
+        )
         assert set(got) == {s["messageId"] for s in sent["sends"]}  # nothing of the refused page
-        assert sorted(got.values()) == sorted([
-            ("group", None, "delivered"),
-            ("identify", None, "delivered"),
-            ("page", None, "skipped"),
-            ("track", "Deal Upserted", "delivered"),
-        ]), got
+        assert sorted(got.values()) == sorted(
+            [
+                ("group", None, "delivered"),
+                ("identify", None, "delivered"),
+                ("page", None, "skipped"),
+                ("track", "Deal Upserted", "delivered"),
+            ]
+        ), got
         detail = await receiver.detail(next(m for m, v in got.items() if v[0] == "identify"))
         assert detail is not None
         assert detail.event["context"]["library"]["name"] == "analytics.js"

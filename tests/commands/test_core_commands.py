@@ -73,11 +73,15 @@ def test_export_terraform_and_checklist_to_files(tmp_path: Path, capsys: pytest.
     assert "Mapping 6:" in txt.read_text(encoding="utf-8")
 
 
-def test_import_round_trip_and_overwrite_protection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_round_trip_and_overwrite_protection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     exported = tmp_path / "subs.json"
     _run(capsys, "export", "--format", "segment", "-o", str(exported), DEMO)
     api_response = tmp_path / "response.json"
-    api_response.write_text(json.dumps({"data": {"subscriptions": json.loads(exported.read_text())["subscriptions"]}}))
+    api_response.write_text(
+        json.dumps({"data": {"subscriptions": json.loads(exported.read_text())["subscriptions"]}})
+    )
     project = tmp_path / "imported.pipedrive-map.json"
 
     code, _, err = _run(capsys, "import", "-o", str(project), str(api_response))
@@ -102,7 +106,9 @@ def _without_mapping_ids(path: Path) -> dict[str, object]:
     return doc
 
 
-def test_export_import_round_trip_keeps_every_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_import_round_trip_keeps_every_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pipedrive_gui.core.project import save_project
 
     project = load_project(DEMO)
@@ -113,35 +119,45 @@ def test_export_import_round_trip_keeps_every_setting(tmp_path: Path, capsys: py
     assert _run(capsys, "export", "--format", "segment", "-o", str(exported), str(source))[0] == 0
     document = json.loads(exported.read_text(encoding="utf-8"))
     # The destination part is the body of the Public API's update-destination call (no token).
-    assert document["destination"] == {"settings": {
-        "domain": "acme-robotics",
-        "personField": project.destination.person_field,
-        "organizationField": project.destination.organization_field,
-        "dealField": project.destination.deal_field,
-    }}
+    assert document["destination"] == {
+        "settings": {
+            "domain": "acme-robotics",
+            "personField": project.destination.person_field,
+            "organizationField": project.destination.organization_field,
+            "dealField": project.destination.deal_field,
+        }
+    }
     back = tmp_path / "back.pipedrive-map.json"
     code, _, err = _run(capsys, "import", "-o", str(back), str(exported))
     assert code == 0
-    assert f"imported 6 mapping(s), the destination settings and {len(project.samples)} sample event(s)" in err
+    assert (
+        f"imported 6 mapping(s), the destination settings and {len(project.samples)} sample event(s)" in err
+    )
     assert _without_mapping_ids(back) == _without_mapping_ids(source)
     assert load_project(back).destination.person_field != "id"  # the match-field defaults came back
 
 
 @pytest.mark.parametrize("shape", ["list", "subscription", "list-response"])
-def test_import_of_segments_own_shapes_still_works(shape: str, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_of_segments_own_shapes_still_works(
+    shape: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pipedrive_gui.core.segment_io import export_segment
 
     subs = export_segment(load_project(DEMO))
-    data = {"list": subs, "subscription": subs[0],
-            "list-response": {"data": {"subscriptions": subs, "pagination": {"current": "MA=="}}}}[shape]
+    data = {
+        "list": subs,
+        "subscription": subs[0],
+        "list-response": {"data": {"subscriptions": subs, "pagination": {"current": "MA=="}}},
+    }[shape]
     src = tmp_path / "in.json"
     src.write_text(json.dumps(data), encoding="utf-8")
     out = tmp_path / "p.pipedrive-map.json"
     code, _, err = _run(capsys, "import", "-o", str(out), str(src))
     assert code == 0 and "destination settings" not in err
     imported = load_project(out)
-    assert [m.settings for m in imported.mappings] == [s["settings"] for s in (subs if shape != "subscription" else subs[:1])]
+    assert [m.settings for m in imported.mappings] == [
+        s["settings"] for s in (subs if shape != "subscription" else subs[:1])
+    ]
     assert imported.name == "p" and imported.samples == [] and imported.destination.person_field == "id"
 
 
@@ -166,7 +182,9 @@ def test_import_never_keeps_a_token_and_merge_keeps_the_projects_settings(
     assert load_project(project_path).destination == load_project(DEMO).destination
 
 
-def test_import_unknown_action_id_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_unknown_action_id_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "other.json"
     src.write_text(json.dumps([{"name": "x", "actionId": "notPipedrive42", "trigger": "", "settings": {}}]))
     code, out, err = _run(capsys, "import", "-o", str(tmp_path / "p.pipedrive-map.json"), str(src))
@@ -214,7 +232,11 @@ def test_eval_subprocess_streams_answers() -> None:
     if not hasattr(mk, "transform"):
         pytest.skip("mapping kit not available yet")
     cases = [
-        {"kind": "transform", "mapping": {"a": {"@path": "$.x"}, "b": {"@path": "$.missing"}}, "event": {"x": "é\u2028"}},
+        {
+            "kind": "transform",
+            "mapping": {"a": {"@path": "$.x"}, "b": {"@path": "$.missing"}},
+            "event": {"x": "é\u2028"},
+        },
         {"kind": "transform", "mapping": {"@path": "$.missing"}, "event": {}},
         {"kind": "validate_mapping", "mapping": {"@path": 5}},
     ]

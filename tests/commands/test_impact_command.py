@@ -24,8 +24,10 @@ CORPUS = resource_path("events", "corpus.jsonl").read_text("utf-8").splitlines()
 
 
 def test_json_summary_per_mapping_over_the_corpus(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    r = run_cli(monkeypatch, [*argv, "impact", DEMO, "corpus", "--limit", "60", "--json", "--plan", "lite",
-                              "--per-day", "5000"])
+    r = run_cli(
+        monkeypatch,
+        [*argv, "impact", DEMO, "corpus", "--limit", "60", "--json", "--plan", "lite", "--per-day", "5000"],
+    )
     assert r.code == 0, r.err
     out = json.loads(r.out)
     assert out["events"] == 60 and out["source"] == "the bundled corpus"
@@ -39,8 +41,9 @@ def test_json_summary_per_mapping_over_the_corpus(argv: list[str], monkeypatch: 
     assert out["budget"]["daily_budget"] == 30_000 and out["budget"]["events_per_day"] == 5000
 
 
-def test_jsonl_file_human_output_compare_and_csv(argv: list[str], monkeypatch: pytest.MonkeyPatch,
-                                                 tmp_path: Path) -> None:
+def test_jsonl_file_human_output_compare_and_csv(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join(CORPUS[:40]) + "\n\n", encoding="utf-8")
     edited = load_project(DEMO)
@@ -49,7 +52,9 @@ def test_jsonl_file_human_output_compare_and_csv(argv: list[str], monkeypatch: p
     other = tmp_path / "edited.pipedrive-map.json"
     save_project(edited, other)
     table = tmp_path / "runs.csv"
-    r = run_cli(monkeypatch, [*argv, "impact", str(other), str(events), "--compare", DEMO, "--csv", str(table)])
+    r = run_cli(
+        monkeypatch, [*argv, "impact", str(other), str(events), "--compare", DEMO, "--csv", str(table)]
+    )
     assert r.code == 0, r.err
     assert "Impact of 40 events from" in r.out and "nothing was written" in r.out
     assert "People from Identify" in r.out and "not triggered" in r.out
@@ -63,10 +68,14 @@ def test_jsonl_file_human_output_compare_and_csv(argv: list[str], monkeypatch: p
     assert rows and {"event", "mapping", "outcome", "record", "api_calls", "tokens"} <= set(rows[0])
 
 
-def test_journal_events_with_filters(argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_journal_events_with_filters(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     async def fill() -> None:
         async with Journal(AppPaths.resolve(tmp_path).data / JOURNAL_FILE) as journal:
-            await journal.append(events_from_request("batch", {"batch": [json.loads(line) for line in CORPUS[:30]]}))
+            await journal.append(
+                events_from_request("batch", {"batch": [json.loads(line) for line in CORPUS[:30]]})
+            )
 
     asyncio.run(fill())
     r = run_cli(monkeypatch, [*argv, "impact", DEMO, "journal", "--type", "identify", "--json"])

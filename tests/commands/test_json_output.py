@@ -22,29 +22,80 @@ from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers th
 DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
 
 PREVIEW_KEYS = {"id", "name", "action", "enabled", "fires", "reasons", "ok", "payload", "problems", "error"}
-RESULT_KEYS = {"mapping", "mapping_id", "action", "mode", "entity", "outcome", "record_id", "record_name",
-               "message", "link", "warnings", "api_calls", "tokens", "calls"}
-CALL_KEYS = {"method", "path", "query", "body", "purpose", "kind", "condition", "sent", "from_cache", "status",
-             "response_excerpt", "error", "tokens", "elapsed_ms"}
-FIELD_KEYS = {"entity", "key", "label", "field_type", "options", "is_custom", "searchable",
-              "not_searchable_reason", "match_via"}
+RESULT_KEYS = {
+    "mapping",
+    "mapping_id",
+    "action",
+    "mode",
+    "entity",
+    "outcome",
+    "record_id",
+    "record_name",
+    "message",
+    "link",
+    "warnings",
+    "api_calls",
+    "tokens",
+    "calls",
+}
+CALL_KEYS = {
+    "method",
+    "path",
+    "query",
+    "body",
+    "purpose",
+    "kind",
+    "condition",
+    "sent",
+    "from_cache",
+    "status",
+    "response_excerpt",
+    "error",
+    "tokens",
+    "elapsed_ms",
+}
+FIELD_KEYS = {
+    "entity",
+    "key",
+    "label",
+    "field_type",
+    "options",
+    "is_custom",
+    "searchable",
+    "not_searchable_reason",
+    "match_via",
+}
 
 
 def test_preview_json(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     r = run_cli(monkeypatch, [*argv, "preview", DEMO, "identify-person", "--json"])
     items = json.loads(r.out)
-    assert r.code == 0 and [i["id"] for i in items] == ["person", "organization", "deal", "activity", "lead", "note"]
+    assert r.code == 0 and [i["id"] for i in items] == [
+        "person",
+        "organization",
+        "deal",
+        "activity",
+        "lead",
+        "note",
+    ]
     assert all(PREVIEW_KEYS <= set(i) for i in items)
     person, org = items[0], items[1]
     assert person["fires"] and person["ok"] and person["payload"]["match_value"] == "user-1001"
     assert person["payload"]["custom_fields"]["1924676a305ba82f358ceb58630f9b5c4ef91f3e"] == {
-        "value": 1249.5, "currency": "USD"}  # Lifetime value is money: amount and currency
+        "value": 1249.5,
+        "currency": "USD",
+    }  # Lifetime value is money: amount and currency
     assert not org["fires"] and org["reasons"] == ['type is "identify", not "group"']
 
 
-def test_send_json_for_each_mode(argv: list[str], sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    for mode_flag, mode, outcome in (("--plan", "plan", "planned"), ("--dry-run", "dry_run", "update"),
-                                     (None, "send", "update")):
+def test_send_json_for_each_mode(
+    argv: list[str], sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for mode_flag, mode, outcome in (
+        ("--plan", "plan", "planned"),
+        ("--dry-run", "dry_run", "update"),
+        (None, "send", "update"),
+    ):
         extra = [mode_flag] if mode_flag else []
         r = run_cli(monkeypatch, [*argv, "send", DEMO, "identify-person", "--json", *extra])
         doc = json.loads(r.out)
@@ -58,15 +109,25 @@ def test_send_json_for_each_mode(argv: list[str], sandbox: ThreadedSandbox, monk
     # Nothing fires: the reasons per mapping instead of results.
     r = run_cli(monkeypatch, [*argv, "send", DEMO, "page-pricing", "--json"])
     doc = json.loads(r.out)
-    assert r.code == 0 and doc["results"] == [] and set(doc["not_fired"]) == {
-        m["name"] for m in json.loads(Path(DEMO).read_text("utf-8"))["mappings"]}
+    assert (
+        r.code == 0
+        and doc["results"] == []
+        and set(doc["not_fired"])
+        == {m["name"] for m in json.loads(Path(DEMO).read_text("utf-8"))["mappings"]}
+    )
 
 
-def test_send_json_statuses_are_what_pipedrive_answered(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_send_json_statuses_are_what_pipedrive_answered(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     r = run_cli(monkeypatch, [*argv, "send", DEMO, "track-lead-created", "--json"])
     (result,) = json.loads(r.out)["results"]
     assert result["outcome"] == "create"
-    assert [(c["method"], c["path"], c["status"]) for c in result["calls"]][-1] == ("POST", "/api/v1/leads", 201)
+    assert [(c["method"], c["path"], c["status"]) for c in result["calls"]][-1] == (
+        "POST",
+        "/api/v1/leads",
+        201,
+    )
 
 
 def test_whoami_fields_samples_json(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,9 @@ def test_demo_with_the_sandboxs_fields(monkeypatch: pytest.MonkeyPatch, argv: li
     assert "with the fields of http://127.0.0.1" in r.err and "Skipped" not in r.err
 
 
-def test_errors_exit_1_one_line_each(monkeypatch: pytest.MonkeyPatch, argv: list[str], tmp_path: Path) -> None:
+def test_errors_exit_1_one_line_each(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], tmp_path: Path
+) -> None:
     project = load_project(DEMO)
     person = project.mappings[0]
     person.settings["match_field"] = PLAN  # a Single option field: Pipedrive cannot search it
@@ -43,8 +45,9 @@ def test_errors_exit_1_one_line_each(monkeypatch: pytest.MonkeyPatch, argv: list
     assert "1 error(s)" in r.err
 
 
-def test_without_a_connection_says_which_rules_were_skipped(monkeypatch: pytest.MonkeyPatch,
-                                                             tmp_path: Path) -> None:
+def test_without_a_connection_says_which_rules_were_skipped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     clean_env(monkeypatch)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     r = run_cli(monkeypatch, ["--data-dir", str(tmp_path), "lint", DEMO])
@@ -57,14 +60,21 @@ def test_without_a_connection_says_which_rules_were_skipped(monkeypatch: pytest.
 def test_captured_events_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     clean_env(monkeypatch)
     events = tmp_path / "captured.jsonl"
-    lines = [{"type": "identify", "userId": "Maria-1", "traits": {"name": "Maria"}},
-             {"seq": 2, "event": {"type": "identify", "userId": "maria-1", "traits": {"name": "Maria"}}}]
+    lines = [
+        {"type": "identify", "userId": "Maria-1", "traits": {"name": "Maria"}},
+        {"seq": 2, "event": {"type": "identify", "userId": "maria-1", "traits": {"name": "Maria"}}},
+    ]
     events.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n")
-    r = run_cli(monkeypatch, ["--data-dir", str(tmp_path), "lint", DEMO, "--offline", "--json",
-                              "--events", str(events)])
+    r = run_cli(
+        monkeypatch,
+        ["--data-dir", str(tmp_path), "lint", DEMO, "--offline", "--json", "--events", str(events)],
+    )
     assert r.code == 0
     [case] = [json.loads(x) for x in r.out.splitlines() if "match-case-differs" in x]
-    assert case["events"] == ["captured.jsonl line 1", "captured.jsonl line 2"] and case["field"] == "match_value"
+    assert (
+        case["events"] == ["captured.jsonl line 1", "captured.jsonl line 2"]
+        and case["field"] == "match_value"
+    )
     assert "2 captured event(s)" in r.err and "--offline" in r.err
 
 
@@ -72,8 +82,12 @@ def test_a_bad_events_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     clean_env(monkeypatch)
     events = tmp_path / "bad.jsonl"
     events.write_text('{"type": "identify"}\nnot json\n')
-    r = run_cli(monkeypatch, ["--data-dir", str(tmp_path), "lint", DEMO, "--offline", "--events", str(events)])
+    r = run_cli(
+        monkeypatch, ["--data-dir", str(tmp_path), "lint", DEMO, "--offline", "--events", str(events)]
+    )
     assert r.code == 2 and "bad.jsonl line 2 is not JSON" in r.err
-    r = run_cli(monkeypatch, ["--data-dir", str(tmp_path), "lint", DEMO, "--offline", "--events",
-                              str(tmp_path / "none.jsonl")])
+    r = run_cli(
+        monkeypatch,
+        ["--data-dir", str(tmp_path), "lint", DEMO, "--offline", "--events", str(tmp_path / "none.jsonl")],
+    )
     assert r.code == 2 and "not found" in r.err

@@ -47,28 +47,71 @@ class FakePipedrive(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         query = parse_qs(urlsplit(self.path).query)
         if path == "/api/v1/users/me":
-            return self.send(200, {"success": True, "data": {
-                "id": 7, "name": "Test User", "email": "user@example.com", "company_id": 900,
-                "company_name": "Acme Test", "company_domain": "acme-test"}})
+            return self.send(
+                200,
+                {
+                    "success": True,
+                    "data": {
+                        "id": 7,
+                        "name": "Test User",
+                        "email": "user@example.com",
+                        "company_id": 900,
+                        "company_name": "Acme Test",
+                        "company_domain": "acme-test",
+                    },
+                },
+            )
         if path == "/api/v2/personFields":
             if "cursor" not in query:
-                return self.send(200, {"success": True, "data": [
-                    {"field_code": "name", "field_name": "Name", "field_type": "varchar", "is_custom_field": False},
-                ], "additional_data": {"next_cursor": "page2"}})
-            return self.send(200, {"success": True, "data": [
-                {"field_code": EXTERNAL_ID, "field_name": "Segment user ID", "field_type": "varchar",
-                 "is_custom_field": True},
-                {"field_code": "6a0126a15894687c771822a02954494f350d2f5e", "field_name": "Plan",
-                 "field_type": "enum", "is_custom_field": True,
-                 "options": [{"id": 101, "label": "Free"}, {"id": 102, "label": "Pro"}]},
-            ], "additional_data": {"next_cursor": None}})
+                return self.send(
+                    200,
+                    {
+                        "success": True,
+                        "data": [
+                            {
+                                "field_code": "name",
+                                "field_name": "Name",
+                                "field_type": "varchar",
+                                "is_custom_field": False,
+                            },
+                        ],
+                        "additional_data": {"next_cursor": "page2"},
+                    },
+                )
+            return self.send(
+                200,
+                {
+                    "success": True,
+                    "data": [
+                        {
+                            "field_code": EXTERNAL_ID,
+                            "field_name": "Segment user ID",
+                            "field_type": "varchar",
+                            "is_custom_field": True,
+                        },
+                        {
+                            "field_code": "6a0126a15894687c771822a02954494f350d2f5e",
+                            "field_name": "Plan",
+                            "field_type": "enum",
+                            "is_custom_field": True,
+                            "options": [{"id": 101, "label": "Free"}, {"id": 102, "label": "Pro"}],
+                        },
+                    ],
+                    "additional_data": {"next_cursor": None},
+                },
+            )
         if path.startswith("/api/v2/") and path.endswith("Fields"):
             return self.send(200, {"success": True, "data": [], "additional_data": {"next_cursor": None}})
         if path in ("/api/v1/leadFields", "/api/v1/noteFields"):
             return self.send(200, {"success": True, "data": [], "additional_data": None})
         if path == "/api/v1/activityTypes":
-            return self.send(200, {"success": True, "data": [{"id": 1, "name": "Call", "key_string": "call",
-                                                               "active_flag": True}]})
+            return self.send(
+                200,
+                {
+                    "success": True,
+                    "data": [{"id": 1, "name": "Call", "key_string": "call", "active_flag": True}],
+                },
+            )
         return self.send(404, {"success": False, "error": "not found"})
 
     def send(self, status: int, body: Any) -> None:
@@ -111,17 +154,22 @@ def keyring_backend(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
     return backend
 
 
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str],
-        stdin: str = "") -> tuple[int, str]:
+def run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = ""
+) -> tuple[int, str]:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code = cli.main(argv)
     out, err = capsys.readouterr()
     return code, out + err
 
 
-def test_login_whoami_fields_logout(server: str, data_dir: Path, keyring_backend: MemoryKeyring,
-                                    capsys: pytest.CaptureFixture[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_login_whoami_fields_logout(
+    server: str,
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     base = ["--data-dir", str(data_dir), "--base-url", server]
     outputs: list[str] = []
 
@@ -147,8 +195,12 @@ def test_login_whoami_fields_logout(server: str, data_dir: Path, keyring_backend
     code, out = run(capsys, monkeypatch, [*base, "fields", "--json"])
     outputs.append(out)
     data = json.loads(out)
-    assert [f["key"] for f in data["fields"]["person"]] == ["id", "name", EXTERNAL_ID,
-                                                            "6a0126a15894687c771822a02954494f350d2f5e"]
+    assert [f["key"] for f in data["fields"]["person"]] == [
+        "id",
+        "name",
+        EXTERNAL_ID,
+        "6a0126a15894687c771822a02954494f350d2f5e",
+    ]
     assert data["activity_types"][0]["key_string"] == "call"
     assert list((data_dir / "cache" / "fields").glob("*.json"))  # cached
 
@@ -165,19 +217,33 @@ def test_login_whoami_fields_logout(server: str, data_dir: Path, keyring_backend
     assert all(TOKEN not in url and "api_token" not in url for url in FakePipedrive.seen_urls)
 
 
-def test_bad_token_is_not_stored(server: str, data_dir: Path, keyring_backend: MemoryKeyring,
-                                 capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_token_is_not_stored(
+    server: str,
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     bad = "bad-" + TOKEN
-    code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "--base-url", server, "login",
-                                          "--token-stdin"], bad + "\n")
+    code, out = run(
+        capsys,
+        monkeypatch,
+        ["--data-dir", str(data_dir), "--base-url", server, "login", "--token-stdin"],
+        bad + "\n",
+    )
     assert code == 4
     assert "Pipedrive rejected the API token" in out and "Settings > Personal preferences > API" in out
     assert bad not in out
     assert keyring_backend._items == {}
 
 
-def test_env_token_whoami(server: str, data_dir: Path, keyring_backend: MemoryKeyring,
-                          capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_token_whoami(
+    server: str,
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("PIPEDRIVE_API_TOKEN", TOKEN)
     monkeypatch.setenv("PIPEDRIVE_BASE_URL", server)
     code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "whoami", "--json"])
@@ -188,21 +254,29 @@ def test_env_token_whoami(server: str, data_dir: Path, keyring_backend: MemoryKe
     assert TOKEN not in out
 
 
-def test_login_without_keyring_says_what_to_install(data_dir: Path, capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_login_without_keyring_says_what_to_install(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from keyring.backends import fail
 
     monkeypatch.setattr(pipedrive_cmds, "make_store", lambda: CredentialStore(fail.Keyring()))  # type: ignore[no-untyped-call]
-    code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "login", "--domain", "acme",
-                                          "--token-stdin"], TOKEN + "\n")
+    code, out = run(
+        capsys,
+        monkeypatch,
+        ["--data-dir", str(data_dir), "login", "--domain", "acme", "--token-stdin"],
+        TOKEN + "\n",
+    )
     assert code == 3
     assert "gnome-keyring" in out and "PIPEDRIVE_API_TOKEN" in out
     assert not list(data_dir.rglob("*.*"))  # nothing written instead
 
 
-def test_login_needs_domain_without_terminal(data_dir: Path, keyring_backend: MemoryKeyring,
-                                             capsys: pytest.CaptureFixture[str],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_login_needs_domain_without_terminal(
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "login", "--token-stdin"], TOKEN)
     assert code == 2 and "--domain" in out
 
@@ -235,8 +309,11 @@ echo done > "$out/finished"
 
 @pytest.mark.keyring
 def test_real_secret_service(server: str, tmp_path: Path) -> None:
-    missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool")
-               if shutil.which(tool) is None]
+    missing = [
+        tool
+        for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool")
+        if shutil.which(tool) is None
+    ]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (packages dbus, gnome-keyring, libsecret-tools)")
     out = tmp_path / "out"
@@ -245,14 +322,23 @@ def test_real_secret_service(server: str, tmp_path: Path) -> None:
         d.mkdir()
     script = tmp_path / "session.sh"
     script.write_text(SESSION_SCRIPT)
-    env = session_env(tmp_path / "home", tmp_path / "run", DATA=str(data), BASE=server, TOKEN_UNDER_TEST=TOKEN)
-    proc = subprocess.run(["dbus-run-session", "--", "bash", str(script), str(out)], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    env = session_env(
+        tmp_path / "home", tmp_path / "run", DATA=str(data), BASE=server, TOKEN_UNDER_TEST=TOKEN
+    )
+    proc = subprocess.run(
+        ["dbus-run-session", "--", "bash", str(script), str(out)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (out / "finished").exists(), proc.stderr[-2000:]
 
     def result(name: str) -> tuple[int, str]:
-        return int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text() + \
-            (out / f"{name}.err").read_text()
+        return int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text() + (
+            out / f"{name}.err"
+        ).read_text()
 
     code, login = result("login")
     assert code == 0, login
@@ -271,16 +357,23 @@ def test_real_secret_service(server: str, tmp_path: Path) -> None:
     assert all(TOKEN not in url for url in FakePipedrive.seen_urls)
 
 
-def test_env_token_without_domain_asks_for_it(data_dir: Path, keyring_backend: MemoryKeyring,
-                                              capsys: pytest.CaptureFixture[str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_token_without_domain_asks_for_it(
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("PIPEDRIVE_API_TOKEN", TOKEN)
     code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "whoami"])
     assert code == 2 and "PIPEDRIVE_DOMAIN" in out and TOKEN not in out
 
 
-def test_against_the_sandbox(data_dir: Path, keyring_backend: MemoryKeyring,
-                             capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_against_the_sandbox(
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The same commands against the offline sandbox (``pipedrive_gui/sandbox``), when it is there."""
     import asyncio
 
@@ -311,10 +404,13 @@ def test_against_the_sandbox(data_dir: Path, keyring_backend: MemoryKeyring,
         loop.close()
 
 
-def test_interactive_login_asks_domain_and_hides_token(server: str, data_dir: Path,
-                                                       keyring_backend: MemoryKeyring,
-                                                       capsys: pytest.CaptureFixture[str],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interactive_login_asks_domain_and_hides_token(
+    server: str,
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
@@ -342,16 +438,31 @@ def test_interactive_login_asks_domain_and_hides_token(server: str, data_dir: Pa
 
 
 def test_login_to_a_non_pipedrive_server_says_check_the_domain(
-        data_dir: Path, keyring_backend: MemoryKeyring, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir: Path,
+    keyring_backend: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     FakePipedrive.seen_urls = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), NotPipedrive)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "--base-url",
-                                              f"http://127.0.0.1:{httpd.server_address[1]}", "login",
-                                              "--domain", "acme", "--token-stdin"], TOKEN + "\n")
+        code, out = run(
+            capsys,
+            monkeypatch,
+            [
+                "--data-dir",
+                str(data_dir),
+                "--base-url",
+                f"http://127.0.0.1:{httpd.server_address[1]}",
+                "login",
+                "--domain",
+                "acme",
+                "--token-stdin",
+            ],
+            TOKEN + "\n",
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -377,9 +488,26 @@ def test_locked_secret_service_is_reported(tmp_path: Path) -> None:
     for name in ("DISPLAY", "WAYLAND_DISPLAY"):  # no display: no unlock prompt can be shown
         env.pop(name, None)
     proc = subprocess.run(
-        ["dbus-run-session", "--", sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data),
-         "login", "--domain", "acme", "--token-stdin"],
-        input=TOKEN + "\n", env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+        [
+            "dbus-run-session",
+            "--",
+            sys.executable,
+            "-m",
+            "pipedrive_gui",
+            "--data-dir",
+            str(data),
+            "login",
+            "--domain",
+            "acme",
+            "--token-stdin",
+        ],
+        input=TOKEN + "\n",
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     app_lines = [line for line in proc.stderr.splitlines() if line.startswith("pipedrive-gui:")]
     assert proc.returncode == 3, proc.stderr[-2000:]
     assert app_lines and "is locked or not yet set up" in app_lines[0]

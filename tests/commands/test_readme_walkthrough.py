@@ -23,17 +23,41 @@ def test_try_it_without_an_account(tmp_path: Path) -> None:
     """README: start the sandbox, then send the demo project's identify sample as a dry run — with no
     login, no token in the environment and no keyring at all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPEDRIVE_", "DBUS_"))}
-    env.update(HOME=str(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-               PIPEDRIVE_GUI_DATA_DIR=str(tmp_path / "data"))
-    sandbox = subprocess.Popen([sys.executable, "-m", "pipedrive_gui", "sandbox", "--port", "0", "--quiet"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    env.update(
+        HOME=str(tmp_path),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        PIPEDRIVE_GUI_DATA_DIR=str(tmp_path / "data"),
+    )
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "pipedrive_gui", "sandbox", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     try:
         assert sandbox.stdout is not None
         first = sandbox.stdout.readline()
         base = first.split("running at ", 1)[1].split()[0]
-        proc = subprocess.run([sys.executable, "-m", "pipedrive_gui", "--base-url", base, "send",
-                               "resources/demo/demo.pipedrive-map.json", "identify-person", "--dry-run"],
-                              capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipedrive_gui",
+                "--base-url",
+                base,
+                "send",
+                "resources/demo/demo.pipedrive-map.json",
+                "identify-person",
+                "--dry-run",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=60,
+        )
     finally:
         sandbox.terminate()
         sandbox.communicate(timeout=10)
@@ -42,8 +66,9 @@ def test_try_it_without_an_account(tmp_path: Path) -> None:
     assert "using the offline sandbox's token" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_plan_names_custom_fields_once_the_fields_were_fetched(argv: list[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_names_custom_fields_once_the_fields_were_fetched(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     r = run_cli(monkeypatch, [*argv, "send", DEMO, "track-deal-won", "--plan"])
     assert r.code == 0 and "deal where 36a55f412247e226b1ecb70efcaf0daeed656961 = D-2025-0042" in r.out
     assert run_cli(monkeypatch, [*argv, "fields"]).code == 0  # caches the company's fields
@@ -62,8 +87,9 @@ def test_send_tells_where_activities_and_notes_show(argv: list[str], monkeypatch
     assert note["outcome"] == "create" and "/deal/" in note["link"]
 
 
-def test_base_url_may_be_the_api_address(sandbox: ThreadedSandbox, argv: list[str],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_url_may_be_the_api_address(
+    sandbox: ThreadedSandbox, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     argv[argv.index("--base-url") + 1] = sandbox.base_url + "/api/v2/"
     r = run_cli(monkeypatch, [*argv, "whoami"])
     assert r.code == 0 and "Sandbox Co" in r.out

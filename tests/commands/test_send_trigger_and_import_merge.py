@@ -18,14 +18,19 @@ DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
 
 
 def _writes(sandbox: ThreadedSandbox) -> list[tuple[str, str]]:
-    return sandbox.call(lambda sb: [(r.method, r.path) for r in sb.state.requests
-                                    if r.method in ("POST", "PATCH", "PUT", "DELETE")])
+    return sandbox.call(
+        lambda sb: [
+            (r.method, r.path) for r in sb.state.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")
+        ]
+    )
 
 
-@pytest.mark.parametrize("extra", [[], ["--mapping", "deal"],
-                                   ["--mapping", "Deals from “Deal Upserted” events", "--json"]])
-def test_send_is_trigger_exact_even_for_a_named_mapping(argv: list[str], sandbox: ThreadedSandbox,
-                                                        monkeypatch: pytest.MonkeyPatch, extra: list[str]) -> None:
+@pytest.mark.parametrize(
+    "extra", [[], ["--mapping", "deal"], ["--mapping", "Deals from “Deal Upserted” events", "--json"]]
+)
+def test_send_is_trigger_exact_even_for_a_named_mapping(
+    argv: list[str], sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch, extra: list[str]
+) -> None:
     """A page view fires none of the demo's mappings: naming the Deals mapping does not make it run
     (the GUI's "Send anyway" has no CLI twin on purpose)."""
     r = run_cli(monkeypatch, [*argv, "send", DEMO, "page-pricing", *extra])
@@ -39,8 +44,9 @@ def test_send_is_trigger_exact_even_for_a_named_mapping(argv: list[str], sandbox
     assert _writes(sandbox) == []
 
 
-def test_send_runs_only_the_mappings_whose_trigger_fires(argv: list[str], sandbox: ThreadedSandbox,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_send_runs_only_the_mappings_whose_trigger_fires(
+    argv: list[str], sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     r = run_cli(monkeypatch, [*argv, "send", DEMO, "track-deal-won", "--json"])
     assert r.code == 0, r.err
     assert [x["mapping_id"] for x in json.loads(r.out)["results"]] == ["deal"]
@@ -48,7 +54,8 @@ def test_send_runs_only_the_mappings_whose_trigger_fires(argv: list[str], sandbo
 
 
 def test_import_into_an_existing_project_asks_for_a_merge_and_never_duplicates(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipedrive_gui.core.project import load_project, save_project
 
     project = tmp_path / "p.pipedrive-map.json"
@@ -72,7 +79,9 @@ def test_import_into_an_existing_project_asks_for_a_merge_and_never_duplicates(
     assert r.code == 0 and "1 updated, 1 added, 5 already up to date" in r.err
     merged = load_project(project)
     assert [m.id for m in merged.mappings][:6] == [m.id for m in load_project(DEMO).mappings]
-    assert merged.mappings[2].trigger.endswith('"Order Completed"') and merged.mappings[6].name == "People again"
+    assert (
+        merged.mappings[2].trigger.endswith('"Order Completed"') and merged.mappings[6].name == "People again"
+    )
     assert len(merged.samples) == len(load_project(DEMO).samples)
     # Copies are marked; replace keeps only the file's mappings.
     assert run_cli(monkeypatch, ["import", "--merge", "copy", "-o", str(project), str(exported)]).code == 0

@@ -37,8 +37,12 @@ def account_of(sandbox: ThreadedSandbox) -> str:
     return sandbox.base_url.split("://", 1)[1]
 
 
-def send_all(monkeypatch: pytest.MonkeyPatch, argv: list[str], sandbox: ThreadedSandbox,
-             samples: tuple[str, ...] = SAMPLES) -> list[dict[str, Any]]:
+def send_all(
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    sandbox: ThreadedSandbox,
+    samples: tuple[str, ...] = SAMPLES,
+) -> list[dict[str, Any]]:
     """``pipedrive-gui send`` for each sample (the engine records what it creates in the ledger)."""
     results: list[dict[str, Any]] = []
     for sample in samples:
@@ -65,8 +69,9 @@ def run_on_terminal(monkeypatch: pytest.MonkeyPatch, argv: list[str], typed: str
     return CliRun(code, out.getvalue(), err.getvalue())
 
 
-def test_send_then_list_then_delete(sandbox: ThreadedSandbox, argv: list[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_send_then_list_then_delete(
+    sandbox: ThreadedSandbox, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     results = send_all(monkeypatch, argv, sandbox)
     created = {r["entity"]: r for r in results if r["outcome"] == "create"}
     assert set(created) == {"deal", "activity", "note"}
@@ -101,15 +106,18 @@ def test_send_then_list_then_delete(sandbox: ThreadedSandbox, argv: list[str],
     assert not any(exists(sandbox, e, x["record_id"]) for e, x in created.items())
     assert exists(sandbox, "person", 101)  # the updated person is left alone (updates are not undone)
     calls = sandbox.call(lambda sb: [q.call for q in sb.state.requests if q.method == "DELETE"])
-    assert calls == [f"DELETE /api/v1/notes/{created['note']['record_id']}",
-                     f"DELETE /api/v2/activities/{created['activity']['record_id']}",
-                     f"DELETE /api/v2/deals/{deal['record_id']}"]
+    assert calls == [
+        f"DELETE /api/v1/notes/{created['note']['record_id']}",
+        f"DELETE /api/v2/activities/{created['activity']['record_id']}",
+        f"DELETE /api/v2/deals/{deal['record_id']}",
+    ]
     r = run_cli(monkeypatch, [*argv, "test-records"])
     assert r.code == 0 and f"No test records in {account_of(sandbox)}." in r.out
 
 
-def test_asks_on_a_terminal_and_deletes_only_after_yes(sandbox: ThreadedSandbox, argv: list[str],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_asks_on_a_terminal_and_deletes_only_after_yes(
+    sandbox: ThreadedSandbox, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     [deal] = [r for r in send_all(monkeypatch, argv, sandbox, ("track-deal-upserted",))]
     r = run_on_terminal(monkeypatch, [*argv, "test-records", "--delete"], "no\n")
     assert r.code == 2 and "Nothing was deleted." in r.err
@@ -120,12 +128,16 @@ def test_asks_on_a_terminal_and_deletes_only_after_yes(sandbox: ThreadedSandbox,
     assert not exists(sandbox, "deal", deal["record_id"])
 
 
-def test_reports_what_could_not_be_deleted_and_why(sandbox: ThreadedSandbox, argv: list[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_what_could_not_be_deleted_and_why(
+    sandbox: ThreadedSandbox, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     results = send_all(monkeypatch, argv, sandbox, ("track-deal-upserted", "track-note-upserted"))
     deal, note = (next(r for r in results if r["entity"] == e) for e in ("deal", "note"))
-    sandbox.call(lambda sb: sb.state.store.put("note", {**sb.state.store.get("note", note["record_id"]),
-                                                        "is_deleted": True}))  # deleted in Pipedrive
+    sandbox.call(
+        lambda sb: sb.state.store.put(
+            "note", {**sb.state.store.get("note", note["record_id"]), "is_deleted": True}
+        )
+    )  # deleted in Pipedrive
     sandbox.faults("json403:method=DELETE,path=/api/v2/deals/*")
     r = run_cli(monkeypatch, [*argv, "test-records", "--delete", "--yes", "--json"])
     assert r.code == 1
@@ -137,10 +149,12 @@ def test_reports_what_could_not_be_deleted_and_why(sandbox: ThreadedSandbox, arg
 
 
 def test_other_accounts_are_counted_not_listed_and_all_accounts_lists_them(
-        sandbox: ThreadedSandbox, argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    sandbox: ThreadedSandbox, argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     send_all(monkeypatch, argv, sandbox, ("track-deal-upserted",))
-    ledger_of(tmp_path).record("acme.pipedrive.com", "person", 7, "Jane", mapping="People",
-                                        source="send_test", test=True)
+    ledger_of(tmp_path).record(
+        "acme.pipedrive.com", "person", 7, "Jane", mapping="People", source="send_test", test=True
+    )
     r = run_cli(monkeypatch, [*argv, "test-records"])
     assert r.code == 0 and "1 test record in" in r.out and "Jane" not in r.out
     assert "1 more test record belongs to another account (acme.pipedrive.com: 1)" in r.out

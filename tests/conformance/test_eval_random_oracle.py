@@ -44,7 +44,5 @@ def test_eval_command_agrees_with_segment_on_random_cases() -> None:
     assert kinds == {"transform", "validate_mapping", "fql", "payload"}
     ours = _run([sys.executable, "-m", "pipedrive_gui", "eval"], cases)
     theirs = oracle.ask(cases, timeout=600, object_pairs_hook=list)
-    differences = [
-        (i, cases[i], o, t) for i, (o, t) in enumerate(zip(ours, theirs, strict=True)) if o != t
-    ]
+    differences = [(i, cases[i], o, t) for i, (o, t) in enumerate(zip(ours, theirs, strict=True)) if o != t]
     assert differences == [], f"{len(differences)} of {len(cases)} differ; first: {differences[:2]}"

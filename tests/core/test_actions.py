@@ -30,26 +30,81 @@ from tests import oracle
 
 EXPECTED_FIELDS = {
     "createUpdatePerson": [
-        "match_field", "match_value", "name", "email", "phone", "visible_to", "add_time", "custom_fields",
+        "match_field",
+        "match_value",
+        "name",
+        "email",
+        "phone",
+        "visible_to",
+        "add_time",
+        "custom_fields",
     ],
-    "createUpdateOrganization": ["match_field", "match_value", "name", "visible_to", "add_time", "custom_fields"],
+    "createUpdateOrganization": [
+        "match_field",
+        "match_value",
+        "name",
+        "visible_to",
+        "add_time",
+        "custom_fields",
+    ],
     "createUpdateDeal": [
-        "deal_match_field", "deal_match_value", "person_match_field", "person_match_value",
-        "organization_match_field", "organization_match_value", "title", "value", "currency", "stage_id",
-        "status", "expected_close_date", "probability", "lost_reason", "visible_to", "add_time", "custom_fields",
+        "deal_match_field",
+        "deal_match_value",
+        "person_match_field",
+        "person_match_value",
+        "organization_match_field",
+        "organization_match_value",
+        "title",
+        "value",
+        "currency",
+        "stage_id",
+        "status",
+        "expected_close_date",
+        "probability",
+        "lost_reason",
+        "visible_to",
+        "add_time",
+        "custom_fields",
     ],
     "createUpdateLead": [
-        "lead_id", "person_match_field", "person_match_value", "organization_match_field",
-        "organization_match_value", "title", "amount", "currency", "expected_close_date", "visible_to",
+        "lead_id",
+        "person_match_field",
+        "person_match_value",
+        "organization_match_field",
+        "organization_match_value",
+        "title",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "visible_to",
     ],
     "createUpdateActivity": [
-        "activity_id", "person_match_field", "person_match_value", "organization_match_field",
-        "organization_match_value", "deal_match_field", "deal_match_value", "subject", "type", "description",
-        "note", "due_date", "due_time", "duration", "done",
+        "activity_id",
+        "person_match_field",
+        "person_match_value",
+        "organization_match_field",
+        "organization_match_value",
+        "deal_match_field",
+        "deal_match_value",
+        "subject",
+        "type",
+        "description",
+        "note",
+        "due_date",
+        "due_time",
+        "duration",
+        "done",
     ],
     "createUpdateNote": [
-        "note_id", "lead_id", "person_match_field", "person_match_value", "organization_match_field",
-        "organization_match_value", "deal_match_field", "deal_match_value", "content",
+        "note_id",
+        "lead_id",
+        "person_match_field",
+        "person_match_value",
+        "organization_match_field",
+        "organization_match_value",
+        "deal_match_field",
+        "deal_match_value",
+        "content",
     ],
 }
 
@@ -58,9 +113,15 @@ def test_six_actions_with_their_segment_ids_and_triggers() -> None:
     assert list(ACTIONS) == list(EXPECTED_FIELDS)
     expected = {
         "createUpdatePerson": ("66wGU3cfJrrdBk8CqekrJc", 'type = "identify"', "Create or Update Person"),
-        "createUpdateOrganization": ("uVzPR9SSpfLqF3zoPok99Q", 'type = "group"', "Create or Update Organization"),
+        "createUpdateOrganization": (
+            "uVzPR9SSpfLqF3zoPok99Q",
+            'type = "group"',
+            "Create or Update Organization",
+        ),
         "createUpdateDeal": (
-            "sHeYJxo1R6dwzgH9koDgZy", 'type = "track" and event = "Deal Upserted"', "Create or update a Deal"
+            "sHeYJxo1R6dwzgH9koDgZy",
+            'type = "track" and event = "Deal Upserted"',
+            "Create or update a Deal",
         ),
         "createUpdateLead": ("hd2J84Sw2PcfzEkAm47YaK", 'type = "identify"', "Create or update Lead"),
         "createUpdateActivity": (
@@ -69,13 +130,18 @@ def test_six_actions_with_their_segment_ids_and_triggers() -> None:
             "Create or update an Activity",
         ),
         "createUpdateNote": (
-            "qGniQ3jn3aUkXmCmzkM2RN", 'type = "track" and event = "Note Upserted"', "Create or update a Note"
+            "qGniQ3jn3aUkXmCmzkM2RN",
+            'type = "track" and event = "Note Upserted"',
+            "Create or update a Note",
         ),
     }
     for slug, (action_id, trigger, title) in expected.items():
         action = ACTIONS[slug]
         assert (action.slug, action.action_id, action.default_trigger, action.title) == (
-            slug, action_id, trigger, title,
+            slug,
+            action_id,
+            trigger,
+            title,
         )
         assert action.description
         assert action_by_id(action_id) is action
@@ -141,8 +207,16 @@ def test_dynamic_fields_say_which_pipedrive_data_fills_them() -> None:
         "person_match_field": DYNAMIC_PERSON_FIELDS,
         "organization_match_field": DYNAMIC_ORGANIZATION_FIELDS,
     }
-    assert set(dynamic["createUpdateDeal"]) == {"person_match_field", "organization_match_field", "deal_match_field"}
-    assert set(dynamic["createUpdateNote"]) == {"person_match_field", "organization_match_field", "deal_match_field"}
+    assert set(dynamic["createUpdateDeal"]) == {
+        "person_match_field",
+        "organization_match_field",
+        "deal_match_field",
+    }
+    assert set(dynamic["createUpdateNote"]) == {
+        "person_match_field",
+        "organization_match_field",
+        "deal_match_field",
+    }
 
 
 def test_presets_three_automatic_plus_one_per_other_action() -> None:
@@ -158,7 +232,10 @@ def test_presets_three_automatic_plus_one_per_other_action() -> None:
     assert not by_slug["createUpdateLead"].automatic
     # Segment's destination ships exactly the three automatic presets; Deal, Lead and Note are the app's.
     assert {p.action_slug for p in PRESETS if not p.ships_with_segment} == {
-        "createUpdateDeal", "createUpdateLead", "createUpdateNote"}
+        "createUpdateDeal",
+        "createUpdateLead",
+        "createUpdateNote",
+    }
     for preset in PRESETS:
         assert preset.settings == default_settings(preset.action_slug)
     assert by_slug["createUpdatePerson"].settings == {
@@ -202,6 +279,7 @@ def test_destination_settings() -> None:
 
 # --- the catalog equals Segment's published destination (needs the oracle's npm packages) -------
 
+
 def _segment_definition() -> dict[str, Any]:
     home = oracle.package_home("@segment/action-destinations")
     script = (
@@ -223,7 +301,9 @@ def test_catalog_matches_segments_definition() -> None:
     for slug, theirs in segment["actions"].items():
         ours = ACTIONS[slug]
         assert (ours.title, ours.description, ours.default_trigger) == (
-            theirs["title"], theirs["description"], theirs["trigger"],
+            theirs["title"],
+            theirs["description"],
+            theirs["trigger"],
         )
         assert list(ours.field_keys) == list(theirs["fields"])
         for key, spec in theirs["fields"].items():
@@ -241,13 +321,17 @@ def test_catalog_matches_segments_definition() -> None:
     for preset in segment["presets"]:
         ours_preset = next(p for p in PRESETS if p.action_slug == preset["partnerAction"])
         assert (ours_preset.name, ours_preset.trigger, ours_preset.settings) == (
-            preset["name"], preset["subscribe"], preset["mapping"],
+            preset["name"],
+            preset["subscribe"],
+            preset["mapping"],
         )
         assert ours_preset.automatic and ours_preset.ships_with_segment
     for key, spec in segment["settings"].items():
         ours_setting = next(s for s in DESTINATION_SETTINGS if s.key == key)
         assert (ours_setting.label, ours_setting.description, ours_setting.type) == (
-            spec["label"], spec["description"], spec["type"],
+            spec["label"],
+            spec["description"],
+            spec["type"],
         )
         assert ours_setting.required == spec["required"]
         assert ours_setting.default == spec.get("default")
@@ -255,8 +339,10 @@ def test_catalog_matches_segments_definition() -> None:
 
 def test_each_action_knows_the_record_it_writes_and_how_it_is_found() -> None:
     """The one table of what each action writes: planner, lint, editor and legend all read it."""
-    shape = {slug: (a.entity, a.match_prefix, a.id_key, a.links, a.custom_fields_entity)
-             for slug, a in ACTIONS.items()}
+    shape = {
+        slug: (a.entity, a.match_prefix, a.id_key, a.links, a.custom_fields_entity)
+        for slug, a in ACTIONS.items()
+    }
     assert shape == {
         "createUpdatePerson": ("person", "", None, (), "person"),
         "createUpdateOrganization": ("organization", "", None, (), "organization"),

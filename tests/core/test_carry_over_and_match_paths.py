@@ -8,7 +8,10 @@ from pipedrive_gui.core.match_paths import event_kind_of_trigger, suggest_match_
 
 
 def test_person_to_deal_links_the_person_and_reports_the_rest() -> None:
-    settings = default_settings("createUpdatePerson") | {"match_field": "email", "custom_fields": {"a" * 40: "x"}}
+    settings = default_settings("createUpdatePerson") | {
+        "match_field": "email",
+        "custom_fields": {"a" * 40: "x"},
+    }
     result = carry_over("createUpdatePerson", settings, "createUpdateDeal")
     assert result.settings["person_match_field"] == "email"
     assert result.settings["person_match_value"] == {"@path": "$.userId"}
@@ -29,7 +32,11 @@ def test_deal_to_lead_keeps_shared_fields_and_a_customised_value() -> None:
 def test_starter_settings_are_only_what_runs() -> None:
     assert starter_settings("createUpdatePerson") == {"match_value": {"@path": "$.userId"}}
     assert set(starter_settings("createUpdateNote")) == {
-        "person_match_value", "organization_match_value", "deal_match_value", "content"}
+        "person_match_value",
+        "organization_match_value",
+        "deal_match_value",
+        "content",
+    }
 
 
 def test_match_paths() -> None:
@@ -41,7 +48,10 @@ def test_match_paths() -> None:
     assert suggest_match_path("email", "Email", None, "track") == "$.properties.email"
     assert suggest_match_path("id", "ID", identify) is None
     assert suggest_match_path("f" * 40, "Segment user ID", identify) == "$.userId"
-    assert suggest_match_path("f" * 40, "Plan", {"type": "identify", "traits": {"plan": "pro"}}) == "$.traits.plan"
+    assert (
+        suggest_match_path("f" * 40, "Plan", {"type": "identify", "traits": {"plan": "pro"}})
+        == "$.traits.plan"
+    )
     assert suggest_match_path("f" * 40, "Shoe size", identify) is None
     assert event_kind_of_trigger('type = "group" and traits.x = "1"') == "group"
 

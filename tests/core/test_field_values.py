@@ -115,24 +115,27 @@ def test_modes_offered_and_the_mode_shown() -> None:
     assert shown_mode(NAME, "Jane", modes_for(NAME)) == MODE_STATIC
 
 
-@pytest.mark.parametrize(("mode", "old", "new"), [
-    (MODE_ADVANCED, UNSET, ""),
-    (MODE_ADVANCED, {"@path": "$.a"}, {"@path": "$.a"}),
-    (MODE_ADVANCED, None, None),
-    (MODE_PATH, "Jane", {"@path": ""}),
-    (MODE_PATH, {"@path": "$.a"}, KEEP),
-    (MODE_PATH, {"@path": 5, "x": 1}, KEEP),
-    (MODE_STATIC, {"@path": "$.a"}, UNSET),
-    (MODE_STATIC, None, UNSET),
-    (MODE_STATIC, "Jane", KEEP),
-    (MODE_STATIC, 4.5, KEEP),
-    (MODE_TEMPLATE, {"@path": "$.traits.name"}, {"@template": "{{traits.name}}"}),
-    (MODE_TEMPLATE, {"@path": ""}, {"@template": ""}),
-    (MODE_TEMPLATE, "Jane", {"@template": ""}),
-    (MODE_CUSTOM, "x", {}),
-    (MODE_CUSTOM, {"k": 1}, KEEP),
-    (MODE_UNSET, "Jane", KEEP),
-])
+@pytest.mark.parametrize(
+    ("mode", "old", "new"),
+    [
+        (MODE_ADVANCED, UNSET, ""),
+        (MODE_ADVANCED, {"@path": "$.a"}, {"@path": "$.a"}),
+        (MODE_ADVANCED, None, None),
+        (MODE_PATH, "Jane", {"@path": ""}),
+        (MODE_PATH, {"@path": "$.a"}, KEEP),
+        (MODE_PATH, {"@path": 5, "x": 1}, KEEP),
+        (MODE_STATIC, {"@path": "$.a"}, UNSET),
+        (MODE_STATIC, None, UNSET),
+        (MODE_STATIC, "Jane", KEEP),
+        (MODE_STATIC, 4.5, KEEP),
+        (MODE_TEMPLATE, {"@path": "$.traits.name"}, {"@template": "{{traits.name}}"}),
+        (MODE_TEMPLATE, {"@path": ""}, {"@template": ""}),
+        (MODE_TEMPLATE, "Jane", {"@template": ""}),
+        (MODE_CUSTOM, "x", {}),
+        (MODE_CUSTOM, {"k": 1}, KEEP),
+        (MODE_UNSET, "Jane", KEEP),
+    ],
+)
 def test_what_a_mode_starts_from(mode: str, old: Any, new: Any) -> None:
     assert carried_value(mode, old) == new
     if new is KEEP or new is UNSET:
@@ -164,7 +167,9 @@ def test_fixed_values_shown_and_parsed() -> None:
 
 
 def test_fixed_choices_and_activity_types() -> None:
-    status = FieldDef("status", "Status", "", "string", choices=(Choice("Open", "open"), Choice("won", "won")))
+    status = FieldDef(
+        "status", "Status", "", "string", choices=(Choice("Open", "open"), Choice("won", "won"))
+    )
     assert static_choices(status, None).entries == (Entry("Open (open)", "open"), Entry("won", "won"))
     assert static_choices(NAME, _Catalog()).entries == ()
     assert static_choices(TYPE, None).note == "Connect to Pipedrive to list your activity types."
@@ -172,8 +177,10 @@ def test_fixed_choices_and_activity_types() -> None:
     listing = static_choices(TYPE, catalog)
     assert listing.entries == (Entry("Call (call)", "call"),)
     assert listing.note == "⚠ Could not load your activity types: 403 Forbidden"
-    assert unlisted_activity_type_note("lunch") == \
-        "“lunch” is not one of this account's activity types; Pipedrive may refuse it."
+    assert (
+        unlisted_activity_type_note("lunch")
+        == "“lunch” is not one of this account's activity types; Pipedrive may refuse it."
+    )
     assert unlisted_activity_type_note("") == unlisted_activity_type_note(UNSET) == ""
     assert unlisted_label("abc", connected=True) == "abc (not in this account)"
     assert unlisted_label(5, connected=False) == "5"
@@ -181,22 +188,40 @@ def test_fixed_choices_and_activity_types() -> None:
 
 def test_match_fields_list_searchable_first_and_the_others_disabled_with_the_reason() -> None:
     assert static_choices(MATCH, None).note == "Connect to Pipedrive to list your fields."
-    catalog = _Catalog({"person": [
-        _Field("notes", "Notes", "Large text", is_custom=True, searchable=False),
-        _Field("email", "Email", "Email", is_custom=False),
-        _Field("abc", "blog", "Text"),
-        _Field("pic", "Picture", "Image", is_custom=False, searchable=False, not_searchable_reason="An image."),
-    ]}, problems={"person": "timeout"})
+    catalog = _Catalog(
+        {
+            "person": [
+                _Field("notes", "Notes", "Large text", is_custom=True, searchable=False),
+                _Field("email", "Email", "Email", is_custom=False),
+                _Field("abc", "blog", "Text"),
+                _Field(
+                    "pic",
+                    "Picture",
+                    "Image",
+                    is_custom=False,
+                    searchable=False,
+                    not_searchable_reason="An image.",
+                ),
+            ]
+        },
+        problems={"person": "timeout"},
+    )
     listing = static_choices(MATCH, catalog)
     assert [e.value for e in listing.entries] == ["abc", "email", "notes", "pic"]
     assert listing.entries[0] == Entry("blog (Text, custom)", "abc", "Key: abc")
     assert listing.entries[1] == Entry("Email (Email)", "email", "Key: email")
     assert listing.entries[2] == Entry(
-        "Notes (Large text, custom) — not searchable: Pipedrive cannot search Large text fields", "notes",
-        "Cannot be a match field: Pipedrive cannot search this field.", enabled=False)
+        "Notes (Large text, custom) — not searchable: Pipedrive cannot search Large text fields",
+        "notes",
+        "Cannot be a match field: Pipedrive cannot search this field.",
+        enabled=False,
+    )
     assert listing.entries[3] == Entry(
-        "Picture (Image) — not searchable: Pipedrive cannot search this built-in field", "pic",
-        "Cannot be a match field: An image.", enabled=False)
+        "Picture (Image) — not searchable: Pipedrive cannot search this built-in field",
+        "pic",
+        "Cannot be a match field: An image.",
+        enabled=False,
+    )
     assert listing.note == "⚠ Could not load your person fields: timeout"
 
 
@@ -204,16 +229,32 @@ def test_match_fields_list_searchable_first_and_the_others_disabled_with_the_rea
 
 
 def test_custom_field_rows_choose_fields_by_label() -> None:
-    assert [custom_field_entity(slug) for slug in ("createUpdatePerson", "createUpdateOrganization",
-                                                    "createUpdateDeal")] == ["person", "organization", "deal"]
-    assert custom_field_entity("createUpdateNote") == custom_field_entity("nope") == "person"  # (no such object)
-    catalog = _Catalog({"person": [_Field("k2", "beta"), _Field("email", "Email", is_custom=False),
-                                   _Field("k1", "Alpha", "Number")]})
+    assert [
+        custom_field_entity(slug)
+        for slug in ("createUpdatePerson", "createUpdateOrganization", "createUpdateDeal")
+    ] == ["person", "organization", "deal"]
+    assert (
+        custom_field_entity("createUpdateNote") == custom_field_entity("nope") == "person"
+    )  # (no such object)
+    catalog = _Catalog(
+        {
+            "person": [
+                _Field("k2", "beta"),
+                _Field("email", "Email", is_custom=False),
+                _Field("k1", "Alpha", "Number"),
+            ]
+        }
+    )
     listing = custom_field_choices(catalog, "person", "k1")
-    assert listing.entries == (Entry("Alpha (Number)", "k1", "Key: k1"), Entry("beta (Text)", "k2", "Key: k2"))
+    assert listing.entries == (
+        Entry("Alpha (Number)", "k1", "Key: k1"),
+        Entry("beta (Text)", "k2", "Key: k2"),
+    )
     assert listing.note == ""
     unknown = "0123456789abcdef0123456789abcdef01234567"
-    assert custom_field_choices(catalog, "person", unknown).entries[-1] == Entry("Unknown field 01234567…", unknown)
+    assert custom_field_choices(catalog, "person", unknown).entries[-1] == Entry(
+        "Unknown field 01234567…", unknown
+    )
     assert custom_field_choices(catalog, "person", "short").entries[-1] == Entry("short", "short")
     offline = custom_field_choices(None, "person", "k1")
     assert offline.entries == (Entry("k1", "k1"),)
@@ -228,8 +269,16 @@ def test_custom_field_row_values() -> None:
     assert custom_row_field("k1") == FieldDef("k1", "Custom field value", "", "string")
     assert custom_row_field(None).key == "custom"
     assert custom_row_start(UNSET) == {"@path": ""} and custom_row_start("x") == "x"
-    rows = [("k1", {"@path": "$.a"}), (None, "x"), ("k2", UNSET), ("k3", {"@path": ""}), ("k4", ""),
-            ("k5", {"@template": ""}), ("k6", 0), ("k7", False)]
+    rows = [
+        ("k1", {"@path": "$.a"}),
+        (None, "x"),
+        ("k2", UNSET),
+        ("k3", {"@path": ""}),
+        ("k4", ""),
+        ("k5", {"@template": ""}),
+        ("k6", 0),
+        ("k7", False),
+    ]
     assert custom_fields_value(rows) == {"k1": {"@path": "$.a"}, "k6": 0, "k7": False}
 
 
@@ -245,19 +294,28 @@ def test_invalid_json_says_where() -> None:
     with pytest.raises(ExpressionError) as info:
         parse_expression("name", '{"@path": "$.traits.name"')
     assert (info.value.line, info.value.column) == (1, 26)
-    assert info.value.user_message == str(info.value) == (
-        "Not valid JSON at line 1, column 26: Expecting ',' delimiter. "
-        "Your text is kept; the last valid expression is used until it is fixed.")
+    assert (
+        info.value.user_message
+        == str(info.value)
+        == (
+            "Not valid JSON at line 1, column 26: Expecting ',' delimiter. "
+            "Your text is kept; the last valid expression is used until it is fixed."
+        )
+    )
 
 
 def test_a_refused_expression_is_placed_at_the_member_at_fault() -> None:
     # "@path" appears three times: a search of the text for the last key named would find the first.
-    source = '{\n  "@if": {\n    "exists": {"@path": "$.a"},\n    "then": {"@path": "$.b"},\n' \
-             '    "else": {"@path": 7}\n  }\n}'
+    source = (
+        '{\n  "@if": {\n    "exists": {"@path": "$.a"},\n    "then": {"@path": "$.b"},\n'
+        '    "else": {"@path": 7}\n  }\n}'
+    )
     with pytest.raises(ExpressionError) as info:
         parse_expression("name", source)
-    assert str(info.value) == "Segment would reject this expression: should be a string or a mapping directive " \
-                              "but it is a number"
+    assert (
+        str(info.value) == "Segment would reject this expression: should be a string or a mapping directive "
+        "but it is a number"
+    )
     assert (info.value.line, info.value.column) == (5, 14)
     assert source.split("\n")[4][13:].startswith('"@path": 7')
 

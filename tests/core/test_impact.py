@@ -22,13 +22,29 @@ from pipedrive_gui.core.impact import (
 REFS = [MappingRef("p", "People", "createUpdatePerson"), MappingRef("d", "Deals", "createUpdateDeal")]
 
 
-def _run(i: int, mapping: str, outcome: str, record: int | None = None, reason: str | None = None) -> EventRun:
+def _run(
+    i: int, mapping: str, outcome: str, record: int | None = None, reason: str | None = None
+) -> EventRun:
     name = {"p": "People", "d": "Deals"}[mapping]
     entity = {"p": "person", "d": "deal"}[mapping]
-    calls = [CallInfo("GET", "/api/v2/itemSearch/field", "look up", "lookup", 20),
-             CallInfo("PATCH", "/api/v2/persons/1", "update", "write", 5)]
-    return EventRun(i, f"m{i}", mapping, name, "x", entity, outcome, f"Would {outcome}", record, reason=reason,
-                    calls=calls if outcome != "fail" else calls[:1], payload={"name": "Ada"})
+    calls = [
+        CallInfo("GET", "/api/v2/itemSearch/field", "look up", "lookup", 20),
+        CallInfo("PATCH", "/api/v2/persons/1", "update", "write", 5),
+    ]
+    return EventRun(
+        i,
+        f"m{i}",
+        mapping,
+        name,
+        "x",
+        entity,
+        outcome,
+        f"Would {outcome}",
+        record,
+        reason=reason,
+        calls=calls if outcome != "fail" else calls[:1],
+        payload={"name": "Ada"},
+    )
 
 
 def _report(runs: list[EventRun], events: int = 4) -> ImpactReport:
@@ -36,17 +52,35 @@ def _report(runs: list[EventRun], events: int = 4) -> ImpactReport:
 
 
 def test_summaries_count_outcomes_not_triggered_calls_and_top_reasons() -> None:
-    runs = [_run(1, "p", "create", -1), _run(2, "p", "update", 7),
-            _run(3, "d", "fail", reason="No related organization or person, unable to create deal! "
-                 "(no person where Segment user ID = u-1 exists in Pipedrive)"),
-            _run(4, "d", "fail", reason="No related organization or person, unable to create deal! "
-                 "(no person where Segment user ID = u-22 exists in Pipedrive)")]
+    runs = [
+        _run(1, "p", "create", -1),
+        _run(2, "p", "update", 7),
+        _run(
+            3,
+            "d",
+            "fail",
+            reason="No related organization or person, unable to create deal! "
+            "(no person where Segment user ID = u-1 exists in Pipedrive)",
+        ),
+        _run(
+            4,
+            "d",
+            "fail",
+            reason="No related organization or person, unable to create deal! "
+            "(no person where Segment user ID = u-22 exists in Pipedrive)",
+        ),
+    ]
     report = _report(runs)
     people, deals = report.summaries
     assert (people.update, people.create, people.fail, people.not_triggered) == (1, 1, 0, 2)
     assert (deals.fail, deals.not_triggered) == (2, 2)
-    assert deals.fail_reasons == [("No related organization or person, unable to create deal! "
-                                   "(no person where Segment user ID = … exists in Pipedrive)", 2)]
+    assert deals.fail_reasons == [
+        (
+            "No related organization or person, unable to create deal! "
+            "(no person where Segment user ID = … exists in Pipedrive)",
+            2,
+        )
+    ]
     assert people.api_calls == 4 and people.tokens == 50
     assert report.counts()["People"] == {"update": 1, "create": 1, "fail": 0, "not_triggered": 2}
 
@@ -56,8 +90,10 @@ def test_reason_key_groups_reasons_that_differ_only_by_values() -> None:
     assert a == reason_key("Failed: There is no activity with ID 9031 in Pipedrive.")
     assert reason_key("Title 'A' is too long") == reason_key("Title 'Bee' is too long")
     text = "Segment would reject this event's payload: The root value is missing the required field 'title'."
-    assert reason_key(text) == "Segment would reject this event's payload: The root value is missing the " \
+    assert (
+        reason_key(text) == "Segment would reject this event's payload: The root value is missing the "
         "required field …."
+    )
 
 
 def test_daily_budget_and_share_at_n_events_a_day() -> None:
@@ -73,10 +109,22 @@ def test_daily_budget_and_share_at_n_events_a_day() -> None:
 
 
 def test_compare_groups_changes_into_sentences() -> None:
-    before = _report([_run(1, "p", "update", 12), _run(2, "p", "update", 13), _run(3, "p", "update", 12),
-                      _run(4, "d", "create", -1)])
-    after = _report([_run(1, "p", "create", -1), _run(2, "p", "create", -2), _run(3, "p", "update", 12),
-                     _run(4, "d", "fail", reason="There is no deal with ID 4")])
+    before = _report(
+        [
+            _run(1, "p", "update", 12),
+            _run(2, "p", "update", 13),
+            _run(3, "p", "update", 12),
+            _run(4, "d", "create", -1),
+        ]
+    )
+    after = _report(
+        [
+            _run(1, "p", "create", -1),
+            _run(2, "p", "create", -2),
+            _run(3, "p", "update", 12),
+            _run(4, "d", "fail", reason="There is no deal with ID 4"),
+        ]
+    )
     changes = compare(before, after)
     assert [c.sentence() for c in changes] == [
         "2 events that updated person #12, #13 would now create a new person (People)",
@@ -84,8 +132,10 @@ def test_compare_groups_changes_into_sentences() -> None:
     ]
     assert changes[0].events == [1, 2]
     # A mapping that stops firing is a change too; an identical run is not.
-    assert compare(before, _report(before.runs[:3]))[0].sentence() == \
-        "1 event that created a new deal would now not trigger it (Deals)"
+    assert (
+        compare(before, _report(before.runs[:3]))[0].sentence()
+        == "1 event that created a new deal would now not trigger it (Deals)"
+    )
     assert compare(before, before) == []
 
 

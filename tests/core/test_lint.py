@@ -29,19 +29,31 @@ INTERESTS = "026d222d4a614a1589da403db5e26edc1077b364"
 GROUP_ID = "d4dfe30411effdb15017a7c96e7721cb9adbfa72"
 DEAL_ID = "36a55f412247e226b1ecb70efcaf0daeed656961"
 
-NOT_SEARCHABLE = "Pipedrive can only search custom fields of these types: Text, … “Plan” is a Single option field."
+NOT_SEARCHABLE = (
+    "Pipedrive can only search custom fields of these types: Text, … “Plan” is a Single option field."
+)
 FACTS = FieldFacts.from_facts(
     [
         FieldFact("person", "id", "ID", "int", searchable=True),
         FieldFact("person", "name", "Name", "varchar", searchable=True),
         FieldFact("person", "email", "Email", "varchar", searchable=True),
         FieldFact("person", SEGMENT_USER_ID, "Segment user ID", "varchar", is_custom=True, searchable=True),
-        FieldFact("person", PLAN, "Plan", "enum", ((101, "Free"), (102, "Pro"), (103, "Enterprise")),
-                  is_custom=True, searchable=False, not_searchable_reason=NOT_SEARCHABLE),
+        FieldFact(
+            "person",
+            PLAN,
+            "Plan",
+            "enum",
+            ((101, "Free"), (102, "Pro"), (103, "Enterprise")),
+            is_custom=True,
+            searchable=False,
+            not_searchable_reason=NOT_SEARCHABLE,
+        ),
         FieldFact("person", LTV, "Lifetime value", "monetary", is_custom=True, searchable=True),
         FieldFact("person", SCORE, "Lead score", "double", is_custom=True, searchable=True),
         FieldFact("person", SIGNUP, "Signup date", "date", is_custom=True),
-        FieldFact("person", INTERESTS, "Interests", "set", ((104, "Analytics"), (105, "CRM")), is_custom=True),
+        FieldFact(
+            "person", INTERESTS, "Interests", "set", ((104, "Analytics"), (105, "CRM")), is_custom=True
+        ),
         FieldFact("organization", "id", "ID", "int", searchable=True),
         FieldFact("organization", GROUP_ID, "Segment group ID", "varchar", is_custom=True, searchable=True),
         FieldFact("deal", "id", "ID", "int", searchable=True),
@@ -54,22 +66,36 @@ IDENTIFY = 'type = "identify"'
 DEAL_TRIGGER = 'type = "track" and event = "Deal Upserted"'
 
 
-def mapping(action: str = "createUpdatePerson", trigger: str = IDENTIFY, *, label: str = "",
-            enabled: bool = True, mid: str = "", **settings: Any) -> Mapping:
+def mapping(
+    action: str = "createUpdatePerson",
+    trigger: str = IDENTIFY,
+    *,
+    label: str = "",
+    enabled: bool = True,
+    mid: str = "",
+    **settings: Any,
+) -> Mapping:
     return Mapping(mid or f"m-{action}-{label}", label or action, action, trigger, enabled, settings)
 
 
 def person(**settings: Any) -> Mapping:
-    base: dict[str, Any] = {"match_field": SEGMENT_USER_ID, "match_value": {"@path": "$.userId"},
-                            "name": {"@path": "$.traits.name"}}
+    base: dict[str, Any] = {
+        "match_field": SEGMENT_USER_ID,
+        "match_value": {"@path": "$.userId"},
+        "name": {"@path": "$.traits.name"},
+    }
     base.update(settings)
     return mapping("createUpdatePerson", **base)
 
 
 def deal(**settings: Any) -> Mapping:
-    base: dict[str, Any] = {"deal_match_field": DEAL_ID, "deal_match_value": {"@path": "$.properties.deal_id"},
-                            "person_match_field": SEGMENT_USER_ID, "person_match_value": {"@path": "$.userId"},
-                            "title": {"@path": "$.properties.title"}}
+    base: dict[str, Any] = {
+        "deal_match_field": DEAL_ID,
+        "deal_match_value": {"@path": "$.properties.deal_id"},
+        "person_match_field": SEGMENT_USER_ID,
+        "person_match_value": {"@path": "$.userId"},
+        "title": {"@path": "$.properties.title"},
+    }
     base.update(settings)
     return mapping("createUpdateDeal", DEAL_TRIGGER, **base)
 
@@ -82,8 +108,15 @@ def identify(name: str = "identify", user: str | None = "user-1", **traits: Any)
 
 
 def deal_event(name: str = "deal", **props: Any) -> SampleEvent:
-    return SampleEvent(name, {"type": "track", "event": "Deal Upserted", "userId": "user-1",
-                              "properties": {"deal_id": "d-1", "title": "Robots", **props}})
+    return SampleEvent(
+        name,
+        {
+            "type": "track",
+            "event": "Deal Upserted",
+            "userId": "user-1",
+            "properties": {"deal_id": "d-1", "title": "Robots", **props},
+        },
+    )
 
 
 def project(*mappings: Mapping, samples: tuple[SampleEvent, ...] = (), **dest: str) -> Project:
@@ -141,14 +174,20 @@ def test_match_case_differs() -> None:
     assert "'Maria@Acme.com'" in f.message and "case-sensitive" in f.message
     assert run(project(person(), samples=(identify("a", "maria"), identify("b", "maria"))), rule) == []
     # Pipedrive IDs have no case.
-    assert run(project(person(match_field="id"), samples=(identify("a", "12"), identify("b", "12"))), rule) == []
+    assert (
+        run(project(person(match_field="id"), samples=(identify("a", "12"), identify("b", "12"))), rule) == []
+    )
 
 
 def test_match_value_missing() -> None:
     rule = covers("match-value-missing")
     # A deal event without a deal id: Segment creates a new deal every time.
-    samples = (deal_event("with id"), SampleEvent("no id", {"type": "track", "event": "Deal Upserted",
-                                                              "userId": "u", "properties": {"title": "T"}}))
+    samples = (
+        deal_event("with id"),
+        SampleEvent(
+            "no id", {"type": "track", "event": "Deal Upserted", "userId": "u", "properties": {"title": "T"}}
+        ),
+    )
     [f] = run(project(deal(), samples=samples), rule)
     assert f.events == ("no id",) and "creates a new deal" in f.message and f.field == "deal_match_value"
     # A person without the (required) match value: Segment rejects the event.
@@ -192,8 +231,12 @@ def test_match_value_mismatch() -> None:
 def test_fanout_same_entity() -> None:
     rule = covers("fanout-same-entity")
     a = mapping("createUpdatePerson", label="A", match_value={"@path": "$.userId"})
-    b = mapping("createUpdatePerson", 'type = "identify" and traits.name != null', label="B",
-                match_value={"@path": "$.userId"})
+    b = mapping(
+        "createUpdatePerson",
+        'type = "identify" and traits.name != null',
+        label="B",
+        match_value={"@path": "$.userId"},
+    )
     findings = run(project(a, b, samples=(identify("signup"),)), rule)
     assert {f.mapping_name for f in findings} == {"A", "B"} and all(f.events == ("signup",) for f in findings)
     assert "two people" in findings[0].message
@@ -201,8 +244,12 @@ def test_fanout_same_entity() -> None:
     b.trigger = IDENTIFY
     assert len(run(project(a, b), rule)) == 2
     # A person and a lead on the same identify write different records; a disabled mapping never runs.
-    lead = mapping("createUpdateLead", label="L", person_match_value={"@path": "$.userId"},
-                   title={"@path": "$.traits.name"})
+    lead = mapping(
+        "createUpdateLead",
+        label="L",
+        person_match_value={"@path": "$.userId"},
+        title={"@path": "$.traits.name"},
+    )
     assert run(project(a, lead, samples=(identify(),)), rule) == []
     b.enabled = False
     assert run(project(a, b, samples=(identify(),)), rule) == []
@@ -218,8 +265,15 @@ def test_link_missing_for_deals_and_leads() -> None:
     [f] = run(project(lead), rule)
     assert "refuses to create a lead" in f.message
     # Mapped, but empty for an event: a warning naming it.
-    anon = SampleEvent("anon", {"type": "track", "event": "Deal Upserted", "anonymousId": "a",
-                                "properties": {"deal_id": "d", "title": "T"}})
+    anon = SampleEvent(
+        "anon",
+        {
+            "type": "track",
+            "event": "Deal Upserted",
+            "anonymousId": "a",
+            "properties": {"deal_id": "d", "title": "T"},
+        },
+    )
     [f] = run(project(deal(), samples=(anon,)), rule)
     assert f.severity == "warning" and f.events == ("anon",)
     assert run(project(deal(), samples=(deal_event(),)), rule) == []
@@ -230,8 +284,9 @@ def test_note_link_missing() -> None:
     note = mapping("createUpdateNote", 'type = "track"', content="Hi")
     [f] = run(project(note), rule)
     assert f.severity == "error" and "none of Lead ID" in f.message
-    linked = mapping("createUpdateNote", 'type = "track"', content="Hi",
-                     deal_match_value={"@path": "$.properties.deal_id"})
+    linked = mapping(
+        "createUpdateNote", 'type = "track"', content="Hi", deal_match_value={"@path": "$.properties.deal_id"}
+    )
     assert run(project(linked, samples=(deal_event(),)), rule) == []
     [f] = run(project(linked, samples=(SampleEvent("bare", {"type": "track", "event": "x"}),)), rule)
     assert f.severity == "warning" and f.events == ("bare",)
@@ -249,8 +304,13 @@ def test_custom_field_unknown() -> None:
 
 def test_custom_value_type() -> None:
     rule = covers("custom-value-type")
-    m = person(custom_fields={PLAN: {"@path": "$.traits.plan"}, SCORE: {"@path": "$.traits.score"},
-                              SIGNUP: {"@path": "$.traits.signup"}})
+    m = person(
+        custom_fields={
+            PLAN: {"@path": "$.traits.plan"},
+            SCORE: {"@path": "$.traits.score"},
+            SIGNUP: {"@path": "$.traits.signup"},
+        }
+    )
     bad = identify("bad", plan="Platinum", score="high", signup="yesterday")
     findings = run(project(m, samples=(bad,)), rule)
     by_field = {f.custom_field: f for f in findings}
@@ -263,8 +323,9 @@ def test_custom_value_type() -> None:
 
 def test_required_empty() -> None:
     rule = covers("required-empty")
-    no_title = SampleEvent("untitled", {"type": "track", "event": "Deal Upserted", "userId": "u",
-                                        "properties": {"deal_id": "d"}})
+    no_title = SampleEvent(
+        "untitled", {"type": "track", "event": "Deal Upserted", "userId": "u", "properties": {"deal_id": "d"}}
+    )
     [f] = run(project(deal(), samples=(no_title,)), rule)
     assert f.field == "title" and f.events == ("untitled",) and "Title is required" in f.message
     assert run(project(deal(), samples=(deal_event(),)), rule) == []
@@ -337,12 +398,15 @@ def test_mapping_invalid() -> None:
     assert run(project(ok), rule) == []
 
 
-@pytest.mark.parametrize("template, expected", [
-    ("{{ traits.name }}" + " " * 1000, "limited to 1000 characters"),
-    ("{% for x in traits.list %}{{ x }}{% endfor %}", 'tag "for" is disabled'),
-    ("{{ traits.tags | sort | join: ',' }}", "“sort” is disabled"),
-    ("{{ traits.name ", "not closed"),
-])
+@pytest.mark.parametrize(
+    "template, expected",
+    [
+        ("{{ traits.name }}" + " " * 1000, "limited to 1000 characters"),
+        ("{% for x in traits.list %}{{ x }}{% endfor %}", 'tag "for" is disabled'),
+        ("{{ traits.tags | sort | join: ',' }}", "“sort” is disabled"),
+        ("{{ traits.name ", "not closed"),
+    ],
+)
 def test_liquid_limits(template: str, expected: str) -> None:
     rule = covers("liquid-limits")
     [f] = run(project(person(name={"@liquid": template})), rule)
@@ -350,8 +414,10 @@ def test_liquid_limits(template: str, expected: str) -> None:
 
 
 def test_liquid_limits_quiet_for_a_good_template() -> None:
-    ok = person(custom_fields={PLAN: {"@liquid": "{% if traits.plan == 'Pro' %}102{% endif %}"}},
-                name={"@liquid": "{{ traits.name | downcase }}"})
+    ok = person(
+        custom_fields={PLAN: {"@liquid": "{% if traits.plan == 'Pro' %}102{% endif %}"}},
+        name={"@liquid": "{{ traits.name | downcase }}"},
+    )
     assert run(project(ok), "liquid-limits") == []
 
 
@@ -369,12 +435,14 @@ def test_segment_v1_out_of_support_once_at_destination_level() -> None:
 
 def test_segment_v1_custom_field() -> None:
     rule = covers("segment-v1-custom-field")
-    m = person(custom_fields={
-        LTV: {"value": {"@path": "$.traits.ltv"}, "currency": "EUR"},
-        PLAN: {"@path": "$.traits.plan"},
-        SIGNUP: {"@path": "$.traits.signup"},
-        INTERESTS: {"@path": "$.traits.interests"},
-    })
+    m = person(
+        custom_fields={
+            LTV: {"value": {"@path": "$.traits.ltv"}, "currency": "EUR"},
+            PLAN: {"@path": "$.traits.plan"},
+            SIGNUP: {"@path": "$.traits.signup"},
+            INTERESTS: {"@path": "$.traits.interests"},
+        }
+    )
     sample = identify("s", ltv=10, plan="Pro", signup="2026-11-30T09:15:00Z", interests=["CRM"])
     by_field = {f.custom_field: f for f in run(project(m, samples=(sample,)), rule)}
     assert set(by_field) == {LTV, PLAN, SIGNUP, INTERESTS}
@@ -384,8 +452,14 @@ def test_segment_v1_custom_field() -> None:
     assert "YYYY-MM-DD" in by_field[SIGNUP].message
     assert "“105”" in by_field[INTERESTS].message
     # What v1 takes as it is: an amount, an option id, a plain date, ids separated by commas.
-    same = person(custom_fields={LTV: {"@path": "$.traits.ltv"}, PLAN: {"@path": "$.traits.plan"},
-                                 SIGNUP: {"@path": "$.traits.signup"}, INTERESTS: {"@path": "$.traits.interests"}})
+    same = person(
+        custom_fields={
+            LTV: {"@path": "$.traits.ltv"},
+            PLAN: {"@path": "$.traits.plan"},
+            SIGNUP: {"@path": "$.traits.signup"},
+            INTERESTS: {"@path": "$.traits.interests"},
+        }
+    )
     fine = identify("s", ltv=10, plan="102", signup="2026-11-30", interests="104,105")
     assert run(project(same, samples=(fine,)), rule) == []
 
@@ -418,8 +492,16 @@ def test_marks_give_each_mapping_its_worst_severity_and_count() -> None:
     def finding(mapping_id: str, severity: Any) -> Finding:
         return Finding("rule", severity, "message", "fix", mapping_id=mapping_id)
 
-    report = LintReport([finding("", "error"), finding("a", "info"), finding("a", "error"), finding("a", "warning"),
-                         finding("b", "info"), finding("b", "warning")])
+    report = LintReport(
+        [
+            finding("", "error"),
+            finding("a", "info"),
+            finding("a", "error"),
+            finding("a", "warning"),
+            finding("b", "info"),
+            finding("b", "warning"),
+        ]
+    )
     assert report.marks() == {"a": ("error", 3), "b": ("warning", 2)}  # the destination's are not marks
     assert LintReport().marks() == {}
 

@@ -20,8 +20,11 @@ from pipedrive_gui.sandbox.catalog import load_catalog
 
 def sandbox_catalog() -> FieldCatalog:
     seeded = load_catalog()
-    return FieldCatalog("sandbox", datetime.now(timezone.utc),
-                        {e: parse_fields(e, [f.to_v2() for f in seeded.fields(e)]) for e in ENTITIES})
+    return FieldCatalog(
+        "sandbox",
+        datetime.now(timezone.utc),
+        {e: parse_fields(e, [f.to_v2() for f in seeded.fields(e)]) for e in ENTITIES},
+    )
 
 
 def test_adapter_keeps_types_options_and_searchability_and_leaves_out_failed_entities() -> None:
@@ -58,8 +61,12 @@ def test_the_demo_projects_findings_are_the_reviewed_ones() -> None:
     offline = lint_project(project)
     assert [f.rule for f in offline.findings] == ["segment-v1-out-of-support"]
     assert {s.rule for s in offline.skipped} == {
-        "match-field-unknown", "match-field-not-searchable", "custom-field-unknown", "custom-value-type",
-        "segment-v1-custom-field"}
+        "match-field-unknown",
+        "match-field-not-searchable",
+        "custom-field-unknown",
+        "custom-value-type",
+        "segment-v1-custom-field",
+    }
 
 
 FIELDS = {
@@ -71,9 +78,28 @@ FIELDS = {
     "int": {"field_type": "int"},
     "varchar": {"field_type": "varchar"},
 }
-VALUES: list[Any] = ["12", "12,5", "5,000.50", "abc", 3, 2.5, True, "Pro", "pro", "1", "Pro,Free", ["Free", 1],
-                     "Gold", "2026-11-30", "2026-11-30T09:00:00Z", "30.11.2026", {"value": 5, "currency": "EUR"},
-                     "500 EUR", {"a": 1}, [1, 2]]
+VALUES: list[Any] = [
+    "12",
+    "12,5",
+    "5,000.50",
+    "abc",
+    3,
+    2.5,
+    True,
+    "Pro",
+    "pro",
+    "1",
+    "Pro,Free",
+    ["Free", 1],
+    "Gold",
+    "2026-11-30",
+    "2026-11-30T09:00:00Z",
+    "30.11.2026",
+    {"value": 5, "currency": "EUR"},
+    "500 EUR",
+    {"a": 1},
+    [1, 2],
+]
 
 
 @pytest.mark.parametrize("ftype", list(FIELDS))
@@ -81,8 +107,13 @@ def test_value_check_agrees_with_send_tests_encoder(ftype: str) -> None:
     spec = FIELDS[ftype]
     options = tuple((o["id"], o["label"]) for o in spec.get("options", []))
     fact = FieldFact("person", "k", "Field", ftype, options, is_custom=True)
-    field = {"key": "k", "label": "Field", "field_type": ftype, "options": spec.get("options", []),
-             "is_custom": True}
+    field = {
+        "key": "k",
+        "label": "Field",
+        "field_type": ftype,
+        "options": spec.get("options", []),
+        "is_custom": True,
+    }
     for value in VALUES:
         try:
             encode.custom_value(field, value, default_currency="EUR")

@@ -14,21 +14,30 @@ from pipedrive_gui.resources import resource_path
 DEAL, PERSON = "createUpdateDeal", "createUpdatePerson"
 
 
-def _m(mapping_id: str, name: str, action: str = DEAL, trigger: str = 'event = "Order Completed"',
-       **settings: object) -> Mapping:
+def _m(
+    mapping_id: str,
+    name: str,
+    action: str = DEAL,
+    trigger: str = 'event = "Order Completed"',
+    **settings: object,
+) -> Mapping:
     return Mapping(mapping_id, name, action, trigger, True, dict(settings))
 
 
-EXISTING = [_m("a", "Order Completed", title={"@path": "$.properties.order_id"}),
-            _m("b", "People", PERSON, 'type = "identify"'),
-            _m("c", "Refunds", trigger='event = "Order Refunded"')]
+EXISTING = [
+    _m("a", "Order Completed", title={"@path": "$.properties.order_id"}),
+    _m("b", "People", PERSON, 'type = "identify"'),
+    _m("c", "Refunds", trigger='event = "Order Refunded"'),
+]
 
 
 def test_update_changes_matching_mappings_in_place_and_adds_the_rest() -> None:
-    incoming = [_m("x1", "Order Completed", title={"@template": "Order {{properties.order_id}}"}),
-                _m("x2", "People", PERSON, 'type = "identify"'),  # the same as in the project
-                _m("x3", "People", DEAL),  # same name, other action: not a match
-                _m("a", "Leads", "createUpdateLead", 'event = "Lead Created"')]  # an id the project uses
+    incoming = [
+        _m("x1", "Order Completed", title={"@template": "Order {{properties.order_id}}"}),
+        _m("x2", "People", PERSON, 'type = "identify"'),  # the same as in the project
+        _m("x3", "People", DEAL),  # same name, other action: not a match
+        _m("a", "Leads", "createUpdateLead", 'event = "Lead Created"'),
+    ]  # an id the project uses
     result = merge_mappings(EXISTING, incoming, "update")
     ids = [m.id for m in result.mappings]
     assert ids[:3] == ["a", "b", "c"] and len(set(ids)) == len(ids) == 5  # ids kept; new ones unique
@@ -42,7 +51,11 @@ def test_update_changes_matching_mappings_in_place_and_adds_the_rest() -> None:
 
 def test_update_pairs_same_named_mappings_in_order() -> None:
     existing = [_m("a", "Order"), _m("b", "Order")]
-    incoming = [_m("x", "Order", trigger="t1"), _m("y", "Order", trigger="t2"), _m("z", "Order", trigger="t3")]
+    incoming = [
+        _m("x", "Order", trigger="t1"),
+        _m("y", "Order", trigger="t2"),
+        _m("z", "Order", trigger="t3"),
+    ]
     result = merge_mappings(existing, incoming, "update")
     assert [(m.id, m.trigger) for m in result.mappings[:2]] == [("a", "t1"), ("b", "t2")]
     assert len(result.mappings) == 3 and result.mappings[2].trigger == "t3"
@@ -53,11 +66,19 @@ def test_copy_adds_all_and_marks_taken_names_as_copies() -> None:
     incoming = [_m("a", "Order Completed"), _m("n", "New one"), _m("m", "Order Completed")]
     result = merge_mappings(EXISTING, incoming, "copy")
     names = [m.name for m in result.mappings]
-    assert names == ["Order Completed", "People", "Refunds", "Order Completed (copy)", "New one",
-                     "Order Completed (copy 2)"]
+    assert names == [
+        "Order Completed",
+        "People",
+        "Refunds",
+        "Order Completed (copy)",
+        "New one",
+        "Order Completed (copy 2)",
+    ]
     assert len({m.id for m in result.mappings}) == 6
-    assert result.renamed == [("Order Completed", "Order Completed (copy)"),
-                              ("Order Completed", "Order Completed (copy 2)")]
+    assert result.renamed == [
+        ("Order Completed", "Order Completed (copy)"),
+        ("Order Completed", "Order Completed (copy 2)"),
+    ]
     assert result.summary() == "3 added (2 as copies)"
     assert copy_name("X", ["X", "X (copy)"]) == "X (copy 2)" and copy_name("Y", ["X"]) == "Y"
 

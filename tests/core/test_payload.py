@@ -18,11 +18,25 @@ def test_default_person_mapping_gives_segments_payload() -> None:
 
 
 def test_values_are_coerced_like_segment() -> None:
-    mapping = {"title": 42, "stage_id": "5", "probability": "75.5", "value": 12.0, "visible_to": 3,
-               "person_match_value": ["only"], "nickname": "dropped", "currency": ""}
+    mapping = {
+        "title": 42,
+        "stage_id": "5",
+        "probability": "75.5",
+        "value": 12.0,
+        "visible_to": 3,
+        "person_match_value": ["only"],
+        "nickname": "dropped",
+        "currency": "",
+    }
     result = build_payload("createUpdateDeal", mapping, {})
-    assert result.payload == {"title": "42", "stage_id": 5, "probability": 75.5, "value": "12",
-                              "visible_to": "3", "person_match_value": "only"}
+    assert result.payload == {
+        "title": "42",
+        "stage_id": 5,
+        "probability": 75.5,
+        "value": "12",
+        "visible_to": "3",
+        "person_match_value": "only",
+    }
 
 
 @pytest.mark.parametrize(
@@ -31,18 +45,33 @@ def test_values_are_coerced_like_segment() -> None:
         # Answers of Segment's own code (the conformance oracle): actions-core validates with
         # exempt: ["dynamicAuthSettings"], so the key survives the unknown-key removal, uncoerced,
         # and ends up last in the payload.
-        ({"dynamicAuthSettings": {"oauth": {"type": "noAuth"}}, "match_value": {"@path": "$.userId"}, "name": "x"},
-         {"match_value": "user-1", "name": "x", "dynamicAuthSettings": {"oauth": {"type": "noAuth"}}}),
-        ({"dynamicAuthSettings": None, "match_value": "m"}, {"match_value": "m", "dynamicAuthSettings": None}),
-        ({"dynamicAuthSettings": 5, "email": "a@b", "match_value": "m"},
-         {"email": ["a@b"], "match_value": "m", "dynamicAuthSettings": 5}),
+        (
+            {
+                "dynamicAuthSettings": {"oauth": {"type": "noAuth"}},
+                "match_value": {"@path": "$.userId"},
+                "name": "x",
+            },
+            {"match_value": "user-1", "name": "x", "dynamicAuthSettings": {"oauth": {"type": "noAuth"}}},
+        ),
+        (
+            {"dynamicAuthSettings": None, "match_value": "m"},
+            {"match_value": "m", "dynamicAuthSettings": None},
+        ),
+        (
+            {"dynamicAuthSettings": 5, "email": "a@b", "match_value": "m"},
+            {"email": ["a@b"], "match_value": "m", "dynamicAuthSettings": 5},
+        ),
         ({"dynamicAuthSettings": "", "match_value": "m"}, {"match_value": "m"}),
         ({"dynamicAuthSettings": {"@path": "$.traits.missing"}, "match_value": "m"}, {"match_value": "m"}),
-        ({"dynamicAuthSettings": [1, "", None], "match_value": "m"},
-         {"match_value": "m", "dynamicAuthSettings": [1, "", None]}),
+        (
+            {"dynamicAuthSettings": [1, "", None], "match_value": "m"},
+            {"match_value": "m", "dynamicAuthSettings": [1, "", None]},
+        ),
     ],
 )
-def test_dynamic_auth_settings_stay_in_the_payload(mapping: dict[str, object], expected: dict[str, object]) -> None:
+def test_dynamic_auth_settings_stay_in_the_payload(
+    mapping: dict[str, object], expected: dict[str, object]
+) -> None:
     result = build_payload("createUpdatePerson", mapping, IDENTIFY)
     assert result.ok
     assert result.payload == expected
@@ -81,7 +110,11 @@ def test_compiled_action_is_reusable_and_leaves_inputs_alone() -> None:
     assert first == action.run(IDENTIFY)
     assert first.payload == {"match_value": "user-1", "email": ["x@y.z"], "custom_fields": {"k": [1]}}
     assert mapping == {"match_value": {"@path": "$.userId"}, "email": ["x@y.z"], "custom_fields": {"k": [1]}}
-    assert action.run({"userId": 7}).payload == {"match_value": "7", "email": ["x@y.z"], "custom_fields": {"k": [1]}}
+    assert action.run({"userId": 7}).payload == {
+        "match_value": "7",
+        "email": ["x@y.z"],
+        "custom_fields": {"k": [1]},
+    }
 
 
 def test_unknown_action_is_a_typed_error() -> None:
@@ -92,12 +125,29 @@ def test_unknown_action_is_a_typed_error() -> None:
 @pytest.mark.parametrize(
     ("text", "valid"),
     [
-        ("2024-03-05T09:15:30.000Z", True), ("1709630130", True), ("Tue, 05 Mar 2024 09:15:30 GMT", True),
-        ("March 7, 2024 10:00 PM", True), ("12/25/2024", True), ("2024/04/01", True), ("abc 2024", True),
-        ("Mar 5 2024 (CET)", True), ("2024-03-05 10:00 +0100", True), ("1.5", True), ("-1", True),
-        ("2024-13-45", True), ("10:00 2024", True),
-        ("yesterday afternoon", False), ("March", False), ("Infinity", False), ("NaN", False), ("1e+21", False),
-        ("foo", False), ("", False), ("0x10", False), ("Z", False), ("10:00", False),
+        ("2024-03-05T09:15:30.000Z", True),
+        ("1709630130", True),
+        ("Tue, 05 Mar 2024 09:15:30 GMT", True),
+        ("March 7, 2024 10:00 PM", True),
+        ("12/25/2024", True),
+        ("2024/04/01", True),
+        ("abc 2024", True),
+        ("Mar 5 2024 (CET)", True),
+        ("2024-03-05 10:00 +0100", True),
+        ("1.5", True),
+        ("-1", True),
+        ("2024-13-45", True),
+        ("10:00 2024", True),
+        ("yesterday afternoon", False),
+        ("March", False),
+        ("Infinity", False),
+        ("NaN", False),
+        ("1e+21", False),
+        ("foo", False),
+        ("", False),
+        ("0x10", False),
+        ("Z", False),
+        ("10:00", False),
         ("2024-03-05T25:00Z", False),
     ],
 )

@@ -16,17 +16,50 @@ from pipedrive_gui.core.jsvalues import js_to_json
 from pipedrive_gui.core.payload import PayloadResult, build_payload, compile_action
 
 TRICKY = st.sampled_from(
-    ["", " ", "0", "1", "-0", "0x1F", "1e3", "Infinity", "NaN", "true", "false", "null", "2024-03-05",
-     "2024-03-05T09:15:30Z", "Mar 5 2024 10:00 pm GMT+1", "(", ")", "12:", "::", "+-", "\u00a0", "\ud800"]
+    [
+        "",
+        " ",
+        "0",
+        "1",
+        "-0",
+        "0x1F",
+        "1e3",
+        "Infinity",
+        "NaN",
+        "true",
+        "false",
+        "null",
+        "2024-03-05",
+        "2024-03-05T09:15:30Z",
+        "Mar 5 2024 10:00 pm GMT+1",
+        "(",
+        ")",
+        "12:",
+        "::",
+        "+-",
+        "\u00a0",
+        "\ud800",
+    ]
 )
 SCALAR = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12), TRICKY,
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    TRICKY,
 )
-KEYS = st.one_of(st.sampled_from(["name", "email", "title", "1", "0", "x", "content", "done"]), st.text(max_size=5))
-JSON = st.recursive(SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                     st.dictionaries(KEYS, inner, max_size=3)), max_leaves=12)
-PATHS = st.sampled_from(["$.traits.name", "$.properties", "$.userId", "$.traits", "$.x.y", "$", "$.properties.0"])
+KEYS = st.one_of(
+    st.sampled_from(["name", "email", "title", "1", "0", "x", "content", "done"]), st.text(max_size=5)
+)
+JSON = st.recursive(
+    SCALAR,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
+    max_leaves=12,
+)
+PATHS = st.sampled_from(
+    ["$.traits.name", "$.properties", "$.userId", "$.traits", "$.x.y", "$", "$.properties.0"]
+)
 DIRECTIVE = st.one_of(
     st.builds(lambda p: {"@path": p}, PATHS),
     st.builds(lambda t: {"@template": t}, st.sampled_from(["{{traits.name}}", "{{userId}}-{{x}}", "", "{{"])),
@@ -46,8 +79,12 @@ def mappings(draw: st.DrawFn, slug: str) -> dict[str, Any]:
 EVENTS = st.one_of(
     st.fixed_dictionaries(
         {"type": st.sampled_from(["identify", "group", "track"])},
-        optional={"userId": SCALAR, "traits": st.dictionaries(KEYS, JSON, max_size=5),
-                  "properties": st.dictionaries(KEYS, JSON, max_size=5), "x": JSON},
+        optional={
+            "userId": SCALAR,
+            "traits": st.dictionaries(KEYS, JSON, max_size=5),
+            "properties": st.dictionaries(KEYS, JSON, max_size=5),
+            "x": JSON,
+        },
     ),
     JSON,
 )

@@ -22,11 +22,49 @@ from tests import oracle
 pytestmark = oracle.needed
 
 SCALARS: list[Any] = [
-    "", " ", "abc", "Ada Lovelace", "12", "12.5", " 7 ", "0x1F", "1e3", "-0", "Infinity", "true", "false",
-    "1", "0", "open", "won", "Won", "3", "7", "2", "null", "2024-03-05", "2024-03-05T09:15:30.000Z",
-    "1709630130", "March 7, 2024", "not a date", "33.5", "12.0",
-    0, 1, -1, 3, 7, 42, 12.5, -0.5, 1e21, 2**53 + 2, 1709630130,
-    True, False, None,
+    "",
+    " ",
+    "abc",
+    "Ada Lovelace",
+    "12",
+    "12.5",
+    " 7 ",
+    "0x1F",
+    "1e3",
+    "-0",
+    "Infinity",
+    "true",
+    "false",
+    "1",
+    "0",
+    "open",
+    "won",
+    "Won",
+    "3",
+    "7",
+    "2",
+    "null",
+    "2024-03-05",
+    "2024-03-05T09:15:30.000Z",
+    "1709630130",
+    "March 7, 2024",
+    "not a date",
+    "33.5",
+    "12.0",
+    0,
+    1,
+    -1,
+    3,
+    7,
+    42,
+    12.5,
+    -0.5,
+    1e21,
+    2**53 + 2,
+    1709630130,
+    True,
+    False,
+    None,
 ]
 
 
@@ -48,9 +86,30 @@ def _event(rng: random.Random) -> dict[str, Any]:
         event["groupId"] = rng.choice(["org-7", 7, "", None])
     if kind == "track":
         event["event"] = rng.choice(["Deal Upserted", "Activity Upserted", "Note Upserted"])
-    keys = ["name", "email", "phone", "title", "amount", "currency", "lead_id", "value", "stage_id",
-            "success_probability", "status", "deal_id", "activity_id", "note_id", "content", "done",
-            "subject", "type", "due_date", "duration", "created_at", "x"]
+    keys = [
+        "name",
+        "email",
+        "phone",
+        "title",
+        "amount",
+        "currency",
+        "lead_id",
+        "value",
+        "stage_id",
+        "success_probability",
+        "status",
+        "deal_id",
+        "activity_id",
+        "note_id",
+        "content",
+        "done",
+        "subject",
+        "type",
+        "due_date",
+        "duration",
+        "created_at",
+        "x",
+    ]
     bag = {k: _value(rng) for k in rng.sample(keys, rng.randint(3, len(keys)))}
     event["traits" if kind != "track" else "properties"] = bag
     if rng.random() < 0.5:
@@ -61,7 +120,9 @@ def _event(rng: random.Random) -> dict[str, Any]:
 def _field_mapping(rng: random.Random, key: str, default: Any) -> Any:
     roll = rng.random()
     src = rng.choice(["traits", "properties"])
-    name = rng.choice(["name", "email", "title", "amount", "stage_id", "done", "status", "x", "created_at", key])
+    name = rng.choice(
+        ["name", "email", "title", "amount", "stage_id", "done", "status", "x", "created_at", key]
+    )
     if roll < 0.35 and default is not None:
         return default
     if roll < 0.6:
@@ -70,7 +131,13 @@ def _field_mapping(rng: random.Random, key: str, default: Any) -> Any:
         return _value(rng)
     if roll < 0.85:
         return {"@template": f"{{{{{src}.{name}}}}}-{{{{userId}}}}"}
-    return {"@if": {"exists": {"@path": f"$.{src}.{name}"}, "then": {"@path": f"$.{src}.{name}"}, "else": _value(rng)}}
+    return {
+        "@if": {
+            "exists": {"@path": f"$.{src}.{name}"},
+            "then": {"@path": f"$.{src}.{name}"},
+            "else": _value(rng),
+        }
+    }
 
 
 def _mapping(rng: random.Random, slug: str) -> dict[str, Any]:
@@ -81,11 +148,13 @@ def _mapping(rng: random.Random, slug: str) -> dict[str, Any]:
         if f.required and rng.random() < 0.1:
             continue  # a missing required field
         if f.type == "object":
-            mapping[f.key] = rng.choice([
-                {"plan": {"@path": "$.traits.name"}, "seats": _value(rng)},
-                {"@path": "$.properties"},
-                {"@path": "$.traits.name"},
-            ])
+            mapping[f.key] = rng.choice(
+                [
+                    {"plan": {"@path": "$.traits.name"}, "seats": _value(rng)},
+                    {"@path": "$.properties"},
+                    {"@path": "$.traits.name"},
+                ]
+            )
         else:
             mapping[f.key] = _field_mapping(rng, f.key, f.default)
     if rng.random() < 0.2:
@@ -96,15 +165,60 @@ def _mapping(rng: random.Random, slug: str) -> dict[str, Any]:
 
 
 DATE_STRINGS = [
-    "2024-03-05", "2024-03-05T09:15:30Z", "2024-03-05T09:15:30.123456+02:00", "2024-3-5", "2024/03/05 10:00",
-    "20240305", "2024-13-40", "05/03/2024", "5.3.2024", "Tue, 05 Mar 2024 09:15:30 GMT", "March 5, 2024",
-    "5 March 2024 10:00 pm", "Mar 5 2024 10:00:00 GMT+0100 (CET)", "yesterday", "2024-03-05T25:00:00Z",
-    "2024-03-05T24:00:00Z", "+002024-03-05T00:00:00Z", "-000000-01-01T00:00:00Z", "1709630130000", "-1",
-    "1e3", "0x10", "12:30", "12:30 2024", "2024-03-05 12:30 PM", "2024-03-05 13:30 PM", "noon", "Z", "2024Z",
-    "Monday 2024", "2024 Monday", "Sat Mar 09 2024", "(comment) 2024-01-01", "2024-02-30", "99-01-01",
-    "1/2/3", "1/2/3/4", "10:00:00.5 1/1/2020", "2024-03-05T10:00:00 +01:00", "2024-03-05 10:00 UTC+1",
-    "Dec 25, 1995 13:30 EST", "275760-09-13", "275760-09-14", "8640000000000", "8640000000001", " 2024",
-    "2024 ", "T10:00", "2024-03-05T10", "2024-03-05t10:00z", "june 1st 2024", "1 jan", "jan", "",
+    "2024-03-05",
+    "2024-03-05T09:15:30Z",
+    "2024-03-05T09:15:30.123456+02:00",
+    "2024-3-5",
+    "2024/03/05 10:00",
+    "20240305",
+    "2024-13-40",
+    "05/03/2024",
+    "5.3.2024",
+    "Tue, 05 Mar 2024 09:15:30 GMT",
+    "March 5, 2024",
+    "5 March 2024 10:00 pm",
+    "Mar 5 2024 10:00:00 GMT+0100 (CET)",
+    "yesterday",
+    "2024-03-05T25:00:00Z",
+    "2024-03-05T24:00:00Z",
+    "+002024-03-05T00:00:00Z",
+    "-000000-01-01T00:00:00Z",
+    "1709630130000",
+    "-1",
+    "1e3",
+    "0x10",
+    "12:30",
+    "12:30 2024",
+    "2024-03-05 12:30 PM",
+    "2024-03-05 13:30 PM",
+    "noon",
+    "Z",
+    "2024Z",
+    "Monday 2024",
+    "2024 Monday",
+    "Sat Mar 09 2024",
+    "(comment) 2024-01-01",
+    "2024-02-30",
+    "99-01-01",
+    "1/2/3",
+    "1/2/3/4",
+    "10:00:00.5 1/1/2020",
+    "2024-03-05T10:00:00 +01:00",
+    "2024-03-05 10:00 UTC+1",
+    "Dec 25, 1995 13:30 EST",
+    "275760-09-13",
+    "275760-09-14",
+    "8640000000000",
+    "8640000000001",
+    " 2024",
+    "2024 ",
+    "T10:00",
+    "2024-03-05T10",
+    "2024-03-05t10:00z",
+    "june 1st 2024",
+    "1 jan",
+    "jan",
+    "",
 ]
 
 
@@ -123,7 +237,10 @@ EDGE_CASES: list[tuple[str, Any]] = [
     ("createUpdatePerson", {"@path": "$.traits"}),
     ("createUpdatePerson", {"@path": "$.nothing"}),
     ("createUpdatePerson", {"match_value": "m", "custom_fields": [{"a": 1}]}),
-    ("createUpdatePerson", {"match_value": "m", "custom_fields": {"a": None, "b": "", "c": {"@path": "$.zz"}}}),
+    (
+        "createUpdatePerson",
+        {"match_value": "m", "custom_fields": {"a": None, "b": "", "c": {"@path": "$.zz"}}},
+    ),
     ("createUpdatePerson", {"match_value": "m", "add_time": [["2024-01-01"]]}),
     ("createUpdatePerson", {"match_value": "m", "add_time": ["2024-01-01"]}),
     ("createUpdatePerson", {"match_value": "m", "add_time": [True]}),
@@ -156,13 +273,21 @@ def _cases() -> list[dict[str, Any]]:
     slugs = list(ACTIONS)
     for i in range(200):
         slug = slugs[i % len(slugs)]
-        cases.append({"kind": "payload", "action": slug, "mapping": _mapping(rng, slug), "event": _event(rng)})
+        cases.append(
+            {"kind": "payload", "action": slug, "mapping": _mapping(rng, slug), "event": _event(rng)}
+        )
     for i, text in enumerate(DATE_STRINGS):
         slug = ["createUpdatePerson", "createUpdateOrganization", "createUpdateDeal"][i % 3]
         mapping = {"add_time": {"@path": "$.traits.when"}, "title": "t", "match_value": "m"}
         mapping = {k: v for k, v in mapping.items() if ACTIONS[slug].field(k) is not None}
-        cases.append({"kind": "payload", "action": slug, "mapping": mapping,
-                      "event": {"type": "identify", "traits": {"when": text}}})
+        cases.append(
+            {
+                "kind": "payload",
+                "action": slug,
+                "mapping": mapping,
+                "event": {"type": "identify", "traits": {"when": text}},
+            }
+        )
     for slug, mapping in EDGE_CASES:
         event = {"type": "identify", "traits": {"match_value": "m", "name": 5}}
         cases.append({"kind": "payload", "action": slug, "mapping": mapping, "event": event})

@@ -46,24 +46,45 @@ const lines = require('node:fs').readFileSync(0, 'utf8').split('\n').filter(Bool
 FIELDS: dict[str, dict[str, Any]] = {
     "s_null": {"label": "Nullable text", "description": "d", "type": "string", "allowNull": True},
     "n_null": {"label": "Nullable number", "description": "d", "type": "number", "allowNull": True},
-    "c_null": {"label": "Nullable choice", "description": "d", "type": "string", "allowNull": True,
-               "choices": [{"label": "A", "value": "a"}, {"label": "B", "value": "b"}]},
+    "c_null": {
+        "label": "Nullable choice",
+        "description": "d",
+        "type": "string",
+        "allowNull": True,
+        "choices": [{"label": "A", "value": "a"}, {"label": "B", "value": "b"}],
+    },
     "n_multi": {"label": "Numbers", "description": "d", "type": "number", "multiple": True},
     "i_multi": {"label": "Integers", "description": "d", "type": "integer", "multiple": True},
     "b_multi": {"label": "Flags", "description": "d", "type": "boolean", "multiple": True},
     "d_multi": {"label": "Dates", "description": "d", "type": "datetime", "multiple": True},
-    "c_multi": {"label": "Choices", "description": "d", "type": "string", "multiple": True,
-                "choices": ["x", "y"]},
+    "c_multi": {
+        "label": "Choices",
+        "description": "d",
+        "type": "string",
+        "multiple": True,
+        "choices": ["x", "y"],
+    },
     "text": {"label": "Long text", "description": "d", "type": "text"},
-    "obj": {"label": "Address", "description": "d", "type": "object", "properties": {
-        "street": {"label": "Street", "description": "d", "type": "string", "required": True},
-        "zip": {"label": "Zip", "description": "d", "type": "integer"},
-        "when": {"label": "When", "description": "d", "type": "datetime"},
-    }},
-    "objs": {"label": "Line items", "description": "d", "type": "object", "multiple": True, "properties": {
-        "sku": {"label": "SKU", "description": "d", "type": "string", "required": True},
-        "qty": {"label": "Quantity", "description": "d", "type": "number"},
-    }},
+    "obj": {
+        "label": "Address",
+        "description": "d",
+        "type": "object",
+        "properties": {
+            "street": {"label": "Street", "description": "d", "type": "string", "required": True},
+            "zip": {"label": "Zip", "description": "d", "type": "integer"},
+            "when": {"label": "When", "description": "d", "type": "datetime"},
+        },
+    },
+    "objs": {
+        "label": "Line items",
+        "description": "d",
+        "type": "object",
+        "multiple": True,
+        "properties": {
+            "sku": {"label": "SKU", "description": "d", "type": "string", "required": True},
+            "qty": {"label": "Quantity", "description": "d", "type": "number"},
+        },
+    },
     "req": {"label": "Needed", "description": "d", "type": "string", "required": True},
 }
 
@@ -78,17 +99,50 @@ def _field_def(key: str, spec: dict[str, Any]) -> FieldDef:
     if spec.get("properties"):
         props = tuple(_field_def(k, v) for k, v in spec["properties"].items())
     return FieldDef(
-        key=key, label=spec["label"], description=spec["description"], type=spec["type"],
-        required=bool(spec.get("required")), multiple=bool(spec.get("multiple")), choices=choices,
-        allow_null=bool(spec.get("allowNull")), properties=props,
+        key=key,
+        label=spec["label"],
+        description=spec["description"],
+        type=spec["type"],
+        required=bool(spec.get("required")),
+        multiple=bool(spec.get("multiple")),
+        choices=choices,
+        allow_null=bool(spec.get("allowNull")),
+        properties=props,
     )
 
 
 VALUES: list[Any] = [
-    None, "", " ", "a", "b", "x", "12", "1.5", "true", "0", "2024-03-05", "not a date", 0, 1, 2.5, 7, True,
-    False, [], ["a"], [None], [1, "2"], ["x", "z"], {}, {"street": "Main"}, {"street": 5, "zip": "12"},
-    {"zip": 1.5, "extra": 1}, {"street": None, "when": "yesterday"}, [{"sku": "A", "qty": "2"}],
-    [{"sku": "A"}, {"qty": 1}], [{"sku": 1, "other": True}, "oops"],
+    None,
+    "",
+    " ",
+    "a",
+    "b",
+    "x",
+    "12",
+    "1.5",
+    "true",
+    "0",
+    "2024-03-05",
+    "not a date",
+    0,
+    1,
+    2.5,
+    7,
+    True,
+    False,
+    [],
+    ["a"],
+    [None],
+    [1, "2"],
+    ["x", "z"],
+    {},
+    {"street": "Main"},
+    {"street": 5, "zip": "12"},
+    {"zip": 1.5, "extra": 1},
+    {"street": None, "when": "yesterday"},
+    [{"sku": "A", "qty": "2"}],
+    [{"sku": "A"}, {"qty": 1}],
+    [{"sku": 1, "other": True}, "oops"],
 ]
 
 
@@ -108,8 +162,13 @@ def _cases() -> list[dict[str, Any]]:
 
 CASES = _cases()
 ACTION = ActionDef(
-    slug="synthetic", action_id="x", title="t", description="d", default_trigger="",
-    fields=tuple(_field_def(k, v) for k, v in FIELDS.items()), entity="person",
+    slug="synthetic",
+    action_id="x",
+    title="t",
+    description="d",
+    default_trigger="",
+    fields=tuple(_field_def(k, v) for k, v in FIELDS.items()),
+    entity="person",
 )
 
 

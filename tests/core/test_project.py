@@ -30,7 +30,9 @@ def _project() -> Project:
     return Project(
         version=CURRENT_VERSION,
         name="Café pipeline",
-        destination=DestinationDefaults(person_field="52d19da55d7099e586a31be618830bcd5c239d54", domain="acme"),
+        destination=DestinationDefaults(
+            person_field="52d19da55d7099e586a31be618830bcd5c239d54", domain="acme"
+        ),
         mappings=[
             Mapping(
                 id="m-1",
@@ -85,7 +87,9 @@ def test_v0_file_is_migrated() -> None:
     p = project_from_dict(v0)
     assert p.version == CURRENT_VERSION
     assert p.name == "Old project"
-    assert p.destination == DestinationDefaults(person_field="abc", organization_field="id", deal_field="def", domain="acme")
+    assert p.destination == DestinationDefaults(
+        person_field="abc", organization_field="id", deal_field="def", domain="acme"
+    )
     assert [(m.name, m.action, m.trigger, m.enabled) for m in p.mappings] == [
         ("People", "createUpdatePerson", 'type = "identify"', False)
     ]
@@ -129,16 +133,34 @@ def test_bad_json_reports_line_and_column(tmp_path: Path) -> None:
     [
         ([], "must hold a JSON object"),
         ({"format": "something-else", "version": 1}, "not a Pipedrive Mapper project"),
-        ({"name": "x"}, "no valid \"version\""),
-        ({"format": "pipedrive-map", "version": "1"}, "no valid \"version\""),
+        ({"name": "x"}, 'no valid "version"'),
+        ({"format": "pipedrive-map", "version": "1"}, 'no valid "version"'),
         ({"format": "pipedrive-map", "version": 1, "mappings": {}}, "/mappings must be a list"),
-        ({"format": "pipedrive-map", "version": 1, "mappings": [{"action": "createUpdatePerson", "settings": []}]},
-         "/mappings/0/settings must be an object"),
+        (
+            {
+                "format": "pipedrive-map",
+                "version": 1,
+                "mappings": [{"action": "createUpdatePerson", "settings": []}],
+            },
+            "/mappings/0/settings must be an object",
+        ),
         ({"format": "pipedrive-map", "version": 1, "mappings": [{"action": "sendEmail"}]}, '"sendEmail"'),
-        ({"format": "pipedrive-map", "version": 1, "mappings": [{"action": "createUpdatePerson", "enabled": "yes"}]},
-         "/mappings/0/enabled must be true or false"),
-        ({"format": "pipedrive-map", "version": 1, "samples": [{"name": "x", "event": 3}]}, "/samples/0/event"),
-        ({"format": "pipedrive-map", "version": 1, "destination": {"person_field": 5}}, "/destination/person_field"),
+        (
+            {
+                "format": "pipedrive-map",
+                "version": 1,
+                "mappings": [{"action": "createUpdatePerson", "enabled": "yes"}],
+            },
+            "/mappings/0/enabled must be true or false",
+        ),
+        (
+            {"format": "pipedrive-map", "version": 1, "samples": [{"name": "x", "event": 3}]},
+            "/samples/0/event",
+        ),
+        (
+            {"format": "pipedrive-map", "version": 1, "destination": {"person_field": 5}},
+            "/destination/person_field",
+        ),
     ],
 )
 def test_wrong_shapes_are_explained(doc: object, fragment: str) -> None:
@@ -167,7 +189,11 @@ def test_v0_settings_token_is_refused_too() -> None:
 
 
 def test_token_named_property_in_a_sample_event_is_fine() -> None:
-    doc = {"format": "pipedrive-map", "version": 1, "samples": [{"name": "s", "event": {"properties": {"token": "t"}}}]}
+    doc = {
+        "format": "pipedrive-map",
+        "version": 1,
+        "samples": [{"name": "s", "event": {"properties": {"token": "t"}}}],
+    }
     assert project_from_dict(doc).samples[0].event == {"properties": {"token": "t"}}
 
 
@@ -199,7 +225,9 @@ def test_bom_is_tolerated(tmp_path: Path) -> None:
 
 def test_nan_is_not_json(tmp_path: Path) -> None:
     path = tmp_path / "nan.pipedrive-map.json"
-    path.write_text('{"format": "pipedrive-map", "version": 1, "samples": [{"name": "a", "event": {"x": NaN}}]}')
+    path.write_text(
+        '{"format": "pipedrive-map", "version": 1, "samples": [{"name": "a", "event": {"x": NaN}}]}'
+    )
     with pytest.raises(ProjectFileError, match="not valid JSON"):
         load_project(path)
 

@@ -38,7 +38,9 @@ def test_demo_matches_by_the_sandbox_custom_fields() -> None:
     person = by_action["createUpdatePerson"].settings
     assert person["match_field"] == _key("person", "Segment user ID")
     assert set(person["custom_fields"]) >= {_key("person", "Plan"), _key("person", "Lifetime value")}
-    assert by_action["createUpdateOrganization"].settings["match_field"] == _key("organization", "Segment group ID")
+    assert by_action["createUpdateOrganization"].settings["match_field"] == _key(
+        "organization", "Segment group ID"
+    )
     assert by_action["createUpdateDeal"].settings["deal_match_field"] == _key("deal", "Segment deal ID")
     sample = next(s for s in DEMO.samples if s.event.get("type") == "identify")
     payload = build_payload("createUpdatePerson", person, sample.event).payload

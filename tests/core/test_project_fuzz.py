@@ -20,13 +20,35 @@ from pipedrive_gui.core.project import (
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 keys = st.sampled_from(
-    ["format", "version", "name", "destination", "mappings", "samples", "subscriptions", "settings",
-     "events", "title", "id", "action", "trigger", "enabled", "event", "actionSlug", "subscribe",
-     "mapping", "person_field", "apiToken", "domain"]
+    [
+        "format",
+        "version",
+        "name",
+        "destination",
+        "mappings",
+        "samples",
+        "subscriptions",
+        "settings",
+        "events",
+        "title",
+        "id",
+        "action",
+        "trigger",
+        "enabled",
+        "event",
+        "actionSlug",
+        "subscribe",
+        "mapping",
+        "person_field",
+        "apiToken",
+        "domain",
+    ]
 )
 # Documents that look like project files, so the fuzzer gets past the first checks.
 plausible = st.recursive(
@@ -101,7 +123,9 @@ def test_any_text(text: str) -> None:
 
 def test_deep_nesting_is_an_error_not_a_crash() -> None:
     deep = "[" * 100_000 + "]" * 100_000
-    text = '{"format": "pipedrive-map", "version": 1, "samples": [{"name": "x", "event": {"a": ' + deep + "}}]}"
+    text = (
+        '{"format": "pipedrive-map", "version": 1, "samples": [{"name": "x", "event": {"a": ' + deep + "}}]}"
+    )
     try:
         project = loads_project(text)
     except ProjectFileError as exc:

@@ -75,7 +75,9 @@ def test_every_action_exports_its_catalog_id() -> None:
 
 
 def test_export_never_contains_destination_secrets() -> None:
-    text = json.dumps(export_segment(_demo())) + export_terraform(_demo(), "var.d") + export_checklist(_demo())
+    text = (
+        json.dumps(export_segment(_demo())) + export_terraform(_demo(), "var.d") + export_checklist(_demo())
+    )
     assert "apiToken" not in text
 
 
@@ -87,9 +89,12 @@ def test_round_trip_export_import_export_is_identical() -> None:
 
 def _full_project() -> Project:
     project = _demo()
-    project.destination = DestinationDefaults(person_field="email", organization_field="abc123", deal_field="d1",
-                                              domain="acme")
-    project.samples.append(SampleEvent("With a token property", {"type": "track", "properties": {"token": "x"}}))
+    project.destination = DestinationDefaults(
+        person_field="email", organization_field="abc123", deal_field="d1", domain="acme"
+    )
+    project.samples.append(
+        SampleEvent("With a token property", {"type": "track", "properties": {"token": "x"}})
+    )
     return project
 
 
@@ -99,7 +104,10 @@ def test_document_carries_destination_settings_in_the_update_destination_shape()
     # UpdateDestinationV1Input (public-api-sdk-typescript): optional name, enabled, settings.
     assert set(document["destination"]) <= {"name", "enabled", "settings"}
     assert document["destination"]["settings"] == {
-        "domain": "acme", "personField": "email", "organizationField": "abc123", "dealField": "d1",
+        "domain": "acme",
+        "personField": "email",
+        "organizationField": "abc123",
+        "dealField": "d1",
     }
     assert document["subscriptions"] == export_segment(_full_project())
     assert document[APP_KEY]["name"] == _demo().name
@@ -206,10 +214,17 @@ def test_import_public_api_responses(wrap: Any) -> None:
 
 def test_import_catalog_presets_use_fields() -> None:
     presets = [
-        {"actionId": ACTIONS[p.action_slug].action_id, "name": p.name, "fields": p.settings, "trigger": p.trigger}
+        {
+            "actionId": ACTIONS[p.action_slug].action_id,
+            "name": p.name,
+            "fields": p.settings,
+            "trigger": p.trigger,
+        }
         for p in PRESETS
     ]
-    mappings = import_segment({"data": {"destinationMetadata": {"id": "5f7dd8191ad74f868ab1fc48", "presets": presets}}})
+    mappings = import_segment(
+        {"data": {"destinationMetadata": {"id": "5f7dd8191ad74f868ab1fc48", "presets": presets}}}
+    )
     assert [m.action for m in mappings] == [p.action_slug for p in PRESETS]
     assert mappings[0].settings == PRESETS[0].settings
     assert all(m.enabled is False for m in mappings)
@@ -218,14 +233,18 @@ def test_import_catalog_presets_use_fields() -> None:
 
 def test_unknown_action_id_is_named() -> None:
     with pytest.raises(SegmentImportError) as info:
-        import_segment([_read_shape(), {"name": "Klaviyo", "actionId": "zzzUnknown123", "trigger": "", "settings": {}}])
+        import_segment(
+            [_read_shape(), {"name": "Klaviyo", "actionId": "zzzUnknown123", "trigger": "", "settings": {}}]
+        )
     message = str(info.value)
     assert '"zzzUnknown123"' in message
     assert "subscription 2" in message and "Klaviyo" in message
 
 
 def test_unknown_id_with_known_slug_is_accepted() -> None:
-    [m] = import_segment({"actionId": "renamedInCatalog", "actionSlug": "createUpdateDeal", "trigger": "", "name": "D"})
+    [m] = import_segment(
+        {"actionId": "renamedInCatalog", "actionSlug": "createUpdateDeal", "trigger": "", "name": "D"}
+    )
     assert m.action == "createUpdateDeal"
 
 
@@ -263,7 +282,7 @@ def test_terraform_literal_destination_id_is_quoted() -> None:
 
 def test_terraform_escapes_template_sequences() -> None:
     p = _person_project()
-    p.mappings[0].settings = {"name": "${var.x} %{if} \\ \"q\"\nline\t\u0001"}
+    p.mappings[0].settings = {"name": '${var.x} %{if} \\ "q"\nline\t\u0001'}
     text = export_terraform(p, "var.d")
     assert r'"name" = "$${var.x} %%{if} \\ \"q\"\nline\t\u0001"' in text
 
@@ -289,13 +308,17 @@ def test_checklist_lists_every_mapping_with_labels() -> None:
 def test_checklist_names_custom_fields_when_labels_are_known() -> None:
     text = export_checklist(_demo(), {"52d19da55d7099e586a31be618830bcd5c239d54": "Segment user ID"})
     assert "Match field (match_field): Segment user ID (key 52d19da55d7099e586a31be618830bcd5c239d54)" in text
-    assert "External ID field for a Person: 52d19da55d7099e586a31be618830bcd5c239d54 (Segment user ID)" in text
+    assert (
+        "External ID field for a Person: 52d19da55d7099e586a31be618830bcd5c239d54 (Segment user ID)" in text
+    )
 
 
 def test_export_text_is_the_file_of_each_kind() -> None:
     demo = _demo()
     segment = export_text(demo, "segment")
-    assert segment.endswith("}\n") and json.loads(segment) == json.loads(json.dumps(export_segment_document(demo)))
+    assert segment.endswith("}\n") and json.loads(segment) == json.loads(
+        json.dumps(export_segment_document(demo))
+    )
     assert export_text(demo, "terraform") == export_terraform(demo)
     assert "var.pipedrive_destination_id" in export_text(demo, "terraform")
     labels = {"52d19da55d7099e586a31be618830bcd5c239d54": "Segment user ID"}

@@ -26,7 +26,9 @@ try:
     import hcl2
 except ImportError:  # an environment installed before python-hcl2 joined the test extras
     hcl2 = None
-needs_hcl2 = pytest.mark.skipif(hcl2 is None, reason="python-hcl2 is in the test extras: pip install -e '.[test]'")
+needs_hcl2 = pytest.mark.skipif(
+    hcl2 is None, reason="python-hcl2 is in the test extras: pip install -e '.[test]'"
+)
 
 TERRAFORM = shutil.which("terraform")
 needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="the terraform CLI is not installed")
@@ -49,11 +51,11 @@ def _tricky() -> Project:
     """Values that need escaping or special layout in HCL."""
     settings: dict[str, Any] = {
         "match_field": "email",
-        "name": {"@template": "${not terraform} %{nor this} {{traits.name}} \\ \"q\"\nline\ttab\u0001 é 😀"},
+        "name": {"@template": '${not terraform} %{nor this} {{traits.name}} \\ "q"\nline\ttab\u0001 é 😀'},
         "email": [{"@path": "$.traits.email"}, "fixed@example.com", [], {}],
         "phone": [],
         "custom_fields": {
-            "a\"b": None,
+            'a"b': None,
             "${x}": 1e21,
             "n": -0.5,
             "big": 2**60,
@@ -62,17 +64,31 @@ def _tricky() -> Project:
             "nested": [{"k": [1, [2, {"z": None}]]}],
         },
         "visible_to": "3",
-        "add_time": {"@if": {"exists": {"@path": "$.timestamp"}, "then": {"@path": "$.timestamp"}, "else": None}},
+        "add_time": {
+            "@if": {"exists": {"@path": "$.timestamp"}, "then": {"@path": "$.timestamp"}, "else": None}
+        },
     }
     return Project(
         name='Tricky "${project}"',
         destination=DestinationDefaults(person_field="email", domain="acme"),
         mappings=[
-            Mapping(id="m1", name="Person", action="createUpdatePerson", trigger='type = "identify"',
-                    settings=settings),
-            Mapping(id="m2", name="Person", action="createUpdateNote", trigger="", enabled=False, settings={}),
-            Mapping(id="m3", name="1st ñ", action="createUpdateDeal", trigger='event = "a\\"b"',
-                    settings={"title": "t"}),
+            Mapping(
+                id="m1",
+                name="Person",
+                action="createUpdatePerson",
+                trigger='type = "identify"',
+                settings=settings,
+            ),
+            Mapping(
+                id="m2", name="Person", action="createUpdateNote", trigger="", enabled=False, settings={}
+            ),
+            Mapping(
+                id="m3",
+                name="1st ñ",
+                action="createUpdateDeal",
+                trigger='event = "a\\"b"',
+                settings={"title": "t"},
+            ),
         ],
     )
 
@@ -87,7 +103,9 @@ EXPORTS = {
 
 
 def _strip(value: Any) -> Any:
-    return value[1:-1] if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return (
+        value[1:-1] if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"' else value
+    )
 
 
 def _blocks(doc: dict[str, Any], kind: str) -> list[tuple[list[str], dict[str, Any]]]:
@@ -171,8 +189,12 @@ def test_managed_destination_carries_settings_but_never_the_token() -> None:
 def test_terraform_fmt_leaves_it_unchanged(name: str, tmp_path: Path) -> None:
     assert TERRAFORM is not None
     (tmp_path / "main.tf").write_text(EXPORTS[name](), encoding="utf-8")
-    result = subprocess.run([TERRAFORM, "fmt", "-check", "-diff", "-no-color", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [TERRAFORM, "fmt", "-check", "-diff", "-no-color", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -208,9 +230,19 @@ def test_jsonencode_gives_back_the_mapping_settings(which: str, tmp_path: Path) 
 
     def tf(*args: str) -> str:
         assert TERRAFORM is not None
-        result = subprocess.run([TERRAFORM, *args, "-no-color"], cwd=tmp_path, capture_output=True, text=True,
-                                timeout=120, env={"TF_IN_AUTOMATION": "1", "PATH": "/usr/bin:/bin",
-                                                  "HOME": str(tmp_path), "CHECKPOINT_DISABLE": "1"})
+        result = subprocess.run(
+            [TERRAFORM, *args, "-no-color"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                "TF_IN_AUTOMATION": "1",
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(tmp_path),
+                "CHECKPOINT_DISABLE": "1",
+            },
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 

@@ -15,7 +15,12 @@ from pipedrive_gui.core.project import (
 from pipedrive_gui.core.segment_io import export_segment
 
 KEY = "026d222d4a614a1589da403db5e26edc1077b364"
-EVENT = {"type": "identify", "userId": "u-1", "anonymousId": "anon-1", "traits": {"name": "Ada", "title": "CTO"}}
+EVENT = {
+    "type": "identify",
+    "userId": "u-1",
+    "anonymousId": "anon-1",
+    "traits": {"name": "Ada", "title": "CTO"},
+}
 
 
 def test_empty_paths_and_empty_custom_values_are_unfinished() -> None:
@@ -29,19 +34,41 @@ def test_empty_paths_and_empty_custom_values_are_unfinished() -> None:
 
 
 def test_without_unfinished_keeps_everything_else() -> None:
-    settings = {"name": {"@path": ""}, "email": "", "phone": {"@path": "$.traits.phone"},
-                "custom_fields": {KEY: {"@path": ""}, "b" * 40: {"@path": "$.traits.title"}, "c" * 40: ""}}
-    assert without_unfinished(settings) == {"email": "", "phone": {"@path": "$.traits.phone"},
-                                            "custom_fields": {"b" * 40: {"@path": "$.traits.title"}}}
+    settings = {
+        "name": {"@path": ""},
+        "email": "",
+        "phone": {"@path": "$.traits.phone"},
+        "custom_fields": {KEY: {"@path": ""}, "b" * 40: {"@path": "$.traits.title"}, "c" * 40: ""},
+    }
+    assert without_unfinished(settings) == {
+        "email": "",
+        "phone": {"@path": "$.traits.phone"},
+        "custom_fields": {"b" * 40: {"@path": "$.traits.title"}},
+    }
     directive = {"custom_fields": {"@if": {"exists": {"@path": "$.traits"}, "then": "", "else": ""}}}
     assert without_unfinished(directive) == directive  # a mapping-kit expression is left alone
 
 
 def _file_with_an_unfinished_row() -> str:
-    return json.dumps({"format": "pipedrive-map", "version": 1, "mappings": [
-        {"id": "p", "name": "People", "action": "createUpdatePerson", "trigger": 'type = "identify"',
-         "settings": {"match_value": {"@path": "$.userId"}, "name": {"@path": "$.traits.name"},
-                      "custom_fields": {KEY: {"@path": ""}, "b" * 40: {"@path": "$.traits.title"}}}}]})
+    return json.dumps(
+        {
+            "format": "pipedrive-map",
+            "version": 1,
+            "mappings": [
+                {
+                    "id": "p",
+                    "name": "People",
+                    "action": "createUpdatePerson",
+                    "trigger": 'type = "identify"',
+                    "settings": {
+                        "match_value": {"@path": "$.userId"},
+                        "name": {"@path": "$.traits.name"},
+                        "custom_fields": {KEY: {"@path": ""}, "b" * 40: {"@path": "$.traits.title"}},
+                    },
+                }
+            ],
+        }
+    )
 
 
 def test_a_file_saved_with_an_unfinished_row_neither_sends_nor_exports_the_whole_event() -> None:

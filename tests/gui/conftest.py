@@ -128,8 +128,15 @@ class DialogRecorder:
     def open_file(self, parent: Any, caption: str, filters: str, callback: Any, directory: str = "") -> None:
         callback(self.files.pop(0) if self.files else None)
 
-    def save_file(self, parent: Any, caption: str, filters: str, callback: Any, directory: str = "",
-                  default_suffix: str | None = None) -> None:
+    def save_file(
+        self,
+        parent: Any,
+        caption: str,
+        filters: str,
+        callback: Any,
+        directory: str = "",
+        default_suffix: str | None = None,
+    ) -> None:
         callback(self.files.pop(0) if self.files else None)
 
 
@@ -152,8 +159,15 @@ def memory_store() -> Any:
 
 @pytest.fixture
 def gui_args(data_dir: Any) -> argparse.Namespace:
-    return argparse.Namespace(project=None, data_dir=str(data_dir), debug=False, base_url=None, demo=False,
-                              self_test=False, screenshot=None)
+    return argparse.Namespace(
+        project=None,
+        data_dir=str(data_dir),
+        debug=False,
+        base_url=None,
+        demo=False,
+        self_test=False,
+        screenshot=None,
+    )
 
 
 @pytest.fixture

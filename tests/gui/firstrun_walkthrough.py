@@ -83,20 +83,36 @@ async def first_run(window: Any, services: Any, export_path: Path, watch: Dialog
 
     connection = services.connection
     # 1. No keyring, nothing used before: the Connect dialog, alone, says what no keyring means.
-    dialog = await until("the Connect dialog", lambda: window.accounts.connection_dialog is not None
-                         and window.accounts.connection_dialog.isVisible(), watch)
+    dialog = await until(
+        "the Connect dialog",
+        lambda: (
+            window.accounts.connection_dialog is not None and window.accounts.connection_dialog.isVisible()
+        ),
+        watch,
+    )
     dialog = window.accounts.connection_dialog
     await until("the keyring check", lambda: connection.keyring_status is not None, watch)
     assert "keyring" in dialog.keyring_label.text().lower(), dialog.keyring_label.text()
     assert window.mapping_editor.welcome.isVisible(), "the empty window shows no welcome"
     # 2. The sandbox.
     QTest.mouseClick(dialog.sandbox_button, Qt.MouseButton.LeftButton)
-    await until("the sandbox", lambda: connection.connected and connection.catalog is not None
-                and not dialog.isVisible(), watch)
+    await until(
+        "the sandbox",
+        lambda: connection.connected and connection.catalog is not None and not dialog.isVisible(),
+        watch,
+    )
     # 3. The demo, from the welcome.
     QTest.mouseClick(window.mapping_editor.welcome.demo_button, Qt.MouseButton.LeftButton)
-    await until("the demo's first preview", lambda: window.doc.project.mappings and window.preview.result
-                is not None and window.preview.result.payload is not None and not services.runner.busy, watch)
+    await until(
+        "the demo's first preview",
+        lambda: (
+            window.doc.project.mappings
+            and window.preview.result is not None
+            and window.preview.result.payload is not None
+            and not services.runner.busy
+        ),
+        watch,
+    )
     # 4. Edit a field: the person's name from the first name, typed into its path.
     person = next(m for m in window.doc.project.mappings if m.action == "createUpdatePerson")
     window.mapping_list.select(person.id)
@@ -106,27 +122,54 @@ async def first_run(window: Any, services: Any, export_path: Path, watch: Dialog
     line.setFocus()
     line.selectAll()
     QTest.keyClicks(line, "$.traits.first_name")
-    await until("the preview of the edit", lambda: window.preview.result is not None
-                and window.preview.result.payload is not None and window.preview.result.payload.ok
-                and window.preview.result.payload.payload.get("name") == "Maria"
-                and not window.preview.timer.isActive() and not services.runner.busy, watch)
+    await until(
+        "the preview of the edit",
+        lambda: (
+            window.preview.result is not None
+            and window.preview.result.payload is not None
+            and window.preview.result.payload.ok
+            and window.preview.result.payload.payload.get("name") == "Maria"
+            and not window.preview.timer.isActive()
+            and not services.runner.busy
+        ),
+        watch,
+    )
     # 5. Check in Pipedrive.
     await until("the Check button", window.preview.check_button.isEnabled, watch)
     QTest.mouseClick(window.preview.check_button, Qt.MouseButton.LeftButton)
-    await until("the check's answer", lambda: window.preview.last_run is not None
-                and window.preview.last_run.mode == "dry_run" and not services.runner.busy, watch)
+    await until(
+        "the check's answer",
+        lambda: (
+            window.preview.last_run is not None
+            and window.preview.last_run.mode == "dry_run"
+            and not services.runner.busy
+        ),
+        watch,
+    )
     assert window.preview.last_run.outcome != "fail", window.preview.last_run.message
     # 6. Send test: the real confirmation box.
     QTest.mouseClick(window.preview.send_button, Qt.MouseButton.LeftButton)
-    box = await until("the Send test question", lambda: dialog_titled(watch, "Send test to Pipedrive?"), watch)
+    box = await until(
+        "the Send test question", lambda: dialog_titled(watch, "Send test to Pipedrive?"), watch
+    )
     click_button(box, "Send test")
-    await until("the test send", lambda: window.preview.last_run is not None
-                and window.preview.last_run.mode == "send" and not services.runner.busy, watch)
+    await until(
+        "the test send",
+        lambda: (
+            window.preview.last_run is not None
+            and window.preview.last_run.mode == "send"
+            and not services.runner.busy
+        ),
+        watch,
+    )
     assert window.preview.last_run.outcome in ("create", "update"), window.preview.last_run.message
     # 7. Export Segment JSON: the real file dialog.
     window.files.export_dialog("segment")
-    chooser = await until("the export file dialog",
-                          lambda: next((d for d in watch.open_dialogs() if isinstance(d, QFileDialog)), None), watch)
+    chooser = await until(
+        "the export file dialog",
+        lambda: next((d for d in watch.open_dialogs() if isinstance(d, QFileDialog)), None),
+        watch,
+    )
     chooser.selectFile(str(export_path))
     chooser.accept()
     await until("the exported file", export_path.exists, watch)
@@ -138,8 +181,16 @@ async def first_run(window: Any, services: Any, export_path: Path, watch: Dialog
 
 async def again(window: Any, services: Any, watch: DialogWatch) -> None:
     connection = services.connection
-    await until("the sandbox used last time", lambda: connection.connected and connection.is_sandbox
-                and connection.catalog is not None and not services.runner.busy, watch)
+    await until(
+        "the sandbox used last time",
+        lambda: (
+            connection.connected
+            and connection.is_sandbox
+            and connection.catalog is not None
+            and not services.runner.busy
+        ),
+        watch,
+    )
     assert watch.most == 0, f"dialogs at the second start: {watch.titles}"
     window.close()
 

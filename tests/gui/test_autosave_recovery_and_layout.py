@@ -23,10 +23,12 @@ REPO = Path(__file__).resolve().parents[2]
 def test_many_signals_do_not_abort_the_app() -> None:
     # PySide6 6.12 drops a reference to True on every emit; on Python < 3.12 the process used to
     # abort ("bool_dealloc") after a few thousand signals, e.g. a few minutes of typing.
-    code = ("import sys\nimport pipedrive_gui.gui\nfrom PySide6.QtCore import QObject, Signal\n"
-            "class S(QObject):\n    s = Signal(bool)\n"
-            "o = S()\no.s.connect(lambda v: None)\n"
-            "for _ in range(200_000):\n    o.s.emit(True)\n")
+    code = (
+        "import sys\nimport pipedrive_gui.gui\nfrom PySide6.QtCore import QObject, Signal\n"
+        "class S(QObject):\n    s = Signal(bool)\n"
+        "o = S()\no.s.connect(lambda v: None)\n"
+        "for _ in range(200_000):\n    o.s.emit(True)\n"
+    )
     assert_survives(code, timeout=60)
 
 
@@ -34,18 +36,26 @@ def test_many_calls_of_qt_methods_that_return_nothing_do_not_abort_the_app() -> 
     # PySide6 6.12 on Python < 3.12 also drops a reference to None on every call of a method that
     # returns nothing (setText, update, processEvents...): a bare script aborted ("none_dealloc")
     # after ~5,000 such calls, the app after some minutes of use.
-    code = ("import pipedrive_gui.gui\nfrom PySide6.QtWidgets import QApplication, QLabel\n"
-            "app = QApplication([])\nlabel = QLabel()\n"
-            "for i in range(100_000):\n    label.setText(str(i))\n    label.update()\n"
-            "    QApplication.processEvents()\n")
+    code = (
+        "import pipedrive_gui.gui\nfrom PySide6.QtWidgets import QApplication, QLabel\n"
+        "app = QApplication([])\nlabel = QLabel()\n"
+        "for i in range(100_000):\n    label.setText(str(i))\n    label.update()\n"
+        "    QApplication.processEvents()\n"
+    )
     assert_survives(code, timeout=120)
 
 
 def assert_survives(code: str, timeout: float) -> None:
     """Run ``code`` in a fresh offscreen Python; it must reach its end (an abort kills it first)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.run([sys.executable, "-c", code + "print('alive')\n"], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code + "print('alive')\n"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-1000:]
     assert "alive" in proc.stdout
 
@@ -55,10 +65,15 @@ def test_screenshot_state_is_an_option_and_the_variable_still_works(monkeypatch:
 
     monkeypatch.delenv("PIPEDRIVE_GUI_SCREENSHOT_STATE", raising=False)
     assert parse_gui_args(["--screenshot", "a.png"]).screenshot_state == "overview"
-    assert parse_gui_args(["--screenshot", "a.png", "--screenshot-state", "receiver"]).screenshot_state == "receiver"
+    assert (
+        parse_gui_args(["--screenshot", "a.png", "--screenshot-state", "receiver"]).screenshot_state
+        == "receiver"
+    )
     monkeypatch.setenv("PIPEDRIVE_GUI_SCREENSHOT_STATE", "dark")
     assert parse_gui_args(["--screenshot", "a.png"]).screenshot_state == "dark"
-    assert parse_gui_args(["--screenshot", "a.png", "--screenshot-state", "error"]).screenshot_state == "error"
+    assert (
+        parse_gui_args(["--screenshot", "a.png", "--screenshot-state", "error"]).screenshot_state == "error"
+    )
     with pytest.raises(SystemExit):
         parse_gui_args(["--screenshot", "a.png", "--screenshot-state", "nonsense"])
     with pytest.raises(SystemExit):
@@ -71,13 +86,16 @@ def _recovery_files(services: Any) -> list[str]:
 
 
 def test_edit_is_autosaved_within_seconds_and_failures_show_in_the_window(
-        demo_window: Any, services: Any, run: Any, dialogs: Any) -> None:
+    demo_window: Any, services: Any, run: Any, dialogs: Any
+) -> None:
     w = demo_window
     services.autosaver.timer.setInterval(50)
     assert _recovery_files(services) == []
     w.mapping_list.duplicate()
-    run.until(lambda: _recovery_files(services) == ["recovery.json", "recovery.pipedrive-map.json"],
-              what="the autosave after an edit")
+    run.until(
+        lambda: _recovery_files(services) == ["recovery.json", "recovery.pipedrive-map.json"],
+        what="the autosave after an edit",
+    )
     assert not w.status.alert.isVisible()
 
     # The disk refuses: the window says so (not only the log), and explains on request.
@@ -122,7 +140,8 @@ def test_demo_start_offers_the_work_a_crash_left(window: Any, services: Any, run
 
 
 def test_closing_before_answering_keeps_the_crash_copy(
-        window: Any, services: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    window: Any, services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipedrive_gui.core.project import Project
     from pipedrive_gui.gui.autosave import find_recovery
 
@@ -142,7 +161,8 @@ def test_closing_before_answering_keeps_the_crash_copy(
 
 
 def test_pipedrive_data_that_could_not_load_is_shown_where_it_is_needed(
-        window: Any, services: Any, run: Any, dialogs: Any) -> None:
+    window: Any, services: Any, run: Any, dialogs: Any
+) -> None:
     from pipedrive_gui.sandbox import start_sandbox
 
     sandbox = run(start_sandbox("127.0.0.1", 0))
@@ -176,8 +196,9 @@ def test_pipedrive_data_that_could_not_load_is_shown_where_it_is_needed(
         run(sandbox.stop())
 
 
-def test_no_keyring_says_what_it_means_and_what_to_do(qtbot: Any, services: Any, run: Any,
-                                                       dialogs: Any) -> None:
+def test_no_keyring_says_what_it_means_and_what_to_do(
+    qtbot: Any, services: Any, run: Any, dialogs: Any
+) -> None:
     import keyring.backends.null
 
     from pipedrive_gui.credentials import CredentialStore
@@ -210,12 +231,18 @@ def test_tooltips_name_the_shortcuts_the_menus_bind(window: Any) -> None:
         return str(actions[text].shortcut().toString(QKeySequence.SequenceFormat.NativeText))
 
     lst, preview = window.mapping_list, window.preview
-    pairs = [(lst.duplicate_button, "Duplicate mapping"), (lst.rename_button, "Rename mapping"),
-             (lst.delete_button, "Delete mapping"), (lst.up_button, "Move mapping up"),
-             (lst.down_button, "Move mapping down"), (preview.check_button, "Check in Pipedrive"),
-             (preview.send_button, "Send test…"), (window.event_editor.pretty, "Pretty-print sample event"),
-             (window.status.refresh_button, "Refresh fields"),
-             (lst.new_button, "New mapping (choose preset or action)…")]
+    pairs = [
+        (lst.duplicate_button, "Duplicate mapping"),
+        (lst.rename_button, "Rename mapping"),
+        (lst.delete_button, "Delete mapping"),
+        (lst.up_button, "Move mapping up"),
+        (lst.down_button, "Move mapping down"),
+        (preview.check_button, "Check in Pipedrive"),
+        (preview.send_button, "Send test…"),
+        (window.event_editor.pretty, "Pretty-print sample event"),
+        (window.status.refresh_button, "Refresh fields"),
+        (lst.new_button, "New mapping (choose preset or action)…"),
+    ]
     for button, action_text in pairs:
         key = key_of(action_text)
         assert key, action_text
@@ -224,8 +251,11 @@ def test_tooltips_name_the_shortcuts_the_menus_bind(window: Any) -> None:
 
 def test_ctrl_shift_n_opens_the_new_mapping_menu(window: Any, qtbot: Any) -> None:
     menu = window.mapping_list.new_menu
-    act = next(a for a in window.findChildren(type(window.menus.undo_action))
-               if a.text().startswith("New mapping (choose"))
+    act = next(
+        a
+        for a in window.findChildren(type(window.menus.undo_action))
+        if a.text().startswith("New mapping (choose")
+    )
     act.trigger()
     qtbot.waitUntil(menu.isVisible)
     assert [a.text() for a in menu.actions()] == ["From a preset", "Blank, from an action"]
@@ -258,8 +288,9 @@ def test_payload_gets_more_room_than_the_calls_on_first_start(demo_window: Any) 
     assert lines >= 12
 
 
-def test_status_links_stay_readable_after_switching_to_a_dark_palette(window: Any, services: Any,
-                                                                     run: Any) -> None:
+def test_status_links_stay_readable_after_switching_to_a_dark_palette(
+    window: Any, services: Any, run: Any
+) -> None:
     import keyring.backends.null
     from PySide6.QtGui import QColor, QPalette
 
@@ -274,8 +305,9 @@ def test_status_links_stay_readable_after_switching_to_a_dark_palette(window: An
     assert "#78aaff" in window.status.keyring.text()  # the dark palette's link colour, not the old blue
 
 
-def test_choosing_the_sandbox_is_remembered_for_the_next_start(window: Any, services: Any, run: Any,
-                                                               gui_args: Any) -> None:
+def test_choosing_the_sandbox_is_remembered_for_the_next_start(
+    window: Any, services: Any, run: Any, gui_args: Any
+) -> None:
     from pipedrive_gui.gui.app import start
 
     run(start(window, services, gui_args))
@@ -308,8 +340,9 @@ def test_match_field_choices_show_why_a_field_cannot_be_used(demo_window: Any) -
     assert texts["Segment user ID (Text, custom)"]
 
 
-def test_an_open_receiver_panel_is_open_again_next_time(window: Any, services: Any, qtbot: Any,
-                                                        run: Any) -> None:
+def test_an_open_receiver_panel_is_open_again_next_time(
+    window: Any, services: Any, qtbot: Any, run: Any
+) -> None:
     from pipedrive_gui.gui.app import build_window
 
     window.toggle_receiver()

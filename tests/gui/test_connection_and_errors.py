@@ -26,8 +26,9 @@ def remote_window(window: Any, services: Any, sandbox: Any) -> Any:
     return window
 
 
-def test_connect_dialog_tests_saves_and_switches(remote_window: Any, run: Any, services: Any,
-                                                 memory_store: Any, dialogs: Any) -> None:
+def test_connect_dialog_tests_saves_and_switches(
+    remote_window: Any, run: Any, services: Any, memory_store: Any, dialogs: Any
+) -> None:
     w = remote_window
     assert "Not connected" in w.status.account.text()
     dlg = w.accounts.show_connection_dialog()
@@ -157,8 +158,9 @@ def test_open_broken_project_file_keeps_current(demo_window: Any, tmp_path: Any,
     assert len(w.doc.project.mappings) == n
 
 
-def test_first_start_without_credentials_offers_connect_or_sandbox(window: Any, services: Any, run: Any,
-                                                                   gui_args: Any) -> None:
+def test_first_start_without_credentials_offers_connect_or_sandbox(
+    window: Any, services: Any, run: Any, gui_args: Any
+) -> None:
     from pipedrive_gui.gui.app import start
 
     run(start(window, services, gui_args))
@@ -169,8 +171,9 @@ def test_first_start_without_credentials_offers_connect_or_sandbox(window: Any, 
     assert dlg.windowTitle() == "Connect your Pipedrive"
 
 
-def test_saved_credentials_connect_at_start(window: Any, services: Any, run: Any, gui_args: Any,
-                                            memory_store: Any, sandbox: Any) -> None:
+def test_saved_credentials_connect_at_start(
+    window: Any, services: Any, run: Any, gui_args: Any, memory_store: Any, sandbox: Any
+) -> None:
     from pipedrive_gui.gui.app import start
 
     memory_store.save("acme", "saved-token")
@@ -182,8 +185,16 @@ def test_saved_credentials_connect_at_start(window: Any, services: Any, run: Any
 
 
 def test_saved_credentials_connect_when_qt_runs_while_the_loop_is_stopped(
-        window: Any, services: Any, run: Any, gui_args: Any, memory_store: Any, sandbox: Any,
-        qapp: Any, dialogs: Any, monkeypatch: Any) -> None:
+    window: Any,
+    services: Any,
+    run: Any,
+    gui_args: Any,
+    memory_store: Any,
+    sandbox: Any,
+    qapp: Any,
+    dialogs: Any,
+    monkeypatch: Any,
+) -> None:
     """The start-up connect once failed ("Not currently running on any asynchronous event loop")
     when the keyring thread finished just as ``run(start(...))`` stopped the loop: Qt then ran the
     connect's next step outside the loop (see ``HarnessLoop`` in conftest.py). This makes that

@@ -11,7 +11,9 @@ from typing import Any
 from tests.gui.conftest import select_mapping, settle
 
 
-def test_value_mode_combo_shows_its_longest_entry_even_in_a_custom_field_row(demo_window: Any, run: Any) -> None:
+def test_value_mode_combo_shows_its_longest_entry_even_in_a_custom_field_row(
+    demo_window: Any, run: Any
+) -> None:
     from pipedrive_gui.gui.custom_fields_editor import CustomFieldsEditor
     from pipedrive_gui.gui.field_editor import MODE_ADVANCED, MODE_CUSTOM, FieldValueEditor
 
@@ -74,8 +76,9 @@ def test_key_legend_asks_to_connect_without_a_field_catalog() -> None:
     assert legend_html('{"name": "x"}', None) == ""
 
 
-def test_edit_undo_says_what_it_undoes_and_save_to_project_is_one_step(demo_window: Any, run: Any,
-                                                                        qtbot: Any) -> None:
+def test_edit_undo_says_what_it_undoes_and_save_to_project_is_one_step(
+    demo_window: Any, run: Any, qtbot: Any
+) -> None:
     w = demo_window
     ev, undo = w.event_editor, w.menus.undo_action
     before_samples = list(w.doc.project.samples)

@@ -31,8 +31,9 @@ def _leave_a_crash_copy(window: Any, services: Any) -> None:
 # -- start-up ---------------------------------------------------------------------------------------
 
 
-def test_no_keyring_start_shows_only_the_connect_dialog(window: Any, services: Any, run: Any,
-                                                        gui_args: Any, dialogs: Any) -> None:
+def test_no_keyring_start_shows_only_the_connect_dialog(
+    window: Any, services: Any, run: Any, gui_args: Any, dialogs: Any
+) -> None:
     """No "Could not connect to Pipedrive" box on top of the Connect dialog: the keyring notice is
     in the status bar and in the dialog."""
     from pipedrive_gui.gui.app import start
@@ -48,8 +49,9 @@ def test_no_keyring_start_shows_only_the_connect_dialog(window: Any, services: A
     assert "No keyring" in window.status.keyring.text()
 
 
-def test_recovery_is_asked_first_and_alone(window: Any, services: Any, run: Any, gui_args: Any,
-                                           dialogs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recovery_is_asked_first_and_alone(
+    window: Any, services: Any, run: Any, gui_args: Any, dialogs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """After a crash without a keyring: the recovery question alone; the Connect dialog only once
     it is answered (nothing covers the Restore button)."""
     from pipedrive_gui.gui import dialogs as dialogs_module
@@ -72,30 +74,39 @@ def test_recovery_is_asked_first_and_alone(window: Any, services: Any, run: Any,
     assert dlg is not None and dlg.isVisible()
 
 
-def test_sandbox_chosen_last_time_is_reopened_without_a_keyring(window: Any, services: Any, run: Any,
-                                                                 gui_args: Any, dialogs: Any) -> None:
+def test_sandbox_chosen_last_time_is_reopened_without_a_keyring(
+    window: Any, services: Any, run: Any, gui_args: Any, dialogs: Any
+) -> None:
     from pipedrive_gui.gui.app import start
 
     _no_keyring(services)
     services.settings.setValue(window.accounts.LAST_CONNECTION, "sandbox")
     run(start(window, services, gui_args))
-    run.until(lambda: services.connection.connected and services.connection.catalog is not None
-              and not services.runner.busy, what="the sandbox")
+    run.until(
+        lambda: (
+            services.connection.connected
+            and services.connection.catalog is not None
+            and not services.runner.busy
+        ),
+        what="the sandbox",
+    )
     assert services.connection.is_sandbox
     assert dialogs.errors == [] and window.accounts.connection_dialog is None
     assert "Keyring: none" in window.status.keyring.text()  # not alarming: the sandbox needs no token
 
 
-def test_failed_start_connect_says_why_in_the_connect_dialog(window: Any, services: Any, run: Any,
-                                                            gui_args: Any, dialogs: Any,
-                                                            memory_store: Any) -> None:
+def test_failed_start_connect_says_why_in_the_connect_dialog(
+    window: Any, services: Any, run: Any, gui_args: Any, dialogs: Any, memory_store: Any
+) -> None:
     """A saved account that cannot be reached: one dialog (Connect, with the reason), not two."""
     from pipedrive_gui.gui.app import start
 
     memory_store.save("acme", "saved-token")
     services.connection.base_url_override = "http://127.0.0.1:9"  # nothing listens there
     run(start(window, services, gui_args))
-    run.until(lambda: window.accounts.connection_dialog is not None and not services.runner.busy, what="the dialog")
+    run.until(
+        lambda: window.accounts.connection_dialog is not None and not services.runner.busy, what="the dialog"
+    )
     assert dialogs.errors == []
     dlg = window.accounts.connection_dialog
     assert dlg.isVisible() and "Could not connect" in dlg.result_label.text()
@@ -119,8 +130,9 @@ def test_empty_window_offers_the_demo(window: Any, services: Any, run: Any, dial
     assert window.preview.result is not None and window.preview.result.payload.ok
 
 
-def test_empty_window_starts_from_a_preset_imports_and_has_a_hook(window: Any, run: Any, dialogs: Any,
-                                                                   tmp_path: Any) -> None:
+def test_empty_window_starts_from_a_preset_imports_and_has_a_hook(
+    window: Any, run: Any, dialogs: Any, tmp_path: Any
+) -> None:
     import json
 
     from pipedrive_gui.core.project import Project
@@ -179,8 +191,9 @@ def _empty_project_on_sandbox(window: Any, services: Any, run: Any) -> None:
     settle(run, window)
 
 
-def test_every_new_mapping_previews_cleanly_on_the_chosen_sample(window: Any, services: Any,
-                                                                  run: Any) -> None:
+def test_every_new_mapping_previews_cleanly_on_the_chosen_sample(
+    window: Any, services: Any, run: Any
+) -> None:
     """The first Person preset opened red: the first identify sample is anonymous (no userId)."""
     from pipedrive_gui.core.actions import ACTIONS, PRESETS
 
@@ -202,8 +215,10 @@ def test_every_new_mapping_previews_cleanly_on_the_chosen_sample(window: Any, se
 def test_preset_and_blank_mapping_differ(window: Any) -> None:
     from pipedrive_gui.core.actions import ACTIONS
 
-    for preset_name, slug in (("Create or Update a Person", "createUpdatePerson"),
-                              ("Create or Update a Deal", "createUpdateDeal")):
+    for preset_name, slug in (
+        ("Create or Update a Person", "createUpdatePerson"),
+        ("Create or Update a Deal", "createUpdateDeal"),
+    ):
         preset = window.mapping_list.new_from_preset(preset_name)
         blank = window.mapping_list.new_from_action(slug)
         assert set(blank.settings) < set(preset.settings)
@@ -214,15 +229,22 @@ def test_preset_and_blank_mapping_differ(window: Any) -> None:
     assert titles == ["From a preset", "Blank, from an action"]
 
 
-def test_new_mapping_on_the_users_own_event_points_at_what_is_left(window: Any, services: Any,
-                                                                    run: Any) -> None:
+def test_new_mapping_on_the_users_own_event_points_at_what_is_left(
+    window: Any, services: Any, run: Any
+) -> None:
     _empty_project_on_sandbox(window, services, run)
-    window.event_editor.set_text('{"type": "identify", "anonymousId": "a-1", "traits": {"email": "x@y.example"}}')
+    window.event_editor.set_text(
+        '{"type": "identify", "anonymousId": "a-1", "traits": {"email": "x@y.example"}}'
+    )
     window.mapping_list.new_from_preset("Create or Update a Person")
     settle(run, window)
     editor = window.mapping_editor
     assert editor.pointed_field == "match_value"
-    assert editor.hint.isVisibleTo(window) and "Match value" in editor.hint.text() and "$.userId" in editor.hint.text()
+    assert (
+        editor.hint.isVisibleTo(window)
+        and "Match value" in editor.hint.text()
+        and "$.userId" in editor.hint.text()
+    )
     assert "x@y.example" in window.event_editor.text.toPlainText()  # the user's event is kept
     editor.field_editors["match_value"].editor("path").line.setText("$.anonymousId")
     editor.field_editors["match_value"].editor("path").edited.emit()
@@ -230,8 +252,9 @@ def test_new_mapping_on_the_users_own_event_points_at_what_is_left(window: Any, 
     assert window.preview.result.payload.ok and not editor.hint.isVisibleTo(window)
 
 
-def test_changing_the_action_carries_over_shared_fields_and_says_what_was_dropped(demo_window: Any,
-                                                                                   run: Any) -> None:
+def test_changing_the_action_carries_over_shared_fields_and_says_what_was_dropped(
+    demo_window: Any, run: Any
+) -> None:
     from tests.gui.conftest import select_mapping
 
     w = demo_window
@@ -282,11 +305,20 @@ def test_match_value_follows_the_match_field(window: Any, services: Any, run: An
     window.doc.undo_stack.undo()
     deal_like = window.mapping_list.new_from_preset("Create or Update a Person")
     window.doc.edit_mapping(
-        type(deal_like)(deal_like.id, deal_like.name, deal_like.action, 'type = "track"', True,
-                        dict(deal_like.settings)), "t")
+        type(deal_like)(
+            deal_like.id, deal_like.name, deal_like.action, 'type = "track"', True, dict(deal_like.settings)
+        ),
+        "t",
+    )
     window.mapping_editor.show_mapping(deal_like.id)
-    window.event_editor.set_event({"type": "track", "event": "Signed Up", "userId": "u-1",
-                                   "properties": {"email": "p@q.example", "name": "P Q"}})
+    window.event_editor.set_event(
+        {
+            "type": "track",
+            "event": "Signed Up",
+            "userId": "u-1",
+            "properties": {"email": "p@q.example", "name": "P Q"},
+        }
+    )
     _set_match_field(window, "email")
     assert window.doc.mapping(deal_like.id).settings["match_value"] == {"@path": "$.properties.email"}
 
@@ -349,7 +381,9 @@ def test_a_pasted_sample_survives_a_crash(window: Any, services: Any, run: Any, 
     import argparse
 
     dialogs.answers.append("yes")
-    run(start(window, services, argparse.Namespace(project=None, demo=True, self_test=False, screenshot=None)))
+    run(
+        start(window, services, argparse.Namespace(project=None, demo=True, self_test=False, screenshot=None))
+    )
     title, text = dialogs.asked[-1]
     assert title == "Recover unsaved work?" and "sample event you pasted" in text
     assert window.event_editor.current_event()["event"] == "Order Completed"
@@ -376,9 +410,11 @@ def test_condition_builder_says_what_to_type_instead(demo_window: Any, run: Any)
     note = tb.note.text()
     assert "Type the property name" in note and "e.g. plan" in note
     assert w.doc.mapping(m.id).trigger == m.trigger  # nothing broken was written
-    for typed, expected in ((".plan", "Remove the extra dot from “.plan”: type plan"),
-                            ("traits.email", "choose “User trait” in the first box and type email"),
-                            ("1st", "starts with a digit")):
+    for typed, expected in (
+        (".plan", "Remove the extra dot from “.plan”: type plan"),
+        ("traits.email", "choose “User trait” in the first box and type email"),
+        ("1st", "starts with a digit"),
+    ):
         row.name.setText(typed)
         row.name.textEdited.emit(typed)
         assert expected in tb.note.text(), (typed, tb.note.text())
@@ -415,12 +451,17 @@ def test_no_typos_in_what_the_app_says() -> None:
     assert found == []
 
 
-def test_no_colon_in_the_suggested_file_name(demo_window: Any, dialogs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_colon_in_the_suggested_file_name(
+    demo_window: Any, dialogs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipedrive_gui.gui import dialogs as dialogs_module
 
     asked: list[str] = []
-    monkeypatch.setattr(dialogs_module, "save_file",
-                        lambda parent, caption, filters, callback, directory="", suffix=None: asked.append(directory))
+    monkeypatch.setattr(
+        dialogs_module,
+        "save_file",
+        lambda parent, caption, filters, callback, directory="", suffix=None: asked.append(directory),
+    )
     assert ":" in demo_window.doc.project.name  # "Demo: Acme Robotics sales pipeline"
     demo_window.files.save_as()
     demo_window.files.export_dialog("segment")

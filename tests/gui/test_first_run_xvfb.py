@@ -19,8 +19,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("firstrun_walkthrough.py")
 
-pytestmark = [pytest.mark.xvfb,
-              pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")]
+pytestmark = [
+    pytest.mark.xvfb,
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,10 @@ def display() -> Iterator[str]:
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     try:
         with os.fdopen(read_fd) as f:
@@ -42,14 +47,34 @@ def display() -> Iterator[str]:
 
 
 def _walk(display: str, mode: str, data_dir: Path, export: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "PIPEDRIVE_API_TOKEN", "PIPEDRIVE_DOMAIN",
-                        "PIPEDRIVE_BASE_URL", "PIPEDRIVE_GUI_SCREENSHOT_STATE")}
-    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(REPO),
-               # No keyring, as on a desktop without one (the first launch).
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
-    return subprocess.run([sys.executable, str(DRIVER), mode, str(data_dir), str(export)],
-                          env=env, capture_output=True, text=True, timeout=180, cwd=REPO)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "QT_QPA_PLATFORM",
+            "WAYLAND_DISPLAY",
+            "PIPEDRIVE_API_TOKEN",
+            "PIPEDRIVE_DOMAIN",
+            "PIPEDRIVE_BASE_URL",
+            "PIPEDRIVE_GUI_SCREENSHOT_STATE",
+        )
+    }
+    env.update(
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        PYTHONPATH=str(REPO),
+        # No keyring, as on a desktop without one (the first launch).
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
+    return subprocess.run(
+        [sys.executable, str(DRIVER), mode, str(data_dir), str(export)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO,
+    )
 
 
 def test_first_run_walkthrough(display: str, tmp_path: Path) -> None:

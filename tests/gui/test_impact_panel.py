@@ -29,12 +29,15 @@ def _open_panel(window: Any) -> Any:
 def _run_to_end(run: Runner, panel: Any) -> Any:
     before = panel.result
     panel.run_button.click()
-    run.until(lambda: panel.result is not before and panel.run_button.isEnabled(), timeout=60, what="impact run")
+    run.until(
+        lambda: panel.result is not before and panel.run_button.isEnabled(), timeout=60, what="impact run"
+    )
     return panel.result
 
 
-def test_run_over_a_file_chart_table_detail_and_csv(demo_window: Any, run: Runner, tmp_path: Path,
-                                                    dialogs: DialogRecorder) -> None:
+def test_run_over_a_file_chart_table_detail_and_csv(
+    demo_window: Any, run: Runner, tmp_path: Path, dialogs: DialogRecorder
+) -> None:
     panel = _open_panel(demo_window)
     dialogs.files.append(_events_file(tmp_path))
     panel.set_source("file")
@@ -92,15 +95,19 @@ def test_compare_with_the_saved_project(demo_window: Any, run: Runner, tmp_path:
     assert "would now fail" in panel.summary.text()
 
 
-def test_cancel_keeps_the_previous_results_and_not_connected(demo_window: Any, run: Runner,
-                                                             tmp_path: Path) -> None:
+def test_cancel_keeps_the_previous_results_and_not_connected(
+    demo_window: Any, run: Runner, tmp_path: Path
+) -> None:
     panel = _open_panel(demo_window)
     panel.set_source("file", _events_file(tmp_path, 20))
     first = _run_to_end(run, panel)
     panel.set_source("corpus")
     panel.run_button.click()
-    run.until(lambda: any(p == "lookups" and d >= 1 for p, d, _ in panel.progress_seen), timeout=30,
-              what="lookups started")
+    run.until(
+        lambda: any(p == "lookups" and d >= 1 for p, d, _ in panel.progress_seen),
+        timeout=30,
+        what="lookups started",
+    )
     assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
     panel.cancel_button.click()
     run(demo_window.runner.wait_idle())
@@ -123,8 +130,13 @@ def test_mapping_list_shows_each_mappings_cost_per_event(window: Any) -> None:
     deal = rows["createUpdateDeal"]
     # Person, organization and deal searches (20 tokens each) and one write (5).
     assert model.data(deal, MappingListModel.CostRole) == "≈ 4 API calls · 65 tokens per event"
-    assert "Pipedrive cost: ≈ 4 API calls · 65 tokens per event" in model.data(deal, Qt.ItemDataRole.ToolTipRole)
-    assert model.data(rows["createUpdatePerson"], MappingListModel.CostRole) == "≈ 2 API calls · 25 tokens per event"
+    assert "Pipedrive cost: ≈ 4 API calls · 65 tokens per event" in model.data(
+        deal, Qt.ItemDataRole.ToolTipRole
+    )
+    assert (
+        model.data(rows["createUpdatePerson"], MappingListModel.CostRole)
+        == "≈ 2 API calls · 25 tokens per event"
+    )
     # An edit is reflected: without the organization and person links, the deal costs one search less each.
     m = copy.deepcopy(next(m for m in window.doc.project.mappings if m.action == "createUpdateDeal"))
     m.settings.pop("organization_match_value", None)

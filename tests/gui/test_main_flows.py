@@ -28,8 +28,9 @@ def test_demo_opens_with_mappings_sample_and_live_preview(demo_window: Any) -> N
     assert "Keyring" in w.status.keyring.text() or "Token kept" in w.status.keyring.text()
 
 
-def test_organization_dry_run_then_send_shows_link(demo_window: Any, run: Any, services: Any,
-                                                   dialogs: Any) -> None:
+def test_organization_dry_run_then_send_shows_link(
+    demo_window: Any, run: Any, services: Any, dialogs: Any
+) -> None:
     w = demo_window
     _select(w, "Companies")
     settle(run, w)
@@ -39,8 +40,11 @@ def test_organization_dry_run_then_send_shows_link(demo_window: Any, run: Any, s
     settle(run, w)
     assert w.preview.last_run.outcome == "create"
     assert "Would create organization" in w.preview.outcome.text()
-    before = len(services.connection.sandbox.state.requests) if hasattr(
-        services.connection.sandbox.state, "requests") else None
+    before = (
+        len(services.connection.sandbox.state.requests)
+        if hasattr(services.connection.sandbox.state, "requests")
+        else None
+    )
 
     opened: list[str] = []
     w.preview.open_url = opened.append
@@ -141,8 +145,9 @@ def test_path_picker_lists_paths_with_values(demo_window: Any, run: Any, qtbot: 
     assert picked and picked[0].startswith("$.") and "email" in picked[0]
 
 
-def test_export_segment_terraform_and_checklist_without_secret(demo_window: Any, run: Any, tmp_path: Path,
-                                                               dialogs: Any) -> None:
+def test_export_segment_terraform_and_checklist_without_secret(
+    demo_window: Any, run: Any, tmp_path: Path, dialogs: Any
+) -> None:
     w = demo_window
     token = w.connection.sandbox.token
     for kind, name in (("segment", "out.json"), ("terraform", "out.tf"), ("checklist", "out.md")):
@@ -239,8 +244,11 @@ def test_save_open_and_unsaved_prompt(demo_window: Any, run: Any, tmp_path: Path
     dialogs.files.append(str(target))
     w.files.open_dialog()
     assert w.doc.path == target and not w.doc.dirty
-    assert not any(m.action == "createUpdateNote" and m.name.startswith("Create or update a Note")
-                   for m in w.doc.project.mappings if m.id not in {x.id for x in w.doc.project.mappings[:6]})
+    assert not any(
+        m.action == "createUpdateNote" and m.name.startswith("Create or update a Note")
+        for m in w.doc.project.mappings
+        if m.id not in {x.id for x in w.doc.project.mappings[:6]}
+    )
     assert str(target) in w.files.recent()
 
 
@@ -251,8 +259,10 @@ def test_advanced_expression_is_validated_as_you_type(demo_window: Any, run: Any
     editor = w.mapping_editor.field_editors["name"]
     editor.set_mode(MODE_ADVANCED)
     adv = editor.editor()
-    adv.text.setPlainText('{"@if": {"exists": {"@path": "$.traits.name"}, "then": {"@path": "$.traits.name"},'
-                          ' "else": "Unnamed"}}')
+    adv.text.setPlainText(
+        '{"@if": {"exists": {"@path": "$.traits.name"}, "then": {"@path": "$.traits.name"},'
+        ' "else": "Unnamed"}}'
+    )
     settle(run, w)
     assert adv.valid
     assert w.doc.mapping(m.id).settings["name"]["@if"]["else"] == "Unnamed"
@@ -298,8 +308,9 @@ def test_ctrl_enter_checks_in_pipedrive(demo_window: Any, run: Any, qtbot: Any) 
     assert w.preview.last_run is not None and w.preview.last_run.mode == "dry_run"
 
 
-def test_close_with_unsaved_changes_asks_and_can_cancel(demo_window: Any, run: Any, dialogs: Any,
-                                                        qapp: Any) -> None:
+def test_close_with_unsaved_changes_asks_and_can_cancel(
+    demo_window: Any, run: Any, dialogs: Any, qapp: Any
+) -> None:
     qapp.setQuitOnLastWindowClosed(False)  # as app.py does: the loop decides when to stop
     w = demo_window
     w._close_confirmed = False

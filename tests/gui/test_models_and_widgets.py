@@ -14,8 +14,14 @@ def test_mapping_list_model(qtmodeltester: Any, qapp: Any) -> None:
     from pipedrive_gui.gui.document import Document
     from pipedrive_gui.gui.mapping_list import MappingListModel
 
-    doc = Document(Project(mappings=[Mapping("a", "A", "createUpdatePerson", 'type = "identify"'),
-                                     Mapping("b", "B", "createUpdateNote", "", enabled=False)]))
+    doc = Document(
+        Project(
+            mappings=[
+                Mapping("a", "A", "createUpdatePerson", 'type = "identify"'),
+                Mapping("b", "B", "createUpdateNote", "", enabled=False),
+            ]
+        )
+    )
     model = MappingListModel(doc)
     qtmodeltester.check(model, force_py=True)
     doc.add_mapping(Mapping("c", "C", "createUpdateDeal", ""))
@@ -31,8 +37,13 @@ def test_event_paths_model(qtmodeltester: Any, qapp: Any) -> None:
     model.set_event({"type": "track", "properties": {"a b": 1, "list": [1, {"x": True}]}})
     qtmodeltester.check(model, force_py=True)
     paths = [p for p, _ in event_paths({"properties": {"a b": 1, "list": [{"x": 1}]}})]
-    assert paths == ['$.properties', '$.properties["a b"]', "$.properties.list", "$.properties.list[0]",
-                     "$.properties.list[0].x"]
+    assert paths == [
+        "$.properties",
+        '$.properties["a b"]',
+        "$.properties.list",
+        "$.properties.list[0]",
+        "$.properties.list[0].x",
+    ]
 
 
 def test_calls_model(qtmodeltester: Any, qapp: Any) -> None:
@@ -40,9 +51,12 @@ def test_calls_model(qtmodeltester: Any, qapp: Any) -> None:
     from pipedrive_gui.pipedrive.engine import CallRecord
 
     model = CallsModel()
-    model.set_calls([CallRecord("GET", "/api/v2/persons/1", None, None, "look up", "lookup", sent=True,
-                                status=200),
-                     CallRecord("POST", "/api/v2/persons", None, {"name": "x"}, "create person")])
+    model.set_calls(
+        [
+            CallRecord("GET", "/api/v2/persons/1", None, None, "look up", "lookup", sent=True, status=200),
+            CallRecord("POST", "/api/v2/persons", None, {"name": "x"}, "create person"),
+        ]
+    )
     qtmodeltester.check(model, force_py=True)
     assert model.data(model.index(0, 2)) == "200"
     assert model.data(model.index(1, 2)) == "not sent"
@@ -115,8 +129,9 @@ def test_dark_palette_keeps_text_readable(demo_window: Any, qapp: Any, run: Any)
     assert key == QColor(120, 170, 255)  # taken from the palette, not hard-coded
 
 
-def test_window_does_not_block_while_fields_fetch_and_test_sends(demo_window: Any, run: Any,
-                                                                  services: Any, dialogs: Any) -> None:
+def test_window_does_not_block_while_fields_fetch_and_test_sends(
+    demo_window: Any, run: Any, services: Any, dialogs: Any
+) -> None:
     """A QTimer heartbeat must keep beating (<100 ms gaps) while slow Pipedrive calls run."""
     import time
 

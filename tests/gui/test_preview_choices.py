@@ -61,16 +61,22 @@ def test_an_unknown_action_is_shown_on_an_event_it_fires_on() -> None:
 def test_what_a_new_mapping_lacks_names_the_field_and_where_the_event_has_nothing() -> None:
     project, by_id = _demo()
     maria = project.samples[0].event
-    missing = what_is_missing(PreviewComputer(), _with(by_id["person"], match_value={"@path": "$.traits.nowhere"}),
-                              maria)
+    missing = what_is_missing(
+        PreviewComputer(), _with(by_id["person"], match_value={"@path": "$.traits.nowhere"}), maria
+    )
     assert missing is not None
     field, text = missing
     assert field == "match_value"
-    assert text.startswith("One thing left to fill in: Match value. The sample event has nothing at $.traits.nowhere")
+    assert text.startswith(
+        "One thing left to fill in: Match value. The sample event has nothing at $.traits.nowhere"
+    )
     assert "the field of the event that identifies the person" in text
 
-    field, text = what_is_missing(PreviewComputer(), _with(by_id["deal"], title={"@path": "$.properties.none"}),
-                                  project.samples[3].event) or (None, "")
+    field, text = what_is_missing(
+        PreviewComputer(),
+        _with(by_id["deal"], title={"@path": "$.properties.none"}),
+        project.samples[3].event,
+    ) or (None, "")
     assert field == "title" and "that holds it (Pick… lists them)" in text
 
 

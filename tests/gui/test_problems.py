@@ -25,7 +25,10 @@ def test_demo_findings_listed_with_the_sandbox_fields(demo_window: Any, run: Any
     rules = {f.rule for f in report.findings}
     assert rules == {"segment-v1-out-of-support", "segment-v1-custom-field"}
     assert w.problems.model.rowCount() == len(report.findings)
-    assert "0 errors" in w.problems.summary.text() and "need your Pipedrive fields" not in w.problems.summary.text()
+    assert (
+        "0 errors" in w.problems.summary.text()
+        and "need your Pipedrive fields" not in w.problems.summary.text()
+    )
     assert w.problems_button.text().startswith("Problems: 0 errors, 4 warnings")
     # The mapping list marks the mappings with warnings; the others carry no icon.
     model = w.mapping_list.model
@@ -54,8 +57,9 @@ def test_an_edit_shows_an_error_beside_its_field_and_in_the_list(demo_window: An
     assert not w.mapping_editor.problem_labels["match_field"].isVisible()
 
 
-def test_clicking_a_problem_selects_the_mapping_and_focuses_the_field(demo_window: Any, run: Any,
-                                                                      qtbot: Any) -> None:
+def test_clicking_a_problem_selects_the_mapping_and_focuses_the_field(
+    demo_window: Any, run: Any, qtbot: Any
+) -> None:
     w = demo_window
     w.show_problems()
     assert w.problems_dock.isVisible()

@@ -25,12 +25,23 @@ SEEDS = ("0", "3")
 
 
 def _run(tmp_path: Path, flows: str, seed: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-               PYTHONPATH=str(REPO), PYTHONHASHSEED=seed)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        PYTHONPATH=str(REPO),
+        PYTHONHASHSEED=seed,
+    )
     env.pop("PIPEDRIVE_GUI_SCREENSHOT_STATE", None)
     # One argument "--flows=import": a bare "import" is the CLI's import command.
-    return subprocess.run([sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), f"--flows={flows}"],
-                          env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), f"--flows={flows}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -58,8 +69,14 @@ def test_no_traceback_at_exit_of_the_gui_preview_benchmark(seed: str = "0") -> N
     """The benchmark builds the window around the app's services and leaves their deletion to the
     interpreter's exit, where Python happened to delete the Document (and its undo stack) first."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO), PYTHONHASHSEED=seed)
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_gui_preview.py"), "--rounds", "3"],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_gui_preview.py"), "--rounds", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert "bar: p95" in proc.stdout, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert "RuntimeError" not in proc.stderr, proc.stderr[-3000:]

@@ -30,16 +30,33 @@ from tests.gui.test_receiver_panel import (  # noqa: E402, F401 - fixtures
 from tests.receiver.test_client_input import existing_journal, read_only  # noqa: E402
 
 HALF = "\ud83c"
-PERSON = Mapping(id="person", name="People", action="createUpdatePerson", trigger='type = "identify"',
-                 settings={"match_field": "email", "match_value": {"@path": "$.traits.email"},
-                           "name": {"@path": "$.traits.name"}, "email": {"@path": "$.traits.email"}})
+PERSON = Mapping(
+    id="person",
+    name="People",
+    action="createUpdatePerson",
+    trigger='type = "identify"',
+    settings={
+        "match_field": "email",
+        "match_value": {"@path": "$.traits.email"},
+        "name": {"@path": "$.traits.name"},
+        "email": {"@path": "$.traits.email"},
+    },
+)
 
 
 def test_event_detail_shows_half_an_emoji_as_its_escape(qtbot: Any, tmp_path: Path) -> None:
     async def received() -> Any:
         async with Journal(tmp_path / "journal.sqlite3") as journal:
-            await journal.append(events_from_request("identify", {
-                "userId": "u", "messageId": "m-half", "traits": {"name": f"Party {HALF}", "email": "p@example.com"}}))
+            await journal.append(
+                events_from_request(
+                    "identify",
+                    {
+                        "userId": "u",
+                        "messageId": "m-half",
+                        "traits": {"name": f"Party {HALF}", "email": "p@example.com"},
+                    },
+                )
+            )
             await Dispatcher(journal, MappingProcessor([PERSON], None, "dry_run")).run_until_idle()
             return await journal.detail("m-half")
 
@@ -58,11 +75,15 @@ def test_event_detail_shows_half_an_emoji_as_its_escape(qtbot: Any, tmp_path: Pa
     assert pretty({"k": HALF}) == '{\n  "k": "\\ud83c"\n}'
 
 
-def test_panel_refuses_a_read_only_journal_with_the_reason(aloop: Any, data_dir: Path,  # noqa: F811
-                                                          rec: Recorder) -> None:  # noqa: F811
+def test_panel_refuses_a_read_only_journal_with_the_reason(
+    aloop: Any,  # noqa: F811
+    data_dir: Path,  # noqa: F811
+    rec: Recorder,  # noqa: F811
+) -> None:
     folder = AppPaths.resolve(data_dir).data
     folder.mkdir(parents=True, exist_ok=True)
     with read_only(existing_journal(folder)):
+
         async def scenario() -> None:
             panel, runner = make_panel(data_dir, rec, demo_project())
             try:

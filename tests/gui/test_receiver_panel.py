@@ -76,16 +76,24 @@ class Recorder:
         self.samples: list[dict[str, Any]] = []
         self.task_errors: list[BaseException] = []
 
-    def ask(self, parent: Any, title: str, text: str, answers: Any, callback: Callable[[str], None],
-            **_kw: Any) -> None:
+    def ask(
+        self, parent: Any, title: str, text: str, answers: Any, callback: Callable[[str], None], **_kw: Any
+    ) -> None:
         self.asked.append(title)
         callback(self.answer)
 
     def show_error(self, parent: Any, title: str, text: str, details: str | None = None) -> None:
         self.errors.append((title, text))
 
-    def save_file(self, parent: Any, caption: str, filters: str, callback: Callable[[str | None], None],
-                  directory: str = "", default_suffix: str | None = None) -> None:
+    def save_file(
+        self,
+        parent: Any,
+        caption: str,
+        filters: str,
+        callback: Callable[[str | None], None],
+        directory: str = "",
+        default_suffix: str | None = None,
+    ) -> None:
         callback(self.save_path)
 
 
@@ -102,11 +110,18 @@ def demo_project() -> Project:
     return load_project(resource_path("demo", "demo.pipedrive-map.json"))
 
 
-def make_panel(data_dir: Path, rec: Recorder, project: Project,
-               engine_factory: Callable[[Any], Any] = lambda p: None) -> tuple[ReceiverPanel, TaskRunner]:
+def make_panel(
+    data_dir: Path, rec: Recorder, project: Project, engine_factory: Callable[[Any], Any] = lambda p: None
+) -> tuple[ReceiverPanel, TaskRunner]:
     runner = TaskRunner(on_error=lambda name, exc: rec.task_errors.append(exc))
-    panel = ReceiverPanel(runner, AppPaths.resolve(data_dir), lambda: project, engine_factory,
-                          rec.samples.append, settings=ReceiverSettings(port=0, write_key=WRITE_KEY))
+    panel = ReceiverPanel(
+        runner,
+        AppPaths.resolve(data_dir),
+        lambda: project,
+        engine_factory,
+        rec.samples.append,
+        settings=ReceiverSettings(port=0, write_key=WRITE_KEY),
+    )
     panel.resize(1200, 900)
     panel.show()
     return panel, runner
@@ -123,8 +138,12 @@ def outcomes(panel: ReceiverPanel) -> dict[str, str]:
     return result
 
 
-IDENTIFY = {"type": "identify", "userId": "user-7001", "messageId": "m-identify-1",
-            "traits": {"name": "Quintus Receiverpanel", "email": "quintus@example.com", "plan": "Pro"}}
+IDENTIFY = {
+    "type": "identify",
+    "userId": "user-7001",
+    "messageId": "m-identify-1",
+    "traits": {"name": "Quintus Receiverpanel", "email": "quintus@example.com", "plan": "Pro"},
+}
 SKIPPED = {"type": "track", "userId": "user-7001", "event": "Newsletter Opened", "messageId": "m-skip-1"}
 FLAGGED = {"type": "track", "event": "No User At All", "messageId": "m-flag-1"}
 
@@ -134,8 +153,9 @@ async def post_batch(url: str, events: list[dict[str, Any]], key: str = WRITE_KE
         return await client.post(f"{url}/v1/batch", json={"batch": events}, auth=(key, ""))
 
 
-def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_dir: Path, rec: Recorder,
-                                                               tmp_path: Path) -> None:
+def test_panel_receives_shows_details_replays_live_and_exports(
+    aloop: Any, data_dir: Path, rec: Recorder, tmp_path: Path
+) -> None:
     from pipedrive_gui.pipedrive.client import PipedriveClient
     from pipedrive_gui.pipedrive.engine import UpsertEngine
     from pipedrive_gui.pipedrive.fields import fetch_catalog
@@ -147,8 +167,9 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
         sandbox = await start_sandbox("127.0.0.1", 0)
         client = PipedriveClient(sandbox.base_url, sandbox.token)
         catalog = await fetch_catalog(client, domain="sandbox")
-        panel, runner = make_panel(data_dir, rec, project,
-                                   lambda p: UpsertEngine(client, catalog, p.destination))
+        panel, runner = make_panel(
+            data_dir, rec, project, lambda p: UpsertEngine(client, catalog, p.destination)
+        )
         try:
             await until(lambda: panel.journal is not None, "the journal to open")
             assert panel.start_button.text() == "Start receiver"
@@ -174,8 +195,13 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             bad = await post_batch(url, [SKIPPED], key="wrong-key")
             assert bad.status_code == 401
 
-            await until(lambda: outcomes(panel) == {"identify": "planned", "Newsletter Opened": "skipped",
-                                                    "No User At All": "dropped"}, "three rows with outcomes")
+            await until(
+                lambda: (
+                    outcomes(panel)
+                    == {"identify": "planned", "Newsletter Opened": "skipped", "No User At All": "dropped"}
+                ),
+                "three rows with outcomes",
+            )
             assert panel.model.rowCount() == 3
             await until(lambda: "3 events" in panel.counts_label.text(), "the counts")
             assert "refused" in panel.state_label.text()  # the wrong-key request is reported
@@ -183,18 +209,24 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             # Newest first: the batch's last event is row 0; the identify is row 2.
             rows = [panel.model.row_data(r) for r in range(3)]
             identify_row = next(i for i, row in enumerate(rows) if row is not None and row.type == "identify")
-            assert panel.model.data(panel.model.index(identify_row, 4)) == \
-                "People from Identify (matched by Segment user ID)"
+            assert (
+                panel.model.data(panel.model.index(identify_row, 4))
+                == "People from Identify (matched by Segment user ID)"
+            )
             assert panel.model.data(panel.model.index(identify_row, 5)) == "Planned (dry run)"
             panel.select_row(identify_row)
-            await until(lambda: panel.detail is not None and panel.detail.row.type == "identify", "the detail")
+            await until(
+                lambda: panel.detail is not None and panel.detail.row.type == "identify", "the detail"
+            )
             view = panel.detail_view
             assert json.loads(view.json.toPlainText())["traits"]["email"] == "quintus@example.com"
             assert view.select_delivery("People from Identify (matched by Segment user ID)")
             delivery = json.loads(view.json.toPlainText())
             assert delivery["outcome"] == "create" and delivery["mode"] == "dry_run"
-            assert delivery["payload"]["email"] == ["quintus@example.com"] or \
-                delivery["payload"]["email"] == "quintus@example.com"
+            assert (
+                delivery["payload"]["email"] == ["quintus@example.com"]
+                or delivery["payload"]["email"] == "quintus@example.com"
+            )
             assert any(c.get("method") == "GET" for c in delivery["calls"])  # the lookup it made
             titles = [item.text(0) for item in view.items()]
             assert "People from Identify (matched by Segment user ID): would create" in titles
@@ -206,7 +238,9 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             assert rec.samples[0]["messageId"] == "m-identify-1"
 
             # Nothing was written in dry run.
-            assert not sandbox.state.find("person", name="Quintus Receiverpanel"), [c for c in sandbox.state.calls() if "Fields" not in c]
+            assert not sandbox.state.find("person", name="Quintus Receiverpanel"), [
+                c for c in sandbox.state.calls() if "Fields" not in c
+            ]
 
             # Go live (confirmed through dialogs.ask), then replay the identify: now it is written.
             panel.mode_combo.setCurrentIndex(panel.mode_combo.findData(LIVE))
@@ -216,8 +250,10 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
             panel.replay_selected()
             await until(lambda: outcomes(panel).get("identify") == "delivered", "the replay to deliver")
             assert sandbox.state.find("person", name="Quintus Receiverpanel")
-            await until(lambda: panel.detail is not None and panel.detail.row.outcome == "delivered",
-                        "the detail to follow the replay")
+            await until(
+                lambda: panel.detail is not None and panel.detail.row.outcome == "delivered",
+                "the detail to follow the replay",
+            )
             assert view.select_delivery("People from Identify (matched by Segment user ID)")
             live = json.loads(view.json.toPlainText())
             assert live["outcome"] == "create" and live["mode"] == "send" and live["record_id"]
@@ -257,8 +293,9 @@ def test_panel_receives_shows_details_replays_live_and_exports(aloop: Any, data_
     run(aloop, scenario(), timeout=60)
 
 
-def test_live_mode_without_a_connection_is_refused_and_stays_dry_run(aloop: Any, data_dir: Path,
-                                                                    rec: Recorder) -> None:
+def test_live_mode_without_a_connection_is_refused_and_stays_dry_run(
+    aloop: Any, data_dir: Path, rec: Recorder
+) -> None:
     async def scenario() -> None:
         panel, runner = make_panel(data_dir, rec, demo_project())
         try:
@@ -301,11 +338,18 @@ def test_a_busy_port_is_reported_with_what_to_do(aloop: Any, data_dir: Path, rec
     run(aloop, scenario())
 
 
-def test_replay_while_stopped_runs_on_next_start_with_fixed_mappings(aloop: Any, data_dir: Path,
-                                                                     rec: Recorder) -> None:
+def test_replay_while_stopped_runs_on_next_start_with_fixed_mappings(
+    aloop: Any, data_dir: Path, rec: Recorder
+) -> None:
     """A failing mapping is fixed in the project, the failed events are retried: they pass."""
-    broken = Mapping("p", "People", "createUpdatePerson", 'type = "identify"', True,
-                     {"match_value": {"@path": "$.traits.missing"}, "name": {"@path": "$.traits.name"}})
+    broken = Mapping(
+        "p",
+        "People",
+        "createUpdatePerson",
+        'type = "identify"',
+        True,
+        {"match_value": {"@path": "$.traits.missing"}, "name": {"@path": "$.traits.name"}},
+    )
     project = Project(mappings=[broken])
 
     async def scenario() -> None:
@@ -325,8 +369,14 @@ def test_replay_while_stopped_runs_on_next_start_with_fixed_mappings(aloop: Any,
             panel.stop()
             await until(lambda: not panel.running and panel.start_button.isEnabled(), "the stop")
 
-            project.mappings[0] = Mapping("p", "People", "createUpdatePerson", 'type = "identify"', True,
-                                          {"match_value": {"@path": "$.userId"}, "name": {"@path": "$.traits.name"}})
+            project.mappings[0] = Mapping(
+                "p",
+                "People",
+                "createUpdatePerson",
+                'type = "identify"',
+                True,
+                {"match_value": {"@path": "$.userId"}, "name": {"@path": "$.traits.name"}},
+            )
             panel.retry_failed()
             await until(lambda: "when you start the receiver" in panel.message_label.text(), "the queueing")
             # Queued events leave the "failed" filter.
@@ -341,8 +391,9 @@ def test_replay_while_stopped_runs_on_next_start_with_fixed_mappings(aloop: Any,
     run(aloop, scenario())
 
 
-def test_the_python_snippet_really_sends_with_analytics_python(aloop: Any, data_dir: Path,
-                                                                rec: Recorder) -> None:
+def test_the_python_snippet_really_sends_with_analytics_python(
+    aloop: Any, data_dir: Path, rec: Recorder
+) -> None:
     pytest.importorskip("segment.analytics")
 
     async def scenario() -> None:
@@ -356,8 +407,7 @@ def test_the_python_snippet_really_sends_with_analytics_python(aloop: Any, data_
             await until(lambda: {"identify", "Deal Upserted"} <= set(outcomes(panel)), "the snippet's events")
             if shutil.which("curl"):
                 for cmd in panel.snippet_text("curl").split("\n\n"):
-                    sh = await asyncio.create_subprocess_exec("sh", "-c", cmd,
-                                                              stdout=asyncio.subprocess.PIPE)
+                    sh = await asyncio.create_subprocess_exec("sh", "-c", cmd, stdout=asyncio.subprocess.PIPE)
                     out, _ = await sh.communicate()
                     assert b'"success":true' in out
                 await until(lambda: panel.model.rowCount() == 4, "the curl events")
@@ -380,7 +430,9 @@ def test_snippets_carry_the_address_and_key() -> None:
     assert "-u 'k'\"'\"'ey\"1:'" in snippets["curl"].code
 
 
-def test_allowed_web_pages_field_decides_which_pages_may_send(aloop: Any, data_dir: Path, rec: Recorder) -> None:
+def test_allowed_web_pages_field_decides_which_pages_may_send(
+    aloop: Any, data_dir: Path, rec: Recorder
+) -> None:
     async def scenario() -> None:
         panel, runner = make_panel(data_dir, rec, demo_project())
         try:
@@ -389,13 +441,20 @@ def test_allowed_web_pages_field_decides_which_pages_may_send(aloop: Any, data_d
             await until(lambda: panel.running, "the receiver to start")
             assert panel.receiver is not None
             url = panel.receiver.url
-            body = {"type": "identify", "userId": "u-web", "traits": {"email": "web@example.com"},
-                    "writeKey": WRITE_KEY}
+            body = {
+                "type": "identify",
+                "userId": "u-web",
+                "traits": {"email": "web@example.com"},
+                "writeKey": WRITE_KEY,
+            }
 
             async def from_page(origin: str) -> httpx.Response:
                 async with httpx.AsyncClient() as client:
-                    return await client.post(f"{url}/v1/i", content=json.dumps(body),
-                                             headers={"Origin": origin, "Content-Type": "text/plain"})
+                    return await client.post(
+                        f"{url}/v1/i",
+                        content=json.dumps(body),
+                        headers={"Origin": origin, "Content-Type": "text/plain"},
+                    )
 
             assert (await from_page("http://localhost:3000")).status_code == 403  # none allowed by default
             panel.origins_edit.setText("http://localhost:3000/, https://Shop.Example")
@@ -403,7 +462,9 @@ def test_allowed_web_pages_field_decides_which_pages_may_send(aloop: Any, data_d
             assert panel.origins_edit.text() == "http://localhost:3000, https://shop.example"
             assert "http://localhost:3000, https://shop.example" in panel.message_label.text()
             ok = await from_page("http://localhost:3000")  # applies to the running receiver at once
-            assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+            assert (
+                ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+            )
             assert "access-control-allow-credentials" not in ok.headers
             assert (await from_page("https://evil.example")).status_code == 403
             panel.origins_edit.setText("localhost:4000")  # no scheme: not an origin
@@ -421,8 +482,9 @@ def test_allowed_web_pages_field_decides_which_pages_may_send(aloop: Any, data_d
     run(aloop, scenario())
 
 
-def test_allowed_web_pages_are_stored_with_the_other_receiver_settings(aloop: Any, data_dir: Path,
-                                                                      rec: Recorder) -> None:
+def test_allowed_web_pages_are_stored_with_the_other_receiver_settings(
+    aloop: Any, data_dir: Path, rec: Recorder
+) -> None:
     paths = AppPaths.resolve(data_dir)
 
     async def scenario() -> None:

@@ -37,9 +37,13 @@ def events(n: int, start: int = 0) -> list[AcceptedEvent]:
     out = []
     for i in range(start, start + n):
         kind = "track" if i % 3 else "identify"
-        body = {"type": kind, "messageId": f"msg-{i:06d}", "userId": f"user-{i % 997}",
-                "receivedAt": f"2026-01-{1 + i % 28:02d}T10:{i % 60:02d}:00.000Z",
-                "properties" if kind == "track" else "traits": {"n": i, "label": f"item {i}"}}
+        body = {
+            "type": kind,
+            "messageId": f"msg-{i:06d}",
+            "userId": f"user-{i % 997}",
+            "receivedAt": f"2026-01-{1 + i % 28:02d}T10:{i % 60:02d}:00.000Z",
+            "properties" if kind == "track" else "traits": {"n": i, "label": f"item {i}"},
+        }
         if kind == "track":
             body["event"] = f"Event {i % 7}"
         out.append(AcceptedEvent(f"msg-{i:06d}", kind, None, json.dumps(body, separators=(",", ":"))))
@@ -54,21 +58,34 @@ async def fill(path: Path, n: int, start: int = 0) -> None:
         await journal.append(events(n, start))
 
         def outcomes(conn: Any) -> None:
-            result = json.dumps([{"mapping": "People", "fired": True, "outcome": "create"},
-                                 {"mapping": "Deals", "fired": False}])
+            result = json.dumps(
+                [
+                    {"mapping": "People", "fired": True, "outcome": "create"},
+                    {"mapping": "Deals", "fired": False},
+                ]
+            )
             for k, outcome in enumerate(OUTCOME_CYCLE):
-                conn.execute("UPDATE events SET outcome = ?, result = ?, summary = ?"
-                             " WHERE seq % 5 = ? AND outcome = 'pending'",
-                             (outcome, result if outcome in ("delivered", "planned") else None,
-                              f"summary {outcome}", k))
+                conn.execute(
+                    "UPDATE events SET outcome = ?, result = ?, summary = ?"
+                    " WHERE seq % 5 = ? AND outcome = 'pending'",
+                    (
+                        outcome,
+                        result if outcome in ("delivered", "planned") else None,
+                        f"summary {outcome}",
+                        k,
+                    ),
+                )
 
         await journal.write(outcomes)
     finally:
         await journal.close()
 
 
-def test_model_passes_qt_model_tester_while_events_arrive(aloop: Any,  # noqa: F811
-                                                          qtmodeltester: Any, tmp_path: Path) -> None:
+def test_model_passes_qt_model_tester_while_events_arrive(
+    aloop: Any,  # noqa: F811
+    qtmodeltester: Any,
+    tmp_path: Path,
+) -> None:
     path = tmp_path / JOURNAL_FILE
 
     async def scenario() -> None:
@@ -108,8 +125,11 @@ def test_model_passes_qt_model_tester_while_events_arrive(aloop: Any,  # noqa: F
     run(aloop, scenario())
 
 
-def test_100k_events_stay_smooth_and_are_never_all_loaded(aloop: Any,  # noqa: F811
-                                                          data_dir: Path, rec: Any) -> None:  # noqa: F811
+def test_100k_events_stay_smooth_and_are_never_all_loaded(
+    aloop: Any,  # noqa: F811
+    data_dir: Path,
+    rec: Any,  # noqa: F811
+) -> None:
     from pipedrive_gui.core.project import Project
 
     total = 100_000
@@ -162,10 +182,14 @@ def test_100k_events_stay_smooth_and_are_never_all_loaded(aloop: Any,  # noqa: F
             await fill(path, 1, start=total)
             await until(lambda: model.rowCount() == total + 1, "the new event", timeout=5)
             model.data(model.index(0, 0))
-            await until(lambda: (top := model.row_data(0)) is not None and top.message_id == f"msg-{total:06d}",
-                        "the new row on top")
-            print(f"\n100k journal: fill {fill_s:.2f} s, data() {per_call * 1e6:.0f} µs, "
-                  f"page median {statistics.median(latencies) * 1000:.1f} ms, pages loaded {model.pages_loaded}")
+            await until(
+                lambda: (top := model.row_data(0)) is not None and top.message_id == f"msg-{total:06d}",
+                "the new row on top",
+            )
+            print(
+                f"\n100k journal: fill {fill_s:.2f} s, data() {per_call * 1e6:.0f} µs, "
+                f"page median {statistics.median(latencies) * 1000:.1f} ms, pages loaded {model.pages_loaded}"
+            )
         finally:
             await panel.shutdown()
             await runner.wait_idle()
@@ -173,8 +197,10 @@ def test_100k_events_stay_smooth_and_are_never_all_loaded(aloop: Any,  # noqa: F
     run(aloop, scenario(), timeout=120)
 
 
-def test_watcher_notices_commits_from_another_connection(aloop: Any,  # noqa: F811
-                                                         tmp_path: Path) -> None:
+def test_watcher_notices_commits_from_another_connection(
+    aloop: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     path = tmp_path / JOURNAL_FILE
 
     async def scenario() -> None:
@@ -200,9 +226,15 @@ def test_counts_mean_what_the_journal_filters_mean(aloop: Any, tmp_path: Path) -
         await journal.open()
         source = JournalSource(journal)
         try:
-            for flt in (EventFilter(), EventFilter(outcome="failed"), EventFilter(type="identify"),
-                        EventFilter(outcome="fired", type="track"), EventFilter(text="item 1"),
-                        EventFilter(text="50%_"), EventFilter(outcome="waiting")):
+            for flt in (
+                EventFilter(),
+                EventFilter(outcome="failed"),
+                EventFilter(type="identify"),
+                EventFilter(outcome="fired", type="track"),
+                EventFilter(text="item 1"),
+                EventFilter(text="50%_"),
+                EventFilter(outcome="waiting"),
+            ):
                 total, top = await source.snapshot(flt)
                 page = await journal.query(flt.query(limit=1))
                 assert total == page.total, flt

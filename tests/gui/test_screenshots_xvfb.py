@@ -44,7 +44,10 @@ def display() -> Iterator[str]:
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "2800x1800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     try:
         with os.fdopen(read_fd) as f:
@@ -64,12 +67,31 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
     target = SHOTS / f"{name}.png"
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
     env.pop("PIPEDRIVE_GUI_SCREENSHOT_STATE", None)
-    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb",
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", **extra)
+    env.update(
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        **extra,
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--screenshot", str(target),
-         "--screenshot-state", state, *(["--window-size", size[0]] if size else [])],
-        env=env, capture_output=True, text=True, timeout=90, cwd=REPO)
+        [
+            sys.executable,
+            "-m",
+            "pipedrive_gui",
+            "--data-dir",
+            str(tmp_path),
+            "--screenshot",
+            str(target),
+            "--screenshot-state",
+            state,
+            *(["--window-size", size[0]] if size else []),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "OK" in proc.stdout
     from PySide6.QtGui import QImage
@@ -89,9 +111,23 @@ def test_main_flows_under_a_real_x_server_quit_without_a_traceback(display: str,
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
     env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     flows = ",".join(f for f in FLOWS if f != "link")
-    proc = subprocess.run([sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), f"--flows={flows}",
-                           "--window-size", "1024x700"],
-                          env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipedrive_gui",
+            "--data-dir",
+            str(tmp_path),
+            f"--flows={flows}",
+            "--window-size",
+            "1024x700",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stdout[-1000:] + proc.stderr[-3000:]
     assert proc.stdout.strip().endswith("OK")
     assert "Traceback" not in proc.stderr and "RuntimeError" not in proc.stderr, proc.stderr[-3000:]

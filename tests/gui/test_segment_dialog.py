@@ -35,8 +35,9 @@ def connect(dialog: Any, run: Runner, token: str = TOKEN) -> None:
     run.until(lambda: not dialog.busy, what="connect")
 
 
-def test_connect_pick_pull_diff_push(window: Any, standin: Any, run: Runner, dialogs: DialogRecorder,
-                                     memory_store: Any) -> None:
+def test_connect_pick_pull_diff_push(
+    window: Any, standin: Any, run: Runner, dialogs: DialogRecorder, memory_store: Any
+) -> None:
     dialog = open_dialog(window, standin, run)
     assert "Paste a Segment Public API token" in dialog.status.text()
     assert not dialog.pull_button.isEnabled()
@@ -45,8 +46,12 @@ def test_connect_pick_pull_diff_push(window: Any, standin: Any, run: Runner, dia
     assert dialog.token.text() == ""  # not kept in the widget
     assert memory_store.load_segment().token == TOKEN
     assert [dialog.dest_model.item(r, 0).text() for r in range(dialog.dest_model.rowCount())] == [
-        "Pipedrive (production)", "Pipedrive (staging)"]
-    assert dialog.dest_model.item(1, 2).text() == "disabled" and dialog.dest_model.item(0, 1).text() == "Website"
+        "Pipedrive (production)",
+        "Pipedrive (staging)",
+    ]
+    assert (
+        dialog.dest_model.item(1, 2).text() == "disabled" and dialog.dest_model.item(0, 1).text() == "Website"
+    )
     assert dialog.selected_destination().name == "Pipedrive (production)"
 
     dialog.pull_button.click()
@@ -85,8 +90,9 @@ def test_connect_pick_pull_diff_push(window: Any, standin: Any, run: Runner, dia
     assert doc.project.mappings[0].subscription_id == subs[0]["id"]
 
 
-def test_a_wrong_token_is_explained_and_not_saved(window: Any, standin: Any, run: Runner,
-                                                  dialogs: DialogRecorder, memory_store: Any) -> None:
+def test_a_wrong_token_is_explained_and_not_saved(
+    window: Any, standin: Any, run: Runner, dialogs: DialogRecorder, memory_store: Any
+) -> None:
     dialog = open_dialog(window, standin, run)
     connect(dialog, run, token="sgp_wrong")
     assert "Access Management" in dialog.status.text() and "sgp_wrong" not in dialog.status.text()
@@ -94,8 +100,9 @@ def test_a_wrong_token_is_explained_and_not_saved(window: Any, standin: Any, run
     assert not dialog.diff_button.isEnabled()
 
 
-def test_the_saved_token_connects_on_opening(window: Any, standin: Any, run: Runner, dialogs: DialogRecorder,
-                                             memory_store: Any) -> None:
+def test_the_saved_token_connects_on_opening(
+    window: Any, standin: Any, run: Runner, dialogs: DialogRecorder, memory_store: Any
+) -> None:
     memory_store.save_segment(TOKEN, "us")
     window.load(Project(), None)
     dialog = window.accounts.show_segment_dialog()

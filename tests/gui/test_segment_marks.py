@@ -34,12 +34,17 @@ def test_a_marked_preset_still_makes_its_mapping(window: Any) -> None:
     lead.trigger()
     [m] = window.doc.project.mappings
     preset = next(p for p in PRESETS if p.action_slug == "createUpdateLead")
-    assert (m.name, m.action, m.trigger, m.settings) == (preset.name, preset.action_slug, preset.trigger,
-                                                         preset.settings)
+    assert (m.name, m.action, m.trigger, m.settings) == (
+        preset.name,
+        preset.action_slug,
+        preset.trigger,
+        preset.settings,
+    )
 
 
-def test_activity_type_takes_any_text_and_suggests_the_accounts_types(demo_window: Any, run: Any,
-                                                                      qtbot: Any) -> None:
+def test_activity_type_takes_any_text_and_suggests_the_accounts_types(
+    demo_window: Any, run: Any, qtbot: Any
+) -> None:
     from tests.gui.conftest import select_mapping, settle
 
     w = demo_window
@@ -80,8 +85,13 @@ def test_changing_the_action_keeps_dynamic_auth_settings(demo_window: Any, run: 
 
     w = demo_window
     m = select_mapping(w, "createUpdatePerson")
-    w.doc.set_mappings([replace(x, settings={**x.settings, "dynamicAuthSettings": {"oauth": {}}})
-                        if x.id == m.id else x for x in w.doc.project.mappings], "test")
+    w.doc.set_mappings(
+        [
+            replace(x, settings={**x.settings, "dynamicAuthSettings": {"oauth": {}}}) if x.id == m.id else x
+            for x in w.doc.project.mappings
+        ],
+        "test",
+    )
     w.mapping_list.select(m.id)
     settle(run, w)
     combo = w.mapping_editor.action

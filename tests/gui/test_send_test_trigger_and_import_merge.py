@@ -12,7 +12,9 @@ from tests.gui.conftest import select_mapping, settle
 
 def _writes(window: Any) -> list[Any]:
     """The requests the sandbox received that change something in it."""
-    return [r for r in window.connection.sandbox.state.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")]
+    return [
+        r for r in window.connection.sandbox.state.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")
+    ]
 
 
 # -- Send test and the trigger ------------------------------------------------------------------
@@ -29,8 +31,9 @@ def _deal_on_a_page_view(window: Any, run: Any) -> Any:
     return m
 
 
-def test_send_test_says_when_the_trigger_does_not_fire_and_needs_send_anyway(demo_window: Any, run: Any,
-                                                                            dialogs: Any) -> None:
+def test_send_test_says_when_the_trigger_does_not_fire_and_needs_send_anyway(
+    demo_window: Any, run: Any, dialogs: Any
+) -> None:
     w = demo_window
     m = _deal_on_a_page_view(w, run)
     button = w.preview.send_button
@@ -54,8 +57,9 @@ def test_send_test_says_when_the_trigger_does_not_fire_and_needs_send_anyway(dem
     assert "trigger does not fire" in w.preview.outcome.text()
 
 
-def test_send_test_on_a_firing_trigger_keeps_the_plain_confirmation(demo_window: Any, run: Any,
-                                                                    dialogs: Any) -> None:
+def test_send_test_on_a_firing_trigger_keeps_the_plain_confirmation(
+    demo_window: Any, run: Any, dialogs: Any
+) -> None:
     w = demo_window
     select_mapping(w, "createUpdateOrganization")
     settle(run, w)
@@ -68,8 +72,9 @@ def test_send_test_on_a_firing_trigger_keeps_the_plain_confirmation(demo_window:
     assert w.preview.last_run.mode == "send"
 
 
-def test_send_test_sends_what_is_on_screen_not_a_preview_still_pending(demo_window: Any, run: Any,
-                                                                        dialogs: Any) -> None:
+def test_send_test_sends_what_is_on_screen_not_a_preview_still_pending(
+    demo_window: Any, run: Any, dialogs: Any
+) -> None:
     """An edit followed at once by Send test (before the preview caught up) sends the edited mapping."""
     w = demo_window
     m = select_mapping(w, "createUpdateOrganization")
@@ -186,8 +191,9 @@ def test_a_test_send_is_outdated_by_an_edit_too(demo_window: Any, run: Any, dial
     assert w.preview.stale and "Changed since this test send" in w.preview.outcome.text()
 
 
-def test_switching_mapping_clears_the_result_and_a_late_result_says_whose_it_is(demo_window: Any,
-                                                                                 run: Any) -> None:
+def test_switching_mapping_clears_the_result_and_a_late_result_says_whose_it_is(
+    demo_window: Any, run: Any
+) -> None:
     w = demo_window
     _checked_person(w, run)
     select_mapping(w, "createUpdateOrganization")
@@ -253,8 +259,9 @@ def test_a_new_custom_field_row_sends_nothing_until_a_value_is_picked(demo_windo
     assert key in w.preview.result.payload.payload["custom_fields"]
 
 
-def test_a_field_switched_to_from_the_event_sends_nothing_until_a_path_is_typed(demo_window: Any,
-                                                                               run: Any) -> None:
+def test_a_field_switched_to_from_the_event_sends_nothing_until_a_path_is_typed(
+    demo_window: Any, run: Any
+) -> None:
     """The same mistake at the top level: an empty path reads the whole event (for the Custom fields
     object, the entire event became the record's custom fields)."""
     from pipedrive_gui.gui.field_editor import MODE_PATH
@@ -288,8 +295,9 @@ def _export(window: Any, tmp_path: Any, edit: Any = None) -> str:
     return str(path)
 
 
-def test_importing_the_projects_own_export_asks_and_does_not_duplicate(demo_window: Any, run: Any,
-                                                                      tmp_path: Any, dialogs: Any) -> None:
+def test_importing_the_projects_own_export_asks_and_does_not_duplicate(
+    demo_window: Any, run: Any, tmp_path: Any, dialogs: Any
+) -> None:
     w = demo_window
     before = list(w.doc.project.mappings)
     steps = w.doc.undo_stack.count()
@@ -308,8 +316,9 @@ def test_importing_the_projects_own_export_asks_and_does_not_duplicate(demo_wind
     assert w.doc.project.mappings == before
 
 
-def test_import_update_says_what_it_did_and_is_one_undo_step(demo_window: Any, run: Any, tmp_path: Any,
-                                                             dialogs: Any) -> None:
+def test_import_update_says_what_it_did_and_is_one_undo_step(
+    demo_window: Any, run: Any, tmp_path: Any, dialogs: Any
+) -> None:
     w = demo_window
     before = [(m.id, m.name, m.trigger) for m in w.doc.project.mappings]
 
@@ -324,9 +333,9 @@ def test_import_update_says_what_it_did_and_is_one_undo_step(demo_window: Any, r
     w.files.import_segment_dialog()
     settle(run, w)
     after = w.doc.project.mappings
-    assert [m.id for m in after[:len(before)]] == [b[0] for b in before]  # updated in place, ids kept
+    assert [m.id for m in after[: len(before)]] == [b[0] for b in before]  # updated in place, ids kept
     assert all(m.trigger.endswith('properties.source = "shop"') for m in after[:3])
-    assert [m.name for m in after[len(before):]] == ["Order Completed"]
+    assert [m.name for m in after[len(before) :]] == ["Order Completed"]
     summary = f"3 updated, 1 added, {len(before) - 3} already up to date"
     assert dialogs.infos[-1][1].startswith(summary[0].upper() + summary[1:])
     assert summary in w.statusBar().currentMessage()
@@ -338,6 +347,7 @@ def test_import_update_says_what_it_did_and_is_one_undo_step(demo_window: Any, r
 def test_import_replace_all(demo_window: Any, run: Any, tmp_path: Any, dialogs: Any) -> None:
     w = demo_window
     n = len(w.doc.project.mappings)
+
     def keep_one(data: list[dict[str, Any]]) -> None:
         del data[1:]
 
@@ -389,8 +399,9 @@ def test_duplicating_twice_gives_distinct_copy_names(demo_window: Any) -> None:
     assert (first.name, second.name) == (f"{m.name} (copy)", f"{m.name} (copy 2)")
 
 
-def test_no_check_or_send_while_the_sample_event_is_not_valid_json(demo_window: Any, run: Any,
-                                                                  dialogs: Any) -> None:
+def test_no_check_or_send_while_the_sample_event_is_not_valid_json(
+    demo_window: Any, run: Any, dialogs: Any
+) -> None:
     """The preview keeps using the last valid event; a send must not act on text no longer shown."""
     w = demo_window
     select_mapping(w, "createUpdateOrganization")

@@ -11,8 +11,10 @@ from tests.gui.conftest import select_mapping, settle
 
 # -- Open in Pipedrive without a browser --------------------------------------------------------
 
-def test_open_in_pipedrive_without_a_browser_shows_the_link(demo_window: Any, run: Any, dialogs: Any,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_open_in_pipedrive_without_a_browser_shows_the_link(
+    demo_window: Any, run: Any, dialogs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from PySide6.QtGui import QDesktopServices
 
     opened: list[str] = []
@@ -35,8 +37,9 @@ def test_open_in_pipedrive_without_a_browser_shows_the_link(demo_window: Any, ru
     assert dialogs.links == [("Open in your web browser", link)]
 
 
-def test_a_browser_that_opens_the_link_shows_nothing(demo_window: Any, dialogs: Any,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_browser_that_opens_the_link_shows_nothing(
+    demo_window: Any, dialogs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from PySide6.QtGui import QDesktopServices
 
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: True))
@@ -66,8 +69,10 @@ def test_the_link_dialog_has_a_selectable_link_and_a_copy_button(qtbot: Any) -> 
 
 # -- the receiver indicator ----------------------------------------------------------------------
 
-def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(demo_window: Any, run: Any,
-                                                                         dialogs: Any) -> None:
+
+def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(
+    demo_window: Any, run: Any, dialogs: Any
+) -> None:
     w = demo_window
     indicator = w.status.receiver
     w.toggle_receiver()
@@ -89,7 +94,11 @@ def test_a_running_receiver_shows_in_the_status_bar_and_reopens_its_panel(demo_w
     assert not w.receiver_placement.shown and not w.menus.receiver_action.isChecked()
     assert panel.running and not indicator.isHidden() and "LIVE" in indicator.text()
     indicator.click()
-    assert w.receiver_placement.shown and w.receiver_placement.dock.isVisible() and w.menus.receiver_action.isChecked()
+    assert (
+        w.receiver_placement.shown
+        and w.receiver_placement.dock.isVisible()
+        and w.menus.receiver_action.isChecked()
+    )
 
     panel.stop()
     run.until(lambda: not panel.running and not panel._busy, what="the receiver to stop")
@@ -126,7 +135,10 @@ def _reachable(scroll: Any, widget: Any, qapp: Any) -> bool:
     scroll.ensureWidgetVisible(widget, 0, 0)
     qapp.processEvents()
     rect = QRect(widget.mapTo(scroll.viewport(), QPoint(0, 0)), widget.size())
-    return bool(scroll.viewport().rect().contains(rect)) and widget.visibleRegion().boundingRect() == widget.rect()
+    return (
+        bool(scroll.viewport().rect().contains(rect))
+        and widget.visibleRegion().boundingRect() == widget.rect()
+    )
 
 
 def _rows_shown(view: Any) -> int:
@@ -140,8 +152,9 @@ def _rows_shown(view: Any) -> int:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_every_control_of_the_mapping_editor_is_reachable(demo_window: Any, run: Any, qapp: Any,
-                                                          size: tuple[int, int]) -> None:
+def test_every_control_of_the_mapping_editor_is_reachable(
+    demo_window: Any, run: Any, qapp: Any, size: tuple[int, int]
+) -> None:
     from PySide6.QtWidgets import QAbstractButton, QLineEdit
 
     from pipedrive_gui.gui.field_editor import PATH_MIN_CHARS, PathEditor
@@ -162,9 +175,14 @@ def test_every_control_of_the_mapping_editor_is_reachable(demo_window: Any, run:
         for line in body.findChildren(QLineEdit):
             if line.isVisibleTo(body) and isinstance(line.parent(), PathEditor):
                 # "$.traits.email" whole, not ".traits.emai"
-                assert line.width() >= line.fontMetrics().horizontalAdvance("x" * PATH_MIN_CHARS), mapping.name
-        buttons = [b for b in body.findChildren(QAbstractButton)
-                   if b.isVisibleTo(body) and b.text() in ("Pick…", "✕", "×", "Add custom field", "Add condition")]
+                assert line.width() >= line.fontMetrics().horizontalAdvance("x" * PATH_MIN_CHARS), (
+                    mapping.name
+                )
+        buttons = [
+            b
+            for b in body.findChildren(QAbstractButton)
+            if b.isVisibleTo(body) and b.text() in ("Pick…", "✕", "×", "Add custom field", "Add condition")
+        ]
         assert buttons
         for button in buttons:
             assert _reachable(editor, button, qapp), (mapping.name, button.text(), button.accessibleName())
@@ -174,7 +192,8 @@ def test_every_control_of_the_mapping_editor_is_reachable(demo_window: Any, run:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_payload_and_calls_keep_a_useful_height_also_with_the_receiver_open(
-        demo_window: Any, run: Any, qapp: Any, size: tuple[int, int]) -> None:
+    demo_window: Any, run: Any, qapp: Any, size: tuple[int, int]
+) -> None:
     w = demo_window
     _fit(w, qapp, size)
     select_mapping(w, "createUpdatePerson")
@@ -196,7 +215,9 @@ def test_payload_and_calls_keep_a_useful_height_also_with_the_receiver_open(
     for _ in range(4):
         qapp.processEvents()
     assert (w.width(), w.height()) == size
-    assert w.receiver_placement.in_tab  # a short window: the receiver gets the whole height, next to the mappings
+    assert (
+        w.receiver_placement.in_tab
+    )  # a short window: the receiver gets the whole height, next to the mappings
     assert w.receiver_placement.central_tabs.currentWidget() is panel
     rows = panel.table.verticalHeader().defaultSectionSize()
     assert panel.table.viewport().height() >= 5 * rows
@@ -207,7 +228,9 @@ def test_payload_and_calls_keep_a_useful_height_also_with_the_receiver_open(
     run(w.shutdown())
 
 
-def test_a_tall_window_docks_the_receiver_at_a_share_of_its_height(demo_window: Any, qapp: Any, run: Any) -> None:
+def test_a_tall_window_docks_the_receiver_at_a_share_of_its_height(
+    demo_window: Any, qapp: Any, run: Any
+) -> None:
     w = demo_window
     _fit(w, qapp, (1360, 1000))
     w.toggle_receiver()
@@ -215,6 +238,10 @@ def test_a_tall_window_docks_the_receiver_at_a_share_of_its_height(demo_window: 
         qapp.processEvents()
     assert not w.receiver_placement.in_tab and w.receiver_placement.dock.isVisible()
     assert 0.35 * w.height() <= w.receiver_placement.dock.height() <= 0.55 * w.height()
-    assert _rows_shown(w.receiver_panel.table) >= 0 and w.receiver_panel.table.viewport().height() >= 4 * w.receiver_panel.table.verticalHeader().defaultSectionSize()
+    assert (
+        _rows_shown(w.receiver_panel.table) >= 0
+        and w.receiver_panel.table.viewport().height()
+        >= 4 * w.receiver_panel.table.verticalHeader().defaultSectionSize()
+    )
     assert not w.right_column.as_tabs or w.right_column.height() < 700
     run(w.shutdown())

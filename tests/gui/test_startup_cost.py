@@ -16,10 +16,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Modules the first window does not need: they load when first used, after its first paint.
 LATER = (
-    "pipedrive_gui.core.lint", "pipedrive_gui.gui.problems_panel", "pipedrive_gui.core.impact",
-    "pipedrive_gui.pipedrive.impact", "pipedrive_gui.gui.impact_panel", "pipedrive_gui.receiver",
-    "pipedrive_gui.gui.receiver_panel", "pipedrive_gui.segment", "pipedrive_gui.gui.segment_dialog",
-    "pipedrive_gui.pipedrive", "pipedrive_gui.commands", "asyncio", "qasync", "httpx",
+    "pipedrive_gui.core.lint",
+    "pipedrive_gui.gui.problems_panel",
+    "pipedrive_gui.core.impact",
+    "pipedrive_gui.pipedrive.impact",
+    "pipedrive_gui.gui.impact_panel",
+    "pipedrive_gui.receiver",
+    "pipedrive_gui.gui.receiver_panel",
+    "pipedrive_gui.segment",
+    "pipedrive_gui.gui.segment_dialog",
+    "pipedrive_gui.pipedrive",
+    "pipedrive_gui.commands",
+    "asyncio",
+    "qasync",
+    "httpx",
 )
 
 SCRIPT = r"""
@@ -64,10 +74,20 @@ print(json.dumps({
 
 
 def test_the_first_paint_builds_only_what_it_shows() -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO),
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT % (LATER,)], env=env, capture_output=True, text=True, timeout=60,
-                          cwd=REPO)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONPATH=str(REPO),
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT % (LATER,)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert not out["compiler"]

@@ -46,8 +46,9 @@ def rows(dialog: TestRecordsDialog) -> list[list[str]]:
     return [[m.data(m.index(r, c)) for c in range(m.columnCount())] for r in range(m.rowCount())]
 
 
-def test_send_test_then_test_records_then_delete(demo_window: Any, run: Runner, services: Any,
-                                                 dialogs: DialogRecorder) -> None:
+def test_send_test_then_test_records_then_delete(
+    demo_window: Any, run: Runner, services: Any, dialogs: DialogRecorder
+) -> None:
     w = demo_window
     sandbox = services.connection.sandbox
     org = send_test(w, run, services, dialogs, "createUpdateOrganization")
@@ -58,8 +59,10 @@ def test_send_test_then_test_records_then_delete(demo_window: Any, run: Runner, 
     dialog = open_view(w, run)
     assert "not undone" in dialog.intro.text() and "the offline sandbox" in dialog.intro.text()
     listed = rows(dialog)
-    assert [r[TestRecordsModel.RECORD] for r in listed] == [f"Deal #{deal.record_id}",
-                                                            f"Organization #{org.record_id}"]
+    assert [r[TestRecordsModel.RECORD] for r in listed] == [
+        f"Deal #{deal.record_id}",
+        f"Organization #{org.record_id}",
+    ]
     assert listed[0][TestRecordsModel.NAME] == deal.record_name
     assert listed[0][TestRecordsModel.MAPPING] == "Deals from “Deal Upserted” events"
     assert listed[0][TestRecordsModel.SOURCE] == "Send test"
@@ -85,7 +88,10 @@ def test_send_test_then_test_records_then_delete(demo_window: Any, run: Runner, 
     assert title == "Delete test records"
     assert question.startswith("Delete these 2 records in the offline sandbox?")
     assert f"deal #{deal.record_id} “{deal.record_name}”" in question
-    assert f"organization #{org.record_id}" in question and "person" not in question.split("?")[1].split("They")[0]
+    assert (
+        f"organization #{org.record_id}" in question
+        and "person" not in question.split("?")[1].split("They")[0]
+    )
     assert "(updates) are not undone" in question
     settle(run, w)
     assert not sandbox.state.store.exists("deal", deal.record_id)
@@ -97,16 +103,18 @@ def test_send_test_then_test_records_then_delete(demo_window: Any, run: Runner, 
     assert not dialogs.errors
 
 
-def test_reports_what_could_not_be_deleted_and_keeps_it(demo_window: Any, run: Runner, services: Any,
-                                                        dialogs: DialogRecorder) -> None:
+def test_reports_what_could_not_be_deleted_and_keeps_it(
+    demo_window: Any, run: Runner, services: Any, dialogs: DialogRecorder
+) -> None:
     from pipedrive_gui.sandbox import parse_fault_spec
 
     w = demo_window
     sandbox = services.connection.sandbox
     org = send_test(w, run, services, dialogs, "createUpdateOrganization")
     deal = send_test(w, run, services, dialogs, "createUpdateDeal")
-    sandbox.state.store.put("organization", {**sandbox.state.store.get("organization", org.record_id),
-                                             "is_deleted": True})  # someone deleted it in Pipedrive
+    sandbox.state.store.put(
+        "organization", {**sandbox.state.store.get("organization", org.record_id), "is_deleted": True}
+    )  # someone deleted it in Pipedrive
     sandbox.faults.rules[:] = [parse_fault_spec("json403:method=DELETE,path=/api/v2/deals/*")]
     dialog = open_view(w, run)
     dialog.model.set_all_checked(True)
@@ -123,13 +131,21 @@ def test_reports_what_could_not_be_deleted_and_keeps_it(demo_window: Any, run: R
 
 
 def test_lists_only_the_connected_accounts_records_and_needs_a_connection(
-        demo_window: Any, run: Runner, services: Any, dialogs: DialogRecorder) -> None:
+    demo_window: Any, run: Runner, services: Any, dialogs: DialogRecorder
+) -> None:
     w = demo_window
     deal = send_test(w, run, services, dialogs, "createUpdateDeal")
     ledger = ledger_of(services)
     ledger.record("acme.pipedrive.com", "person", 12, "Jane", mapping="People", source="send_test", test=True)
-    ledger.record(ledger_account(services.connection.client), "person", 101, "Ada Lovelace", mapping="People",
-                  source="receiver", test=False)  # created by the receiver, not a test: not listed
+    ledger.record(
+        ledger_account(services.connection.client),
+        "person",
+        101,
+        "Ada Lovelace",
+        mapping="People",
+        source="receiver",
+        test=False,
+    )  # created by the receiver, not a test: not listed
     dialog = open_view(w, run)
     assert [r[TestRecordsModel.RECORD] for r in rows(dialog)] == [f"Deal #{deal.record_id}"]
     assert "1 more test record belongs to another account (acme.pipedrive.com: 1)" in dialog.counts.text()
@@ -140,8 +156,9 @@ def test_lists_only_the_connected_accounts_records_and_needs_a_connection(
     assert "Connect to Pipedrive" in dialog.intro.text()
 
 
-def test_ticking_and_the_delete_key(demo_window: Any, run: Runner, services: Any, dialogs: DialogRecorder,
-                                    qtbot: Any) -> None:
+def test_ticking_and_the_delete_key(
+    demo_window: Any, run: Runner, services: Any, dialogs: DialogRecorder, qtbot: Any
+) -> None:
     from PySide6.QtCore import Qt
 
     w = demo_window

@@ -44,13 +44,19 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-def make_client(handler: Callable[[httpx.Request], Any], fake: FakeTime | None = None,
-                **kw: Any) -> PipedriveClient:
+def make_client(
+    handler: Callable[[httpx.Request], Any], fake: FakeTime | None = None, **kw: Any
+) -> PipedriveClient:
     fake = fake or FakeTime()
     pacer = Pacer(clock=fake.clock, sleep=fake.sleep)
     return PipedriveClient(
-        "https://acme.pipedrive.com", TOKEN, transport=httpx.MockTransport(handler),
-        pacer=pacer, sleep=fake.sleep, rng=lambda: 1.0, **kw,
+        "https://acme.pipedrive.com",
+        TOKEN,
+        transport=httpx.MockTransport(handler),
+        pacer=pacer,
+        sleep=fake.sleep,
+        rng=lambda: 1.0,
+        **kw,
     )
 
 
@@ -58,8 +64,14 @@ def ok(data: Any, **extra: Any) -> httpx.Response:
     return httpx.Response(200, json={"success": True, "data": data, "additional_data": extra or None})
 
 
-ME = {"id": 7, "name": "Test User", "email": "user@example.com", "company_id": 900,
-      "company_name": "Acme", "company_domain": "acme"}
+ME = {
+    "id": 7,
+    "name": "Test User",
+    "email": "user@example.com",
+    "company_id": 900,
+    "company_name": "Acme",
+    "company_domain": "acme",
+}
 
 
 async def test_token_goes_in_header_only() -> None:
@@ -88,10 +100,15 @@ async def test_for_domain_uses_company_host() -> None:
     await client.aclose()
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("acme", "acme"), (" ACME ", "acme"), ("acme.pipedrive.com", "acme"),
-    ("https://acme-sandbox.pipedrive.com/deals", "acme-sandbox"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("acme", "acme"),
+        (" ACME ", "acme"),
+        ("acme.pipedrive.com", "acme"),
+        ("https://acme-sandbox.pipedrive.com/deals", "acme-sandbox"),
+    ],
+)
 def test_normalize_domain(text: str, expected: str) -> None:
     assert normalize_domain(text) == expected
 
@@ -117,18 +134,50 @@ def test_empty_or_odd_token_rejected_without_echo() -> None:
 
 
 ERROR_CASES = [
-    (401, {"success": False, "error": "unauthorized access", "errorCode": 401,
-           "error_info": "Please check developers.pipedrive.com"}, AuthError,
-     "Settings > Personal preferences > API"),
+    (
+        401,
+        {
+            "success": False,
+            "error": "unauthorized access",
+            "errorCode": 401,
+            "error_info": "Please check developers.pipedrive.com",
+        },
+        AuthError,
+        "Settings > Personal preferences > API",
+    ),
     (402, {"success": False, "error": "Company account is not open"}, PlanError, "not open"),
-    (403, {"success": False, "error": "You have reached the deals limit", "code": "feature_capping_deals_limit"},
-     PlanError, "You have reached the deals limit"),
-    (404, {"success": False, "error": "Person not found", "code": "ERR_NOT_FOUND"}, NotFoundError,
-     "Person not found"),
-    (400, {"success": False, "error": "Validation failed: value: Parameter 'value' must be a number.",
-           "code": "ERR_SCHEMA_VALIDATION_FAILED"}, ValidationError, "must be a number"),
-    (500, {"success": False, "error": "Internal Server Error", "code": "ERR_UNKNOWN"}, ServerError,
-     "internal problem"),
+    (
+        403,
+        {
+            "success": False,
+            "error": "You have reached the deals limit",
+            "code": "feature_capping_deals_limit",
+        },
+        PlanError,
+        "You have reached the deals limit",
+    ),
+    (
+        404,
+        {"success": False, "error": "Person not found", "code": "ERR_NOT_FOUND"},
+        NotFoundError,
+        "Person not found",
+    ),
+    (
+        400,
+        {
+            "success": False,
+            "error": "Validation failed: value: Parameter 'value' must be a number.",
+            "code": "ERR_SCHEMA_VALIDATION_FAILED",
+        },
+        ValidationError,
+        "must be a number",
+    ),
+    (
+        500,
+        {"success": False, "error": "Internal Server Error", "code": "ERR_UNKNOWN"},
+        ServerError,
+        "internal problem",
+    ),
     (503, "<html>maintenance</html>", ServerError, "temporarily unavailable"),
     (410, {"success": False, "error": "Gone"}, UnexpectedResponseError, "no longer offers"),
 ]
@@ -199,8 +248,11 @@ async def test_429_waits_retry_after_then_succeeds() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(fake.now)
         if len(calls) == 1:
-            return httpx.Response(429, json={"success": False, "error": "Rate limit"},
-                                  headers={"retry-after": "3", "x-ratelimit-remaining": "0"})
+            return httpx.Response(
+                429,
+                json={"success": False, "error": "Rate limit"},
+                headers={"retry-after": "3", "x-ratelimit-remaining": "0"},
+            )
         return ok([{"id": 1}])
 
     async with make_client(handler, fake) as client:
@@ -234,8 +286,11 @@ async def test_daily_budget_exhausted_is_not_retried() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal calls
         calls += 1
-        return httpx.Response(429, json={"success": False, "error": "Daily limit"},
-                              headers={"x-daily-ratelimit-token-remaining": "0"})
+        return httpx.Response(
+            429,
+            json={"success": False, "error": "Daily limit"},
+            headers={"x-daily-ratelimit-token-remaining": "0"},
+        )
 
     async with make_client(handler) as client:
         with pytest.raises(RateLimitedError) as info:
@@ -316,9 +371,15 @@ async def test_v1_start_limit_pagination() -> None:
         start = int(request.url.params["start"])
         starts.append(request.url.params["start"])
         more = start < 4
-        return ok([{"id": start + 1}, {"id": start + 2}],
-                  pagination={"start": start, "limit": 2, "more_items_in_collection": more,
-                              "next_start": start + 2})
+        return ok(
+            [{"id": start + 1}, {"id": start + 2}],
+            pagination={
+                "start": start,
+                "limit": 2,
+                "more_items_in_collection": more,
+                "next_start": start + 2,
+            },
+        )
 
     async with make_client(handler) as client:
         items = await client.get_all("/api/v1/leadFields", page_size=2)
@@ -328,9 +389,16 @@ async def test_v1_start_limit_pagination() -> None:
 
 async def test_budget_follows_ratelimit_headers() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"success": True, "data": ME},
-                              headers={"x-ratelimit-limit": "40", "x-ratelimit-remaining": "30",
-                                       "x-ratelimit-reset": "2", "x-daily-ratelimit-token-remaining": "59000"})
+        return httpx.Response(
+            200,
+            json={"success": True, "data": ME},
+            headers={
+                "x-ratelimit-limit": "40",
+                "x-ratelimit-remaining": "30",
+                "x-ratelimit-reset": "2",
+                "x-daily-ratelimit-token-remaining": "59000",
+            },
+        )
 
     async with make_client(handler) as client:
         assert client.budget == 18  # default plan (Lite 20) minus the safety margin
@@ -436,9 +504,11 @@ async def test_params_and_body_encoding() -> None:
         return ok({"id": 1})
 
     async with make_client(handler) as client:
-        await client.request("GET", "v2/persons/search",
-                             params={"term": "a@b.c", "exact_match": True, "fields": ["email", "name"],
-                                     "cursor": None})
+        await client.request(
+            "GET",
+            "v2/persons/search",
+            params={"term": "a@b.c", "exact_match": True, "fields": ["email", "name"], "cursor": None},
+        )
         await client.request("PATCH", "/api/v2/persons/1", json={"name": "Ada", "visible_to": 3})
     params = dict(seen[0].url.params)
     assert seen[0].url.path == "/api/v2/persons/search"
@@ -502,9 +572,16 @@ async def test_unreachable_local_server_suggests_starting_the_sandbox() -> None:
         raise httpx.ConnectError("All connection attempts failed", request=request)
 
     fake = FakeTime()
-    client = PipedriveClient("http://127.0.0.1:8765", TOKEN, transport=httpx.MockTransport(refused),
-                             pacer=Pacer(clock=fake.clock, sleep=fake.sleep), sleep=fake.sleep)
+    client = PipedriveClient(
+        "http://127.0.0.1:8765",
+        TOKEN,
+        transport=httpx.MockTransport(refused),
+        pacer=Pacer(clock=fake.clock, sleep=fake.sleep),
+        sleep=fake.sleep,
+    )
     async with client:
         with pytest.raises(NetworkError) as exc:
             await client.get_me()
-    assert "Is the sandbox running? Start it with `pipedrive-gui sandbox --port 8765`" in exc.value.user_message
+    assert (
+        "Is the sandbox running? Start it with `pipedrive-gui sandbox --port 8765`" in exc.value.user_message
+    )

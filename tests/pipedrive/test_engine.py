@@ -18,7 +18,12 @@ from tests.pipedrive.test_planner import CATALOG, PLAN, SEG_GROUP, SEG_USER
 
 TOKEN = "secret-token-123"
 DEFAULTS = DestinationDefaults(person_field=SEG_USER, organization_field=SEG_GROUP)
-PERSON = {"match_value": "user-1", "name": "Jane Doe", "email": ["jane@example.com"], "custom_fields": {"Plan": "Pro"}}
+PERSON = {
+    "match_value": "user-1",
+    "name": "Jane Doe",
+    "email": ["jane@example.com"],
+    "custom_fields": {"Plan": "Pro"},
+}
 
 
 async def no_sleep(_seconds: float) -> None:
@@ -29,8 +34,12 @@ class FakePipedrive:
     """Just enough of Pipedrive: persons/orgs/deals by custom field, scripted failures."""
 
     def __init__(self) -> None:
-        self.records: dict[str, dict[int, dict]] = {"persons": {}, "organizations": {}, "deals": {},
-                                                    "activities": {}}
+        self.records: dict[str, dict[int, dict]] = {
+            "persons": {},
+            "organizations": {},
+            "deals": {},
+            "activities": {},
+        }
         self.next_id = 100
         self.requests: list[httpx.Request] = []
         #: (method, path prefix) → list of callables(request) returning a Response or raising
@@ -39,7 +48,9 @@ class FakePipedrive:
         self.lagging = False
         self.unsearchable: set[int] = set()
 
-    def fault(self, method: str, prefix: str, *actions: Callable[[httpx.Request], httpx.Response | None]) -> None:
+    def fault(
+        self, method: str, prefix: str, *actions: Callable[[httpx.Request], httpx.Response | None]
+    ) -> None:
         self.faults.setdefault((method, prefix), []).extend(actions)
 
     def calls(self, method: str | None = None) -> list[str]:
@@ -60,12 +71,20 @@ class FakePipedrive:
         parts = request.url.path.split("/")[3:]
         kind = parts[0]
         if kind == "itemSearch":
-            table = self.records[{"person": "persons", "organization": "organizations",
-                                  "deal": "deals"}[request.url.params["entity_type"]]]
+            table = self.records[
+                {"person": "persons", "organization": "organizations", "deal": "deals"}[
+                    request.url.params["entity_type"]
+                ]
+            ]
             key, term = request.url.params["field"], request.url.params["term"]
-            hits = [{"id": i, "name": r.get("name") or r.get("title")} for i, r in table.items()
-                    if (r.get("custom_fields") or {}).get(key) == term and i not in self.unsearchable]
-            return httpx.Response(200, json={"success": True, "data": hits, "additional_data": {"next_cursor": None}})
+            hits = [
+                {"id": i, "name": r.get("name") or r.get("title")}
+                for i, r in table.items()
+                if (r.get("custom_fields") or {}).get(key) == term and i not in self.unsearchable
+            ]
+            return httpx.Response(
+                200, json={"success": True, "data": hits, "additional_data": {"next_cursor": None}}
+            )
         table = self.records[kind]
         if request.method == "POST":
             body = json.loads(request.content)
@@ -76,11 +95,19 @@ class FakePipedrive:
             return httpx.Response(201, json={"success": True, "data": table[self.next_id]})
         if len(parts) == 1 and request.method == "GET":  # a v2 list: newest first when asked
             params = request.url.params
-            rows = sorted(table.values(), key=lambda r: r["id"], reverse=params.get("sort_direction") == "desc")
+            rows = sorted(
+                table.values(), key=lambda r: r["id"], reverse=params.get("sort_direction") == "desc"
+            )
             start, limit = int(params.get("cursor", 0)), int(params.get("limit", 100))
             more = start + limit < len(rows)
-            return httpx.Response(200, json={"success": True, "data": rows[start:start + limit],
-                                             "additional_data": {"next_cursor": str(start + limit) if more else None}})
+            return httpx.Response(
+                200,
+                json={
+                    "success": True,
+                    "data": rows[start : start + limit],
+                    "additional_data": {"next_cursor": str(start + limit) if more else None},
+                },
+            )
         record_id = int(parts[1])
         if record_id not in table:
             return httpx.Response(404, json={"success": False, "error": "Not found", "code": "ERR_NOT_FOUND"})
@@ -93,22 +120,30 @@ class FakePipedrive:
 
 def timeout_after_applying(fake: FakePipedrive):
     """The write reaches Pipedrive and is applied, but the answer never arrives."""
+
     def action(request: httpx.Request):
         fake.apply(request)
         raise httpx.ReadTimeout("timed out", request=request)
+
     return action
 
 
 def status(code: int, body: dict | None = None):
-    return lambda request: httpx.Response(code, json=body or {"success": False, "error": "Internal Server Error",
-                                                              "code": "ERR_UNKNOWN"})
+    return lambda request: httpx.Response(
+        code, json=body or {"success": False, "error": "Internal Server Error", "code": "ERR_UNKNOWN"}
+    )
 
 
 @pytest.fixture
 async def fake_and_engine():
     fake = FakePipedrive()
-    client = PipedriveClient("https://acme.pipedrive.com", TOKEN, transport=httpx.MockTransport(fake.handler),
-                             pacer=Pacer(burst_limit=1000, search_limit=1000), sleep=no_sleep)
+    client = PipedriveClient(
+        "https://acme.pipedrive.com",
+        TOKEN,
+        transport=httpx.MockTransport(fake.handler),
+        pacer=Pacer(burst_limit=1000, search_limit=1000),
+        sleep=no_sleep,
+    )
     engine = UpsertEngine(client, CATALOG, DEFAULTS, sleep=no_sleep)
     yield fake, engine
     await client.aclose()
@@ -155,7 +190,11 @@ async def test_stale_cached_id_is_looked_up_again_after_404(fake_and_engine):
     del fake.records["persons"][101]  # deleted in Pipedrive meanwhile
     result = await engine.run("createUpdatePerson", PERSON, "send")
     assert result.outcome == "create" and result.record_id == 102
-    assert fake.calls()[-3:] == ["PATCH /api/v2/persons/101", "GET /api/v2/itemSearch/field", "POST /api/v2/persons"]
+    assert fake.calls()[-3:] == [
+        "PATCH /api/v2/persons/101",
+        "GET /api/v2/itemSearch/field",
+        "POST /api/v2/persons",
+    ]
     # the new id is remembered
     again = await engine.run("createUpdatePerson", PERSON, "send")
     assert again.record_id == 102 and again.api_calls == 1
@@ -169,10 +208,14 @@ async def test_create_timeout_that_happened_is_not_repeated(fake_and_engine):
     assert len(fake.records["persons"]) == 1
     # Found by a read of the newest persons (search lag cannot hide it), not by searching again.
     assert fake.calls() == ["GET /api/v2/itemSearch/field", "POST /api/v2/persons", "GET /api/v2/persons"]
-    assert result.calls[-1].purpose == ("did the create happen? Read the newest person records for person where "
-                                        "Segment user ID = user-1 (Pipedrive's search lags behind writes)")
-    assert result.message == ("Created person #101 'Jane Doe' (Pipedrive did not answer in time, but the person "
-                              "is there: it was created once)")
+    assert result.calls[-1].purpose == (
+        "did the create happen? Read the newest person records for person where "
+        "Segment user ID = user-1 (Pipedrive's search lags behind writes)"
+    )
+    assert result.message == (
+        "Created person #101 'Jane Doe' (Pipedrive did not answer in time, but the person "
+        "is there: it was created once)"
+    )
 
 
 async def test_create_5xx_that_did_not_happen_is_sent_again_once(fake_and_engine):
@@ -222,8 +265,18 @@ async def test_failed_lookup_writes_nothing_and_says_retry_is_safe(fake_and_engi
 
 async def test_validation_error_is_worded_for_a_user(fake_and_engine):
     fake, engine = fake_and_engine
-    fake.fault("POST", "/api/v2/persons", status(400, {
-        "success": False, "error": "Validation failed: owner_id: User not found", "code": "ERR_SCHEMA_VALIDATION_FAILED"}))
+    fake.fault(
+        "POST",
+        "/api/v2/persons",
+        status(
+            400,
+            {
+                "success": False,
+                "error": "Validation failed: owner_id: User not found",
+                "code": "ERR_SCHEMA_VALIDATION_FAILED",
+            },
+        ),
+    )
     result = await engine.run("createUpdatePerson", PERSON, "send")
     assert result.outcome == "fail"
     assert "Pipedrive refused the data" in result.message and "owner_id: User not found" in result.message
@@ -239,8 +292,14 @@ async def test_concurrent_events_for_one_new_person_create_it_once(fake_and_engi
 async def test_deal_uses_cached_associations(fake_and_engine):
     fake, engine = fake_and_engine
     await engine.run("createUpdatePerson", PERSON, "send")
-    deal = {"title": "Deal", "value": "10", "person_match_value": "user-1", "deal_match_field": "id",
-            "deal_match_value": "", "organization_match_value": "grp-x"}
+    deal = {
+        "title": "Deal",
+        "value": "10",
+        "person_match_value": "user-1",
+        "deal_match_field": "id",
+        "deal_match_value": "",
+        "organization_match_value": "grp-x",
+    }
     before = len(fake.requests)
     result = await engine.run("createUpdateDeal", deal, "send")
     assert result.outcome == "create", result.message
@@ -267,6 +326,7 @@ async def test_unknown_mode_and_action():
 
 
 # -- the lookup cache ----------------------------------------------------------------------------
+
 
 def test_cache_normalises_like_the_search_and_expires():
     now = [0.0]
@@ -296,8 +356,11 @@ async def test_bare_amount_for_money_field_takes_company_currency(fake_and_engin
     payload = dict(PERSON, custom_fields={"Lifetime value": "99.5"})
     engine.default_currency = "EUR"
     result = await engine.run("createUpdatePerson", payload, "send")
-    assert fake.records["persons"][result.record_id]["custom_fields"]["1924676a305ba82f358ceb58630f9b5c4ef91f3e"] == {
-        "value": 99.5, "currency": "EUR"}
+    assert fake.records["persons"][result.record_id]["custom_fields"][
+        "1924676a305ba82f358ceb58630f9b5c4ef91f3e"
+    ] == {"value": 99.5, "currency": "EUR"}
     engine.default_currency = None
     result = await engine.run("createUpdatePerson", payload, "dry_run")
-    assert result.message.startswith("Would fail: Lifetime value: '99.5' is not a money amount with a currency")
+    assert result.message.startswith(
+        "Would fail: Lifetime value: '99.5' is not a money amount with a currency"
+    )

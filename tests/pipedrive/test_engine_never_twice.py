@@ -54,9 +54,11 @@ class FakeTime:
 
 def applied_then(fake: FakePipedrive, code: int) -> Callable[[httpx.Request], httpx.Response]:
     """The write lands, then a gateway answers ``code`` (the sandbox's ``503:after=true``)."""
+
     def action(request: httpx.Request) -> httpx.Response:
         fake.apply(request)
         return status(code)(request)
+
     return action
 
 
@@ -71,12 +73,24 @@ class World:
 
     def engine(self, *, ledger: bool = True, origin: Origin | None = None, **kw: Any) -> UpsertEngine:
         """A new run: its own client and lookup cache, the shared ledger."""
-        client = PipedriveClient("https://acme.pipedrive.com", TOKEN, transport=httpx.MockTransport(self.fake.handler),
-                                 pacer=Pacer(burst_limit=1000, search_limit=1000), sleep=no_sleep)
+        client = PipedriveClient(
+            "https://acme.pipedrive.com",
+            TOKEN,
+            transport=httpx.MockTransport(self.fake.handler),
+            pacer=Pacer(burst_limit=1000, search_limit=1000),
+            sleep=no_sleep,
+        )
         self.clients.append(client)
-        return UpsertEngine(client, CATALOG, DEFAULTS, ledger=self.ledger if ledger else None,
-                            origin=origin or Origin(SOURCE_CLI_SEND, test=True), sleep=self.time.sleep,
-                            clock=self.time.clock, **kw)
+        return UpsertEngine(
+            client,
+            CATALOG,
+            DEFAULTS,
+            ledger=self.ledger if ledger else None,
+            origin=origin or Origin(SOURCE_CLI_SEND, test=True),
+            sleep=self.time.sleep,
+            clock=self.time.clock,
+            **kw,
+        )
 
     async def close(self) -> None:
         for client in self.clients:
@@ -91,6 +105,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 # -- a create whose answer was lost ------------------------------------------------------------------
+
 
 async def test_lost_create_during_search_lag_is_found_not_created_again(world: World) -> None:
     fake = world.fake
@@ -110,8 +125,11 @@ async def test_create_shown_not_to_have_happened_is_sent_again_after_the_window(
     assert result.outcome == "create" and len(fake.records["persons"]) == 1
     # Reads at 1/16, 1/8, 1/4, 1/2 and all of the window, then the second POST.
     assert world.time.sleeps == [0.5, 0.5, 1.0, 2.0, 4.0]
-    assert fake.calls() == (["GET /api/v2/itemSearch/field", "POST /api/v2/persons"] + ["GET /api/v2/persons"] * 5
-                            + ["POST /api/v2/persons"])
+    assert fake.calls() == (
+        ["GET /api/v2/itemSearch/field", "POST /api/v2/persons"]
+        + ["GET /api/v2/persons"] * 5
+        + ["POST /api/v2/persons"]
+    )
     entry = world.ledger.find(KEY)
     assert entry is not None and (entry.state, entry.record_id) == (CREATED, "101")
 
@@ -126,6 +144,7 @@ async def test_timed_out_create_is_first_given_time_to_land(world: World) -> Non
 
     def timeout(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("timed out", request=request)
+
     fake.fault("POST", "/api/v2/persons", timeout)
     await engine.run("createUpdatePerson", dict(PERSON, match_value="user-2"), "send")
     assert world.time.sleeps[0] == 2.0  # a timeout: the slow request may still land first
@@ -138,7 +157,9 @@ async def test_unconfirmable_create_is_reported_and_the_next_run_checks_first(wo
     fake.fault("GET", "/api/v2/persons", *[status(403, {"success": False, "error": "Forbidden"})] * 5)
     result = await world.engine().run("createUpdatePerson", PERSON, "send")
     assert result.outcome == "fail" and result.retriable
-    assert result.message.startswith("Failed: Not confirmed — check Pipedrive: the create of person 'Jane Doe'")
+    assert result.message.startswith(
+        "Failed: Not confirmed — check Pipedrive: the create of person 'Jane Doe'"
+    )
     assert "It was not sent again, to avoid a duplicate" in result.message
     assert "look for person where Segment user ID = user-1 in Pipedrive" in result.message
     assert len(fake.calls("POST")) == 1 and sum(world.time.sleeps) == 8.0
@@ -158,7 +179,11 @@ async def test_unconfirmed_create_shown_absent_is_taken_over(world: World) -> No
     world.ledger.leave_unconfirmed(claim, "the receiver stopped mid-create")
     result = await world.engine().run("createUpdatePerson", PERSON, "send")
     assert (result.outcome, result.record_id) == ("create", 101), result.message
-    assert world.fake.calls() == ["GET /api/v2/itemSearch/field", "GET /api/v2/persons", "POST /api/v2/persons"]
+    assert world.fake.calls() == [
+        "GET /api/v2/itemSearch/field",
+        "GET /api/v2/persons",
+        "POST /api/v2/persons",
+    ]
     entry = world.ledger.find(KEY)
     assert entry is not None and (entry.state, entry.record_id) == (CREATED, "101")
 
@@ -166,24 +191,33 @@ async def test_unconfirmed_create_shown_absent_is_taken_over(world: World) -> No
 async def test_uncheckable_create_is_not_confirmed_and_not_repeated(world: World) -> None:
     world.fake.fault("POST", "/api/v2/activities", applied_then(world.fake, 503))
     result = await world.engine().run("createUpdateActivity", {"subject": "Call", "type": "call"}, "send")
-    assert result.message.startswith("Failed: Not confirmed — check Pipedrive: Pipedrive did not confirm "
-                                     "whether the activity was created")
+    assert result.message.startswith(
+        "Failed: Not confirmed — check Pipedrive: Pipedrive did not confirm whether the activity was created"
+    )
     assert world.fake.calls("POST") == ["POST /api/v2/activities"]
 
 
 # -- separate runs, one ledger ------------------------------------------------------------------------
 
+
 async def test_second_run_updates_what_the_first_created_while_search_lags(world: World) -> None:
     fake = world.fake
     fake.lagging = True
     first = await world.engine().run("createUpdatePerson", PERSON, "send", mapping="People")
-    second = await world.engine().run("createUpdatePerson", dict(PERSON, name="Jane Smith"), "send", mapping="People")
+    second = await world.engine().run(
+        "createUpdatePerson", dict(PERSON, name="Jane Smith"), "send", mapping="People"
+    )
     assert (first.outcome, second.outcome, second.record_id) == ("create", "update", 101), second.message
     assert len(fake.records["persons"]) == 1
     assert fake.calls()[-2:] == ["GET /api/v2/itemSearch/field", "PATCH /api/v2/persons/101"]
     assert "this app created it as #101" in second.calls[0].purpose
     [entry] = world.ledger.entries(test_only=True)
-    assert (entry.entity, entry.record_id, entry.mapping, entry.source) == ("person", "101", "People", SOURCE_CLI_SEND)
+    assert (entry.entity, entry.record_id, entry.mapping, entry.source) == (
+        "person",
+        "101",
+        "People",
+        SOURCE_CLI_SEND,
+    )
 
 
 async def test_a_run_waits_for_another_that_is_creating_the_same_record(world: World) -> None:
@@ -191,8 +225,13 @@ async def test_a_run_waits_for_another_that_is_creating_the_same_record(world: W
 
     def other_finishes(n: int) -> None:
         if n == 2:
-            world.fake.records["persons"][555] = {"id": 555, "name": "Jane", "custom_fields": {SEG_USER: "user-1"}}
+            world.fake.records["persons"][555] = {
+                "id": 555,
+                "name": "Jane",
+                "custom_fields": {SEG_USER: "user-1"},
+            }
             world.ledger.confirm(other, 555, "Jane")
+
     world.time.on_sleep = other_finishes
     result = await world.engine().run("createUpdatePerson", PERSON, "send")
     assert (result.outcome, result.record_id) == ("update", 555), result.message
@@ -212,16 +251,28 @@ async def test_a_ledger_id_that_is_gone_is_forgotten_and_the_record_created_agai
     world.ledger.confirm(claim, 77, "Jane")  # deleted in Pipedrive since
     result = await world.engine().run("createUpdatePerson", PERSON, "send")
     assert (result.outcome, result.record_id) == ("create", 101), result.message
-    assert world.fake.calls() == ["GET /api/v2/itemSearch/field", "PATCH /api/v2/persons/77",
-                                  "GET /api/v2/itemSearch/field", "POST /api/v2/persons"]
-    assert [(e.record_id, e.state) for e in world.ledger.entries(include_gone=True)] == [("101", CREATED), ("77", "gone")]
+    assert world.fake.calls() == [
+        "GET /api/v2/itemSearch/field",
+        "PATCH /api/v2/persons/77",
+        "GET /api/v2/itemSearch/field",
+        "POST /api/v2/persons",
+    ]
+    assert [(e.record_id, e.state) for e in world.ledger.entries(include_gone=True)] == [
+        ("101", CREATED),
+        ("77", "gone"),
+    ]
 
 
 async def test_a_deal_links_the_person_another_run_created_before_search_shows_it(world: World) -> None:
     world.fake.lagging = True
     await world.engine().run("createUpdatePerson", PERSON, "send")
-    deal = {"title": "Deal", "value": "10", "person_match_value": "user-1", "deal_match_field": "id",
-            "deal_match_value": ""}
+    deal = {
+        "title": "Deal",
+        "value": "10",
+        "person_match_value": "user-1",
+        "deal_match_field": "id",
+        "deal_match_value": "",
+    }
     result = await world.engine().run("createUpdateDeal", deal, "send")
     assert result.outcome == "create", result.message
     assert world.fake.records["deals"][result.record_id]["person_id"] == 101
@@ -240,7 +291,8 @@ async def test_records_without_a_match_value_are_listed_when_they_are_test_recor
     receiver = Origin(SOURCE_RECEIVER, test=False)
     await world.engine(origin=receiver).run("createUpdateActivity", activity, "send", mapping="Calls")
     assert [(e.entity, e.record_id, e.mapping, e.source, e.test) for e in world.ledger.entries()] == [
-        ("activity", "101", "Calls", SOURCE_CLI_SEND, True)]
+        ("activity", "101", "Calls", SOURCE_CLI_SEND, True)
+    ]
 
 
 async def test_a_create_cancelled_mid_request_is_left_unconfirmed(world: World) -> None:
@@ -251,6 +303,7 @@ async def test_a_create_cancelled_mid_request_is_left_unconfirmed(world: World) 
         landed.set()
         await asyncio.Event().wait()
         raise AssertionError("not reached")
+
     world.fake.fault("POST", "/api/v2/persons", hang)  # type: ignore[arg-type]
     task = asyncio.create_task(world.engine().run("createUpdatePerson", PERSON, "send"))
     await asyncio.wait_for(landed.wait(), 10)
@@ -262,19 +315,26 @@ async def test_a_create_cancelled_mid_request_is_left_unconfirmed(world: World) 
 
 
 async def test_refused_create_frees_the_claim(world: World) -> None:
-    world.fake.fault("POST", "/api/v2/persons", status(400, {"success": False, "error": "Validation failed: x",
-                                                             "code": "ERR_SCHEMA_VALIDATION_FAILED"}))
+    world.fake.fault(
+        "POST",
+        "/api/v2/persons",
+        status(
+            400, {"success": False, "error": "Validation failed: x", "code": "ERR_SCHEMA_VALIDATION_FAILED"}
+        ),
+    )
     result = await world.engine().run("createUpdatePerson", PERSON, "send")
     assert result.outcome == "fail" and world.ledger.find(KEY) is None
 
 
 # -- the before-write hook (the receiver's "write in flight" note) ------------------------------------
 
+
 async def test_before_write_is_awaited_once_just_before_the_first_write(world: World) -> None:
     seen: list[list[str]] = []
 
     async def hook() -> None:
         seen.append(world.fake.calls())
+
     engine = world.engine()
     await engine.run("createUpdatePerson", PERSON, "dry_run", before_write=hook)
     assert seen == []  # nothing is written in a dry run
@@ -282,10 +342,14 @@ async def test_before_write_is_awaited_once_just_before_the_first_write(world: W
     assert seen == []  # the plan fails (no name to create with): nothing is written
     world.fake.fault("POST", "/api/v2/persons", status(503))
     await engine.run("createUpdatePerson", PERSON, "send", before_write=hook)
-    assert len(seen) == 1 and seen[0][-1] == "GET /api/v2/itemSearch/field"  # after the lookups, before the POST
+    assert (
+        len(seen) == 1 and seen[0][-1] == "GET /api/v2/itemSearch/field"
+    )  # after the lookups, before the POST
 
 
 def test_windows_can_be_shortened_for_tests() -> None:
     assert timing_from_env({"PIPEDRIVE_GUI_CONFIRM_WINDOW": "0.2", "PIPEDRIVE_GUI_CLAIM_WAIT": "1"}) == {
-        "confirm_window": 0.2, "claim_wait": 1.0}
+        "confirm_window": 0.2,
+        "claim_wait": 1.0,
+    }
     assert timing_from_env({"PIPEDRIVE_GUI_CONFIRM_WINDOW": "soon"}) == {}

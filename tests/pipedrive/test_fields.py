@@ -32,19 +32,42 @@ REVENUE = "1924676a305ba82f358ceb58630f9b5c4ef91f3e"
 DEAL_SOURCE = "aa0126a15894687c771822a02954494f350d2f5e"
 
 
-def v2(code: str, name: str, ftype: str, custom: bool, options: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"field_code": code, "field_name": name, "field_type": ftype, "is_custom_field": custom,
-            "options": options, "subfields": None}
+def v2(
+    code: str, name: str, ftype: str, custom: bool, options: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "field_code": code,
+        "field_name": name,
+        "field_type": ftype,
+        "is_custom_field": custom,
+        "options": options,
+        "subfields": None,
+    }
 
 
 PERSON_PAGES = {
-    None: ([v2("id", "ID", "int", False), v2("name", "Name", "varchar", False),
-            v2("email", "Email", "varchar", False), v2("owner_id", "Owner", "user", False)], "p2"),
-    "p2": ([v2(EXTERNAL_ID, "External ID", "varchar", True),
+    None: (
+        [
+            v2("id", "ID", "int", False),
+            v2("name", "Name", "varchar", False),
+            v2("email", "Email", "varchar", False),
+            v2("owner_id", "Owner", "user", False),
+        ],
+        "p2",
+    ),
+    "p2": (
+        [
+            v2(EXTERNAL_ID, "External ID", "varchar", True),
             v2(PLAN, "Plan", "enum", True, [{"id": 101, "label": "Free"}, {"id": 102, "label": "Pro"}]),
-            {**v2(REVENUE, "Revenue", "monetary", True),
-             "subfields": [{"field_code": f"{REVENUE}_currency", "field_name": "Currency", "field_type": "varchar"}]}],
-           None),
+            {
+                **v2(REVENUE, "Revenue", "monetary", True),
+                "subfields": [
+                    {"field_code": f"{REVENUE}_currency", "field_name": "Currency", "field_type": "varchar"}
+                ],
+            },
+        ],
+        None,
+    ),
 }
 
 
@@ -77,28 +100,46 @@ class FakePipedrive:
             items, nxt = PERSON_PAGES[request.url.params.get("cursor")]
             return self.ok(items, next_cursor=nxt)
         if path == "/api/v2/organizationFields":
-            return self.ok([v2("name", "Name", "varchar", False), v2("address", "Address", "address", False)],
-                           next_cursor=None)
+            return self.ok(
+                [v2("name", "Name", "varchar", False), v2("address", "Address", "address", False)],
+                next_cursor=None,
+            )
         if path == "/api/v2/dealFields":
-            return self.ok([v2("title", "Title", "varchar", False), v2("value", "Value", "monetary", False),
-                            v2(DEAL_SOURCE, "Deal source", "varchar", True)], next_cursor=None)
+            return self.ok(
+                [
+                    v2("title", "Title", "varchar", False),
+                    v2("value", "Value", "monetary", False),
+                    v2(DEAL_SOURCE, "Deal source", "varchar", True),
+                ],
+                next_cursor=None,
+            )
         if path == "/api/v2/activityFields":
             return httpx.Response(403, json={"success": False, "error": "Admin only"})
         if path == "/api/v1/activityFields":
-            return self.ok([{"id": 1, "key": "subject", "name": "Subject", "field_type": "varchar"},
-                            {"id": 2, "key": "type", "name": "Type", "field_type": "enum"}],
-                           pagination={"more_items_in_collection": False})
+            return self.ok(
+                [
+                    {"id": 1, "key": "subject", "name": "Subject", "field_type": "varchar"},
+                    {"id": 2, "key": "type", "name": "Type", "field_type": "enum"},
+                ],
+                pagination={"more_items_in_collection": False},
+            )
         if path == "/api/v1/leadFields":
             return httpx.Response(404, json={"success": False, "error": "Not found"})
         if path == "/api/v1/noteFields":
-            return self.ok([{"id": 1, "key": "content", "name": "Content", "field_type": "text"},
-                            {"id": 2, "key": "deal_id", "name": "Deal", "field_type": "deal"}])
+            return self.ok(
+                [
+                    {"id": 1, "key": "content", "name": "Content", "field_type": "text"},
+                    {"id": 2, "key": "deal_id", "name": "Deal", "field_type": "deal"},
+                ]
+            )
         if path == "/api/v1/activityTypes":
-            return self.ok([
-                {"id": 1, "name": "Call", "key_string": "call", "active_flag": True},
-                {"id": 2, "name": "Demo", "key_string": "demo_meeting", "active_flag": True},
-                {"id": 3, "name": "Fax", "key_string": "fax", "active_flag": False},
-            ])
+            return self.ok(
+                [
+                    {"id": 1, "name": "Call", "key_string": "call", "active_flag": True},
+                    {"id": 2, "name": "Demo", "key_string": "demo_meeting", "active_flag": True},
+                    {"id": 3, "name": "Fax", "key_string": "fax", "active_flag": False},
+                ]
+            )
         return httpx.Response(404, json={"success": False, "error": "unknown path"})
 
     @staticmethod
@@ -108,8 +149,9 @@ class FakePipedrive:
 
 def client_for(fake: FakePipedrive, token: str = TOKEN) -> PipedriveClient:
     # A roomy pacer: these tests fetch whole catalogs several times in a row.
-    return PipedriveClient("https://acme.pipedrive.com", token, transport=httpx.MockTransport(fake),
-                           pacer=Pacer(burst_limit=500))
+    return PipedriveClient(
+        "https://acme.pipedrive.com", token, transport=httpx.MockTransport(fake), pacer=Pacer(burst_limit=500)
+    )
 
 
 async def test_fetch_catalog_reads_every_entity() -> None:
@@ -148,8 +190,13 @@ async def test_match_fields_and_reasons() -> None:
     async with client_for(fake) as client:
         catalog = await fetch_catalog(client, domain="acme")
     person_matches = {f.key: f.match_via for f in catalog.match_fields("person")}
-    assert person_matches == {"id": "id", "name": "entity_search", "email": "entity_search",
-                              EXTERNAL_ID: "item_search", REVENUE: "item_search"}
+    assert person_matches == {
+        "id": "id",
+        "name": "entity_search",
+        "email": "entity_search",
+        EXTERNAL_ID: "item_search",
+        REVENUE: "item_search",
+    }
     plan = catalog.by_key("person", PLAN)
     assert plan is not None and not plan.searchable
     assert "Single option" in (plan.not_searchable_reason or "")
@@ -181,23 +228,45 @@ async def test_bad_token_fails_the_whole_fetch() -> None:
 
 
 def test_custom_field_labels_cover_every_entity_and_only_custom_fields() -> None:
-    catalog = FieldCatalog("acme", datetime.now(timezone.utc), {
-        "person": (PipedriveField("person", "name", "Name", "varchar"),
-                   PipedriveField("person", EXTERNAL_ID, "External ID", "varchar", is_custom=True)),
-        "deal": (PipedriveField("deal", DEAL_SOURCE, "Deal source", "enum", is_custom=True),),
-    })
+    catalog = FieldCatalog(
+        "acme",
+        datetime.now(timezone.utc),
+        {
+            "person": (
+                PipedriveField("person", "name", "Name", "varchar"),
+                PipedriveField("person", EXTERNAL_ID, "External ID", "varchar", is_custom=True),
+            ),
+            "deal": (PipedriveField("deal", DEAL_SOURCE, "Deal source", "enum", is_custom=True),),
+        },
+    )
     assert catalog.custom_field_labels() == {EXTERNAL_ID: "External ID", DEAL_SOURCE: "Deal source"}
 
 
 def test_v1_field_shape() -> None:
-    sub = parse_field("person", {"key": f"{REVENUE}_currency", "name": "Revenue currency", "is_subfield": True})
+    sub = parse_field(
+        "person", {"key": f"{REVENUE}_currency", "name": "Revenue currency", "is_subfield": True}
+    )
     assert sub is None
-    assert parse_field("person", {"key": "x", "name": "Old", "field_type": "varchar", "active_flag": False}) is None
-    f = parse_field("person", {"id": 9, "key": EXTERNAL_ID, "name": "External ID", "field_type": "varchar",
-                               "edit_flag": True, "options": None, "mandatory_flag": False})
+    assert (
+        parse_field("person", {"key": "x", "name": "Old", "field_type": "varchar", "active_flag": False})
+        is None
+    )
+    f = parse_field(
+        "person",
+        {
+            "id": 9,
+            "key": EXTERNAL_ID,
+            "name": "External ID",
+            "field_type": "varchar",
+            "edit_flag": True,
+            "options": None,
+            "mandatory_flag": False,
+        },
+    )
     assert f is not None and f.is_custom and f.searchable and f.match_via == "item_search"
-    enum = parse_field("deal", {"key": PLAN, "name": "Tier", "field_type": "enum",
-                                "options": [{"id": "7", "label": "Gold"}]})
+    enum = parse_field(
+        "deal", {"key": PLAN, "name": "Tier", "field_type": "enum", "options": [{"id": "7", "label": "Gold"}]}
+    )
     assert enum is not None and enum.options[0].id == 7
 
 
@@ -238,8 +307,9 @@ async def test_get_catalog_uses_cache_until_refresh(tmp_path: Path) -> None:
         assert len(fake.calls) == n and again.fetched_at == first.fetched_at
         await get_catalog(client, tmp_path, "acme", refresh=True)
         assert len(fake.calls) > n
-        old = FieldCatalog.from_dict({**first.to_dict(),
-                                      "fetched_at": (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()})
+        old = FieldCatalog.from_dict(
+            {**first.to_dict(), "fetched_at": (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()}
+        )
         save_cache(tmp_path, old)
         m = len(fake.calls)
         fresh = await get_catalog(client, tmp_path, "acme", max_age=timedelta(hours=1))
@@ -252,8 +322,11 @@ async def test_leads_inherit_deal_custom_fields() -> None:
             if entity == "lead":
                 return [v2("title", "Title", "varchar", False)]
             if entity == "deal":
-                return [v2("title", "Title", "varchar", False), v2(DEAL_SOURCE, "Deal source", "varchar", True),
-                        v2(PLAN, "Tier", "enum", True, [{"id": 1, "label": "Gold"}])]
+                return [
+                    v2("title", "Title", "varchar", False),
+                    v2(DEAL_SOURCE, "Deal source", "varchar", True),
+                    v2(PLAN, "Tier", "enum", True, [{"id": 1, "label": "Gold"}]),
+                ]
             return []
 
         async def list_activity_types(self) -> list[dict[str, Any]]:

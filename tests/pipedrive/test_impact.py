@@ -31,8 +31,11 @@ from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
 from pipedrive_gui.sandbox.ratelimit import token_cost
 
 DEMO = resource_path("demo", "demo.pipedrive-map.json")
-CORPUS = [json.loads(line) for line in resource_path("events", "corpus.jsonl").read_text("utf-8").splitlines()
-          if line.strip()]
+CORPUS = [
+    json.loads(line)
+    for line in resource_path("events", "corpus.jsonl").read_text("utf-8").splitlines()
+    if line.strip()
+]
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
@@ -55,11 +58,14 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
         await sb.stop()
 
 
-async def _send_all(client: PipedriveClient, catalog: Any, project: Project,
-                    events: list[dict[str, Any]]) -> dict[tuple[int, str], str]:
+async def _send_all(
+    client: PipedriveClient, catalog: Any, project: Project, events: list[dict[str, Any]]
+) -> dict[tuple[int, str], str]:
     """Every event, one by one and in order, through every mapping it fires (as ``send`` does)."""
     engine = UpsertEngine(client, catalog, project.destination)
-    mappings = [(m, parse_fql(m.trigger), compile_action(m.action, m.settings)) for m in project.mappings if m.enabled]
+    mappings = [
+        (m, parse_fql(m.trigger), compile_action(m.action, m.settings)) for m in project.mappings if m.enabled
+    ]
     outcomes: dict[tuple[int, str], str] = {}
     for i, event in enumerate(events, 1):
         for m, trigger, action in mappings:
@@ -73,8 +79,9 @@ async def _send_all(client: PipedriveClient, catalog: Any, project: Project,
     return outcomes
 
 
-async def _impact_equals_sending(sandbox: RunningSandbox, events: list[dict[str, Any]],
-                                 project: Project | None = None) -> ImpactReport:
+async def _impact_equals_sending(
+    sandbox: RunningSandbox, events: list[dict[str, Any]], project: Project | None = None
+) -> ImpactReport:
     project = project if project is not None else load_project(DEMO)
     async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Unpaced()) as client:
         catalog = await fetch_catalog(client, domain="sandbox")
@@ -119,8 +126,13 @@ async def test_burst_limits_on_no_429_progress_and_nothing_written(sandbox: Runn
     async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Pacer.for_plan("lite")) as client:
         catalog = await fetch_catalog(client, domain="sandbox")
         sandbox.state.clear_requests()
-        result = await run_impact(client, catalog, project, CORPUS[:100],
-                                  progress=lambda phase, done, total: seen.append((phase, done, total)))
+        result = await run_impact(
+            client,
+            catalog,
+            project,
+            CORPUS[:100],
+            progress=lambda phase, done, total: seen.append((phase, done, total)),
+        )
     requests = list(sandbox.state.requests)
     assert requests and not any(r.status == 429 for r in requests)
     assert not any(r.method in WRITES for r in requests)
@@ -165,26 +177,49 @@ async def test_daily_budget_spent_stops_the_run_with_a_clear_message(sandbox: Ru
 
 def _identify(user: str, name: str, *, event: str | None = None) -> dict[str, Any]:
     if event:
-        return {"type": "track", "event": event, "userId": user, "messageId": f"m-{user}-{event}",
-                "properties": {"name": name}, "context": {"traits": {"name": name}}}
+        return {
+            "type": "track",
+            "event": event,
+            "userId": user,
+            "messageId": f"m-{user}-{event}",
+            "properties": {"name": name},
+            "context": {"traits": {"name": name}},
+        }
     return {"type": "identify", "userId": user, "messageId": f"m-{user}-{name}", "traits": {"name": name}}
 
 
 async def test_records_the_batch_creates_then_reaches_again_and_two_mappings_on_one_person(
-        sandbox: RunningSandbox) -> None:
+    sandbox: RunningSandbox,
+) -> None:
     project = load_project(DEMO)
     person = next(m for m in project.mappings if m.action == "createUpdatePerson")
-    second = ProjectMapping("signup", "People from Signed Up", "createUpdatePerson", 'type = "track" and event = "Signed Up"',
-                            True, {**copy.deepcopy(person.settings), "name": {"@path": "$.properties.name"}})
+    second = ProjectMapping(
+        "signup",
+        "People from Signed Up",
+        "createUpdatePerson",
+        'type = "track" and event = "Signed Up"',
+        True,
+        {**copy.deepcopy(person.settings), "name": {"@path": "$.properties.name"}},
+    )
     project.mappings = [person, second]
-    events = [_identify("new-1", "Ada"), _identify("new-1", "Ada L."), _identify("new-2", "Bo"),
-              _identify("new-2", "Bo", event="Signed Up"), _identify("user-lonely", "Cy")]
+    events = [
+        _identify("new-1", "Ada"),
+        _identify("new-1", "Ada L."),
+        _identify("new-2", "Bo"),
+        _identify("new-2", "Bo", event="Signed Up"),
+        _identify("user-lonely", "Cy"),
+    ]
     async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Unpaced()) as client:
         catalog = await fetch_catalog(client, domain="sandbox")
         result = await run_impact(client, catalog, project, events)
     report = result.report
     assert [(r.event_index, r.outcome, r.updates_batch_record) for r in report.runs] == [
-        (1, "create", False), (2, "update", True), (3, "create", False), (4, "update", True), (5, "create", False)]
+        (1, "create", False),
+        (2, "update", True),
+        (3, "create", False),
+        (4, "update", True),
+        (5, "create", False),
+    ]
     assert report.lookups == 3  # new-1, new-2, user-lonely: once each
     records = {b.describe: b for b in report.batch_records}
     assert set(records) == {"person where Segment user ID = new-1", "person where Segment user ID = new-2"}
@@ -217,8 +252,11 @@ async def test_before_after_lists_the_events_whose_outcome_changes(sandbox: Runn
     people = len({e["userId"] for e in events if e["type"] == "identify"})
     # Each person's first identify now creates; the second updates what the first created.
     assert (after.create, after.update) == (people, before.update - people)
-    assert all(r.updates_batch_record for r in result.report.runs if r.mapping_id == person.id
-               and r.outcome == "update")
+    assert all(
+        r.updates_batch_record
+        for r in result.report.runs
+        if r.mapping_id == person.id and r.outcome == "update"
+    )
     change = next(c for c in result.changes if c.mapping == person.name and c.after == "create")
     assert (change.before, len(change.events)) == ("update", people)
     assert change.sentence().startswith(f"{people} events that updated person #")
@@ -227,8 +265,9 @@ async def test_before_after_lists_the_events_whose_outcome_changes(sandbox: Runn
     assert "would now update a person created earlier in the batch" in moved.sentence()
     assert {c.mapping for c in result.changes} == {person.name}  # the other mappings are unchanged
     # The same lookups answered both projects: the saved one's user ids and the edited one's anonymous ids.
-    assert result.report.lookups == len({(r.path, json.dumps(r.query, sort_keys=True))
-                                         for r in sandbox.state.requests})
+    assert result.report.lookups == len(
+        {(r.path, json.dumps(r.query, sort_keys=True)) for r in sandbox.state.requests}
+    )
 
 
 def test_per_mapping_cost_from_the_planner() -> None:
@@ -251,19 +290,42 @@ async def test_a_record_the_batch_creates_is_found_by_its_other_values(sandbox: 
     e-mail: a later event's lookup of the e-mail finds the person an earlier event created."""
     project = load_project(DEMO)
     deals = next(m for m in project.mappings if m.action == "createUpdateDeal")
-    deals.settings = {**deals.settings, "person_match_field": "email",
-                      "person_match_value": {"@path": "$.context.traits.email"}}
+    deals.settings = {
+        **deals.settings,
+        "person_match_field": "email",
+        "person_match_value": {"@path": "$.context.traits.email"},
+    }
     events = []
     for n in range(3):
         user, email = f"fresh-{n}", f"fresh{n}@example.com"
-        events.append({"type": "identify", "userId": user, "messageId": f"i{n}",
-                       "traits": {"name": f"Fresh {n}", "email": email}})
-        events.append({"type": "track", "event": "Deal Upserted", "userId": user, "messageId": f"d{n}",
-                       "context": {"traits": {"email": email.upper()}},  # entity search ignores case
-                       "properties": {"deal_id": f"FD-{n}", "title": f"Deal {n}", "value": 10, "currency": "EUR"}})
-    events.append({"type": "track", "event": "Deal Upserted", "userId": "nobody", "messageId": "d-none",
-                   "context": {"traits": {"email": "nobody@example.com"}},
-                   "properties": {"deal_id": "FD-X", "title": "Orphan", "value": 1, "currency": "EUR"}})
+        events.append(
+            {
+                "type": "identify",
+                "userId": user,
+                "messageId": f"i{n}",
+                "traits": {"name": f"Fresh {n}", "email": email},
+            }
+        )
+        events.append(
+            {
+                "type": "track",
+                "event": "Deal Upserted",
+                "userId": user,
+                "messageId": f"d{n}",
+                "context": {"traits": {"email": email.upper()}},  # entity search ignores case
+                "properties": {"deal_id": f"FD-{n}", "title": f"Deal {n}", "value": 10, "currency": "EUR"},
+            }
+        )
+    events.append(
+        {
+            "type": "track",
+            "event": "Deal Upserted",
+            "userId": "nobody",
+            "messageId": "d-none",
+            "context": {"traits": {"email": "nobody@example.com"}},
+            "properties": {"deal_id": "FD-X", "title": "Orphan", "value": 1, "currency": "EUR"},
+        }
+    )
     report = await _impact_equals_sending(sandbox, events, project)
     outcomes = [(r.message_id, r.outcome) for r in report.runs if r.action == "createUpdateDeal"]
     assert outcomes == [("d0", "create"), ("d1", "create"), ("d2", "create"), ("d-none", "fail")]

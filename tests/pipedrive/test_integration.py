@@ -49,10 +49,18 @@ def is_str(v: Any) -> bool:
 
 
 def contacts(v: Any) -> bool:
-    return isinstance(v, list) and all(
-        isinstance(c, dict) and set(c) <= {"value", "primary", "label"} and is_str(c["value"])
-        and isinstance(c.get("primary", False), bool) and is_str(c.get("label", "")) for c in v
-    ) and sum(1 for c in v if c.get("primary")) <= 1
+    return (
+        isinstance(v, list)
+        and all(
+            isinstance(c, dict)
+            and set(c) <= {"value", "primary", "label"}
+            and is_str(c["value"])
+            and isinstance(c.get("primary", False), bool)
+            and is_str(c.get("label", ""))
+            for c in v
+        )
+        and sum(1 for c in v if c.get("primary")) <= 1
+    )
 
 
 def pattern(rx: re.Pattern[str]):
@@ -66,50 +74,115 @@ def nullable(check):
 VISIBLE = lambda v: v in (1, 3, 5, 7) and is_int(v)  # noqa: E731
 CUSTOM = lambda v: isinstance(v, dict)  # noqa: E731 - values checked per field type below
 
-PERSON = {"name": is_str, "owner_id": is_int, "org_id": is_int, "emails": contacts, "phones": contacts,
-          "visible_to": VISIBLE, "label_ids": lambda v: isinstance(v, list) and all(map(is_int, v)),
-          "custom_fields": CUSTOM}
-ORG = {"name": is_str, "owner_id": is_int, "visible_to": VISIBLE, "custom_fields": CUSTOM,
-       "address": lambda v: isinstance(v, dict) and "value" in v}
-DEAL = {"title": is_str, "value": is_num, "currency": pattern(re.compile(r"^[A-Z]{3}$")),
-        "person_id": nullable(is_int), "org_id": nullable(is_int), "owner_id": is_int, "stage_id": is_int,
-        "pipeline_id": is_int, "status": lambda v: v in ("open", "won", "lost"), "probability": nullable(is_num),
-        "lost_reason": nullable(is_str), "visible_to": VISIBLE, "expected_close_date": pattern(_DATE),
-        "custom_fields": CUSTOM}
-ACTIVITY = {"subject": is_str, "type": is_str, "owner_id": is_int, "deal_id": is_int, "org_id": is_int,
-            "lead_id": pattern(_UUID),
-            "participants": lambda v: isinstance(v, list) and all(
-                set(p) == {"person_id", "primary"} and is_int(p["person_id"]) and isinstance(p["primary"], bool)
-                for p in v),
-            "due_date": pattern(_DATE), "due_time": pattern(_CLOCK), "duration": pattern(_CLOCK),
-            "busy": lambda v: isinstance(v, bool), "done": lambda v: isinstance(v, bool),
-            "public_description": is_str, "note": is_str}
-LEAD = {"title": is_str, "person_id": is_int, "organization_id": is_int,
-        "value": lambda v: isinstance(v, dict) and set(v) == {"amount", "currency"} and is_num(v["amount"])
-        and is_str(v["currency"]),
-        "expected_close_date": pattern(_DATE), "visible_to": lambda v: v in ("1", "3", "5", "7"),
-        "owner_id": is_int}
-NOTE = {"content": is_str, "lead_id": pattern(_UUID), "deal_id": is_int, "person_id": is_int, "org_id": is_int}
+PERSON = {
+    "name": is_str,
+    "owner_id": is_int,
+    "org_id": is_int,
+    "emails": contacts,
+    "phones": contacts,
+    "visible_to": VISIBLE,
+    "label_ids": lambda v: isinstance(v, list) and all(map(is_int, v)),
+    "custom_fields": CUSTOM,
+}
+ORG = {
+    "name": is_str,
+    "owner_id": is_int,
+    "visible_to": VISIBLE,
+    "custom_fields": CUSTOM,
+    "address": lambda v: isinstance(v, dict) and "value" in v,
+}
+DEAL = {
+    "title": is_str,
+    "value": is_num,
+    "currency": pattern(re.compile(r"^[A-Z]{3}$")),
+    "person_id": nullable(is_int),
+    "org_id": nullable(is_int),
+    "owner_id": is_int,
+    "stage_id": is_int,
+    "pipeline_id": is_int,
+    "status": lambda v: v in ("open", "won", "lost"),
+    "probability": nullable(is_num),
+    "lost_reason": nullable(is_str),
+    "visible_to": VISIBLE,
+    "expected_close_date": pattern(_DATE),
+    "custom_fields": CUSTOM,
+}
+ACTIVITY = {
+    "subject": is_str,
+    "type": is_str,
+    "owner_id": is_int,
+    "deal_id": is_int,
+    "org_id": is_int,
+    "lead_id": pattern(_UUID),
+    "participants": lambda v: (
+        isinstance(v, list)
+        and all(
+            set(p) == {"person_id", "primary"} and is_int(p["person_id"]) and isinstance(p["primary"], bool)
+            for p in v
+        )
+    ),
+    "due_date": pattern(_DATE),
+    "due_time": pattern(_CLOCK),
+    "duration": pattern(_CLOCK),
+    "busy": lambda v: isinstance(v, bool),
+    "done": lambda v: isinstance(v, bool),
+    "public_description": is_str,
+    "note": is_str,
+}
+LEAD = {
+    "title": is_str,
+    "person_id": is_int,
+    "organization_id": is_int,
+    "value": lambda v: (
+        isinstance(v, dict)
+        and set(v) == {"amount", "currency"}
+        and is_num(v["amount"])
+        and is_str(v["currency"])
+    ),
+    "expected_close_date": pattern(_DATE),
+    "visible_to": lambda v: v in ("1", "3", "5", "7"),
+    "owner_id": is_int,
+}
+NOTE = {
+    "content": is_str,
+    "lead_id": pattern(_UUID),
+    "deal_id": is_int,
+    "person_id": is_int,
+    "org_id": is_int,
+}
 
 WRITE_SCHEMAS = {
     ("POST", "/api/v2/persons"): dict(PERSON, add_time=pattern(_RFC3339)),
     ("PATCH", "/api/v2/persons/*"): PERSON,
     ("POST", "/api/v2/organizations"): dict(ORG, add_time=pattern(_RFC3339)),
     ("PATCH", "/api/v2/organizations/*"): ORG,
-    ("POST", "/api/v2/deals"): DEAL, ("PATCH", "/api/v2/deals/*"): DEAL,
-    ("POST", "/api/v2/activities"): ACTIVITY, ("PATCH", "/api/v2/activities/*"): ACTIVITY,
-    ("POST", "/api/v1/leads"): LEAD, ("PATCH", "/api/v1/leads/*"): LEAD,
-    ("POST", "/api/v1/notes"): NOTE, ("PUT", "/api/v1/notes/*"): NOTE,
+    ("POST", "/api/v2/deals"): DEAL,
+    ("PATCH", "/api/v2/deals/*"): DEAL,
+    ("POST", "/api/v2/activities"): ACTIVITY,
+    ("PATCH", "/api/v2/activities/*"): ACTIVITY,
+    ("POST", "/api/v1/leads"): LEAD,
+    ("PATCH", "/api/v1/leads/*"): LEAD,
+    ("POST", "/api/v1/notes"): NOTE,
+    ("PUT", "/api/v1/notes/*"): NOTE,
 }
-REQUIRED_ON_CREATE = {"/api/v2/persons": {"name"}, "/api/v2/organizations": {"name"}, "/api/v2/deals": {"title"},
-                      "/api/v1/leads": {"title"}, "/api/v1/notes": {"content"}}
+REQUIRED_ON_CREATE = {
+    "/api/v2/persons": {"name"},
+    "/api/v2/organizations": {"name"},
+    "/api/v2/deals": {"title"},
+    "/api/v1/leads": {"title"},
+    "/api/v1/notes": {"content"},
+}
 CUSTOM_TYPES = {
-    SEG_USER: is_str, PLAN: lambda v: v in (101, 102, 103), SCORE: is_num,
+    SEG_USER: is_str,
+    PLAN: lambda v: v in (101, 102, 103),
+    SCORE: is_num,
     LTV: lambda v: isinstance(v, dict) and set(v) == {"value", "currency"} and is_num(v["value"]),
     INTERESTS: lambda v: isinstance(v, list) and v and all(i in (104, 105, 106) for i in v),
     "d1a68c39c3625323a5504750132917ed07349573": pattern(_DATE),
-    SEG_GROUP: is_str, "ec881dc64d14d2f5e539e2f56f36625bb4a2be70": lambda v: v in (107, 108, 109, 110),
-    "d93d1066bf45650ac1db8a26532fb69b2a76a206": is_num, SEG_DEAL: is_str,
+    SEG_GROUP: is_str,
+    "ec881dc64d14d2f5e539e2f56f36625bb4a2be70": lambda v: v in (107, 108, 109, 110),
+    "d93d1066bf45650ac1db8a26532fb69b2a76a206": is_num,
+    SEG_DEAL: is_str,
     "eb439a21f8e73a2e467bf7a6336bad7aa3ee9e35": lambda v: v in (111, 112, 113, 114),
     "3851be5c87a452d8d85b900de48043ee0771f440": is_str,
 }
@@ -123,8 +196,10 @@ LOOKUP_QUERIES = {
 
 def _schema_for(method: str, path: str) -> tuple[str, dict] | None:
     for (m, pat), schema in WRITE_SCHEMAS.items():
-        if m == method and (pat == path or (pat.endswith("/*") and path.startswith(pat[:-1])
-                                              and "/" not in path[len(pat) - 1:])):
+        if m == method and (
+            pat == path
+            or (pat.endswith("/*") and path.startswith(pat[:-1]) and "/" not in path[len(pat) - 1 :])
+        ):
             return pat, schema
     return None
 
@@ -168,6 +243,7 @@ def assert_requests_follow_reference(sandbox) -> int:
 
 # -- fixtures ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def sandbox():
     sb = await start_sandbox()
@@ -177,8 +253,9 @@ async def sandbox():
 
 @pytest.fixture
 async def client(sandbox):
-    c = PipedriveClient(sandbox.base_url, sandbox.token, pacer=Pacer(burst_limit=10_000, search_limit=10_000),
-                        timeout=5.0)
+    c = PipedriveClient(
+        sandbox.base_url, sandbox.token, pacer=Pacer(burst_limit=10_000, search_limit=10_000), timeout=5.0
+    )
     yield c
     await c.aclose()
 
@@ -195,21 +272,38 @@ def engine(client, catalog):
 
 def fresh(engine: UpsertEngine) -> UpsertEngine:
     """Another engine on the same connection with an empty cache (a later run of the app)."""
-    return UpsertEngine(engine.client, engine.catalog, engine.defaults, default_currency="EUR", recheck_delay=0.3)
+    return UpsertEngine(
+        engine.client, engine.catalog, engine.defaults, default_currency="EUR", recheck_delay=0.3
+    )
 
 
 # -- all six actions -----------------------------------------------------------------------------
 
+
 async def test_person_by_custom_field_create_then_update(sandbox, engine):
-    payload = {"match_value": "user-5001", "name": "Nia Park", "email": ["nia@park.example"],
-               "phone": ["+372 5000 0001"], "visible_to": "3", "add_time": "2026-11-01T10:00:00.250Z",
-               "custom_fields": {"Plan": "Pro", LTV: 1200, "Interests": "CRM, Automation", "Signup date": "2026-11-01"}}
+    payload = {
+        "match_value": "user-5001",
+        "name": "Nia Park",
+        "email": ["nia@park.example"],
+        "phone": ["+372 5000 0001"],
+        "visible_to": "3",
+        "add_time": "2026-11-01T10:00:00.250Z",
+        "custom_fields": {
+            "Plan": "Pro",
+            LTV: 1200,
+            "Interests": "CRM, Automation",
+            "Signup date": "2026-11-01",
+        },
+    }
     created = await engine.run("createUpdatePerson", payload, "send")
     assert created.outcome == "create", created.message
     record = sandbox.state.get("person", created.record_id)
     assert record["name"] == "Nia Park" and record["emails"][0]["value"] == "nia@park.example"
     assert record["custom_fields"][SEG_USER] == "user-5001"  # the match value, from the destination default
-    assert record["custom_fields"][PLAN] == 102 and record["custom_fields"][LTV] == {"value": 1200, "currency": "EUR"}
+    assert record["custom_fields"][PLAN] == 102 and record["custom_fields"][LTV] == {
+        "value": 1200,
+        "currency": "EUR",
+    }
     assert created.link == f"{sandbox.base_url}/person/{created.record_id}"
 
     again = fresh(engine)
@@ -220,7 +314,8 @@ async def test_person_by_custom_field_create_then_update(sandbox, engine):
     assert len(sandbox.state.find("person", **{SEG_USER: "user-5001"})) == 1
     assert sandbox.state.get("person", created.record_id)["name"] == "Nia Park-Lee"
     assert [r.call.split("/")[-1] for r in sandbox.state.requests_to("PATCH", "/api/v2/persons/*")] == [
-        str(created.record_id)]
+        str(created.record_id)
+    ]
     assert assert_requests_follow_reference(sandbox) == 2
 
 
@@ -229,8 +324,9 @@ async def test_person_by_email_and_by_id(sandbox, engine):
     created = await engine.run("createUpdatePerson", by_email, "send")
     assert created.outcome == "create"
     assert sandbox.state.get("person", created.record_id)["emails"][0]["value"] == "zoe@example.net"
-    updated = await fresh(engine).run("createUpdatePerson", dict(by_email, match_value="ZOE@example.net",
-                                                                 name="Zoe Q"), "send")
+    updated = await fresh(engine).run(
+        "createUpdatePerson", dict(by_email, match_value="ZOE@example.net", name="Zoe Q"), "send"
+    )
     assert (updated.outcome, updated.record_id) == ("update", created.record_id)
     assert sandbox.state.requests_to("GET", "/api/v2/persons/search")[-1].query["fields"] == "email"
 
@@ -245,15 +341,21 @@ async def test_person_by_email_and_by_id(sandbox, engine):
 
 
 async def test_organization_by_custom_field_and_by_name(sandbox, engine):
-    payload = {"match_value": "grp-7001", "name": "Globex", "custom_fields": {"Industry": "Finance", "Employees": "120"}}
+    payload = {
+        "match_value": "grp-7001",
+        "name": "Globex",
+        "custom_fields": {"Industry": "Finance", "Employees": "120"},
+    }
     created = await engine.run("createUpdateOrganization", payload, "send")
     assert created.outcome == "create"
     assert sandbox.state.get("organization", created.record_id)["custom_fields"][SEG_GROUP] == "grp-7001"
     updated = await fresh(engine).run("createUpdateOrganization", dict(payload, name="Globex Corp"), "send")
     assert (updated.outcome, updated.record_id) == ("update", created.record_id)
-    by_name = await fresh(engine).run("createUpdateOrganization",
-                                      {"match_field": "name", "match_value": "globex corp", "visible_to": "7"},
-                                      "send")
+    by_name = await fresh(engine).run(
+        "createUpdateOrganization",
+        {"match_field": "name", "match_value": "globex corp", "visible_to": "7"},
+        "send",
+    )
     assert (by_name.outcome, by_name.record_id) == ("update", created.record_id)
     assert sandbox.state.get("organization", created.record_id)["visible_to"] == 7
     assert_requests_follow_reference(sandbox)
@@ -266,10 +368,19 @@ async def _person_and_org(engine, user="user-8001", group="grp-8001"):
     return person.record_id, org.record_id
 
 
-DEAL_EVENT = {"deal_match_value": "D-9001", "title": "Initech - 40 seats", "value": "12000", "currency": "usd",
-              "stage_id": 2, "status": "open", "expected_close_date": "2026-12-31", "probability": 40,
-              "person_match_value": "user-8001", "organization_match_value": "grp-8001",
-              "custom_fields": {"Lead source": "Website"}}
+DEAL_EVENT = {
+    "deal_match_value": "D-9001",
+    "title": "Initech - 40 seats",
+    "value": "12000",
+    "currency": "usd",
+    "stage_id": 2,
+    "status": "open",
+    "expected_close_date": "2026-12-31",
+    "probability": 40,
+    "person_match_value": "user-8001",
+    "organization_match_value": "grp-8001",
+    "custom_fields": {"Lead source": "Website"},
+}
 
 
 async def test_deal_with_associations_create_update_and_by_id(sandbox, engine):
@@ -277,14 +388,22 @@ async def test_deal_with_associations_create_update_and_by_id(sandbox, engine):
     created = await fresh(engine).run("createUpdateDeal", DEAL_EVENT, "send")
     assert created.outcome == "create", created.message
     deal = sandbox.state.get("deal", created.record_id)
-    assert (deal["person_id"], deal["org_id"], deal["value"], deal["currency"]) == (person_id, org_id, 12000, "USD")
+    assert (deal["person_id"], deal["org_id"], deal["value"], deal["currency"]) == (
+        person_id,
+        org_id,
+        12000,
+        "USD",
+    )
     assert deal["custom_fields"][SEG_DEAL] == "D-9001"
 
     won = await engine.run("createUpdateDeal", dict(DEAL_EVENT, status="won", value=15000), "send")
     assert (won.outcome, won.record_id) == ("update", created.record_id)
     assert sandbox.state.get("deal", created.record_id)["status"] == "won"
-    by_id = await engine.run("createUpdateDeal", {"deal_match_field": "id", "deal_match_value": str(created.record_id),
-                                                  "title": "Initech - 45 seats"}, "send")
+    by_id = await engine.run(
+        "createUpdateDeal",
+        {"deal_match_field": "id", "deal_match_value": str(created.record_id), "title": "Initech - 45 seats"},
+        "send",
+    )
     assert (by_id.outcome, by_id.record_id) == ("update", created.record_id)
     assert_requests_follow_reference(sandbox)
 
@@ -295,22 +414,34 @@ async def test_repeated_deal_events_use_the_cache_for_associations(sandbox, engi
     sandbox.state.clear_requests()
     result = await engine.run("createUpdateDeal", dict(DEAL_EVENT, probability=80), "send")
     assert result.outcome == "update"
-    assert sandbox.state.calls() == [f"PATCH /api/v2/deals/{result.record_id}"]  # Segment: 3 searches + 1 write
+    assert sandbox.state.calls() == [
+        f"PATCH /api/v2/deals/{result.record_id}"
+    ]  # Segment: 3 searches + 1 write
 
 
 async def test_activity_create_with_participants_then_update_by_id(sandbox, engine):
     person_id, org_id = await _person_and_org(engine)
     deal = await engine.run("createUpdateDeal", DEAL_EVENT, "send")
-    event = {"subject": "Kick-off call", "type": "Call", "due_date": "2026-12-02", "due_time": "14:30",
-             "duration": "0:30", "done": False, "person_match_value": "user-8001",
-             "organization_match_value": "grp-8001", "deal_match_value": "D-9001"}
+    event = {
+        "subject": "Kick-off call",
+        "type": "Call",
+        "due_date": "2026-12-02",
+        "due_time": "14:30",
+        "duration": "0:30",
+        "done": False,
+        "person_match_value": "user-8001",
+        "organization_match_value": "grp-8001",
+        "deal_match_value": "D-9001",
+    }
     created = await engine.run("createUpdateActivity", event, "send")
     assert created.outcome == "create", created.message
     activity = sandbox.state.get("activity", created.record_id)
     assert activity["participants"] == [{"person_id": person_id, "primary": True}]
     assert (activity["deal_id"], activity["org_id"], activity["done"]) == (deal.record_id, org_id, False)
     assert created.link == f"{sandbox.base_url}/deal/{deal.record_id}"
-    done = await engine.run("createUpdateActivity", dict(event, activity_id=created.record_id, done="true"), "send")
+    done = await engine.run(
+        "createUpdateActivity", dict(event, activity_id=created.record_id, done="true"), "send"
+    )
     assert (done.outcome, done.record_id) == ("update", created.record_id)
     assert sandbox.state.get("activity", created.record_id)["done"] is True
     assert_requests_follow_reference(sandbox)
@@ -318,17 +449,24 @@ async def test_activity_create_with_participants_then_update_by_id(sandbox, engi
 
 async def test_lead_create_then_update_by_lead_id(sandbox, engine):
     _, org_id = await _person_and_org(engine)
-    event = {"title": "Initech demo request", "amount": 9900, "currency": "EUR", "visible_to": "3",
-             "organization_match_value": "grp-8001", "person_match_value": "nobody-here",
-             "expected_close_date": "2027-01-15"}
+    event = {
+        "title": "Initech demo request",
+        "amount": 9900,
+        "currency": "EUR",
+        "visible_to": "3",
+        "organization_match_value": "grp-8001",
+        "person_match_value": "nobody-here",
+        "expected_close_date": "2027-01-15",
+    }
     created = await engine.run("createUpdateLead", event, "send")
     assert created.outcome == "create", created.message
     assert uuid.UUID(str(created.record_id))
     lead = sandbox.state.get("lead", created.record_id)
     assert lead["organization_id"] == org_id and lead["value"] == {"amount": 9900, "currency": "EUR"}
     assert any("No person where Segment user ID = nobody-here was found" in w for w in created.warnings)
-    updated = await engine.run("createUpdateLead", dict(event, lead_id=created.record_id, title="Initech demo (2)"),
-                               "send")
+    updated = await engine.run(
+        "createUpdateLead", dict(event, lead_id=created.record_id, title="Initech demo (2)"), "send"
+    )
     assert (updated.outcome, updated.record_id) == ("update", created.record_id)
     assert sandbox.state.get("lead", created.record_id)["title"] == "Initech demo (2)"
     assert_requests_follow_reference(sandbox)
@@ -337,11 +475,14 @@ async def test_lead_create_then_update_by_lead_id(sandbox, engine):
 async def test_note_create_then_update_by_note_id(sandbox, engine):
     await _person_and_org(engine)
     deal = await engine.run("createUpdateDeal", DEAL_EVENT, "send")
-    created = await engine.run("createUpdateNote", {"content": "<p>Budget approved</p>",
-                                                    "deal_match_value": "D-9001"}, "send")
+    created = await engine.run(
+        "createUpdateNote", {"content": "<p>Budget approved</p>", "deal_match_value": "D-9001"}, "send"
+    )
     assert created.outcome == "create", created.message
     assert sandbox.state.get("note", created.record_id)["deal_id"] == deal.record_id
-    updated = await engine.run("createUpdateNote", {"note_id": created.record_id, "content": "<p>Signed</p>"}, "send")
+    updated = await engine.run(
+        "createUpdateNote", {"note_id": created.record_id, "content": "<p>Signed</p>"}, "send"
+    )
     assert (updated.outcome, updated.record_id) == ("update", created.record_id)
     assert sandbox.state.requests_to("PUT", "/api/v1/notes/*")
     assert_requests_follow_reference(sandbox)
@@ -349,38 +490,47 @@ async def test_note_create_then_update_by_note_id(sandbox, engine):
 
 # -- failures, worded for a user -----------------------------------------------------------------
 
+
 async def test_failures_are_explained_and_write_nothing(sandbox, engine):
     no_links = await engine.run("createUpdateDeal", dict(DEAL_EVENT, deal_match_value="D-404"), "send")
     assert no_links.outcome == "fail"
     assert no_links.message.startswith("Failed: No related organization or person, unable to create deal!")
     assert "no person where Segment user ID = user-8001 exists in Pipedrive" in no_links.message
 
-    bad_option = await engine.run("createUpdatePerson", {"match_value": "u-1", "name": "X",
-                                                         "custom_fields": {"Plan": "Gold"}}, "dry_run")
+    bad_option = await engine.run(
+        "createUpdatePerson",
+        {"match_value": "u-1", "name": "X", "custom_fields": {"Plan": "Gold"}},
+        "dry_run",
+    )
     assert bad_option.message == "Would fail: Plan: 'Gold' is not one of Free, Pro, Enterprise"
 
     missing = await engine.run("createUpdateActivity", {"activity_id": 987654, "subject": "x"}, "send")
     assert missing.message.startswith("Failed: There is no activity with ID 987654 in Pipedrive")
 
-    refused = await engine.run("createUpdatePerson", {"match_value": "u-2", "name": "Y",
-                                                      "custom_fields": {"owner_id": 4242}}, "send")
+    refused = await engine.run(
+        "createUpdatePerson", {"match_value": "u-2", "name": "Y", "custom_fields": {"owner_id": 4242}}, "send"
+    )
     assert refused.outcome == "fail"
     assert "Pipedrive refused the data" in refused.message and "owner_id" in refused.message
     writes = [r for r in sandbox.state.requests if r.method != "GET"]
-    assert [(r.call, r.status) for r in writes] == [("PATCH /api/v2/activities/987654", 404),
-                                                    ("POST /api/v2/persons", 400)]
+    assert [(r.call, r.status) for r in writes] == [
+        ("PATCH /api/v2/activities/987654", 404),
+        ("POST /api/v2/persons", 400),
+    ]
     assert_requests_follow_reference(sandbox)
 
 
 async def test_bad_token_is_reported_without_the_token(sandbox, catalog):
     async with PipedriveClient(sandbox.base_url, "bad-token") as bad:
-        result = await UpsertEngine(bad, catalog, DEFAULTS).run("createUpdatePerson", {"match_value": "u", "name": "N"},
-                                                               "send")
+        result = await UpsertEngine(bad, catalog, DEFAULTS).run(
+            "createUpdatePerson", {"match_value": "u", "name": "N"}, "send"
+        )
     assert result.outcome == "fail" and "rejected the API token" in result.message
     assert "bad-token" not in str(result.to_dict())
 
 
 # -- faults: no duplicates, no lost update ---------------------------------------------------------
+
 
 async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, catalog):
     """30 events over 6 people; 429s, 5xx, dropped connections and timeouts on writes and lookups."""
@@ -393,19 +543,29 @@ async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, 
     faults.drop(count=2, path="/api/v2/persons*", method="PATCH")
     # Slow enough that the client gives up, yet the write still lands afterwards.
     faults.slow(400, rate=0.1, path="/api/v2/persons*")
+
     async def short_sleep(seconds: float) -> None:  # the client's read retries: same decisions, less waiting
         await asyncio.sleep(min(seconds, 0.05))
 
-    async with PipedriveClient(sandbox.base_url, sandbox.token, timeout=0.2, sleep=short_sleep,
-                               pacer=Pacer(burst_limit=10_000, search_limit=10_000)) as client:
-        engine = UpsertEngine(client, catalog, DEFAULTS, default_currency="EUR", recheck_delay=0.5,
-                              backoff_base=0.05)
+    async with PipedriveClient(
+        sandbox.base_url,
+        sandbox.token,
+        timeout=0.2,
+        sleep=short_sleep,
+        pacer=Pacer(burst_limit=10_000, search_limit=10_000),
+    ) as client:
+        engine = UpsertEngine(
+            client, catalog, DEFAULTS, default_currency="EUR", recheck_delay=0.5, backoff_base=0.05
+        )
         last_name: dict[str, str] = {}
         for i in range(30):
             user = f"user-f{i % 6}"
             name = f"Person {i % 6} v{i}"
-            result = await engine.run("createUpdatePerson", {"match_value": user, "name": name,
-                                                             "custom_fields": {"Lead score": i}}, "send")
+            result = await engine.run(
+                "createUpdatePerson",
+                {"match_value": user, "name": name, "custom_fields": {"Lead score": i}},
+                "send",
+            )
             assert result.outcome in ("create", "update"), result.message
             last_name[user] = name
             if i == 14:
@@ -428,7 +588,9 @@ async def test_lite_burst_limits_are_respected(sandbox, catalog):
     async with PipedriveClient(sandbox.base_url, sandbox.token, pacer=Pacer.for_plan("lite")) as client:
         engine = UpsertEngine(client, catalog, DEFAULTS, default_currency="EUR")
         for i in range(12):
-            result = await engine.run("createUpdatePerson", {"match_value": f"user-b{i % 4}", "name": f"B{i}"}, "send")
+            result = await engine.run(
+                "createUpdatePerson", {"match_value": f"user-b{i % 4}", "name": f"B{i}"}, "send"
+            )
             assert result.outcome in ("create", "update"), result.message
     assert not [r for r in sandbox.state.requests if r.status == 429]
     assert len(sandbox.state.requests) == 12 + 4  # 4 first-time searches, then cached ids
@@ -436,12 +598,24 @@ async def test_lite_burst_limits_are_respected(sandbox, catalog):
 
 # -- the CLI -------------------------------------------------------------------------------------
 
+
 async def _cli(sandbox, tmp_path, *args: str) -> tuple[int, str, str]:
     env = dict(os.environ, PIPEDRIVE_API_TOKEN=sandbox.token, PIPEDRIVE_DOMAIN="sandbox")
     env.pop("PIPEDRIVE_BASE_URL", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "--base-url", sandbox.base_url,
-        "send", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+        sys.executable,
+        "-m",
+        "pipedrive_gui",
+        "--data-dir",
+        str(tmp_path),
+        "--base-url",
+        sandbox.base_url,
+        "send",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode, out.decode(), err.decode()
 
@@ -460,7 +634,9 @@ async def test_cli_send_runs_every_triggered_mapping(sandbox, tmp_path):
     code, out, err = await _cli(sandbox, tmp_path, "--json", demo, "Pricing page view (page)")
     assert code == 0 and json.loads(out)["results"] == []
     event = tmp_path / "bad.json"
-    event.write_text(json.dumps({"type": "identify", "userId": "user-77", "traits": {"name": "Q", "plan": "Gold"}}))
+    event.write_text(
+        json.dumps({"type": "identify", "userId": "user-77", "traits": {"name": "Q", "plan": "Gold"}})
+    )
     code, out, err = await _cli(sandbox, tmp_path, demo, str(event))
     assert code == 1
     assert "Plan: 'Gold' is not one of Free, Pro, Enterprise" in out
@@ -490,8 +666,19 @@ async def test_cli_plan_needs_no_network_or_credentials(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
     demo = str(resource_path("demo", "demo.pipedrive-map.json"))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), "send", "--plan", demo,
-        "Deal won (Deal Upserted)", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+        sys.executable,
+        "-m",
+        "pipedrive_gui",
+        "--data-dir",
+        str(tmp_path),
+        "send",
+        "--plan",
+        demo,
+        "Deal won (Deal Upserted)",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     text = out.decode()

@@ -34,22 +34,30 @@ def test_a_second_claim_waits_for_the_first_and_then_sees_its_record(tmp_path: P
     first = ledger.claim(KEY, mapping="Person", source="cli_send", test=True)
     assert first.status == "claimed" and first.token
     # The same person, spelled in another case (email search ignores case), by another run.
-    other = ledger.claim(MatchKey(KEY.account, "person", "email", "jane@example.com"), mapping="Person",
-                         source="receiver")
+    other = ledger.claim(
+        MatchKey(KEY.account, "person", "email", "jane@example.com"), mapping="Person", source="receiver"
+    )
     assert other.status == CREATING
     ledger.confirm(first, 121, "Jane")
     again = ledger.claim(KEY, mapping="Person", source="cli_send")
     assert (again.status, again.record_id, again.name) == (CREATED, "121", "Jane")
     [entry] = ledger.entries(test_only=True)
-    assert (entry.entity, entry.record_id, entry.mapping, entry.source) == ("person", "121", "Person", "cli_send")
+    assert (entry.entity, entry.record_id, entry.mapping, entry.source) == (
+        "person",
+        "121",
+        "Person",
+        "cli_send",
+    )
 
 
 def test_other_accounts_entities_and_fields_do_not_collide(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite3")
     assert ledger.claim(KEY, mapping=None, source="cli_send").status == "claimed"
-    for key in (MatchKey("other.pipedrive.com", "person", "email", KEY.match_value),
-                MatchKey(KEY.account, "organization", "email", KEY.match_value),
-                MatchKey(KEY.account, "person", "abc123", KEY.match_value)):
+    for key in (
+        MatchKey("other.pipedrive.com", "person", "email", KEY.match_value),
+        MatchKey(KEY.account, "organization", "email", KEY.match_value),
+        MatchKey(KEY.account, "person", "abc123", KEY.match_value),
+    ):
         assert ledger.claim(key, mapping=None, source="cli_send").status == "claimed"
 
 
@@ -110,8 +118,11 @@ def test_an_unwritable_place_says_what_to_do(tmp_path: Path) -> None:
 
 def _claim_many(path: str, n: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     ledger = Ledger(path)
-    won = sum(ledger.claim(MatchKey("a", "person", "email", f"p{i}@x.io"), mapping=None,
-                           source="cli_send").status == "claimed" for i in range(n))
+    won = sum(
+        ledger.claim(MatchKey("a", "person", "email", f"p{i}@x.io"), mapping=None, source="cli_send").status
+        == "claimed"
+        for i in range(n)
+    )
     out.put(won)
 
 

@@ -31,15 +31,26 @@ def sandbox_catalog() -> FieldCatalog:
     by_entity = {}
     for entity in ("person", "organization", "deal", "activity", "lead", "note"):
         raws = list(standard.get(entity, []))
-        raws += [{"field_code": f["key"], "field_name": f["label"], "field_type": f["field_type"],
-                  "options": f.get("options"), "is_custom_field": True} for f in custom.get(entity, [])]
+        raws += [
+            {
+                "field_code": f["key"],
+                "field_name": f["label"],
+                "field_type": f["field_type"],
+                "options": f.get("options"),
+                "is_custom_field": True,
+            }
+            for f in custom.get(entity, [])
+        ]
         by_entity[entity] = parse_fields(entity, raws)
-    return FieldCatalog("sandbox", datetime.now(timezone.utc), by_entity,
-                        parse_activity_types(seed["activity_types"]))
+    return FieldCatalog(
+        "sandbox", datetime.now(timezone.utc), by_entity, parse_activity_types(seed["activity_types"])
+    )
 
 
 CATALOG = sandbox_catalog()
-CUSTOM_DEFAULTS = DestinationDefaults(person_field=SEG_USER, organization_field=SEG_GROUP, deal_field=SEG_DEAL)
+CUSTOM_DEFAULTS = DestinationDefaults(
+    person_field=SEG_USER, organization_field=SEG_GROUP, deal_field=SEG_DEAL
+)
 
 
 def resolved(p: planner.Plan, **found: LookupResult) -> dict:
@@ -52,11 +63,16 @@ def replan(slug: str, payload: dict, defaults=CUSTOM_DEFAULTS, **found: LookupRe
     return planner.plan(slug, payload, defaults, resolved(first, **found), CATALOG)
 
 
-PERSON = {"match_value": "user-1001", "name": "Jane Doe", "email": ["jane@example.com"],
-          "custom_fields": {PLAN: "Pro"}}
+PERSON = {
+    "match_value": "user-1001",
+    "name": "Jane Doe",
+    "email": ["jane@example.com"],
+    "custom_fields": {PLAN: "Pro"},
+}
 
 
 # -- match field resolution ----------------------------------------------------------------------
+
 
 def test_plan_mode_shows_lookup_then_both_writes_in_words():
     p = planner.plan("createUpdatePerson", PERSON, CUSTOM_DEFAULTS, None, CATALOG)
@@ -64,10 +80,19 @@ def test_plan_mode_shows_lookup_then_both_writes_in_words():
     assert [c.purpose for c in p.calls][0] == "look up person where Segment user ID = user-1001"
     lookup, update, create = p.calls
     assert (lookup.method, lookup.path) == ("GET", "/api/v2/itemSearch/field")
-    assert lookup.query == {"term": "user-1001", "entity_type": "person", "field": SEG_USER,
-                            "match": "exact", "limit": 2}
+    assert lookup.query == {
+        "term": "user-1001",
+        "entity_type": "person",
+        "field": SEG_USER,
+        "match": "exact",
+        "limit": 2,
+    }
     assert (update.method, update.condition) == ("PATCH", "if a person is found")
-    assert (create.method, create.path, create.condition) == ("POST", "/api/v2/persons", "if no person is found")
+    assert (create.method, create.path, create.condition) == (
+        "POST",
+        "/api/v2/persons",
+        "if no person is found",
+    )
     assert "then update the person if one matches, otherwise create it" in p.describe("plan")
 
 
@@ -75,7 +100,11 @@ def test_mapping_match_field_beats_destination_default():
     payload = dict(PERSON, match_field="email", match_value="Jane@Example.com")
     p = planner.plan("createUpdatePerson", payload, CUSTOM_DEFAULTS, None, CATALOG)
     call = p.calls[0]
-    assert (call.path, call.query["fields"], call.query["exact_match"]) == ("/api/v2/persons/search", "email", "true")
+    assert (call.path, call.query["fields"], call.query["exact_match"]) == (
+        "/api/v2/persons/search",
+        "email",
+        "true",
+    )
     assert p.calls[0].purpose == "look up person where Email = Jane@Example.com"
 
 
@@ -100,9 +129,12 @@ def test_found_person_is_updated_without_creation_only_fields():
     assert p.outcome == "update" and p.record_id == 123
     (write,) = p.calls
     assert (write.method, write.path) == ("PATCH", "/api/v2/persons/123")
-    assert write.body == {"name": "Jane Doe",
-                          "emails": [{"value": "jane@example.com", "primary": True, "label": "work"}],
-                          "visible_to": 3, "custom_fields": {PLAN: 102}}
+    assert write.body == {
+        "name": "Jane Doe",
+        "emails": [{"value": "jane@example.com", "primary": True, "label": "work"}],
+        "visible_to": 3,
+        "custom_fields": {PLAN: 102},
+    }
     assert p.describe("dry_run") == "Would update person #123 'Jane D.' (name becomes 'Jane Doe')"
 
 
@@ -117,8 +149,12 @@ def test_created_person_carries_match_value_from_destination_default_and_add_tim
 
 
 def test_created_person_matched_by_email_gets_that_email():
-    payload = {"match_field": "email", "match_value": "new@example.com", "name": "New",
-               "email": ["other@example.com"]}
+    payload = {
+        "match_field": "email",
+        "match_value": "new@example.com",
+        "name": "New",
+        "email": ["other@example.com"],
+    }
     p = replan("createUpdatePerson", payload)
     assert [e["value"] for e in p.calls[0].body["emails"]] == ["other@example.com", "new@example.com"]
     assert [e["primary"] for e in p.calls[0].body["emails"]] == [True, False]
@@ -132,11 +168,16 @@ def test_person_without_name_cannot_be_created():
 
 
 def test_organization_wording_has_its_article():
-    """"an organization", not "a organization" (issue 14)."""
+    """ "an organization", not "a organization" (issue 14)."""
     p = replan("createUpdateOrganization", {"match_value": "group-9"})
     assert p.outcome == "fail" and "to create an organization" in p.reason
-    p = planner.plan("createUpdateOrganization", {"match_field": "name", "match_value": "Acme", "name": "Acme"},
-                     CUSTOM_DEFAULTS, None, CATALOG)
+    p = planner.plan(
+        "createUpdateOrganization",
+        {"match_field": "name", "match_value": "Acme", "name": "Acme"},
+        CUSTOM_DEFAULTS,
+        None,
+        CATALOG,
+    )
     assert any(c.condition == "if an organization is found" for c in p.calls), [c.condition for c in p.calls]
 
 
@@ -147,30 +188,54 @@ def test_encode_error_becomes_a_failed_plan_naming_the_field():
 
 
 def test_organization_create_and_update():
-    payload = {"match_value": "grp-1", "name": "Acme", "custom_fields": {"Industry": "Retail", "Employees": "250"}}
+    payload = {
+        "match_value": "grp-1",
+        "name": "Acme",
+        "custom_fields": {"Industry": "Retail", "Employees": "250"},
+    }
     p = replan("createUpdateOrganization", payload)
-    assert p.calls[0].body == {"name": "Acme", "custom_fields": {
-        "ec881dc64d14d2f5e539e2f56f36625bb4a2be70": 108, "d93d1066bf45650ac1db8a26532fb69b2a76a206": 250,
-        SEG_GROUP: "grp-1"}}
+    assert p.calls[0].body == {
+        "name": "Acme",
+        "custom_fields": {
+            "ec881dc64d14d2f5e539e2f56f36625bb4a2be70": 108,
+            "d93d1066bf45650ac1db8a26532fb69b2a76a206": 250,
+            SEG_GROUP: "grp-1",
+        },
+    }
     p = replan("createUpdateOrganization", payload, target=LookupResult(True, 201, "Acme"))
     assert (p.calls[0].method, p.calls[0].path) == ("PATCH", "/api/v2/organizations/201")
     assert SEG_GROUP not in p.calls[0].body["custom_fields"]
 
 
 def test_organization_match_by_name_uses_organization_search():
-    p = planner.plan("createUpdateOrganization", {"match_field": "name", "match_value": "Acme", "name": "Acme"},
-                     None, None, CATALOG)
+    p = planner.plan(
+        "createUpdateOrganization",
+        {"match_field": "name", "match_value": "Acme", "name": "Acme"},
+        None,
+        None,
+        CATALOG,
+    )
     assert p.calls[0].path == "/api/v2/organizations/search"
     assert p.calls[0].query["fields"] == "name"
 
 
 # -- deals ---------------------------------------------------------------------------------------
 
-DEAL = {"deal_match_value": "deal-7", "title": "Big deal", "value": "5000", "currency": "eur",
-        "stage_id": "2", "status": "open", "expected_close_date": "2026-12-24T10:00:00Z",
-        "probability": "60", "visible_to": "3", "person_match_value": "user-1001",
-        "organization_match_value": "grp-1", "add_time": "2026-01-01T00:00:00Z",
-        "custom_fields": {"Lead source": "referral"}}
+DEAL = {
+    "deal_match_value": "deal-7",
+    "title": "Big deal",
+    "value": "5000",
+    "currency": "eur",
+    "stage_id": "2",
+    "status": "open",
+    "expected_close_date": "2026-12-24T10:00:00Z",
+    "probability": "60",
+    "visible_to": "3",
+    "person_match_value": "user-1001",
+    "organization_match_value": "grp-1",
+    "add_time": "2026-01-01T00:00:00Z",
+    "custom_fields": {"Lead source": "referral"},
+}
 
 
 def test_deal_lookups_are_associations_then_target():
@@ -179,16 +244,25 @@ def test_deal_lookups_are_associations_then_target():
     assert [c.purpose for c in p.calls if c.kind == "lookup"] == [
         "look up person where Segment user ID = user-1001",
         "look up organization where Segment group ID = grp-1",
-        "look up deal where Segment deal ID = deal-7"]
+        "look up deal where Segment deal ID = deal-7",
+    ]
 
 
 def test_deal_created_with_found_person_and_typed_values():
     p = replan("createUpdateDeal", DEAL, person=LookupResult(True, 101, "Ada"))
     assert p.outcome == "create"
     assert p.calls[0].body == {
-        "title": "Big deal", "value": 5000, "currency": "EUR", "stage_id": 2, "status": "open",
-        "expected_close_date": "2026-12-24", "probability": 60, "visible_to": 3, "person_id": 101,
-        "custom_fields": {"eb439a21f8e73a2e467bf7a6336bad7aa3ee9e35": 112, SEG_DEAL: "deal-7"}}
+        "title": "Big deal",
+        "value": 5000,
+        "currency": "EUR",
+        "stage_id": 2,
+        "status": "open",
+        "expected_close_date": "2026-12-24",
+        "probability": 60,
+        "visible_to": 3,
+        "person_id": 101,
+        "custom_fields": {"eb439a21f8e73a2e467bf7a6336bad7aa3ee9e35": 112, SEG_DEAL: "deal-7"},
+    }
     assert any("Created At was not sent" in w for w in p.warnings)
     assert any("not linked to an organization" in w for w in p.warnings)
 
@@ -224,26 +298,44 @@ def test_plan_mode_shows_placeholder_for_association_ids():
 
 # -- activity / lead / note ----------------------------------------------------------------------
 
-ACTIVITY = {"subject": "Call Ada", "type": "Call", "description": "<p>hi</p>", "due_date": "2026-12-01",
-            "due_time": "09:30:00", "duration": "0:45", "done": "true", "person_match_value": "user-1001",
-            "deal_match_value": "deal-7"}
+ACTIVITY = {
+    "subject": "Call Ada",
+    "type": "Call",
+    "description": "<p>hi</p>",
+    "due_date": "2026-12-01",
+    "due_time": "09:30:00",
+    "duration": "0:45",
+    "done": "true",
+    "person_match_value": "user-1001",
+    "deal_match_value": "deal-7",
+}
 
 
 def test_activity_without_id_is_created_with_participants():
     p = replan("createUpdateActivity", ACTIVITY, person=LookupResult(True, 101), deal=LookupResult(True, 301))
     assert p.outcome == "create"
     assert p.calls[0].body == {
-        "subject": "Call Ada", "type": "call", "public_description": "<p>hi</p>", "due_date": "2026-12-01",
-        "due_time": "09:30", "duration": "00:45", "done": True,
-        "participants": [{"person_id": 101, "primary": True}], "deal_id": 301}
+        "subject": "Call Ada",
+        "type": "call",
+        "public_description": "<p>hi</p>",
+        "due_date": "2026-12-01",
+        "due_time": "09:30",
+        "duration": "00:45",
+        "done": True,
+        "participants": [{"person_id": 101, "primary": True}],
+        "deal_id": 301,
+    }
 
 
 def test_activity_with_id_updates_without_search():
     payload = dict(ACTIVITY, activity_id=401)
     p = planner.plan("createUpdateActivity", payload, CUSTOM_DEFAULTS, None, CATALOG)
     assert [c.method + " " + c.path for c in p.calls] == [
-        "GET /api/v2/itemSearch/field", "GET /api/v2/itemSearch/field", "GET /api/v2/activities/401",
-        "PATCH /api/v2/activities/401"]  # the read: its participants are sent back (test_bodies.py)
+        "GET /api/v2/itemSearch/field",
+        "GET /api/v2/itemSearch/field",
+        "GET /api/v2/activities/401",
+        "PATCH /api/v2/activities/401",
+    ]  # the read: its participants are sent back (test_bodies.py)
     p = replan("createUpdateActivity", payload, target=LookupResult.not_found())
     assert p.outcome == "fail" and "no activity with ID 401" in p.reason
 
@@ -255,12 +347,22 @@ def test_activity_type_must_exist():
 
 
 def test_lead_needs_person_or_org_and_uses_v1_shapes():
-    payload = {"title": "Lead", "amount": "1200", "currency": "usd", "visible_to": 3,
-               "person_match_value": "user-1001", "organization_match_value": "grp-1"}
+    payload = {
+        "title": "Lead",
+        "amount": "1200",
+        "currency": "usd",
+        "visible_to": 3,
+        "person_match_value": "user-1001",
+        "organization_match_value": "grp-1",
+    }
     p = replan("createUpdateLead", payload, organization=LookupResult(True, 201))
     assert (p.calls[0].method, p.calls[0].path) == ("POST", "/api/v1/leads")
-    assert p.calls[0].body == {"title": "Lead", "visible_to": "3", "organization_id": 201,
-                               "value": {"amount": 1200, "currency": "USD"}}
+    assert p.calls[0].body == {
+        "title": "Lead",
+        "visible_to": "3",
+        "organization_id": 201,
+        "value": {"amount": 1200, "currency": "USD"},
+    }
     p = replan("createUpdateLead", payload)
     assert p.outcome == "fail" and "unable to create lead!" in p.reason
     uuid = "adf21080-0e10-11eb-879b-05d71fb426ec"
@@ -272,12 +374,21 @@ def test_note_needs_a_link_and_updates_with_put():
     p = replan("createUpdateNote", {"content": "<b>Hello</b> there", "person_match_value": "user-1"})
     assert p.outcome == "fail" and "unable to create/update note!" in p.reason
     p = replan("createUpdateNote", {"content": "Hi", "lead_id": "adf21080-0e10-11eb-879b-05d71fb426ec"})
-    assert p.outcome == "create" and p.calls[0].body == {"content": "Hi",
-                                                         "lead_id": "adf21080-0e10-11eb-879b-05d71fb426ec"}
-    p = replan("createUpdateNote", {"content": "Hi", "note_id": 501, "deal_match_value": "deal-7"},
-               deal=LookupResult(True, 301), target=LookupResult(True, 501, "Old"))
+    assert p.outcome == "create" and p.calls[0].body == {
+        "content": "Hi",
+        "lead_id": "adf21080-0e10-11eb-879b-05d71fb426ec",
+    }
+    p = replan(
+        "createUpdateNote",
+        {"content": "Hi", "note_id": 501, "deal_match_value": "deal-7"},
+        deal=LookupResult(True, 301),
+        target=LookupResult(True, 501, "Old"),
+    )
     assert (p.calls[0].method, p.calls[0].path, p.calls[0].body) == (
-        "PUT", "/api/v1/notes/501", {"content": "Hi", "deal_id": 301})
+        "PUT",
+        "/api/v1/notes/501",
+        {"content": "Hi", "deal_id": 301},
+    )
 
 
 def test_unknown_action_is_refused():
@@ -286,6 +397,7 @@ def test_unknown_action_is_refused():
 
 
 # -- reading lookup answers ----------------------------------------------------------------------
+
 
 def test_parse_lookup_shapes():
     req = planner.LookupRequest("target", "person", SEG_USER, "user-1", "Segment user ID")
@@ -303,6 +415,7 @@ def test_parse_lookup_shapes():
 
 
 # -- the remaining branches: costs, wording, settings as a mapping -------------------------------
+
 
 def test_token_costs_of_deletes_and_reads_by_api_version():
     assert planner.estimated_tokens("DELETE", "/api/v2/deals/1") == 3
@@ -327,7 +440,9 @@ def test_destination_settings_as_a_mapping_give_the_default_match_field():
 
 
 def test_a_match_value_that_is_not_text_fails_the_plan():
-    p = planner.plan("createUpdatePerson", dict(PERSON, match_value={"id": 1}), CUSTOM_DEFAULTS, None, CATALOG)
+    p = planner.plan(
+        "createUpdatePerson", dict(PERSON, match_value={"id": 1}), CUSTOM_DEFAULTS, None, CATALOG
+    )
     assert p.outcome == "fail" and p.calls == []
     assert "is not text" in (p.reason or "")
 
@@ -341,8 +456,9 @@ def test_deal_without_title_cannot_be_created_even_when_linked():
 def test_found_deal_waits_for_an_unresolved_association_before_updating():
     first = planner.plan("createUpdateDeal", DEAL, CUSTOM_DEFAULTS, None, CATALOG)
     target = next(r for r in first.lookups if r.role == "target")
-    p = planner.plan("createUpdateDeal", DEAL, CUSTOM_DEFAULTS, {target.key: LookupResult(True, 301, "Big deal")},
-                     CATALOG)
+    p = planner.plan(
+        "createUpdateDeal", DEAL, CUSTOM_DEFAULTS, {target.key: LookupResult(True, 301, "Big deal")}, CATALOG
+    )
     assert p.outcome == "planned" and p.record_id == 301
     assert p.reason is not None and p.reason.endswith("then update deal #301 'Big deal'.")
     assert [c.kind for c in p.calls] == ["lookup", "lookup", "write"]
@@ -354,7 +470,11 @@ def test_plan_mode_create_that_will_fail_says_why():
     payload = {"person_match_value": "user-1001", "deal_match_value": "deal-7", "value": "5"}
     first = planner.plan("createUpdateDeal", payload, CUSTOM_DEFAULTS, None, CATALOG)
     target = next(r for r in first.lookups if r.role == "target")
-    p = planner.plan("createUpdateDeal", payload, CUSTOM_DEFAULTS, {target.key: LookupResult.not_found()}, CATALOG)
+    p = planner.plan(
+        "createUpdateDeal", payload, CUSTOM_DEFAULTS, {target.key: LookupResult.not_found()}, CATALOG
+    )
     assert p.outcome == "planned"
-    assert p.reason == ("Will look up person where Segment user ID = user-1001, then create deal. "
-                        "It fails: Pipedrive needs a Title to create a deal.")
+    assert p.reason == (
+        "Will look up person where Segment user ID = user-1001, then create deal. "
+        "It fails: Pipedrive needs a Title to create a deal."
+    )

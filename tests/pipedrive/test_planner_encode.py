@@ -24,8 +24,9 @@ def test_to_int_rejects(value):
         encode.to_int(value, "Stage ID")
 
 
-@pytest.mark.parametrize("value, expected", [("5000", 5000), ("5,000.50", 5000.5), ("12,5", 12.5),
-                                             (1.5, 1.5), ("3.0", 3)])
+@pytest.mark.parametrize(
+    "value, expected", [("5000", 5000), ("5,000.50", 5000.5), ("12,5", 12.5), (1.5, 1.5), ("3.0", 3)]
+)
 def test_to_number(value, expected):
     assert encode.to_number(value, "Value") == expected
 
@@ -36,8 +37,9 @@ def test_to_number_rejects_text_and_nan():
             encode.to_number(bad, "Value")
 
 
-@pytest.mark.parametrize("value, expected", [(True, True), ("true", True), ("0", False), (1, True),
-                                             ("No", False)])
+@pytest.mark.parametrize(
+    "value, expected", [(True, True), ("true", True), ("0", False), (1, True), ("No", False)]
+)
 def test_to_bool_never_sends_0_or_1(value, expected):
     assert encode.to_bool(value, "Done") is expected
 
@@ -73,7 +75,8 @@ def test_dates_and_timestamps():
 def test_contacts_shape_first_is_primary_and_duplicates_dropped():
     assert encode.contacts(["a@x.com", "A@x.com", "", "b@x.com"], "Email") == [
         {"value": "a@x.com", "primary": True, "label": "work"},
-        {"value": "b@x.com", "primary": False, "label": "work"}]
+        {"value": "b@x.com", "primary": False, "label": "work"},
+    ]
     assert encode.contacts("+372 555", "Phone") == [{"value": "+372 555", "primary": True, "label": "work"}]
 
 
@@ -99,7 +102,10 @@ def test_set_field_takes_several():
 
 def test_monetary_needs_number_and_currency():
     ltv = person_field(LTV)
-    assert encode.custom_value(ltv, {"value": "1500", "currency": "eur"}) == {"value": 1500, "currency": "EUR"}
+    assert encode.custom_value(ltv, {"value": "1500", "currency": "eur"}) == {
+        "value": 1500,
+        "currency": "EUR",
+    }
     assert encode.custom_value(ltv, "1500.5 USD") == {"value": 1500.5, "currency": "USD"}
     assert encode.custom_value(ltv, "EUR 20") == {"value": 20, "currency": "EUR"}
     with pytest.raises(EncodeError, match="Lifetime value: 1500 is not a money amount with a currency"):
@@ -117,7 +123,8 @@ def test_numbers_dates_and_text_custom_fields():
 
 def test_custom_fields_split_root_and_custom_by_key_or_label():
     root, custom, warnings = encode.custom_fields(
-        "person", {"Plan": "Free", SCORE: 3, "owner_id": "2", "label": "Customer"}, CATALOG)
+        "person", {"Plan": "Free", SCORE: 3, "owner_id": "2", "label": "Customer"}, CATALOG
+    )
     assert custom == {PLAN: 101, SCORE: 3}
     assert root == {"owner_id": 2, "label_ids": [1]}
     assert warnings == []
@@ -146,14 +153,28 @@ def test_every_rejected_value_is_reported_at_once():
     """A non-developer fixes a mapping in one go: all the values Pipedrive would refuse, not the first."""
     from pipedrive_gui.pipedrive.planner import plan
 
-    p = plan("createUpdatePerson", {"match_value": "u-1", "name": "Ada", "email": ["not-an-email"],
-                                    "custom_fields": {PLAN: "Platinum", SCORE: "high", LTV: "lots"}},
-             None, {}, CATALOG)
+    p = plan(
+        "createUpdatePerson",
+        {
+            "match_value": "u-1",
+            "name": "Ada",
+            "email": ["not-an-email"],
+            "custom_fields": {PLAN: "Platinum", SCORE: "high", LTV: "lots"},
+        },
+        None,
+        {},
+        CATALOG,
+    )
     assert p.outcome == "fail"
     assert "'Platinum' is not one of" in p.reason and "'high' is not a number" in p.reason
     assert p.reason.count(";") >= 2
-    deal = plan("createUpdateDeal", {"title": "T", "value": "12abc", "stage_id": "x", "status": "weird",
-                                     "expected_close_date": "soon"}, None, {}, CATALOG)
+    deal = plan(
+        "createUpdateDeal",
+        {"title": "T", "value": "12abc", "stage_id": "x", "status": "weird", "expected_close_date": "soon"},
+        None,
+        {},
+        CATALOG,
+    )
     assert deal.outcome == "fail"
     for label in ("Value", "Stage ID", "Status", "Expected Close Date"):
         assert f"{label}: " in deal.reason

@@ -11,9 +11,16 @@ def _req(field: str = SEG_USER, value: str = "user-1") -> LookupRequest:
 
 
 def test_item_search_field_in_the_sdk_shape() -> None:
-    envelope = {"success": True, "data": [{"result_score": 1.0, "item": {"id": 121, "type": "person",
-                                                                       "name": "Nia Park", SEG_USER: "user-1"}}],
-                "additional_data": {"next_cursor": None}}
+    envelope = {
+        "success": True,
+        "data": [
+            {
+                "result_score": 1.0,
+                "item": {"id": 121, "type": "person", "name": "Nia Park", SEG_USER: "user-1"},
+            }
+        ],
+        "additional_data": {"next_cursor": None},
+    }
     result = parse_lookup(_req(), envelope)
     assert (result.found, result.record_id, result.name) == (True, 121, "Nia Park")
 
@@ -24,9 +31,15 @@ def test_item_search_field_in_the_api_references_example_shape() -> None:
 
 
 def test_entity_search_items_and_several_hits() -> None:
-    envelope = {"success": True, "data": {"items": [
-        {"result_score": 1.0, "item": {"id": 119, "name": "Jane Doe"}},
-        {"result_score": 0.5, "item": {"id": 120, "name": "Jane Doe"}}]}}
+    envelope = {
+        "success": True,
+        "data": {
+            "items": [
+                {"result_score": 1.0, "item": {"id": 119, "name": "Jane Doe"}},
+                {"result_score": 0.5, "item": {"id": 120, "name": "Jane Doe"}},
+            ]
+        },
+    }
     result = parse_lookup(_req("email", "jane@example.com"), envelope)
     assert (result.found, result.record_id) == (True, 119) and result.note and "#119" in result.note
 

@@ -49,16 +49,27 @@ def ledger(tmp_path: Path) -> Ledger:
     return Ledger.in_data_dir(tmp_path)
 
 
-async def create(client: PipedriveClient, ledger: Ledger, entity: str, *, test: bool = True,
-                 mapping: str = "Test mapping", account: str | None = None) -> str:
+async def create(
+    client: PipedriveClient,
+    ledger: Ledger,
+    entity: str,
+    *,
+    test: bool = True,
+    mapping: str = "Test mapping",
+    account: str | None = None,
+) -> str:
     """Create a record in the sandbox and write its ledger row as the engine does."""
     path, body = NEW[entity]
     data = (await client.request("POST", path, json=body))["data"]
     name = data.get("name") or data.get("title") or data.get("subject")
     account = account or tr.ledger_account(client)
     if entity == "person":  # a create with a match value: claimed first, then confirmed
-        claim = ledger.claim(MatchKey(account, "person", "email", f"{data['id']}@example.com"),
-                             mapping=mapping, source="send_test", test=test)
+        claim = ledger.claim(
+            MatchKey(account, "person", "email", f"{data['id']}@example.com"),
+            mapping=mapping,
+            source="send_test",
+            test=test,
+        )
         ledger.confirm(claim, data["id"], name)
     else:
         ledger.record(account, entity, data["id"], name, mapping=mapping, source="send_test", test=test)
@@ -69,8 +80,9 @@ def calls(sandbox: RunningSandbox, method: str = "DELETE") -> list[str]:
     return [r.call for r in sandbox.state.requests if r.method == method]
 
 
-async def test_lists_only_this_accounts_test_records_created_by_the_app(client: PipedriveClient,
-                                                                          ledger: Ledger) -> None:
+async def test_lists_only_this_accounts_test_records_created_by_the_app(
+    client: PipedriveClient, ledger: Ledger
+) -> None:
     account = tr.ledger_account(client)
     pid = await create(client, ledger, "person", mapping="Identify → Person")
     deal = await create(client, ledger, "deal")
@@ -79,8 +91,9 @@ async def test_lists_only_this_accounts_test_records_created_by_the_app(client: 
     ledger.record("127.0.0.1:1", "deal", 6, "An earlier sandbox", mapping="M", source="send_test", test=True)
     ledger.record(account, "deal", 77, "Deleted earlier", mapping="M", source="send_test", test=True)
     ledger.mark_gone(account, "deal", 77, "deleted")
-    pending = ledger.claim(MatchKey(account, "person", "email", "lost@example.com"), mapping="M",
-                           source="send_test", test=True)
+    pending = ledger.claim(
+        MatchKey(account, "person", "email", "lost@example.com"), mapping="M", source="send_test", test=True
+    )
     ledger.leave_unconfirmed(pending, "timeout")
 
     engine = UpsertEngine(client)
@@ -101,20 +114,27 @@ async def test_lists_only_this_accounts_test_records_created_by_the_app(client: 
 
 
 async def test_deletes_every_record_type_with_the_right_call_and_takes_it_off_the_list(
-        sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger) -> None:
+    sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger
+) -> None:
     ids = {entity: await create(client, ledger, entity) for entity in NEW}
     account = tr.ledger_account(client)
     listing = tr.list_test_records(ledger, account)
     seen: list[tuple[int, int]] = []
-    outcomes = await tr.delete_test_records(client, ledger, listing.records,
-                                            progress=lambda i, n, _r: seen.append((i, n)))
+    outcomes = await tr.delete_test_records(
+        client, ledger, listing.records, progress=lambda i, n, _r: seen.append((i, n))
+    )
     assert [(o.record.entity, o.status) for o in outcomes] == [
-        (e, tr.DELETED) for e in ("note", "activity", "lead", "deal", "person", "organization")]
+        (e, tr.DELETED) for e in ("note", "activity", "lead", "deal", "person", "organization")
+    ]
     assert seen[0] == (0, 6) and seen[-1] == (6, 6)
     assert calls(sandbox) == [
-        f"DELETE /api/v1/notes/{ids['note']}", f"DELETE /api/v2/activities/{ids['activity']}",
-        f"DELETE /api/v1/leads/{ids['lead']}", f"DELETE /api/v2/deals/{ids['deal']}",
-        f"DELETE /api/v2/persons/{ids['person']}", f"DELETE /api/v2/organizations/{ids['organization']}"]
+        f"DELETE /api/v1/notes/{ids['note']}",
+        f"DELETE /api/v2/activities/{ids['activity']}",
+        f"DELETE /api/v1/leads/{ids['lead']}",
+        f"DELETE /api/v2/deals/{ids['deal']}",
+        f"DELETE /api/v2/persons/{ids['person']}",
+        f"DELETE /api/v2/organizations/{ids['organization']}",
+    ]
     for entity, rid in ids.items():
         assert not sandbox.state.store.exists(entity, rid if entity == "lead" else int(rid))
     assert tr.list_test_records(ledger, account).records == []
@@ -126,13 +146,18 @@ async def test_deletes_every_record_type_with_the_right_call_and_takes_it_off_th
 
 
 async def test_never_deletes_a_record_the_app_did_not_create_as_a_test(
-        sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger) -> None:
+    sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger
+) -> None:
     account = tr.ledger_account(client)
     not_test = await create(client, ledger, "deal", test=False)
     [row] = ledger.entries()
-    forged = [tr.TestRecord(row),  # in the ledger, but not a test record
-              tr.TestRecord(row.__class__(**{**row.to_dict(), "record_id": "101", "test": True})),  # seeded, not ours
-              tr.TestRecord(row.__class__(**{**row.to_dict(), "account": "other.pipedrive.com", "test": True}))]
+    forged = [
+        tr.TestRecord(row),  # in the ledger, but not a test record
+        tr.TestRecord(
+            row.__class__(**{**row.to_dict(), "record_id": "101", "test": True})
+        ),  # seeded, not ours
+        tr.TestRecord(row.__class__(**{**row.to_dict(), "account": "other.pipedrive.com", "test": True})),
+    ]
     outcomes = await tr.delete_test_records(client, ledger, forged)
     assert [o.status for o in outcomes] == [tr.REFUSED] * 3
     assert "not a test record of the connected account" in outcomes[2].reason
@@ -141,8 +166,9 @@ async def test_never_deletes_a_record_the_app_did_not_create_as_a_test(
     assert ledger.entries()[0].account == account
 
 
-async def test_a_stale_list_cannot_delete_twice(sandbox: RunningSandbox, client: PipedriveClient,
-                                                ledger: Ledger) -> None:
+async def test_a_stale_list_cannot_delete_twice(
+    sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger
+) -> None:
     await create(client, ledger, "deal")
     listing = tr.list_test_records(ledger, tr.ledger_account(client))
     first = await tr.delete_test_records(client, ledger, listing.records)
@@ -152,15 +178,18 @@ async def test_a_stale_list_cannot_delete_twice(sandbox: RunningSandbox, client:
 
 
 async def test_reports_already_gone_no_permission_and_network_and_keeps_the_failed(
-        sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger) -> None:
+    sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger
+) -> None:
     from pipedrive_gui.sandbox import parse_fault_spec
 
     gone = await create(client, ledger, "person")
     locked = await create(client, ledger, "deal")
     kept = await create(client, ledger, "organization")
     await client.request("DELETE", f"/api/v2/persons/{gone}")  # deleted in Pipedrive by someone
-    sandbox.faults.rules[:] = [parse_fault_spec(f"json403:method=DELETE,path=/api/v2/deals/{locked}"),
-                               parse_fault_spec(f"503:method=DELETE,path=/api/v2/organizations/{kept}")]
+    sandbox.faults.rules[:] = [
+        parse_fault_spec(f"json403:method=DELETE,path=/api/v2/deals/{locked}"),
+        parse_fault_spec(f"503:method=DELETE,path=/api/v2/organizations/{kept}"),
+    ]
     account = tr.ledger_account(client)
     client.max_attempts = 1  # the 503 is not retried here (retries are the client's, tested there)
     outcomes = await tr.delete_test_records(client, ledger, tr.list_test_records(ledger, account).records)
@@ -175,8 +204,9 @@ async def test_reports_already_gone_no_permission_and_network_and_keeps_the_fail
     assert f"deal #{locked} “Test deal”: not deleted: no permission" in text
 
 
-async def test_a_rejected_token_stops_after_the_first_call(sandbox: RunningSandbox, client: PipedriveClient,
-                                                           ledger: Ledger) -> None:
+async def test_a_rejected_token_stops_after_the_first_call(
+    sandbox: RunningSandbox, client: PipedriveClient, ledger: Ledger
+) -> None:
     for _ in range(3):
         await create(client, ledger, "deal")
     records = tr.list_test_records(ledger, tr.ledger_account(client)).records
@@ -204,7 +234,9 @@ def test_local_accounts_are_sandboxes_and_test_servers() -> None:
 
 
 def test_the_confirmation_says_exactly_what_is_deleted_and_that_updates_stay(ledger: Ledger) -> None:
-    ledger.record("acme.pipedrive.com", "person", 12, "Jane Doe", mapping="Identify", source="send_test", test=True)
+    ledger.record(
+        "acme.pipedrive.com", "person", 12, "Jane Doe", mapping="Identify", source="send_test", test=True
+    )
     ledger.record("acme.pipedrive.com", "note", 3, None, mapping=None, source="cli_send", test=True)
     records = tr.list_test_records(ledger, "acme.pipedrive.com").records
     text = tr.confirmation_text(records, "acme.pipedrive.com")
@@ -216,10 +248,13 @@ def test_the_confirmation_says_exactly_what_is_deleted_and_that_updates_stay(led
     assert tr.confirmation_text(records[:1], "x").startswith("Delete this record in x?")
 
 
-@pytest.mark.parametrize(("entity", "bad"), [("deal", "12/../13"), ("person", "12?x=1"), ("lead", "a/b"),
-                                             ("deal", ""), ("widget", "1")])
-async def test_the_client_refuses_ids_that_are_not_ids(client: PipedriveClient, sandbox: RunningSandbox,
-                                                       entity: str, bad: Any) -> None:
+@pytest.mark.parametrize(
+    ("entity", "bad"),
+    [("deal", "12/../13"), ("person", "12?x=1"), ("lead", "a/b"), ("deal", ""), ("widget", "1")],
+)
+async def test_the_client_refuses_ids_that_are_not_ids(
+    client: PipedriveClient, sandbox: RunningSandbox, entity: str, bad: Any
+) -> None:
     with pytest.raises(ValueError):
         await client.delete_record(entity, bad)
     assert calls(sandbox) == []

@@ -16,7 +16,9 @@ T = TypeVar("T")
 WRITE_KEY = "test-write-key"
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], deadline: float = 15.0) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], deadline: float = 15.0
+) -> T:
     """Poll ``probe`` until ``done(value)``; fail with the last value after ``deadline`` seconds."""
     end = time.monotonic() + deadline
     while True:

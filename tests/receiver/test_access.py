@@ -43,25 +43,38 @@ async def journaled(r: Receiver) -> int:
 
 async def test_an_allowed_page_posts_text_plain_with_the_key_in_the_body(guarded: Receiver) -> None:
     async with aiohttp.ClientSession() as s:
-        async with s.post(guarded.url + "/v1/t", data=analytics_js_body(),
-                          headers={"Origin": SITE, "Content-Type": "text/plain"}) as resp:
+        async with s.post(
+            guarded.url + "/v1/t",
+            data=analytics_js_body(),
+            headers={"Origin": SITE, "Content-Type": "text/plain"},
+        ) as resp:
             assert resp.status == 200
             assert resp.headers["Access-Control-Allow-Origin"] == SITE
             assert "Access-Control-Allow-Credentials" not in resp.headers
             assert "Origin" in resp.headers["Vary"]
         # A wrong key is refused, and the page may read why.
-        async with s.post(guarded.url + "/v1/t", data=analytics_js_body(writeKey="guess"),
-                          headers={"Origin": SITE, "Content-Type": "text/plain"}) as resp:
+        async with s.post(
+            guarded.url + "/v1/t",
+            data=analytics_js_body(writeKey="guess"),
+            headers={"Origin": SITE, "Content-Type": "text/plain"},
+        ) as resp:
             assert resp.status == 401 and (await resp.json())["code"] == "invalid_write_key"
             assert resp.headers["Access-Control-Allow-Origin"] == SITE
     assert await journaled(guarded) == 1
 
 
-@pytest.mark.parametrize("origin", [EVIL, "http://localhost:3001", "https://localhost:3000", "null", "garbage"])
-async def test_a_page_from_another_origin_is_refused_and_nothing_is_journaled(guarded: Receiver, origin: str) -> None:
+@pytest.mark.parametrize(
+    "origin", [EVIL, "http://localhost:3001", "https://localhost:3000", "null", "garbage"]
+)
+async def test_a_page_from_another_origin_is_refused_and_nothing_is_journaled(
+    guarded: Receiver, origin: str
+) -> None:
     async with aiohttp.ClientSession() as s:
-        async with s.post(guarded.url + "/v1/t", data=analytics_js_body(),
-                          headers={"Origin": origin, "Content-Type": "text/plain"}) as resp:
+        async with s.post(
+            guarded.url + "/v1/t",
+            data=analytics_js_body(),
+            headers={"Origin": origin, "Content-Type": "text/plain"},
+        ) as resp:
             assert resp.status == 403
             body = await resp.json()
             assert body["code"] == "origin_not_allowed" and "--allow-origin" in body["message"]
@@ -73,8 +86,11 @@ async def test_a_page_from_another_origin_is_refused_and_nothing_is_journaled(gu
 
 async def test_without_allowed_origins_every_browser_request_is_refused(receiver: Receiver) -> None:
     async with aiohttp.ClientSession() as s:
-        async with s.post(receiver.url + "/v1/t", data=analytics_js_body(),
-                          headers={"Origin": SITE, "Content-Type": "text/plain"}) as resp:
+        async with s.post(
+            receiver.url + "/v1/t",
+            data=analytics_js_body(),
+            headers={"Origin": SITE, "Content-Type": "text/plain"},
+        ) as resp:
             assert resp.status == 403
         # Programs send no Origin and are unaffected.
         async with s.post(receiver.url + "/v1/t", data=analytics_js_body()) as resp:
@@ -83,8 +99,11 @@ async def test_without_allowed_origins_every_browser_request_is_refused(receiver
 
 
 async def test_preflights_and_private_network_access_only_for_allowed_origins(guarded: Receiver) -> None:
-    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type",
-           "Access-Control-Request-Private-Network": "true"}
+    pre = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+        "Access-Control-Request-Private-Network": "true",
+    }
     async with aiohttp.ClientSession() as s:
         async with s.options(guarded.url + "/v1/batch", headers={**pre, "Origin": SITE}) as resp:
             assert resp.status == 204
@@ -93,13 +112,17 @@ async def test_preflights_and_private_network_access_only_for_allowed_origins(gu
             assert "POST" in resp.headers["Access-Control-Allow-Methods"]
             assert resp.headers["Access-Control-Allow-Headers"] == "content-type"
             assert "Access-Control-Allow-Credentials" not in resp.headers
-        async with s.options(guarded.url + "/v1/t", headers={"Origin": SITE,
-                                                             "Access-Control-Request-Method": "POST"}) as resp:
+        async with s.options(
+            guarded.url + "/v1/t", headers={"Origin": SITE, "Access-Control-Request-Method": "POST"}
+        ) as resp:
             assert resp.status == 204 and "Access-Control-Allow-Private-Network" not in resp.headers
         async with s.options(guarded.url + "/v1/batch", headers={**pre, "Origin": EVIL}) as resp:
             assert resp.status == 403
-            assert not {"Access-Control-Allow-Origin", "Access-Control-Allow-Private-Network",
-                        "Access-Control-Allow-Methods"} & set(resp.headers)
+            assert not {
+                "Access-Control-Allow-Origin",
+                "Access-Control-Allow-Private-Network",
+                "Access-Control-Allow-Methods",
+            } & set(resp.headers)
 
 
 async def test_allowed_origins_can_change_while_running(guarded: Receiver) -> None:
@@ -107,7 +130,9 @@ async def test_allowed_origins_can_change_while_running(guarded: Receiver) -> No
     assert guarded.allowed_origins == ("https://shop.example",)
     async with aiohttp.ClientSession() as s:
         for origin, status in ((SITE, 403), ("https://shop.example", 200)):
-            async with s.post(guarded.url + "/v1/t", data=analytics_js_body(), headers={"Origin": origin}) as resp:
+            async with s.post(
+                guarded.url + "/v1/t", data=analytics_js_body(), headers={"Origin": origin}
+            ) as resp:
                 assert resp.status == status, origin
     with pytest.raises(ValueError, match="no path"):
         guarded.set_allowed_origins(["https://shop.example/checkout"])
@@ -123,15 +148,24 @@ async def test_host_names_other_than_the_receivers_are_refused(guarded: Receiver
     port = guarded.port
     async with aiohttp.ClientSession() as s:
         for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", f"[::1]:{port}"):
-            async with s.post(guarded.url + "/v1/t", data=analytics_js_body(), headers={"Host": host}) as resp:
+            async with s.post(
+                guarded.url + "/v1/t", data=analytics_js_body(), headers={"Host": host}
+            ) as resp:
                 assert resp.status == 200, host
         # DNS rebinding: a name the attacker controls now resolves to 127.0.0.1; its page is then
         # "same-origin" and sends Host: rebind.evil.example:PORT.
-        for host in (f"rebind.evil.example:{port}", f"127.0.0.1:{port + 1}", "127.0.0.1", f"evil@127.0.0.1:{port}",
-                     f"192.168.1.20:{port}", ""):
+        for host in (
+            f"rebind.evil.example:{port}",
+            f"127.0.0.1:{port + 1}",
+            "127.0.0.1",
+            f"evil@127.0.0.1:{port}",
+            f"192.168.1.20:{port}",
+            "",
+        ):
             for method, path in (("POST", "/v1/t"), ("GET", "/health"), ("OPTIONS", "/v1/t")):
-                async with s.request(method, guarded.url + path, data=analytics_js_body(),
-                                     headers={"Host": host}) as resp:
+                async with s.request(
+                    method, guarded.url + path, data=analytics_js_body(), headers={"Host": host}
+                ) as resp:
                     assert resp.status == 403, (host, method)
                     assert (await resp.json())["code"] == "host_not_allowed"
     assert await journaled(guarded) == 4
@@ -142,9 +176,21 @@ def test_origins_are_compared_the_way_browsers_send_them() -> None:
     assert normalize_origin("https://example.com:443") == "https://example.com"
     assert normalize_origin("http://example.com:8080") == "http://example.com:8080"
     assert normalize_origin("http://[::1]:5173") == "http://[::1]:5173"
-    assert normalize_origins(["http://a.test", "http://A.test/", "http://b.test"]) == ("http://a.test", "http://b.test")
-    for bad in ("localhost:3000", "ftp://example.com", "http://example.com/path", "http://example.com?x",
-                "http://user@example.com", "null", "*", "", "http://example.com:99999"):
+    assert normalize_origins(["http://a.test", "http://A.test/", "http://b.test"]) == (
+        "http://a.test",
+        "http://b.test",
+    )
+    for bad in (
+        "localhost:3000",
+        "ftp://example.com",
+        "http://example.com/path",
+        "http://example.com?x",
+        "http://user@example.com",
+        "null",
+        "*",
+        "",
+        "http://example.com:99999",
+    ):
         with pytest.raises(ValueError):
             normalize_origin(bad)
     policy = OriginPolicy(["http://localhost:3000"])

@@ -16,9 +16,20 @@ from pipedrive_gui.receiver.intake import events_from_request
 
 PROJECT = Project(
     name="cli",
-    mappings=[Mapping(id="person", name="People", action="createUpdatePerson", trigger='type = "identify"',
-                      settings={"match_field": "email", "match_value": {"@path": "$.traits.email"},
-                                "name": {"@path": "$.traits.name"}, "email": {"@path": "$.traits.email"}})],
+    mappings=[
+        Mapping(
+            id="person",
+            name="People",
+            action="createUpdatePerson",
+            trigger='type = "identify"',
+            settings={
+                "match_field": "email",
+                "match_value": {"@path": "$.traits.email"},
+                "name": {"@path": "$.traits.name"},
+                "email": {"@path": "$.traits.email"},
+            },
+        )
+    ],
 )
 
 
@@ -28,16 +39,34 @@ def journaled(data_dir: Path) -> Path:
 
     async def fill() -> None:
         async with Journal(AppPaths.resolve(data_dir).data / JOURNAL_FILE) as journal:
-            await journal.append(events_from_request("batch", {"batch": [
-                {"type": "identify", "userId": "u1", "messageId": "m-identify",
-                 "traits": {"email": "jane@example.com", "name": "Jane"}},
-                {"type": "track", "userId": "u1", "event": "Signed Up", "messageId": "m-track"},
-                {"type": "track", "event": "No user", "messageId": "m-dropped"},
-                {"type": "identify", "userId": "u2", "messageId": "m-failed", "traits": {"email": "x@example.com"}},
-            ]}))
+            await journal.append(
+                events_from_request(
+                    "batch",
+                    {
+                        "batch": [
+                            {
+                                "type": "identify",
+                                "userId": "u1",
+                                "messageId": "m-identify",
+                                "traits": {"email": "jane@example.com", "name": "Jane"},
+                            },
+                            {"type": "track", "userId": "u1", "event": "Signed Up", "messageId": "m-track"},
+                            {"type": "track", "event": "No user", "messageId": "m-dropped"},
+                            {
+                                "type": "identify",
+                                "userId": "u2",
+                                "messageId": "m-failed",
+                                "traits": {"email": "x@example.com"},
+                            },
+                        ]
+                    },
+                )
+            )
             for item in await journal.due():
                 outcome = "failed" if item.message_id == "m-failed" else "skipped"
-                await journal.record(item.seq, outcome, summary=f"{outcome} for test", deliveries=[], attempts=1)
+                await journal.record(
+                    item.seq, outcome, summary=f"{outcome} for test", deliveries=[], attempts=1
+                )
 
     asyncio.run(fill())
     return data_dir
@@ -49,7 +78,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_journal_without_a_journal_says_what_to_do(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_journal_without_a_journal_says_what_to_do(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, "--data-dir", str(data_dir), "journal")
     assert code == 1 and "pipedrive-gui receive" in err
 
@@ -65,7 +96,9 @@ def test_journal_table_json_failed_and_limit(journaled: Path, capsys: pytest.Cap
     assert [json.loads(line)["messageId"] for line in out.splitlines()] == ["m-failed"]
 
 
-def test_journal_export_writes_json_lines(journaled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_journal_export_writes_json_lines(
+    journaled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "journal.jsonl"
     code, out, _ = run(capsys, "--data-dir", str(journaled), "journal-export", "-o", str(target))
     assert code == 0 and "Wrote 4 event(s)" in out
@@ -74,9 +107,9 @@ def test_journal_export_writes_json_lines(journaled: Path, tmp_path: Path, capsy
     assert lines[0]["event"]["traits"]["email"] == "jane@example.com"
 
 
-def test_replay_failed_with_project_dispatches_now(journaled: Path, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replay_failed_with_project_dispatches_now(
+    journaled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("PIPEDRIVE_API_TOKEN", "PIPEDRIVE_BASE_URL", "PIPEDRIVE_DOMAIN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
@@ -95,7 +128,8 @@ def test_replay_failed_with_project_dispatches_now(journaled: Path, tmp_path: Pa
 
 
 def test_replay_against_the_local_sandbox_without_login_looks_records_up(
-        journaled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    journaled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Like ``send``: not logged in, but --base-url is the offline sandbox on this computer, so the
     dispatch uses it (lookups, "would create") instead of building payloads only."""
     from tests.cli_support import clean_env, threaded_sandbox
@@ -105,8 +139,18 @@ def test_replay_against_the_local_sandbox_without_login_looks_records_up(
     project = tmp_path / "p.pipedrive-map.json"
     save_project(PROJECT, project)
     with threaded_sandbox() as sb:
-        code, out, err = run(capsys, "--data-dir", str(journaled), "--base-url", sb.base_url,
-                             "replay", "m-identify", "m-failed", "--project", str(project))
+        code, out, err = run(
+            capsys,
+            "--data-dir",
+            str(journaled),
+            "--base-url",
+            sb.base_url,
+            "replay",
+            "m-identify",
+            "m-failed",
+            "--project",
+            str(project),
+        )
     assert code == 0, err
     assert "using the offline sandbox's token" in err
     # Looked up in the sandbox: Jane is not there (would be created); the nameless person could not be.
@@ -119,12 +163,14 @@ def test_replay_needs_ids_or_failed(journaled: Path, capsys: pytest.CaptureFixtu
     assert code == 1 and "--failed" in err
 
 
-def test_receive_refuses_remote_host_without_option(data_dir: Path, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_receive_refuses_remote_host_without_option(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "p.pipedrive-map.json"
     save_project(PROJECT, project)
-    code, _, err = run(capsys, "--data-dir", str(data_dir), "receive", str(project), "--host", "0.0.0.0",
-                       "--no-dispatch")
+    code, _, err = run(
+        capsys, "--data-dir", str(data_dir), "receive", str(project), "--host", "0.0.0.0", "--no-dispatch"
+    )
     assert code == 1 and "--allow-remote" in err
 
 

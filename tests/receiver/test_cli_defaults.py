@@ -26,10 +26,18 @@ from pipedrive_gui.core.project import Mapping, Project, save_project
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="stops the receiver with SIGTERM")
 
-PROJECT = Project(name="cli defaults", mappings=[
-    Mapping(id="person", name="People", action="createUpdatePerson", trigger='type = "identify"',
-            settings={"match_field": "email", "match_value": {"@path": "$.traits.email"}}),
-])
+PROJECT = Project(
+    name="cli defaults",
+    mappings=[
+        Mapping(
+            id="person",
+            name="People",
+            action="createUpdatePerson",
+            trigger='type = "identify"',
+            settings={"match_field": "email", "match_value": {"@path": "$.traits.email"}},
+        ),
+    ],
+)
 EVENT = {"type": "identify", "userId": "u1", "traits": {"email": "jane@example.com"}}
 
 
@@ -52,9 +60,20 @@ async def receive(data_dir: Path, project: Path, *options: str) -> AsyncIterator
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data_dir), "receive", str(project),
-        "--port", "0", "--no-dispatch", *options,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        sys.executable,
+        "-m",
+        "pipedrive_gui",
+        "--data-dir",
+        str(data_dir),
+        "receive",
+        str(project),
+        "--port",
+        "0",
+        "--no-dispatch",
+        *options,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
     )
     assert proc.stdout is not None and proc.stderr is not None
     out = ""
@@ -78,8 +97,10 @@ async def receive(data_dir: Path, project: Path, *options: str) -> AsyncIterator
 
 
 async def post(url: str, body: dict, headers: dict | None = None) -> tuple[int, dict[str, str]]:
-    async with aiohttp.ClientSession() as s, s.post(url + "/v1/identify", data=json.dumps(body),
-                                                    headers=headers or {}) as resp:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(url + "/v1/identify", data=json.dumps(body), headers=headers or {}) as resp,
+    ):
         return resp.status, dict(resp.headers)
 
 
@@ -101,7 +122,9 @@ async def test_receive_makes_prints_and_keeps_a_write_key(data_dir: Path, projec
         assert (await post(first.url, {**EVENT, "writeKey": "guess"}))[0] == 401
         assert (await post(first.url, {**EVENT, "writeKey": key}))[0] == 200
         # No web page may send unless allowed.
-        status, headers = await post(first.url, {**EVENT, "writeKey": key}, {"Origin": "https://evil.example"})
+        status, headers = await post(
+            first.url, {**EVENT, "writeKey": key}, {"Origin": "https://evil.example"}
+        )
         assert status == 403 and "Access-Control-Allow-Origin" not in headers
         assert "Web pages allowed to send (analytics.js): none" in first.out
     assert "WARNING" not in first.err
@@ -111,10 +134,20 @@ async def test_receive_makes_prints_and_keeps_a_write_key(data_dir: Path, projec
 
 
 async def test_no_write_key_warns_and_allowed_origins_may_send(data_dir: Path, project: Path) -> None:
-    async with receive(data_dir, project, "--no-write-key", "--allow-origin", "HTTP://LocalHost:3000/",
-                       "--allow-origin", "https://shop.example") as started:
+    async with receive(
+        data_dir,
+        project,
+        "--no-write-key",
+        "--allow-origin",
+        "HTTP://LocalHost:3000/",
+        "--allow-origin",
+        "https://shop.example",
+    ) as started:
         assert "Write key: none" in started.out
-        assert "Web pages allowed to send (analytics.js): http://localhost:3000, https://shop.example" in started.out
+        assert (
+            "Web pages allowed to send (analytics.js): http://localhost:3000, https://shop.example"
+            in started.out
+        )
         assert (await post(started.url, EVENT))[0] == 200
         status, headers = await post(started.url, EVENT, {"Origin": "http://localhost:3000"})
         assert status == 200 and headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
@@ -124,8 +157,9 @@ async def test_no_write_key_warns_and_allowed_origins_may_send(data_dir: Path, p
     assert not (data_dir / "config" / "receiver.json").exists()  # nothing made or saved
 
 
-def test_bad_origins_and_conflicting_key_options_are_refused(data_dir: Path, project: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_origins_and_conflicting_key_options_are_refused(
+    data_dir: Path, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run: Callable[..., int] = lambda *a: main(["--data-dir", str(data_dir), "receive", str(project), *a])  # noqa: E731
     assert run("--allow-origin", "localhost:3000") == 1
     assert "--allow-origin" in capsys.readouterr().err

@@ -48,13 +48,22 @@ PERSON = Mapping(
     name="People",
     action="createUpdatePerson",
     trigger='type = "identify"',
-    settings={"match_field": "email", "match_value": {"@path": "$.traits.email"},
-              "name": {"@template": "{{traits.name}}!"}, "email": {"@path": "$.traits.email"}},
+    settings={
+        "match_field": "email",
+        "match_value": {"@path": "$.traits.email"},
+        "name": {"@template": "{{traits.name}}!"},
+        "email": {"@path": "$.traits.email"},
+    },
 )
 
 
-async def post(r: Receiver, path: str, raw: bytes, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
-    async with aiohttp.ClientSession() as s, s.post(r.url + path, data=raw, headers={**BASIC, **(headers or {})}) as resp:
+async def post(
+    r: Receiver, path: str, raw: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(r.url + path, data=raw, headers={**BASIC, **(headers or {})}) as resp,
+    ):
         text = await resp.text()
         assert resp.content_type == "application/json", f"{resp.status} {text!r}"
         return resp.status, json.loads(text)
@@ -66,8 +75,12 @@ def as_json(value: object) -> bytes:
 
 
 def identify(i: int, name: str = "Jane") -> dict[str, Any]:
-    return {"type": "identify", "userId": f"u{i}", "messageId": f"m{i}",
-            "traits": {"name": name, "email": f"p{i}@example.com"}}
+    return {
+        "type": "identify",
+        "userId": f"u{i}",
+        "messageId": f"m{i}",
+        "traits": {"name": name, "email": f"p{i}@example.com"},
+    }
 
 
 async def stored_events(r: Receiver) -> dict[str, dict[str, Any]]:
@@ -83,8 +96,9 @@ async def stored_events(r: Receiver) -> dict[str, dict[str, Any]]:
 # -- lone surrogates -------------------------------------------------------------------------------
 
 
-async def test_a_lone_surrogate_costs_nothing_and_round_trips_to_dispatcher_and_export(data_dir: Path,
-                                                                                      tmp_path: Path) -> None:
+async def test_a_lone_surrogate_costs_nothing_and_round_trips_to_dispatcher_and_export(
+    data_dir: Path, tmp_path: Path
+) -> None:
     processor = MappingProcessor([PERSON], None, "dry_run")
     folder = AppPaths.resolve(data_dir).data
     r = Receiver(folder, ReceiverSettings(write_key=WRITE_KEY), processor=processor)
@@ -113,8 +127,10 @@ async def test_a_lone_surrogate_costs_nothing_and_round_trips_to_dispatcher_and_
         assert page.rows[0].name is not None and page.rows[0].name.startswith("Won ")
 
         # The dispatcher ran the mapping on the string itself: the payload carries it.
-        page = await eventually(lambda: r.query(JournalQuery(limit=200)),
-                                lambda p: all(row.outcome not in ("pending", "retrying") for row in p.rows))
+        page = await eventually(
+            lambda: r.query(JournalQuery(limit=200)),
+            lambda p: all(row.outcome not in ("pending", "retrying") for row in p.rows),
+        )
         detail = await r.detail("m-\\ud83c")
         assert detail is not None
         assert detail.row.outcome == "planned", detail.row.summary
@@ -133,7 +149,9 @@ async def test_a_lone_surrogate_costs_nothing_and_round_trips_to_dispatcher_and_
     # The CLI: journal (table and --json) and journal-export read it too.
     for argv in (["journal"], ["journal", "--json"], ["journal-export", "-o", str(tmp_path / "cli.jsonl")]):
         assert main(["--data-dir", str(data_dir), *argv]) == 0, argv
-    cli_lines = [json.loads(line) for line in (tmp_path / "cli.jsonl").read_text(encoding="utf-8").splitlines()]
+    cli_lines = [
+        json.loads(line) for line in (tmp_path / "cli.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert {line["event"]["messageId"]: line["event"] for line in cli_lines}[f"m-{HALF}"] == got
 
 
@@ -144,10 +162,16 @@ def test_analytics_python_delivers_a_batch_with_half_an_emoji(data_dir: Path) ->
         r = Receiver(data_dir, ReceiverSettings(write_key=WRITE_KEY))
         await r.start()
         try:
+
             def send() -> list[str]:
                 errors: list[str] = []
-                client = segment.Client(write_key=WRITE_KEY, host=r.url, upload_size=20, max_retries=0,
-                                        on_error=lambda e, _batch: errors.append(str(e)))
+                client = segment.Client(
+                    write_key=WRITE_KEY,
+                    host=r.url,
+                    upload_size=20,
+                    max_retries=0,
+                    on_error=lambda e, _batch: errors.append(str(e)),
+                )
                 for i in range(20):
                     client.track(f"u{i}", "Clicked" if i != 7 else f"Clicked {HALF}", message_id=f"py-{i}")
                 client.flush()
@@ -167,9 +191,13 @@ def test_analytics_python_delivers_a_batch_with_half_an_emoji(data_dir: Path) ->
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-1e999"])
-async def test_nan_infinity_and_out_of_range_numbers_are_a_400_like_segment(receiver: Receiver, literal: str) -> None:
-    raw = b'{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"v": %s}},' \
-          b' {"type": "identify", "userId": "u2"}]}' % literal.encode()
+async def test_nan_infinity_and_out_of_range_numbers_are_a_400_like_segment(
+    receiver: Receiver, literal: str
+) -> None:
+    raw = (
+        b'{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"v": %s}},'
+        b' {"type": "identify", "userId": "u2"}]}' % literal.encode()
+    )
     status, body = await post(receiver, "/v1/batch", raw)
     assert status == 400 and body["code"] == "invalid_json" and body["message"]
     assert (await receiver.query()).total == 0
@@ -179,7 +207,9 @@ async def test_invalid_utf8_inside_a_string_becomes_u_fffd_like_go(receiver: Rec
     raw = b'{"userId": "u", "event": "caf\xe9 \xff", "messageId": "m-latin1"}'
     assert (await post(receiver, "/v1/track", raw))[0] == 200
     assert (await stored_events(receiver))["m-latin1"]["event"] == "caf\ufffd \ufffd"
-    status, body = await post(receiver, "/v1/track", b'{"userId": "u", \xff "event": "E"}')  # outside a string
+    status, body = await post(
+        receiver, "/v1/track", b'{"userId": "u", \xff "event": "E"}'
+    )  # outside a string
     assert status == 400 and body["code"] == "invalid_json"
 
 
@@ -192,8 +222,11 @@ def nested(depth: int, leaf: object = 1) -> object:
 
 def deep_json(depth: int) -> bytes:
     """``depth`` nested arrays and objects as JSON text (json.dumps itself stops near 1,000)."""
-    return b"".join(b"[" if i % 2 else b'{"a":' for i in range(depth)) + b"1" + b"".join(
-        b"]" if i % 2 else b"}" for i in reversed(range(depth)))
+    return (
+        b"".join(b"[" if i % 2 else b'{"a":' for i in range(depth))
+        + b"1"
+        + b"".join(b"]" if i % 2 else b"}" for i in reversed(range(depth)))
+    )
 
 
 async def test_nesting_up_to_the_limit_is_stored_deeper_is_a_400(receiver: Receiver) -> None:
@@ -202,7 +235,9 @@ async def test_nesting_up_to_the_limit_is_stored_deeper_is_a_400(receiver: Recei
     assert (await post(receiver, "/v1/track", as_json(ok)))[0] == 200
     assert (await stored_events(receiver))["m-deep"]["properties"] == ok["properties"]
     for depth in (MAX_DEPTH - 1, 1000, 5000):
-        deep = b'{"type": "track", "userId": "u", "event": "Deep", "properties": {"p": %s}}' % deep_json(depth)
+        deep = b'{"type": "track", "userId": "u", "event": "Deep", "properties": {"p": %s}}' % deep_json(
+            depth
+        )
         batch = b'{"batch": [{"type": "identify", "userId": "u1"}, %s]}' % deep
         for path, raw in (("/v1/track", deep), ("/v1/batch", batch)):
             status, body = await post(receiver, path, raw)
@@ -213,7 +248,10 @@ async def test_nesting_up_to_the_limit_is_stored_deeper_is_a_400(receiver: Recei
 
 async def test_deep_batch_context_merged_into_a_deep_event_context_is_a_400(receiver: Receiver) -> None:
     context = b'{"a": %s}' % deep_json(990)
-    raw = b'{"context": %s, "batch": [{"type": "identify", "userId": "u", "context": %s}]}' % (context, context)
+    raw = b'{"context": %s, "batch": [{"type": "identify", "userId": "u", "context": %s}]}' % (
+        context,
+        context,
+    )
     status, body = await post(receiver, "/v1/batch", raw)
     assert status == 400 and body["code"] == "too_deep"
 
@@ -247,11 +285,17 @@ async def until_closed(reader: asyncio.StreamReader, bound: float) -> bytes:
     return received
 
 
-@pytest.mark.parametrize("sent", [
-    b"",  # connected, sent nothing
-    b"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl",  # headers never finished
-], ids=["nothing", "half the headers"])
-async def test_a_stalled_request_head_is_closed_within_the_header_timeout(impatient: Receiver, sent: bytes) -> None:
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",  # connected, sent nothing
+        b"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl",  # headers never finished
+    ],
+    ids=["nothing", "half the headers"],
+)
+async def test_a_stalled_request_head_is_closed_within_the_header_timeout(
+    impatient: Receiver, sent: bytes
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", impatient.port)
     started = time.monotonic()
     writer.write(sent)
@@ -265,8 +309,14 @@ async def test_a_stalled_body_is_answered_408_and_closed(impatient: Receiver) ->
     reader, writer = await asyncio.open_connection("127.0.0.1", impatient.port)
     body = as_json({"userId": "u", "event": "E"})
     host = f"Host: 127.0.0.1:{impatient.port}".encode()
-    writer.write(b"POST /v1/track HTTP/1.1\r\n" + host + b"\r\nAuthorization: " + BASIC["Authorization"].encode()
-                 + b"\r\nContent-Length: %d\r\n\r\n" % (len(body) + 100) + body)
+    writer.write(
+        b"POST /v1/track HTTP/1.1\r\n"
+        + host
+        + b"\r\nAuthorization: "
+        + BASIC["Authorization"].encode()
+        + b"\r\nContent-Length: %d\r\n\r\n" % (len(body) + 100)
+        + body
+    )
     await writer.drain()
     answer = await until_closed(reader, 5.0)
     assert answer.startswith(b"HTTP/1.1 408 "), answer
@@ -289,7 +339,9 @@ async def test_a_stalled_body_is_answered_408_and_closed(impatient: Receiver) ->
 async def test_disk_full_says_free_disk_space_not_move_the_file(receiver: Receiver) -> None:
     pages = await receiver.journal.write(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
     await receiver.journal.write(lambda c: c.execute(f"PRAGMA max_page_count = {pages + 2}"))
-    batch = {"batch": [{"type": "identify", "userId": f"u{i}", "traits": {"bio": "x" * 150}} for i in range(2000)]}
+    batch = {
+        "batch": [{"type": "identify", "userId": f"u{i}", "traits": {"bio": "x" * 150}} for i in range(2000)]
+    }
     status, body = await post(receiver, "/v1/batch", as_json(batch))
     assert status == 503 and body["code"] == "journal_unavailable"
     assert "disk is full" in body["message"] and "Free disk space" in body["message"]
@@ -355,8 +407,9 @@ async def test_a_read_only_data_folder_is_refused_at_start(data_dir: Path) -> No
         assert "read-only" in caught.value.message and str(folder) in caught.value.message
 
 
-def test_receive_on_a_read_only_journal_exits_2_with_the_reason(data_dir: Path, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_receive_on_a_read_only_journal_exits_2_with_the_reason(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "p.pipedrive-map.json"
     save_project(Project(name="p", mappings=[PERSON]), project)
     folder = AppPaths.resolve(data_dir).data
@@ -370,25 +423,29 @@ def test_receive_on_a_read_only_journal_exits_2_with_the_reason(data_dir: Path, 
 # -- numbers on the command line ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [
-    ["receive", "P", "--port", "70000"],
-    ["receive", "P", "--port", "-1"],
-    ["receive", "P", "--port", "99999999999999999999"],
-    ["receive", "P", "--keep-days", "nan"],
-    ["receive", "P", "--keep-days", "inf"],
-    ["receive", "P", "--keep-days", "-1"],
-    ["receive", "P", "--keep-days", "1e300"],
-    ["receive", "P", "--keep-events", "99999999999999999999"],
-    ["receive", "P", "--keep-events", "-5"],
-    ["receive", "P", "--keep-mb", "99999999999999999999"],
-    ["journal", "--limit", "0"],
-    ["journal", "--limit", "99999999999999999999"],
-    ["sandbox", "--port", "70000"],
-    ["sandbox", "--search-lag", "inf"],
-    ["sandbox", "--search-lag", "-3"],
-])
-def test_numbers_out_of_range_are_usage_errors(data_dir: Path, argv: list[str],
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["receive", "P", "--port", "70000"],
+        ["receive", "P", "--port", "-1"],
+        ["receive", "P", "--port", "99999999999999999999"],
+        ["receive", "P", "--keep-days", "nan"],
+        ["receive", "P", "--keep-days", "inf"],
+        ["receive", "P", "--keep-days", "-1"],
+        ["receive", "P", "--keep-days", "1e300"],
+        ["receive", "P", "--keep-events", "99999999999999999999"],
+        ["receive", "P", "--keep-events", "-5"],
+        ["receive", "P", "--keep-mb", "99999999999999999999"],
+        ["journal", "--limit", "0"],
+        ["journal", "--limit", "99999999999999999999"],
+        ["sandbox", "--port", "70000"],
+        ["sandbox", "--search-lag", "inf"],
+        ["sandbox", "--search-lag", "-3"],
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors(
+    data_dir: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--data-dir", str(data_dir), *argv])
     err = capsys.readouterr().err
@@ -398,8 +455,9 @@ def test_numbers_out_of_range_are_usage_errors(data_dir: Path, argv: list[str],
     assert "Overflow" not in err and "Traceback" not in err
 
 
-def test_replay_of_a_number_beyond_any_event_is_not_an_overflow(data_dir: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_of_a_number_beyond_any_event_is_not_an_overflow(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = AppPaths.resolve(data_dir).data
     folder.mkdir(parents=True, exist_ok=True)
     existing_journal(folder)
@@ -415,7 +473,9 @@ def test_the_journal_stores_what_it_was_given_as_utf8(data_dir: Path) -> None:
         r = Receiver(data_dir, ReceiverSettings(synchronous="OFF"))
         await r.start()
         try:
-            assert (await post(r, "/v1/track", as_json({"userId": HALF, "event": HALF, "messageId": HALF})))[0] == 200
+            assert (await post(r, "/v1/track", as_json({"userId": HALF, "event": HALF, "messageId": HALF})))[
+                0
+            ] == 200
         finally:
             await r.stop()
 

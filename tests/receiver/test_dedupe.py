@@ -15,7 +15,9 @@ from pipedrive_gui.receiver.intake import accept_request
 
 
 def batch(*ids: str):  # noqa: ANN201 - AcceptedBatch or list
-    return accept_request("batch", {"batch": [{"type": "identify", "userId": "u", "messageId": i} for i in ids]})
+    return accept_request(
+        "batch", {"batch": [{"type": "identify", "userId": "u", "messageId": i} for i in ids]}
+    )
 
 
 async def stored_ids(journal: Journal) -> list[str]:
@@ -48,8 +50,15 @@ async def test_two_writers_of_one_file_share_the_window(tmp_path: Path) -> None:
 
 
 async def test_flagged_events_are_deduplicated_too(tmp_path: Path) -> None:
-    flagged = accept_request("batch", {"batch": [{"type": "track", "userId": "u", "messageId": "f1"},
-                                                 {"type": "identify", "userId": "u", "messageId": "ok1"}]})
+    flagged = accept_request(
+        "batch",
+        {
+            "batch": [
+                {"type": "track", "userId": "u", "messageId": "f1"},
+                {"type": "identify", "userId": "u", "messageId": "ok1"},
+            ]
+        },
+    )
     assert isinstance(flagged, list) and flagged[0].flag == "missing_event"  # the one-by-one path
     async with Journal(tmp_path / "j.sqlite3") as journal:
         assert (await journal.append(flagged)).accepted == 2
@@ -83,10 +92,14 @@ async def test_the_window_is_24_hours_whatever_the_event_retention(tmp_path: Pat
             await journal.record(item.seq, "skipped", summary="", deliveries=[], attempts=1)
 
         def age(conn: sqlite3.Connection) -> None:  # as if accepted long ago
-            conn.execute("UPDATE seen SET received_ts = received_ts - ? WHERE message_id = 'recent'",
-                         (WINDOW_SECONDS - 3600,))
-            conn.execute("UPDATE seen SET received_ts = received_ts - ? WHERE message_id = 'old'",
-                         (WINDOW_SECONDS + 3600,))
+            conn.execute(
+                "UPDATE seen SET received_ts = received_ts - ? WHERE message_id = 'recent'",
+                (WINDOW_SECONDS - 3600,),
+            )
+            conn.execute(
+                "UPDATE seen SET received_ts = received_ts - ? WHERE message_id = 'old'",
+                (WINDOW_SECONDS + 3600,),
+            )
 
         await journal.write(age)
         assert await journal.prune() == 2  # both events are finished and "older than 0 days"

@@ -32,8 +32,12 @@ PROJECT = Project(
             name="People",
             action="createUpdatePerson",
             trigger='type = "identify"',
-            settings={"match_field": "email", "match_value": {"@path": "$.traits.email"},
-                      "name": {"@path": "$.traits.name"}, "email": {"@path": "$.traits.email"}},
+            settings={
+                "match_field": "email",
+                "match_value": {"@path": "$.traits.email"},
+                "name": {"@path": "$.traits.name"},
+                "email": {"@path": "$.traits.email"},
+            },
         )
     ],
 )
@@ -43,9 +47,20 @@ async def start_receiver(data_dir: Path, project: Path) -> tuple[asyncio.subproc
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # no Pipedrive connection: payloads only
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data_dir), "receive", str(project),
-        "--port", "0", "--write-key", WRITE_KEY,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        sys.executable,
+        "-m",
+        "pipedrive_gui",
+        "--data-dir",
+        str(data_dir),
+        "receive",
+        str(project),
+        "--port",
+        "0",
+        "--write-key",
+        WRITE_KEY,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 30
@@ -87,13 +102,19 @@ async def test_kill_9_loses_nothing_acknowledged_and_dispatches_once(data_dir: P
         nonlocal sent
         for n in range(10_000):
             batch = [
-                {"type": "identify", "userId": f"u{worker}-{n}-{i}", "messageId": f"w{worker}-{n}-{i}",
-                 "traits": {"email": f"w{worker}-{n}-{i}@example.com", "name": f"Person {worker}-{n}-{i}"}}
+                {
+                    "type": "identify",
+                    "userId": f"u{worker}-{n}-{i}",
+                    "messageId": f"w{worker}-{n}-{i}",
+                    "traits": {"email": f"w{worker}-{n}-{i}@example.com", "name": f"Person {worker}-{n}-{i}"},
+                }
                 for i in range(20)
             ]
             sent += len(batch)
             try:
-                async with session.post(url + "/v1/batch", json={"batch": batch, "writeKey": WRITE_KEY}) as resp:
+                async with session.post(
+                    url + "/v1/batch", json={"batch": batch, "writeKey": WRITE_KEY}
+                ) as resp:
                     if resp.status == 200:
                         acked.update(e["messageId"] for e in batch)
             except (aiohttp.ClientError, asyncio.TimeoutError):

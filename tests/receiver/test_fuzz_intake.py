@@ -30,20 +30,50 @@ from pipedrive_gui.receiver import JournalQuery, Receiver, ReceiverSettings  # n
 from pipedrive_gui.receiver.intake import ENDPOINTS  # noqa: E402
 
 KEY = "fuzz-key"
-FUZZ = settings(max_examples=250, deadline=None, database=None, derandomize=False,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=250,
+    deadline=None,
+    database=None,
+    derandomize=False,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 # -- strategies ------------------------------------------------------------------------------------------
 
-odd_strings = st.sampled_from(["\ud83c", "\udfff", "a\ud800b", "\ud83c\udf89", "\x00", "\u2028", "", " ", "🎉",
-                               "\\", '"', "null", "x" * 2000])
+odd_strings = st.sampled_from(
+    [
+        "\ud83c",
+        "\udfff",
+        "a\ud800b",
+        "\ud83c\udf89",
+        "\x00",
+        "\u2028",
+        "",
+        " ",
+        "🎉",
+        "\\",
+        '"',
+        "null",
+        "x" * 2000,
+    ]
+)
 texts = st.one_of(st.text(max_size=20), odd_strings)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-                    st.floats(allow_nan=False, allow_infinity=False), texts)
-json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                            st.dictionaries(texts, inner, max_size=4)),
-                           max_leaves=12)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    texts,
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)),
+    max_leaves=12,
+)
 ids = st.one_of(texts, st.integers(), st.none(), st.just(0), st.lists(scalars, max_size=2))
 
 
@@ -52,13 +82,28 @@ def events(draw: Any) -> Any:
     if draw(st.integers(0, 9)) == 0:
         return draw(json_values)  # not an object at all
     event: dict[str, Any] = {}
-    for key, values in (("type", st.one_of(st.sampled_from(["identify", "track", "page", "screen", "group", "alias",
-                                                             "Track", "batch"]), ids)),
-                        ("userId", ids), ("anonymousId", ids), ("messageId", ids), ("event", ids),
-                        ("name", ids), ("traits", json_values), ("properties", json_values),
-                        ("context", json_values), ("integrations", json_values), ("writeKey", ids),
-                        ("timestamp", ids), ("originalTimestamp", st.one_of(ids, st.just("2026-01-01T00:00:00Z"))),
-                        ("sentAt", st.one_of(ids, st.just("2026-01-01T00:00:05.123+02:00")))):
+    for key, values in (
+        (
+            "type",
+            st.one_of(
+                st.sampled_from(["identify", "track", "page", "screen", "group", "alias", "Track", "batch"]),
+                ids,
+            ),
+        ),
+        ("userId", ids),
+        ("anonymousId", ids),
+        ("messageId", ids),
+        ("event", ids),
+        ("name", ids),
+        ("traits", json_values),
+        ("properties", json_values),
+        ("context", json_values),
+        ("integrations", json_values),
+        ("writeKey", ids),
+        ("timestamp", ids),
+        ("originalTimestamp", st.one_of(ids, st.just("2026-01-01T00:00:00Z"))),
+        ("sentAt", st.one_of(ids, st.just("2026-01-01T00:00:05.123+02:00"))),
+    ):
         if draw(st.booleans()):
             event[key] = draw(values)
     if draw(st.integers(0, 20)) == 0:
@@ -74,9 +119,13 @@ def json_bodies(draw: Any) -> tuple[str, bytes]:
         body: Any = {"batch": draw(st.one_of(st.lists(events(), max_size=8), json_values))}
         for key in ("context", "integrations", "sentAt", "writeKey"):
             if draw(st.booleans()):
-                body[key] = draw(json_values) if key != "writeKey" else draw(st.sampled_from([KEY, "wrong", 5]))
+                body[key] = (
+                    draw(json_values) if key != "writeKey" else draw(st.sampled_from([KEY, "wrong", 5]))
+                )
         if draw(st.integers(0, 30)) == 0:
-            body["batch"] = [{"type": "track", "userId": "u", "event": "E"}] * draw(st.sampled_from([2500, 2501]))
+            body["batch"] = [{"type": "track", "userId": "u", "event": "E"}] * draw(
+                st.sampled_from([2500, 2501])
+            )
     else:
         body = draw(events())
     text = json.dumps(body, ensure_ascii=draw(st.booleans()))
@@ -105,7 +154,9 @@ def json_bodies(draw: Any) -> tuple[str, bytes]:
     return kind, raw
 
 
-encodings = st.sampled_from([None, "gzip", "deflate", "x-gzip", "identity", "br", "GZIP", "gzip, deflate", " ", "zstd"])
+encodings = st.sampled_from(
+    [None, "gzip", "deflate", "x-gzip", "identity", "br", "GZIP", "gzip, deflate", " ", "zstd"]
+)
 
 
 @st.composite
@@ -116,8 +167,18 @@ def requests(draw: Any) -> tuple[str, str, bytes, dict[str, str]]:
     if auth <= 3:
         headers["Authorization"] = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
     elif auth == 4:
-        headers["Authorization"] = draw(st.sampled_from(["Basic", "Basic !!!", "Bearer x", "Basic " + base64.b64encode(
-            b"\xff\xfe:").decode(), "Digest a=b", "Basic " + base64.b64encode(b":").decode()]))
+        headers["Authorization"] = draw(
+            st.sampled_from(
+                [
+                    "Basic",
+                    "Basic !!!",
+                    "Bearer x",
+                    "Basic " + base64.b64encode(b"\xff\xfe:").decode(),
+                    "Digest a=b",
+                    "Basic " + base64.b64encode(b":").decode(),
+                ]
+            )
+        )
     claimed = draw(encodings)
     if claimed:
         headers["Content-Encoding"] = claimed
@@ -128,9 +189,20 @@ def requests(draw: Any) -> tuple[str, str, bytes, dict[str, str]]:
         raw = zlib.compress(raw)
     elif compress == "truncated-gzip":
         raw = gzip.compress(raw)[: max(1, len(raw) // 2)]
-    headers["Content-Type"] = draw(st.sampled_from(["application/json", "text/plain", "text/plain;charset=UTF-8",
-                                                    "application/x-www-form-urlencoded", "multipart/form-data",
-                                                    "application/json; charset=latin-1", "", "*/*"]))
+    headers["Content-Type"] = draw(
+        st.sampled_from(
+            [
+                "application/json",
+                "text/plain",
+                "text/plain;charset=UTF-8",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+                "application/json; charset=latin-1",
+                "",
+                "*/*",
+            ]
+        )
+    )
     if draw(st.integers(0, 10)) == 0:
         headers["Origin"] = draw(st.sampled_from(["https://example.com", "null", "http://127.0.0.1:1"]))
     method = draw(st.sampled_from(["POST"] * 8 + ["GET", "PUT", "OPTIONS", "DELETE"]))
@@ -140,13 +212,20 @@ def requests(draw: Any) -> tuple[str, str, bytes, dict[str, str]]:
 
 raw_requests = st.one_of(
     st.binary(min_size=1, max_size=300),
-    st.builds(lambda line, extra: line + extra, st.sampled_from([
-        b"POST /v1/track HTTP/1.1\r\nHost: x\r\n", b"POST /v1/batch HTTP/1.0\r\n",
-        b"POST /v1/t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
-        b"POST /v1/t HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
-        b"POST /v1/t HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-        b"POST /v1/t HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-    ]), st.binary(max_size=200)),
+    st.builds(
+        lambda line, extra: line + extra,
+        st.sampled_from(
+            [
+                b"POST /v1/track HTTP/1.1\r\nHost: x\r\n",
+                b"POST /v1/batch HTTP/1.0\r\n",
+                b"POST /v1/t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                b"POST /v1/t HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
+                b"POST /v1/t HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+                b"POST /v1/t HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            ]
+        ),
+        st.binary(max_size=200),
+    ),
 )
 
 
@@ -171,11 +250,20 @@ def loop_and_receiver(data_dir: Path) -> Iterator[tuple[asyncio.AbstractEventLoo
     root = logging.getLogger()
     root.addHandler(problems)
     loop = asyncio.new_event_loop()
-    loop.set_exception_handler(lambda _loop, ctx: problems.records.append(f"loop: {ctx.get('message')} "
-                                                                           f"{ctx.get('exception')!r}"))
+    loop.set_exception_handler(
+        lambda _loop, ctx: problems.records.append(f"loop: {ctx.get('message')} {ctx.get('exception')!r}")
+    )
     # One allowed web page, so that requests with an Origin take both ways: allowed and refused.
-    receiver = Receiver(data_dir, ReceiverSettings(write_key=KEY, synchronous="OFF", header_timeout=5.0,
-                                                   body_timeout=5.0, allowed_origins=("https://example.com",)))
+    receiver = Receiver(
+        data_dir,
+        ReceiverSettings(
+            write_key=KEY,
+            synchronous="OFF",
+            header_timeout=5.0,
+            body_timeout=5.0,
+            allowed_origins=("https://example.com",),
+        ),
+    )
     loop.run_until_complete(receiver.start())
     try:
         yield loop, receiver, problems
@@ -185,10 +273,12 @@ def loop_and_receiver(data_dir: Path) -> Iterator[tuple[asyncio.AbstractEventLoo
         root.removeHandler(problems)
 
 
-async def send(session: aiohttp.ClientSession, url: str, method: str, path: str, raw: bytes,
-               headers: dict[str, str]) -> tuple[int, bytes]:
-    async with session.request(method, url + path, data=raw, headers=headers,
-                               skip_auto_headers=("Content-Type",)) as resp:
+async def send(
+    session: aiohttp.ClientSession, url: str, method: str, path: str, raw: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    async with session.request(
+        method, url + path, data=raw, headers=headers, skip_auto_headers=("Content-Type",)
+    ) as resp:
         return resp.status, await resp.read()
 
 
@@ -206,11 +296,13 @@ async def send_raw(port: int, raw: bytes) -> bytes:
 
 
 def test_fuzzed_requests_never_get_a_server_error(
-        loop_and_receiver: tuple[asyncio.AbstractEventLoop, Receiver, Problems]) -> None:
+    loop_and_receiver: tuple[asyncio.AbstractEventLoop, Receiver, Problems],
+) -> None:
     loop, receiver, problems = loop_and_receiver
     session = loop.run_until_complete(_session())
     statuses: dict[int, int] = {}
     try:
+
         @FUZZ
         @given(requests())
         def check(request: tuple[str, str, bytes, dict[str, str]]) -> None:

@@ -16,14 +16,24 @@ from tests.receiver.conftest import WRITE_KEY
 BASIC = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
 
 
-async def post(r: Receiver, path: str, body: object = None, *, raw: bytes | None = None, headers: dict | None = None,
-               method: str = "POST") -> tuple[int, dict]:
+async def post(
+    r: Receiver,
+    path: str,
+    body: object = None,
+    *,
+    raw: bytes | None = None,
+    headers: dict | None = None,
+    method: str = "POST",
+) -> tuple[int, dict]:
     data: bytes | io.BytesIO = raw if raw is not None else json.dumps(body).encode()
     if len(data) > 1024 * 1024:
         # aiohttp warns (ResourceWarning) that a large bytes body may block its loop, and asks for a
         # file-like object instead; the request on the wire is the same (Content-Length, same bytes).
         data = io.BytesIO(data)
-    async with aiohttp.ClientSession() as s, s.request(method, r.url + path, data=data, headers=headers or {}) as resp:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.request(method, r.url + path, data=data, headers=headers or {}) as resp,
+    ):
         text = await resp.text()
         return resp.status, (json.loads(text) if text else {})
 
@@ -58,13 +68,17 @@ async def test_every_long_and_short_path(receiver: Receiver) -> None:
             ev = {"userId": "u", "event": "E", "messageId": f"{path}"}
             assert (await post(receiver, path, ev, headers=BASIC))[0] == 200
     rows = (await receiver.query(JournalQuery(limit=100))).rows
-    assert sorted(r.type for r in rows) == sorted(2 * ["identify", "track", "page", "screen", "group", "alias"])
+    assert sorted(r.type for r in rows) == sorted(
+        2 * ["identify", "track", "page", "screen", "group", "alias"]
+    )
 
 
 async def test_basic_auth_and_bearer_with_body_key(receiver: Receiver) -> None:
     assert (await post(receiver, "/v1/identify", {"userId": "a"}, headers=BASIC))[0] == 200
     bearer = {"Authorization": "Bearer some-oauth-token"}
-    assert (await post(receiver, "/v1/identify", {"userId": "b", "writeKey": WRITE_KEY}, headers=bearer))[0] == 200
+    assert (await post(receiver, "/v1/identify", {"userId": "b", "writeKey": WRITE_KEY}, headers=bearer))[
+        0
+    ] == 200
     assert (await post(receiver, "/v1/identify", {"userId": "c"}, headers=bearer))[0] == 401
 
 
@@ -84,10 +98,21 @@ async def test_batch_merges_context_integrations_and_sent_at(receiver: Receiver)
         "context": {"library": {"name": "x"}, "ip": "1.2.3.4"},
         "integrations": {"All": True},
         "batch": [
-            {"type": "identify", "userId": "u1", "traits": {"email": "a@b.c"}, "messageId": "m1",
-             "originalTimestamp": "2026-01-01T00:00:04.000Z", "context": {"ip": "9.9.9.9"}},
-            {"type": "track", "userId": "u1", "event": "Deal Upserted", "messageId": "m2",
-             "timestamp": "2025-05-05T05:05:05.000Z"},
+            {
+                "type": "identify",
+                "userId": "u1",
+                "traits": {"email": "a@b.c"},
+                "messageId": "m1",
+                "originalTimestamp": "2026-01-01T00:00:04.000Z",
+                "context": {"ip": "9.9.9.9"},
+            },
+            {
+                "type": "track",
+                "userId": "u1",
+                "event": "Deal Upserted",
+                "messageId": "m2",
+                "timestamp": "2025-05-05T05:05:05.000Z",
+            },
         ],
     }
     assert (await post(receiver, "/v1/batch", batch))[0] == 200
@@ -142,22 +167,60 @@ async def test_events_segment_would_drop_are_kept_and_flagged(receiver: Receiver
 BAD_INPUT = [
     ("invalid json", "/v1/track", b"{not json", {}, 400, "invalid_json"),
     ("json array", "/v1/track", b"[1, 2]", {}, 400, "invalid_json"),
-    ("event over 32 KB", "/v1/track", json.dumps(track(properties={"x": "a" * 33_000})).encode(), {}, 400,
-     "event_too_large"),
-    ("batch over 500 KB", "/v1/batch",
-     json.dumps({"batch": [track(properties={"x": "a" * 20_000}) for _ in range(30)]}).encode(), {}, 400,
-     "batch_too_large"),
-    ("event in batch over 32 KB", "/v1/batch",
-     json.dumps({"batch": [track(properties={"x": "a" * 40_000})]}).encode(), {}, 400, "event_too_large"),
-    ("2,501 events", "/v1/batch", json.dumps({"batch": [{"type": "track"}] * 2501}).encode(), {}, 400,
-     "too_many_events"),
-    ("truncated gzip", "/v1/batch", gzip.compress(json.dumps({"batch": [track()]}).encode())[:-12],
-     {"Content-Encoding": "gzip"}, 400, "invalid_gzip"),
-    ("garbage gzip", "/v1/batch", b"\x1f\x8bnot really gzip", {"Content-Encoding": "gzip"}, 400, "invalid_gzip"),
+    (
+        "event over 32 KB",
+        "/v1/track",
+        json.dumps(track(properties={"x": "a" * 33_000})).encode(),
+        {},
+        400,
+        "event_too_large",
+    ),
+    (
+        "batch over 500 KB",
+        "/v1/batch",
+        json.dumps({"batch": [track(properties={"x": "a" * 20_000}) for _ in range(30)]}).encode(),
+        {},
+        400,
+        "batch_too_large",
+    ),
+    (
+        "event in batch over 32 KB",
+        "/v1/batch",
+        json.dumps({"batch": [track(properties={"x": "a" * 40_000})]}).encode(),
+        {},
+        400,
+        "event_too_large",
+    ),
+    (
+        "2,501 events",
+        "/v1/batch",
+        json.dumps({"batch": [{"type": "track"}] * 2501}).encode(),
+        {},
+        400,
+        "too_many_events",
+    ),
+    (
+        "truncated gzip",
+        "/v1/batch",
+        gzip.compress(json.dumps({"batch": [track()]}).encode())[:-12],
+        {"Content-Encoding": "gzip"},
+        400,
+        "invalid_gzip",
+    ),
+    (
+        "garbage gzip",
+        "/v1/batch",
+        b"\x1f\x8bnot really gzip",
+        {"Content-Encoding": "gzip"},
+        400,
+        "invalid_gzip",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("what", "path", "raw", "headers", "status", "code"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
+@pytest.mark.parametrize(
+    ("what", "path", "raw", "headers", "status", "code"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT]
+)
 async def test_bad_input_gets_400_and_the_server_keeps_serving(
     receiver: Receiver, what: str, path: str, raw: bytes, headers: dict, status: int, code: str
 ) -> None:

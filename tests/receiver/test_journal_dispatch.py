@@ -37,11 +37,17 @@ class ScriptedProcessor:
         answers = self.script.get(name)
         if answers:
             return answers.pop(0) if len(answers) > 1 else answers[0]
-        return Processed("planned", [{"mapping_id": "m", "mapping": "M", "fired": True, "outcome": "create"}], "ok")
+        return Processed(
+            "planned", [{"mapping_id": "m", "mapping": "M", "fired": True, "outcome": "create"}], "ok"
+        )
 
 
-RATE_LIMITED = Processed("failed", [{"mapping_id": "m", "fired": True, "outcome": "fail"}], "429", "rate limited")
-BAD_MAPPING = Processed("failed", [{"mapping_id": "m", "fired": True, "outcome": "invalid"}], "name is required")
+RATE_LIMITED = Processed(
+    "failed", [{"mapping_id": "m", "fired": True, "outcome": "fail"}], "429", "rate limited"
+)
+BAD_MAPPING = Processed(
+    "failed", [{"mapping_id": "m", "fired": True, "outcome": "invalid"}], "name is required"
+)
 
 
 async def send(r: Receiver, events: list[dict]) -> None:
@@ -66,19 +72,28 @@ async def test_events_are_dispatched_once_in_order(data_dir: Path) -> None:
         assert len(got) == 20
         assert [c[0] for c in proc.calls] == [f"m{i}" for i in range(20)]
         detail = await r.detail("m3")
-        assert detail is not None and detail.row.dispatches == 1 and detail.deliveries[0]["outcome"] == "create"
+        assert (
+            detail is not None and detail.row.dispatches == 1 and detail.deliveries[0]["outcome"] == "create"
+        )
 
 
 async def test_passing_failures_retry_with_backoff_then_park(data_dir: Path) -> None:
-    proc = ScriptedProcessor({"Flaky": [RATE_LIMITED, RATE_LIMITED, Processed("delivered", [], "done")],
-                              "Down": [RATE_LIMITED]})
+    proc = ScriptedProcessor(
+        {"Flaky": [RATE_LIMITED, RATE_LIMITED, Processed("delivered", [], "done")], "Down": [RATE_LIMITED]}
+    )
     retry = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
     async with Receiver(data_dir, processor=proc, retry=retry) as r:
         await send(r, [ev("f", "Flaky"), ev("d", "Down")])
-        got = await eventually(lambda: outcomes(r), lambda o: o.get("f") == "delivered" and o.get("d") == "failed")
+        got = await eventually(
+            lambda: outcomes(r), lambda o: o.get("f") == "delivered" and o.get("d") == "failed"
+        )
         assert got == {"f": "delivered", "d": "failed"}
         down = await r.detail("d")
-        assert down is not None and down.row.attempts == 3 and "Gave up after 3 tries" in (down.row.summary or "")
+        assert (
+            down is not None
+            and down.row.attempts == 3
+            and "Gave up after 3 tries" in (down.row.summary or "")
+        )
         assert [c[0] for c in proc.calls].count("f") == 3
 
 
@@ -120,9 +135,14 @@ async def test_unfinished_events_resume_after_restart(data_dir: Path) -> None:
 async def test_query_paging_and_filters(data_dir: Path) -> None:
     async with Receiver(data_dir) as r:
         await send(r, [ev(f"t{i:02d}") for i in range(25)])
-        await send(r, [{"type": "identify", "userId": "jane@example.com", "messageId": "id1"},
-                       {"type": "page", "anonymousId": "a", "name": "Home", "messageId": "pg1"},
-                       {"type": "track", "userId": "x", "messageId": "noname"}])
+        await send(
+            r,
+            [
+                {"type": "identify", "userId": "jane@example.com", "messageId": "id1"},
+                {"type": "page", "anonymousId": "a", "name": "Home", "messageId": "pg1"},
+                {"type": "track", "userId": "x", "messageId": "noname"},
+            ],
+        )
         page1 = await r.query(JournalQuery(limit=10, types=("track",)))
         assert page1.total == 26 and len(page1.rows) == 10 and page1.rows[0].message_id == "noname"
         page2 = await r.query(JournalQuery(limit=10, types=("track",), before=page1.next_before))
@@ -168,7 +188,9 @@ async def test_change_notifications_are_coalesced(data_dir: Path) -> None:
 
 
 async def test_retention_keeps_unfinished_events(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.sqlite3", retention=Retention(max_age_days=None, max_rows=10, max_bytes=None))
+    journal = Journal(
+        tmp_path / "j.sqlite3", retention=Retention(max_age_days=None, max_rows=10, max_bytes=None)
+    )
     async with journal:
         events = events_from_request("batch", {"batch": [ev(f"r{i:02d}") for i in range(30)]})
         await journal.append(events)
@@ -182,7 +204,9 @@ async def test_retention_keeps_unfinished_events(tmp_path: Path) -> None:
 
 
 async def test_retention_by_size(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.sqlite3", retention=Retention(max_age_days=None, max_rows=None, max_bytes=400_000))
+    journal = Journal(
+        tmp_path / "j.sqlite3", retention=Retention(max_age_days=None, max_rows=None, max_bytes=400_000)
+    )
     async with journal:
         big = {"x": "y" * 4000}
         for chunk in range(5):
@@ -199,7 +223,9 @@ async def test_retention_by_size(tmp_path: Path) -> None:
 
 
 async def test_retention_by_age(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.sqlite3", retention=Retention(max_age_days=0.0, max_rows=None, max_bytes=None))
+    journal = Journal(
+        tmp_path / "j.sqlite3", retention=Retention(max_age_days=0.0, max_rows=None, max_bytes=None)
+    )
     async with journal:
         await journal.append(events_from_request("batch", {"batch": [ev(f"a{i:02d}") for i in range(12)]}))
         for item in (await journal.due(limit=100))[:8]:

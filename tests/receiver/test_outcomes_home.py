@@ -79,8 +79,11 @@ def test_no_outcome_is_spelled_outside_its_home() -> None:
         rel = path.relative_to(PACKAGE).as_posix()
         if path == HOME or rel.startswith("sandbox/"):  # the sandbox is Pipedrive's, not the receiver's
             continue
-        found += [f"{rel}:{line}: {value!r}" for line, value in _spelled(path, values)
-                  if (rel, value) not in HOMONYMS]
+        found += [
+            f"{rel}:{line}: {value!r}"
+            for line, value in _spelled(path, values)
+            if (rel, value) not in HOMONYMS
+        ]
     assert not found, "use receiver.outcomes.Outcome instead:\n" + "\n".join(found)
 
 
@@ -101,7 +104,14 @@ def test_the_homonym_list_has_no_stale_entries() -> None:
 
 def test_stored_and_printed_values_are_the_plain_words() -> None:
     assert [o.value for o in OUTCOMES] == [
-        "pending", "retrying", "dropped", "skipped", "planned", "delivered", "failed"]
+        "pending",
+        "retrying",
+        "dropped",
+        "skipped",
+        "planned",
+        "delivered",
+        "failed",
+    ]
     assert OPEN_OUTCOMES == ("pending", "retrying")
     assert (ReceiverMode.DRY_RUN, ReceiverMode.LIVE) == ("dry_run", "send")
     assert {m.value for m in ReceiverMode} <= set(ENGINE_MODES)
@@ -110,7 +120,10 @@ def test_stored_and_printed_values_are_the_plain_words() -> None:
         assert json.dumps({member: member}) == json.dumps({member.value: member.value})
         assert hash(member) == hash(member.value) and {member.value: 1}[member] == 1
     conn = sqlite3.connect(":memory:")
-    assert conn.execute("SELECT ?, typeof(?)", (Outcome.FAILED, Outcome.FAILED)).fetchone() == ("failed", "text")
+    assert conn.execute("SELECT ?, typeof(?)", (Outcome.FAILED, Outcome.FAILED)).fetchone() == (
+        "failed",
+        "text",
+    )
 
 
 def test_words_for_outcomes() -> None:
@@ -118,5 +131,7 @@ def test_words_for_outcomes() -> None:
     assert delivery_text("invalid") == "payload not valid" and delivery_text("needs_review") == "needs_review"
     assert delivery_text("unheard_of") == "unheard_of"
     assert counts_line({}) == "0 events"
-    assert counts_line({"pending": 2, "retrying": 1, "delivered": 1200, "dropped": 3, "failed": 0}) == \
-        "1,206 events · 3 waiting · 1,200 delivered · 3 flagged"
+    assert (
+        counts_line({"pending": 2, "retrying": 1, "delivered": 1200, "dropped": 3, "failed": 0})
+        == "1,206 events · 3 waiting · 1,200 delivered · 3 flagged"
+    )

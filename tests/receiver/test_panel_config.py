@@ -24,20 +24,29 @@ RECEIVER = Path(__file__).resolve().parents[2] / "pipedrive_gui" / "receiver"
 
 def test_a_first_start_makes_a_key_to_save(tmp_path: Path) -> None:
     config = load_panel_config(tmp_path)
-    assert config.port == DEFAULT_PORT and config.write_key.startswith("local-") and config.allowed_origins == ()
+    assert (
+        config.port == DEFAULT_PORT and config.write_key.startswith("local-") and config.allowed_origins == ()
+    )
     assert config.persist and config.save_now
     assert save_panel_config(tmp_path, config.port, config.write_key, ("http://localhost:3000",)) is None
     again = load_panel_config(tmp_path)
-    assert (again.port, again.write_key, again.allowed_origins) == (DEFAULT_PORT, config.write_key,
-                                                                    ("http://localhost:3000",))
+    assert (again.port, again.write_key, again.allowed_origins) == (
+        DEFAULT_PORT,
+        config.write_key,
+        ("http://localhost:3000",),
+    )
     assert not again.save_now
 
 
 def test_saved_settings_are_read_and_bad_origins_allow_nothing(tmp_path: Path) -> None:
     save_config(tmp_path, port=9000, write_key="k1", allowed_origins=["HTTP://LocalHost:80", 7])
     config = load_panel_config(tmp_path)
-    assert (config.port, config.write_key, config.allowed_origins, config.save_now) == \
-        (9000, "k1", ("http://localhost",), False)
+    assert (config.port, config.write_key, config.allowed_origins, config.save_now) == (
+        9000,
+        "k1",
+        ("http://localhost",),
+        False,
+    )
     save_config(tmp_path, allowed_origins=["*"])
     assert load_panel_config(tmp_path).allowed_origins == ()
 
@@ -67,7 +76,9 @@ def test_typed_origins() -> None:
     assert choose_origins("", ("http://a.example",)).message == "Web pages allowed to send: none."
     bad = choose_origins("localhost:3000", ())
     assert bad.origins is None and not bad.changed
-    assert bad.message is not None and bad.message.startswith("Allowed web pages: “localhost:3000” needs the scheme")
+    assert bad.message is not None and bad.message.startswith(
+        "Allowed web pages: “localhost:3000” needs the scheme"
+    )
     assert bad.message.endswith(". The receiver keeps allowing no web page.")
     star = choose_origins("*", ("http://a.example",)).message
     assert star is not None and star.endswith("keeps allowing http://a.example.")
@@ -83,8 +94,10 @@ def test_running_state_in_words() -> None:
     assert running_tooltip(stats) == "Requests and events received since the receiver started"
     stats = ReceiverStats(requests=1200, accepted=1, rejected={"not_found": 2, "invalid_write_key": 1})
     assert running_line(stats, ReceiverMode.LIVE) == "Running (live) — 1,200 requests, 1 event, 3 refused"
-    assert running_tooltip(stats) == ("Refused requests:\nWrong write key (copy it from this panel): 1\n"
-                                      "Unknown endpoint (post to /v1/batch, /v1/track, …): 2")
+    assert running_tooltip(stats) == (
+        "Refused requests:\nWrong write key (copy it from this panel): 1\n"
+        "Unknown endpoint (post to /v1/batch, /v1/track, …): 2"
+    )
     assert refusal_text("something_new") == "something_new"
 
 
@@ -98,6 +111,11 @@ def test_every_client_refusal_has_words() -> None:
 
 
 def test_replay_results_in_words() -> None:
-    assert replay_result([1, 2, 3], [1], True) == ("Queued 1 event again. 2 could not be replayed (flagged "
-                                                   "events Segment drops, or events still waiting).")
-    assert replay_result([], [4, 5], False) == "Queued 2 events again; they are processed when you start the receiver."
+    assert replay_result([1, 2, 3], [1], True) == (
+        "Queued 1 event again. 2 could not be replayed (flagged "
+        "events Segment drops, or events still waiting)."
+    )
+    assert (
+        replay_result([], [4, 5], False)
+        == "Queued 2 events again; they are processed when you start the receiver."
+    )

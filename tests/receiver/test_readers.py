@@ -40,9 +40,20 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX sig
 WRITE_KEY = "readers-key"
 PROJECT = Project(
     name="readers",
-    mappings=[Mapping(id="person", name="People", action="createUpdatePerson", trigger='type = "identify"',
-                      settings={"match_field": "email", "match_value": {"@path": "$.traits.email"},
-                                "name": {"@path": "$.traits.name"}, "email": {"@path": "$.traits.email"}})],
+    mappings=[
+        Mapping(
+            id="person",
+            name="People",
+            action="createUpdatePerson",
+            trigger='type = "identify"',
+            settings={
+                "match_field": "email",
+                "match_value": {"@path": "$.traits.email"},
+                "name": {"@path": "$.traits.name"},
+                "email": {"@path": "$.traits.email"},
+            },
+        )
+    ],
 )
 
 
@@ -54,8 +65,15 @@ def cli_env() -> dict[str, str]:
 
 async def cli(data_dir: Path, *argv: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data_dir), *argv,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=cli_env(),
+        sys.executable,
+        "-m",
+        "pipedrive_gui",
+        "--data-dir",
+        str(data_dir),
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=cli_env(),
     )
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
@@ -80,24 +98,35 @@ class CountingProcessor:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
 
-    async def process(self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool,
-                      *, before_write: Any = None) -> Processed:
+    async def process(
+        self, event: dict[str, Any], previous: list[dict[str, Any]], force: bool, *, before_write: Any = None
+    ) -> Processed:
         self.calls[event["messageId"]] += 1
         return Processed("planned", [], "counted")
 
 
 def identify_batch(tag: str, n: int) -> list[dict[str, Any]]:
-    return [{"type": "identify", "userId": f"{tag}-{i}", "messageId": f"{tag}-{i}",
-             "traits": {"email": f"{tag}-{i}@example.com", "name": f"Person {tag}-{i}"}} for i in range(n)]
+    return [
+        {
+            "type": "identify",
+            "userId": f"{tag}-{i}",
+            "messageId": f"{tag}-{i}",
+            "traits": {"email": f"{tag}-{i}@example.com", "name": f"Person {tag}-{i}"},
+        }
+        for i in range(n)
+    ]
 
 
 async def test_readers_beside_a_live_receiver_with_client_resends_cause_no_duplicates(
-        data_dir: Path, tmp_path: Path) -> None:
+    data_dir: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "p.pipedrive-map.json"
     save_project(PROJECT, project)
     export = tmp_path / "export.jsonl"
     processor = CountingProcessor()
-    receiver = Receiver(AppPaths.resolve(data_dir).data, ReceiverSettings(write_key=WRITE_KEY), processor=processor)
+    receiver = Receiver(
+        AppPaths.resolve(data_dir).data, ReceiverSettings(write_key=WRITE_KEY), processor=processor
+    )
     await receiver.start()
     url = receiver.url + "/v1/batch"
     acked: set[str] = set()
@@ -141,8 +170,9 @@ async def test_readers_beside_a_live_receiver_with_client_resends_cause_no_dupli
             asyncio.create_task(reader("replay", "replay", "--failed", "--project", str(project))),
         ]
         deadline = time.monotonic() + 90
-        while (min(reader_runs[r] for r in ("journal", "journal-export", "replay")) < 2 or len(acked) < 2000) \
-                and time.monotonic() < deadline:
+        while (
+            min(reader_runs[r] for r in ("journal", "journal-export", "replay")) < 2 or len(acked) < 2000
+        ) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         traffic = False
         await asyncio.gather(*clients, *readers)
@@ -163,17 +193,25 @@ async def test_readers_beside_a_live_receiver_with_client_resends_cause_no_dupli
         await receiver.stop()
 
 
-async def test_replay_beside_a_running_receiver_leaves_the_dispatching_to_it(data_dir: Path, tmp_path: Path) -> None:
+async def test_replay_beside_a_running_receiver_leaves_the_dispatching_to_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
     """The receiver holds the journal's lock: ``replay --project`` only marks the event, and the
     receiver dispatches it once more (not both of them)."""
     project = tmp_path / "p.pipedrive-map.json"
     save_project(PROJECT, project)
     processor = CountingProcessor()
-    receiver = Receiver(AppPaths.resolve(data_dir).data, ReceiverSettings(write_key=WRITE_KEY), processor=processor)
+    receiver = Receiver(
+        AppPaths.resolve(data_dir).data, ReceiverSettings(write_key=WRITE_KEY), processor=processor
+    )
     await receiver.start()
     try:
-        async with aiohttp.ClientSession() as session, session.post(
-                receiver.url + "/v1/batch", json={"batch": identify_batch("r", 1), "writeKey": WRITE_KEY}) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                receiver.url + "/v1/batch", json={"batch": identify_batch("r", 1), "writeKey": WRITE_KEY}
+            ) as resp,
+        ):
             assert resp.status == 200
         await eventually(receiver.counts, lambda c: c["planned"] == 1)
         code, out = await cli(data_dir, "replay", "r-0", "--project", str(project))
@@ -188,11 +226,25 @@ async def test_replay_beside_a_running_receiver_leaves_the_dispatching_to_it(dat
 # -- retention ------------------------------------------------------------------------------------------
 
 
-async def start_cli_receiver(data_dir: Path, project: Path, *options: str) -> tuple[asyncio.subprocess.Process, str]:
+async def start_cli_receiver(
+    data_dir: Path, project: Path, *options: str
+) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data_dir), "receive", str(project),
-        "--port", "0", "--write-key", WRITE_KEY, *options,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=cli_env(),
+        sys.executable,
+        "-m",
+        "pipedrive_gui",
+        "--data-dir",
+        str(data_dir),
+        "receive",
+        str(project),
+        "--port",
+        "0",
+        "--write-key",
+        WRITE_KEY,
+        *options,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=cli_env(),
     )
     assert proc.stdout is not None
     while True:
@@ -212,12 +264,16 @@ async def _drain(stream: asyncio.StreamReader) -> None:
 
 
 async def send(url: str, batch: list[dict[str, Any]]) -> None:
-    async with aiohttp.ClientSession() as session, session.post(
-            url + "/v1/batch", json={"batch": batch, "writeKey": WRITE_KEY}) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url + "/v1/batch", json={"batch": batch, "writeKey": WRITE_KEY}) as resp,
+    ):
         assert resp.status == 200
 
 
-async def test_readers_keep_the_journals_retention_after_a_receiver_was_killed(data_dir: Path, tmp_path: Path) -> None:
+async def test_readers_keep_the_journals_retention_after_a_receiver_was_killed(
+    data_dir: Path, tmp_path: Path
+) -> None:
     """``receive --keep-days 0`` keeps every event; after it was killed, reading commands (and a
     receiver started without --keep-days) go by the journal's retention and delete nothing."""
     project = tmp_path / "p.pipedrive-map.json"
@@ -225,8 +281,11 @@ async def test_readers_keep_the_journals_retention_after_a_receiver_was_killed(d
     proc, url = await start_cli_receiver(data_dir, project, "--keep-days", "0")
     try:
         await send(url, identify_batch("old", 300))
-        await eventually(lambda: asyncio.to_thread(stored, data_dir),
-                         lambda rows: len(rows) == 300 and {r[1] for r in rows} == {"planned"}, 60)
+        await eventually(
+            lambda: asyncio.to_thread(stored, data_dir),
+            lambda rows: len(rows) == 300 and {r[1] for r in rows} == {"planned"},
+            60,
+        )
         # Those 300 were received 40 days ago (finished: a 30-day retention would prune them).
         conn = sqlite3.connect(journal_file(data_dir), timeout=10)
         with conn:
@@ -238,8 +297,13 @@ async def test_readers_keep_the_journals_retention_after_a_receiver_was_killed(d
         await proc.wait()
 
     old = {f"old-{i}" for i in range(300)}
-    for argv in (("journal",), ("journal", "--json"), ("journal-export", "-o", str(tmp_path / "all.jsonl")),
-                 ("replay", "--failed"), ("replay", "--failed", "--project", str(project))):
+    for argv in (
+        ("journal",),
+        ("journal", "--json"),
+        ("journal-export", "-o", str(tmp_path / "all.jsonl")),
+        ("replay", "--failed"),
+        ("replay", "--failed", "--project", str(project)),
+    ):
         code, out = await cli(data_dir, *argv)
         assert code == 0, out
         left = {r[0] for r in stored(data_dir)}

@@ -42,7 +42,11 @@ PROJECT = Project(
             name="Companies",
             action="createUpdateOrganization",
             trigger='type = "group"',
-            settings={"match_field": "name", "match_value": {"@path": "$.traits.name"}, "name": {"@path": "$.traits.name"}},
+            settings={
+                "match_field": "name",
+                "match_value": {"@path": "$.traits.name"},
+                "name": {"@path": "$.traits.name"},
+            },
         ),
         Mapping(
             id="deal",
@@ -82,17 +86,26 @@ async def running(data_dir: Path, sandbox: RunningSandbox, mode: str) -> tuple[R
 def send_with_analytics_python(url: str, tag: str) -> None:
     """One call per endpoint (sync mode), then a gzip'd batch (queue + flush)."""
     client = segment.Client(write_key=WRITE_KEY, host=url, sync_mode=True, max_retries=0)
-    client.identify("u-new", {"email": f"new-{tag}@example.com", "name": "New Person"}, message_id=f"{tag}-identify")
+    client.identify(
+        "u-new", {"email": f"new-{tag}@example.com", "name": "New Person"}, message_id=f"{tag}-identify"
+    )
     client.identify("u-ada", {"email": ADA, "name": "Ada Lovelace"}, message_id=f"{tag}-identify-ada")
     client.group("u-ada", f"g-{tag}", {"name": f"Org {tag}"}, message_id=f"{tag}-group")
-    client.track("u-ada", "Deal Upserted", {"title": f"Deal {tag}", "email": ADA, "value": 1200, "currency": "EUR"},
-                 message_id=f"{tag}-deal")
+    client.track(
+        "u-ada",
+        "Deal Upserted",
+        {"title": f"Deal {tag}", "email": ADA, "value": 1200, "currency": "EUR"},
+        message_id=f"{tag}-deal",
+    )
     client.page("u-ada", name="Pricing", properties={"path": "/pricing"}, message_id=f"{tag}-page")
     batcher = segment.Client(write_key=WRITE_KEY, host=url, gzip=True, upload_size=50, max_retries=0)
     for i in range(5):
         batcher.track("u-ada", "Viewed Item", {"i": i}, message_id=f"{tag}-batch-{i}")
-    batcher.identify("u-batch", {"email": f"batch-{tag}@example.com", "name": "Batch Person"},
-                     message_id=f"{tag}-batch-identify")
+    batcher.identify(
+        "u-batch",
+        {"email": f"batch-{tag}@example.com", "name": "Batch Person"},
+        message_id=f"{tag}-batch-identify",
+    )
     batcher.flush()
     batcher.join()
 
@@ -139,7 +152,9 @@ async def test_analytics_python_dry_run_writes_nothing(data_dir: Path, sandbox: 
         await handle.close()
 
 
-async def test_analytics_python_live_then_replays_make_no_duplicates(data_dir: Path, sandbox: RunningSandbox) -> None:
+async def test_analytics_python_live_then_replays_make_no_duplicates(
+    data_dir: Path, sandbox: RunningSandbox
+) -> None:
     receiver, handle = await running(data_dir, sandbox, "send")
     try:
         await asyncio.to_thread(send_with_analytics_python, receiver.url, "live")
@@ -160,8 +175,12 @@ async def test_analytics_python_live_then_replays_make_no_duplicates(data_dir: P
         writes_before = len([r for r in sandbox.state.requests if r.method in ("POST", "PATCH")])
         marked = await receiver.replay(["live-deal", "live-identify"])
         assert len(marked) == 2
-        await eventually(lambda: receiver.detail("live-deal"), lambda d: d is not None and d.row.dispatches == 2)
-        await eventually(lambda: receiver.detail("live-identify"), lambda d: d is not None and d.row.dispatches == 2)
+        await eventually(
+            lambda: receiver.detail("live-deal"), lambda d: d is not None and d.row.dispatches == 2
+        )
+        await eventually(
+            lambda: receiver.detail("live-identify"), lambda d: d is not None and d.row.dispatches == 2
+        )
         deal = await receiver.detail("live-deal")
         assert deal is not None and deal.row.outcome == "delivered"
         assert [d["outcome"] for d in deal.deliveries if d.get("fired")] == ["already_delivered"]
@@ -170,9 +189,13 @@ async def test_analytics_python_live_then_replays_make_no_duplicates(data_dir: P
 
         # ...unless forced: the person is matched by email and updated, not duplicated.
         await receiver.replay(["live-identify"], force=True)
-        await eventually(lambda: receiver.detail("live-identify"), lambda d: d is not None and d.row.dispatches == 3)
+        await eventually(
+            lambda: receiver.detail("live-identify"), lambda d: d is not None and d.row.dispatches == 3
+        )
         person = await receiver.detail("live-identify")
-        assert person is not None and [d["outcome"] for d in person.deliveries if d.get("fired")] == ["update"]
+        assert person is not None and [d["outcome"] for d in person.deliveries if d.get("fired")] == [
+            "update"
+        ]
         assert len(sandbox.state.find("person", name="New Person")) == 1
     finally:
         await receiver.stop()
@@ -182,20 +205,25 @@ async def test_analytics_python_live_then_replays_make_no_duplicates(data_dir: P
 async def test_rate_limits_and_server_errors_are_retried(data_dir: Path, sandbox: RunningSandbox) -> None:
     from pipedrive_gui.receiver import RetryPolicy
 
-    handle = await open_processor(PROJECT, mode="send", target=PipedriveTarget(sandbox.base_url, sandbox.token))
+    handle = await open_processor(
+        PROJECT, mode="send", target=PipedriveTarget(sandbox.base_url, sandbox.token)
+    )
     retry = RetryPolicy(max_attempts=4, base_delay=0.05, max_delay=0.2)
-    receiver = Receiver(data_dir, ReceiverSettings(write_key=WRITE_KEY), processor=handle.processor, retry=retry)
+    receiver = Receiver(
+        data_dir, ReceiverSettings(write_key=WRITE_KEY), processor=handle.processor, retry=retry
+    )
     # More 503s than the client and engine retry on their own: the dispatcher must try again later.
     sandbox.faults.add("503", count=8, path="/api/v2/organizations*")
     await receiver.start()
     try:
         await asyncio.to_thread(
-            lambda: segment.Client(write_key=WRITE_KEY, host=receiver.url, sync_mode=True, max_retries=0).group(
-                "u", "g-flaky", {"name": "Flaky Org"}, message_id="flaky-group"
-            )
+            lambda: segment.Client(
+                write_key=WRITE_KEY, host=receiver.url, sync_mode=True, max_retries=0
+            ).group("u", "g-flaky", {"name": "Flaky Org"}, message_id="flaky-group")
         )
         detail = await eventually(
-            lambda: receiver.detail("flaky-group"), lambda d: d is not None and d.row.outcome in ("delivered", "failed"),
+            lambda: receiver.detail("flaky-group"),
+            lambda d: d is not None and d.row.outcome in ("delivered", "failed"),
             deadline=30,
         )
         assert detail is not None
@@ -209,7 +237,9 @@ async def test_rate_limits_and_server_errors_are_retried(data_dir: Path, sandbox
 
 # -- @segment/analytics-node -------------------------------------------------------------------------
 
-NODE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pipedrive-gui-tests" / "analytics-node"
+NODE_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pipedrive-gui-tests" / "analytics-node"
+)
 
 
 def _analytics_node() -> Path | None:
@@ -242,20 +272,30 @@ async def test_analytics_node_live(data_dir: Path, sandbox: RunningSandbox) -> N
     receiver, handle = await running(data_dir, sandbox, "send")
     try:
         proc = await asyncio.create_subprocess_exec(
-            "node", "-e", NODE_SCRIPT, receiver.url, WRITE_KEY, "node",
-            cwd=str(prefix), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            "node",
+            "-e",
+            NODE_SCRIPT,
+            receiver.url,
+            WRITE_KEY,
+            "node",
+            cwd=str(prefix),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "NODE_PATH": str(prefix / "node_modules")},
         )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, err.decode()
         got = await eventually(lambda: journal_outcomes(receiver), settled(5), deadline=30)
-        assert got == {"node-identify": "delivered", "node-group": "delivered", "node-deal": "delivered",
-                       "node-page": "skipped", "node-anon": "skipped"}
+        assert got == {
+            "node-identify": "delivered",
+            "node-group": "delivered",
+            "node-deal": "delivered",
+            "node-page": "skipped",
+            "node-anon": "skipped",
+        }
         assert len(sandbox.state.find("person", name="Node Person")) == 1
         detail = await receiver.detail("node-identify")
         assert detail is not None and detail.event["context"]["library"]["name"] == "@segment/analytics-node"
     finally:
         await receiver.stop()
         await handle.close()
-
-

@@ -30,7 +30,8 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 def batch(*ids: str) -> AcceptedBatch:
     accepted = accept_request(
-        "batch", {"batch": [{"type": "track", "event": "Bought ✓", "userId": "u", "messageId": i} for i in ids]}
+        "batch",
+        {"batch": [{"type": "track", "event": "Bought ✓", "userId": "u", "messageId": i} for i in ids]},
     )
     assert isinstance(accepted, AcceptedBatch)
     return accepted
@@ -49,8 +50,10 @@ def version_1_journal(path: Path) -> None:
             (time.time(), a1.bodies.decode()),
         )
         for accepted in (batch("b1", "b2"), batch("b2", "a1", "c1")):
-            conn.execute("INSERT INTO inbox (received_ts, count, idx, bodies) VALUES (?, ?, ?, ?)",
-                         (time.time(), accepted.size, accepted.idx.decode(), accepted.bodies))
+            conn.execute(
+                "INSERT INTO inbox (received_ts, count, idx, bodies) VALUES (?, ?, ?, ?)",
+                (time.time(), accepted.size, accepted.idx.decode(), accepted.bodies),
+            )
     conn.close()
 
 
@@ -68,7 +71,10 @@ async def test_acknowledged_inbox_rows_become_events_once_and_the_inbox_goes(tmp
     async with Journal(path) as journal:
         page = await journal.query(JournalQuery(oldest_first=True))
         assert [(r.message_id, r.outcome) for r in page.rows] == [
-            ("a1", "planned"), ("b1", "pending"), ("b2", "pending"), ("c1", "pending")
+            ("a1", "planned"),
+            ("b1", "pending"),
+            ("b2", "pending"),
+            ("c1", "pending"),
         ]
         detail = await journal.detail("b2")
         assert detail is not None and detail.event["event"] == "Bought ✓"
@@ -77,7 +83,11 @@ async def test_acknowledged_inbox_rows_become_events_once_and_the_inbox_goes(tmp
     assert "inbox" not in tables(path) and "seen" in tables(path)
     async with Journal(path) as journal:  # opening again changes nothing
         assert [r.message_id for r in (await journal.query(JournalQuery(oldest_first=True))).rows] == [
-            "a1", "b1", "b2", "c1", "d1"
+            "a1",
+            "b1",
+            "b2",
+            "c1",
+            "d1",
         ]
 
 

@@ -16,12 +16,27 @@ from pipedrive_gui.pipedrive.client import ApiAnswer
 from pipedrive_gui.receiver import Dispatcher, Journal, MappingProcessor
 from pipedrive_gui.receiver.intake import events_from_request
 
-ACTIVITY = Mapping(id="act", name="Call activity", action="createUpdateActivity", trigger='type = "track"',
-                   settings={"subject": {"@path": "$.properties.subject"}})  # no activity_id: not findable
-PERSON = Mapping(id="person", name="People", action="createUpdatePerson", trigger='type = "track"',
-                 settings={"match_value": {"@path": "$.userId"}, "name": {"@path": "$.properties.name"}})
-EVENT = {"type": "track", "event": "Call", "userId": "u1", "messageId": "m1",
-         "properties": {"subject": "Call Jane", "name": "Jane"}}
+ACTIVITY = Mapping(
+    id="act",
+    name="Call activity",
+    action="createUpdateActivity",
+    trigger='type = "track"',
+    settings={"subject": {"@path": "$.properties.subject"}},
+)  # no activity_id: not findable
+PERSON = Mapping(
+    id="person",
+    name="People",
+    action="createUpdatePerson",
+    trigger='type = "track"',
+    settings={"match_value": {"@path": "$.userId"}, "name": {"@path": "$.properties.name"}},
+)
+EVENT = {
+    "type": "track",
+    "event": "Call",
+    "userId": "u1",
+    "messageId": "m1",
+    "properties": {"subject": "Call Jane", "name": "Jane"},
+}
 
 
 class Engine:
@@ -45,10 +60,14 @@ class Engine:
         if action_slug == self.hang_on:
             self.hanging.set()
             await asyncio.Event().wait()
-        return SimpleNamespace(outcome="create", record_id=7, record_name="x", message="created", calls=[], link=None)
+        return SimpleNamespace(
+            outcome="create", record_id=7, record_name="x", message="created", calls=[], link=None
+        )
 
 
-async def crash_mid_write(path: Path, mappings: list[Mapping], hang_on: str, *, in_lookup: bool = False) -> None:
+async def crash_mid_write(
+    path: Path, mappings: list[Mapping], hang_on: str, *, in_lookup: bool = False
+) -> None:
     journal = Journal(path)
     await journal.open()
     await journal.append(events_from_request("track", dict(EVENT)))
@@ -146,10 +165,17 @@ class HangingSearchClient:
         return ApiAnswer(201, {"success": True, "data": {"id": len(self.writes), "subject": "Call Jane"}})
 
 
-CALL_ABOUT_PERSON = Mapping(id="act2", name="Calls", action="createUpdateActivity", trigger='type = "track"',
-                            settings={"subject": {"@path": "$.properties.subject"},
-                                      "person_match_field": "email",
-                                      "person_match_value": {"@path": "$.properties.email"}})
+CALL_ABOUT_PERSON = Mapping(
+    id="act2",
+    name="Calls",
+    action="createUpdateActivity",
+    trigger='type = "track"',
+    settings={
+        "subject": {"@path": "$.properties.subject"},
+        "person_match_field": "email",
+        "person_match_value": {"@path": "$.properties.email"},
+    },
+)
 
 
 async def test_real_engine_crash_while_looking_up_leaves_no_in_flight_note(tmp_path: Path) -> None:
@@ -174,7 +200,9 @@ async def test_real_engine_crash_while_looking_up_leaves_no_in_flight_note(tmp_p
     async with Journal(path) as journal:
         assert await journal.read(lambda c: c.execute("SELECT count(*) FROM inflight").fetchone()[0]) == 0
         client = HangingSearchClient(hang_searches=False)
-        await Dispatcher(journal, MappingProcessor([CALL_ABOUT_PERSON], UpsertEngine(client), "send")).run_until_idle()
+        await Dispatcher(
+            journal, MappingProcessor([CALL_ABOUT_PERSON], UpsertEngine(client), "send")
+        ).run_until_idle()
         assert client.writes == ["POST /api/v2/activities"]
         detail = await journal.detail("m1")
         assert detail is not None and detail.row.outcome == "delivered", detail.row.summary

@@ -20,18 +20,30 @@ async def test_users_me_is_sandy_of_sandbox_co(client: httpx.AsyncClient) -> Non
     body = r.json()
     assert body["success"] is True and "additional_data" in body
     me = body["data"]
-    assert (me["name"], me["company_name"], me["company_domain"]) == ("Sandy Sandbox", "Sandbox Co", "sandbox")
+    assert (me["name"], me["company_name"], me["company_domain"]) == (
+        "Sandy Sandbox",
+        "Sandbox Co",
+        "sandbox",
+    )
     assert me["is_you"] is True and isinstance(me["id"], int) and isinstance(me["company_id"], int)
 
 
 async def test_missing_bad_or_bearer_token_is_401_pipedrive_style(sandbox: RunningSandbox) -> None:
     async with httpx.AsyncClient(base_url=sandbox.base_url) as c:
-        for headers in ({}, {"x-api-token": ""}, {"x-api-token": "bad-token"},
-                        {"Authorization": f"Bearer {sandbox.token}"}):
+        for headers in (
+            {},
+            {"x-api-token": ""},
+            {"x-api-token": "bad-token"},
+            {"Authorization": f"Bearer {sandbox.token}"},
+        ):
             r = await c.get("/api/v1/users/me", headers=headers)
             assert r.status_code == 401, headers
-            assert r.json() == {"success": False, "error": "unauthorized access", "errorCode": 401,
-                                "error_info": "Please check developers.pipedrive.com"}
+            assert r.json() == {
+                "success": False,
+                "error": "unauthorized access",
+                "errorCode": 401,
+                "error_info": "Please check developers.pipedrive.com",
+            }
         # The token in the query string is not accepted: header only.
         r = await c.get("/api/v1/users/me", params={"api_token": sandbox.token})
         assert r.status_code == 401
@@ -57,11 +69,15 @@ async def test_activity_types_include_the_standard_keys(client: httpx.AsyncClien
     data = (await client.get("/api/v1/activityTypes")).json()["data"]
     active = {t["key_string"] for t in data if t["active_flag"]}
     assert {"call", "meeting", "task", "deadline", "email", "lunch"} <= active
-    assert all({"id", "name", "key_string", "icon_key", "order_nr", "is_custom_flag"} <= t.keys() for t in data)
+    assert all(
+        {"id", "name", "key_string", "icon_key", "order_nr", "is_custom_flag"} <= t.keys() for t in data
+    )
     assert any(not t["active_flag"] for t in data)  # a retired type the client must filter out
 
 
-async def test_v2_fields_carry_the_seeded_custom_fields(client: httpx.AsyncClient, custom_fields: dict[str, Any]) -> None:
+async def test_v2_fields_carry_the_seeded_custom_fields(
+    client: httpx.AsyncClient, custom_fields: dict[str, Any]
+) -> None:
     for entity in ("person", "organization", "deal"):
         r = await client.get(f"/api/v2/{entity}Fields", params={"limit": 500})
         body = r.json()
@@ -72,7 +88,9 @@ async def test_v2_fields_carry_the_seeded_custom_fields(client: httpx.AsyncClien
             assert got["field_name"] == cf["label"] and got["field_type"] == cf["field_type"]
             assert got["is_custom_field"] is True
             if "options" in cf:
-                assert [(o["id"], o["label"]) for o in got["options"]] == [(o["id"], o["label"]) for o in cf["options"]]
+                assert [(o["id"], o["label"]) for o in got["options"]] == [
+                    (o["id"], o["label"]) for o in cf["options"]
+                ]
         assert by_code["name" if entity != "deal" else "title"]["is_custom_field"] is False
     monetary = key_of(custom_fields, "person", "Lifetime value")
     single = (await client.get(f"/api/v2/personFields/{monetary}")).json()["data"]
@@ -108,10 +126,16 @@ async def test_v2_fields_paginate_with_cursor(client: httpx.AsyncClient) -> None
     assert (await client.get("/api/v2/personFields", params={"limit": 501})).status_code == 400
 
 
-async def test_v1_fields_and_lead_note_fields(client: httpx.AsyncClient, custom_fields: dict[str, Any]) -> None:
+async def test_v1_fields_and_lead_note_fields(
+    client: httpx.AsyncClient, custom_fields: dict[str, Any]
+) -> None:
     body = (await client.get("/api/v1/personFields", params={"start": 0, "limit": 5})).json()
-    assert body["additional_data"]["pagination"] == {"start": 0, "limit": 5, "more_items_in_collection": True,
-                                                     "next_start": 5}
+    assert body["additional_data"]["pagination"] == {
+        "start": 0,
+        "limit": 5,
+        "more_items_in_collection": True,
+        "next_start": 5,
+    }
     rows = (await client.get("/api/v1/personFields", params={"limit": 500})).json()["data"]
     by_key = {r["key"]: r for r in rows}
     uid = key_of(custom_fields, "person", "Segment user ID")
@@ -129,13 +153,21 @@ async def test_v1_fields_and_lead_note_fields(client: httpx.AsyncClient, custom_
 async def test_rate_limit_headers_on_every_answer(client: httpx.AsyncClient) -> None:
     for path in ("/api/v1/users/me", "/api/v2/persons/999999", "/api/v2/itemSearch/field"):
         r = await client.get(path)
-        for h in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
-                  "x-daily-ratelimit-token-limit", "x-daily-ratelimit-token-remaining"):
+        for h in (
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+            "x-daily-ratelimit-token-limit",
+            "x-daily-ratelimit-token-remaining",
+        ):
             assert h in r.headers, (path, h)
     a = await client.get("/api/v2/persons/101")
     b = await client.get("/api/v2/persons/101")
     assert int(b.headers["x-ratelimit-remaining"]) < int(a.headers["x-ratelimit-remaining"])
-    assert int(b.headers["x-daily-ratelimit-token-remaining"]) == int(a.headers["x-daily-ratelimit-token-remaining"]) - 1
+    assert (
+        int(b.headers["x-daily-ratelimit-token-remaining"])
+        == int(a.headers["x-daily-ratelimit-token-remaining"]) - 1
+    )
     s = await client.get("/api/v2/persons/search", params={"term": "Ada"})
     assert s.headers["x-ratelimit-limit"] == "10"  # search API burst limit
 
@@ -181,10 +213,14 @@ async def test_instances_are_isolated() -> None:
         await c2.stop()
 
 
-async def test_control_plane_reset_and_request_log(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+async def test_control_plane_reset_and_request_log(
+    sandbox: RunningSandbox, client: httpx.AsyncClient
+) -> None:
     await client.post("/api/v2/organizations", json={"name": "Temp Org"})
     log = (await client.get("/__sandbox/requests")).json()
-    assert [e["path"] for e in log] == ["/api/v2/organizations"] and all("x-api-token" not in e["headers"] for e in log)
+    assert [e["path"] for e in log] == ["/api/v2/organizations"] and all(
+        "x-api-token" not in e["headers"] for e in log
+    )
     assert (await client.post("/__sandbox/reset")).json() == {"ok": True}
     assert not sandbox.state.find("organization", name="Temp Org") and sandbox.state.requests == []
     await client.post("/api/v2/organizations", json={"name": "Temp Org"})
@@ -192,7 +228,10 @@ async def test_control_plane_reset_and_request_log(sandbox: RunningSandbox, clie
     assert not sandbox.state.find("organization", name="Temp Org") and sandbox.state.requests == []
     async with httpx.AsyncClient() as anonymous:  # the control plane needs no token
         assert (await anonymous.get(f"{sandbox.base_url}/__sandbox/health")).json() == {
-            "ok": True, "service": "pipedrive-gui sandbox", "request_models": sdk_models().version}
+            "ok": True,
+            "service": "pipedrive-gui sandbox",
+            "request_models": sdk_models().version,
+        }
 
 
 async def test_record_links_open_readable_pages_without_a_token(sandbox: RunningSandbox) -> None:
@@ -203,7 +242,10 @@ async def test_record_links_open_readable_pages_without_a_token(sandbox: Running
         assert "Ada Lovelace" in text and "Acme Analytics" in text and "user-1001" in text
         assert "Pro" in text and "Analytics, CRM" in text  # option ids shown as their labels
         assert "<li>Ada prefers email over calls.</li>" in text  # note HTML shown as its text, never run
-        assert "Linus website enquiry" in (await browser.get("/leads/inbox/4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11")).text
+        assert (
+            "Linus website enquiry"
+            in (await browser.get("/leads/inbox/4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11")).text
+        )
         assert "Acme annual licence" in (await browser.get("/deal/301")).text
         assert "Intro call with Ada" in (await browser.get("/activities/list")).text
         assert "Sandbox Co" in (await browser.get("/")).text

@@ -42,6 +42,10 @@ def test_sandbox_command_serves_until_interrupted(stop_signal: signal.Signals) -
 
 
 def test_bad_fault_spec_is_one_line_error() -> None:
-    r = subprocess.run([sys.executable, "-m", "pipedrive_gui", "sandbox", "--fault", "explode"],
-                       capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        [sys.executable, "-m", "pipedrive_gui", "sandbox", "--fault", "explode"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "unknown fault kind" in r.stderr

@@ -11,18 +11,25 @@ import pytest
 LEAD_ID = "4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11"  # seeded
 
 
-@pytest.mark.parametrize(("collection", "body"), [
-    ("persons", {"name": "Delete Me"}),
-    ("organizations", {"name": "Delete Me Ltd"}),
-    ("deals", {"title": "Delete me", "person_id": 101}),
-    ("activities", {"subject": "Delete me"}),
-])
-async def test_v2_delete_answers_the_id_then_404(client: httpx.AsyncClient, collection: str,
-                                                 body: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("collection", "body"),
+    [
+        ("persons", {"name": "Delete Me"}),
+        ("organizations", {"name": "Delete Me Ltd"}),
+        ("deals", {"title": "Delete me", "person_id": 101}),
+        ("activities", {"subject": "Delete me"}),
+    ],
+)
+async def test_v2_delete_answers_the_id_then_404(
+    client: httpx.AsyncClient, collection: str, body: dict[str, object]
+) -> None:
     created = (await client.post(f"/api/v2/{collection}", json=body)).json()["data"]
     r = await client.delete(f"/api/v2/{collection}/{created['id']}")
-    assert r.status_code == 200 and r.json() == {"success": True, "data": {"id": created["id"]},
-                                                 "additional_data": None}
+    assert r.status_code == 200 and r.json() == {
+        "success": True,
+        "data": {"id": created["id"]},
+        "additional_data": None,
+    }
     assert (await client.get(f"/api/v2/{collection}/{created['id']}")).status_code == 404
     assert (await client.delete(f"/api/v2/{collection}/{created['id']}")).status_code == 404
     assert created["id"] not in [x["id"] for x in (await client.get(f"/api/v2/{collection}")).json()["data"]]

@@ -55,7 +55,9 @@ async def test_v2_list_pages_with_cursor(client: httpx.AsyncClient) -> None:
 async def test_v2_list_sorted_newest_first(client: httpx.AsyncClient) -> None:
     """``sort_by``/``sort_direction`` (SDK getPersons): a read of the newest records, which search lag does not hide."""
     new = (await client.post("/api/v2/persons", json={"name": "Newest"})).json()["data"]["id"]
-    body = (await client.get("/api/v2/persons", params={"sort_by": "id", "sort_direction": "desc", "limit": 3})).json()
+    body = (
+        await client.get("/api/v2/persons", params={"sort_by": "id", "sort_direction": "desc", "limit": 3})
+    ).json()
     assert [p["id"] for p in body["data"]] == [new, 120, 119] and body["additional_data"]["next_cursor"]
     body = (await client.get("/api/v2/deals", params={"sort_by": "add_time", "sort_direction": "asc"})).json()
     times = [d["add_time"] for d in body["data"]]
@@ -68,13 +70,22 @@ async def test_v2_list_sorted_newest_first(client: httpx.AsyncClient) -> None:
 async def test_person_create_then_get_patch_delete(client: httpx.AsyncClient) -> None:
     body = {
         "name": "Mary Jackson",
-        "emails": [{"value": "mary@example.com", "primary": True, "label": "work"}, {"value": "mj@home.example"}],
+        "emails": [
+            {"value": "mary@example.com", "primary": True, "label": "work"},
+            {"value": "mj@home.example"},
+        ],
         "phones": [{"value": "+1 555 0199"}],
         "org_id": 204,
         "visible_to": 3,
         "add_time": "2026-11-30T09:15:00Z",
-        "custom_fields": {UID: "user-9001", PLAN: 102, LTV: {"value": 500, "currency": "USD"}, SCORE: 4.5,
-                          SIGNUP: "2026-01-31", INTERESTS: [104, 106]},
+        "custom_fields": {
+            UID: "user-9001",
+            PLAN: 102,
+            LTV: {"value": 500, "currency": "USD"},
+            SCORE: 4.5,
+            SIGNUP: "2026-01-31",
+            INTERESTS: [104, 106],
+        },
     }
     r = await client.post("/api/v2/persons", json=body)
     assert r.status_code in (200, 201), r.text
@@ -85,7 +96,9 @@ async def test_person_create_then_get_patch_delete(client: httpx.AsyncClient) ->
     assert created["add_time"] == "2026-11-30T09:15:00Z" and created["custom_fields"][PLAN] == 102
     got = (await client.get(f"/api/v2/persons/{pid}")).json()["data"]
     assert got == created
-    r = await client.patch(f"/api/v2/persons/{pid}", json={"custom_fields": {SCORE: 9}, "emails": [{"value": "new@example.com"}]})
+    r = await client.patch(
+        f"/api/v2/persons/{pid}", json={"custom_fields": {SCORE: 9}, "emails": [{"value": "new@example.com"}]}
+    )
     patched = r.json()["data"]
     assert patched["custom_fields"][SCORE] == 9 and patched["custom_fields"][UID] == "user-9001"  # merge
     assert [e["value"] for e in patched["emails"]] == ["new@example.com"]  # replace
@@ -93,7 +106,11 @@ async def test_person_create_then_get_patch_delete(client: httpx.AsyncClient) ->
     assert r.json()["data"]["custom_fields"][INTERESTS] is None
     assert (await client.delete(f"/api/v2/persons/{pid}")).json()["data"] == {"id": pid}
     r = await client.get(f"/api/v2/persons/{pid}")
-    assert r.status_code == 404 and r.json() == {"success": False, "error": "Person not found", "code": "ERR_NOT_FOUND"}
+    assert r.status_code == 404 and r.json() == {
+        "success": False,
+        "error": "Person not found",
+        "code": "ERR_NOT_FOUND",
+    }
 
 
 async def test_custom_fields_selector_on_gets(client: httpx.AsyncClient) -> None:
@@ -121,7 +138,10 @@ BAD_PERSON_BODIES = [
     ({"name": "A", "emails": "a@b.c"}, "emails"),
     ({"name": "A", "emails": ["a@b.c"]}, "emails[0]"),
     ({"name": "A", "emails": [{"value": "a@b.c", "primary": 1}]}, "emails[0].primary"),
-    ({"name": "A", "emails": [{"value": "a@b.c", "primary": True}, {"value": "d@e.f", "primary": True}]}, "primary"),
+    (
+        {"name": "A", "emails": [{"value": "a@b.c", "primary": True}, {"value": "d@e.f", "primary": True}]},
+        "primary",
+    ),
     ({"name": "A", "email": ["a@b.c"]}, "email: is not an allowed property (use emails"),
     ({"name": "A", "custom_fields": {"0" * 40: "x"}}, "unknown custom field"),
     ({"name": "A", "custom_fields": {PLAN: 999}}, "option 999 does not exist"),
@@ -148,7 +168,9 @@ BAD_PERSON_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "needle"), BAD_PERSON_BODIES)
-async def test_person_strictness(client: httpx.AsyncClient, sandbox: RunningSandbox, body: dict[str, Any], needle: str) -> None:
+async def test_person_strictness(
+    client: httpx.AsyncClient, sandbox: RunningSandbox, body: dict[str, Any], needle: str
+) -> None:
     before = len(sandbox.state.records("person"))
     r = await client.post("/api/v2/persons", json=body)
     assert r.status_code == 400, r.text
@@ -158,8 +180,12 @@ async def test_person_strictness(client: httpx.AsyncClient, sandbox: RunningSand
     assert len(sandbox.state.records("person")) == before  # nothing half-written
 
 
-@pytest.mark.parametrize("stamp", ["2026-11-30T09:15:00.123Z", "2026-11-30T09:15:00.5+02:00", "2026-11-30T09:15:00Z"])
-async def test_rfc3339_timestamps_with_fractional_seconds_are_accepted(client: httpx.AsyncClient, stamp: str) -> None:
+@pytest.mark.parametrize(
+    "stamp", ["2026-11-30T09:15:00.123Z", "2026-11-30T09:15:00.5+02:00", "2026-11-30T09:15:00Z"]
+)
+async def test_rfc3339_timestamps_with_fractional_seconds_are_accepted(
+    client: httpx.AsyncClient, stamp: str
+) -> None:
     r = await client.post("/api/v2/persons", json={"name": "A", "add_time": stamp})
     assert r.status_code == 200, r.text
     r = await client.post("/api/v2/organizations", json={"name": "O", "add_time": stamp})
@@ -174,21 +200,32 @@ async def test_patch_rejects_post_only_and_contact_sync_fields(client: httpx.Asy
 
 
 async def test_bodies_must_be_json_objects(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/v2/persons", content=b"name=A", headers={"content-type": "application/x-www-form-urlencoded"})
+    r = await client.post(
+        "/api/v2/persons", content=b"name=A", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert r.status_code == 400
-    r = await client.post("/api/v2/persons", content=b"{not json", headers={"content-type": "application/json"})
+    r = await client.post(
+        "/api/v2/persons", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["success"] is False
     r = await client.post("/api/v2/persons", json=[{"name": "A"}])
     assert r.status_code == 400
 
 
-async def test_organization_create_with_address_and_custom_fields(client: httpx.AsyncClient, custom_fields: dict[str, Any]) -> None:
+async def test_organization_create_with_address_and_custom_fields(
+    client: httpx.AsyncClient, custom_fields: dict[str, Any]
+) -> None:
     gid = key_of(custom_fields, "organization", "Segment group ID")
     industry = key_of(custom_fields, "organization", "Industry")
-    r = await client.post("/api/v2/organizations", json={
-        "name": "Hooli", "address": {"value": "1 Main St, Palo Alto", "locality": "Palo Alto"},
-        "custom_fields": {gid: "group-9", industry: 107}, "visible_to": 7,
-    })
+    r = await client.post(
+        "/api/v2/organizations",
+        json={
+            "name": "Hooli",
+            "address": {"value": "1 Main St, Palo Alto", "locality": "Palo Alto"},
+            "custom_fields": {gid: "group-9", industry: 107},
+            "visible_to": 7,
+        },
+    )
     org = r.json()["data"]
     assert org["address"]["locality"] == "Palo Alto" and org["address"]["country"] is None
     assert org["custom_fields"][gid] == "group-9"
@@ -198,9 +235,18 @@ async def test_organization_create_with_address_and_custom_fields(client: httpx.
 
 
 async def test_deal_rules(client: httpx.AsyncClient) -> None:
-    ok = await client.post("/api/v2/deals", json={"title": "New deal", "value": 5000, "currency": "EUR",
-                                                  "person_id": 101, "org_id": 201, "stage_id": 6,
-                                                  "custom_fields": {DEAL_SID: "deal-9", DEAL_SRC: 112}})
+    ok = await client.post(
+        "/api/v2/deals",
+        json={
+            "title": "New deal",
+            "value": 5000,
+            "currency": "EUR",
+            "person_id": 101,
+            "org_id": 201,
+            "stage_id": 6,
+            "custom_fields": {DEAL_SID: "deal-9", DEAL_SRC: 112},
+        },
+    )
     deal = ok.json()["data"]
     assert deal["pipeline_id"] == 2 and deal["status"] == "open" and deal["value"] == 5000
     for body, needle in [
@@ -221,10 +267,21 @@ async def test_deal_rules(client: httpx.AsyncClient) -> None:
 
 
 async def test_activity_rules(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/v2/activities", json={
-        "subject": "Call Ada", "type": "call", "participants": [{"person_id": 101, "primary": True}],
-        "deal_id": 301, "org_id": 201, "due_date": "2026-12-01", "due_time": "10:00", "duration": "00:30",
-        "done": True, "public_description": "Agenda"})
+    r = await client.post(
+        "/api/v2/activities",
+        json={
+            "subject": "Call Ada",
+            "type": "call",
+            "participants": [{"person_id": 101, "primary": True}],
+            "deal_id": 301,
+            "org_id": 201,
+            "due_date": "2026-12-01",
+            "due_time": "10:00",
+            "duration": "00:30",
+            "done": True,
+            "public_description": "Agenda",
+        },
+    )
     act = r.json()["data"]
     assert act["person_id"] == 101 and act["done"] is True and act["marked_as_done_time"]
     default = (await client.post("/api/v2/activities", json={"deal_id": 301})).json()["data"]
@@ -247,7 +304,9 @@ async def test_activity_rules(client: httpx.AsyncClient) -> None:
     assert r.json()["data"]["marked_as_done_time"] is None
 
 
-async def test_activity_person_id_is_accepted_and_sets_the_primary_participant(client: httpx.AsyncClient) -> None:
+async def test_activity_person_id_is_accepted_and_sets_the_primary_participant(
+    client: httpx.AsyncClient,
+) -> None:
     # The SDK's AddActivityRequest (used for POST and PATCH) has person_id.
     r = await client.post("/api/v2/activities", json={"subject": "Call", "type": "call", "person_id": 101})
     assert r.status_code == 200, r.text
@@ -256,8 +315,10 @@ async def test_activity_person_id_is_accepted_and_sets_the_primary_participant(c
     r = await client.patch(f"/api/v2/activities/{act['id']}", json={"person_id": 102})
     assert r.status_code == 200, r.text
     assert r.json()["data"]["person_id"] == 102
-    assert r.json()["data"]["participants"] == [{"person_id": 102, "primary": True},
-                                                {"person_id": 101, "primary": False}]
+    assert r.json()["data"]["participants"] == [
+        {"person_id": 102, "primary": True},
+        {"person_id": 101, "primary": False},
+    ]
     # A PATCH without person_id/participants leaves the participants alone.
     r = await client.patch(f"/api/v2/activities/{act['id']}", json={"subject": "Call back"})
     assert [p["person_id"] for p in r.json()["data"]["participants"]] == [102, 101]
@@ -268,13 +329,18 @@ async def test_deal_status_only_keys(client: httpx.AsyncClient) -> None:
     for body, needle in [
         ({"title": "D", "status": "won", "lost_reason": "Price"}, "lost_reason: can only be set when"),
         ({"title": "D", "lost_reason": "Price"}, "status is open"),
-        ({"title": "D", "status": "open", "close_time": "2026-11-30T09:15:00Z"}, "close_time: can only be set"),
+        (
+            {"title": "D", "status": "open", "close_time": "2026-11-30T09:15:00Z"},
+            "close_time: can only be set",
+        ),
         ({"title": "D", "status": "lost", "won_time": "2026-11-30T09:15:00Z"}, "won_time: can only be set"),
     ]:
         r = await client.post("/api/v2/deals", json=body)
         assert r.status_code == 400 and needle in r.json()["error"], (body, r.text)
-    lost = await client.post("/api/v2/deals", json={"title": "D", "status": "lost", "lost_reason": "Price",
-                                                    "close_time": "2026-11-30T09:15:00Z"})
+    lost = await client.post(
+        "/api/v2/deals",
+        json={"title": "D", "status": "lost", "lost_reason": "Price", "close_time": "2026-11-30T09:15:00Z"},
+    )
     assert lost.status_code == 200, lost.text
     deal_id = lost.json()["data"]["id"]
     # A PATCH is judged by the deal's status when the body does not change it.
@@ -286,9 +352,16 @@ async def test_deal_status_only_keys(client: httpx.AsyncClient) -> None:
 async def test_leads_v1(client: httpx.AsyncClient) -> None:
     got = (await client.get(f"/api/v1/leads/{LEAD_ID}")).json()["data"]
     assert got["title"] == "Linus website enquiry" and got[DEAL_SID] == "lead-4001"
-    r = await client.post("/api/v1/leads", json={"title": "New lead", "person_id": 101,
-                                                 "value": {"amount": 100, "currency": "EUR"},
-                                                 "visible_to": "3", DEAL_SID: "lead-9"})
+    r = await client.post(
+        "/api/v1/leads",
+        json={
+            "title": "New lead",
+            "person_id": 101,
+            "value": {"amount": 100, "currency": "EUR"},
+            "visible_to": "3",
+            DEAL_SID: "lead-9",
+        },
+    )
     assert r.status_code in (200, 201), r.text
     lead = r.json()["data"]
     assert isinstance(lead["id"], str) and len(lead["id"]) == 36 and lead["source_name"] == "API"
@@ -307,14 +380,25 @@ async def test_leads_v1(client: httpx.AsyncClient) -> None:
         assert r.status_code == 400 and needle in r.json()["error"], (body, r.text)
         assert r.json()["error_info"] == "Please check developers.pipedrive.com"
     r = await client.get("/api/v1/leads/00000000-0000-4000-8000-000000000000")
-    assert r.status_code == 404 and r.json() == {"success": False, "error": "Lead not found",
-                                                 "error_info": "Please check developers.pipedrive.com",
-                                                 "data": None, "additional_data": None}
+    assert r.status_code == 404 and r.json() == {
+        "success": False,
+        "error": "Lead not found",
+        "error_info": "Please check developers.pipedrive.com",
+        "data": None,
+        "additional_data": None,
+    }
 
 
 async def test_notes_v1(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/v1/notes", json={"content": "<p>Hi</p><script>x()</script>", "person_id": 101,
-                                                 "pinned_to_person_flag": 1, "lead_id": LEAD_ID})
+    r = await client.post(
+        "/api/v1/notes",
+        json={
+            "content": "<p>Hi</p><script>x()</script>",
+            "person_id": 101,
+            "pinned_to_person_flag": 1,
+            "lead_id": LEAD_ID,
+        },
+    )
     note = r.json()["data"]
     assert note["content"] == "<p>Hi</p>" and note["pinned_to_person_flag"] is True
     assert note["person"] == {"name": "Ada Lovelace"} and note["lead_id"] == LEAD_ID
@@ -330,7 +414,10 @@ async def test_notes_v1(client: httpx.AsyncClient) -> None:
         ({"content": "x", "lead_id": 7}, "lead_id"),
         ({"content": "x", "person_id": 101, "pinned_to_person_flag": "yes"}, "must be one of 0, 1"),
         # The SDK types pin flags as the numbers 0/1, not booleans.
-        ({"content": "x", "person_id": 101, "pinned_to_person_flag": True}, "must be one of 0, 1, got boolean"),
+        (
+            {"content": "x", "person_id": 101, "pinned_to_person_flag": True},
+            "must be one of 0, 1, got boolean",
+        ),
         ({"content": "x", "person_id": 101, "add_time": "2026-11-30T09:00:00Z"}, "HH:MM:SS"),
     ]:
         r = await client.post("/api/v1/notes", json=body)

@@ -16,7 +16,9 @@ from pipedrive_gui.sandbox import (
 )
 
 
-async def test_rate_limit_for_next_n_requests_with_retry_after(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+async def test_rate_limit_for_next_n_requests_with_retry_after(
+    sandbox: RunningSandbox, client: httpx.AsyncClient
+) -> None:
     sandbox.faults.rate_limit(count=2, retry_after=3)
     statuses = []
     for _ in range(3):
@@ -29,7 +31,9 @@ async def test_rate_limit_for_next_n_requests_with_retry_after(sandbox: RunningS
     assert [rq.fault for rq in sandbox.state.requests] == ["rate_limit", "rate_limit", None]
 
 
-async def test_daily_budget_429_and_without_retry_after(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+async def test_daily_budget_429_and_without_retry_after(
+    sandbox: RunningSandbox, client: httpx.AsyncClient
+) -> None:
     sandbox.faults.rate_limit(count=1, retry_after=None, daily=True)
     r = await client.get("/api/v1/users/me")
     assert r.status_code == 429 and "Retry-After" not in r.headers
@@ -56,9 +60,15 @@ def test_daily_retry_after_counts_to_midnight_utc() -> None:
     assert _seconds_to_midnight(datetime(2026, 11, 30, 0, 0, 0, tzinfo=timezone.utc)) == 24 * 3600
 
 
-async def test_burst_limit_enforced_only_when_asked(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+async def test_burst_limit_enforced_only_when_asked(
+    sandbox: RunningSandbox, client: httpx.AsyncClient
+) -> None:
     sandbox.faults.search_burst_limit = 3
-    params = {"term": "user-1001", "entity_type": "person", "field": "52d19da55d7099e586a31be618830bcd5c239d54"}
+    params = {
+        "term": "user-1001",
+        "entity_type": "person",
+        "field": "52d19da55d7099e586a31be618830bcd5c239d54",
+    }
     codes = [(await client.get("/api/v2/itemSearch/field", params=params)).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 200]
     sandbox.faults.enforce_burst = True
@@ -68,15 +78,24 @@ async def test_burst_limit_enforced_only_when_asked(sandbox: RunningSandbox, cli
     r = await client.get("/api/v1/users/me")
     assert r.status_code == 429 and r.headers["x-ratelimit-remaining"] == "0"
     # Every 429 says when to come back: Retry-After = the rest of the 2 s window.
-    assert r.headers["Retry-After"] == r.headers["x-ratelimit-reset"] and int(r.headers["Retry-After"]) in (1, 2)
+    assert r.headers["Retry-After"] == r.headers["x-ratelimit-reset"] and int(r.headers["Retry-After"]) in (
+        1,
+        2,
+    )
 
 
 @pytest.mark.parametrize("status", [500, 503])
-async def test_server_errors_then_recovery(sandbox: RunningSandbox, client: httpx.AsyncClient, status: int) -> None:
+async def test_server_errors_then_recovery(
+    sandbox: RunningSandbox, client: httpx.AsyncClient, status: int
+) -> None:
     sandbox.faults.server_error(count=1, status=status, path="/api/v2/persons*")
     assert (await client.get("/api/v1/users/me")).status_code == 200  # other paths untouched
     r = await client.post("/api/v2/persons", json={"name": "Retry Me"})
-    assert r.status_code == status and r.json() == {"success": False, "error": r.json()["error"], "code": "ERR_UNKNOWN"}
+    assert r.status_code == status and r.json() == {
+        "success": False,
+        "error": r.json()["error"],
+        "code": "ERR_UNKNOWN",
+    }
     assert not sandbox.state.find("person", name="Retry Me")  # the failed write did not happen
     assert (await client.post("/api/v2/persons", json={"name": "Retry Me"})).status_code == 200
 
@@ -120,13 +139,18 @@ async def test_drop_after_the_write_happened(sandbox: RunningSandbox, client: ht
     assert parse_fault_spec("drop:after=true,method=POST").after is True
 
 
-async def test_server_error_after_the_write_happened(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
+async def test_server_error_after_the_write_happened(
+    sandbox: RunningSandbox, client: httpx.AsyncClient
+) -> None:
     """A gateway 503 on a write Pipedrive did make: the record exists, the client is told 503."""
     sandbox.faults.add("503", method="POST", path="/api/v2/persons", after=True)  # every POST
     for _ in range(2):
         r = await client.post("/api/v2/persons", json={"name": "Landed Twice"})
-        assert r.status_code == 503 and r.json() == {"success": False, "error": "Service Unavailable",
-                                                    "code": "ERR_UNKNOWN"}
+        assert r.status_code == 503 and r.json() == {
+            "success": False,
+            "error": "Service Unavailable",
+            "code": "ERR_UNKNOWN",
+        }
     assert len(sandbox.state.find("person", name="Landed Twice")) == 2
     assert [(q.fault, q.status) for q in sandbox.state.requests] == [("server_error_after", 503)] * 2
     assert (await client.get("/api/v2/persons/101")).status_code == 200  # GETs are not matched
@@ -143,8 +167,10 @@ async def test_abuse_block_is_html_403(sandbox: RunningSandbox, client: httpx.As
 
 
 async def test_faults_over_http_control_endpoint(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
-    r = await client.post("/__sandbox/faults", json={"rules": [{"kind": "503", "count": 1}, {"kind": "429", "count": 1,
-                                                                                              "retry_after": 2}]})
+    r = await client.post(
+        "/__sandbox/faults",
+        json={"rules": [{"kind": "503", "count": 1}, {"kind": "429", "count": 1, "retry_after": 2}]},
+    )
     assert r.status_code == 200 and len(r.json()["rules"]) == 2
     assert (await client.get("/api/v1/users/me")).status_code == 503
     r = await client.get("/api/v1/users/me")
@@ -153,8 +179,13 @@ async def test_faults_over_http_control_endpoint(sandbox: RunningSandbox, client
     assert (await client.get("/__sandbox/faults")).json()["rules"][0]["fired"] == 1
     bad = await client.post("/__sandbox/faults", json={"rules": [{"kind": "explode"}]})
     assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
-    for bad_body in ({"rules": [{"kind": "slow", "delay_ms": "5"}]}, {"rules": [{"kind": "drop", "path": 5}]},
-                     {"search_lag_s": "x"}, {"enforce_burst": 1}, {"rules": [{"kind": "drop", "colour": 1}]}):
+    for bad_body in (
+        {"rules": [{"kind": "slow", "delay_ms": "5"}]},
+        {"rules": [{"kind": "drop", "path": 5}]},
+        {"search_lag_s": "x"},
+        {"enforce_burst": 1},
+        {"rules": [{"kind": "drop", "colour": 1}]},
+    ):
         assert (await client.post("/__sandbox/faults", json=bad_body)).status_code == 400, bad_body
     assert sandbox.faults.search_lag_s == 0 and sandbox.faults.enforce_burst is False
     await client.post("/__sandbox/faults", json={"search_lag_s": 5})
@@ -193,9 +224,17 @@ async def test_faults_given_at_start() -> None:
 async def test_pipedrive_json_refusals_on_demand(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
     """``error`` faults: the 4xx answers Pipedrive gives (bad data, token, billing, permission, not
     found), as JSON envelopes, for chosen paths and methods only."""
-    for spec, status in (("400", 400), ("401", 401), ("402", 402), ("json403", 403), ("404", 404),
-                         ("error:status=422", 422)):
-        sandbox.faults.rules[:] = [parse_fault_spec(spec + ("," if ":" in spec else ":") + "method=POST,count=1")]
+    for spec, status in (
+        ("400", 400),
+        ("401", 401),
+        ("402", 402),
+        ("json403", 403),
+        ("404", 404),
+        ("error:status=422", 422),
+    ):
+        sandbox.faults.rules[:] = [
+            parse_fault_spec(spec + ("," if ":" in spec else ":") + "method=POST,count=1")
+        ]
         assert (await client.get("/api/v1/users/me")).status_code == 200  # GETs untouched
         r = await client.post("/api/v2/persons", json={"name": "Refused"})
         body = r.json()

@@ -30,12 +30,25 @@ async def field_search(client: httpx.AsyncClient, **params: Any) -> httpx.Respon
 async def test_item_search_field_exact_custom_field(client: httpx.AsyncClient) -> None:
     r = await field_search(client, term="user-1001", entity_type="person", field=UID)
     # The SDK's GetItemSearchFieldResponse: data is a list of ItemSearchItem {result_score, item}.
-    assert r.json() == {"success": True, "data": [{"result_score": 1.0, "item": {
-        "id": 101, "type": "person", "name": "Ada Lovelace", UID: "user-1001"}}], "additional_data": {"next_cursor": None}}
-    assert sdk_models().check_answer(sdk_models().response_model("GET", "/api/v2/itemSearch/field"), r.json()) == []
+    assert r.json() == {
+        "success": True,
+        "data": [
+            {
+                "result_score": 1.0,
+                "item": {"id": 101, "type": "person", "name": "Ada Lovelace", UID: "user-1001"},
+            }
+        ],
+        "additional_data": {"next_cursor": None},
+    }
+    assert (
+        sdk_models().check_answer(sdk_models().response_model("GET", "/api/v2/itemSearch/field"), r.json())
+        == []
+    )
     # Exact means the whole value, case-sensitively.
     assert (await field_search(client, term="user-100", entity_type="person", field=UID)).json()["data"] == []
-    assert (await field_search(client, term="USER-1001", entity_type="person", field=UID)).json()["data"] == []
+    assert (await field_search(client, term="USER-1001", entity_type="person", field=UID)).json()[
+        "data"
+    ] == []
     org = await field_search(client, term="group-2003", entity_type="organization", field=GID)
     assert ids(org) == [203]
     deal = await field_search(client, term="deal-3001", entity_type="deal", field=DEAL_SID)
@@ -44,15 +57,22 @@ async def test_item_search_field_exact_custom_field(client: httpx.AsyncClient) -
     assert ids(lead) == ["4b2f9a2e-1d7c-4f3e-9a51-0c6a8e2d7b11"]
 
 
-@pytest.mark.parametrize(("path", "params"), [
-    ("/api/v2/persons/search", {"term": "ada", "fields": "name,email"}),
-    ("/api/v2/organizations/search", {"term": "acme", "fields": "name"}),
-    ("/api/v2/deals/search", {"term": "pilot", "fields": "title"}),
-    ("/api/v2/leads/search", {"term": "referral", "fields": "title"}),
-    ("/api/v2/itemSearch/field", {"term": "user", "entity_type": "person", "field": UID, "match": "beginning"}),
-])
-async def test_search_answers_have_the_sdk_response_shapes(client: httpx.AsyncClient, path: str,
-                                                          params: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v2/persons/search", {"term": "ada", "fields": "name,email"}),
+        ("/api/v2/organizations/search", {"term": "acme", "fields": "name"}),
+        ("/api/v2/deals/search", {"term": "pilot", "fields": "title"}),
+        ("/api/v2/leads/search", {"term": "referral", "fields": "title"}),
+        (
+            "/api/v2/itemSearch/field",
+            {"term": "user", "entity_type": "person", "field": UID, "match": "beginning"},
+        ),
+    ],
+)
+async def test_search_answers_have_the_sdk_response_shapes(
+    client: httpx.AsyncClient, path: str, params: dict[str, str]
+) -> None:
     r = await client.get(path, params=params)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -62,7 +82,9 @@ async def test_search_answers_have_the_sdk_response_shapes(client: httpx.AsyncCl
 
 
 async def test_item_search_field_default_match_is_exact(client: httpx.AsyncClient) -> None:
-    r = await client.get("/api/v2/itemSearch/field", params={"term": "user-10", "entity_type": "person", "field": UID})
+    r = await client.get(
+        "/api/v2/itemSearch/field", params={"term": "user-10", "entity_type": "person", "field": UID}
+    )
     assert r.json()["data"] == []
 
 
@@ -80,7 +102,13 @@ async def test_item_search_field_beginning_middle_and_numbers(client: httpx.Asyn
 
 async def test_item_search_field_pagination(client: httpx.AsyncClient) -> None:
     found: list[int] = []
-    params: dict[str, Any] = {"term": "user", "entity_type": "person", "field": UID, "match": "beginning", "limit": 5}
+    params: dict[str, Any] = {
+        "term": "user",
+        "entity_type": "person",
+        "field": UID,
+        "match": "beginning",
+        "limit": 5,
+    }
     while True:
         body = (await client.get("/api/v2/itemSearch/field", params=params)).json()
         found += [d["item"]["id"] for d in body["data"]]
@@ -110,7 +138,9 @@ async def test_item_search_field_rejects_bad_queries(client: httpx.AsyncClient) 
 
 async def test_person_search_by_email_is_exact_and_case_insensitive(client: httpx.AsyncClient) -> None:
     async def emails(term: str, exact: str = "true") -> list[int]:
-        r = await client.get("/api/v2/persons/search", params={"term": term, "fields": "email", "exact_match": exact})
+        r = await client.get(
+            "/api/v2/persons/search", params={"term": term, "fields": "email", "exact_match": exact}
+        )
         body = r.json()
         assert body["success"] is True and body["additional_data"] == {"next_cursor": None}
         return [i["item"]["id"] for i in body["data"]["items"]]
@@ -120,8 +150,9 @@ async def test_person_search_by_email_is_exact_and_case_insensitive(client: http
     assert await emails("jane.doe@example.com") == [119]  # stored as Jane.Doe@Example.com
     assert await emails("ada@example") == []  # exact: no partial match
     assert sorted(await emails("jane.doe", exact="false")) == [119, 120]
-    r = await client.get("/api/v2/persons/search", params={"term": "ada@example.com", "fields": "email",
-                                                          "exact_match": "true"})
+    r = await client.get(
+        "/api/v2/persons/search", params={"term": "ada@example.com", "fields": "email", "exact_match": "true"}
+    )
     item = r.json()["data"]["items"][0]
     assert item["result_score"] == 1.0
     assert item["item"]["emails"][0] == "ada@example.com" and item["item"]["organization"]["id"] == 201
@@ -137,27 +168,45 @@ async def test_entity_search_validation_and_other_entities(client: httpx.AsyncCl
     ]
     for params in bad:
         assert (await client.get("/api/v2/persons/search", params=params)).status_code == 400, params
-    names = await client.get("/api/v2/persons/search", params={"term": "jane doe", "fields": "name", "exact_match": "true"})
+    names = await client.get(
+        "/api/v2/persons/search", params={"term": "jane doe", "fields": "name", "exact_match": "true"}
+    )
     assert sorted(i["item"]["id"] for i in names.json()["data"]["items"]) == [119, 120]
-    orgs = await client.get("/api/v2/organizations/search", params={"term": "acme analytics", "exact_match": "true"})
+    orgs = await client.get(
+        "/api/v2/organizations/search", params={"term": "acme analytics", "exact_match": "true"}
+    )
     assert [i["item"]["id"] for i in orgs.json()["data"]["items"]] == [201]
     deals = await client.get("/api/v2/deals/search", params={"term": "Acme", "status": "won"})
     assert [i["item"]["id"] for i in deals.json()["data"]["items"]] == [309]
-    custom = await client.get("/api/v2/persons/search", params={"term": "user-1005", "fields": "custom_fields",
-                                                              "exact_match": "true"})
+    custom = await client.get(
+        "/api/v2/persons/search",
+        params={"term": "user-1005", "fields": "custom_fields", "exact_match": "true"},
+    )
     assert [i["item"]["id"] for i in custom.json()["data"]["items"]] == [105]
     leads = await client.get("/api/v2/leads/search", params={"term": "referral"})
     assert [i["item"]["title"] for i in leads.json()["data"]["items"]] == ["Hedy referral"]
 
 
-async def test_writes_are_searchable_and_lag_can_be_simulated(sandbox: RunningSandbox, client: httpx.AsyncClient) -> None:
-    await client.post("/api/v2/persons", json={"name": "Fresh", "emails": [{"value": "fresh@example.com"}],
-                                               "custom_fields": {UID: "user-7777"}})
+async def test_writes_are_searchable_and_lag_can_be_simulated(
+    sandbox: RunningSandbox, client: httpx.AsyncClient
+) -> None:
+    await client.post(
+        "/api/v2/persons",
+        json={
+            "name": "Fresh",
+            "emails": [{"value": "fresh@example.com"}],
+            "custom_fields": {UID: "user-7777"},
+        },
+    )
     assert ids(await field_search(client, term="user-7777", entity_type="person", field=UID))
     sandbox.faults.search_lag_s = 60
     await client.post("/api/v2/persons", json={"name": "Lagging", "custom_fields": {UID: "user-8888"}})
-    assert (await field_search(client, term="user-8888", entity_type="person", field=UID)).json()["data"] == []
-    r = await client.get("/api/v2/persons/search", params={"term": "Lagging", "fields": "name", "exact_match": "true"})
+    assert (await field_search(client, term="user-8888", entity_type="person", field=UID)).json()[
+        "data"
+    ] == []
+    r = await client.get(
+        "/api/v2/persons/search", params={"term": "Lagging", "fields": "name", "exact_match": "true"}
+    )
     assert r.json()["data"]["items"] == []
     sandbox.faults.search_lag_s = 0
     assert (await field_search(client, term="user-8888", entity_type="person", field=UID)).json()["data"]

@@ -48,8 +48,14 @@ async def standin(state: StandinState) -> AsyncIterator[RunningStandin]:
 
 
 def make_client(server: RunningStandin, fake_time: FakeTime, token: str = TOKEN, **kw: Any) -> SegmentClient:
-    return SegmentClient(server.base_url, token, sleep=fake_time.sleep, clock=fake_time.clock,
-                         pacer=WritePacer(clock=fake_time.clock), **kw)
+    return SegmentClient(
+        server.base_url,
+        token,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+        pacer=WritePacer(clock=fake_time.clock),
+        **kw,
+    )
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ class ThreadedStandin:
         self._thread = threading.Thread(target=self.loop.run_forever, name="segment-standin", daemon=True)
         self._thread.start()
         self.state = demo_state(TOKEN)
-        self.state.write_limit = 1000  # the limit itself is tested in test_client.py; no real minute-long waits
+        self.state.write_limit = (
+            1000  # the limit itself is tested in test_client.py; no real minute-long waits
+        )
         self.server: RunningStandin = self._wait(start_standin(self.state))
 
     def _wait(self, coro: Any) -> Any:
@@ -60,7 +62,9 @@ def keyring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
 
 
 @pytest.fixture
-def env(standin: ThreadedStandin, monkeypatch: pytest.MonkeyPatch, keyring: MemoryKeyring, tmp_path: Path) -> list[str]:
+def env(
+    standin: ThreadedStandin, monkeypatch: pytest.MonkeyPatch, keyring: MemoryKeyring, tmp_path: Path
+) -> list[str]:
     monkeypatch.setenv("SEGMENT_PUBLIC_API_URL", standin.server.base_url)
     monkeypatch.setenv("SEGMENT_PUBLIC_API_TOKEN", TOKEN)
     return ["--data-dir", str(tmp_path / "data")]
@@ -84,8 +88,9 @@ def test_destinations_table_and_json(env: list[str], monkeypatch: pytest.MonkeyP
     assert "pd-secret-token" not in run.out
 
 
-def test_pull_edit_dry_run_push_pull(env: list[str], standin: ThreadedStandin, monkeypatch: pytest.MonkeyPatch,
-                                     tmp_path: Path) -> None:
+def test_pull_edit_dry_run_push_pull(
+    env: list[str], standin: ThreadedStandin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     out = tmp_path / "acme.pipedrive-map.json"
     dest = dest_id(standin)
     run = run_cli(monkeypatch, [*env, "segment", "pull", dest, "-o", str(out)])
@@ -102,8 +107,8 @@ def test_pull_edit_dry_run_push_pull(env: list[str], standin: ThreadedStandin, m
     writes = len(standin.call(lambda st: st.writes_sent()))
     run = run_cli(monkeypatch, [*env, "segment", "push", str(out), dest, "--dry-run"])
     assert run.code == 0, run.err
-    assert "2 to update" in run.out and '~ update “Upsert person (renamed)”' in run.out
-    assert "name: \"Upsert person\" → \"Upsert person (renamed)\"" in run.out
+    assert "2 to update" in run.out and "~ update “Upsert person (renamed)”" in run.out
+    assert 'name: "Upsert person" → "Upsert person (renamed)"' in run.out
     assert "Dry run: nothing was sent." in run.err
     assert len(standin.call(lambda st: st.writes_sent())) == writes
 
@@ -127,8 +132,9 @@ def test_pull_edit_dry_run_push_pull(env: list[str], standin: ThreadedStandin, m
     assert out.read_text() == before
 
 
-def test_push_json_and_a_failure_gives_exit_5(env: list[str], standin: ThreadedStandin,
-                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_push_json_and_a_failure_gives_exit_5(
+    env: list[str], standin: ThreadedStandin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     out = tmp_path / "p.pipedrive-map.json"
     dest = dest_id(standin)
     assert run_cli(monkeypatch, [*env, "segment", "pull", dest, "-o", str(out)]).code == 0
@@ -145,8 +151,9 @@ def test_push_json_and_a_failure_gives_exit_5(env: list[str], standin: ThreadedS
     assert "waiting 0 s (Segment's rate limit)" in run.err
 
 
-def test_pull_refuses_to_overwrite_and_other_destinations(env: list[str], standin: ThreadedStandin,
-                                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_pull_refuses_to_overwrite_and_other_destinations(
+    env: list[str], standin: ThreadedStandin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     out = tmp_path / "x.pipedrive-map.json"
     out.write_text("{}")
     run = run_cli(monkeypatch, [*env, "segment", "pull", dest_id(standin), "-o", str(out)])
@@ -154,28 +161,36 @@ def test_pull_refuses_to_overwrite_and_other_destinations(env: list[str], standi
     ga = str(standin.state.destinations[2]["id"])
     run = run_cli(monkeypatch, [*env, "segment", "pull", ga, "-o", str(tmp_path / "y.pipedrive-map.json")])
     assert run.code == 2 and "not Actions Pipedrive" in run.err
-    run = run_cli(monkeypatch, [*env, "segment", "pull", "missing", "-o", str(tmp_path / "z.pipedrive-map.json")])
+    run = run_cli(
+        monkeypatch, [*env, "segment", "pull", "missing", "-o", str(tmp_path / "z.pipedrive-map.json")]
+    )
     assert run.code == 5 and "no such destination" in run.err
 
 
-def test_errors_reach_the_user_in_plain_words(env: list[str], standin: ThreadedStandin,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_reach_the_user_in_plain_words(
+    env: list[str], standin: ThreadedStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
     standin.call(lambda st: setattr(st, "subscriptions_feature", False))
-    run = run_cli(monkeypatch, [*env, "segment", "pull", dest_id(standin), "-o", "/tmp/never.pipedrive-map.json"])
+    run = run_cli(
+        monkeypatch, [*env, "segment", "pull", dest_id(standin), "-o", "/tmp/never.pipedrive-map.json"]
+    )
     assert run.code == 5 and "Destination Subscriptions feature" in run.err
     monkeypatch.setenv("SEGMENT_PUBLIC_API_TOKEN", "sgp_bad_token")
     run = run_cli(monkeypatch, [*env, "segment", "destinations"])
     assert run.code == 5 and "segment login" in run.err and "sgp_bad_token" not in run.err + run.out
 
 
-def test_login_checks_the_token_then_keeps_it_in_the_keyring(env: list[str], keyring: MemoryKeyring,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_login_checks_the_token_then_keeps_it_in_the_keyring(
+    env: list[str], keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SEGMENT_PUBLIC_API_TOKEN")
     run = run_cli(monkeypatch, [*env, "segment", "destinations"])
     assert run.code == 2 and "segment login" in run.err
     run = run_cli(monkeypatch, [*env, "segment", "login", "--token-stdin"], stdin="wrong\n")
     assert run.code == 5 and keyring.get_password(SERVICE, SEGMENT_ACCOUNT) is None
-    run = run_cli(monkeypatch, [*env, "segment", "login", "--token-stdin", "--region", "eu"], stdin=TOKEN + "\n")
+    run = run_cli(
+        monkeypatch, [*env, "segment", "login", "--token-stdin", "--region", "eu"], stdin=TOKEN + "\n"
+    )
     assert run.code == 0, run.err
     assert "Acme (stand-in)" in run.out and "2 Actions Pipedrive destination(s)" in run.out
     assert TOKEN not in run.out + run.err

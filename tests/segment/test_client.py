@@ -26,8 +26,14 @@ PERSON = "66wGU3cfJrrdBk8CqekrJc"
 
 
 def body(name: str = "New", **kw: Any) -> dict[str, Any]:
-    return {"name": name, "actionId": PERSON, "trigger": 'type = "identify"', "enabled": True,
-            "settings": {"match_value": {"@path": "$.traits.email"}}, **kw}
+    return {
+        "name": name,
+        "actionId": PERSON,
+        "trigger": 'type = "identify"',
+        "enabled": True,
+        "settings": {"match_value": {"@path": "$.traits.email"}},
+        **kw,
+    }
 
 
 def test_region_urls() -> None:
@@ -38,14 +44,17 @@ def test_region_urls() -> None:
         base_url_for("apac")
 
 
-async def test_workspace_and_pipedrive_destinations_over_all_pages(standin: RunningStandin, fake_time: FakeTime,
-                                                                  state: StandinState) -> None:
+async def test_workspace_and_pipedrive_destinations_over_all_pages(
+    standin: RunningStandin, fake_time: FakeTime, state: StandinState
+) -> None:
     async with make_client(standin, fake_time, page_size=1) as client:
         ws = await client.get_workspace()
         found = await client.list_destinations()
     assert ws.name == "Acme (stand-in)"
     assert [(d.name, d.source_name, d.enabled) for d in found] == [
-        ("Pipedrive (production)", "Website", True), ("Pipedrive (staging)", "Staging site", False)]
+        ("Pipedrive (production)", "Website", True),
+        ("Pipedrive (staging)", "Staging site", False),
+    ]
     assert all(d.metadata_id == PIPEDRIVE_METADATA_ID for d in found)
     pages = [r for r in state.requests if r[1] == "/destinations"]
     assert len(pages) == 3  # three destinations, one per page
@@ -59,7 +68,9 @@ async def test_subscriptions_every_page(client: SegmentClient, state: StandinSta
     client.page_size = 3
     subs = await client.list_subscriptions(dest)
     assert len(subs) == 9 and subs[-1]["name"] == "Extra 6"
-    assert {"id", "name", "actionId", "actionSlug", "destinationId", "enabled", "settings", "trigger"} <= set(subs[0])
+    assert {"id", "name", "actionId", "actionSlug", "destinationId", "enabled", "settings", "trigger"} <= set(
+        subs[0]
+    )
 
 
 async def test_create_update_delete_shapes(client: SegmentClient, state: StandinState) -> None:
@@ -74,8 +85,9 @@ async def test_create_update_delete_shapes(client: SegmentClient, state: Standin
     assert all(s["id"] != created["id"] for s in state.subscriptions[dest])
 
 
-async def test_wrong_token_says_what_to_do_and_never_shows_it(standin: RunningStandin, fake_time: FakeTime,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+async def test_wrong_token_says_what_to_do_and_never_shows_it(
+    standin: RunningStandin, fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = "sgp_wrong_token_123456"
     caplog.set_level(logging.DEBUG)
     async with make_client(standin, fake_time, token=secret) as client:
@@ -88,7 +100,9 @@ async def test_wrong_token_says_what_to_do_and_never_shows_it(standin: RunningSt
     assert secret not in caplog.text
 
 
-async def test_read_only_token_cannot_write(standin: RunningStandin, fake_time: FakeTime, state: StandinState) -> None:
+async def test_read_only_token_cannot_write(
+    standin: RunningStandin, fake_time: FakeTime, state: StandinState
+) -> None:
     state.tokens["reader"] = "read"
     async with make_client(standin, fake_time, token="reader") as client:
         assert await client.list_subscriptions(prod_id(state))
@@ -97,7 +111,9 @@ async def test_read_only_token_cannot_write(standin: RunningStandin, fake_time: 
     assert "Workspace Owner" in info.value.user_message
 
 
-async def test_workspace_without_the_subscriptions_feature(client: SegmentClient, state: StandinState) -> None:
+async def test_workspace_without_the_subscriptions_feature(
+    client: SegmentClient, state: StandinState
+) -> None:
     state.subscriptions_feature = False
     with pytest.raises(SegmentFeatureError) as info:
         await client.list_subscriptions(prod_id(state))
@@ -111,15 +127,19 @@ async def test_unknown_destination(client: SegmentClient) -> None:
     assert "no such destination" in info.value.user_message
 
 
-@pytest.mark.parametrize("bad, words", [
-    ({"trigger": 'type = "identify" and ('}, "trigger builder"),
-    ({"actionId": "notAnAction"}, "action id"),
-    ({"settings": {"colour": "red"}}, "field values"),
-    ({"enabled": "yes"}, "Segment refused"),
-    ({"extra": 1}, "Segment refused"),
-])
-async def test_validation_errors_in_plain_words(client: SegmentClient, state: StandinState,
-                                                bad: dict[str, Any], words: str) -> None:
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ({"trigger": 'type = "identify" and ('}, "trigger builder"),
+        ({"actionId": "notAnAction"}, "action id"),
+        ({"settings": {"colour": "red"}}, "field values"),
+        ({"enabled": "yes"}, "Segment refused"),
+        ({"extra": 1}, "Segment refused"),
+    ],
+)
+async def test_validation_errors_in_plain_words(
+    client: SegmentClient, state: StandinState, bad: dict[str, Any], words: str
+) -> None:
     with pytest.raises(SegmentValidationError) as info:
         await client.create_subscription(prod_id(state), {**body(), **bad})
     assert words in info.value.user_message
@@ -127,22 +147,32 @@ async def test_validation_errors_in_plain_words(client: SegmentClient, state: St
 
 
 async def test_list_without_pagination_is_refused_by_the_standin(standin: RunningStandin) -> None:
-    async with httpx.AsyncClient(base_url=standin.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=standin.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as http:
         answer = await http.get("/destinations")
         assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "pagination.count"
         answer = await http.get("/destinations", params={"pagination.count": 1001})
         assert answer.status_code == 400
         answer = await http.get("/destinations", params={"pagination.count": 2})
         data = answer.json()["data"]
-        assert len(data["destinations"]) == 2 and data["pagination"]["next"] and data["pagination"]["totalEntries"] == 3
+        assert (
+            len(data["destinations"]) == 2
+            and data["pagination"]["next"]
+            and data["pagination"]["totalEntries"] == 3
+        )
 
 
-@pytest.mark.parametrize("fault", [
-    Fault("POST", "/subscriptions", status=429, retry_after="7"),
-    Fault("POST", "/subscriptions", status=429, ms_before_next=7000),
-])
-async def test_429_is_waited_out_as_segment_says(client: SegmentClient, state: StandinState, fake_time: FakeTime,
-                                                 fault: Fault) -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("POST", "/subscriptions", status=429, retry_after="7"),
+        Fault("POST", "/subscriptions", status=429, ms_before_next=7000),
+    ],
+)
+async def test_429_is_waited_out_as_segment_says(
+    client: SegmentClient, state: StandinState, fake_time: FakeTime, fault: Fault
+) -> None:
     state.faults.append(fault)
     waits: list[tuple[float, str]] = []
     client.on_wait = lambda s, why: waits.append((s, why))
@@ -159,8 +189,9 @@ async def test_429_asking_too_long_is_reported(client: SegmentClient, state: Sta
     assert "5 a minute" in info.value.user_message
 
 
-async def test_writes_are_paced_within_five_a_minute(client: SegmentClient, state: StandinState,
-                                                     fake_time: FakeTime) -> None:
+async def test_writes_are_paced_within_five_a_minute(
+    client: SegmentClient, state: StandinState, fake_time: FakeTime
+) -> None:
     dest = prod_id(state)
     for n in range(7):
         await client.create_subscription(dest, body(f"S{n}"))
@@ -169,12 +200,18 @@ async def test_writes_are_paced_within_five_a_minute(client: SegmentClient, stat
     assert len(state.subscriptions[dest]) == 9
 
 
-async def test_standin_rate_limit_answers_429_and_the_client_resumes(standin: RunningStandin, fake_time: FakeTime,
-                                                                     state: StandinState) -> None:
+async def test_standin_rate_limit_answers_429_and_the_client_resumes(
+    standin: RunningStandin, fake_time: FakeTime, state: StandinState
+) -> None:
     dest = prod_id(state)
     # No pacing on our side: the stand-in's own limit answers 429 with msBeforeNext.
-    async with SegmentClient(standin.base_url, TOKEN, sleep=fake_time.sleep, clock=fake_time.clock,
-                             pacer=WritePacer(limit=100, clock=fake_time.clock)) as client:
+    async with SegmentClient(
+        standin.base_url,
+        TOKEN,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+        pacer=WritePacer(limit=100, clock=fake_time.clock),
+    ) as client:
         for n in range(6):
             await client.create_subscription(dest, body(f"S{n}"))
     assert len(state.subscriptions[dest]) == 8

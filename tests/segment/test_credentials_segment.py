@@ -22,7 +22,11 @@ def test_save_load_delete_next_to_the_pipedrive_token() -> None:
     assert (creds.token, creds.region) == ("sgp-token", "eu") and "sgp-token" not in repr(creds)
     assert backend.get_password(SERVICE, SEGMENT_ACCOUNT) == "sgp-token"
     loaded = store.load_segment()
-    assert loaded is not None and (loaded.token, loaded.region, loaded.source) == ("sgp-token", "eu", "keyring")
+    assert loaded is not None and (loaded.token, loaded.region, loaded.source) == (
+        "sgp-token",
+        "eu",
+        "keyring",
+    )
     assert store.load() is not None and store.load().token == "pd-token"  # type: ignore[union-attr]
     assert backend.get_password(SERVICE, CURRENT_ACCOUNT) == "acme"
     assert store.delete_segment() is True and store.load_segment() is None
@@ -31,12 +35,17 @@ def test_save_load_delete_next_to_the_pipedrive_token() -> None:
 
 
 def test_environment_overrides_the_keyring() -> None:
-    store = CredentialStore(MemoryKeyring(), env={"SEGMENT_PUBLIC_API_TOKEN": "env-token",
-                                                  "SEGMENT_PUBLIC_API_URL": "http://127.0.0.1:1"})
+    store = CredentialStore(
+        MemoryKeyring(),
+        env={"SEGMENT_PUBLIC_API_TOKEN": "env-token", "SEGMENT_PUBLIC_API_URL": "http://127.0.0.1:1"},
+    )
     store.save_segment("kept", "us")
     creds = store.load_segment()
     assert creds is not None and (creds.token, creds.source, creds.base_url) == (
-        "env-token", "environment", "http://127.0.0.1:1")
+        "env-token",
+        "environment",
+        "http://127.0.0.1:1",
+    )
 
 
 def test_bad_input_is_refused() -> None:

@@ -22,23 +22,30 @@ from pipedrive_gui.segment.standin import Fault, StandinState
 from .conftest import FakeTime, prod_id
 
 
-async def pull(client: SegmentClient, state: StandinState, project: Project | None = None,
-               mode: str = "update") -> Project:
+async def pull(
+    client: SegmentClient, state: StandinState, project: Project | None = None, mode: str = "update"
+) -> Project:
     remote = await fetch_destination(client, prod_id(state))
     return pull_into(project or Project(name="Pulled"), remote, mode).project  # type: ignore[arg-type]
 
 
-async def push(client: SegmentClient, state: StandinState, project: Project, **kw: object) -> tuple[Project, object]:
+async def push(
+    client: SegmentClient, state: StandinState, project: Project, **kw: object
+) -> tuple[Project, object]:
     remote = await fetch_destination(client, prod_id(state))
     plan = plan_push(project, prod_id(state), remote.subscriptions, remote.destination.settings, **kw)  # type: ignore[arg-type]
     report = await execute_push(client, plan)
     return project_after_push(project, report, destination_name=remote.destination.name), report
 
 
-async def test_pull_brings_subscriptions_and_safe_settings(client: SegmentClient, state: StandinState) -> None:
+async def test_pull_brings_subscriptions_and_safe_settings(
+    client: SegmentClient, state: StandinState
+) -> None:
     project = await pull(client, state)
     assert [(m.name, m.action, m.enabled) for m in project.mappings] == [
-        ("Upsert person", "createUpdatePerson", True), ("Upsert organization", "createUpdateOrganization", False)]
+        ("Upsert person", "createUpdatePerson", True),
+        ("Upsert organization", "createUpdateOrganization", False),
+    ]
     assert all(m.subscription_id for m in project.mappings)
     assert project.segment == SegmentLink(prod_id(state), "Pipedrive (production)", "us")
     assert project.destination.person_field == "email" and project.destination.domain == "acme"
@@ -51,12 +58,23 @@ async def test_pull_brings_subscriptions_and_safe_settings(client: SegmentClient
 async def test_pull_edit_push_pull_gives_the_same_project(client: SegmentClient, state: StandinState) -> None:
     project = await pull(client, state)
     person, org = project.mappings
-    edited = replace(project, mappings=[
-        replace(person, name="Upsert person by email", trigger='type = "identify" and traits.email != null'),
-        replace(org, enabled=True, settings={**org.settings, "visible_to": 3}),
-        Mapping("m-new", "Deal from checkout", "createUpdateDeal", 'type = "track" and event = "Order Completed"',
-                True, {"title": {"@path": "$.properties.order_id"}}),
-    ])
+    edited = replace(
+        project,
+        mappings=[
+            replace(
+                person, name="Upsert person by email", trigger='type = "identify" and traits.email != null'
+            ),
+            replace(org, enabled=True, settings={**org.settings, "visible_to": 3}),
+            Mapping(
+                "m-new",
+                "Deal from checkout",
+                "createUpdateDeal",
+                'type = "track" and event = "Order Completed"',
+                True,
+                {"title": {"@path": "$.properties.order_id"}},
+            ),
+        ],
+    )
     remote = await fetch_destination(client, prod_id(state))
     plan = plan_push(edited, prod_id(state), remote.subscriptions, remote.destination.settings)
     assert [i.kind for i in plan.items] == ["update", "update", "create"]
@@ -88,9 +106,22 @@ async def test_pull_edit_push_pull_gives_the_same_project(client: SegmentClient,
     assert project_to_dict(pulled_again) == project_to_dict(pushed)
 
 
-async def test_a_429_mid_push_resumes(client: SegmentClient, state: StandinState, fake_time: FakeTime) -> None:
-    project = Project(mappings=[Mapping(f"m{n}", f"Note {n}", "createUpdateNote", 'type = "track"', True,
-                                        {"content": {"@path": "$.properties.text"}}) for n in range(4)])
+async def test_a_429_mid_push_resumes(
+    client: SegmentClient, state: StandinState, fake_time: FakeTime
+) -> None:
+    project = Project(
+        mappings=[
+            Mapping(
+                f"m{n}",
+                f"Note {n}",
+                "createUpdateNote",
+                'type = "track"',
+                True,
+                {"content": {"@path": "$.properties.text"}},
+            )
+            for n in range(4)
+        ]
+    )
     state.faults.append(Fault("POST", "/subscriptions", status=429, nth=2, ms_before_next=12_000))
     progress: list[tuple[int, int, str]] = []
     remote = await fetch_destination(client, prod_id(state))
@@ -102,13 +133,18 @@ async def test_a_429_mid_push_resumes(client: SegmentClient, state: StandinState
     assert sum(1 for s in state.subscriptions[prod_id(state)] if s["name"].startswith("Note")) == 4
 
 
-async def test_a_failing_subscription_is_reported_and_the_rest_go_through(client: SegmentClient,
-                                                                          state: StandinState) -> None:
-    project = Project(mappings=[
-        Mapping("a", "Good one", "createUpdateNote", 'type = "track"', True, {"content": "a"}),
-        Mapping("b", "Broken trigger", "createUpdateNote", 'type = "track" and (', True, {"content": "b"}),
-        Mapping("c", "Another good one", "createUpdateNote", 'type = "page"', True, {"content": "c"}),
-    ])
+async def test_a_failing_subscription_is_reported_and_the_rest_go_through(
+    client: SegmentClient, state: StandinState
+) -> None:
+    project = Project(
+        mappings=[
+            Mapping("a", "Good one", "createUpdateNote", 'type = "track"', True, {"content": "a"}),
+            Mapping(
+                "b", "Broken trigger", "createUpdateNote", 'type = "track" and (', True, {"content": "b"}
+            ),
+            Mapping("c", "Another good one", "createUpdateNote", 'type = "page"', True, {"content": "c"}),
+        ]
+    )
     pushed, report = await push(client, state, project)
     assert [r.ok for r in report.results] == [True, False, True]  # type: ignore[attr-defined]
     failed = report.failed[0]  # type: ignore[attr-defined]
@@ -128,23 +164,28 @@ async def test_only_in_segment_is_left_alone_unless_asked(client: SegmentClient,
     remote = await fetch_destination(client, prod_id(state))
     plan = plan_push(project, prod_id(state), remote.subscriptions, remote.destination.settings)
     assert [i.kind for i in plan.items] == ["unchanged", "only_in_segment"] and plan.nothing_to_change
-    plan = plan_push(project, prod_id(state), remote.subscriptions, remote.destination.settings,
-                     delete_missing=True)
+    plan = plan_push(
+        project, prod_id(state), remote.subscriptions, remote.destination.settings, delete_missing=True
+    )
     assert [i.kind for i in plan.items] == ["unchanged", "delete"]
     report = await execute_push(client, plan)
     assert report.succeeded and len(state.subscriptions[prod_id(state)]) == 1
 
 
-async def test_destination_settings_differ_and_are_pushed_only_when_asked(client: SegmentClient,
-                                                                          state: StandinState) -> None:
+async def test_destination_settings_differ_and_are_pushed_only_when_asked(
+    client: SegmentClient, state: StandinState
+) -> None:
     project = await pull(client, state)
     project.destination.person_field = "abc123_customer_id"
     remote = await fetch_destination(client, prod_id(state))
     plan = plan_push(project, prod_id(state), remote.subscriptions, remote.destination.settings)
-    assert [(s.key, s.before, s.after) for s in plan.settings] == [("personField", "email", "abc123_customer_id")]
+    assert [(s.key, s.before, s.after) for s in plan.settings] == [
+        ("personField", "email", "abc123_customer_id")
+    ]
     assert plan.nothing_to_change and "not pushed" in plan.summary()
-    plan = plan_push(project, prod_id(state), remote.subscriptions, remote.destination.settings,
-                     push_settings=True)
+    plan = plan_push(
+        project, prod_id(state), remote.subscriptions, remote.destination.settings, push_settings=True
+    )
     report = await execute_push(client, plan)
     assert report.succeeded and report.results[0].label == "Destination settings"
     settings = state.destinations[0]["settings"]
@@ -160,31 +201,38 @@ async def test_ids_of_another_destination_are_not_used(client: SegmentClient, st
     assert [i.kind for i in plan.items] == ["create", "create"]
 
 
-async def test_a_renamed_mapping_of_an_unlinked_project_pairs_by_name(client: SegmentClient,
-                                                                      state: StandinState) -> None:
+async def test_a_renamed_mapping_of_an_unlinked_project_pairs_by_name(
+    client: SegmentClient, state: StandinState
+) -> None:
     project = await pull(client, state)
-    unlinked = replace(project, segment=None, mappings=[replace(m, subscription_id=None) for m in project.mappings])
+    unlinked = replace(
+        project, segment=None, mappings=[replace(m, subscription_id=None) for m in project.mappings]
+    )
     remote = await fetch_destination(client, prod_id(state))
     plan = plan_push(unlinked, prod_id(state), remote.subscriptions, remote.destination.settings)
     assert [(i.kind, i.matched_by) for i in plan.items] == [("unchanged", "name"), ("unchanged", "name")]
 
 
 async def test_cancel_stops_between_requests(client: SegmentClient, state: StandinState) -> None:
-    project = Project(mappings=[Mapping(f"m{n}", f"N{n}", "createUpdateNote", 'type = "track"', True, {})
-                                for n in range(3)])
+    project = Project(
+        mappings=[Mapping(f"m{n}", f"N{n}", "createUpdateNote", 'type = "track"', True, {}) for n in range(3)]
+    )
     flag = CancelFlag()
     remote = await fetch_destination(client, prod_id(state))
     plan = plan_push(project, prod_id(state), remote.subscriptions)
-    report = await execute_push(client, plan, cancel=flag,
-                                on_progress=lambda n, t, w: flag.cancel() if n == 1 else None)
+    report = await execute_push(
+        client, plan, cancel=flag, on_progress=lambda n, t, w: flag.cancel() if n == 1 else None
+    )
     assert report.cancelled and len(report.results) == 2 and report.not_sent == 1
     assert "1 not sent (cancelled)" in report.summary()
 
 
-async def test_a_failure_every_request_would_meet_stops_the_push(client: SegmentClient,
-                                                                 state: StandinState) -> None:
-    project = Project(mappings=[Mapping(f"m{n}", f"N{n}", "createUpdateNote", 'type = "track"', True, {})
-                                for n in range(3)])
+async def test_a_failure_every_request_would_meet_stops_the_push(
+    client: SegmentClient, state: StandinState
+) -> None:
+    project = Project(
+        mappings=[Mapping(f"m{n}", f"N{n}", "createUpdateNote", 'type = "track"', True, {}) for n in range(3)]
+    )
     remote = await fetch_destination(client, prod_id(state))
     plan = plan_push(project, prod_id(state), remote.subscriptions)
     state.subscriptions_feature = False
@@ -192,18 +240,25 @@ async def test_a_failure_every_request_would_meet_stops_the_push(client: Segment
     assert len(report.results) == 1 and report.stopped and "customer success manager" in report.stopped
 
 
-@pytest.mark.parametrize("mode, names", [
-    ("replace", ["Upsert person", "Upsert organization"]),
-    ("copy", ["Mine", "Upsert person", "Upsert organization"]),
-    ("update", ["Mine", "Upsert person", "Upsert organization"]),
-])
-async def test_pull_merge_choices(client: SegmentClient, state: StandinState, mode: str, names: list[str]) -> None:
+@pytest.mark.parametrize(
+    "mode, names",
+    [
+        ("replace", ["Upsert person", "Upsert organization"]),
+        ("copy", ["Mine", "Upsert person", "Upsert organization"]),
+        ("update", ["Mine", "Upsert person", "Upsert organization"]),
+    ],
+)
+async def test_pull_merge_choices(
+    client: SegmentClient, state: StandinState, mode: str, names: list[str]
+) -> None:
     mine = Project(mappings=[Mapping("m1", "Mine", "createUpdateNote", 'type = "track"', True, {})])
     project = await pull(client, state, mine, mode)
     assert [m.name for m in project.mappings] == names
 
 
-async def test_pull_after_a_rename_in_segment_updates_the_mapping(client: SegmentClient, state: StandinState) -> None:
+async def test_pull_after_a_rename_in_segment_updates_the_mapping(
+    client: SegmentClient, state: StandinState
+) -> None:
     project = await pull(client, state)
     state.subscriptions[prod_id(state)][0]["name"] = "Renamed in Segment"
     again = await pull(client, state, project)
@@ -216,10 +271,15 @@ def test_an_empty_project_domain_is_not_proposed() -> None:
     assert [s.key for s in plan.settings] == ["personField"]
 
 
-async def test_a_create_whose_answer_was_lost_is_found_not_repeated(client: SegmentClient,
-                                                                     state: StandinState) -> None:
-    project = Project(mappings=[Mapping("a", "Lost answer", "createUpdateNote", 'type = "track"', True, {}),
-                                Mapping("b", "Fine", "createUpdateNote", 'type = "page"', True, {})])
+async def test_a_create_whose_answer_was_lost_is_found_not_repeated(
+    client: SegmentClient, state: StandinState
+) -> None:
+    project = Project(
+        mappings=[
+            Mapping("a", "Lost answer", "createUpdateNote", 'type = "track"', True, {}),
+            Mapping("b", "Fine", "createUpdateNote", 'type = "page"', True, {}),
+        ]
+    )
     state.faults.append(Fault("POST", "/subscriptions", status=502, after_handling=True))
     pushed, report = await push(client, state, project)
     assert [r.ok for r in report.results] == [True, True]  # type: ignore[attr-defined]
@@ -227,4 +287,6 @@ async def test_a_create_whose_answer_was_lost_is_found_not_repeated(client: Segm
     assert all(m.subscription_id for m in pushed.mappings)
     assert [s["name"] for s in state.subscriptions[prod_id(state)]].count("Lost answer") == 1
     remote = await fetch_destination(client, prod_id(state))
-    assert plan_push(pushed, prod_id(state), remote.subscriptions, remote.destination.settings).nothing_to_change
+    assert plan_push(
+        pushed, prod_id(state), remote.subscriptions, remote.destination.settings
+    ).nothing_to_change

@@ -69,8 +69,14 @@ def project_events(project: Project, extra: Iterable[LintEvent] = ()) -> list[Li
     return events + list(extra)
 
 
-def lint_project(project: Project, events: Sequence[LintEvent] | None = None, fields: FieldFacts | None = None,
-                 *, cache: LintCache | None = None, rules: Iterable[str] | None = None) -> LintReport:
+def lint_project(
+    project: Project,
+    events: Sequence[LintEvent] | None = None,
+    fields: FieldFacts | None = None,
+    *,
+    cache: LintCache | None = None,
+    rules: Iterable[str] | None = None,
+) -> LintReport:
     """Every finding for ``project``; ``events`` defaults to the project's samples."""
     evs = project_events(project) if events is None else list(events)
     ctx = LintContext(project, evs, fields, cache)

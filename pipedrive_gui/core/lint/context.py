@@ -25,8 +25,9 @@ from .model import FieldFacts, LintEvent
 #: The Pipedrive record each action writes (read from the action catalog).
 ENTITY_OF: dict[str, str] = {slug: a.entity for slug, a in ACTIONS.items()}
 #: Which entity's custom fields an action's ``custom_fields`` object sets (Segment has them on three).
-CUSTOM_FIELDS_ENTITY: dict[str, str] = {slug: a.custom_fields_entity for slug, a in ACTIONS.items()
-                                        if a.custom_fields_entity is not None}
+CUSTOM_FIELDS_ENTITY: dict[str, str] = {
+    slug: a.custom_fields_entity for slug, a in ACTIONS.items() if a.custom_fields_entity is not None
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,11 @@ def _pair(role: str, entity: str, prefixed: bool = True) -> MatchPair:
 
 
 def _pairs(action: ActionDef) -> tuple[MatchPair, ...]:
-    own = () if action.match_prefix is None else (_pair("target", action.entity, prefixed=action.match_prefix != ""),)
+    own = (
+        ()
+        if action.match_prefix is None
+        else (_pair("target", action.entity, prefixed=action.match_prefix != ""),)
+    )
     return own + tuple(_pair("link", e) for e in action.links)
 
 
@@ -61,7 +66,9 @@ def default_match_field(destination: DestinationDefaults, pair: MatchPair) -> st
     return str(value) or "id"
 
 
-def static_match_field(mapping: ProjectMapping, destination: DestinationDefaults, pair: MatchPair) -> str | None:
+def static_match_field(
+    mapping: ProjectMapping, destination: DestinationDefaults, pair: MatchPair
+) -> str | None:
     """The match field as set (a fixed key), else the destination default; None when the mapping
     computes it from the event (then only payloads tell)."""
     value = mapping.settings.get(pair.field_key)
@@ -72,8 +79,9 @@ def static_match_field(mapping: ProjectMapping, destination: DestinationDefaults
     return None
 
 
-def payload_match_field(payload: Mapping[str, Any], mapping: ProjectMapping, destination: DestinationDefaults,
-                        pair: MatchPair) -> str:
+def payload_match_field(
+    payload: Mapping[str, Any], mapping: ProjectMapping, destination: DestinationDefaults, pair: MatchPair
+) -> str:
     """The match field Segment uses for this payload (``match_field || settings.personField || 'id'``)."""
     value = payload.get(pair.field_key)
     if isinstance(value, str) and value:
@@ -150,8 +158,13 @@ def fires(trigger: Trigger | FqlSyntaxError, event: Mapping[str, Any]) -> bool:
 class LintContext:
     """A project, the events to look at, the account's fields (or None), and the evaluated runs."""
 
-    def __init__(self, project: Project, events: Sequence[LintEvent], fields: FieldFacts | None,
-                 cache: LintCache | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        events: Sequence[LintEvent],
+        fields: FieldFacts | None,
+        cache: LintCache | None = None,
+    ) -> None:
         self.project = project
         self.events = list(events)
         self.fields = fields
@@ -182,8 +195,11 @@ class LintContext:
         return [r for r in self.runs(mapping) if r.fires and r.payload is not None]
 
     def ok_payloads(self, mapping: ProjectMapping) -> list[tuple[LintEvent, dict[str, Any]]]:
-        return [(r.event, r.payload.payload) for r in self.firing(mapping)
-                if r.payload is not None and r.payload.ok and r.payload.payload is not None]
+        return [
+            (r.event, r.payload.payload)
+            for r in self.firing(mapping)
+            if r.payload is not None and r.payload.ok and r.payload.payload is not None
+        ]
 
 
 def names(events: Iterable[LintEvent], limit: int = 3) -> str:

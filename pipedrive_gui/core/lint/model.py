@@ -117,8 +117,9 @@ class FieldFacts:
     source: str = ""  # where they come from, for messages ("acme.pipedrive.com", "the sandbox")
 
     @classmethod
-    def from_facts(cls, facts: Iterable[FieldFact], *, entities: Iterable[str] = (),
-                   source: str = "") -> FieldFacts:
+    def from_facts(
+        cls, facts: Iterable[FieldFact], *, entities: Iterable[str] = (), source: str = ""
+    ) -> FieldFacts:
         by: dict[str, dict[str, FieldFact]] = {e: {} for e in entities}
         for fact in facts:
             by.setdefault(fact.entity, {})[fact.key] = fact
@@ -171,6 +172,8 @@ class LintReport:
     def worst_for(self, mapping_id: str) -> Severity | None:
         worst: Severity | None = None
         for f in self.findings:
-            if f.mapping_id == mapping_id and (worst is None or SEVERITY_RANK[f.severity] < SEVERITY_RANK[worst]):
+            if f.mapping_id == mapping_id and (
+                worst is None or SEVERITY_RANK[f.severity] < SEVERITY_RANK[worst]
+            ):
                 worst = f.severity
         return worst

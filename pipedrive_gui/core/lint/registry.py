@@ -17,8 +17,9 @@ RuleFn = Callable[[LintContext], Iterable[Finding]]
 REGISTRY: list[tuple[RuleInfo, RuleFn]] = []
 
 
-def rule(rule_id: str, severity: Any, title: str, *, needs_fields: bool = False,
-         needs_events: bool = False) -> Callable[[RuleFn], RuleFn]:
+def rule(
+    rule_id: str, severity: Any, title: str, *, needs_fields: bool = False, needs_events: bool = False
+) -> Callable[[RuleFn], RuleFn]:
     info = RuleInfo(rule_id, severity, title, needs_fields, needs_events)
 
     def register(fn: RuleFn) -> RuleFn:
@@ -42,9 +43,18 @@ def field_label(action: str, key: str) -> str:
     return f.label if f is not None else key
 
 
-def finding(fn: RuleFn, mapping: ProjectMapping | None, message: str, fix: str, *, field: str = "",
-            custom_field: str = "", custom_label: str = "", events: Iterable[LintEvent] = (),
-            severity: Any = None) -> Finding:
+def finding(
+    fn: RuleFn,
+    mapping: ProjectMapping | None,
+    message: str,
+    fix: str,
+    *,
+    field: str = "",
+    custom_field: str = "",
+    custom_label: str = "",
+    events: Iterable[LintEvent] = (),
+    severity: Any = None,
+) -> Finding:
     """A finding of rule ``fn`` (its id and default severity) at ``mapping`` › ``field``."""
     info = info_of(fn)
     label = field_label(mapping.action, field) if mapping is not None and field else ""
@@ -71,7 +81,7 @@ def short_key(key: str) -> str:
 def source_text(value: Any) -> str:
     """How a mapped value is written in the editor: ``$.userId``, a template, a fixed value."""
     if isinstance(value, dict) and len(value) == 1:
-        (directive, arg), = value.items()
+        ((directive, arg),) = value.items()
         if directive == "@path" and isinstance(arg, str):
             return arg
         if directive in ("@template", "@liquid") and isinstance(arg, str):

@@ -67,8 +67,12 @@ def _where(m: ProjectMapping, pair: MatchPair) -> str:
     return " (the destination's default, as the mapping sets no match field)"
 
 
-@rule("match-field-unknown", "error", "The match field is not one of the account's Pipedrive fields",
-      needs_fields=True)
+@rule(
+    "match-field-unknown",
+    "error",
+    "The match field is not one of the account's Pipedrive fields",
+    needs_fields=True,
+)
 def match_field_unknown(ctx: LintContext) -> Iterator[Finding]:
     facts = ctx.fields
     if facts is None:
@@ -80,17 +84,24 @@ def match_field_unknown(ctx: LintContext) -> Iterator[Finding]:
             if key == "id" or facts.get(pair.entity, key) is not None:
                 continue
             yield finding(
-                match_field_unknown, m,
+                match_field_unknown,
+                m,
                 f"The {pair.entity} match field “{key}”{_where(m, pair)} is not a {pair.entity} field in "
                 f"this Pipedrive account (deleted, renamed or from another account): Pipedrive cannot "
                 f"look {ENTITY_PLURAL[pair.entity]} up by it, so {consequence(m, pair)}.",
                 f"Choose the {pair.entity} match field again from the list of your Pipedrive fields "
                 "(Pipedrive > Refresh fields if it was added recently).",
-                field=_field_place(m, pair), events=events)
+                field=_field_place(m, pair),
+                events=events,
+            )
 
 
-@rule("match-field-not-searchable", "error", "Pipedrive cannot search the match field (by its type)",
-      needs_fields=True)
+@rule(
+    "match-field-not-searchable",
+    "error",
+    "Pipedrive cannot search the match field (by its type)",
+    needs_fields=True,
+)
 def match_field_not_searchable(ctx: LintContext) -> Iterator[Finding]:
     facts = ctx.fields
     if facts is None:
@@ -102,18 +113,20 @@ def match_field_not_searchable(ctx: LintContext) -> Iterator[Finding]:
                 continue
             reason = fact.not_searchable_reason or f"“{fact.label}” cannot be searched."
             yield finding(
-                match_field_not_searchable, m,
+                match_field_not_searchable,
+                m,
                 f"The {pair.entity} match field “{fact.label}”{_where(m, pair)} cannot be searched: "
                 f"{reason.rstrip('.')}. The lookup never finds a {pair.entity}, so {consequence(m, pair)} "
                 "(or Pipedrive refuses the search and the event fails).",
                 "Match on a field Pipedrive can search: ID, or a custom field of type Text, Large text, "
                 "Autocomplete, Numerical, Monetary, Phone or Address that holds your own id "
                 "(e.g. a “Segment user ID” text field).",
-                field=_field_place(m, pair), events=events)
+                field=_field_place(m, pair),
+                events=events,
+            )
 
 
-def _match_values(ctx: LintContext, m: ProjectMapping,
-                  pair: MatchPair) -> list[tuple[LintEvent, str, Any]]:
+def _match_values(ctx: LintContext, m: ProjectMapping, pair: MatchPair) -> list[tuple[LintEvent, str, Any]]:
     """(event, match field, match value) for every event the mapping fires on with a payload."""
     out = []
     for ev, payload in ctx.ok_payloads(m):
@@ -123,8 +136,12 @@ def _match_values(ctx: LintContext, m: ProjectMapping,
     return out
 
 
-@rule("match-case-differs", "warning", "Match values differ only in letter case (exact match is case-sensitive)",
-      needs_events=True)
+@rule(
+    "match-case-differs",
+    "warning",
+    "Match values differ only in letter case (exact match is case-sensitive)",
+    needs_events=True,
+)
 def match_case_differs(ctx: LintContext) -> Iterator[Finding]:
     for m, pair in _mappings(ctx):
         groups: dict[tuple[str, str], dict[str, list[LintEvent]]] = {}
@@ -136,23 +153,33 @@ def match_case_differs(ctx: LintContext) -> Iterator[Finding]:
             if len(spellings) < 2:
                 continue
             shown = "; ".join(f"{show(v)} in {names(evs, 2)}" for v, evs in list(spellings.items())[:3])
-            email_note = (" (This app's Send test finds people by email without regard to case, so it "
-                          "will not show the duplicate; Segment's lookup does.)"
-                          if pair.entity == "person" and key == "email" else "")
+            email_note = (
+                " (This app's Send test finds people by email without regard to case, so it "
+                "will not show the duplicate; Segment's lookup does.)"
+                if pair.entity == "person" and key == "email"
+                else ""
+            )
             yield finding(
-                match_case_differs, m,
+                match_case_differs,
+                m,
                 f"The {pair.entity} match value differs only in upper/lower case between events: {shown}. "
                 f"Segment looks {ENTITY_PLURAL[pair.entity]} up with Pipedrive's exact field search, which "
                 f"is case-sensitive: to Pipedrive these are different values, so one {pair.entity} "
                 f"becomes two.{email_note}",
                 "Send the value in one spelling from your source (e.g. always lower-case emails), or "
-                "normalise it in the match value with Liquid, e.g. {\"@liquid\": \"{{ traits.email | "
-                "downcase }}\"} — and write it the same way wherever the record is created.",
-                field=pair.value_key, events=[e for evs in spellings.values() for e in evs])
+                'normalise it in the match value with Liquid, e.g. {"@liquid": "{{ traits.email | '
+                'downcase }}"} — and write it the same way wherever the record is created.',
+                field=pair.value_key,
+                events=[e for evs in spellings.values() for e in evs],
+            )
 
 
-@rule("match-value-missing", "warning", "The match value is missing or empty in events the mapping fires on",
-      needs_events=True)
+@rule(
+    "match-value-missing",
+    "warning",
+    "The match value is missing or empty in events the mapping fires on",
+    needs_events=True,
+)
 def match_value_missing(ctx: LintContext) -> Iterator[Finding]:
     for m in ctx.project.mappings:
         for pair in MATCH_PAIRS.get(m.action, ()):
@@ -167,26 +194,34 @@ def match_value_missing(ctx: LintContext) -> Iterator[Finding]:
                 if result.ok and result.payload is not None:
                     if is_blank(result.payload.get(pair.value_key)):
                         missing.append(run.event)
-                elif any(p.field == pair.value_key and "missing the required" in p.message
-                         for p in result.problems):
+                elif any(
+                    p.field == pair.value_key and "missing the required" in p.message for p in result.problems
+                ):
                     missing.append(run.event)
             if not missing:
                 continue
             source = source_text(m.settings.get(pair.value_key))
             where = f" ({source})" if pair.value_key in m.settings else " (not mapped)"
             if required:
-                what = (f"Segment rejects these events (the match value is required), so no {pair.entity} "
-                        "is created or updated for them")
+                what = (
+                    f"Segment rejects these events (the match value is required), so no {pair.entity} "
+                    "is created or updated for them"
+                )
             else:
-                what = (f"Segment then has nothing to look the {pair.entity} up by, so every such event "
-                        f"creates a new {pair.entity}")
+                what = (
+                    f"Segment then has nothing to look the {pair.entity} up by, so every such event "
+                    f"creates a new {pair.entity}"
+                )
             yield finding(
-                match_value_missing, m,
+                match_value_missing,
+                m,
                 f"The {pair.entity} match value{where} is missing or empty in "
                 f"{plural(len(missing), 'event')} this mapping fires on: {names(missing)}. {what}.",
                 "Map the match value from a path these events always have, or add a condition to the "
                 "trigger so the mapping only runs when it is there (e.g. “userId exists”).",
-                field=pair.value_key, events=missing)
+                field=pair.value_key,
+                events=missing,
+            )
 
 
 @rule("match-id-not-ids", "error", "Matching by Pipedrive ID with values that are not IDs", needs_events=True)
@@ -196,21 +231,28 @@ def match_id_not_ids(ctx: LintContext) -> Iterator[Finding]:
         for ev, key, value in _match_values(ctx, m, pair):
             if key != "id":
                 continue
-            text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+            text = (
+                str(value).strip()
+                if isinstance(value, (str, int, float)) and not isinstance(value, bool)
+                else ""
+            )
             if not (text.isdigit() or (isinstance(value, float) and value.is_integer() and value > 0)):
                 bad.append((ev, value))
         if not bad:
             continue
         examples = ", ".join(dict.fromkeys(show(v) for _, v in bad[:3]))
         yield finding(
-            match_id_not_ids, m,
+            match_id_not_ids,
+            m,
             f"The {pair.entity} is matched by its Pipedrive ID{_where(m, pair)}, but the match value "
             f"{source_text(m.settings.get(pair.value_key))} gives {examples}, which is not a Pipedrive ID "
             f"(IDs are numbers Pipedrive assigns). The lookup never finds a {pair.entity}: "
             f"{consequence(m, pair)}.",
             f"Either map the match value to the Pipedrive {pair.entity} ID, or keep your own id and match "
             f"on a custom text field that holds it (e.g. “Segment user ID”): choose it as the match field.",
-            field=pair.field_key, events=[e for e, _ in bad])
+            field=pair.field_key,
+            events=[e for e, _ in bad],
+        )
 
 
 @rule("match-value-mismatch", "warning", "The match value does not look like what the match field holds")
@@ -221,12 +263,14 @@ def match_value_mismatch(ctx: LintContext) -> Iterator[Finding]:
         static = static_match_field(m, ctx.destination, pair)
         if pair.entity == "person" and static == "email" and path in _ID_PATHS:
             yield finding(
-                match_value_mismatch, m,
+                match_value_mismatch,
+                m,
                 f"People are matched by Email, but the match value is {path}, a Segment id, not an email "
                 "address: no person's email equals it, so " + consequence(m, pair) + ".",
                 "Map the match value to the email (e.g. $.traits.email), or match on a custom field that "
                 "holds the Segment id.",
-                field=pair.value_key)
+                field=pair.value_key,
+            )
             continue
         bad: list[tuple[LintEvent, Any, str]] = []
         for ev, key, value in _match_values(ctx, m, pair):
@@ -244,9 +288,12 @@ def match_value_mismatch(ctx: LintContext) -> Iterator[Finding]:
             continue
         examples = ", ".join(dict.fromkeys(show(v) for _, v, _ in bad[:3]))
         yield finding(
-            match_value_mismatch, m,
+            match_value_mismatch,
+            m,
             f"The {pair.entity} match value gives {examples} in {names([e for e, _, _ in bad])}, which is "
             f"not {bad[0][2]}: no {pair.entity} can hold it in the match field, so {consequence(m, pair)}.",
             "Map the match value to what the match field holds, or choose the match field that holds "
             "this value.",
-            field=pair.value_key, events=[e for e, _, _ in bad])
+            field=pair.value_key,
+            events=[e for e, _, _ in bad],
+        )

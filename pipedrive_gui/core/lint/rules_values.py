@@ -23,8 +23,14 @@ def _fact_for(ctx: LintContext, entity: str, key: str) -> Any:
         return None
     fact = ctx.fields.get(entity, key)
     if fact is None:  # the app also accepts a field's label as the key
-        fact = next((f for f in ctx.fields.by_entity.get(entity, {}).values()
-                     if f.label.casefold() == key.strip().casefold()), None)
+        fact = next(
+            (
+                f
+                for f in ctx.fields.by_entity.get(entity, {}).values()
+                if f.label.casefold() == key.strip().casefold()
+            ),
+            None,
+        )
     return fact
 
 
@@ -39,17 +45,25 @@ def custom_field_unknown(ctx: LintContext) -> Iterator[Finding]:
         for key in custom_keys(m.settings):
             if _fact_for(ctx, entity, key) is None:
                 yield finding(
-                    custom_field_unknown, m,
+                    custom_field_unknown,
+                    m,
                     f"Custom fields: this Pipedrive account has no {entity} field “{short_key(key)}” (deleted, "
                     "or chosen in another account). Pipedrive does not store the value; this app's Send test "
                     "refuses the whole write.",
                     "Remove the row, or choose the field again by its name (Pipedrive > Refresh fields if it "
                     "was added recently).",
-                    field="custom_fields", custom_field=key)
+                    field="custom_fields",
+                    custom_field=key,
+                )
 
 
-@rule("custom-value-type", "error", "A custom-field value that does not fit the Pipedrive field's type",
-      needs_fields=True, needs_events=True)
+@rule(
+    "custom-value-type",
+    "error",
+    "A custom-field value that does not fit the Pipedrive field's type",
+    needs_fields=True,
+    needs_events=True,
+)
 def custom_value_type(ctx: LintContext) -> Iterator[Finding]:
     if ctx.fields is None:
         return
@@ -71,14 +85,18 @@ def custom_value_type(ctx: LintContext) -> Iterator[Finding]:
             fact = _fact_for(ctx, entity, key)
             ev0, value0, problem0 = items[0]
             yield finding(
-                custom_value_type, m,
+                custom_value_type,
+                m,
                 f"Custom field “{fact.label}” ({fact.field_type}): {show(value0)} {problem0}, in "
                 f"{names([e for e, _, _ in items])}. Pipedrive cannot store it: Send test refuses the write, "
                 "and through Segment the field is not set.",
                 "Map a value of the field's type (for an option field, one of its option labels), or "
                 "choose a field of the value's type.",
-                field="custom_fields", custom_field=key, custom_label=fact.label,
-                events=[e for e, _, _ in items])
+                field="custom_fields",
+                custom_field=key,
+                custom_label=fact.label,
+                events=[e for e, _, _ in items],
+            )
 
 
 @rule("required-empty", "error", "A field Segment requires is empty for the samples", needs_events=True)
@@ -95,16 +113,23 @@ def required_empty(ctx: LintContext) -> Iterator[Finding]:
         for key, events in missing.items():
             label = field_label(m.action, key)
             yield finding(
-                required_empty, m,
+                required_empty,
+                m,
                 f"{label} is required by Segment but empty in {plural(len(events), 'event')} this mapping "
                 f"fires on ({names(events)}): Segment rejects those events, nothing reaches Pipedrive.",
                 f"Map {label} from a path these events have (or a template with a fallback), or add a "
                 "condition to the trigger so the mapping only runs when the value is there.",
-                field=key, events=events)
+                field=key,
+                events=events,
+            )
 
 
-@rule("payload-rejected", "error", "Segment would reject the payload for a sample (wrong type, mapping error)",
-      needs_events=True)
+@rule(
+    "payload-rejected",
+    "error",
+    "Segment would reject the payload for a sample (wrong type, mapping error)",
+    needs_events=True,
+)
 def payload_rejected(ctx: LintContext) -> Iterator[Finding]:
     for m in ctx.project.mappings:
         seen: dict[tuple[str, str], list[LintEvent]] = {}
@@ -114,13 +139,18 @@ def payload_rejected(ctx: LintContext) -> Iterator[Finding]:
                 continue
             problems = [p for p in result.problems if "missing the required field" not in p.message]
             if not result.problems:
-                seen.setdefault(("", result.error or "the mapping could not be evaluated"), []).append(run.event)
+                seen.setdefault(("", result.error or "the mapping could not be evaluated"), []).append(
+                    run.event
+                )
             for p in problems:
                 seen.setdefault((p.field, p.message), []).append(run.event)
         for (key, message), events in seen.items():
             yield finding(
-                payload_rejected, m,
+                payload_rejected,
+                m,
                 f"Segment would reject {names(events)}: {message.rstrip('.')}.",
                 "Map a value of the type the field takes, or fix the expression (the preview shows the "
                 "same message for that event).",
-                field=key, events=events)
+                field=key,
+                events=events,
+            )

@@ -84,12 +84,17 @@ def value_problem(fact: FieldFact, value: Any) -> str | None:
     if ftype in ID_TYPES:
         return None if is_whole_number(value) else "is not a whole number (a Pipedrive ID)"
     if ftype == "boolean":
-        ok = isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in
-                                         {"true", "false", "yes", "no", "1", "0"}) or value in (0, 1)
+        ok = (
+            isinstance(value, bool)
+            or (isinstance(value, str) and value.strip().lower() in {"true", "false", "yes", "no", "1", "0"})
+            or value in (0, 1)
+        )
         return None if ok else "is not yes/no (true or false)"
     if ftype == "monetary":
         if isinstance(value, dict):
-            ok = value.get("value", value.get("amount")) is not None and isinstance(value.get("currency"), str)
+            ok = value.get("value", value.get("amount")) is not None and isinstance(
+                value.get("currency"), str
+            )
             return None if ok else 'needs "value" and "currency"'
         if is_number(value) or (isinstance(value, str) and _MONEY_TEXT.match(value)):
             return None

@@ -81,8 +81,15 @@ class SdkModels:
 
     # -- checking -----------------------------------------------------------------------------
 
-    def check(self, model: str, value: Any, *, closed: bool = False, unknown: UnknownHint = _default_unknown,
-              require: bool = True) -> list[str]:
+    def check(
+        self,
+        model: str,
+        value: Any,
+        *,
+        closed: bool = False,
+        unknown: UnknownHint = _default_unknown,
+        require: bool = True,
+    ) -> list[str]:
         """Problems (``"path: message"``) of a request body against ``model``; [] when it fits.
 
         ``closed`` refuses keys even where a model allows extra ones (a test's strict reading);
@@ -100,7 +107,9 @@ class SdkModels:
         self._check({"$ref": model}, value, "", problems, _Mode(False, _default_unknown, False, answer=True))
         return problems
 
-    def _check(self, schema: Mapping[str, Any], value: Any, path: str, problems: list[str], mode: _Mode) -> None:
+    def _check(
+        self, schema: Mapping[str, Any], value: Any, path: str, problems: list[str], mode: _Mode
+    ) -> None:
         schema = self.resolve(schema)
         where = path or "body"
         if mode.answer and value is None:
@@ -117,7 +126,9 @@ class SdkModels:
                 self._check(option, value, path, trial, mode)
                 if not trial:
                     return
-            problems.append(f"{where}: {checks.type_name(value)} {_short(value)} fits none of the allowed shapes")
+            problems.append(
+                f"{where}: {checks.type_name(value)} {_short(value)} fits none of the allowed shapes"
+            )
             return
         if "const" in schema:
             if not _same(value, schema["const"]):
@@ -126,12 +137,16 @@ class SdkModels:
         if "enum" in schema:
             if not any(_same(value, e) for e in schema["enum"]):
                 shown = ", ".join(json.dumps(e) for e in schema["enum"] if e is not None)
-                problems.append(f"{where}: must be one of {shown}, got {checks.type_name(value)} {_short(value)}")
+                problems.append(
+                    f"{where}: must be one of {shown}, got {checks.type_name(value)} {_short(value)}"
+                )
             return
         types = schema.get("type")
         allowed = [types] if isinstance(types, str) else list(types or [])
         if allowed and not any(_is(value, t) for t in allowed):
-            problems.append(f"{where}: must be {_wanted(allowed)}, got {checks.type_name(value)} {_short(value)}")
+            problems.append(
+                f"{where}: must be {_wanted(allowed)}, got {checks.type_name(value)} {_short(value)}"
+            )
             return
         if value is None:
             return
@@ -186,8 +201,14 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b) and isinstance(a, bool) == isinstance(b, bool) and (a is None) == (b is None)
 
 
-_WANTED = {"string": "a string", "number": "a number", "boolean": "a boolean (true/false)", "array": "an array",
-           "object": "an object", "null": "null"}
+_WANTED = {
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean (true/false)",
+    "array": "an array",
+    "object": "an object",
+    "null": "null",
+}
 
 
 def _wanted(types: list[str]) -> str:
