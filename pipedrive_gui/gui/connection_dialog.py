@@ -9,6 +9,9 @@ Signals:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -218,15 +221,9 @@ class ConnectionDialog(QDialog):
         self.sandbox_button.setEnabled(not busy)
         self.progress.setVisible(busy)
 
-    def _spawn(self, coro: object, waiting: str, on_done: object) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, Any], waiting: str, on_done: Callable[[Any], None]) -> None:
         self.result_label.setText(waiting)
-        self.runner.spawn(
-            coro,
-            name="connect",
-            latest_wins=True,  # type: ignore[arg-type]
-            on_done=on_done,
-            on_error=self._failed,
-        )  # type: ignore[arg-type]
+        self.runner.spawn(coro, name="connect", latest_wins=True, on_done=on_done, on_error=self._failed)
         self._update()
 
     def test(self) -> None:
