@@ -176,6 +176,30 @@ class Document(QObject):
             return
         self.undo_stack.push(_SetSegmentState(self, old, new, text))
 
+    def set_imported(
+        self,
+        mappings: list[Mapping],
+        text: str,
+        *,
+        name: str | None = None,
+        destination: DestinationDefaults | None = None,
+        samples: list[SampleEvent] | None = None,
+    ) -> bool:
+        """Take an import's mappings and, where given, the project name, destination settings and
+        samples (File > Import Segment JSON) as one undo step. False when nothing changed."""
+        p = self.project
+        old = (p.name, list(p.mappings), copy.deepcopy(p.destination), list(p.samples))
+        new = (
+            p.name if name is None else name,
+            list(mappings),
+            copy.deepcopy(p.destination if destination is None else destination),
+            list(p.samples if samples is None else samples),
+        )
+        if old == new:
+            return False
+        self.undo_stack.push(_SetImportState(self, old, new, text))
+        return True
+
     def set_samples(self, samples: list[SampleEvent], text: str) -> None:
         self.undo_stack.push(_SetSamples(self, list(self.project.samples), list(samples), text))
 
@@ -199,6 +223,17 @@ class Document(QObject):
         self.project.destination = copy.deepcopy(destination)
         self.project.segment = segment
         self.mappings_reset.emit()
+        self.changed.emit()
+
+    def _put_import_state(self, state: _ImportState) -> None:
+        name, mappings, destination, samples = state
+        self.project.name = name
+        self.project.mappings = list(mappings)
+        self.project.destination = copy.deepcopy(destination)
+        self.project.samples = list(samples)
+        self.path_changed.emit()  # the title shows the project's name while it has no file
+        self.mappings_reset.emit()
+        self.samples_changed.emit()
         self.changed.emit()
 
     def _put_samples(self, samples: list[SampleEvent]) -> None:
@@ -257,6 +292,21 @@ class _SetSegmentState(QUndoCommand):
 
     def undo(self) -> None:
         self.doc._put_segment_state(self.old)
+
+
+_ImportState = tuple[str, list[Mapping], DestinationDefaults, list[SampleEvent]]
+
+
+class _SetImportState(QUndoCommand):
+    def __init__(self, doc: Document, old: _ImportState, new: _ImportState, text: str) -> None:
+        super().__init__(text)
+        self.doc, self.old, self.new = doc, old, new
+
+    def redo(self) -> None:
+        self.doc._put_import_state(self.new)
+
+    def undo(self) -> None:
+        self.doc._put_import_state(self.old)
 
 
 class _SetSamples(QUndoCommand):

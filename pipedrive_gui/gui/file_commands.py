@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
 
     from pipedrive_gui.core.merge import MergeResult
+    from pipedrive_gui.core.segment_io import SegmentImport
     from pipedrive_gui.gui.main_window import MainWindow
     from pipedrive_gui.pipedrive.client import CurrentUser
 
@@ -220,14 +221,16 @@ class FileCommands:
 
     def import_segment_file(self, path: str) -> bool:
         """Read a Segment export; into a project that has mappings, ask how (replace all, update the
-        matching ones and add the rest, or add as copies) instead of duplicating them. False when
-        the file could not be used."""
+        matching ones and add the rest, or add as copies) instead of duplicating them. Replace all
+        (and an import into an empty project) also takes the file's destination settings, project
+        name and samples; the other two keep the project's and say when the file's settings differ.
+        False when the file could not be used."""
         from pipedrive_gui.core.merge import MERGE_MODES, merge_mappings
-        from pipedrive_gui.core.segment_io import import_segment
+        from pipedrive_gui.core.segment_io import read_segment
 
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            mappings = import_segment(data)
+            found = read_segment(data)
         except (OSError, ValueError) as exc:
             dialogs.show_error(
                 self.window,
@@ -236,10 +239,13 @@ class FileCommands:
                 "Choose a file exported from Segment (destination subscriptions as JSON).",
             )
             return False
+        mappings = found.mappings
         source = Path(path).name
         existing = list(self.doc.project.mappings)
         if not existing:
-            self._apply_import(merge_mappings(existing, mappings, "copy"), source, tell=False)
+            self._apply_import(
+                merge_mappings(existing, mappings, "copy"), source, found, whole=True, tell=False
+            )
             return True
         preview = merge_mappings(existing, mappings, "update")
         matching = len(preview.updated) + len(preview.unchanged)
@@ -257,7 +263,8 @@ class FileCommands:
         def answered(answer: str) -> None:
             for mode in MERGE_MODES:
                 if answer == mode:
-                    self._apply_import(merge_mappings(self.doc.project.mappings, mappings, mode), source)
+                    result = merge_mappings(self.doc.project.mappings, mappings, mode)
+                    self._apply_import(result, source, found, whole=mode == "replace")
 
         dialogs.ask(
             self.window,
@@ -274,26 +281,59 @@ class FileCommands:
             default="update" if matching else "copy",
             details="Update matching: a mapping with the same name and action gets the imported "
             "trigger and fields; the others are added.\nAdd as copies: all are added; taken "
-            "names get “(copy)”. Segment and the receiver run every copy.\nReplace all: "
-            "this project's mappings are removed first.\nEach choice is one step of Edit > "
-            "Undo.",
+            "names get “(copy)”. Segment and the receiver run every copy. Both keep this project's "
+            "destination settings and samples.\nReplace all: this project's mappings are removed "
+            "first, and the file's destination settings, name and samples (when it has them) are "
+            "taken too.\nEach choice is one step of Edit > Undo.",
         )
         return True
 
-    def _apply_import(self, result: MergeResult, source: str, *, tell: bool = True) -> None:
-        """Make the merge one undo step and say what it did."""
+    def _apply_import(
+        self, result: MergeResult, source: str, found: SegmentImport, *, whole: bool, tell: bool = True
+    ) -> None:
+        """Make the import one undo step and say what it did. ``whole``: also take the file's
+        destination settings, name and samples (Replace all, or an import into an empty project)."""
+        project = self.doc.project
         summary = result.summary()
-        if result.changed:
-            self.doc.set_mappings(result.mappings, f"Import from {source}: {summary}")
+        notes: list[str] = []
+        if whole:
+            name, destination, samples = found.name, found.destination, found.samples
+            taken = [
+                *(["the destination settings"] if destination not in (None, project.destination) else []),
+                *(["the project name"] if name not in (None, project.name) else []),
+                *(
+                    [f"{len(samples)} sample event(s)"]
+                    if samples is not None and samples != project.samples
+                    else []
+                ),
+            ]
+            if taken:
+                summary += f"; took {' and '.join(taken)} from the file"
+        else:
+            name = destination = samples = None
+            if found.destination is not None and found.destination != project.destination:
+                # The same wording as `pipedrive-gui import --merge` (commands/core_cmds.py).
+                summary += "; the file's destination settings differ from this project's, which were kept"
+                notes.append(
+                    f"The destination settings in “{source}” differ from this project's, which were kept "
+                    "(Replace all takes the whole file's)."
+                )
+        changed = self.doc.set_imported(
+            result.mappings,
+            f"Import from {source}: {summary}",
+            name=name,
+            destination=destination,
+            samples=samples,
+        )
         self.window.statusBar().showMessage(f"Imported from {source}: {summary}", 15000)
         if tell:
-            details = result.details()
+            details = "\n\n".join(x for x in (result.details(), *notes) if x)
             dialogs.show_info(
                 self.window,
                 "Import done",
                 f"{summary[:1].upper()}{summary[1:]}."
                 + (f"\n\n{details}" if details else "")
-                + ("\n\nEdit > Undo takes the import back." if result.changed else ""),
+                + ("\n\nEdit > Undo takes the import back." if changed else ""),
             )
 
     def export_text(self, kind: str) -> str:

@@ -309,6 +309,7 @@ def test_importing_the_projects_own_export_asks_and_does_not_duplicate(
     assert f"{len(before)} of the imported mappings have the same name and action" in text
     assert w.doc.project.mappings == before and w.doc.undo_stack.count() == steps
     assert f"{len(before)} already up to date" in dialogs.infos[-1][1]
+    assert "differ" not in dialogs.infos[-1][1]  # the same destination settings: nothing to say
     assert f"{len(before)} already up to date" in w.statusBar().currentMessage()
     # Closing the question (or Cancel) imports nothing.
     dialogs.files.append(_export(w, tmp_path))
@@ -415,3 +416,118 @@ def test_no_check_or_send_while_the_sample_event_is_not_valid_json(
     w.preview.check()
     settle(run, w)
     assert not dialogs.asked and w.preview.last_run is None
+
+
+# -- Import brings the destination settings, name and samples of a whole export ---------------------
+
+
+def _demo_export(tmp_path: Any) -> tuple[Any, str]:
+    """The demo project and its `export --format segment` file (core export_text)."""
+    from pipedrive_gui.core.segment_io import export_text
+    from pipedrive_gui.gui.app import demo_project
+
+    project = demo_project()
+    path = tmp_path / "demo.segment.json"
+    path.write_text(export_text(project, "segment"), encoding="utf-8")
+    return project, str(path)
+
+
+def _own_project(window: Any, run: Any) -> Any:
+    """The demo's mappings with this project's own name, default destination settings and one sample."""
+    from dataclasses import replace
+
+    from pipedrive_gui.core.project import DestinationDefaults, SampleEvent
+    from pipedrive_gui.gui.app import demo_project
+
+    own = replace(
+        demo_project(),
+        name="Our own project",
+        destination=DestinationDefaults(domain="ours"),
+        samples=[SampleEvent("Ours", {"type": "track", "event": "Ours"})],
+    )
+    window.load(own, None)
+    settle(run, window)
+    return own
+
+
+def _state(window: Any) -> tuple[Any, ...]:
+    p = window.doc.project
+    return (p.name, list(p.mappings), p.destination, list(p.samples))
+
+
+def test_import_into_an_empty_project_takes_destination_name_and_samples(
+    window: Any, run: Any, tmp_path: Any, dialogs: Any
+) -> None:
+    from pipedrive_gui.core.project import Project
+
+    demo, path = _demo_export(tmp_path)
+    window.load(Project(), None)
+    before = _state(window)
+    steps = window.doc.undo_stack.count()
+    dialogs.files.append(path)
+    window.files.import_segment_dialog()
+    settle(run, window)
+    p = window.doc.project
+    assert not dialogs.asked
+    assert p.destination == demo.destination and p.name == demo.name and p.samples == demo.samples
+    assert [(m.name, m.trigger, m.settings) for m in p.mappings] == [
+        (m.name, m.trigger, m.settings) for m in demo.mappings
+    ]
+    assert demo.name in window.windowTitle()
+    assert "took the destination settings" in window.statusBar().currentMessage()
+    assert window.doc.undo_stack.count() == steps + 1
+    window.doc.undo_stack.undo()
+    assert _state(window) == before and demo.name not in window.windowTitle()
+
+
+def test_import_replace_all_takes_destination_name_and_samples_as_one_undo_step(
+    window: Any, run: Any, tmp_path: Any, dialogs: Any
+) -> None:
+    demo, path = _demo_export(tmp_path)
+    _own_project(window, run)
+    before = _state(window)
+    steps = window.doc.undo_stack.count()
+    dialogs.files.append(path)
+    dialogs.answers.append("replace")
+    window.files.import_segment_dialog()
+    settle(run, window)
+    p = window.doc.project
+    assert p.destination == demo.destination and p.name == demo.name and p.samples == demo.samples
+    assert len(p.mappings) == len(demo.mappings)
+    summary = dialogs.infos[-1][1]
+    assert "the destination settings" in summary and "the project name" in summary
+    assert f"{len(demo.samples)} sample event(s)" in summary
+    assert window.doc.undo_stack.count() == steps + 1
+    window.doc.undo_stack.undo()
+    assert _state(window) == before
+
+
+def test_import_update_keeps_the_projects_settings_and_says_the_files_differ(
+    window: Any, run: Any, tmp_path: Any, dialogs: Any
+) -> None:
+    import json
+    from pathlib import Path
+
+    _demo, path = _demo_export(tmp_path)
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    data["subscriptions"][0]["trigger"] += ' and properties.source = "shop"'
+    Path(path).write_text(json.dumps(data), encoding="utf-8")
+    own = _own_project(window, run)
+    before = _state(window)
+    steps = window.doc.undo_stack.count()
+    dialogs.files.append(path)
+    dialogs.answers.append("update")
+    window.files.import_segment_dialog()
+    settle(run, window)
+    p = window.doc.project
+    assert (p.name, p.destination, p.samples) == (own.name, own.destination, own.samples)
+    assert p.mappings[0].trigger.endswith('properties.source = "shop"')
+    summary = dialogs.infos[-1][1]
+    assert "1 updated" in summary
+    assert (
+        "destination settings in “demo.segment.json” differ from this project's, which were kept" in summary
+    )
+    assert "destination settings differ" in window.statusBar().currentMessage()
+    assert window.doc.undo_stack.count() == steps + 1
+    window.doc.undo_stack.undo()
+    assert _state(window) == before
