@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pipedrive_gui import __version__
+from pipedrive_gui.core.secret import Secret
 from pipedrive_gui.pipedrive.encode import show
 from pipedrive_gui.pipedrive.errors import (
     AuthError,
@@ -162,28 +163,11 @@ class ApiAnswer:
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class _Secret:
-    """Holds the token; ``repr``/``str`` show ``***`` so debug dumps of objects stay clean."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "***"
-
-    __str__ = __repr__
-
-
 class _TokenHeader(httpx.Auth):
     """Adds ``x-api-token`` to each request, so the token is not among the client's default
     headers (which get printed when someone inspects the client)."""
 
-    def __init__(self, token: _Secret) -> None:
+    def __init__(self, token: Secret) -> None:
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -218,7 +202,7 @@ class PipedriveClient:
             raise ValueError("The Pipedrive API token contains spaces or unusual characters; paste it again.")
         self.base_url = check_base_url(base_url)
         self.host = urlsplit(self.base_url).netloc
-        self._token = _Secret(token)
+        self._token = Secret(token)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.pacer = pacer or Pacer()
         self.max_attempts = max(1, max_attempts)

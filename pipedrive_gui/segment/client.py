@@ -40,6 +40,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from pipedrive_gui.core.secret import Secret
+
 from .errors import (
     SegmentAuthError,
     SegmentConnectionError,
@@ -139,25 +141,10 @@ class DestinationInfo:
         }
 
 
-class _Secret:
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "***"
-
-    __str__ = __repr__
-
-
 class _Bearer(httpx.Auth):
     """The token joins each request here, not the client's default headers (which get printed)."""
 
-    def __init__(self, token: _Secret) -> None:
+    def __init__(self, token: Secret) -> None:
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -234,7 +221,7 @@ class SegmentClient:
             raise ValueError(f"{base_url!r} is not a Segment Public API URL (e.g. {US_BASE_URL}).")
         self.base_url = base_url.rstrip("/")
         self.host = parts.netloc
-        self._token = _Secret(token)
+        self._token = Secret(token)
         self._sleep = sleep
         self._clock = clock
         self.pacer = pacer or WritePacer(clock=clock)
