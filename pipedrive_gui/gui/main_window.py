@@ -21,14 +21,13 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
     QSplitter,
-    QToolButton,
     QWidget,
 )
 
 from pipedrive_gui import APP_NAME
 from pipedrive_gui.core import samples
 from pipedrive_gui.core.project import Project
-from pipedrive_gui.gui import dialogs, shortcuts
+from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.account_commands import AccountCommands
 from pipedrive_gui.gui.autosave import Autosaver
 from pipedrive_gui.gui.connection import Connection
@@ -39,9 +38,10 @@ from pipedrive_gui.gui.file_commands import FileCommands
 from pipedrive_gui.gui.mapping_editor import MappingEditor
 from pipedrive_gui.gui.mapping_list import MappingListPanel
 from pipedrive_gui.gui.menus import Menus
+from pipedrive_gui.gui.panel_docks import toggle_impact
 from pipedrive_gui.gui.preview import choose_sample, what_is_missing
 from pipedrive_gui.gui.preview_panel import PreviewPanel
-from pipedrive_gui.gui.project_linter import ProjectLinter, count_text
+from pipedrive_gui.gui.problems_dock import ProblemsDock
 from pipedrive_gui.gui.status_bar import StatusBar
 from pipedrive_gui.gui.tasks import TaskRunner
 from pipedrive_gui.gui.window_layout import (
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     # delays it (most are compiled at each start when no bytecode cache is written).
     from PySide6.QtWidgets import QPushButton
 
-    from pipedrive_gui.core.lint.model import Finding, LintReport
+    from pipedrive_gui.core.lint.model import Finding
     from pipedrive_gui.gui.impact_panel import ImpactPanel
     from pipedrive_gui.gui.problems_panel import ProblemsPanel
     from pipedrive_gui.gui.receiver_panel import ReceiverPanel
@@ -149,80 +149,23 @@ class MainWindow(QMainWindow):
         if reopen_receiver and self._receiver_was_open:
             QTimer.singleShot(0, self.restore_receiver)
 
-    # -- problems (the linter) ---------------------------------------------------------------------
+    # -- problems (the linter; see problems_dock.py) ----------------------------------------------
 
     def _build_problems(self) -> None:
-        """The Problems list (a dock, hidden until asked for), the live linter feeding it, the field
-        editor and the mapping list, and a status-bar button with the counts. The dock is made now
-        (the View menu's action and the saved layout need it); the list in it when it is first
-        shown (see ``problems``)."""
-        self.linter = ProjectLinter(
-            lambda: self.doc.project, self.event_editor.current_event, lambda: self.connection.catalog, self
-        )
-        dock = QDockWidget("Problems", self)
-        dock.setObjectName("problemsDock")
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        dock.hide()
-        dock.visibilityChanged.connect(self._problems_dock_visible)
-        self.problems_dock = dock
-        self.problems_button = QToolButton()
-        self.problems_button.setObjectName("problemsButton")
-        self.problems_button.setAutoRaise(True)
-        self.problems_button.setText("Problems: not checked yet")
-        self.problems_button.setToolTip(
-            shortcuts.with_key(
-                "What could go wrong in Segment and Pipedrive with these mappings", shortcuts.PROBLEMS
-            )
-        )
-        self.problems_button.clicked.connect(self.show_problems)
-        self.status.addPermanentWidget(self.problems_button)
-        self.linter.updated.connect(self._lint_updated)
-        self.doc.changed.connect(self.linter.schedule)
-        self.event_editor.event_changed.connect(self.linter.schedule)
-        self.connection.catalog_changed.connect(self.linter.schedule)
-        self.linter.schedule()
-
-    _problems: ProblemsPanel | None = None
+        self._problems_dock = ProblemsDock(self)
+        self.linter = self._problems_dock.linter
+        self.problems_dock = self._problems_dock.dock
+        self.problems_button = self._problems_dock.button
 
     @property
     def problems(self) -> ProblemsPanel:
-        """The Problems list, built the first time it is shown or asked for: its module and widgets
-        are not needed for the window's first paint (tests/gui/test_startup_cost.py)."""
-        if self._problems is None:
-            from pipedrive_gui.gui.problems_panel import ProblemsPanel
-
-            panel = ProblemsPanel()
-            panel.go_to.connect(self.go_to_problem)
-            if self.linter.report is not None:
-                panel.show_report(self.linter.report)
-            self.problems_dock.setWidget(panel)
-            self._problems = panel
-        return self._problems
-
-    def _problems_dock_visible(self, visible: bool) -> None:
-        if visible:
-            _ = self.problems  # (built now if it was not)
-
-    def _lint_updated(self, report: LintReport) -> None:
-        if self._problems is not None:
-            self._problems.show_report(report)
-        self.mapping_list.model.set_marks(report.marks())
-        self.mapping_editor.set_findings(report.findings)
-        self.problems_button.setText(f"Problems: {count_text(report)}")
-        self.problems_dock.setWindowTitle(f"Problems — {count_text(report)}")
+        return self._problems_dock.problems
 
     def show_problems(self) -> None:
-        self.problems_dock.show()
-        self.problems_dock.raise_()
-        self.problems.table.setFocus()
+        self._problems_dock.show()
 
     def go_to_problem(self, finding: Finding) -> None:
-        """Select the finding's mapping and put the focus on its field."""
-        if not finding.mapping_id or self.doc.index_of(finding.mapping_id) < 0:
-            return
-        self.mapping_list.select(finding.mapping_id)
-        if finding.field:
-            self.mapping_editor.focus_field(finding.field, finding.custom_field)
+        self._problems_dock.go_to(finding)
 
     # -- wiring helpers ---------------------------------------------------------------------------
 
@@ -382,27 +325,7 @@ class MainWindow(QMainWindow):
     impact_panel: ImpactPanel | None = None
 
     def toggle_impact(self) -> None:
-        if self.impact_dock is None:
-            from pipedrive_gui.gui.impact_panel import ImpactPanel, saved_project_of
-            from pipedrive_gui.receiver import JOURNAL_FILE
-
-            self.impact_panel = ImpactPanel(
-                self.runner,
-                self.connection,
-                lambda: self.doc.project,
-                lambda: saved_project_of(self.doc),
-                self.connection.paths.data / JOURNAL_FILE,
-            )
-            dock = QDockWidget("Impact of events", self)
-            dock.setObjectName("impactDock")
-            dock.setWidget(self.impact_panel)
-            dock.visibilityChanged.connect(self.menus.impact_action.setChecked)
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            self.restoreDockWidget(dock)
-            self.impact_dock = dock
-            dock.show()
-        else:
-            self.impact_dock.setVisible(not self.impact_dock.isVisible())
+        toggle_impact(self)  # (panel_docks.py)
 
     def restore_receiver(self) -> None:
         """Reopen the receiver panel if it was open when the app was last closed (once the event
