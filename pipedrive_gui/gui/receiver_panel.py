@@ -19,18 +19,16 @@ also sees a ``pipedrive-gui receive`` running in another process).
 
 Its parts are widgets of their own, named after what the user sees: ``receiver_controls.py``
 (start/stop, mode, address, port, write key, allowed web pages), ``receiver_snippets.py``,
-``receiver_events.py`` (filters, table, actions) and ``event_detail.py``. What it says and how its
+``receiver_events.py`` (filters, table, actions) and ``event_detail.py``; the background work
+(start, stop, processors, replays) is in ``receiver_lifecycle.py``. What it says and how its
 settings are kept come from ``receiver/`` (``config.py``, ``status.py``, ``outcomes.py``), which
 is tested without a display.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +37,7 @@ from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui import receiver_lifecycle as lifecycle
 from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.receiver_controls import ReceiverControls
 from pipedrive_gui.gui.receiver_events import ReceiverEvents
@@ -50,7 +49,6 @@ from pipedrive_gui.receiver import (
     JOURNAL_FILE,
     EventDetail,
     Journal,
-    MappingProcessor,
     Receiver,
     ReceiverChange,
     ReceiverError,
@@ -60,7 +58,6 @@ from pipedrive_gui.receiver import (
 from pipedrive_gui.receiver import config as receiver_config
 from pipedrive_gui.receiver.config import PanelConfig
 from pipedrive_gui.receiver.outcomes import ReceiverMode, waiting
-from pipedrive_gui.receiver.setup import processor_for
 
 if TYPE_CHECKING:
     from pipedrive_gui.core.project import Project
@@ -173,7 +170,7 @@ class ReceiverPanel(QWidget):
             return
         self._set_busy(True, "Starting the receiver…")
         self._runner.spawn(
-            self._start(),
+            lifecycle.start(self),
             name="receiver-start",
             on_done=self._started,
             on_error=lambda _n, exc: self._start_failed(exc),
@@ -184,7 +181,7 @@ class ReceiverPanel(QWidget):
             return
         self._set_busy(True, "Stopping the receiver…")
         self._runner.spawn(
-            self._stop(),
+            lifecycle.stop(self),
             name="receiver-stop",
             on_done=lambda _r: self._stopped(),
             on_error=lambda _n, exc: self._stop_failed(exc),
@@ -194,7 +191,7 @@ class ReceiverPanel(QWidget):
         """The project's mappings or the Pipedrive connection changed: use them from now on."""
         if self.running:
             self._runner.spawn(
-                self._apply_processor(self._mode),
+                lifecycle.apply_processor(self, self._mode),
                 name="receiver-processor",
                 latest_wins=True,
                 on_error=lambda _n, exc: self._error("Could not use the new mappings", exc),
@@ -321,35 +318,6 @@ class ReceiverPanel(QWidget):
 
     # -- receiver lifecycle ----------------------------------------------------------------------
 
-    async def _make_processor(self, mode: ReceiverMode) -> MappingProcessor:
-        project = self._project_provider()
-        engine = self._engine_factory(project)
-        if inspect.isawaitable(engine):
-            engine = await engine
-        return processor_for(project.mappings, engine, mode)
-
-    async def _apply_processor(self, mode: ReceiverMode) -> None:
-        processor = await self._make_processor(mode)
-        if self.receiver is not None:
-            self.receiver.set_processor(processor)
-
-    async def _start(self) -> Receiver:
-        # Two first opens of a new journal file at once can fail with "database is locked" (both
-        # create the schema); the table's reader goes first, the receiver after it.
-        opening = self.events.journal_opening
-        if opening is not None and not opening.done():
-            await asyncio.wait([opening])
-        processor = await self._make_processor(self._mode)
-        settings = replace(
-            self._settings,
-            port=self.port_spin.value(),
-            write_key=self.write_key,
-            allowed_origins=self.allowed_origins,
-        )
-        receiver = Receiver(self._paths.data, settings, processor=processor)
-        await receiver.start()
-        return receiver
-
     def _started(self, receiver: Receiver) -> None:
         if self._closed:  # the app quit while the receiver was starting
             self._runner.spawn(receiver.stop(), name="receiver-stop")
@@ -365,14 +333,6 @@ class ReceiverPanel(QWidget):
     def _start_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         self._error("The receiver did not start", exc)
-
-    async def _stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        receiver = self.receiver
-        if receiver is not None:
-            await receiver.stop()
 
     def _stopped(self) -> None:
         self.receiver = None
@@ -422,7 +382,7 @@ class ReceiverPanel(QWidget):
             self._error("Could not switch modes", exc)
 
         self._runner.spawn(
-            self._apply_processor(mode),
+            lifecycle.apply_processor(self, mode),
             name="receiver-processor",
             latest_wins=True,
             on_done=lambda _r: self._say(status.mode_switched(mode)),
@@ -457,16 +417,6 @@ class ReceiverPanel(QWidget):
     # -- replay ------------------------------------------------------------------------------
 
     def _replay(self, seqs: list[int], *, force: bool = False, failed: bool = False) -> None:
-        async def replay() -> tuple[list[int], bool]:
-            receiver = self.receiver
-            if receiver is not None and receiver.running:
-                await self._apply_processor(self._mode)  # replays use the mappings as they are now
-                return await receiver.replay(seqs, failed=failed, force=force), True
-            journal = self.journal
-            if journal is None:
-                raise ReceiverError("The receiver journal is not open yet; try again in a moment.")
-            return await journal.mark_for_replay(seqs, failed=failed, force=force), False
-
         def done(result: tuple[list[int], bool]) -> None:
             marked, running = result
             self._say(status.replay_result(seqs, marked, running))
@@ -474,7 +424,7 @@ class ReceiverPanel(QWidget):
             self.events.reload_detail(marked)
 
         self._runner.spawn(
-            replay(),
+            lifecycle.replay(self, seqs, force=force, failed=failed),
             name="receiver-replay",
             on_done=done,
             on_error=lambda _n, exc: self._error("Replay did not start", exc),
