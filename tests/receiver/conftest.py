@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import pytest
 
+from pipedrive_gui.core.project import Mapping
 from pipedrive_gui.receiver import Receiver, ReceiverSettings
 
 T = TypeVar("T")
@@ -39,3 +40,19 @@ async def receiver(data_dir: Path) -> AsyncIterator[Receiver]:
         yield r
     finally:
         await r.stop()
+
+
+def person_by_email() -> Mapping:
+    """The receiver tests' person mapping: identify events upsert a person matched by email."""
+    return Mapping(
+        id="person",
+        name="People",
+        action="createUpdatePerson",
+        trigger='type = "identify"',
+        settings={
+            "match_field": "email",
+            "match_value": {"@path": "$.traits.email"},
+            "name": {"@path": "$.traits.name"},
+            "email": {"@path": "$.traits.email"},
+        },
+    )

@@ -9,27 +9,15 @@ from pathlib import Path
 import pytest
 
 from pipedrive_gui.cli import main
-from pipedrive_gui.core.project import Mapping, Project, save_project
+from pipedrive_gui.core.project import Project, save_project
 from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.receiver import JOURNAL_FILE, Journal
 from pipedrive_gui.receiver.intake import events_from_request
+from tests.receiver.conftest import person_by_email
 
 PROJECT = Project(
     name="cli",
-    mappings=[
-        Mapping(
-            id="person",
-            name="People",
-            action="createUpdatePerson",
-            trigger='type = "identify"',
-            settings={
-                "match_field": "email",
-                "match_value": {"@path": "$.traits.email"},
-                "name": {"@path": "$.traits.name"},
-                "email": {"@path": "$.traits.email"},
-            },
-        )
-    ],
+    mappings=[person_by_email()],
 )
 
 

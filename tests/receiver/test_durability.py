@@ -18,28 +18,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from pipedrive_gui.core.project import Mapping, Project, save_project
+from pipedrive_gui.core.project import Project, save_project
 from pipedrive_gui.receiver import JOURNAL_FILE
+from tests.receiver.conftest import person_by_email
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 
 WRITE_KEY = "durable-key"
 PROJECT = Project(
     name="durability",
-    mappings=[
-        Mapping(
-            id="person",
-            name="People",
-            action="createUpdatePerson",
-            trigger='type = "identify"',
-            settings={
-                "match_field": "email",
-                "match_value": {"@path": "$.traits.email"},
-                "name": {"@path": "$.traits.name"},
-                "email": {"@path": "$.traits.email"},
-            },
-        )
-    ],
+    mappings=[person_by_email()],
 )
 
 

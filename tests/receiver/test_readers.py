@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from pipedrive_gui.core.project import Mapping, Project, save_project
+from pipedrive_gui.core.project import Project, save_project
 from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.receiver import (
     JOURNAL_FILE,
@@ -33,27 +33,14 @@ from pipedrive_gui.receiver import (
     Receiver,
     ReceiverSettings,
 )
-from tests.receiver.conftest import eventually
+from tests.receiver.conftest import eventually, person_by_email
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 
 WRITE_KEY = "readers-key"
 PROJECT = Project(
     name="readers",
-    mappings=[
-        Mapping(
-            id="person",
-            name="People",
-            action="createUpdatePerson",
-            trigger='type = "identify"',
-            settings={
-                "match_field": "email",
-                "match_value": {"@path": "$.traits.email"},
-                "name": {"@path": "$.traits.name"},
-                "email": {"@path": "$.traits.email"},
-            },
-        )
-    ],
+    mappings=[person_by_email()],
 )
 
 

@@ -20,23 +20,12 @@ from pipedrive_gui.core.project import Mapping, Project
 from pipedrive_gui.receiver import JournalQuery, Receiver, ReceiverSettings
 from pipedrive_gui.receiver.setup import PipedriveTarget, ProcessorHandle, open_processor
 from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
-from tests.receiver.conftest import WRITE_KEY, eventually
+from tests.receiver.conftest import WRITE_KEY, eventually, person_by_email
 
 PROJECT = Project(
     name="receiver test",
     mappings=[
-        Mapping(
-            id="person",
-            name="People",
-            action="createUpdatePerson",
-            trigger='type = "identify"',
-            settings={
-                "match_field": "email",
-                "match_value": {"@path": "$.traits.email"},
-                "name": {"@path": "$.traits.name"},
-                "email": {"@path": "$.traits.email"},
-            },
-        ),
+        person_by_email(),
         Mapping(
             id="org",
             name="Companies",
