@@ -98,6 +98,14 @@ def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def run_gui(argv: Sequence[str]) -> int:
     args = parse_gui_args(argv)
-    from pipedrive_gui.gui.app import run
+    import gc
 
-    return run(args)
+    # Python's cycle collector is paused while the window is built: see resume_gc_after_start_up in
+    # gui/app.py, which turns it back on once the main window has painted.
+    gc.disable()
+    try:
+        from pipedrive_gui.gui.app import run
+
+        return run(args)
+    finally:
+        gc.enable()

@@ -2,7 +2,9 @@
 the field rows build only the editor of the mode they show, validating the demo's "Advanced"
 expressions does not import the mapping kit's compiler, and what the first window does not show
 (the linter, the Problems list, the impact, receiver and Segment panels, the event loop) loads on
-first use. In a fresh process, as the app starts."""
+first use; Python's cycle collector is paused until that paint (and on again after it), and
+PySide6's per-module source check reads files instead of going through inspect and linecache.
+In a fresh process, as the app starts."""
 
 from __future__ import annotations
 
@@ -95,3 +97,82 @@ def test_the_first_paint_builds_only_what_it_shows() -> None:
     assert not out["problems_list_built"]  # the dock is hidden: its list is built when first shown
     for key, built in out["built"].items():
         assert set(built) <= {"unset", out["shown"][key]}, (key, built)
+
+
+GC_SCRIPT = r"""
+import gc, json, sys, tempfile
+from pipedrive_gui import gui_entry
+from pipedrive_gui.gui import app as gui_app, headless
+seen = {"at_start": gc.isenabled()}
+resume = gui_app.resume_gc_after_start_up
+
+def resume_and_note():
+    seen["before_the_main_paint"] = gc.isenabled()
+    seen["main_painted"] = True
+    resume()
+
+gui_app.resume_gc_after_start_up = resume_and_note
+run_headless = headless.run_headless
+
+async def noting(*args, **kwargs):
+    seen["while_running"] = gc.isenabled()
+    return await run_headless(*args, **kwargs)
+
+headless.run_headless = noting
+code = gui_entry.run_gui(["--self-test", "--data-dir", tempfile.mkdtemp()])
+seen["after"] = gc.isenabled()
+seen["code"] = code
+print(json.dumps(seen))
+"""
+
+
+def _fresh_python(script: str) -> dict[str, object]:
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONPATH=str(REPO),
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_cycle_collector_is_paused_until_the_main_window_paints_then_on() -> None:
+    seen = _fresh_python(GC_SCRIPT)
+    assert seen["code"] == 0
+    assert seen["at_start"] is True
+    assert seen["main_painted"] is True
+    assert seen["before_the_main_paint"] is False  # paused while the window is built
+    assert seen["while_running"] is True  # on for everything the user does
+    assert seen["after"] is True
+
+
+SCAN_SCRIPT = r"""
+import json, linecache, sys
+import pipedrive_gui.gui.main_window  # as the app: the gui package, then the window's modules
+feature = sys.modules["shibokensupport.feature"]
+ours = feature._mod_uses_pyside
+modules = [m for m in list(sys.modules.values()) if getattr(m, "__name__", None)]
+in_linecache = sorted(f for f in linecache.cache if "pipedrive_gui" in f)  # (before PySide's own check fills it)
+print(json.dumps({
+    "replaced": getattr(ours, "reads_file", False),
+    "differ": sorted(m.__name__ for m in modules if ours(m) != ours.original(m)),
+    "using": sorted(m.__name__ for m in modules if m.__name__.startswith("pipedrive_gui") and ours(m)),
+    "checked": len(modules),
+    "in_linecache": in_linecache,
+}))
+"""
+
+
+def test_pyside_s_module_check_gives_its_own_answers_without_linecache() -> None:
+    out = _fresh_python(SCAN_SCRIPT)
+    assert out["replaced"] is True
+    assert out["differ"] == []  # the same answer as PySide6's own check, module by module
+    assert int(str(out["checked"])) > 100
+    assert "pipedrive_gui.gui.main_window" in str(out["using"])  # (a module that does use PySide6)
+    # PySide6's own check kept every imported module's source in linecache; ours reads and drops.
+    assert out["in_linecache"] == []
