@@ -32,6 +32,7 @@ LATER = (
     "asyncio",
     "qasync",
     "httpx",
+    "decimal",  # (numbers in triggers need it; the first window shows none evaluated)
 )
 
 SCRIPT = r"""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from typing import Any, Final
 
 from pipedrive_gui.core.jsvalues import UNDEFINED
@@ -89,6 +88,10 @@ def number_to_string(value: float) -> str:
         return "0"
     if value < 0:
         return "-" + number_to_string(-value)
+    # Imported here: only numbers need it, and loading decimal cost ~1.5 ms of the window's first
+    # paint (the trigger builder imports this module; benchmarks/bench_startup.py).
+    from decimal import Decimal
+
     sign, digit_tuple, exponent = Decimal(repr(value)).normalize().as_tuple()
     assert isinstance(exponent, int)
     digits = "".join(map(str, digit_tuple))
