@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported when first used: start-up paints the window before
     from pipedrive_gui.pipedrive.client import CurrentUser, PipedriveClient
     from pipedrive_gui.pipedrive.engine import UpsertEngine
     from pipedrive_gui.pipedrive.fields import FieldCatalog
-    from pipedrive_gui.pipedrive.ledger import Ledger
+    from pipedrive_gui.pipedrive.ledger import Ledger, UnopenedLedger
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,6 @@ class Connection(QObject):
         self.keyring_backend = "checking…"
         self.keyring_status: KeyringStatus | None = None
         self._ledger: Ledger | None = None
-        self._ledger_failed = False
 
     @property
     def store(self) -> CredentialStore:
@@ -283,14 +282,16 @@ class Connection(QObject):
             **timing_from_env(),
         )
 
-    def ledger(self) -> Ledger | None:
-        """The ledger in the data folder, opened at first use; None (logged) when it cannot be."""
-        if self._ledger is None and not self._ledger_failed:
-            from pipedrive_gui.pipedrive.ledger import Ledger, LedgerError
+    def ledger(self) -> Ledger | UnopenedLedger:
+        """The ledger in the data folder, opened at first use. When it cannot be opened, a stand-in
+        that refuses every create with the reason (tried again at the next send: the user may
+        have fixed the folder meanwhile); see ``UnopenedLedger``."""
+        if self._ledger is None:
+            from pipedrive_gui.pipedrive.ledger import Ledger, LedgerError, UnopenedLedger
 
             try:
                 self._ledger = Ledger.in_data_dir(self.paths.data)
             except LedgerError as exc:
-                self._ledger_failed = True
-                log.warning("no ledger, sends are not checked against earlier runs: %s", exc.user_message)
+                log.warning("no ledger, nothing will be created: %s", exc.user_message)
+                return UnopenedLedger(exc)
         return self._ledger

@@ -77,6 +77,7 @@ from pipedrive_gui.pipedrive.ledger import (
     Ledger,
     LedgerError,
     MatchKey,
+    UnopenedLedger,
 )
 from pipedrive_gui.pipedrive.lookup_cache import CacheKey, LookupCache, cache_key
 from pipedrive_gui.pipedrive.pacing import backoff_delay
@@ -250,7 +251,7 @@ class UpsertEngine:
         default_currency: str | None = None,
         recheck_delay: float = 2.0,
         backoff_base: float = 0.5,
-        ledger: Ledger | None = None,
+        ledger: Ledger | UnopenedLedger | None = None,
         origin: Origin | None = None,
         account: str | None = None,
         confirm_window: float = CONFIRM_WINDOW_S,
@@ -845,7 +846,7 @@ class UpsertEngine:
 
     # -- the ledger -----------------------------------------------------------------------------
 
-    def _ledger(self) -> Ledger:
+    def _ledger(self) -> Ledger | UnopenedLedger:
         assert self.ledger is not None
         return self.ledger
 

@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.pipedrive.lookup_cache import cache_key
@@ -184,6 +184,25 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> LedgerEntry:
         float(r[12]),
         r[13],
     )
+
+
+class UnopenedLedger:
+    """Stands in for the ledger when its file cannot be opened: every call fails with the reason.
+
+    A process without the ledger could create a record another process (or an earlier run) is
+    creating or has just created and Pipedrive's search does not show yet. So nothing is created
+    without it: the engine's claim before a create fails with this message (a failure worth trying
+    again once the folder is fixed), while previews, checks and updates go on. The desktop app uses
+    it; the command line refuses to start instead."""
+
+    def __init__(self, error: LedgerError) -> None:
+        self.why = error.user_message
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise LedgerError(f"{self.why} Nothing was created in Pipedrive without it.")
+
+    claim = take_over = adopt = confirm = release = leave_unconfirmed = _refuse
+    find = mark_gone = record = entries = _refuse
 
 
 class Ledger:

@@ -169,3 +169,21 @@ def test_a_claim_whose_process_ended_is_unconfirmed_at_once(tmp_path: Path) -> N
     proc.start()
     proc.join(60)
     assert Ledger(path).claim(KEY, mapping=None, source="cli_send").status == UNCONFIRMED
+
+
+def test_a_ledger_that_cannot_be_opened_refuses_every_call_with_the_reason(tmp_path: Path) -> None:
+    from pipedrive_gui.pipedrive.ledger import FILE_NAME, LedgerError, UnopenedLedger
+
+    (tmp_path / FILE_NAME).mkdir()  # a folder where the file goes
+    with pytest.raises(LedgerError) as opened:
+        Ledger.in_data_dir(tmp_path)
+    stand_in = UnopenedLedger(opened.value)
+    key = MatchKey("acme.pipedrive.com", "person", "email", "ada@example.com")
+    for call in (
+        lambda: stand_in.claim(key, mapping="m", source="cli-send", test=False),
+        lambda: stand_in.find(key),
+    ):
+        with pytest.raises(LedgerError) as refused:
+            call()
+        assert str(tmp_path / FILE_NAME) in refused.value.user_message
+        assert "Nothing was created in Pipedrive without it." in refused.value.user_message
