@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 
 from pipedrive_gui.cli import main
-from pipedrive_gui.core.project import Mapping, Project, save_project
+from pipedrive_gui.core.project import Project, save_project
 from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.receiver import (
     JOURNAL_FILE,
@@ -38,23 +38,13 @@ from pipedrive_gui.receiver import (
     ReceiverSettings,
 )
 from pipedrive_gui.receiver.intake import MAX_DEPTH
-from tests.receiver.conftest import WRITE_KEY, eventually
+from tests.receiver.conftest import WRITE_KEY, eventually, person_by_email
 
 BASIC = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
 HALF = "\ud83c"  # the first half of 🎉 (U+1F389): what "🎉".slice(0, 1) gives in JavaScript
 
-PERSON = Mapping(
-    id="person",
-    name="People",
-    action="createUpdatePerson",
-    trigger='type = "identify"',
-    settings={
-        "match_field": "email",
-        "match_value": {"@path": "$.traits.email"},
-        "name": {"@template": "{{traits.name}}!"},
-        "email": {"@path": "$.traits.email"},
-    },
-)
+# A template for the name, so a lone surrogate goes through one into the payload.
+PERSON = person_by_email(name={"@template": "{{traits.name}}!"})
 
 
 async def post(
