@@ -27,7 +27,7 @@ from tests.gui.test_receiver_panel import (  # noqa: E402, F401 - fixtures
     until,
 )
 from tests.receiver.conftest import person_by_email  # noqa: E402
-from tests.receiver.test_client_input import existing_journal, read_only  # noqa: E402
+from tests.receiver.support import existing_journal, read_only  # noqa: E402
 
 HALF = "\ud83c"
 PERSON = person_by_email()

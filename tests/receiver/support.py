@@ -1,17 +1,24 @@
 """The receiver tests' helpers for the CLI as a real subprocess, as a user starts it: ``receive``
 (a running ``pipedrive-gui receive``, stopped when the block ends), ``start_cli`` for any other
-command, and ``cli_env``, the environment of both."""
+command, and ``cli_env``, the environment of both. And a journal this process cannot write, for the
+tests of what refuses one: ``read_only(existing_journal(folder))``."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
+import shutil
 import signal
+import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+
+import pytest
+
+from pipedrive_gui.receiver import JOURNAL_FILE, Journal
 
 # The last line `receive` prints before it takes events; it flushes stdout, so the lines before it
 # (the address, the write key, ...) arrive with it even through a pipe.
@@ -132,3 +139,37 @@ async def receive(data_dir: Path, project: Path, *options: str) -> AsyncIterator
     if not running.killed:
         code = await running.stop()
         assert code == 0, f"receive did not stop cleanly on SIGTERM (exit code {code}):\n{running.err}"
+
+
+# -- a journal that cannot be written -------------------------------------------------------------------
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make an existing journal file read-only for this process (root ignores file modes: then the
+    immutable attribute, where the file system allows it)."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("running as root: needs chattr +i (immutable files) to make the journal read-only")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+def existing_journal(folder: Path) -> Path:
+    """A journal made in ``folder`` and closed: all of it in one file, which ``read_only`` can lock."""
+    path = folder / JOURNAL_FILE
+    journal = Journal(path)
+    journal.open_sync()
+    journal.close_sync()
+    assert not Path(str(path) + "-wal").exists()  # everything is in the file itself
+    return path
