@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pytest
 from pipedrive_gui import cli
 from pipedrive_gui.commands import pipedrive_cmds
 from pipedrive_gui.credentials import CURRENT_ACCOUNT, SERVICE, CredentialStore, MemoryKeyring
-from tests.cli_support import session_env
+from tests.cli_support import clean_env, run_cli, session_env, threaded_sandbox
 
 TOKEN = "pdleak-7e3a91c4b2d8f6051a9e"
 EXTERNAL_ID = "52d19da55d7099e586a31be618830bcd5c239d54"
@@ -126,10 +127,11 @@ class FakePipedrive(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-@pytest.fixture
-def server() -> Iterator[str]:
-    FakePipedrive.seen_urls = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakePipedrive)
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` answering on a loopback port from a background thread while the block runs;
+    yields its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -141,10 +143,16 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture
+def server() -> Iterator[str]:
+    FakePipedrive.seen_urls = []
+    with serving(FakePipedrive) as url:
+        yield url
+
+
+@pytest.fixture
 def keyring_backend(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
     """One in-memory keyring shared by the CLI runs of a test; no PIPEDRIVE_* from outside."""
-    for name in ("PIPEDRIVE_API_TOKEN", "PIPEDRIVE_DOMAIN", "PIPEDRIVE_BASE_URL", "PIPEDRIVE_GUI_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    clean_env(monkeypatch)
     backend = MemoryKeyring()
     # A stand-in type so the store treats it as a real keyring rather than session-only memory.
     real = type("Keyring", (MemoryKeyring,), {"__module__": "keyring.backends.SecretService"})()
@@ -154,26 +162,28 @@ def keyring_backend(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
     return backend
 
 
-def run(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = ""
-) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out + err
+Command = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def command(monkeypatch: pytest.MonkeyPatch) -> Command:
+    """``command(argv, stdin="")``: one ``pipedrive-gui`` command in-process (``run_cli``); its exit code
+    and all it printed, stdout then stderr."""
+
+    def run(argv: list[str], stdin: str = "") -> tuple[int, str]:
+        result = run_cli(monkeypatch, argv, stdin)
+        return result.code, result.out + result.err
+
+    return run
 
 
 def test_login_whoami_fields_logout(
-    server: str,
-    data_dir: Path,
-    keyring_backend: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    server: str, data_dir: Path, keyring_backend: MemoryKeyring, command: Command
 ) -> None:
     base = ["--data-dir", str(data_dir), "--base-url", server]
     outputs: list[str] = []
 
-    code, out = run(capsys, monkeypatch, [*base, "login", "--token-stdin"], TOKEN + "\n")
+    code, out = command([*base, "login", "--token-stdin"], TOKEN + "\n")
     outputs.append(out)
     assert code == 0, out
     assert "Logged in as Test User <user@example.com> at Acme Test" in out
@@ -181,18 +191,18 @@ def test_login_whoami_fields_logout(
     assert keyring_backend.get_password(SERVICE, "acme-test") == TOKEN
     assert keyring_backend.get_password(SERVICE, CURRENT_ACCOUNT) == "acme-test"
 
-    code, out = run(capsys, monkeypatch, [*base, "whoami"])
+    code, out = command([*base, "whoami"])
     outputs.append(out)
     assert code == 0, out
     assert "Test User" in out and "Acme Test" in out and "stored in Secret Service (GNOME Keyring)" in out
 
-    code, out = run(capsys, monkeypatch, [*base, "fields", "--entity", "person"])
+    code, out = command([*base, "fields", "--entity", "person"])
     outputs.append(out)
     assert code == 0, out
     assert "Segment user ID" in out and EXTERNAL_ID in out and "Pro=102" in out
     assert "Single option" in out  # Plan: not searchable, with the reason
 
-    code, out = run(capsys, monkeypatch, [*base, "fields", "--json"])
+    code, out = command([*base, "fields", "--json"])
     outputs.append(out)
     data = json.loads(out)
     assert [f["key"] for f in data["fields"]["person"]] == [
@@ -204,12 +214,12 @@ def test_login_whoami_fields_logout(
     assert data["activity_types"][0]["key_string"] == "call"
     assert list((data_dir / "cache" / "fields").glob("*.json"))  # cached
 
-    code, out = run(capsys, monkeypatch, [*base, "logout"])
+    code, out = command([*base, "logout"])
     outputs.append(out)
     assert code == 0 and "Removed the API token for acme-test" in out
     assert keyring_backend.get_password(SERVICE, "acme-test") is None
 
-    code, out = run(capsys, monkeypatch, [*base, "whoami"])
+    code, out = command([*base, "whoami"])
     outputs.append(out)
     assert code == 2 and "Not logged in" in out
 
@@ -218,16 +228,10 @@ def test_login_whoami_fields_logout(
 
 
 def test_bad_token_is_not_stored(
-    server: str,
-    data_dir: Path,
-    keyring_backend: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    server: str, data_dir: Path, keyring_backend: MemoryKeyring, command: Command
 ) -> None:
     bad = "bad-" + TOKEN
-    code, out = run(
-        capsys,
-        monkeypatch,
+    code, out = command(
         ["--data-dir", str(data_dir), "--base-url", server, "login", "--token-stdin"],
         bad + "\n",
     )
@@ -241,12 +245,12 @@ def test_env_token_whoami(
     server: str,
     data_dir: Path,
     keyring_backend: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    command: Command,
 ) -> None:
     monkeypatch.setenv("PIPEDRIVE_API_TOKEN", TOKEN)
     monkeypatch.setenv("PIPEDRIVE_BASE_URL", server)
-    code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "whoami", "--json"])
+    code, out = command(["--data-dir", str(data_dir), "whoami", "--json"])
     assert code == 0, out
     data = json.loads(out)
     assert data["token_source"] == "environment" and "PIPEDRIVE_API_TOKEN" in data["token_holder"]
@@ -255,14 +259,12 @@ def test_env_token_whoami(
 
 
 def test_login_without_keyring_says_what_to_install(
-    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, command: Command
 ) -> None:
     from keyring.backends import fail
 
     monkeypatch.setattr(pipedrive_cmds, "make_store", lambda: CredentialStore(fail.Keyring()))  # type: ignore[no-untyped-call]
-    code, out = run(
-        capsys,
-        monkeypatch,
+    code, out = command(
         ["--data-dir", str(data_dir), "login", "--domain", "acme", "--token-stdin"],
         TOKEN + "\n",
     )
@@ -272,12 +274,9 @@ def test_login_without_keyring_says_what_to_install(
 
 
 def test_login_needs_domain_without_terminal(
-    data_dir: Path,
-    keyring_backend: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    data_dir: Path, keyring_backend: MemoryKeyring, command: Command
 ) -> None:
-    code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "login", "--token-stdin"], TOKEN)
+    code, out = command(["--data-dir", str(data_dir), "login", "--token-stdin"], TOKEN)
     assert code == 2 and "--domain" in out
 
 
@@ -358,50 +357,27 @@ def test_real_secret_service(server: str, tmp_path: Path) -> None:
 
 
 def test_env_token_without_domain_asks_for_it(
-    data_dir: Path,
-    keyring_backend: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    data_dir: Path, keyring_backend: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, command: Command
 ) -> None:
     monkeypatch.setenv("PIPEDRIVE_API_TOKEN", TOKEN)
-    code, out = run(capsys, monkeypatch, ["--data-dir", str(data_dir), "whoami"])
+    code, out = command(["--data-dir", str(data_dir), "whoami"])
     assert code == 2 and "PIPEDRIVE_DOMAIN" in out and TOKEN not in out
 
 
-def test_against_the_sandbox(
-    data_dir: Path,
-    keyring_backend: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The same commands against the offline sandbox (``pipedrive_gui/sandbox``), when it is there."""
-    import asyncio
-
-    sandbox = pytest.importorskip("pipedrive_gui.sandbox")
-    start = getattr(sandbox, "start_sandbox", None)
-    if start is None:
-        pytest.skip("pipedrive_gui.sandbox has no start_sandbox yet")
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    running = asyncio.run_coroutine_threadsafe(start(), loop).result(30)
-    try:
-        base = ["--data-dir", str(data_dir), "--base-url", running.base_url]
-        code, out = run(capsys, monkeypatch, [*base, "login", "--token-stdin"], TOKEN + "\n")
+def test_against_the_sandbox(data_dir: Path, keyring_backend: MemoryKeyring, command: Command) -> None:
+    """The same commands against the offline sandbox (``pipedrive_gui/sandbox``)."""
+    with threaded_sandbox() as sandbox:
+        base = ["--data-dir", str(data_dir), "--base-url", sandbox.base_url]
+        code, out = command([*base, "login", "--token-stdin"], TOKEN + "\n")
         assert code == 0, out
-        code, who = run(capsys, monkeypatch, [*base, "whoami"])
+        code, who = command([*base, "whoami"])
         assert code == 0, who
-        code, fields = run(capsys, monkeypatch, [*base, "fields", "--json", "--entity", "person"])
+        code, fields = command([*base, "fields", "--json", "--entity", "person"])
         assert code == 0, fields
         assert EXTERNAL_ID in {f["key"] for f in json.loads(fields)["fields"]["person"]}
-        code, bye = run(capsys, monkeypatch, [*base, "logout"])
+        code, bye = command([*base, "logout"])
         assert code == 0, bye
         assert_no_token(data_dir, [out, who, fields, bye])
-    finally:
-        asyncio.run_coroutine_threadsafe(running.stop(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def test_interactive_login_asks_domain_and_hides_token(
@@ -438,34 +414,13 @@ def test_interactive_login_asks_domain_and_hides_token(
 
 
 def test_login_to_a_non_pipedrive_server_says_check_the_domain(
-    data_dir: Path,
-    keyring_backend: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    data_dir: Path, keyring_backend: MemoryKeyring, command: Command
 ) -> None:
-    FakePipedrive.seen_urls = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), NotPipedrive)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        code, out = run(
-            capsys,
-            monkeypatch,
-            [
-                "--data-dir",
-                str(data_dir),
-                "--base-url",
-                f"http://127.0.0.1:{httpd.server_address[1]}",
-                "login",
-                "--domain",
-                "acme",
-                "--token-stdin",
-            ],
+    with serving(NotPipedrive) as url:
+        code, out = command(
+            ["--data-dir", str(data_dir), "--base-url", url, "login", "--domain", "acme", "--token-stdin"],
             TOKEN + "\n",
         )
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert code == 4 and "Check the company domain" in out and TOKEN not in out
     assert keyring_backend._items == {}
 

@@ -1,12 +1,17 @@
 """GUI test fixtures: an offscreen QApplication with a qasync loop, the app's services with an
 in-memory keyring and a temp data dir, a sandbox, and a recorder that replaces gui/dialogs.py so no
-dialog ever blocks."""
+dialog ever blocks. For the tests that run the real app under a real X server: ``xvfb`` and
+``real_x_env``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Coroutine
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -216,3 +221,55 @@ def settle(run: Runner, window: Any) -> None:
     """Wait for the debounced preview and every background task to finish."""
     run.until(lambda: not window.preview.timer.isActive() and not window.runner.busy, what="idle")
     run(window.runner.wait_idle())
+
+
+# -- a real X server ---------------------------------------------------------------------------------
+
+# For a module whose tests all need Xvfb: they skip, saying so, where it is not installed.
+NEEDS_XVFB = [
+    pytest.mark.xvfb,
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+]
+
+
+@contextmanager
+def xvfb(screen: str) -> Iterator[str]:
+    """A real X server with one screen of ``screen`` (``WIDTHxHEIGHTxDEPTH``) while the block runs;
+    yields its DISPLAY. Xvfb picks a free display number itself and writes it to a pipe
+    (``-displayfd``) once it accepts clients, so there is no number to guess and nothing to poll.
+    No TCP listener: the app under test connects over the local socket."""
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as f:
+            number = f.readline().strip()
+        if not number:
+            pytest.skip("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def real_x_env(display: str, **extra: str) -> dict[str, str]:
+    """The environment for the app on ``display`` through xcb: none of the machine's platform,
+    Wayland or PIPEDRIVE_* settings (no account, data folder or screenshot state from outside) and
+    no keyring, as on a desktop without one; then ``extra``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY") and not k.startswith("PIPEDRIVE_")
+    }
+    env.update(
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        **extra,
+    )
+    return env

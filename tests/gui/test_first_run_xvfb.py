@@ -7,8 +7,6 @@ The steps are driven inside the app by ``firstrun_walkthrough.py`` (real dialogs
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,57 +14,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.gui.conftest import NEEDS_XVFB, real_x_env, xvfb
+
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("firstrun_walkthrough.py")
 
-pytestmark = [
-    pytest.mark.xvfb,
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
-]
+pytestmark = NEEDS_XVFB
 
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as f:
-            number = f.readline().strip()
-        if not number:
-            pytest.skip("Xvfb did not start")
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with xvfb("1366x768x24") as name:  # a common laptop screen
+        yield name
 
 
 def _walk(display: str, mode: str, data_dir: Path, export: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in (
-            "QT_QPA_PLATFORM",
-            "WAYLAND_DISPLAY",
-            "PIPEDRIVE_API_TOKEN",
-            "PIPEDRIVE_DOMAIN",
-            "PIPEDRIVE_BASE_URL",
-            "PIPEDRIVE_GUI_SCREENSHOT_STATE",
-        )
-    }
-    env.update(
-        DISPLAY=display,
-        QT_QPA_PLATFORM="xcb",
-        PYTHONPATH=str(REPO),
-        # No keyring, as on a desktop without one (the first launch).
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-    )
+    # real_x_env: no keyring, as on a desktop without one (the first launch). The driver is
+    # started as a script, so the package is found through PYTHONPATH.
+    env = real_x_env(display, PYTHONPATH=str(REPO))
     return subprocess.run(
         [sys.executable, str(DRIVER), mode, str(data_dir), str(export)],
         env=env,

@@ -13,7 +13,6 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from pipedrive_gui.core.project import Mapping  # noqa: E402
 from pipedrive_gui.gui.event_detail import EventDetailView, pretty  # noqa: E402
 from pipedrive_gui.paths import AppPaths  # noqa: E402
 from pipedrive_gui.receiver import Dispatcher, Journal, MappingProcessor  # noqa: E402
@@ -27,21 +26,11 @@ from tests.gui.test_receiver_panel import (  # noqa: E402, F401 - fixtures
     run,
     until,
 )
-from tests.receiver.test_client_input import existing_journal, read_only  # noqa: E402
+from tests.receiver.conftest import person_by_email  # noqa: E402
+from tests.receiver.support import existing_journal, read_only  # noqa: E402
 
 HALF = "\ud83c"
-PERSON = Mapping(
-    id="person",
-    name="People",
-    action="createUpdatePerson",
-    trigger='type = "identify"',
-    settings={
-        "match_field": "email",
-        "match_value": {"@path": "$.traits.email"},
-        "name": {"@path": "$.traits.name"},
-        "email": {"@path": "$.traits.email"},
-    },
-)
+PERSON = person_by_email()
 
 
 def test_event_detail_shows_half_an_emoji_as_its_escape(qtbot: Any, tmp_path: Path) -> None:

@@ -3,8 +3,6 @@ main states and keep the pictures in docs/screenshots/ (looked at by a person, s
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.gui.conftest import NEEDS_XVFB, real_x_env, xvfb
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "docs" / "screenshots"
@@ -36,28 +36,28 @@ STATES: dict[str, tuple[Any, ...]] = {
     "small-1366x768-receiver": ("receiver", {}, "1366x768"),
 }
 
-pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
+pytestmark = NEEDS_XVFB
 
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "2800x1800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    with xvfb("2800x1800x24") as name:  # room for demo-overview-200pct (QT_SCALE_FACTOR=2)
+        yield name
+
+
+def run_app(
+    display: str, data_dir: Path, *argv: str, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real app, ``python -m pipedrive_gui --data-dir DATA_DIR ARGV``, on ``display`` with ``env``
+    added to its environment; its output is captured for the assertions."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(data_dir), *argv],
+        env=real_x_env(display, **(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
     )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as f:
-            number = f.readline().strip()
-        if not number:
-            pytest.skip("Xvfb did not start")
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize("name", list(STATES))
@@ -65,32 +65,16 @@ def test_screenshot(display: str, name: str, tmp_path: Path) -> None:
     state, extra, *size = STATES[name]
     SHOTS.mkdir(parents=True, exist_ok=True)
     target = SHOTS / f"{name}.png"
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
-    env.pop("PIPEDRIVE_GUI_SCREENSHOT_STATE", None)
-    env.update(
-        DISPLAY=display,
-        QT_QPA_PLATFORM="xcb",
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-        **extra,
-    )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipedrive_gui",
-            "--data-dir",
-            str(tmp_path),
-            "--screenshot",
-            str(target),
-            "--screenshot-state",
-            state,
-            *(["--window-size", size[0]] if size else []),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
+    proc = run_app(
+        display,
+        tmp_path,
+        "--screenshot",
+        str(target),
+        "--screenshot-state",
+        state,
+        *(["--window-size", size[0]] if size else []),
+        env=extra,
         timeout=90,
-        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "OK" in proc.stdout
@@ -108,26 +92,8 @@ def test_main_flows_under_a_real_x_server_quit_without_a_traceback(display: str,
     "link" flow is left out: here a real browser could open.)"""
     from pipedrive_gui.gui_entry import FLOWS
 
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
-    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     flows = ",".join(f for f in FLOWS if f != "link")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipedrive_gui",
-            "--data-dir",
-            str(tmp_path),
-            f"--flows={flows}",
-            "--window-size",
-            "1024x700",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
+    proc = run_app(display, tmp_path, f"--flows={flows}", "--window-size", "1024x700", timeout=120)
     assert proc.returncode == 0, proc.stdout[-1000:] + proc.stderr[-3000:]
     assert proc.stdout.strip().endswith("OK")
     assert "Traceback" not in proc.stderr and "RuntimeError" not in proc.stderr, proc.stderr[-3000:]

@@ -42,8 +42,9 @@ async def receiver(data_dir: Path) -> AsyncIterator[Receiver]:
         await r.stop()
 
 
-def person_by_email() -> Mapping:
-    """The receiver tests' person mapping: identify events upsert a person matched by email."""
+def person_by_email(name: dict[str, str] | None = None) -> Mapping:
+    """The receiver tests' person mapping: identify events upsert a person matched by email, named
+    by ``name`` (a mapping value; by default the traits' name)."""
     return Mapping(
         id="person",
         name="People",
@@ -52,7 +53,7 @@ def person_by_email() -> Mapping:
         settings={
             "match_field": "email",
             "match_value": {"@path": "$.traits.email"},
-            "name": {"@path": "$.traits.name"},
+            "name": name or {"@path": "$.traits.name"},
             "email": {"@path": "$.traits.email"},
         },
     )

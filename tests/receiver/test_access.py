@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import aiohttp
@@ -37,27 +38,31 @@ def analytics_js_body(**extra: object) -> str:
     return json.dumps({"type": "track", "event": "Signed Up", "userId": "u1", "writeKey": WRITE_KEY, **extra})
 
 
+def from_page(
+    s: aiohttp.ClientSession, r: Receiver, origin: str, **extra: object
+) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+    """The request analytics.js on the page at ``origin`` makes: ``analytics_js_body(**extra)`` posted
+    to /v1/t as text/plain (a simple request: the browser sends it without a preflight)."""
+    return s.post(
+        r.url + "/v1/t",
+        data=analytics_js_body(**extra),
+        headers={"Origin": origin, "Content-Type": "text/plain"},
+    )
+
+
 async def journaled(r: Receiver) -> int:
     return (await r.query()).total
 
 
 async def test_an_allowed_page_posts_text_plain_with_the_key_in_the_body(guarded: Receiver) -> None:
     async with aiohttp.ClientSession() as s:
-        async with s.post(
-            guarded.url + "/v1/t",
-            data=analytics_js_body(),
-            headers={"Origin": SITE, "Content-Type": "text/plain"},
-        ) as resp:
+        async with from_page(s, guarded, SITE) as resp:
             assert resp.status == 200
             assert resp.headers["Access-Control-Allow-Origin"] == SITE
             assert "Access-Control-Allow-Credentials" not in resp.headers
             assert "Origin" in resp.headers["Vary"]
         # A wrong key is refused, and the page may read why.
-        async with s.post(
-            guarded.url + "/v1/t",
-            data=analytics_js_body(writeKey="guess"),
-            headers={"Origin": SITE, "Content-Type": "text/plain"},
-        ) as resp:
+        async with from_page(s, guarded, SITE, writeKey="guess") as resp:
             assert resp.status == 401 and (await resp.json())["code"] == "invalid_write_key"
             assert resp.headers["Access-Control-Allow-Origin"] == SITE
     assert await journaled(guarded) == 1
@@ -70,11 +75,7 @@ async def test_a_page_from_another_origin_is_refused_and_nothing_is_journaled(
     guarded: Receiver, origin: str
 ) -> None:
     async with aiohttp.ClientSession() as s:
-        async with s.post(
-            guarded.url + "/v1/t",
-            data=analytics_js_body(),
-            headers={"Origin": origin, "Content-Type": "text/plain"},
-        ) as resp:
+        async with from_page(s, guarded, origin) as resp:
             assert resp.status == 403
             body = await resp.json()
             assert body["code"] == "origin_not_allowed" and "--allow-origin" in body["message"]
@@ -86,11 +87,7 @@ async def test_a_page_from_another_origin_is_refused_and_nothing_is_journaled(
 
 async def test_without_allowed_origins_every_browser_request_is_refused(receiver: Receiver) -> None:
     async with aiohttp.ClientSession() as s:
-        async with s.post(
-            receiver.url + "/v1/t",
-            data=analytics_js_body(),
-            headers={"Origin": SITE, "Content-Type": "text/plain"},
-        ) as resp:
+        async with from_page(s, receiver, SITE) as resp:
             assert resp.status == 403
         # Programs send no Origin and are unaffected.
         async with s.post(receiver.url + "/v1/t", data=analytics_js_body()) as resp:

@@ -7,45 +7,24 @@ The receiver runs as a real subprocess, as a user starts it.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
-import signal
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from pipedrive_gui.cli import main
-from pipedrive_gui.core.project import Mapping, Project, save_project
+from pipedrive_gui.core.project import Project, save_project
+from tests.receiver.conftest import person_by_email
+from tests.receiver.support import receive
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="stops the receiver with SIGTERM")
 
-PROJECT = Project(
-    name="cli defaults",
-    mappings=[
-        Mapping(
-            id="person",
-            name="People",
-            action="createUpdatePerson",
-            trigger='type = "identify"',
-            settings={"match_field": "email", "match_value": {"@path": "$.traits.email"}},
-        ),
-    ],
-)
+PROJECT = Project(name="cli defaults", mappings=[person_by_email()])
 EVENT = {"type": "identify", "userId": "u1", "traits": {"email": "jane@example.com"}}
-
-
-@dataclass
-class Started:
-    url: str
-    out: str
-    err: str = ""
 
 
 @pytest.fixture
@@ -53,47 +32,6 @@ def project(tmp_path: Path) -> Path:
     path = tmp_path / "p.pipedrive-map.json"
     save_project(PROJECT, path)
     return path
-
-
-@asynccontextmanager
-async def receive(data_dir: Path, project: Path, *options: str) -> AsyncIterator[Started]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pipedrive_gui",
-        "--data-dir",
-        str(data_dir),
-        "receive",
-        str(project),
-        "--port",
-        "0",
-        "--no-dispatch",
-        *options,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    out = ""
-    try:
-        while "Press Ctrl-C" not in out:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-            if not line:
-                raise AssertionError(f"receive exited early: {out}\n{(await proc.stderr.read()).decode()}")
-            out += line
-        found = re.search(r"Listening on (http://\S+)", out)
-        assert found, out
-        started = Started(found.group(1), out)
-        yield started
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        rest, err = await asyncio.wait_for(proc.communicate(), 30)
-        if proc.returncode not in (0, -signal.SIGTERM):
-            raise AssertionError(f"receive exited with {proc.returncode}: {err.decode()}")
-    started.err = err.decode()
 
 
 async def post(url: str, body: dict, headers: dict | None = None) -> tuple[int, dict[str, str]]:
@@ -112,12 +50,12 @@ def key_in(out: str) -> str:
 
 async def test_receive_makes_prints_and_keeps_a_write_key(data_dir: Path, project: Path) -> None:
     config = data_dir / "config" / "receiver.json"
-    async with receive(data_dir, project) as first:
-        key = key_in(first.out)
+    async with receive(data_dir, project, "--no-dispatch") as first:
+        key = key_in(first.banner)
         assert key.startswith("local-") and len(key) > 20
-        assert f"made now and saved in {config}" in first.out
+        assert f"made now and saved in {config}" in first.banner
         assert json.loads(config.read_text())["write_key"] == key
-        assert f'"{key}"' in first.out  # the snippets carry it
+        assert f'"{key}"' in first.banner  # the snippets carry it
         assert (await post(first.url, EVENT))[0] == 401  # no key: refused
         assert (await post(first.url, {**EVENT, "writeKey": "guess"}))[0] == 401
         assert (await post(first.url, {**EVENT, "writeKey": key}))[0] == 200
@@ -126,10 +64,10 @@ async def test_receive_makes_prints_and_keeps_a_write_key(data_dir: Path, projec
             first.url, {**EVENT, "writeKey": key}, {"Origin": "https://evil.example"}
         )
         assert status == 403 and "Access-Control-Allow-Origin" not in headers
-        assert "Web pages allowed to send (analytics.js): none" in first.out
+        assert "Web pages allowed to send (analytics.js): none" in first.banner
     assert "WARNING" not in first.err
-    async with receive(data_dir, project) as second:
-        assert key_in(second.out) == key and f"from {config}" in second.out
+    async with receive(data_dir, project, "--no-dispatch") as second:
+        assert key_in(second.banner) == key and f"from {config}" in second.banner
         assert (await post(second.url, {**EVENT, "writeKey": key}))[0] == 200
 
 
@@ -137,16 +75,17 @@ async def test_no_write_key_warns_and_allowed_origins_may_send(data_dir: Path, p
     async with receive(
         data_dir,
         project,
+        "--no-dispatch",
         "--no-write-key",
         "--allow-origin",
         "HTTP://LocalHost:3000/",
         "--allow-origin",
         "https://shop.example",
     ) as started:
-        assert "Write key: none" in started.out
+        assert "Write key: none" in started.banner
         assert (
             "Web pages allowed to send (analytics.js): http://localhost:3000, https://shop.example"
-            in started.out
+            in started.banner
         )
         assert (await post(started.url, EVENT))[0] == 200
         status, headers = await post(started.url, EVENT, {"Origin": "http://localhost:3000"})

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +22,10 @@ import aiohttp
 import pytest
 
 from pipedrive_gui.cli import main
-from pipedrive_gui.core.project import Mapping, Project, save_project
+from pipedrive_gui.core.project import Project, save_project
 from pipedrive_gui.paths import AppPaths
 from pipedrive_gui.receiver import (
     JOURNAL_FILE,
-    Journal,
     JournalError,
     JournalQuery,
     MappingProcessor,
@@ -38,23 +33,14 @@ from pipedrive_gui.receiver import (
     ReceiverSettings,
 )
 from pipedrive_gui.receiver.intake import MAX_DEPTH
-from tests.receiver.conftest import WRITE_KEY, eventually
+from tests.receiver.conftest import WRITE_KEY, eventually, person_by_email
+from tests.receiver.support import existing_journal, read_only
 
 BASIC = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
 HALF = "\ud83c"  # the first half of 🎉 (U+1F389): what "🎉".slice(0, 1) gives in JavaScript
 
-PERSON = Mapping(
-    id="person",
-    name="People",
-    action="createUpdatePerson",
-    trigger='type = "identify"',
-    settings={
-        "match_field": "email",
-        "match_value": {"@path": "$.traits.email"},
-        "name": {"@template": "{{traits.name}}!"},
-        "email": {"@path": "$.traits.email"},
-    },
-)
+# A template for the name, so a lone surrogate goes through one into the payload.
+PERSON = person_by_email(name={"@template": "{{traits.name}}!"})
 
 
 async def post(
@@ -353,36 +339,6 @@ async def test_a_damaged_journal_says_move_it_away(data_dir: Path) -> None:
     with pytest.raises(JournalError) as caught:
         await Receiver(data_dir, ReceiverSettings()).start()
     assert "damaged" in caught.value.message and "Move it away" in caught.value.message
-
-
-@contextlib.contextmanager
-def read_only(path: Path) -> Iterator[None]:
-    """Make an existing journal file read-only for this process (root ignores file modes: then the
-    immutable attribute, where the file system allows it)."""
-    if os.geteuid() != 0:
-        mode = path.stat().st_mode
-        path.chmod(0o555 if path.is_dir() else 0o444)
-        try:
-            yield
-        finally:
-            path.chmod(mode)
-        return
-    chattr = shutil.which("chattr")
-    if chattr is None or subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode != 0:
-        pytest.skip("running as root: needs chattr +i (immutable files) to make the journal read-only")
-    try:
-        yield
-    finally:
-        subprocess.run([chattr, "-i", str(path)], check=True)
-
-
-def existing_journal(folder: Path) -> Path:
-    path = folder / JOURNAL_FILE
-    journal = Journal(path)
-    journal.open_sync()
-    journal.close_sync()
-    assert not Path(str(path) + "-wal").exists()  # everything is in the file itself
-    return path
 
 
 async def test_a_read_only_journal_is_refused_at_start(data_dir: Path) -> None:

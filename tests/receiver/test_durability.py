@@ -7,9 +7,6 @@ load; the process is killed with SIGKILL mid-stream and started again on the sam
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
 import sqlite3
 import sys
 import time
@@ -21,6 +18,7 @@ import pytest
 from pipedrive_gui.core.project import Project, save_project
 from pipedrive_gui.receiver import JOURNAL_FILE
 from tests.receiver.conftest import person_by_email
+from tests.receiver.support import receive
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 
@@ -29,44 +27,6 @@ PROJECT = Project(
     name="durability",
     mappings=[person_by_email()],
 )
-
-
-async def start_receiver(data_dir: Path, project: Path) -> tuple[asyncio.subprocess.Process, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # no Pipedrive connection: payloads only
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pipedrive_gui",
-        "--data-dir",
-        str(data_dir),
-        "receive",
-        str(project),
-        "--port",
-        "0",
-        "--write-key",
-        WRITE_KEY,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        if not line:
-            err = await proc.stderr.read() if proc.stderr else b""
-            raise AssertionError(f"receiver exited before listening: {err.decode()}")
-        found = re.search(r"Listening on (http://\S+)", line)
-        if found:
-            asyncio.get_running_loop().create_task(_drain(proc.stdout))
-            return proc, found.group(1)
-    raise AssertionError("receiver did not report its address")
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
 
 
 def journal_rows(data_dir: Path) -> list[tuple[str, str, int, int]]:
@@ -82,11 +42,10 @@ def journal_rows(data_dir: Path) -> list[tuple[str, str, int, int]]:
 async def test_kill_9_loses_nothing_acknowledged_and_dispatches_once(data_dir: Path, tmp_path: Path) -> None:
     project = tmp_path / "p.pipedrive-map.json"
     save_project(PROJECT, project)
-    proc, url = await start_receiver(data_dir, project)
     acked: set[str] = set()
     sent = 0
 
-    async def sender(worker: int, session: aiohttp.ClientSession) -> None:
+    async def sender(worker: int, session: aiohttp.ClientSession, url: str) -> None:
         nonlocal sent
         for n in range(10_000):
             batch = [
@@ -109,13 +68,15 @@ async def test_kill_9_loses_nothing_acknowledged_and_dispatches_once(data_dir: P
                 return  # the server is gone
 
     timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        senders = [asyncio.create_task(sender(w, session)) for w in range(4)]
+    async with (
+        receive(data_dir, project, "--write-key", WRITE_KEY) as running,
+        aiohttp.ClientSession(timeout=timeout) as session,
+    ):
+        senders = [asyncio.create_task(sender(w, session, running.url)) for w in range(4)]
         deadline = time.monotonic() + 30
         while len(acked) < 600 and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)  # mid-stream: requests are in flight
-        await proc.wait()
+        await running.kill()  # mid-stream: requests are in flight
         await asyncio.gather(*senders)
     assert len(acked) >= 600
     assert sent > len(acked)  # some requests were cut off by the kill
@@ -125,8 +86,7 @@ async def test_kill_9_loses_nothing_acknowledged_and_dispatches_once(data_dir: P
     assert acked <= stored, f"{len(acked - stored)} acknowledged events are missing after kill -9"
     assert len(rows) == len(stored)  # no duplicates
 
-    proc, url = await start_receiver(data_dir, project)
-    try:
+    async with receive(data_dir, project, "--write-key", WRITE_KEY) as running:
         deadline = time.monotonic() + 45
         while True:
             rows = journal_rows(data_dir)
@@ -137,6 +97,4 @@ async def test_kill_9_loses_nothing_acknowledged_and_dispatches_once(data_dir: P
         assert {r[1] for r in rows} == {"planned"}
         assert all(r[2] == 1 for r in rows), "an event was dispatched more than once (or not at all)"
         assert acked <= {r[0] for r in rows}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 20) == 0  # a clean stop on SIGTERM
+        assert await running.stop() == 0, running.err  # a clean stop on SIGTERM

@@ -9,9 +9,6 @@ that resend their batches (as Segment's libraries do after a timeout).
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
 import sqlite3
 import sys
 import time
@@ -34,6 +31,7 @@ from pipedrive_gui.receiver import (
     ReceiverSettings,
 )
 from tests.receiver.conftest import eventually, person_by_email
+from tests.receiver.support import receive, start_cli
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
 
@@ -44,24 +42,9 @@ PROJECT = Project(
 )
 
 
-def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEDRIVE_")}
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # no Pipedrive connection: payloads only
-    return env
-
-
 async def cli(data_dir: Path, *argv: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pipedrive_gui",
-        "--data-dir",
-        str(data_dir),
-        *argv,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=cli_env(),
-    )
+    """A reading command run to its end: its exit code and all it printed."""
+    proc = await start_cli(data_dir, *argv, stderr=asyncio.subprocess.STDOUT)
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
 
@@ -213,43 +196,6 @@ async def test_replay_beside_a_running_receiver_leaves_the_dispatching_to_it(
 # -- retention ------------------------------------------------------------------------------------------
 
 
-async def start_cli_receiver(
-    data_dir: Path, project: Path, *options: str
-) -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pipedrive_gui",
-        "--data-dir",
-        str(data_dir),
-        "receive",
-        str(project),
-        "--port",
-        "0",
-        "--write-key",
-        WRITE_KEY,
-        *options,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=cli_env(),
-    )
-    assert proc.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        if not line:
-            err = await proc.stderr.read() if proc.stderr else b""
-            raise AssertionError(f"receiver exited before listening: {err.decode()}")
-        found = re.search(r"Listening on (http://\S+)", line)
-        if found:
-            asyncio.get_running_loop().create_task(_drain(proc.stdout))
-            return proc, found.group(1)
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
-
-
 async def send(url: str, batch: list[dict[str, Any]]) -> None:
     async with (
         aiohttp.ClientSession() as session,
@@ -265,9 +211,8 @@ async def test_readers_keep_the_journals_retention_after_a_receiver_was_killed(
     receiver started without --keep-days) go by the journal's retention and delete nothing."""
     project = tmp_path / "p.pipedrive-map.json"
     save_project(PROJECT, project)
-    proc, url = await start_cli_receiver(data_dir, project, "--keep-days", "0")
-    try:
-        await send(url, identify_batch("old", 300))
+    async with receive(data_dir, project, "--write-key", WRITE_KEY, "--keep-days", "0") as running:
+        await send(running.url, identify_batch("old", 300))
         await eventually(
             lambda: asyncio.to_thread(stored, data_dir),
             lambda rows: len(rows) == 300 and {r[1] for r in rows} == {"planned"},
@@ -278,10 +223,8 @@ async def test_readers_keep_the_journals_retention_after_a_receiver_was_killed(
         with conn:
             conn.execute("UPDATE events SET received_ts = received_ts - 40 * 86400")
         conn.close()
-        await send(url, identify_batch("last", 1))
-    finally:
-        proc.send_signal(signal.SIGKILL)  # right after a 200, as a crash or a closed laptop would
-        await proc.wait()
+        await send(running.url, identify_batch("last", 1))
+        await running.kill()  # right after a 200, as a crash or a closed laptop would
 
     old = {f"old-{i}" for i in range(300)}
     for argv in (
@@ -299,13 +242,11 @@ async def test_readers_keep_the_journals_retention_after_a_receiver_was_killed(
     code, out = await cli(data_dir, "journal")
     assert "keeps finished events with no age limit" in out, out
 
-    proc, url = await start_cli_receiver(data_dir, project)  # no --keep-days: the journal's own retention
-    try:
-        await send(url, identify_batch("next", 1))
+    # No --keep-days: the journal's own retention.
+    async with receive(data_dir, project, "--write-key", WRITE_KEY) as running:
+        await send(running.url, identify_batch("next", 1))
         await eventually(lambda: asyncio.to_thread(stored, data_dir), lambda rows: len(rows) == 302, 30)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 20) == 0
+        assert await running.stop() == 0, running.err  # a clean stop on SIGTERM
     assert len(stored(data_dir)) == 302
 
 
