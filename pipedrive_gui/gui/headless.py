@@ -194,7 +194,7 @@ async def _impact_with_compare(window: Any, services: Services) -> None:
         if loop.time() > deadline:
             raise TimeoutError("the impact run did not finish")
         await asyncio.sleep(0.1)
-    fail = next((i for i, r in enumerate(panel.model.runs) if r.outcome == "fail"), 0)
+    fail = next((i for i, r in enumerate(panel.model.rows) if r.outcome == "fail"), 0)
     panel.open_row(fail)
     await asyncio.sleep(0.3)
     await services.runner.wait_idle()

@@ -62,7 +62,7 @@ def test_run_over_a_file_chart_table_detail_and_csv(
     # Filter the table, then export all of it.
     panel.filter.setCurrentIndex(panel.filter.findData("create"))
     assert 0 < panel.model.rowCount() < len(report.runs)
-    assert all(r.outcome == "create" for r in panel.model.runs)
+    assert all(r.outcome == "create" for r in panel.model.rows)
     target = tmp_path / "impact.csv"
     dialogs.files.append(str(target))
     panel.export_button.click()
