@@ -359,9 +359,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError(exc.message) from None
     mappings = found.mappings
     if found.ignored_settings:
+        token = (
+            " (the API token is never kept in a project: the app asks for it and keeps it in the system keyring)"
+            if found.token_dropped
+            else ""
+        )
         print(
-            f"not imported from the destination settings: {', '.join(found.ignored_settings)} (the API token "
-            "is never kept in a project: the app asks for it and keeps it in the system keyring)",
+            f"not imported from the destination settings: {', '.join(found.ignored_settings)}{token}",
             file=sys.stderr,
         )
     if merging:

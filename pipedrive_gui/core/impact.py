@@ -289,17 +289,21 @@ class ImpactReport:
 
 #: A quoted value: the opening quote starts a word (so "event's" is not one), the closing ends one.
 _QUOTED = re.compile(r"(?<!\w)[\"“'‘][^\"”'’]*[\"”'’](?!\w)")
-_AFTER_EQUALS = re.compile(r"(=\s*)[^\s;,)]+")
+#: The value after "=", up to the punctuation that ends it ("= user-1: Pipedrive…" keeps its colon).
+_AFTER_EQUALS = re.compile(r"(=\s*)[^\s;,)]+?(?=[.:]*(?:[\s;,)]|$))")
 _NUMBER = re.compile(r"#?\b\d+\b")
+_ELLIPSIS_STOP = re.compile(r"…\.(?!\.)")
 
 
 def reason_key(reason: str) -> str:
-    """Group failure reasons that differ only by the values in them."""
+    """Group failure reasons that differ only by the values in them: each value becomes "…"."""
     text = reason.removeprefix("Would fail: ").removeprefix("Failed: ")
-    text = _QUOTED.sub("…", text)
+    # A quoted value keeps its quotes: "the required field '…'." shows a name was there.
+    text = _QUOTED.sub(lambda m: f"{m.group(0)[0]}…{m.group(0)[-1]}", text)
     text = _AFTER_EQUALS.sub(r"\1…", text)
     text = _NUMBER.sub("…", text)
-    return text.strip()
+    # A value that ended a sentence: the "…" ends it; "…" plus the full stop reads as a doubled one.
+    return _ELLIPSIS_STOP.sub("…", text).strip()
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
         "deal_field": settings.get("dealField", "id"),
     }
     for key in settings:
-        if _is_secret_key(key):
+        if is_secret_key(key):
             # Carry it over so the secret check below names it; never silently keep or drop it.
             out["destination"][key] = settings[key]
     subs = doc.get("subscriptions", [])
@@ -267,7 +267,8 @@ def _shape(where: str, problem: str) -> ProjectFileError:
     return ProjectFileError(f"The project file is damaged: {where or '/'} {problem}.", where=where)
 
 
-def _is_secret_key(key: str) -> bool:
+def is_secret_key(key: str) -> bool:
+    """Whether a settings key is named like a credential (``apiToken``, ``api_token``, ``password``…)."""
     return key.lower().replace("_", "").replace("-", "") in _SECRET_KEY_NAMES
 
 
@@ -282,7 +283,7 @@ def find_secrets(doc: Any) -> list[str]:
 
     def scan(obj: Any, where: str) -> None:
         if isinstance(obj, dict):
-            found.extend(f"{where}/{k}" for k in obj if isinstance(k, str) and _is_secret_key(k))
+            found.extend(f"{where}/{k}" for k in obj if isinstance(k, str) and is_secret_key(k))
 
     scan(doc, "")
     for section in ("destination", "settings"):

@@ -41,6 +41,7 @@ from pipedrive_gui.core.project import (
     Mapping,
     Project,
     SampleEvent,
+    is_secret_key,
     new_mapping_id,
 )
 
@@ -242,6 +243,10 @@ class SegmentImport:
     name: str | None = None
     samples: list[SampleEvent] | None = None
     ignored_settings: list[str] = field(default_factory=list)  # e.g. apiToken: never imported
+    #: The destination settings held a Pipedrive API token (or another credential) with a value. It is
+    #: among ``ignored_settings``, so it was not imported; ``pipedrive-gui import`` and File > Import
+    #: say so. Only this flag is kept, never the value.
+    token_dropped: bool = False
 
 
 def read_segment(data: Any) -> SegmentImport:
@@ -265,6 +270,7 @@ def read_segment(data: Any) -> SegmentImport:
                 'Cannot import the destination: "destination" must hold a "settings" object.'
             )
         result.destination, result.ignored_settings = destination_from_settings(settings)
+        result.token_dropped = any(is_secret_key(k) and settings[k] for k in result.ignored_settings)
     app = data.get(APP_KEY)
     if app is not None:
         _read_app_part(app, result)

@@ -56,6 +56,17 @@ def file_name_for(title: str) -> str:
     return name or "Untitled project"
 
 
+def token_not_kept(source: str) -> str:
+    """What an import says when the file held a Pipedrive API token (``SegmentImport.token_dropped``:
+    the same finding ``pipedrive-gui import`` reports), in words for someone who is not a developer."""
+    return (
+        f"“{source}” contains a Pipedrive API token. It was not imported: a project never keeps the "
+        "token, so it is not saved with this project or in its exports. To connect to Pipedrive, use "
+        "Pipedrive > Connect…: the app keeps your token in your computer's keyring. The file itself "
+        "still holds the token: keep it private, or delete it."
+    )
+
+
 PROJECT_FILTER = f"Pipedrive Mapper projects (*{FILE_SUFFIX});;JSON files (*.json);;All files (*)"
 MAX_RECENT = 8
 
@@ -243,8 +254,13 @@ class FileCommands:
         source = Path(path).name
         existing = list(self.doc.project.mappings)
         if not existing:
+            # The new mappings show for themselves; only a token found in the file needs saying.
             self._apply_import(
-                merge_mappings(existing, mappings, "copy"), source, found, whole=True, tell=False
+                merge_mappings(existing, mappings, "copy"),
+                source,
+                found,
+                whole=True,
+                tell=found.token_dropped,
             )
             return True
         preview = merge_mappings(existing, mappings, "update")
@@ -318,6 +334,9 @@ class FileCommands:
                     f"The destination settings in “{source}” differ from this project's, which were kept "
                     "(Replace all takes the whole file's)."
                 )
+        if found.token_dropped:
+            summary += "; the Pipedrive API token in the file was not kept"
+            notes.append(token_not_kept(source))
         changed = self.doc.set_imported(
             result.mappings,
             f"Import from {source}: {summary}",

@@ -194,7 +194,7 @@ async def _impact_with_compare(window: Any, services: Services) -> None:
         if loop.time() > deadline:
             raise TimeoutError("the impact run did not finish")
         await asyncio.sleep(0.1)
-    fail = next((i for i, r in enumerate(panel.model.runs) if r.outcome == "fail"), 0)
+    fail = next((i for i, r in enumerate(panel.model.rows) if r.outcome == "fail"), 0)
     panel.open_row(fail)
     await asyncio.sleep(0.3)
     await services.runner.wait_idle()
@@ -220,7 +220,7 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
     while not panel.running:
         if loop.time() > deadline:
             raise TimeoutError("the receiver did not start")
-        if not panel._busy:
+        if not panel.busy:
             panel.start()
         await asyncio.sleep(0.05)
     from pipedrive_gui.core import samples
@@ -496,7 +496,7 @@ async def _receiver_flow(window: Any, services: Services) -> None:
     window.toggle_receiver()
     panel = window.receiver_panel
     panel.port_spin.setValue(0)
-    await _until(lambda: not panel._busy and panel.journal is not None, "the receiver journal")
+    await _until(lambda: not panel.busy and panel.journal is not None, "the receiver journal")
     panel.start()
     await _until(lambda: panel.running, "the receiver to start")
     panel.mode_combo.setCurrentIndex(panel.mode_combo.findData(ReceiverMode.LIVE.value))
@@ -517,7 +517,7 @@ async def _receiver_flow(window: Any, services: Services) -> None:
     await _until(lambda: window.receiver_placement.shown, "the receiver panel to come back")
     await services.runner.wait_idle()
     panel.stop()
-    await _until(lambda: not panel.running and not panel._busy, "the receiver to stop")
+    await _until(lambda: not panel.running and not panel.busy, "the receiver to stop")
 
 
 async def quit_as_user(window: Any) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,9 +40,8 @@ from PySide6.QtWidgets import (
 from pipedrive_gui.core import impact as core
 from pipedrive_gui.gui import dialogs
 from pipedrive_gui.gui.errors import describe
+from pipedrive_gui.gui.table_models import ListTableModel
 from pipedrive_gui.receiver.outcomes import Outcome
-
-Index = QModelIndex | QPersistentModelIndex
 
 SOURCES = (
     ("corpus", "Bundled corpus (1,100 events)"),
@@ -161,14 +160,13 @@ class ImpactChart(QWidget):
         p.end()
 
 
-class ImpactRunsModel(QAbstractTableModel):
+class ImpactRunsModel(ListTableModel[core.EventRun]):
     """One row per mapping run on an event (runs that did not trigger are only counted)."""
 
-    COLUMNS = ("#", "Event", "Mapping", "Outcome", "Record", "Calls", "Tokens", "What would happen")
+    HEADERS = ("#", "Event", "Mapping", "Outcome", "Record", "Calls", "Tokens", "What would happen")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.runs: list[core.EventRun] = []
         self._all: list[core.EventRun] = []
         self._outcome = ""
 
@@ -181,34 +179,15 @@ class ImpactRunsModel(QAbstractTableModel):
         self._apply()
 
     def _apply(self) -> None:
-        self.beginResetModel()
-        self.runs = [
+        self.set_rows(
             r
             for r in self._all
             if not self._outcome
             or r.outcome == self._outcome
             or (self._outcome == "batch" and r.batch_record)
-        ]
-        self.endResetModel()
+        )
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.runs)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.runs):
-            return None
-        r = self.runs[index.row()]
-        col = index.column()
+    def cell(self, r: core.EventRun, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             record = "" if r.outcome == core.FAIL else r.subject()
             return (
@@ -228,9 +207,6 @@ class ImpactRunsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 5, 6):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
-
-    def run_at(self, row: int) -> core.EventRun | None:
-        return self.runs[row] if 0 <= row < len(self.runs) else None
 
 
 def read_jsonl_file(path: str) -> list[dict[str, Any]]:
@@ -570,7 +546,7 @@ class ImpactPanel(QWidget):
     # -- the table ---------------------------------------------------------------------------------
 
     def _row_selected(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        run = self.model.run_at(current.row()) if current.isValid() else None
+        run = self.model.row_at(current.row()) if current.isValid() else None
         self.detail.setPlainText(core.detail_text(run) if run is not None else "")
 
     def open_row(self, row: int) -> None:

@@ -6,16 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QDialog, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-Index = QModelIndex | QPersistentModelIndex
+from pipedrive_gui.gui.table_models import ListTableModel
+
 MAX_VALUE_CHARS = 80
 
 
@@ -55,46 +50,22 @@ def preview_value(value: Any) -> str:
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 
-class EventPathsModel(QAbstractTableModel):
+class EventPathsModel(ListTableModel[tuple[str, str]]):
+    """Rows are (path, value preview); ``UserRole`` is the path, what picking a row inserts."""
+
     PATH, VALUE = 0, 1
     HEADERS = ("Field in the event", "Value in this sample")
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[str, str]] = []
-
     def set_event(self, event: Any) -> None:
-        self.beginResetModel()
-        self._rows = [(p, preview_value(v)) for p, v in event_paths(event)] if isinstance(event, dict) else []
-        self.endResetModel()
+        self.set_rows(
+            [(p, preview_value(v)) for p, v in event_paths(event)] if isinstance(event, dict) else []
+        )
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else 2
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
+    def cell(self, row: tuple[str, str], column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._rows[index.row()][index.column()]
+            return row[column]
         if role == Qt.ItemDataRole.UserRole:
-            return self._rows[index.row()][0]
-        return None
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,  # noqa: N802
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < 2
-        ):
-            return self.HEADERS[section]
+            return row[self.PATH]
         return None
 
 

@@ -15,11 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QEvent,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
@@ -49,9 +46,9 @@ from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.json_highlighter import highlight_json
 from pipedrive_gui.gui.preview import PreviewComputer, PreviewResult, RunInputs
 from pipedrive_gui.gui.shortcuts import with_key
+from pipedrive_gui.gui.table_models import ListTableModel
 from pipedrive_gui.gui.tasks import TaskRunner
 
-Index = QModelIndex | QPersistentModelIndex
 DEBOUNCE_MS = 120
 _OUTCOME_WORDS = {
     "update": "Would update",
@@ -83,54 +80,25 @@ def _run_failure(exc: BaseException) -> str:
     return f"The check failed unexpectedly: {exc}. Try again; if it keeps failing, report it."
 
 
-class CallsModel(QAbstractTableModel):
+class CallsModel(ListTableModel[Any]):
     """The Pipedrive calls of a plan / dry run / send: what, which request, and its status."""
 
     PURPOSE, REQUEST, STATUS = 0, 1, 2
     HEADERS = ("What", "Pipedrive request", "Status")
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.calls: list[Any] = []
-
     def set_calls(self, calls: list[Any]) -> None:
-        self.beginResetModel()
-        self.calls = list(calls)
-        self.endResetModel()
+        self.set_rows(calls)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.calls)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else 3
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.calls):
-            return None
-        call = self.calls[index.row()]
+    def cell(self, call: Any, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if index.column() == self.PURPOSE:
+            if column == self.PURPOSE:
                 cond = f" ({call.condition})" if call.condition else ""
                 return f"{call.purpose}{cond}"
-            if index.column() == self.REQUEST:
+            if column == self.REQUEST:
                 return f"{call.method} {call.path}"
             if role == Qt.ItemDataRole.ToolTipRole and call.response_excerpt:
                 return call.response_excerpt
             return _status_text(call)
-        return None
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,  # noqa: N802
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < 3
-        ):
-            return self.HEADERS[section]
         return None
 
 

@@ -13,14 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,11 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from pipedrive_gui.gui.project_linter import count_text
+from pipedrive_gui.gui.table_models import ListTableModel
 
 if TYPE_CHECKING:
     from pipedrive_gui.core.lint import Finding, LintReport
 
-Index = QModelIndex | QPersistentModelIndex
 SEVERITY_TEXT = {"error": "Error", "warning": "Warning", "info": "Note"}
 
 
@@ -56,51 +49,25 @@ def severity_icon(severity: str | None) -> QIcon:
     return QApplication.style().standardIcon(pixmap)
 
 
-class ProblemsModel(QAbstractTableModel):
-    COLUMNS = ("Severity", "Mapping", "Field", "Problem")
+class ProblemsModel(ListTableModel["Finding"]):
+    HEADERS = ("Severity", "Mapping", "Field", "Problem")
     FindingRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.findings: list[Finding] = []
-
     def set_findings(self, findings: list[Finding]) -> None:
-        self.beginResetModel()
-        self.findings = list(findings)
-        self.endResetModel()
+        self.set_rows(findings)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.findings)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,  # noqa: N802
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.findings):
-            return None
-        f = self.findings[index.row()]
-        col = index.column()
+    def cell(self, f: Finding, column: int, role: int) -> Any:
         if role == self.FindingRole:
             return f
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
+            if column == 0:
                 return SEVERITY_TEXT[f.severity]
-            if col == 1:
+            if column == 1:
                 return f.mapping_name if f.mapping_id else "Destination (all mappings)"
-            if col == 2:
+            if column == 2:
                 return f.field_label or "—"
             return f.message
-        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return severity_icon(f.severity)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{f.message}\n\nFix: {f.fix}\n\nRule: {f.rule}"

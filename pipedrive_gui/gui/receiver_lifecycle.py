@@ -1,72 +1,87 @@
-"""The receiver panel's background work: start and stop the receiver, build the mapping processor
-for a mode, and replay journal events. Coroutines the panel spawns on its task runner; they read
-and change the panel's state (``receiver``, ``_unsubscribe``), and the panel handles their results.
+"""The receiver panel's background work: start the receiver, build the mapping processor for a
+mode, and replay journal events. Coroutines the panel spawns on its task runner with what they need
+passed in; the panel keeps its state and handles their results.
+
+What may change while a coroutine waits (the mode, the port and key on screen, which receiver is
+running) is passed as a function and read when it is needed, not when the work was asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipedrive_gui.receiver import MappingProcessor, Receiver, ReceiverError
+from pipedrive_gui.receiver import Journal, MappingProcessor, Receiver, ReceiverError, ReceiverSettings
 from pipedrive_gui.receiver.outcomes import ReceiverMode
 from pipedrive_gui.receiver.setup import processor_for
 
 if TYPE_CHECKING:
-    from pipedrive_gui.gui.receiver_panel import ReceiverPanel
+    from pipedrive_gui.core.project import Project
+    from pipedrive_gui.receiver.dispatcher import EngineLike
+
+#: ``engine_factory(project)`` -> an upsert engine for that project's destination defaults, or None
+#: when no Pipedrive (or sandbox) is connected; may also return an awaitable of either.
+EngineFactory = Callable[["Project"], "EngineLike | None | Awaitable[EngineLike | None]"]
 
 
-async def make_processor(panel: ReceiverPanel, mode: ReceiverMode) -> MappingProcessor:
-    project = panel._project_provider()
-    engine = panel._engine_factory(project)
-    if inspect.isawaitable(engine):
-        engine = await engine
-    return processor_for(project.mappings, engine, mode)
+@dataclass(frozen=True)
+class Processors:
+    """Builds the receiver's mapping processor from the project and connection of the moment."""
+
+    project: Callable[[], Project]
+    engine_factory: EngineFactory
+
+    async def build(self, mode: ReceiverMode) -> MappingProcessor:
+        project = self.project()
+        engine = self.engine_factory(project)
+        if inspect.isawaitable(engine):
+            engine = await engine
+        return processor_for(project.mappings, engine, mode)
+
+    async def apply(self, receiver: Callable[[], Receiver | None], mode: ReceiverMode) -> None:
+        """Give the receiver running once the processor is built (if any) the new processor."""
+        processor = await self.build(mode)
+        running = receiver()
+        if running is not None:
+            running.set_processor(processor)
 
 
-async def apply_processor(panel: ReceiverPanel, mode: ReceiverMode) -> None:
-    processor = await make_processor(panel, mode)
-    if panel.receiver is not None:
-        panel.receiver.set_processor(processor)
-
-
-async def start(panel: ReceiverPanel) -> Receiver:
+async def start(
+    data_dir: Path,
+    settings: Callable[[], ReceiverSettings],
+    mode: Callable[[], ReceiverMode],
+    processors: Processors,
+    journal_opening: asyncio.Task[object] | None,
+) -> Receiver:
     # Two first opens of a new journal file at once can fail with "database is locked" (both
     # create the schema); the table's reader goes first, the receiver after it.
-    opening = panel.events.journal_opening
-    if opening is not None and not opening.done():
-        await asyncio.wait([opening])
-    processor = await make_processor(panel, panel._mode)
-    settings = replace(
-        panel._settings,
-        port=panel.port_spin.value(),
-        write_key=panel.write_key,
-        allowed_origins=panel.allowed_origins,
-    )
-    receiver = Receiver(panel._paths.data, settings, processor=processor)
+    if journal_opening is not None and not journal_opening.done():
+        await asyncio.wait([journal_opening])
+    processor = await processors.build(mode())
+    receiver = Receiver(data_dir, settings(), processor=processor)
     await receiver.start()
     return receiver
 
 
-async def stop(panel: ReceiverPanel) -> None:
-    if panel._unsubscribe is not None:
-        panel._unsubscribe()
-        panel._unsubscribe = None
-    receiver = panel.receiver
-    if receiver is not None:
-        await receiver.stop()
-
-
 async def replay(
-    panel: ReceiverPanel, seqs: list[int], *, force: bool, failed: bool
+    receiver: Receiver | None,
+    journal: Journal | None,
+    processors: Processors,
+    mode: ReceiverMode,
+    seqs: list[int],
+    *,
+    force: bool,
+    failed: bool,
 ) -> tuple[list[int], bool]:
-    receiver = panel.receiver
+    """Queue ``seqs`` (or the failed events) again; True with them when a running receiver takes
+    them now, False when they wait in the journal for its next start."""
     if receiver is not None and receiver.running:
-        await apply_processor(panel, panel._mode)  # replays use the mappings as they are now
+        receiver.set_processor(await processors.build(mode))  # replays use the mappings as they are now
         return await receiver.replay(seqs, failed=failed, force=force), True
-    journal = panel.journal
     if journal is None:
         raise ReceiverError("The receiver journal is not open yet; try again in a moment.")
     return await journal.mark_for_replay(seqs, failed=failed, force=force), False

@@ -24,16 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from pipedrive_gui.gui.errors import describe
+from pipedrive_gui.gui.table_models import HeaderedTableModel, Index
 from pipedrive_gui.receiver import Journal, JournalQuery, JournalRow
 from pipedrive_gui.receiver.journal import JournalWatcher
 from pipedrive_gui.receiver.outcomes import OUTCOME_FILTERS, Outcome, outcome_text
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 class Spawn(Protocol):
@@ -143,7 +142,7 @@ TIME, TYPE, EVENT, USER, FIRED, OUTCOME = range(len(COLUMNS))
 PLACEHOLDER = "…"
 
 
-class EventTableModel(QAbstractTableModel):
+class EventTableModel(HeaderedTableModel):
     """Rows are journal events, newest first; see the module docstring for how it stays small.
 
     Signals:
@@ -152,6 +151,7 @@ class EventTableModel(QAbstractTableModel):
         failed(str): a read failed; the text says what happened.
     """
 
+    HEADERS = COLUMNS
     SeqRole = Qt.ItemDataRole.UserRole + 1
     OutcomeRole = Qt.ItemDataRole.UserRole + 2
     RowRole = Qt.ItemDataRole.UserRole + 3
@@ -263,23 +263,6 @@ class EventTableModel(QAbstractTableModel):
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else self._total
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,  # noqa: N802
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

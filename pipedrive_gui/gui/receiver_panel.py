@@ -20,7 +20,7 @@ also sees a ``pipedrive-gui receive`` running in another process).
 Its parts are widgets of their own, named after what the user sees: ``receiver_controls.py``
 (start/stop, mode, address, port, write key, allowed web pages), ``receiver_snippets.py``,
 ``receiver_events.py`` (filters, table, actions) and ``event_detail.py``; the background work
-(start, stop, processors, replays) is in ``receiver_lifecycle.py``. What it says and how its
+(start, processors, replays) is in ``receiver_lifecycle.py``. What it says and how its
 settings are kept come from ``receiver/`` (``config.py``, ``status.py``, ``outcomes.py``), which
 is tested without a display.
 """
@@ -28,7 +28,8 @@ is tested without a display.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ from pipedrive_gui.gui import receiver_lifecycle as lifecycle
 from pipedrive_gui.gui.errors import describe
 from pipedrive_gui.gui.receiver_controls import ReceiverControls
 from pipedrive_gui.gui.receiver_events import ReceiverEvents
+from pipedrive_gui.gui.receiver_lifecycle import EngineFactory
 from pipedrive_gui.gui.receiver_model import EventFilter
 from pipedrive_gui.gui.receiver_snippets import SnippetTabs
 from pipedrive_gui.gui.tasks import TaskRunner
@@ -61,16 +63,11 @@ from pipedrive_gui.receiver.outcomes import ReceiverMode, waiting
 
 if TYPE_CHECKING:
     from pipedrive_gui.core.project import Project
-    from pipedrive_gui.receiver.dispatcher import EngineLike
 
 log = logging.getLogger(__name__)
 
 # (main_window asks ``panel.mode == LIVE``.)
 DRY_RUN, LIVE = ReceiverMode.DRY_RUN, ReceiverMode.LIVE
-
-#: ``engine_factory(project)`` -> an upsert engine for that project's destination defaults, or None
-#: when no Pipedrive (or sandbox) is connected; may also return an awaitable of either.
-EngineFactory = Callable[["Project"], "EngineLike | None | Awaitable[EngineLike | None]"]
 
 
 class ReceiverPanel(QWidget):
@@ -98,8 +95,7 @@ class ReceiverPanel(QWidget):
         self.setObjectName("receiverPanel")
         self._runner = runner
         self._paths = paths
-        self._project_provider = project_provider
-        self._engine_factory = engine_factory
+        self._processors = lifecycle.Processors(project_provider, engine_factory)
         self._on_use_as_sample = on_use_as_sample
         config = receiver_config.load_panel_config(paths.config, settings)
         self._settings = settings or ReceiverSettings(port=config.port)
@@ -122,6 +118,11 @@ class ReceiverPanel(QWidget):
     @property
     def running(self) -> bool:
         return self.receiver is not None and self.receiver.running
+
+    @property
+    def busy(self) -> bool:
+        """Starting or stopping (the start/stop button waits)."""
+        return self._busy
 
     @property
     def mode(self) -> ReceiverMode:
@@ -170,18 +171,26 @@ class ReceiverPanel(QWidget):
             return
         self._set_busy(True, "Starting the receiver…")
         self._runner.spawn(
-            lifecycle.start(self),
+            lifecycle.start(
+                self._paths.data,
+                self._start_settings,
+                lambda: self._mode,
+                self._processors,
+                self.events.journal_opening,
+            ),
             name="receiver-start",
             on_done=self._started,
             on_error=lambda _n, exc: self._start_failed(exc),
         )
 
     def stop(self) -> None:
-        if not self.running or self._busy:
+        receiver = self.receiver
+        if receiver is None or not receiver.running or self._busy:
             return
         self._set_busy(True, "Stopping the receiver…")
+        self._stop_listening()
         self._runner.spawn(
-            lifecycle.stop(self),
+            receiver.stop(),
             name="receiver-stop",
             on_done=lambda _r: self._stopped(),
             on_error=lambda _n, exc: self._stop_failed(exc),
@@ -191,7 +200,7 @@ class ReceiverPanel(QWidget):
         """The project's mappings or the Pipedrive connection changed: use them from now on."""
         if self.running:
             self._runner.spawn(
-                lifecycle.apply_processor(self, self._mode),
+                self._processors.apply(lambda: self.receiver, self._mode),
                 name="receiver-processor",
                 latest_wins=True,
                 on_error=lambda _n, exc: self._error("Could not use the new mappings", exc),
@@ -237,9 +246,7 @@ class ReceiverPanel(QWidget):
         self._closed = True
         self.events.stop_polling()
         self._runner.cancel("receiver-start")
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._stop_listening()
         receiver, self.receiver = self.receiver, None
         if receiver is not None:
             await receiver.stop()
@@ -318,6 +325,20 @@ class ReceiverPanel(QWidget):
 
     # -- receiver lifecycle ----------------------------------------------------------------------
 
+    def _start_settings(self) -> ReceiverSettings:
+        """What the receiver starts with: the settings given, with the port, key and web pages on screen."""
+        return replace(
+            self._settings,
+            port=self.port_spin.value(),
+            write_key=self.write_key,
+            allowed_origins=self.allowed_origins,
+        )
+
+    def _stop_listening(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
     def _started(self, receiver: Receiver) -> None:
         if self._closed:  # the app quit while the receiver was starting
             self._runner.spawn(receiver.stop(), name="receiver-stop")
@@ -382,7 +403,7 @@ class ReceiverPanel(QWidget):
             self._error("Could not switch modes", exc)
 
         self._runner.spawn(
-            lifecycle.apply_processor(self, mode),
+            self._processors.apply(lambda: self.receiver, mode),
             name="receiver-processor",
             latest_wins=True,
             on_done=lambda _r: self._say(status.mode_switched(mode)),
@@ -424,7 +445,9 @@ class ReceiverPanel(QWidget):
             self.events.reload_detail(marked)
 
         self._runner.spawn(
-            lifecycle.replay(self, seqs, force=force, failed=failed),
+            lifecycle.replay(
+                self.receiver, self.journal, self._processors, self._mode, seqs, force=force, failed=failed
+            ),
             name="receiver-replay",
             on_done=done,
             on_error=lambda _n, exc: self._error("Replay did not start", exc),

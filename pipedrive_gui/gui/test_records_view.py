@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from pipedrive_gui.gui import dialogs
+from pipedrive_gui.gui.table_models import Index, ListTableModel
 from pipedrive_gui.pipedrive.test_records import (
     ENTITY_TEXT,
     UPDATES_NOT_UNDONE,
@@ -48,14 +49,12 @@ if TYPE_CHECKING:
     from pipedrive_gui.gui.tasks import TaskRunner
     from pipedrive_gui.pipedrive.ledger import Ledger
 
-Index = QModelIndex | QPersistentModelIndex
-
 #: The runner's name for the background work of this window.
 LOAD_TASK = "test-records"
 DELETE_TASK = "delete-test-records"
 
 
-class TestRecordsModel(QAbstractTableModel):
+class TestRecordsModel(ListTableModel[TestRecord]):
     """The list; the first column's check boxes choose what *Delete test records…* removes."""
 
     __test__ = False  # not a pytest test class, whatever its name
@@ -66,28 +65,25 @@ class TestRecordsModel(QAbstractTableModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.records: list[TestRecord] = []
         self._checked: set[tuple[str, str, str]] = set()
 
     # -- contents -------------------------------------------------------------------------------
 
     def set_records(self, records: list[TestRecord]) -> None:
         """Replace the rows; records still listed keep their tick."""
-        self.beginResetModel()
-        self.records = list(records)
-        self._checked &= {r.key for r in self.records}
-        self.endResetModel()
+        self.set_rows(records)
+        self._checked &= {r.key for r in self.rows}
         self.checked_changed.emit()
 
     def checked_records(self) -> list[TestRecord]:
-        return [r for r in self.records if r.key in self._checked]
+        return [r for r in self.rows if r.key in self._checked]
 
     def set_all_checked(self, checked: bool) -> None:
-        self._checked = {r.key for r in self.records} if checked else set()
-        if self.records:
+        self._checked = {r.key for r in self.rows} if checked else set()
+        if self.rows:
             self.dataChanged.emit(
                 self.index(0, self.RECORD),
-                self.index(len(self.records) - 1, self.RECORD),
+                self.index(len(self.rows) - 1, self.RECORD),
                 [Qt.ItemDataRole.CheckStateRole],
             )
         self.checked_changed.emit()
@@ -101,32 +97,15 @@ class TestRecordsModel(QAbstractTableModel):
 
     # -- Qt model -------------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's signature
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,  # noqa: N802
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
     def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():  # the root is no cell (Qt's model contract)
+            return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if index.column() == self.RECORD:
             base |= Qt.ItemFlag.ItemIsUserCheckable
         return base
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.records):
-            return None
-        r, col = self.records[index.row()], index.column()
+    def cell(self, r: TestRecord, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.CheckStateRole and col == self.RECORD:
             return Qt.CheckState.Checked if r.key in self._checked else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DisplayRole:
@@ -168,7 +147,7 @@ class TestRecordsModel(QAbstractTableModel):
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         if role != Qt.ItemDataRole.CheckStateRole or index.column() != self.RECORD or not index.isValid():
             return False
-        key = self.records[index.row()].key
+        key = self.rows[index.row()].key
         state = value if isinstance(value, Qt.CheckState) else Qt.CheckState(int(value))
         if state == Qt.CheckState.Checked:
             self._checked.add(key)
@@ -320,7 +299,7 @@ class TestRecordsDialog(QDialog):
             else "&Delete test records…"
         )
         for b in (self.select_all_button, self.select_none_button):
-            b.setEnabled(bool(self.model.records) and not busy)
+            b.setEnabled(bool(self.model.rows) and not busy)
         self.refresh_button.setEnabled(connected and not busy)
         if not connected:
             self.counts.setText("")
@@ -394,7 +373,8 @@ class TestRecordsDialog(QDialog):
             self._open(index.row())
 
     def _open(self, row: int) -> None:
-        link = self.model.records[row].link if 0 <= row < len(self.model.records) else None
+        record = self.model.row_at(row)
+        link = record.link if record is not None else None
         if link:
             self.open_url(link)
 

@@ -161,14 +161,20 @@ def test_import_of_segments_own_shapes_still_works(
     assert imported.name == "p" and imported.samples == [] and imported.destination.person_field == "id"
 
 
-def test_import_never_keeps_a_token_and_merge_keeps_the_projects_settings(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _demo_export_with(tmp_path: Path, capsys: pytest.CaptureFixture[str], **settings: str) -> Path:
+    """The demo's Segment export, with ``settings`` added to its destination settings."""
     exported = tmp_path / "export.json"
     _run(capsys, "export", "--format", "segment", "-o", str(exported), DEMO)
     document = json.loads(exported.read_text(encoding="utf-8"))
-    document["destination"]["settings"].update(apiToken="secret-token-123", personField="email")
+    document["destination"]["settings"].update(settings)
     exported.write_text(json.dumps(document), encoding="utf-8")
+    return exported
+
+
+def test_import_never_keeps_a_token_and_merge_keeps_the_projects_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = _demo_export_with(tmp_path, capsys, apiToken="secret-token-123", personField="email")
     out = tmp_path / "p.pipedrive-map.json"
     code, _, err = _run(capsys, "import", "-o", str(out), str(exported))
     assert code == 0 and "apiToken" in err and "keyring" in err
@@ -180,6 +186,15 @@ def test_import_never_keeps_a_token_and_merge_keeps_the_projects_settings(
     code, _, err = _run(capsys, "import", "--merge", "update", "-o", str(project_path), str(exported))
     assert code == 0 and "differ" in err
     assert load_project(project_path).destination == load_project(DEMO).destination
+
+
+def test_import_of_unknown_settings_without_a_token_mentions_no_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = _demo_export_with(tmp_path, capsys, region="eu")
+    code, _, err = _run(capsys, "import", "-o", str(tmp_path / "p.pipedrive-map.json"), str(exported))
+    assert code == 0 and "not imported from the destination settings: region" in err
+    assert "token" not in err.lower()
 
 
 def test_import_unknown_action_id_is_one_clear_line(

@@ -63,6 +63,7 @@ def test_jsonl_file_human_output_compare_and_csv(
     assert f"Compared with {DEMO}:" in r.out
     assert "that created a new deal would now fail" in r.out
     assert "fail x" in r.out  # the top reasons
+    assert "required field '…'." in r.out and "…." not in r.out and ".." not in r.out  # no doubled full stop
     with table.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert rows and {"event", "mapping", "outcome", "record", "api_calls", "tokens"} <= set(rows[0])

@@ -92,8 +92,33 @@ def test_reason_key_groups_reasons_that_differ_only_by_values() -> None:
     text = "Segment would reject this event's payload: The root value is missing the required field 'title'."
     assert (
         reason_key(text) == "Segment would reject this event's payload: The root value is missing the "
-        "required field …."
+        "required field '…'."
     )
+    # The punctuation after a value stays where it was.
+    assert (
+        reason_key("Could not look up person where Plan = user-1: Pipedrive refused the data.")
+        == "Could not look up person where Plan = …: Pipedrive refused the data."
+    )
+
+
+def test_failure_texts_never_end_in_a_doubled_full_stop() -> None:
+    """A value elided at the end of a sentence ran into its full stop: "field …." in the top
+    reasons (the CLI's "fail x…", the window's Top failures) and in the before/after sentences."""
+    reasons = [
+        "Segment would reject this event's payload: The root value is missing the required field 'title'.",
+        "There is no deal with ID 4031.",
+        "Could not look up deal where Deal ID = 77. Pipedrive said: “Not found”. Fix the mapped value.",
+    ]
+    after = _report([_run(i, "d", "fail", reason=r) for i, r in enumerate(reasons, 1)], events=3)
+    texts = [r for r, _ in after.summaries[1].fail_reasons]
+    for reason in reasons:  # a group of changes names the reason of its first event
+        before = _report([_run(1, "d", "create", -1)], events=1)
+        texts += [c.sentence() for c in compare(before, _report([_run(1, "d", "fail", reason=reason)], 1))]
+    assert len(texts) == 6
+    for text in texts:
+        assert "…." not in text and ".." not in text, text
+    assert "There is no deal with ID …" in texts
+    assert "1 event that created a new deal would now fail (There is no deal with ID …) (Deals)" in texts
 
 
 def test_daily_budget_and_share_at_n_events_a_day() -> None:

@@ -157,7 +157,18 @@ def test_document_never_brings_a_token_in() -> None:
     document["destination"]["settings"] |= {"apiToken": "t0k3n", "somethingElse": 1}
     found = read_segment(document)
     assert found.ignored_settings == ["apiToken", "somethingElse"]
+    assert found.token_dropped  # what `import` and File > Import tell the user
     assert "t0k3n" not in repr(found)
+
+
+@pytest.mark.parametrize(
+    ("settings", "dropped"),
+    [({"api_token": "t0k3n"}, True), ({"apiToken": ""}, False), ({"somethingElse": "x"}, False), ({}, False)],
+)
+def test_token_dropped_only_when_the_file_held_one(settings: dict[str, Any], dropped: bool) -> None:
+    document = export_segment_document(_demo())
+    document["destination"]["settings"] |= settings
+    assert read_segment(document).token_dropped is dropped
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ def test_run_over_a_file_chart_table_detail_and_csv(
     # Filter the table, then export all of it.
     panel.filter.setCurrentIndex(panel.filter.findData("create"))
     assert 0 < panel.model.rowCount() < len(report.runs)
-    assert all(r.outcome == "create" for r in panel.model.runs)
+    assert all(r.outcome == "create" for r in panel.model.rows)
     target = tmp_path / "impact.csv"
     dialogs.files.append(str(target))
     panel.export_button.click()
@@ -93,6 +93,7 @@ def test_compare_with_the_saved_project(demo_window: Any, run: Runner, tmp_path:
     assert any(c.mapping == deals.name and c.after == "fail" for c in result.changes)
     assert "Compared with the saved project" in panel.summary.text()
     assert "would now fail" in panel.summary.text()
+    assert "required field '…'." in panel.summary.text() and "…." not in panel.summary.text()
 
 
 def test_cancel_keeps_the_previous_results_and_not_connected(
