@@ -56,6 +56,14 @@ TABLES: dict[str, tuple[str, list[str]]] = {
             r'\b(?:LIVE|SEND)\b[^=\n]*=\s*"send"',
         ],
     ),
+    "when a word takes “an” (with_article)": (
+        "core/wording.py",
+        [
+            r'\bin\s*[(\[]\s*"a",\s*"e",\s*"i",\s*"o",\s*"u"',  # noun[:1] in ("a", "e", "i", "o", "u")
+            r'\bin\s*"aeiou',  # noun[:1] in "aeiou"
+            r'"an"\s+if\b|"an "\s+if\b|f"an \{\w+\}"\s+if\b',  # "an" if … else "a"
+        ],
+    ),
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedrive_gui.commands.common import CliError
+from pipedrive_gui.core.wording import with_article
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -116,10 +117,6 @@ def _load_project(path: str) -> Any:
         raise CliError(str(exc)) from None
 
 
-def _a(noun: str) -> str:
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-
-
 def _read_json_input(source: str, what: str) -> Any:
     if source == "-":
         text = sys.stdin.read()
@@ -129,7 +126,9 @@ def _read_json_input(source: str, what: str) -> Any:
         if not source.strip():
             raise CliError(f"No {what} file given: name a JSON file, or - to read stdin.", 2)
         if path.is_dir():
-            raise CliError(f"{source} is a folder, not {_a(what)} file: name the JSON file inside it.", 2)
+            raise CliError(
+                f"{source} is a folder, not {with_article(what)} file: name the JSON file inside it.", 2
+            )
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
@@ -148,7 +147,9 @@ def _read_json_input(source: str, what: str) -> Any:
             f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
     except RecursionError:
-        raise CliError(f"{shown} is nested too deeply (hundreds of levels) to be {_a(what)} file.") from None
+        raise CliError(
+            f"{shown} is nested too deeply (hundreds of levels) to be {with_article(what)} file."
+        ) from None
 
 
 def _read_event(source: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, Final
 from .actions import FieldDef
 from .jsdate import is_date_like, js_string_to_number
 from .jsvalues import UNDEFINED, number_to_string
+from .wording import with_article
 
 __all__ = ["SchemaNode", "SchemaProblem", "build_schema", "remove_empty_values", "validate_payload"]
 
@@ -262,8 +263,7 @@ def _pointer(parent: str, key: str | int) -> str:
 
 def _type_error(run: _Run, node: SchemaNode, pointer: str, value: Any) -> None:
     expected = _humanize_list(list(node.types), "or")
-    article = "an" if expected[:1] in ("a", "e", "i", "o", "u") else "a"
-    run.report(node, pointer, f"must be {article} {expected} but it was {_humanize_type(value)}")
+    run.report(node, pointer, f"must be {with_article(expected)} but it was {_humanize_type(value)}")
 
 
 def _humanize_type(value: Any) -> str:

@@ -30,6 +30,7 @@ from urllib.parse import quote
 from pipedrive_gui.core.actions import ACTIONS as CATALOG
 from pipedrive_gui.core.errors import UserError
 from pipedrive_gui.core.modes import DRY_RUN
+from pipedrive_gui.core.wording import with_article
 from pipedrive_gui.pipedrive import encode
 from pipedrive_gui.pipedrive.bodies import (
     BodyContext,
@@ -439,7 +440,7 @@ def _create_problem(
     if action_slug in ("createUpdatePerson", "createUpdateOrganization") and not body.get("name"):
         what = "Person Name" if entity == "person" else "Organization Name"
         return (
-            f"Pipedrive needs a name to create {_a(entity)}, and {what} is empty for this event. "
+            f"Pipedrive needs a name to create {with_article(entity)}, and {what} is empty for this event. "
             f"Map {what} to a trait that is always present, or match an existing {entity}."
         )
     if action_slug in ("createUpdateDeal", "createUpdateLead") and not (
@@ -455,7 +456,7 @@ def _create_problem(
         segment_text = "No related organization or person, unable to create/update note!"
         return f"{segment_text} ({_missing_links(assoc_reqs, results, ('person', 'organization', 'deal'))})"
     if action_slug in ("createUpdateDeal", "createUpdateLead") and not body.get("title"):
-        return f"Pipedrive needs a Title to create {_a(entity)}."
+        return f"Pipedrive needs a Title to create {with_article(entity)}."
     return None
 
 
@@ -524,7 +525,7 @@ def plan(
         res = results.get(req.key)
         if res is not None and not res.found:
             result.warnings.append(
-                f"No {req.describe()} was found, so the {spec.entity} is not linked to {_a(role)}."
+                f"No {req.describe()} was found, so the {spec.entity} is not linked to {with_article(role)}."
             )
         if res is not None and res.found and res.record_id is not None:
             result.associations[role] = res.record_id
@@ -624,7 +625,9 @@ def plan(
         )
     if target is not None and target_result is None:
         # Plan mode: the search decides between the two writes.
-        result.calls.append(update_call(_Ref("{id}"), None, condition=f"if {_a(spec.entity)} is found"))
+        result.calls.append(
+            update_call(_Ref("{id}"), None, condition=f"if {with_article(spec.entity)} is found")
+        )
         if problem is None or unresolved_assoc(unresolved):
             result.calls.append(create_call(condition=f"if no {spec.entity} is found"))
         result.reason = _planned_sentence(
@@ -683,10 +686,6 @@ def _update_body(
         if merged is not None:
             out["participants"] = merged
     return out
-
-
-def _a(noun: str) -> str:
-    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 _ID_LABEL = {"activity": "Activity ID", "lead": "Lead ID", "note": "Note ID"}

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from pipedrive_gui.core.jsvalues import UNDEFINED, js_keys, js_to_json, real_type_of, utf16_len
+from pipedrive_gui.core.wording import with_article
 
 from .errors import MappingProblem, MappingValidationError
 
@@ -29,14 +30,6 @@ class _Invalid(Exception):
 
 def _fail(message: str, stack: Stack) -> _Invalid:
     return _Invalid([MappingProblem("/" + "/".join(stack), message, stack)])
-
-
-def _article(type_name: str) -> str:
-    return "an" if type_name[:1] in ("a", "e", "i", "o", "u") else "a"
-
-
-def _a(type_name: str) -> str:
-    return f"{_article(type_name)} {type_name}"
 
 
 def _type_or_directive(value: Any) -> str:
@@ -64,7 +57,7 @@ def _directive_or_raw(value: Any, stack: Stack) -> None:
     if kind == "directive":
         _validate_directive(value, stack)
     elif kind not in ("object", "array", "boolean", "string", "number", "null"):
-        raise _fail(f"should be a mapping directive or a JSON value but it is {_a(kind)}", stack)
+        raise _fail(f"should be a mapping directive or a JSON value but it is {with_article(kind)}", stack)
 
 
 def _directive_or_string(value: Any, stack: Stack) -> None:
@@ -72,7 +65,7 @@ def _directive_or_string(value: Any, stack: Stack) -> None:
     if kind == "directive":
         _validate_directive(value, stack)
     elif kind != "string":
-        raise _fail(f"should be a string or a mapping directive but it is {_a(kind)}", stack)
+        raise _fail(f"should be a string or a mapping directive but it is {with_article(kind)}", stack)
 
 
 def _directive_or_object(value: Any, stack: Stack) -> None:
@@ -82,7 +75,8 @@ def _directive_or_object(value: Any, stack: Stack) -> None:
     elif kind == "object":
         _validate_object(value, stack)
     else:
-        raise _fail(f"should be a object or a mapping directive but it is {_a(kind)}", stack)
+        # "a object" is Segment's own wording (mapping-kit validate.ts); the conformance cases keep it.
+        raise _fail(f"should be a object or a mapping directive but it is {with_article(kind)}", stack)
 
 
 def _chain(*validators: Validator) -> Validator:
@@ -109,7 +103,7 @@ def _expect_type(expected: str, value: Any, stack: Stack) -> None:
     """Fail unless ``value`` is of the JSON type ``expected`` (a directive is not)."""
     kind = _type_or_directive(value)
     if kind != expected:
-        raise _fail(f"should be {_a(expected)} but it is {_a(kind)}", stack)
+        raise _fail(f"should be {with_article(expected)} but it is {with_article(kind)}", stack)
 
 
 def _string(value: Any, stack: Stack) -> None:
@@ -167,7 +161,7 @@ _MISSING: Final = object()
 def _array(value: Any, stack: Stack) -> None:
     kind = real_type_of(value)
     if kind != "array":
-        raise _fail(f"should be an array but it is {_a(kind)}", stack)
+        raise _fail(f"should be an array but it is {with_article(kind)}", stack)
 
 
 def _fields(*fields: Field) -> Validator:
