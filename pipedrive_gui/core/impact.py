@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pipedrive_gui.core.wording import with_article
+
 UPDATE, CREATE, FAIL, NOT_TRIGGERED = "update", "create", "fail", "not_triggered"
 OUTCOMES = (UPDATE, CREATE, FAIL, NOT_TRIGGERED)
 
@@ -398,7 +400,11 @@ def _records(records: list[Any]) -> str:
 def _past(outcome: str, entity: str, records: list[Any]) -> str:
     if outcome == UPDATE:
         recs = _records(records)
-        return f"updated {entity}{recs}" if recs else f"updated a {entity} created earlier in the batch"
+        return (
+            f"updated {entity}{recs}"
+            if recs
+            else f"updated {with_article(entity)} created earlier in the batch"
+        )
     if outcome == CREATE:
         return f"created a new {entity}"
     if outcome == FAIL:
@@ -409,7 +415,11 @@ def _past(outcome: str, entity: str, records: list[Any]) -> str:
 def _future(outcome: str, entity: str, records: list[Any], reason: str | None) -> str:
     if outcome == UPDATE:
         recs = _records(records)
-        return f"update {entity}{recs}" if recs else f"update a {entity} created earlier in the batch"
+        return (
+            f"update {entity}{recs}"
+            if recs
+            else f"update {with_article(entity)} created earlier in the batch"
+        )
     if outcome == CREATE:
         return f"create a new {entity}"
     if outcome == FAIL:

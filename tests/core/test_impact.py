@@ -171,3 +171,33 @@ def test_csv_and_detail() -> None:
     assert rows[1][4:6] == ["create", "new person"] and rows[2][5] == "person #7"
     text = detail_text(runs[1])
     assert "Calls (2 API calls, 25 tokens)" in text and '"name": "Ada"' in text
+
+
+def test_before_after_sentences_put_an_before_a_vowel() -> None:
+    """A record the batch created earlier has no number to show: the sentence names its kind, with
+    the article that kind takes ("updated a organization" read wrong)."""
+
+    def sentence(entity: str, before: str, after: str) -> str:
+        refs = [MappingRef("o", "Orgs", "x")]
+        old, new = [_changed(1, entity, before)], [_changed(1, entity, after)]
+        change = compare(
+            ImpactReport(1, old, summarize(old, refs, 1), []),
+            ImpactReport(1, new, summarize(new, refs, 1), []),
+        )
+        return change[0].sentence()
+
+    assert sentence("organization", "update", "create") == (
+        "1 event that updated an organization created earlier in the batch would now create a new "
+        "organization (Orgs)"
+    )
+    assert sentence("activity", "create", "update") == (
+        "1 event that created a new activity would now update an activity created earlier in the batch (Orgs)"
+    )
+    assert sentence("person", "update", "fail").startswith(
+        "1 event that updated a person created earlier in the batch would now fail"
+    )
+
+
+def _changed(i: int, entity: str, outcome: str) -> EventRun:
+    # An update of a record this batch created: its id is the batch's placeholder (negative).
+    return EventRun(i, f"m{i}", "o", "Orgs", "x", entity, outcome, f"Would {outcome}", -1, reason="No.")
