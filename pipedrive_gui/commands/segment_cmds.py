@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipedrive_gui.commands.common import CliError
+from pipedrive_gui.core.wording import with_article
 
 if TYPE_CHECKING:
     from pipedrive_gui.credentials import CredentialStore, SegmentCredentials
@@ -310,9 +311,12 @@ def cmd_destinations(args: argparse.Namespace) -> int:
 
 def _check_pipedrive(dest: Any) -> None:
     if not dest.is_pipedrive:
+        kind = (
+            f"{with_article(dest.metadata_name)} destination" if dest.metadata_name else "another destination"
+        )
         raise CliError(
-            f"“{dest.name}” ({dest.id}) is a {dest.metadata_name or 'other'} destination, not Actions "
-            "Pipedrive. `pipedrive-gui segment destinations` lists the Actions Pipedrive ones.",
+            f"“{dest.name}” ({dest.id}) is {kind}, not Actions Pipedrive. "
+            "`pipedrive-gui segment destinations` lists the Actions Pipedrive ones.",
             EXIT_INPUT,
         )
 

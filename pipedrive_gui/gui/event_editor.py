@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from pipedrive_gui.core import samples
+from pipedrive_gui.core.jsvalues import real_type_of
 from pipedrive_gui.core.project import SampleEvent
+from pipedrive_gui.core.wording import with_article
 from pipedrive_gui.gui import shortcuts
 from pipedrive_gui.gui.document import Document
 from pipedrive_gui.gui.json_highlighter import highlight_json
@@ -275,7 +277,9 @@ class EventEditor(QWidget):
             if isinstance(value, dict):
                 self._event, self.error, self.error_position = value, None, None
             else:
-                self.error = "⚠ A Segment event is a JSON object ({ … }), not a " + type(value).__name__ + "."
+                kind = real_type_of(value)  # array, string, number, boolean or null, as JSON names them
+                not_this = "null" if kind == "null" else with_article(kind)
+                self.error = f"⚠ A Segment event is a JSON object ({{ … }}), not {not_this}."
                 self.error_position = (1, 1)
         self.highlighter.set_error(*(self.error_position or (None, None)))
         self.status.setText(self.error or "")

@@ -45,6 +45,7 @@ from pipedrive_gui.core.triggers.nodes import (
     TEXT_OPERATORS,
     VALUELESS_OPERATORS,
 )
+from pipedrive_gui.core.wording import with_article
 
 _NAME_HINTS = {
     "event-property": "property name, e.g. plan or order.total",
@@ -78,14 +79,14 @@ def condition_advice(c: Condition, typed_name: str = "") -> tuple[str, bool]:
         for other, member in EVENT_MEMBER.items():
             if other in PATH_KINDS and other != c.kind and name.startswith(f"{member}."):
                 return (
-                    f"“{name}” is a {_WHAT[other]} of the event: choose “{KIND_LABELS[other]}” in the "
-                    f"first box and type {name[len(member) + 1 :]}.",
+                    f"“{name}” is {with_article(_WHAT[other])} of the event: "
+                    f"choose “{KIND_LABELS[other]}” in the first box and type {name[len(member) + 1 :]}.",
                     False,
                 )
         parts = name.split(".")
         if any(p == "" for p in parts):
             fixed = ".".join(p for p in parts if p)
-            tip = f"type {fixed}" if fixed else f"type a {what} name, e.g. {example}"
+            tip = f"type {fixed}" if fixed else f"type {with_article(what)} name, e.g. {example}"
             return (
                 f"Remove the extra dot from “{name}”: {tip} (one dot between the parts of a nested name).",
                 False,
@@ -99,8 +100,8 @@ def condition_advice(c: Condition, typed_name: str = "") -> tuple[str, bool]:
                 )
             if part in ("and", "or", "null"):
                 return (
-                    f"“{part}” is a reserved word in Segment's conditions and cannot be part of a "
-                    f"{what} name. Use another {what}.",
+                    f"“{part}” is a reserved word in Segment's conditions and cannot be part of "
+                    f"{with_article(what)} name. Use another {what}.",
                     False,
                 )
     value = c.value

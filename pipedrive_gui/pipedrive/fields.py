@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipedrive_gui.core.actions import ENTITIES, ENTITY_PLURAL
+from pipedrive_gui.core.wording import with_article
 from pipedrive_gui.pipedrive.errors import NotFoundError, PlanError
 
 CACHE_VERSION = 1
@@ -322,7 +323,7 @@ def _searchability(
             False,
             (
                 f"Pipedrive can only search custom fields of these types: {allowed}. "
-                f"“{label}” is a {TYPE_LABELS.get(field_type, field_type)} field."
+                f"“{label}” is {with_article(TYPE_LABELS.get(field_type, field_type))} field."
             ),
             None,
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pipedrive_gui.core.wording import with_article
 from pipedrive_gui.sandbox.catalog import ITEM_SEARCH_TYPES, SYSTEM_SEARCHABLE
 from pipedrive_gui.sandbox.errors import validation_failed
 from pipedrive_gui.sandbox.paging import page_v2
@@ -96,7 +97,7 @@ def item_search_field(
         )
     if f is None:
         raise validation_failed(
-            2, [f"field: {field!r} is not a {entity} field (see the {entity} fields list)"]
+            2, [f"field: {field!r} is not {with_article(entity)} field (see the {entity} fields list)"]
         )
     if f.is_custom and f.field_type not in ITEM_SEARCH_TYPES:
         raise validation_failed(

@@ -515,3 +515,19 @@ def test_events_given_replace_the_samples() -> None:
 
 def test_every_rule_has_a_test() -> None:
     assert {r.id for r in RULES} - TESTED == set()
+
+
+def test_findings_put_an_before_organization_and_activity() -> None:
+    """Sentences built from a record kind read "an organization", "an activity" (not "a …")."""
+    org = mapping(
+        "createUpdateOrganization", 'type = "group"', match_field="f" * 40, match_value={"@path": "$.groupId"}
+    )
+    [f] = run(project(org), "match-field-unknown")
+    assert "is not an organization field in this Pipedrive account" in f.message
+    activities = [
+        mapping("createUpdateActivity", DEAL_TRIGGER, label=x, subject={"@path": "$.event"}) for x in "AB"
+    ]
+    f = run(project(*activities), "fanout-same-entity")[0]
+    assert "both write an activity: without an activity ID each creates its own activity" in f.message
+    people = [mapping("createUpdatePerson", label=x, match_value={"@path": "$.userId"}) for x in "AB"]
+    assert "both write a person:" in run(project(*people), "fanout-same-entity")[0].message

@@ -221,3 +221,12 @@ def test_saved_credentials_connect_when_qt_runs_while_the_loop_is_stopped(
     assert dialogs.errors == []
     assert window.accounts.connection_dialog is None
     assert "Sandy" in window.status.account.text()
+
+
+def test_an_event_that_is_not_an_object_is_named_in_json_words(demo_window: Any, run: Any) -> None:
+    """Was "not a list" / "not a int" / "not a NoneType" (Python's names, and the wrong article)."""
+    ev = demo_window.event_editor
+    for text, said in (("[1]", "an array"), ('"x"', "a string"), ("7", "a number"), ("null", "null")):
+        ev.set_text(text)
+        settle(run, demo_window)
+        assert ev.status.text() == f"⚠ A Segment event is a JSON object ({{ … }}), not {said}."

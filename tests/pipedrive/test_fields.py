@@ -338,3 +338,12 @@ async def test_leads_inherit_deal_custom_fields() -> None:
     tier = catalog.by_label("lead", "Tier")
     assert tier is not None and not tier.searchable and tier.options[0].label == "Gold"
     assert catalog.by_key("lead", "title") is not None and len(catalog.fields("lead")) == 4  # + id
+
+
+def test_not_searchable_reason_names_the_type_with_its_article() -> None:
+    employer = parse_field("person", v2(PLAN, "Employer", "org", True))
+    assert employer is not None
+    assert (employer.not_searchable_reason or "").endswith("“Employer” is an Organization field.")
+    manager = parse_field("person", v2(PLAN, "Account manager", "user", True))
+    assert manager is not None
+    assert (manager.not_searchable_reason or "").endswith("“Account manager” is a User field.")

@@ -125,6 +125,7 @@ async def test_item_search_field_rejects_bad_queries(client: httpx.AsyncClient) 
         ({"term": "x", "entity_type": "persons", "field": UID}, "entity_type"),
         ({"term": "x", "entity_type": "person", "field": PLAN}, "cannot be searched"),  # enum
         ({"term": "x", "entity_type": "person", "field": "0" * 40}, "is not a person field"),
+        ({"term": "x", "entity_type": "organization", "field": "0" * 40}, "is not an organization field"),
         ({"term": "101", "entity_type": "person", "field": "id"}, "GET /api/v2/persons/{id}"),
         ({"term": "x", "entity_type": "person", "field": UID, "match": "fuzzy"}, "match"),
         ({"term": "x", "entity_type": "person", "field": UID, "limit": "1000"}, "limit"),

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from pipedrive_gui.commands import segment_cmds
+from pipedrive_gui.commands.common import CliError
 from pipedrive_gui.core.project import load_project, save_project
 from pipedrive_gui.credentials import SEGMENT_ACCOUNT, SERVICE, CredentialStore, MemoryKeyring
 from pipedrive_gui.segment.standin import Fault, RunningStandin, StandinState, demo_state, start_standin
@@ -199,3 +202,13 @@ def test_login_checks_the_token_then_keeps_it_in_the_keyring(
     run = run_cli(monkeypatch, [*env, "segment", "logout"])
     assert run.code == 0 and "Removed the Segment token" in run.out
     assert keyring.get_password(SERVICE, SEGMENT_ACCOUNT) is None
+
+
+def test_another_kind_of_destination_is_named_with_its_article() -> None:
+    for kind, said in (
+        ("Amplitude (Actions)", "is an Amplitude (Actions) destination,"),
+        (None, "is another"),
+    ):
+        dest = SimpleNamespace(is_pipedrive=False, name="Prod", id="d-1", metadata_name=kind)
+        with pytest.raises(CliError, match=re.escape(f"“Prod” (d-1) {said}")):
+            segment_cmds._check_pipedrive(dest)

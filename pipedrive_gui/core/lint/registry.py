@@ -7,6 +7,7 @@ from typing import Any
 
 from pipedrive_gui.core.actions import ACTIONS
 from pipedrive_gui.core.project import Mapping as ProjectMapping
+from pipedrive_gui.core.wording import with_article
 
 from .context import LintContext
 from .model import Finding, LintEvent, RuleInfo
@@ -86,7 +87,7 @@ def source_text(value: Any) -> str:
             return arg
         if directive in ("@template", "@liquid") and isinstance(arg, str):
             return arg if len(arg) <= 40 else arg[:37] + "…"
-        return f"a {directive} expression"
+        return f"{with_article(directive)} expression"
     if isinstance(value, str):
         return f"the fixed value “{value}”"
     return "the mapped value"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pipedrive_gui.core.actions import ENTITY_PLURAL
 from pipedrive_gui.core.project import Mapping as ProjectMapping
+from pipedrive_gui.core.wording import with_article
 
 from .context import ENTITY_OF, LintContext, is_blank, names, plural
 from .model import Finding, LintEvent
@@ -51,9 +52,10 @@ def fanout_same_entity(ctx: LintContext) -> Iterator[Finding]:
         entity = ENTITY_OF[a.action]
         when = f"on {names(events)}" if events else "on the same events (their triggers are the same)"
         if entity in _ALWAYS_CREATE:
+            id_name = _ALWAYS_CREATE[entity].replace("_", " ").replace("id", "ID")
             risk = (
-                f"without a {_ALWAYS_CREATE[entity].replace('_', ' ').replace('id', 'ID')} each creates its "
-                f"own {entity}: two {ENTITY_PLURAL[entity]} per event"
+                f"without {with_article(id_name)} each creates its own {entity}: "
+                f"two {ENTITY_PLURAL[entity]} per event"
             )
         else:
             risk = (
@@ -64,7 +66,8 @@ def fanout_same_entity(ctx: LintContext) -> Iterator[Finding]:
             yield finding(
                 fanout_same_entity,
                 this,
-                f"“{this.name}” and “{other.name}” both run {when} and both write a {entity}: {risk}.",
+                f"“{this.name}” and “{other.name}” both run {when} and both write "
+                f"{with_article(entity)}: {risk}.",
                 "Keep one mapping per record type for these events: merge the fields into one mapping, or "
                 "add a condition to one trigger so they never fire on the same event.",
                 events=events,

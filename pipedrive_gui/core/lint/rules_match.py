@@ -8,6 +8,7 @@ from typing import Any
 
 from pipedrive_gui.core.actions import ENTITY_PLURAL
 from pipedrive_gui.core.project import Mapping as ProjectMapping
+from pipedrive_gui.core.wording import with_article
 
 from .context import (
     ENTITY_OF,
@@ -35,7 +36,7 @@ def consequence(mapping: ProjectMapping, pair: MatchPair) -> str:
         return f"every event would create a new {pair.entity} instead of updating the one you have"
     text = f"the {writes} would never be linked to the {pair.entity}"
     if writes in ("deal", "lead"):
-        text += f" (and Segment only creates a {writes} that has a person or an organization)"
+        text += f" (and Segment only creates {with_article(writes)} that has a person or an organization)"
     return text
 
 
@@ -86,9 +87,10 @@ def match_field_unknown(ctx: LintContext) -> Iterator[Finding]:
             yield finding(
                 match_field_unknown,
                 m,
-                f"The {pair.entity} match field “{key}”{_where(m, pair)} is not a {pair.entity} field in "
-                f"this Pipedrive account (deleted, renamed or from another account): Pipedrive cannot "
-                f"look {ENTITY_PLURAL[pair.entity]} up by it, so {consequence(m, pair)}.",
+                f"The {pair.entity} match field “{key}”{_where(m, pair)} is not "
+                f"{with_article(pair.entity)} field in this Pipedrive account (deleted, renamed or from "
+                f"another account): Pipedrive cannot look {ENTITY_PLURAL[pair.entity]} up by it, "
+                f"so {consequence(m, pair)}.",
                 f"Choose the {pair.entity} match field again from the list of your Pipedrive fields "
                 "(Pipedrive > Refresh fields if it was added recently).",
                 field=_field_place(m, pair),
@@ -116,7 +118,8 @@ def match_field_not_searchable(ctx: LintContext) -> Iterator[Finding]:
                 match_field_not_searchable,
                 m,
                 f"The {pair.entity} match field “{fact.label}”{_where(m, pair)} cannot be searched: "
-                f"{reason.rstrip('.')}. The lookup never finds a {pair.entity}, so {consequence(m, pair)} "
+                f"{reason.rstrip('.')}. The lookup never finds {with_article(pair.entity)}, "
+                f"so {consequence(m, pair)} "
                 "(or Pipedrive refuses the search and the event fails).",
                 "Match on a field Pipedrive can search: ID, or a custom field of type Text, Large text, "
                 "Autocomplete, Numerical, Monetary, Phone or Address that holds your own id "
@@ -246,7 +249,7 @@ def match_id_not_ids(ctx: LintContext) -> Iterator[Finding]:
             m,
             f"The {pair.entity} is matched by its Pipedrive ID{_where(m, pair)}, but the match value "
             f"{source_text(m.settings.get(pair.value_key))} gives {examples}, which is not a Pipedrive ID "
-            f"(IDs are numbers Pipedrive assigns). The lookup never finds a {pair.entity}: "
+            f"(IDs are numbers Pipedrive assigns). The lookup never finds {with_article(pair.entity)}: "
             f"{consequence(m, pair)}.",
             f"Either map the match value to the Pipedrive {pair.entity} ID, or keep your own id and match "
             f"on a custom text field that holds it (e.g. “Segment user ID”): choose it as the match field.",
