@@ -294,16 +294,39 @@ _QUOTED = re.compile(r"(?<!\w)[\"“'‘][^\"”'’]*[\"”'’](?!\w)")
 #: The value after "=", up to the punctuation that ends it ("= user-1: Pipedrive…" keeps its colon).
 _AFTER_EQUALS = re.compile(r"(=\s*)[^\s;,)]+?(?=[.:]*(?:[\s;,)]|$))")
 _NUMBER = re.compile(r"#?\b\d+\b")
+#: An email address, quoted or not (a match value, or one Pipedrive repeats).
+_EMAIL = re.compile(r"[^\s@“”\"'‘’()]+@[^\s@“”\"'‘’()]+\.\w+")
 _ELLIPSIS_STOP = re.compile(r"…\.(?!\.)")
+#: Pipedrive's (or Segment's) own explanation, as pipedrive/errors.py quotes it: “…”.
+_SAID = re.compile(r"((?:Pipedrive|Segment) said: )“([^”]*)”")
+_KEPT = "\ue000"  # stands in for an explanation while the values around it are elided
+
+
+def _elide_quoted(text: str) -> str:
+    # A quoted value keeps its quotes: "the required field '…'." shows a name was there.
+    return _QUOTED.sub(lambda m: f"{m.group(0)[0]}…{m.group(0)[-1]}", text)
 
 
 def reason_key(reason: str) -> str:
-    """Group failure reasons that differ only by the values in them: each value becomes "…"."""
+    """Group failure reasons that differ only by the values in them: each value becomes "…".
+
+    What Pipedrive said (“custom fields of type enum cannot be searched”) is kept: it is the
+    explanation the user needs, not a value of one event. Only the values it quotes and email
+    addresses are elided in it; its numbers are Pipedrive's limits ("at least 2 characters")."""
     text = reason.removeprefix("Would fail: ").removeprefix("Failed: ")
-    # A quoted value keeps its quotes: "the required field '…'." shows a name was there.
-    text = _QUOTED.sub(lambda m: f"{m.group(0)[0]}…{m.group(0)[-1]}", text)
+    kept: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        kept.append(_EMAIL.sub("…", _elide_quoted(m.group(2))))
+        return m.group(1) + _KEPT
+
+    text = _SAID.sub(keep, text.replace(_KEPT, ""))
+    text = _elide_quoted(text)
+    text = _EMAIL.sub("…", text)
     text = _AFTER_EQUALS.sub(r"\1…", text)
     text = _NUMBER.sub("…", text)
+    said = iter(kept)
+    text = re.sub(_KEPT, lambda _: f"“{next(said)}”", text)
     # A value that ended a sentence: the "…" ends it; "…" plus the full stop reads as a doubled one.
     return _ELLIPSIS_STOP.sub("…", text).strip()
 

@@ -99,3 +99,26 @@ def test_bad_inputs(argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert r.code == 2 and "only apply to EVENTS = journal" in r.err
     r = run_cli(monkeypatch, [*argv, "impact", DEMO, "journal"])
     assert r.code == 1 and "No journal yet" in r.err
+
+
+def test_failure_reasons_keep_what_pipedrive_said(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Matching people on the Plan field (a single-option field): Pipedrive's explanation is shown,
+    not “…”; the match values are elided, so the events still group into one reason."""
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(CORPUS[:12]) + "\n", encoding="utf-8")
+    edited = load_project(DEMO)
+    people = next(m for m in edited.mappings if m.action == "createUpdatePerson")
+    people.settings = {**people.settings, "match_field": "6a0126a15894687c771822a02954494f350d2f5e"}
+    other = tmp_path / "edited.pipedrive-map.json"
+    save_project(edited, other)
+    r = run_cli(monkeypatch, [*argv, "impact", str(other), str(events), "--compare", DEMO])
+    assert r.code == 0, r.err
+    said = "Pipedrive said: “Validation failed: field: custom fields of type enum cannot be searched"
+    fails = [line for line in r.out.splitlines() if "fail x" in line]
+    assert len(fails) == 1 and "where Plan = …: Pipedrive refused the data. " + said in fails[0], r.out
+    assert (
+        f"would now fail (Could not look up person where Plan = …: Pipedrive refused the data. {said}"
+        in r.out
+    )

@@ -201,3 +201,26 @@ def test_before_after_sentences_put_an_before_a_vowel() -> None:
 def _changed(i: int, entity: str, outcome: str) -> EventRun:
     # An update of a record this batch created: its id is the batch's placeholder (negative).
     return EventRun(i, f"m{i}", "o", "Orgs", "x", entity, outcome, f"Would {outcome}", -1, reason="No.")
+
+
+def test_reason_key_keeps_what_pipedrive_said() -> None:
+    """Pipedrive's explanation is what the user needs to read; only the event's values are elided."""
+    said = (
+        "Pipedrive said: “Validation failed: field: custom fields of type enum cannot be searched "
+        "(searchable types: address, double, phone, text, varchar, varchar_auto)”."
+    )
+    keys = {
+        reason_key(
+            f"Would fail: Could not look up person where Plan = {v}: Pipedrive refused the data. {said}"
+        )
+        for v in ("pro", "free")
+    }
+    assert keys == {f"Could not look up person where Plan = …: Pipedrive refused the data. {said}"}
+    # A value Pipedrive quotes, and an email anywhere, are the event's: elided.
+    assert reason_key(
+        "Could not look up person where Email = ada@example.com. Pipedrive said: “id: must be an integer, "
+        "got 'ada@example.com'”. Also tried bo@example.org"
+    ) == (
+        "Could not look up person where Email = … Pipedrive said: “id: must be an integer, got '…'”. "
+        "Also tried …"
+    )
