@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -532,8 +533,27 @@ async def test_bad_token_is_reported_without_the_token(sandbox, catalog):
 # -- faults: no duplicates, no lost update ---------------------------------------------------------
 
 
+class WarpedTime:
+    """A clock and sleep for the client's pacer: a wait it decides on passes at once, and its clock
+    moves on by that much (same decisions as with real time, none of the waiting)."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def clock(self) -> float:
+        return time.monotonic() + self.skipped
+
+    async def sleep(self, seconds: float) -> None:
+        self.skipped += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
 async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, catalog):
-    """30 events over 6 people; 429s, 5xx, dropped connections and timeouts on writes and lookups."""
+    """30 events over 6 people; 429s, 5xx, dropped connections and timeouts on writes and lookups.
+
+    The engine's re-checks after a lost create wait for real (a slow write must land first), over a
+    1 s confirm window instead of 8 s; the pacer's pauses (2 s after each 429, and the sandbox's
+    burst window) pass in warped time."""
     faults = sandbox.faults
     faults.reseed(7)
     faults.rate_limit(count=1, retry_after=0, path="/api/v2/persons*", method="POST")
@@ -547,15 +567,22 @@ async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, 
     async def short_sleep(seconds: float) -> None:  # the client's read retries: same decisions, less waiting
         await asyncio.sleep(min(seconds, 0.05))
 
+    warped = WarpedTime()
     async with PipedriveClient(
         sandbox.base_url,
         sandbox.token,
         timeout=0.2,
         sleep=short_sleep,
-        pacer=Pacer(burst_limit=10_000, search_limit=10_000),
+        pacer=Pacer(burst_limit=10_000, search_limit=10_000, clock=warped.clock, sleep=warped.sleep),
     ) as client:
         engine = UpsertEngine(
-            client, catalog, DEFAULTS, default_currency="EUR", recheck_delay=0.5, backoff_base=0.05
+            client,
+            catalog,
+            DEFAULTS,
+            default_currency="EUR",
+            recheck_delay=0.5,
+            backoff_base=0.05,
+            confirm_window=1.0,
         )
         last_name: dict[str, str] = {}
         for i in range(30):
@@ -572,6 +599,7 @@ async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, 
                 engine.cache.clear()  # a restart halfway: later events must find the records again
     fired = {r.fault for r in sandbox.state.requests if r.fault}
     assert {"rate_limit", "server_error", "slow", "drop"} <= fired
+    assert warped.skipped >= 2.0  # the pacer held requests after the 429s
     for user, name in last_name.items():
         matches = sandbox.state.find("person", **{SEG_USER: user})
         assert len(matches) == 1, f"{user}: {len(matches)} records"
