@@ -191,9 +191,18 @@ async def test_analytics_python_live_then_replays_make_no_duplicates(
         await handle.close()
 
 
-async def test_rate_limits_and_server_errors_are_retried(data_dir: Path, sandbox: RunningSandbox) -> None:
+async def test_rate_limits_and_server_errors_are_retried(
+    data_dir: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipedrive_gui.pipedrive.client import PipedriveClient
     from pipedrive_gui.receiver import RetryPolicy
 
+    async def short_sleep(seconds: float) -> None:  # the client's read retries: same decisions, less waiting
+        await asyncio.sleep(min(seconds, 0.05))
+
+    defaults = PipedriveClient.__init__.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "sleep", short_sleep)
     handle = await open_processor(
         PROJECT, mode="send", target=PipedriveTarget(sandbox.base_url, sandbox.token)
     )
