@@ -157,9 +157,15 @@ async def _problems_after_a_mistake(window: Any, services: Services) -> None:
     window.problems.table.setFocus()
 
 
+#: Corpus events in the Impact screenshot: enough for every bar and sentence of the panel, few
+#: enough that the paced lookups (Pipedrive's search limit, 10 per 2 s) take seconds, not 16 s.
+IMPACT_SCREENSHOT_EVENTS = 100
+
+
 async def _impact_with_compare(window: Any, services: Services) -> None:
-    """Open the Impact panel and run it over the first 250 corpus events, comparing the saved demo
-    with an edit that breaks the deal title (red bars, a before/after sentence)."""
+    """Open the Impact panel and run it over the first IMPACT_SCREENSHOT_EVENTS corpus events,
+    comparing the saved demo with an edit that breaks the deal title (red bars, a before/after
+    sentence)."""
     import asyncio
     import copy
 
@@ -178,8 +184,9 @@ async def _impact_with_compare(window: Any, services: Services) -> None:
         edited = copy.deepcopy(deal)
         edited.settings["title"] = {"@path": "$.properties.deal_title"}
         window.doc.edit_mapping(edited, "Deal title from properties.deal_title")
-    events = data / "corpus-first-250.jsonl"
-    lines = resource_path("events", "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:250]
+    n = IMPACT_SCREENSHOT_EVENTS
+    events = data / f"corpus-first-{n}.jsonl"
+    lines = resource_path("events", "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:n]
     events.write_text("\n".join(lines) + "\n", encoding="utf-8")
     window.resize(max(window.width(), 1500), max(window.height(), 1150))
     window.toggle_impact()
