@@ -12,7 +12,6 @@ import json
 import os
 import re
 import sys
-import time
 import uuid
 from typing import Any
 
@@ -26,6 +25,7 @@ from pipedrive_gui.pipedrive.pacing import Pacer
 from pipedrive_gui.resources import resource_path
 from pipedrive_gui.sandbox import start_sandbox
 from tests.pipedrive.test_planner import INTERESTS, LTV, PLAN, SCORE, SEG_DEAL, SEG_GROUP, SEG_USER
+from tests.timing import WarpedTime, short_sleep
 
 DEFAULTS = DestinationDefaults(person_field=SEG_USER, organization_field=SEG_GROUP, deal_field=SEG_DEAL)
 
@@ -533,21 +533,6 @@ async def test_bad_token_is_reported_without_the_token(sandbox, catalog):
 # -- faults: no duplicates, no lost update ---------------------------------------------------------
 
 
-class WarpedTime:
-    """A clock and sleep for the client's pacer: a wait it decides on passes at once, and its clock
-    moves on by that much (same decisions as with real time, none of the waiting)."""
-
-    def __init__(self) -> None:
-        self.skipped = 0.0
-
-    def clock(self) -> float:
-        return time.monotonic() + self.skipped
-
-    async def sleep(self, seconds: float) -> None:
-        self.skipped += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-
 async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, catalog):
     """30 events over 6 people; 429s, 5xx, dropped connections and timeouts on writes and lookups.
 
@@ -563,9 +548,6 @@ async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, 
     faults.drop(count=2, path="/api/v2/persons*", method="PATCH")
     # Slow enough that the client gives up, yet the write still lands afterwards.
     faults.slow(400, rate=0.1, path="/api/v2/persons*")
-
-    async def short_sleep(seconds: float) -> None:  # the client's read retries: same decisions, less waiting
-        await asyncio.sleep(min(seconds, 0.05))
 
     warped = WarpedTime()
     async with PipedriveClient(

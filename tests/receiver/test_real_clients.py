@@ -21,6 +21,7 @@ from pipedrive_gui.receiver import JournalQuery, Receiver, ReceiverSettings
 from pipedrive_gui.receiver.setup import PipedriveTarget, ProcessorHandle, open_processor
 from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
 from tests.receiver.conftest import WRITE_KEY, eventually, person_by_email
+from tests.timing import shorten_client_retries
 
 PROJECT = Project(
     name="receiver test",
@@ -194,15 +195,9 @@ async def test_analytics_python_live_then_replays_make_no_duplicates(
 async def test_rate_limits_and_server_errors_are_retried(
     data_dir: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipedrive_gui.pipedrive.client import PipedriveClient
     from pipedrive_gui.receiver import RetryPolicy
 
-    async def short_sleep(seconds: float) -> None:  # the client's read retries: same decisions, less waiting
-        await asyncio.sleep(min(seconds, 0.05))
-
-    defaults = PipedriveClient.__init__.__kwdefaults__
-    assert defaults is not None
-    monkeypatch.setitem(defaults, "sleep", short_sleep)
+    shorten_client_retries(monkeypatch)  # the client's own read retries: the same attempts, less waiting
     handle = await open_processor(
         PROJECT, mode="send", target=PipedriveTarget(sandbox.base_url, sandbox.token)
     )
