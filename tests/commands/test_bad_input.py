@@ -409,7 +409,10 @@ def test_a_create_that_times_out_is_checked_not_repeated_blindly(
     defaults = PipedriveClient.__init__.__kwdefaults__
     assert defaults is not None
     monkeypatch.setitem(defaults, "timeout", httpx.Timeout(0.4))
-    sandbox.faults("slow:delay_ms=1200,count=1,method=POST")
+    # The create times out and lands 0.4 s later; the engine's first re-read comes after 1 s (the
+    # confirm window set here; 2 s with the default 8 s window).
+    monkeypatch.setenv("PIPEDRIVE_GUI_CONFIRM_WINDOW", "1")
+    sandbox.faults("slow:delay_ms=800,count=1,method=POST")
     r = send(monkeypatch, online, sandbox, "--json")
     assert r.code == 0, r.out + r.err
     (result,) = json.loads(r.out)["results"]
