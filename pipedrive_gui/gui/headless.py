@@ -265,9 +265,12 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
 
 async def _test_records_after_sends(window: Any, services: Services) -> Any:
     """Send a few of the demo's mappings to the sandbox (what Send test does), then open the Test
-    records window with two of them ticked."""
+    records window with two of them ticked. One engine sends them all, so the person and company
+    the deal, activity and note are linked to are looked up once (Pipedrive's search limit, 10 per
+    2 s, would otherwise hold the last sends for 2 s)."""
     import asyncio
 
+    engine = services.connection.engine(window.doc.project.destination)
     for action in (
         "createUpdateOrganization",
         "createUpdateDeal",
@@ -283,7 +286,6 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
         result = window.preview.result
         if result is None or result.payload is None or not result.payload.ok:
             continue
-        engine = services.connection.engine(window.doc.project.destination)
         # The engine records what it creates in the ledger, as a Send test does.
         await engine.run(mapping.action, result.payload.payload or {}, SEND, mapping=mapping.name)
     dialog = window.accounts.show_test_records()
