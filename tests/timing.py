@@ -32,6 +32,19 @@ def shorten_client_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(defaults, "sleep", short_sleep)
 
 
+def warp_pacers(monkeypatch: pytest.MonkeyPatch) -> WarpedTime:
+    """Every ``Pacer`` made during the test without a clock of its own (as a command's client makes
+    it) runs on warped time; returns it (``skipped``: what the pacers would have waited)."""
+    from pipedrive_gui.pipedrive.pacing import Pacer
+
+    warped = WarpedTime()
+    defaults = Pacer.__init__.__kwdefaults__
+    assert defaults is not None and {"clock", "sleep"} <= set(defaults)
+    monkeypatch.setitem(defaults, "clock", warped.clock)
+    monkeypatch.setitem(defaults, "sleep", warped.sleep)
+    return warped
+
+
 class WarpedTime:
     """A clock and sleep for a ``Pacer``: a wait it decides on passes at once and its clock moves on
     by that much (the same decisions as in real time, none of the waiting). ``skipped``: the seconds
