@@ -143,6 +143,26 @@ def sandbox_fixture() -> Iterator[ThreadedSandbox]:
         yield sb
 
 
+@pytest.fixture(name="roomy_search_limit")
+def roomy_search_limit_fixture(sandbox: ThreadedSandbox) -> Iterator[None]:
+    """For a test that runs several commands and is not about pacing: the sandbox's search limit
+    (10 per 2 s, as Pipedrive's) is raised for the test, so a command does not wait out the window
+    that the commands before it spent. The burst limit, which tells the plan, is left alone."""
+
+    def set_limit(limit: int) -> Any:
+        def apply(sb: RunningSandbox) -> int:
+            before, sb.faults.search_burst_limit = sb.faults.search_burst_limit, limit
+            return before
+
+        return sandbox.call(apply)
+
+    before = set_limit(5000)
+    try:
+        yield
+    finally:
+        set_limit(before)
+
+
 @pytest.fixture(name="argv")
 def argv_fixture(sandbox: ThreadedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """``--data-dir`` (empty) and ``--base-url`` (the reset sandbox) for one test, logged in through

@@ -35,12 +35,24 @@ def test_wheel_installs_into_clean_venv_and_loads_a_resource(tmp_path: Path) -> 
     )
     (wheel,) = wheels.glob("pipedrive_gui-*.whl")
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    # No pip of its own (ensurepip takes seconds): this pip installs into it (``pip --python``).
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     py = env_dir / "bin" / "python"
     # A clean install means the checkout is not on the path either (PYTHONPATH would find resources/).
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(
-        [str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
         env=clean,

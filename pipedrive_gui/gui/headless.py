@@ -157,9 +157,15 @@ async def _problems_after_a_mistake(window: Any, services: Services) -> None:
     window.problems.table.setFocus()
 
 
+#: Corpus events in the Impact screenshot: enough for every bar and sentence of the panel, few
+#: enough that the paced lookups (Pipedrive's search limit, 10 per 2 s) take seconds, not 16 s.
+IMPACT_SCREENSHOT_EVENTS = 100
+
+
 async def _impact_with_compare(window: Any, services: Services) -> None:
-    """Open the Impact panel and run it over the first 250 corpus events, comparing the saved demo
-    with an edit that breaks the deal title (red bars, a before/after sentence)."""
+    """Open the Impact panel and run it over the first IMPACT_SCREENSHOT_EVENTS corpus events,
+    comparing the saved demo with an edit that breaks the deal title (red bars, a before/after
+    sentence)."""
     import asyncio
     import copy
 
@@ -178,8 +184,9 @@ async def _impact_with_compare(window: Any, services: Services) -> None:
         edited = copy.deepcopy(deal)
         edited.settings["title"] = {"@path": "$.properties.deal_title"}
         window.doc.edit_mapping(edited, "Deal title from properties.deal_title")
-    events = data / "corpus-first-250.jsonl"
-    lines = resource_path("events", "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:250]
+    n = IMPACT_SCREENSHOT_EVENTS
+    events = data / f"corpus-first-{n}.jsonl"
+    lines = resource_path("events", "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:n]
     events.write_text("\n".join(lines) + "\n", encoding="utf-8")
     window.resize(max(window.width(), 1500), max(window.height(), 1150))
     window.toggle_impact()
@@ -258,9 +265,12 @@ async def _receiver_with_events(window: Any, services: Services, fixed_size: boo
 
 async def _test_records_after_sends(window: Any, services: Services) -> Any:
     """Send a few of the demo's mappings to the sandbox (what Send test does), then open the Test
-    records window with two of them ticked."""
+    records window with two of them ticked. One engine sends them all, so the person and company
+    the deal, activity and note are linked to are looked up once (Pipedrive's search limit, 10 per
+    2 s, would otherwise hold the last sends for 2 s)."""
     import asyncio
 
+    engine = services.connection.engine(window.doc.project.destination)
     for action in (
         "createUpdateOrganization",
         "createUpdateDeal",
@@ -276,7 +286,6 @@ async def _test_records_after_sends(window: Any, services: Services) -> Any:
         result = window.preview.result
         if result is None or result.payload is None or not result.payload.ok:
             continue
-        engine = services.connection.engine(window.doc.project.destination)
         # The engine records what it creates in the ledger, as a Send test does.
         await engine.run(mapping.action, result.payload.payload or {}, SEND, mapping=mapping.name)
     dialog = window.accounts.show_test_records()

@@ -25,6 +25,7 @@ from pipedrive_gui.pipedrive.client import PipedriveClient
 from pipedrive_gui.resources import resource_path
 from tests.cli_support import CliRun, ThreadedSandbox, clean_env, run_cli
 from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
+from tests.timing import warp_pacers
 
 DEMO = resource_path("demo", "demo.pipedrive-map.json")
 NEW_PERSON = {"type": "identify", "userId": "user-bad-input-1", "traits": {"name": "Robin Test"}}
@@ -383,8 +384,15 @@ def test_transient_failures_neither_duplicate_nor_lose_the_write(
     online: Path, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A 429 and a 503 on the create: answered before anything was written, so sending again is right.
+    # (After the 503 the engine re-reads the newest persons to see that nothing was written: over
+    # 1 s here rather than the default 8 s.)
+    monkeypatch.setenv("PIPEDRIVE_GUI_CONFIRM_WINDOW", "1")
+    # The 429 says the window is spent for 2 s: the client's pacer holds the next request that long,
+    # in warped time here.
+    paced = warp_pacers(monkeypatch)
     sandbox.faults("429:count=1,retry_after=0,method=POST", "503:count=1,method=POST")
     r = send(monkeypatch, online, sandbox, "--json")
+    assert paced.skipped > 1.5  # held (about 2 s) before sending again
     assert r.code == 0, r.out + r.err
     (result,) = json.loads(r.out)["results"]
     assert result["outcome"] == "create" and people_named(sandbox, "Robin Test") == 1
@@ -406,7 +414,10 @@ def test_a_create_that_times_out_is_checked_not_repeated_blindly(
     defaults = PipedriveClient.__init__.__kwdefaults__
     assert defaults is not None
     monkeypatch.setitem(defaults, "timeout", httpx.Timeout(0.4))
-    sandbox.faults("slow:delay_ms=1200,count=1,method=POST")
+    # The create times out and lands 0.4 s later; the engine's first re-read comes after 1 s (the
+    # confirm window set here; 2 s with the default 8 s window).
+    monkeypatch.setenv("PIPEDRIVE_GUI_CONFIRM_WINDOW", "1")
+    sandbox.faults("slow:delay_ms=800,count=1,method=POST")
     r = send(monkeypatch, online, sandbox, "--json")
     assert r.code == 0, r.out + r.err
     (result,) = json.loads(r.out)["results"]

@@ -26,15 +26,15 @@ CORPUS = resource_path("events", "corpus.jsonl").read_text("utf-8").splitlines()
 def test_json_summary_per_mapping_over_the_corpus(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     r = run_cli(
         monkeypatch,
-        [*argv, "impact", DEMO, "corpus", "--limit", "60", "--json", "--plan", "lite", "--per-day", "5000"],
+        [*argv, "impact", DEMO, "corpus", "--limit", "24", "--json", "--plan", "lite", "--per-day", "5000"],
     )
     assert r.code == 0, r.err
     out = json.loads(r.out)
-    assert out["events"] == 60 and out["source"] == "the bundled corpus"
+    assert out["events"] == 24 and out["source"] == "the bundled corpus"
     assert len(out["mappings"]) == 6
     for m in out["mappings"]:
         assert {"mapping", "update", "create", "fail", "not_triggered"} <= set(m)
-        assert m["update"] + m["create"] + m["fail"] + m["not_triggered"] == 60
+        assert m["update"] + m["create"] + m["fail"] + m["not_triggered"] == 24
     people = next(m for m in out["mappings"] if m["action"] == "createUpdatePerson")
     assert people["create"] > 0 and people["update"] > 0  # the second identify updates the first's person
     assert out["batch_records"] and out["budget"]["plan"] == "lite" and out["plan_source"] == "option"
@@ -45,7 +45,7 @@ def test_jsonl_file_human_output_compare_and_csv(
     argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     events = tmp_path / "events.jsonl"
-    events.write_text("\n".join(CORPUS[:40]) + "\n\n", encoding="utf-8")
+    events.write_text("\n".join(CORPUS[:24]) + "\n\n", encoding="utf-8")
     edited = load_project(DEMO)
     deals = next(m for m in edited.mappings if m.action == "createUpdateDeal")
     deals.settings = {**copy.deepcopy(deals.settings), "title": {"@path": "$.properties.no_such_title"}}
@@ -56,7 +56,7 @@ def test_jsonl_file_human_output_compare_and_csv(
         monkeypatch, [*argv, "impact", str(other), str(events), "--compare", DEMO, "--csv", str(table)]
     )
     assert r.code == 0, r.err
-    assert "Impact of 40 events from" in r.out and "nothing was written" in r.out
+    assert "Impact of 24 events from" in r.out and "nothing was written" in r.out
     assert "People from Identify" in r.out and "not triggered" in r.out
     assert "Records this batch creates and then reaches again" in r.out
     assert "Cost of sending them:" in r.out and "of the Growth plan's 60,000 tokens a day" in r.out

@@ -13,6 +13,7 @@ import pytest
 from pipedrive_gui.resources import resource_path
 from tests.cli_support import ThreadedSandbox, run_cli
 from tests.cli_support import argv_fixture as argv_fixture  # registers the pytest fixture "argv"
+from tests.cli_support import roomy_search_limit_fixture as roomy_search_limit_fixture  # "roomy_search_limit"
 from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +77,9 @@ def test_plan_names_custom_fields_once_the_fields_were_fetched(
     assert r.code == 0 and "deal where Segment deal ID = D-2025-0042" in r.out
 
 
-def test_send_tells_where_activities_and_notes_show(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_send_tells_where_activities_and_notes_show(
+    roomy_search_limit: None, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert run_cli(monkeypatch, [*argv, "send", DEMO, "track-deal-upserted"]).code == 0
     r = run_cli(monkeypatch, [*argv, "send", DEMO, "track-activity-upserted"])
     assert r.code == 0 and "Created activity #" in r.out

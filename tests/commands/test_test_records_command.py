@@ -19,6 +19,7 @@ from pipedrive_gui.pipedrive.ledger import Ledger
 from pipedrive_gui.resources import resource_path
 from tests.cli_support import CliRun, ThreadedSandbox, clean_env, run_cli
 from tests.cli_support import argv_fixture as argv_fixture  # registers the pytest fixture "argv"
+from tests.cli_support import roomy_search_limit_fixture as roomy_search_limit_fixture  # "roomy_search_limit"
 from tests.cli_support import sandbox_fixture as sandbox_fixture  # registers the pytest fixture "sandbox"
 
 DEMO = str(resource_path("demo", "demo.pipedrive-map.json"))
@@ -70,7 +71,7 @@ def run_on_terminal(monkeypatch: pytest.MonkeyPatch, argv: list[str], typed: str
 
 
 def test_send_then_list_then_delete(
-    sandbox: ThreadedSandbox, argv: list[str], monkeypatch: pytest.MonkeyPatch
+    sandbox: ThreadedSandbox, roomy_search_limit: None, argv: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     results = send_all(monkeypatch, argv, sandbox)
     created = {r["entity"]: r for r in results if r["outcome"] == "create"}

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 
 from tests.gui.conftest import select_mapping, settle
+from tests.timing import short_client_retries_fixture as short_client_retries_fixture  # the fixture
+
+# A refused connection is retried as often as ever, with less waiting: short_client_retries.
 
 
 @pytest.fixture
@@ -78,7 +81,9 @@ def test_wrong_token_says_so_and_keeps_what_was_typed(remote_window: Any, run: A
     assert dlg.isVisible()
 
 
-def test_sandbox_down_shows_what_to_do(remote_window: Any, run: Any, sandbox: Any, services: Any) -> None:
+def test_sandbox_down_shows_what_to_do(
+    short_client_retries: None, remote_window: Any, run: Any, sandbox: Any, services: Any
+) -> None:
     run(sandbox.stop())
     dlg = remote_window.accounts.show_connection_dialog()
     dlg.domain.setText("acme")
@@ -90,7 +95,9 @@ def test_sandbox_down_shows_what_to_do(remote_window: Any, run: Any, sandbox: An
     assert dlg.token.text() == "some-token"
 
 
-def test_check_when_sandbox_went_away(demo_window: Any, run: Any, services: Any) -> None:
+def test_check_when_sandbox_went_away(
+    short_client_retries: None, demo_window: Any, run: Any, services: Any
+) -> None:
     w = demo_window
     select_mapping(w, "createUpdateOrganization")
     settle(run, w)

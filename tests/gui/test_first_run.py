@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.gui.conftest import settle
+from tests.timing import short_client_retries_fixture as short_client_retries_fixture  # the fixture
 
 
 def _no_keyring(services: Any) -> None:
@@ -96,9 +97,16 @@ def test_sandbox_chosen_last_time_is_reopened_without_a_keyring(
 
 
 def test_failed_start_connect_says_why_in_the_connect_dialog(
-    window: Any, services: Any, run: Any, gui_args: Any, dialogs: Any, memory_store: Any
+    short_client_retries: None,
+    window: Any,
+    services: Any,
+    run: Any,
+    gui_args: Any,
+    dialogs: Any,
+    memory_store: Any,
 ) -> None:
-    """A saved account that cannot be reached: one dialog (Connect, with the reason), not two."""
+    """A saved account that cannot be reached: one dialog (Connect, with the reason), not two.
+    (The refused connection is retried as often as ever, with less waiting: short_client_retries.)"""
     from pipedrive_gui.gui.app import start
 
     memory_store.save("acme", "saved-token")

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 SEEDS = ("0", "3")
 
 
-def _run(tmp_path: Path, flows: str, seed: str) -> subprocess.CompletedProcess[str]:
+def _start(tmp_path: Path, flows: str, seed: str) -> subprocess.Popen[str]:
     env = dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",
@@ -34,20 +34,40 @@ def _run(tmp_path: Path, flows: str, seed: str) -> subprocess.CompletedProcess[s
     )
     env.pop("PIPEDRIVE_GUI_SCREENSHOT_STATE", None)
     # One argument "--flows=import": a bare "import" is the CLI's import command.
-    return subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "pipedrive_gui", "--data-dir", str(tmp_path), f"--flows={flows}"],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
         cwd=REPO,
     )
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_no_traceback_when_quitting_after_the_main_flows(tmp_path: Path, seed: str) -> None:
+def _finish(proc: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.fixture(scope="module")
+def flow_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """The app's run of every main flow under each seed: the runs (each with its own data folder)
+    go side by side, as two users' apps would, rather than one after the other."""
     flows = ",".join(FLOWS)
-    proc = _run(tmp_path, flows, seed)
+    started = {seed: _start(tmp_path_factory.mktemp(f"seed-{seed}"), flows, seed) for seed in SEEDS}
+    return {seed: _finish(proc) for seed, proc in started.items()}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_traceback_when_quitting_after_the_main_flows(
+    flow_runs: dict[str, subprocess.CompletedProcess[str]], seed: str
+) -> None:
+    flows = ",".join(FLOWS)
+    proc = flow_runs[seed]
     assert proc.returncode == 0, proc.stdout[-1000:] + proc.stderr[-3000:]
     assert proc.stdout.strip().endswith("OK")
     for name in flows.split(","):

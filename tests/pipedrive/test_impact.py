@@ -118,6 +118,8 @@ async def test_impact_over_the_whole_corpus_equals_sending_it(sandbox: RunningSa
 
 
 async def test_burst_limits_on_no_429_progress_and_nothing_written(sandbox: RunningSandbox) -> None:
+    """Against a sandbox enforcing a Lite plan's burst limits in real time, 50 events need 15 searches:
+    more than the 10 a 2-second window allows, so the pacer must hold some back."""
     sandbox.faults.enforce_burst = True
     sandbox.faults.burst_limit = 20  # Lite
     sandbox.faults.search_burst_limit = 10
@@ -130,10 +132,11 @@ async def test_burst_limits_on_no_429_progress_and_nothing_written(sandbox: Runn
             client,
             catalog,
             project,
-            CORPUS[:100],
+            CORPUS[:50],
             progress=lambda phase, done, total: seen.append((phase, done, total)),
         )
     requests = list(sandbox.state.requests)
+    assert result.report.lookups > sandbox.faults.search_burst_limit  # more than one window's worth
     assert requests and not any(r.status == 429 for r in requests)
     assert not any(r.method in WRITES for r in requests)
     lookups = [(d, t) for p, d, t in seen if p == "lookups"]

@@ -25,6 +25,7 @@ from pipedrive_gui.pipedrive.pacing import Pacer
 from pipedrive_gui.resources import resource_path
 from pipedrive_gui.sandbox import start_sandbox
 from tests.pipedrive.test_planner import INTERESTS, LTV, PLAN, SCORE, SEG_DEAL, SEG_GROUP, SEG_USER
+from tests.timing import WarpedTime, short_sleep
 
 DEFAULTS = DestinationDefaults(person_field=SEG_USER, organization_field=SEG_GROUP, deal_field=SEG_DEAL)
 
@@ -533,7 +534,11 @@ async def test_bad_token_is_reported_without_the_token(sandbox, catalog):
 
 
 async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, catalog):
-    """30 events over 6 people; 429s, 5xx, dropped connections and timeouts on writes and lookups."""
+    """30 events over 6 people; 429s, 5xx, dropped connections and timeouts on writes and lookups.
+
+    The engine's re-checks after a lost create wait for real (a slow write must land first), over a
+    1 s confirm window instead of 8 s; the pacer's pauses (2 s after each 429, and the sandbox's
+    burst window) pass in warped time."""
     faults = sandbox.faults
     faults.reseed(7)
     faults.rate_limit(count=1, retry_after=0, path="/api/v2/persons*", method="POST")
@@ -544,18 +549,22 @@ async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, 
     # Slow enough that the client gives up, yet the write still lands afterwards.
     faults.slow(400, rate=0.1, path="/api/v2/persons*")
 
-    async def short_sleep(seconds: float) -> None:  # the client's read retries: same decisions, less waiting
-        await asyncio.sleep(min(seconds, 0.05))
-
+    warped = WarpedTime()
     async with PipedriveClient(
         sandbox.base_url,
         sandbox.token,
         timeout=0.2,
         sleep=short_sleep,
-        pacer=Pacer(burst_limit=10_000, search_limit=10_000),
+        pacer=Pacer(burst_limit=10_000, search_limit=10_000, clock=warped.clock, sleep=warped.sleep),
     ) as client:
         engine = UpsertEngine(
-            client, catalog, DEFAULTS, default_currency="EUR", recheck_delay=0.5, backoff_base=0.05
+            client,
+            catalog,
+            DEFAULTS,
+            default_currency="EUR",
+            recheck_delay=0.5,
+            backoff_base=0.05,
+            confirm_window=1.0,
         )
         last_name: dict[str, str] = {}
         for i in range(30):
@@ -572,6 +581,7 @@ async def test_batch_under_faults_has_no_duplicates_and_no_lost_update(sandbox, 
                 engine.cache.clear()  # a restart halfway: later events must find the records again
     fired = {r.fault for r in sandbox.state.requests if r.fault}
     assert {"rate_limit", "server_error", "slow", "drop"} <= fired
+    assert warped.skipped >= 2.0  # the pacer held requests after the 429s
     for user, name in last_name.items():
         matches = sandbox.state.find("person", **{SEG_USER: user})
         assert len(matches) == 1, f"{user}: {len(matches)} records"

@@ -21,6 +21,7 @@ from pipedrive_gui.receiver import JournalQuery, Receiver, ReceiverSettings
 from pipedrive_gui.receiver.setup import PipedriveTarget, ProcessorHandle, open_processor
 from pipedrive_gui.sandbox import RunningSandbox, start_sandbox
 from tests.receiver.conftest import WRITE_KEY, eventually, person_by_email
+from tests.timing import shorten_client_retries
 
 PROJECT = Project(
     name="receiver test",
@@ -87,7 +88,11 @@ def send_with_analytics_python(url: str, tag: str) -> None:
         message_id=f"{tag}-deal",
     )
     client.page("u-ada", name="Pricing", properties={"path": "/pricing"}, message_id=f"{tag}-page")
-    batcher = segment.Client(write_key=WRITE_KEY, host=url, gzip=True, upload_size=50, max_retries=0)
+    # upload_interval: how long the consumer thread waits for more events before it uploads a batch
+    # (0.5 s by default, waited again when join() stops it).
+    batcher = segment.Client(
+        write_key=WRITE_KEY, host=url, gzip=True, upload_size=50, upload_interval=0.05, max_retries=0
+    )
     for i in range(5):
         batcher.track("u-ada", "Viewed Item", {"i": i}, message_id=f"{tag}-batch-{i}")
     batcher.identify(
@@ -191,9 +196,12 @@ async def test_analytics_python_live_then_replays_make_no_duplicates(
         await handle.close()
 
 
-async def test_rate_limits_and_server_errors_are_retried(data_dir: Path, sandbox: RunningSandbox) -> None:
+async def test_rate_limits_and_server_errors_are_retried(
+    data_dir: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipedrive_gui.receiver import RetryPolicy
 
+    shorten_client_retries(monkeypatch)  # the client's own read retries: the same attempts, less waiting
     handle = await open_processor(
         PROJECT, mode="send", target=PipedriveTarget(sandbox.base_url, sandbox.token)
     )
@@ -201,8 +209,9 @@ async def test_rate_limits_and_server_errors_are_retried(data_dir: Path, sandbox
     receiver = Receiver(
         data_dir, ReceiverSettings(write_key=WRITE_KEY), processor=handle.processor, retry=retry
     )
-    # More 503s than the client and engine retry on their own: the dispatcher must try again later.
-    sandbox.faults.add("503", count=8, path="/api/v2/organizations*")
+    # More 503s than the client and engine retry on their own (4 reads): the dispatcher must try
+    # again later. (6, not more: 7 searches stay within the pacer's search window, no 2 s wait.)
+    sandbox.faults.add("503", count=6, path="/api/v2/organizations*")
     await receiver.start()
     try:
         await asyncio.to_thread(
