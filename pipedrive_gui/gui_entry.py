@@ -100,8 +100,8 @@ def run_gui(argv: Sequence[str]) -> int:
     args = parse_gui_args(argv)
     import gc
 
-    # Python's cycle collector is paused while the window is built: see resume_gc_after_start_up in
-    # gui/app.py, which turns it back on once the main window has painted.
+    # Python's automatic cycle collection is off from here on: none while the window is built, then
+    # on the GUI thread only (see collect_on_the_gui_thread in gui/app.py and gui/collector.py).
     gc.disable()
     try:
         from pipedrive_gui.gui.app import run

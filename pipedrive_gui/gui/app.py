@@ -272,17 +272,20 @@ def _spin_until_painted(app: Any, painted: list[bool], timeout_s: float) -> None
         app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 20)
 
 
-def resume_gc_after_start_up() -> None:
-    """Turn Python's cycle collector back on (``run_gui`` paused it before the app's modules load).
+def collect_on_the_gui_thread(app: Any) -> Any:
+    """From the main window's first paint on, Python's cycle collector runs on the GUI thread only
+    (``gui/collector.py`` says why); ``run_gui`` turned automatic collection off before the app's
+    modules loaded, and it stays off.
 
-    Start-up makes ~40,000 objects that live as long as the app (modules, classes, Qt's enums, the
-    widgets) and next to no cyclic garbage: with the collector on, it ran ~75 collections before the
-    main window's first paint and found ~500 objects, for ~10 ms of that time
-    (benchmarks/bench_startup.py). Paused only until that paint: the collector is on for everything
-    the user does, and finds those few then."""
-    import gc
+    Until that paint there is no collecting at all: start-up makes ~40,000 objects that live as long
+    as the app (modules, classes, Qt's enums, the widgets) and next to no cyclic garbage; collecting
+    then ran ~75 times and found ~500 objects, for ~10 ms of the time to the first paint
+    (benchmarks/bench_startup.py)."""
+    from pipedrive_gui.gui.collector import GuiThreadCollector
 
-    gc.enable()
+    collector = GuiThreadCollector(app)
+    collector.start()
+    return collector
 
 
 def run(args: argparse.Namespace) -> int:
@@ -320,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
     window.preview.timer.stop()
     # Not waiting long: if the window system has not exposed it by then, the loop paints it.
     _spin_until_painted(app, painted, 1.0)
-    resume_gc_after_start_up()
+    collector = collect_on_the_gui_thread(app)
 
     import asyncio
 
@@ -333,4 +336,5 @@ def run(args: argparse.Namespace) -> int:
         with loop:
             return int(loop.run_until_complete(_main(app, args, window, services, first_preview)))
     finally:
+        collector.stop()
         asyncio.set_event_loop(None)
