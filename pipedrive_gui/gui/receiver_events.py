@@ -65,7 +65,8 @@ class ReceiverEvents(QWidget):
         super().__init__(parent)
         self._runner = runner
         self.journal_path = journal_path
-        self.journal: Journal | None = None  # our own reader of the journal file
+        self.journal: Journal | None = None  # our own reader of the journal file, once open
+        self._own_journal: Journal | None = None  # the same, from the moment it starts opening
         self.journal_opening: asyncio.Task[object] | None = None
         self.detail: EventDetail | None = None
         self.counts: dict[str, int] = {}
@@ -257,8 +258,11 @@ class ReceiverEvents(QWidget):
 
     def open_journal(self, retention: Retention | None, synchronous: str) -> None:
         journal = Journal(self.journal_path, retention=retention, synchronous=synchronous)
+        self._own_journal = journal  # closed by close_journal, also while it is still opening
 
         def opened(_r: object) -> None:
+            if self._own_journal is not journal:  # closed (the app quit) while it was opening
+                return
             self.journal = journal
             self.model.set_source(JournalSource(journal))
             self._watcher.changed()  # take the current version as the baseline
@@ -276,7 +280,11 @@ class ReceiverEvents(QWidget):
         self._poll.stop()
 
     async def close_journal(self) -> None:
-        journal, self.journal = self.journal, None
+        """Stop polling and close the journal, opened or still opening (its writer thread ends)."""
+        journal, self._own_journal, self.journal = self._own_journal, None, None
+        if self.journal_opening is not None:
+            self.journal_opening.cancel()
+        self._poll.stop()
         self.model.set_source(None)
         if journal is not None:
             await journal.close()

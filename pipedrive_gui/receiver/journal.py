@@ -44,7 +44,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -572,6 +572,12 @@ class Journal:
         self._writer: _Writer | None = None
         self._reader: sqlite3.Connection | None = None
         self._read_lock = threading.Lock()
+        # Opening and closing take turns, and a close makes every open asked for before it moot
+        # (``_closes`` counts them): a close never runs beside an open that is still under way in
+        # its thread, and an open cancelled before its thread began never opens afterwards - either
+        # would leave a writer thread and its connection behind, open until the process ends.
+        self._lifecycle = threading.Lock()
+        self._closes = 0
         self._since_prune = 0
         self._last_prune = 0.0
         #: Events left out since open because their messageId was accepted before (see dedupe.py).
@@ -580,6 +586,15 @@ class Journal:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def open_sync(self) -> None:
+        with self._lifecycle:
+            self._open()
+
+    def _open_unless_closed_since(self, closes: int) -> None:
+        with self._lifecycle:
+            if self._closes == closes:
+                self._open()
+
+    def _open(self) -> None:
         self.duplicates = 0
         if self.read_only:
             self._open_read_only()
@@ -622,21 +637,32 @@ class Journal:
             raise JournalError(f"Could not read the receiver journal {self.path}: {exc}.") from exc
         self._reader = reader
 
-    async def open(self) -> None:
-        await asyncio.to_thread(self.open_sync)
+    def open(self) -> Coroutine[Any, Any, None]:
+        """Open in a thread: ``await journal.open()``. A :meth:`close` asked for after this call, before
+        that thread is done, wins: the journal ends closed (also when the awaiting task was cancelled
+        and the thread went on opening, or the task had not started yet)."""
+        # Not ``async def``: the closes are counted when open() is called, not when a task first runs it.
+        return asyncio.to_thread(self._open_unless_closed_since, self._closes)
 
     def close_sync(self) -> None:
-        if self._reader is not None:
-            with self._read_lock:
-                self._reader.close()
-            self._reader = None
-        if self._writer is not None:  # last: the last connection to close checkpoints, removes the WAL
-            self._writer.jobs.put(None)
-            self._writer.join()
-            self._writer = None
+        """Close the connections and end the writer thread (waits for an open under way)."""
+        self._closes += 1  # before waiting for an open under way, which may not have looked yet
+        self._close()
+
+    def _close(self) -> None:
+        with self._lifecycle:
+            if self._reader is not None:
+                with self._read_lock:
+                    self._reader.close()
+                self._reader = None
+            if self._writer is not None:  # last: the last connection to close checkpoints, removes the WAL
+                self._writer.jobs.put(None)
+                self._writer.join()
+                self._writer = None
 
     async def close(self) -> None:
-        await asyncio.to_thread(self.close_sync)
+        self._closes += 1  # now: an open asked for before this close must not open after it
+        await asyncio.to_thread(self._close)
 
     async def __aenter__(self) -> Journal:
         await self.open()

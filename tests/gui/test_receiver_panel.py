@@ -34,6 +34,7 @@ from pipedrive_gui.paths import AppPaths  # noqa: E402
 from pipedrive_gui.receiver import ReceiverSettings  # noqa: E402
 from pipedrive_gui.receiver.snippets import all_snippets  # noqa: E402
 from pipedrive_gui.resources import resource_path  # noqa: E402
+from tests.gui.conftest import release_qt_objects  # noqa: E402
 
 WRITE_KEY = "panel-test-key"
 
@@ -46,6 +47,7 @@ def aloop(qapp: Any) -> Iterator[Any]:
         yield loop
     finally:
         loop.close()
+        release_qt_objects(loop)
         asyncio.set_event_loop(None)
 
 
