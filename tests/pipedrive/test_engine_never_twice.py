@@ -353,3 +353,31 @@ def test_windows_can_be_shortened_for_tests() -> None:
         "claim_wait": 1.0,
     }
     assert timing_from_env({"PIPEDRIVE_GUI_CONFIRM_WINDOW": "soon"}) == {}
+
+
+# -- a ledger that cannot be opened ------------------------------------------------------------------
+
+
+async def test_without_its_ledger_the_engine_creates_nothing_but_still_updates(
+    world: World, tmp_path: Path
+) -> None:
+    """What the desktop app gets when the ledger file cannot be opened (gui/connection.py): a create
+    is refused with the reason, as a failure worth trying again (the live receiver retries it), and
+    an update - which cannot make a duplicate - goes through."""
+    from pipedrive_gui.pipedrive.ledger import LedgerError, UnopenedLedger
+
+    (tmp_path / "blocked").mkdir()
+    (tmp_path / "blocked" / "ledger.sqlite3").mkdir()  # a folder where the file goes
+    with pytest.raises(LedgerError) as cannot:
+        Ledger.in_data_dir(tmp_path / "blocked")
+    engine = world.engine(ledger=False)
+    engine.ledger = UnopenedLedger(cannot.value)
+    refused = await engine.run("createUpdatePerson", PERSON, "send")
+    assert (refused.outcome, refused.retriable) == ("fail", True), refused.message
+    assert "cannot be opened" in refused.message and "Nothing was created" in refused.message
+    assert world.fake.calls("POST") == [] and world.fake.records["persons"] == {}
+
+    # The person exists (made by someone else): updating it needs no ledger.
+    await world.engine().run("createUpdatePerson", PERSON, "send")
+    updated = await engine.run("createUpdatePerson", dict(PERSON, name="Ada L."), "send")
+    assert updated.outcome == "update", updated.message
