@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,7 +77,9 @@ print(json.dumps({
 """
 
 
-def test_the_first_paint_builds_only_what_it_shows() -> None:
+def _fresh_python(script: str, timeout: float = 120) -> dict[str, Any]:
+    """Run ``script`` in a fresh process, as the app starts (offscreen, no keyring); its last line of
+    output is JSON."""
     env = dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",
@@ -84,15 +87,15 @@ def test_the_first_paint_builds_only_what_it_shows() -> None:
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
     )
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT % (LATER,)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_first_paint_builds_only_what_it_shows() -> None:
+    out = _fresh_python(SCRIPT % (LATER,), timeout=60)
     assert not out["compiler"]
     assert out["loaded"] == []
     assert not out["problems_list_built"]  # the dock is hidden: its list is built when first shown
@@ -152,21 +155,6 @@ print(json.dumps(seen))
 """
 
 
-def _fresh_python(script: str) -> dict[str, object]:
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        PYTHONPATH=str(REPO),
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=REPO
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
 def test_garbage_is_collected_on_the_gui_thread_only_and_not_before_the_first_paint() -> None:
     """Qt objects in garbage cycles must die on the GUI thread (gui/collector.py says why): a thread
     that allocates (the receiver's journal writer) never runs the collector, the GUI thread does."""
@@ -202,7 +190,7 @@ def test_pyside_s_module_check_gives_its_own_answers_without_linecache() -> None
     out = _fresh_python(SCAN_SCRIPT)
     assert out["replaced"] is True
     assert out["differ"] == []  # the same answer as PySide6's own check, module by module
-    assert int(str(out["checked"])) > 100
-    assert "pipedrive_gui.gui.main_window" in str(out["using"])  # (a module that does use PySide6)
+    assert out["checked"] > 100
+    assert "pipedrive_gui.gui.main_window" in out["using"]  # (a module that does use PySide6)
     # PySide6's own check kept every imported module's source in linecache; ours reads and drops.
     assert out["in_linecache"] == []
