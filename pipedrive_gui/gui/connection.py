@@ -82,7 +82,7 @@ class Connection(QObject):
         self.fetching = False
         self.keyring_backend = "checking…"
         self.keyring_status: KeyringStatus | None = None
-        self._ledger: Ledger | None = None
+        self._ledger: Ledger | UnopenedLedger | None = None
 
     @property
     def store(self) -> CredentialStore:
@@ -264,8 +264,9 @@ class Connection(QObject):
 
     # -- engine -----------------------------------------------------------------------------------
 
-    def engine(self, defaults: Any) -> UpsertEngine:
-        """An engine for this account (plan mode works without a connection).
+    def engine(self, defaults: Any, *, for_send: bool = False) -> UpsertEngine:
+        """An engine for this account (plan mode works without a connection); ``for_send``: it is
+        about to write, so a ledger that could not be opened is tried again (see ``ledger``).
 
         It consults the app's ledger (shared with ``pipedrive-gui send`` and the receiver) before
         every create; what it creates is a test record of *Send test…* unless the caller says
@@ -277,21 +278,22 @@ class Connection(QObject):
             self.client,
             self.catalog,
             defaults,
-            ledger=self.ledger(),
+            ledger=self.ledger(retry=for_send),
             origin=Origin(SOURCE_SEND_TEST, test=True),
             **timing_from_env(),
         )
 
-    def ledger(self) -> Ledger | UnopenedLedger:
+    def ledger(self, *, retry: bool = False) -> Ledger | UnopenedLedger:
         """The ledger in the data folder, opened at first use. When it cannot be opened, a stand-in
-        that refuses every create with the reason (tried again at the next send: the user may
-        have fixed the folder meanwhile); see ``UnopenedLedger``."""
-        if self._ledger is None:
-            from pipedrive_gui.pipedrive.ledger import Ledger, LedgerError, UnopenedLedger
+        that refuses every create with the reason (see ``UnopenedLedger``). The stand-in is kept, so
+        the previews do not try the file again at every edit; ``retry`` (a send) tries it again: the
+        user may have fixed the folder meanwhile."""
+        from pipedrive_gui.pipedrive.ledger import Ledger, LedgerError, UnopenedLedger
 
+        if self._ledger is None or (retry and isinstance(self._ledger, UnopenedLedger)):
             try:
                 self._ledger = Ledger.in_data_dir(self.paths.data)
             except LedgerError as exc:
                 log.warning("no ledger, nothing will be created: %s", exc.user_message)
-                return UnopenedLedger(exc)
+                self._ledger = UnopenedLedger(exc)
         return self._ledger

@@ -501,7 +501,7 @@ class PreviewPanel(QWidget):
             else "the trigger never runs"
         )
         body = payload.payload or {}
-        engine = self.connection.engine(self.doc.project.destination)
+        engine = self.connection.engine(self.doc.project.destination, for_send=mode == SEND)
         self.outcome.setText("Checking in Pipedrive…" if mode == DRY_RUN else "Sending to Pipedrive…")
 
         async def go() -> Any:

@@ -54,6 +54,9 @@ def test_without_its_ledger_send_test_creates_nothing_and_says_why(
         return list(run(services.connection.client.get_all("/api/v2/organizations")))
 
     before = len(organizations())
+    # The previews keep the stand-in rather than trying the file at every edit; a send tries again.
+    stand_in = services.connection.ledger()
+    assert services.connection.ledger() is stand_in and not hasattr(stand_in, "path")
     dialogs.answers.append("yes")
     w.preview.send_button.click()
     settle(run, w)
